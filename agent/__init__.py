@@ -1,0 +1,1 @@
+"""Reasoners, LLM providers, prompt loading, domain schemas, settings and the CLI."""

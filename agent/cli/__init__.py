@@ -1,0 +1,1 @@
+"""The `paramedic` command line: the composition root that wires every layer together."""

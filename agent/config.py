@@ -1,0 +1,272 @@
+"""Paramedic's settings: one pydantic-settings model, from env (`PARAMEDIC_…`) and an optional YAML file.
+
+Precedence, highest first: explicit arguments, environment variables, the YAML file, defaults.
+Secrets are `SecretStr` (masked in every repr/log) and may be given as files (`*_file`).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEFAULT_EXCLUDED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
+# The YAML path is passed through a ContextVar because pydantic-settings builds sources
+# from the class, not the instance; it is set only for the duration of `load_settings`.
+_CONFIG_PATH: ContextVar[Path | None] = ContextVar("paramedic_config_path", default=None)
+
+
+class Mode(StrEnum):
+    """How far Paramedic may go on its own."""
+
+    REPORT = "report"  # never mutates; posts the diagnosis
+    APPROVE = "approve"  # every action waits for a human
+    AUTONOMOUS = "autonomous"  # acts when confidence clears the act threshold
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message names the offending field(s)."""
+
+
+def _read_secret(value: SecretStr | None, file: Path | None, what: str) -> str | None:
+    if value is not None and value.get_secret_value():
+        return value.get_secret_value()
+    if file is None:
+        return None
+    try:
+        text = file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{what}: cannot read secret file {file}: {exc.strerror}") from exc
+    return text or None
+
+
+class ClusterSettings(BaseModel):
+    """How to reach Kubernetes."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    # With no cluster configured, `demo`, `eval` and `serve --sandbox` start the embedded sandbox.
+    sandbox: bool = False
+
+
+class ScopeSettings(BaseModel):
+    """What the watcher looks at."""
+
+    namespaces: list[str] = Field(default_factory=list, description="Empty means all namespaces.")
+    namespace_selector: str | None = Field(default=None, description="Label selector on namespaces.")
+    exclude_namespaces: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDED_NAMESPACES))
+    exclude_workloads: list[str] = Field(
+        default_factory=list, description="Glob patterns on 'namespace/kind/name'."
+    )
+    restart_threshold: int = Field(default=3, ge=1)
+    restart_window_seconds: int = Field(default=600, ge=1)
+    grace_period_seconds: int = Field(default=60, ge=0)
+
+
+class LLMSettings(BaseModel):
+    """Which reasoner and, for LLM providers, which endpoint."""
+
+    provider: Literal["rules", "openai", "ollama", "hybrid"] = "rules"
+    # For `hybrid`, which LLM backs the rules engine.
+    llm_backend: Literal["openai", "ollama"] = "openai"
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_tool_calls: int = Field(default=6, ge=0, le=50)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    witty_summary: bool = False
+    price_per_million_input_tokens: float = Field(default=0.0, ge=0)
+    price_per_million_output_tokens: float = Field(default=0.0, ge=0)
+
+    def api_key_value(self) -> str | None:
+        """The API key from `api_key` or `api_key_file`, or None."""
+        return _read_secret(self.api_key, self.api_key_file, "llm.api_key_file")
+
+
+class GitSettings(BaseModel):
+    """Where the GitOps manifests live."""
+
+    provider: Literal["local", "github"] = "local"
+    local_path: Path | None = None
+    github_repo: str | None = Field(default=None, description="owner/name")
+    github_base_url: str = "https://api.github.com"
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    base_branch: str = "main"
+    auto_merge: bool = False
+
+    @field_validator("github_repo")
+    @classmethod
+    def _owner_slash_name(cls, value: str | None) -> str | None:
+        if value is not None and (value.count("/") != 1 or value.startswith("/") or value.endswith("/")):
+            raise ValueError("must be 'owner/name'")
+        return value
+
+    def token_value(self) -> str | None:
+        """The GitHub token from `token` or `token_file`, or None."""
+        return _read_secret(self.token, self.token_file, "git.token_file")
+
+
+class Thresholds(BaseModel):
+    """Confidence thresholds of the decision node."""
+
+    act: float = Field(default=0.8, ge=0.0, le=1.0)
+    ask: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.ask > self.act:
+            raise ValueError("ask threshold must not exceed act threshold")
+        return self
+
+
+class BreakerSettings(BaseModel):
+    """Circuit breakers: per target, and global on reasoner failures."""
+
+    max_attempts: int = Field(default=3, ge=1)
+    window_seconds: int = Field(default=3600, ge=1)
+    cooldown_seconds: int = Field(default=1800, ge=0)
+    llm_failure_limit: int = Field(default=5, ge=1)
+    llm_cooldown_seconds: int = Field(default=300, ge=0)
+
+
+class NotificationSettings(BaseModel):
+    """Where to post diagnoses and escalations (Slack, Discord or a generic JSON webhook)."""
+
+    webhook_url: SecretStr | None = None
+    webhook_url_file: Path | None = None
+
+    def webhook_url_value(self) -> str | None:
+        """The webhook URL (it embeds a secret for Slack/Discord), or None."""
+        return _read_secret(self.webhook_url, self.webhook_url_file, "notifications.webhook_url_file")
+
+
+class ServerSettings(BaseModel):
+    """The HTTP API."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    protect_reads: bool = False
+
+    def token_value(self) -> str | None:
+        """The bearer token required on mutating endpoints, or None."""
+        return _read_secret(self.token, self.token_file, "server.token_file")
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """Reads the `--config` YAML file; its path comes through the settings' init kwargs."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self._path is None:
+            return {}
+        try:
+            data = yaml.safe_load(self._path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"config file {self._path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"config file {self._path}: not valid YAML: {exc}") from exc
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise SettingsError(f"config file {self._path}: top level must be a mapping")
+        return data
+
+
+class Settings(BaseSettings):
+    """Everything Paramedic can be told. Env: `PARAMEDIC_MODE`, `PARAMEDIC_LLM__PROVIDER`, …"""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARAMEDIC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    mode: Mode = Mode.REPORT
+    data_dir: Path = Path(".paramedic")
+    storage_url: str | None = Field(
+        default=None, description="sqlite:///path or postgresql://…; default: SQLite under data_dir"
+    )
+    prometheus_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    scope: ScopeSettings = Field(default_factory=ScopeSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    git: GitSettings = Field(default_factory=GitSettings)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_storage(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite://", "postgresql://", "postgres://")):
+            raise ValueError("must start with sqlite://, postgresql:// or postgres://")
+        return value
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    def resolved_storage_url(self) -> str:
+        """The storage URL, defaulting to a SQLite file under the data directory."""
+        return self.storage_url or f"sqlite:///{(self.data_dir / 'paramedic.db').as_posix()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_path = _CONFIG_PATH.get()
+        return (init_settings, env_settings, _YamlFileSource(settings_cls, yaml_path))
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per problem, each naming the field by its dotted path."""
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(part) for part in err["loc"]) or "(settings)"
+        lines.append(f"invalid setting '{field}': {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from env, an optional YAML file and overrides; raise SettingsError naming fields."""
+    token = _CONFIG_PATH.set(config_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(format_validation_error(exc)) from None
+    finally:
+        _CONFIG_PATH.reset(token)

@@ -1,0 +1,1 @@
+"""The eval harness: fault scenarios, scorers and the runner."""

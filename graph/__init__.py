@@ -1,0 +1,1 @@
+"""The LangGraph healing graph: state, nodes, edges and policies."""

@@ -1,0 +1,1 @@
+"""An embedded Kubernetes cluster: API server on loopback, controllers, kubelet simulation, faults."""

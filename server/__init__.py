@@ -1,0 +1,1 @@
+"""The service: HTTP API, SSE streams, chat, webhooks, dashboard, watcher and run store."""

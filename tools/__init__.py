@@ -1,0 +1,1 @@
+"""I/O adapters: Kubernetes, Prometheus, Git/GitHub and notification clients."""
