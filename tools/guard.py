@@ -7,10 +7,10 @@ mechanism for the field allow-list, kept here because manifest patching needs it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 
@@ -105,10 +105,18 @@ def patch_paths(patch: Any, prefix: str = "") -> Iterable[str]:
         yield prefix
 
 
+def _pattern(pattern: str) -> re.Pattern[str]:
+    # `[*]` is a literal list-item marker; a bare `*` stands for one path segment.
+    marker = "\x00"
+    escaped = re.escape(pattern.replace("[*]", marker))
+    regex = escaped.replace(re.escape(marker), r"\[\*\]").replace(r"\*", r"[^.]+")
+    return re.compile(regex + r"\Z")
+
+
 def fields_outside(paths: Iterable[str], allow: Iterable[str]) -> list[str]:
-    """The paths that no allow-list pattern covers (glob match on the dotted path)."""
-    patterns = list(allow)
-    return sorted({p for p in paths if not any(fnmatchcase(p, pat) for pat in patterns)})
+    """The paths that no allow-list pattern covers (`*` matches one dotted segment)."""
+    compiled = [_pattern(p) for p in allow]
+    return sorted({p for p in paths if not any(c.match(p) for c in compiled)})
 
 
 @dataclass(frozen=True)
