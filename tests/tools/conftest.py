@@ -399,7 +399,7 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer((LOOPBACK, 0), _handler(receiver))
     server.daemon_threads = True
     receiver.url = f"http://{LOOPBACK}:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield receiver

@@ -59,7 +59,9 @@ def test_every_template_is_valid_promql_for_real_prometheus(client: PrometheusCl
         assert result.status is ToolStatus.OK, f"{name}: {result.error}"
 
 
-def test_memory_working_set_vs_limit_shows_the_oom_pod_near_its_limit(client: PrometheusClient, shape) -> None:
+def test_memory_working_set_vs_limit_shows_the_oom_pod_near_its_limit(
+    client: PrometheusClient, shape
+) -> None:
     ratio = eventually(lambda: client.query_template("memory_limit_ratio", shape.namespace, shape.workload))
     values = by_pod(ratio)
     # Only the workload's own pods, only the app container (not the pod cgroup nor the pause container).
@@ -131,7 +133,9 @@ def test_waiting_reason_names_crash_loop_back_off(client: PrometheusClient, shap
 
 
 def test_replicas_unavailable_is_per_deployment(client: PrometheusClient, shape) -> None:
-    result = eventually(lambda: client.query_template("replicas_unavailable", shape.namespace, shape.workload))
+    result = eventually(
+        lambda: client.query_template("replicas_unavailable", shape.namespace, shape.workload)
+    )
     (series,) = result.series
     assert series.labels["deployment"] == shape.workload
     assert series.values() == [1.0]
