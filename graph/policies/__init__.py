@@ -1,0 +1,24 @@
+"""The remediation policy: pure checks of a proposed action, also usable as a tool guard."""
+
+from graph.policies.config import RESTART_ANNOTATION, PolicyConfig
+from graph.policies.evaluate import (
+    ACTION_ALIASES,
+    MUTATING,
+    PolicyVerdict,
+    RemediationPolicy,
+    evaluate,
+    evaluate_remediation,
+    parse_action,
+)
+
+__all__ = [
+    "ACTION_ALIASES",
+    "MUTATING",
+    "RESTART_ANNOTATION",
+    "PolicyConfig",
+    "PolicyVerdict",
+    "RemediationPolicy",
+    "evaluate",
+    "evaluate_remediation",
+    "parse_action",
+]

@@ -1,0 +1,52 @@
+"""What the remediation policy allows: actions, fields, namespaces, kinds, bounds, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.config import DEFAULT_EXCLUDED_NAMESPACES, Settings
+from agent.domain import ActionType
+from tools.guard import DEFAULT_FIELD_ALLOW_LIST
+
+# `kubectl rollout restart` bumps this annotation; its key has dots, so it is listed literally.
+RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
+RESTART_ANNOTATION_FIELD = f"spec.template.metadata.annotations.{RESTART_ANNOTATION}"
+
+DEFAULT_PROTECTED_PREFIXES = ("kube-", "openshift-")
+DEFAULT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """The knobs of the remediation policy. Defaults are the safe baseline."""
+
+    allowed_actions: frozenset[ActionType] = frozenset(ActionType)
+    field_allow_list: tuple[str, ...] = (*DEFAULT_FIELD_ALLOW_LIST, RESTART_ANNOTATION_FIELD)
+    namespaces: tuple[str, ...] = ()  # empty: any namespace that is not protected
+    protected_namespaces: tuple[str, ...] = DEFAULT_EXCLUDED_NAMESPACES
+    protected_prefixes: tuple[str, ...] = DEFAULT_PROTECTED_PREFIXES
+    allowed_kinds: tuple[str, ...] = DEFAULT_KINDS
+    min_replicas: int = 1
+    max_replicas: int = 10
+    # Image references a rollback may move to, by prefix; empty: only the workload's own repositories.
+    allowed_registries: tuple[str, ...] = ()
+    max_patch_bytes: int = 16_384
+    max_patch_depth: int = 16
+    max_patch_nodes: int = 400
+
+    def __post_init__(self) -> None:
+        if self.min_replicas < 1:
+            raise ValueError("min_replicas must be >= 1: scaling to zero is never a fix")
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be >= min_replicas")
+        if min(self.max_patch_bytes, self.max_patch_depth, self.max_patch_nodes) < 1:
+            raise ValueError("patch limits must be positive")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: object) -> PolicyConfig:
+        """The policy for the configured scope; the protected namespaces always stay protected."""
+        protected = tuple(dict.fromkeys((*DEFAULT_EXCLUDED_NAMESPACES, *settings.scope.exclude_namespaces)))
+        values: dict[str, object] = {"namespaces": tuple(settings.scope.namespaces),
+                                     "protected_namespaces": protected}  # fmt: skip
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,209 @@
+"""The healing graph's state: one TypedDict, JSON-native all the way down.
+
+Every value is a plain JSON type (domain models are stored as `model_dump(mode="json")`)
+so any checkpointer can persist it, including `JsonPlusSerializer` in strict mode, and the
+API can show it as is. Lists that grow over a run (evidence, diagnoses, actions,
+verifications, trace ids) have an append reducer; everything else is last-write-wins.
+Nodes read typed views through the accessors below rather than poking at raw dicts.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from pydantic import BaseModel
+
+from agent.domain import Diagnosis, Evidence, Incident, ProposedRemediation
+
+JsonDict = dict[str, Any]
+
+
+class PolicyVerdictData(TypedDict):
+    """What policy said of a proposed remediation."""
+
+    verdict: Literal["allow", "deny"]
+    action: str
+    reasons: list[str]
+
+
+class SuspectCommit(TypedDict, total=False):
+    """A recent commit the auditor believes introduced the fault."""
+
+    sha: str
+    message: str
+    author: str
+    url: str
+    changed_fields: list[str]
+
+
+class AuditFindings(TypedDict, total=False):
+    """What the auditor established before the decision."""
+
+    suspect_commit: SuspectCommit | None
+    policy: PolicyVerdictData | None
+    notes: list[str]
+
+
+class DiagnosisCandidate(TypedDict):
+    """One reasoner's diagnosis in one attempt (`diagnosis` is a `Diagnosis` as JSON)."""
+
+    attempt: int
+    reasoner: str
+    diagnosis: JsonDict
+
+
+class BreakerData(TypedDict):
+    """A breaker as the decision saw it."""
+
+    key: str
+    status: Literal["closed", "open", "half_open"]
+    events_in_window: int
+    limit: int
+
+
+class DecisionRecord(TypedDict):
+    """Where the run goes next, and why."""
+
+    route: Literal["act", "ask", "escalate", "report"]
+    rationale: str
+    inputs: JsonDict  # the facts that drove the route, by name
+    attempt: int
+    decided_at: str  # ISO 8601, UTC
+
+
+class ApprovalRecord(TypedDict, total=False):
+    """The outcome of asking a human."""
+
+    approval_id: str
+    status: Literal["approved", "rejected", "expired", "invalid"]
+    by: str
+    comment: str
+    answered_at: str
+    expires_at: str
+    request: JsonDict  # the payload the human saw
+
+
+class DryRunResult(TypedDict):
+    """What the server-side dry run (or a local render) said before the real write."""
+
+    ok: bool
+    detail: str
+
+
+class ActionResult(TypedDict):
+    """What became of the real write."""
+
+    status: str  # a tools.result.ToolStatus value
+    detail: str
+
+
+class ActionRecord(TypedDict):
+    """The audit record of one remediation: who did what, why, with which diff, and the result."""
+
+    id: str
+    attempt: int
+    action: str  # an ActionType value
+    target: str  # WorkloadRef as text
+    who: str  # "paramedic" or the approving human
+    what: str
+    why: str
+    diff: str
+    dry_run: DryRunResult | None
+    result: ActionResult
+    at: str
+
+
+class VerificationRecord(TypedDict):
+    """Whether the workload was healthy after an attempt."""
+
+    attempt: int
+    healthy: bool
+    detail: str
+    checked_at: str
+
+
+class HealingState(TypedDict, total=False):
+    """Everything one healing run knows. See the module docstring for the storage rules."""
+
+    run_id: str
+    incident: JsonDict  # an `Incident` as JSON: fingerprint, target, trigger, started_at, ...
+    evidence: Annotated[list[JsonDict], operator.add]  # `Evidence` snapshots, one per gathering pass
+    diagnoses: Annotated[list[DiagnosisCandidate], operator.add]
+    reasoner_error: str | None  # why the reasoner gave no diagnosis this attempt
+    audit: AuditFindings
+    open_pr_for_fingerprint: str | None  # URL of an already open PR for this incident's fingerprint
+    decision: DecisionRecord
+    approval: ApprovalRecord
+    actions: Annotated[list[ActionRecord], operator.add]
+    verifications: Annotated[list[VerificationRecord], operator.add]
+    attempt: int  # 1-based; the remediation loop bumps it
+    trace_event_ids: Annotated[list[str], operator.add]
+
+
+def to_data(model: BaseModel) -> JsonDict:
+    """A domain model as the JSON dict the state stores."""
+    return model.model_dump(mode="json")
+
+
+def initial_state(run_id: str, incident: Incident) -> HealingState:
+    """The state a run starts from."""
+    if not run_id:
+        raise ValueError("run_id must not be empty")
+    return HealingState(
+        run_id=run_id,
+        incident=to_data(incident),
+        evidence=[],
+        diagnoses=[],
+        actions=[],
+        verifications=[],
+        trace_event_ids=[],
+        attempt=1,
+        reasoner_error=None,
+        open_pr_for_fingerprint=None,
+    )
+
+
+def incident_of(state: HealingState) -> Incident:
+    """The run's incident; raises KeyError when the state has none (a wiring bug)."""
+    if "incident" not in state:
+        raise KeyError("state has no incident")
+    return Incident.model_validate(state["incident"])
+
+
+def current_attempt(state: HealingState) -> int:
+    """The 1-based attempt number."""
+    return int(state.get("attempt", 1))
+
+
+def latest_evidence(state: HealingState) -> Evidence | None:
+    """The most recent evidence snapshot, if any."""
+    snapshots = state.get("evidence") or []
+    return Evidence.model_validate(snapshots[-1]) if snapshots else None
+
+
+def candidate(diagnosis: Diagnosis, reasoner: str, attempt: int) -> DiagnosisCandidate:
+    """Wrap a diagnosis for the `diagnoses` list."""
+    return DiagnosisCandidate(attempt=attempt, reasoner=reasoner, diagnosis=to_data(diagnosis))
+
+
+def diagnoses_for(state: HealingState, attempt: int | None = None) -> list[Diagnosis]:
+    """The diagnosis candidates of one attempt (default: the current one), in arrival order."""
+    wanted = current_attempt(state) if attempt is None else attempt
+    candidates = state.get("diagnoses") or []
+    return [Diagnosis.model_validate(c["diagnosis"]) for c in candidates if c["attempt"] == wanted]
+
+
+def best_diagnosis(state: HealingState) -> Diagnosis | None:
+    """The current attempt's most confident candidate (the later one on a tie), or None."""
+    best: Diagnosis | None = None
+    for diagnosis in diagnoses_for(state):
+        if best is None or diagnosis.confidence >= best.confidence:
+            best = diagnosis
+    return best
+
+
+def proposed_remediation(state: HealingState) -> ProposedRemediation | None:
+    """The remediation the best diagnosis proposes, if any."""
+    diagnosis = best_diagnosis(state)
+    return diagnosis.remediation if diagnosis else None
