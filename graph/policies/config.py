@@ -46,7 +46,9 @@ class PolicyConfig:
     def from_settings(cls, settings: Settings, **overrides: object) -> PolicyConfig:
         """The policy for the configured scope; the protected namespaces always stay protected."""
         protected = tuple(dict.fromkeys((*DEFAULT_EXCLUDED_NAMESPACES, *settings.scope.exclude_namespaces)))
-        values: dict[str, object] = {"namespaces": tuple(settings.scope.namespaces),
-                                     "protected_namespaces": protected}  # fmt: skip
+        values: dict[str, object] = {
+            "namespaces": tuple(settings.scope.namespaces),
+            "protected_namespaces": protected,
+        }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -107,8 +107,9 @@ def test_bad_policy_is_refused(limit: int, window: float, cooldown: float) -> No
 
 
 def test_policies_from_settings() -> None:
-    settings = BreakerSettings(max_attempts=2, window_seconds=60, cooldown_seconds=30,
-                               llm_failure_limit=4, llm_cooldown_seconds=9)  # fmt: skip
+    settings = BreakerSettings(
+        max_attempts=2, window_seconds=60, cooldown_seconds=30, llm_failure_limit=4, llm_cooldown_seconds=9
+    )
     assert BreakerPolicy.for_targets(settings) == BreakerPolicy(2, 60, 30)
     assert BreakerPolicy.for_reasoner(settings) == BreakerPolicy(4, 60, 9, reset_on_success=True)
 

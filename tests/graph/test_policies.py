@@ -39,9 +39,11 @@ MANIFEST: dict[str, Any] = {
                         "name": "app",
                         "image": "registry.example.com/shop/web-api:1.4.2",
                         "env": [
-                            {"name": "DB_PASSWORD",
-                             "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "password"}}},
-                        ],  # fmt: skip
+                            {
+                                "name": "DB_PASSWORD",
+                                "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "password"}},
+                            },
+                        ],
                     }
                 ]
             }
@@ -54,7 +56,9 @@ def _container_patch(**fields: Any) -> dict[str, Any]:
     return {"spec": {"template": {"spec": {"containers": [{"name": "app", **fields}]}}}}
 
 
-def _judge(action: ActionType | str, patch: Any = None, parameters: Any = None, **kw: Any) -> tuple[bool, str]:
+def _judge(
+    action: ActionType | str, patch: Any = None, parameters: Any = None, **kw: Any
+) -> tuple[bool, str]:
     kw.setdefault("manifest", MANIFEST)
     verdict = evaluate(action, kw.pop("target", TARGET), patch=patch, parameters=parameters, **kw)
     return verdict.allowed, " | ".join(verdict.reasons)
@@ -67,24 +71,47 @@ def _judge(action: ActionType | str, patch: Any = None, parameters: Any = None, 
     ("action", "patch", "parameters"),
     [
         (ActionType.PATCH, _container_patch(resources={"limits": {"memory": "512Mi"}}), None),
-        (ActionType.GITOPS_PR, _container_patch(env=[{"name": "LOG_LEVEL", "value": "info"}]), {"title": "fix"}),
-        (ActionType.GITOPS_PR, _container_patch(readinessProbe={"httpGet": {"path": "/healthz", "port": 8080}}),
-         None),
+        (
+            ActionType.GITOPS_PR,
+            _container_patch(env=[{"name": "LOG_LEVEL", "value": "info"}]),
+            {"title": "fix"},
+        ),
+        (
+            ActionType.GITOPS_PR,
+            _container_patch(readinessProbe={"httpGet": {"path": "/healthz", "port": 8080}}),
+            None,
+        ),
         (ActionType.SCALE, None, {"replicas": 3}),
         (ActionType.SCALE, {"spec": {"replicas": 3}}, {"replicas": 3}),
         (ActionType.RESTART, None, None),
-        (ActionType.RESTART,
-         {"spec": {"template": {"metadata": {"annotations": {RESTART_ANNOTATION: "2026-01-01T00:00:00Z"}}}}},
-         None),
+        (
+            ActionType.RESTART,
+            {
+                "spec": {
+                    "template": {"metadata": {"annotations": {RESTART_ANNOTATION: "2026-01-01T00:00:00Z"}}}
+                }
+            },
+            None,
+        ),
         (ActionType.ROLLBACK, None, {"revision": 3}),
         (ActionType.ROLLBACK, _container_patch(image="registry.example.com/shop/web-api:1.4.1"), None),
         (ActionType.REVERT_COMMIT, None, {"commit": "0badc0ffee12", "reason": "suspect commit"}),
         (ActionType.NOTIFY, None, {"message": "look at this"}),
         (ActionType.NONE, None, None),
         # An env var may keep reading the secret it already reads.
-        (ActionType.PATCH, _container_patch(env=[{"name": "DB_PASSWORD", "valueFrom": {
-            "secretKeyRef": {"name": "web-api-db", "key": "password"}}}]), None),
-    ],  # fmt: skip
+        (
+            ActionType.PATCH,
+            _container_patch(
+                env=[
+                    {
+                        "name": "DB_PASSWORD",
+                        "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "password"}},
+                    }
+                ]
+            ),
+            None,
+        ),
+    ],
     ids=lambda v: v.value if isinstance(v, ActionType) else None,
 )
 def test_ordinary_proposals_are_allowed(action: ActionType, patch: Any, parameters: Any) -> None:
@@ -119,7 +146,9 @@ def test_namespace_allow_list() -> None:
 def test_protected_namespaces_stay_protected_even_when_allow_listed() -> None:
     config = PolicyConfig(namespaces=("kube-system", "kube-flannel"))
     for ns in ("kube-system", "kube-flannel", "kube-public", "kube-node-lease", "openshift-etcd"):
-        allowed, reasons = _judge(ActionType.RESTART, config=config, target=WorkloadRef(namespace=ns, name="x"))
+        allowed, reasons = _judge(
+            ActionType.RESTART, config=config, target=WorkloadRef(namespace=ns, name="x")
+        )
         assert not allowed and f"namespace {ns!r} is protected" in reasons
 
 
@@ -131,11 +160,14 @@ def test_policy_from_settings_uses_scope() -> None:
     assert config.max_replicas == 4
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"min_replicas": 0}, "scaling to zero"),
-    ({"min_replicas": 3, "max_replicas": 2}, "max_replicas"),
-    ({"max_patch_bytes": 0}, "positive"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"min_replicas": 0}, "scaling to zero"),
+        ({"min_replicas": 3, "max_replicas": 2}, "max_replicas"),
+        ({"max_patch_bytes": 0}, "positive"),
+    ],
+)
 def test_bad_config_is_refused(kwargs: dict[str, int], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         PolicyConfig(**kwargs)
@@ -182,7 +214,12 @@ def test_scale_patch_may_only_touch_replicas() -> None:
         ("", None, None, "unknown action ''"),
         (42, None, None, "unknown action 42"),
         (ActionType.PATCH, None, None, "patch needs a patch"),
-        (ActionType.GITOPS_PR, "spec: {replicas: 3}", None, "unparseable patch: expected a JSON object, got str"),
+        (
+            ActionType.GITOPS_PR,
+            "spec: {replicas: 3}",
+            None,
+            "unparseable patch: expected a JSON object, got str",
+        ),
         (ActionType.PATCH, {}, None, "empty patch"),
         (ActionType.PATCH, {"spec": {"replicas": float("nan")}}, None, "NaN"),
         (ActionType.PATCH, {"spec": {1: "x"}}, None, "non-string key 1"),
@@ -230,10 +267,14 @@ def test_injected_delete_namespace_is_denied() -> None:
     assert not _judge("delete", None, {"namespace": "shop"})[0]
 
 
-@pytest.mark.parametrize("kind", ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"])
+@pytest.mark.parametrize(
+    "kind", ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"]
+)
 def test_patching_rbac_is_denied(kind: str) -> None:
     patch = {"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
-    allowed, reasons = _judge(ActionType.PATCH, patch, target=WorkloadRef(namespace="shop", kind=kind, name="x"))
+    allowed, reasons = _judge(
+        ActionType.PATCH, patch, target=WorkloadRef(namespace="shop", kind=kind, name="x")
+    )
     assert not allowed
     assert f"kind {kind!r} may not be changed" in reasons
     assert "rules[*].verbs[*]" in reasons
@@ -243,15 +284,27 @@ def test_patching_rbac_is_denied(kind: str) -> None:
     ("fields", "reason"),
     [
         ({"securityContext": {"privileged": True}}, "requests a privileged container (set to true)"),
-        ({"securityContext": {"allowPrivilegeEscalation": True}}, "allows privilege escalation (set to true)"),
+        (
+            {"securityContext": {"allowPrivilegeEscalation": True}},
+            "allows privilege escalation (set to true)",
+        ),
         ({"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}, "changes Linux capabilities"),
         ({"securityContext": {"runAsUser": 0}}, "runs a container as root (uid/gid 0)"),
         ({"securityContext": None}, "changes a securityContext"),  # null deletes the hardening
         ({"ports": [{"containerPort": 80, "hostPort": 80}]}, "binds a host port"),
-        ({"env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "cluster-admin-token", "key": "t"}}}]},
-         "reads secret 'cluster-admin-token' the workload did not already use"),
+        (
+            {
+                "env": [
+                    {
+                        "name": "TOKEN",
+                        "valueFrom": {"secretKeyRef": {"name": "cluster-admin-token", "key": "t"}},
+                    }
+                ]
+            },
+            "reads secret 'cluster-admin-token' the workload did not already use",
+        ),
         ({"envFrom": [{"secretRef": {"name": "aws-creds"}}]}, "reads secret 'aws-creds'"),
-    ],  # fmt: skip
+    ],
 )
 def test_privileged_container_patches_are_denied(fields: dict[str, Any], reason: str) -> None:
     allowed, reasons = _judge(ActionType.PATCH, _container_patch(**fields))
@@ -279,10 +332,27 @@ def test_pod_level_escalation_is_denied(pod_spec: dict[str, Any], reason: str) -
 
 
 def test_privilege_checks_hold_even_with_a_wide_field_allow_list() -> None:
-    config = PolicyConfig(field_allow_list=("**", "spec.*", "spec.*.*", "spec.*.*.*", "spec.*.*.*.*",
-                                            "spec.*.*.*[*].*", "spec.*.*.*[*].*.*"))  # fmt: skip
-    patch = {"spec": {"template": {"spec": {"hostNetwork": True, "containers": [
-        {"name": "app", "securityContext": {"privileged": True}}]}}}}  # fmt: skip
+    config = PolicyConfig(
+        field_allow_list=(
+            "**",
+            "spec.*",
+            "spec.*.*",
+            "spec.*.*.*",
+            "spec.*.*.*.*",
+            "spec.*.*.*[*].*",
+            "spec.*.*.*[*].*.*",
+        )
+    )
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "hostNetwork": True,
+                    "containers": [{"name": "app", "securityContext": {"privileged": True}}],
+                }
+            }
+        }
+    }
     allowed, reasons = _judge(ActionType.PATCH, patch, config=config)
     assert not allowed
     assert "outside the allow-list" not in reasons  # the wide list let the fields through...
@@ -290,7 +360,9 @@ def test_privilege_checks_hold_even_with_a_wide_field_allow_list() -> None:
 
 
 def test_secret_references_need_the_manifest() -> None:
-    patch = _container_patch(env=[{"name": "P", "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "p"}}}])
+    patch = _container_patch(
+        env=[{"name": "P", "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "p"}}}]
+    )
     allowed, reasons = _judge(ActionType.PATCH, patch, manifest=None)
     assert not allowed and "(current manifest unknown)" in reasons
 
@@ -300,9 +372,17 @@ def test_secret_references_need_the_manifest() -> None:
     [
         (ActionType.PATCH, "evil.example.net/miner:latest", "only rollback/revert may"),
         (ActionType.GITOPS_PR, "registry.example.com/shop/web-api:1.4.3", "only rollback/revert may"),
-        (ActionType.ROLLBACK, "evil.example.net/shop/web-api:1.4.1", "not from the workload's own repositories"),
+        (
+            ActionType.ROLLBACK,
+            "evil.example.net/shop/web-api:1.4.1",
+            "not from the workload's own repositories",
+        ),
         (ActionType.ROLLBACK, "registry.example.com/shop/web-api-debug:1.4.1", "not from the workload's own"),
-        (ActionType.ROLLBACK, "registry.example.com.evil.net/shop/web-api:1.4.1", "not from the workload's own"),
+        (
+            ActionType.ROLLBACK,
+            "registry.example.com.evil.net/shop/web-api:1.4.1",
+            "not from the workload's own",
+        ),
         (ActionType.REVERT_COMMIT, "", "must be a non-empty reference"),
     ],
 )
@@ -329,14 +409,20 @@ def test_rollback_image_needs_a_known_repository() -> None:
 @pytest.mark.parametrize(
     ("patch", "reason"),
     [
-        ({"spec": {"template": {"spec": {"$patch": "replace", "containers": [{"name": "app"}]}}}},
-         "strategic-merge directive '$patch' is not allowed"),
-        ({"spec": {"template": {"spec": {"containers": [{"name": "app", "$patch": "delete"}]}}}},
-         "strategic-merge directive '$patch'"),
+        (
+            {"spec": {"template": {"spec": {"$patch": "replace", "containers": [{"name": "app"}]}}}},
+            "strategic-merge directive '$patch' is not allowed",
+        ),
+        (
+            {"spec": {"template": {"spec": {"containers": [{"name": "app", "$patch": "delete"}]}}}},
+            "strategic-merge directive '$patch'",
+        ),
         ({"spec": {"$retainKeys": ["replicas"], "replicas": 2}}, "strategic-merge directive '$retainKeys'"),
-        ({"spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "app"}]}}}},
-         "strategic-merge directive"),
-    ],  # fmt: skip
+        (
+            {"spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "app"}]}}}},
+            "strategic-merge directive",
+        ),
+    ],
 )
 def test_smuggled_patch_directives_are_denied(patch: dict[str, Any], reason: str) -> None:
     allowed, reasons = _judge(ActionType.PATCH, patch)
@@ -348,7 +434,7 @@ def test_smuggled_patch_directives_are_denied(patch: dict[str, Any], reason: str
     [
         "\u0455ecurityContext",  # Cyrillic dze for 's'
         "securityContext\u200b",  # zero-width space
-        "ｓecurityContext",  # fullwidth s
+        "\uff53ecurityContext",  # fullwidth s
         "resources\u00a0",  # no-break space
     ],
 )
@@ -394,8 +480,18 @@ def test_new_containers_cannot_be_added() -> None:
 
 def test_every_problem_is_reported_not_just_the_first() -> None:
     target = WorkloadRef(namespace="kube-system", kind="DaemonSet", name="kube-proxy")
-    patch = {"spec": {"template": {"spec": {"hostPID": True, "containers": [
-        {"name": "app", "image": "evil.net/x:1", "securityContext": {"privileged": True}}]}}}}  # fmt: skip
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "hostPID": True,
+                    "containers": [
+                        {"name": "app", "image": "evil.net/x:1", "securityContext": {"privileged": True}}
+                    ],
+                }
+            }
+        }
+    }
     verdict = evaluate(ActionType.PATCH, target, patch=patch, manifest=MANIFEST)
     text = " | ".join(verdict.reasons)
     for expected in ("protected", "host PID", "image", "privileged", "outside the allow-list"):
@@ -415,11 +511,25 @@ def test_the_policy_does_not_mutate_its_inputs() -> None:
 
 def test_remediation_policy_is_a_policy_guard() -> None:
     guard: PolicyGuard = RemediationPolicy(manifest=MANIFEST)
-    ok = guard(WriteRequest("patch", "shop", "Deployment", "web-api",
-                            patch=_container_patch(resources={"limits": {"memory": "1Gi"}})))  # fmt: skip
+    ok = guard(
+        WriteRequest(
+            "patch",
+            "shop",
+            "Deployment",
+            "web-api",
+            patch=_container_patch(resources={"limits": {"memory": "1Gi"}}),
+        )
+    )
     assert ok.verdict is Verdict.ALLOW
-    bad = guard(WriteRequest("patch", "shop", "Deployment", "web-api",
-                             patch=_container_patch(securityContext={"privileged": True})))  # fmt: skip
+    bad = guard(
+        WriteRequest(
+            "patch",
+            "shop",
+            "Deployment",
+            "web-api",
+            patch=_container_patch(securityContext={"privileged": True}),
+        )
+    )
     assert bad.verdict is Verdict.DENY and "privileged container" in bad.reason
 
 
@@ -430,10 +540,17 @@ def test_remediation_policy_is_a_policy_guard() -> None:
         (WriteRequest("merge", "shop", "Deployment", "web-api"), "unknown action 'merge'"),
         (WriteRequest("restart", "", "Deployment", "web-api"), "missing target"),
         (WriteRequest("restart", "kube-system", "Deployment", "coredns"), "protected"),
-        (WriteRequest("scale", "shop", "Deployment", "web-api", parameters={"replicas": 0}), "scaling to zero"),
-        (WriteRequest("commit_manifest", "shop", "Deployment", "web-api", patch={"spec": {"paused": True}}),
-         "outside the allow-list"),
-    ],  # fmt: skip
+        (
+            WriteRequest("scale", "shop", "Deployment", "web-api", parameters={"replicas": 0}),
+            "scaling to zero",
+        ),
+        (
+            WriteRequest(
+                "commit_manifest", "shop", "Deployment", "web-api", patch={"spec": {"paused": True}}
+            ),
+            "outside the allow-list",
+        ),
+    ],
     ids=lambda v: v.action if isinstance(v, WriteRequest) else None,
 )
 def test_guard_denies_like_the_policy(request_: WriteRequest, reason: str) -> None:
