@@ -1,0 +1,82 @@
+"""Fixtures for the GitOps tests: real git repositories in temporary directories."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from tools.guard import GuardDecision, Verdict, WriteRequest
+
+DATA = Path(__file__).parent / "data"
+
+
+def git(repo: Path, *args: str, stdin: str | None = None) -> str:
+    """Run git in `repo` as a test user and answer stdout."""
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Dev", "-c", "user.email=dev@example.com", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        check=True,
+    )
+    return proc.stdout
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> None:
+    """Write `files` (path -> text) under `root`."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def commit_files(repo: Path, files: Mapping[str, str], message: str, date: str | None = None) -> str:
+    """Write, add and commit `files` in the checkout; answer the new commit sha."""
+    write_files(repo, files)
+    git(repo, "add", "--", *files)
+    env_date = ["--date", date] if date else []
+    git(repo, "commit", "-q", "-m", message, *env_date)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def manifest_files() -> dict[str, str]:
+    """A realistic GitOps layout: plain manifests, a kustomize base/overlay, a Helm chart, docs."""
+    return {
+        "README.md": "# shop manifests\n",
+        "deploy/checkout/deployment.yaml": (DATA / "checkout-deployment.yaml").read_text(),
+        "manifests/worker.yaml": (DATA / "worker-compact.yaml").read_text(),
+        "apps/api/base/deployment.yaml": (DATA / "kustomize/base-deployment.yaml").read_text(),
+        "apps/api/base/kustomization.yaml": (DATA / "kustomize/base-kustomization.yaml").read_text(),
+        "apps/api/overlays/prod/kustomization.yaml": (DATA / "kustomize/prod-kustomization.yaml").read_text(),
+        "apps/api/overlays/prod/replicas.yaml": (DATA / "kustomize/prod-replicas.yaml").read_text(),
+        "charts/shop/templates/deployment.yaml": (DATA / "helm-template.yaml").read_text(),
+    }
+
+
+@pytest.fixture
+def manifest_repo(tmp_path: Path) -> Path:
+    """A non-bare repository on `main`, checked out, with one commit of `manifest_files()`."""
+    repo = tmp_path / "gitops"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    commit_files(repo, manifest_files(), "Initial manifests", date="2024-05-01T10:00:00Z")
+    return repo
+
+
+def allow_all(request: WriteRequest) -> GuardDecision:
+    """A guard that allows everything (the tests of refusal use their own)."""
+    return GuardDecision(Verdict.ALLOW, "test: allowed")
+
+
+def recording_guard(verdict: Verdict) -> tuple[Callable[[WriteRequest], GuardDecision], list[WriteRequest]]:
+    """A guard answering `verdict` that remembers what it was asked."""
+    seen: list[WriteRequest] = []
+
+    def guard(request: WriteRequest) -> GuardDecision:
+        seen.append(request)
+        return GuardDecision(verdict, f"test: {verdict.value}")
+
+    return guard, seen
