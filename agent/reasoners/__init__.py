@@ -1,0 +1,1 @@
+"""Reasoners: the offline rules engine, the LLM reasoner and the hybrid of both."""
