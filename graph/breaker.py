@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from agent.config import BreakerSettings
+from agent.domain import WorkloadRef
 
 REASONER_KEY = "__reasoner__"
 
@@ -280,3 +281,8 @@ class CircuitBreaker:
         """Close the breaker for `key` and forget its history."""
         self.store.update(key, reset)
         return self.view(key)
+
+
+def target_key(target: WorkloadRef) -> str:
+    """The breaker key of a workload: `namespace/kind/name`."""
+    return str(target)

@@ -1,0 +1,245 @@
+"""The decision node: act, ask a human, escalate, or just report.
+
+`decide` is the whole decision table as a pure function of named inputs; the node gathers
+those inputs from the state, the policy and the breakers, and records the route with a
+rationale that names every input that mattered. Precedence, first match wins:
+
+1. no diagnosis                                   -> escalate
+2. mode `report`                                  -> report (never mutates)
+3. reasoner breaker open                          -> escalate
+4. confidence below the ask threshold             -> escalate
+5. nothing to change (no / none / notify action)  -> report
+6. policy denies the proposal                     -> escalate
+7. a PR for this fingerprint is already open and the action would open another -> report
+8. target breaker open                            -> escalate
+9. mode `approve`                                 -> ask
+10. mode `autonomous`: target breaker half-open (the trial after a cooldown) -> ask;
+    confidence at or above the act threshold -> act; otherwise -> ask
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from agent.config import Mode, Settings, Thresholds
+from agent.domain import ActionType, Diagnosis
+from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, CircuitBreaker, target_key
+from graph.policies import MUTATING, PolicyConfig, PolicyVerdict, evaluate_remediation
+from graph.state import (
+    BreakerData,
+    DecisionRecord,
+    HealingState,
+    best_diagnosis,
+    current_attempt,
+    incident_of,
+    latest_evidence,
+)
+
+# Actions whose result is a pull request, so an open PR for the same incident makes them redundant.
+PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
+
+
+class Route(StrEnum):
+    """Where a run goes after the decision."""
+
+    ACT = "act"
+    ASK = "ask"
+    ESCALATE = "escalate"
+    REPORT = "report"
+
+
+@dataclass(frozen=True)
+class DecisionConfig:
+    """What the decision node is configured with."""
+
+    mode: Mode = Mode.REPORT
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DecisionConfig:
+        """Mode, thresholds and the scoped policy from settings."""
+        return cls(settings.mode, settings.thresholds, PolicyConfig.from_settings(settings))
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    """Everything the decision table looks at."""
+
+    mode: Mode
+    thresholds: Thresholds
+    diagnosis: Diagnosis | None
+    policy: PolicyVerdict | None  # None when nothing would be changed
+    target_breaker: BreakerView
+    reasoner_breaker: BreakerView
+    open_pr: str | None = None
+    reasoner_error: str | None = None
+    attempt: int = 1
+
+    def summary(self) -> dict[str, Any]:
+        """The inputs as JSON, for the decision record."""
+        remediation = self.diagnosis.remediation if self.diagnosis else None
+        return {
+            "mode": self.mode.value,
+            "thresholds": {"act": self.thresholds.act, "ask": self.thresholds.ask},
+            "confidence": self.diagnosis.confidence if self.diagnosis else None,
+            "category": self.diagnosis.category.value if self.diagnosis else None,
+            "action": remediation.action.value if remediation else None,
+            "policy": self.policy.to_data() if self.policy else None,
+            "target_breaker": _breaker_data(self.target_breaker),
+            "reasoner_breaker": _breaker_data(self.reasoner_breaker),
+            "open_pr_for_fingerprint": self.open_pr,
+            "reasoner_error": self.reasoner_error,
+            "attempt": self.attempt,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A route and the human-readable reason for it."""
+
+    route: Route
+    rationale: str
+    inputs: dict[str, Any]
+
+
+def _breaker_data(view: BreakerView) -> BreakerData:
+    return BreakerData(
+        key=view.key, status=view.status.value, events_in_window=view.events_in_window, limit=view.limit
+    )
+
+
+def _route(inputs: DecisionInputs) -> tuple[Route, str]:
+    """The decision table itself: (route, the one-line reason)."""
+    diagnosis, mode, thresholds = inputs.diagnosis, inputs.mode, inputs.thresholds
+    if diagnosis is None:
+        detail = f": {inputs.reasoner_error}" if inputs.reasoner_error else ""
+        return Route.ESCALATE, f"no diagnosis{detail}"
+    if mode is Mode.REPORT:
+        return Route.REPORT, "report mode never changes anything; the diagnosis is posted"
+    if inputs.reasoner_breaker.status is BreakerStatus.OPEN:
+        return Route.ESCALATE, "the reasoner breaker is open after repeated reasoner failures"
+    confidence = diagnosis.confidence
+    if confidence < thresholds.ask:
+        return Route.ESCALATE, f"confidence {confidence:.2f} is below the ask threshold {thresholds.ask:.2f}"
+    remediation = diagnosis.remediation
+    if remediation is None or remediation.action not in MUTATING:
+        return Route.REPORT, "the diagnosis proposes no change; it is posted"
+    if inputs.policy is None or not inputs.policy.allowed:
+        reasons = "; ".join(inputs.policy.reasons) if inputs.policy else "no policy verdict"
+        return Route.ESCALATE, f"policy denies {remediation.action.value}: {reasons}"
+    if inputs.open_pr and remediation.action in PR_ACTIONS:
+        return (
+            Route.REPORT,
+            f"a pull request for this incident is already open ({inputs.open_pr}); no new one",
+        )
+    target = inputs.target_breaker
+    if target.status is BreakerStatus.OPEN:
+        return Route.ESCALATE, f"the breaker for {target.key} is open: too many recent remediation attempts"
+    if mode is Mode.APPROVE:
+        return Route.ASK, "approve mode: every action waits for a human"
+    if target.status is BreakerStatus.HALF_OPEN:
+        return Route.ASK, f"the breaker for {target.key} is half-open: the trial attempt needs a human"
+    if confidence >= thresholds.act:
+        return Route.ACT, f"confidence {confidence:.2f} clears the act threshold {thresholds.act:.2f}"
+    return Route.ASK, (
+        f"confidence {confidence:.2f} is between the ask ({thresholds.ask:.2f}) "
+        f"and act ({thresholds.act:.2f}) thresholds"
+    )
+
+
+def _input_lines(inputs: DecisionInputs) -> list[str]:
+    diagnosis = inputs.diagnosis
+    lines = [f"mode: {inputs.mode.value}"]
+    if diagnosis is not None:
+        lines.append(
+            f"diagnosis: {diagnosis.category.value} at confidence {diagnosis.confidence:.2f} "
+            f"(act >= {inputs.thresholds.act:.2f}, ask >= {inputs.thresholds.ask:.2f})"
+        )
+        remediation = diagnosis.remediation
+        lines.append(f"proposed action: {remediation.action.value if remediation else 'none'}")
+    elif inputs.reasoner_error:
+        lines.append(f"reasoner error: {inputs.reasoner_error}")
+    if inputs.policy is not None:
+        verdict = "allow" if inputs.policy.allowed else "deny"
+        lines.append(f"policy: {verdict} ({'; '.join(inputs.policy.reasons)})")
+    lines.append(inputs.target_breaker.describe())
+    lines.append(inputs.reasoner_breaker.describe())
+    lines.append(f"open PR for this fingerprint: {inputs.open_pr or 'none'}")
+    lines.append(f"attempt: {inputs.attempt}")
+    return lines
+
+
+def decide(inputs: DecisionInputs) -> Decision:
+    """Apply the decision table (see the module docstring) and explain the result."""
+    route, reason = _route(inputs)
+    rationale = "\n".join(
+        [f"{route.value}: {reason}", "inputs:", *(f"- {line}" for line in _input_lines(inputs))]
+    )
+    return Decision(route, rationale, inputs.summary())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_decision_node(
+    config: DecisionConfig,
+    target_breaker: CircuitBreaker,
+    reasoner_breaker: CircuitBreaker,
+    clock: Callable[[], datetime] = _now,
+) -> Callable[[HealingState], dict[str, Any]]:
+    """The decision node for the graph builder: state in, `{"decision": DecisionRecord}` out.
+
+    The breakers are only read here; the remediation node records attempts on `target_breaker`
+    (and verification records successes), the analyst records failures on `reasoner_breaker`.
+    """
+
+    def decision_node(state: HealingState) -> dict[str, Any]:
+        incident = incident_of(state)
+        diagnosis = best_diagnosis(state)
+        remediation = diagnosis.remediation if diagnosis else None
+        verdict: PolicyVerdict | None = None
+        if remediation is not None and remediation.action in MUTATING:
+            # Judge the exact proposal being decided on, and honour an auditor's denial too.
+            evidence = latest_evidence(state)
+            manifest = evidence.manifest if evidence else None
+            verdict = evaluate_remediation(
+                remediation, incident.target, manifest=manifest, config=config.policy
+            )
+            audit_policy = (state.get("audit") or {}).get("policy")
+            if verdict.allowed and audit_policy and audit_policy["verdict"] != "allow":
+                reasons = tuple(f"auditor: {r}" for r in audit_policy["reasons"]) or ("auditor denied",)
+                verdict = PolicyVerdict(verdict.action, False, reasons)
+        inputs = DecisionInputs(
+            mode=config.mode,
+            thresholds=config.thresholds,
+            diagnosis=diagnosis,
+            policy=verdict,
+            target_breaker=target_breaker.view(target_key(incident.target)),
+            reasoner_breaker=reasoner_breaker.view(REASONER_KEY),
+            open_pr=state.get("open_pr_for_fingerprint"),
+            reasoner_error=state.get("reasoner_error"),
+            attempt=current_attempt(state),
+        )
+        decision = decide(inputs)
+        record = DecisionRecord(
+            route=decision.route.value,
+            rationale=decision.rationale,
+            inputs=decision.inputs,
+            attempt=inputs.attempt,
+            decided_at=clock().astimezone(UTC).isoformat(),
+        )
+        return {"decision": record}
+
+    return decision_node
+
+
+def route_after_decision(state: HealingState) -> str:
+    """For `add_conditional_edges`: the decided route's value (escalate when there is none)."""
+    decision = state.get("decision")
+    return decision["route"] if decision else Route.ESCALATE.value
