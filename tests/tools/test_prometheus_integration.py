@@ -208,3 +208,9 @@ def test_instant_query_at_a_past_time(client: PrometheusClient, shape) -> None:
     (series,) = result.data.series
     assert series.name == "kube_deployment_status_replicas_unavailable"
     assert series.labels["namespace"] == shape.namespace
+
+
+def test_fractional_timeout_is_accepted_by_prometheus(prometheus: PrometheusServer) -> None:
+    result = PrometheusClient(prometheus.url, timeout=0.5, retry=NO_RETRY).query("up")
+    assert result.status is ToolStatus.OK, result.error
+    assert result.data is not None and result.data.series[0].values() == [1.0]

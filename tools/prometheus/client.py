@@ -193,7 +193,7 @@ class PrometheusClient:
             )
         where = _display_url(self._url)
         # Prometheus also stops evaluating at its own timeout, so a heavy query is not left running.
-        params = {**params, "timeout": f"{self._timeout:g}s"}
+        params = {**params, "timeout": f"{self._timeout:g}"}  # seconds; Prometheus takes floats
         try:
             with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
                 response = http.post(self._url + path, data=params)
