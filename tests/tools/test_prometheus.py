@@ -165,6 +165,7 @@ def test_range_query_posts_start_end_step(receiver: Receiver) -> None:
         ({"step": -5.0}, "step must be a positive duration"),
         ({"step": 1.0, "swap": True}, "end is before start"),
         ({"step": 0.01}, "exceeds 11000"),
+        ({"step": "1m"}, "step must be seconds or a timedelta"),
     ],
 )
 def test_bad_range_arguments_are_errors_and_nothing_is_sent(receiver: Receiver, kwargs, expected) -> None:

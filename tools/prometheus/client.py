@@ -1,12 +1,13 @@
 """Prometheus HTTP API client: instant and range queries, answered as `ToolResult[QueryResult]`.
 
 Not configured or unreachable -> UNAVAILABLE (the graph carries on without metrics); bad
-PromQL -> ERROR carrying Prometheus's own message; connection failures, 502/503/504 and
+PromQL -> ERROR carrying Prometheus's own message; connection failures, 429/502/503/504 and
 timeouts are retried with back-off by `call_tool`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -32,8 +33,8 @@ def _display_url(url: str) -> str:
     """The URL without user:password, for messages and trace events."""
     parts = urlsplit(url)
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
+    with contextlib.suppress(ValueError):  # a malformed port must not break the message about it
+        netloc += f":{parts.port}" if parts.port else ""
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -46,7 +47,12 @@ def _unix(at: Instant) -> float:
 
 
 def _seconds(step: timedelta | float) -> float:
-    return step.total_seconds() if isinstance(step, timedelta) else float(step)
+    if isinstance(step, timedelta):
+        return step.total_seconds()
+    try:
+        return float(step)
+    except (TypeError, ValueError):
+        raise ToolFailure(f"step must be seconds or a timedelta, got {step!r}") from None
 
 
 def _summary(result: QueryResult) -> str:
@@ -72,7 +78,7 @@ class PrometheusClient:
         self._url = url.rstrip("/") if url else None
         self._timeout = timeout
         self._retry = retry
-        self._transport = transport  # tests inject httpx.MockTransport here
+        self._transport = transport  # e.g. httpx.MockTransport, or one with custom TLS settings
 
     @property
     def configured(self) -> bool:
@@ -175,7 +181,7 @@ class PrometheusClient:
             "query": promql,
             "start": _trace_time(start),
             "end": _trace_time(end),
-            "step": _seconds(step),
+            "step": step.total_seconds() if isinstance(step, timedelta) else step,
         }
         return self._call(RANGE_TOOL, args, run, sink)
 
