@@ -37,7 +37,7 @@ class CommitInfo:
 
     sha: str
     author: str
-    date: datetime
+    date: datetime  # when it was committed (what time-window queries filter on)
     message: str
     files: tuple[str, ...] = ()
 

@@ -169,7 +169,7 @@ class LocalGitRepo:
         return infos[0]
 
     def _log(self, *args: str) -> list[CommitInfo]:
-        fmt = f"--format={_RECORD}%H{_FIELD}%an <%ae>{_FIELD}%aI{_FIELD}%B{_FIELD}"
+        fmt = "--format=%x1e%H%x00%an <%ae>%x00%cI%x00%B%x00"
         out = self._git.run("log", fmt, "--name-only", *args)
         infos = []
         for record in out.split(_RECORD)[1:]:
@@ -227,7 +227,7 @@ class LocalGitRepo:
             commit = self._commit_of(sha)
             parent = self._git.rev(f"{commit}^1")
             trees = [parent, commit] if parent else ["--root", commit]
-            status = self._git.run("diff-tree", "-r", "-z", "--name-status", "-M", *trees)
+            status = self._git.run("diff-tree", "--no-commit-id", "-r", "-z", "--name-status", "-M", *trees)
             fields = [f for f in status.split("\0") if f]
             files: list[FileDiff] = []
             i = 0

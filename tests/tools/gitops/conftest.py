@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,13 +14,15 @@ from tools.guard import GuardDecision, Verdict, WriteRequest
 DATA = Path(__file__).parent / "data"
 
 
-def git(repo: Path, *args: str, stdin: str | None = None) -> str:
-    """Run git in `repo` as a test user and answer stdout."""
+def git(repo: Path, *args: str, stdin: str | None = None, date: str | None = None) -> str:
+    """Run git in `repo` as a test user (at `date`, when given) and answer stdout."""
+    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else None
     proc = subprocess.run(
         ["git", "-C", str(repo), "-c", "user.name=Dev", "-c", "user.email=dev@example.com", *args],
         capture_output=True,
         text=True,
         input=stdin,
+        env=env,
         check=True,
     )
     return proc.stdout
@@ -37,8 +40,7 @@ def commit_files(repo: Path, files: Mapping[str, str], message: str, date: str |
     """Write, add and commit `files` in the checkout; answer the new commit sha."""
     write_files(repo, files)
     git(repo, "add", "--", *files)
-    env_date = ["--date", date] if date else []
-    git(repo, "commit", "-q", "-m", message, *env_date)
+    git(repo, "commit", "-q", "-m", message, date=date)
     return git(repo, "rev-parse", "HEAD").strip()
 
 
