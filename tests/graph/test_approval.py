@@ -1,0 +1,304 @@
+"""The approval node in a tiny real StateGraph with InMemorySaver: interrupt, inspect, resume."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
+
+from agent.config import Mode
+from agent.domain import (
+    ActionType,
+    Diagnosis,
+    Evidence,
+    Incident,
+    ProposedRemediation,
+    RootCause,
+    Trigger,
+    WorkloadRef,
+)
+from graph.approval import (
+    ApprovalRequest,
+    ApprovalResponse,
+    approval_id_for,
+    build_approval_request,
+    describe_change,
+    describe_patch,
+    make_approval_node,
+    route_after_approval,
+)
+from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
+from graph.decision import DecisionConfig, make_decision_node, route_after_decision
+from graph.state import ActionRecord, HealingState, candidate, initial_state, to_data
+
+TARGET = WorkloadRef(namespace="shop", name="web-api")
+DECIDED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+MANIFEST = {
+    "spec": {
+        "replicas": 2,
+        "template": {
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "reg.io/shop/web:2",
+                        "resources": {"limits": {"memory": "128Mi"}},
+                    }
+                ]
+            }
+        },
+    }
+}
+PATCH = {
+    "spec": {
+        "template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "512Mi"}}}]}}
+    }
+}
+_threads = itertools.count()
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _state() -> HealingState:
+    incident = Incident(id="i1", fingerprint="fp", target=TARGET, trigger=Trigger.WATCHER, reason="OOMKilled")
+    state = initial_state("run-7", incident)
+    diagnosis = Diagnosis(
+        category=RootCause.OOM,
+        explanation="container app is OOMKilled at 128Mi",
+        faulty_resource="Deployment shop/web-api",
+        confidence=0.9,
+        remediation=ProposedRemediation(action=ActionType.PATCH, patch=PATCH, rationale="raise the limit"),
+    )
+    state["diagnoses"] = [candidate(diagnosis, "rules", 1)]
+    state["evidence"] = [to_data(Evidence(target=TARGET, manifest=MANIFEST))]
+    return state
+
+
+def _act(state: HealingState) -> dict[str, Any]:
+    approval = state["approval"]
+    record = ActionRecord(
+        id="a1",
+        attempt=1,
+        action="patch",
+        target=str(TARGET),
+        who=approval["by"],
+        what="patch",
+        why="approved",
+        diff="",
+        dry_run=None,
+        result={"status": "ok", "detail": ""},
+        at="",
+    )
+    return {"actions": [record]}
+
+
+def _graph(approval_clock: Clock) -> Any:
+    store = InMemoryBreakerStore()
+    breakers = [CircuitBreaker(store, BreakerPolicy(3, 3600, 600), lambda: 0.0) for _ in range(2)]
+    builder = StateGraph(HealingState)
+    builder.add_node(
+        "decide", make_decision_node(DecisionConfig(mode=Mode.APPROVE), *breakers, clock=lambda: DECIDED)
+    )
+    builder.add_node("approval", make_approval_node(timedelta(hours=1), clock=approval_clock))
+    builder.add_node("act", _act)
+    builder.add_node("report", lambda s: {"trace_event_ids": ["reported"]})
+    builder.add_node("escalate", lambda s: {"trace_event_ids": ["escalated"]})
+    builder.add_edge(START, "decide")
+    builder.add_conditional_edges(
+        "decide",
+        route_after_decision,
+        {"ask": "approval", "act": "act", "report": "report", "escalate": "escalate"},
+    )
+    builder.add_conditional_edges("approval", route_after_approval, ["act", "report", "escalate"])
+    for node in ("act", "report", "escalate"):
+        builder.add_edge(node, END)
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def _start(clock: Clock | None = None) -> tuple[Any, dict[str, Any], dict[str, Any], Clock]:
+    clock = clock or Clock(DECIDED + timedelta(minutes=5))
+    graph = _graph(clock)
+    config = {"configurable": {"thread_id": f"t{next(_threads)}"}}
+    result = graph.invoke(_state(), config)
+    return graph, config, result, clock
+
+
+def test_interrupt_surfaces_a_typed_payload() -> None:
+    graph, config, result, _ = _start()
+    (pending,) = result["__interrupt__"]
+    request = ApprovalRequest.model_validate(pending.value)
+    assert request.run_id == "run-7" and request.target == "shop/deployment/web-api"
+    assert request.diagnosis_summary == "oom: container app is OOMKilled at 128Mi"
+    assert request.proposed_action == "patch" and request.confidence == 0.9
+    assert (
+        request.patch_diff == 'spec.template.spec.containers[app].resources.limits.memory: "128Mi" -> "512Mi"'
+    )
+    assert request.policy_verdict is not None and request.policy_verdict["verdict"] == "allow"
+    assert request.expires_at == DECIDED + timedelta(hours=1)
+    assert request.approval_id == approval_id_for("run-7", 1, DECIDED.isoformat())
+    assert "approve mode" in request.rationale
+    assert pending.response_schema == ApprovalResponse.model_json_schema()
+    assert graph.get_state(config).next == ("approval",)
+    assert not result["actions"]
+
+
+def test_resume_approve_acts_as_the_approver() -> None:
+    graph, config, _, _ = _start()
+    result = graph.invoke(Command(resume={"approved": True, "by": "alice", "comment": "go"}), config)
+    assert result["approval"]["status"] == "approved"
+    assert result["approval"]["by"] == "alice" and result["approval"]["comment"] == "go"
+    assert result["approval"]["request"]["run_id"] == "run-7"
+    assert [a["who"] for a in result["actions"]] == ["alice"]
+    assert graph.get_state(config).next == ()
+
+
+def test_resume_reject_reports_and_changes_nothing() -> None:
+    graph, config, _, _ = _start()
+    result = graph.invoke(Command(resume={"approved": False, "by": "bob", "comment": "not now"}), config)
+    assert result["approval"]["status"] == "rejected"
+    assert result["actions"] == [] and result["trace_event_ids"] == ["reported"]
+
+
+def test_late_approval_escalates() -> None:
+    graph, config, _, clock = _start()
+    clock.now = DECIDED + timedelta(hours=1, seconds=1)
+    result = graph.invoke(Command(resume={"approved": True, "by": "alice"}), config)
+    assert result["approval"]["status"] == "expired"
+    assert result["actions"] == [] and result["trace_event_ids"] == ["escalated"]
+
+
+def test_timed_out_resume_escalates() -> None:
+    graph, config, _, _ = _start()
+    resume = {"approved": False, "by": "paramedic", "comment": "nobody answered", "timed_out": True}
+    result = graph.invoke(Command(resume=resume), config)
+    assert result["approval"]["status"] == "expired" and result["approval"]["comment"] == "nobody answered"
+    assert result["trace_event_ids"] == ["escalated"]
+
+
+def test_resuming_twice_is_idempotent() -> None:
+    graph, config, _, _ = _start()
+    first = graph.invoke(Command(resume={"approved": True, "by": "alice"}), config)
+    second = graph.invoke(Command(resume={"approved": False, "by": "mallory"}), config)
+    assert second["approval"] == first["approval"]
+    assert len(second["actions"]) == 1 and second["actions"][0]["who"] == "alice"
+
+
+@pytest.mark.parametrize(
+    ("resume", "problem"),
+    [
+        ({"approved": "yes", "by": "alice"}, "approved"),
+        ({"approved": True}, "by"),
+        ({"approved": True, "by": ""}, "by"),
+        ("approve", "answer"),
+        (["approved"], "answer"),
+    ],
+)
+def test_malformed_answers_escalate(resume: Any, problem: str) -> None:
+    graph, config, _, _ = _start()
+    result = graph.invoke(Command(resume=resume), config)
+    assert result["approval"]["status"] == "invalid"
+    assert (
+        result["approval"]["comment"].startswith("malformed answer: ")
+        and problem in result["approval"]["comment"]
+    )
+    assert result["actions"] == [] and result["trace_event_ids"] == ["escalated"]
+
+
+def test_answer_for_another_request_escalates() -> None:
+    graph, config, _, _ = _start()
+    result = graph.invoke(
+        Command(resume={"approved": True, "by": "alice", "approval_id": "deadbeef"}), config
+    )
+    assert result["approval"]["status"] == "invalid" and "deadbeef" in result["approval"]["comment"]
+    assert result["actions"] == []
+
+
+def test_matching_approval_id_is_accepted() -> None:
+    graph, config, result, _ = _start()
+    approval_id = result["__interrupt__"][0].value["approval_id"]
+    result = graph.invoke(
+        Command(resume={"approved": True, "by": "alice", "approval_id": approval_id}), config
+    )
+    assert result["approval"]["status"] == "approved"
+
+
+def test_node_does_not_ask_again_once_answered() -> None:
+    state = _state()
+    decide = make_decision_node(
+        DecisionConfig(mode=Mode.APPROVE),
+        *[CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 60, 60), lambda: 0.0) for _ in range(2)],
+        clock=lambda: DECIDED,
+    )
+    state.update(decide(state))  # type: ignore[typeddict-item]
+    request = build_approval_request(state, timedelta(hours=1))
+    state["approval"] = {"approval_id": request.approval_id, "status": "approved", "by": "alice"}
+    # Outside a graph interrupt() would raise: returning {} proves it was never called.
+    assert make_approval_node(clock=Clock(DECIDED))(state) == {}
+
+
+def test_node_without_an_ask_decision_escalates() -> None:
+    update = make_approval_node(clock=Clock(DECIDED))(_state())
+    assert update["approval"]["status"] == "invalid"
+    assert "no decision asking for approval" in update["approval"]["comment"]
+    assert route_after_approval(update) == "escalate"  # type: ignore[arg-type]
+
+
+def test_route_after_approval() -> None:
+    assert route_after_approval({}) == "escalate"
+    assert route_after_approval({"approval": {"status": "approved"}}) == "act"
+    assert route_after_approval({"approval": {"status": "rejected"}}) == "report"
+    assert route_after_approval({"approval": {"status": "expired"}}) == "escalate"
+
+
+def test_bad_ttl_is_refused() -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        make_approval_node(timedelta(0))
+
+
+def test_describe_patch() -> None:
+    patch = {
+        "spec": {
+            "replicas": 3,
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "app",
+                            "env": [{"name": "MODE", "value": "safe"}],
+                            "resources": {"requests": None},
+                        },
+                        {"name": "sidecar"},
+                    ]
+                }
+            },
+        }
+    }
+    assert describe_patch(MANIFEST, patch).splitlines() == [
+        "spec.replicas: 2 -> 3",
+        'spec.template.spec.containers[app].env[MODE].value: (absent) -> "safe"',
+        "spec.template.spec.containers[app].resources.requests: (absent) -> (deleted)",
+        "spec.template.spec.containers[sidecar]: (added)",
+    ]
+    assert describe_patch(None, {"spec": {"replicas": 1}}) == "spec.replicas: (absent) -> 1"
+
+
+def test_describe_change_without_a_patch() -> None:
+    scale = ProposedRemediation(action=ActionType.SCALE, parameters={"replicas": 4})
+    assert describe_change(scale, MANIFEST) == "spec.replicas: 2 -> 4"
+    rollback = ProposedRemediation(action=ActionType.ROLLBACK, parameters={"revision": 3})
+    assert describe_change(rollback, MANIFEST) == "(rollback: revision=3; no manifest patch)"
+    assert (
+        describe_change(ProposedRemediation(action=ActionType.RESTART), None)
+        == "(restart; no manifest patch)"
+    )
