@@ -33,6 +33,7 @@ class PolicyConfig:
     max_patch_bytes: int = 16_384
     max_patch_depth: int = 16
     max_patch_nodes: int = 400
+    allow_merge: bool = False  # may the Git tools merge Paramedic's own pull requests
 
     def __post_init__(self) -> None:
         if self.min_replicas < 1:
@@ -49,6 +50,7 @@ class PolicyConfig:
         values: dict[str, object] = {
             "namespaces": tuple(settings.scope.namespaces),
             "protected_namespaces": protected,
+            "allow_merge": settings.git.auto_merge,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

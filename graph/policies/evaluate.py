@@ -215,11 +215,13 @@ def evaluate(
     patch: Any = None,
     manifest: Mapping[str, Any] | None = None,
     config: PolicyConfig | None = None,
+    patch_required: bool | None = None,
 ) -> PolicyVerdict:
     """Judge one proposed action on `target`. Pure; anything unexpected is a denial with a reason.
 
     `manifest` is the workload's current manifest when known: it lets the policy tell an earlier
     image of the same repository from a foreign one, and an existing secret from a new one.
+    `patch_required` overrides whether the action must carry a patch (default: by action).
     """
     config = config or PolicyConfig()
     parsed = parse_action(action)
@@ -231,7 +233,7 @@ def evaluate(
     problems.extend(_target_problems(target, config, parsed in MUTATING))
     problems.extend(_parameter_problems(parsed, {} if parameters is None else parameters, config))
     if patch is None:
-        if parsed in _PATCH_REQUIRED:
+        if parsed in _PATCH_REQUIRED if patch_required is None else patch_required:
             problems.append(f"{parsed.value} needs a patch")
     elif parsed in _PATCH_FORBIDDEN:
         problems.append(f"{parsed.value} changes nothing, so it may not carry a patch")
@@ -265,9 +267,27 @@ def evaluate_remediation(
     )
 
 
+# Parameters the Git tools add to describe where a write goes; they are not part of the remediation.
+_GIT_BOOKKEEPING = frozenset({"path", "branch", "head", "base", "number"})
+# Git operations that carry no patch of their own: the commit they publish was judged when made.
+_PATCHLESS_GIT_ACTIONS = frozenset({"open_pr", "merge"})
+
+
+def _bookkeeping_problems(values: Mapping[str, Any]) -> list[str]:
+    return [
+        f"tool parameter {key!r} must be a short string or an integer"
+        for key, value in values.items()
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or len(str(value)) > 512
+    ]
+
+
 @dataclass(frozen=True)
 class RemediationPolicy:
-    """The remediation policy as a `tools.guard.PolicyGuard`, optionally bound to the live manifest."""
+    """The remediation policy as a `tools.guard.PolicyGuard`, optionally bound to the live manifest.
+
+    Tool requests use tool vocabulary (`commit_manifest`, `open_pr`, `revert` with `sha`, `merge`,
+    plus Git bookkeeping parameters); they are translated and then judged exactly as a proposal.
+    """
 
     config: PolicyConfig = field(default_factory=PolicyConfig)
     manifest: Mapping[str, Any] | None = None
@@ -278,12 +298,29 @@ class RemediationPolicy:
             target = WorkloadRef(namespace=request.namespace, kind=request.kind, name=request.name)
         except (ValidationError, TypeError):
             target = None
+        parameters: Any = request.parameters
+        problems: list[str] = []
+        if isinstance(parameters, Mapping):
+            parameters = {k: v for k, v in parameters.items() if k not in _GIT_BOOKKEEPING}
+            problems = _bookkeeping_problems(
+                {k: v for k, v in request.parameters.items() if k in _GIT_BOOKKEEPING}
+            )
+            if request.action == "revert" and "sha" in parameters:
+                parameters["commit"] = parameters.pop("sha")
+        if request.action == "merge" and not self.config.allow_merge:
+            problems.append("merging is not allowed by policy (auto-merge is off)")
+        action = ActionType.GITOPS_PR if request.action == "merge" else request.action
+        patchless = request.action in _PATCHLESS_GIT_ACTIONS
         verdict = evaluate(
-            request.action,
+            action,
             target,
-            parameters=request.parameters,
+            parameters=parameters,
             patch=request.patch,
             manifest=self.manifest,
             config=self.config,
+            patch_required=False if patchless else None,
         )
+        if problems:
+            failed = () if verdict.allowed else verdict.reasons
+            verdict = PolicyVerdict(verdict.action, False, (*problems, *failed))
         return verdict.to_guard_decision()

@@ -537,7 +537,29 @@ def test_remediation_policy_is_a_policy_guard() -> None:
     ("request_", "reason"),
     [
         (WriteRequest("delete_pod", "shop", "Pod", "web-api-1"), "unknown action 'delete_pod'"),
-        (WriteRequest("merge", "shop", "Deployment", "web-api"), "unknown action 'merge'"),
+        (
+            WriteRequest("merge", "shop", "Deployment", "web-api", parameters={"number": 3}),
+            "auto-merge is off",
+        ),
+        (
+            WriteRequest("open_pr", "kube-system", "Deployment", "coredns", parameters={"head": "h"}),
+            "protected",
+        ),
+        (
+            WriteRequest("revert", "shop", "Deployment", "web-api", parameters={"sha": "not a sha"}),
+            "hex commit sha",
+        ),
+        (
+            WriteRequest(
+                "commit_manifest",
+                "shop",
+                "Deployment",
+                "web-api",
+                patch={"spec": {"replicas": 2}},
+                parameters={"path": ["x"], "branch": "b"},
+            ),
+            "tool parameter 'path'",
+        ),
         (WriteRequest("restart", "", "Deployment", "web-api"), "missing target"),
         (WriteRequest("restart", "kube-system", "Deployment", "coredns"), "protected"),
         (
@@ -568,3 +590,40 @@ def test_tool_action_aliases() -> None:
         WriteRequest("revert", "shop", "Deployment", "web-api", parameters={"commit": "abc1234"})
     )
     assert decision.allowed, decision.reason
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        WriteRequest(
+            "commit_manifest",
+            "shop",
+            "Deployment",
+            "web-api",
+            patch=_container_patch(resources={"limits": {"memory": "1Gi"}}),
+            parameters={"path": "apps/web-api.yaml", "branch": "paramedic/fp1"},
+        ),
+        WriteRequest(
+            "open_pr",
+            "shop",
+            "Deployment",
+            "web-api",
+            parameters={"head": "paramedic/fp1", "base": "main", "title": "Raise memory"},
+        ),
+        WriteRequest(
+            "revert", "shop", "Deployment", "web-api", parameters={"sha": "abc1234", "base": "main"}
+        ),
+    ],
+    ids=lambda v: v.action,
+)
+def test_guard_allows_the_git_tools_requests(request_: WriteRequest) -> None:
+    decision = RemediationPolicy(manifest=MANIFEST)(request_)
+    assert decision.allowed, decision.reason
+
+
+def test_merge_follows_the_auto_merge_setting() -> None:
+    request_ = WriteRequest("merge", "shop", "Deployment", "web-api", parameters={"number": 3})
+    assert RemediationPolicy(PolicyConfig(allow_merge=True))(request_).allowed
+    settings = Settings(git={"auto_merge": True})
+    assert RemediationPolicy(PolicyConfig.from_settings(settings))(request_).allowed
+    assert not RemediationPolicy(PolicyConfig.from_settings(Settings()))(request_).allowed
