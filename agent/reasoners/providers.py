@@ -1,0 +1,59 @@
+"""Chat models from plain parameters: any OpenAI-compatible endpoint (OpenAI, Groq, vLLM, llama.cpp
+server, LM Studio) through `langchain-openai`, or Ollama through `langchain-ollama`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+
+Provider = Literal["openai", "ollama"]
+
+# Local OpenAI-compatible servers ignore the key, but the client insists on one.
+_LOCAL_SERVER_KEY = "not-needed-by-local-server"
+
+
+class ProviderConfigError(ValueError):
+    """A chat model cannot be built from the given parameters."""
+
+
+def build_chat_model(
+    provider: Provider,
+    model: str,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: float = 60.0,
+    temperature: float = 0.0,
+    max_retries: int = 1,
+) -> BaseChatModel:
+    """A langchain chat model for `provider`; raises ProviderConfigError naming what is missing."""
+    if not model:
+        raise ProviderConfigError("llm.model must name a model")
+    if timeout <= 0:
+        raise ProviderConfigError("llm.timeout_seconds must be positive")
+    if provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        if not api_key and not base_url:
+            raise ProviderConfigError(
+                "llm.api_key (or llm.api_key_file) is required for provider 'openai' without llm.base_url"
+            )
+        return ChatOpenAI(
+            model=model,
+            base_url=base_url,
+            api_key=api_key or _LOCAL_SERVER_KEY,
+            timeout=timeout,
+            temperature=temperature,
+            max_retries=max_retries,
+        )
+    if provider == "ollama":
+        from langchain_ollama import ChatOllama
+
+        client_kwargs: dict[str, object] = {"timeout": timeout}
+        if api_key:  # Ollama behind an authenticating proxy
+            client_kwargs["headers"] = {"Authorization": f"Bearer {api_key}"}
+        return ChatOllama(
+            model=model, base_url=base_url, temperature=temperature, client_kwargs=client_kwargs
+        )
+    raise ProviderConfigError(f"unknown LLM provider {provider!r}: expected 'openai' or 'ollama'")

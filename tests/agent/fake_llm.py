@@ -1,0 +1,186 @@
+"""Local fake LLM servers speaking the real wire protocols, for tests that go through real HTTP.
+
+`FakeLLMServer("openai", turns)` serves `POST /v1/chat/completions` like an OpenAI-compatible server;
+`FakeLLMServer("ollama", turns)` serves `POST /api/chat` like Ollama (NDJSON when streaming). Each
+request consumes the next scripted `Turn`; a structured answer is delivered the way the client asked
+for it (as message content for `response_format`/`format`, as a call of the forced tool for function
+calling). Every request body is kept in `requests` for assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+
+@dataclass
+class Turn:
+    """One scripted model reply."""
+
+    answer: dict[str, Any] | None = None  # a structured answer, JSON-encoded on the wire
+    text: str | None = None  # raw text instead (e.g. malformed output)
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    delay: float = 0.0  # seconds to wait before answering (timeouts)
+    input_tokens: int = 100
+    output_tokens: int = 20
+
+    def payload(self) -> str:
+        if self.answer is not None:
+            return json.dumps(self.answer)
+        return self.text or ""
+
+
+class FakeLLMServer:
+    """A threaded HTTP server on 127.0.0.1 with a free port; use as a context manager."""
+
+    def __init__(self, flavour: Literal["openai", "ollama"], turns: list[Turn]) -> None:
+        self.flavour = flavour
+        self.turns = list(turns)
+        self.requests: list[dict[str, Any]] = []
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                # the client may have given up already (a timeout test)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    server._handle(self, body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        """What the client is configured with."""
+        root = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"{root}/v1" if self.flavour == "openai" else root
+
+    def __enter__(self) -> FakeLLMServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    # --- protocol -------------------------------------------------------------------------------
+
+    def _next_turn(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> Turn | None:
+        with self._lock:
+            self.requests.append(body)
+            turn = self.turns.pop(0) if self.turns else None
+        if turn is None:
+            self._send_json(handler, 500, {"error": {"message": "fake server: no scripted turn left"}})
+        return turn
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        expected = "/v1/chat/completions" if self.flavour == "openai" else "/api/chat"
+        if handler.path != expected:
+            self._send_json(handler, 404, {"error": {"message": f"no route {handler.path}"}})
+            return
+        turn = self._next_turn(handler, body)
+        if turn is None:
+            return
+        if turn.delay and self._stopping.wait(turn.delay):
+            return
+        if self.flavour == "openai":
+            self._send_json(handler, 200, self._openai_reply(body, turn))
+        else:
+            self._ollama_reply(handler, body, turn)
+
+    @staticmethod
+    def _forced_tool(body: dict[str, Any]) -> str | None:
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict):
+            return choice.get("function", {}).get("name")
+        return None
+
+    def _openai_reply(self, body: dict[str, Any], turn: Turn) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": None}
+        calls = list(turn.tool_calls)
+        forced = self._forced_tool(body)
+        if not calls and forced and "response_format" not in body:
+            calls = [(forced, turn.payload())]  # function-calling structured output
+        if calls:
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{len(self.requests)}_{i}",
+                    "type": "function",
+                    "function": {
+                        "name": name,
+                        "arguments": args if isinstance(args, str) else json.dumps(args),
+                    },
+                }
+                for i, (name, args) in enumerate(calls)
+            ]
+            finish = "tool_calls"
+        else:
+            message["content"] = turn.payload()
+            finish = "stop"
+        return {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "usage": {
+                "prompt_tokens": turn.input_tokens,
+                "completion_tokens": turn.output_tokens,
+                "total_tokens": turn.input_tokens + turn.output_tokens,
+            },
+        }
+
+    def _ollama_reply(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], turn: Turn) -> None:
+        model = body.get("model", "fake")
+        message: dict[str, Any] = {"role": "assistant", "content": ""}
+        if turn.tool_calls:
+            message["tool_calls"] = [{"function": {"name": n, "arguments": a}} for n, a in turn.tool_calls]
+        else:
+            message["content"] = turn.payload()
+        final = {
+            "model": model,
+            "created_at": "2024-05-01T10:00:00Z",
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 1000,
+            "prompt_eval_count": turn.input_tokens,
+            "eval_count": turn.output_tokens,
+        }
+        if not body.get("stream", True):
+            self._send_json(handler, 200, {**final, "message": message})
+            return
+        chunk = {"model": model, "created_at": "2024-05-01T10:00:00Z", "message": message, "done": False}
+        data = (json.dumps(chunk) + "\n" + json.dumps(final) + "\n").encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/x-ndjson")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    @staticmethod
+    def _send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
