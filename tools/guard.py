@@ -124,7 +124,7 @@ class FieldAllowListGuard:
     """Allows patches that touch only allow-listed fields (image only for rollback/revert)."""
 
     allow: tuple[str, ...] = DEFAULT_FIELD_ALLOW_LIST
-    image_actions: frozenset[str] = frozenset({"rollback", "revert"})
+    image_actions: frozenset[str] = frozenset({"rollback", "revert", "revert_commit"})
 
     def __call__(self, request: WriteRequest) -> GuardDecision:
         if request.patch is None:
