@@ -123,7 +123,10 @@ class ManifestData(TypedDict, total=False):
 
 
 class CommitData(TypedDict, total=False):
-    """COMMIT item: a recent commit in the GitOps repository touching the workload's files."""
+    """COMMIT item: a recent commit in the GitOps repository touching the workload's files.
+
+    Gatherers list COMMIT items newest first; readers treat the first matching commit as the suspect.
+    """
 
     sha: str
     message: str

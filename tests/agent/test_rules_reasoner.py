@@ -249,3 +249,72 @@ def test_witty_summary_adds_a_deterministic_quip_beside_the_facts() -> None:
     b = diagnose(s.oom(), witty=True).diagnosis
     assert plain.quip is None and a.quip and a.quip == b.quip
     assert a.explanation == plain.explanation
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Error: environment variable DATABASE_URL is not set",
+        "FATAL missing required environment variable: DATABASE_URL",
+        "panic: DATABASE_URL must be set",
+        "KeyError: 'DATABASE_URL'",
+    ],
+)
+def test_missing_env_recognises_common_wordings(line: str) -> None:
+    ev = s.missing_env()
+    ev.items = [i if i.kind is not EvidenceKind.LOG else s.log(f"starting\n{line}") for i in ev.items]
+    d = diagnose(ev).diagnosis
+    assert d.category is RootCause.MISSING_ENV
+    assert (
+        d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["env"][0]["name"] == "DATABASE_URL"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "dial tcp: lookup postgres on 10.96.0.10:53: no such host",
+        "Error: getaddrinfo ENOTFOUND postgres",
+        "redis.exceptions.ConnectionError: Error 111 connecting to postgres:6379. Connection refused.",
+    ],
+)
+def test_dependency_down_recognises_common_wordings(line: str) -> None:
+    ev = s.dependency_down()
+    ev.items = [i if i.kind is not EvidenceKind.LOG else s.log(line) for i in ev.items]
+    d = diagnose(ev).diagnosis
+    assert d.category is RootCause.DEPENDENCY_DOWN and d.faulty_resource == "Deployment shop/postgres"
+
+
+def test_unschedulable_prefers_the_request_of_a_schedulable_revision() -> None:
+    ev = s.unschedulable()
+    ev.items.append(s.rollout(1, [s.container()]))
+    ev.items.append(s.rollout(2, [s.container(resources={"requests": {"memory": "64Gi"}})], current=True))
+    d = diagnose(ev).diagnosis
+    requests = d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    assert requests == {"memory": "128Mi"} and d.confidence == 0.9
+    assert "rollout:1" in d.cited_evidence
+
+
+def test_scaled_to_zero_by_a_commit_reverts_it() -> None:
+    ev = s.scaled_to_zero()
+    ev.items = [i for i in ev.items if i.kind is not EvidenceKind.EVENT]
+    ev.items.append(
+        s.commit(
+            "5ca1ed0000000000000000000000000000000000",
+            "save costs",
+            "--- a/d.yaml\n+++ b/d.yaml\n@@ -6 +6 @@\n-  replicas: 3\n+  replicas: 0\n",
+            ["d.yaml"],
+        )
+    )
+    d = diagnose(ev).diagnosis
+    assert d.category is RootCause.SCALED_TO_ZERO
+    assert d.remediation.action is ActionType.REVERT_COMMIT
+    assert d.remediation.parameters == {"sha": "5ca1ed0000000000000000000000000000000000", "replicas": 3}
+
+
+def test_scaled_to_zero_without_a_known_count_asks() -> None:
+    ev = s.scaled_to_zero()
+    ev.items = [i for i in ev.items if i.kind is not EvidenceKind.EVENT]
+    d = diagnose(ev).diagnosis
+    assert d.category is RootCause.SCALED_TO_ZERO and d.confidence == 0.6
+    assert d.remediation.action is ActionType.NOTIFY
