@@ -82,3 +82,17 @@ def recording_guard(verdict: Verdict) -> tuple[Callable[[WriteRequest], GuardDec
         return GuardDecision(verdict, f"test: {verdict.value}")
 
     return guard, seen
+
+
+@pytest.fixture
+def fake_github(manifest_repo: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fake GitHub (Enterprise-style /api/v3) serving a bare clone of `manifest_repo`; always stopped."""
+    from tests.tools.gitops.fake_github import FakeGitHub
+
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(manifest_repo), str(bare))
+    server = FakeGitHub(bare).start()
+    try:
+        yield server
+    finally:
+        server.stop()
