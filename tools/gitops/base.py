@@ -203,9 +203,12 @@ class GitOpsRepo(Protocol):
         branch: str,
         message: str,
         guard: PolicyGuard,
-        action: str = "patch",
+        action: str = "commit_manifest",
     ) -> ToolResult[ManifestCommit]:
-        """Strategic-merge `patch` into the manifest document on `branch` and commit it."""
+        """Strategic-merge `patch` into the manifest document on `branch` and commit it.
+
+        `action` is what the guard judges; pass `rollback` for an image change that rolls back.
+        """
         ...
 
     def open_pull_request(
