@@ -1,0 +1,198 @@
+"""Fixtures for the Kubernetes tools: a recorded-response API server for unit tests, and the
+sandbox cluster for integration tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tools.kubernetes.client import KubeClient
+from tools.result import RetryPolicy, ToolCallEvent
+
+LOOPBACK = "127.0.0.1"
+
+
+def write_kubeconfig(url: str, path: Path, context: str = "test") -> Path:
+    """A minimal kubeconfig pointing at `url` without TLS or credentials."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": context, "cluster": {"server": url}}],
+        "users": [{"name": context, "user": {}}],
+        "contexts": [
+            {"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}
+        ],
+        "current-context": context,
+    }
+    path.write_text(json.dumps(config))  # JSON is valid YAML
+    return path
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A recorded response."""
+
+    status: int = 200
+    body: Any = field(default_factory=dict)  # JSON-serialisable, or bytes sent as they are
+    delay: float = 0.0
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A request the fake server received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The request body parsed as JSON."""
+        return json.loads(self.body)
+
+
+@dataclass
+class FakeApi:
+    """Answers `(method, path)` with queued answers (the last one repeats); 404 Status otherwise."""
+
+    url: str = ""
+    routes: dict[tuple[str, str], list[Answer]] = field(default_factory=dict)
+    seen: list[Seen] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on(self, method: str, path: str, *answers: Answer) -> None:
+        """Queue answers for a route."""
+        with self.lock:
+            self.routes.setdefault((method, path), []).extend(answers)
+
+    def answer(self, request: Seen) -> Answer:
+        with self.lock:
+            self.seen.append(request)
+            queue = self.routes.get((request.method, request.path))
+            if not queue:
+                return Answer(
+                    404, status_body(404, "NotFound", f"no route for {request.method} {request.path}")
+                )
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def requests(self, method: str | None = None) -> list[Seen]:
+        """Requests received so far (optionally of one method)."""
+        with self.lock:
+            return [s for s in self.seen if method is None or s.method == method]
+
+
+def status_body(code: int, reason: str, message: str) -> dict[str, Any]:
+    """A `meta/v1 Status` failure body."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path)
+            request = Seen(
+                self.command,
+                parts.path,
+                parse_qs(parts.query),
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+            )
+            answer = api.answer(request)
+            if answer.delay:
+                time.sleep(answer.delay)
+            payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
+            try:
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeApi]:
+    """A recorded-response Kubernetes API server on a free loopback port."""
+    api = FakeApi()
+    server = ThreadingHTTPServer((LOOPBACK, 0), _handler(api))
+    server.daemon_threads = True
+    api.url = f"http://{LOOPBACK}:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02)
+
+
+@pytest.fixture
+def kube_for(tmp_path: Path) -> Iterator[Callable[..., KubeClient]]:
+    """Build `KubeClient`s from a kubeconfig for a URL (fast retries); all are closed afterwards."""
+    made: list[KubeClient] = []
+
+    def make(url: str, timeout: float = 5.0, retry: RetryPolicy = FAST_RETRY) -> KubeClient:
+        path = write_kubeconfig(url, tmp_path / f"kubeconfig-{len(made)}")
+        kube = KubeClient.from_config(path, timeout=timeout, retry=retry)
+        made.append(kube)
+        return kube
+
+    yield make
+    for kube in made:
+        kube.close()
+
+
+@pytest.fixture
+def fake_kube(fake_api: FakeApi, kube_for: Callable[..., KubeClient]) -> KubeClient:
+    """A client of the fake API server."""
+    return kube_for(fake_api.url)
+
+
+@dataclass
+class Trace:
+    """A trace sink that keeps the events."""
+
+    events: list[ToolCallEvent] = field(default_factory=list)
+
+    def __call__(self, event: ToolCallEvent) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture
+def trace() -> Trace:
+    """A recording trace sink."""
+    return Trace()

@@ -1,0 +1,67 @@
+"""Kubernetes adapter: reads (owners, status, events, logs, manifests, rollout history) and guarded writes.
+
+Every function takes a `KubeClient` and answers a `ToolResult` via `call_tool`, emitting one trace
+event to the caller's sink. Writes take a `PolicyGuard` and never send anything it does not allow.
+"""
+
+from tools.kubernetes.client import KubeClient, KubeConfigError, NotFound, api_client_from_config
+from tools.kubernetes.events import EventRecord, fold_events, workload_events
+from tools.kubernetes.logs import ContainerLog, PodLogs, pod_logs, workload_logs
+from tools.kubernetes.manifest import Manifest, clean_manifest, live_manifest
+from tools.kubernetes.owners import ObjectRef, OwnerChain, owner_chain
+from tools.kubernetes.rollouts import Revision, RolloutHistory, rollout_history
+from tools.kubernetes.status import (
+    Condition,
+    ContainerStatus,
+    PodStatus,
+    Termination,
+    WorkloadStatus,
+    pod_status,
+    workload_status,
+)
+from tools.kubernetes.writes import (
+    RESTART_ANNOTATION,
+    WriteOutcome,
+    delete_pod,
+    patch_deployment,
+    rollout_restart,
+    rollout_undo,
+    scale,
+)
+
+__all__ = [
+    "RESTART_ANNOTATION",
+    "Condition",
+    "ContainerLog",
+    "ContainerStatus",
+    "EventRecord",
+    "KubeClient",
+    "KubeConfigError",
+    "Manifest",
+    "NotFound",
+    "ObjectRef",
+    "OwnerChain",
+    "PodLogs",
+    "PodStatus",
+    "Revision",
+    "RolloutHistory",
+    "Termination",
+    "WorkloadStatus",
+    "WriteOutcome",
+    "api_client_from_config",
+    "clean_manifest",
+    "delete_pod",
+    "fold_events",
+    "live_manifest",
+    "owner_chain",
+    "patch_deployment",
+    "pod_logs",
+    "pod_status",
+    "rollout_history",
+    "rollout_restart",
+    "rollout_undo",
+    "scale",
+    "workload_events",
+    "workload_logs",
+    "workload_status",
+]
