@@ -1,0 +1,44 @@
+"""Evidence packing for the reasoners: redaction, log folding and caps, compact renderings."""
+
+from tools.evidence.logs import (
+    DEFAULT_MAX_CHARS,
+    FoldedLine,
+    PackedLog,
+    cap_tail,
+    fold,
+    normalize,
+    pack_log,
+    sanitize,
+)
+from tools.evidence.redact import is_secret_key, marker, redact, redact_data
+from tools.evidence.render import (
+    PackedContainerLog,
+    WorkloadEvidence,
+    pack_pod_logs,
+    render_events_text,
+    render_logs_text,
+    render_status_text,
+    render_workload,
+)
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "FoldedLine",
+    "PackedContainerLog",
+    "PackedLog",
+    "WorkloadEvidence",
+    "cap_tail",
+    "fold",
+    "is_secret_key",
+    "marker",
+    "normalize",
+    "pack_log",
+    "pack_pod_logs",
+    "redact",
+    "redact_data",
+    "render_events_text",
+    "render_logs_text",
+    "render_status_text",
+    "render_workload",
+    "sanitize",
+]

@@ -1,0 +1,321 @@
+"""A workload's state as compact text (for a prompt) and JSON (for the evidence store).
+
+The JSON uses the keys of `agent/evidence_conventions.py` (StatusData, PodStatusData,
+ContainerStatusData, EventData, LogData) so the analyst can lift items out unchanged. Everything
+that came from the cluster is redacted; in the text, cluster-supplied strings are kept on one
+line and log lines are fenced with `| ` so no message can pass for part of the structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tools.evidence.logs import DEFAULT_MAX_CHARS, pack_log
+from tools.evidence.redact import redact, redact_data
+from tools.kubernetes.events import EventRecord
+from tools.kubernetes.logs import PodLogs
+from tools.kubernetes.status import Condition, ContainerStatus, PodStatus, WorkloadStatus
+
+DEFAULT_MAX_PODS = 10
+DEFAULT_MAX_EVENTS = 15
+_MAX_FIELD = 300  # characters of one message in the text rendering
+
+
+def one_line(text: str, limit: int = _MAX_FIELD) -> str:
+    """Cluster-supplied text on a single line, redacted and shortened."""
+    flat = " ⏎ ".join(part.strip() for part in redact(text).splitlines() if part.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _trouble(pod: PodStatus) -> tuple[int, int, str]:
+    return (int(pod.ready), -pod.restarts, pod.name)
+
+
+def condition_data(c: Condition) -> dict[str, str]:
+    """A condition as `ConditionData`."""
+    data = {"type": c.type, "status": c.status}
+    if c.reason:
+        data["reason"] = c.reason
+    if c.message:
+        data["message"] = c.message
+    return data
+
+
+def container_data(c: ContainerStatus) -> dict[str, Any]:
+    """A container as `ContainerStatusData`."""
+    data: dict[str, Any] = {
+        "name": c.name,
+        "image": c.image,
+        "ready": c.ready,
+        "restart_count": c.restart_count,
+        "state": c.state if c.state != "unknown" else "waiting",
+    }
+    if c.init:
+        data["init"] = True
+    if c.state == "waiting":
+        data["waiting_reason"] = c.reason
+        if c.message:
+            data["waiting_message"] = c.message
+    if c.terminated:
+        data["terminated_reason"] = c.terminated.reason
+    if c.last_termination:
+        data["last_terminated_reason"] = c.last_termination.reason
+        if c.last_termination.message:
+            data["last_terminated_message"] = c.last_termination.message
+    term = c.terminated or c.last_termination  # the current state first, as the convention says
+    if term is not None and term.exit_code is not None:
+        data["exit_code"] = term.exit_code
+    return data
+
+
+def pod_data(pod: PodStatus) -> dict[str, Any]:
+    """A pod as `PodStatusData`."""
+    data: dict[str, Any] = {
+        "object_kind": "Pod",
+        "pod": pod.name,
+        "node": pod.node,
+        "phase": pod.phase,
+        "ready": pod.ready,
+        "restarts": pod.restarts,
+        "conditions": [condition_data(c) for c in pod.conditions],
+        "containers": [container_data(c) for c in pod.containers],
+    }
+    if pod.reason:
+        data["reason"] = pod.reason
+    if pod.message:
+        data["message"] = pod.message
+    return data
+
+
+def workload_data(status: WorkloadStatus) -> dict[str, Any]:
+    """The workload as `WorkloadStatusData`."""
+    data: dict[str, Any] = {
+        "object_kind": status.kind,
+        "name": status.name,
+        "namespace": status.namespace,
+        "replicas": status.desired,
+        "ready_replicas": status.ready,
+        "available_replicas": status.available,
+        "updated_replicas": status.updated,
+        "unavailable_replicas": status.unavailable,
+        "conditions": [condition_data(c) for c in status.conditions],
+    }
+    if status.revision is not None:
+        data["revision"] = status.revision
+    if status.paused:
+        data["paused"] = True
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def event_data(e: EventRecord) -> dict[str, Any]:
+    """An event as `EventData`."""
+    return {
+        "reason": e.reason,
+        "type": e.type,
+        "count": e.count,
+        "message": e.message,
+        "involved_kind": e.involved_kind,
+        "involved_name": e.involved_name,
+        "last_seen": e.last_seen,
+    }
+
+
+def _container_line(c: ContainerStatus) -> str:
+    parts = [
+        f"{'init ' if c.init else ''}container {c.name}",
+        f"image={c.image}",
+        f"ready={str(c.ready).lower()}",
+    ]
+    state = c.state
+    if c.reason:
+        state += f" {c.reason}"
+    if c.terminated and c.terminated.exit_code is not None:
+        state += f" exit={c.terminated.exit_code}"
+    parts.append(f"state={state}")
+    parts.append(f"restarts={c.restart_count}")
+    if c.last_termination:
+        last = c.last_termination
+        parts.append(
+            f"last=terminated {last.reason or '?'} exit={last.exit_code} at {last.finished_at or '?'}"
+        )
+    line = "    " + "  ".join(parts)
+    if c.message:
+        line += f"\n      message: {one_line(c.message)}"
+    if c.last_termination and c.last_termination.message:
+        line += f"\n      last message: {one_line(c.last_termination.message)}"
+    return line
+
+
+def _conditions_line(conditions: Sequence[Condition]) -> str:
+    return "; ".join(f"{c.type}={c.status}" + (f" ({c.reason})" if c.reason else "") for c in conditions)
+
+
+def _pod_lines(pod: PodStatus) -> list[str]:
+    head = (
+        f"  pod {pod.name}  phase={pod.phase or '?'}  ready={str(pod.ready).lower()}  node={pod.node or '-'}"
+    )
+    if pod.reason:
+        head += f"  reason={pod.reason}"
+    if pod.deleting:
+        head += "  (terminating)"
+    lines = [head]
+    if pod.message:
+        lines.append(f"    message: {one_line(pod.message)}")
+    failing = [c for c in pod.conditions if c.status != "True"]
+    if failing:
+        lines.append("    conditions: " + _conditions_line(failing))
+        lines.extend(f"      {c.type}: {one_line(c.message)}" for c in failing if c.message)
+    lines.extend(_container_line(c) for c in pod.containers)
+    return lines
+
+
+def render_status_text(status: WorkloadStatus, *, max_pods: int = DEFAULT_MAX_PODS) -> str:
+    """The workload and its most troubled pods as compact text."""
+    head = (
+        f"{status.kind} {status.namespace}/{status.name}: desired={status.desired} ready={status.ready} "
+        f"available={status.available} updated={status.updated} unavailable={status.unavailable}"
+    )
+    if status.revision is not None:
+        head += f" revision={status.revision}"
+    if status.paused:
+        head += " (paused)"
+    lines = [head]
+    if status.conditions:
+        lines.append("  conditions: " + _conditions_line(status.conditions))
+        lines.extend(
+            f"    {c.type}: {one_line(c.message)}"
+            for c in status.conditions
+            if c.message and c.status != "True"
+        )
+    pods = sorted(status.pods, key=_trouble)
+    for pod in pods[:max_pods]:
+        lines.extend(_pod_lines(pod))
+    if len(pods) > max_pods:
+        rest = pods[max_pods:]
+        ready = sum(p.ready for p in rest)
+        lines.append(f"  … {len(rest)} more pods ({ready} ready, {sum(p.restarts for p in rest)} restarts)")
+    if not pods:
+        lines.append("  (no pods)")
+    return "\n".join(lines)
+
+
+def render_events_text(events: Sequence[EventRecord], *, max_events: int = DEFAULT_MAX_EVENTS) -> str:
+    """Events newest first, one line each."""
+    if not events:
+        return "events: none"
+    lines = ["events (newest first):"]
+    for e in events[:max_events]:
+        count = f" x{e.count}" if e.count > 1 else ""
+        lines.append(
+            f"  {e.last_seen or '?'} {e.type} {e.reason}{count} {e.involved_kind.lower()}/{e.involved_name}: "
+            f"{one_line(e.message)}"
+        )
+    if len(events) > max_events:
+        lines.append(f"  … {len(events) - max_events} older events")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PackedContainerLog:
+    """One container instance's packed log."""
+
+    pod: str
+    container: str
+    previous: bool
+    text: str
+    available: bool
+    note: str
+    truncated: bool
+    lines_in: int
+
+    def data(self) -> dict[str, Any]:
+        """As `LogData` plus the packed text."""
+        return {
+            "pod": self.pod,
+            "container": self.container,
+            "previous": self.previous,
+            "text": self.text,
+            "available": self.available,
+            "note": self.note,
+            "truncated": self.truncated,
+            "lines": self.lines_in,
+        }
+
+
+def pack_pod_logs(
+    logs: Iterable[PodLogs], *, max_chars_per_container: int = DEFAULT_MAX_CHARS
+) -> list[PackedContainerLog]:
+    """Each container instance's log sanitised, redacted, folded and capped."""
+    packed = []
+    for pod_logs in logs:
+        for log in pod_logs.logs:
+            p = pack_log(log.text, max_chars=max_chars_per_container)
+            packed.append(
+                PackedContainerLog(
+                    pod=log.pod,
+                    container=log.container,
+                    previous=log.previous,
+                    text=p.text,
+                    available=log.available,
+                    note=one_line(log.note) if log.note else "",
+                    truncated=p.truncated,
+                    lines_in=p.lines_in,
+                )
+            )
+    return packed
+
+
+def render_logs_text(logs: Sequence[PackedContainerLog]) -> str:
+    """Packed logs as text, each line fenced with `| ` (log content is data, never structure)."""
+    if not logs:
+        return "logs: none"
+    lines = []
+    for log in logs:
+        which = "previous instance" if log.previous else "current"
+        header = f"log {log.pod}/{log.container} ({which})"
+        if not log.available:
+            lines.append(f"{header}: unavailable: {log.note}")
+            continue
+        if not log.text:
+            lines.append(f"{header}: empty")
+            continue
+        lines.append(f"{header}:")
+        lines.extend(f"  | {line}" for line in log.text.splitlines())
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class WorkloadEvidence:
+    """The packed evidence about a workload: compact text for a prompt, JSON for storage."""
+
+    text: str
+    data: dict[str, Any]
+
+
+def render_workload(
+    status: WorkloadStatus,
+    events: Sequence[EventRecord] = (),
+    logs: Iterable[PodLogs] = (),
+    *,
+    max_pods: int = DEFAULT_MAX_PODS,
+    max_events: int = DEFAULT_MAX_EVENTS,
+    max_log_chars: int = DEFAULT_MAX_CHARS,
+) -> WorkloadEvidence:
+    """Status, events and log tails of a workload as redacted text and JSON."""
+    packed = pack_pod_logs(logs, max_chars_per_container=max_log_chars)
+    text = "\n".join(
+        [render_status_text(status, max_pods=max_pods), render_events_text(events, max_events=max_events)]
+        + ([render_logs_text(packed)] if packed else [])
+    )
+    pods = sorted(status.pods, key=_trouble)
+    data = {
+        "workload": workload_data(status),
+        "pods": [pod_data(p) for p in pods[:max_pods]],
+        "pods_omitted": max(len(pods) - max_pods, 0),
+        "events": [event_data(e) for e in events[:max_events]],
+        "events_omitted": max(len(events) - max_events, 0),
+        "logs": [p.data() for p in packed],
+    }
+    return WorkloadEvidence(text=redact(text), data=redact_data(data))
