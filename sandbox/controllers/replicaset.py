@@ -1,0 +1,253 @@
+"""The ReplicaSet controller: keeps `spec.replicas` active pods (ownerReference controller=true); status."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from sandbox.clock import parse_rfc3339
+from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
+from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.kubelet import qos_class
+from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
+from sandbox.selectors import selector_from_spec
+from sandbox.store import ApiError, Obj, Store, WatchEvent, clone
+
+SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
+_SOURCE = Source("replicaset-controller")
+
+
+def is_active(pod: Obj) -> bool:
+    """Not finished and not being deleted (what the controller counts towards replicas)."""
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed") and not pod["metadata"].get(
+        "deletionTimestamp"
+    )
+
+
+def _condition(pod: Obj, type_: str) -> dict:
+    return next((c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == type_), {})
+
+
+def is_ready(pod: Obj) -> bool:
+    """Ready condition True."""
+    return _condition(pod, "Ready").get("status") == "True"
+
+
+def ready_since(pod: Obj) -> float | None:
+    """When the pod last became Ready (None when not ready)."""
+    cond = _condition(pod, "Ready")
+    if cond.get("status") != "True" or not cond.get("lastTransitionTime"):
+        return None
+    return parse_rfc3339(cond["lastTransitionTime"])
+
+
+def _apply_pod_defaults(spec: dict) -> dict:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("serviceAccountName", spec.get("serviceAccount", "default"))
+    spec.setdefault("securityContext", {})
+    spec.setdefault("enableServiceLinks", True)
+    for c in spec.get("containers") or []:
+        image = c.get("image", "")
+        tag_latest = image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]
+        c.setdefault("imagePullPolicy", "Always" if tag_latest else "IfNotPresent")
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        c.setdefault("resources", {})
+        for port in c.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if c.get(probe):
+                p = c[probe]
+                for k, v in (
+                    ("periodSeconds", 10),
+                    ("timeoutSeconds", 1),
+                    ("successThreshold", 1),
+                    ("failureThreshold", 3),
+                ):
+                    p.setdefault(k, v)
+                if "httpGet" in p:
+                    p["httpGet"].setdefault("scheme", "HTTP")
+                    p["httpGet"].setdefault("path", "/")
+    return spec
+
+
+class ReplicaSetController(Controller):
+    """Creates and deletes pods to match each ReplicaSet's replicas; writes its status."""
+
+    name = "replicaset"
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float],
+        timers: Timers,
+        recorder: EventRecorder,
+        cache: Cache,
+        rng: random.Random,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._clock = clock
+        self._timers = timers
+        self._recorder = recorder
+        self._cache = cache
+        self._rng = rng
+
+    def observe(self, event: WatchEvent) -> None:
+        """A ReplicaSet changed, or a pod it owns did."""
+        if event.key == REPLICASETS.key:
+            self.mark(key_of(event.obj))
+        elif event.key == PODS.key:
+            owner = self._cache.pods.owner_of.get(key_of(event.obj))
+            if owner is None:
+                for ref in event.obj["metadata"].get("ownerReferences") or []:
+                    if ref.get("controller") and ref.get("kind") == "ReplicaSet":
+                        owner = ref.get("uid")
+            if owner:
+                rs_key = self._cache.key_for(REPLICASETS, owner)
+                if rs_key:
+                    self.mark(rs_key)
+
+    def sync(self, key: Key) -> None:
+        """Reconcile one ReplicaSet."""
+        rs = self._store.find(REPLICASETS, key[0], key[1], copy=False)
+        if rs is None or rs["metadata"].get("deletionTimestamp"):
+            return
+        uid = rs["metadata"]["uid"]
+        pods = [p for k in self._cache.pods.of(uid) if (p := self._store.find(PODS, k[0], k[1], copy=False))]
+        active = [p for p in pods if is_active(p)]
+        want = int((rs.get("spec") or {}).get("replicas", 1))
+        diff = len(active) - want
+        if diff < 0:
+            created = self._create_pods(rs, -diff)
+            active.extend(created)
+        elif diff > 0:
+            for pod in self._deletion_order(active)[:diff]:
+                try:
+                    self._store.delete(PODS, key[0], pod["metadata"]["name"])
+                except ApiError:
+                    continue
+                self._cache.pods.observe(key_of(pod), uid, deleted=True)
+                self._recorder.emit(
+                    rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", _SOURCE
+                )
+                active = [p for p in active if p is not pod]
+        self._update_status(rs, key, active)
+
+    def _create_pods(self, rs: Obj, count: int) -> list[Obj]:
+        template = (rs.get("spec") or {}).get("template") or {}
+        meta = rs["metadata"]
+        created = []
+        for _ in range(min(count, 500)):
+            for _attempt in range(5):
+                suffix = "".join(self._rng.choice(SUFFIX_ALPHABET) for _ in range(5))
+                tmeta = template.get("metadata") or {}
+                pod = {
+                    "metadata": {
+                        "name": f"{meta['name']}-{suffix}",
+                        "namespace": meta["namespace"],
+                        "labels": dict(tmeta.get("labels") or {}),
+                        "annotations": dict(tmeta.get("annotations") or {}),
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "apps/v1",
+                                "kind": "ReplicaSet",
+                                "name": meta["name"],
+                                "uid": meta["uid"],
+                                "controller": True,
+                                "blockOwnerDeletion": True,
+                            }
+                        ],
+                    },
+                    "spec": _apply_pod_defaults(clone(template.get("spec") or {})),
+                }
+                pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
+                if not pod["metadata"]["annotations"]:
+                    del pod["metadata"]["annotations"]
+                try:
+                    obj = self._store.create(PODS, pod)
+                except ApiError as err:
+                    if err.code == 409:
+                        continue
+                    self._recorder.emit(
+                        rs, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE
+                    )
+                    return created
+                self._cache.pods.observe(key_of(obj), meta["uid"], deleted=False)
+                self._recorder.emit(
+                    rs, "Normal", "SuccessfulCreate", f"Created pod: {obj['metadata']['name']}", _SOURCE
+                )
+                created.append(obj)
+                break
+        return created
+
+    def _deletion_order(self, pods: list[Obj]) -> list[Obj]:
+        """Deletion order, as in the real controller: unscheduled, pending, not ready, restarted, newest."""
+        phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+        def rank(p: Obj) -> tuple:
+            status = p.get("status") or {}
+            restarts = sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or [])
+            return (
+                1 if (p.get("spec") or {}).get("nodeName") else 0,
+                phase_rank.get(status.get("phase", "Pending"), 0),
+                1 if is_ready(p) else 0,
+                -restarts,
+                -parse_rfc3339(p["metadata"].get("creationTimestamp", "1970-01-01T00:00:00Z")),
+                p["metadata"]["name"],
+            )
+
+        return sorted(pods, key=rank)
+
+    def _update_status(self, rs: Obj, key: Key, active: list[Obj]) -> None:
+        now = self._clock()
+        min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
+        tmpl_labels = (((rs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
+            "labels"
+        ) or {}
+        sel = selector_from_spec({"matchLabels": tmpl_labels})
+        ready = available = labelled = 0
+        wake = None
+        for p in active:
+            if sel.matches(p["metadata"].get("labels") or {}):
+                labelled += 1
+            since = ready_since(p)
+            if since is None:
+                continue
+            ready += 1
+            if now - since >= min_ready:
+                available += 1
+            else:
+                wake = min(wake or float("inf"), since + min_ready)
+        if wake is not None:
+            self._timers.at(wake, self.name, key)
+        status = {
+            "replicas": len(active),
+            "fullyLabeledReplicas": labelled,
+            "readyReplicas": ready,
+            "availableReplicas": available,
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
+
+        def mutate(obj: Obj) -> bool:
+            current = obj.get("status") or {}
+            new = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+            if "conditions" in current:
+                new["conditions"] = current["conditions"]
+            if current == new:
+                return False
+            obj["status"] = new
+            return True
+
+        update_with_retry(self._store, REPLICASETS, key, mutate, status_only=True)
+
+
+def owner_deployment_key(cache: Cache, rs: Obj) -> Key | None:
+    """The (namespace, name) of the Deployment controlling `rs`."""
+    for ref in rs["metadata"].get("ownerReferences") or []:
+        if ref.get("controller") and ref.get("kind") == "Deployment":
+            return cache.key_for(DEPLOYMENTS, ref.get("uid", ""))
+    return None

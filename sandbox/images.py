@@ -1,0 +1,370 @@
+"""The sandbox's image catalogue: which images exist and how the programs inside them behave.
+
+A real cluster pulls images from a registry; here an image reference resolves to an
+`ImageSpec` that declares what the program needs (memory, env vars and their valid values,
+dependencies reached through a URL in an env var) and what it offers (port, health path,
+start-up time, binaries). The kubelet simulation asks the catalogue; an unknown repository or
+tag is what a registry answers "not found" for (-> ErrImagePull).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+# A validator returns None for a good value, else the error the program reports for it.
+Validator = Callable[[str], str | None]
+
+
+def int_between(lo: int, hi: int, what: str) -> Validator:
+    """A validator for an integer in [lo, hi]."""
+
+    def check(value: str) -> str | None:
+        try:
+            n = int(value)
+        except ValueError:
+            return f"ValueError: invalid literal for int() with base 10: {value!r} ({what})"
+        if not lo <= n <= hi:
+            return f"ValueError: {what} must be between {lo} and {hi}, got {n}"
+        return None
+
+    return check
+
+
+def one_of(*allowed: str, what: str) -> Validator:
+    """A validator for a value from a fixed set."""
+
+    def check(value: str) -> str | None:
+        if value not in allowed:
+            expected = ", ".join(allowed)
+            return f"ValueError: unsupported value {value!r} for {what} (expected one of {expected})"
+        return None
+
+    return check
+
+
+def url_with_scheme(*schemes: str) -> Validator:
+    """A validator for a connection URL (`postgres://user:pw@host:5432/db`)."""
+
+    def check(value: str) -> str | None:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.hostname:
+            return f"ValueError: invalid connection URL {value!r} (expected {schemes[0]}://host:port/...)"
+        try:
+            _ = parts.port
+        except ValueError:
+            return f"ValueError: invalid port in {value!r}"
+        return None
+
+    return check
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """An environment variable the program reads."""
+
+    name: str
+    required: bool = False
+    validate: Validator | None = None
+    # The value is a URL of a network dependency (a Service the program connects to).
+    dependency: bool = False
+    default_port: int = 0
+    # What a value the validator rejects does: "crash" at start, "degrade" (runs, requests fail), "warn".
+    on_invalid: str = "degrade"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """How one image (one tag of one repository) behaves when run."""
+
+    repository: str
+    tag: str
+    style: str  # log style: "uvicorn", "celery", "go-json", "postgres", "redis", "nginx", "shell"
+    memory_mib: float  # working set once started
+    cpu_millis: int = 20  # typical usage while serving
+    memory_growth_mib_per_min: float = 0.0  # a leak, for the images that have one
+    memory_per_env: tuple[tuple[str, float], ...] = ()  # extra MiB per unit of an env var's value
+    port: int | None = None
+    health_path: str | None = None
+    http_paths: tuple[str, ...] = ()  # paths answering 200 (the health path is always one)
+    startup_seconds: float = 3.0
+    env: tuple[EnvVar, ...] = ()
+    binaries: frozenset[str] = frozenset({"sh"})
+    entrypoint: tuple[str, ...] = ()
+    flags: frozenset[str] = frozenset()  # accepted `--flag` args; others -> usage error, exit 2
+    request_rate: float = 0.0  # requests/second it serves (0: not an HTTP service)
+    error_rate: float = 0.0  # baseline fraction of 5xx
+    size_bytes: int = 50_000_000
+    # env var -> {value -> error}: values this particular tag does not support.
+    unsupported: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def reference(self) -> str:
+        """`repository:tag`."""
+        return f"{self.repository}:{self.tag}"
+
+    @property
+    def digest(self) -> str:
+        """A stable, made-up content digest (what `imageID` shows)."""
+        return "sha256:" + hashlib.sha256(self.reference.encode()).hexdigest()
+
+    def serves(self, path: str) -> bool:
+        """Whether an HTTP GET of `path` answers 200 once the program is up."""
+        if self.style == "nginx":
+            return True
+        return path == self.health_path or path in self.http_paths
+
+
+def _py_web_api(tag: str, **over: object) -> ImageSpec:
+    base = ImageSpec(
+        repository="ghcr.io/paramedic-demo/web-api",
+        tag=tag,
+        style="uvicorn",
+        memory_mib=180,
+        cpu_millis=120,
+        port=8080,
+        health_path="/healthz",
+        http_paths=("/metrics", "/api/orders"),
+        startup_seconds=4.0,
+        env=(
+            EnvVar(
+                "DATABASE_URL",
+                required=True,
+                validate=url_with_scheme("postgres", "postgresql"),
+                dependency=True,
+                default_port=5432,
+                on_invalid="crash",
+            ),
+            EnvVar("POOL_SIZE", validate=int_between(1, 100, "POOL_SIZE")),
+            EnvVar("FEATURE_PAYMENTS_V2", validate=one_of("on", "off", what="FEATURE_PAYMENTS_V2")),
+            EnvVar(
+                "LOG_LEVEL",
+                validate=one_of("debug", "info", "warning", "error", what="LOG_LEVEL"),
+                on_invalid="warn",
+            ),
+        ),
+        binaries=frozenset({"sh", "python", "uvicorn", "gunicorn"}),
+        entrypoint=("uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8080"),
+        flags=frozenset({"--host", "--port", "--workers", "--log-level", "--proxy-headers"}),
+        request_rate=8.0,
+        error_rate=0.002,
+        size_bytes=61_234_112,
+    )
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+def _worker(tag: str, **over: object) -> ImageSpec:
+    base = ImageSpec(
+        repository="ghcr.io/paramedic-demo/worker",
+        tag=tag,
+        style="celery",
+        memory_mib=70,
+        memory_per_env=(("WORKER_CONCURRENCY", 14.0),),
+        cpu_millis=200,
+        port=9090,
+        health_path="/healthz",
+        http_paths=("/metrics",),
+        startup_seconds=3.0,
+        env=(
+            EnvVar(
+                "QUEUE_URL",
+                required=True,
+                validate=url_with_scheme("redis"),
+                dependency=True,
+                default_port=6379,
+                on_invalid="crash",
+            ),
+            EnvVar("WORKER_CONCURRENCY", required=True, validate=int_between(1, 32, "WORKER_CONCURRENCY")),
+            EnvVar(
+                "LOG_LEVEL",
+                validate=one_of("debug", "info", "warning", "error", what="LOG_LEVEL"),
+                on_invalid="warn",
+            ),
+        ),
+        binaries=frozenset({"sh", "python", "celery"}),
+        entrypoint=("celery", "-A", "jobs", "worker"),
+        flags=frozenset({"--loglevel", "--concurrency", "-A", "--queues"}),
+        size_bytes=58_102_544,
+    )
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+def _joke(tag: str, **over: object) -> ImageSpec:
+    base = ImageSpec(
+        repository="ghcr.io/paramedic-demo/joke-service",
+        tag=tag,
+        style="go-json",
+        memory_mib=40,
+        memory_growth_mib_per_min=1.5,
+        cpu_millis=30,
+        port=8080,
+        health_path="/health",
+        http_paths=("/joke", "/metrics"),
+        startup_seconds=1.0,
+        env=(EnvVar("JOKE_CATEGORY", validate=one_of("programming", "dad", "any", what="JOKE_CATEGORY")),),
+        binaries=frozenset({"joke-service"}),
+        entrypoint=("/joke-service",),
+        flags=frozenset({"--port", "--category"}),
+        request_rate=4.0,
+        error_rate=0.03,
+        size_bytes=9_871_360,
+    )
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+def _postgres(tag: str) -> ImageSpec:
+    return ImageSpec(
+        repository="postgres",
+        tag=tag,
+        style="postgres",
+        memory_mib=60,
+        cpu_millis=15,
+        port=5432,
+        startup_seconds=3.0,
+        env=(EnvVar("POSTGRES_PASSWORD", required=True), EnvVar("POSTGRES_DB"), EnvVar("POSTGRES_USER")),
+        binaries=frozenset({"sh", "bash", "postgres", "pg_isready", "psql", "docker-entrypoint.sh"}),
+        entrypoint=("docker-entrypoint.sh", "postgres"),
+        size_bytes=153_404_928,
+    )
+
+
+def _redis(tag: str) -> ImageSpec:
+    return ImageSpec(
+        repository="redis",
+        tag=tag,
+        style="redis",
+        memory_mib=12,
+        cpu_millis=5,
+        port=6379,
+        startup_seconds=0.5,
+        binaries=frozenset({"sh", "redis-server", "redis-cli", "docker-entrypoint.sh"}),
+        entrypoint=("docker-entrypoint.sh", "redis-server"),
+        size_bytes=45_060_128,
+    )
+
+
+def _nginx(tag: str) -> ImageSpec:
+    return ImageSpec(
+        repository="nginx",
+        tag=tag,
+        style="nginx",
+        memory_mib=8,
+        cpu_millis=2,
+        port=80,
+        health_path="/",
+        startup_seconds=0.1,
+        binaries=frozenset({"sh", "bash", "nginx"}),
+        entrypoint=("/docker-entrypoint.sh", "nginx", "-g", "daemon off;"),
+        request_rate=1.0,
+        size_bytes=72_955_136,
+    )
+
+
+def _busybox(tag: str) -> ImageSpec:
+    return ImageSpec(
+        repository="busybox",
+        tag=tag,
+        style="shell",
+        memory_mib=1,
+        cpu_millis=1,
+        startup_seconds=0.1,
+        binaries=frozenset({"sh", "sleep", "echo", "cat", "true", "false", "wget", "env", "ls", "nslookup"}),
+        entrypoint=("sh",),
+        size_bytes=2_155_362,
+    )
+
+
+def _build() -> dict[str, ImageSpec]:
+    specs = [
+        _py_web_api("1.4.0", unsupported=(("FEATURE_PAYMENTS_V2", "on", "payments v2 is not available"),)),
+        _py_web_api("1.4.1", unsupported=(("FEATURE_PAYMENTS_V2", "on", "payments v2 is not available"),)),
+        _py_web_api("1.5.0"),
+        # 1.6.0 loads a bigger product cache at start: the same limits that suit 1.5.0 OOM here.
+        _py_web_api("1.6.0", memory_mib=420),
+        _py_web_api("latest"),
+        _worker("2.1.0"),
+        _worker("2.2.0", memory_mib=90),
+        _worker("latest"),
+        _joke("0.9.0", memory_growth_mib_per_min=0.0, error_rate=0.01),
+        _joke("1.0.0"),
+        _joke("1.1.0", memory_growth_mib_per_min=6.0),
+        _joke("latest"),
+        *(_postgres(t) for t in ("14", "15", "16", "15-alpine", "16-alpine", "latest")),
+        *(_redis(t) for t in ("6", "7", "7.2", "7-alpine", "latest")),
+        *(_nginx(t) for t in ("1.25", "1.27", "1.27-alpine", "latest")),
+        *(_busybox(t) for t in ("1.36", "1.37", "latest")),
+    ]
+    return {s.reference: s for s in specs}
+
+
+_DEFAULT_REGISTRY = "docker.io"
+_REF = re.compile(
+    r"^(?P<name>[a-z0-9][a-z0-9._/:-]*?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+
+
+def normalise_reference(image: str) -> tuple[str, str, str | None]:
+    """(repository without docker.io/library, tag, digest) of an image reference; ValueError if malformed."""
+    m = _REF.match(image.strip())
+    if not m:
+        raise ValueError(f'couldn\'t parse image name "{image}": invalid reference format')
+    name = m.group("name")
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return name, m.group("tag") or "latest", m.group("digest")
+
+
+def canonical_reference(image: str) -> str:
+    """The fully qualified name containerd reports (`docker.io/library/postgres:15`)."""
+    name, tag, digest = normalise_reference(image)
+    first = name.split("/")[0]
+    if "/" not in name:
+        name = f"{_DEFAULT_REGISTRY}/library/{name}"
+    elif "." not in first and ":" not in first and first != "localhost":
+        name = f"{_DEFAULT_REGISTRY}/{name}"
+    return f"{name}@{digest}" if digest else f"{name}:{tag}"
+
+
+@dataclass
+class ImageCatalogue:
+    """Image references -> behaviour. Extend with `add` (e.g. from a fault or a test)."""
+
+    images: dict[str, ImageSpec] = field(default_factory=_build)
+
+    def resolve(self, image: str) -> ImageSpec | None:
+        """The spec an image reference pulls, or None when the registry would say "not found"."""
+        try:
+            name, tag, digest = normalise_reference(image)
+        except ValueError:
+            return None
+        spec = self.images.get(f"{name}:{tag}")
+        if spec is None and digest:
+            same_repo = (s for s in self.images.values() if s.repository == name)
+            spec = next((s for s in same_repo if s.digest == digest), None)
+        elif spec is not None and digest and spec.digest != digest:
+            return None
+        return spec
+
+    def add(self, spec: ImageSpec) -> None:
+        """Publish an image (a new tag of a repository, or a new repository)."""
+        self.images[spec.reference] = spec
+
+    def tags(self, repository: str) -> list[str]:
+        """Known tags of a repository, sorted."""
+        return sorted(s.tag for s in self.images.values() if s.repository == repository)
+
+
+def memory_need_mib(spec: ImageSpec, env: Mapping[str, str]) -> float:
+    """The working set the program settles at, given its environment."""
+    need = spec.memory_mib
+    for name, per_unit in spec.memory_per_env:
+        try:
+            need += per_unit * max(0, int(env.get(name, "0")))
+        except ValueError:
+            continue
+    return need
