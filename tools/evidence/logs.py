@@ -31,7 +31,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-
 # `I0102 15:04:05.123456    1 file.go:12]`, and epoch seconds.
 _LEADING_TIMESTAMP = re.compile(
     r"""^\s*\[?(?:
-        \d{4}-\d{2}-\d{2}[T\s]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?
+        \d{4}[-/]\d{2}[-/]\d{2}[T\s]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?
       | [A-Z][a-z]{2}\s+\d{1,2}\s\d{2}:\d{2}:\d{2}(?:\.\d+)?
       | [IWEF]\d{4}\s\d{2}:\d{2}:\d{2}\.\d+\s+\d+\s[\w.-]+:\d+\]
       | \d{2}:\d{2}:\d{2}(?:[.,]\d+)?
@@ -44,7 +44,11 @@ _VOLATILE = (
     re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),  # IPv4[:port]
     re.compile(r"\b0x[0-9a-f]+\b", re.IGNORECASE),  # addresses
     re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.IGNORECASE),  # hashes, ids
-    re.compile(r"\d{4}-\d{2}-\d{2}[T\s]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),  # inner times
+    re.compile(
+        r"\d{4}[-/]\d{2}[-/]\d{2}[T\s]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+    ),  # inner times
+    re.compile(r"\b\d{2}/[A-Z][a-z]{2}/\d{4}(?::\d{2}:\d{2}:\d{2})?(?:\s[+-]\d{4})?"),  # access-log dates
+    re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"),  # clock times
     # numbers with a unit of time, size or share: 12ms, 1.5s, 300KiB, 97%
     re.compile(r"\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|m|h|[KMGT]i?B|B|%)(?![A-Za-z])"),
     re.compile(r"\b\d+\.\d+\b"),  # decimals

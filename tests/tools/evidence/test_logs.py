@@ -31,6 +31,12 @@ def test_sanitize_strips_ansi_and_control_characters_but_keeps_tabs() -> None:
         ("heap 123456 bytes", "heap 654321 bytes"),
         ("took 1.25 seconds", "took 0.5 seconds"),
         ("memory 97% used", "memory 12% used"),
+        ("2025/06/02 09:01:31 [notice] 1#1: start worker", "2025/06/02 09:05:00 [notice] 1#1: start worker"),
+        (
+            '10.244.1.1 - - [02/Jun/2025:09:01:31 +0000] "GET / HTTP/1.1" 200 615',
+            '10.244.2.7 - - [02/Jun/2025:09:07:02 +0000] "GET / HTTP/1.1" 200 615',
+        ),
+        ("retry at 09:01:31.5 failed", "retry at 19:22:03.25 failed"),
     ],
 )
 def test_lines_differing_only_in_volatile_parts_normalize_equal(a: str, b: str) -> None:
