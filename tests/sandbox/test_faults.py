@@ -1,0 +1,191 @@
+"""The fault catalogue: every fault's Git change, its ground truth, right and wrong fixes, and clearing.
+
+These run against a real Git repository and the real image catalogue; the physics of each fault
+(statuses, events, logs, metrics in a running cluster) is exercised in test_cluster.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox.apps import sample_files
+from sandbox.clock import SimClock
+from sandbox.faults import (
+    CATEGORIES,
+    FAULT_TYPES,
+    Check,
+    FaultCategory,
+    FaultInjector,
+    FaultNotApplicable,
+    GroundTruth,
+    Target,
+    resolve,
+)
+from sandbox.faults.truth import MISSING
+from sandbox.faults.yamledit import ManifestFiles
+from sandbox.gitops.repo import ManifestRepo
+from sandbox.resources import NODES, Registry
+from sandbox.simulation import Simulation
+from sandbox.store import Store
+
+WEB = "shop/deploy/web-api"
+# fault -> (target, a wrong fix: resource id and strategic-merge patch that must NOT heal it)
+WRONG_FIXES = {
+    "oom": (WEB, "Deployment shop/web-api",
+            {"spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "128Mi"}}}]}}}}),
+    "bad_image": (WEB, "Deployment shop/web-api",
+                  {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "ghcr.io/paramedic-demo/web-api:1.6.0"}]}}}}),
+    "missing_env": (WEB, "Deployment shop/web-api",
+                    {"spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "DB_URL", "value": "postgres://postgres.shop:5432/shop"}]}]}}}}),
+    "missing_config_key": (WEB, "ConfigMap shop/web-api-config", {"data": {"DATABASE_UR": "postgres://postgres.shop:5432/shop"}}),
+    "bad_command": ("shop/deploy/worker", "Deployment shop/worker",
+                    {"spec": {"template": {"spec": {"containers": [{"name": "worker", "args": ["--loglvel=debug"]}]}}}}),
+    "readiness_probe": (WEB, "Deployment shop/web-api",
+                        {"spec": {"template": {"spec": {"containers": [{"name": "app", "readinessProbe": {"httpGet": {"path": "/health"}}}]}}}}),
+    "liveness_probe": (WEB, "Deployment shop/web-api",
+                       {"spec": {"template": {"spec": {"containers": [{"name": "app", "livenessProbe": {"httpGet": {"path": "/health"}}}]}}}}),
+    "unschedulable": (WEB, "Deployment shop/web-api",
+                      {"spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "8"}}}]}}}}),
+    "dependency_down": (WEB, "Deployment shop/web-api", {"spec": {"replicas": 3}}),
+    "bad_config_value": (WEB, "ConfigMap shop/web-api-config", {"data": {"POOL_SIZE": "500"}}),
+    "scaled_to_zero": (WEB, "Deployment shop/web-api", {"metadata": {"annotations": {"note": "scaled up"}}}),
+}  # fmt: skip
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> ManifestRepo:
+    repo = ManifestRepo(tmp_path / "repo")
+    repo.init(sample_files())
+    return repo
+
+
+@pytest.fixture
+def injector(repo: ManifestRepo) -> FaultInjector:
+    return FaultInjector(repo, Store(), Registry.with_builtins())
+
+
+def git_objects(repo: ManifestRepo) -> dict:
+    return ManifestFiles(repo, "apps").objects()
+
+
+def commit_patch(repo: ManifestRepo, resource: str, patch: dict, message: str) -> str:
+    return repo.commit(ManifestFiles(repo, "apps").patch(resource, patch), message)
+
+
+def test_the_catalogue_covers_every_category_with_at_least_twelve_faults() -> None:
+    assert len(FAULT_TYPES) >= 12
+    assert {f.category.value for f in FAULT_TYPES.values()} == set(CATEGORIES)
+    assert set(CATEGORIES) == {
+        "oom", "bad_image", "missing_env", "missing_config_key", "bad_command", "readiness_probe",
+        "liveness_probe", "unschedulable", "dependency_down", "bad_config_value", "scaled_to_zero", "node_pressure",
+    }  # fmt: skip
+    assert all(f.mechanism in ("git", "physics") for f in FAULT_TYPES.values())
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_FIXES))
+def test_git_fault_commit_truth_right_fix_wrong_fix_and_clear(
+    name: str, repo: ManifestRepo, injector: FaultInjector
+) -> None:
+    target, wrong_resource, wrong_patch = WRONG_FIXES[name]
+    original = {p: repo.read(p) for p in sample_files()}
+    before = git_objects(repo)
+    fault = injector.inject(name, target)
+    truth = fault.truth
+    assert truth.category == FaultCategory(name)
+    # The healthy manifests satisfy the fix checks; the faulted ones do not.
+    assert truth.is_fixed(before)
+    assert not truth.is_fixed(git_objects(repo))
+    # One commit on main, touching only the files it names, and the faulty field holds the bad value.
+    assert repo.log(limit=1)[0].sha == fault.commit == repo.head()
+    changed = {p for p in original if repo.read(p) != original[p]}
+    assert changed == set(fault.files) and changed
+    faulty = git_objects(repo)[truth.faulty_resource]
+    actual = resolve(faulty, truth.faulty_field)
+    assert (actual is MISSING) if truth.bad_value is None else actual == truth.bad_value
+    json.dumps(fault.to_dict())  # machine-readable all the way down
+
+    commit_patch(repo, wrong_resource, wrong_patch, f"wrong fix for {name}")
+    assert not truth.is_fixed(git_objects(repo)), "a wrong fix must not count as fixed"
+
+    assert truth.fix_patch is not None
+    commit_patch(repo, truth.faulty_resource, truth.fix_patch, f"fix {name}")
+    assert truth.is_fixed(git_objects(repo)), "the ground truth's own fix patch must fix it"
+
+    sha = injector.clear(fault)
+    assert injector.active() == []
+    for path in fault.files:
+        assert repo.read(path) == original[path]
+    assert sha is None or repo.head() == sha
+
+
+def test_fault_diffs_are_minimal_and_keep_comments(repo: ManifestRepo, injector: FaultInjector) -> None:
+    fault = injector.inject("readiness_probe", WEB)
+    diff = repo._run("show", "--format=", "--unified=0", fault.commit).decode()
+    changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == ["-              path: /healthz", "+              path: /ready"]
+    assert repo.read("apps/web-api/deployment.yaml").startswith("# The shop's HTTP API.")
+
+
+def test_dependency_down_blames_the_dependency_not_the_target(injector: FaultInjector) -> None:
+    truth = injector.inject("dependency_down", "shop/deploy/worker").truth
+    assert truth.faulty_resource == "Deployment shop/redis"
+    assert truth.symptoms.workload == "Deployment shop/worker"
+    assert {f.action for f in truth.forbidden if f.resource == "Deployment shop/worker"} >= {"rollback", "patch"}
+
+
+def test_inapplicable_faults_say_why(injector: FaultInjector) -> None:
+    with pytest.raises(FaultNotApplicable, match="no required env var"):
+        injector.inject("missing_env", "shop/deploy/joke-service")
+    with pytest.raises(FaultNotApplicable, match="not defined in the GitOps repository"):
+        injector.inject("oom", "shop/deploy/nope")
+    with pytest.raises(ValueError, match="unknown fault type 'nope'"):
+        injector.inject("nope", WEB)
+    with pytest.raises(ValueError, match="cannot parse target"):
+        Target.parse("web-api")
+
+
+def test_ground_truth_round_trips_through_json(injector: FaultInjector) -> None:
+    truth = injector.inject("bad_config_value", WEB).truth
+    again = GroundTruth.from_dict(json.loads(json.dumps(truth.to_dict())))
+    assert again == truth
+
+
+def test_checks_resolve_named_list_items_and_compare_quantities() -> None:
+    obj = {"spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "1Gi"}}}]}}},
+           "status": {"conditions": [{"type": "Ready", "status": "True"}]}}  # fmt: skip
+    objects = {"Deployment ns/x": obj}
+    path = "spec.template.spec.containers[app].resources.limits.memory"
+    assert Check("Deployment ns/x", path, "quantity_gte", "512Mi").holds(objects)
+    assert not Check("Deployment ns/x", path, "quantity_lte", "512Mi").holds(objects)
+    assert Check("Deployment ns/x", "status.conditions[Ready].status", "eq", "True").holds(objects)
+    assert Check("Deployment ns/x", "spec.template.spec.containers[other]", "absent").holds(objects)
+    assert not Check("Deployment ns/gone", path, "present").holds(objects)
+    with pytest.raises(ValueError, match="unknown check op"):
+        Check("Deployment ns/x", path, "bigger")
+
+
+def test_node_pressure_uses_the_simulation_hook(repo: ManifestRepo) -> None:
+    store, registry = Store(), Registry.with_builtins()
+    sim = Simulation(store, registry, SimClock(), nodes=2)
+    try:
+        injector = FaultInjector(repo, store, registry, set_node_pressure=sim.set_node_pressure)
+        fault = injector.inject("node_pressure", WEB)
+        node = fault.node
+        assert fault.mechanism == "physics" and node in sim.node_names and fault.commit is None
+
+        def pressure(name: str) -> str:
+            conditions = store.get(NODES, "", name)["status"]["conditions"]
+            return next(c["status"] for c in conditions if c["type"] == "MemoryPressure")
+
+        sim.step(1)
+        assert pressure(node) == "True"
+        assert not fault.truth.is_fixed({fault.truth.faulty_resource: store.get(NODES, "", node)})
+        injector.clear(fault)
+        sim.step(1)
+        assert pressure(node) == "False"
+        assert fault.truth.is_fixed({fault.truth.faulty_resource: store.get(NODES, "", node)})
+    finally:
+        sim.close()
