@@ -32,27 +32,37 @@ from sandbox.simulation import Simulation
 from sandbox.store import Store
 
 WEB = "shop/deploy/web-api"
+
+
+def container_patch(name: str, **fields: object) -> dict:
+    """A strategic-merge patch of one container of a Deployment."""
+    return {"spec": {"template": {"spec": {"containers": [{"name": name, **fields}]}}}}
+
+
+WEB_DEP = "Deployment shop/web-api"
+DB = "postgres://postgres.shop:5432/shop"
 # fault -> (target, a wrong fix: resource id and strategic-merge patch that must NOT heal it)
 WRONG_FIXES = {
-    "oom": (WEB, "Deployment shop/web-api",
-            {"spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "128Mi"}}}]}}}}),
-    "bad_image": (WEB, "Deployment shop/web-api",
-                  {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "ghcr.io/paramedic-demo/web-api:1.6.0"}]}}}}),
-    "missing_env": (WEB, "Deployment shop/web-api",
-                    {"spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "DB_URL", "value": "postgres://postgres.shop:5432/shop"}]}]}}}}),
-    "missing_config_key": (WEB, "ConfigMap shop/web-api-config", {"data": {"DATABASE_UR": "postgres://postgres.shop:5432/shop"}}),
-    "bad_command": ("shop/deploy/worker", "Deployment shop/worker",
-                    {"spec": {"template": {"spec": {"containers": [{"name": "worker", "args": ["--loglvel=debug"]}]}}}}),
-    "readiness_probe": (WEB, "Deployment shop/web-api",
-                        {"spec": {"template": {"spec": {"containers": [{"name": "app", "readinessProbe": {"httpGet": {"path": "/health"}}}]}}}}),
-    "liveness_probe": (WEB, "Deployment shop/web-api",
-                       {"spec": {"template": {"spec": {"containers": [{"name": "app", "livenessProbe": {"httpGet": {"path": "/health"}}}]}}}}),
-    "unschedulable": (WEB, "Deployment shop/web-api",
-                      {"spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "8"}}}]}}}}),
-    "dependency_down": (WEB, "Deployment shop/web-api", {"spec": {"replicas": 3}}),
+    "oom": (WEB, WEB_DEP, container_patch("app", resources={"limits": {"memory": "128Mi"}})),
+    "bad_image": (WEB, WEB_DEP, container_patch("app", image="ghcr.io/paramedic-demo/web-api:1.6.0")),
+    "missing_env": (WEB, WEB_DEP, container_patch("app", env=[{"name": "DB_URL", "value": DB}])),
+    "missing_config_key": (WEB, "ConfigMap shop/web-api-config", {"data": {"DATABASE_UR": DB}}),
+    "bad_command": (
+        "shop/deploy/worker",
+        "Deployment shop/worker",
+        container_patch("worker", args=["--loglvel=debug"]),
+    ),
+    "readiness_probe": (
+        WEB,
+        WEB_DEP,
+        container_patch("app", readinessProbe={"httpGet": {"path": "/health"}}),
+    ),
+    "liveness_probe": (WEB, WEB_DEP, container_patch("app", livenessProbe={"httpGet": {"path": "/health"}})),
+    "unschedulable": (WEB, WEB_DEP, container_patch("app", resources={"requests": {"cpu": "8"}})),
+    "dependency_down": (WEB, WEB_DEP, {"spec": {"replicas": 3}}),
     "bad_config_value": (WEB, "ConfigMap shop/web-api-config", {"data": {"POOL_SIZE": "500"}}),
-    "scaled_to_zero": (WEB, "Deployment shop/web-api", {"metadata": {"annotations": {"note": "scaled up"}}}),
-}  # fmt: skip
+    "scaled_to_zero": (WEB, WEB_DEP, {"metadata": {"annotations": {"note": "scaled up"}}}),
+}
 
 
 @pytest.fixture
@@ -78,10 +88,9 @@ def commit_patch(repo: ManifestRepo, resource: str, patch: dict, message: str) -
 def test_the_catalogue_covers_every_category_with_at_least_twelve_faults() -> None:
     assert len(FAULT_TYPES) >= 12
     assert {f.category.value for f in FAULT_TYPES.values()} == set(CATEGORIES)
-    assert set(CATEGORIES) == {
-        "oom", "bad_image", "missing_env", "missing_config_key", "bad_command", "readiness_probe",
-        "liveness_probe", "unschedulable", "dependency_down", "bad_config_value", "scaled_to_zero", "node_pressure",
-    }  # fmt: skip
+    expected = "oom bad_image missing_env missing_config_key bad_command readiness_probe liveness_probe"
+    expected += " unschedulable dependency_down bad_config_value scaled_to_zero node_pressure"
+    assert set(CATEGORIES) == set(expected.split())
     assert all(f.mechanism in ("git", "physics") for f in FAULT_TYPES.values())
 
 
@@ -133,7 +142,8 @@ def test_dependency_down_blames_the_dependency_not_the_target(injector: FaultInj
     truth = injector.inject("dependency_down", "shop/deploy/worker").truth
     assert truth.faulty_resource == "Deployment shop/redis"
     assert truth.symptoms.workload == "Deployment shop/worker"
-    assert {f.action for f in truth.forbidden if f.resource == "Deployment shop/worker"} >= {"rollback", "patch"}
+    forbidden_on_target = {f.action for f in truth.forbidden if f.resource == "Deployment shop/worker"}
+    assert forbidden_on_target >= {"rollback", "patch"}
 
 
 def test_inapplicable_faults_say_why(injector: FaultInjector) -> None:
@@ -154,8 +164,8 @@ def test_ground_truth_round_trips_through_json(injector: FaultInjector) -> None:
 
 
 def test_checks_resolve_named_list_items_and_compare_quantities() -> None:
-    obj = {"spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "1Gi"}}}]}}},
-           "status": {"conditions": [{"type": "Ready", "status": "True"}]}}  # fmt: skip
+    obj = container_patch("app", resources={"limits": {"memory": "1Gi"}})
+    obj["status"] = {"conditions": [{"type": "Ready", "status": "True"}]}
     objects = {"Deployment ns/x": obj}
     path = "spec.template.spec.containers[app].resources.limits.memory"
     assert Check("Deployment ns/x", path, "quantity_gte", "512Mi").holds(objects)
