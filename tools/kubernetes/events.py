@@ -7,6 +7,7 @@ type, reason and message, summing the counts and keeping the first and last sigh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -110,17 +111,24 @@ def fold_events(events: Iterable[Mapping[str, Any]]) -> list[EventRecord]:
     return records
 
 
-def _about_workload(
-    workload: Obj, replica_sets: list[Obj]
-) -> tuple[set[tuple[str, str]], dict[str, tuple[str, ...]]]:
-    """The objects whose events concern the workload: exact (kind, name)s and pod-name prefixes."""
+def _about_workload(workload: Obj, replica_sets: list[Obj]) -> tuple[set[tuple[str, str]], re.Pattern[str]]:
+    """The objects whose events concern the workload: exact (kind, name)s, and a pattern for pod names."""
     kind, name = str(workload["kind"]), name_of(workload)
     exact = {(kind, name)}
     exact.update(("ReplicaSet", name_of(rs)) for rs in replica_sets)
-    # Pods are named after their controller: <replicaset>-<suffix>, <statefulset>-<ordinal>, <job>-<suffix>;
-    # matching on the prefix keeps the events of pods that were already replaced (the crashed ones).
-    prefixes = tuple(f"{name_of(rs)}-" for rs in replica_sets) if kind == "Deployment" else (f"{name}-",)
-    return exact, {"Pod": prefixes}
+    # Pods are named after their controller: <replicaset>-<suffix>, <statefulset>-<ordinal>,
+    # <daemonset|job>-<5 chars>. Matching names (not current pods) keeps the events of pods that
+    # were already replaced, which are often the crashed ones.
+    if kind == "Deployment":
+        owners = (
+            "|".join(re.escape(name_of(rs)) for rs in replica_sets) or re.escape(name) + "-[a-z0-9]{1,10}"
+        )
+        pods = rf"(?:{owners})-[a-z0-9]+"  # the ReplicaSet's hash already makes the prefix specific
+    elif kind == "StatefulSet":
+        pods = rf"{re.escape(name)}-\d+"
+    else:
+        pods = rf"{re.escape(name)}-[a-z0-9]{{5}}"
+    return exact, re.compile(pods + r"\Z")
 
 
 def read_workload_events(
@@ -130,13 +138,13 @@ def read_workload_events(
     check_kind(kind, WORKLOAD_KINDS)
     workload = read_object(kube, kind, namespace, name)
     rss = replica_sets_of(kube, workload) if kind == "Deployment" else []
-    exact, prefixes = _about_workload(workload, rss)
+    exact, pod_names = _about_workload(workload, rss)
     listed = kube.json(f"list events in {namespace}", kube.core.list_namespaced_event, namespace)
     relevant = []
     for event in listed.get("items") or []:
         involved = event.get("involvedObject") or {}
         ikind, iname = str(involved.get("kind") or ""), str(involved.get("name") or "")
-        if (ikind, iname) in exact or iname.startswith(prefixes.get(ikind, ())):
+        if (ikind, iname) in exact or (ikind == "Pod" and pod_names.match(iname)):
             relevant.append(event)
     return fold_events(relevant)[:limit]
 

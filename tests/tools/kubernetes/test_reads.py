@@ -246,3 +246,17 @@ def test_history_orders_revisions_and_strips_the_hash() -> None:
     assert current.images == ["shop/web:1.2"]
     assert "pod-template-hash" not in current.template["metadata"]["labels"]
     assert history.previous is not None and history.previous.revision == 1
+
+
+def test_statefulset_events_match_ordinal_pods_only(fake_api: FakeApi, fake_kube: KubeClient) -> None:
+    sts = {"kind": "StatefulSet", "metadata": {"name": "db", "namespace": NS, "uid": "s-1"}, "spec": {}}
+    fake_api.on("GET", f"{APPS}/statefulsets/db", Answer(200, sts))
+    events = [
+        _event("db-0", "BackOff", "crash", 2, "2024-05-02T09:10:00Z"),
+        _event("db-api-7f9c8-abcde", "BackOff", "another workload", 1, "2024-05-02T09:11:00Z"),
+        _event("db", "SuccessfulCreate", "create Pod db-0", 1, "2024-05-02T09:00:00Z", kind="StatefulSet"),
+    ]
+    fake_api.on("GET", f"{CORE}/events", Answer(200, {"kind": "EventList", "items": events}))
+    result = workload_events(fake_kube, NS, "StatefulSet", "db")
+    assert result.ok, result.error
+    assert [e.involved_name for e in result.data or []] == ["db-0", "db"]
