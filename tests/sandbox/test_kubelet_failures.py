@@ -1,5 +1,6 @@
 """Each failure mode of the workload physics: statuses, events, logs and metrics like a real cluster."""
 
+import itertools
 import re
 
 import pytest
@@ -104,7 +105,7 @@ def test_crashloop_backoff_grows_exponentially_to_five_minutes():
         return len(starts) >= 9
 
     assert sim.wait_until(record, 3000, step=0.25)
-    gaps = [parse_rfc3339(b) - parse_rfc3339(a) for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [parse_rfc3339(b) - parse_rfc3339(a) for a, b in itertools.pairwise(starts)]
     # Each start crashes within a second; the wait before the next one doubles from 10s and caps at 5m.
     waits = [round(g) for g in gaps]
     assert waits[0] <= 3
