@@ -1,0 +1,136 @@
+"""Fixtures shared across test packages: a throwaway PostgreSQL server.
+
+`postgres_server` starts one server per test session (per xdist worker) from the PostgreSQL
+binaries on this machine, on 127.0.0.1 and a free port, and removes it afterwards;
+`postgres_url` is a database on it for the session, `fresh_postgres_url` a new, empty
+database per test. Tests that need them are skipped, with the reason, when the binaries
+are absent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+_PG_BIN_DIRS = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
+_database_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running throwaway server; `url(db)` is a libpq URL for one of its databases."""
+
+    host: str
+    port: int
+    user: str
+
+    def url(self, database: str) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
+
+
+def _pg_bin_dir() -> Path | None:
+    for directory in _PG_BIN_DIRS:
+        if all((Path(directory) / tool).exists() for tool in ("initdb", "pg_ctl", "postgres")):
+            return Path(directory)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_server_user() -> tuple[list[str], Callable[[Path], None]]:
+    """PostgreSQL refuses to run as root: under root, run its tools as the `postgres` user."""
+    if os.geteuid() != 0:
+        return [], lambda _path: None
+    try:
+        import pwd
+
+        entry = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+
+    def give(path: Path) -> None:
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    return ["runuser", "-u", "postgres", "--"], give
+
+
+def _run(cmd: list[str], what: str) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for this test session, stopped and deleted afterwards."""
+    bin_dir = _pg_bin_dir()
+    if bin_dir is None:
+        pytest.skip(f"PostgreSQL binaries (initdb, pg_ctl, postgres) not found in {', '.join(_PG_BIN_DIRS)}")
+    prefix, give = _as_server_user()
+    # Not under pytest's tmp_path: its parents are private to root and the server user needs access.
+    root = Path(tempfile.mkdtemp(prefix="paramedic-pg-"))
+    data, sockets, log = root / "data", root / "sockets", root / "server.log"
+    sockets.mkdir()
+    for path in (root, sockets):
+        give(path)
+    port = _free_port()
+    pg_ctl = [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data)]
+    try:
+        _run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+              "--encoding=UTF8", "--no-locale", "--no-sync"], "initdb")  # fmt: skip
+        options = f"-k {sockets} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        _run([*pg_ctl, "-l", str(log), "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        server_log = log.read_text(errors="replace") if log.exists() else ""
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"could not start PostgreSQL: {exc}\n{server_log}")
+    try:
+        yield PostgresServer(host="127.0.0.1", port=port, user="postgres")
+    finally:
+        subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], capture_output=True, timeout=120, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _create_database(server: PostgresServer, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.url(name)
+
+
+def _drop_database(server: PostgresServer, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A `postgresql://` URL of a database shared by the whole session."""
+    return _create_database(postgres_server, "paramedic_session")
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A `postgresql://` URL of a new, empty database, dropped after the test."""
+    name = f"paramedic_test_{os.getpid()}_{next(_database_numbers)}"
+    url = _create_database(postgres_server, name)
+    try:
+        yield url
+    finally:
+        _drop_database(postgres_server, name)
