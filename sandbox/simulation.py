@@ -103,9 +103,14 @@ class Simulation:
         with self._lock:
             target = self.clock.time() + dt
             self._settle()
+            stuck, last = 0, -1.0
             while True:
                 nxt = self.timers.next_time()
                 if nxt is None or nxt > target:
+                    break
+                stuck, last = (stuck + 1 if nxt <= last else 0), max(last, nxt)
+                if stuck > MAX_SETTLE_ROUNDS:  # a controller keeps re-arming a timer in the past: a bug
+                    self.errors.append(f"timers stuck at {nxt}")
                     break
                 self.clock.set(nxt)
                 for owner, key in self.timers.pop_due(max(nxt, self.clock.time())):

@@ -461,13 +461,18 @@ class DeploymentController(Controller):
                     f'Deployment "{key[1]}" has timed out progressing.',
                     _SOURCE,
                 )
-            else:
-                self._timers.at(since + int(deadline) + 1, self.name, key)
         elif progressing is None:
             put("Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.')
-        if not complete and deadline is not None and (conds.get("Progressing") or {}).get("status") == "True":
-            since = parse_rfc3339(conds["Progressing"]["lastUpdateTime"])
-            self._timers.at(since + int(deadline) + 1, self.name, key)
+        current = conds.get("Progressing") or {}
+        if (
+            not complete
+            and deadline is not None
+            and current.get("status") == "True"
+            and current.get("reason") != "NewReplicaSetAvailable"  # a finished roll-out never times out
+        ):
+            due = parse_rfc3339(current["lastUpdateTime"]) + int(deadline) + 1
+            if due > now:
+                self._timers.at(due, self.name, key)
         status["conditions"] = [conds[t] for t in ("Available", "Progressing") if t in conds]
         for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"):
             if not status[k]:
