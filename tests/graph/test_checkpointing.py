@@ -1,0 +1,173 @@
+"""A real StateGraph checkpoints, crashes and resumes from its last checkpoint, on SQLite and PostgreSQL.
+
+The graph is a -> b -> c; every node appends its name to a journal file, so the journal shows
+exactly which nodes ran, across graph objects and across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, interrupt
+from typing_extensions import TypedDict
+
+from graph.checkpointing import (
+    StorageUrlError,
+    open_async_checkpointer,
+    open_checkpointer,
+    run_config,
+    sqlite_path,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class _State(TypedDict, total=False):
+    steps: list[str]
+    answer: str
+
+
+def build(journal: Path, b_behaviour: str, checkpointer: object) -> CompiledStateGraph:
+    """The tiny graph; `b_behaviour` is 'ok', 'raise', 'exit' (hard process crash) or 'interrupt'."""
+
+    def node(name: str):
+        def run(state: _State) -> _State:
+            with journal.open("a") as out:
+                out.write(name + "\n")
+            update: _State = {"steps": [*state.get("steps", []), name]}
+            if name == "b":
+                if b_behaviour == "raise":
+                    raise RuntimeError("b crashed")
+                if b_behaviour == "exit":
+                    import os
+
+                    os._exit(17)
+                if b_behaviour == "interrupt":
+                    update["answer"] = interrupt({"question": "may b go on?"})
+            return update
+
+        return run
+
+    builder = StateGraph(_State)
+    for name in "abc":
+        builder.add_node(name, node(name))
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", "c")
+    builder.add_edge("c", END)
+    return builder.compile(checkpointer=checkpointer)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{(tmp_path / 'data' / 'paramedic.db').as_posix()}"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
+def _ran(journal: Path) -> list[str]:
+    return journal.read_text().split() if journal.exists() else []
+
+
+def test_an_exception_in_a_node_then_resume_skips_the_finished_node(storage_url: str, tmp_path: Path) -> None:
+    journal, config = tmp_path / "journal", run_config("run-exc")
+    with open_checkpointer(storage_url) as saver:
+        graph = build(journal, "raise", saver)
+        with pytest.raises(RuntimeError, match="b crashed"):
+            graph.invoke({"steps": []}, config, durability="sync")
+    del graph, saver  # the graph object and its checkpointer are gone
+
+    with open_checkpointer(storage_url) as saver:
+        state = build(journal, "ok", saver).invoke(None, config, durability="sync")
+    assert state["steps"] == ["a", "b", "c"]
+    assert _ran(journal) == ["a", "b", "b", "c"], "a ran once; b ran again; c once"
+
+
+def test_a_hard_process_crash_then_resume_in_another_process(storage_url: str, tmp_path: Path) -> None:
+    journal, config = tmp_path / "journal", run_config("run-kill")
+    child = textwrap.dedent(f"""
+        from pathlib import Path
+        from graph.checkpointing import open_checkpointer, run_config
+        from tests.graph.test_checkpointing import build
+        with open_checkpointer({storage_url!r}) as saver:
+            build(Path({str(journal)!r}), "exit", saver).invoke({{"steps": []}}, run_config("run-kill"),
+                                                              durability="sync")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", child], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 17, done.stderr
+    assert _ran(journal) == ["a", "b"]
+
+    with open_checkpointer(storage_url) as saver:
+        state = build(journal, "ok", saver).invoke(None, config, durability="sync")
+    assert state["steps"] == ["a", "b", "c"]
+    assert _ran(journal) == ["a", "b", "b", "c"]
+
+
+def test_an_interrupt_survives_dropping_the_graph_and_resumes_with_the_answer(
+    storage_url: str, tmp_path: Path
+) -> None:
+    journal, config = tmp_path / "journal", run_config("run-ask")
+    with open_checkpointer(storage_url) as saver:
+        first = build(journal, "interrupt", saver).invoke({"steps": []}, config, durability="sync")
+    assert first["__interrupt__"][0].value == {"question": "may b go on?"}
+
+    with open_checkpointer(storage_url) as saver:
+        graph = build(journal, "interrupt", saver)
+        assert graph.get_state(config).next == ("b",)
+        state = graph.invoke(Command(resume="yes"), config, durability="sync")
+    assert state["answer"] == "yes" and state["steps"] == ["a", "b", "c"]
+    assert _ran(journal) == ["a", "b", "b", "c"], "b re-runs from the top on resume; a does not"
+
+
+def test_threads_are_runs_and_do_not_see_each_other(storage_url: str, tmp_path: Path) -> None:
+    with open_checkpointer(storage_url) as saver:
+        graph = build(tmp_path / "journal", "ok", saver)
+        graph.invoke({"steps": ["from-1"]}, run_config("run-1"))
+        graph.invoke({"steps": ["from-2"]}, run_config("run-2"))
+        assert graph.get_state(run_config("run-1")).values["steps"] == ["from-1", "a", "b", "c"]
+        assert graph.get_state(run_config("run-2")).values["steps"] == ["from-2", "a", "b", "c"]
+
+
+def test_the_async_checkpointer_resumes_after_an_exception(storage_url: str, tmp_path: Path) -> None:
+    journal, config = tmp_path / "journal", run_config("run-async")
+
+    async def scenario() -> dict:
+        async with open_async_checkpointer(storage_url) as saver:
+            with pytest.raises(RuntimeError, match="b crashed"):
+                await build(journal, "raise", saver).ainvoke({"steps": []}, config, durability="sync")
+        async with open_async_checkpointer(storage_url) as saver:
+            return await build(journal, "ok", saver).ainvoke(None, config, durability="sync")
+
+    state = asyncio.run(scenario())
+    assert state["steps"] == ["a", "b", "c"]
+    assert _ran(journal) == ["a", "b", "b", "c"]
+
+
+def test_opening_twice_is_idempotent_and_keeps_checkpoints(storage_url: str, tmp_path: Path) -> None:
+    with open_checkpointer(storage_url) as saver:
+        build(tmp_path / "journal", "ok", saver).invoke({"steps": []}, run_config("kept"))
+    with open_checkpointer(storage_url) as saver:
+        assert saver.get_tuple(run_config("kept")) is not None
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite://", "", "postgresq://x"])
+def test_unsupported_urls_are_clear_errors(url: str) -> None:
+    with pytest.raises(StorageUrlError, match="URL"), open_checkpointer(url):
+        pass
+
+
+def test_sqlite_paths() -> None:
+    assert sqlite_path("sqlite:///rel/p.db") == "rel/p.db"
+    assert sqlite_path("sqlite:////abs/p.db") == "/abs/p.db"
+    assert sqlite_path("sqlite:///:memory:") == ":memory:"
+    with pytest.raises(ValueError, match="empty"):
+        run_config("")
