@@ -45,7 +45,8 @@ def main(deployments: int = 200, replicas: int = 10, nodes: int = 30) -> None:
     t2 = time.perf_counter()
     text = sim.render_metrics()
     t3 = time.perf_counter()
-    print(f"{deployments * replicas} pods available={ok} in {t1 - t0:.2f}s wall ({clock.elapsed:.0f}s simulated)")
+    pods = deployments * replicas
+    print(f"{pods} pods available={ok} in {t1 - t0:.2f}s wall ({clock.elapsed:.0f}s simulated)")
     print(f"steady state: one simulated minute in {t2 - t1:.3f}s wall")
     print(f"metrics render: {t3 - t2:.3f}s, {len(text.splitlines())} lines; errors={len(sim.errors)}")
 
