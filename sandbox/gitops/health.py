@@ -93,11 +93,11 @@ def deployment_health(deployment: Obj, pods: Iterable[Obj]) -> Health:
     updated = status.get("updatedReplicas", 0)
     available = status.get("availableReplicas", 0)
     total = status.get("replicas", 0)
-    if available < replicas:
-        owned = [p for p in pods if _selected(p, (spec.get("selector") or {}).get("matchLabels") or {})]
-        stuck = _stuck_pod(owned)
-        if stuck:
-            return Health(DEGRADED, stuck)
+    # A rolling update keeps the old pods serving, so availability alone hides a stuck new pod.
+    owned = [p for p in pods if _selected(p, (spec.get("selector") or {}).get("matchLabels") or {})]
+    stuck = _stuck_pod(owned)
+    if stuck:
+        return Health(DEGRADED, stuck)
     if updated < replicas:
         return Health(
             PROGRESSING,
