@@ -316,9 +316,8 @@ class LogStore:
         with self._lock:
             containers = self._pods.get((namespace, pod))
             if containers is None:
-                raise ApiError(
-                    400, "BadRequest", f'pod "{pod}" in namespace "{namespace}" is not scheduled yet'
-                )
+                # What kube-apiserver answers for a pod no kubelet has taken yet.
+                raise ApiError(400, "BadRequest", f"pod {pod} does not have a host assigned")
             if not container:
                 if len(containers) != 1:
                     names = " ".join(containers)
