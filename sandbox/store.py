@@ -11,6 +11,7 @@ reference (`copy=False`) for serialisation without a lock.
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import uuid
 from collections import deque
@@ -155,14 +156,27 @@ class _Subscription:
 class Store:
     """In-memory, versioned, watchable object store keyed by (resource key, namespace, name)."""
 
-    def __init__(self, history: int = 20_000, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        history: int = 20_000,
+        clock: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`clock` stamps creationTimestamp; `rng` (seeded) makes uids and generated names repeatable."""
         self._lock = threading.RLock()
+        self._rng = rng
         self._objects: dict[str, dict[tuple[str, str], Obj]] = {}
         self._rv = 0
         self._history: deque[WatchEvent] = deque(maxlen=history)
         self._subs: dict[int, _Subscription] = {}
         self._sub_ids = itertools.count(1)
         self._clock = clock
+
+    def _new_uid(self) -> str:
+        if self._rng is None:
+            return str(uuid.uuid4())
+        with self._lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -215,7 +229,7 @@ class Store:
         obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+            meta["name"] = meta["generateName"] + self._new_uid().replace("-", "")[:5]
         name = meta.get("name")
         if not name:
             raise ApiError(
@@ -234,7 +248,7 @@ class Store:
             bucket = self._objects.setdefault(rt.key, {})
             if (ns, name) in bucket:
                 raise already_exists(rt, name)
-            meta["uid"] = str(uuid.uuid4())
+            meta["uid"] = self._new_uid()
             meta["creationTimestamp"] = now_rfc3339(self._clock)
             meta["generation"] = 1
             meta.pop("deletionTimestamp", None)
