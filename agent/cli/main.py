@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.sandbox import sandbox_app
 from agent.config import Settings, SettingsError, load_settings
 from agent.log import configure_logging
 
@@ -86,14 +87,7 @@ def eval_(
     not_built("eval", "the eval harness, issue #7")
 
 
-sandbox_app = typer.Typer(help="The embedded sandbox cluster.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
-
-
-@sandbox_app.command("up")
-def sandbox_up() -> None:
-    """Start the sandbox, write a kubeconfig and print its path; Ctrl-C stops it."""
-    not_built("sandbox up", "the sandbox, issue #3")
 
 
 def main() -> None:
