@@ -1,0 +1,1 @@
+"""The watcher: Kubernetes watch streams -> anomaly detection -> storm folding -> incidents."""
