@@ -104,29 +104,33 @@ class TraceEvent(BaseModel):
         return self
 
 
-def _check_json(value: Any, path: str, blob_shas: set[str]) -> None:
-    """Raise ValueError naming the JSON pointer of the first value that is not plain JSON."""
+def check_json(value: Any, name: str = "value") -> None:
+    """Raise ValueError, naming the JSON pointer, when `value` is not plain, finite JSON."""
+    _check_json(value, "", set(), name)
+
+
+def _check_json(value: Any, path: str, blob_shas: set[str], name: str = "payload") -> None:
     if value is None or isinstance(value, bool | int | str):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"payload{path or '/'}: {value} is not a finite number")
+            raise ValueError(f"{name}{path or '/'}: {value} is not a finite number")
         return
     if isinstance(value, list):
         for index, item in enumerate(value):
-            _check_json(item, f"{path}/{index}", blob_shas)
+            _check_json(item, f"{path}/{index}", blob_shas, name)
         return
     if isinstance(value, dict):
         if BLOB_KEY in value:
             if len(value) != 1 or value[BLOB_KEY] not in blob_shas:
-                raise ValueError(f"payload{path or '/'}: key {BLOB_KEY!r} is reserved for blob references")
+                raise ValueError(f"{name}{path or '/'}: key {BLOB_KEY!r} is reserved for blob references")
             return
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(f"payload{path or '/'}: key {key!r} is not a string")
-            _check_json(item, f"{path}/{_pointer_escape(key)}", blob_shas)
+                raise ValueError(f"{name}{path or '/'}: key {key!r} is not a string")
+            _check_json(item, f"{path}/{_pointer_escape(key)}", blob_shas, name)
         return
-    raise ValueError(f"payload{path or '/'}: {type(value).__name__} is not JSON (use the trace helpers)")
+    raise ValueError(f"{name}{path or '/'}: {type(value).__name__} is not JSON (use the trace helpers)")
 
 
 def _pointer_escape(key: str) -> str:

@@ -134,3 +134,11 @@ def fresh_postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
         yield url
     finally:
         _drop_database(postgres_server, name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage backend in turn: a fresh SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{(tmp_path / 'data' / 'paramedic.db').as_posix()}"
+    return str(request.getfixturevalue("fresh_postgres_url"))

@@ -65,13 +65,6 @@ def build(journal: Path, b_behaviour: str, checkpointer: object) -> CompiledStat
     return builder.compile(checkpointer=checkpointer)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{(tmp_path / 'data' / 'paramedic.db').as_posix()}"
-    return request.getfixturevalue("fresh_postgres_url")
-
-
 def _ran(journal: Path) -> list[str]:
     return journal.read_text().split() if journal.exists() else []
 
