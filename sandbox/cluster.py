@@ -12,6 +12,7 @@ port freed, a work dir it created removed). Two ways to run time:
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
 import threading
@@ -88,7 +89,8 @@ class Sandbox:
             self.workdir = self._workdir_arg
             self.workdir.mkdir(parents=True, exist_ok=True)
         self.clock = SimClock(factor=self.time_factor)
-        self.store = Store(clock=self.clock.now)
+        # Seeded uids and generated names: the same seed gives the same cluster.
+        self.store = Store(clock=self.clock.now, rng=random.Random(f"{self.seed}/store"))
         self.registry = Registry.with_builtins()
         for ns in (*SYSTEM_NAMESPACES,):
             self.store.create(
