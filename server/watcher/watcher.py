@@ -1,0 +1,414 @@
+"""The watcher: watch streams -> detection -> owner resolution -> storm folding -> `on_incident`.
+
+Threads: one per stream (pods, deployments, Argo CD Applications, Flux Kustomizations,
+ParamedicWatches, and namespaces when a namespace selector is set), one for rechecks (grace
+periods and cooldowns ending) and one dispatcher calling `on_incident`. The hot path (watch event
+-> incident queued -> dispatcher wakes) never sleeps.
+
+The caller says when the run an incident started has ended: `run_finished(fingerprint)`. The
+workload's cooldown starts then; anything seen for it meanwhile is looked at again when the
+cooldown ends, so a failure that outlives its run is reported again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client as k8s
+
+from agent.config import ScopeSettings
+from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from server.watcher.detect import (
+    Detection,
+    DetectPolicy,
+    Finding,
+    detect_application,
+    detect_deployment,
+    detect_kustomization,
+    detect_pod,
+    restart_finding,
+    sort_findings,
+)
+from server.watcher.fold import Folder, FoldStats, Outcome
+from server.watcher.owners import OwnerResolver, Reader, kube_reader
+from server.watcher.rechecks import Rechecks
+from server.watcher.restarts import RestartWindow
+from server.watcher.scope import Scope, parse_watch
+from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec, StreamState
+from tools.kubernetes.client import KubeClient
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+Key = tuple[str, str, str]  # (stream kind, namespace, name)
+Clock = Callable[[], datetime]
+
+POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION, WATCH, NAMESPACE = (
+    "Pod", "Deployment", "Application", "Kustomization", "ParamedicWatch", "Namespace",
+)  # fmt: skip
+ARGO_APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications")
+FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
+PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
+SOURCE_LABEL = "paramedic.dev/source"
+CONTAINER_LABEL = "paramedic.dev/container"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WatcherOptions:
+    """Tuning; the defaults suit a real cluster."""
+
+    queue_capacity: int = 64
+    cooldown_seconds: float = 300.0
+    retry_seconds: float = 5.0  # when the queue was full, look again this much later
+    watch_timeout_seconds: int = 300  # server-side timeout of one watch request
+    connect_timeout: float = 5.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    recheck_max_sleep: float = 1.0
+    argo: bool = True
+    flux: bool = True
+    paramedic_watches: bool = True
+
+
+@dataclass
+class WatcherStats:
+    """Counters and per-stream state, ready for metrics and a status page."""
+
+    fold: FoldStats
+    streams: list[StreamState] = field(default_factory=list)
+    callback_errors: int = 0
+
+
+def _meta(obj: Obj) -> tuple[str, str]:
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    namespace, name = metadata.get("namespace"), metadata.get("name")
+    return (namespace if isinstance(namespace, str) else ""), (name if isinstance(name, str) else "")
+
+
+class Watcher:
+    """Watches a cluster and hands incidents to `on_incident` (on the dispatcher thread)."""
+
+    def __init__(
+        self,
+        api_client: k8s.ApiClient,
+        scope: Scope | ScopeSettings | None,
+        on_incident: Callable[[Incident], None],
+        clock: Clock = _utc_now,
+        *,
+        options: WatcherOptions | None = None,
+        reader: Reader | None = None,
+    ) -> None:
+        self._api = api_client
+        self.scope = scope if isinstance(scope, Scope) else Scope(scope)
+        self._on_incident = on_incident
+        self._clock = clock
+        self.options = options or WatcherOptions()
+        settings = self.scope.settings
+        self._policy = DetectPolicy(
+            grace_seconds=settings.grace_period_seconds,
+            restart_threshold=settings.restart_threshold,
+            restart_window_seconds=settings.restart_window_seconds,
+        )
+        self._restarts = RestartWindow(settings.restart_window_seconds)
+        self._owners = OwnerResolver(reader or kube_reader(KubeClient(api_client)))
+        self.folder = Folder(
+            clock,
+            capacity=self.options.queue_capacity,
+            cooldown_seconds=self.options.cooldown_seconds,
+            retry_seconds=self.options.retry_seconds,
+        )
+        self._rechecks = Rechecks(clock, self._recheck, max_sleep=self.options.recheck_max_sleep)
+        self._objects: dict[Key, Obj] = {}
+        self._unavailable_since: dict[Key, datetime] = {}
+        self._deferred: dict[WorkloadRef, set[Key]] = {}
+        self._lock = threading.RLock()
+        self._streams: list[ResourceStream] = []
+        self._dispatcher: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._callback_errors = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every stream, the rechecks and the dispatcher; returns at once."""
+        if self._dispatcher is not None:
+            raise RuntimeError("the watcher is already started")
+        self._dispatcher = threading.Thread(target=self._dispatch, name="watch-dispatch", daemon=True)
+        self._dispatcher.start()
+        self._rechecks.start()
+        for spec in self.stream_specs():
+            stream = ResourceStream(
+                spec,
+                self,
+                self._api,
+                timeout_seconds=self.options.watch_timeout_seconds,
+                connect_timeout=self.options.connect_timeout,
+                backoff=Backoff(self.options.backoff_initial, self.options.backoff_max),
+            )
+            self._streams.append(stream)
+            stream.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop streams, rechecks and dispatcher and wait for their threads (at most ~`timeout`)."""
+        self._stopping.set()
+        for stream in self._streams:
+            stream.stop()
+        self._rechecks.stop(timeout)
+        self.folder.close()
+        for stream in self._streams:
+            if not stream.join(timeout):
+                log.warning("stream %s did not stop within %.0fs", stream.spec.name, timeout)
+        if self._dispatcher is not None:
+            self._dispatcher.join(timeout)
+
+    def __enter__(self) -> Watcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def run_finished(self, fingerprint_: str) -> None:
+        """A run for this fingerprint ended: start the cooldown, look again at what waited for it."""
+        finished = self.folder.run_finished(fingerprint_)
+        if finished is None:
+            return
+        with self._lock:
+            waiting = self._deferred.pop(finished.target, set())
+        for key in waiting:
+            self._rechecks.schedule(key, finished.cooldown_until)
+
+    def stats(self) -> WatcherStats:
+        """Fold counters and each stream's state."""
+        return WatcherStats(self.folder.stats(), [s.state for s in self._streams], self._callback_errors)
+
+    def stream_specs(self) -> list[StreamSpec]:
+        """The streams this scope needs (custom resources are confirmed by discovery when they start)."""
+        core, apps, custom = (
+            k8s.CoreV1Api(self._api),
+            k8s.AppsV1Api(self._api),
+            k8s.CustomObjectsApi(self._api),
+        )
+        specs: list[StreamSpec] = []
+        namespaces = self.scope.watched_namespaces
+        if namespaces:
+            for ns in namespaces:
+                specs.append(StreamSpec(f"pods/{ns}", POD, core.list_namespaced_pod, (ns,)))
+                specs.append(
+                    StreamSpec(f"deployments/{ns}", DEPLOYMENT, apps.list_namespaced_deployment, (ns,))
+                )
+        else:
+            specs.append(StreamSpec("pods", POD, core.list_pod_for_all_namespaces))
+            specs.append(StreamSpec("deployments", DEPLOYMENT, apps.list_deployment_for_all_namespaces))
+        if self.scope.needs_namespace_labels:
+            specs.append(StreamSpec("namespaces", NAMESPACE, core.list_namespace))
+        for enabled, resource, kind in (
+            (self.options.argo, ARGO_APPLICATIONS, APPLICATION),
+            (self.options.flux, FLUX_KUSTOMIZATIONS, KUSTOMIZATION),
+            (self.options.paramedic_watches, PARAMEDIC_WATCHES, WATCH),
+        ):
+            if enabled:
+                args = (resource.group, resource.version, resource.plural)
+                specs.append(
+                    StreamSpec(resource.plural, kind, custom.list_cluster_custom_object, args, resource)
+                )
+        return specs
+
+    # -- stream handler --------------------------------------------------------------------------
+
+    def on_list(self, spec: StreamSpec, items: list[Obj]) -> None:
+        """A full listing: forget what is gone (deletes missed while disconnected), evaluate the rest."""
+        listed = {(spec.kind, *_meta(item)) for item in items}
+        namespace = spec.args[0] if spec.args and spec.kind in (POD, DEPLOYMENT) else None
+        with self._lock:
+            stale = [
+                key
+                for key in self._objects
+                if key[0] == spec.kind and key not in listed and (namespace is None or key[1] == namespace)
+            ]
+        for key in stale:
+            self._forget(key)
+        for item in items:
+            self.on_event(spec, "ADDED", item)
+
+    def on_event(self, spec: StreamSpec, event_type: str, obj: Obj) -> None:
+        """One object changed: remember it and evaluate it."""
+        namespace, name = _meta(obj)
+        if not name:
+            return
+        key: Key = (spec.kind, namespace, name)
+        if event_type == "DELETED":
+            self._forget(key, obj)
+            return
+        with self._lock:
+            self._objects[key] = obj
+        self._evaluate(key, obj)
+
+    # -- evaluation ------------------------------------------------------------------------------
+
+    def _evaluate(self, key: Key, obj: Obj) -> None:
+        kind = key[0]
+        if kind == POD:
+            self._evaluate_pod(key, obj)
+        elif kind == DEPLOYMENT:
+            self._evaluate_deployment(key, obj)
+        elif kind == APPLICATION:
+            self._offer_all(key, detect_application(obj))
+        elif kind == KUSTOMIZATION:
+            self._offer_all(key, detect_kustomization(obj))
+        elif kind == WATCH:
+            self._update_watch(obj)
+        elif kind == NAMESPACE:
+            self._update_namespace(key[2], obj)
+
+    def _evaluate_pod(self, key: Key, pod: Obj) -> None:
+        if not self.scope.namespace_relevant(key[1]):
+            return
+        now = self._clock()
+        restarts = self._restarts.observe(pod, now)
+        detection = detect_pod(pod, now, self._policy)
+        if detection.recheck_at is not None:
+            self._rechecks.schedule(key, detection.recheck_at)
+        if not detection.findings and restarts < 1:
+            return
+        target = self._owners.workload_of(pod)
+        if target is None or not self.scope.in_scope(target):
+            return
+        findings = list(detection.findings)
+        policy = self._policy
+        threshold = self.scope.restart_threshold(target)
+        if threshold != policy.restart_threshold:
+            policy = DetectPolicy(policy.grace_seconds, threshold, policy.restart_window_seconds)
+        frequent = restart_finding(restarts, policy)
+        if frequent is not None:
+            findings.append(frequent)
+        for finding in sort_findings(findings):
+            self._offer(key, target, finding, now)
+
+    def _evaluate_deployment(self, key: Key, deployment: Obj) -> None:
+        target = WorkloadRef(namespace=key[1], kind=DEPLOYMENT, name=key[2]) if key[1] else None
+        if target is None or not self.scope.in_scope(target):
+            return
+        now = self._clock()
+        unavailable = (deployment.get("status") or {}).get("unavailableReplicas")
+        with self._lock:
+            if isinstance(unavailable, int) and unavailable > 0:
+                first_seen = self._unavailable_since.setdefault(key, now)
+            else:
+                self._unavailable_since.pop(key, None)
+                first_seen = None
+        detection = detect_deployment(deployment, now, self._policy, first_seen)
+        if detection.recheck_at is not None:
+            self._rechecks.schedule(key, detection.recheck_at)
+        for finding in detection.findings:
+            self._offer(key, target, finding, now)
+
+    def _offer_all(self, key: Key, detection: Detection) -> None:
+        now = self._clock()
+        for finding in detection.findings:
+            if finding.target is not None and self.scope.in_scope(finding.target):
+                self._offer(key, finding.target, finding, now)
+
+    def _offer(self, key: Key, target: WorkloadRef, finding: Finding, now: datetime) -> None:
+        labels = {SOURCE_LABEL: f"{key[0]}/{key[2]}"}
+        if finding.container:
+            labels[CONTAINER_LABEL] = finding.container
+        watch = self.scope.target_of(target)
+        if watch is not None:
+            labels.update(watch.labels())
+        incident = Incident(
+            id=uuid.uuid4().hex,
+            fingerprint=fingerprint(target, finding.reason),
+            target=target,
+            trigger=Trigger.WATCHER,
+            reason=finding.reason,
+            summary=finding.message,
+            started_at=now,
+            labels=labels,
+        )
+        offer = self.folder.offer(incident)
+        if offer.outcome in (Outcome.QUEUED, Outcome.FOLDED, Outcome.MERGED):
+            with self._lock:  # looked at again when the run ends, in case it outlives the run
+                self._deferred.setdefault(target, set()).add(key)
+        if offer.retry_at is not None:
+            self._rechecks.schedule(key, offer.retry_at)
+
+    def _recheck(self, key: Hashable) -> None:
+        with self._lock:
+            obj = self._objects.get(key)  # type: ignore[arg-type]
+        if obj is not None:
+            self._evaluate(key, obj)  # type: ignore[arg-type]
+
+    def _forget(self, key: Key, obj: Obj | None = None) -> None:
+        with self._lock:
+            old = self._objects.pop(key, None)
+            self._unavailable_since.pop(key, None)
+        self._rechecks.cancel(key)
+        gone = obj or old or {}
+        if key[0] == POD:
+            uid = (gone.get("metadata") or {}).get("uid")
+            if isinstance(uid, str):
+                self._restarts.forget(uid)
+        elif key[0] == WATCH:
+            dropped = self.scope.drop_watch(key[1], key[2])
+            if dropped is not None:
+                log.info(
+                    "ParamedicWatch %s/%s deleted: %s no longer targeted", key[1], key[2], dropped.target
+                )
+        elif key[0] == NAMESPACE:
+            self.scope.drop_namespace(key[2])
+
+    # -- scope updates ---------------------------------------------------------------------------
+
+    def _update_watch(self, obj: Obj) -> None:
+        try:
+            target = parse_watch(obj)
+        except ValueError as exc:
+            log.warning("ignoring invalid ParamedicWatch: %s", exc)
+            namespace, name = _meta(obj)
+            self.scope.drop_watch(namespace, name)
+            return
+        previous = self.scope.target_of(target.target)
+        self.scope.set_watch(target)
+        if previous is None or previous.spec != target.spec:
+            self._reevaluate_namespace(target.target.namespace)
+
+    def _update_namespace(self, name: str, obj: Obj) -> None:
+        before = self.scope.namespace_in_scope(name)
+        labels = (obj.get("metadata") or {}).get("labels")
+        self.scope.set_namespace(name, labels if isinstance(labels, dict) else {})
+        if not before and self.scope.namespace_in_scope(name):
+            self._reevaluate_namespace(name)
+
+    def _reevaluate_namespace(self, namespace: str) -> None:
+        """Objects seen before their namespace (or target) came into scope get their look now."""
+        with self._lock:
+            keys = [key for key in self._objects if key[1] == namespace and key[0] in (POD, DEPLOYMENT)]
+        for key in keys:
+            self._rechecks.schedule(key, self._clock())
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        while not self._stopping.is_set():
+            incident = self.folder.take(timeout=0.5)
+            if incident is None:
+                continue
+            try:
+                self._on_incident(incident)
+            except Exception:
+                self._callback_errors += 1
+                log.exception(
+                    "on_incident failed for %s (%s); ending its run", incident.target, incident.reason
+                )
+                self.run_finished(incident.fingerprint)

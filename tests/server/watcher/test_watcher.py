@@ -1,0 +1,256 @@
+"""The composition's event handling, driven directly (no streams): an injected clock, a fake owner reader."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from kubernetes import client as k8s
+
+from agent.config import ScopeSettings
+from agent.domain import Incident, WorkloadRef
+from server.watcher.detect import CRASH_LOOP, FREQUENT_RESTARTS, NOT_READY, OOM_KILLED, UNAVAILABLE_REPLICAS
+from server.watcher.fold import OCCURRENCES_LABEL
+from server.watcher.streams import StreamSpec
+from server.watcher.watcher import DEPLOYMENT, NAMESPACE, POD, WATCH, Watcher, WatcherOptions
+from tests.server.watcher import objects as o
+
+WEB = WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
+PODS = StreamSpec("pods", POD, lambda: None)
+DEPLOYMENTS = StreamSpec("deployments", DEPLOYMENT, lambda: None)
+WATCHES = StreamSpec("paramedicwatches", WATCH, lambda: None)
+NAMESPACES = StreamSpec("namespaces", NAMESPACE, lambda: None)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = o.NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+    """Every ReplicaSet `<deployment>-<hash>` is owned by `<deployment>`."""
+    deployment = name.rsplit("-", 1)[0]
+    return {
+        "kind": kind,
+        "metadata": {
+            "name": name, "namespace": namespace, "uid": f"uid-{name}",
+            "ownerReferences": [{"kind": "Deployment", "name": deployment, "controller": True}],
+        },
+    }  # fmt: skip
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def make(clock: Clock, settings: ScopeSettings | None = None, **options: Any) -> Watcher:
+    return Watcher(
+        k8s.ApiClient(k8s.Configuration()),
+        settings or ScopeSettings(grace_period_seconds=60, restart_threshold=3),
+        lambda incident: None,
+        clock,
+        options=WatcherOptions(**options),
+        reader=read,
+    )
+
+
+def drain(watcher: Watcher) -> list[Incident]:
+    out = []
+    while (incident := watcher.folder.take(timeout=0)) is not None:
+        out.append(incident)
+    return out
+
+
+def crashing(i: int, **kw: Any) -> dict[str, Any]:
+    return o.pod(name=f"web-api-7d9f8c6b5-p{i}", containers=[o.crashloop_container(**kw)], ready=False)
+
+
+def test_many_failing_pods_of_one_workload_become_one_incident(clock: Clock) -> None:
+    watcher = make(clock)
+    for i in range(12):
+        watcher.on_event(PODS, "MODIFIED", crashing(i, last_reason="OOMKilled", exit_code=137))
+    (incident,) = drain(watcher)
+    assert incident.target == WEB and incident.reason == OOM_KILLED
+    assert incident.labels[OCCURRENCES_LABEL] == "12"
+    assert incident.labels["paramedic.dev/source"] == "Pod/web-api-7d9f8c6b5-p0"
+    assert incident.labels["paramedic.dev/container"] == "app"
+    assert incident.started_at == o.NOW
+
+
+def test_healthy_pods_and_out_of_scope_namespaces_produce_nothing(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_list(
+        PODS, [o.pod(), o.pod(name="x", namespace="kube-system", containers=[o.crashloop_container()])]
+    )
+    assert drain(watcher) == []
+
+
+def test_excluded_workload_produces_nothing(clock: Clock) -> None:
+    watcher = make(clock, ScopeSettings(exclude_workloads=["shop/deploy/web-*"]))
+    watcher.on_event(PODS, "ADDED", crashing(0))
+    assert drain(watcher) == []
+
+
+def test_run_finished_starts_cooldown_and_a_persisting_failure_comes_back(clock: Clock) -> None:
+    watcher = make(clock, cooldown_seconds=300)
+    watcher.on_event(PODS, "MODIFIED", crashing(0))
+    (first,) = drain(watcher)
+    watcher.on_event(PODS, "MODIFIED", crashing(1))  # folded into the running one
+    watcher.run_finished(first.fingerprint)
+    watcher.on_event(PODS, "MODIFIED", crashing(2))  # cooling down
+    assert drain(watcher) == []
+    assert watcher._rechecks.pop_due(clock()) == []
+    clock.advance(300)
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    (again,) = drain(watcher)
+    assert again.fingerprint == first.fingerprint and again.id != first.id
+
+
+def test_a_failure_healed_during_the_run_does_not_come_back(clock: Clock) -> None:
+    watcher = make(clock, cooldown_seconds=300)
+    watcher.on_event(PODS, "MODIFIED", crashing(0))
+    (first,) = drain(watcher)
+    watcher.on_event(PODS, "DELETED", crashing(0))  # the fix rolled the pod away
+    watcher.on_event(PODS, "ADDED", o.pod(name="web-api-5c4b3a2-new", rs="web-api-5c4b3a2"))
+    watcher.run_finished(first.fingerprint)
+    clock.advance(300)
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    assert drain(watcher) == []
+
+
+def test_not_ready_is_reported_when_the_grace_period_ends_without_another_event(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_event(
+        PODS, "MODIFIED", o.pod(containers=[o.running_container(ready=False)], ready=False, ready_since=0)
+    )
+    assert drain(watcher) == []
+    clock.advance(59)
+    assert watcher._rechecks.pop_due(clock()) == []
+    clock.advance(1)
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    (incident,) = drain(watcher)
+    assert incident.reason == NOT_READY and incident.target == WEB
+
+
+def test_restarts_over_the_threshold_within_the_window(clock: Clock) -> None:
+    watcher = make(clock)
+    old = {"started": 7200}
+    watcher.on_event(PODS, "ADDED", o.pod(containers=[o.running_container(restarts=10)], **old))
+    for restarts in (11, 12):
+        clock.advance(30)
+        watcher.on_event(PODS, "MODIFIED", o.pod(containers=[o.running_container(restarts=restarts)], **old))
+    assert drain(watcher) == []
+    clock.advance(30)
+    watcher.on_event(PODS, "MODIFIED", o.pod(containers=[o.running_container(restarts=13)], **old))
+    (incident,) = drain(watcher)
+    assert incident.reason == FREQUENT_RESTARTS and "3 container restarts" in incident.summary
+
+
+def test_paramedic_watch_lowers_the_threshold_and_labels_incidents(clock: Clock) -> None:
+    watcher = make(clock)
+    watch = {
+        "kind": "ParamedicWatch",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "targetRef": {"kind": "Deployment", "name": "web-api"},
+            "restartThreshold": 1,
+            "mode": "approve",
+        },
+    }
+    watcher.on_event(WATCHES, "ADDED", watch)
+    old = {"started": 7200}
+    watcher.on_event(PODS, "ADDED", o.pod(containers=[o.running_container(restarts=10)], **old))
+    clock.advance(5)
+    watcher.on_event(PODS, "MODIFIED", o.pod(containers=[o.running_container(restarts=11)], **old))
+    (incident,) = drain(watcher)
+    assert incident.reason == FREQUENT_RESTARTS
+    assert incident.labels["paramedic.dev/watch"] == "shop/web"
+    assert incident.labels["paramedic.dev/mode"] == "approve"
+
+
+def test_invalid_paramedic_watch_is_ignored(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_event(
+        WATCHES, "ADDED", {"metadata": {"name": "w", "namespace": "shop"}, "spec": {"mode": "x"}}
+    )
+    assert watcher.scope.targets() == []
+
+
+def test_deployment_unavailable_beyond_grace(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=1))  # still Available: first seen now
+    assert drain(watcher) == []
+    clock.advance(60)
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    (incident,) = drain(watcher)
+    assert incident.reason == UNAVAILABLE_REPLICAS and incident.target == WEB
+
+
+def test_deployment_recovering_within_grace_is_not_reported(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=1))
+    clock.advance(30)
+    watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=0))
+    clock.advance(30)
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    assert drain(watcher) == []
+
+
+def test_namespace_selector_reevaluates_pods_seen_before_their_namespace(clock: Clock) -> None:
+    watcher = make(clock, ScopeSettings(namespace_selector="paramedic.dev/enabled=true"))
+    watcher.on_list(PODS, [crashing(0)])
+    assert drain(watcher) == []
+    namespace = {
+        "kind": "Namespace",
+        "metadata": {"name": "shop", "labels": {"paramedic.dev/enabled": "true"}},
+    }
+    watcher.on_event(NAMESPACES, "ADDED", namespace)
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    (incident,) = drain(watcher)
+    assert incident.reason == CRASH_LOOP
+
+
+def test_relist_forgets_objects_deleted_while_disconnected(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_list(PODS, [o.pod(name="a"), o.pod(name="b")])
+    watcher.on_list(PODS, [o.pod(name="b")])
+    assert set(watcher._objects) == {(POD, "shop", "b")}
+
+
+def test_full_queue_drops_and_retries_later(clock: Clock) -> None:
+    watcher = make(clock, queue_capacity=1, retry_seconds=5)
+    watcher.on_event(PODS, "MODIFIED", crashing(0))
+    other = o.pod(
+        name="worker-6b5-a", rs="worker-6b5", template_hash="6b5", containers=[o.crashloop_container()]
+    )
+    watcher.on_event(PODS, "MODIFIED", other)
+    assert watcher.stats().fold.dropped == 1
+    assert [i.target.name for i in drain(watcher)] == ["web-api"]
+    clock.advance(5)
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    assert [i.target.name for i in drain(watcher)] == ["worker"]
+
+
+def test_stream_specs_follow_the_scope(clock: Clock) -> None:
+    names = [s.name for s in make(clock).stream_specs()]
+    assert names == ["pods", "deployments", "applications", "kustomizations", "paramedicwatches"]
+    scoped = make(clock, ScopeSettings(namespaces=["shop", "billing"], namespace_selector="a=b"), flux=False)
+    assert [s.name for s in scoped.stream_specs()] == [
+        "pods/shop", "deployments/shop", "pods/billing", "deployments/billing", "namespaces",
+        "applications", "paramedicwatches",
+    ]  # fmt: skip
