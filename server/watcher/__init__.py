@@ -4,7 +4,7 @@
 ends with `run_finished(fingerprint)`.
 """
 
-from server.watcher.detect import DetectPolicy, Detection, Finding
+from server.watcher.detect import Detection, DetectPolicy, Finding
 from server.watcher.fold import Folder, FoldStats, Outcome
 from server.watcher.scope import Scope, WatchTarget, parse_watch
 from server.watcher.streams import Backoff, ResourceStream, StreamSpec, StreamState
