@@ -68,7 +68,11 @@ class SqlRunStore:
     def __init__(self, backend: Backend) -> None:
         self._db = backend
         self._signal = ChangeSignal()
-        self.schema_version = migrate(backend)
+        try:
+            self.schema_version = migrate(backend)
+        except BaseException:
+            backend.close()
+            raise
 
     @property
     def kind(self) -> str:

@@ -1,0 +1,205 @@
+"""The run store under concurrency, on SQLite and PostgreSQL: threads and processes appending at once,
+and waiters woken by new events (same process, other processes, asyncio)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent import trace
+from agent.domain import WorkloadRef
+from server.runstore import NewRun, SqlRunStore, UnknownRunError, open_run_store
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = WorkloadRef(namespace="shop", name="web-api")
+# Waiters must be woken by notifications, not by polling: make polling too slow to matter.
+NO_POLL = 120.0
+TIMEOUT = 20.0
+
+
+@pytest.fixture
+def store(storage_url: str) -> Iterator[SqlRunStore]:
+    with open_run_store(storage_url, poll_interval=NO_POLL) as opened:
+        for run_id in ("a", "b"):
+            opened.create_run(
+                NewRun(id=run_id, fingerprint=f"fp-{run_id}", target=WEB, mode="report", provider="rules")
+            )
+        yield opened
+
+
+def _assert_gapless(store: SqlRunStore, run_id: str, expected: int) -> None:
+    events, after = [], 0
+    while batch := store.events(run_id, after_seq=after, limit=1000):
+        events += batch
+        after = batch[-1].seq
+    assert [e.seq for e in events] == list(range(1, expected + 1))
+    assert len({e.id for e in events}) == expected
+    ids = [e.id for e in events]
+    assert ids == sorted(ids), "global ids follow each run's order"
+
+
+def test_threads_appending_at_once_get_unique_gapless_sequences(store: SqlRunStore) -> None:
+    per_thread, threads = 30, 6
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(per_thread):
+                run_id = "a" if (worker + i) % 3 else "b"
+                store.append_event(run_id, trace.note(run_id, f"w{worker}", f"{worker}-{i}"))
+        except BaseException as exc:  # surfaced below; a thread's exception would otherwise vanish
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    total_a = sum(1 for w in range(threads) for i in range(per_thread) if (w + i) % 3)
+    _assert_gapless(store, "a", total_a)
+    _assert_gapless(store, "b", threads * per_thread - total_a)
+    assert len(store.all_events(limit=1000)) == threads * per_thread
+    summaries = {e.summary for e in store.all_events(limit=1000)}
+    assert summaries == {f"{w}-{i}" for w in range(threads) for i in range(per_thread)}, "nothing lost"
+
+
+def _child(url: str, run_id: str, count: int, tag: str) -> list[str]:
+    code = textwrap.dedent(f"""
+        from agent import trace
+        from server.runstore import open_run_store
+        with open_run_store({url!r}) as store:
+            for i in range({count}):
+                store.append_event({run_id!r}, trace.note({run_id!r}, None, f"{tag}-{{i}}", {{"i": i}}))
+    """)
+    return [sys.executable, "-c", code]
+
+
+def test_processes_appending_at_once_get_unique_gapless_sequences(
+    store: SqlRunStore, storage_url: str
+) -> None:
+    count = 25
+    children = [
+        subprocess.Popen(
+            _child(storage_url, "a", count, f"p{n}"), cwd=REPO, stderr=subprocess.PIPE, text=True
+        )
+        for n in range(3)
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    _assert_gapless(store, "a", 3 * count)
+    assert {e.summary for e in store.events("a", limit=1000)} == {
+        f"p{n}-{i}" for n in range(3) for i in range(count)
+    }
+
+
+def _append_later(store: SqlRunStore, run_id: str, delay: float = 0.2) -> threading.Thread:
+    def later() -> None:
+        time.sleep(delay)
+        store.append_event(run_id, trace.note(run_id, None, "news"))
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    return thread
+
+
+def test_a_waiter_is_woken_by_an_append_in_this_process(store: SqlRunStore) -> None:
+    store.append_event("a", trace.note("a", None, "old"))
+    assert store.wait_for_events(run_id="a", after=0, timeout=0.01), "an event after seq 0 exists already"
+
+    writer = _append_later(store, "a")
+    started = time.monotonic()
+    assert store.wait_for_events(run_id="a", after=1, timeout=TIMEOUT)
+    assert time.monotonic() - started < TIMEOUT / 2, "woken by the append, not by the timeout"
+    writer.join()
+    assert [e.summary for e in store.events("a", after_seq=1)] == ["news"]
+
+
+def test_a_waiter_on_one_run_ignores_other_runs_and_times_out(store: SqlRunStore) -> None:
+    writer = _append_later(store, "b", delay=0.05)
+    assert not store.wait_for_events(run_id="a", after=0, timeout=0.5)
+    writer.join()
+    assert store.get_run("b").last_seq == 1
+
+
+def test_a_global_waiter_sees_any_run(store: SqlRunStore) -> None:
+    first = store.append_event("a", trace.note("a", None, "first"))
+    writer = _append_later(store, "b")
+    started = time.monotonic()
+    assert store.wait_for_events(after=first.id, timeout=TIMEOUT)
+    assert time.monotonic() - started < TIMEOUT / 2, "woken by the append, not by the timeout"
+    writer.join()
+    assert [e.run_id for e in store.all_events(after_id=first.id)] == ["b"]
+
+
+def test_waiting_on_an_unknown_run_is_an_error(store: SqlRunStore) -> None:
+    with pytest.raises(UnknownRunError):
+        store.wait_for_events(run_id="ghost", timeout=0.1)
+
+
+def test_an_asyncio_waiter_is_woken_while_the_loop_keeps_running(store: SqlRunStore) -> None:
+    async def scenario() -> tuple[bool, int, bool]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        background = asyncio.create_task(ticker())
+        writer = _append_later(store, "a", delay=0.3)
+        woke = await store.wait_for_events_async(run_id="a", after=0, timeout=TIMEOUT)
+        background.cancel()
+        await asyncio.to_thread(writer.join)
+        quiet = await store.wait_for_events_async(run_id="b", after=0, timeout=0.2)
+        return woke, ticks, quiet
+
+    started = time.monotonic()
+    woke, ticks, quiet = asyncio.run(scenario())
+    assert woke and time.monotonic() - started < TIMEOUT / 2
+    assert ticks > 3, "the event loop was not blocked while waiting"
+    assert not quiet
+
+
+def test_a_waiter_is_woken_by_an_append_in_another_process(storage_url: str, store: SqlRunStore) -> None:
+    # SQLite cannot notify across processes: there the waiter's short poll is what wakes it.
+    waiter = store if store.kind == "postgres" else open_run_store(storage_url, poll_interval=0.1)
+    try:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import time; time.sleep(0.5)\n" + textwrap.dedent(_child_code(storage_url)),
+            ],
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started = time.monotonic()
+        assert waiter.wait_for_events(run_id="b", after=0, timeout=TIMEOUT)
+        assert time.monotonic() - started < TIMEOUT / 2
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        assert [e.summary for e in waiter.events("b")] == ["from elsewhere"]
+    finally:
+        if waiter is not store:
+            waiter.close()
+
+
+def _child_code(url: str) -> str:
+    return f"""
+from agent import trace
+from server.runstore import open_run_store
+with open_run_store({url!r}) as store:
+    store.append_event("b", trace.note("b", None, "from elsewhere"))
+"""
