@@ -22,7 +22,8 @@ from typing import Any, Literal
 from kubernetes import client as k8s
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.domain import WorkloadRef
+from agent.domain import Incident, WorkloadRef
+from server.watcher.scope import WATCH_LABEL
 from tools.kubernetes.client import KubeClient, Obj
 from tools.result import ToolResult, TraceSink, discard
 
@@ -264,3 +265,29 @@ class EventEmitter:
             self._sink,
             summarize=lambda obj: f"{reason.value} on {target}",
         )
+
+
+# -- what the watcher reports when it dispatches an incident -----------------------------------
+
+
+class AnomalyReporter:
+    """Records a dispatched incident on the cluster: an `AnomalyDetected` Event on its workload and,
+    when a ParamedicWatch covers the workload, phase Degraded and lastAnomalyTime on that watch."""
+
+    def __init__(
+        self, kube: KubeClient, emitter: EventEmitter | None = None, *, sink: TraceSink = discard
+    ) -> None:
+        self._kube = kube
+        self._emitter = emitter or EventEmitter(kube, sink=sink)
+        self._sink = sink
+
+    def __call__(self, incident: Incident) -> list[ToolResult[Obj]]:
+        """Both writes' results (failures are results, never exceptions)."""
+        message = f"{incident.reason}: {incident.summary}" if incident.summary else incident.reason
+        results = [self._emitter.emit(incident.target, EventReason.ANOMALY_DETECTED, message)]
+        watch = incident.labels.get(WATCH_LABEL, "")
+        if "/" in watch:
+            namespace, name = watch.split("/", 1)
+            status = WatchStatus(phase=WatchPhase.DEGRADED, last_anomaly_time=incident.started_at)
+            results.append(write_watch_status(self._kube, namespace, name, status, sink=self._sink))
+        return results

@@ -107,10 +107,14 @@ class Watcher:
         *,
         options: WatcherOptions | None = None,
         reader: Reader | None = None,
+        after_dispatch: Callable[[Incident], Any] | None = None,
     ) -> None:
+        """`reader` overrides how owners are read (default: the API); `after_dispatch` runs after
+        `on_incident` on the dispatcher thread, e.g. `server.crd.AnomalyReporter` recording Events."""
         self._api = api_client
         self.scope = scope if isinstance(scope, Scope) else Scope(scope)
         self._on_incident = on_incident
+        self._after_dispatch = after_dispatch
         self._clock = clock
         self.options = options or WatcherOptions()
         settings = self.scope.settings
@@ -407,8 +411,14 @@ class Watcher:
             try:
                 self._on_incident(incident)
             except Exception:
-                self._callback_errors += 1
                 log.exception(
                     "on_incident failed for %s (%s); ending its run", incident.target, incident.reason
                 )
                 self.run_finished(incident.fingerprint)
+                self._callback_errors += 1
+                continue
+            if self._after_dispatch is not None:
+                try:
+                    self._after_dispatch(incident)
+                except Exception:  # reporting is best effort; the run is already under way
+                    log.exception("reporting %s (%s) failed", incident.target, incident.reason)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +11,7 @@ import pytest
 from kubernetes import client as k8s
 
 from agent.config import ScopeSettings
-from agent.domain import Incident, WorkloadRef
+from agent.domain import Incident, WorkloadRef, fingerprint
 from server.watcher.detect import CRASH_LOOP, FREQUENT_RESTARTS, NOT_READY, OOM_KILLED, UNAVAILABLE_REPLICAS
 from server.watcher.fold import OCCURRENCES_LABEL
 from server.watcher.streams import StreamSpec
@@ -254,3 +256,49 @@ def test_stream_specs_follow_the_scope(clock: Clock) -> None:
         "pods/shop", "deployments/shop", "pods/billing", "deployments/billing", "namespaces",
         "applications", "paramedicwatches",
     ]  # fmt: skip
+
+
+def _dispatching(watcher: Watcher) -> threading.Thread:
+    thread = threading.Thread(target=watcher._dispatch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_dispatcher_calls_on_incident_then_after_dispatch(clock: Clock) -> None:
+    calls: list[str] = []
+    done = threading.Event()
+    watcher = Watcher(
+        k8s.ApiClient(k8s.Configuration()), ScopeSettings(), lambda i: calls.append(f"run {i.reason}"), clock,
+        reader=read, after_dispatch=lambda i: (calls.append(f"report {i.target.name}"), done.set()),
+    )  # fmt: skip
+    thread = _dispatching(watcher)
+    watcher.on_event(PODS, "MODIFIED", crashing(0))
+    assert done.wait(5)
+    assert calls == ["run CrashLoopBackOff", "report web-api"]
+    watcher.stop(timeout=5)
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_a_failing_callback_ends_the_run_so_the_workload_is_not_stuck(clock: Clock) -> None:
+    failed = threading.Event()
+
+    def explode(incident: Incident) -> None:
+        failed.set()
+        raise RuntimeError("graph unavailable")
+
+    watcher = Watcher(k8s.ApiClient(k8s.Configuration()), ScopeSettings(), explode, clock, reader=read)
+    thread = _dispatching(watcher)
+    watcher.on_event(PODS, "MODIFIED", crashing(0))
+    assert failed.wait(5)
+    assert wait_for(lambda: watcher.stats().callback_errors == 1)
+    assert not watcher.folder.is_active(fingerprint(WEB, CRASH_LOOP))
+    watcher.stop(timeout=5)
+    thread.join(5)
+
+
+def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.01)
+    return bool(predicate())
