@@ -390,3 +390,17 @@ def test_the_audit_log_records_who_what_why_diff_and_result(store: SqlRunStore) 
     assert third.id > first.id
     with pytest.raises(UnknownRunError):
         store.append_audit("ghost", entry)
+
+
+def test_the_run_store_and_the_checkpointer_share_one_database(storage_url: str) -> None:
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from graph.checkpointing import open_checkpointer, run_config
+
+    with open_run_store(storage_url) as store, open_checkpointer(storage_url) as saver:
+        store.create_run(_run("r1"))
+        config = run_config("r1", checkpoint_ns="")
+        saver.put(config, empty_checkpoint(), {"source": "input", "step": -1}, {})
+        store.append_event("r1", trace.note("r1", None, "side by side"))
+        assert saver.get_tuple(run_config("r1")) is not None
+        assert [e.summary for e in store.events("r1")] == ["side by side"]

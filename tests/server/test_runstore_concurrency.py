@@ -203,3 +203,30 @@ from server.runstore import open_run_store
 with open_run_store({url!r}) as store:
     store.append_event("b", trace.note("b", None, "from elsewhere"))
 """
+
+
+def test_replicas_opening_a_new_database_at_once_migrate_it_exactly_once(storage_url: str) -> None:
+    opened: list[SqlRunStore] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def open_one() -> None:
+        try:
+            store = open_run_store(storage_url)
+            with lock:
+                opened.append(store)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == [] and len(opened) == 4
+        with opened[0]._db.read() as tx:
+            assert tx.all("SELECT version FROM schema_version") == [{"version": 1}]
+    finally:
+        for store in opened:
+            store.close()
