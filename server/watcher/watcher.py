@@ -42,6 +42,7 @@ from server.watcher.restarts import RestartWindow
 from server.watcher.scope import Scope, parse_watch
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec, StreamState
 from tools.kubernetes.client import KubeClient
+from tools.result import NO_RETRY
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,11 @@ class Watcher:
             restart_window_seconds=settings.restart_window_seconds,
         )
         self._restarts = RestartWindow(settings.restart_window_seconds)
-        self._owners = OwnerResolver(reader or kube_reader(KubeClient(api_client)))
+        # A short timeout and no retries: an owner read sits on a stream thread, and the naming
+        # fallback in OwnerResolver answers well enough when the read fails.
+        self._owners = OwnerResolver(
+            reader or kube_reader(KubeClient(api_client, timeout=3.0, retry=NO_RETRY))
+        )
         self.folder = Folder(
             clock,
             capacity=self.options.queue_capacity,
