@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from sandbox.controllers.kubelet import Kubelet
 from sandbox.controllers.quantity import memory_bytes
-from sandbox.resources import DEPLOYMENTS, NODES
+from sandbox.resources import DEPLOYMENTS, NODES, PODS
 from sandbox.store import Store
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -48,6 +48,7 @@ _HELP = {
     "kube_pod_container_resource_limits": ("gauge", "The number of requested limit resource by a container."),
     "kube_pod_status_phase": ("gauge", "The pods current phase."),
     "kube_pod_status_ready": ("gauge", "Describes whether the pod is ready to serve requests."),
+    "kube_pod_status_unschedulable": ("gauge", "Describes the unschedulable status for the pod."),
     "kube_deployment_spec_replicas": ("gauge", "Number of desired pods for a deployment."),
     "kube_deployment_status_replicas": ("gauge", "The number of replicas per deployment."),
     "kube_deployment_status_replicas_available": (
@@ -148,6 +149,24 @@ def render(store: Store, kubelet: Kubelet, now: Callable[[], float]) -> str:
         ready = bool(rt.containers) and all(c.ready for c in rt.containers)
         for cond, value in (("true", ready), ("false", not ready), ("unknown", False)):
             w.add("kube_pod_status_ready", {**base, "condition": cond}, 1 if value else 0)
+    # Pods no kubelet runs yet (unscheduled) still have a phase, as kube-state-metrics reports.
+    pods, _ = store.list(PODS, copy=False)
+    for p in pods:
+        key = (p["metadata"].get("namespace", ""), p["metadata"]["name"])
+        if key in kubelet.pods:
+            continue
+        base = {"namespace": key[0], "pod": key[1]}
+        current = (p.get("status") or {}).get("phase", "Pending")
+        for phase in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
+            w.add("kube_pod_status_phase", {**base, "phase": phase}, 1 if current == phase else 0)
+        unschedulable = any(
+            c.get("type") == "PodScheduled"
+            and c.get("status") == "False"
+            and c.get("reason") == "Unschedulable"
+            for c in (p.get("status") or {}).get("conditions") or []
+        )
+        if unschedulable:
+            w.add("kube_pod_status_unschedulable", base, 1)
     deployments, _ = store.list(DEPLOYMENTS, copy=False)
     for d in deployments:
         labels = {"namespace": d["metadata"]["namespace"], "deployment": d["metadata"]["name"]}

@@ -237,14 +237,7 @@ def test_sample_apps_come_up_healthy_and_synced(sandbox: Sandbox) -> None:
     assert "container_memory_working_set_bytes" in view.metrics()
 
 
-KNOWN_GAPS = {
-    # sandbox/metrics.py renders pod series only for pods a kubelet runs, so an unscheduled pod has no
-    # kube_pod_status_phase{phase="Pending"} (kube-state-metrics has one); strict: passes once fixed.
-    "unschedulable": pytest.mark.xfail(reason="metrics omit unscheduled pods", strict=True),
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_GAPS.get(n, ())) for n in sorted(CASES)])
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_fault_shows_wrong_fix_fails_right_fix_heals(name: str, sandbox: Sandbox) -> None:
     target, (wrong_resource, wrong_patch) = CASES[name]
     view = View(sandbox)

@@ -102,3 +102,23 @@ def test_leaky_image_memory_climbs_until_oomkilled():
     assert next(v for lbl, v in restarts if lbl["pod"] == pod) >= 1
     last = pods(sim, "joke")[0]["status"]["containerStatuses"][0]["lastState"]["terminated"]
     assert last["reason"] == "OOMKilled"
+
+
+def test_unscheduled_pods_report_pending_phase_and_unschedulable():
+    sim = make_sim()
+    huge = container(
+        "web", "ghcr.io/paramedic-demo/web-api:1.4.2", resources={"requests": {"memory": "64Gi"}}
+    )
+    sim.store.create(DEPLOYMENTS, deployment("greedy", [huge], replicas=1))
+    sim.step(30)
+    text = sim.render_metrics()
+    pending = [
+        line
+        for line in text.splitlines()
+        if line.startswith("kube_pod_status_phase{") and 'pod="greedy-' in line and 'phase="Pending"' in line
+    ]
+    assert pending and pending[0].endswith(" 1")
+    assert any(
+        line.startswith("kube_pod_status_unschedulable{") and 'pod="greedy-' in line
+        for line in text.splitlines()
+    )
