@@ -17,7 +17,7 @@ from server.watcher.detect import CRASH_LOOP, OOM_KILLED
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec
 from server.watcher.watcher import Watcher, WatcherOptions
 from tests.server.watcher import objects as o
-from tests.server.watcher.conftest import Cluster
+from tests.server.watcher.conftest import Cluster, require_api_server
 
 pytestmark = pytest.mark.integration
 WEB = WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
@@ -225,7 +225,7 @@ def test_failing_pods_become_one_incident_for_their_deployment(cluster: Cluster)
 
 @pytest.mark.slow
 def test_sandbox_oom_fault_reaches_on_incident_once(tmp_path: Any) -> None:
-    pytest.importorskip("sandbox.apiserver", reason="the sandbox API server has not landed yet")
+    require_api_server()
     from sandbox.cluster import Sandbox
 
     with Sandbox(tmp_path / "sandbox", seed=7, time_factor=30.0) as sandbox:
