@@ -178,6 +178,10 @@ class Store:
         with self._lock:
             return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def now(self) -> datetime:
+        """The store's clock (simulated time in the sandbox), aware UTC."""
+        return self._clock() if self._clock else datetime.now(UTC)
+
     # --- reads -------------------------------------------------------------------------------
 
     @property

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from kubernetes import client, config
 
@@ -59,9 +60,7 @@ class View:
             return ""
 
     def metrics(self) -> str:
-        return self.api.call_api("/metrics", "GET", _preload_content=False, auth_settings=["BearerToken"])[
-            0
-        ].data.decode()
+        return httpx.get(f"{self.sb.url}/metrics", timeout=10).text
 
 
 @pytest.fixture

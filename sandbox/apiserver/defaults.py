@@ -1,0 +1,71 @@
+"""Fields a real API server fills in on create and update (the "managed defaults")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pod_spec(spec: dict[str, Any]) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("serviceAccountName", spec.get("serviceAccount", "default"))
+    for group in ("initContainers", "containers"):
+        for container in spec.get(group) or []:
+            if not isinstance(container, dict):
+                continue
+            image = str(container.get("image", ""))
+            tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+            container.setdefault("imagePullPolicy", "Always" if tag == "latest" else "IfNotPresent")
+            container.setdefault("terminationMessagePath", "/dev/termination-log")
+            container.setdefault("terminationMessagePolicy", "File")
+            container.setdefault("resources", {})
+            for port in container.get("ports") or []:
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+
+
+def _workload(obj: dict[str, Any], deployment: bool) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    if deployment:
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            strategy["type"] = "RollingUpdate"
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxSurge", "25%")
+            rolling.setdefault("maxUnavailable", "25%")
+    template = spec.get("template")
+    if isinstance(template, dict):
+        template.setdefault("metadata", {})
+        if isinstance(template.get("spec"), dict):
+            _pod_spec(template["spec"])
+
+
+def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """Fill in what kube-apiserver's defaulting would (in place; returns obj)."""
+    if kind == "Pod" and isinstance(obj.get("spec"), dict):
+        _pod_spec(obj["spec"])
+        obj.setdefault("status", {"phase": "Pending", "qosClass": "BestEffort"})
+    elif kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+        _workload(obj, deployment=kind == "Deployment")
+    elif kind == "Namespace":
+        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        obj.setdefault("status", {"phase": "Active"})
+        obj.setdefault("metadata", {}).setdefault("labels", {})
+        obj["metadata"]["labels"].setdefault("kubernetes.io/metadata.name", obj["metadata"].get("name", ""))
+    elif kind == "Service":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+                port.setdefault("targetPort", port.get("port"))
+    elif kind == "Secret":
+        obj.setdefault("type", "Opaque")
+    return obj
