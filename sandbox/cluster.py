@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
+from sandbox.apiserver.defaults import apply_defaults
 from sandbox.apps import NAMESPACE, REPO_FOLDER, sample_files
 from sandbox.clock import SimClock
 from sandbox.faults import FaultInjector, InjectedFault, Target
@@ -29,7 +30,7 @@ from sandbox.gitops import APPLICATIONS, AppSpec, GitOpsSync, ManifestRepo
 from sandbox.gitops.health import HEALTHY, deployment_health
 from sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, Registry
 from sandbox.simulation import Simulation
-from sandbox.store import Store
+from sandbox.store import ResourceType, Store
 
 Obj = dict[str, Any]
 SYNC_EVERY_SIM_SECONDS = 5.0  # stepped mode: how often Git is compared with the cluster
@@ -113,7 +114,13 @@ class Sandbox:
             )
         spec = AppSpec(repo_url=f"file://{self.repo.path}", path=REPO_FOLDER, destination_namespace=NAMESPACE)
         self.gitops = GitOpsSync(
-            self.store, self.registry, self.repo, spec, clock=self.clock.now, poll_interval=self._poll
+            self.store,
+            self.registry,
+            self.repo,
+            spec,
+            clock=self.clock.now,
+            poll_interval=self._poll,
+            admit=_admit,  # Argo CD writes through the API server, so its defaults apply
         )
         self.injector = FaultInjector(
             self.repo,
@@ -293,3 +300,7 @@ class Sandbox:
     def faults(self) -> list[InjectedFault]:
         """Active faults."""
         return self.injector.active()
+
+
+def _admit(rt: ResourceType, obj: dict) -> dict:
+    return apply_defaults(rt.kind, obj)

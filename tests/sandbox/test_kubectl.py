@@ -1,0 +1,222 @@
+"""The real kubectl, unchanged, against the sandbox: every command the issue lists, output asserted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sandbox.cluster import Sandbox
+
+KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with Sandbox(workdir=tmp_path_factory.mktemp("kubectl"), seed=3, time_factor=60.0) as sb:
+        sb.wait_healthy(timeout=60)
+        # These tests edit the cluster by hand; Argo CD-style self-heal would revert them (as it should).
+        kubectl(
+            sb, "patch", "application", "sandbox-apps", "-n", "argocd", "--type", "merge",
+            "-p", '{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":false}}}}',
+        )  # fmt: skip
+        yield sb
+
+
+def kubectl(sb: Sandbox, *args: str, check: bool = True, stdin: str | None = None) -> str:
+    proc = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+    )
+    if check:
+        assert proc.returncode == 0, f"kubectl {' '.join(args)}: {proc.stderr}"
+    return proc.stdout + proc.stderr if not check else proc.stdout
+
+
+def web_pod(sb: Sandbox) -> str:
+    out = kubectl(sb, "get", "pods", "-n", "shop", "-l", "app.kubernetes.io/name=web-api", "-o", "name")
+    return out.split()[0].split("/", 1)[1]
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_get_all_namespaces_prints_the_server_side_table(cluster: Sandbox) -> None:
+    out = kubectl(cluster, "get", "pods", "-A")
+    header, *rows = out.strip().splitlines()
+    assert header.split() == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert any(r.split()[0] == "shop" and r.split()[1].startswith("web-api-") for r in rows)
+    assert all(r.split()[3] == "Running" for r in rows)
+
+
+def test_get_wide_yaml_json_and_label_selector(cluster: Sandbox) -> None:
+    wide = kubectl(cluster, "get", "deploy", "-n", "shop", "-o", "wide")
+    assert wide.splitlines()[0].split()[:8] == [
+        "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR",
+    ]  # fmt: skip
+    assert "ghcr.io/paramedic-demo/web-api" in wide
+    doc = yaml.safe_load(kubectl(cluster, "get", "deploy", "web-api", "-n", "shop", "-o", "yaml"))
+    assert doc["kind"] == "Deployment" and doc["metadata"]["uid"]
+    assert doc["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == "25%"  # a managed default
+    pods = json.loads(
+        kubectl(cluster, "get", "pods", "-n", "shop", "-l", "app.kubernetes.io/name=redis", "-o", "json")
+    )
+    assert pods["kind"] == "List" and len(pods["items"]) == 1
+    assert pods["items"][0]["metadata"]["labels"]["app.kubernetes.io/name"] == "redis"
+
+
+def test_describe_pod_and_deployment(cluster: Sandbox) -> None:
+    pod = web_pod(cluster)
+    out = kubectl(cluster, "describe", "pod", pod, "-n", "shop")
+    assert f"Name:             {pod}" in out and "Status:           Running" in out
+    assert "Scheduled" in out and "Started" in out  # the pod's events are listed
+    out = kubectl(cluster, "describe", "deploy", "web-api", "-n", "shop")
+    assert (
+        "Replicas:" in out
+        and "available" in out
+        and "RollingUpdateStrategy:  25% max unavailable, 25% max surge" in out
+    )
+
+
+def test_logs_with_tail_and_previous(cluster: Sandbox) -> None:
+    pod = web_pod(cluster)
+    out = kubectl(cluster, "logs", pod, "-n", "shop", "--tail", "3")
+    assert len(out.strip().splitlines()) == 3
+    failed = kubectl(cluster, "logs", pod, "-n", "shop", "--previous", check=False)
+    assert "previous terminated container" in failed and "not found" in failed
+
+
+def test_previous_logs_after_a_crash(cluster: Sandbox) -> None:
+    cluster.inject("oom", "shop/deploy/joke-service")
+    pods = lambda: kubectl(  # noqa: E731
+        cluster, "get", "pods", "-n", "shop", "-l", "app.kubernetes.io/name=joke-service", "-o", "json"
+    )
+
+    def restarted() -> bool:
+        items = json.loads(pods())["items"]
+        return any(
+            (cs.get("restartCount") or 0) >= 1
+            for p in items
+            for cs in p["status"].get("containerStatuses") or []
+        )
+
+    assert wait_for(restarted, 60)
+    items = json.loads(pods())["items"]
+    crashed = next(p for p in items if (p["status"].get("containerStatuses") or [{}])[0].get("restartCount"))
+    out = kubectl(cluster, "logs", crashed["metadata"]["name"], "-n", "shop", "--previous")
+    assert out.strip()
+    listing = kubectl(cluster, "get", "pods", "-n", "shop")
+    assert "OOMKilled" in listing or "CrashLoopBackOff" in listing or "Running" in listing
+
+
+def test_get_events(cluster: Sandbox) -> None:
+    out = kubectl(cluster, "get", "events", "-n", "shop")
+    assert out.splitlines()[0].split()[:4] == ["LAST", "SEEN", "TYPE", "REASON"]
+    assert "Scheduled" in out and "Successfully assigned shop/" in out
+
+
+def test_scale_and_rollout_status(cluster: Sandbox) -> None:
+    assert "scaled" in kubectl(cluster, "scale", "deploy/worker", "-n", "shop", "--replicas=2")
+    out = kubectl(cluster, "rollout", "status", "deploy/worker", "-n", "shop", "--timeout=60s")
+    assert "successfully rolled out" in out
+    assert (
+        kubectl(cluster, "get", "deploy", "worker", "-n", "shop", "-o", "jsonpath={.status.readyReplicas}")
+        == "2"
+    )
+
+
+def test_rollout_restart_history_and_undo(cluster: Sandbox) -> None:
+    assert "restarted" in kubectl(cluster, "rollout", "restart", "deploy/redis", "-n", "shop")
+    kubectl(cluster, "rollout", "status", "deploy/redis", "-n", "shop", "--timeout=60s")
+    history = kubectl(cluster, "rollout", "history", "deploy/redis", "-n", "shop")
+    revisions = [line.split()[0] for line in history.splitlines() if line[:1].isdigit()]
+    assert len(revisions) >= 2
+    assert "rolled back" in kubectl(cluster, "rollout", "undo", "deploy/redis", "-n", "shop")
+    kubectl(cluster, "rollout", "status", "deploy/redis", "-n", "shop", "--timeout=60s")
+    after = kubectl(cluster, "rollout", "history", "deploy/redis", "-n", "shop")
+    assert int([line.split()[0] for line in after.splitlines() if line[:1].isdigit()][-1]) > int(
+        revisions[-1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "patch", "path", "value"),
+    [
+        ("merge", '{"metadata":{"labels":{"team":"payments"}}}', "{.metadata.labels.team}", "payments"),
+        (
+            "json",
+            '[{"op":"add","path":"/metadata/labels/tier","value":"gold"}]',
+            "{.metadata.labels.tier}",
+            "gold",
+        ),
+        (
+            "strategic",
+            '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"FEATURE_BANNER","value":"on"}]}]}}}}',
+            "{.spec.template.spec.containers[0].env[?(@.name=='FEATURE_BANNER')].value}",
+            "on",
+        ),
+    ],
+)
+def test_patch_types(cluster: Sandbox, kind: str, patch: str, path: str, value: str) -> None:
+    before = json.loads(kubectl(cluster, "get", "deploy", "web-api", "-n", "shop", "-o", "json"))
+    out = kubectl(cluster, "patch", "deploy", "web-api", "-n", "shop", "--type", kind, "-p", patch)
+    assert "patched" in out
+    assert kubectl(cluster, "get", "deploy", "web-api", "-n", "shop", "-o", f"jsonpath={path}") == value
+    if kind == "strategic":  # merged into the named container, the others kept
+        after = json.loads(kubectl(cluster, "get", "deploy", "web-api", "-n", "shop", "-o", "json"))
+        names = [c["name"] for c in after["spec"]["template"]["spec"]["containers"]]
+        assert names == [c["name"] for c in before["spec"]["template"]["spec"]["containers"]]
+        env = after["spec"]["template"]["spec"]["containers"][0]["env"]
+        assert len(env) == len(before["spec"]["template"]["spec"]["containers"][0].get("env", [])) + 1
+
+
+def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Path) -> None:
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "hello", "namespace": "shop"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "hello"}},
+            "template": {
+                "metadata": {"labels": {"app": "hello"}},
+                "spec": {
+                    "containers": [{"name": "hello", "image": "busybox:1.36", "command": ["sleep", "3600"]}]
+                },
+            },
+        },
+    }
+    path = tmp_path / "hello.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    assert "deployment.apps/hello created" in kubectl(cluster, "apply", "-f", str(path))
+    manifest["spec"]["replicas"] = 2
+    path.write_text(yaml.safe_dump(manifest))
+    assert "deployment.apps/hello configured" in kubectl(cluster, "apply", "-f", str(path))
+    applied = json.loads(kubectl(cluster, "get", "deploy", "hello", "-n", "shop", "-o", "json"))
+    assert applied["spec"]["replicas"] == 2
+    assert "kubectl.kubernetes.io/last-applied-configuration" in applied["metadata"]["annotations"]
+    assert "unchanged" in kubectl(cluster, "apply", "-f", str(path))
+    assert 'deployment.apps "hello" deleted' in kubectl(cluster, "delete", "-f", str(path))
+    assert "NotFound" in kubectl(cluster, "get", "deploy", "hello", "-n", "shop", check=False)
+
+    def pods_gone() -> bool:
+        out = kubectl(cluster, "get", "pods", "-n", "shop", "-l", "app=hello", "-o", "name")
+        return out.strip() == ""
+
+    assert wait_for(pods_gone), "garbage collection left the pods of a deleted Deployment behind"
