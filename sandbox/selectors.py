@@ -136,8 +136,10 @@ def _parse_clause(clause: str) -> Requirement:
         op = {"=": "Equals", "==": "Equals", "!=": "NotEquals", ">": "Gt", "<": "Lt"}[m.group("op")]
         val = m.group("val")
         if op in ("Gt", "Lt") and not re.fullmatch(r"-?\d+", val):
-            raise _bad(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an "
-                       f"integer: {val!r}")
+            raise _bad(
+                f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an "
+                f"integer: {val!r}"
+            )
         return Requirement(_check_key(m.group("key")), op, frozenset({_check_value(val)}))
     if text.startswith("!"):
         return Requirement(_check_key(text[1:]), "DoesNotExist")
@@ -169,13 +171,16 @@ def selector_from_spec(spec: Mapping[str, Any] | None) -> Selector:
         values = [str(v) for v in expr.get("values") or []]
         if op in ("In", "NotIn"):
             if not values:
-                raise _bad(f"{op}: values: Required value: must be specified when `operator` is 'In' or "
-                           "'NotIn'")
+                raise _bad(
+                    f"{op}: values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
+                )
             reqs.append(Requirement(key, op, frozenset(_check_value(v) for v in values)))
         elif op in ("Exists", "DoesNotExist"):
             if values:
-                raise _bad(f"{op}: values: Forbidden: may not be specified when `operator` is 'Exists' or "
-                           "'DoesNotExist'")
+                raise _bad(
+                    f"{op}: values: Forbidden: may not be specified when `operator` is 'Exists' or "
+                    "'DoesNotExist'"
+                )
             reqs.append(Requirement(key, op))
         else:
             raise _bad(f'operator: Invalid value: "{op}": not a valid selector operator')
@@ -190,8 +195,14 @@ def format_selector(spec: Mapping[str, Any] | None) -> str:
     for expr in spec.get("matchExpressions") or []:
         op, key = expr.get("operator"), expr.get("key")
         vals = ",".join(sorted(expr.get("values") or []))
-        parts.append({"In": f"{key} in ({vals})", "NotIn": f"{key} notin ({vals})",
-                      "Exists": f"{key}", "DoesNotExist": f"!{key}"}.get(op, ""))
+        parts.append(
+            {
+                "In": f"{key} in ({vals})",
+                "NotIn": f"{key} notin ({vals})",
+                "Exists": f"{key}",
+                "DoesNotExist": f"!{key}",
+            }.get(op, "")
+        )
     return ",".join(parts)
 
 
