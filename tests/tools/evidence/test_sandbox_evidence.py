@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.cluster import Sandbox
 from tools.evidence import render_workload
 from tools.kubernetes import KubeClient, workload_events, workload_logs, workload_status
 
@@ -20,12 +21,6 @@ NS, APP = "shop", "web-api"
 @pytest.fixture
 def full_sandbox(tmp_path: Path) -> Iterator[Any]:
     """The full sandbox (sample apps via GitOps), stepped for determinism."""
-    try:
-        import sandbox.apiserver  # noqa: F401
-
-        from sandbox.cluster import Sandbox
-    except ImportError as exc:
-        pytest.skip(f"sandbox API server not available: {exc}")
     cluster = Sandbox(tmp_path / "sandbox", seed=3, nodes=2, background=False).start()
     try:
         cluster.wait_healthy(timeout=60)
