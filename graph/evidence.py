@@ -1,0 +1,201 @@
+"""Gathering a workload's evidence through tools/ into citable items (the analyst's first half).
+
+Items follow `agent/evidence_conventions.py`: tools/evidence already renders status, events and
+logs with those keys, redacted and capped; this module lifts them into `EvidenceItem`s with
+stable ids and adds rollout history and recent Git commits. Whatever cannot be read goes into
+`Evidence.gaps` with the reason, and gathering carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
+from tools.evidence.redact import redact
+from tools.evidence.render import render_workload
+from tools.gitops.base import GitOpsRepo, Workload
+from tools.kubernetes import (
+    KubeClient,
+    live_manifest,
+    rollout_history,
+    workload_events,
+    workload_logs,
+    workload_status,
+)
+from tools.result import TraceSink, discard
+
+MAX_COMMITS = 5
+MAX_DIFF_CHARS = 4_000
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where evidence comes from; Git is optional (no repository -> a gap, not a failure)."""
+
+    kube: KubeClient
+    repo: GitOpsRepo | None = None
+    sink: TraceSink = discard
+
+
+def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | None = None) -> Evidence:
+    """Status, events, logs (current and previous), manifest, rollouts and recent commits of `target`."""
+    items: list[EvidenceItem] = []
+    gaps: list[str] = []
+    ns, kind, name = target.namespace, target.kind, target.name
+    sink = sources.sink
+
+    status = workload_status(sources.kube, ns, kind, name, sink=sink)
+    if not status.ok or status.data is None:
+        return Evidence(target=target, gaps=[f"status: {status.error}"])
+    events = workload_events(sources.kube, ns, kind, name, sink=sink)
+    logs = workload_logs(sources.kube, ns, kind, name, sink=sink)
+    if not events.ok:
+        gaps.append(f"events: {events.error}")
+    if not logs.ok:
+        gaps.append(f"logs: {logs.error}")
+    rendered = render_workload(status.data, events.data or [], logs.data or [])
+    items += _status_items(rendered.data, kind, name)
+    items += _event_items(rendered.data)
+    items += _log_items(rendered.data)
+
+    manifest_body: dict[str, Any] | None = None
+    manifest = live_manifest(sources.kube, ns, kind, name, sink=sink)
+    if manifest.ok and manifest.data is not None:
+        manifest_body = manifest.data.body
+    else:
+        gaps.append(f"manifest: {manifest.error}")
+
+    if kind == "Deployment":
+        history = rollout_history(sources.kube, ns, name, sink=sink)
+        if history.ok and history.data is not None:
+            for rev in history.data.revisions:
+                items.append(
+                    EvidenceItem(
+                        id=f"rollout:{rev.revision}",
+                        kind=EvidenceKind.ROLLOUT,
+                        source=f"ReplicaSet {ns}/{rev.replica_set}",
+                        text=f"revision {rev.revision}{' (current)' if rev.current else ''}: "
+                        f"images {', '.join(rev.images) or '-'}; {rev.change_cause or 'no change-cause'}",
+                        data={
+                            "revision": rev.revision,
+                            "template": rev.template,
+                            "change_cause": rev.change_cause,
+                            "current": rev.current,
+                        },
+                    )
+                )
+        else:
+            gaps.append(f"rollout history: {history.error}")
+
+    if sources.repo is None:
+        gaps.append("git: no GitOps repository configured")
+    else:
+        items += _commit_items(sources.repo, target, since, gaps)
+    return Evidence(target=target, items=items, manifest=manifest_body, gaps=gaps)
+
+
+def _status_items(data: dict[str, Any], kind: str, name: str) -> list[EvidenceItem]:
+    workload = dict(data.get("workload") or {})
+    workload.setdefault("object_kind", kind)
+    out = [
+        EvidenceItem(
+            id=f"status:{kind.lower()}/{name}",
+            kind=EvidenceKind.STATUS,
+            source=f"{kind} {name}",
+            text=_summary(workload),
+            data=workload,
+        )
+    ]
+    for pod in data.get("pods") or []:
+        pod = {**pod, "object_kind": "Pod"}
+        out.append(
+            EvidenceItem(
+                id=f"status:pod/{pod.get('pod', '?')}",
+                kind=EvidenceKind.STATUS,
+                source=f"Pod {pod.get('pod', '?')}",
+                text=_summary(pod),
+                data=pod,
+            )
+        )
+    return out
+
+
+def _event_items(data: dict[str, Any]) -> list[EvidenceItem]:
+    return [
+        EvidenceItem(
+            id=f"event:{i}",
+            kind=EvidenceKind.EVENT,
+            source=f"{ev.get('involved_kind', '')} {ev.get('involved_name', '')}".strip(),
+            text=f"{ev.get('type', '')} {ev.get('reason', '')} (x{ev.get('count', 1)}): "
+            f"{ev.get('message', '')}",
+            data=ev,
+        )
+        for i, ev in enumerate(data.get("events") or [])
+    ]
+
+
+def _log_items(data: dict[str, Any]) -> list[EvidenceItem]:
+    out = []
+    for log in data.get("logs") or []:
+        if not log.get("available") or not log.get("text"):
+            continue
+        suffix = ":previous" if log.get("previous") else ""
+        out.append(
+            EvidenceItem(
+                id=f"log:{log['pod']}:{log['container']}{suffix}",
+                kind=EvidenceKind.LOG,
+                source=f"Pod {log['pod']} container {log['container']}" + (" (previous)" if suffix else ""),
+                text=log["text"],
+                data={
+                    "pod": log["pod"],
+                    "container": log["container"],
+                    "previous": bool(log.get("previous")),
+                },
+            )
+        )
+    return out
+
+
+def _commit_items(
+    repo: GitOpsRepo, target: WorkloadRef, since: datetime | None, gaps: list[str]
+) -> list[EvidenceItem]:
+    workload = Workload(target.kind, target.name, target.namespace)
+    commits = repo.recent_commits(workload=workload, since=since, limit=MAX_COMMITS)
+    if not commits.ok or commits.data is None:
+        gaps.append(f"git commits: {commits.error}")
+        return []
+    out = []
+    for info in commits.data:  # newest first, as the conventions ask
+        diff = repo.commit_diff(info.sha)
+        diff_text = redact(diff.data.text)[:MAX_DIFF_CHARS] if diff.ok and diff.data is not None else ""
+        out.append(
+            EvidenceItem(
+                id=f"commit:{info.sha[:12]}",
+                kind=EvidenceKind.COMMIT,
+                source=f"git {info.sha[:12]}",
+                text=f"{info.date.isoformat()} {info.author}: {info.title}",
+                data={
+                    "sha": info.sha,
+                    "message": info.message,
+                    "author": info.author,
+                    "date": info.date.isoformat(),
+                    "diff": diff_text,
+                    "files": list(info.files),
+                },
+            )
+        )
+    return out
+
+
+def _summary(data: dict[str, Any]) -> str:
+    parts = [
+        f"{k}={v}" for k, v in data.items() if isinstance(v, str | int | float | bool) and k != "object_kind"
+    ]
+    for c in data.get("containers") or []:
+        parts.append(
+            "container "
+            + ", ".join(f"{k}={v}" for k, v in c.items() if isinstance(v, str | int | float | bool))
+        )
+    return "; ".join(parts)
