@@ -14,11 +14,12 @@ from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
 from tools.evidence.redact import redact
-from tools.evidence.render import render_workload
+from tools.evidence.render import render_workload, workload_data
 from tools.gitops.base import GitOpsRepo, Workload
 from tools.kubernetes import (
     KubeClient,
     live_manifest,
+    namespace_deployments,
     rollout_history,
     workload_events,
     workload_logs,
@@ -59,6 +60,8 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
     items += _status_items(rendered.data, kind, name)
     items += _event_items(rendered.data)
     items += _log_items(rendered.data)
+
+    items += _neighbour_items(sources, target, gaps)
 
     manifest_body: dict[str, Any] | None = None
     manifest = live_manifest(sources.kube, ns, kind, name, sink=sink)
@@ -117,6 +120,29 @@ def _status_items(data: dict[str, Any], kind: str, name: str) -> list[EvidenceIt
                 source=f"Pod {pod.get('pod', '?')}",
                 text=_summary(pod),
                 data=pod,
+            )
+        )
+    return out
+
+
+def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> list[EvidenceItem]:
+    # The other Deployments' health decides between "my dependency is down" and "my logs are noisy".
+    others = namespace_deployments(sources.kube, target.namespace, sink=sources.sink)
+    if not others.ok or others.data is None:
+        gaps.append(f"namespace deployments: {others.error}")
+        return []
+    out = []
+    for status in others.data:
+        if status.name == target.name:
+            continue
+        data = workload_data(status)
+        out.append(
+            EvidenceItem(
+                id=f"status:deployment/{status.name}",
+                kind=EvidenceKind.STATUS,
+                source=f"Deployment {status.namespace}/{status.name}",
+                text=_summary(data),
+                data=data,
             )
         )
     return out

@@ -411,6 +411,12 @@ def _restore_env(
 # --- bad_command --------------------------------------------------------------------------------
 
 _START_REASONS = {"RunContainerError", "StartError", "ContainerCannotRun", "CreateContainerError"}
+# Command-line parsers rejecting their arguments (click, argparse, Go's flag/cobra, getopt).
+_USAGE_ERROR = re.compile(
+    r"No such option: \S+|unrecognized arguments?:|unknown (?:flag|shorthand flag|option):?\s"
+    r"|flag provided but not defined|invalid option -- |error: unexpected argument",
+    re.IGNORECASE,
+)
 _EXEC_ERROR = re.compile(
     r"executable file not found|exec: \"[^\"]*\": (?:stat|no such file)|exec format error"
     r"|(?:^|\s|:)command not found|OCI runtime (?:create|exec) failed|starting container process caused"
@@ -421,16 +427,23 @@ _COMMAND_LINE = re.compile(r"^\s*(?:command|args)\s*:|^\s*-\s*['\"]?[\w./-]+['\"
 
 
 def bad_command(ctx: RuleContext) -> Finding | None:
-    """The container's command cannot start: StartError/RunContainerError, exit 126/127, exec errors."""
+    """The container's command cannot start: StartError/RunContainerError, exit 126/127, exec errors,
+    or a crash loop whose log is the program rejecting its arguments."""
     view = ctx.view
     start = [c for c in view.containers if c.reasons & _START_REASONS]
     exec_status = [c for c in view.containers if _EXEC_ERROR.search(c.messages)]
     exec_events = view.events_matching(_EXEC_ERROR)
     exec_logs = [log for log in view.logs if _EXEC_ERROR.search(log.text)]
     exit_codes = [c for c in view.containers if c.exit_code in (126, 127, 128)]
-    if not (start or exec_status or exec_events or exec_logs or exit_codes):
+    crashing = _crashing(ctx)
+    usage_logs = [log for log in view.logs if _USAGE_ERROR.search(log.text)] if crashing else []
+    if not (start or exec_status or exec_events or exec_logs or exit_codes or usage_logs):
         return None
-    if (start or exit_codes) and (exec_status or exec_events or exec_logs):
+    if usage_logs and not (start or exec_status or exec_events or exec_logs or exit_codes):
+        confidence = 0.85  # the program starts, rejects its arguments and exits: a crash loop
+        exec_logs = usage_logs
+        exit_codes = crashing
+    elif (start or exit_codes) and (exec_status or exec_events or exec_logs):
         confidence = 0.9
     elif exec_status or exec_events or start:
         confidence = 0.8

@@ -59,24 +59,7 @@ def _symptomatic(sb: Sandbox, app: str) -> bool:
     return False
 
 
-# Known misdiagnoses of the rules engine on real sandbox evidence (strict: they fail loudly once fixed).
-KNOWN_MISSES = {
-    # A crash-on-start also fails its readiness probe ("connection refused"); the probe rule wins.
-    "bad_command": "diagnosed readiness_probe: the exit-1 crash loop should outrank the probe failures",
-    # web-api's logs carry connection errors while it is not ready; the dependency rule wins.
-    "readiness_probe": "diagnosed dependency_down: a probe on the wrong path/port should outrank log noise",
-}
-
-
-@pytest.mark.parametrize(
-    "fault_type",
-    [
-        pytest.param(f, marks=pytest.mark.xfail(reason=KNOWN_MISSES[f], strict=True))
-        if f in KNOWN_MISSES
-        else f
-        for f in sorted(CASES)
-    ],
-)
+@pytest.mark.parametrize("fault_type", sorted(CASES))
 def test_rules_name_the_injected_root_cause(sandbox: Sandbox, fault_type: str) -> None:
     fault = sandbox.inject(fault_type, CASES[fault_type])
     app = fault.target.name

@@ -16,6 +16,7 @@ from tools.kubernetes.status import (
     PodStatus,
     Termination,
     WorkloadStatus,
+    namespace_deployments,
     pod_status,
     workload_status,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "delete_pod",
     "fold_events",
     "live_manifest",
+    "namespace_deployments",
     "owner_chain",
     "patch_deployment",
     "pod_logs",

@@ -318,3 +318,32 @@ def pod_status(
         sink,
         summarize=lambda p: f"pod {p.namespace}/{p.name}: {p.phase}, ready={p.ready}, {p.restarts} restarts",
     )
+
+
+NAMESPACE_DEPLOYMENTS_TOOL = "kubernetes.namespace_deployments"
+
+
+def read_namespace_deployments(kube: KubeClient, namespace: str) -> list[WorkloadStatus]:
+    """Every Deployment of a namespace, replica counts and conditions only (raises `ToolFailure`)."""
+    listing = kube.json(f"deployments in {namespace}", kube.apps.list_namespaced_deployment, namespace)
+    out = []
+    for item in listing.get("items") or []:
+        item.setdefault("kind", "Deployment")
+        out.append(workload_status_of(item, []))
+    return out
+
+
+def namespace_deployments(
+    kube: KubeClient, namespace: str, *, sink: TraceSink = discard
+) -> ToolResult[list[WorkloadStatus]]:
+    """The Deployments of a namespace without their pods: who else is healthy (dependencies, neighbours)."""
+    return kube.run(
+        NAMESPACE_DEPLOYMENTS_TOOL,
+        {"namespace": namespace},
+        lambda: read_namespace_deployments(kube, namespace),
+        sink,
+        summarize=lambda items: (
+            f"{len(items)} deployments, "
+            f"{sum(1 for s in items if (s.ready or 0) < (s.desired or 0))} not fully ready"
+        ),
+    )
