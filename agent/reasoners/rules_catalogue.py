@@ -753,10 +753,19 @@ _GENERIC_CONNECT = re.compile(r"connection refused|ECONNREFUSED|no such host|Nam
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 
 
+# Requests failing right now: 5xx access-log lines or the application's own "request failed".
+_SERVING_ERRORS = re.compile(r'HTTP/\d(?:\.\d)?"\s+5\d\d\b|\brequest failed\b', re.IGNORECASE)
+
+
+def _serving_errors(view: Any) -> bool:
+    # A pod can stay Ready (its probe does not check the database) while every request fails.
+    return any(_SERVING_ERRORS.search(log.text) for log in view.logs if not log.previous)
+
+
 def dependency_down(ctx: RuleContext) -> Finding | None:
     """The workload's logs show it cannot reach a named dependency; its status, when shown, confirms."""
     view = ctx.view
-    if not view.unhealthy():
+    if not view.unhealthy() and not _serving_errors(view):
         return None
     host, log_id = None, None
     for log in view.logs:
@@ -808,7 +817,8 @@ _BAD_VALUE = re.compile(
     r"|strconv\.\w+: parsing \"[^\"]*\": invalid syntax"
     r"|invalid (?:value|setting|configuration|config)\b|(?:config|configuration) (?:error|is invalid)"
     r"|failed to (?:parse|load) (?:config|configuration|settings)|unknown (?:log )?level"
-    r"|must be (?:an integer|a number|a boolean|one of)|NumberFormatException|is not a valid",
+    r"|must be (?:an integer|a number|a boolean|one of|between)|out of (?:the allowed )?range"
+    r"|NumberFormatException|is not a valid",
     re.IGNORECASE,
 )
 _VALUE_LINE = re.compile(r"^\s*(?:value:\s*\S|[A-Za-z_][\w.-]*:\s*[\"']?[^\s{\[]+)")
@@ -816,7 +826,7 @@ _VALUE_LINE = re.compile(r"^\s*(?:value:\s*\S|[A-Za-z_][\w.-]*:\s*[\"']?[^\s{\[]
 
 def bad_config_value(ctx: RuleContext) -> Finding | None:
     """A crash on parsing configuration, traced to the commit that changed a value."""
-    found = _log_search(ctx, _BAD_VALUE) if ctx.view.unhealthy() else None
+    found = _log_search(ctx, _BAD_VALUE) if ctx.view.unhealthy() or _serving_errors(ctx.view) else None
     if found is None:
         return None
     match, log_id, _ = found
@@ -836,6 +846,8 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         resource = ctx.workload
     if not crashing:
         confidence -= 0.15
+    if commit is not None and _names_changed_key(match, commit):
+        confidence += 0.1  # the log names the very key the commit changed
     return Finding(
         rule="bad_config_value",
         category=RootCause.BAD_CONFIG_VALUE,
@@ -845,6 +857,17 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         remediation=remediation,
         cited=_ids(cited),
     )
+
+
+_CONFIG_KEY = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
+
+
+def _names_changed_key(match: re.Match[str], commit: CommitObs) -> bool:
+    text = match.string
+    end = text.find("\n", match.end())
+    line = text[text.rfind("\n", 0, match.start()) + 1 : len(text) if end < 0 else end]
+    keys = set(_CONFIG_KEY.findall(line))
+    return any(key in changed for changed in commit.changed_lines() for key in keys)
 
 
 def _config_commit(ctx: RuleContext) -> CommitObs | None:

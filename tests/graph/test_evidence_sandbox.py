@@ -14,20 +14,14 @@ from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
 from agent.reasoners.rules import RulesReasoner
 from graph.evidence import Sources, gather_evidence
 from sandbox.cluster import Sandbox
-from sandbox.resources import PODS
+from tests.sandbox.test_cluster import CASES as FAULT_CASES
+from tests.sandbox.test_cluster import View, observed, workload_of
 from tools.gitops.local import LocalGitRepo
 from tools.kubernetes import KubeClient
 from tools.result import ToolCallEvent
 
-# Pod-level faults of the catalogue on the sample app that shows each of them.
-CASES = {
-    "oom": "shop/deploy/joke-service",
-    "bad_image": "shop/deploy/web-api",
-    "missing_env": "shop/deploy/web-api",
-    "bad_command": "shop/deploy/worker",
-    "readiness_probe": "shop/deploy/web-api",
-    "unschedulable": "shop/deploy/web-api",
-}
+# Every fault of the catalogue, on the sample app the sandbox's own fault tests use for it.
+CASES = {name: target for name, (target, _) in FAULT_CASES.items()}
 
 
 @pytest.fixture
@@ -37,34 +31,16 @@ def sandbox(tmp_path) -> Iterator[Sandbox]:
         yield sb
 
 
-def _symptomatic(sb: Sandbox, app: str) -> bool:
-    pods, _ = sb.store.list(PODS, "shop", copy=False)
-    for pod in pods:
-        if not pod["metadata"]["name"].startswith(f"{app}-"):
-            continue
-        status = pod.get("status") or {}
-        if status.get("phase") == "Pending" and any(
-            c.get("reason") == "Unschedulable" for c in status.get("conditions") or []
-        ):
-            return True
-        for cs in status.get("containerStatuses") or []:
-            waiting = (cs.get("state") or {}).get("waiting") or {}
-            if cs.get("restartCount", 0) >= 2 or waiting.get("reason") in (
-                "ImagePullBackOff",
-                "ErrImagePull",
-            ):
-                return True
-            if (cs.get("state") or {}).get("running") and not cs.get("ready"):
-                return True
-    return False
-
-
 @pytest.mark.parametrize("fault_type", sorted(CASES))
 def test_rules_name_the_injected_root_cause(sandbox: Sandbox, fault_type: str) -> None:
     fault = sandbox.inject(fault_type, CASES[fault_type])
-    app = fault.target.name
-    assert sandbox.wait_for(lambda: _symptomatic(sandbox, app), 900), f"{fault_type} never showed"
+    view = View(sandbox)
+    assert sandbox.wait_for(lambda: not observed(view, fault.truth.symptoms), 900), (
+        f"{fault_type} never showed"
+    )
     sandbox.advance(120)
+    # The incident is about the workload that shows the symptoms (for dependency_down: the dependant).
+    _, app = workload_of(sandbox, fault.truth.symptoms.workload)
 
     calls: list[ToolCallEvent] = []
     kube = KubeClient.from_config(str(sandbox.kubeconfig_path))
