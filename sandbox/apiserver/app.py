@@ -15,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from sandbox import garbage_collector
 from sandbox.apiserver import crds, discovery, openapi
 from sandbox.apiserver.defaults import apply_defaults
 from sandbox.apiserver.patch import apply_patch
 from sandbox.apiserver.tables import to_table
+from sandbox.apiserver.validation import validate
 from sandbox.apiserver.watch import watch_stream
 from sandbox.resources import CRDS, NAMESPACES, Registry
 from sandbox.selectors import parse_field_selector, parse_label_selector
@@ -145,6 +147,8 @@ class KubeApi:
     async def _verb(self, request: Request, t: _Target) -> Response:
         method, q = request.method, request.query_params
         dry_run = "All" in q.getlist("dryRun")
+        if t.sub is not None and (method in ("POST", "DELETE") or (t.sub == "log" and method != "GET")):
+            raise _method_not_allowed()
         if method == "GET":
             if t.name is None:
                 if _truthy(q.get("watch")):
@@ -156,21 +160,17 @@ class KubeApi:
             if t.sub == "scale":
                 return _json(_scale_of(obj))
             return self._maybe_table(request, t.rt, [obj], obj["metadata"]["resourceVersion"], single=True)
+        body = await _body(request)
         if method == "DELETE":
             if t.name is None:
                 return self._delete_collection(request, t, dry_run)
-            return self._delete(request, t, dry_run)
-        body = await _body(request)
+            return self._delete(request, t, body, dry_run)
         if method == "POST":
             if t.name is not None:
-                raise ApiError(
-                    405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
-                )
+                raise _method_not_allowed()
             return self._create(t, body, dry_run)
         if t.name is None:
-            raise ApiError(
-                405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
-            )
+            raise _method_not_allowed()
         if method == "PUT":
             return self._update(t, body, dry_run)
         return self._patch(request, t, body, dry_run)
@@ -220,6 +220,17 @@ class KubeApi:
             if clause.startswith("metadata.name="):
                 name = clause.split("=", 1)[1]
         assert self.shutdown is not None
+        render = None
+        if _wants_table(request):
+            include = q.get("includeObject", "Metadata")
+
+            def render(obj: dict[str, Any], first: bool) -> dict[str, Any]:
+                # Column definitions travel with the first event only, as kube-apiserver does.
+                table = to_table(t.rt, [obj], obj["metadata"]["resourceVersion"], self.store.now(), include)
+                if not first:
+                    table["columnDefinitions"] = []
+                return table
+
         stream = watch_stream(
             self.store,
             t.rt,
@@ -230,6 +241,7 @@ class KubeApi:
             timeout=float(q.get("timeoutSeconds") or 1800),
             shutdown=self.shutdown,
             name=name,
+            render=render,
         )
         return StreamingResponse(stream, media_type="application/json")
 
@@ -292,6 +304,7 @@ class KubeApi:
         self._check_namespace(t, obj)
         self._validate(t, obj)
         apply_defaults(t.rt.kind, obj)
+        validate(t.rt, obj)
         created = self.store.create(t.rt, obj, dry_run=dry_run)
         if t.rt.key == CRDS.key and not dry_run:
             crds.register(self.registry, created)
@@ -320,6 +333,7 @@ class KubeApi:
         self._validate(t, obj)
         if t.sub != "status":
             apply_defaults(t.rt.kind, obj)
+            validate(t.rt, obj, self._defaulted(t))
         updated = self.store.update(t.rt, obj, dry_run=dry_run, status_only=t.sub == "status")
         if t.rt.key == CRDS.key and not dry_run:
             crds.register(self.registry, updated)
@@ -345,6 +359,7 @@ class KubeApi:
                 patched["metadata"].pop("namespace", None)
             if t.sub != "status":
                 apply_defaults(t.rt.kind, patched)
+                validate(t.rt, patched, apply_defaults(t.rt.kind, clone(current)))
             try:
                 updated = self.store.update(t.rt, patched, dry_run=dry_run, status_only=t.sub == "status")
             except ApiError as exc:
@@ -353,6 +368,11 @@ class KubeApi:
                 raise
             return _json(updated)
         raise ApiError(409, "Conflict", "the object kept changing; try again")
+
+    def _defaulted(self, t: _Target) -> dict[str, Any]:
+        """The stored object with server defaults filled in, to compare an update against."""
+        current = self.store.get(t.rt, t.namespace or "", t.name or "")
+        return apply_defaults(t.rt.kind, current)
 
     def _set_scale(self, t: _Target, scale: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         replicas = (scale.get("spec") or {}).get("replicas")
@@ -368,9 +388,30 @@ class KubeApi:
         updated = self.store.update(t.rt, current, dry_run=dry_run)
         return _scale_of(updated)
 
-    def _delete(self, request: Request, t: _Target, dry_run: bool) -> Response:
-        # Dependents go through the GarbageCollector (background propagation, the default).
-        deleted = self.store.delete(t.rt, t.namespace or "", t.name or "", dry_run=dry_run)
+    def _delete(self, request: Request, t: _Target, body: Any, dry_run: bool) -> Response:
+        options = body if isinstance(body, dict) else {}
+        policy = request.query_params.get("propagationPolicy") or options.get("propagationPolicy")
+        if policy is None and (
+            _truthy(request.query_params.get("orphanDependents")) or options.get("orphanDependents") is True
+        ):
+            policy = "Orphan"
+        if policy not in (None, "Background", "Foreground", "Orphan"):
+            raise ApiError(
+                400,
+                "BadRequest",
+                f'propagationPolicy: Unsupported value: "{policy}": supported values: '
+                '"Foreground", "Background", "Orphan"',
+            )
+        namespace = t.namespace or ""
+        current = self.store.get(t.rt, namespace, t.name or "", copy=False)
+        _check_preconditions(options.get("preconditions") or {}, current)
+        uid = current["metadata"].get("uid", "")
+        if not dry_run and policy == "Orphan":
+            garbage_collector.orphan_dependents(self.store, self.registry, uid, namespace)
+        elif not dry_run and policy == "Foreground":
+            garbage_collector.delete_dependents(self.store, self.registry, uid, namespace)
+        # Otherwise (Background, the default) the GarbageCollector follows the deletion event.
+        deleted = self.store.delete(t.rt, namespace, t.name or "", dry_run=dry_run)
         if dry_run:
             return _json(deleted)
         if t.rt.key == NAMESPACES.key:
@@ -414,6 +455,25 @@ class KubeApi:
             except ApiError:
                 continue
         return out
+
+
+def _method_not_allowed() -> ApiError:
+    message = "the server does not allow this method on the requested resource"
+    return ApiError(405, "MethodNotAllowed", message)
+
+
+def _check_preconditions(preconditions: dict[str, Any], current: dict[str, Any]) -> None:
+    """DeleteOptions.preconditions: 409 when the stored object is not the one the client meant."""
+    meta = current["metadata"]
+    for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        wanted = preconditions.get(field)
+        if wanted and wanted != meta.get(field):
+            raise ApiError(
+                409,
+                "Conflict",
+                f"Precondition failed: {label} in precondition: {wanted}, {label} in object meta: "
+                f"{meta.get(field)}",
+            )
 
 
 def _wants_table(request: Request) -> bool:

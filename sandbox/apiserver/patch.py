@@ -19,6 +19,7 @@ APPLY = "application/apply-patch+yaml"
 
 # Field name -> merge key, for lists that merge by key in the built-in kinds. The key is looked
 # up by field name alone, which is how the built-in schemas use them (same name, same key).
+# Lists not named here (args, command, tolerations, envFrom, …) are replaced whole, as in Kubernetes.
 MERGE_KEYS: dict[str, str] = {
     "containers": "name",
     "initContainers": "name",
@@ -30,7 +31,6 @@ MERGE_KEYS: dict[str, str] = {
     "ports": "containerPort",
     "imagePullSecrets": "name",
     "hostAliases": "ip",
-    "tolerations": "key",
     "conditions": "type",
     "ownerReferences": "uid",
     "topologySpreadConstraints": "topologyKey",
