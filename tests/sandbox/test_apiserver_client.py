@@ -5,86 +5,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from kubernetes import client, config, watch
+from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from sandbox.apiserver import ApiServer
-from sandbox.garbage_collector import GarbageCollector
-from sandbox.kubeconfig import write_kubeconfig
 from sandbox.resources import NAMESPACES, Registry
-from sandbox.store import ApiError, Store
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class FakeLogs:
-    """A log source with one container that has a current and a previous instance."""
-
-    def read(self, namespace: str, pod: str, container: str | None = None, previous: bool = False):
-        if pod != "web":
-            raise ApiError(400, "BadRequest", f"pod {pod} does not have a host assigned")
-        if previous:
-            return [(NOW, "previous: boom"), (NOW + timedelta(seconds=1), "previous: Killed")]
-        return [(NOW + timedelta(seconds=i), f"line {i}") for i in range(10)]
-
-
-class Api:
-    def __init__(self, store: Store, url: str, kubeconfig: Path) -> None:
-        self.store, self.url = store, url
-        self.client = config.new_client_from_config(str(kubeconfig))
-        self.core = client.CoreV1Api(self.client)
-        self.apps = client.AppsV1Api(self.client)
-        self.custom = client.CustomObjectsApi(self.client)
-        self.ext = client.ApiextensionsV1Api(self.client)
+from sandbox.store import Store
+from tests.sandbox.apiserver_fixtures import Api, serve
+from tests.sandbox.apiserver_fixtures import deployment as _deployment
+from tests.sandbox.apiserver_fixtures import pod as _pod
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    store = Store(clock=lambda: NOW + timedelta(hours=1))
-    registry = Registry.with_builtins()
-    store.create(NAMESPACES, {"metadata": {"name": "shop"}})
-    gc = GarbageCollector(store, registry)
-    gc.start()
-    server = ApiServer(store, registry, log_source=FakeLogs(), metrics_source=lambda: "up 1\n")
-    url = server.start()
-    try:
-        yield Api(store, url, write_kubeconfig(url, tmp_path / "kubeconfig"))
-    finally:
-        server.stop()
-        gc.stop()
-
-
-def _deployment(name: str = "web", replicas: int = 1) -> dict:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [
-                        {"name": "app", "image": "web:1", "env": [{"name": "A", "value": "1"}]},
-                        {"name": "sidecar", "image": "proxy:2"},
-                    ]
-                },
-            },
-        },
-    }
-
-
-def _pod(name: str, labels: dict[str, str] | None = None) -> dict:
-    return {
-        "metadata": {"name": name, "labels": labels or {}},
-        "spec": {"containers": [{"name": "c", "image": "i"}]},
-    }
+    with serve(tmp_path) as running:
+        yield running
 
 
 def test_create_get_list_with_selectors_and_defaults(api: Api) -> None:
