@@ -1,0 +1,62 @@
+"""The analyst in a real LangGraph run against the sandbox: trace events arrive on the custom stream."""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
+from agent.reasoners.rules import RulesReasoner
+from agent.trace import TraceEventType, from_stream_chunk
+from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
+from graph.evidence import Sources, gather_evidence
+from graph.nodes.analyst import AnalystDeps, make_analyst_node
+from graph.state import HealingState, initial_state
+from sandbox.cluster import Sandbox
+from tests.sandbox.test_cluster import View, observed
+from tools.gitops.local import LocalGitRepo
+from tools.kubernetes import KubeClient
+
+
+def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
+    with Sandbox(workdir=tmp_path / "sb", seed=4, background=False) as sb:
+        sb.wait_healthy(timeout=30)
+        fault = sb.inject("oom", "shop/deploy/joke-service")
+        view = View(sb)
+        assert sb.wait_for(lambda: not observed(view, fault.truth.symptoms), 900)
+
+        kube = KubeClient.from_config(str(sb.kubeconfig_path))
+        repo = LocalGitRepo(sb.repo_path)
+        deps = AnalystDeps(
+            gather=lambda target, sink: gather_evidence(Sources(kube, repo, sink), target),
+            reasoner=RulesReasoner(),
+            reasoner_breaker=CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300)),
+        )
+        builder = StateGraph(HealingState)
+        builder.add_node("analyst", make_analyst_node(deps))
+        builder.add_edge(START, "analyst")
+        builder.add_edge("analyst", END)
+        graph = builder.compile()
+
+        target = WorkloadRef(namespace="shop", name="joke-service")
+        incident = Incident(
+            id="inc-oom", fingerprint=fingerprint(target, "OOMKilled"), target=target,
+            trigger=Trigger.WATCHER, reason="OOMKilled",
+        )  # fmt: skip
+        events, final = [], None
+        for mode, chunk in graph.stream(initial_state("run-oom", incident), stream_mode=["custom", "values"]):
+            if mode == "custom":
+                events.append(from_stream_chunk(chunk))
+            else:
+                final = chunk
+
+    assert final is not None
+    diagnosis = final["diagnoses"][-1]["diagnosis"]
+    assert diagnosis["category"] == RootCause.OOM.value
+    assert diagnosis["remediation"]["patch"]  # a memory-limit patch to propose
+    tools_called = {e.payload.get("tool") for e in events if e.type is TraceEventType.TOOL_CALL}
+    assert {
+        "kubernetes.workload_status",
+        "kubernetes.workload_events",
+        "kubernetes.workload_logs",
+    } <= tools_called
+    assert events[0].type is TraceEventType.NODE_START and events[-1].type is TraceEventType.NODE_END
