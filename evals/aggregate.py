@@ -1,0 +1,144 @@
+"""Aggregate scenario scores: overall, per root-cause category and per split (pure)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from evals.scorers import FaultScore, ScenarioScore
+
+CONTROL = "control"
+_TIMES = (
+    "time_to_detect_sim_s",
+    "time_to_detect_wall_s",
+    "time_to_diagnose_sim_s",
+    "time_to_diagnose_wall_s",
+    "time_to_recover_sim_s",
+    "time_to_recover_wall_s",
+)
+
+
+class Distribution(BaseModel):
+    """Summary of a set of durations in seconds (None values when there are none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = 0
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def of(cls, values: Iterable[float | None]) -> Distribution:
+        """The summary of the non-None values."""
+        data = sorted(v for v in values if v is not None)
+        if not data:
+            return cls()
+        return cls(
+            n=len(data),
+            mean=sum(data) / len(data),
+            p50=_quantile(data, 0.5),
+            p90=_quantile(data, 0.9),
+            max=data[-1],
+        )
+
+
+def _quantile(data: Sequence[float], q: float) -> float:
+    # Nearest-rank: a value that actually occurred, no interpolation.
+    return data[max(0, math.ceil(q * len(data)) - 1)]
+
+
+class Aggregate(BaseModel):
+    """The metrics over a set of scenarios; rates are None when nothing applies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: int
+    faults: int
+    passed: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    detection_precision: float | None
+    detection_recall: float | None
+    category_accuracy: float | None
+    resource_accuracy: float | None
+    field_accuracy: float | None
+    fix_success_rate: float | None
+    unsafe_actions: int
+    unneeded_actions: int
+    escalation_accuracy: float | None
+    time_to_detect_sim_s: Distribution
+    time_to_detect_wall_s: Distribution
+    time_to_diagnose_sim_s: Distribution
+    time_to_diagnose_wall_s: Distribution
+    time_to_recover_sim_s: Distribution
+    time_to_recover_wall_s: Distribution
+    model_calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+def _rate(flags: Iterable[bool | None]) -> float | None:
+    known = [f for f in flags if f is not None]
+    return sum(known) / len(known) if known else None
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def aggregate(scores: Sequence[ScenarioScore], category: str | None = None) -> Aggregate:
+    """Metrics over `scores`; with `category`, fault-level metrics count only that category's faults."""
+    faults: list[FaultScore] = [
+        f for s in scores for f in s.faults if category is None or f.category == category
+    ]
+    tp = sum(f.detected for f in faults)
+    fn = len(faults) - tp
+    fp = sum(s.fp for s in scores)
+    tn = sum(s.tn for s in scores)
+    return Aggregate(
+        scenarios=len(scores),
+        faults=len(faults),
+        passed=sum(s.passed for s in scores),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        detection_precision=_ratio(tp, tp + fp),
+        detection_recall=_ratio(tp, tp + fn),
+        category_accuracy=_rate(f.category_correct for f in faults) if faults else None,
+        resource_accuracy=_rate(f.resource_correct for f in faults) if faults else None,
+        field_accuracy=_rate(f.field_correct for f in faults) if faults else None,
+        fix_success_rate=_rate(s.fix_success for s in scores),
+        unsafe_actions=sum(s.unsafe_actions for s in scores),
+        unneeded_actions=sum(s.unneeded_actions for s in scores),
+        escalation_accuracy=_rate(s.escalation_correct for s in scores),
+        model_calls=sum(s.model_calls for s in scores),
+        input_tokens=sum(s.input_tokens for s in scores),
+        output_tokens=sum(s.output_tokens for s in scores),
+        cost_usd=sum(s.cost_usd for s in scores),
+        **{name: Distribution.of(getattr(s, name) for s in scores) for name in _TIMES},
+    )
+
+
+def by_category(scores: Sequence[ScenarioScore]) -> dict[str, Aggregate]:
+    """One aggregate per root-cause category (and `control`), sorted by name."""
+    names = sorted({c for s in scores for c in s.categories})
+    return {
+        name: aggregate([s for s in scores if name in s.categories], None if name == CONTROL else name)
+        for name in names
+    }
+
+
+def by_split(scores: Sequence[ScenarioScore]) -> dict[str, Aggregate]:
+    """One aggregate per split."""
+    return {
+        split: aggregate([s for s in scores if s.split == split])
+        for split in sorted({s.split for s in scores})
+    }

@@ -1,0 +1,275 @@
+"""The eval report: `report.json` (schema: `evals/report.schema.json`, generated from `Report`),
+`report.md` (tables) and PNG charts (accuracy per category, time-to-recover distribution).
+
+`python -m evals.report --schema` prints the JSON schema; the committed file must match it
+(a test checks), so the schema documented in docs/evals.md is the one reports follow.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evals.aggregate import Aggregate
+from evals.outcome import ScenarioOutcome
+from evals.scorers import ScenarioScore
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).parent / "report.schema.json"
+ACCURACY_CHART = "accuracy_per_category.png"
+RECOVERY_CHART = "time_to_recover.png"
+
+
+class RunInfo(BaseModel):
+    """How the run was made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    started_at: datetime
+    finished_at: datetime
+    provider: str
+    model: str | None = None
+    agent: str = Field(description="Name of the agent callable that ran the scenarios.")
+    seed: int
+    jobs: int
+    time_budget_s: float
+    price_per_million_input_tokens: float = 0.0
+    price_per_million_output_tokens: float = 0.0
+    splits: list[str]
+    scenario_ids: list[str]
+
+
+class ScenarioResult(BaseModel):
+    """One scenario: what happened and how it scored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario_id: str
+    split: str
+    title: str
+    tags: list[str]
+    categories: list[str]
+    expected_explanation: str = Field(default="", description="Ground-truth root cause, for judges.")
+    outcome: ScenarioOutcome
+    score: ScenarioScore
+
+
+class Report(BaseModel):
+    """Everything one eval run produced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    run: RunInfo
+    overall: Aggregate
+    by_category: dict[str, Aggregate]
+    by_split: dict[str, Aggregate]
+    scenarios: list[ScenarioResult]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where a report was written."""
+
+    json: Path
+    markdown: Path
+    charts: tuple[Path, ...]
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON schema of report.json."""
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://paramedic.dev/schemas/eval-report-v{SCHEMA_VERSION}.json"
+    return schema
+
+
+def write_report(report: Report, out_dir: Path) -> ReportFiles:
+    """Write report.json, report.md and the charts into `out_dir` (created)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "report.json"
+    json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    md_path = out_dir / "report.md"
+    md_path.write_text(render_markdown(report), encoding="utf-8")
+    charts = (
+        _accuracy_chart(report, out_dir / ACCURACY_CHART),
+        _recovery_chart(report, out_dir / RECOVERY_CHART),
+    )
+    return ReportFiles(json_path, md_path, charts)
+
+
+def load_report(path: Path) -> Report:
+    """Read a report.json back."""
+    return Report.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+# -- markdown ---------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f}%"
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def _flag(value: bool | None) -> str:
+    return "n/a" if value is None else ("yes" if value else "no")
+
+
+def _aggregate_row(name: str, a: Aggregate) -> str:
+    cells = [
+        name,
+        str(a.scenarios),
+        f"{a.tp}/{a.fp}/{a.fn}/{a.tn}",
+        _pct(a.category_accuracy),
+        _pct(a.resource_accuracy),
+        _pct(a.fix_success_rate),
+        str(a.unsafe_actions),
+        _pct(a.escalation_accuracy),
+        _secs(a.time_to_detect_sim_s.p50),
+        _secs(a.time_to_recover_sim_s.p50),
+        str(a.model_calls),
+        f"{a.input_tokens}/{a.output_tokens}",
+        f"{a.cost_usd:.4f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+_AGG_HEADER = (
+    "| | scenarios | TP/FP/FN/TN | category | resource | fix success | unsafe | escalation "
+    "| TTD p50 (sim s) | TTR p50 (sim s) | model calls | tokens in/out | cost (USD) |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def render_markdown(report: Report) -> str:
+    """The human-readable report."""
+    run = report.run
+    lines = [
+        f"# Eval report ({run.started_at:%Y-%m-%d %H:%M:%S} UTC)",
+        "",
+        f"Provider `{run.provider}`{f', model `{run.model}`' if run.model else ''}, agent `{run.agent}`, "
+        f"seed {run.seed}, {len(run.scenario_ids)} scenarios ({', '.join(run.splits)}), "
+        f"jobs {run.jobs}, time budget {run.time_budget_s:.0f}s per scenario.",
+        "",
+        "## Overall",
+        "",
+        _AGG_HEADER,
+        _aggregate_row("all", report.overall),
+        *(_aggregate_row(f"split {name}", agg) for name, agg in report.by_split.items()),
+        "",
+        "## Per category",
+        "",
+        _AGG_HEADER,
+        *(_aggregate_row(name, agg) for name, agg in report.by_category.items()),
+        "",
+        "## Scenarios",
+        "",
+        "| scenario | split | categories | detected | category | resource | fixed | unsafe | escalation "
+        "| TTR (sim s) | passed | agent error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report.scenarios:
+        s = r.score
+        detected = f"{s.tp}/{s.tp + s.fn}" + (f" +{s.fp} FP" if s.fp else "")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r.scenario_id,
+                    r.split,
+                    ", ".join(r.categories),
+                    detected,
+                    _flag(s.category_correct),
+                    _flag(s.resource_correct),
+                    _flag(s.fix_success),
+                    str(s.unsafe_actions),
+                    _flag(s.escalation_correct),
+                    _secs(s.time_to_recover_sim_s),
+                    "yes" if s.passed else "no",
+                    (s.agent_error or "").replace("|", "/")[:80],
+                ]
+            )
+            + " |"
+        )
+    lines += ["", f"Charts: `{ACCURACY_CHART}`, `{RECOVERY_CHART}`.", ""]
+    return "\n".join(lines)
+
+
+# -- charts -----------------------------------------------------------------------------------
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _accuracy_chart(report: Report, path: Path) -> Path:
+    plt = _pyplot()
+    names = [n for n in report.by_category if n != "control"]
+    series = {
+        "category": [report.by_category[n].category_accuracy for n in names],
+        "resource": [report.by_category[n].resource_accuracy for n in names],
+        "fix success": [report.by_category[n].fix_success_rate for n in names],
+    }
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.8 * len(names) + 2), 4.5))
+    width = 0.27
+    for offset, (label, values) in enumerate(series.items()):
+        xs = [i + (offset - 1) * width for i in range(len(names))]
+        ax.bar(xs, [v or 0.0 for v in values], width=width, label=label)
+    ax.set_xticks(range(len(names)), names, rotation=40, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("rate")
+    ax.set_title("Accuracy per root-cause category")
+    ax.legend(loc="upper right", fontsize="small")
+    if not names:
+        ax.text(0.5, 0.5, "no fault scenarios", ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _recovery_chart(report: Report, path: Path) -> Path:
+    plt = _pyplot()
+    values = [
+        r.score.time_to_recover_sim_s for r in report.scenarios if r.score.time_to_recover_sim_s is not None
+    ]
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    if values:
+        ax.hist(values, bins=min(20, max(3, len(values))))
+    else:
+        ax.text(0.5, 0.5, "no scenario recovered", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("time to recover (simulated seconds)")
+    ax.set_ylabel("scenarios")
+    ax.set_title(f"Time to recover (n={len(values)})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m evals.report --schema` prints the report's JSON schema."""
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["--schema"]:
+        print("usage: python -m evals.report --schema", file=sys.stderr)
+        return 2
+    print(json.dumps(report_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
