@@ -43,6 +43,7 @@ class RunInfo(BaseModel):
     price_per_million_output_tokens: float = 0.0
     splits: list[str]
     scenario_ids: list[str]
+    results_dir: str = Field(default="", description="Where report.json, report.md and the charts are.")
 
 
 class ScenarioResult(BaseModel):
