@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+
+# The default service CIDR of kubeadm clusters (10.96.0.0/12) and the NodePort range.
+_SERVICE_NET_BASE = (10 << 24) | (96 << 16)
+_SERVICE_NET_SIZE = 1 << 20
+_NODE_PORTS = (30000, 32767)
 
 
 def _pod_spec(spec: dict[str, Any]) -> None:
@@ -46,6 +52,38 @@ def _workload(obj: dict[str, Any], deployment: bool) -> None:
             _pod_spec(template["spec"])
 
 
+def _digest(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:8], "big")
+
+
+def _service(obj: dict[str, Any]) -> None:
+    meta = obj.get("metadata") or {}
+    ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+    spec = obj.setdefault("spec", {})
+    kind = spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    if kind != "ExternalName":
+        # A stable address per namespace/name rather than a random one: re-applying the same
+        # manifest (GitOps, kubectl replace) must not look like a change.
+        if "clusterIP" not in spec:
+            offset = 2 + _digest(ns, name) % (_SERVICE_NET_SIZE - 3)
+            address = _SERVICE_NET_BASE + offset
+            spec["clusterIP"] = ".".join(str((address >> shift) & 255) for shift in (24, 16, 8, 0))
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+    if kind in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    low, high = _NODE_PORTS
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
+            if kind in ("NodePort", "LoadBalancer") and "nodePort" not in port:
+                port["nodePort"] = low + _digest(ns, name, str(port.get("port"))) % (high - low + 1)
+
+
 def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """Fill in what kube-apiserver's defaulting would (in place; returns obj)."""
     if kind == "Pod" and isinstance(obj.get("spec"), dict):
@@ -59,13 +97,7 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         obj.setdefault("metadata", {}).setdefault("labels", {})
         obj["metadata"]["labels"].setdefault("kubernetes.io/metadata.name", obj["metadata"].get("name", ""))
     elif kind == "Service":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
-        for port in spec.get("ports") or []:
-            if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
-                port.setdefault("targetPort", port.get("port"))
+        _service(obj)
     elif kind == "Secret":
         obj.setdefault("type", "Opaque")
     return obj

@@ -3,6 +3,7 @@ strategic-merge directives, subresource rules and logs, over real HTTP."""
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -428,6 +429,14 @@ def test_service_ports_merge_by_port(api: Api) -> None:
         "web", "shop", {"spec": {"ports": [{"port": 443, "targetPort": 8443}]}}, _content_type=SMP
     )
     assert [(p.port, p.target_port) for p in out.spec.ports] == [(80, 80), (443, 8443)]
+    address = ipaddress.ip_address(created.spec.cluster_ip)
+    assert address in ipaddress.ip_network("10.96.0.0/12") and created.spec.cluster_ips == [str(address)]
+    assert out.spec.cluster_ip == created.spec.cluster_ip  # an update keeps the allocation
+    api.core.delete_namespaced_service("web", "shop")
+    again = api.core.create_namespaced_service("shop", service)
+    assert again.spec.cluster_ip == created.spec.cluster_ip  # stable per name: re-applying is no change
+    other = api.core.create_namespaced_service("shop", {**service, "metadata": {"name": "api"}})
+    assert other.spec.cluster_ip != created.spec.cluster_ip
 
 
 def test_subresources_refuse_the_wrong_methods(api: Api) -> None:
