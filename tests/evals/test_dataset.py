@@ -1,0 +1,131 @@
+"""The scenario dataset: size, splits, coverage, unique IDs, clear errors, truth matching the sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.dataset import SPLITS, DatasetError, Tag, load_dataset, load_scenario, select
+from evals.runner import check_truth
+from evals.steps import play
+from sandbox.cluster import Sandbox
+from sandbox.faults import FAULT_TYPES
+
+GOOD = """\
+id: {id}
+title: t
+description: d
+tags: [single_fault]
+steps:
+  - inject: {{fault: oom, target: shop/deploy/web-api}}
+expect:
+  detect: true
+  faults:
+    - {{category: oom, faulty_resource: Deployment shop/web-api}}
+  acceptable_fixes: [gitops_pr]
+"""
+
+
+def test_the_dataset_is_big_enough_and_has_both_splits(dataset):
+    assert len(dataset) >= 40
+    assert {s.split for s in dataset} == set(SPLITS)
+    assert all(sum(s.split == split for s in dataset) >= 10 for split in SPLITS)
+
+
+def test_ids_are_unique_and_the_splits_disjoint(dataset):
+    ids = [s.id for s in dataset]
+    assert len(ids) == len(set(ids))
+    dev = {s.id for s in dataset if s.split == "dev"}
+    test = {s.id for s in dataset if s.split == "test"}
+    assert dev and test and not dev & test
+    assert all(s.id.startswith(f"{s.split}-") for s in dataset)
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_every_fault_type_is_covered_in_each_split(dataset, split):
+    injected = {step.fault for s in dataset if s.split == split for step in s.injects}
+    assert injected == set(FAULT_TYPES)
+
+
+def test_the_dataset_has_the_hard_cases(dataset):
+    tags = [t for s in dataset for t in s.tags]
+    for tag in Tag:
+        assert tags.count(tag) >= 2, tag
+    controls = [s for s in dataset if not s.expect.detect]
+    assert len(controls) >= 6 and all(not s.injects for s in controls)
+    assert any(s.steps for s in controls), "some controls must be noisy, not just quiet"
+
+
+def test_select_by_id_and_tag(dataset):
+    assert [s.id for s in select(dataset, ids=["dev-oom-web-api"])] == ["dev-oom-web-api"]
+    assert all(Tag.CONTROL in s.tags for s in select(dataset, tags=["control"]))
+    with pytest.raises(DatasetError, match="no such scenario"):
+        select(dataset, ids=["nope"])
+
+
+def _write(tmp_path: Path, split: str, name: str, text: str) -> Path:
+    folder = tmp_path / split
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file_loads(tmp_path):
+    s = load_scenario(_write(tmp_path, "dev", "dev-x-one", GOOD.format(id="dev-x-one")))
+    assert s.split == "dev" and s.categories == ["oom"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: [unclosed\n", "not valid YAML"),
+        ("- a list\n", "top level must be a mapping"),
+        (
+            GOOD.format(id="dev-x-one").replace("fault: oom", "fault: gremlins"),
+            "unknown fault type 'gremlins'",
+        ),
+        (GOOD.format(id="dev-x-one").replace("category: oom", "category: bad_image"), "is category oom"),
+        (GOOD.format(id="dev-x-one").replace("title: t\n", ""), "title: Field required"),
+        (
+            GOOD.format(id="dev-x-one").replace("shop/deploy/web-api}", "shop/deploy/nginx}"),
+            "not a sample app",
+        ),
+        (GOOD.format(id="dev-x-one").replace("detect: true", "detect: false"), "cannot list faults"),
+        (GOOD.format(id="dev-x-one") + "surprise: 1\n", "surprise: Extra inputs are not permitted"),
+        (GOOD.format(id="dev-x-one") + "split: test\n", "decided by the directory"),
+        (GOOD.format(id="dev-other"), "must equal the file name"),
+        (GOOD.format(id="dev-x-one").replace("  - inject:", "  - wait: 5\n    inject:"), "exactly one of"),
+    ],
+)
+def test_malformed_files_name_the_file_and_the_problem(tmp_path, text, message):
+    path = _write(tmp_path, "dev", "dev-x-one", text)
+    with pytest.raises(DatasetError) as info:
+        load_scenario(path)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_a_duplicate_id_across_splits_is_refused(tmp_path):
+    _write(tmp_path, "dev", "dev-x-one", GOOD.format(id="dev-x-one"))
+    _write(tmp_path, "test", "dev-x-one", GOOD.format(id="dev-x-one"))
+    with pytest.raises(DatasetError, match="appears in both dev and test"):
+        load_dataset(tmp_path)
+
+
+def test_a_missing_split_directory_is_refused(tmp_path):
+    _write(tmp_path, "dev", "dev-x-one", GOOD.format(id="dev-x-one"))
+    with pytest.raises(DatasetError, match="no such split directory"):
+        load_dataset(tmp_path)
+
+
+@pytest.mark.slow
+def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(dataset):
+    """Each scenario's steps play in a stepped sandbox (no API server needed) and the injected
+    faults' ground truth equals the scenario's `expect.faults`."""
+    for scenario in dataset:
+        with Sandbox(seed=3, background=False, serve=False) as sandbox:
+            sandbox.wait_healthy(timeout=30)
+            faults = play(sandbox, scenario)
+            check_truth(scenario, faults)

@@ -1,0 +1,102 @@
+"""Report writing: report.json (validated against the committed schema), report.md, two PNG charts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import jsonschema_rs
+import pytest
+
+from evals.aggregate import Distribution, aggregate, by_category, by_split
+from evals.report import (
+    SCHEMA_PATH,
+    Report,
+    RunInfo,
+    ScenarioResult,
+    load_report,
+    report_schema,
+    write_report,
+)
+from evals.scorers import score
+from tests.evals.conftest import investigation, oom_record
+
+
+@pytest.fixture
+def report(by_id, outcome_of) -> Report:
+    oom, control = by_id["dev-oom-web-api"], by_id["dev-control-quiet"]
+    results = []
+    for scenario, outcome in (
+        (oom, outcome_of(oom.id, [investigation()], [oom_record()])),
+        (control, outcome_of(control.id, [], [])),
+    ):
+        results.append(
+            ScenarioResult(
+                scenario_id=scenario.id,
+                split=scenario.split,
+                title=scenario.title,
+                tags=[t.value for t in scenario.tags],
+                categories=scenario.categories,
+                expected_explanation="the limit is too low",
+                outcome=outcome,
+                score=score(scenario, outcome),
+            )
+        )
+    scores = [r.score for r in results]
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    return Report(
+        run=RunInfo(
+            started_at=now,
+            finished_at=now,
+            provider="rules",
+            agent="scripted",
+            seed=0,
+            jobs=1,
+            time_budget_s=60,
+            splits=["dev"],
+            scenario_ids=[r.scenario_id for r in results],
+        ),
+        overall=aggregate(scores),
+        by_category=by_category(scores),
+        by_split=by_split(scores),
+        scenarios=results,
+    )
+
+
+def test_the_committed_schema_is_the_one_reports_follow():
+    assert json.loads(SCHEMA_PATH.read_text()) == report_schema(), (
+        "evals/report.schema.json is stale: python -m evals.report --schema > evals/report.schema.json"
+    )
+
+
+def test_writing_produces_json_markdown_and_charts(report, tmp_path):
+    files = write_report(report, tmp_path / "out")
+    assert files.json.exists() and files.markdown.exists()
+    assert [p.name for p in files.charts] == ["accuracy_per_category.png", "time_to_recover.png"]
+    for chart in files.charts:
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads(files.json.read_text())
+    jsonschema_rs.validate(json.loads(SCHEMA_PATH.read_text()), data)
+    assert load_report(files.json) == report
+    md = files.markdown.read_text()
+    assert "## Per category" in md and "| oom |" in md and "| dev-control-quiet |" in md
+
+
+def test_the_schema_rejects_a_broken_report(report, tmp_path):
+    data = json.loads(write_report(report, tmp_path).json.read_text())
+    del data["overall"]["tp"]
+    assert not jsonschema_rs.is_valid(json.loads(SCHEMA_PATH.read_text()), data)
+
+
+def test_aggregates_count_what_happened(report):
+    assert (report.overall.tp, report.overall.tn, report.overall.fp) == (1, 1, 0)
+    assert report.overall.category_accuracy == 1.0 and report.overall.fix_success_rate == 1.0
+    assert set(report.by_category) == {"oom", "control"}
+    assert report.by_category["control"].category_accuracy is None
+    assert report.overall.time_to_recover_sim_s.p50 == 90.0
+
+
+def test_distribution_uses_nearest_rank():
+    d = Distribution.of([None, 5.0, 1.0, 3.0, 2.0, 4.0])
+    assert (d.n, d.p50, d.p90, d.max, d.mean) == (5, 3.0, 5.0, 5.0, 3.0)
+    assert Distribution.of([]).p50 is None
