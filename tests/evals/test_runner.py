@@ -1,0 +1,121 @@
+"""The runner with a scripted agent against a real sandbox (API server on loopback), two scenarios."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.domain import Diagnosis, RootCause
+from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
+from evals.runner import AgentEnv, graph_agent, run_scenarios, scenario_seed
+from sandbox.faults.yamledit import ManifestFiles
+from sandbox.gitops import ManifestRepo
+from tests.evals.conftest import MEMORY, WEB
+
+
+def _sandbox_or_skip() -> None:
+    try:
+        from sandbox.cluster import Sandbox
+
+        with Sandbox(seed=0, time_factor=30.0) as sandbox:
+            sandbox.wait_healthy(timeout=30)
+            if sandbox.url is None:
+                pytest.skip("the sandbox started without its API server")
+    except (ImportError, NotImplementedError) as exc:
+        pytest.skip(f"sandbox.cluster.Sandbox does not start yet (the API server is landing): {exc}")
+
+
+def scripted_agent(env: AgentEnv) -> AgentRun:
+    """Knows the answer for dev-oom-web-api and fixes it through Git, as the graph would with auto-merge;
+    in a control it finds nothing."""
+    assert env.kubeconfig is not None and env.kubeconfig.exists()
+    assert env.settings.git.auto_merge and env.settings.git.local_path == env.repo_path
+    if env.scenario_id != "dev-oom-web-api":
+        return AgentRun()
+    repo = ManifestRepo(env.repo_path)
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "256Mi"}}}]}
+            }
+        }
+    }
+    repo.commit(ManifestFiles(repo, "apps").patch(WEB, patch), "web-api: restore the memory limit")
+    return AgentRun(
+        investigations=[
+            Investigation(
+                incident=DetectedIncident(
+                    workload=WEB, reason="OOMKilled", detected_after_sim_s=env.elapsed_sim()
+                ),
+                diagnosis=Diagnosis(
+                    category=RootCause.OOM,
+                    explanation="The memory limit of web-api is below what it needs; it is OOMKilled.",
+                    faulty_resource=WEB,
+                    faulty_field=MEMORY,
+                    confidence=0.9,
+                ),
+                actions=[ActionTaken(action="gitops_pr", resource=WEB, fields=[MEMORY], policy="allow")],
+                diagnosed_after_sim_s=env.elapsed_sim(),
+            )
+        ]
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_two_scenarios_with_a_scripted_agent(by_id, tmp_path):
+    _sandbox_or_skip()
+    scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
+    report = run_scenarios(
+        scenarios,
+        provider="rules",
+        out_dir=tmp_path,
+        time_budget=60,
+        seed=1,
+        agent=scripted_agent,
+        progress=False,
+    )
+    oom, control = report.scenarios
+    assert oom.score.passed, oom.score
+    assert oom.outcome.observation.faults[0].fixed and oom.score.fix_success
+    assert oom.score.time_to_recover_sim_s is not None
+    assert control.score.tn == 1 and control.score.passed and control.outcome.observation.stayed_healthy
+    results = Path(report.run.results_dir)
+    assert results.parent == tmp_path
+    assert {p.name for p in results.iterdir()} >= {"report.json", "report.md", "time_to_recover.png"}
+    assert json.loads((results / "report.json").read_text())["overall"]["tp"] == 1
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
+    _sandbox_or_skip()
+    report = run_scenarios(
+        [by_id["dev-oom-web-api"]], provider="rules", out_dir=tmp_path, time_budget=10,
+        agent=lambda env: AgentRun(), progress=False,
+    )  # fmt: skip
+    s = report.scenarios[0].score
+    assert (s.tp, s.fn) == (0, 1) and s.fix_success is False and not s.passed
+    assert report.scenarios[0].outcome.observation.faults[0].fixed is False
+
+
+@pytest.mark.integration
+def test_the_graph_placeholder_stops_the_run(by_id, tmp_path):
+    _sandbox_or_skip()
+    with pytest.raises(NotImplementedError, match="graph"):
+        run_scenarios([by_id["dev-control-quiet"]], provider="rules", out_dir=tmp_path, time_budget=10,
+                      agent=graph_agent, progress=False)  # fmt: skip
+
+
+def test_arguments_are_checked(by_id, tmp_path):
+    with pytest.raises(ValueError, match="no scenarios"):
+        run_scenarios([], provider="rules", out_dir=tmp_path)
+    with pytest.raises(ValueError, match="jobs"):
+        run_scenarios([by_id["dev-control-quiet"]], provider="rules", out_dir=tmp_path, jobs=0)
+
+
+def test_scenario_seeds_are_stable_and_distinct():
+    assert scenario_seed(0, "a") == scenario_seed(0, "a")
+    assert scenario_seed(0, "a") != scenario_seed(0, "b") != scenario_seed(1, "b")
