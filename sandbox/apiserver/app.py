@@ -199,7 +199,9 @@ class KubeApi:
                 meta["remainingItemCount"] = len(items) - start - limit
             items = page
         if _wants_table(request):
-            return _json(to_table(t.rt, items, str(rv), self.store.now(), q.get("includeObject", "Metadata")))
+            include = q.get("includeObject", "Metadata")
+            columns = crds.printer_columns(self.store, t.rt)
+            return _json(to_table(t.rt, items, str(rv), self.store.now(), include, columns))
         body = {"kind": t.rt.list_kind, "apiVersion": t.rt.api_version, "metadata": meta, "items": items}
         return _json(body)
 
@@ -208,7 +210,8 @@ class KubeApi:
     ) -> Response:
         if _wants_table(request):
             include = request.query_params.get("includeObject", "Metadata")
-            return _json(to_table(rt, items, rv, self.store.now(), include))
+            columns = crds.printer_columns(self.store, rt)
+            return _json(to_table(rt, items, rv, self.store.now(), include, columns))
         return _json(items[0] if single else items)
 
     def _watch(self, request: Request, t: _Target) -> Response:
@@ -223,10 +226,12 @@ class KubeApi:
         render = None
         if _wants_table(request):
             include = q.get("includeObject", "Metadata")
+            columns = crds.printer_columns(self.store, t.rt)
 
             def render(obj: dict[str, Any], first: bool) -> dict[str, Any]:
                 # Column definitions travel with the first event only, as kube-apiserver does.
-                table = to_table(t.rt, [obj], obj["metadata"]["resourceVersion"], self.store.now(), include)
+                rv = obj["metadata"]["resourceVersion"]
+                table = to_table(t.rt, [obj], rv, self.store.now(), include, columns)
                 if not first:
                     table["columnDefinitions"] = []
                 return table

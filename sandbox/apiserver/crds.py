@@ -79,3 +79,16 @@ def load_existing(registry: Registry, store: Store) -> None:
             register(registry, crd)
         except ApiError:
             continue  # a malformed stored CRD serves nothing, like a real server that rejects it
+
+
+def printer_columns(store: Store, rt: ResourceType) -> list[dict[str, Any]] | None:
+    """The additionalPrinterColumns a CRD declares for `rt`'s version; None for built-ins or none declared."""
+    if not rt.group:
+        return None
+    crd = store.find(CRDS, "", f"{rt.plural}.{rt.group}", copy=False)
+    if crd is None:
+        return None
+    for version in (crd.get("spec") or {}).get("versions") or []:
+        if version.get("name") == rt.version:
+            return version.get("additionalPrinterColumns") or None
+    return None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from sandbox.store import ResourceType
 
@@ -247,6 +250,74 @@ def _namespace_row(ns: dict[str, Any], now: datetime) -> Row:
 NAMESPACE_COLUMNS = [_col("Name", fmt="name"), _col("Status"), _col("Age")]
 
 
+def _configmap_row(cm: dict[str, Any], now: datetime) -> Row:
+    data = len(cm.get("data") or {}) + len(cm.get("binaryData") or {})
+    return [cm["metadata"]["name"], data, age(cm["metadata"].get("creationTimestamp"), now)]
+
+
+CONFIGMAP_COLUMNS = [_col("Name", fmt="name"), _col("Data", "integer"), _col("Age")]
+
+
+def _secret_row(secret: dict[str, Any], now: datetime) -> Row:
+    data = len(secret.get("data") or {}) + len(secret.get("stringData") or {})
+    return [
+        secret["metadata"]["name"],
+        secret.get("type", "Opaque"),
+        data,
+        age(secret["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+SECRET_COLUMNS = [_col("Name", fmt="name"), _col("Type"), _col("Data", "integer"), _col("Age")]
+
+
+def _serviceaccount_row(sa: dict[str, Any], now: datetime) -> Row:
+    return [
+        sa["metadata"]["name"],
+        len(sa.get("secrets") or []),
+        age(sa["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+SERVICEACCOUNT_COLUMNS = [_col("Name", fmt="name"), _col("Secrets", "integer"), _col("Age")]
+
+
+def _lease_row(lease: dict[str, Any], now: datetime) -> Row:
+    holder = (lease.get("spec") or {}).get("holderIdentity") or ""
+    return [lease["metadata"]["name"], holder, age(lease["metadata"].get("creationTimestamp"), now)]
+
+
+LEASE_COLUMNS = [_col("Name", fmt="name"), _col("Holder"), _col("Age")]
+
+
+def _crd_row(crd: dict[str, Any], now: datetime) -> Row:
+    return [crd["metadata"]["name"], crd["metadata"].get("creationTimestamp", "")]
+
+
+CRD_COLUMNS = [_col("Name", fmt="name"), _col("Created At", "date")]
+
+
+def _statefulset_row(sts: dict[str, Any], now: datetime) -> Row:
+    spec, status = sts.get("spec") or {}, sts.get("status") or {}
+    names, images = _containers(sts)
+    return [
+        sts["metadata"]["name"],
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        age(sts["metadata"].get("creationTimestamp"), now),
+        names,
+        images,
+    ]
+
+
+STATEFULSET_COLUMNS = [
+    _col("Name", fmt="name"),
+    _col("Ready"),
+    _col("Age"),
+    _col("Containers", priority=1),
+    _col("Images", priority=1),
+]
+
+
 def _generic_row(obj: dict[str, Any], now: datetime) -> Row:
     return [obj["metadata"]["name"], age(obj["metadata"].get("creationTimestamp"), now)]
 
@@ -261,7 +332,66 @@ _PRINTERS: dict[str, tuple[list[dict[str, Any]], Callable[[dict[str, Any], datet
     "/nodes": (NODE_COLUMNS, _node_row),
     "/services": (SERVICE_COLUMNS, _service_row),
     "/namespaces": (NAMESPACE_COLUMNS, _namespace_row),
+    "/configmaps": (CONFIGMAP_COLUMNS, _configmap_row),
+    "/secrets": (SECRET_COLUMNS, _secret_row),
+    "/serviceaccounts": (SERVICEACCOUNT_COLUMNS, _serviceaccount_row),
+    "coordination.k8s.io/leases": (LEASE_COLUMNS, _lease_row),
+    "apiextensions.k8s.io/customresourcedefinitions": (CRD_COLUMNS, _crd_row),
+    "apps/statefulsets": (STATEFULSET_COLUMNS, _statefulset_row),
 }
+
+
+def _json_path(obj: Any, path: str) -> Any:
+    """Follow a CRD printer column's simple JSONPath (`.status.sync.status`, `.spec.items[0].name`)."""
+    value = obj
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.strip().strip("{}")):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            value = value[index] if isinstance(value, list) and index < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            return None
+    return value
+
+
+def _custom_cell(kind: str, value: Any, now: datetime) -> Any:
+    # How apiextensions-apiserver renders a printer column's value for its declared type.
+    if value is None:
+        return None
+    if kind == "date":
+        return age(value, now) if isinstance(value, str) else "<invalid>"
+    if kind == "integer":
+        return value if isinstance(value, int) else None
+    if kind == "number":
+        return value if isinstance(value, int | float) else None
+    if kind == "boolean":
+        return value if isinstance(value, bool) else None
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def custom_printer(
+    printer_columns: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], Callable[[dict[str, Any], datetime], Row]]:
+    """Columns and row function for a CRD version's additionalPrinterColumns (NAME comes first)."""
+    columns = [_col("Name", fmt="name")] + [
+        {
+            "name": c.get("name", ""),
+            "type": c.get("type", "string"),
+            "format": c.get("format", ""),
+            "description": c.get("description", ""),
+            "priority": int(c.get("priority", 0)),
+        }
+        for c in printer_columns
+    ]
+
+    def row(obj: dict[str, Any], now: datetime) -> Row:
+        return [obj["metadata"]["name"]] + [
+            _custom_cell(c.get("type", "string"), _json_path(obj, c.get("jsonPath", "")), now)
+            for c in printer_columns
+        ]
+
+    return columns, row
 
 
 def partial_metadata(obj: dict[str, Any]) -> dict[str, Any]:
@@ -279,9 +409,16 @@ def to_table(
     resource_version: str,
     now: datetime,
     include: str = "Metadata",
+    printer_columns: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A Table of `items` with the columns kubectl shows for this resource."""
-    columns, row = _PRINTERS.get(rt.key, (GENERIC_COLUMNS, _generic_row))
+    """A Table of `items` with the columns kubectl shows for this resource.
+
+    `printer_columns` are a custom resource's additionalPrinterColumns, from its CRD.
+    """
+    if printer_columns:
+        columns, row = custom_printer(printer_columns)
+    else:
+        columns, row = _PRINTERS.get(rt.key, (GENERIC_COLUMNS, _generic_row))
     rows = []
     for obj in items:
         entry: dict[str, Any] = {"cells": row(obj, now)}

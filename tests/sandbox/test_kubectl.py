@@ -220,3 +220,84 @@ def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Pat
         return out.strip() == ""
 
     assert wait_for(pods_gone), "garbage collection left the pods of a deleted Deployment behind"
+
+
+def test_get_watch_prints_rows_as_they_change(cluster: Sandbox) -> None:
+    proc = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", str(cluster.kubeconfig_path), "get", "pods", "-n", "shop", "-w",
+         "-l", "app.kubernetes.io/name=postgres"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(1.5)
+        kubectl(
+            cluster, "label", "pods", "-n", "shop", "-l", "app.kubernetes.io/name=postgres", "touched=yes"
+        )
+        time.sleep(1.5)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    header, *rows = out.strip().splitlines()
+    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], err
+    assert len(rows) >= 2  # the listed pod, then its change from the watch (no second header)
+    assert all(r.startswith("postgres-") and r.split()[1:3] == ["1/1", "Running"] for r in rows), out
+
+
+def test_custom_resources_print_their_crd_columns(cluster: Sandbox) -> None:
+    out = kubectl(cluster, "get", "applications", "-n", "argocd")
+    header, row = out.strip().splitlines()
+    assert header.split() == ["NAME", "SYNC", "STATUS", "HEALTH", "STATUS"]
+    app = json.loads(kubectl(cluster, "get", "application", "sandbox-apps", "-n", "argocd", "-o", "json"))
+    status = app["status"]
+    assert row.split() == ["sandbox-apps", status["sync"]["status"], status["health"]["status"]]
+    assert status["sync"]["status"] in ("Synced", "OutOfSync")
+    wide = kubectl(cluster, "get", "app", "sandbox-apps", "-n", "argocd", "-o", "wide")
+    assert wide.splitlines()[0].split()[-1] == "REVISION" and len(wide.splitlines()[1].split()[-1]) == 40
+    cms = kubectl(cluster, "get", "configmaps", "-n", "shop")
+    assert cms.splitlines()[0].split() == ["NAME", "DATA", "AGE"]
+    services = kubectl(cluster, "get", "svc", "web-api", "-n", "shop")
+    assert services.splitlines()[1].split()[2].startswith("10.")  # an allocated CLUSTER-IP
+
+
+def test_invalid_patch_is_refused_with_the_servers_reasons(cluster: Sandbox) -> None:
+    patch = '{"spec":{"template":{"spec":{"containers":[{"name":"app","resources":' \
+        '{"requests":{"memory":"2Gi"},"limits":{"memory":"1Gi"}}}]}}}}'  # fmt: skip
+    out = kubectl(cluster, "patch", "deploy", "web-api", "-n", "shop", "-p", patch, check=False)
+    assert 'The Deployment "web-api" is invalid' in out
+    assert 'spec.template.spec.containers[0].resources.requests: Invalid value: "2Gi"' in out
+    limits = kubectl(
+        cluster, "get", "deploy", "web-api", "-n", "shop",
+        "-o", "jsonpath={.spec.template.spec.containers[0].resources.limits.memory}",
+    )  # fmt: skip
+    assert limits != "1Gi"
+
+
+def test_delete_with_orphan_cascade_keeps_the_replicaset(cluster: Sandbox, tmp_path: Path) -> None:
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "orphaned", "namespace": "shop"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "orphaned"}},
+            "template": {
+                "metadata": {"labels": {"app": "orphaned"}},
+                "spec": {
+                    "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"]}]
+                },
+            },
+        },
+    }
+    path = tmp_path / "orphaned.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    kubectl(cluster, "apply", "-f", str(path))
+    rs_names = lambda: kubectl(cluster, "get", "rs", "-n", "shop", "-l", "app=orphaned", "-o", "name").split()  # noqa: E731
+    assert wait_for(lambda: len(rs_names()) == 1)
+    assert "deleted" in kubectl(cluster, "delete", "deploy", "orphaned", "-n", "shop", "--cascade=orphan")
+    time.sleep(1.0)  # the garbage collector would have acted by now
+    rs = json.loads(kubectl(cluster, "get", "rs", "-n", "shop", "-l", "app=orphaned", "-o", "json"))["items"]
+    assert len(rs) == 1 and not rs[0]["metadata"].get("ownerReferences")
+    kubectl(cluster, "delete", "rs", "-n", "shop", "-l", "app=orphaned", "--cascade=foreground")
+    assert kubectl(cluster, "get", "pods", "-n", "shop", "-l", "app=orphaned", "-o", "name").strip() == ""
