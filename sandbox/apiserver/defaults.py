@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from sandbox.controllers.kubelet import qos_class
+
 # The default service CIDR of kubeadm clusters (10.96.0.0/12) and the NodePort range.
 _SERVICE_NET_BASE = (10 << 24) | (96 << 16)
 _SERVICE_NET_SIZE = 1 << 20
@@ -31,6 +33,19 @@ def _pod_spec(spec: dict[str, Any]) -> None:
             for port in container.get("ports") or []:
                 if isinstance(port, dict):
                     port.setdefault("protocol", "TCP")
+
+
+def _requests_from_limits(spec: dict[str, Any]) -> None:
+    # Pods only (not templates): a container with a limit and no request gets the limit as request.
+    for group in ("initContainers", "containers"):
+        for container in spec.get(group) or []:
+            resources = container.get("resources") if isinstance(container, dict) else None
+            if not isinstance(resources, dict) or not isinstance(resources.get("limits"), dict):
+                continue
+            requests = resources.setdefault("requests", {})
+            if isinstance(requests, dict):
+                for name, value in resources["limits"].items():
+                    requests.setdefault(name, value)
 
 
 def _workload(obj: dict[str, Any], deployment: bool) -> None:
@@ -88,7 +103,8 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """Fill in what kube-apiserver's defaulting would (in place; returns obj)."""
     if kind == "Pod" and isinstance(obj.get("spec"), dict):
         _pod_spec(obj["spec"])
-        obj.setdefault("status", {"phase": "Pending", "qosClass": "BestEffort"})
+        _requests_from_limits(obj["spec"])
+        obj.setdefault("status", {"phase": "Pending", "qosClass": qos_class(obj["spec"])})
     elif kind in ("Deployment", "ReplicaSet", "StatefulSet"):
         _workload(obj, deployment=kind == "Deployment")
     elif kind == "Namespace":

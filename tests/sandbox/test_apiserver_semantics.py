@@ -491,3 +491,15 @@ def test_dry_run_update_and_delete_collection_change_nothing(api: Api) -> None:
     api.core.delete_collection_namespaced_config_map("shop", dry_run="All")
     assert api.core.read_namespaced_config_map("cfg", "shop").data == {"k": "v"}
     assert events == []
+
+
+def test_pods_get_requests_from_limits_and_their_qos_class(api: Api) -> None:
+    guaranteed = pod("g")
+    guaranteed["spec"]["containers"][0]["resources"] = {"limits": {"memory": "256Mi", "cpu": "500m"}}
+    created = api.core.create_namespaced_pod("shop", guaranteed)
+    assert created.spec.containers[0].resources.requests == {"memory": "256Mi", "cpu": "500m"}
+    assert created.status.qos_class == "Guaranteed"
+    burstable = pod("b")
+    burstable["spec"]["containers"][0]["resources"] = {"requests": {"memory": "64Mi"}}
+    assert api.core.create_namespaced_pod("shop", burstable).status.qos_class == "Burstable"
+    assert api.core.create_namespaced_pod("shop", pod("e")).status.qos_class == "BestEffort"
