@@ -10,6 +10,7 @@ Nodes read typed views through the accessors below rather than poking at raw dic
 from __future__ import annotations
 
 import operator
+from enum import StrEnum
 from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel
@@ -123,6 +124,15 @@ class VerificationRecord(TypedDict):
     checked_at: str
 
 
+class Outcome(StrEnum):
+    """How a run ended (the terminal node writes it; absent while the run is in flight)."""
+
+    HEALED = "healed"  # a remediation was applied and verification saw the workload recover
+    REPORTED = "reported"  # the diagnosis was posted; nothing was changed (report mode, no-op, open PR)
+    REJECTED = "rejected"  # a human rejected the proposed action
+    ESCALATED = "escalated"  # handed to humans: low confidence, policy, breaker, failed fix
+
+
 class HealingState(TypedDict, total=False):
     """Everything one healing run knows. See the module docstring for the storage rules."""
 
@@ -139,6 +149,8 @@ class HealingState(TypedDict, total=False):
     verifications: Annotated[list[VerificationRecord], operator.add]
     attempt: int  # 1-based; the remediation loop bumps it
     trace_event_ids: Annotated[list[str], operator.add]
+    outcome: str  # an `Outcome` value, written by the terminal node
+    outcome_reason: str  # one line: why the run ended that way
 
 
 def to_data(model: BaseModel) -> JsonDict:

@@ -1,0 +1,214 @@
+"""The auditor node: correlate the incident with recent change, look for an open PR, judge the proposal.
+
+- Change: the Git commits touching the workload (gathered newest first by the analyst) that
+  landed in a window before the incident started. One is named the suspect only when its timing
+  fits and its content supports the diagnosis (the diagnosis cites it, the proposal reverts it, or
+  its diff changes the field the diagnosis blames). Rollout history is summarised in the notes.
+- Idempotency: an open pull request carrying the incident's fingerprint.
+- Policy: the proposal judged by graph/policies plus what only the evidence can tell (a revert
+  must name a commit of this workload, a rollback a known revision, a PR needs a repository).
+
+Fails closed: anything that cannot be checked makes the verdict a denial that says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.domain import ActionType, Diagnosis, Evidence, EvidenceItem, EvidenceKind, Incident
+from graph.deps import GraphDeps
+from graph.policies import MUTATING, PolicyVerdict, evaluate_remediation
+from graph.state import (
+    AuditFindings,
+    HealingState,
+    SuspectCommit,
+    best_diagnosis,
+    incident_of,
+    latest_evidence,
+)
+from graph.tracing import NodeTrace
+
+NODE = "auditor"
+CHANGE_WINDOW = timedelta(hours=6)  # how long before the incident a change is still a suspect
+CLOCK_SKEW = timedelta(minutes=5)  # a commit stamped a little after the start still counts
+_PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
+_KEY = re.compile(r"^[+-]\s*-?\s*([A-Za-z_][\w.-]*)\s*:")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+
+def changed_keys(diff: str) -> list[str]:
+    """The YAML keys on the added/removed lines of a unified diff, in order, without repeats."""
+    keys: list[str] = []
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            continue
+        match = _KEY.match(line)
+        if match and match.group(1) not in keys:
+            keys.append(match.group(1))
+    return keys
+
+
+def _field_words(diagnosis: Diagnosis) -> set[str]:
+    """Words naming what the diagnosis blames: the faulty field's segments, the patch's keys."""
+    words: set[str] = set()
+    if diagnosis.faulty_field:
+        words |= {w.lower() for w in _WORD.findall(diagnosis.faulty_field)}
+    remediation = diagnosis.remediation
+    if remediation is not None and remediation.patch:
+        words |= {w.lower() for w in _WORD.findall(str(remediation.patch))}
+    # Container plumbing matches every Deployment diff; it says nothing about this fault.
+    return words - {"spec", "template", "containers", "name", "app", "metadata"}
+
+
+def _commit_time(item: EvidenceItem) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(item.data.get("date")))
+    except ValueError:
+        return None
+
+
+def find_suspect(
+    evidence: Evidence, diagnosis: Diagnosis | None, started_at: datetime
+) -> tuple[SuspectCommit | None, list[str]]:
+    """The commit that most plausibly caused the incident, if timing and content support one."""
+    notes: list[str] = []
+    commits = evidence.of_kind(EvidenceKind.COMMIT)
+    in_window = []
+    for item in commits:
+        when = _commit_time(item)
+        if when is not None and started_at - CHANGE_WINDOW <= when <= started_at + CLOCK_SKEW:
+            in_window.append(item)
+    notes.append(
+        f"{len(in_window)} of {len(commits)} recent commit(s) touching the workload landed within "
+        f"{CHANGE_WINDOW} before the incident"
+    )
+    if not in_window or diagnosis is None:
+        return None, notes
+    cited = set(diagnosis.cited_evidence)
+    remediation = diagnosis.remediation
+    reverted = str(remediation.parameters.get("commit", "")) if remediation else ""
+    words = _field_words(diagnosis)
+    for item in in_window:  # newest first
+        sha = str(item.data.get("sha", ""))
+        keys = changed_keys(str(item.data.get("diff", "")))
+        why = None
+        if item.id in cited:
+            why = "the diagnosis cites it"
+        elif reverted and sha.startswith(reverted):
+            why = "the proposal reverts it"
+        elif words & {k.lower() for k in keys} or any(w in str(item.data.get("diff", "")).lower() for w in words):
+            why = f"its diff changes what the diagnosis blames ({', '.join(sorted(words)[:5])})"
+        if why:
+            notes.append(f"suspect {sha[:12]}: {why}")
+            suspect = SuspectCommit(
+                sha=sha,
+                message=str(item.data.get("message", "")),
+                author=str(item.data.get("author", "")),
+                changed_fields=keys,
+            )
+            return suspect, notes
+    notes.append("no commit in the window changes what the diagnosis blames; no suspect named")
+    return None, notes
+
+
+def rollout_notes(evidence: Evidence) -> list[str]:
+    """One line about the rollout history: how many revisions, which runs now."""
+    revisions = evidence.of_kind(EvidenceKind.ROLLOUT)
+    if not revisions:
+        return ["no rollout history in the evidence"]
+    current = [r.data.get("revision") for r in revisions if r.data.get("current")]
+    return [f"{len(revisions)} revision(s) known; current revision {current[0] if current else 'unknown'}"]
+
+
+def _evidence_problems(diagnosis: Diagnosis, evidence: Evidence, has_repo: bool) -> list[str]:
+    remediation = diagnosis.remediation
+    if remediation is None:
+        return []
+    problems = []
+    action = remediation.action
+    if action in _PR_ACTIONS and not has_repo:
+        problems.append(f"{action.value} needs a GitOps repository and none is configured")
+    if action is ActionType.REVERT_COMMIT:
+        commit = str(remediation.parameters.get("commit", ""))
+        shas = [str(i.data.get("sha", "")) for i in evidence.of_kind(EvidenceKind.COMMIT)]
+        if commit and not any(sha.startswith(commit) for sha in shas):
+            problems.append(f"commit {commit[:12]} is not among the workload's recent commits")
+    if action is ActionType.ROLLBACK and "revision" in remediation.parameters:
+        known = {i.data.get("revision") for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
+        if remediation.parameters["revision"] not in known:
+            problems.append(f"revision {remediation.parameters['revision']} is not in the rollout history")
+    return problems
+
+
+def judge(
+    diagnosis: Diagnosis | None, incident: Incident, evidence: Evidence | None, deps: GraphDeps
+) -> PolicyVerdict | None:
+    """The verdict on the proposal (None when nothing would change); every doubt is a denial."""
+    remediation = diagnosis.remediation if diagnosis else None
+    if diagnosis is None or remediation is None or remediation.action not in MUTATING:
+        return None
+    manifest = evidence.manifest if evidence else None
+    verdict = evaluate_remediation(remediation, incident.target, manifest=manifest, config=deps.decision.policy)
+    problems = [] if verdict.allowed else list(verdict.reasons)
+    if evidence is None:
+        problems.append("no evidence was gathered; nothing to check the proposal against")
+    else:
+        problems += _evidence_problems(diagnosis, evidence, deps.repo is not None)
+    if problems:
+        return PolicyVerdict(verdict.action, False, tuple(dict.fromkeys(problems)))
+    return verdict
+
+
+def make_auditor_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any]]:
+    """The auditor as a node: state in, `{"audit": ..., "open_pr_for_fingerprint": ...}` out."""
+
+    def auditor(state: HealingState) -> dict[str, Any]:
+        incident = incident_of(state)
+        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
+        tracer.start(target=str(incident.target))
+        evidence = latest_evidence(state)
+        diagnosis = best_diagnosis(state)
+        notes: list[str] = []
+        suspect: SuspectCommit | None = None
+        open_pr: str | None = None
+        pr_check_failed: str | None = None
+        try:
+            if evidence is not None:
+                suspect, found = find_suspect(evidence, diagnosis, incident.started_at)
+                notes += found + rollout_notes(evidence)
+            if deps.repo is not None:
+                result = deps.repo.find_open_pull_request(incident.fingerprint)
+                if result.ok:
+                    open_pr = result.data.url if result.data is not None else None
+                    notes.append(f"open pull request for this incident: {open_pr or 'none'}")
+                else:
+                    pr_check_failed = f"could not check for an open pull request: {result.error}"
+                    notes.append(pr_check_failed)
+            verdict = judge(diagnosis, incident, evidence, deps)
+            remediation = diagnosis.remediation if diagnosis else None
+            if verdict is not None and pr_check_failed and remediation and remediation.action in _PR_ACTIONS:
+                verdict = PolicyVerdict(verdict.action, False, (pr_check_failed, *verdict.reasons))
+        except Exception as exc:  # the audit must never let an unchecked proposal through
+            tracer.error(f"audit failed: {type(exc).__name__}: {exc}", exc)
+            action = diagnosis.remediation.action.value if diagnosis and diagnosis.remediation else "none"
+            verdict = PolicyVerdict(action, False, (f"audit failed: {type(exc).__name__}: {exc}",))
+        findings = AuditFindings(
+            suspect_commit=suspect,
+            policy=verdict.to_data() if verdict is not None else None,
+            notes=notes,
+        )
+        if verdict is not None:
+            tracer.decision(
+                "allow" if verdict.allowed else "deny",
+                "; ".join(verdict.reasons),
+                {"action": verdict.action, "suspect_commit": suspect},
+            )
+        summary = f"suspect {suspect['sha'][:12]}" if suspect else "no suspect commit"
+        verdict_text = "no change proposed" if verdict is None else ("allow" if verdict.allowed else "deny")
+        tracer.end(f"{summary}; policy: {verdict_text}; open PR: {open_pr or 'none'}")
+        return {"audit": findings, "open_pr_for_fingerprint": open_pr}
+
+    return auditor

@@ -1,0 +1,87 @@
+"""Driving one run of the compiled graph: start, resume after an approval, continue after a crash.
+
+Trace events come off LangGraph's `custom` stream and go to the caller's `on_event` as they
+happen (the CLI prints them, the server stores and streams them). A run ends either completed
+(a terminal node wrote its `outcome`) or interrupted (waiting for a human; `approval_request`
+is the payload to show). The run id is the checkpointer thread, so `continue_run` after a
+process crash picks up at the last checkpoint: completed nodes are not run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langgraph.types import Command
+
+from agent import trace
+from agent.domain import Incident
+from agent.trace import TraceEvent
+from graph.checkpointing import run_config
+from graph.state import HealingState, initial_state
+
+OnEvent = Callable[[TraceEvent], None]
+RunStatus = Literal["completed", "interrupted"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run stands after one drive of the graph."""
+
+    run_id: str
+    status: RunStatus
+    state: HealingState
+    approval_request: dict[str, Any] | None = None  # the interrupt payload, when interrupted
+
+    @property
+    def outcome(self) -> str | None:
+        """The terminal outcome (`graph.state.Outcome` value), None while not completed."""
+        return self.state.get("outcome")
+
+
+def _ignore(_: TraceEvent) -> None:
+    return None
+
+
+def drive(app: Any, run_id: str, graph_input: Any, on_event: OnEvent = _ignore) -> RunResult:
+    """Stream the graph from `graph_input` until it ends or interrupts, forwarding trace events."""
+    config = run_config(run_id)
+    for mode, chunk in app.stream(graph_input, config, stream_mode=["custom", "updates"]):
+        if mode == "custom":
+            event = trace.from_stream_chunk(chunk)
+            if event is not None:
+                on_event(event)
+    snapshot = app.get_state(config)
+    state: HealingState = dict(snapshot.values)  # type: ignore[assignment]
+    pending = [i for task in snapshot.tasks for i in task.interrupts]
+    if pending:
+        return RunResult(run_id, "interrupted", state, dict(pending[0].value))
+    if snapshot.next:
+        # Nothing pending and nothing interrupted means the stream stopped early (a node raised).
+        raise RuntimeError(f"run {run_id} stopped before {', '.join(snapshot.next)} without an interrupt")
+    return RunResult(run_id, "completed", state)
+
+
+def start_run(app: Any, run_id: str, incident: Incident, on_event: OnEvent = _ignore) -> RunResult:
+    """Begin a new run for `incident` on thread `run_id`."""
+    return drive(app, run_id, initial_state(run_id, incident), on_event)
+
+
+def resume_run(app: Any, run_id: str, answer: Mapping[str, Any], on_event: OnEvent = _ignore) -> RunResult:
+    """Answer the pending approval (`{"approved": bool, "by": str, "comment": str}`) and go on."""
+    return drive(app, run_id, Command(resume=dict(answer)), on_event)
+
+
+def continue_run(app: Any, run_id: str, on_event: OnEvent = _ignore) -> RunResult:
+    """Pick a run up at its last checkpoint (after a crash); completed steps are not repeated."""
+    return drive(app, run_id, None, on_event)
+
+
+def pending_approval(app: Any, run_id: str) -> dict[str, Any] | None:
+    """The approval payload a run is waiting on, if it is waiting."""
+    snapshot = app.get_state(run_config(run_id))
+    for task in snapshot.tasks:
+        for pending in task.interrupts:
+            return dict(pending.value)
+    return None
