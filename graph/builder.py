@@ -1,4 +1,4 @@
-"""The healing graph: analyst -> auditor -> decision -> (approval) -> remediation -> verification.
+r"""The healing graph: analyst -> auditor -> decision -> (approval) -> remediation -> verification.
 
 ```
 START -> analyst -> auditor -> decision --act------> remediation --applied--> verification

@@ -5,14 +5,13 @@ Heavy imports live inside the commands so `paramedic --help` stays instant.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from agent.cli.common import ConfigOption, settings_or_exit
+from agent.cli.eval import register_eval
 from agent.cli.sandbox import sandbox_app
-from agent.config import Settings, SettingsError, load_settings
-from agent.log import configure_logging
 
 app = typer.Typer(
     name="paramedic",
@@ -21,28 +20,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML settings file (env PARAMEDIC_* overrides it).", exists=False),
-]
-
-
-def settings_or_exit(config: Path | None, **overrides: object) -> Settings:
-    """Load settings or print every invalid field and exit 2."""
-    try:
-        settings = load_settings(config, **overrides)
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(code=2) from None
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
-def not_built(command: str, issue: str) -> None:
-    """Say plainly that a command is not available yet, and fail."""
-    typer.echo(f"paramedic {command}: not built yet ({issue}).", err=True)
-    raise typer.Exit(code=3)
 
 
 @app.command()
@@ -53,8 +30,9 @@ def demo(
     ] = False,
 ) -> None:
     """Start the sandbox, inject faults one after another and watch Paramedic heal them."""
-    settings_or_exit(config)
-    not_built("demo", "the healing graph, issue #5")
+    from agent.cli.demo import demo_command
+
+    raise typer.Exit(code=demo_command(settings_or_exit(config), keep_running=keep_running))
 
 
 @app.command()
@@ -63,8 +41,9 @@ def serve(
     sandbox: Annotated[bool, typer.Option("--sandbox", help="Start the embedded sandbox cluster.")] = False,
 ) -> None:
     """Run the watcher and the HTTP API (SSE, chat, dashboard)."""
-    settings_or_exit(config)
-    not_built("serve", "the service, issue #6")
+    from agent.cli.serve import serve_command
+
+    raise typer.Exit(code=serve_command(settings_or_exit(config), sandbox=sandbox))
 
 
 @app.command()
@@ -74,20 +53,13 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Run one investigation against the cluster the kubeconfig points at (report mode by default)."""
-    settings_or_exit(config)
-    not_built("run", "the healing graph, issue #5")
+    from agent.cli.run import run_command
 
-
-@app.command("eval")
-def eval_(
-    config: ConfigOption = None,
-) -> None:
-    """Replay fault scenarios in fresh sandboxes and score diagnoses and fixes."""
-    settings_or_exit(config)
-    not_built("eval", "the eval harness, issue #7")
+    raise typer.Exit(code=run_command(settings_or_exit(config), namespace=namespace, workload=workload))
 
 
 app.add_typer(sandbox_app, name="sandbox")
+register_eval(app)
 
 
 def main() -> None:

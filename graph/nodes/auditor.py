@@ -99,7 +99,8 @@ def find_suspect(
             why = "the diagnosis cites it"
         elif reverted and sha.startswith(reverted):
             why = "the proposal reverts it"
-        elif words & {k.lower() for k in keys} or any(w in str(item.data.get("diff", "")).lower() for w in words):
+        diff_text = str(item.data.get("diff", "")).lower()
+        if why is None and (words & {k.lower() for k in keys} or any(w in diff_text for w in words)):
             why = f"its diff changes what the diagnosis blames ({', '.join(sorted(words)[:5])})"
         if why:
             notes.append(f"suspect {sha[:12]}: {why}")
@@ -151,7 +152,9 @@ def judge(
     if diagnosis is None or remediation is None or remediation.action not in MUTATING:
         return None
     manifest = evidence.manifest if evidence else None
-    verdict = evaluate_remediation(remediation, incident.target, manifest=manifest, config=deps.decision.policy)
+    verdict = evaluate_remediation(
+        remediation, incident.target, manifest=manifest, config=deps.decision.policy
+    )
     problems = [] if verdict.allowed else list(verdict.reasons)
     if evidence is None:
         problems.append("no evidence was gathered; nothing to check the proposal against")

@@ -1,0 +1,144 @@
+"""Metric evidence from Prometheus: memory against its limit, restarts, the 5xx ratio, as METRIC items.
+
+Without Prometheus (not configured, unreachable, or no series) the evidence says so in `gaps`
+and the analyst carries on with what the cluster showed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from agent.domain import EvidenceItem, EvidenceKind, WorkloadRef
+from tools.prometheus import PrometheusClient, QueryResult
+from tools.result import TraceSink, discard
+
+MEMORY = "container_memory_working_set_bytes"
+RESTARTS = "kube_pod_container_status_restarts_total"
+ERROR_RATIO = "http_5xx_ratio"
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[EvidenceItem]:
+    limit_of = {}
+    for series in limits.series if limits else ():
+        latest = series.latest()
+        if latest is not None and _finite(latest.value) is not None:
+            limit_of[(series.labels.get("pod"), series.labels.get("container"))] = latest.value
+    worst: dict[str, dict[str, Any]] = {}  # per container, the pod closest to its limit
+    for series in working.series:
+        latest = series.latest()
+        value = _finite(latest.value if latest else None)
+        if value is None:
+            continue
+        pod, container = series.labels.get("pod", ""), series.labels.get("container", "")
+        limit = limit_of.get((pod, container))
+        data: dict[str, Any] = {"name": MEMORY, "container": container, "pod": pod, "value": value,
+                                "unit": "bytes"}  # fmt: skip
+        if limit:
+            data["limit"] = limit
+        ratio = value / limit if limit else 0.0
+        best = worst.get(container)
+        if best is None or ratio > best["_ratio"]:
+            worst[container] = {**data, "_ratio": ratio}
+    items = []
+    for container, data in sorted(worst.items()):
+        data.pop("_ratio")
+        limit_text = f" of a {data['limit'] / 2**20:.0f}Mi limit" if "limit" in data else " (no limit)"
+        items.append(
+            EvidenceItem(
+                id=f"metric:{MEMORY}:{container}",
+                kind=EvidenceKind.METRIC,
+                source=f"prometheus {MEMORY} pod {data['pod']}",
+                text=f"container {container} working set {data['value'] / 2**20:.0f}Mi{limit_text}",
+                data=data,
+            )
+        )
+    return items
+
+
+def _restart_items(result: QueryResult) -> list[EvidenceItem]:
+    totals: dict[str, float] = {}
+    for series in result.series:
+        latest = series.latest()
+        value = _finite(latest.value if latest else None)
+        if value is not None:
+            container = series.labels.get("container", "")
+            totals[container] = totals.get(container, 0.0) + value
+    return [
+        EvidenceItem(
+            id=f"metric:{RESTARTS}:{container}",
+            kind=EvidenceKind.METRIC,
+            source=f"prometheus {RESTARTS}",
+            text=f"container {container} restarted {total:.0f} times across the workload's pods",
+            data={"name": RESTARTS, "container": container, "value": total, "unit": "count"},
+        )
+        for container, total in sorted(totals.items())
+    ]
+
+
+def _error_items(result: QueryResult, target: WorkloadRef) -> list[EvidenceItem]:
+    for series in result.series:
+        latest = series.latest()
+        value = _finite(latest.value if latest else None)
+        if value is not None:
+            return [
+                EvidenceItem(
+                    id=f"metric:{ERROR_RATIO}:{target.name}",
+                    kind=EvidenceKind.METRIC,
+                    source=f"prometheus {ERROR_RATIO}",
+                    text=f"{value:.1%} of HTTP requests to {target.name} answered 5xx over 5m",
+                    data={"name": ERROR_RATIO, "value": value, "unit": "ratio"},
+                )
+            ]
+    return []
+
+
+def metric_evidence(
+    prometheus: PrometheusClient | None, target: WorkloadRef, *, sink: TraceSink = discard
+) -> tuple[list[EvidenceItem], list[str]]:
+    """METRIC items about `target` and the gaps (what could not be measured, and why)."""
+    if prometheus is None or not prometheus.configured:
+        return [], ["metrics: no Prometheus configured"]
+    ns, name = target.namespace, target.name
+    items: list[EvidenceItem] = []
+    gaps: list[str] = []
+    working = prometheus.query_template("memory_working_set", ns, name, sink=sink)
+    if not working.ok or working.data is None:
+        # The first query tells whether Prometheus answers at all; do not pile up the same failure.
+        return [], [f"metrics: Prometheus did not answer ({working.status.value}: {working.error})"]
+    limits = prometheus.query_template("memory_limit", ns, name, sink=sink)
+    if not limits.ok:
+        gaps.append(f"metrics: memory limits: {limits.error}")
+    items += _memory_items(working.data, limits.data if limits.ok else None)
+    restarts = prometheus.query_template("restarts", ns, name, sink=sink)
+    if restarts.ok and restarts.data is not None:
+        items += _restart_items(restarts.data)
+    else:
+        gaps.append(f"metrics: restarts: {restarts.error}")
+    errors = prometheus.query_template("http_5xx_ratio", ns, name, sink=sink)
+    if errors.ok and errors.data is not None:
+        items += _error_items(errors.data, target)
+    else:
+        gaps.append(f"metrics: 5xx ratio: {errors.error}")
+    if not items:
+        gaps.append(f"metrics: Prometheus has no series for {target}")
+    return items, gaps
+
+
+def error_ratio(
+    prometheus: PrometheusClient | None, target: WorkloadRef, *, sink: TraceSink = discard
+) -> tuple[float | None, str]:
+    """The workload's 5xx ratio now, or None with the reason it is not known."""
+    if prometheus is None or not prometheus.configured:
+        return None, "no Prometheus configured"
+    result = prometheus.query_template("http_5xx_ratio", target.namespace, target.name, sink=sink)
+    if not result.ok or result.data is None:
+        return None, f"Prometheus did not answer: {result.error}"
+    items = _error_items(result.data, target)
+    if not items:
+        return None, "no HTTP traffic measured"
+    return float(items[0].data["value"]), "measured"

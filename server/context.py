@@ -1,0 +1,47 @@
+"""What every endpoint needs, in one object on `app.state.context`, handed out by `get_context`.
+
+Routers stay independent of how the app is assembled: they ask for `ServerContext` through
+FastAPI's dependency injection, and tests build a context from whatever parts they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fastapi import Request
+
+from agent.config import Settings
+from agent.domain import Incident
+from server.runstore import RunStore
+
+
+class RunLauncher(Protocol):
+    """Starts and resumes healing runs (the real one is `server.runs.RunService`)."""
+
+    def submit(self, incident: Incident) -> tuple[str, bool]:
+        """Open (or fold into) a run for `incident`; (run id, whether it is new)."""
+        ...
+
+    def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
+        """Resume a run waiting for approval with `answer`; the run's status afterwards."""
+        ...
+
+
+@dataclass
+class ServerContext:
+    """The store, the run launcher and the settings every router shares."""
+
+    store: RunStore
+    settings: Settings
+    runs: RunLauncher | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # optional parts (cluster reads, chat agent)
+
+
+def get_context(request: Request) -> ServerContext:
+    """The FastAPI dependency: the app's `ServerContext`."""
+    context = getattr(request.app.state, "context", None)
+    if context is None:
+        raise RuntimeError("app.state.context is not set; build the app with server.app.create_app")
+    return context
