@@ -8,8 +8,9 @@ from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
 from agent.reasoners.rules import RulesReasoner
 from agent.trace import TraceEventType, from_stream_chunk
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
+from graph.deps import Breakers, GraphDeps
 from graph.evidence import Sources, gather_evidence
-from graph.nodes.analyst import AnalystDeps, make_analyst_node
+from graph.nodes.analyst import make_analyst_node
 from graph.state import HealingState, initial_state
 from sandbox.cluster import Sandbox
 from tests.sandbox.test_cluster import View, observed
@@ -26,10 +27,13 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
 
         kube = KubeClient.from_config(str(sb.kubeconfig_path))
         repo = LocalGitRepo(sb.repo_path)
-        deps = AnalystDeps(
+        deps = GraphDeps(
             gather=lambda target, sink: gather_evidence(Sources(kube, repo, sink), target),
             reasoner=RulesReasoner(),
-            reasoner_breaker=CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300)),
+            breakers=Breakers(
+                CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300)),
+                CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300)),
+            ),
         )
         builder = StateGraph(HealingState)
         builder.add_node("analyst", make_analyst_node(deps))
