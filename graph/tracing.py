@@ -22,14 +22,11 @@ Emit = Callable[[TraceEvent], None]
 
 
 def emit(event: TraceEvent) -> None:
-    """Send `event` on the running graph's custom stream; a no-op outside a graph run."""
-    from langgraph.config import get_stream_writer
-
+    """`agent.trace.emit`, except that outside a graph run it does nothing instead of raising."""
     try:
-        writer = get_stream_writer()
+        trace.emit(event)
     except RuntimeError:  # called outside a runnable context: nobody is listening
         return
-    writer(trace.to_stream_chunk(event))
 
 
 def discard(_: TraceEvent) -> None:
