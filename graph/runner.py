@@ -1,10 +1,11 @@
 """Driving one run of the compiled graph: start, resume after an approval, continue after a crash.
 
 Trace events come off LangGraph's `custom` stream and go to the caller's `on_event` as they
-happen (the CLI prints them, the server stores and streams them). A run ends either completed
+happen (the CLI prints them, the server stores and streams them). A drive ends either completed
 (a terminal node wrote its `outcome`) or interrupted (waiting for a human; `approval_request`
 is the payload to show). The run id is the checkpointer thread, so `continue_run` after a
-process crash picks up at the last checkpoint: completed nodes are not run again.
+process crash picks up at the last checkpoint: completed nodes are not run again. A node that
+raises makes the drive raise; the checkpoint before it stays, so `continue_run` can retry.
 """
 
 from __future__ import annotations
@@ -57,9 +58,6 @@ def drive(app: Any, run_id: str, graph_input: Any, on_event: OnEvent = _ignore) 
     pending = [i for task in snapshot.tasks for i in task.interrupts]
     if pending:
         return RunResult(run_id, "interrupted", state, dict(pending[0].value))
-    if snapshot.next:
-        # Nothing pending and nothing interrupted means the stream stopped early (a node raised).
-        raise RuntimeError(f"run {run_id} stopped before {', '.join(snapshot.next)} without an interrupt")
     return RunResult(run_id, "completed", state)
 
 
