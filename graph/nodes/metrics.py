@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from agent.domain import EvidenceItem, EvidenceKind, WorkloadRef
-from tools.prometheus import PrometheusClient, QueryResult
+from tools.prometheus import PrometheusClient, QueryResult, Series
 from tools.result import TraceSink, discard
 
 MEMORY = "container_memory_working_set_bytes"
@@ -18,20 +18,21 @@ RESTARTS = "kube_pod_container_status_restarts_total"
 ERROR_RATIO = "http_5xx_ratio"
 
 
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+def _latest(series: Series) -> float | None:
+    """The series' last value, when there is one and it is a finite number."""
+    sample = series.latest()
+    return sample.value if sample is not None and math.isfinite(sample.value) else None
 
 
 def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[EvidenceItem]:
     limit_of = {}
     for series in limits.series if limits else ():
-        latest = series.latest()
-        if latest is not None and _finite(latest.value) is not None:
-            limit_of[(series.labels.get("pod"), series.labels.get("container"))] = latest.value
+        limit = _latest(series)
+        if limit is not None:
+            limit_of[(series.labels.get("pod"), series.labels.get("container"))] = limit
     worst: dict[str, dict[str, Any]] = {}  # per container, the pod closest to its limit
     for series in working.series:
-        latest = series.latest()
-        value = _finite(latest.value if latest else None)
+        value = _latest(series)
         if value is None:
             continue
         pod, container = series.labels.get("pod", ""), series.labels.get("container", "")
@@ -63,8 +64,7 @@ def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[Evid
 def _restart_items(result: QueryResult) -> list[EvidenceItem]:
     totals: dict[str, float] = {}
     for series in result.series:
-        latest = series.latest()
-        value = _finite(latest.value if latest else None)
+        value = _latest(series)
         if value is not None:
             container = series.labels.get("container", "")
             totals[container] = totals.get(container, 0.0) + value
@@ -82,8 +82,7 @@ def _restart_items(result: QueryResult) -> list[EvidenceItem]:
 
 def _error_items(result: QueryResult, target: WorkloadRef) -> list[EvidenceItem]:
     for series in result.series:
-        latest = series.latest()
-        value = _finite(latest.value if latest else None)
+        value = _latest(series)
         if value is not None:
             return [
                 EvidenceItem(
