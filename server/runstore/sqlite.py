@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +25,25 @@ _BUSY_TIMEOUT_MS = 30_000
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
     return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+def _enter_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL, retrying while another connection holds it.
+
+    Switching needs an exclusive lock and SQLite may answer "database is locked" at once
+    instead of calling the busy handler, e.g. when several replicas open a new file together.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 class _SqliteTx:
@@ -60,7 +80,7 @@ class SqliteBackend:
         self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(self._conn)
             # Survives process crashes; a power cut may lose the last commits, never corrupt the file.
             self._conn.execute("PRAGMA synchronous = NORMAL")
 
