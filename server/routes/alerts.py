@@ -1,0 +1,5 @@
+"""The API router for the Alertmanager webhook intake."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""The API router for incidents: list and detail."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
