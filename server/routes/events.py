@@ -1,5 +1,71 @@
-"""The API router for SSE streams of a run's trace and of all runs."""
+"""The API router for SSE streams of a run's trace and of all runs.
 
-from fastapi import APIRouter
+Each message: `id` (the run-level `seq` on a run's stream, the global event id on `/events`),
+`event` (the trace event type) and `data` (the trace event as JSON). A run's stream ends with
+an `end` event (`{"run_id", "status", "last_seq"}`) once the run is final. Resume with the
+`Last-Event-ID` header (what EventSource sends on reconnect) or `?after=`.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from sse_starlette import EventSourceResponse
+
+from server import sse
+from server.auth import require_read_token
+from server.context import ServerContext, get_context
+from server.routes.runs import load_run
+from server.schemas import ErrorBody
+
+router = APIRouter(tags=["events"], dependencies=[Depends(require_read_token)])
+
+Context = Annotated[ServerContext, Depends(get_context)]
+LastEventId = Annotated[
+    str | None,
+    Header(alias="Last-Event-ID", max_length=40, description="The last id received; resume after it."),
+]
+After = Annotated[int | None, Query(ge=0, le=sse.MAX_EVENT_ID, description="Resume after this id.")]
+Inline = Annotated[bool, Query(description="Replace blob references by their content.")]
+
+_STREAM = {"content": {"text/event-stream": {}}, "description": "An SSE stream of trace events."}
+_ERRORS = {
+    400: {"model": ErrorBody, "description": "A Last-Event-ID that is not an event id."},
+    401: {"model": ErrorBody, "description": "The bearer token is missing or wrong."},
+}
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=EventSourceResponse,
+    responses={200: _STREAM, 404: {"model": ErrorBody, "description": "No run has this id."}, **_ERRORS},
+    summary="Follow a run's trace (SSE)",
+)
+async def run_events(
+    run_id: Annotated[str, Path(min_length=1, max_length=200)],
+    context: Context,
+    last_event_id: LastEventId = None,
+    after: After = None,
+    inline: Inline = True,
+) -> EventSourceResponse:
+    """Replay the run's stored trace after the resume point, then live events; closes with `end`."""
+    start = sse.resume_point(last_event_id, after)
+    await load_run(context, run_id)  # 404 before the stream starts, not an error inside it
+    return EventSourceResponse(
+        sse.run_events(context, run_id, start, inline=inline), ping=sse.ping_interval(context)
+    )
+
+
+@router.get(
+    "/events",
+    response_class=EventSourceResponse,
+    responses={200: _STREAM, **_ERRORS},
+    summary="Follow every run's trace (SSE)",
+)
+async def all_events(
+    context: Context, last_event_id: LastEventId = None, after: After = None, inline: Inline = True
+) -> EventSourceResponse:
+    """Every run's events, ids being global event ids, from the resume point on; never ends by itself."""
+    start = sse.resume_point(last_event_id, after)
+    return EventSourceResponse(sse.all_events(context, start, inline=inline), ping=sse.ping_interval(context))
