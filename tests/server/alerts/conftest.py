@@ -1,0 +1,104 @@
+"""Fixtures for the Alertmanager intake: a real SQLite run store, a recording fake launcher, the app."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agent.config import Settings
+from agent.domain import Incident
+from server.app import create_app
+from server.context import ServerContext
+from server.runstore import SqlRunStore, open_run_store
+
+TOKEN = "alert-intake-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class FakeLauncher:
+    """Folds like the real launcher (one active run per fingerprint) and keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.incidents: list[Incident] = []
+        self.runs: dict[str, str] = {}  # fingerprint -> run id
+        self.fail_for: set[str] = set()  # workload names whose submission raises
+        self.submitted = threading.Event()
+        self._lock = threading.Lock()
+
+    def submit(self, incident: Incident) -> tuple[str, bool]:
+        if incident.target.name in self.fail_for:
+            raise RuntimeError("launcher queue is full")
+        with self._lock:
+            self.incidents.append(incident)
+            self.submitted.set()
+            if incident.fingerprint in self.runs:
+                return self.runs[incident.fingerprint], False
+            run_id = f"run-{len(self.runs) + 1}"
+            self.runs[incident.fingerprint] = run_id
+            return run_id, True
+
+    def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:  # pragma: no cover - not used here
+        raise NotImplementedError
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlRunStore]:
+    run_store = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    yield run_store
+    run_store.close()
+
+
+@pytest.fixture
+def launcher() -> FakeLauncher:
+    return FakeLauncher()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, server={"token": TOKEN})
+
+
+@pytest.fixture
+def context(store: SqlRunStore, settings: Settings, launcher: FakeLauncher) -> ServerContext:
+    return ServerContext(store=store, settings=settings, runs=launcher)
+
+
+@pytest.fixture
+def client(context: ServerContext) -> TestClient:
+    return TestClient(create_app(context))
+
+
+def alert(labels: dict[str, str], *, status: str = "firing", **fields: Any) -> dict[str, Any]:
+    """One alert as Alertmanager sends it."""
+    return {
+        "status": status,
+        "labels": labels,
+        "annotations": fields.pop("annotations", {}),
+        "startsAt": "2026-12-02T10:00:00.123456789Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus:9090/graph?g0.expr=up",
+        "fingerprint": fields.pop("fingerprint", "1a30ba71cca2921f"),
+        **fields,
+    }
+
+
+def notification(*alerts: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A version-4 webhook body around `alerts`."""
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="KubePodCrashLooping"}',
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "paramedic",
+        "groupLabels": {"alertname": "KubePodCrashLooping"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "alerts": list(alerts),
+        **fields,
+    }
