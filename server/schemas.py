@@ -34,7 +34,8 @@ class TriggerResponse(BaseModel):
     """The run that will handle the trigger: a new one, or the workload's active run it folded into."""
 
     run_id: str
-    incident_id: str
+    incident_id: str | None = Field(description="The incident the run handles (an open one it folded into).")
+    status: RunStatus
     new: bool = Field(description="False when the trigger folded into a run already active for the workload.")
     url: str = Field(description="Where to follow the run.")
 

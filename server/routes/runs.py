@@ -87,7 +87,11 @@ async def trigger_run(request: TriggerRequest, context: Context) -> TriggerRespo
         summary=request.summary or f"manual trigger for {target}",
     )
     run_id, new = await asyncio.to_thread(launcher.submit, incident)
-    return TriggerResponse(run_id=run_id, incident_id=incident.id, new=new, url=f"/api/v1/runs/{run_id}")
+    # Read the run back: a folded trigger belongs to the incident already open, not to ours.
+    run = await load_run(context, run_id)
+    return TriggerResponse(
+        run_id=run_id, incident_id=run.incident_id, new=new, status=run.status, url=f"/api/v1/runs/{run_id}"
+    )
 
 
 @router.get(
