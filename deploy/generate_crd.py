@@ -1,4 +1,4 @@
-"""Render the ParamedicWatch CRD (`deploy/base/crd-paramedicwatch.yaml`) from the code that reads and writes it.
+"""Render the ParamedicWatch CRD (`deploy/base/crd-paramedicwatch.yaml`) from the code that uses it.
 
 The schema is not written by hand: `spec` comes from `server.watcher.scope.WatchSpec` (what the watcher
 accepts), `status` from `server.crd.WatchStatus` / `WatchCondition` (what Paramedic writes back), and
