@@ -1,0 +1,276 @@
+"""The remediation node: carry out the approved (or autonomously chosen) proposal, and audit it.
+
+Where the change goes:
+- a patch (GitOps PR, a rollback or scale that restates fields) goes to Git when the workload's
+  manifest is there: a branch, a commit, a pull request, merged when auto-merge is on and policy
+  allows merging. A change made only on the cluster would be synced away by Argo CD/Flux.
+- a revert-commit is always a pull request reverting the suspect commit.
+- a restart, and anything whose manifest is not in Git, is a direct write: dry run, then real.
+- notify/none change nothing (the decision does not route them here; if one arrives, it is recorded).
+
+Every attempt writes exactly one audit entry (phase "remediation"): who (the approving human or
+Paramedic), what, why, the diff, the dry run, the result, whether it is live (`applied`) or waits
+for a merge (`pending_merge`), the pull request, and how to undo it. It counts against the
+target's circuit breaker whether or not it worked: a failing fix is an attempt too.
+
+Idempotent: a replayed node finds its own entry and does nothing; a node that crashed half way
+reuses the branch and the open pull request it had made (graph/nodes/gitops_change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agent.domain import ActionType, Diagnosis, Incident, ProposedRemediation, WorkloadRef
+from graph.breaker import target_key
+from graph.deps import GraphDeps
+from graph.nodes.direct_change import DIRECT_ACTIONS, apply_direct
+from graph.nodes.gitops_change import GitChange, branch_name, propose_patch, propose_revert
+from graph.nodes.records import ActionEntry, UndoHint, entries, entry_id, make_entry
+from graph.policies import RemediationPolicy
+from graph.state import HealingState, best_diagnosis, current_attempt, incident_of, latest_evidence
+from graph.tracing import NodeTrace
+from tools.gitops.base import PullRequestSpec, Workload
+
+NODE = "remediation"
+PHASE = "remediation"
+Node = Callable[[HealingState], dict[str, Any]]
+# Patches that belong in Git when the manifest is there; a direct write would be drift.
+_GIT_FIRST = frozenset({ActionType.GITOPS_PR, ActionType.PATCH, ActionType.ROLLBACK, ActionType.SCALE})
+
+
+def _who(state: HealingState, deps: GraphDeps) -> str:
+    approval = state.get("approval") or {}
+    if approval.get("status") == "approved" and approval.get("by"):
+        return f"{approval['by']} (approved), via {deps.actor}"
+    return deps.actor
+
+
+def _workload(target: WorkloadRef) -> Workload:
+    return Workload(target.kind, target.name, target.namespace)
+
+
+def _spec(
+    incident: Incident, diagnosis: Diagnosis, proposal: ProposedRemediation, state: HealingState
+) -> PullRequestSpec:
+    evidence = latest_evidence(state)
+    cited = set(diagnosis.cited_evidence)
+    lines = [
+        f"{i.id}: {i.text.splitlines()[0][:200]}"
+        for i in (evidence.items if evidence else [])
+        if i.id in cited and i.text
+    ]
+    title = f"paramedic: {diagnosis.category.value} in {incident.target.kind}/{incident.target.name}"
+    return PullRequestSpec(
+        title=title,
+        root_cause=diagnosis.explanation,
+        fingerprint=incident.fingerprint,
+        evidence=lines[:8],
+        labels=("paramedic", diagnosis.category.value),
+        extra=f"Proposed {proposal.action.value}: {proposal.rationale}".strip(),
+    )
+
+
+def _git_entry_fields(change: GitChange, merge: bool) -> dict[str, Any]:
+    extra: dict[str, Any] = {
+        "applied": change.ok and change.merged,
+        "pending_merge": change.ok and not change.merged,
+    }
+    if change.pr_url:
+        extra["pr_url"] = change.pr_url
+    if change.merge_sha:
+        extra["undo"] = UndoHint(kind="revert", sha=change.merge_sha)
+    return extra
+
+
+def make_remediation_node(deps: GraphDeps) -> Node:
+    """The remediation node over `deps` (cluster for direct writes, repo for pull requests)."""
+
+    def remediation(state: HealingState) -> dict[str, Any]:
+        attempt = current_attempt(state)
+        run_id = state["run_id"]
+        if entries(state, phase=PHASE, attempt=attempt):
+            return {}  # replayed after its own write was checkpointed: nothing more to do
+        incident = incident_of(state)
+        target = incident.target
+        tracer = NodeTrace(run_id, NODE, deps.emit)
+        diagnosis = best_diagnosis(state)
+        proposal = diagnosis.remediation if diagnosis else None
+        tracer.start(attempt=attempt, action=proposal.action.value if proposal else None)
+        now = deps.clock()
+        base = {
+            "run_id": run_id,
+            "attempt": attempt,
+            "phase": PHASE,
+            "target": str(target),
+            "who": _who(state, deps),
+            "at": now,
+        }
+        if diagnosis is None or proposal is None:
+            entry = make_entry(
+                **base,
+                action="none",
+                what="nothing",
+                why="no proposal",
+                status="invalid",
+                detail="remediation reached without a proposed remediation",
+            )
+            return _done(tracer, entry)
+        reason = proposal.rationale or diagnosis.explanation
+        why = f"{diagnosis.category.value} ({diagnosis.confidence:.0%}): {reason}"
+        action = proposal.action
+        if action in (ActionType.NOTIFY, ActionType.NONE):
+            entry = make_entry(
+                **base,
+                action=action.value,
+                what="nothing changed",
+                why=why,
+                status="ok",
+                detail=f"{action.value} changes nothing; the report/escalation node tells humans",
+            )
+            return _done(tracer, entry)
+
+        manifest = deps.cluster.manifest(target, sink=tracer.sink) if deps.cluster else None
+        guard = RemediationPolicy(
+            deps.decision.policy, manifest.data.body if manifest and manifest.ok and manifest.data else None
+        )
+        deps.breakers.target.record_event(target_key(target))
+        merge = deps.auto_merge and deps.decision.policy.allow_merge
+
+        entry = _in_git(deps, state, incident, diagnosis, proposal, guard, merge, base, why, tracer)
+        if entry is None:
+            entry = _on_cluster(deps, target, proposal, guard, base, why, tracer)
+        return _done(tracer, entry)
+
+    return remediation
+
+
+def _in_git(
+    deps: GraphDeps,
+    state: HealingState,
+    incident: Incident,
+    diagnosis: Diagnosis,
+    proposal: ProposedRemediation,
+    guard: RemediationPolicy,
+    merge: bool,
+    base: dict[str, Any],
+    why: str,
+    tracer: NodeTrace,
+) -> ActionEntry | None:
+    """The change as a pull request, or None when it belongs on the cluster instead."""
+    action = proposal.action
+    workload = _workload(incident.target)
+    spec = _spec(incident, diagnosis, proposal, state)
+    if action is ActionType.REVERT_COMMIT:
+        sha = str(proposal.parameters.get("commit", ""))
+        if deps.repo is None:
+            return make_entry(
+                **base,
+                action=action.value,
+                what=f"revert {sha[:12]}",
+                why=why,
+                status="unavailable",
+                detail="no GitOps repository configured",
+            )
+        change = propose_revert(deps.repo, workload, sha, spec=spec, guard=guard, merge=merge)
+        what = f"revert commit {sha[:12]} by pull request"
+    elif action in _GIT_FIRST and proposal.patch and deps.repo is not None:
+        found = deps.repo.find_manifest(workload)
+        if not found.ok:
+            tracer.note(f"manifest not in Git ({found.error}); changing the cluster directly")
+            return None
+        branch = branch_name(incident.fingerprint, state["run_id"], int(base["attempt"]))
+        guard_action = "rollback" if action is ActionType.ROLLBACK else "commit_manifest"
+        change = propose_patch(
+            deps.repo,
+            workload,
+            proposal.patch,
+            spec=spec,
+            branch=branch,
+            guard=guard,
+            merge=merge,
+            guard_action=guard_action,
+        )
+        what = (
+            f"{action.value} as a pull request patching {found.data.path if found.data else 'the manifest'}"
+        )
+    elif action is ActionType.GITOPS_PR:
+        problem = "no GitOps repository configured" if deps.repo is None else "the proposal has no patch"
+        return make_entry(
+            **base, action=action.value, what="pull request", why=why, status="invalid", detail=problem
+        )
+    else:
+        return None
+    for step in change.steps:
+        tracer.note(step)
+    return make_entry(
+        **base,
+        action=action.value,
+        what=what,
+        why=why,
+        status="ok" if change.ok else "error",
+        detail=change.detail,
+        diff=change.diff,
+        patch=dict(proposal.patch or {}),
+        **_git_entry_fields(change, merge),
+    )
+
+
+def _on_cluster(
+    deps: GraphDeps,
+    target: WorkloadRef,
+    proposal: ProposedRemediation,
+    guard: RemediationPolicy,
+    base: dict[str, Any],
+    why: str,
+    tracer: NodeTrace,
+) -> ActionEntry:
+    """The change as a direct, dry-run-first write to the workload."""
+    action = proposal.action
+    if deps.cluster is None or action not in DIRECT_ACTIONS:
+        detail = (
+            "no cluster configured" if deps.cluster is None else f"{action.value} cannot be applied directly"
+        )
+        return make_entry(
+            **base, action=action.value, what=action.value, why=why, status="unavailable", detail=detail
+        )
+    history = deps.cluster.history(target, sink=tracer.sink)
+    before = history.data.current_revision if history.ok and history.data else None
+    change = apply_direct(
+        deps.cluster,
+        target,
+        action,
+        proposal.parameters,
+        proposal.patch,
+        guard,
+        at=deps.clock(),
+        sink=tracer.sink,
+    )
+    extra: dict[str, Any] = {"applied": change.ok, "pending_merge": False}
+    if proposal.patch:
+        extra["patch"] = dict(proposal.patch)
+    if change.ok and before is not None:
+        extra["undo"] = UndoHint(kind="rollout_undo", revision=before)
+    return make_entry(
+        **base,
+        action=action.value,
+        what=f"{action.value} on the cluster (dry run first)",
+        why=why,
+        status=change.status,
+        detail=change.detail,
+        diff=change.diff,
+        dry_run=change.dry_run,
+        **extra,
+    )
+
+
+def _done(tracer: NodeTrace, entry: ActionEntry) -> dict[str, Any]:
+    tracer.action(entry)
+    tracer.end(f"{entry['action']}: {entry['result']['status']}: {entry['result']['detail']}")
+    return {"actions": [entry]}
+
+
+def remediation_entry_id(run_id: str, attempt: int, action: str) -> str:
+    """The id the remediation entry of one attempt gets (tests and the rollback node look it up)."""
+    return entry_id(run_id, attempt, PHASE, action)

@@ -1,0 +1,147 @@
+"""The rollback node: take back every change this run made, newest first, before escalating.
+
+A fix that did not heal the workload is a change nobody asked for; leaving it in place would
+stack a failed experiment on top of the original fault. Each applied remediation entry carries
+how to undo it (`undo`): a merged pull request is reverted by another pull request (merged when
+auto-merge is on), a direct write is rolled out back to the revision it replaced. Each undo
+writes one audit entry (phase "rollback", `undoes` = the entry it takes back).
+
+Idempotent: an entry already undone (a rollback entry names it) is skipped on a replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agent.domain import ActionType, Incident
+from graph.deps import GraphDeps
+from graph.nodes.direct_change import apply_direct
+from graph.nodes.gitops_change import propose_revert
+from graph.nodes.records import ActionEntry, entries, make_entry, succeeded
+from graph.policies import RemediationPolicy
+from graph.state import HealingState, incident_of
+from graph.tracing import NodeTrace
+from tools.gitops.base import PullRequestSpec, Workload
+
+NODE = "rollback"
+PHASE = "rollback"
+Node = Callable[[HealingState], dict[str, Any]]
+
+
+def to_undo(state: HealingState) -> list[ActionEntry]:
+    """The run's live remediation entries not yet taken back, newest first."""
+    undone = {e.get("undoes") for e in entries(state, phase=PHASE)}
+    live = [e for e in entries(state, phase="remediation") if succeeded(e) and e.get("applied")]
+    return [e for e in reversed(live) if e["id"] not in undone]
+
+
+def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: NodeTrace) -> ActionEntry:
+    target = incident.target
+    undo = entry.get("undo") or {}
+    base = {
+        "run_id": tracer.run_id,
+        "attempt": entry["attempt"],
+        "phase": PHASE,
+        "target": str(target),
+        "who": deps.actor,
+        "at": deps.clock(),
+        "key": entry["id"],
+        "undoes": entry["id"],
+        "why": f"attempt {entry['attempt']}'s {entry['action']} did not heal the workload",
+    }
+    manifest = deps.cluster.manifest(target, sink=tracer.sink) if deps.cluster else None
+    body = manifest.data.body if manifest and manifest.ok and manifest.data else None
+    guard = RemediationPolicy(deps.decision.policy, body)
+    kind = undo.get("kind")
+    if kind == "revert" and undo.get("sha"):
+        sha = str(undo["sha"])
+        if deps.repo is None:
+            return make_entry(
+                **base,
+                action="revert_commit",
+                what=f"revert {sha[:12]}",
+                status="unavailable",
+                detail="no GitOps repository",
+            )
+        spec = PullRequestSpec(
+            title=f"paramedic: roll back {entry['action']} on {target.kind}/{target.name}",
+            root_cause=f"the change in {sha[:12]} did not heal the workload; reverting it before escalating",
+            fingerprint=f"{incident.fingerprint}-rollback-{entry['id']}",
+            labels=("paramedic", "rollback"),
+        )
+        merge = deps.auto_merge and deps.decision.policy.allow_merge
+        change = propose_revert(
+            deps.repo,
+            Workload(target.kind, target.name, target.namespace),
+            sha,
+            spec=spec,
+            guard=guard,
+            merge=merge,
+        )
+        for step in change.steps:
+            tracer.note(step)
+        extra: dict[str, Any] = {
+            "applied": change.ok and change.merged,
+            "pending_merge": change.ok and not change.merged,
+        }
+        if change.pr_url:
+            extra["pr_url"] = change.pr_url
+        return make_entry(
+            **base,
+            action="revert_commit",
+            what=f"revert {sha[:12]} by pull request",
+            status="ok" if change.ok else "error",
+            detail=change.detail,
+            diff=change.diff,
+            **extra,
+        )
+    if kind == "rollout_undo" and deps.cluster is not None:
+        revision = undo.get("revision")
+        change = apply_direct(
+            deps.cluster,
+            target,
+            ActionType.ROLLBACK,
+            {"revision": revision},
+            None,
+            guard,
+            at=deps.clock(),
+            sink=tracer.sink,
+        )
+        return make_entry(
+            **base,
+            action="rollback",
+            what=f"rollout undo to revision {revision}",
+            status=change.status,
+            detail=change.detail,
+            diff=change.diff,
+            dry_run=change.dry_run,
+            applied=change.ok,
+        )
+    return make_entry(
+        **base,
+        action="none",
+        what="nothing",
+        status="unavailable",
+        detail=f"no way to undo {entry['action']} was recorded",
+    )
+
+
+def make_rollback_node(deps: GraphDeps) -> Node:
+    """The rollback node over `deps` (repo for reverts, cluster for rollout undo)."""
+
+    def rollback(state: HealingState) -> dict[str, Any]:
+        incident = incident_of(state)
+        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
+        pending = to_undo(state)
+        tracer.start(changes=len(pending))
+        written: list[ActionEntry] = []
+        for entry in pending:
+            done = _undo_one(deps, incident, entry, tracer)
+            tracer.action(done)
+            written.append(done)
+        summary = ", ".join(f"{e['action']}: {e['result']['status']}" for e in written) or "nothing to undo"
+        tracer.end(summary)
+        return {"actions": written} if written else {}
+
+    return rollback

@@ -1,0 +1,121 @@
+"""The verification node: did the workload recover after this attempt's change?
+
+It waits `settle_seconds` (a merged change needs a GitOps sync before it is live), then polls the
+workload until a deadline. Recovered means: healthy (graph/nodes/health) continuously for
+`stable_seconds` with no container restarting in that time and, where Prometheus measures the
+workload's HTTP traffic, a 5xx ratio at or under `max_error_ratio`. Time is `deps.clock` and
+`deps.sleep`, so a stepped sandbox runs verification in simulated time.
+
+Contract with the route after it (graph/edges): healthy -> `outcome=healed` (and a success on the
+target breaker); unhealthy -> an unhealthy record, and `attempt` bumped only when another attempt
+is within the budget and the breaker allows it (the analyst then sees what verification saw).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agent.domain import WorkloadRef
+from graph.breaker import target_key
+from graph.deps import GraphDeps
+from graph.nodes.health import judge
+from graph.nodes.metrics import error_ratio
+from graph.state import HealingState, Outcome, VerificationRecord, current_attempt, incident_of
+from graph.tracing import NodeTrace
+
+NODE = "verification"
+Node = Callable[[HealingState], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What polling concluded."""
+
+    healthy: bool
+    detail: str
+    waited_seconds: float
+
+
+def _watch(deps: GraphDeps, target: WorkloadRef, tracer: NodeTrace) -> Verdict:
+    """Poll the workload until it is stably healthy or the deadline passes."""
+    assert deps.cluster is not None
+    config = deps.verify
+    started = deps.clock().timestamp()
+    if config.settle_seconds:
+        deps.sleep(config.settle_seconds)
+    deadline = deps.clock().timestamp() + config.timeout_seconds
+    stable_since: float | None = None
+    last_restarts: dict[str, int] = {}
+    detail = "not checked"
+    while True:
+        now = deps.clock().timestamp()
+        result = deps.cluster.status(target, sink=tracer.sink)
+        if not result.ok or result.data is None:
+            stable_since, detail = None, f"status unavailable: {result.error}"
+        else:
+            health = judge(result.data)
+            restarts = {p.name: p.restarts for p in result.data.pods if not p.deleting}
+            grew = sorted(n for n, r in restarts.items() if r > last_restarts.get(n, r))
+            last_restarts = restarts
+            if not health.healthy:
+                stable_since, detail = None, health.detail
+            elif grew:
+                stable_since, detail = None, f"restart count rose in {', '.join(grew)}"
+            else:
+                stable_since = now if stable_since is None else stable_since
+                detail = f"{health.detail} for {now - stable_since:.0f}s"
+                if now - stable_since >= config.stable_seconds:
+                    ratio, why = error_ratio(deps.prometheus, target, sink=tracer.sink)
+                    if ratio is None or ratio <= config.max_error_ratio:
+                        metric = f"5xx ratio {ratio:.1%}" if ratio is not None else f"error ratio: {why}"
+                        return Verdict(True, f"{detail}, restarts stable, {metric}", now - started)
+                    detail = (
+                        f"{health.detail} but the 5xx ratio is {ratio:.1%} (> {config.max_error_ratio:.0%})"
+                    )
+        if now >= deadline:
+            waited = now - started
+            return Verdict(False, f"not recovered after {waited:.0f}s: {detail}", waited)
+        deps.sleep(config.poll_seconds)
+
+
+def make_verification_node(deps: GraphDeps) -> Node:
+    """The verification node over `deps.cluster`, `deps.prometheus` and the injected clock."""
+
+    def verification(state: HealingState) -> dict[str, Any]:
+        attempt = current_attempt(state)
+        if any(v["attempt"] == attempt for v in state.get("verifications") or []):
+            return {}  # replayed: this attempt was already judged
+        target = incident_of(state).target
+        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
+        tracer.start(attempt=attempt, target=str(target))
+        if deps.cluster is None:
+            verdict = Verdict(False, "no cluster configured to verify against", 0.0)
+        else:
+            verdict = _watch(deps, target, tracer)
+        record = VerificationRecord(
+            attempt=attempt,
+            healthy=verdict.healthy,
+            detail=verdict.detail,
+            checked_at=deps.clock().isoformat(),
+        )
+        tracer.verification(verdict.healthy, verdict.detail, attempt)
+        update: dict[str, Any] = {"verifications": [record]}
+        key = target_key(target)
+        if verdict.healthy:
+            deps.breakers.target.record_success(key)
+            update["outcome"] = Outcome.HEALED.value
+            update["outcome_reason"] = f"recovered after attempt {attempt}: {verdict.detail}"
+        elif attempt < deps.max_attempts and deps.breakers.target.allows(key):
+            update["attempt"] = attempt + 1
+            tracer.note(
+                f"attempt {attempt} did not heal the workload; trying again"
+                f" ({attempt + 1}/{deps.max_attempts})"
+            )
+        else:
+            tracer.note(f"attempt {attempt} did not heal the workload and the budget is spent; rolling back")
+        tracer.end(("healed: " if verdict.healthy else "unhealthy: ") + verdict.detail)
+        return update
+
+    return verification
