@@ -1,0 +1,1 @@
+"""View helpers for the server-rendered dashboard (`server.routes.dashboard`)."""
