@@ -59,9 +59,18 @@ def analyst_steps(log_line: str = "java.lang.OutOfMemoryError: Java heap space")
             {
                 "evidence": {
                     "items": [
-                        {"id": "status:checkout-1:app", "kind": "status", "source": "pod checkout-1",
-                         "text": "OOMKilled, exit 137"},  # fmt: skip
-                        {"id": "log:checkout-1:app", "kind": "log", "source": "pod checkout-1", "text": log_line},
+                        {
+                            "id": "status:checkout-1:app",
+                            "kind": "status",
+                            "source": "pod checkout-1",
+                            "text": "OOMKilled, exit 137",
+                        },
+                        {
+                            "id": "log:checkout-1:app",
+                            "kind": "log",
+                            "source": "pod checkout-1",
+                            "text": log_line,
+                        },
                     ]
                 }
             },
@@ -72,8 +81,9 @@ def analyst_steps(log_line: str = "java.lang.OutOfMemoryError: Java heap space")
             [{"role": "system", "content": "You are an SRE."}, {"role": "user", "content": log_line}],
             model="rules",
         ),
-        lambda r: trace.model_output(r, "analyst", "category: oom (rule oom.limit matched)", model="rules",
-                                     parsed=DIAGNOSIS),  # fmt: skip
+        lambda r: trace.model_output(
+            r, "analyst", "category: oom (rule oom.limit matched)", model="rules", parsed=DIAGNOSIS
+        ),
         lambda r: trace.node_end(r, "analyst", summary="oom at 92%", duration_ms=41.0),
     ]
 
@@ -82,8 +92,13 @@ def decision_steps() -> list[Step]:
     """The decision node choosing a fix that needs a human."""
     return [
         lambda r: trace.node_start(r, "decision"),
-        lambda r: trace.decision(r, "decision", route="approval", rationale="mode approve: a human decides",
-                                 inputs={"rules_matched": ["oom.limit"]}),  # fmt: skip
+        lambda r: trace.decision(
+            r,
+            "decision",
+            route="approval",
+            rationale="mode approve: a human decides",
+            inputs={"rules_matched": ["oom.limit"]},
+        ),
         lambda r: trace.node_end(r, "decision", summary="approval", duration_ms=2.0),
     ]
 
@@ -92,8 +107,9 @@ def approval_request() -> list[Step]:
     """The approval node asking a human."""
     return [
         lambda r: trace.node_start(r, "approval"),
-        lambda r: trace.approval(r, "approval", status="requested",
-                                 details={"action": "patch_resources", "diff": DIFF}),  # fmt: skip
+        lambda r: trace.approval(
+            r, "approval", status="requested", details={"action": "patch_resources", "diff": DIFF}
+        ),
     ]
 
 
@@ -136,10 +152,16 @@ def seed_healed(store: SqlRunStore, target: WorkloadRef = CHECKOUT, log_line: st
     """A finished run: diagnosed, fixed by a merged PR, verified healthy."""
     run = new_run(store, target)
     store.update_run(run.id, status=RunStatus.RUNNING)
-    write(store, run.id, [*analyst_steps(*([log_line] if log_line else [])), *decision_steps(),
-                          *remediation_steps()])  # fmt: skip
+    write(
+        store,
+        run.id,
+        [*analyst_steps(*([log_line] if log_line else [])), *decision_steps(), *remediation_steps()],
+    )
     return store.update_run(
-        run.id, status=RunStatus.HEALED, diagnosis=DIAGNOSIS, verification={"healthy": True, "healing_score": 1.0}
+        run.id,
+        status=RunStatus.HEALED,
+        diagnosis=DIAGNOSIS,
+        verification={"healthy": True, "healing_score": 1.0},
     )
 
 
@@ -216,7 +238,9 @@ class Dashboard:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build(tmp_path: Path, *, token: str | None = TOKEN, launcher: bool = True, pace: float = 0.0) -> Dashboard:
+def build(
+    tmp_path: Path, *, token: str | None = TOKEN, launcher: bool = True, pace: float = 0.0
+) -> Dashboard:
     """A dashboard over a fresh SQLite store in `tmp_path`."""
     store = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}", poll_interval=0.05)
     scripted = ScriptedLauncher(store, pace=pace)
