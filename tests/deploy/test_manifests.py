@@ -477,3 +477,9 @@ def test_the_generator_writes_where_kustomize_reads(generator: ModuleType) -> No
     assert generator.OUTPUT == DEPLOY / "base" / "crd-paramedicwatch.yaml"
     kustomization = yaml.safe_load((DEPLOY / "base" / "kustomization.yaml").read_text(encoding="utf-8"))
     assert generator.OUTPUT.name in kustomization["resources"]
+
+
+def test_namespace_enforces_the_restricted_pod_security_standard(base: list[Manifest], find: Find) -> None:
+    # The Deployment above satisfies "restricted"; the label makes the API server hold it to that.
+    labels = find(base, "Namespace", "paramedic")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
