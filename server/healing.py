@@ -1,0 +1,121 @@
+"""The healing stack: the watcher feeding the run service, over one cluster, one store, one graph.
+
+This is what `paramedic serve`, `paramedic demo` and the eval harness run: the watcher's
+incidents go to `RunService.submit`; when a run ends, the watcher is told (so the fingerprint
+can fire again after its cooldown). Time is injectable: a sandbox passes its simulated clock and
+its `advance` as `sleep`, so verification waits in simulated time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from agent.config import Settings
+from agent.trace import TraceEvent
+from graph.breaker import BreakerStore
+from graph.builder import compile_graph
+from graph.checkpointing import open_checkpointer
+from graph.deps import GraphDeps, VerifyConfig, build_deps, utc_now
+from graph.runner import RunResult
+from server.runs import OnFinished, RunService, RunServiceOptions
+from server.runstore import RunStore
+from server.runstore.models import RunRecord
+from server.watcher import Watcher, WatcherOptions
+from tools.gitops.base import GitOpsRepo
+from tools.kubernetes import KubeClient
+
+
+def checkpoint_url(settings: Settings) -> str:
+    """Where LangGraph checkpoints go: next to the run store (its own SQLite file), or the same PostgreSQL."""
+    url = settings.resolved_storage_url()
+    if url.startswith("sqlite://"):
+        return f"sqlite:///{(settings.data_dir / 'checkpoints.db').as_posix()}"
+    return url
+
+
+class HealingStack:
+    """Watcher -> run service -> healing graph. Use as a context manager, or start()/stop()."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: RunStore,
+        *,
+        kube: KubeClient,
+        repo: GitOpsRepo | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        verify: VerifyConfig | None = None,
+        breaker_store: BreakerStore | None = None,
+        watch: bool = True,
+        watcher_options: WatcherOptions | None = None,
+        on_event: Callable[[TraceEvent], None] | None = None,
+        on_finished: OnFinished | None = None,
+        workers: int = 2,
+        deps_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._kube = kube
+        self._stack = contextlib.ExitStack()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        checkpointer = self._stack.enter_context(open_checkpointer(checkpoint_url(settings)))
+        self.deps: GraphDeps = build_deps(
+            settings,
+            kube=kube,
+            repo=repo,
+            clock=clock,
+            sleep=sleep,
+            verify=verify,
+            breaker_store=breaker_store,
+        )
+        if deps_overrides:  # tests and the demo swap single collaborators (e.g. the reasoner)
+            self.deps = replace(self.deps, **deps_overrides)
+        self.app = compile_graph(self.deps, checkpointer)
+        self._user_finished = on_finished
+        self.runs = RunService(
+            self.app,
+            store,
+            RunServiceOptions(settings.mode.value, settings.llm.provider, workers),
+            on_finished=self._finished,
+            on_event=on_event,
+        )
+        self.watcher: Watcher | None = (
+            Watcher(kube.api, settings.scope, self._on_incident, clock, options=watcher_options)
+            if watch
+            else None
+        )
+
+    def _on_incident(self, incident: Any) -> None:
+        self.runs.submit(incident)
+
+    def _finished(self, record: RunRecord, result: RunResult | None) -> None:
+        if self.watcher is not None and not record.status.active:
+            self.watcher.run_finished(record.fingerprint)
+        if self._user_finished is not None:
+            self._user_finished(record, result)
+
+    def start(self) -> HealingStack:
+        """Continue runs a crashed process left behind, then start watching."""
+        self.runs.recover()
+        if self.watcher is not None:
+            self.watcher.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching, let runs in flight finish, close the checkpointer."""
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.runs.close(wait=True)
+        self._stack.close()
+
+    def __enter__(self) -> HealingStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,209 @@
+"""The run service: incidents in, healing runs out, every trace event and action stored as it happens.
+
+`RunService` is the `server.context.RunLauncher` the API, the watcher, the demo and the evals use.
+`submit` records the incident and opens a run for its fingerprint, or folds into the run already
+active for it (a storm is one run); a new run is driven on a bounded worker pool. Each trace event
+goes to the run store as it arrives (so SSE subscribers see it live), each action also to the
+audit log, and the run record is updated with the diagnosis, decision, actions and verification
+when the drive ends (completed, or waiting for approval). `answer` resumes a waiting run.
+
+A drive that raises marks the run failed with the error; the checkpoint before the failing node
+stays, so `recover` (at start-up) can continue runs a crashed process left running.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from agent.domain import Incident
+from agent.trace import TraceEvent, TraceEventType
+from graph.runner import RunResult, continue_run, pending_approval, resume_run, start_run
+from graph.state import best_diagnosis
+from server.runstore import RunStore
+from server.runstore.models import AuditEntry, NewRun, RunRecord, RunStatus
+
+log = logging.getLogger(__name__)
+
+OnFinished = Callable[[RunRecord, RunResult | None], None]
+
+_OUTCOME_STATUS = {
+    "healed": RunStatus.HEALED,
+    "reported": RunStatus.REPORTED,
+    "rejected": RunStatus.REJECTED,
+    "escalated": RunStatus.ESCALATED,
+}
+
+
+class RunNotWaiting(RuntimeError):
+    """The run is not waiting for an approval (it never was, or it was already answered)."""
+
+
+@dataclass(frozen=True)
+class RunServiceOptions:
+    """How runs are executed."""
+
+    mode: str
+    provider: str
+    workers: int = 2
+
+
+def _summary(result: RunResult) -> dict[str, Any]:
+    """What the run record shows of a drive's state."""
+    state = result.state
+    diagnosis = best_diagnosis(state)
+    verifications = state.get("verifications") or []
+    return {
+        "diagnosis": diagnosis.model_dump(mode="json") if diagnosis else None,
+        "decision": dict(state["decision"]) if state.get("decision") else None,
+        "actions": [dict(a) for a in state.get("actions") or []],
+        "verification": dict(verifications[-1]) if verifications else None,
+    }
+
+
+def status_of(result: RunResult) -> RunStatus:
+    """The run status a drive's result stands for."""
+    if result.status == "interrupted":
+        return RunStatus.WAITING_APPROVAL
+    return _OUTCOME_STATUS.get(result.outcome or "", RunStatus.FAILED)
+
+
+class RunService:
+    """Drives healing runs for incidents on a worker pool; see the module docstring."""
+
+    def __init__(
+        self,
+        app: Any,
+        store: RunStore,
+        options: RunServiceOptions,
+        *,
+        on_finished: OnFinished | None = None,
+        on_event: Callable[[TraceEvent], None] | None = None,
+    ) -> None:
+        self._app = app
+        self._store = store
+        self._options = options
+        self._on_finished = on_finished
+        self._on_event = on_event
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, options.workers), thread_name_prefix="paramedic-run"
+        )
+        self._lock = threading.Lock()
+        self._inflight: dict[str, Future[None]] = {}
+        self._idle = threading.Condition(self._lock)
+
+    # -- RunLauncher ---------------------------------------------------------------------------
+
+    def submit(self, incident: Incident) -> tuple[str, bool]:
+        """Record `incident`, open (or fold into) its fingerprint's run; a new run starts at once."""
+        record = self._store.record_incident(incident)
+        run, created = self._store.open_run(
+            NewRun(
+                incident_id=record.id,
+                fingerprint=incident.fingerprint,
+                target=incident.target,
+                mode=self._options.mode,
+                provider=self._options.provider,
+            )
+        )
+        if created:
+            started = incident.model_copy(update={"id": record.id})
+            self._spawn(run.id, lambda: start_run(self._app, run.id, started, self._recorder(run.id)))
+        return run.id, created
+
+    def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
+        """Resume the run waiting for approval with `answer`; its status after the answer is queued."""
+        run = self._store.get_run(run_id)
+        with self._lock:
+            busy = run_id in self._inflight
+        if (
+            busy
+            or run.status is not RunStatus.WAITING_APPROVAL
+            or pending_approval(self._app, run_id) is None
+        ):
+            raise RunNotWaiting(f"run {run_id} is {run.status.value}, not waiting for an approval")
+        self._store.update_run(run_id, status=RunStatus.RUNNING)
+        self._spawn(run_id, lambda: resume_run(self._app, run_id, dict(answer), self._recorder(run_id)))
+        return RunStatus.RUNNING.value
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Continue the runs a previous process left queued or running (from their checkpoints)."""
+        resumed: list[str] = []
+        page = self._store.list_runs(status=[RunStatus.QUEUED, RunStatus.RUNNING], limit=500)
+        for run in page.items:
+            self._spawn(run.id, lambda run_id=run.id: continue_run(self._app, run_id, self._recorder(run_id)))
+            resumed.append(run.id)
+        return resumed
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no run is being driven (True), or `timeout` seconds pass (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._inflight, timeout=timeout)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop taking work; with `wait`, let the drives in flight finish."""
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _recorder(self, run_id: str) -> Callable[[TraceEvent], None]:
+        def record(event: TraceEvent) -> None:
+            stored = self._store.append_event(run_id, event)
+            if event.type == TraceEventType.ACTION:
+                self._audit(run_id, event)
+            if self._on_event is not None:
+                self._on_event(stored)
+
+        return record
+
+    def _audit(self, run_id: str, event: TraceEvent) -> None:
+        payload = event.payload
+        details = payload.get("details") or {}
+        self._store.append_audit(
+            run_id,
+            AuditEntry(
+                who=str(payload.get("who") or "paramedic"),
+                what=str(payload.get("what") or payload.get("action") or "action"),
+                why=str(payload.get("why") or ""),
+                diff=str(payload.get("diff") or ""),
+                result=str(payload.get("result") or "unknown"),
+                action=str(payload.get("action") or "") or None,
+                target=str(details.get("target") or "") or None,
+                details=details,
+                ts=event.ts,
+            ),
+        )
+
+    def _spawn(self, run_id: str, drive: Callable[[], RunResult]) -> None:
+        with self._lock:
+            if run_id in self._inflight:
+                return
+            self._store.update_run(run_id, status=RunStatus.RUNNING)
+            future = self._pool.submit(self._drive, run_id, drive)
+            self._inflight[run_id] = future
+
+    def _drive(self, run_id: str, drive: Callable[[], RunResult]) -> None:
+        result: RunResult | None = None
+        try:
+            try:
+                result = drive()
+                record = self._store.update_run(run_id, status=status_of(result), **_summary(result))
+            except Exception as exc:  # a node raised: the run is failed, the checkpoint stays for recover()
+                log.exception("run %s failed", run_id)
+                error = f"{type(exc).__name__}: {exc}"
+                record = self._store.update_run(run_id, status=RunStatus.FAILED, error=error)
+            if self._on_finished is not None:
+                try:
+                    self._on_finished(record, result)
+                except Exception:  # a listener's bug must not take the worker down
+                    log.exception("on_finished listener failed for run %s", run_id)
+        finally:
+            with self._idle:
+                self._inflight.pop(run_id, None)
+                self._idle.notify_all()
