@@ -1,0 +1,154 @@
+"""Benchmark: 500 concurrent SSE subscribers on one run; delivery latency from append to client.
+
+The server (uvicorn over a SQLite run store, with the real SSE routes) and the writer run in
+this process; the subscribers run in a child process, so their parsing does not compete for
+this process's GIL with the server. Each event carries the wall-clock time it was appended;
+each subscriber notes when it arrived. Reported: p50/p99/max latency over every (event,
+subscriber) pair, and whether every subscriber got every event once, in order.
+
+Run: .venv/bin/python bench/bench_sse.py [--subscribers 500] [--events 100] [--interval 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+RUN_ID = "bench-run"
+
+
+def _serve(data_dir: Path) -> tuple[object, object, str]:
+    import uvicorn
+
+    from agent.config import Settings
+    from agent.domain import WorkloadRef
+    from server.app import create_app
+    from server.context import ServerContext
+    from server.runstore import NewRun, open_run_store
+
+    store = open_run_store(f"sqlite:///{data_dir / 'runs.db'}")
+    store.create_run(
+        NewRun(id=RUN_ID, fingerprint="fp", target=WorkloadRef(namespace="shop", name="web"), mode="report",
+               provider="rules")
+    )  # fmt: skip
+    context = ServerContext(store=store, settings=Settings(data_dir=data_dir), extras={"sse_ping": 15})
+    config = uvicorn.Config(
+        create_app(context), host="127.0.0.1", port=0, log_level="warning", lifespan="off", backlog=4096
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return store, server, f"http://127.0.0.1:{port}"
+
+
+async def _subscriber(client, url: str, ready: asyncio.Event, counter: list[int], total: int) -> dict:
+    ids: list[int] = []
+    latencies: list[float] = []
+    async with client.stream("GET", url) as response:
+        counter[0] += 1
+        if counter[0] == total:
+            ready.set()
+        event, data = None, None
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data = line[5:].strip()
+            elif line == "" and data is not None:
+                if event == "end":
+                    break
+                payload = json.loads(data)
+                latencies.append(time.time() - payload["payload"]["sent_at"])
+                ids.append(payload["seq"])
+                event, data = None, None
+    return {"ids": ids, "latencies": latencies}
+
+
+async def _subscribe_all(base_url: str, n: int) -> list[dict]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=httpx.Timeout(120)) as client:
+        ready, counter = asyncio.Event(), [0]
+        tasks = [
+            asyncio.create_task(_subscriber(client, f"/api/v1/runs/{RUN_ID}/events", ready, counter, n))
+            for _ in range(n)
+        ]
+        await ready.wait()
+        print("ready", flush=True)  # the parent starts writing now
+        return await asyncio.gather(*tasks)
+
+
+def _child(base_url: str, n: int) -> None:
+    results = asyncio.run(_subscribe_all(base_url, n))
+    sys.stdout.write(json.dumps(results) + "\n")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    """Start the server, the subscribers' process, write the events, report latencies."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", type=int, default=500)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--interval", type=float, default=0.02, help="Seconds between appends.")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child, args.subscribers)
+        return
+
+    from agent.trace import TraceEvent, TraceEventType
+    from server.runstore import RunStatus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store, server, base_url = _serve(Path(tmp))
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--child", base_url, "--subscribers", str(args.subscribers)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert child.stdout is not None
+        started = time.monotonic()
+        assert child.stdout.readline().strip() == "ready", "the subscribers did not connect"
+        connect_s = time.monotonic() - started
+        for i in range(args.events):
+            event = TraceEvent(run_id=RUN_ID, type=TraceEventType.NOTE, summary=f"step {i}",
+                               payload={"sent_at": time.time()})  # fmt: skip
+            store.append_event(RUN_ID, event)
+            time.sleep(args.interval)
+        store.update_run(RUN_ID, status=RunStatus.HEALED)
+        results = json.loads(child.stdout.readline())
+        child.wait(60)
+        server.should_exit = True
+
+    expected = list(range(1, args.events + 1))
+    complete = sum(1 for r in results if r["ids"] == expected)
+    latencies = [ms * 1000 for r in results for ms in r["latencies"]]
+    report = {
+        "subscribers": args.subscribers,
+        "events": args.events,
+        "connect_all_s": round(connect_s, 2),
+        "complete_and_ordered": f"{complete}/{len(results)}",
+        "deliveries": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(_percentile(latencies, 0.99), 1),
+        "max_ms": round(max(latencies), 1),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
