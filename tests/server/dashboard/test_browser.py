@@ -1,0 +1,129 @@
+"""The dashboard in a real headless Chromium, against a live uvicorn server and a scripted launcher.
+
+A run appears on the list page while it is being written and turns `healed` without a reload
+(SSE-triggered re-fetches); an approval-mode run's page takes the operator token, and clicking
+Approve hands the answer to the launcher, after which the page follows the run to `healed`.
+Screenshots are saved under pytest's tmp dir and their paths printed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.runstore import RunStatus
+from tests.server.dashboard.cdp import Browser, find_chromium
+from tests.server.dashboard.conftest import (
+    DIAGNOSIS,
+    TOKEN,
+    LiveServer,
+    analyst_steps,
+    approval_request,
+    decision_steps,
+    new_run,
+    remediation_steps,
+)
+
+pytestmark = pytest.mark.integration
+
+# Counts the SSE extension's messages, so the test can tell live updates from the fallback poll.
+SSE_PROBE = """
+window.__sse = {open: 0, messages: 0};
+document.addEventListener('htmx:sseOpen', () => { window.__sse.open += 1; });
+document.addEventListener('htmx:sseMessage', () => { window.__sse.messages += 1; });
+"""
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """Headless chromium; missing chromium fails (CI installs the Debian package), never skips."""
+    binary = find_chromium()
+    if binary is None:
+        pytest.fail("chromium is not installed: apt-get install chromium (.ci/run should install it)")
+    opened = Browser(binary, tmp_path / "chromium-profile")
+    opened.add_init_script(SSE_PROBE)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _row_status(run_id: str) -> str:
+    return f"(document.getElementById('run-{run_id}') || {{dataset: {{}}}}).dataset.status || ''"
+
+
+def test_runs_appear_live_and_an_approval_is_answered(
+    live_dashboard: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    base = live_dashboard.base_url
+    store = live_dashboard.dashboard.store
+    launcher = live_dashboard.dashboard.launcher
+
+    # 1. The list page, before any run exists.
+    browser.goto(f"{base}/ui/runs")
+    browser.wait_for("document.body.innerText.includes('No runs yet')")
+    browser.wait_for("window.__sse.open > 0", what="the list's SSE connection")
+
+    # 2. A run starts and progresses while the page is open: it appears, then completes.
+    run = new_run(store)
+    launcher.play(
+        run.id,
+        [*analyst_steps(), *decision_steps(), *remediation_steps()],
+        RunStatus.HEALED,
+        diagnosis=DIAGNOSIS,
+        verification={"healthy": True, "healing_score": 1.0},
+    )
+    seen = browser.wait_for(_row_status(run.id), timeout=15, what="the new run's row")
+    assert seen in {"queued", "running", "healed"}
+    browser.wait_for(f"{_row_status(run.id)} === 'healed'", timeout=20, what="the run to turn healed")
+    assert browser.evaluate("window.__sse.messages") > 0, "the list updated without any SSE message"
+    listed = browser.screenshot(tmp_path / "dashboard-runs.png")
+
+    # 3. An approval-mode run stops at the interrupt; open its page from the list.
+    waiting = new_run(store, mode="approve")
+    launcher.play(
+        waiting.id,
+        [*analyst_steps(), *decision_steps(), *approval_request()],
+        RunStatus.WAITING_APPROVAL,
+        diagnosis=DIAGNOSIS,
+    )
+    browser.wait_for(f"{_row_status(waiting.id)} === 'waiting approval'", timeout=20)
+    browser.click(f"#run-{waiting.id} a.run-link")
+    browser.wait_for(f"location.pathname === '/ui/runs/{waiting.id}' && document.readyState === 'complete'")
+    browser.wait_for("!!document.querySelector('#approve')", what="the approve button")
+    # The server wants a token: read-only until the operator enters it.
+    assert browser.evaluate("document.querySelector('#approve').disabled") is True
+    browser.type_into("#token-input", TOKEN)
+    browser.click("#token-save")
+    browser.wait_for("!document.querySelector('#approve').disabled", what="the button to unlock")
+    assert browser.evaluate("document.querySelector('#token-input').value") == ""  # not left in the DOM
+
+    # 4. Expand a step, approve, and watch the run heal on the same page.
+    browser.click("#step-1 > summary")
+    browser.type_into("#approval-by", "alice")
+    browser.type_into("#approval-comment", "ship it")
+    browser.click("#approve")
+    deadline = time.monotonic() + 10
+    while not launcher.answers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert launcher.answers == [(waiting.id, {"approved": True, "by": "alice", "comment": "ship it"})]
+    browser.wait_for("document.body.innerText.includes('Approved by alice')", what="the notice")
+    browser.wait_for(
+        "document.querySelector('.run-head').dataset.status === 'healed'", timeout=20, what="healed"
+    )
+    steps = browser.evaluate("Array.from(document.querySelectorAll('li.step')).map(s => s.dataset.node)")
+    assert steps == ["analyst", "decision", "approval", "remediation", "verification"]
+    assert browser.evaluate("document.getElementById('step-1').open") is True, "re-render collapsed the step"
+    assert "+            memory: 256Mi" in browser.evaluate("document.querySelector('pre.diff').innerText")
+    assert store.get_run(waiting.id).status is RunStatus.HEALED
+
+    detail = browser.screenshot(tmp_path / "dashboard-run.png")
+    assert browser.exceptions() == []
+    for shot in (listed, detail):
+        assert shot.stat().st_size > 10_000
+        print(f"screenshot: {shot}")
+    print(json.dumps({"sse": browser.evaluate("window.__sse")}))
