@@ -1,0 +1,176 @@
+"""The chat agent's read-only tools over the run store: their schemas and what they return.
+
+Each tool validates its arguments, reads a bounded amount and returns plain JSON plus the
+records it returned (so the answer can cite them). No tool can write: the agent is given these
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server.chat import facts
+from server.chat.models import Citation
+from server.runstore import RunStatus, RunStore
+
+PAYLOAD_LIMIT = 2_000  # characters of one trace event's payload shown to the model
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListRuns(_Args):
+    """Healing runs, newest first, optionally narrowed to a namespace, a workload name or a status."""
+
+    namespace: str | None = Field(default=None, max_length=253)
+    workload: str | None = Field(default=None, max_length=253, description="The workload's name.")
+    status: RunStatus | None = None
+    limit: int = Field(default=20, ge=1, le=50)
+
+
+class GetRun(_Args):
+    """One run: target, status, diagnosis, decision, actions, verification, error."""
+
+    run_id: str = Field(min_length=1, max_length=200)
+
+
+class GetTrace(_Args):
+    """A run's reasoning trace in order: event id, seq, time, type, node, summary and payload."""
+
+    run_id: str = Field(min_length=1, max_length=200)
+    after_seq: int = Field(default=0, ge=0)
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class AuditLog(_Args):
+    """The audit log of changes Paramedic made, newest last, optionally for one run or recent hours."""
+
+    run_id: str | None = Field(default=None, max_length=200)
+    since_hours: float | None = Field(default=None, gt=0, le=24 * 366)
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+@dataclass
+class ToolResult:
+    """What a tool gave back: JSON for the model, and the records it contained."""
+
+    data: Any
+    cites: list[Citation] = field(default_factory=list)
+
+    def text(self) -> str:
+        return json.dumps(self.data, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool's name, argument schema and implementation."""
+
+    name: str
+    args: type[_Args]
+    run: Callable[[RunStore, Any], ToolResult]
+
+    def spec(self) -> dict[str, Any]:
+        """The OpenAI-style function spec `bind_tools` accepts."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": (self.args.__doc__ or "").strip(),
+                "parameters": self.args.model_json_schema(),
+            },
+        }
+
+
+def _run_summary(run: Any) -> dict[str, Any]:
+    diagnosis = run.diagnosis if isinstance(run.diagnosis, dict) else {}
+    return {
+        "id": run.id, "target": str(run.target), "status": run.status.value,
+        "created_at": run.created_at.isoformat(), "incident_id": run.incident_id,
+        "category": diagnosis.get("category"), "confidence": diagnosis.get("confidence"),
+    }  # fmt: skip
+
+
+def _list_runs(store: RunStore, args: ListRuns) -> ToolResult:
+    page = store.list_runs(
+        namespace=args.namespace, workload=args.workload, status=args.status, limit=args.limit
+    )
+    runs = [_run_summary(r) for r in page.items]
+    return ToolResult(runs, [Citation(kind="run", id=r["id"], label=r["target"]) for r in runs])
+
+
+def _get_run(store: RunStore, args: GetRun) -> ToolResult:
+    run = facts.get_run(store, args.run_id)
+    if run is None:
+        return ToolResult({"error": f"no run with id {args.run_id!r}"})
+    cites = [Citation(kind="run", id=run.id, label=str(run.target))]
+    if run.incident_id:
+        cites.append(Citation(kind="incident", id=run.incident_id))
+    return ToolResult(run.model_dump(mode="json"), cites)
+
+
+def _get_trace(store: RunStore, args: GetTrace) -> ToolResult:
+    if facts.get_run(store, args.run_id) is None:
+        return ToolResult({"error": f"no run with id {args.run_id!r}"})
+    events = store.events(args.run_id, after_seq=args.after_seq, limit=args.limit)
+    shown = []
+    for event in events:
+        payload = json.dumps(event.payload, sort_keys=True, default=str)
+        shown.append(
+            {
+                "id": event.id, "seq": event.seq, "ts": event.ts.isoformat(), "type": event.type.value,
+                "node": event.node, "summary": event.summary,
+                "payload": payload if len(payload) <= PAYLOAD_LIMIT else payload[:PAYLOAD_LIMIT] + " [...]",
+            }
+        )  # fmt: skip
+    cites = [
+        Citation(kind="event", id=str(e.id), run_id=args.run_id, label=f"seq {e.seq} {e.type.value}")
+        for e in events
+        if e.id is not None
+    ]
+    return ToolResult(shown, cites)
+
+
+def _audit_log(store: RunStore, args: AuditLog) -> ToolResult:
+    entries = facts.audit_entries(store, run_id=args.run_id)
+    if args.since_hours is not None:
+        since = datetime.now(UTC) - timedelta(hours=args.since_hours)
+        entries = [e for e in entries if e.ts >= since]
+    entries = entries[-args.limit :]
+    data = [e.model_dump(mode="json") for e in entries]
+    cites = [Citation(kind="audit", id=str(e.id), run_id=e.run_id, label=e.what[:200]) for e in entries]
+    # An answer about changes usually names the runs that made them rather than the entry ids.
+    cites += [Citation(kind="run", id=run_id) for run_id in dict.fromkeys(e.run_id for e in entries)]
+    return ToolResult(data, cites)
+
+
+TOOLS: dict[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool("list_runs", ListRuns, _list_runs),
+        Tool("get_run", GetRun, _get_run),
+        Tool("get_trace", GetTrace, _get_trace),
+        Tool("audit_log", AuditLog, _audit_log),
+    )
+}
+
+
+def call_tool(store: RunStore, name: str, arguments: Any) -> ToolResult:
+    """Run tool `name`; an unknown tool or bad arguments come back as an error for the model."""
+    tool = TOOLS.get(name)
+    if tool is None:
+        return ToolResult({"error": f"unknown tool {name!r}; the tools are {sorted(TOOLS)}"})
+    try:
+        args = tool.args.model_validate(arguments if isinstance(arguments, dict) else {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors()
+        )
+        return ToolResult({"error": f"invalid arguments for {name}: {problems}"})
+    return tool.run(store, args)
