@@ -133,7 +133,9 @@ async def _load(context: ServerContext, run_id: str) -> tuple[RunRecord, list[Tr
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
 
 
-def _detail(context: ServerContext, run: RunRecord, events: list[TraceEvent], notice: str = "") -> dict:
+def _detail(
+    context: ServerContext, run: RunRecord, events: list[TraceEvent], notice: str = ""
+) -> dict[str, Any]:
     return {
         "run": run,
         "row": views.run_row(run),
@@ -173,7 +175,7 @@ async def runs_page(context: Context) -> Response:
 @router.get("/ui/runs/rows", response_class=HTMLResponse, dependencies=Reads)
 async def runs_rows(context: Context) -> Response:
     """The runs table body, re-fetched by the list page on every SSE event."""
-    return _html("_rows.html", rows=await _rows(context))
+    return _html("_rows.html", rows=await _rows(context), poll=POLL_SECONDS)
 
 
 @router.get("/ui/runs/{run_id}", response_class=HTMLResponse, dependencies=Reads)

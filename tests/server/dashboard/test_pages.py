@@ -67,12 +67,18 @@ def test_list_follows_the_stream_from_the_latest_event(dash: Dashboard) -> None:
     latest = dash.store.events(run.id, after_seq=run.last_seq - 1)[0].id
     html = dash.client.get("/ui/runs").text
     assert f'sse-connect="/api/v1/events?after={latest}"' in html
-    # Every trace event type re-fetches the rows, and the poll catches final statuses.
+    # Every trace event type re-fetches the rows; with a run active, a poll catches final statuses.
     trigger = re.search(r'id="runs-body" hx-get="/ui/runs/rows" hx-trigger="([^"]+)"', html)
     assert trigger is not None
     for kind in trace.TraceEventType:
         assert f"sse:{kind.value} delay:250ms" in trigger.group(1)
-    assert "every 2s" in trigger.group(1)
+    assert 'class="poll" hx-get="/ui/runs/rows" hx-trigger="load delay:2s"' in html
+
+
+def test_no_poll_when_every_run_is_final(dash: Dashboard) -> None:
+    seed_healed(dash.store)
+    assert 'class="poll"' not in dash.client.get("/ui/runs").text
+    assert 'class="poll"' not in dash.client.get("/ui/runs/rows").text
 
 
 def test_rows_fragment_is_just_the_rows(dash: Dashboard) -> None:
