@@ -138,6 +138,10 @@ def _checked(ref: WorkloadRef) -> WorkloadRef | str:
     return ref
 
 
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
 def in_scope(target: WorkloadRef, scope: ScopeSettings) -> str | None:
     """Why `target` is outside the configured scope, or None: alerts obey the watcher's scope."""
     if scope.namespaces and target.namespace not in scope.namespaces:
@@ -179,6 +183,9 @@ def incident_of(
         }
     )
     summary = annotations.get("summary") or annotations.get("description") or annotations.get("message", "")
+    # PostgreSQL text and jsonb cannot hold NUL; the replacement character keeps the rest intact.
+    stored = {_no_nul(k): _no_nul(v) for k, v in stored.items()}
+    alertname, summary = _no_nul(alertname), _no_nul(summary)
     started = alert.startsAt if alert.startsAt and alert.startsAt.year > 1 else datetime.now(UTC)
     if started.tzinfo is None:
         started = started.replace(tzinfo=UTC)

@@ -23,7 +23,7 @@ from typing import Any
 
 from server.chat import facts
 from server.chat.models import Answer, Citation
-from server.runstore import IncidentRecord, RunRecord, RunStore
+from server.runstore import IncidentRecord, NotFoundError, RunRecord, RunStore
 
 
 def _vocabulary(text: str) -> frozenset[str]:
@@ -222,7 +222,7 @@ class RulesAnswerer:
     def _incident_only(self, incident_id: str, runs: list[RunRecord]) -> Answer:
         try:
             incident = self._store.get_incident(incident_id)
-        except Exception:  # UnknownIncidentError, or a malformed id
+        except NotFoundError:
             return self._unknown(f"I have no incident with id {incident_id!r}.", runs)
         return self._incidents_without_runs([incident])
 
