@@ -42,18 +42,28 @@
     }
   });
 
-  // A live re-render replaces the timeline; keep what the reader expanded expanded.
+  // A live re-render replaces the run body; keep what the reader expanded expanded, and what
+  // they were typing into the approval form typed.
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var target = evt.detail.target;
     if (!target) { return; }
     target._paramedicOpen = Array.prototype.map.call(
       target.querySelectorAll("details[open][id]"), function (d) { return d.id; });
+    target._paramedicTyped = {};
+    target.querySelectorAll("input[id]").forEach(function (input) {
+      if (input.value) { target._paramedicTyped[input.id] = input.value; }
+    });
   });
   document.addEventListener("htmx:afterSwap", function (evt) {
     var target = evt.detail.target;
-    (target && target._paramedicOpen || []).forEach(function (id) {
+    if (!target) { return; }
+    (target._paramedicOpen || []).forEach(function (id) {
       var details = document.getElementById(id);
       if (details) { details.open = true; }
+    });
+    Object.keys(target._paramedicTyped || {}).forEach(function (id) {
+      var input = document.getElementById(id);
+      if (input && !input.value) { input.value = target._paramedicTyped[id]; }
     });
     refreshControls();
   });

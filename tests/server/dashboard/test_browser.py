@@ -46,6 +46,7 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         pytest.fail("chromium is not installed: apt-get install chromium (.ci/run should install it)")
     opened = Browser(binary, tmp_path / "chromium-profile")
     opened.add_init_script(SSE_PROBE)
+    opened.send("Network.enable")  # to check that every request stays on the test server
     try:
         yield opened
     finally:
@@ -123,6 +124,11 @@ def test_runs_appear_live_and_an_approval_is_answered(
 
     detail = browser.screenshot(tmp_path / "dashboard-run.png")
     assert browser.exceptions() == []
+    requested = {
+        e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"
+    }
+    assert f"{base}/static/vendor/htmx-2.0.11.min.js" in requested
+    assert {url for url in requested if not url.startswith(base)} == set(), "a request left the server (CDN?)"
     for shot in (listed, detail):
         assert shot.stat().st_size > 10_000
         print(f"screenshot: {shot}")
