@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
 from sse_starlette import ServerSentEvent
@@ -30,6 +30,7 @@ DEFAULT_PING = 15.0
 DEFAULT_POLL = 1.0
 END_EVENT = "end"
 MAX_EVENT_ID = 2**63 - 1
+T = TypeVar("T")
 
 
 def ping_interval(context: ServerContext) -> float:
@@ -62,12 +63,60 @@ def _message(event: TraceEvent, event_id: int) -> ServerSentEvent:
     return ServerSentEvent(data=event.model_dump_json(), event=event.type.value, id=str(event_id))
 
 
-async def _page(context: ServerContext, inline: bool, call: Any, **kwargs: Any) -> list[TraceEvent]:
-    def read() -> list[TraceEvent]:
-        batch = call(**kwargs)
-        return [context.store.inline_event(e) for e in batch] if inline else batch
+class SingleFlight:
+    """Concurrent identical store calls share one: N subscribers at the same point cost one query.
 
-    return await asyncio.to_thread(read)
+    Subscribers of a run are usually all caught up at the same seq, so each new event would
+    otherwise cost N reads, N status reads and N wake-up checks. A shared call runs as its own
+    task, shielded: one subscriber disconnecting cancels its wait, not the others' result.
+    """
+
+    def __init__(self) -> None:
+        self._inflight: dict[Hashable, asyncio.Task[Any]] = {}
+
+    async def run(self, key: Hashable, call: Callable[[], Awaitable[T]]) -> T:
+        """The result of `call()`, or of the identical call already in flight."""
+        key = (id(asyncio.get_running_loop()), key)  # tasks belong to one loop
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(call())
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._done(key, done))
+        return await asyncio.shield(task)
+
+    def _done(self, key: Hashable, task: asyncio.Task[Any]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: when every waiter left, nobody else would
+
+    def __len__(self) -> int:
+        return len(self._inflight)
+
+
+def single_flight(context: ServerContext) -> SingleFlight:
+    """The context's shared `SingleFlight` (in `extras["sse_single_flight"]`)."""
+    return context.extras.setdefault("sse_single_flight", SingleFlight())
+
+
+async def _page(
+    context: ServerContext, inline: bool, call: Any, **kwargs: Any
+) -> list[tuple[int, ServerSentEvent]]:
+    """A page of events, each with its stream position and message, built once for every subscriber."""
+    per_run = "run_id" in kwargs
+
+    def read() -> list[tuple[int, ServerSentEvent]]:
+        batch = call(**kwargs)
+        if inline:
+            batch = [context.store.inline_event(e) for e in batch]
+        out = []
+        for event in batch:
+            position = (event.seq if per_run else event.id) or 0
+            out.append((position, _message(event, position)))
+        return out
+
+    key = ("page", call.__name__, inline, *sorted(kwargs.items()))
+    return await single_flight(context).run(key, lambda: asyncio.to_thread(read))
 
 
 async def run_events(
@@ -79,23 +128,33 @@ async def run_events(
     trace event and gets the `end` event again, not a gap.
     """
     store = context.store
+    flight = single_flight(context)
+    poll = _poll_interval(context)
     with metrics_of(context.extras).subscriber("run"):
         last = after
         while True:
             batch = await _page(context, inline, store.events, run_id=run_id, after_seq=last, limit=PAGE)
-            for event in batch:
-                last = event.seq or last
-                yield _message(event, last)
+            for position, message in batch:
+                last = position
+                yield message
             if len(batch) == PAGE:
-                continue
-            run = await asyncio.to_thread(store.get_run, run_id)
-            # Final only when nothing newer than what we sent is stored: the last events are
-            # written before the final status, and must not be cut off by the end event.
-            if run.status not in ACTIVE_STATUSES and run.last_seq <= last:
-                end = {"run_id": run_id, "status": run.status.value, "last_seq": run.last_seq}
-                yield ServerSentEvent(data=json.dumps(end), event=END_EVENT)
-                return
-            await store.wait_for_events_async(run_id=run_id, after=last, timeout=_poll_interval(context))
+                continue  # replaying a long trace: read on
+            if not batch:
+                # Only a quiet stream asks for the status (one read per event saved for the busy
+                # ones); a run that finished right after its last event closes within `sse_poll`.
+                run = await flight.run(
+                    ("run", run_id, last), lambda: asyncio.to_thread(store.get_run, run_id)
+                )
+                # Final only when nothing newer than what we sent is stored: the last events are
+                # written before the final status, and must not be cut off by the end event.
+                if run.status not in ACTIVE_STATUSES and run.last_seq <= last:
+                    end = {"run_id": run_id, "status": run.status.value, "last_seq": run.last_seq}
+                    yield ServerSentEvent(data=json.dumps(end), event=END_EVENT)
+                    return
+            await flight.run(
+                ("wait", run_id, last),
+                lambda seen=last: store.wait_for_events_async(run_id=run_id, after=seen, timeout=poll),
+            )
 
 
 async def all_events(
@@ -103,12 +162,17 @@ async def all_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Every run's events with global id > `after`, live, until the client goes away."""
     store = context.store
+    flight = single_flight(context)
+    timeout = max(ping_interval(context), 1.0)
     with metrics_of(context.extras).subscriber("all"):
         last = after
         while True:
             batch = await _page(context, inline, store.all_events, after_id=last, limit=PAGE)
-            for event in batch:
-                last = event.id or last
-                yield _message(event, last)
+            for position, message in batch:
+                last = position
+                yield message
             if len(batch) < PAGE:
-                await store.wait_for_events_async(after=last, timeout=max(ping_interval(context), 1.0))
+                await flight.run(
+                    ("wait-all", last),
+                    lambda seen=last: store.wait_for_events_async(after=seen, timeout=timeout),
+                )

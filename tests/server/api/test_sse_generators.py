@@ -75,3 +75,68 @@ def test_the_header_wins_over_after_and_garbage_is_refused() -> None:
         with pytest.raises(HTTPException) as refused:
             sse.resume_point(bad, None)
         assert refused.value.status_code == 400
+
+
+def test_identical_concurrent_calls_share_one_and_a_leaving_waiter_cancels_nobody_else() -> None:
+    async def scenario() -> None:
+        flight = sse.SingleFlight()
+        calls = []
+        release = asyncio.Event()
+
+        async def slow() -> str:
+            calls.append(1)
+            await release.wait()
+            return "result"
+
+        waiters = [asyncio.create_task(flight.run("k", slow)) for _ in range(5)]
+        await asyncio.sleep(0.01)
+        waiters[0].cancel()  # a subscriber disconnects mid-read
+        await asyncio.sleep(0.01)
+        release.set()
+        results = await asyncio.gather(*waiters[1:])
+        assert results == ["result"] * 4 and calls == [1], "one call served every waiter"
+        assert waiters[0].cancelled() and len(flight) == 0, "nothing stays in flight"
+
+        async def broken() -> str:
+            raise LookupError("gone")
+
+        for outcome in await asyncio.gather(
+            flight.run("b", broken), flight.run("b", broken), return_exceptions=True
+        ):
+            assert isinstance(outcome, LookupError)
+        assert await flight.run("k", slow) == "result" and calls == [1, 1], "a later call runs anew"
+
+    asyncio.run(scenario())
+
+
+class _CountingStore:
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def events(self, run_id: str, **kwargs: Any) -> list[TraceEvent]:
+        self.reads += 1
+        return self._store.events(run_id, **kwargs)
+
+
+def test_caught_up_subscribers_share_their_store_reads(api: Api) -> None:
+    api.new_run("r1")
+    counting = _CountingStore(api.store)
+    context = ServerContext(store=counting, settings=api.context.settings, extras=dict(api.context.extras))
+
+    async def scenario() -> list[list[str | None]]:
+        tasks = [asyncio.create_task(_collect(context, "r1")) for _ in range(20)]
+        await asyncio.sleep(0.3)  # every subscriber caught up and waiting
+        for _ in range(10):
+            await asyncio.to_thread(api.emit, "r1", 1)
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(api.store.update_run, "r1", status=RunStatus.HEALED)
+        return [[m.id for m in got] for got in await asyncio.gather(*tasks)]
+
+    streams = asyncio.run(scenario())
+    assert all(ids == [*map(str, range(1, 11)), None] for ids in streams)
+    # Unshared, 20 subscribers would read at least 20 x 11 times; shared, about once per event.
+    assert counting.reads < 20 * 3, counting.reads
