@@ -12,11 +12,12 @@ import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.alertmanager import AlertmanagerPayload, Ignored, incident_of
 from server.auth import require_token
 from server.context import ServerContext, get_context
+from server.runstore import RunStoreError
 
 router = APIRouter(tags=["alerts"])
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class AlertIntake(BaseModel):
 
     group_key: str
     results: list[AlertResult]
+    truncated_alerts: int = Field(
+        default=0, description="Alerts Alertmanager left out of the notification (its max_alerts)."
+    )
 
 
 @router.post(
@@ -72,7 +76,12 @@ def receive_alertmanager(
                 )
             )
             continue
-        record = context.store.record_incident(incident)
+        try:
+            record = context.store.record_incident(incident)
+        except RunStoreError as exc:  # refused by the store: say so for this alert, keep the others
+            log.warning("recording the incident for %s failed: %s", target, exc)
+            results.append(AlertResult(**base, result="failed", target=target, reason=f"not recorded: {exc}"))
+            continue
         # The launcher links the run to the stored incident (the open one it folded into, if any).
         incident = incident.model_copy(update={"id": record.id})
         result = AlertResult(**base, result="recorded", target=target, incident_id=record.id)
@@ -91,4 +100,8 @@ def receive_alertmanager(
                     result.reason = "an active run already handles this incident"
         submitted[incident.fingerprint] = result
         results.append(result)
-    return AlertIntake(group_key=payload.groupKey, results=results)
+    if payload.truncatedAlerts:
+        log.warning(
+            "Alertmanager truncated %d alert(s) of group %s", payload.truncatedAlerts, payload.groupKey
+        )
+    return AlertIntake(group_key=payload.groupKey, results=results, truncated_alerts=payload.truncatedAlerts)

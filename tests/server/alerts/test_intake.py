@@ -149,3 +149,27 @@ def test_the_schema_documents_the_endpoint(client: TestClient) -> None:
     operation = schema["paths"][URL]["post"]
     assert "202" in operation["responses"] and "422" in operation["responses"]
     assert "AlertmanagerPayload" in schema["components"]["schemas"]
+
+
+def test_truncated_alerts_are_reported(client: TestClient) -> None:
+    body = notification(alert(CHECKOUT), truncatedAlerts=12)
+    assert client.post(URL, json=body, headers=AUTH).json()["truncated_alerts"] == 12
+
+
+def test_a_store_refusal_fails_that_alert_only(client: TestClient, store: SqlRunStore, monkeypatch) -> None:
+    from server.runstore import InvalidInputError
+
+    real = store.record_incident
+
+    def picky(incident, **kwargs):
+        if incident.target.name == "cart":
+            raise InvalidInputError("labels too large")
+        return real(incident, **kwargs)
+
+    monkeypatch.setattr(store, "record_incident", picky)
+    body = notification(
+        alert({"alertname": "Crash", "namespace": "shop", "deployment": "cart"}), alert(CHECKOUT)
+    )
+    results = client.post(URL, json=body, headers=AUTH).json()["results"]
+    assert [r["result"] for r in results] == ["failed", "opened"]
+    assert "labels too large" in results[0]["reason"]
