@@ -18,6 +18,7 @@ from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from agent.trace import TraceEvent
 from server.auth import require_read_token, require_token
 from server.context import RunLauncher, ServerContext, get_context
+from server.runs import RunNotWaiting
 from server.runstore import (
     ConflictError,
     InvalidInputError,
@@ -209,7 +210,7 @@ async def _answer(context: ServerContext, run_id: str, answer: AnswerRequest, *,
     payload = {"approved": approved, "by": answer.by, "comment": answer.comment}
     try:
         after = await asyncio.to_thread(launcher.answer, run_id, payload)
-    except ConflictError:
+    except (ConflictError, RunNotWaiting):
         # Another answer won the race between our read and the resume: report where the run is now.
         return _conflict(await load_run(context, run_id))
     except UnknownRunError as exc:

@@ -21,7 +21,8 @@ from agent.domain import Incident, WorkloadRef
 from agent.trace import TraceEvent, TraceEventType
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import ConflictError, NewRun, RunRecord, RunStatus, SqlRunStore, open_run_store
+from server.runs import RunNotWaiting
+from server.runstore import NewRun, RunRecord, RunStatus, SqlRunStore, open_run_store
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -53,7 +54,7 @@ class FakeLauncher:
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
         run = self.store.get_run(run_id)
         if run.status is not RunStatus.WAITING_APPROVAL:
-            raise ConflictError(f"run {run_id!r} is not waiting")
+            raise RunNotWaiting(f"run {run_id!r} is not waiting")  # as server.runs.RunService does
         self.answers.append((run_id, dict(answer)))
         self.store.append_event(
             run_id, TraceEvent(run_id=run_id, type=TraceEventType.APPROVAL, payload=dict(answer))

@@ -8,7 +8,8 @@ import pytest
 
 from agent.domain import WorkloadRef
 from agent.trace import BLOB_KEY, TraceEvent, TraceEventType
-from server.runstore import RunStatus
+from server.runs import RunNotWaiting
+from server.runstore import ConflictError, RunStatus
 from tests.server.api.conftest import AUTH, Api, make_api
 
 PAY = WorkloadRef(namespace="payments", name="ledger")
@@ -171,14 +172,13 @@ def test_rejecting_finishes_the_run(api: Api) -> None:
     assert api.store.get_run("r1").status is RunStatus.REJECTED
 
 
-def test_a_lost_race_inside_the_launcher_is_a_409_too(api: Api) -> None:
+@pytest.mark.parametrize("error", [RunNotWaiting, ConflictError])
+def test_a_lost_race_inside_the_launcher_is_a_409_too(api: Api, error: type[Exception]) -> None:
     _waiting(api)
 
     def racing(run_id: str, answer: dict) -> str:
         api.store.update_run(run_id, status=RunStatus.REJECTED)  # another replica answered first
-        from server.runstore import ConflictError
-
-        raise ConflictError("not waiting")
+        raise error("not waiting")
 
     api.launcher.answer = racing  # type: ignore[method-assign]
     answer = api.client.post("/api/v1/runs/r1/approve", json={"by": "ana"})
