@@ -50,6 +50,7 @@ class AlertIntake(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AlertIntake,
     summary="Alertmanager webhook (payload version 4): alerts naming a workload open runs",
+    responses={401: {"description": "A bearer token is configured and was not given"}},
 )
 def receive_alertmanager(
     payload: AlertmanagerPayload,

@@ -29,7 +29,14 @@ log = logging.getLogger(__name__)
     "/chat",
     summary="Ask about incidents and runs; the answer is streamed as server-sent events",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "token*, citations, end"}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Events: token (JSON {text}) repeated, citations (JSON list), end (JSON"
+            " {provider, known}); error before end when answering failed",
+        },
+        401: {"description": "A bearer token is configured and was not given"},
+    },
 )
 async def chat(
     body: ChatRequest,

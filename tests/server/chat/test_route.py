@@ -97,4 +97,5 @@ def test_a_failing_answerer_ends_the_stream_with_an_error_event(client: TestClie
 def test_the_schema_documents_chat(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"][URL]["post"]
     assert "text/event-stream" in operation["responses"]["200"]["content"]
+    assert {"200", "401", "422"} <= set(operation["responses"])
     assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("ChatRequest")
