@@ -173,3 +173,21 @@ def test_a_store_refusal_fails_that_alert_only(client: TestClient, store: SqlRun
     results = client.post(URL, json=body, headers=AUTH).json()["results"]
     assert [r["result"] for r in results] == ["failed", "opened"]
     assert "labels too large" in results[0]["reason"]
+
+
+def test_an_alert_storm_of_1000_pods_across_50_deployments_folds_into_50_incidents(
+    client: TestClient, store: SqlRunStore, launcher: FakeLauncher
+) -> None:
+    suffixes = ["bcdfg", "hjklm", "npqrs", "tvwxz", "24567", "89bcd", "fghjk", "lmnpq", "rstvw", "xz245"]
+    alerts = [
+        alert({"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": f"app{d}-7d9f8b6c5d-{s}"},
+              fingerprint=f"{d}-{r}-{s}")
+        for d in range(50) for r in range(2) for s in suffixes
+    ]  # fmt: skip
+    assert len(alerts) == 1000
+    results = client.post(URL, json=notification(*alerts), headers=AUTH).json()["results"]
+    assert sum(r["result"] == "opened" for r in results) == 50
+    assert sum(r["result"] == "folded" for r in results) == 950
+    assert len(launcher.runs) == 50 and len(launcher.incidents) == 50
+    incidents = store.list_incidents(limit=200).items
+    assert len(incidents) == 50 and {i.count for i in incidents} == {20}
