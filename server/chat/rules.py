@@ -216,6 +216,11 @@ class RulesAnswerer:
                 f"seen {incident.count} time(s) from {_when(incident.first_seen)} to "
                 f"{_when(incident.last_seen)}, {incident.status.value}; no run has diagnosed it yet."
             )
+            if incident.summary:  # the alert's or watcher's own words: quoted, as reported
+                summary = (
+                    incident.summary if len(incident.summary) <= 300 else incident.summary[:300] + " [...]"
+                )
+                lines.append(f"  Reported summary (unverified): {json.dumps(summary, ensure_ascii=False)}")
         answer.text = "\n".join(lines)
         return answer
 
