@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -11,6 +12,7 @@ from server.chat.models import Answer
 from server.chat.rules import RulesAnswerer
 from server.context import ServerContext
 
+log = logging.getLogger(__name__)
 EXTRAS_KEY = "chat_answerer"  # tests and `paramedic serve` may put a ready answerer here
 _CHUNK = re.compile(r"\S+\s*|\s+")
 
@@ -33,9 +35,14 @@ def answerer_for(context: ServerContext) -> Answerer:
     rules = RulesAnswerer(context.store)
     if context.settings.llm.provider == "rules":
         return rules
+    from agent.reasoners.providers import ProviderConfigError
     from server.chat.agent import ChatAgent  # langchain is imported only when an LLM is configured
 
-    return ChatAgent.from_settings(context.store, context.settings.llm, fallback=rules)
+    try:
+        return ChatAgent.from_settings(context.store, context.settings.llm, fallback=rules)
+    except ProviderConfigError as exc:  # a chat question is no reason to fail: the rules still answer
+        log.warning("chat LLM not usable (%s); answering with the rules", exc)
+        return rules
 
 
 def sse_events(answer: Answer) -> Iterator[dict[str, Any]]:

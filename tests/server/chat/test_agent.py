@@ -137,3 +137,18 @@ def test_the_chat_endpoint_uses_the_configured_llm(store: SqlRunStore, seeded: S
     assert text == f"Run {run} restarted and scaled ledger."
     assert json.loads(events[-1][1]) == {"provider": "openai", "known": True}
     assert [c["id"] for c in json.loads(events[-2][1])] == [run]
+
+
+def test_hybrid_uses_its_backend_and_a_misconfigured_llm_leaves_the_rules(
+    store: SqlRunStore, seeded: Seeded, tmp_path
+) -> None:
+    from server.chat.service import answerer_for
+
+    with FakeLLMServer("ollama", [Turn(text="I don't know.")]) as server:
+        llm = LLMSettings(provider="hybrid", llm_backend="ollama", model="m", base_url=server.base_url)
+        agent = answerer_for(ServerContext(store=store, settings=Settings(data_dir=tmp_path, llm=llm)))
+        assert isinstance(agent, ChatAgent) and agent.provider == "ollama"
+        assert agent.answer("hello").text == "I don't know."
+    broken = LLMSettings(provider="openai", model="gpt-4o-mini")  # neither api key nor base_url
+    rules = answerer_for(ServerContext(store=store, settings=Settings(data_dir=tmp_path, llm=broken)))
+    assert isinstance(rules, RulesAnswerer)
