@@ -140,3 +140,21 @@ def test_caught_up_subscribers_share_their_store_reads(api: Api) -> None:
     assert all(ids == [*map(str, range(1, 11)), None] for ids in streams)
     # Unshared, 20 subscribers would read at least 20 x 11 times; shared, about once per event.
     assert counting.reads < 20 * 3, counting.reads
+
+
+def test_streamed_events_carry_blobs_inlined_unless_asked_not_to(api: Api) -> None:
+    api.new_run("r1")
+    big = "x" * 10_000
+    api.store.append_event("r1", TraceEvent(run_id="r1", type=TraceEventType.TOOL_CALL, payload={"out": big}))
+    api.store.update_run("r1", status=RunStatus.HEALED)
+
+    async def first(inline: bool) -> dict:
+        stream = sse.run_events(api.context, "r1", 0, inline=inline)
+        message = await anext(stream)
+        await stream.aclose()
+        assert message.event == "tool_call"
+        return json.loads(message.data)
+
+    assert asyncio.run(first(True))["payload"]["out"] == big
+    referenced = asyncio.run(first(False))
+    assert referenced["payload"]["out"] == {"$blob": referenced["blobs"][0]["sha256"]}
