@@ -1,12 +1,221 @@
-"""`paramedic demo`: the sandbox, a series of faults, and Paramedic healing each one live."""
+"""`paramedic demo`: the sandbox, a series of faults, and Paramedic healing each one live.
+
+The sandbox runs in the background (simulated time at 30x), its GitOps repository is the local Git
+source with auto-merge, and the real watcher feeds the real healing graph in autonomous mode, as
+`paramedic serve` would. Faults are injected one after another; each is scored against the
+sandbox's ground truth (was the root-cause category right, and is the workload healthy again),
+and the exit code is 0 only when every one was.
+"""
 
 from __future__ import annotations
 
-from agent.cli.common import not_built
-from agent.config import Settings
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from agent.cli.demo_view import DemoRow, render_event, summary_table
+from agent.config import ClusterSettings, GitSettings, Mode, Settings
+from agent.trace import TraceEvent
+from graph.breaker import InMemoryBreakerStore
+from graph.deps import VerifyConfig
+from graph.runner import RunResult
+from sandbox.cluster import Sandbox
+from server.healing import HealingStack
+from server.runstore import open_run_store
+from server.runstore.models import RunRecord
+from tools.kubernetes import KubeClient
+
+# Different workloads and symptoms in turn, so no fault waits out the previous one's cooldown.
+FAULTS: tuple[tuple[str, str], ...] = (
+    ("bad_image", "shop/deploy/web-api"),
+    ("oom", "shop/deploy/joke-service"),
+    ("missing_env", "shop/deploy/worker"),
+    ("liveness_probe", "shop/deploy/web-api"),
+    ("unschedulable", "shop/deploy/joke-service"),
+    ("bad_command", "shop/deploy/worker"),
+    ("missing_config_key", "shop/deploy/web-api"),
+)
+RUN_TIMEOUT_WALL = 60.0  # a run that takes longer than this (wall seconds) counts as not healed
+SEED = 7
 
 
-def demo_command(settings: Settings, *, keep_running: bool) -> int:
-    """Run the demo; the exit code (0 only when every fault was diagnosed and healed)."""
-    not_built("demo", "the healing graph, issue #5")
-    return 3
+@dataclass
+class _Finished:
+    """Runs that ended, as the run service reports them (from its worker threads)."""
+
+    records: list[RunRecord]
+    lock: threading.Lock
+    changed: threading.Condition
+
+    @classmethod
+    def create(cls) -> _Finished:
+        lock = threading.Lock()
+        return cls([], lock, threading.Condition(lock))
+
+    def add(self, record: RunRecord, _: RunResult | None) -> None:
+        with self.changed:
+            self.records.append(record)
+            self.changed.notify_all()
+
+    def wait_for(self, name: str, after: int, timeout: float) -> RunRecord | None:
+        """The first run on workload `name` that finished after the first `after` runs."""
+
+        def found() -> RunRecord | None:
+            return next(
+                (r for r in self.records[after:] if r.target.name == name and not r.status.active), None
+            )
+
+        with self.changed:
+            self.changed.wait_for(lambda: found() is not None, timeout=timeout)
+            return found()
+
+
+def demo_settings(base: Settings, sandbox: Sandbox, data_dir: Path) -> Settings:
+    """`base` aimed at the sandbox: autonomous mode, its kubeconfig, its Git repository with auto-merge."""
+    return base.model_copy(
+        update={
+            "mode": Mode.AUTONOMOUS,
+            "data_dir": data_dir,
+            "storage_url": None,
+            "cluster": ClusterSettings(kubeconfig=sandbox.kubeconfig_path),
+            "git": GitSettings(provider="local", local_path=sandbox.repo_path, auto_merge=True),
+        }
+    )
+
+
+def _pr_label(url: str) -> str:
+    """`#N` for a local pull request record (`.../pulls/N.json`), else the URL itself."""
+    last = url.rsplit("/", 1)[-1].removesuffix(".json")
+    return f"#{last}" if last.isdigit() else url
+
+
+def _row(fault: str, target: str, expected: str, record: RunRecord | None, recovered: bool,
+         sim: float | None, wall: float | None) -> DemoRow:  # fmt: skip
+    diagnosis = record.diagnosis if record and isinstance(record.diagnosis, dict) else {}
+    remediation = diagnosis.get("remediation") or {}
+    prs = [
+        a.get("pr_url") for a in (record.actions if record else []) if isinstance(a, dict) and a.get("pr_url")
+    ]
+    return DemoRow(
+        fault=fault,
+        target=target.split("/", 2)[-1],
+        expected=expected,
+        diagnosis=str(diagnosis.get("category") or "none"),
+        confidence=diagnosis.get("confidence"),
+        action=str(remediation.get("action") or ""),
+        pr=_pr_label(str(prs[-1])) if prs else "",
+        attempts=sum(
+            1
+            for a in (record.actions if record else [])
+            if isinstance(a, dict) and a.get("phase") == "remediation"
+        ),
+        outcome=record.status.value if record else "no run",
+        recovered=recovered,
+        sim_seconds=sim,
+        wall_seconds=wall,
+    )
+
+
+def _heal_one(
+    console: Console, sb: Sandbox, finished: _Finished, fault: str, target: str, run_timeout: float
+) -> DemoRow:
+    console.rule(f"[bold]{fault}[/] -> {target}")
+    before = len(finished.records)
+    wall0, sim0 = time.monotonic(), sb.clock.time()
+    injected = sb.inject(fault, target)
+    what = injected.commit_message or injected.truth.explanation
+    console.print(
+        f"  injected {injected.id} ({injected.mechanism}): {what}",
+        markup=False,
+    )
+    name = target.rsplit("/", 1)[-1]
+    record = finished.wait_for(name, before, run_timeout)
+    recovered = False
+    if record is not None and record.status.value == "healed":
+        try:
+            sb.wait_healthy(timeout=30)
+            recovered = True
+        except TimeoutError as exc:
+            console.print(f"  the sandbox did not settle: {exc}", style="red", markup=False)
+    sim = sb.clock.time() - sim0 if recovered else None
+    wall = time.monotonic() - wall0 if recovered else None
+    return _row(fault, target, injected.truth.category.value, record, recovered, sim, wall)
+
+
+def demo_command(
+    settings: Settings,
+    *,
+    keep_running: bool,
+    faults: Sequence[tuple[str, str]] = FAULTS,
+    run_timeout: float = RUN_TIMEOUT_WALL,
+) -> int:
+    """Run the demo over `faults` (type, `NS/deploy/NAME`); exit code 0 only when every one was
+    diagnosed as its injected category and healed."""
+    console = Console(highlight=False, width=None if Console().is_terminal else 132)
+    workdir = Path(tempfile.mkdtemp(prefix="paramedic-demo-"))
+    started = time.monotonic()
+    finished = _Finished.create()
+    rows: list[DemoRow] = []
+    with Sandbox(workdir=workdir / "sandbox", seed=SEED) as sb:
+        sb.wait_healthy(timeout=60)
+        console.print(
+            f"sandbox up: API {sb.url}, kubeconfig {sb.kubeconfig_path}, GitOps repo {sb.repo_path}",
+            markup=False,
+        )
+        run_settings = demo_settings(settings, sb, workdir / "data")
+        store = open_run_store(run_settings.resolved_storage_url())
+        kube = KubeClient.from_config(str(sb.kubeconfig_path))
+
+        def clock() -> datetime:
+            return datetime.fromtimestamp(sb.clock.time(), UTC)
+
+        def show(event: TraceEvent) -> None:
+            render_event(console, event)
+
+        stack = HealingStack(
+            run_settings,
+            store,
+            kube=kube,
+            clock=clock,
+            sleep=sb.advance,
+            verify=VerifyConfig(timeout_seconds=600, poll_seconds=10, settle_seconds=20, stable_seconds=60),
+            breaker_store=InMemoryBreakerStore(),
+            on_event=show,
+            on_finished=finished.add,
+        )
+        try:
+            with stack:
+                for fault, target in faults:
+                    rows.append(_heal_one(console, sb, finished, fault, target, run_timeout))
+                console.print(summary_table(rows))
+                ok = all(r.correct for r in rows)
+                console.print(
+                    f"{sum(r.correct for r in rows)}/{len(rows)} faults diagnosed and healed"
+                    f" in {time.monotonic() - started:.0f}s wall"
+                    f"; run store: {run_settings.resolved_storage_url()}",
+                    markup=False,
+                )
+                if keep_running:
+                    _wait_for_interrupt(console, sb)
+        finally:
+            kube.close()
+            store.close()
+    return 0 if ok else 1
+
+
+def _wait_for_interrupt(console: Console, sb: Sandbox) -> None:
+    console.print(
+        f"the sandbox keeps running; kubectl --kubeconfig {sb.kubeconfig_path} get pods -A; Ctrl-C stops",
+        markup=False,
+    )
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping")
