@@ -54,7 +54,8 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 
 
 def _row_status(run_id: str) -> str:
-    return f"(document.getElementById('run-{run_id}') || {{dataset: {{}}}}).dataset.status || ''"
+    # Parenthesised: callers append `=== '...'`, which binds tighter than `||`.
+    return f"((document.getElementById('run-{run_id}') || {{dataset: {{}}}}).dataset.status || '')"
 
 
 def test_runs_appear_live_and_an_approval_is_answered(
@@ -83,6 +84,8 @@ def test_runs_appear_live_and_an_approval_is_answered(
     browser.wait_for(f"{_row_status(run.id)} === 'healed'", timeout=20, what="the run to turn healed")
     assert browser.evaluate("window.__sse.messages") > 0, "the list updated without any SSE message"
     listed = browser.screenshot(tmp_path / "dashboard-runs.png")
+    time.sleep(0.5)  # any refresh still in flight lands now: it must not bring back an older state
+    assert browser.evaluate(_row_status(run.id)) == "healed"
 
     # 3. An approval-mode run stops at the interrupt; open its page from the list.
     waiting = new_run(store, mode="approve")
