@@ -40,7 +40,7 @@ def test_empty_list_says_so(dash: Dashboard) -> None:
     assert response.status_code == 200
     assert "No runs yet" in response.text
     # Nothing stored: follow the all-runs stream from the start.
-    assert 'sse-connect="/api/v1/events?after=0"' in response.text
+    assert 'sse-connect="/api/v1/events?after=0&amp;inline=false"' in response.text
 
 
 def test_list_shows_status_phase_confidence_and_score(dash: Dashboard) -> None:
@@ -66,7 +66,8 @@ def test_list_follows_the_stream_from_the_latest_event(dash: Dashboard) -> None:
     run = seed_waiting(dash.store)
     latest = dash.store.events(run.id, after_seq=run.last_seq - 1)[0].id
     html = dash.client.get("/ui/runs").text
-    assert f'sse-connect="/api/v1/events?after={latest}"' in html
+    # Blobs not inlined: a message only triggers a re-fetch, its data is never read.
+    assert f'sse-connect="/api/v1/events?after={latest}&amp;inline=false"' in html
     # Every trace event type re-fetches the rows; with a run active, a poll catches final statuses.
     trigger = re.search(r'id="runs-body" hx-get="/ui/runs/rows" hx-trigger="([^"]+)"', html)
     assert trigger is not None
@@ -119,7 +120,10 @@ def test_active_run_streams_its_events_from_where_the_page_is(dash: Dashboard) -
     write(dash.store, run.id, analyst_steps())
     run = dash.store.update_run(run.id, status=RunStatus.RUNNING)
     html = dash.client.get(f"/ui/runs/{run.id}").text
-    assert f'sse-connect="/api/v1/runs/{run.id}/events?after={run.last_seq}" sse-close="end"' in html
+    assert (
+        f'sse-connect="/api/v1/runs/{run.id}/events?after={run.last_seq}&amp;inline=false" sse-close="end"'
+        in html
+    )
     assert 'hx-trigger="sse:node_start delay:250ms' in html and ", sse:end" in html
     # The fallback poll is there while it runs.
     assert f'hx-get="/ui/runs/{run.id}/body" hx-trigger="load delay:2s"' in html
