@@ -100,9 +100,10 @@ class HealingStack:
         if self._user_finished is not None:
             self._user_finished(record, result)
 
-    def start(self) -> HealingStack:
-        """Continue runs a crashed process left behind, then start watching."""
-        self.runs.recover()
+    def start(self, *, recover: bool = True) -> HealingStack:
+        """Continue runs a crashed process left behind (unless told not to), then start watching."""
+        if recover:
+            self.runs.recover()
         if self.watcher is not None:
             self.watcher.start()
         return self
