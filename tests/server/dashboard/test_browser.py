@@ -101,15 +101,24 @@ def test_runs_appear_live_and_an_approval_is_answered(
     browser.wait_for("!!document.querySelector('#approve')", what="the approve button")
     # The server wants a token: read-only until the operator enters it.
     assert browser.evaluate("document.querySelector('#approve').disabled") is True
-    browser.type_into("#token-input", TOKEN)
+    # A wrong token: the refusal shows next to the buttons, the launcher hears nothing.
+    browser.type_into("#token-input", "not-the-token")
     browser.click("#token-save")
     browser.wait_for("!document.querySelector('#approve').disabled", what="the button to unlock")
     assert browser.evaluate("document.querySelector('#token-input').value") == ""  # not left in the DOM
+    browser.type_into("#approval-by", "alice")
+    browser.click("#approve")
+    browser.wait_for(
+        "document.querySelector('#approval-message').innerText.includes('operator token')", what="the refusal"
+    )
+    assert launcher.answers == []
+    browser.type_into("#token-input", TOKEN)
+    browser.click("#token-save")
 
     # 4. Expand a step, approve, and watch the run heal on the same page.
     browser.click("#step-1 > summary")
-    browser.type_into("#approval-by", "alice")
     browser.type_into("#approval-comment", "ship it")
+    assert browser.evaluate("document.querySelector('#approval-by').value") == "alice"
     browser.click("#approve")
     deadline = time.monotonic() + 10
     while not launcher.answers and time.monotonic() < deadline:
