@@ -34,6 +34,7 @@ from agent.trace import TraceEvent, TraceEventType
 from server.auth import require_read_token, require_token
 from server.context import ServerContext, get_context
 from server.dashboard import views
+from server.runs import RunNotWaiting
 from server.runstore import ConflictError, RunRecord, RunStatus, UnknownRunError
 
 _HERE = Path(__file__).resolve().parent.parent
@@ -246,8 +247,9 @@ async def _answer(
     answer = {"approved": approved, "by": by, "comment": comment}
     try:
         after = await asyncio.to_thread(context.runs.answer, run_id, answer)
-    except ConflictError:
-        # Another answer won the race between our read and the resume.
+    except (ConflictError, RunNotWaiting):
+        # Another answer won the race between our read and the resume (the store and the real
+        # run service say so differently).
         run, _ = await _load(context, run_id)
         return _refusal(f"Already answered: the run is {run.status.value}.", status.HTTP_409_CONFLICT)
     run, events = await _load(context, run_id)

@@ -11,7 +11,8 @@ import pytest
 from agent import trace
 from agent.config import ServerSettings, Settings
 from server.routes import dashboard as routes
-from server.runstore import RunStatus
+from server.runs import RunNotWaiting
+from server.runstore import ConflictError, RunStatus
 from tests.server.dashboard.conftest import (
     DIFF,
     TOKEN,
@@ -261,3 +262,20 @@ def test_vendored_files_are_served_and_match_their_record(dash: Dashboard, name:
     # The pages load exactly these files, from here.
     html = dash.client.get("/ui/runs").text
     assert f'<script src="/static/vendor/{name}"></script>' in html
+
+
+@pytest.mark.parametrize("error", [ConflictError, RunNotWaiting], ids=["store", "run-service"])
+def test_an_answer_that_loses_the_race_is_a_conflict(
+    dash: Dashboard, monkeypatch: pytest.MonkeyPatch, error: type[Exception]
+) -> None:
+    run = seed_waiting(dash.store)
+
+    def answered_meanwhile(run_id: str, answer: object) -> str:
+        # Someone else answered between the page's read and this resume.
+        dash.store.update_run(run_id, status=RunStatus.REJECTED)
+        raise error(f"run {run_id} is not waiting")
+
+    monkeypatch.setattr(dash.launcher, "answer", answered_meanwhile)
+    response = dash.client.post(f"/ui/runs/{run.id}/approve", content="by=a", headers={**FORM, **AUTH})
+    assert response.status_code == 409
+    assert "Already answered: the run is rejected." in response.text
