@@ -14,13 +14,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from agent.cli.demo_view import DemoRow, render_event, summary_table
-from agent.config import ClusterSettings, GitSettings, Mode, Settings
+from agent.cli.sandbox_wiring import sandbox_settings, sim_clock
+from agent.config import Mode, Settings
 from agent.trace import TraceEvent
 from graph.breaker import InMemoryBreakerStore
 from graph.deps import VerifyConfig
@@ -74,19 +74,6 @@ class _Finished:
         with self.changed:
             self.changed.wait_for(lambda: found() is not None, timeout=timeout)
             return found()
-
-
-def demo_settings(base: Settings, sandbox: Sandbox, data_dir: Path) -> Settings:
-    """`base` aimed at the sandbox: autonomous mode, its kubeconfig, its Git repository with auto-merge."""
-    return base.model_copy(
-        update={
-            "mode": Mode.AUTONOMOUS,
-            "data_dir": data_dir,
-            "storage_url": None,
-            "cluster": ClusterSettings(kubeconfig=sandbox.kubeconfig_path),
-            "git": GitSettings(provider="local", local_path=sandbox.repo_path, auto_merge=True),
-        }
-    )
 
 
 def _pr_label(url: str) -> str:
@@ -168,12 +155,9 @@ def demo_command(
             f"sandbox up: API {sb.url}, kubeconfig {sb.kubeconfig_path}, GitOps repo {sb.repo_path}",
             markup=False,
         )
-        run_settings = demo_settings(settings, sb, workdir / "data")
+        run_settings = sandbox_settings(settings, sb, workdir / "data", mode=Mode.AUTONOMOUS, auto_merge=True)
         store = open_run_store(run_settings.resolved_storage_url())
         kube = KubeClient.from_config(str(sb.kubeconfig_path))
-
-        def clock() -> datetime:
-            return datetime.fromtimestamp(sb.clock.time(), UTC)
 
         def show(event: TraceEvent) -> None:
             render_event(console, event)
@@ -182,7 +166,7 @@ def demo_command(
             run_settings,
             store,
             kube=kube,
-            clock=clock,
+            clock=sim_clock(sb),
             sleep=sb.advance,
             verify=VerifyConfig(timeout_seconds=600, poll_seconds=10, settle_seconds=20, stable_seconds=60),
             breaker_store=InMemoryBreakerStore(),

@@ -1,12 +1,98 @@
-"""`paramedic serve`: the watcher and the HTTP API (SSE, chat, dashboard)."""
+"""`paramedic serve`: the watcher, the healing runs and the HTTP API (SSE, chat, dashboard).
+
+With `--sandbox` it first starts the embedded sandbox (background, simulated time at 30x), aims
+the settings at it (its kubeconfig, its GitOps repository as the local Git source; the mode stays
+what the settings say) and exposes the sandbox's fault control endpoint, recorded in the
+sandbox state file, so `paramedic sandbox fault inject ...` works against it.
+
+Refuses (exit 2) to listen on a non-loopback address without an API token.
+"""
 
 from __future__ import annotations
 
-from agent.cli.common import not_built
+import contextlib
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+import uvicorn
+
 from agent.config import Settings
+from server.assembly import build_service
+from server.auth import BindRefused, check_bind
+from server.runstore import open_run_store
+from tools.kubernetes import KubeClient
 
 
 def serve_command(settings: Settings, *, sandbox: bool) -> int:
-    """Run the service until interrupted; the exit code."""
-    not_built("serve", "the service, issue #6")
-    return 3
+    """Run the service until interrupted (SIGINT/SIGTERM); the exit code."""
+    try:
+        check_bind(settings.server.host, settings.server.token_value())
+    except BindRefused as exc:
+        typer.echo(f"paramedic serve: {exc}", err=True)
+        return 2
+    with contextlib.ExitStack() as resources:
+        options: dict[str, object] = {}
+        if sandbox:
+            settings, options = _start_sandbox(settings, resources)
+        kube = KubeClient.from_config(
+            str(settings.cluster.kubeconfig) if settings.cluster.kubeconfig else None,
+            settings.cluster.context,
+            in_cluster=settings.cluster.in_cluster or None,
+        )
+        resources.callback(kube.close)
+        store = open_run_store(settings.resolved_storage_url())
+        resources.callback(store.close)
+        app, stack = build_service(settings, store, kube, **options)
+        stack.start()
+        resources.callback(stack.stop)
+        host, port = settings.server.host, settings.server.port
+        typer.echo(
+            f"paramedic: {settings.mode.value} mode; API http://{host}:{port}/api/v1, dashboard http://{host}:{port}/"
+        )
+        with _stop_on_signals():
+            uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    return 0
+
+
+class _Stop(Exception):
+    """SIGINT/SIGTERM arrived: unwind, so the stack, store and sandbox are shut down in order."""
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    # uvicorn shuts down gracefully on a signal and then re-raises it to the handler that was
+    # installed before it; with the default handler the process would die before cleaning up.
+    def stop(*_: object) -> None:
+        raise _Stop
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except _Stop:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _start_sandbox(settings: Settings, resources: contextlib.ExitStack) -> tuple[Settings, dict[str, object]]:
+    from agent.cli.sandbox import default_state_path
+    from agent.cli.sandbox_wiring import sandbox_settings, sim_clock, write_state
+    from sandbox.cluster import Sandbox
+    from sandbox.faults.control import ControlServer
+
+    workdir = Path(tempfile.mkdtemp(prefix="paramedic-serve-"))
+    sb = resources.enter_context(Sandbox(workdir=workdir / "sandbox"))
+    sb.wait_healthy(timeout=60)
+    info: dict[str, object] = {}
+    control = ControlServer(sb, lambda: info).start()
+    resources.callback(control.stop)
+    state_path = default_state_path()
+    info.update(write_state(state_path, sb, control.url))
+    resources.callback(lambda: state_path.unlink(missing_ok=True))
+    typer.echo(f"sandbox: kubeconfig {sb.kubeconfig_path}; fault control {control.url} (state {state_path})")
+    data_dir = settings.data_dir if settings.data_dir.is_absolute() else workdir / "data"
+    return sandbox_settings(settings, sb, data_dir), {"clock": sim_clock(sb), "sleep": sb.advance}

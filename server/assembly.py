@@ -1,0 +1,58 @@
+"""The service as `paramedic serve` runs it: a healing stack, its metrics, and the API over them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from kubernetes import client as k8s
+
+from agent.config import Settings
+from graph.runner import RunResult
+from server.app import create_app
+from server.context import ServerContext
+from server.healing import HealingStack
+from server.metrics import Metrics
+from server.run_metrics import record_run
+from server.runstore import RunStore
+from server.runstore.models import RunRecord
+from tools.kubernetes import KubeClient
+
+
+def cluster_probe(kube: KubeClient) -> Callable[[], bool | str]:
+    """A readiness check: can the API server be reached (a cheap `/version` call)?"""
+
+    def ready() -> bool | str:
+        try:
+            k8s.VersionApi(kube.api).get_code(_request_timeout=3)
+        except Exception as exc:  # any failure means not ready; the reason goes to /readyz
+            return f"cluster unreachable: {type(exc).__name__}: {exc}"
+        return True
+
+    return ready
+
+
+def build_service(
+    settings: Settings, store: RunStore, kube: KubeClient, **stack_options: Any
+) -> tuple[FastAPI, HealingStack]:
+    """The API app and the (not yet started) healing stack behind it, sharing one `Metrics`."""
+    metrics = Metrics()
+    user_finished = stack_options.pop("on_finished", None)
+
+    def finished(record: RunRecord, result: RunResult | None) -> None:
+        record_run(metrics, record)
+        if user_finished is not None:
+            user_finished(record, result)
+
+    stack = HealingStack(settings, store, kube=kube, on_finished=finished, **stack_options)
+    watcher = stack.watcher
+    if watcher is not None:
+        metrics.set_queue_depth_source(lambda: float(len(watcher.folder)))
+    context = ServerContext(
+        store=store,
+        settings=settings,
+        runs=stack.runs,
+        extras={"metrics": metrics, "cluster_ready": cluster_probe(kube)},
+    )
+    return create_app(context), stack

@@ -1,0 +1,103 @@
+"""`paramedic serve --sandbox` as a real process: the watcher sees an injected fault, the run
+shows up in `GET /runs` and on the SSE stream, and the probes and metrics answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def service(tmp_path: Path):
+    port = _free_port()
+    state = tmp_path / "sandbox-state.json"
+    env = {
+        **os.environ,
+        "PARAMEDIC_SERVER__PORT": str(port),
+        "PARAMEDIC_SANDBOX_STATE": str(state),
+        "PARAMEDIC_MODE": "report",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli.main", "serve", "--sandbox"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200 and state.exists():
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else "serve exited"
+            time.sleep(0.2)
+        else:
+            pytest.fail("paramedic serve did not come up in 60 s")
+        yield base, json.loads(state.read_text())
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, proc.stdout.read() if proc.stdout else ""
+
+
+def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
+    base, state = service
+    assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+    assert httpx.get(f"{base}/api/v1/runs", timeout=5).json()["items"] == []
+    seen: list[dict] = []
+    with httpx.Client(timeout=httpx.Timeout(30, read=30)) as client:
+        with client.stream("GET", f"{base}/api/v1/events") as stream:
+            injected = httpx.post(
+                f"{state['control_url']}/faults",
+                json={"type": "bad_image", "target": "shop/deploy/web-api", "via": "git"},
+                timeout=60,
+            )
+            assert injected.status_code < 300, injected.text
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    seen.append(json.loads(line[5:]))
+                    if any(e.get("node") == "report" and e.get("type") == "node_end" for e in seen):
+                        break
+    run_ids = {e["run_id"] for e in seen}
+    assert len(run_ids) == 1
+    (run_id,) = run_ids
+    runs = httpx.get(f"{base}/api/v1/runs", params={"workload": "web-api"}, timeout=5).json()["items"]
+    assert [r["id"] for r in runs] == [run_id]
+    run = httpx.get(f"{base}/api/v1/runs/{run_id}", timeout=5).json()
+    assert run["status"] == "reported"  # report mode: diagnosed, nothing changed
+    assert run["diagnosis"]["category"] == "bad_image"
+    metrics = httpx.get(f"{base}/metrics", timeout=5).text
+    assert 'outcome="reported"' in metrics
+
+
+def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:
+    env = {**os.environ, "PARAMEDIC_SERVER__HOST": "0.0.0.0", "PARAMEDIC_SERVER__PORT": str(_free_port())}
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent.cli.main", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert "token" in proc.stderr.lower()
