@@ -9,6 +9,8 @@ its `advance` as `sleep`, so verification waits in simulated time.
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,6 +30,8 @@ from server.runstore.models import RunRecord
 from server.watcher import Watcher, WatcherOptions
 from tools.gitops.base import GitOpsRepo
 from tools.kubernetes import KubeClient
+
+log = logging.getLogger(__name__)
 
 
 def checkpoint_url(settings: Settings) -> str:
@@ -57,6 +61,7 @@ class HealingStack:
         on_event: Callable[[TraceEvent], None] | None = None,
         on_finished: OnFinished | None = None,
         workers: int = 2,
+        approval_sweep_seconds: float = 30.0,
         deps_overrides: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
@@ -78,6 +83,10 @@ class HealingStack:
             self.deps = replace(self.deps, **deps_overrides)
         self.app = compile_graph(self.deps, checkpointer)
         self._user_finished = on_finished
+        self._clock = clock
+        self._sweep_every = approval_sweep_seconds
+        self._stopping = threading.Event()
+        self._sweeper: threading.Thread | None = None
         self.runs = RunService(
             self.app,
             store,
@@ -106,10 +115,23 @@ class HealingStack:
             self.runs.recover()
         if self.watcher is not None:
             self.watcher.start()
+        self._sweeper = threading.Thread(target=self._sweep, name="paramedic-approval-sweeper", daemon=True)
+        self._sweeper.start()
         return self
+
+    def _sweep(self) -> None:
+        """Escalate runs whose approval nobody answered in time (wall-clock period, injected clock)."""
+        while not self._stopping.wait(self._sweep_every):
+            try:
+                self.runs.expire_approvals(self._clock())
+            except Exception:  # the store may be briefly unavailable; try again next period
+                log.exception("approval sweep failed")
 
     def stop(self) -> None:
         """Stop watching, let runs in flight finish, close the checkpointer."""
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=5)
         if self.watcher is not None:
             self.watcher.stop()
         self.runs.close(wait=True)

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agent.domain import Incident
@@ -129,6 +130,27 @@ class RunService:
         self._store.update_run(run_id, status=RunStatus.RUNNING)
         self._spawn(run_id, lambda: resume_run(self._app, run_id, dict(answer), self._recorder(run_id)))
         return RunStatus.RUNNING.value
+
+    def expire_approvals(self, now: datetime) -> list[str]:
+        """Resume, as timed out, every waiting run whose approval expired before `now` (they escalate)."""
+        expired: list[str] = []
+        page = self._store.list_runs(status=RunStatus.WAITING_APPROVAL, limit=500)
+        for run in page.items:
+            request = pending_approval(self._app, run.id)
+            if request is None or datetime.fromisoformat(str(request["expires_at"])) > now:
+                continue
+            answer = {
+                "approved": False,
+                "by": "paramedic",
+                "timed_out": True,
+                "comment": "approval timed out",
+            }
+            try:
+                self.answer(run.id, answer)
+            except RunNotWaiting:
+                continue  # answered meanwhile
+            expired.append(run.id)
+        return expired
 
     # -- lifecycle -----------------------------------------------------------------------------
 

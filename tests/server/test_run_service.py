@@ -1,0 +1,140 @@
+"""`RunService` over a real SQLite store and a small checkpointed graph: runs open, fold, stream
+their trace into the store, audit their actions, wait for and take approvals, fail visibly,
+recover after a crash, and time out unanswered approvals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+
+from agent import trace
+from graph.runner import start_run
+from graph.state import HealingState
+from graph.tracing import emit
+from server.runs import RunNotWaiting, RunService, RunServiceOptions
+from server.runstore import open_run_store
+from server.runstore.models import NewRun, RunStatus
+from tests.agent import evidence_samples as samples
+
+EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+class Crash(RuntimeError):
+    """A node dies."""
+
+
+def _app(*, ask: bool = False, crash: list[bool] | None = None):
+    def act(state: HealingState) -> dict:
+        emit(trace.action(state["run_id"], "remediation", action_type="restart", who="paramedic",
+                          what="restart", why="stuck", diff="", result="ok: restarted",
+                          details={"target": "shop/deployment/web-api"}))  # fmt: skip
+        return {}
+
+    def approval(state: HealingState) -> dict:
+        answer = interrupt({"approval_id": "a1", "expires_at": EXPIRES.isoformat()})
+        if answer.get("timed_out"):
+            return {"outcome": "escalated", "outcome_reason": "approval expired"}
+        return {"outcome": "healed" if answer["approved"] else "rejected"}
+
+    def finish(state: HealingState) -> dict:
+        if crash:
+            crash.pop()
+            raise Crash("node died")
+        return {} if state.get("outcome") else {"outcome": "healed"}
+
+    builder = StateGraph(HealingState)
+    builder.add_node("act", act)
+    builder.add_node("approval", approval)
+    builder.add_node("finish", finish)
+    builder.add_edge(START, "act")
+    builder.add_edge("act", "approval" if ask else "finish")
+    builder.add_edge("approval", "finish")
+    builder.add_edge("finish", END)
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator:
+    s = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    yield s
+    s.close()
+
+
+def _service(app, store) -> RunService:
+    return RunService(app, store, RunServiceOptions(mode="autonomous", provider="rules", workers=2))
+
+
+def test_a_run_is_driven_its_trace_stored_and_its_action_audited(store) -> None:
+    service = _service(_app(), store)
+    run_id, created = service.submit(samples.incident())
+    assert created and service.wait_idle(10)
+    run = store.get_run(run_id)
+    assert run.status is RunStatus.HEALED and run.finished_at is not None
+    events = store.events(run_id)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1)) and events[0].type == "action"
+    audit = store.audit_log(run_id=run_id)
+    assert [(a.action, a.who, a.result) for a in audit] == [("restart", "paramedic", "ok: restarted")]
+    service.close()
+
+
+def test_a_second_sighting_folds_into_the_active_run_and_answers_resume_it(store) -> None:
+    service = _service(_app(ask=True), store)
+    run_id, created = service.submit(samples.incident())
+    assert created and service.wait_idle(10)
+    assert store.get_run(run_id).status is RunStatus.WAITING_APPROVAL
+    again, created_again = service.submit(samples.incident())
+    assert (again, created_again) == (run_id, False)
+    assert service.answer(run_id, {"approved": True, "by": "alice"}) == "running"
+    assert service.wait_idle(10)
+    assert store.get_run(run_id).status is RunStatus.HEALED
+    with pytest.raises(RunNotWaiting):
+        service.answer(run_id, {"approved": True, "by": "alice"})
+    service.close()
+
+
+def test_a_node_that_raises_fails_the_run_with_its_error(store) -> None:
+    service = _service(_app(crash=[True]), store)
+    run_id, _ = service.submit(samples.incident())
+    assert service.wait_idle(10)
+    failed = store.get_run(run_id)
+    assert failed.status is RunStatus.FAILED and "Crash: node died" in (failed.error or "")
+    service.close()
+
+
+def test_recover_continues_a_run_a_dead_process_left_running(store) -> None:
+    app = _app(crash=[True])
+    incident = samples.incident()
+    # The dead process: it opened the run, drove it into a node, and died there (no status update).
+    opened = NewRun(
+        fingerprint=incident.fingerprint,
+        target=incident.target,
+        mode="autonomous",
+        provider="rules",
+        status=RunStatus.RUNNING,
+    )
+    run, _ = store.open_run(opened)
+    with pytest.raises(Crash):
+        start_run(app, run.id, incident)
+    service = _service(app, store)
+    assert service.recover() == [run.id]
+    assert service.wait_idle(10)
+    assert store.get_run(run.id).status is RunStatus.HEALED
+    service.close()
+
+
+def test_unanswered_approvals_time_out_and_escalate(store) -> None:
+    service = _service(_app(ask=True), store)
+    run_id, _ = service.submit(samples.incident())
+    assert service.wait_idle(10)
+    assert service.expire_approvals(EXPIRES - timedelta(seconds=1)) == []
+    assert store.get_run(run_id).status is RunStatus.WAITING_APPROVAL
+    assert service.expire_approvals(EXPIRES + timedelta(seconds=1)) == [run_id]
+    assert service.wait_idle(10)
+    assert store.get_run(run_id).status is RunStatus.ESCALATED
+    service.close()
