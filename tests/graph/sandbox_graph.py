@@ -1,0 +1,126 @@
+"""The healing graph over a stepped sandbox: simulated time, local Git with auto-merge, rules reasoner.
+
+`healing_sandbox(workdir)` starts a sandbox in stepped mode (`background=False`), so the graph's
+`sleep` is the sandbox's `advance` and its `clock` is the sandbox's simulated clock: verification
+waits in simulated seconds and a run takes seconds of wall time. `Harness.deps(...)` builds the
+real collaborators (`build_deps`) with anything overridden; `Harness.app(...)` compiles the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agent.config import Mode, Settings
+from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.trace import TraceEvent
+from evals.runner import settings_for
+from graph.breaker import InMemoryBreakerStore
+from graph.builder import compile_graph
+from graph.deps import GraphDeps, build_deps
+from graph.nodes.records import entries
+from graph.state import HealingState
+from sandbox.cluster import Sandbox
+from sandbox.faults.injector import InjectedFault
+from tools.gitops.base import PullRequest
+from tools.gitops.local import LocalGitRepo
+from tools.gitops.local_pulls import PullStore
+from tools.kubernetes import KubeClient
+
+NAMESPACE = "shop"
+
+
+@dataclass
+class Harness:
+    """One stepped sandbox and what a graph over it needs."""
+
+    sb: Sandbox
+    kube: KubeClient
+    data_dir: Path
+    events: list[TraceEvent] = field(default_factory=list)
+
+    def clock(self) -> datetime:
+        """The sandbox's simulated time, aware UTC."""
+        return datetime.fromtimestamp(self.sb.clock.time(), UTC)
+
+    def settings(self, mode: Mode = Mode.AUTONOMOUS) -> Settings:
+        """Autonomous (or `mode`) settings over the sandbox's cluster and its local Git with auto-merge."""
+        base = settings_for(
+            "rules",
+            None,
+            kubeconfig=self.sb.kubeconfig_path,
+            repo_path=self.sb.repo_path,
+            data_dir=self.data_dir,
+        )
+        return base.model_copy(update={"mode": mode})
+
+    def repo(self) -> LocalGitRepo:
+        """The sandbox's GitOps repository."""
+        return LocalGitRepo(self.sb.repo_path)
+
+    def deps(self, mode: Mode = Mode.AUTONOMOUS, **overrides: Any) -> GraphDeps:
+        """`build_deps` over the sandbox; keyword arguments go to `build_deps` (reasoner, repo, verify...)."""
+        overrides.setdefault("breaker_store", InMemoryBreakerStore())
+        return build_deps(
+            self.settings(mode), kube=self.kube, clock=self.clock, sleep=self.sb.advance, **overrides
+        )
+
+    def app(self, deps: GraphDeps, checkpointer: BaseCheckpointSaver | None = None) -> Any:
+        """The compiled healing graph over `deps`."""
+        return compile_graph(deps, checkpointer if checkpointer is not None else InMemorySaver())
+
+    def inject(self, fault_type: str, name: str, settle: float = 120.0) -> InjectedFault:
+        """Inject a catalogue fault into shop/deploy/`name` and let the symptoms show."""
+        fault = self.sb.inject(fault_type, f"{NAMESPACE}/deploy/{name}")
+        self.sb.advance(settle)
+        return fault
+
+    def incident(self, name: str, reason: str = "unhealthy") -> Incident:
+        """A manual incident on shop/`name`, started now (simulated)."""
+        target = WorkloadRef(namespace=NAMESPACE, name=name)
+        return Incident(
+            id=f"inc-{name}",
+            fingerprint=fingerprint(target, reason),
+            target=target,
+            trigger=Trigger.MANUAL,
+            reason=reason,
+            started_at=self.clock(),
+        )
+
+    def pulls(self) -> list[PullRequest]:
+        """Every pull request in the local repository's pull store."""
+        return PullStore(self.sb.repo_path / ".git" / "paramedic").all()
+
+    def head_text(self, path: str, ref: str = "main") -> str | None:
+        """A file's text on `ref` of the GitOps repository (None when absent)."""
+        result = self.repo().read_file(path, ref)
+        return result.data if result.ok else None
+
+
+@contextmanager
+def healing_sandbox(workdir: Path, seed: int = 1) -> Iterator[Harness]:
+    """A healthy stepped sandbox under `workdir` with a harness over it; always shut down."""
+    with Sandbox(workdir=workdir / "sandbox", seed=seed, background=False) as sb:
+        sb.wait_healthy(timeout=30)
+        kube = KubeClient.from_config(str(sb.kubeconfig_path))
+        try:
+            yield Harness(sb, kube, workdir / "data")
+        finally:
+            kube.close()
+
+
+def remediations(state: HealingState) -> list[dict[str, Any]]:
+    """The run's remediation entries, oldest first."""
+    return [dict(e) for e in entries(state, phase="remediation")]
+
+
+def rollbacks(state: HealingState) -> list[dict[str, Any]]:
+    """The run's rollback entries, in the order they were written."""
+    return [dict(e) for e in entries(state, phase="rollback")]
