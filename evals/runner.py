@@ -2,9 +2,9 @@
 
 The agent is injectable: any `Agent` callable gets an `AgentEnv` (the sandbox's kubeconfig, API
 URL, GitOps repository path and the settings for autonomous mode with local auto-merge) and
-returns an `AgentRun`. `graph_agent` is the seam to the real watcher + healing graph; until
-those land it raises NotImplementedError (and the run stops), so no number is ever made up.
-Tests pass a scripted agent.
+returns an `AgentRun`. `graph_agent` is the real watcher + healing graph (`evals.graph_agent`);
+tests also pass scripted agents. An agent raising NotImplementedError stops the whole run, so
+no number is ever made up for an agent that does not exist.
 
 After the agent returns, the runner waits (simulated `settle_seconds`) for the sandbox to be
 healthy, then samples it over the scenario's soak period; each fault's ground truth decides
@@ -63,6 +63,9 @@ class AgentEnv:
     started_wall: float  # time.monotonic() when the scenario's first step was played
     started_sim: float  # the sandbox's simulated clock (epoch seconds) at that moment
     sim_now: Callable[[], float]
+    # Sleep in simulated seconds (the sandbox's `advance`): verification waits on the sandbox's
+    # clock, so a 30x sandbox verifies a 60 s stability window in 2 wall seconds.
+    sim_sleep: Callable[[float], None] | None = None
 
     def elapsed_sim(self) -> float:
         """Simulated seconds since the first step."""
@@ -82,15 +85,15 @@ class Agent(Protocol):
 def graph_agent(env: AgentEnv) -> AgentRun:
     """The real path: the watcher feeding the healing graph in autonomous mode with local auto-merge.
 
-    Not wired yet: graph/builder.py and the watcher's composition with it are being written.
-    When they land this builds the watcher over `env.kubeconfig`, the graph with `env.settings`
-    (llm provider, local Git at `env.repo_path`, auto-merge), runs until every incident's run
-    ends or `env.time_budget_s` passes, and maps the run records to an `AgentRun`.
+    Builds `server.healing.HealingStack` over `env.kubeconfig` with `env.settings` (llm provider,
+    local Git at `env.repo_path`, auto-merge), watches until every run ended and the cluster has
+    been quiet, or `env.time_budget_s` runs out, and maps the run records and trace to an
+    `AgentRun` (see `evals.graph_agent`). Imported lazily so the rest of `evals` does not need
+    the graph and server packages.
     """
-    raise NotImplementedError(
-        "graph_agent: the healing graph (graph/builder.py) and its wiring to the watcher "
-        "(server/watcher) have not landed yet; pass a scripted agent, or wait for them"
-    )
+    from evals.graph_agent import run_graph_agent
+
+    return run_graph_agent(env)
 
 
 SandboxFactory = Callable[[int], Sandbox]
@@ -268,6 +271,7 @@ def run_scenario(
             started_wall=started_wall,
             started_sim=started_sim,
             sim_now=sandbox.clock.time,
+            sim_sleep=sandbox.advance,
         )
         agent_started = time.monotonic()
         run, timed_out = _call_agent(agent, env)
