@@ -28,6 +28,7 @@ from typing import Any
 from agent.config import Mode, Settings, Thresholds
 from agent.domain import ActionType, Diagnosis
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, CircuitBreaker, target_key
+from graph.overrides import effective_config
 from graph.policies import MUTATING, PolicyConfig, PolicyVerdict, evaluate_remediation
 from graph.state import (
     BreakerData,
@@ -201,6 +202,7 @@ def make_decision_node(
 
     def decision_node(state: HealingState) -> dict[str, Any]:
         incident = incident_of(state)
+        mode, thresholds, overrides = effective_config(config.mode, config.thresholds, incident)
         diagnosis = best_diagnosis(state)
         remediation = diagnosis.remediation if diagnosis else None
         verdict: PolicyVerdict | None = None
@@ -216,8 +218,8 @@ def make_decision_node(
                 reasons = tuple(f"auditor: {r}" for r in audit_policy["reasons"]) or ("auditor denied",)
                 verdict = PolicyVerdict(verdict.action, False, reasons)
         inputs = DecisionInputs(
-            mode=config.mode,
-            thresholds=config.thresholds,
+            mode=mode,
+            thresholds=thresholds,
             diagnosis=diagnosis,
             policy=verdict,
             target_breaker=target_breaker.view(target_key(incident.target)),
@@ -230,7 +232,7 @@ def make_decision_node(
         record = DecisionRecord(
             route=decision.route.value,
             rationale=decision.rationale,
-            inputs=decision.inputs,
+            inputs={**decision.inputs, "overrides": overrides} if overrides else decision.inputs,
             attempt=inputs.attempt,
             decided_at=clock().astimezone(UTC).isoformat(),
         )

@@ -17,8 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.config import ScopeSettings, Thresholds
 from agent.domain import WorkloadRef
-
-WATCH_LABEL = "paramedic.dev/watch"
+from agent.watch_labels import (
+    ACT_LABEL,
+    ASK_LABEL,
+    GIT_REPO_LABEL,
+    LLM_MODEL_LABEL,
+    LLM_PROVIDER_LABEL,
+    MODE_LABEL,
+    WATCH_LABEL,
+)
 
 # -- label selectors ---------------------------------------------------------------------------
 
@@ -155,16 +162,16 @@ class WatchTarget:
         out = {WATCH_LABEL: self.watch_key}
         spec = self.spec
         if spec.mode:
-            out["paramedic.dev/mode"] = spec.mode
+            out[MODE_LABEL] = spec.mode
         if spec.llm and spec.llm.provider:
-            out["paramedic.dev/llm-provider"] = spec.llm.provider
+            out[LLM_PROVIDER_LABEL] = spec.llm.provider
         if spec.llm and spec.llm.model:
-            out["paramedic.dev/llm-model"] = spec.llm.model
+            out[LLM_MODEL_LABEL] = spec.llm.model
         if spec.git_repo:
-            out["paramedic.dev/git-repo"] = spec.git_repo
+            out[GIT_REPO_LABEL] = spec.git_repo
         if spec.thresholds:
-            out["paramedic.dev/threshold-act"] = str(spec.thresholds.act)
-            out["paramedic.dev/threshold-ask"] = str(spec.thresholds.ask)
+            out[ACT_LABEL] = str(spec.thresholds.act)
+            out[ASK_LABEL] = str(spec.thresholds.ask)
         return out
 
 

@@ -359,3 +359,17 @@ def test_config_from_settings() -> None:
     assert config.policy.namespaces == ("shop",)
     assert DecisionConfig().mode is Mode.REPORT  # the safe default
     assert isinstance(config.policy, PolicyConfig)
+
+
+def test_node_applies_a_paramedic_watch_mode_only_to_the_watchers_incidents() -> None:
+    from agent.watch_labels import MODE_LABEL, WATCH_LABEL
+
+    node, _ = _node(Mode.REPORT, FakeClock())
+    labels = {WATCH_LABEL: "shop/web-api", MODE_LABEL: "autonomous"}
+    state = _state(0.9)
+    state["incident"] = {**state["incident"], "labels": labels}
+    update = node(state)
+    assert update["decision"]["route"] == "act"
+    assert update["decision"]["inputs"]["overrides"] == ["mode autonomous from ParamedicWatch shop/web-api"]
+    state["incident"] = {**state["incident"], "trigger": "alert"}  # the same labels on an alert
+    assert node(state)["decision"]["route"] == "report"
