@@ -21,7 +21,13 @@ class RunLauncher(Protocol):
     """Starts and resumes healing runs (the real one is `server.runs.RunService`)."""
 
     def submit(self, incident: Incident) -> tuple[str, bool]:
-        """Open (or fold into) a run for `incident`; (run id, whether it is new)."""
+        """Record `incident` and open (or fold into) its run; (run id, whether the run is new).
+
+        The launcher records the incident itself: a repeated sighting of a fingerprint folds into
+        the open incident (its count grows by one per call), and the run is linked to the stored
+        incident (`RunRecord.incident_id`, the open one it folded into, if any). Callers must not
+        record the incident again; read its id from the run.
+        """
         ...
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:

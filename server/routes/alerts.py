@@ -1,9 +1,10 @@
 """The API router for the Alertmanager webhook intake: `POST /alerts/alertmanager`.
 
-Every firing alert that names a workload is recorded as an incident (the store folds repeated
-sightings of one fingerprint) and submitted to the run launcher, which says whether it opened a
-new run or folded into the active one; so Alertmanager re-sending a group (repeat_interval, a new
-alert joining) opens no second run. The answer lists what became of each alert, in order.
+Every firing alert that names a workload is submitted to the run launcher, which records it as an
+incident (the store folds repeated sightings of one fingerprint, one sighting per alert) and says
+whether it opened a new run or folded into the active one; so Alertmanager re-sending a group
+(repeat_interval, a new alert joining) opens no second run. Without a launcher the incident is only
+recorded. The answer lists what became of each alert, in order.
 """
 
 from __future__ import annotations
@@ -57,9 +58,10 @@ def receive_alertmanager(
     context: Annotated[ServerContext, Depends(get_context)],
     _: Annotated[None, Depends(require_token)],
 ) -> AlertIntake:
-    """Record each firing alert naming a workload as an incident and submit it; report the rest."""
+    """Submit each firing alert naming a workload (the launcher records it); report the rest."""
     results: list[AlertResult] = []
-    # Alerts of one notification that fold into the same incident share one submission.
+    # The first successful result per incident fingerprint, so later alerts of the notification
+    # folding into it can say which alert they joined.
     submitted: dict[str, AlertResult] = {}
     for index, alert in enumerate(payload.alerts):
         mapped = incident_of(alert, payload, context.settings.scope)
@@ -69,37 +71,51 @@ def receive_alertmanager(
             continue
         incident = mapped.incident
         target = str(incident.target)
-        if (earlier := submitted.get(incident.fingerprint)) is not None:
-            context.store.record_incident(incident)  # counted as another sighting
-            results.append(
-                earlier.model_copy(
-                    update={**base, "result": "folded", "reason": f"same incident as alert {earlier.index}"}
-                )
-            )
-            continue
-        try:
-            record = context.store.record_incident(incident)
-        except RunStoreError as exc:  # refused by the store: say so for this alert, keep the others
-            log.warning("recording the incident for %s failed: %s", target, exc)
-            results.append(AlertResult(**base, result="failed", target=target, reason=f"not recorded: {exc}"))
-            continue
-        # The launcher links the run to the stored incident (the open one it folded into, if any).
-        incident = incident.model_copy(update={"id": record.id})
-        result = AlertResult(**base, result="recorded", target=target, incident_id=record.id)
+        earlier = submitted.get(incident.fingerprint)
         if context.runs is None:
+            try:
+                record = context.store.record_incident(incident)  # a repeat is another sighting
+            except RunStoreError as exc:  # refused by the store: say so for this alert, keep the others
+                log.warning("recording the incident for %s failed: %s", target, exc)
+                results.append(
+                    AlertResult(**base, result="failed", target=target, reason=f"not recorded: {exc}")
+                )
+                continue
+            result = AlertResult(**base, result="recorded", target=target, incident_id=record.id)
             result.reason = "no run launcher is configured; the incident is recorded"
         else:
+            # The launcher records the incident (folding a repeat into the open one, one sighting
+            # per submission) and links the run to it; the run says which incident that is.
             try:
                 run_id, is_new = context.runs.submit(incident)
+                incident_id = context.store.get_run(run_id).incident_id
+            except RunStoreError as exc:  # refused by the store: say so for this alert, keep the others
+                log.warning("submitting the incident for %s failed: %s", target, exc)
+                results.append(
+                    AlertResult(**base, result="failed", target=target, reason=f"refused by the store: {exc}")
+                )
+                continue
             except Exception as exc:  # one failing submission must not lose the others
-                log.exception("submitting incident %s failed", record.id)
-                result.result, result.reason = "failed", f"the run could not be started: {exc}"
-            else:
-                result.run_id = run_id
-                result.result = "opened" if is_new else "folded"
-                if not is_new:
-                    result.reason = "an active run already handles this incident"
-        submitted[incident.fingerprint] = result
+                log.exception("submitting the incident for %s failed", target)
+                results.append(
+                    AlertResult(
+                        **base, result="failed", target=target, reason=f"the run could not be started: {exc}"
+                    )
+                )
+                continue
+            result = AlertResult(
+                **base,
+                result="opened" if is_new else "folded",
+                target=target,
+                incident_id=incident_id,
+                run_id=run_id,
+            )
+            if not is_new:
+                result.reason = "an active run already handles this incident"
+        if earlier is not None:
+            result.result, result.reason = "folded", f"same incident as alert {earlier.index}"
+        else:
+            submitted[incident.fingerprint] = result
         results.append(result)
     if payload.truncatedAlerts:
         log.warning(

@@ -1,4 +1,4 @@
-"""Fixtures for the Alertmanager intake: a real SQLite run store, a recording fake launcher, the app."""
+"""Fixtures for the Alertmanager intake: a real SQLite run store, a fake launcher over it, the app."""
 
 from __future__ import annotations
 
@@ -14,16 +14,22 @@ from agent.config import Settings
 from agent.domain import Incident
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import SqlRunStore, open_run_store
+from server.runstore import NewRun, SqlRunStore, open_run_store
 
 TOKEN = "alert-intake-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class FakeLauncher:
-    """Folds like the real launcher (one active run per fingerprint) and keeps what it was given."""
+    """The `RunLauncher` contract over a real store, like `server.runs.RunService` without running.
 
-    def __init__(self) -> None:
+    `submit` records the incident (a repeat folds into the open incident as one more sighting) and
+    opens, or folds into, the fingerprint's run linked to the stored incident; it keeps each
+    incident it was given (with the stored id) and the run id per fingerprint.
+    """
+
+    def __init__(self, store: SqlRunStore) -> None:
+        self.store = store
         self.incidents: list[Incident] = []
         self.runs: dict[str, str] = {}  # fingerprint -> run id
         self.fail_for: set[str] = set()  # workload names whose submission raises
@@ -34,13 +40,20 @@ class FakeLauncher:
         if incident.target.name in self.fail_for:
             raise RuntimeError("launcher queue is full")
         with self._lock:
-            self.incidents.append(incident)
-            self.submitted.set()
-            if incident.fingerprint in self.runs:
-                return self.runs[incident.fingerprint], False
-            run_id = f"run-{len(self.runs) + 1}"
-            self.runs[incident.fingerprint] = run_id
-            return run_id, True
+            record = self.store.record_incident(incident)
+            run, new = self.store.open_run(
+                NewRun(
+                    incident_id=record.id,
+                    fingerprint=incident.fingerprint,
+                    target=incident.target,
+                    mode="report",
+                    provider="rules",
+                )
+            )
+            self.incidents.append(incident.model_copy(update={"id": record.id}))
+            self.runs[incident.fingerprint] = run.id
+        self.submitted.set()
+        return run.id, new
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:  # pragma: no cover - not used here
         raise NotImplementedError
@@ -54,8 +67,8 @@ def store(tmp_path: Path) -> Iterator[SqlRunStore]:
 
 
 @pytest.fixture
-def launcher() -> FakeLauncher:
-    return FakeLauncher()
+def launcher(store: SqlRunStore) -> FakeLauncher:
+    return FakeLauncher(store)
 
 
 @pytest.fixture

@@ -19,12 +19,27 @@ def test_a_firing_alert_opens_a_run_and_records_its_incident(
     response = client.post(URL, json=notification(alert(CHECKOUT)), headers=AUTH)
     assert response.status_code == 202
     [result] = response.json()["results"]
-    assert result["result"] == "opened" and result["run_id"] == "run-1"
-    assert result["target"] == "shop/deployment/checkout"
     [incident] = launcher.incidents
-    assert incident.id == result["incident_id"], "the launcher gets the stored incident's id"
+    assert result["result"] == "opened" and result["run_id"] == launcher.runs[incident.fingerprint]
+    assert result["target"] == "shop/deployment/checkout"
+    assert incident.id == result["incident_id"], "the answer names the incident the launcher stored"
+    assert store.get_run(result["run_id"]).incident_id == result["incident_id"]
     stored = store.get_incident(incident.id)
     assert stored.trigger == "alert" and stored.reason == "KubePodCrashLooping" and stored.count == 1
+
+
+def test_each_sighting_is_counted_once_with_a_launcher(
+    client: TestClient, store: SqlRunStore, launcher: FakeLauncher
+) -> None:
+    body = notification(alert(CHECKOUT))
+    [first] = client.post(URL, json=body, headers=AUTH).json()["results"]
+    assert store.get_incident(first["incident_id"]).count == 1, "the route records nothing itself"
+    [again] = client.post(URL, json=body, headers=AUTH).json()["results"]
+    assert again["incident_id"] == first["incident_id"] and again["run_id"] == first["run_id"]
+    [incident] = store.list_incidents().items
+    assert incident.count == 2, "two posts, two sightings"
+    [run] = store.list_runs().items
+    assert run.id == first["run_id"] and run.incident_id == incident.id
 
 
 def test_the_same_group_posted_twice_opens_no_second_run(
@@ -49,14 +64,18 @@ def test_a_storm_of_pods_in_one_notification_folds_into_one_incident(
     )
     results = client.post(URL, json=body, headers=AUTH).json()["results"]
     assert [r["result"] for r in results] == ["opened", "folded", "folded", "folded"]
-    assert {r["run_id"] for r in results} == {"run-1"}
+    assert [r["reason"] for r in results[1:]] == ["same incident as alert 0"] * 3
+    [run] = store.list_runs().items
+    assert {r["run_id"] for r in results} == {run.id}
     assert [r["alert_fingerprint"] for r in results] == ["fp0", "fp1", "fp2", "fp3"]
-    assert len(launcher.incidents) == 1, "one submission per incident and notification"
+    assert len(launcher.incidents) == 4, "every alert is submitted; the launcher folds them"
     [incident] = store.list_incidents().items
-    assert incident.count == 4
+    assert incident.count == 4 and {r["incident_id"] for r in results} == {incident.id}
 
 
-def test_each_alert_gets_its_own_result(client: TestClient, launcher: FakeLauncher) -> None:
+def test_each_alert_gets_its_own_result(
+    client: TestClient, store: SqlRunStore, launcher: FakeLauncher
+) -> None:
     launcher.fail_for.add("broken")
     body = notification(
         alert({"alertname": "Watchdog"}),
@@ -68,15 +87,19 @@ def test_each_alert_gets_its_own_result(client: TestClient, launcher: FakeLaunch
     assert [r["result"] for r in results] == ["ignored", "ignored", "failed", "opened"]
     assert "no namespace" in results[0]["reason"]
     assert "resolved" in results[1]["reason"]
-    assert "queue is full" in results[2]["reason"] and results[2]["incident_id"], "recorded even so"
-    assert results[3]["run_id"] == "run-1"
+    assert "queue is full" in results[2]["reason"] and results[2]["incident_id"] is None
+    assert results[3]["run_id"] == launcher.runs[launcher.incidents[0].fingerprint]
+    [incident] = store.list_incidents().items
+    assert incident.target.name == "cart", "the failing submission lost none of the others"
 
 
 def test_without_a_launcher_incidents_are_still_recorded(client: TestClient, context, store) -> None:
     context.runs = None
     [result] = client.post(URL, json=notification(alert(CHECKOUT)), headers=AUTH).json()["results"]
     assert result["result"] == "recorded" and result["run_id"] is None
-    assert store.get_incident(result["incident_id"]).target.name == "checkout"
+    stored = store.get_incident(result["incident_id"])
+    assert stored.target.name == "checkout" and stored.count == 1
+    assert store.list_runs().items == []
 
 
 def test_the_bearer_token_is_required(client: TestClient, launcher: FakeLauncher) -> None:
@@ -188,6 +211,7 @@ def test_an_alert_storm_of_1000_pods_across_50_deployments_folds_into_50_inciden
     results = client.post(URL, json=notification(*alerts), headers=AUTH).json()["results"]
     assert sum(r["result"] == "opened" for r in results) == 50
     assert sum(r["result"] == "folded" for r in results) == 950
-    assert len(launcher.runs) == 50 and len(launcher.incidents) == 50
+    assert len(launcher.runs) == 50 and len(launcher.incidents) == 1000
+    assert len(store.list_runs(limit=200).items) == 50
     incidents = store.list_incidents(limit=200).items
     assert len(incidents) == 50 and {i.count for i in incidents} == {20}

@@ -158,4 +158,5 @@ def test_alertmanager_delivers_a_posted_alert_and_paramedic_opens_the_run(
     assert incident.labels["alertmanager.receiver"] == "paramedic"
     assert incident.labels["alertmanager.fingerprint"], "Alertmanager's own alert fingerprint is kept"
     assert store.get_incident(incident.id).labels["severity"] == "critical"
-    assert launcher.runs == {incident.fingerprint: "run-1"}
+    [run_id] = launcher.runs.values()
+    assert store.get_run(run_id).incident_id == incident.id
