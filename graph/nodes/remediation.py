@@ -228,7 +228,10 @@ def _on_cluster(
 ) -> ActionEntry:
     """The change as a direct, dry-run-first write to the workload."""
     action = proposal.action
-    if deps.cluster is None or action not in DIRECT_ACTIONS:
+    # A GitOps patch whose manifest is not in Git is the same patch made directly (policy judges it
+    # as a direct patch, so it happens only when policy allows direct patches).
+    write = ActionType.PATCH if action is ActionType.GITOPS_PR and proposal.patch else action
+    if deps.cluster is None or write not in DIRECT_ACTIONS:
         detail = (
             "no cluster configured" if deps.cluster is None else f"{action.value} cannot be applied directly"
         )
@@ -240,7 +243,7 @@ def _on_cluster(
     change = apply_direct(
         deps.cluster,
         target,
-        action,
+        write,
         proposal.parameters,
         proposal.patch,
         guard,
@@ -255,7 +258,7 @@ def _on_cluster(
     return make_entry(
         **base,
         action=action.value,
-        what=f"{action.value} on the cluster (dry run first)",
+        what=f"{write.value} on the cluster (dry run first)",
         why=why,
         status=change.status,
         detail=change.detail,
