@@ -29,6 +29,7 @@ from graph.nodes.records import entries
 from graph.state import HealingState
 from sandbox.cluster import Sandbox
 from sandbox.faults.injector import InjectedFault
+from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES
 from tools.gitops.base import PullRequest
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.local_pulls import PullStore
@@ -97,6 +98,19 @@ class Harness:
     def pulls(self) -> list[PullRequest]:
         """Every pull request in the local repository's pull store."""
         return PullStore(self.sb.repo_path / ".git" / "paramedic").all()
+
+    def fixed(self, fault: InjectedFault) -> bool:
+        """Whether the live objects satisfy the fault's ground-truth fix (any one of its alternatives)."""
+        objects: dict[str, Any] = {}
+        for alternative in fault.truth.fixes:
+            for check in alternative:
+                kind, _, rest = check.resource.partition(" ")
+                resource = {"Deployment": DEPLOYMENTS, "ConfigMap": CONFIGMAPS, "Node": NODES}[kind]
+                namespace, _, name = rest.rpartition("/")
+                obj = self.sb.store.find(resource, namespace, name)
+                if obj is not None:
+                    objects[check.resource] = obj
+        return fault.truth.is_fixed(objects)
 
     def head_text(self, path: str, ref: str = "main") -> str | None:
         """A file's text on `ref` of the GitOps repository (None when absent)."""

@@ -47,13 +47,14 @@ def _diagnoses(state) -> list[Diagnosis]:
 @pytest.mark.parametrize(("fault_type", "name"), HEALING, ids=[f for f, _ in HEALING])
 def test_each_fault_is_diagnosed_fixed_and_verified(harness: Harness, fault_type: str, name: str) -> None:
     fault = harness.inject(fault_type, name)
-    assert not harness.sb.healthy()
+    assert not harness.fixed(fault), "the fault is in effect before the run"
     app = harness.app(harness.deps())
     result = start_run(app, "run-heal", harness.incident(name), harness.events.append)
 
     assert result.status == "completed"
     assert result.outcome == Outcome.HEALED.value, result.state.get("outcome_reason")
     assert harness.sb.healthy(), "the sandbox itself must agree the workload recovered"
+    assert harness.fixed(fault), "the live objects satisfy the fault's ground-truth fix"
     state = result.state
     attempts = state["attempt"]
     # the diagnosis the fix came from names the injected fault's category
@@ -136,23 +137,23 @@ def test_a_useless_fix_is_retried_then_rolled_back_and_escalated(harness: Harnes
     live_container = body["spec"]["template"]["spec"]["containers"][0]
     assert live_container["image"] == faulty_image
     assert live_container.get("resources", {}).get("limits", {}).get("memory") not in ("320Mi", "384Mi")
-    assert not harness.sb.healthy()
+    assert not harness.sb.healthy() and not harness.fixed(fault), "the fault is in effect again"
 
 
 def test_approve_mode_interrupts_then_resumes_when_alice_approves(harness: Harness) -> None:
-    harness.inject("bad_image", "web-api")
+    fault = harness.inject("bad_image", "web-api")
     app = harness.app(harness.deps(Mode.APPROVE))
     first = start_run(app, "run-approve", harness.incident("web-api"))
     assert first.status == "interrupted" and first.outcome is None
     assert first.approval_request and first.approval_request.get("approval_id")
     assert remediations(first.state) == [], "nothing is done before a human answers"
-    assert not harness.sb.healthy()
+    assert not harness.sb.healthy() and not harness.fixed(fault)
 
     done = resume_run(app, "run-approve", {"approved": True, "by": "alice", "comment": "ok"})
     assert done.status == "completed" and done.outcome == Outcome.HEALED.value, done.state.get(
         "outcome_reason"
     )
-    assert harness.sb.healthy()
+    assert harness.sb.healthy() and harness.fixed(fault)
     [entry] = remediations(done.state)
     assert "alice" in entry["who"]
 
