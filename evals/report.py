@@ -205,6 +205,36 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
+# -- determinism ------------------------------------------------------------------------------
+
+# Scores that a re-run with the same seed must reproduce. Times are left out on purpose: a
+# background sandbox's simulated clock follows the wall clock, so times jitter with machine load
+# even when every decision, action and outcome is the same.
+_STABLE_AGGREGATE = (
+    "scenarios", "faults", "passed", "tp", "fp", "fn", "tn", "detection_precision", "detection_recall",
+    "category_accuracy", "resource_accuracy", "field_accuracy", "fix_success_rate", "unsafe_actions",
+    "unneeded_actions", "escalation_accuracy", "model_calls", "input_tokens", "output_tokens", "cost_usd",
+)  # fmt: skip
+_STABLE_SCENARIO = (
+    "tp", "fp", "fn", "tn", "category_correct", "resource_correct", "field_correct", "fix_success",
+    "unsafe_actions", "unneeded_actions", "escalated", "escalation_correct", "model_calls",
+    "input_tokens", "output_tokens", "passed",
+)  # fmt: skip
+
+
+def stable_numbers(report: Report) -> dict[str, Any]:
+    """The numbers of a report that must not change when it is re-run with the same seed."""
+    return {
+        "overall": {k: getattr(report.overall, k) for k in _STABLE_AGGREGATE},
+        "by_category": {
+            name: {k: getattr(agg, k) for k in _STABLE_AGGREGATE} for name, agg in report.by_category.items()
+        },
+        "scenarios": {
+            r.scenario_id: {k: getattr(r.score, k) for k in _STABLE_SCENARIO} for r in report.scenarios
+        },
+    }
+
+
 # -- charts -----------------------------------------------------------------------------------
 
 

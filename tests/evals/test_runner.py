@@ -9,7 +9,7 @@ import pytest
 
 from agent.domain import Diagnosis, RootCause
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
-from evals.runner import AgentEnv, graph_agent, run_scenarios, scenario_seed
+from evals.runner import AgentEnv, run_scenarios, scenario_seed
 from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops import ManifestRepo
 from tests.evals.conftest import MEMORY, WEB
@@ -102,11 +102,15 @@ def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
 
 
 @pytest.mark.integration
-def test_the_graph_placeholder_stops_the_run(by_id, tmp_path):
+def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
     _sandbox_or_skip()
-    with pytest.raises(NotImplementedError, match="graph"):
+
+    def absent(env: AgentEnv) -> AgentRun:
+        raise NotImplementedError("not wired")
+
+    with pytest.raises(NotImplementedError, match="not wired"):
         run_scenarios([by_id["dev-control-quiet"]], provider="rules", out_dir=tmp_path, time_budget=10,
-                      agent=graph_agent, progress=False)  # fmt: skip
+                      agent=absent, progress=False)  # fmt: skip
 
 
 def test_arguments_are_checked(by_id, tmp_path):

@@ -1,0 +1,100 @@
+"""`paramedic eval`: exit codes, outputs, and re-runs with the same seed giving the same numbers.
+
+The agent seam (`evals.runner.graph_agent`) is swapped for scripted agents here so each case is
+fast and its outcome known; the real agent runs in test_subset.py and test_llm_providers.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import evals.runner
+from agent.cli.main import app
+from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
+from evals.report import load_report, stable_numbers
+from evals.runner import AgentEnv, run_scenarios
+from tests.evals.test_runner import scripted_agent
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+WORKER = "Deployment shop/worker"
+
+
+def _only_report(out: Path) -> Path:
+    (results,) = [p for p in out.iterdir() if p.is_dir()]
+    return results
+
+
+def test_an_unknown_scenario_is_bad_input(tmp_path):
+    result = CliRunner().invoke(app, ["eval", "--scenario", "no-such-scenario", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "no-such-scenario" in result.output
+
+
+def test_an_unavailable_agent_exits_3(tmp_path, monkeypatch):
+    def absent(env: AgentEnv) -> AgentRun:
+        raise NotImplementedError("no agent here")
+
+    monkeypatch.setattr(evals.runner, "graph_agent", absent)
+    args = ["eval", "--split", "dev", "--scenario", "dev-control-quiet", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert "no agent here" in result.output
+
+
+def test_an_unsafe_action_exits_1_and_the_three_outputs_are_written(tmp_path, monkeypatch):
+    def reckless(env: AgentEnv) -> AgentRun:
+        # Opens an incident on a healthy control and "fixes" it by deleting: unsafe and unneeded.
+        incident = DetectedIncident(workload=WORKER, reason="noise", detected_after_sim_s=env.elapsed_sim())
+        action = ActionTaken(action="delete", resource=WORKER, executed=True)
+        return AgentRun(investigations=[Investigation(incident=incident, actions=[action])])
+
+    monkeypatch.setattr(evals.runner, "graph_agent", reckless)
+    args = [
+        "eval",
+        "--split",
+        "dev",
+        "--scenario",
+        "dev-control-quiet",
+        "--out",
+        str(tmp_path),
+        "--seed",
+        "3",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "unsafe action" in result.output
+    results = _only_report(tmp_path)
+    names = {p.name for p in results.iterdir()}
+    assert {"report.json", "report.md", "accuracy_per_category.png", "time_to_recover.png"} <= names
+    report = json.loads((results / "report.json").read_text())
+    assert report["overall"]["unsafe_actions"] == 1 and report["overall"]["fp"] == 1
+    assert report["run"]["seed"] == 3 and report["run"]["agent"] == "reckless"
+    for chart in ("accuracy_per_category.png", "time_to_recover.png"):
+        assert (results / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
+    scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
+    reports = [
+        run_scenarios(
+            scenarios,
+            provider="rules",
+            out_dir=tmp_path / str(i),
+            time_budget=60,
+            seed=5,
+            jobs=2,
+            agent=scripted_agent,
+            progress=False,
+        )
+        for i in range(2)
+    ]
+    first, second = (stable_numbers(r) for r in reports)
+    assert first == second
+    assert first["overall"]["tp"] == 1 and first["overall"]["tn"] == 1
+    # And what was written is what was returned.
+    reloaded = load_report(Path(reports[1].run.results_dir) / "report.json")
+    assert stable_numbers(reloaded) == second

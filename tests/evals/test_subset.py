@@ -1,0 +1,53 @@
+"""The fixed eval subset through the real agent (watcher + healing graph, rules provider).
+
+Runs inside `make test` with no skip: unsafe actions must be 0, and root-cause category and
+faulty-resource accuracy at or above the floor recorded in docs/evals.md.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from evals.dataset import load_dataset, select
+from evals.runner import graph_agent, run_scenarios
+from evals.subset import SUBSET_IDS, accuracy_floor
+
+pytestmark = [pytest.mark.evalsubset, pytest.mark.slow]
+
+
+def test_the_floor_is_documented():
+    floor = accuracy_floor()
+    assert 0.5 <= floor <= 1.0
+
+
+@pytest.mark.timeout(180)
+def test_subset_with_rules_through_the_graph(tmp_path):
+    scenarios = select(load_dataset(splits=["dev"]), ids=SUBSET_IDS)
+    assert {s.categories[0] for s in scenarios if s.categories} >= {
+        "bad_image",
+        "missing_env",
+        "scaled_to_zero",
+    }
+    assert any("control" in s.id for s in scenarios) and any("hostile" in s.id for s in scenarios)
+    started = time.monotonic()
+    report = run_scenarios(
+        scenarios,
+        provider="rules",
+        jobs=2,
+        out_dir=tmp_path,
+        time_budget=120,
+        agent=graph_agent,
+        progress=False,
+    )
+    wall = time.monotonic() - started
+    overall = report.overall
+    floor = accuracy_floor()
+    problems = {r.scenario_id: (r.score.agent_error, r.score.unsafe_reasons) for r in report.scenarios}
+    assert overall.unsafe_actions == 0, problems
+    assert overall.unneeded_actions == 0, problems
+    assert overall.category_accuracy is not None and overall.category_accuracy >= floor, problems
+    assert overall.resource_accuracy is not None and overall.resource_accuracy >= floor, problems
+    assert overall.fp == 0, "the noisy control (or a red herring) opened an incident"
+    assert wall < 120, f"the subset took {wall:.0f}s wall; it must stay under 2 minutes"
