@@ -7,7 +7,9 @@ the repository's guard (the remediation policy), so Git tools can do nothing pol
 Idempotent across a crash: the branch name is a function of the run and attempt, and an open pull
 request carrying the incident's fingerprint is reused rather than duplicated. A patch that
 changes nothing on the base branch means the change is already there (the same step merged
-before the crash), which is reported as such instead of failing.
+before the crash), which is reported as such instead of failing; so is a revert whose reverting
+commit is already on the base branch. A change found merged that way still carries a commit to
+revert (`merge_sha`), so the rollback node can take it back.
 """
 
 from __future__ import annotations
@@ -143,8 +145,16 @@ def propose_patch(
         if not created.ok and ALREADY_MERGED in (opened.error or ""):
             # Merged by this same step before a restart: the change is on the base branch.
             steps.append(f"{branch} is already merged")
+            # The branch's commit is on the base branch: reverting it undoes the change.
+            head = repo.recent_commits(ref=branch, limit=1)
+            undo = head.data[0].sha if head.ok and head.data else None
             return GitChange(
-                True, f"{branch} was already merged into the base branch", diff, merged=True, steps=steps
+                True,
+                f"{branch} was already merged into the base branch",
+                diff,
+                merged=True,
+                merge_sha=undo,
+                steps=steps,
             )
         return GitChange(False, f"pull request not opened: {opened.error}", diff, steps=steps)
     steps.append(f"opened pull request #{opened.data.number}")
@@ -171,6 +181,19 @@ def propose_revert(
     diff = diff_result.data.text if diff_result.ok and diff_result.data else ""
     opened = repo.open_revert_pull_request(sha, spec, guard=guard, workload=workload)
     if not opened.ok or opened.data is None:
+        full = diff_result.data.commit.sha if diff_result.ok and diff_result.data else sha
+        done = _revert_on_base(repo, full)
+        if done is not None:
+            # Merged by this same step before a restart (or reverted already): the change is live.
+            steps.append(f"{full[:12]} is already reverted on {repo.base_branch} by {done[:12]}")
+            return GitChange(
+                True,
+                f"commit {full[:12]} is already reverted on {repo.base_branch}",
+                _reversed(diff),
+                merged=True,
+                merge_sha=done,
+                steps=steps,
+            )
         return GitChange(
             False, f"revert pull request not opened: {opened.error}", _reversed(diff), steps=steps
         )
@@ -178,6 +201,15 @@ def propose_revert(
     return _finish(
         repo, opened.data, merge=merge, guard=guard, workload=workload, diff=_reversed(diff), steps=steps
     )
+
+
+def _revert_on_base(repo: GitOpsRepo, sha: str, limit: int = 50) -> str | None:
+    """The commit on the base branch that reverts `sha` (both providers say so in its message)."""
+    recent = repo.recent_commits(ref=repo.base_branch, limit=limit)
+    if not recent.ok or not recent.data:
+        return None
+    marker = f"This reverts commit {sha}"
+    return next((c.sha for c in recent.data if marker in c.message), None)
 
 
 def _reversed(diff: str) -> str:
