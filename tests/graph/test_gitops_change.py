@@ -121,6 +121,11 @@ def test_replaying_a_step_that_merged_before_the_crash_reports_it_merged(gitops:
     assert again.ok and again.merged, again.detail
     assert "already merged" in again.detail and len(pulls(gitops)) == 1
     assert main_text(gitops) == git(gitops, "show", f"{first.merge_sha}:{PATH}")
+    # still undoable: the commit to revert is the branch's fix commit, and reverting it restores main
+    assert again.merge_sha and again.merge_sha != first.merge_sha
+    before_fix = git(gitops, "show", f"{first.merge_sha}^1:{PATH}")
+    undo = propose_revert(repo, CHECKOUT, again.merge_sha, spec=spec("fp-undo"), guard=MERGING, merge=True)
+    assert undo.ok and undo.merged and main_text(gitops) == before_fix
 
 
 def test_revert_opens_a_revert_pr_and_reports_the_reversed_diff(gitops: Path) -> None:
@@ -146,3 +151,16 @@ def test_revert_reuses_an_open_revert_pr(gitops: Path) -> None:
 def test_reversed_swaps_added_and_removed_lines_only() -> None:
     diff = "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n context"
     assert _reversed(diff) == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n+old\n-new\n context"
+
+
+def test_replaying_a_revert_that_merged_before_the_crash_reports_it_live(gitops: Path) -> None:
+    good = main_text(gitops)
+    bad = commit_files(gitops, {PATH: good.replace("checkout:1.14.2", "checkout:9.9.9")}, "bump image")
+    repo = LocalGitRepo(gitops)
+    assert propose_revert(repo, CHECKOUT, bad, spec=spec(), guard=MERGING, merge=True).merged
+    again = propose_revert(repo, CHECKOUT, bad, spec=spec(), guard=MERGING, merge=True)
+    assert again.ok and again.merged, again.detail
+    assert again.detail == f"commit {bad[:12]} is already reverted on main"
+    assert len(pulls(gitops)) == 1 and main_text(gitops) == good
+    # the revert commit is what to revert to undo it
+    assert f"This reverts commit {bad}" in git(gitops, "log", "-1", "--format=%B", again.merge_sha or "")
