@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from agent.domain import ActionType, Diagnosis, Usage
+from agent.domain import ActionType, Diagnosis, Evidence, Incident, Usage
+from agent.reasoners.base import Reasoner, ReasonerError, ReasonerResult
+from agent.reasoners.factory import build_reasoner
 from agent.trace import TraceEvent, TraceEventType
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
-from graph.breaker import InMemoryBreakerStore
+from graph.breaker import REASONER_KEY, InMemoryBreakerStore
 from graph.deps import VerifyConfig
 from graph.runner import RunResult
 from server.healing import HealingStack
@@ -57,7 +59,6 @@ class _Timeline:
     lock: threading.Lock = field(default_factory=threading.Lock)
     first_seen: dict[str, tuple[float, float]] = field(default_factory=dict)
     diagnosed: dict[str, tuple[float, float]] = field(default_factory=dict)
-    usage: dict[str, Usage] = field(default_factory=dict)
     last_activity_sim: float = 0.0
     finished: set[str] = field(default_factory=set)
 
@@ -68,8 +69,6 @@ class _Timeline:
             self.first_seen.setdefault(event.run_id, stamp)
             if event.node == "analyst" and event.type == TraceEventType.NODE_END:
                 self.diagnosed[event.run_id] = stamp  # the last diagnosis of the run wins
-            if event.type == TraceEventType.MODEL_OUTPUT:
-                self.usage[event.run_id] = self.usage.get(event.run_id, Usage()) + _usage(event.payload)
 
     def on_finished(self, record: RunRecord, _: RunResult | None) -> None:
         with self.lock:
@@ -82,14 +81,45 @@ class _Timeline:
             return self.env.elapsed_sim() - self.last_activity_sim
 
 
-def _usage(payload: dict[str, Any]) -> Usage:
-    raw = payload.get("usage")
-    if isinstance(raw, Usage):
-        return raw
-    if isinstance(raw, dict):
-        keys = ("model_calls", "input_tokens", "output_tokens")
-        return Usage.model_validate({k: raw.get(k) or 0 for k in keys})
-    return Usage()
+class MeteredReasoner:
+    """The configured reasoner, counting what every diagnosis cost (model calls, tokens).
+
+    The graph keeps a diagnosis but not its `ReasonerResult.usage`, and the trace carries no
+    token counts, so the harness meters at the reasoner seam (`deps_overrides`), failures
+    included (`ReasonerError.usage`). The reasoner is built like `build_deps` builds it, with the
+    stack's reasoner breaker wired in once the stack exists (`bind`).
+    """
+
+    def __init__(self, settings: Any) -> None:
+        self._breakers: Any = None
+        self._lock = threading.Lock()
+        self.usage = Usage()
+        self._inner: Reasoner = build_reasoner(
+            settings.llm,
+            settings.thresholds.act,
+            llm_allowed=lambda: self._breakers is None or self._breakers.reasoner.allows(REASONER_KEY),
+            on_llm_error=lambda _: (
+                self._breakers is not None and self._breakers.reasoner.record_event(REASONER_KEY)
+            ),
+        )
+        self.name = self._inner.name
+
+    def bind(self, breakers: Any) -> None:
+        """Use the stack's breakers from now on (the stack is built after the reasoner)."""
+        self._breakers = breakers
+
+    def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:
+        try:
+            result = self._inner.diagnose(incident, evidence)
+        except ReasonerError as exc:
+            self._add(exc.usage)
+            raise
+        self._add(result.usage)
+        return result
+
+    def _add(self, usage: Usage) -> None:
+        with self._lock:
+            self.usage = self.usage + usage
 
 
 def patch_fields(patch: Any, prefix: str = "") -> list[str]:
@@ -191,6 +221,7 @@ def run_graph_agent(env: AgentEnv) -> AgentRun:
         return datetime.fromtimestamp(env.sim_now(), UTC)
 
     error: str | None = None
+    reasoner = MeteredReasoner(settings)
     try:
         stack = HealingStack(
             settings,
@@ -202,7 +233,9 @@ def run_graph_agent(env: AgentEnv) -> AgentRun:
             breaker_store=InMemoryBreakerStore(),
             on_event=timeline.on_event,
             on_finished=timeline.on_finished,
+            deps_overrides={"reasoner": reasoner},
         )
+        reasoner.bind(stack.deps.breakers)
         with stack:
             while True:
                 if time.monotonic() >= deadline:
@@ -215,14 +248,12 @@ def run_graph_agent(env: AgentEnv) -> AgentRun:
                 time.sleep(POLL_WALL_SECONDS)
         records = sorted(store.list_runs(limit=500).items, key=lambda r: (r.created_at, r.id))
         investigations = []
-        total = Usage()
         for record in records:
             reason = ""
             if record.incident_id:
                 reason = store.get_incident(record.incident_id).reason
             investigations.append(_investigation(record, timeline, reason))
-            total = total + timeline.usage.get(record.id, Usage())
     finally:
         kube.close()
         store.close()
-    return AgentRun(investigations=investigations, usage=total, error=error)
+    return AgentRun(investigations=investigations, usage=reasoner.usage, error=error)
