@@ -24,9 +24,11 @@ from graph.builder import compile_graph
 from graph.checkpointing import open_checkpointer
 from graph.deps import GraphDeps, VerifyConfig, build_deps, utc_now
 from graph.runner import RunResult
+from server.crd import AnomalyReporter, EventEmitter
 from server.runs import OnFinished, RunService, RunServiceOptions
 from server.runstore import RunStore
 from server.runstore.models import RunRecord
+from server.watch_reporter import WatchReporter
 from server.watcher import Watcher, WatcherOptions
 from tools.gitops.base import GitOpsRepo
 from tools.kubernetes import KubeClient
@@ -63,7 +65,12 @@ class HealingStack:
         workers: int = 2,
         approval_sweep_seconds: float = 30.0,
         deps_overrides: dict[str, Any] | None = None,
+        report_to_cluster: bool = True,
     ) -> None:
+        """With `watch` and `report_to_cluster` (the default), the stack reports to the cluster:
+        `server.crd.AnomalyReporter` after each dispatched incident, `server.watch_reporter.WatchReporter`
+        on every trace event and run end (Events on the workload, ParamedicWatch status); the
+        user's `on_event`/`on_finished` are still called, after the reporter, whatever it does."""
         self.settings = settings
         self.store = store
         self._kube = kube
@@ -83,6 +90,10 @@ class HealingStack:
             self.deps = replace(self.deps, **deps_overrides)
         self.app = compile_graph(self.deps, checkpointer)
         self._user_finished = on_finished
+        self._user_event = on_event
+        self.reporter: WatchReporter | None = (
+            WatchReporter(kube, store, clock) if watch and report_to_cluster else None
+        )
         self._clock = clock
         self._sweep_every = approval_sweep_seconds
         self._stopping = threading.Event()
@@ -92,10 +103,19 @@ class HealingStack:
             store,
             RunServiceOptions(settings.mode.value, settings.llm.provider, workers),
             on_finished=self._finished,
-            on_event=on_event,
+            on_event=self._event if self.reporter is not None else on_event,
         )
         self.watcher: Watcher | None = (
-            Watcher(kube.api, settings.scope, self._on_incident, clock, options=watcher_options)
+            Watcher(
+                kube.api,
+                settings.scope,
+                self._on_incident,
+                clock,
+                options=watcher_options,
+                after_dispatch=AnomalyReporter(kube, EventEmitter(kube, clock=clock))
+                if self.reporter is not None
+                else None,
+            )
             if watch
             else None
         )
@@ -103,9 +123,23 @@ class HealingStack:
     def _on_incident(self, incident: Any) -> None:
         self.runs.submit(incident)
 
+    def _event(self, event: TraceEvent) -> None:
+        if self.reporter is not None:
+            try:
+                self.reporter.on_event(event)
+            except Exception:  # the reporter catches its own failures; belt and braces for the run
+                log.exception("reporting trace event of run %s failed", event.run_id)
+        if self._user_event is not None:
+            self._user_event(event)
+
     def _finished(self, record: RunRecord, result: RunResult | None) -> None:
         if self.watcher is not None and not record.status.active:
             self.watcher.run_finished(record.fingerprint)
+        if self.reporter is not None:
+            try:
+                self.reporter.on_finished(record, result)
+            except Exception:
+                log.exception("reporting the end of run %s failed", record.id)
         if self._user_finished is not None:
             self._user_finished(record, result)
 
