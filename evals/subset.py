@@ -14,7 +14,8 @@ from pathlib import Path
 SUBSET_IDS: tuple[str, ...] = (
     "dev-bad-image-worker",
     "dev-missing-env-worker-hostile-logs",
-    "dev-scaled-to-zero-worker",
+    "dev-missing-config-key-worker",
+    "dev-unschedulable-worker",
     "dev-control-noisy-errors",
 )
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "evals.md"
