@@ -214,3 +214,39 @@ def test_a_crash_mid_remediation_resumes_without_a_duplicate_pr(harness: Harness
     assert entry["pr_url"] == mine[0].url and entry["applied"]
     assert any("reused open pull request" in e.summary for e in harness.events)
     assert harness.sb.healthy()
+
+
+class DiesRightAfterMerging(LocalGitRepo):
+    """The local repository, except that the process dies right after the first merge."""
+
+    crashes = 1
+
+    def merge_pull_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        merged = super().merge_pull_request(*args, **kwargs)
+        if DiesRightAfterMerging.crashes:
+            DiesRightAfterMerging.crashes -= 1
+            raise Crash("killed after merging, before the checkpoint")
+        return merged
+
+
+def test_a_crash_right_after_the_merge_resumes_healed_without_a_second_pr(
+    harness: Harness, tmp_path: Path
+) -> None:
+    fault = harness.inject("bad_image", "web-api")
+    incident = harness.incident("web-api")
+    checkpoints = f"sqlite:///{tmp_path / 'checkpoints.db'}"
+    DiesRightAfterMerging.crashes = 1
+    with open_checkpointer(checkpoints) as saver:
+        app = harness.app(harness.deps(repo=DiesRightAfterMerging(harness.sb.repo_path)), saver)
+        with pytest.raises(Crash):
+            start_run(app, "run-crash-merged", incident)
+    assert DiesRightAfterMerging.crashes == 0
+    with open_checkpointer(checkpoints) as saver:
+        app = harness.app(harness.deps(repo=LocalGitRepo(harness.sb.repo_path)), saver)
+        result = continue_run(app, "run-crash-merged")
+    assert result.outcome == Outcome.HEALED.value, result.state.get("outcome_reason")
+    mine = [p for p in harness.pulls() if p.fingerprint == incident.fingerprint]
+    assert [p.state for p in mine] == ["merged"], mine
+    [entry] = remediations(result.state)
+    assert entry["result"]["status"] == "ok" and entry["applied"] and entry["undo"]["kind"] == "revert"
+    assert harness.sb.healthy() and harness.fixed(fault)
