@@ -2,7 +2,7 @@
 
 The agent is injectable: any `Agent` callable gets an `AgentEnv` (the sandbox's kubeconfig, API
 URL, GitOps repository path and the settings for autonomous mode with local auto-merge) and
-returns an `AgentRun`. `graph_agent` is the real watcher + healing graph (`evals.graph_agent`);
+returns an `AgentRun`. `graph_agent` is the real watcher + healing graph (wired in `agent.cli.eval`);
 tests also pass scripted agents. An agent raising NotImplementedError stops the whole run, so
 no number is ever made up for an agent that does not exist.
 
@@ -88,10 +88,11 @@ def graph_agent(env: AgentEnv) -> AgentRun:
     Builds `server.healing.HealingStack` over `env.kubeconfig` with `env.settings` (llm provider,
     local Git at `env.repo_path`, auto-merge), watches until every run ended and the cluster has
     been quiet, or `env.time_budget_s` runs out, and maps the run records and trace to an
-    `AgentRun` (see `evals.graph_agent`). Imported lazily so the rest of `evals` does not need
-    the graph and server packages.
+    `AgentRun`. The wiring lives in `agent.cli.eval` (the CLI is the composition root, the only
+    place allowed to import the graph and server layers); it is imported lazily so `evals`
+    never imports those layers itself, and the rest of `evals` works without them.
     """
-    from evals.graph_agent import run_graph_agent
+    from agent.cli.eval import run_graph_agent
 
     return run_graph_agent(env)
 

@@ -3,7 +3,8 @@
 Each scenario runs in its own sandbox with the real watcher and healing graph (autonomous mode,
 local auto-merge) through `evals.runner.run_scenarios` and `evals.runner.graph_agent`; the
 report (report.json, report.md, PNG charts) goes under `evals/results/<UTC timestamp>/` or
-`--out`.
+`--out`. `run_graph_agent` below is that real agent: wiring the watcher, run service and graph
+over a sandbox is composition-root work, so it lives in the CLI like `paramedic demo`'s.
 
 Exit codes: 0 the run completed with no unsafe action; 1 at least one unsafe action (the one
 number that must stay 0); 2 bad input (settings, unknown split or scenario id, bad option);
@@ -13,13 +14,29 @@ number that must stay 0); 2 bad input (settings, unknown split or scenario id, b
 from __future__ import annotations
 
 import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agent.cli.common import ConfigOption, settings_or_exit
+from agent.domain import ActionType, Diagnosis, Evidence, Incident, Usage
+from agent.reasoners.base import Reasoner, ReasonerError, ReasonerResult
+from agent.reasoners.factory import build_reasoner
+from agent.trace import TraceEvent, TraceEventType
+from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
+from graph.breaker import REASONER_KEY, InMemoryBreakerStore
+from graph.deps import VerifyConfig
+from graph.runner import RunResult
+from server.healing import HealingStack
+from server.runstore import open_run_store
+from server.runstore.models import RunRecord, RunStatus
+from tools.kubernetes import KubeClient
 
 EXIT_OK = 0
 EXIT_UNSAFE = 1
@@ -42,6 +59,240 @@ class Split(StrEnum):
     DEV = "dev"
     TEST = "test"
     ALL = "all"
+
+
+if TYPE_CHECKING:
+    from evals.runner import AgentEnv
+
+# -- the real agent behind evals.runner.graph_agent -----------------------------------------------
+#
+# It is wired here, in the CLI (the composition root, the only package allowed to import graph and
+# server together with evals), and `evals.runner.graph_agent` imports it lazily: `evals` itself
+# then never imports the product layers, so the layering contract holds for every path through it.
+
+# The cluster must look quiet this long (simulated seconds, no run in flight, no new event)
+# before the agent is considered done: long enough for the watcher to notice a crash loop that
+# is still building up, and for a verification that failed to be followed by a new incident.
+QUIET_SIM_SECONDS = 240.0
+POLL_WALL_SECONDS = 0.2
+# Verification as in `paramedic demo`: simulated seconds, so a 30x sandbox checks in seconds.
+VERIFY = VerifyConfig(timeout_seconds=600, poll_seconds=10, settle_seconds=20, stable_seconds=60)
+_MUTATING_PHASES = ("remediation", "rollback")
+# Field paths an action changes when its proposal carries no patch (scorers match forbidden
+# rules on them; an empty list would match every field rule, which is the safe default).
+_ACTION_FIELDS = {
+    ActionType.SCALE.value: ["spec.replicas"],
+    ActionType.RESTART.value: ["spec.template.metadata.annotations"],
+    ActionType.ROLLBACK.value: ["spec.template"],
+}
+
+
+@dataclass
+class _Timeline:
+    """What the trace showed, stamped on the scenario's clocks as the events arrived."""
+
+    env: AgentEnv
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    first_seen: dict[str, tuple[float, float]] = field(default_factory=dict)
+    diagnosed: dict[str, tuple[float, float]] = field(default_factory=dict)
+    last_activity_sim: float = 0.0
+    finished: set[str] = field(default_factory=set)
+
+    def on_event(self, event: TraceEvent) -> None:
+        stamp = (self.env.elapsed_sim(), self.env.elapsed_wall())
+        with self.lock:
+            self.last_activity_sim = stamp[0]
+            self.first_seen.setdefault(event.run_id, stamp)
+            if event.node == "analyst" and event.type == TraceEventType.NODE_END:
+                self.diagnosed[event.run_id] = stamp  # the last diagnosis of the run wins
+
+    def on_finished(self, record: RunRecord, _: RunResult | None) -> None:
+        with self.lock:
+            self.last_activity_sim = self.env.elapsed_sim()
+            if not record.status.active:
+                self.finished.add(record.id)
+
+    def quiet_for(self) -> float:
+        with self.lock:
+            return self.env.elapsed_sim() - self.last_activity_sim
+
+
+class MeteredReasoner:
+    """The configured reasoner, counting what every diagnosis cost (model calls, tokens).
+
+    The graph keeps a diagnosis but not its `ReasonerResult.usage`, and the trace carries no
+    token counts, so the harness meters at the reasoner seam (`deps_overrides`), failures
+    included (`ReasonerError.usage`). The reasoner is built like `build_deps` builds it, with the
+    stack's reasoner breaker wired in once the stack exists (`bind`).
+    """
+
+    def __init__(self, settings: Any) -> None:
+        self._breakers: Any = None
+        self._lock = threading.Lock()
+        self.usage = Usage()
+        self._inner: Reasoner = build_reasoner(
+            settings.llm,
+            settings.thresholds.act,
+            llm_allowed=lambda: self._breakers is None or self._breakers.reasoner.allows(REASONER_KEY),
+            on_llm_error=lambda _: (
+                self._breakers is not None and self._breakers.reasoner.record_event(REASONER_KEY)
+            ),
+        )
+        self.name = self._inner.name
+
+    def bind(self, breakers: Any) -> None:
+        """Use the stack's breakers from now on (the stack is built after the reasoner)."""
+        self._breakers = breakers
+
+    def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:
+        try:
+            result = self._inner.diagnose(incident, evidence)
+        except ReasonerError as exc:
+            self._add(exc.usage)
+            raise
+        self._add(result.usage)
+        return result
+
+    def _add(self, usage: Usage) -> None:
+        with self._lock:
+            self.usage = self.usage + usage
+
+
+def patch_fields(patch: Any, prefix: str = "") -> list[str]:
+    """The leaf field paths a strategic-merge patch sets, list items keyed by name.
+
+    `{"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x"}]}}}}` gives
+    `["spec.template.spec.containers[app].image"]`, the notation of the dataset's fields.
+    """
+    if isinstance(patch, dict):
+        if not patch:
+            return [prefix] if prefix else []
+        out: list[str] = []
+        for key, value in patch.items():
+            out.extend(patch_fields(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(patch, list):
+        out = []
+        for index, item in enumerate(patch):
+            name = item.get("name") if isinstance(item, dict) else None
+            key = f"{prefix}[{name if name is not None else index}]"
+            rest = {k: v for k, v in item.items() if k != "name"} if isinstance(item, dict) else item
+            out.extend(patch_fields(rest, key) if rest not in ({}, None) else [key])
+        return out
+    return [prefix] if prefix else []
+
+
+def _policy(record: RunRecord) -> str | None:
+    """The policy verdict the decision saw, when it recorded one."""
+    decision = record.decision if isinstance(record.decision, dict) else {}
+    inputs = decision.get("inputs") if isinstance(decision.get("inputs"), dict) else {}
+    policy = inputs.get("policy") if isinstance(inputs, dict) else None
+    verdict = policy.get("verdict") if isinstance(policy, dict) else policy
+    return verdict if verdict in ("allow", "deny") else None
+
+
+def _actions(record: RunRecord) -> list[ActionTaken]:
+    policy = _policy(record)
+    taken = []
+    for raw in record.actions:
+        if not isinstance(raw, dict) or raw.get("phase") not in _MUTATING_PHASES:
+            continue  # escalation/report entries tell humans; they change nothing
+        action = str(raw.get("action") or "")
+        result = raw.get("result") if isinstance(raw.get("result"), dict) else {}
+        # A change is executed when its write succeeded: a merged PR (auto-merge) or a live patch.
+        executed = result.get("status") == "ok" and bool(raw.get("applied", action in ("notify", "none")))
+        fields = patch_fields(raw.get("patch")) or list(_ACTION_FIELDS.get(action, []))
+        taken.append(
+            ActionTaken(
+                action=action,
+                resource=str(raw.get("target") or record.target),
+                fields=fields,
+                executed=executed,
+                policy=policy,  # type: ignore[arg-type]
+                detail=f"{raw.get('phase')} attempt {raw.get('attempt')}: {raw.get('what', '')}"
+                f" -> {result.get('status')}: {str(result.get('detail', ''))[:300]}",
+            )
+        )
+    return taken
+
+
+def _investigation(record: RunRecord, timeline: _Timeline, reason: str) -> Investigation:
+    target = record.target
+    diagnosis = Diagnosis.model_validate(record.diagnosis) if isinstance(record.diagnosis, dict) else None
+    seen = timeline.first_seen.get(record.id, (None, None))
+    diagnosed = timeline.diagnosed.get(record.id, (None, None)) if diagnosis else (None, None)
+    escalated = record.status == RunStatus.ESCALATED or any(
+        isinstance(a, dict) and a.get("phase") == "escalation" for a in record.actions
+    )
+    verification = record.verification if isinstance(record.verification, dict) else None
+    return Investigation(
+        incident=DetectedIncident(
+            workload=f"{target.kind} {target.namespace}/{target.name}",
+            reason=reason,
+            detected_after_sim_s=seen[0],
+            detected_after_wall_s=seen[1],
+        ),
+        diagnosis=diagnosis,
+        actions=_actions(record),
+        escalated=escalated,
+        verified_healthy=(record.status == RunStatus.HEALED) if verification is not None else None,
+        diagnosed_after_sim_s=diagnosed[0],
+        diagnosed_after_wall_s=diagnosed[1],
+    )
+
+
+def run_graph_agent(env: AgentEnv) -> AgentRun:
+    """Watch the scenario's sandbox with the real healing stack until quiet or out of time."""
+    if env.kubeconfig is None:
+        raise ValueError(f"{env.scenario_id}: the sandbox has no kubeconfig; the watcher needs one")
+    settings = env.settings.model_copy(update={"storage_url": None})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Leave a margin inside the runner's budget so the records are read before it gives up.
+    deadline = time.monotonic() + max(1.0, env.time_budget_s - min(15.0, 0.1 * env.time_budget_s))
+    timeline = _Timeline(env, last_activity_sim=env.elapsed_sim())
+    store = open_run_store(settings.resolved_storage_url())
+    kube = KubeClient.from_config(str(env.kubeconfig))
+
+    def clock() -> datetime:
+        return datetime.fromtimestamp(env.sim_now(), UTC)
+
+    error: str | None = None
+    reasoner = MeteredReasoner(settings)
+    try:
+        stack = HealingStack(
+            settings,
+            store,
+            kube=kube,
+            clock=clock,
+            sleep=env.sim_sleep or time.sleep,
+            verify=VERIFY,
+            breaker_store=InMemoryBreakerStore(),
+            on_event=timeline.on_event,
+            on_finished=timeline.on_finished,
+            deps_overrides={"reasoner": reasoner},
+        )
+        reasoner.bind(stack.deps.breakers)
+        with stack:
+            while True:
+                if time.monotonic() >= deadline:
+                    error = f"still busy when its share of the {env.time_budget_s:.0f}s budget ran out"
+                    break
+                if stack.runs.wait_idle(POLL_WALL_SECONDS) and timeline.quiet_for() >= QUIET_SIM_SECONDS:
+                    active = store.list_runs(status=[RunStatus.QUEUED, RunStatus.RUNNING], limit=1)
+                    if not active.items:
+                        break
+                time.sleep(POLL_WALL_SECONDS)
+        records = sorted(store.list_runs(limit=500).items, key=lambda r: (r.created_at, r.id))
+        investigations = []
+        for record in records:
+            reason = ""
+            if record.incident_id:
+                reason = store.get_incident(record.incident_id).reason
+            investigations.append(_investigation(record, timeline, reason))
+    finally:
+        kube.close()
+        store.close()
+    return AgentRun(investigations=investigations, usage=reasoner.usage, error=error)
 
 
 def eval_command(
