@@ -1,8 +1,9 @@
 """The LLM providers through local fake servers speaking the real wire protocols (scripted answers).
 
-`paramedic eval --provider openai` runs a scenario through the real watcher and graph, whose LLM
-reasoner talks HTTP to the fake OpenAI-compatible server: the report's model calls and tokens
-must be exactly what the server handed out, and the cost what the configured prices make of them.
+`paramedic eval --provider openai` (and `ollama`) runs a scenario through the real watcher and
+graph, whose LLM reasoner talks HTTP to the fake OpenAI-compatible (or Ollama) server: the
+report's model calls and tokens must be exactly what the server handed out, and the cost what
+the configured prices make of them.
 The GEval judge (`judge_from_env`) grades an explanation through the same kind of server.
 """
 
@@ -36,15 +37,16 @@ DIAGNOSIS = {
 }
 
 
-def test_openai_provider_plumbing_and_token_accounting(tmp_path, monkeypatch):
+@pytest.mark.parametrize("provider", ["openai", "ollama"])
+def test_llm_provider_plumbing_and_token_accounting(provider, tmp_path, monkeypatch):
     turns = [Turn(answer=DIAGNOSIS, input_tokens=IN_TOKENS, output_tokens=OUT_TOKENS) for _ in range(8)]
-    with FakeLLMServer("openai", turns) as server:
+    with FakeLLMServer(provider, turns) as server:
         monkeypatch.setenv("PARAMEDIC_LLM__BASE_URL", server.base_url)
         monkeypatch.setenv("PARAMEDIC_LLM__MODEL", "fake-model")
         monkeypatch.setenv("PARAMEDIC_LLM__API_KEY", "sk-test")
         monkeypatch.setenv("PARAMEDIC_LLM__PRICE_PER_MILLION_INPUT_TOKENS", str(PRICE_IN))
         monkeypatch.setenv("PARAMEDIC_LLM__PRICE_PER_MILLION_OUTPUT_TOKENS", str(PRICE_OUT))
-        args = ["eval", "--provider", "openai", "--split", "dev", "--scenario", "dev-bad-image-worker"]
+        args = ["eval", "--provider", provider, "--split", "dev", "--scenario", "dev-bad-image-worker"]
         result = CliRunner().invoke(app, [*args, "--out", str(tmp_path), "--time-budget", "120"])
         calls = len(server.requests)
     assert result.exit_code == 0, result.output
@@ -52,7 +54,7 @@ def test_openai_provider_plumbing_and_token_accounting(tmp_path, monkeypatch):
     report = json.loads((results / "report.json").read_text())
     overall = report["overall"]
     assert calls >= 1, "the reasoner never reached the fake server"
-    assert report["run"]["provider"] == "openai" and report["run"]["model"] == "fake-model"
+    assert report["run"]["provider"] == provider and report["run"]["model"] == "fake-model"
     assert overall["model_calls"] == calls
     assert (overall["input_tokens"], overall["output_tokens"]) == (calls * IN_TOKENS, calls * OUT_TOKENS)
     assert overall["cost_usd"] == pytest.approx(calls * (IN_TOKENS * PRICE_IN + OUT_TOKENS * PRICE_OUT) / 1e6)
