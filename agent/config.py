@@ -143,6 +143,16 @@ class BreakerSettings(BaseModel):
     llm_cooldown_seconds: int = Field(default=300, ge=0)
 
 
+class VerificationSettings(BaseModel):
+    """How long verification watches a workload after a change (seconds)."""
+
+    timeout_seconds: float = Field(default=600.0, gt=0)
+    poll_seconds: float = Field(default=10.0, gt=0)
+    settle_seconds: float = Field(default=30.0, ge=0)  # a merged change needs a GitOps sync first
+    stable_seconds: float = Field(default=60.0, ge=0)  # ready, restarts unchanged, this long
+    max_error_ratio: float = Field(default=0.05, ge=0.0, le=1.0)  # HTTP 5xx, where Prometheus measures it
+
+
 class NotificationSettings(BaseModel):
     """Where to post diagnoses and escalations (Slack, Discord or a generic JSON webhook)."""
 
@@ -218,6 +228,7 @@ class Settings(BaseSettings):
     git: GitSettings = Field(default_factory=GitSettings)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 

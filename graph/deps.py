@@ -204,7 +204,7 @@ def build_deps(
         decision=DecisionConfig.from_settings(settings),
         auto_merge=git.auto_merge,
         max_attempts=settings.breaker.max_attempts,
-        verify=verify or VerifyConfig(),
+        verify=verify or VerifyConfig(**settings.verification.model_dump()),
         clock=clock,
         sleep=sleep,
     )

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.approve import register_approval
 from agent.cli.common import ConfigOption, settings_or_exit
 from agent.cli.eval import register_eval
 from agent.cli.sandbox import sandbox_app
@@ -60,6 +61,7 @@ def run(
 
 app.add_typer(sandbox_app, name="sandbox")
 register_eval(app)
+register_approval(app)
 
 
 def main() -> None:

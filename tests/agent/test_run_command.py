@@ -3,6 +3,7 @@ changes nothing; bad input exits 2 with the reason."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,11 @@ def _env(sb: Sandbox, data: Path, **extra: str) -> dict[str, str]:
         "PARAMEDIC_DATA_DIR": str(data),
         "PARAMEDIC_GIT__PROVIDER": "local",
         "PARAMEDIC_GIT__LOCAL_PATH": str(sb.repo_path),
+        # The CLI waits in wall time; the sandbox runs at 30x, so seconds here are minutes there.
+        "PARAMEDIC_VERIFICATION__SETTLE_SECONDS": "1",
+        "PARAMEDIC_VERIFICATION__STABLE_SECONDS": "3",
+        "PARAMEDIC_VERIFICATION__POLL_SECONDS": "0.5",
+        "PARAMEDIC_VERIFICATION__TIMEOUT_SECONDS": "60",
         **extra,
     }
 
@@ -45,11 +51,31 @@ def test_report_mode_diagnoses_and_changes_nothing(broken_sandbox: Sandbox, tmp_
     assert (tmp_path / "paramedic.db").exists(), "the run is stored like any other"
 
 
+def test_approve_mode_waits_then_a_local_approval_heals(broken_sandbox: Sandbox, tmp_path: Path) -> None:
+    env = _env(broken_sandbox, tmp_path, PARAMEDIC_MODE="approve", PARAMEDIC_GIT__AUTO_MERGE="true")
+    waiting = CliRunner().invoke(app, ["run", "-n", "shop", "-w", "deploy/web-api"], env=env)
+    assert waiting.exit_code == 4, waiting.output
+    run_id = re.search(r"run ([0-9a-f]{32}): waiting_approval", waiting.output).group(1)
+    refused = CliRunner().invoke(app, ["approve", "nope", "--by", "alice", "--local"], env=env)
+    assert refused.exit_code == 1
+    done = CliRunner().invoke(
+        app, ["approve", run_id, "--by", "alice", "--comment", "ok", "--local"], env=env
+    )
+    assert done.exit_code == 0, done.output
+    assert f"run {run_id}: healed" in done.output
+    assert "alice" in done.output  # the audit line names who approved
+    again = CliRunner().invoke(app, ["approve", run_id, "--by", "alice", "--local"], env=env)
+    assert again.exit_code == 1 and "not waiting" in again.output
+
+
 def test_autonomous_mode_heals(broken_sandbox: Sandbox, tmp_path: Path) -> None:
+    broken_sandbox.wait_healthy(timeout=30)  # the approval test healed the first fault
+    broken_sandbox.inject("missing_env", "shop/deploy/worker")
+    broken_sandbox.advance(120)
     env = _env(broken_sandbox, tmp_path, PARAMEDIC_MODE="autonomous", PARAMEDIC_GIT__AUTO_MERGE="true")
-    result = CliRunner().invoke(app, ["run", "-n", "shop", "-w", "deploy/web-api"], env=env)
+    result = CliRunner().invoke(app, ["run", "-n", "shop", "-w", "deploy/worker"], env=env)
     assert result.exit_code == 0, result.output
-    assert ": healed" in result.output
+    assert "diagnosis: missing_env" in result.output and ": healed" in result.output
     broken_sandbox.wait_healthy(timeout=30)
 
 
@@ -58,6 +84,8 @@ def test_autonomous_mode_heals(broken_sandbox: Sandbox, tmp_path: Path) -> None:
     [("deploy/no-such-app", "not found"), ("a/b/c/d", "cannot parse workload")],
 )
 def test_bad_workloads_exit_2(broken_sandbox: Sandbox, tmp_path: Path, workload: str, message: str) -> None:
-    result = CliRunner().invoke(app, ["run", "-n", "shop", "-w", workload], env=_env(broken_sandbox, tmp_path))
+    result = CliRunner().invoke(
+        app, ["run", "-n", "shop", "-w", workload], env=_env(broken_sandbox, tmp_path)
+    )
     assert result.exit_code == 2
     assert message in result.output.lower()

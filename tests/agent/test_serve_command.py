@@ -69,19 +69,19 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
     assert httpx.get(f"{base}/api/v1/runs", timeout=5).json()["items"] == []
     seen: list[dict] = []
-    with httpx.Client(timeout=httpx.Timeout(30, read=30)) as client:
-        with client.stream("GET", f"{base}/api/v1/events") as stream:
-            injected = httpx.post(
-                f"{state['control_url']}/faults",
-                json={"type": "bad_image", "target": "shop/deploy/web-api", "via": "git"},
-                timeout=60,
-            )
-            assert injected.status_code < 300, injected.text
-            for line in stream.iter_lines():
-                if line.startswith("data:"):
-                    seen.append(json.loads(line[5:]))
-                    if any(e.get("node") == "report" and e.get("type") == "node_end" for e in seen):
-                        break
+    client = httpx.Client(timeout=httpx.Timeout(30, read=30))
+    with client, client.stream("GET", f"{base}/api/v1/events") as stream:
+        injected = httpx.post(
+            f"{state['control_url']}/faults",
+            json={"type": "bad_image", "target": "shop/deploy/web-api", "via": "git"},
+            timeout=60,
+        )
+        assert injected.status_code < 300, injected.text
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                seen.append(json.loads(line[5:]))
+                if any(e.get("node") == "report" and e.get("type") == "node_end" for e in seen):
+                    break
     run_ids = {e["run_id"] for e in seen}
     assert len(run_ids) == 1
     (run_id,) = run_ids
