@@ -176,7 +176,14 @@ def oom(ctx: RuleContext) -> Finding | None:
             f"; working set peaked at {format_mebibytes(metrics[0].peak or 0)} of a "
             f"{format_mebibytes(metrics[0].limit)} limit"
         )
-    remediation = _raise_memory(ctx, container, limit)
+    lowered = _memory_lowering_commit(ctx)
+    if lowered is not None:
+        remediation = remedies.revert_commit(
+            lowered.sha, f"commit {lowered.sha[:12]} lowered the memory limit the workload ran with"
+        )
+        cited = (*cited, lowered.item_id)
+    else:
+        remediation = _raise_memory(ctx, container, limit)
     return Finding(
         rule="oom",
         category=RootCause.OOM,
@@ -187,6 +194,25 @@ def oom(ctx: RuleContext) -> Finding | None:
         remediation=remediation,
         cited=cited,
     )
+
+
+_MEMORY_LINE = re.compile(r"^\s*memory\s*:\s*['\"]?([0-9.]+[A-Za-z]*)")
+
+
+def _memory_lowering_commit(ctx: RuleContext) -> CommitObs | None:
+    """The newest recent commit that lowered a memory value: reverting it restores what ran fine.
+
+    A raise of the limit by guesswork (`_raise_memory`) may still fall short; the value before
+    the commit is known to have worked.
+    """
+    for commit in ctx.view.commits:
+        removed = [_MEMORY_LINE.search(line[1:]) for line in commit.changed_lines() if line.startswith("-")]
+        added = [_MEMORY_LINE.search(line[1:]) for line in commit.changed_lines() if line.startswith("+")]
+        before = [q for m in removed if m and (q := try_parse_quantity(m.group(1))) is not None]
+        after = [q for m in added if m and (q := try_parse_quantity(m.group(1))) is not None]
+        if before and after and min(after) < max(before):
+            return commit
+    return None
 
 
 def _current_memory_limit(ctx: RuleContext, container: str | None, metrics: list[Any]) -> float | None:

@@ -41,6 +41,21 @@ def test_oom_raises_memory_limit_by_gitops_pr() -> None:
     )
 
 
+def test_oom_after_a_commit_that_lowered_memory_reverts_that_commit() -> None:
+    sha = "ab12" * 10
+    head = "--- a/apps/web-api.yaml\n+++ b/apps/web-api.yaml\n"
+    lowered = head + "-            memory: 256Mi\n+            memory: 64Mi\n"
+    raised = head + "-            memory: 128Mi\n+            memory: 256Mi\n"
+    ev = s.oom()
+    ev.items.append(s.commit(sha, "trim memory", lowered, ["apps/web-api.yaml"]))
+    d = diagnose(ev).diagnosis
+    assert d.remediation.action is ActionType.REVERT_COMMIT
+    assert d.remediation.parameters["sha"] == sha and f"commit:{sha[:12]}" in d.cited_evidence
+    other = s.oom()
+    other.items.append(s.commit(sha, "more memory", raised, ["apps/web-api.yaml"]))
+    assert diagnose(other).diagnosis.remediation.action is ActionType.GITOPS_PR  # a raise is not the cause
+
+
 def test_oom_without_metric_is_less_sure_and_limit_is_capped() -> None:
     ev = s.oom()
     ev.items = [i for i in ev.items if i.kind is not EvidenceKind.METRIC]
