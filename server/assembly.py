@@ -9,14 +9,11 @@ from fastapi import FastAPI
 from kubernetes import client as k8s
 
 from agent.config import Settings
-from graph.runner import RunResult
 from server.app import create_app
 from server.context import ServerContext
 from server.healing import HealingStack
 from server.metrics import Metrics
-from server.run_metrics import record_run
 from server.runstore import RunStore
-from server.runstore.models import RunRecord
 from tools.kubernetes import KubeClient
 
 
@@ -38,14 +35,7 @@ def build_service(
 ) -> tuple[FastAPI, HealingStack]:
     """The API app and the (not yet started) healing stack behind it, sharing one `Metrics`."""
     metrics = Metrics()
-    user_finished = stack_options.pop("on_finished", None)
-
-    def finished(record: RunRecord, result: RunResult | None) -> None:
-        record_run(metrics, record)
-        if user_finished is not None:
-            user_finished(record, result)
-
-    stack = HealingStack(settings, store, kube=kube, on_finished=finished, **stack_options)
+    stack = HealingStack(settings, store, kube=kube, metrics=metrics, **stack_options)
     watcher = stack.watcher
     if watcher is not None:
         metrics.set_queue_depth_source(lambda: float(len(watcher.folder)))

@@ -19,12 +19,14 @@ from typing import Any
 
 from agent.config import Settings
 from agent.trace import TraceEvent
-from graph.breaker import BreakerStore
+from graph.breaker import BreakerStore, target_key
 from graph.builder import compile_graph
 from graph.checkpointing import open_checkpointer
 from graph.deps import GraphDeps, VerifyConfig, build_deps, utc_now
 from graph.runner import RunResult
 from server.crd import AnomalyReporter, EventEmitter
+from server.metrics import Metrics
+from server.run_metrics import RunMetrics
 from server.runs import OnFinished, RunService, RunServiceOptions
 from server.runstore import RunStore
 from server.runstore.models import RunRecord
@@ -66,6 +68,7 @@ class HealingStack:
         approval_sweep_seconds: float = 30.0,
         deps_overrides: dict[str, Any] | None = None,
         report_to_cluster: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         """With `watch` and `report_to_cluster` (the default), the stack reports to the cluster:
         `server.crd.AnomalyReporter` after each dispatched incident, `server.watch_reporter.WatchReporter`
@@ -94,6 +97,12 @@ class HealingStack:
         self.reporter: WatchReporter | None = (
             WatchReporter(kube, store, clock) if watch and report_to_cluster else None
         )
+        self.metrics: RunMetrics | None = None
+        if metrics is not None:
+            targets = self.deps.breakers.target
+            self.metrics = RunMetrics(
+                metrics, store, settings.llm.provider, lambda ref: targets.view(target_key(ref)).status.value
+            )
         self._clock = clock
         self._sweep_every = approval_sweep_seconds
         self._stopping = threading.Event()
@@ -103,7 +112,8 @@ class HealingStack:
             store,
             RunServiceOptions(settings.mode.value, settings.llm.provider, workers),
             on_finished=self._finished,
-            on_event=self._event if self.reporter is not None else on_event,
+            on_event=self._event,
+            on_opened=self.metrics.on_opened if self.metrics is not None else None,
         )
         self.watcher: Watcher | None = (
             Watcher(
@@ -124,6 +134,8 @@ class HealingStack:
         self.runs.submit(incident)
 
     def _event(self, event: TraceEvent) -> None:
+        if self.metrics is not None:
+            self.metrics.on_event(event)
         if self.reporter is not None:
             try:
                 self.reporter.on_event(event)
@@ -135,6 +147,8 @@ class HealingStack:
     def _finished(self, record: RunRecord, result: RunResult | None) -> None:
         if self.watcher is not None and not record.status.active:
             self.watcher.run_finished(record.fingerprint)
+        if self.metrics is not None:
+            self.metrics.on_finished(record)
         if self.reporter is not None:
             try:
                 self.reporter.on_finished(record, result)

@@ -84,8 +84,10 @@ class RunService:
         *,
         on_finished: OnFinished | None = None,
         on_event: Callable[[TraceEvent], None] | None = None,
+        on_opened: Callable[[Incident, RunRecord], None] | None = None,
     ) -> None:
         self._app = app
+        self._on_opened = on_opened
         self._store = store
         self._options = options
         self._on_finished = on_finished
@@ -112,6 +114,11 @@ class RunService:
             )
         )
         if created:
+            if self._on_opened is not None:
+                try:
+                    self._on_opened(incident, run)
+                except Exception:  # a listener's bug must not stop the run
+                    log.exception("on_opened listener failed for run %s", run.id)
             started = incident.model_copy(update={"id": record.id})
             self._spawn(run.id, lambda: start_run(self._app, run.id, started, self._recorder(run.id)))
         return run.id, created

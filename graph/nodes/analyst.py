@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent.domain import Diagnosis, Evidence, EvidenceItem, EvidenceKind
+from agent.domain import Diagnosis, Evidence, EvidenceItem, EvidenceKind, Usage
 from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
 from graph.deps import GraphDeps
@@ -47,11 +47,13 @@ def make_analyst_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any
             except ReasonerError as exc:
                 breaker.record_event(REASONER_KEY)
                 tracer.reasoner(exc.trace)
+                _usage(tracer, exc.usage, "failed")
                 tracer.error(f"reasoner failed ({exc.kind.value}): {exc}")
                 update["reasoner_error"] = f"{exc.kind.value}: {exc}"
             else:
                 breaker.record_success(REASONER_KEY)
                 tracer.reasoner(result.trace)
+                _usage(tracer, result.usage, result.reasoner)
                 diagnosis = _canonical(result.diagnosis, tracer)
                 update["diagnoses"] = [candidate(diagnosis, result.reasoner, attempt)]
                 update["reasoner_error"] = None
@@ -60,6 +62,15 @@ def make_analyst_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any
         return update
 
     return analyst
+
+
+USAGE_NOTE = "reasoner usage"
+
+
+def _usage(tracer: NodeTrace, usage: Usage, reasoner: str) -> None:
+    """Record what the reasoner's model calls cost (metrics and evals read it from the trace)."""
+    if usage.model_calls:
+        tracer.note(USAGE_NOTE, reasoner=reasoner, usage=usage.model_dump())
 
 
 def _canonical(diagnosis: Diagnosis, tracer: NodeTrace) -> Diagnosis:
