@@ -78,6 +78,12 @@ def _locally(settings: Settings, run_id: str, approved: bool, by: str, comment: 
     return 0
 
 
+def _answer(settings: Settings, run_id: str, approved: bool, by: str, comment: str, local: bool) -> int:
+    if local:
+        return _locally(settings, run_id, approved, by, comment)
+    return _via_api(settings, run_id, "approve" if approved else "reject", by, comment)
+
+
 def register_approval(app: typer.Typer) -> None:
     """Add `approve` and `reject` to `app`."""
 
@@ -85,22 +91,10 @@ def register_approval(app: typer.Typer) -> None:
     def approve(run_id: RunArg, by: ByOption, comment: CommentOption = "", local: LocalOption = False,
                 config: ConfigOption = None) -> None:  # fmt: skip
         """Approve the action a run waits on."""
-        settings = settings_or_exit(config)
-        code = (
-            _locally(settings, run_id, True, by, comment)
-            if local
-            else _via_api(settings, run_id, "approve", by, comment)
-        )
-        raise typer.Exit(code=code)
+        raise typer.Exit(code=_answer(settings_or_exit(config), run_id, True, by, comment, local))
 
     @app.command()
     def reject(run_id: RunArg, by: ByOption, comment: CommentOption = "", local: LocalOption = False,
                config: ConfigOption = None) -> None:  # fmt: skip
         """Reject the action a run waits on (the run reports and changes nothing)."""
-        settings = settings_or_exit(config)
-        code = (
-            _locally(settings, run_id, False, by, comment)
-            if local
-            else _via_api(settings, run_id, "reject", by, comment)
-        )
-        raise typer.Exit(code=code)
+        raise typer.Exit(code=_answer(settings_or_exit(config), run_id, False, by, comment, local))

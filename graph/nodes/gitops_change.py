@@ -91,6 +91,24 @@ def _reuse_open(
     return found.data, None
 
 
+def _resume_open(
+    repo: GitOpsRepo,
+    fingerprint: str,
+    steps: list[str],
+    *,
+    merge: bool,
+    guard: PolicyGuard,
+    workload: Workload,
+) -> GitChange | None:
+    """Finish the pull request a crashed step left open (or fail closed); None when there is none."""
+    existing, error = _reuse_open(repo, fingerprint, steps)
+    if error:
+        return GitChange(False, error, steps=steps)
+    if existing is not None:
+        return _finish(repo, existing, merge=merge, guard=guard, workload=workload, diff="", steps=steps)
+    return None
+
+
 def propose_patch(
     repo: GitOpsRepo,
     workload: Workload,
@@ -104,11 +122,9 @@ def propose_patch(
 ) -> GitChange:
     """Commit `patch` to the workload's manifest on `branch`, open a pull request, merge when asked."""
     steps: list[str] = []
-    existing, error = _reuse_open(repo, spec.fingerprint, steps)
-    if error:
-        return GitChange(False, error, steps=steps)
-    if existing is not None:
-        return _finish(repo, existing, merge=merge, guard=guard, workload=workload, diff="", steps=steps)
+    resumed = _resume_open(repo, spec.fingerprint, steps, merge=merge, guard=guard, workload=workload)
+    if resumed is not None:
+        return resumed
 
     location = repo.find_manifest(workload)
     if not location.ok or location.data is None:
@@ -172,11 +188,9 @@ def propose_revert(
 ) -> GitChange:
     """Open a pull request reverting commit `sha` on the base branch, merge when asked."""
     steps: list[str] = []
-    existing, error = _reuse_open(repo, spec.fingerprint, steps)
-    if error:
-        return GitChange(False, error, steps=steps)
-    if existing is not None:
-        return _finish(repo, existing, merge=merge, guard=guard, workload=workload, diff="", steps=steps)
+    resumed = _resume_open(repo, spec.fingerprint, steps, merge=merge, guard=guard, workload=workload)
+    if resumed is not None:
+        return resumed
     diff_result = repo.commit_diff(sha)
     diff = diff_result.data.text if diff_result.ok and diff_result.data else ""
     opened = repo.open_revert_pull_request(sha, spec, guard=guard, workload=workload)
