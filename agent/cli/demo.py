@@ -9,12 +9,14 @@ and the exit code is 0 only when every one was.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -26,7 +28,7 @@ from graph.breaker import InMemoryBreakerStore
 from graph.deps import VerifyConfig
 from graph.runner import RunResult
 from sandbox.cluster import Sandbox
-from server.healing import HealingStack
+from server.assembly import build_service
 from server.runstore import open_run_store
 from server.runstore.models import RunRecord
 from tools.kubernetes import KubeClient
@@ -162,10 +164,11 @@ def demo_command(
         def show(event: TraceEvent) -> None:
             render_event(console, event)
 
-        stack = HealingStack(
+        # The same assembly as `paramedic serve`, so --keep-running can put the API and dashboard up.
+        app, stack = build_service(
             run_settings,
             store,
-            kube=kube,
+            kube,
             clock=sim_clock(sb),
             sleep=sb.advance,
             verify=VerifyConfig(timeout_seconds=600, poll_seconds=10, settle_seconds=20, stable_seconds=60),
@@ -186,20 +189,23 @@ def demo_command(
                     markup=False,
                 )
                 if keep_running:
-                    _wait_for_interrupt(console, sb)
+                    _serve_until_interrupted(console, sb, app, run_settings)
         finally:
             kube.close()
             store.close()
     return 0 if ok else 1
 
 
-def _wait_for_interrupt(console: Console, sb: Sandbox) -> None:
+def _serve_until_interrupted(console: Console, sb: Sandbox, app: Any, settings: Settings) -> None:
+    """Keep the sandbox, the watcher and the API (dashboard included) up until Ctrl-C."""
+    import uvicorn
+
+    host, port = settings.server.host, settings.server.port
     console.print(
-        f"the sandbox keeps running; kubectl --kubeconfig {sb.kubeconfig_path} get pods -A; Ctrl-C stops",
+        f"still running: dashboard http://{host}:{port}/ui/runs, API http://{host}:{port}/api/v1/runs;"
+        f" kubectl --kubeconfig {sb.kubeconfig_path} get pods -A; Ctrl-C stops",
         markup=False,
     )
-    try:
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        console.print("stopping")
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its shutdown
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    console.print("stopping")

@@ -35,3 +35,41 @@ def test_a_fault_the_rules_cannot_heal_makes_the_demo_fail(capsys: pytest.Captur
 
 def test_the_demo_sequence_has_at_least_five_different_faults() -> None:
     assert len({fault for fault, _ in FAULTS}) >= 5
+
+
+def test_keep_running_serves_the_api_over_the_demos_runs_until_interrupted(tmp_path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = (
+        "from agent.cli.demo import demo_command; from agent.config import Settings; "
+        "raise SystemExit(demo_command(Settings(), keep_running=True,"
+        " faults=[('bad_image', 'shop/deploy/web-api')]))"
+    )
+    env = {**os.environ, "PARAMEDIC_SERVER__PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 90
+        runs: list[dict] = []
+        while time.monotonic() < deadline and not runs:
+            try:
+                runs = httpx.get(f"http://127.0.0.1:{port}/api/v1/runs", timeout=2).json()["items"]
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert [r["status"] for r in runs] == ["healed"]
+        assert httpx.get(f"http://127.0.0.1:{port}/ui/runs", timeout=5).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
