@@ -10,6 +10,7 @@ from kubernetes import client as k8s
 
 from agent.config import Settings
 from server.app import create_app
+from server.chat.service import KUBE_KEY
 from server.context import ServerContext
 from server.healing import HealingStack
 from server.metrics import Metrics
@@ -43,6 +44,6 @@ def build_service(
         store=store,
         settings=settings,
         runs=stack.runs,
-        extras={"metrics": metrics, "cluster_ready": cluster_probe(kube)},
+        extras={"metrics": metrics, "cluster_ready": cluster_probe(kube), KUBE_KEY: kube},
     )
     return create_app(context), stack

@@ -25,6 +25,7 @@ from agent.reasoners.untrusted import fence, new_boundary, scrub
 from server.chat.models import Answer, Citation
 from server.chat.tools import TOOLS, call_tool
 from server.runstore import RunStore
+from tools.kubernetes import KubeClient
 
 log = logging.getLogger(__name__)
 _BUDGET_SPENT = "Tool budget spent: answer now from what the tools returned, or say you do not know."
@@ -42,9 +43,11 @@ class ChatAgent:
         max_tool_calls: int = 6,
         fallback: Any = None,
         boundary: Callable[[], str] = new_boundary,
+        kube: KubeClient | None = None,
     ) -> None:
         self.provider = provider
         self._store = store
+        self._kube = kube
         self._model = model
         self._tools = model.bind_tools([tool.spec() for tool in TOOLS.values()])
         self._max_tool_calls = max_tool_calls
@@ -54,7 +57,9 @@ class ChatAgent:
         self._user = load_prompt("chat_agent_user")
 
     @classmethod
-    def from_settings(cls, store: RunStore, llm: LLMSettings, *, fallback: Any = None) -> ChatAgent:
+    def from_settings(
+        cls, store: RunStore, llm: LLMSettings, *, fallback: Any = None, kube: KubeClient | None = None
+    ) -> ChatAgent:
         """The agent on the configured model (`hybrid` uses its `llm_backend`)."""
         provider = llm.llm_backend if llm.provider == "hybrid" else llm.provider
         model = build_chat_model(
@@ -65,7 +70,9 @@ class ChatAgent:
             timeout=llm.timeout_seconds,
             temperature=llm.temperature,
         )
-        return cls(store, model, provider=provider, max_tool_calls=llm.max_tool_calls, fallback=fallback)
+        return cls(
+            store, model, provider=provider, max_tool_calls=llm.max_tool_calls, fallback=fallback, kube=kube
+        )
 
     def answer(self, question: str, *, run_id: str | None = None, incident_id: str | None = None) -> Answer:
         """Run the tool loop; fall back to the rules when the model fails."""
@@ -111,7 +118,7 @@ class ChatAgent:
                     content = _BUDGET_SPENT
                 else:
                     calls += 1
-                    result = call_tool(self._store, call["name"], call.get("args"))
+                    result = call_tool(self._store, call["name"], call.get("args"), kube=self._kube)
                     consulted.extend(c for c in result.cites if c not in consulted)
                     content = fence("TOOL-RESULT", result.text(), boundary)
                 messages.append(ToolMessage(content=content, tool_call_id=call.get("id") or call["name"]))

@@ -27,6 +27,9 @@ class Answerer(Protocol):
         ...
 
 
+KUBE_KEY = "kube"  # context.extras: the service's KubeClient, for the agent's read-only cluster tools
+
+
 def answerer_for(context: ServerContext) -> Answerer:
     """The configured answerer: the rules by default, the tool-calling agent with an LLM."""
     ready = context.extras.get(EXTRAS_KEY)
@@ -39,7 +42,8 @@ def answerer_for(context: ServerContext) -> Answerer:
     from server.chat.agent import ChatAgent  # langchain is imported only when an LLM is configured
 
     try:
-        return ChatAgent.from_settings(context.store, context.settings.llm, fallback=rules)
+        kube = context.extras.get(KUBE_KEY)
+        return ChatAgent.from_settings(context.store, context.settings.llm, fallback=rules, kube=kube)
     except ProviderConfigError as exc:  # a chat question is no reason to fail: the rules still answer
         log.warning("chat LLM not usable (%s); answering with the rules", exc)
         return rules

@@ -1,8 +1,9 @@
-"""The chat agent's read-only tools over the run store: their schemas and what they return.
+"""The chat agent's read-only tools over the run store and the cluster: schemas and answers.
 
 Each tool validates its arguments, reads a bounded amount and returns plain JSON plus the
 records it returned (so the answer can cite them). No tool can write: the agent is given these
-and nothing else.
+and nothing else. The cluster tools (a workload's status, its recent events) read through
+`tools.kubernetes`, and only when the service has a cluster (`ToolEnv.kube`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.chat import facts
 from server.chat.models import Citation
 from server.runstore import RunStatus, RunStore
+from tools.kubernetes import KubeClient, workload_events, workload_status
 
 PAYLOAD_LIMIT = 2_000  # characters of one trace event's payload shown to the model
 
@@ -57,6 +59,28 @@ class AuditLog(_Args):
     limit: int = Field(default=50, ge=1, le=100)
 
 
+class WorkloadStatusArgs(_Args):
+    """A workload's live status from the cluster: replicas, conditions, each pod and container."""
+
+    namespace: str = Field(min_length=1, max_length=253)
+    name: str = Field(min_length=1, max_length=253)
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet"] = "Deployment"
+
+
+class WorkloadEventsArgs(WorkloadStatusArgs):
+    """Recent Kubernetes events of a workload, its ReplicaSets and pods, newest first."""
+
+    limit: int = Field(default=20, ge=1, le=50)
+
+
+@dataclass(frozen=True)
+class ToolEnv:
+    """What the tools read: the run store, and the cluster when the service has one."""
+
+    store: RunStore
+    kube: KubeClient | None = None
+
+
 @dataclass
 class ToolResult:
     """What a tool gave back: JSON for the model, and the records it contained."""
@@ -74,7 +98,7 @@ class Tool:
 
     name: str
     args: type[_Args]
-    run: Callable[[RunStore, Any], ToolResult]
+    run: Callable[[ToolEnv, Any], ToolResult]
 
     def spec(self) -> dict[str, Any]:
         """The OpenAI-style function spec `bind_tools` accepts."""
@@ -150,18 +174,41 @@ def _audit_log(store: RunStore, args: AuditLog) -> ToolResult:
     return ToolResult(data, cites)
 
 
+_NO_CLUSTER = {"error": "this Paramedic has no cluster connection to read from"}
+
+
+def _workload_status(env: ToolEnv, args: WorkloadStatusArgs) -> ToolResult:
+    if env.kube is None:
+        return ToolResult(_NO_CLUSTER)
+    result = workload_status(env.kube, args.namespace, args.kind, args.name)
+    if not result.ok or result.data is None:
+        return ToolResult({"error": f"{args.kind} {args.namespace}/{args.name}: {result.error}"})
+    return ToolResult(result.data.model_dump(mode="json"))
+
+
+def _workload_events(env: ToolEnv, args: WorkloadEventsArgs) -> ToolResult:
+    if env.kube is None:
+        return ToolResult(_NO_CLUSTER)
+    result = workload_events(env.kube, args.namespace, args.kind, args.name, limit=args.limit)
+    if not result.ok or result.data is None:
+        return ToolResult({"error": f"{args.kind} {args.namespace}/{args.name}: {result.error}"})
+    return ToolResult([e.model_dump(mode="json") for e in result.data])
+
+
 TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
-        Tool("list_runs", ListRuns, _list_runs),
-        Tool("get_run", GetRun, _get_run),
-        Tool("get_trace", GetTrace, _get_trace),
-        Tool("audit_log", AuditLog, _audit_log),
+        Tool("list_runs", ListRuns, lambda env, a: _list_runs(env.store, a)),
+        Tool("get_run", GetRun, lambda env, a: _get_run(env.store, a)),
+        Tool("get_trace", GetTrace, lambda env, a: _get_trace(env.store, a)),
+        Tool("audit_log", AuditLog, lambda env, a: _audit_log(env.store, a)),
+        Tool("workload_status", WorkloadStatusArgs, _workload_status),
+        Tool("workload_events", WorkloadEventsArgs, _workload_events),
     )
 }
 
 
-def call_tool(store: RunStore, name: str, arguments: Any) -> ToolResult:
+def call_tool(store: RunStore, name: str, arguments: Any, *, kube: KubeClient | None = None) -> ToolResult:
     """Run tool `name`; an unknown tool or bad arguments come back as an error for the model."""
     tool = TOOLS.get(name)
     if tool is None:
@@ -173,4 +220,4 @@ def call_tool(store: RunStore, name: str, arguments: Any) -> ToolResult:
             f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors()
         )
         return ToolResult({"error": f"invalid arguments for {name}: {problems}"})
-    return tool.run(store, args)
+    return tool.run(ToolEnv(store, kube), args)

@@ -1,0 +1,55 @@
+"""The chat agent's read-only cluster tools against the sandbox: a workload's status and events,
+clear errors for unknown workloads and bad arguments, and a plain refusal without a cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.cluster import Sandbox
+from server.chat.tools import call_tool
+from server.runstore import open_run_store
+from tools.kubernetes import KubeClient
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeClient]:
+    with Sandbox(workdir=tmp_path_factory.mktemp("sb"), seed=2, background=False) as sb:
+        sb.wait_healthy(timeout=30)
+        sb.inject("bad_image", "shop/deploy/web-api")
+        sb.advance(60)
+        client = KubeClient.from_config(str(sb.kubeconfig_path))
+        yield client
+        client.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    yield s
+    s.close()
+
+
+def test_status_and_events_of_a_failing_workload(kube: KubeClient, store) -> None:
+    status = call_tool(store, "workload_status", {"namespace": "shop", "name": "web-api"}, kube=kube)
+    assert status.data["name"] == "web-api"
+    reasons = {c["reason"] for p in status.data["pods"] for c in p["containers"]}
+    assert reasons & {"ErrImagePull", "ImagePullBackOff"}
+    events = call_tool(
+        store, "workload_events", {"namespace": "shop", "name": "web-api", "limit": 5}, kube=kube
+    )
+    assert 0 < len(events.data) <= 5
+    assert any("pull" in (e.get("reason", "") + e.get("message", "")).lower() for e in events.data)
+
+
+def test_unknown_workloads_bad_arguments_and_no_cluster_are_errors(kube: KubeClient, store) -> None:
+    missing = call_tool(store, "workload_status", {"namespace": "shop", "name": "nope"}, kube=kube)
+    assert "error" in missing.data and "nope" in missing.data["error"]
+    bad = call_tool(
+        store, "workload_status", {"namespace": "shop", "name": "web-api", "kind": "Secret"}, kube=kube
+    )
+    assert "invalid arguments" in bad.data["error"]
+    offline = call_tool(store, "workload_events", {"namespace": "shop", "name": "web-api"})
+    assert offline.data == {"error": "this Paramedic has no cluster connection to read from"}
