@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sse_starlette.sse import AppStatus
 
 from agent.config import Settings
 from agent.domain import Incident, WorkloadRef
@@ -135,6 +136,9 @@ class Live:
 
 @pytest.fixture
 def live(api: Api) -> Iterator[Live]:
+    # sse-starlette keeps a process-wide "server is exiting" flag that closes every stream; a
+    # server stopped earlier in this pytest process must not leave it set for this one.
+    AppStatus.should_exit = False
     config = uvicorn.Config(
         api.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
     )
