@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agent.cli.common import ConfigOption, settings_or_exit
-from agent.domain import ActionType, Diagnosis, Evidence, Incident, Usage
-from agent.reasoners.base import Reasoner, ReasonerError, ReasonerResult
-from agent.reasoners.factory import build_reasoner
+from agent.domain import ActionType, Diagnosis, Usage
 from agent.trace import TraceEvent, TraceEventType
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
-from graph.breaker import REASONER_KEY, InMemoryBreakerStore
+from graph.breaker import InMemoryBreakerStore
 from graph.deps import VerifyConfig
+from graph.nodes.analyst import USAGE_NOTE
 from graph.runner import RunResult
 from server.healing import HealingStack
 from server.runstore import open_run_store
@@ -97,6 +96,7 @@ class _Timeline:
     diagnosed: dict[str, tuple[float, float]] = field(default_factory=dict)
     last_activity_sim: float = 0.0
     finished: set[str] = field(default_factory=set)
+    usage: Usage = field(default_factory=Usage)  # model calls and tokens, from the analyst's notes
 
     def on_event(self, event: TraceEvent) -> None:
         stamp = (self.env.elapsed_sim(), self.env.elapsed_wall())
@@ -105,6 +105,8 @@ class _Timeline:
             self.first_seen.setdefault(event.run_id, stamp)
             if event.node == "analyst" and event.type == TraceEventType.NODE_END:
                 self.diagnosed[event.run_id] = stamp  # the last diagnosis of the run wins
+            if event.type == TraceEventType.NOTE and event.summary == USAGE_NOTE:
+                self.usage = self.usage + Usage.model_validate(event.payload.get("usage") or {})
 
     def on_finished(self, record: RunRecord, _: RunResult | None) -> None:
         with self.lock:
@@ -115,47 +117,6 @@ class _Timeline:
     def quiet_for(self) -> float:
         with self.lock:
             return self.env.elapsed_sim() - self.last_activity_sim
-
-
-class MeteredReasoner:
-    """The configured reasoner, counting what every diagnosis cost (model calls, tokens).
-
-    The graph keeps a diagnosis but not its `ReasonerResult.usage`, and the trace carries no
-    token counts, so the harness meters at the reasoner seam (`deps_overrides`), failures
-    included (`ReasonerError.usage`). The reasoner is built like `build_deps` builds it, with the
-    stack's reasoner breaker wired in once the stack exists (`bind`).
-    """
-
-    def __init__(self, settings: Any) -> None:
-        self._breakers: Any = None
-        self._lock = threading.Lock()
-        self.usage = Usage()
-        self._inner: Reasoner = build_reasoner(
-            settings.llm,
-            settings.thresholds.act,
-            llm_allowed=lambda: self._breakers is None or self._breakers.reasoner.allows(REASONER_KEY),
-            on_llm_error=lambda _: (
-                self._breakers is not None and self._breakers.reasoner.record_event(REASONER_KEY)
-            ),
-        )
-        self.name = self._inner.name
-
-    def bind(self, breakers: Any) -> None:
-        """Use the stack's breakers from now on (the stack is built after the reasoner)."""
-        self._breakers = breakers
-
-    def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:
-        try:
-            result = self._inner.diagnose(incident, evidence)
-        except ReasonerError as exc:
-            self._add(exc.usage)
-            raise
-        self._add(result.usage)
-        return result
-
-    def _add(self, usage: Usage) -> None:
-        with self._lock:
-            self.usage = self.usage + usage
 
 
 def patch_fields(patch: Any, prefix: str = "") -> list[str]:
@@ -257,7 +218,6 @@ def run_graph_agent(env: AgentEnv) -> AgentRun:
         return datetime.fromtimestamp(env.sim_now(), UTC)
 
     error: str | None = None
-    reasoner = MeteredReasoner(settings)
     try:
         stack = HealingStack(
             settings,
@@ -269,9 +229,7 @@ def run_graph_agent(env: AgentEnv) -> AgentRun:
             breaker_store=InMemoryBreakerStore(),
             on_event=timeline.on_event,
             on_finished=timeline.on_finished,
-            deps_overrides={"reasoner": reasoner},
         )
-        reasoner.bind(stack.deps.breakers)
         with stack:
             while True:
                 if time.monotonic() >= deadline:
@@ -292,7 +250,7 @@ def run_graph_agent(env: AgentEnv) -> AgentRun:
     finally:
         kube.close()
         store.close()
-    return AgentRun(investigations=investigations, usage=reasoner.usage, error=error)
+    return AgentRun(investigations=investigations, usage=timeline.usage, error=error)
 
 
 def eval_command(
