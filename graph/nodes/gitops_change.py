@@ -14,10 +14,11 @@ revert (`merge_sha`), so the rollback node can take it back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from graph.nodes.records import UndoHint
 from tools.gitops.base import GitOpsRepo, PullRequest, PullRequestSpec, Workload
 from tools.guard import PolicyGuard
 
@@ -41,6 +42,18 @@ class GitChange:
     def pr_url(self) -> str:
         """The pull request's URL, "" when there is none."""
         return self.pr.url if self.pr else ""
+
+    def entry_fields(self, *, undoable: bool) -> dict[str, Any]:
+        """The `ActionEntry` keys this change sets: live or waiting for a merge, the PR, how to undo it."""
+        fields: dict[str, Any] = {
+            "applied": self.ok and self.merged,
+            "pending_merge": self.ok and not self.merged,
+        }
+        if self.pr_url:
+            fields["pr_url"] = self.pr_url
+        if undoable and self.merge_sha:
+            fields["undo"] = UndoHint(kind="revert", sha=self.merge_sha)
+        return fields
 
 
 def branch_name(fingerprint: str, run_id: str, attempt: int, purpose: str = "fix") -> str:
@@ -239,8 +252,3 @@ def _reversed(diff: str) -> str:
         else:
             out.append(line)
     return "\n".join(out)
-
-
-def evidence_lines(items: Sequence[str], limit: int = 8) -> list[str]:
-    """The first `limit` evidence lines for a pull request body (the full set stays in the trace)."""
-    return [item for item in items if item.strip()][:limit]

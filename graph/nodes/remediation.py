@@ -26,7 +26,7 @@ from agent.domain import ActionType, Diagnosis, Incident, ProposedRemediation, W
 from graph.breaker import target_key
 from graph.deps import GraphDeps
 from graph.nodes.direct_change import DIRECT_ACTIONS, apply_direct
-from graph.nodes.gitops_change import GitChange, branch_name, propose_patch, propose_revert
+from graph.nodes.gitops_change import branch_name, propose_patch, propose_revert
 from graph.nodes.records import ActionEntry, UndoHint, entries, entry_id, make_entry
 from graph.policies import RemediationPolicy
 from graph.state import HealingState, best_diagnosis, current_attempt, incident_of, latest_evidence
@@ -70,18 +70,6 @@ def _spec(
         labels=("paramedic", diagnosis.category.value),
         extra=f"Proposed {proposal.action.value}: {proposal.rationale}".strip(),
     )
-
-
-def _git_entry_fields(change: GitChange, merge: bool) -> dict[str, Any]:
-    extra: dict[str, Any] = {
-        "applied": change.ok and change.merged,
-        "pending_merge": change.ok and not change.merged,
-    }
-    if change.pr_url:
-        extra["pr_url"] = change.pr_url
-    if change.merge_sha:
-        extra["undo"] = UndoHint(kind="revert", sha=change.merge_sha)
-    return extra
 
 
 def make_remediation_node(deps: GraphDeps) -> Node:
@@ -213,7 +201,7 @@ def _in_git(
         detail=change.detail,
         diff=change.diff,
         patch=dict(proposal.patch or {}),
-        **_git_entry_fields(change, merge),
+        **change.entry_fields(undoable=True),
     )
 
 

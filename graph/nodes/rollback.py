@@ -81,12 +81,6 @@ def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: N
         )
         for step in change.steps:
             tracer.note(step)
-        extra: dict[str, Any] = {
-            "applied": change.ok and change.merged,
-            "pending_merge": change.ok and not change.merged,
-        }
-        if change.pr_url:
-            extra["pr_url"] = change.pr_url
         return make_entry(
             **base,
             action="revert_commit",
@@ -94,7 +88,7 @@ def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: N
             status="ok" if change.ok else "error",
             detail=change.detail,
             diff=change.diff,
-            **extra,
+            **change.entry_fields(undoable=False),
         )
     if kind == "rollout_undo" and deps.cluster is not None:
         revision = undo.get("revision")
