@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from agent.cluster import kube_client
 from agent.config import BreakerSettings, Settings
 from agent.domain import Evidence, WorkloadRef
 from agent.reasoners.base import Reasoner
@@ -166,11 +167,7 @@ def build_deps(
     from tools.gitops.factory import open_repo
 
     if kube is None:
-        kube = KubeClient.from_config(
-            str(settings.cluster.kubeconfig) if settings.cluster.kubeconfig else None,
-            settings.cluster.context,
-            in_cluster=settings.cluster.in_cluster or None,
-        )
+        kube = kube_client(settings.cluster)
     git = settings.git
     if repo is None and (git.local_path is not None or git.github_repo):
         repo = open_repo(

@@ -46,18 +46,14 @@ def _locally(settings: Settings, run_id: str, approved: bool, by: str, comment: 
     from rich.console import Console
 
     from agent.cli.demo_view import render_event
+    from agent.cluster import kube_client
     from server.healing import HealingStack
     from server.runs import RunNotWaiting
     from server.runstore import open_run_store
     from server.runstore.errors import RunStoreError
-    from tools.kubernetes import KubeClient
 
     console = Console(highlight=False)
-    kube = KubeClient.from_config(
-        str(settings.cluster.kubeconfig) if settings.cluster.kubeconfig else None,
-        settings.cluster.context,
-        in_cluster=settings.cluster.in_cluster or None,
-    )
+    kube = kube_client(settings.cluster)
     store = open_run_store(settings.resolved_storage_url())
     stack = HealingStack(
         settings, store, kube=kube, watch=False, workers=1, on_event=lambda e: render_event(console, e)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from agent.cli.demo_view import render_event
+from agent.cluster import kube_client
 from agent.config import Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from agent.trace import TraceEvent
@@ -45,11 +46,7 @@ def run_command(settings: Settings, *, namespace: str, workload: str) -> int:
         console.print(f"paramedic run: {exc}", style="red", markup=False)
         return 2
     try:
-        kube = KubeClient.from_config(
-            str(settings.cluster.kubeconfig) if settings.cluster.kubeconfig else None,
-            settings.cluster.context,
-            in_cluster=settings.cluster.in_cluster or None,
-        )
+        kube = kube_client(settings.cluster)
     except Exception as exc:  # no kubeconfig, bad context: the kubernetes client raises many kinds
         console.print(f"paramedic run: cannot reach the cluster: {exc}", style="red", markup=False)
         return 2

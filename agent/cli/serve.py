@@ -19,11 +19,11 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from agent.cluster import kube_client
 from agent.config import Settings
 from server.assembly import build_service
 from server.auth import BindRefused, check_bind
 from server.runstore import open_run_store
-from tools.kubernetes import KubeClient
 
 
 def serve_command(settings: Settings, *, sandbox: bool) -> int:
@@ -37,11 +37,7 @@ def serve_command(settings: Settings, *, sandbox: bool) -> int:
         options: dict[str, object] = {}
         if sandbox:
             settings, options = _start_sandbox(settings, resources)
-        kube = KubeClient.from_config(
-            str(settings.cluster.kubeconfig) if settings.cluster.kubeconfig else None,
-            settings.cluster.context,
-            in_cluster=settings.cluster.in_cluster or None,
-        )
+        kube = kube_client(settings.cluster)
         resources.callback(kube.close)
         store = open_run_store(settings.resolved_storage_url())
         resources.callback(store.close)
