@@ -54,6 +54,7 @@ def up(
     state: StateOption = None,
 ) -> None:
     """Start the sandbox, write a kubeconfig and print its path; Ctrl-C stops it."""
+    from agent.cli.sandbox_wiring import write_state
     from sandbox.cluster import Sandbox
     from sandbox.faults.control import ControlServer
 
@@ -67,18 +68,9 @@ def up(
     control: ControlServer | None = None
     try:
         sandbox.start()
-        info = {
-            "pid": os.getpid(),
-            "url": sandbox.url,
-            "kubeconfig": str(sandbox.kubeconfig_path),
-            "repo": str(sandbox.repo_path),
-            "metrics_url": sandbox.metrics_url,
-            "workdir": str(sandbox.workdir),
-        }
+        info: dict[str, Any] = {}
         control = ControlServer(sandbox, lambda: info).start()
-        info["control_url"] = control.url
-        state_path.parent.mkdir(parents=True, exist_ok=True)
-        state_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        info.update(write_state(state_path, sandbox, control.url))
         typer.echo(f"kubeconfig: {sandbox.kubeconfig_path}")
         typer.echo(f"API server: {sandbox.url}")
         typer.echo(f"GitOps repository: {sandbox.repo_path} (branch main)")
