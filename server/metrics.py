@@ -92,9 +92,9 @@ class Metrics:
         """Record how long the workload took to recover after the incident opened."""
         self._ttr.observe(_duration(seconds))
 
-    def llm_call(self, provider: str, tokens_in: int, tokens_out: int) -> None:
-        """Count one model call and its tokens."""
-        self._llm_calls.labels(provider=provider).inc()
+    def llm_call(self, provider: str, tokens_in: int, tokens_out: int, *, calls: int = 1) -> None:
+        """Count `calls` model calls (one by default) and the tokens they used together."""
+        self._llm_calls.labels(provider=provider).inc(max(int(calls), 0))
         self._llm_tokens.labels(provider=provider, direction="in").inc(max(int(tokens_in), 0))
         self._llm_tokens.labels(provider=provider, direction="out").inc(max(int(tokens_out), 0))
 

@@ -62,10 +62,11 @@ class RunMetrics:
         """Model usage and the first diagnosis of a run."""
         if event.type is TraceEventType.NOTE and event.summary == USAGE_NOTE:
             usage = event.payload.get("usage") or {}
-            for _ in range(int(usage.get("model_calls") or 0) - 1):
-                self._metrics.llm_call(self._provider, 0, 0)  # one count per call, the tokens once
             self._metrics.llm_call(
-                self._provider, int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+                self._provider,
+                int(usage.get("input_tokens") or 0),
+                int(usage.get("output_tokens") or 0),
+                calls=int(usage.get("model_calls") or 0),
             )
         elif event.type is TraceEventType.NODE_END and event.node == "analyst":
             with self._lock:
