@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +51,13 @@ SEED = 7
 class _Finished:
     """Runs that ended, as the run service reports them (from its worker threads)."""
 
-    records: list[RunRecord]
-    lock: threading.Lock
-    changed: threading.Condition
+    records: list[RunRecord] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
 
-    @classmethod
-    def create(cls) -> _Finished:
-        lock = threading.Lock()
-        return cls([], lock, threading.Condition(lock))
+    def count(self) -> int:
+        """How many runs have ended so far."""
+        with self.changed:
+            return len(self.records)
 
     def add(self, record: RunRecord, _: RunResult | None) -> None:
         with self.changed:
@@ -115,7 +114,7 @@ def _heal_one(
     console: Console, sb: Sandbox, finished: _Finished, fault: str, target: str, run_timeout: float
 ) -> DemoRow:
     console.rule(f"[bold]{fault}[/] -> {target}")
-    before = len(finished.records)
+    before = finished.count()
     wall0, sim0 = time.monotonic(), sb.clock.time()
     injected = sb.inject(fault, target)
     what = injected.commit_message or injected.truth.explanation
@@ -149,7 +148,7 @@ def demo_command(
     console = Console(highlight=False, width=None if Console().is_terminal else 132)
     workdir = Path(tempfile.mkdtemp(prefix="paramedic-demo-"))
     started = time.monotonic()
-    finished = _Finished.create()
+    finished = _Finished()
     rows: list[DemoRow] = []
     with Sandbox(workdir=workdir / "sandbox", seed=SEED) as sb:
         sb.wait_healthy(timeout=60)
