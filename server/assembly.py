@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from kubernetes import client as k8s
 
 from agent.config import Settings
 from server.app import create_app
@@ -23,7 +22,7 @@ def cluster_probe(kube: KubeClient) -> Callable[[], bool | str]:
 
     def ready() -> bool | str:
         try:
-            k8s.VersionApi(kube.api).get_code(_request_timeout=3)
+            kube.server_version()
         except Exception as exc:  # any failure means not ready; the reason goes to /readyz
             return f"cluster unreachable: {type(exc).__name__}: {exc}"
         return True

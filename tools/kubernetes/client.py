@@ -148,6 +148,10 @@ class KubeClient:
         """Release the connection pool."""
         self.api.close()
 
+    def server_version(self, timeout: float = 3.0) -> str:
+        """The API server's `gitVersion` (a cheap reachability check); raises when it cannot be reached."""
+        return str(k8s.VersionApi(self.api).get_code(_request_timeout=timeout).git_version)
+
     def raw(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> bytes:
         """Call a generated API method with the timeout and return the response body bytes.
 
