@@ -13,11 +13,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from agent.config import Settings
+from agent.domain import Incident
 from agent.trace import TraceEvent
 from graph.breaker import BreakerStore, target_key
 from graph.builder import compile_graph
@@ -66,7 +65,6 @@ class HealingStack:
         on_finished: OnFinished | None = None,
         workers: int = 2,
         approval_sweep_seconds: float = 30.0,
-        deps_overrides: dict[str, Any] | None = None,
         report_to_cluster: bool = True,
         metrics: Metrics | None = None,
     ) -> None:
@@ -89,8 +87,6 @@ class HealingStack:
             verify=verify,
             breaker_store=breaker_store,
         )
-        if deps_overrides:  # tests and the demo swap single collaborators (e.g. the reasoner)
-            self.deps = replace(self.deps, **deps_overrides)
         self.app = compile_graph(self.deps, checkpointer)
         self._user_finished = on_finished
         self._user_event = on_event
@@ -130,7 +126,7 @@ class HealingStack:
             else None
         )
 
-    def _on_incident(self, incident: Any) -> None:
+    def _on_incident(self, incident: Incident) -> None:
         self.runs.submit(incident)
 
     def _event(self, event: TraceEvent) -> None:
