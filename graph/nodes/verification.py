@@ -20,6 +20,7 @@ from typing import Any
 from agent.domain import WorkloadRef
 from graph.breaker import target_key
 from graph.deps import GraphDeps
+from graph.nodes.cluster import Cluster
 from graph.nodes.health import judge
 from graph.nodes.metrics import error_ratio
 from graph.state import HealingState, Outcome, VerificationRecord, current_attempt, incident_of
@@ -38,9 +39,8 @@ class Verdict:
     waited_seconds: float
 
 
-def _watch(deps: GraphDeps, target: WorkloadRef, tracer: NodeTrace) -> Verdict:
+def _watch(deps: GraphDeps, cluster: Cluster, target: WorkloadRef, tracer: NodeTrace) -> Verdict:
     """Poll the workload until it is stably healthy or the deadline passes."""
-    assert deps.cluster is not None
     config = deps.verify
     started = deps.clock().timestamp()
     if config.settle_seconds:
@@ -51,7 +51,7 @@ def _watch(deps: GraphDeps, target: WorkloadRef, tracer: NodeTrace) -> Verdict:
     detail = "not checked"
     while True:
         now = deps.clock().timestamp()
-        result = deps.cluster.status(target, sink=tracer.sink)
+        result = cluster.status(target, sink=tracer.sink)
         if not result.ok or result.data is None:
             stable_since, detail = None, f"status unavailable: {result.error}"
         else:
@@ -93,7 +93,7 @@ def make_verification_node(deps: GraphDeps) -> Node:
         if deps.cluster is None:
             verdict = Verdict(False, "no cluster configured to verify against", 0.0)
         else:
-            verdict = _watch(deps, target, tracer)
+            verdict = _watch(deps, deps.cluster, target, tracer)
         record = VerificationRecord(
             attempt=attempt,
             healthy=verdict.healthy,
