@@ -534,7 +534,14 @@ def _probe(ctx: RuleContext, probe_key: str, category: RootCause, pattern: re.Pa
         restarted = [c for c in view.containers if c.restart_count > 0 and "OOMKilled" not in c.reasons]
         confidence = 0.7 + (0.1 if killing else 0.0) + (0.05 if restarted else 0.0)
         not_ready = restarted
-    dependency_logs = [log for log in view.logs if _DEPENDENCY_HINT.search(log.text)]
+    # Only the failing pods' logs count: healthy pods of the old revision often logged a refused
+    # connection while they started, which says nothing about why the new ones fail their probe.
+    failing_pods = {c.pod for c in not_ready}
+    dependency_logs = [
+        log
+        for log in view.logs
+        if _DEPENDENCY_HINT.search(log.text) and (not failing_pods or log.pod in failing_pods)
+    ]
     if dependency_logs:
         confidence -= 0.25  # the probe may be failing because a dependency is down
     remediation, fix_ids, fix_conf = _fix_probe(ctx, container, probe_key, events)

@@ -152,6 +152,33 @@ def test_readiness_probe_restores_the_earlier_probe() -> None:
     assert probe["httpGet"] == {"path": "/healthz", "port": 8080}
 
 
+def _with_healthy_old_pod(sample: s.Evidence, old_log: str) -> s.Evidence:
+    """`sample` plus a Ready pod of the previous revision whose log says `old_log`."""
+    old = "web-api-5465c9c847-9w78h"
+    items = [
+        *sample.items,
+        s.status(ready=True, pod=old, restart_count=0),
+        s.log(old_log, previous=False, pod=old),
+    ]
+    return sample.model_copy(update={"items": items})
+
+
+def test_readiness_probe_ignores_a_refused_connection_in_a_healthy_pods_startup_log() -> None:
+    # The old revision's pods logged one refused connection while postgres was starting, hours ago;
+    # that says nothing about why the new pod fails its probe.
+    startup = 'ERROR connection to server at "postgres", port 5432 failed: Connection refused\nINFO ready'
+    d = diagnose(_with_healthy_old_pod(s.readiness_probe(), startup)).diagnosis
+    assert d.category is RootCause.READINESS_PROBE and d.confidence >= 0.8
+
+
+def test_readiness_probe_doubts_itself_when_the_failing_pod_cannot_reach_a_dependency() -> None:
+    sample = s.readiness_probe()
+    refused = s.log('ERROR connection to server at "postgres", port 5432 failed: Connection refused', False)
+    items = [i for i in sample.items if i.kind is not EvidenceKind.LOG] + [refused]
+    d = diagnose(sample.model_copy(update={"items": items})).diagnosis
+    assert d.confidence < 0.8, "the probe may be failing because its dependency is down"
+
+
 def test_liveness_probe_on_an_undeclared_port_points_it_at_the_declared_one() -> None:
     d = diagnose(s.liveness_probe()).diagnosis
     assert d.category is RootCause.LIVENESS_PROBE and d.confidence >= 0.8
