@@ -20,7 +20,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from agent.domain import ProposedRemediation
-from graph.state import ApprovalRecord, HealingState, best_diagnosis, incident_of, latest_evidence
+from graph.state import ApprovalRecord, HealingState, best_diagnosis, latest_evidence, subject_of
 
 DEFAULT_APPROVAL_TTL = timedelta(hours=1)
 _ABSENT = object()
@@ -127,7 +127,7 @@ def build_approval_request(state: HealingState, ttl: timedelta = DEFAULT_APPROVA
     return ApprovalRequest(
         approval_id=approval_id_for(run_id, decision["attempt"], decision["decided_at"]),
         run_id=run_id,
-        target=str(incident_of(state).target),
+        target=str(subject_of(state)),
         diagnosis_summary=f"{diagnosis.category.value}: {diagnosis.explanation}",
         confidence=diagnosis.confidence,
         proposed_action=remediation.action.value,

@@ -6,7 +6,8 @@ START -> analyst -> auditor -> decision --act------> remediation --applied--> ve
                                   |            |  \--rejected--> report  |  healed: END
                                   |            \--expired/invalid--> escalate      |
                                   |--report--> report -> END        pending merge: report
-                                  \--escalate--> escalate -> END    failed: escalate
+                                  |--escalate--> escalate -> END    failed: escalate
+                                  \--follow--> follow -> analyst (the dependency the diagnosis blamed)
 verification --unhealthy, budget left--> analyst (next attempt, with what verification saw)
 verification --unhealthy, budget spent--> rollback -> escalate -> END
 ```
@@ -29,6 +30,7 @@ from graph.edges import make_route_after_verification, route_after_remediation
 from graph.nodes.analyst import make_analyst_node
 from graph.nodes.auditor import make_auditor_node
 from graph.nodes.escalation import make_escalation_node, make_report_node
+from graph.nodes.follow import make_follow_node
 from graph.nodes.remediation import make_remediation_node
 from graph.nodes.rollback import make_rollback_node
 from graph.nodes.verification import make_verification_node
@@ -44,6 +46,7 @@ NODES = (
     "rollback",
     "escalate",
     "report",
+    "follow",
 )
 
 
@@ -62,6 +65,7 @@ def build_graph(deps: GraphDeps) -> StateGraph:
     graph.add_node("rollback", make_rollback_node(deps))
     graph.add_node("escalate", make_escalation_node(deps))
     graph.add_node("report", make_report_node(deps))
+    graph.add_node("follow", make_follow_node(deps))
 
     graph.add_edge(START, "analyst")
     graph.add_edge("analyst", "auditor")
@@ -69,7 +73,13 @@ def build_graph(deps: GraphDeps) -> StateGraph:
     graph.add_conditional_edges(
         "decision",
         route_after_decision,
-        {"act": "remediation", "ask": "approval", "escalate": "escalate", "report": "report"},
+        {
+            "act": "remediation",
+            "ask": "approval",
+            "escalate": "escalate",
+            "report": "report",
+            "follow": "follow",
+        },
     )
     graph.add_conditional_edges(
         "approval", route_after_approval, {"act": "remediation", "report": "report", "escalate": "escalate"}
@@ -84,6 +94,7 @@ def build_graph(deps: GraphDeps) -> StateGraph:
         make_route_after_verification(deps),
         {"healed": END, "analyst": "analyst", "rollback": "rollback"},
     )
+    graph.add_edge("follow", "analyst")
     graph.add_edge("rollback", "escalate")
     graph.add_edge("escalate", END)
     graph.add_edge("report", END)

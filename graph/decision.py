@@ -5,16 +5,21 @@ those inputs from the state, the policy and the breakers, and records the route 
 rationale that names every input that mattered. Precedence, first match wins:
 
 1. no diagnosis                                   -> escalate
-2. mode `report`                                  -> report (never mutates)
-3. reasoner breaker open                          -> escalate
-4. confidence below the ask threshold             -> escalate
-5. nothing to change (no / none / notify action)  -> report
-6. policy denies the proposal                     -> escalate
-7. a PR for this fingerprint is already open and the action would open another -> report
-8. target breaker open                            -> escalate
-9. mode `approve`                                 -> ask
-10. mode `autonomous`: target breaker half-open (the trial after a cooldown) -> ask;
+2. the diagnosis blames a dependency workload (graph/policies/follow), the confidence is at or
+   above the ask threshold and the reasoner breaker is not open -> follow (investigate it in
+   this run; read-only, so report mode follows too)
+3. mode `report`                                  -> report (never mutates)
+4. reasoner breaker open                          -> escalate
+5. confidence below the ask threshold             -> escalate
+6. nothing to change (no / none / notify action)  -> report
+7. policy denies the proposal                     -> escalate
+8. a PR for this fingerprint is already open and the action would open another -> report
+9. target breaker open                            -> escalate
+10. mode `approve`                                -> ask
+11. mode `autonomous`: target breaker half-open (the trial after a cooldown) -> ask;
     confidence at or above the act threshold -> act; otherwise -> ask
+
+"Target" is the run's current subject: the incident's workload, or the dependency it followed.
 """
 
 from __future__ import annotations
@@ -26,18 +31,20 @@ from enum import StrEnum
 from typing import Any
 
 from agent.config import Mode, Settings, Thresholds
-from agent.domain import ActionType, Diagnosis
+from agent.domain import ActionType, Diagnosis, WorkloadRef
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, CircuitBreaker, target_key
 from graph.overrides import effective_config
 from graph.policies import MUTATING, PolicyConfig, PolicyVerdict, evaluate_remediation
+from graph.policies.follow import dependency_to_follow
 from graph.state import (
     BreakerData,
     DecisionRecord,
     HealingState,
     best_diagnosis,
     current_attempt,
-    incident_of,
     latest_evidence,
+    subject_incident,
+    visited_of,
 )
 
 # Actions whose result is a pull request, so an open PR for the same incident makes them redundant.
@@ -51,6 +58,7 @@ class Route(StrEnum):
     ASK = "ask"
     ESCALATE = "escalate"
     REPORT = "report"
+    FOLLOW = "follow"
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class DecisionInputs:
     open_pr: str | None = None
     reasoner_error: str | None = None
     attempt: int = 1
+    follow: WorkloadRef | None = None  # the dependency the diagnosis blames, when it may be followed
 
     def summary(self) -> dict[str, Any]:
         """The inputs as JSON, for the decision record."""
@@ -96,6 +105,7 @@ class DecisionInputs:
             "open_pr_for_fingerprint": self.open_pr,
             "reasoner_error": self.reasoner_error,
             "attempt": self.attempt,
+            "follow": self.follow.model_dump(mode="json") if self.follow else None,
         }
 
 
@@ -120,6 +130,14 @@ def _route(inputs: DecisionInputs) -> tuple[Route, str]:
     if diagnosis is None:
         detail = f": {inputs.reasoner_error}" if inputs.reasoner_error else ""
         return Route.ESCALATE, f"no diagnosis{detail}"
+    if (
+        inputs.follow is not None
+        and inputs.reasoner_breaker.status is not BreakerStatus.OPEN
+        and diagnosis.confidence >= thresholds.ask
+    ):
+        return Route.FOLLOW, (
+            f"the fault is in the dependency {inputs.follow}, not here; investigating it in this run"
+        )
     if mode is Mode.REPORT:
         return Route.REPORT, "report mode never changes anything; the diagnosis is posted"
     if inputs.reasoner_breaker.status is BreakerStatus.OPEN:
@@ -163,6 +181,8 @@ def _input_lines(inputs: DecisionInputs) -> list[str]:
         )
         remediation = diagnosis.remediation
         lines.append(f"proposed action: {remediation.action.value if remediation else 'none'}")
+        if inputs.follow is not None:
+            lines.append(f"dependency blamed: {inputs.follow}")
     elif inputs.reasoner_error:
         lines.append(f"reasoner error: {inputs.reasoner_error}")
     if inputs.policy is not None:
@@ -201,8 +221,12 @@ def make_decision_node(
     """
 
     def decision_node(state: HealingState) -> dict[str, Any]:
-        incident = incident_of(state)
+        incident = subject_incident(state)
         mode, thresholds, overrides = effective_config(config.mode, config.thresholds, incident)
+        if overrides and state.get("follows"):
+            # A ParamedicWatch speaks for the workloads it selects, not for a dependency they blame.
+            mode, thresholds = config.mode, config.thresholds
+            overrides = [f"not applied to the followed dependency {incident.target}: {o}" for o in overrides]
         diagnosis = best_diagnosis(state)
         remediation = diagnosis.remediation if diagnosis else None
         verdict: PolicyVerdict | None = None
@@ -227,6 +251,7 @@ def make_decision_node(
             open_pr=state.get("open_pr_for_fingerprint"),
             reasoner_error=state.get("reasoner_error"),
             attempt=current_attempt(state),
+            follow=dependency_to_follow(diagnosis, incident.target, visited_of(state)),
         )
         decision = decide(inputs)
         record = DecisionRecord(

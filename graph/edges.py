@@ -12,7 +12,7 @@ from typing import Literal
 from graph.breaker import target_key
 from graph.deps import GraphDeps
 from graph.nodes.records import entries, succeeded
-from graph.state import HealingState, Outcome, current_attempt, incident_of
+from graph.state import HealingState, Outcome, current_attempt, subject_of
 
 AfterRemediation = Literal["verification", "report", "escalate"]
 AfterVerification = Literal["healed", "analyst", "rollback"]
@@ -60,7 +60,7 @@ def make_route_after_verification(deps: GraphDeps) -> Callable[[HealingState], A
         if (
             retry_wanted
             and attempt <= deps.max_attempts
-            and deps.breakers.target.allows(target_key(incident_of(state).target))
+            and deps.breakers.target.allows(target_key(subject_of(state)))
         ):
             return "analyst"
         return "rollback"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import operator
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from pydantic import BaseModel
 
-from agent.domain import Diagnosis, Evidence, Incident, ProposedRemediation
+from agent.domain import Diagnosis, Evidence, Incident, ProposedRemediation, WorkloadRef
 
 JsonDict = dict[str, Any]
 
@@ -52,6 +52,17 @@ class DiagnosisCandidate(TypedDict):
     attempt: int
     reasoner: str
     diagnosis: JsonDict
+    subject: NotRequired[str]  # the workload diagnosed (WorkloadRef as text); absent: the incident's
+
+
+class FollowRecord(TypedDict):
+    """The run moved its investigation from one workload to a dependency the diagnosis blamed."""
+
+    attempt: int
+    source: JsonDict  # WorkloadRef as JSON: the workload that was diagnosed
+    to: JsonDict  # WorkloadRef as JSON: the dependency now investigated (and, if need be, changed)
+    reason: str
+    diagnosis: JsonDict  # the diagnosis that named the dependency, as JSON
 
 
 class BreakerData(TypedDict):
@@ -66,7 +77,7 @@ class BreakerData(TypedDict):
 class DecisionRecord(TypedDict):
     """Where the run goes next, and why."""
 
-    route: Literal["act", "ask", "escalate", "report"]
+    route: Literal["act", "ask", "escalate", "report", "follow"]
     rationale: str
     inputs: JsonDict  # the facts that drove the route, by name
     attempt: int
@@ -140,6 +151,7 @@ class HealingState(TypedDict, total=False):
     incident: JsonDict  # an `Incident` as JSON: fingerprint, target, trigger, started_at, ...
     evidence: Annotated[list[JsonDict], operator.add]  # `Evidence` snapshots, one per gathering pass
     diagnoses: Annotated[list[DiagnosisCandidate], operator.add]
+    follows: Annotated[list[FollowRecord], operator.add]  # dependencies the run moved on to, in order
     reasoner_error: str | None  # why the reasoner gave no diagnosis this attempt
     audit: AuditFindings
     open_pr_for_fingerprint: str | None  # URL of an already open PR for this incident's fingerprint
@@ -183,6 +195,34 @@ def incident_of(state: HealingState) -> Incident:
     return Incident.model_validate(state["incident"])
 
 
+def subject_of(state: HealingState) -> WorkloadRef:
+    """The workload the run investigates and may change now: the incident's target until the run
+    follows a dependency the diagnosis blamed (see graph/policies/follow), then that dependency."""
+    follows = state.get("follows") or []
+    if follows:
+        return WorkloadRef.model_validate(follows[-1]["to"])
+    return incident_of(state).target
+
+
+def visited_of(state: HealingState) -> list[WorkloadRef]:
+    """Every workload the run has investigated, the incident's target first."""
+    follows = state.get("follows") or []
+    return [incident_of(state).target, *(WorkloadRef.model_validate(f["to"]) for f in follows)]
+
+
+def subject_incident(state: HealingState) -> Incident:
+    """The incident as the current subject sees it: same id and fingerprint, the subject as target.
+
+    Nodes that gather, diagnose, judge or change read this, so a followed dependency is what they
+    work on while idempotency (the fingerprint) stays the incident's.
+    """
+    incident = incident_of(state)
+    subject = subject_of(state)
+    if subject == incident.target:
+        return incident
+    return incident.model_copy(update={"target": subject})
+
+
 def current_attempt(state: HealingState) -> int:
     """The 1-based attempt number."""
     return int(state.get("attempt", 1))
@@ -194,16 +234,27 @@ def latest_evidence(state: HealingState) -> Evidence | None:
     return Evidence.model_validate(snapshots[-1]) if snapshots else None
 
 
-def candidate(diagnosis: Diagnosis, reasoner: str, attempt: int) -> DiagnosisCandidate:
-    """Wrap a diagnosis for the `diagnoses` list."""
-    return DiagnosisCandidate(attempt=attempt, reasoner=reasoner, diagnosis=to_data(diagnosis))
+def candidate(
+    diagnosis: Diagnosis, reasoner: str, attempt: int, subject: WorkloadRef | None = None
+) -> DiagnosisCandidate:
+    """Wrap a diagnosis for the `diagnoses` list; `subject` is the workload it diagnoses."""
+    wrapped = DiagnosisCandidate(attempt=attempt, reasoner=reasoner, diagnosis=to_data(diagnosis))
+    if subject is not None:
+        wrapped["subject"] = str(subject)
+    return wrapped
 
 
 def diagnoses_for(state: HealingState, attempt: int | None = None) -> list[Diagnosis]:
-    """The diagnosis candidates of one attempt (default: the current one), in arrival order."""
+    """The current subject's diagnosis candidates of one attempt (default: the current one), in order."""
     wanted = current_attempt(state) if attempt is None else attempt
     candidates = state.get("diagnoses") or []
-    return [Diagnosis.model_validate(c["diagnosis"]) for c in candidates if c["attempt"] == wanted]
+    target = str(incident_of(state).target) if "incident" in state else None
+    subject = str(subject_of(state)) if "incident" in state else None
+    return [
+        Diagnosis.model_validate(c["diagnosis"])
+        for c in candidates
+        if c["attempt"] == wanted and c.get("subject", target) == subject
+    ]
 
 
 def best_diagnosis(state: HealingState) -> Diagnosis | None:
@@ -213,6 +264,15 @@ def best_diagnosis(state: HealingState) -> Diagnosis | None:
         if best is None or diagnosis.confidence >= best.confidence:
             best = diagnosis
     return best
+
+
+def incident_diagnosis(state: HealingState) -> Diagnosis | None:
+    """The diagnosis of the incident itself: the one that blamed a dependency when the run followed
+    one (what is wrong with the dependency is its own diagnosis, in the trace), else the best one."""
+    follows = state.get("follows") or []
+    if follows:
+        return Diagnosis.model_validate(follows[0]["diagnosis"])
+    return best_diagnosis(state)
 
 
 def proposed_remediation(state: HealingState) -> ProposedRemediation | None:

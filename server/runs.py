@@ -24,7 +24,7 @@ from typing import Any
 from agent.domain import Incident
 from agent.trace import TraceEvent, TraceEventType
 from graph.runner import RunResult, continue_run, pending_approval, resume_run, start_run
-from graph.state import best_diagnosis
+from graph.state import incident_diagnosis
 from server.runstore import RunStore
 from server.runstore.models import AuditEntry, NewRun, RunRecord, RunStatus
 
@@ -56,7 +56,7 @@ class RunServiceOptions:
 def _summary(result: RunResult) -> dict[str, Any]:
     """What the run record shows of a drive's state."""
     state = result.state
-    diagnosis = best_diagnosis(state)
+    diagnosis = incident_diagnosis(state)
     verifications = state.get("verifications") or []
     return {
         "diagnosis": diagnosis.model_dump(mode="json") if diagnosis else None,

@@ -16,7 +16,7 @@ from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
 from graph.deps import GraphDeps
 from graph.nodes.proposal import canonical
-from graph.state import HealingState, candidate, current_attempt, incident_of, to_data
+from graph.state import HealingState, candidate, current_attempt, subject_incident, to_data
 from graph.tracing import NodeTrace
 
 NODE = "analyst"
@@ -26,7 +26,7 @@ def make_analyst_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any
     """The analyst as a node: state in, an update (evidence, diagnoses, reasoner_error) out."""
 
     def analyst(state: HealingState) -> dict[str, Any]:
-        incident = incident_of(state)
+        incident = subject_incident(state)
         attempt = current_attempt(state)
         tracer = NodeTrace(state["run_id"], NODE, deps.emit)
         tracer.start(attempt=attempt, target=str(incident.target))
@@ -55,7 +55,7 @@ def make_analyst_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any
                 tracer.reasoner(result.trace)
                 _usage(tracer, result.usage, result.reasoner)
                 diagnosis = _canonical(result.diagnosis, tracer)
-                update["diagnoses"] = [candidate(diagnosis, result.reasoner, attempt)]
+                update["diagnoses"] = [candidate(diagnosis, result.reasoner, attempt, incident.target)]
                 update["reasoner_error"] = None
 
         tracer.end(_summary(update))

@@ -26,8 +26,8 @@ from graph.state import (
     HealingState,
     SuspectCommit,
     best_diagnosis,
-    incident_of,
     latest_evidence,
+    subject_incident,
 )
 from graph.tracing import NodeTrace
 
@@ -169,7 +169,7 @@ def make_auditor_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any
     """The auditor as a node: state in, `{"audit": ..., "open_pr_for_fingerprint": ...}` out."""
 
     def auditor(state: HealingState) -> dict[str, Any]:
-        incident = incident_of(state)
+        incident = subject_incident(state)
         tracer = NodeTrace(state["run_id"], NODE, deps.emit)
         tracer.start(target=str(incident.target))
         evidence = latest_evidence(state)

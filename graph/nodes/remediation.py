@@ -29,7 +29,7 @@ from graph.nodes.direct_change import DIRECT_ACTIONS, apply_direct
 from graph.nodes.gitops_change import branch_name, propose_patch, propose_revert
 from graph.nodes.records import ActionEntry, UndoHint, entries, entry_id, make_entry
 from graph.policies import RemediationPolicy
-from graph.state import HealingState, best_diagnosis, current_attempt, incident_of, latest_evidence
+from graph.state import HealingState, best_diagnosis, current_attempt, latest_evidence, subject_incident
 from graph.tracing import NodeTrace
 from tools.gitops.base import PullRequestSpec, Workload
 
@@ -80,7 +80,7 @@ def make_remediation_node(deps: GraphDeps) -> Node:
         run_id = state["run_id"]
         if entries(state, phase=PHASE, attempt=attempt):
             return {}  # replayed after its own write was checkpointed: nothing more to do
-        incident = incident_of(state)
+        incident = subject_incident(state)
         target = incident.target
         tracer = NodeTrace(run_id, NODE, deps.emit)
         diagnosis = best_diagnosis(state)

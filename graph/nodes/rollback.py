@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent.domain import ActionType, Incident
+from agent.domain import ActionType, Incident, WorkloadRef
 from graph.deps import GraphDeps
 from graph.nodes.direct_change import apply_direct
 from graph.nodes.gitops_change import propose_revert
@@ -36,8 +36,16 @@ def to_undo(state: HealingState) -> list[ActionEntry]:
     return [e for e in reversed(live) if e["id"] not in undone]
 
 
+def _entry_target(entry: ActionEntry, incident: Incident) -> WorkloadRef:
+    """The workload an entry changed: its own target (a followed dependency's, maybe), else the incident's."""
+    try:
+        return WorkloadRef.parse(str(entry.get("target") or ""))
+    except ValueError:
+        return incident.target
+
+
 def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: NodeTrace) -> ActionEntry:
-    target = incident.target
+    target = _entry_target(entry, incident)
     undo = entry.get("undo") or {}
     base = {
         "run_id": tracer.run_id,

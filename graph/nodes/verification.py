@@ -3,7 +3,9 @@
 It waits `settle_seconds` (a merged change needs a GitOps sync before it is live), then polls the
 workload until a deadline. Recovered means: healthy (graph/nodes/health) continuously for
 `stable_seconds` with no container restarting in that time and, where Prometheus measures the
-workload's HTTP traffic, a 5xx ratio at or under `max_error_ratio`. Time is `deps.clock` and
+workload's HTTP traffic, a 5xx ratio at or under `max_error_ratio`. When the run followed a
+dependency, the dependency (the workload changed) must recover first, then the incident's own
+workload, the one whose users were hurt, is held to the same test. Time is `deps.clock` and
 `deps.sleep`, so a stepped sandbox runs verification in simulated time.
 
 Contract with the route after it (graph/edges): healthy -> `outcome=healed` (and a success on the
@@ -23,7 +25,7 @@ from graph.deps import GraphDeps
 from graph.nodes.cluster import Cluster
 from graph.nodes.health import judge
 from graph.nodes.metrics import error_ratio
-from graph.state import HealingState, Outcome, VerificationRecord, current_attempt, incident_of
+from graph.state import HealingState, Outcome, VerificationRecord, current_attempt, incident_of, subject_of
 from graph.tracing import NodeTrace
 
 NODE = "verification"
@@ -39,11 +41,13 @@ class Verdict:
     waited_seconds: float
 
 
-def _watch(deps: GraphDeps, cluster: Cluster, target: WorkloadRef, tracer: NodeTrace) -> Verdict:
+def _watch(
+    deps: GraphDeps, cluster: Cluster, target: WorkloadRef, tracer: NodeTrace, settle: bool = True
+) -> Verdict:
     """Poll the workload until it is stably healthy or the deadline passes."""
     config = deps.verify
     started = deps.clock().timestamp()
-    if config.settle_seconds:
+    if settle and config.settle_seconds:
         deps.sleep(config.settle_seconds)
     deadline = deps.clock().timestamp() + config.timeout_seconds
     stable_since: float | None = None
@@ -87,13 +91,20 @@ def make_verification_node(deps: GraphDeps) -> Node:
         attempt = current_attempt(state)
         if any(v["attempt"] == attempt for v in state.get("verifications") or []):
             return {}  # replayed: this attempt was already judged
-        target = incident_of(state).target
+        target, victim = subject_of(state), incident_of(state).target
         tracer = NodeTrace(state["run_id"], NODE, deps.emit)
         tracer.start(attempt=attempt, target=str(target))
         if deps.cluster is None:
             verdict = Verdict(False, "no cluster configured to verify against", 0.0)
         else:
             verdict = _watch(deps, deps.cluster, target, tracer)
+            if verdict.healthy and victim != target:
+                after = _watch(deps, deps.cluster, victim, tracer, settle=False)
+                verdict = Verdict(
+                    after.healthy,
+                    f"{target}: {verdict.detail}; {victim}: {after.detail}",
+                    verdict.waited_seconds + after.waited_seconds,
+                )
         record = VerificationRecord(
             attempt=attempt,
             healthy=verdict.healthy,

@@ -373,3 +373,98 @@ def test_node_applies_a_paramedic_watch_mode_only_to_the_watchers_incidents() ->
     assert update["decision"]["inputs"]["overrides"] == ["mode autonomous from ParamedicWatch shop/web-api"]
     state["incident"] = {**state["incident"], "trigger": "alert"}  # the same labels on an alert
     assert node(state)["decision"]["route"] == "report"
+
+
+# --- following a blamed dependency -------------------------------------------------------------
+
+POSTGRES = WorkloadRef(namespace="shop", name="postgres")
+NOTIFY = ProposedRemediation(action=ActionType.NOTIFY, rationale="dependency postgres is down")
+
+
+def _blaming(confidence: float = 0.9) -> Diagnosis:
+    return Diagnosis(
+        category=RootCause.DEPENDENCY_DOWN,
+        explanation="web-api cannot reach postgres, which has no ready replicas",
+        faulty_resource="Deployment shop/postgres",
+        confidence=confidence,
+        remediation=NOTIFY,
+    )
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_a_blamed_dependency_is_followed_in_every_mode(mode: Mode) -> None:
+    # following is read-only, so even report mode investigates the dependency before posting
+    inputs = DecisionInputs(**{**_inputs(mode, remediation=NOTIFY).__dict__, "follow": POSTGRES})
+    decision = decide(inputs)
+    assert decision.route is Route.FOLLOW
+    assert "shop/deployment/postgres" in decision.rationale
+    assert "dependency blamed: shop/deployment/postgres" in decision.rationale
+    assert decision.inputs["follow"] == {"namespace": "shop", "kind": "Deployment", "name": "postgres"}
+
+
+@pytest.mark.parametrize(
+    ("confidence", "reasoner", "expected"),
+    [
+        (0.3, BreakerStatus.CLOSED, Route.ESCALATE),  # too unsure to spend another investigation
+        (0.9, BreakerStatus.OPEN, Route.ESCALATE),  # the reasoner breaker is open: no more diagnoses
+    ],
+)
+def test_a_dependency_is_not_followed_when_unsure_or_the_reasoner_is_failing(
+    confidence: float, reasoner: BreakerStatus, expected: Route
+) -> None:
+    inputs = _inputs(Mode.AUTONOMOUS, confidence, remediation=NOTIFY, reasoner=reasoner)
+    inputs = DecisionInputs(**{**inputs.__dict__, "follow": POSTGRES})
+    assert decide(inputs).route is expected
+
+
+def test_node_follows_then_decides_for_the_dependency() -> None:
+    node, targets = _node(Mode.AUTONOMOUS, FakeClock())
+    state = _state(0.9)
+    state["diagnoses"] = [candidate(_blaming(), "rules", 1, TARGET)]
+    decision = node(state)["decision"]
+    assert decision["route"] == "follow", decision["rationale"]
+    assert decision["inputs"]["follow"]["name"] == "postgres"
+
+    # the follow node's record makes postgres the subject: its own diagnosis is decided on, with
+    # its own breaker, and postgres is not followed again
+    state["follows"] = [
+        {
+            "attempt": 1,
+            "source": to_data(TARGET),
+            "to": to_data(POSTGRES),
+            "reason": "blamed",
+            "diagnosis": to_data(_blaming()),
+        }
+    ]
+    own = _diagnosis(0.9).model_copy(update={"faulty_resource": "Deployment shop/postgres"})
+    state["diagnoses"] = [*state["diagnoses"], candidate(own, "rules", 1, POSTGRES)]
+    decision = node(state)["decision"]
+    assert decision["route"] == "act", decision["rationale"]
+    assert decision["inputs"]["target_breaker"]["key"] == "shop/deployment/postgres"
+    for _ in range(2):
+        targets.record_event(target_key(POSTGRES))
+    assert node(state)["decision"]["route"] == "escalate"  # postgres's breaker, not web-api's
+
+
+def test_node_does_not_carry_a_paramedic_watch_over_to_a_followed_dependency() -> None:
+    from agent.watch_labels import MODE_LABEL, WATCH_LABEL
+
+    node, _ = _node(Mode.REPORT, FakeClock())
+    state = _state(0.9)
+    state["incident"] = {**state["incident"], "labels": {WATCH_LABEL: "shop/web", MODE_LABEL: "autonomous"}}
+    state["follows"] = [
+        {
+            "attempt": 1,
+            "source": to_data(TARGET),
+            "to": to_data(POSTGRES),
+            "reason": "blamed",
+            "diagnosis": to_data(_blaming()),
+        }
+    ]
+    state["diagnoses"] = [candidate(_diagnosis(0.9), "rules", 1, POSTGRES)]
+    decision = node(state)["decision"]
+    assert decision["route"] == "report", "the watch selected web-api; postgres runs in the global mode"
+    assert decision["inputs"]["overrides"] == [
+        "not applied to the followed dependency shop/deployment/postgres: "
+        "mode autonomous from ParamedicWatch shop/web"
+    ]

@@ -31,11 +31,15 @@ from graph.state import (
     candidate,
     current_attempt,
     diagnoses_for,
+    incident_diagnosis,
     incident_of,
     initial_state,
     latest_evidence,
     proposed_remediation,
+    subject_incident,
+    subject_of,
     to_data,
+    visited_of,
 )
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
@@ -202,6 +206,46 @@ def test_best_diagnosis_looks_at_the_current_attempt_and_prefers_the_later_on_ti
     best = best_diagnosis(state)
     assert best is not None and best.category is RootCause.MISSING_ENV
     assert [d.category for d in diagnoses_for(state, 1)] == [RootCause.BAD_IMAGE]
+
+
+def test_a_follow_moves_the_subject_and_scopes_the_diagnoses_to_it() -> None:
+    postgres = WorkloadRef(namespace="shop", name="postgres")
+    blame = _diagnosis(0.9, RootCause.DEPENDENCY_DOWN).model_copy(
+        update={"faulty_resource": "Deployment shop/postgres", "remediation": None}
+    )
+    state = initial_state("run-1", INCIDENT)
+    state["diagnoses"] = [candidate(blame, "rules", 1, TARGET)]
+    assert subject_of(state) == TARGET and visited_of(state) == [TARGET]
+    assert subject_incident(state) == INCIDENT
+    assert incident_diagnosis(state) == blame
+
+    state["follows"] = [
+        {
+            "attempt": 1,
+            "source": to_data(TARGET),
+            "to": to_data(postgres),
+            "reason": "r",
+            "diagnosis": to_data(blame),
+        }
+    ]
+    assert subject_of(state) == postgres and visited_of(state) == [TARGET, postgres]
+    moved = subject_incident(state)
+    assert moved.target == postgres
+    assert (moved.id, moved.fingerprint, moved.reason) == (INCIDENT.id, INCIDENT.fingerprint, INCIDENT.reason)
+    # web-api's diagnosis is not postgres's: until postgres is diagnosed there is nothing to act on
+    assert best_diagnosis(state) is None
+    own = _diagnosis(0.5, RootCause.SCALED_TO_ZERO)
+    state["diagnoses"] = [*state["diagnoses"], candidate(own, "rules", 1, postgres)]
+    assert best_diagnosis(state) == own, "the less confident candidate wins: it is the subject's"
+    assert incident_diagnosis(state) == blame, "the incident's own diagnosis is the one that blamed postgres"
+
+
+def test_candidates_without_a_subject_are_the_incidents() -> None:
+    # states written before candidates named their subject still read back
+    state = initial_state("run-1", INCIDENT)
+    state["diagnoses"] = [candidate(_diagnosis(0.7), "rules", 1)]
+    assert "subject" not in state["diagnoses"][0]
+    assert [d.confidence for d in diagnoses_for(state)] == [0.7]
 
 
 def test_incident_of_without_an_incident() -> None:

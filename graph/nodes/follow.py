@@ -1,0 +1,44 @@
+"""The follow node: move the run's investigation to the dependency the decision chose to follow.
+
+It changes nothing anywhere; it records the hop (`follows`), which makes the dependency the run's
+subject (graph/state.subject_of): the analyst gathers its evidence next, and any change the run
+then makes is judged, guarded, budgeted and verified as a change to the dependency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agent.domain import WorkloadRef
+from graph.deps import GraphDeps
+from graph.state import FollowRecord, HealingState, best_diagnosis, current_attempt, subject_of, to_data
+from graph.tracing import NodeTrace
+
+NODE = "follow"
+Node = Callable[[HealingState], dict[str, Any]]
+
+
+def make_follow_node(deps: GraphDeps) -> Node:
+    """The follow node; reads the decision's `follow` input, writes one `FollowRecord`."""
+
+    def follow(state: HealingState) -> dict[str, Any]:
+        decision = state.get("decision") or {}
+        raw = (decision.get("inputs") or {}).get("follow")
+        diagnosis = best_diagnosis(state)
+        if not raw or diagnosis is None:
+            raise ValueError("follow reached without a dependency to follow (a wiring bug)")
+        source, to = subject_of(state), WorkloadRef.model_validate(raw)
+        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
+        tracer.start(attempt=current_attempt(state), source=str(source), to=str(to))
+        record = FollowRecord(
+            attempt=current_attempt(state),
+            source=to_data(source),
+            to=to_data(to),
+            reason=diagnosis.explanation,
+            diagnosis=to_data(diagnosis),
+        )
+        tracer.end(f"{source} is a victim of {to}; investigating {to} next")
+        return {"follows": [record]}
+
+    return follow
