@@ -302,3 +302,28 @@ def test_describe_change_without_a_patch() -> None:
         describe_change(ProposedRemediation(action=ActionType.RESTART), None)
         == "(restart; no manifest patch)"
     )
+
+
+def test_after_a_follow_the_human_is_asked_about_the_dependency() -> None:
+    # web-api blamed postgres; the proposal being approved changes postgres, and the payload says so
+    postgres = WorkloadRef(namespace="shop", name="postgres")
+    state = _state()
+    blame = Diagnosis.model_validate(state["diagnoses"][0]["diagnosis"])
+    state["follows"] = [
+        {
+            "attempt": 1,
+            "source": to_data(TARGET),
+            "to": to_data(postgres),
+            "reason": "r",
+            "diagnosis": to_data(blame),
+        }
+    ]
+    state["diagnoses"] = [*state["diagnoses"], candidate(blame, "rules", 1, postgres)]
+    decide = make_decision_node(
+        DecisionConfig(mode=Mode.APPROVE),
+        *[CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 60, 60), lambda: 0.0) for _ in range(2)],
+        clock=lambda: DECIDED,
+    )
+    state.update(decide(state))  # type: ignore[typeddict-item]
+    assert state["decision"]["route"] == "ask"
+    assert build_approval_request(state, timedelta(hours=1)).target == "shop/deployment/postgres"

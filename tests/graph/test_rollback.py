@@ -117,3 +117,18 @@ def test_a_change_without_an_undo_hint_is_recorded_as_not_undoable() -> None:
 def test_nothing_to_undo_writes_nothing() -> None:
     setup = Setup(FakeCluster(), None)
     assert make_rollback_node(setup.deps())(state_with(gitops_pr())) == {}
+
+
+def test_a_change_to_a_followed_dependency_is_undone_on_the_dependency() -> None:
+    # the run followed web-api's blame to postgres and restarted postgres; the undo goes there too
+    entry = make_entry(
+        run_id="run-rem", attempt=1, phase="remediation", action="restart", target="shop/deployment/postgres",
+        who="paramedic", what="w", why="y", status="ok", detail="d", at=AT, applied=True,
+        undo={"kind": "rollout_undo", "revision": 2},
+    )  # fmt: skip
+    setup = Setup(FakeCluster(revision=3), None)
+    update = make_rollback_node(setup.deps())(state_with(gitops_pr(), actions=[entry]))
+    [undone] = update["actions"]
+    assert undone["target"] == "shop/deployment/postgres" and undone["result"]["status"] == "ok"
+    assert {(r.namespace, r.name) for r in setup.cluster.requests} == {("shop", "postgres")}
+    assert INCIDENT.target.name != "postgres"

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.domain import Evidence
+from agent.domain import Evidence, WorkloadRef
 from agent.reasoners.rules import RulesReasoner
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
 from graph.deps import Breakers, GraphDeps, VerifyConfig
 from graph.nodes.verification import make_verification_node
-from graph.state import Outcome, VerificationRecord, initial_state
+from graph.state import Outcome, VerificationRecord, initial_state, to_data
 from tests.graph.test_metrics import FakePrometheus, _vector
 from tests.graph.test_remediation import INCIDENT, TARGET, FakeCluster
 from tools.kubernetes import WorkloadStatus
@@ -215,3 +215,50 @@ def test_no_cluster_is_not_recovered() -> None:
         update["verifications"][0]["healthy"] is False
         and "no cluster configured" in update["verifications"][0]["detail"]
     )
+
+
+POSTGRES = WorkloadRef(namespace="shop", name="postgres")
+
+
+class PerTarget(FakeCluster):
+    """Answers each workload's statuses in turn (the last one repeats), and remembers who was asked."""
+
+    def __init__(self, statuses: dict[str, list[WorkloadStatus]]) -> None:
+        super().__init__()
+        self.by_name = statuses
+        self.asked: list[str] = []
+
+    def status(self, target, *, sink=None):  # type: ignore[no-untyped-def]
+        self.asked.append(target.name)
+        self.statuses = self.by_name[target.name]
+        return super().status(target)
+
+
+def _followed(**fields: Any):  # type: ignore[no-untyped-def]
+    hop = {"attempt": 1, "source": to_data(TARGET), "to": to_data(POSTGRES), "reason": "r", "diagnosis": {}}
+    return state(follows=[hop], **fields)
+
+
+def test_after_a_follow_the_dependency_then_the_victim_must_recover() -> None:
+    cluster = PerTarget({"postgres": [status()], "checkout": [status()]})
+    r = Rig(cluster, SimClock(), SpyBreaker())
+    update = r.node()(_followed())
+    assert update["outcome"] == Outcome.HEALED.value
+    assert cluster.asked[0] == "postgres" and cluster.asked[-1] == "checkout"
+    [record] = update["verifications"]
+    assert record["detail"].startswith("shop/deployment/postgres: rollout complete")
+    assert "; shop/deployment/checkout: rollout complete" in record["detail"]
+    # the change was postgres's, so the success is on postgres's breaker
+    assert r.breaker.successes == [target_key(POSTGRES)]  # type: ignore[attr-defined]
+    # one settle for the change, not a second one for the victim
+    assert r.sim.sleeps.count(CONFIG.settle_seconds) == 1
+
+
+def test_after_a_follow_a_victim_still_failing_is_not_healed() -> None:
+    cluster = PerTarget({"postgres": [status()], "checkout": [status(ready=False)]})
+    r = Rig(cluster, SimClock(), SpyBreaker())
+    update = r.node()(_followed())
+    assert "outcome" not in update
+    [record] = update["verifications"]
+    assert not record["healthy"] and "shop/deployment/checkout: not recovered" in record["detail"]
+    assert r.breaker.successes == []  # type: ignore[attr-defined]
