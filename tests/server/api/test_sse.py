@@ -202,9 +202,14 @@ def test_a_client_disconnect_stops_the_server_side_generator(live: Live, path: s
     metrics = metrics_of(api.context.extras)
     stream_kind = "run" if "runs" in path else "all"
     with _stream(live, path) as response:
-        assert next(messages(response)).id == "1"
+        # Keep the parser alive: a discarded generator over `iter_lines` is closed by the garbage
+        # collector, and closing httpx's byte stream closes the connection - a disconnect before
+        # the one under test.
+        stream = messages(response)
+        assert next(stream).id == "1"
         # Seen from another thread than the server's loop; under load the read can come first.
         assert _wait_for(lambda: metrics.subscribers(stream_kind) == 1, timeout=5)
+        stream.close()
     assert _wait_for(lambda: metrics.subscribers(stream_kind) == 0, timeout=5), (
         "the generator outlived its client"
     )
