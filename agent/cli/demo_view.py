@@ -26,6 +26,7 @@ _NODE_STYLE = {
     "rollback": "red",
     "escalate": "red",
     "report": "white",
+    "follow": "cyan",
 }
 
 
