@@ -923,7 +923,34 @@ def _config_resource(ctx: RuleContext, commit: CommitObs) -> str:
     chosen = chosen or next((m for m in configmaps if any(m.name in path for path in commit.files)), None)
     if chosen is None and len(configmaps) == 1 and any("configmap" in p.lower() for p in commit.files):
         chosen = configmaps[0]
-    return f"ConfigMap {ctx.view.target.namespace}/{chosen.name}" if chosen else ctx.workload
+    if chosen is not None:
+        return f"ConfigMap {ctx.view.target.namespace}/{chosen.name}"
+    # No ConfigMap in the evidence: one the workload references, named by the commit (or the only
+    # one, when the commit touched a ConfigMap file).
+    referenced = _referenced_configmaps(ctx.view.pod_spec)
+    text = f"{commit.message} {' '.join(commit.files)}"
+    named = [n for n in referenced if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)]
+    if len(named) == 1 or (
+        not named and len(referenced) == 1 and any("configmap" in p.lower() for p in commit.files)
+    ):
+        return f"ConfigMap {ctx.view.target.namespace}/{(named or referenced)[0]}"
+    return ctx.workload
+
+
+def _referenced_configmaps(pod_spec: dict[str, Any]) -> list[str]:
+    """ConfigMap names a pod spec uses (envFrom, env valueFrom, volumes), in first-use order."""
+    names: list[str] = []
+    for container in pod_spec.get("containers") or []:
+        if not isinstance(container, dict):
+            continue
+        for source in container.get("envFrom") or []:
+            names.append(str(((source or {}).get("configMapRef") or {}).get("name") or ""))
+        for env in container.get("env") or []:
+            ref = ((env or {}).get("valueFrom") or {}).get("configMapKeyRef") or {}
+            names.append(str(ref.get("name") or ""))
+    for volume in pod_spec.get("volumes") or []:
+        names.append(str(((volume or {}).get("configMap") or {}).get("name") or ""))
+    return list(dict.fromkeys(n for n in names if n))
 
 
 # --- scaled_to_zero -----------------------------------------------------------------------------

@@ -213,6 +213,34 @@ def test_bad_config_value_reverts_the_suspect_commit() -> None:
     assert d.faulty_resource == "ConfigMap shop/web-api-config"
 
 
+def _without_configmaps(sample: s.Evidence, *containers: dict) -> s.Evidence:
+    items = [i for i in sample.items if i.kind is not EvidenceKind.MANIFEST]
+    return sample.model_copy(update={"items": items, "manifest": s.manifest(*containers)})
+
+
+def test_bad_config_value_names_the_referenced_configmap_when_none_is_in_the_evidence() -> None:
+    uses = s.container(envFrom=[{"configMapRef": {"name": "web-api-config"}}])
+    d = diagnose(_without_configmaps(s.bad_config_value(), uses)).diagnosis
+    assert d.faulty_resource == "ConfigMap shop/web-api-config"
+    # two referenced, the commit names neither: the workload is all the evidence supports
+    both = s.container(
+        envFrom=[{"configMapRef": {"name": "web-api-config"}}],
+        env=[{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "shared-flags", "key": "x"}}}],
+    )
+    d = diagnose(_without_configmaps(s.bad_config_value(), both)).diagnosis
+    assert d.faulty_resource == "Deployment shop/web-api"
+    # ... unless the commit names one (a word, not a prefix of another name)
+    sample = _without_configmaps(s.bad_config_value(), both)
+    items = [
+        i.model_copy(update={"data": {**i.data, "message": "shared-flags: set x"}})
+        if i.kind is EvidenceKind.COMMIT
+        else i
+        for i in sample.items
+    ]
+    d = diagnose(sample.model_copy(update={"items": items})).diagnosis
+    assert d.faulty_resource == "ConfigMap shop/shared-flags"
+
+
 def test_scaled_to_zero_scales_back_to_the_previous_count() -> None:
     d = diagnose(s.scaled_to_zero()).diagnosis
     assert d.category is RootCause.SCALED_TO_ZERO and d.confidence == 0.9
