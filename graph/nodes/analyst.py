@@ -50,6 +50,14 @@ def make_analyst_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any
                 _usage(tracer, exc.usage, "failed")
                 tracer.error(f"reasoner failed ({exc.kind.value}): {exc}")
                 update["reasoner_error"] = f"{exc.kind.value}: {exc}"
+            except Exception as exc:
+                # A bug in a reasoner (a rule tripping over odd evidence) is still a failed
+                # diagnosis, not a dead run: recorded with its traceback, counted, escalated.
+                breaker.record_event(REASONER_KEY)
+                tracer.error(f"reasoner raised {type(exc).__name__}: {exc}", exc)
+                update["reasoner_error"] = (
+                    f"internal: the {deps.reasoner.name} reasoner raised {type(exc).__name__}"
+                )
             else:
                 breaker.record_success(REASONER_KEY)
                 tracer.reasoner(result.trace)

@@ -86,6 +86,25 @@ def test_reasoner_failure_is_recorded_counted_and_then_short_circuited() -> None
     assert any(e.type is TraceEventType.ERROR for e in events)
 
 
+class BuggyReasoner:
+    name = "rules"
+
+    def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:
+        raise TypeError("'dict' object is not callable")
+
+
+def test_a_reasoner_bug_is_a_recorded_failure_not_a_dead_run() -> None:
+    events: list[TraceEvent] = []
+    breaker = _breaker(limit=1)
+    node = make_analyst_node(_deps(_gather(samples.oom()), BuggyReasoner(), breaker, events.append))
+    update = _run(node)
+    assert "diagnoses" not in update and update["evidence"]
+    assert update["reasoner_error"] == "internal: the rules reasoner raised TypeError"
+    assert not breaker.allows(REASONER_KEY), "counted like any reasoner failure"
+    [error] = [e for e in events if e.type is TraceEventType.ERROR]
+    assert "TypeError" in error.summary and "not callable" in error.summary
+
+
 def test_second_attempt_sees_what_verification_saw() -> None:
     seen: list[Evidence] = []
 
