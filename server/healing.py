@@ -102,6 +102,8 @@ class HealingStack:
         self._clock = clock
         self._sweep_every = approval_sweep_seconds
         self._stopping = threading.Event()
+        self._folded_lock = threading.Lock()
+        self._folded: dict[str, set[str]] = {}  # run id -> watcher fingerprints folded into it
         self._sweeper: threading.Thread | None = None
         self.runs = RunService(
             self.app,
@@ -127,7 +129,23 @@ class HealingStack:
         )
 
     def _on_incident(self, incident: Incident) -> None:
-        self.runs.submit(incident)
+        run_id, _ = self.runs.submit(incident)
+        run = self.store.get_run(run_id)
+        if run.fingerprint == incident.fingerprint:
+            return
+        # Folded into another fingerprint's run on the same workload: the watcher holds this
+        # fingerprint as active until told, so tell it when that run ends (or now, if it has).
+        with self._folded_lock:
+            self._folded.setdefault(run_id, set()).add(incident.fingerprint)
+        if not self.store.get_run(run_id).status.active:
+            self._release_folded(run_id)
+
+    def _release_folded(self, run_id: str) -> None:
+        with self._folded_lock:
+            folded = self._folded.pop(run_id, set())
+        if self.watcher is not None:
+            for fingerprint_ in sorted(folded):
+                self.watcher.run_finished(fingerprint_)
 
     def _event(self, event: TraceEvent) -> None:
         if self.metrics is not None:
@@ -143,6 +161,8 @@ class HealingStack:
     def _finished(self, record: RunRecord, result: RunResult | None) -> None:
         if self.watcher is not None and not record.status.active:
             self.watcher.run_finished(record.fingerprint)
+        if not record.status.active:
+            self._release_folded(record.id)
         if self.metrics is not None:
             self.metrics.on_finished(record)
         if self.reporter is not None:

@@ -2,10 +2,12 @@
 
 `RunService` is the `server.context.RunLauncher` the API, the watcher, the demo and the evals use.
 `submit` records the incident and opens a run for its fingerprint, or folds into the run already
-active for it (a storm is one run); a new run is driven on a bounded worker pool. Each trace event
-goes to the run store as it arrives (so SSE subscribers see it live), each action also to the
-audit log, and the run record is updated with the diagnosis, decision, actions and verification
-when the drive ends (completed, or waiting for approval). `answer` resumes a waiting run.
+active for it (a storm is one run) or for its workload (an alert and the watcher reporting the
+same failure are one run: two runs must not change one workload at once). A new run is driven on
+a bounded worker pool. Each trace event goes to the run store as it arrives (so SSE subscribers
+see it live), each action also to the audit log, and the run record is updated with the
+diagnosis, decision, actions and verification when the drive ends (completed, or waiting for
+approval). `answer` resumes a waiting run.
 
 A drive that raises marks the run failed with the error; the checkpoint before the failing node
 stays, so `recover` (at start-up) can continue runs a crashed process left running.
@@ -25,7 +27,7 @@ from agent.domain import Incident
 from agent.trace import TraceEvent, TraceEventType
 from graph.runner import RunResult, continue_run, pending_approval, resume_run, start_run
 from graph.state import incident_diagnosis
-from server.runstore import RunStore
+from server.runstore import ACTIVE_STATUSES, RunStore
 from server.runstore.models import AuditEntry, NewRun, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -96,14 +98,40 @@ class RunService:
             max_workers=max(1, options.workers), thread_name_prefix="paramedic-run"
         )
         self._lock = threading.Lock()
+        self._submit_lock = threading.Lock()  # one check-then-open at a time: one run per workload
         self._inflight: dict[str, Future[None]] = {}
         self._idle = threading.Condition(self._lock)
 
     # -- RunLauncher ---------------------------------------------------------------------------
 
     def submit(self, incident: Incident) -> tuple[str, bool]:
-        """Record `incident`, open (or fold into) its fingerprint's run; a new run starts at once."""
+        """Record `incident`, open (or fold into) its fingerprint's run; a new run starts at once.
+
+        A workload has at most one active run: an incident with another fingerprint for a workload
+        that already has one (an alert and the watcher seeing the same failure, or a second
+        symptom) is recorded and noted on that run instead of starting a second run that would
+        change the same workload concurrently.
+        """
+        with self._submit_lock:
+            return self._submit(incident)
+
+    def _submit(self, incident: Incident) -> tuple[str, bool]:
         record = self._store.record_incident(incident)
+        busy = self._active_on(incident)
+        if busy is not None and busy.fingerprint != incident.fingerprint:
+            note = TraceEvent(
+                run_id=busy.id,
+                type=TraceEventType.NOTE,
+                node="intake",
+                summary=f"also reported by {incident.trigger.value} as {incident.reason!r}; folded in",
+                payload={
+                    "incident_id": record.id,
+                    "fingerprint": incident.fingerprint,
+                    "reason": incident.reason,
+                },
+            )
+            self._recorder(busy.id)(note)
+            return busy.id, False
         run, created = self._store.open_run(
             NewRun(
                 incident_id=record.id,
@@ -122,6 +150,14 @@ class RunService:
             started = incident.model_copy(update={"id": record.id})
             self._spawn(run.id, lambda: start_run(self._app, run.id, started, self._recorder(run.id)))
         return run.id, created
+
+    def _active_on(self, incident: Incident) -> RunRecord | None:
+        """The active run on the incident's workload, whatever its fingerprint, if any."""
+        target = incident.target
+        page = self._store.list_runs(
+            status=ACTIVE_STATUSES, namespace=target.namespace, workload=target.name, limit=50
+        )
+        return next((r for r in page.items if r.target == target), None)
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
         """Resume the run waiting for approval with `answer`; its status after the answer is queued."""

@@ -14,6 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from agent import trace
+from agent.domain import Trigger, WorkloadRef, fingerprint
 from graph.runner import start_run
 from graph.state import HealingState
 from graph.tracing import emit
@@ -95,6 +96,36 @@ def test_a_second_sighting_folds_into_the_active_run_and_answers_resume_it(store
     assert store.get_run(run_id).status is RunStatus.HEALED
     with pytest.raises(RunNotWaiting):
         service.answer(run_id, {"approved": True, "by": "alice"})
+    service.close()
+
+
+def test_another_fingerprint_on_a_busy_workload_folds_into_its_run(store) -> None:
+    # The watcher saw CrashLoopBackOff; then Alertmanager fires for the same workload. One run.
+    service = _service(_app(ask=True), store)
+    run_id, created = service.submit(samples.incident())
+    assert created and service.wait_idle(10)
+    alert = samples.incident("alert:KubePodCrashLooping").model_copy(
+        update={"id": "inc-alert", "trigger": Trigger.ALERT}
+    )
+    assert alert.fingerprint != samples.incident().fingerprint
+    assert service.submit(alert) == (run_id, False)
+    assert [r.id for r in store.list_runs().items] == [run_id], "no second run on web-api"
+    note = store.events(run_id)[-1]
+    assert note.type == "note" and "also reported by alert as 'alert:KubePodCrashLooping'" in note.summary
+    assert note.payload["fingerprint"] == alert.fingerprint
+    assert store.get_incident(note.payload["incident_id"]).fingerprint == alert.fingerprint, "nothing lost"
+
+    # another workload is not held up, and once the run ends the alert's workload opens a new one
+    worker = WorkloadRef(namespace="shop", name="worker")
+    other = alert.model_copy(
+        update={"id": "inc-worker", "target": worker, "fingerprint": fingerprint(worker, alert.reason)}
+    )
+    other_id, other_created = service.submit(other)
+    assert other_created and other_id != run_id
+    assert service.answer(run_id, {"approved": True, "by": "alice"}) == "running"
+    assert service.wait_idle(10)
+    again, created = service.submit(alert)
+    assert created and again not in (run_id, other_id)
     service.close()
 
 

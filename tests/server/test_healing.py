@@ -1,0 +1,109 @@
+"""`server.healing.HealingStack`: the watcher is told when every run it handed incidents to ends,
+including a run of another fingerprint the run service folded its incident into."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.config import Mode, Settings
+from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from sandbox.cluster import Sandbox
+from server.runstore import RunStore, open_run_store
+from server.runstore.models import NewRun, RunStatus
+from tools.kubernetes import KubeClient
+
+WEB = WorkloadRef(namespace="shop", name="web-api")
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, KubeClient]]:
+    with Sandbox(workdir=tmp_path_factory.mktemp("sb"), seed=3, background=False) as sb:
+        client = KubeClient.from_config(str(sb.kubeconfig_path))
+        yield sb, client
+        client.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RunStore]:
+    runs = open_run_store(f"sqlite:///{(tmp_path / 'runs.db').as_posix()}")
+    yield runs
+    runs.close()
+
+
+class Watcher:
+    """Records which fingerprints it was told have finished."""
+
+    def __init__(self) -> None:
+        self.finished: list[str] = []
+
+    def run_finished(self, fingerprint_: str) -> None:
+        self.finished.append(fingerprint_)
+
+    def stop(self) -> None:
+        pass
+
+
+def _stack(kube, store: RunStore, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from agent.cli.sandbox_wiring import sandbox_settings
+    from server.healing import HealingStack
+
+    sb, client = kube
+    settings = sandbox_settings(Settings(), sb, tmp_path / "data", mode=Mode.REPORT)
+    stack = HealingStack(settings, store, kube=client, report_to_cluster=False)
+    watcher = Watcher()
+    stack.watcher = watcher  # type: ignore[assignment]
+    return stack, watcher
+
+
+def _watcher_incident() -> Incident:
+    return Incident(
+        id="inc-watch",
+        fingerprint=fingerprint(WEB, "CrashLoopBackOff"),
+        target=WEB,
+        trigger=Trigger.WATCHER,
+        reason="CrashLoopBackOff",
+    )
+
+
+def _alert_run(store: RunStore, status: RunStatus = RunStatus.WAITING_APPROVAL):  # type: ignore[no-untyped-def]
+    return store.create_run(
+        NewRun(
+            id="run-alert",
+            fingerprint="fp-alert",
+            target=WEB,
+            mode="approve",
+            provider="rules",
+            status=status,
+        )
+    )
+
+
+def test_a_folded_watcher_fingerprint_is_released_when_the_run_it_joined_ends(kube, store, tmp_path) -> None:
+    stack, watcher = _stack(kube, store, tmp_path)
+    try:
+        run = _alert_run(store)
+        incident = _watcher_incident()
+        stack._on_incident(incident)
+        assert [r.id for r in store.list_runs().items] == [run.id], "folded, not a second run"
+        assert watcher.finished == [], "the alert's run is still going"
+        stack._finished(store.update_run(run.id, status=RunStatus.HEALED), None)
+        assert watcher.finished == ["fp-alert", incident.fingerprint]
+        stack._finished(store.get_run(run.id), None)
+        assert watcher.finished == ["fp-alert", incident.fingerprint, "fp-alert"], "released once"
+    finally:
+        stack.stop()
+
+
+def test_a_run_that_ended_while_the_incident_was_folded_releases_it_at_once(kube, store, tmp_path) -> None:
+    stack, watcher = _stack(kube, store, tmp_path)
+    try:
+        run = _alert_run(store, status=RunStatus.HEALED)  # ended between the fold and the bookkeeping
+        stack.runs.submit = lambda incident: (run.id, False)  # type: ignore[method-assign]
+        incident = _watcher_incident()
+        stack._on_incident(incident)
+        assert watcher.finished == [incident.fingerprint]
+    finally:
+        stack.stop()
