@@ -188,6 +188,19 @@ def initial_state(run_id: str, incident: Incident) -> HealingState:
     )
 
 
+def follow_record(
+    source: WorkloadRef, to: WorkloadRef, diagnosis: Diagnosis, attempt: int = 1
+) -> FollowRecord:
+    """The hop from `source` to the dependency `to` that `diagnosis` blamed."""
+    return FollowRecord(
+        attempt=attempt,
+        source=to_data(source),
+        to=to_data(to),
+        reason=diagnosis.explanation,
+        diagnosis=to_data(diagnosis),
+    )
+
+
 def incident_of(state: HealingState) -> Incident:
     """The run's incident; raises KeyError when the state has none (a wiring bug)."""
     if "incident" not in state:

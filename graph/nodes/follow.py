@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.domain import WorkloadRef
 from graph.deps import GraphDeps
-from graph.state import FollowRecord, HealingState, best_diagnosis, current_attempt, subject_of, to_data
+from graph.state import HealingState, best_diagnosis, current_attempt, follow_record, subject_of
 from graph.tracing import NodeTrace
 
 NODE = "follow"
@@ -31,13 +31,7 @@ def make_follow_node(deps: GraphDeps) -> Node:
         source, to = subject_of(state), WorkloadRef.model_validate(raw)
         tracer = NodeTrace(state["run_id"], NODE, deps.emit)
         tracer.start(attempt=current_attempt(state), source=str(source), to=str(to))
-        record = FollowRecord(
-            attempt=current_attempt(state),
-            source=to_data(source),
-            to=to_data(to),
-            reason=diagnosis.explanation,
-            diagnosis=to_data(diagnosis),
-        )
+        record = follow_record(source, to, diagnosis, current_attempt(state))
         tracer.end(f"{source} is a victim of {to}; investigating {to} next")
         return {"follows": [record]}
 

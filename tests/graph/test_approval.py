@@ -34,7 +34,7 @@ from graph.approval import (
 )
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
 from graph.decision import DecisionConfig, make_decision_node, route_after_decision
-from graph.state import ActionRecord, HealingState, candidate, initial_state, to_data
+from graph.state import ActionRecord, HealingState, candidate, follow_record, initial_state, to_data
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
 DECIDED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -309,15 +309,7 @@ def test_after_a_follow_the_human_is_asked_about_the_dependency() -> None:
     postgres = WorkloadRef(namespace="shop", name="postgres")
     state = _state()
     blame = Diagnosis.model_validate(state["diagnoses"][0]["diagnosis"])
-    state["follows"] = [
-        {
-            "attempt": 1,
-            "source": to_data(TARGET),
-            "to": to_data(postgres),
-            "reason": "r",
-            "diagnosis": to_data(blame),
-        }
-    ]
+    state["follows"] = [follow_record(TARGET, postgres, blame)]
     state["diagnoses"] = [*state["diagnoses"], candidate(blame, "rules", 1, postgres)]
     decide = make_decision_node(
         DecisionConfig(mode=Mode.APPROVE),

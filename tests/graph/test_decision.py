@@ -36,7 +36,7 @@ from graph.decision import (
     route_after_decision,
 )
 from graph.policies import PolicyConfig, evaluate_remediation
-from graph.state import HealingState, candidate, initial_state, to_data
+from graph.state import HealingState, candidate, follow_record, initial_state, to_data
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
 RESTART = ProposedRemediation(action=ActionType.RESTART)
@@ -427,15 +427,7 @@ def test_node_follows_then_decides_for_the_dependency() -> None:
 
     # the follow node's record makes postgres the subject: its own diagnosis is decided on, with
     # its own breaker, and postgres is not followed again
-    state["follows"] = [
-        {
-            "attempt": 1,
-            "source": to_data(TARGET),
-            "to": to_data(POSTGRES),
-            "reason": "blamed",
-            "diagnosis": to_data(_blaming()),
-        }
-    ]
+    state["follows"] = [follow_record(TARGET, POSTGRES, _blaming())]
     own = _diagnosis(0.9).model_copy(update={"faulty_resource": "Deployment shop/postgres"})
     state["diagnoses"] = [*state["diagnoses"], candidate(own, "rules", 1, POSTGRES)]
     decision = node(state)["decision"]
@@ -452,15 +444,7 @@ def test_node_does_not_carry_a_paramedic_watch_over_to_a_followed_dependency() -
     node, _ = _node(Mode.REPORT, FakeClock())
     state = _state(0.9)
     state["incident"] = {**state["incident"], "labels": {WATCH_LABEL: "shop/web", MODE_LABEL: "autonomous"}}
-    state["follows"] = [
-        {
-            "attempt": 1,
-            "source": to_data(TARGET),
-            "to": to_data(POSTGRES),
-            "reason": "blamed",
-            "diagnosis": to_data(_blaming()),
-        }
-    ]
+    state["follows"] = [follow_record(TARGET, POSTGRES, _blaming())]
     state["diagnoses"] = [candidate(_diagnosis(0.9), "rules", 1, POSTGRES)]
     decision = node(state)["decision"]
     assert decision["route"] == "report", "the watch selected web-api; postgres runs in the global mode"

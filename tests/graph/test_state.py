@@ -31,6 +31,7 @@ from graph.state import (
     candidate,
     current_attempt,
     diagnoses_for,
+    follow_record,
     incident_diagnosis,
     incident_of,
     initial_state,
@@ -219,15 +220,7 @@ def test_a_follow_moves_the_subject_and_scopes_the_diagnoses_to_it() -> None:
     assert subject_incident(state) == INCIDENT
     assert incident_diagnosis(state) == blame
 
-    state["follows"] = [
-        {
-            "attempt": 1,
-            "source": to_data(TARGET),
-            "to": to_data(postgres),
-            "reason": "r",
-            "diagnosis": to_data(blame),
-        }
-    ]
+    state["follows"] = [follow_record(TARGET, postgres, blame)]
     assert subject_of(state) == postgres and visited_of(state) == [TARGET, postgres]
     moved = subject_incident(state)
     assert moved.target == postgres

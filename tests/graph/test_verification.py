@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.domain import Evidence, WorkloadRef
+from agent.domain import Diagnosis, Evidence, RootCause, WorkloadRef
 from agent.reasoners.rules import RulesReasoner
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
 from graph.deps import Breakers, GraphDeps, VerifyConfig
 from graph.nodes.verification import make_verification_node
-from graph.state import Outcome, VerificationRecord, initial_state, to_data
+from graph.state import Outcome, VerificationRecord, follow_record, initial_state
 from tests.graph.test_metrics import FakePrometheus, _vector
 from tests.graph.test_remediation import INCIDENT, TARGET, FakeCluster
 from tools.kubernetes import WorkloadStatus
@@ -235,8 +235,13 @@ class PerTarget(FakeCluster):
 
 
 def _followed(**fields: Any):  # type: ignore[no-untyped-def]
-    hop = {"attempt": 1, "source": to_data(TARGET), "to": to_data(POSTGRES), "reason": "r", "diagnosis": {}}
-    return state(follows=[hop], **fields)
+    blame = Diagnosis(
+        category=RootCause.DEPENDENCY_DOWN,
+        explanation="no postgres",
+        faulty_resource="Deployment shop/postgres",
+        confidence=0.9,
+    )
+    return state(follows=[follow_record(TARGET, POSTGRES, blame)], **fields)
 
 
 def test_after_a_follow_the_dependency_then_the_victim_must_recover() -> None:
