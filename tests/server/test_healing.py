@@ -11,7 +11,7 @@ import pytest
 from agent.config import Mode, Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from sandbox.cluster import Sandbox
-from server.runstore import RunStore, open_run_store
+from server.runstore import RunStore
 from server.runstore.models import NewRun, RunStatus
 from tools.kubernetes import KubeClient
 
@@ -24,13 +24,6 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, Ku
         client = KubeClient.from_config(str(sb.kubeconfig_path))
         yield sb, client
         client.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    runs = open_run_store(f"sqlite:///{(tmp_path / 'runs.db').as_posix()}")
-    yield runs
-    runs.close()
 
 
 class Watcher:

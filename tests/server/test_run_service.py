@@ -4,9 +4,7 @@ recover after a crash, and time out unanswered approvals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -19,7 +17,6 @@ from graph.runner import start_run
 from graph.state import HealingState
 from graph.tracing import emit
 from server.runs import RunNotWaiting, RunService, RunServiceOptions
-from server.runstore import open_run_store
 from server.runstore.models import NewRun, RunStatus
 from tests.agent import evidence_samples as samples
 
@@ -58,13 +55,6 @@ def _app(*, ask: bool = False, crash: list[bool] | None = None):
     builder.add_edge("approval", "finish")
     builder.add_edge("finish", END)
     return builder.compile(checkpointer=InMemorySaver())
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator:
-    s = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}")
-    yield s
-    s.close()
 
 
 def _service(app, store) -> RunService:

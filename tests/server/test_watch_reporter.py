@@ -109,13 +109,6 @@ def kube(sandbox: Sandbox) -> Iterator[KubeClient]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    runs = open_run_store(f"sqlite:///{(tmp_path / 'runs.db').as_posix()}")
-    yield runs
-    runs.close()
-
-
-@pytest.fixture
 def watch_name(kube: KubeClient) -> str:
     name = f"web-{uuid.uuid4().hex[:6]}"
     create_watch(kube, name)

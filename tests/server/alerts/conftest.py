@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from agent.config import Settings
 from agent.domain import Incident
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import NewRun, SqlRunStore, open_run_store
+from server.runstore import NewRun, SqlRunStore
 
 TOKEN = "alert-intake-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -57,13 +57,6 @@ class FakeLauncher:
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:  # pragma: no cover - not used here
         raise NotImplementedError
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlRunStore]:
-    run_store = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}")
-    yield run_store
-    run_store.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from agent.config import Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import AuditEntry, NewRun, RunStatus, SqlRunStore, open_run_store
+from server.runstore import AuditEntry, NewRun, RunStatus, SqlRunStore
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 TOKEN = "chat-token"
@@ -33,13 +32,6 @@ class Seeded:
     pending_incident: str
     event_ids: dict[str, int]  # "decision", "action", "verification", "analyst" -> trace event id
     audit_ids: dict[str, int]  # "checkout", "payments_yesterday", "payments_today" -> audit id
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlRunStore]:
-    run_store = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}")
-    yield run_store
-    run_store.close()
 
 
 def _incident(store: SqlRunStore, namespace: str, name: str, reason: str, when: datetime) -> str:

@@ -4,13 +4,11 @@ clear errors for unknown workloads and bad arguments, and a plain refusal withou
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from sandbox.cluster import Sandbox
 from server.chat.tools import call_tool
-from server.runstore import open_run_store
 from tools.kubernetes import KubeClient
 
 
@@ -23,13 +21,6 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeClient]:
         client = KubeClient.from_config(str(sb.kubeconfig_path))
         yield client
         client.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}")
-    yield s
-    s.close()
 
 
 def test_status_and_events_of_a_failing_workload(kube: KubeClient, store) -> None:
