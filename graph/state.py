@@ -61,7 +61,6 @@ class FollowRecord(TypedDict):
     attempt: int
     source: JsonDict  # WorkloadRef as JSON: the workload that was diagnosed
     to: JsonDict  # WorkloadRef as JSON: the dependency now investigated (and, if need be, changed)
-    reason: str
     diagnosis: JsonDict  # the diagnosis that named the dependency, as JSON
 
 
@@ -196,7 +195,6 @@ def follow_record(
         attempt=attempt,
         source=to_data(source),
         to=to_data(to),
-        reason=diagnosis.explanation,
         diagnosis=to_data(diagnosis),
     )
 

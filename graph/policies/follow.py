@@ -42,7 +42,7 @@ def workload_of_resource(resource: str) -> WorkloadRef | None:
 def dependency_to_follow(
     diagnosis: Diagnosis | None,
     subject: WorkloadRef,
-    visited: Sequence[WorkloadRef],
+    visited: Sequence[WorkloadRef],  # the incident's target first, the subject last
     max_follows: int = MAX_FOLLOWS,
 ) -> WorkloadRef | None:
     """The dependency to investigate next, or None (see the module docstring for the rules)."""
@@ -55,6 +55,4 @@ def dependency_to_follow(
     dependency = workload_of_resource(diagnosis.faulty_resource)
     if dependency is None or dependency.namespace != subject.namespace:
         return None
-    if dependency == subject or dependency in visited:
-        return None
-    return dependency
+    return None if dependency in visited else dependency
