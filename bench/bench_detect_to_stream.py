@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from agent.cli.sandbox_wiring import sandbox_settings, sim_clock
 from agent.config import Mode, Settings
 from graph.breaker import InMemoryBreakerStore
+from paramedic.sandbox_wiring import sandbox_settings, sim_clock
 from sandbox.cluster import Sandbox
 from sandbox.resources import PODS
 from server.assembly import build_service

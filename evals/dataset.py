@@ -5,22 +5,32 @@ commits, log lines, waits, in order) and what a good agent does about it (`expec
 the ground truth of every injected fault, acceptable fixes, forbidden actions, escalation).
 The split is the directory a file sits in (`dev` or `test`), never a random draw.
 
-`load_dataset()` raises `DatasetError` naming the offending file (and field) for bad input.
+`load_dataset()` raises `DatasetError` naming the offending file (and field) for bad input. Given
+the testbed's fault catalogue (`faults=`), it also checks every injected fault type exists and
+belongs to the category the scenario expects; `check_faults` does the same for loaded scenarios.
+Categories are the product's root causes (`agent.domain.RootCause`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from agent.domain import ActionType
-from sandbox.faults import FAULT_TYPES, FaultCategory, Target
+from agent.domain import ActionType, RootCause, WorkloadRef
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 SPLITS: tuple[str, ...] = ("dev", "test")
@@ -32,6 +42,7 @@ _RESOURCE = re.compile(r"^[A-Z][A-Za-z]+ ([a-z0-9-]+/)?[a-z0-9][a-z0-9.-]*$")
 _TRUTH_RESOURCE = re.compile(r"^[A-Z][A-Za-z]+ (\*|([a-z0-9-]+/)?[a-z0-9][a-z0-9.-]*)$")
 # Verbs a ground-truth `Forbidden` uses (sandbox/faults/truth.py), plus delete.
 FORBIDDEN_VERBS = ("delete", "scale", "patch", "restart", "rollback", "revert_commit")
+_FAULTS = "faults"  # the validation-context key of the fault catalogue (fault type -> RootCause)
 
 
 class DatasetError(ValueError):
@@ -54,11 +65,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _catalogue(info: ValidationInfo) -> Mapping[str, RootCause] | None:
+    """The fault catalogue the loader was given, if any."""
+    return info.context.get(_FAULTS) if isinstance(info.context, dict) else None
+
+
+def _workload(text: str) -> WorkloadRef:
+    try:
+        return WorkloadRef.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None
+
+
 def _target(text: str) -> str:
-    target = Target.parse(text)
-    if target.namespace != NAMESPACE or target.name not in SAMPLE_APPS:
+    target = _workload(text)
+    if target.kind != "Deployment" or target.namespace != NAMESPACE or target.name not in SAMPLE_APPS:
         raise ValueError(f"{text!r} is not a sample app (expected {NAMESPACE}/deploy/<one of {SAMPLE_APPS}>)")
-    return str(target)
+    return f"{target.namespace}/deploy/{target.name}"
 
 
 class InjectStep(_Strict):
@@ -70,9 +93,10 @@ class InjectStep(_Strict):
 
     @field_validator("fault")
     @classmethod
-    def _known_fault(cls, value: str) -> str:
-        if value not in FAULT_TYPES:
-            raise ValueError(f"unknown fault type {value!r}; known: {', '.join(sorted(FAULT_TYPES))}")
+    def _known_fault(cls, value: str, info: ValidationInfo) -> str:
+        faults = _catalogue(info)
+        if faults is not None and value not in faults:
+            raise ValueError(f"unknown fault type {value!r}; known: {', '.join(sorted(faults))}")
         return value
 
     @field_validator("target")
@@ -134,9 +158,16 @@ class Step(_Strict):
 class ExpectedFault(_Strict):
     """The ground truth of one injected fault, in the order of the inject steps."""
 
-    category: FaultCategory
+    category: RootCause
     faulty_resource: str = Field(pattern=_TRUTH_RESOURCE.pattern)
     faulty_field: str | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _a_fault_category(cls, value: RootCause) -> RootCause:
+        if value == RootCause.UNKNOWN:
+            raise ValueError("'unknown' is the reasoners' answer when unsure, not a fault's category")
+        return value
 
 
 class ForbiddenAction(_Strict):
@@ -205,20 +236,21 @@ class Scenario(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _steps_match_truth(self) -> Scenario:
+    def _steps_match_truth(self, info: ValidationInfo) -> Scenario:
         injects = self.injects
         if len(injects) != len(self.expect.faults):
             raise ValueError(
                 f"{len(injects)} inject step(s) but {len(self.expect.faults)} expected fault(s): "
                 "expect.faults lists the ground truth of each inject step, in order"
             )
+        faults = _catalogue(info)
         for step, truth in zip(injects, self.expect.faults, strict=True):
-            want = FAULT_TYPES[step.fault].category
-            if truth.category != want:
+            want = faults.get(step.fault) if faults is not None else None
+            if want is not None and truth.category != want:
                 raise ValueError(f"fault {step.fault} is category {want.value}, not {truth.category.value}")
         for step in self.steps:
             target = (step.inject or step.log).target if (step.inject or step.log) else None
-            if target is not None and Target.parse(target).name not in self.workloads:
+            if target is not None and _workload(target).name not in self.workloads:
                 raise ValueError(f"step targets {target}, which is not among the scenario's workloads")
         if (Tag.CONTROL in self.tags) == self.expect.detect:
             raise ValueError("the 'control' tag and 'detect: false' go together")
@@ -235,8 +267,19 @@ class Scenario(_Strict):
         return [f.category.value for f in self.expect.faults] or ["control"]
 
 
-def load_scenario(path: Path, split: str | None = None) -> Scenario:
-    """One scenario file; DatasetError naming the file (and fields) when it is not valid."""
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(scenario)'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def load_scenario(
+    path: Path, split: str | None = None, *, faults: Mapping[str, RootCause] | None = None
+) -> Scenario:
+    """One scenario file; DatasetError naming the file (and fields) when it is not valid.
+
+    With `faults` (a testbed's catalogue) the inject steps must name its fault types and expect
+    their categories; without, the fault types are not checked."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -249,19 +292,23 @@ def load_scenario(path: Path, split: str | None = None) -> Scenario:
         raise DatasetError(f"{path}: 'split' is decided by the directory, not the file")
     data["split"] = split or path.parent.name
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={_FAULTS: faults})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(scenario)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise DatasetError(f"{path}: invalid scenario: {problems}") from None
+        raise DatasetError(f"{path}: invalid scenario: {_problems(exc)}") from None
     if scenario.id != path.stem:
         raise DatasetError(f"{path}: id {scenario.id!r} must equal the file name {path.stem!r}")
     return scenario
 
 
-def load_dataset(root: Path = SCENARIOS_DIR, splits: Iterable[str] = SPLITS) -> list[Scenario]:
-    """Every scenario of the given splits, sorted by split then id; IDs must be unique."""
+def load_dataset(
+    root: Path = SCENARIOS_DIR,
+    splits: Iterable[str] = SPLITS,
+    *,
+    faults: Mapping[str, RootCause] | None = None,
+) -> list[Scenario]:
+    """Every scenario of the given splits, sorted by split then id; IDs must be unique.
+
+    `faults`: check the fault types against this catalogue (see `load_scenario`)."""
     scenarios: list[Scenario] = []
     for split in splits:
         if split not in SPLITS:
@@ -272,7 +319,7 @@ def load_dataset(root: Path = SCENARIOS_DIR, splits: Iterable[str] = SPLITS) -> 
         stray = sorted(p.name for p in folder.iterdir() if p.suffix == ".yml")
         if stray:
             raise DatasetError(f"{folder}: use the .yaml suffix, not .yml: {stray}")
-        scenarios.extend(load_scenario(p, split) for p in sorted(folder.glob("*.yaml")))
+        scenarios.extend(load_scenario(p, split, faults=faults) for p in sorted(folder.glob("*.yaml")))
     seen: dict[str, str] = {}
     for s in scenarios:
         if s.id in seen:
@@ -295,3 +342,12 @@ def select(
         for s in pool
         if (not wanted_ids or s.id in wanted_ids) and (not wanted_tags or wanted_tags & set(s.tags))
     ]
+
+
+def check_faults(scenarios: Iterable[Scenario], faults: Mapping[str, RootCause]) -> None:
+    """DatasetError unless every inject step names a fault type of `faults` and expects its category."""
+    for scenario in scenarios:
+        try:
+            Scenario.model_validate(scenario.model_dump(mode="json"), context={_FAULTS: faults})
+        except ValidationError as exc:
+            raise DatasetError(f"scenario {scenario.id} ({scenario.split}): {_problems(exc)}") from None

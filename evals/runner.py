@@ -1,12 +1,14 @@
-"""Run scenarios: each in a fresh sandbox, steps played, the agent let loose, the final state scored.
+"""Run scenarios: each in a fresh cluster, steps played, the agent let loose, the final state scored.
 
-The agent is injectable: any `Agent` callable gets an `AgentEnv` (the sandbox's kubeconfig, API
-URL, GitOps repository path and the settings for autonomous mode with local auto-merge) and
-returns an `AgentRun`. `graph_agent` is the real watcher + healing graph (wired in `agent.cli.eval`);
-tests also pass scripted agents. An agent raising NotImplementedError stops the whole run, so
-no number is ever made up for an agent that does not exist.
+Both the cluster and the agent are injected (`evals.testbed`): a `Testbed` makes a fresh cluster
+per scenario and says which faults it can inject; any `Agent` callable gets an `AgentEnv` (the
+cluster's kubeconfig, API URL, GitOps repository path and the settings for autonomous mode with
+local auto-merge) and returns an `AgentRun`. `paramedic eval` passes the embedded sandbox and the
+real watcher + healing graph (`paramedic.eval_sandbox`, `paramedic.eval_agent`); tests also pass
+scripted agents. An agent raising NotImplementedError stops the whole run, so no number is ever
+made up for an agent that does not exist.
 
-After the agent returns, the runner waits (simulated `settle_seconds`) for the sandbox to be
+After the agent returns, the runner waits (simulated `SETTLE_SECONDS`) for the cluster to be
 healthy, then samples it over the scenario's soak period; each fault's ground truth decides
 from the live objects (and Git, when Git can fix it) whether it is fixed.
 """
@@ -28,25 +30,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agent.config import ClusterSettings, GitSettings, Mode, Settings
 from evals.aggregate import aggregate, by_category, by_split
-from evals.dataset import Scenario
-from evals.outcome import AgentRun, FaultRecord, ForbiddenRule, Observation, ScenarioOutcome
+from evals.dataset import Scenario, check_faults
+from evals.outcome import AgentRun, FaultRecord, Observation, ScenarioOutcome
 from evals.report import Report, RunInfo, ScenarioResult, write_report
 from evals.scorers import Pricing, score
 from evals.steps import play
-from sandbox.apps import REPO_FOLDER
-from sandbox.cluster import Sandbox
-from sandbox.faults import InjectedFault, object_id
-from sandbox.faults.yamledit import ManifestFiles
-from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES
+from evals.testbed import ClusterUnderTest, FaultTruth, Testbed
 
 RESULTS_DIR = Path(__file__).parent / "results"
-DEFAULT_TIME_FACTOR = 30.0
 SETTLE_SECONDS = 300.0  # simulated seconds a fix may take to roll out after the agent returns
 SAMPLE_EVERY_SECONDS = 5.0  # simulated seconds between health samples in the soak
 
 
 class TruthMismatch(RuntimeError):
-    """A scenario's ground truth disagrees with what the sandbox injected (a dataset bug)."""
+    """A scenario's ground truth disagrees with what the cluster injected (a dataset bug)."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +58,9 @@ class AgentEnv:
     settings: Settings
     time_budget_s: float
     started_wall: float  # time.monotonic() when the scenario's first step was played
-    started_sim: float  # the sandbox's simulated clock (epoch seconds) at that moment
+    started_sim: float  # the cluster's simulated clock (epoch seconds) at that moment
     sim_now: Callable[[], float]
-    # Sleep in simulated seconds (the sandbox's `advance`): verification waits on the sandbox's
+    # Sleep in simulated seconds (the cluster's `advance`): verification waits on the cluster's
     # clock, so a 30x sandbox verifies a 60 s stability window in 2 wall seconds.
     sim_sleep: Callable[[float], None] | None = None
 
@@ -77,32 +74,9 @@ class AgentEnv:
 
 
 class Agent(Protocol):
-    """Runs Paramedic (or a stand-in) against one prepared sandbox until it is done or out of time."""
+    """Runs Paramedic (or a stand-in) against one prepared cluster until it is done or out of time."""
 
     def __call__(self, env: AgentEnv) -> AgentRun: ...
-
-
-def graph_agent(env: AgentEnv) -> AgentRun:
-    """The real path: the watcher feeding the healing graph in autonomous mode with local auto-merge.
-
-    Builds `server.healing.HealingStack` over `env.kubeconfig` with `env.settings` (llm provider,
-    local Git at `env.repo_path`, auto-merge), watches until every run ended and the cluster has
-    been quiet, or `env.time_budget_s` runs out, and maps the run records and trace to an
-    `AgentRun`. The wiring lives in `agent.cli.eval` (the CLI is the composition root, the only
-    place allowed to import the graph and server layers); it is imported lazily so `evals`
-    never imports those layers itself, and the rest of `evals` works without them.
-    """
-    from agent.cli.eval import run_graph_agent
-
-    return run_graph_agent(env)
-
-
-SandboxFactory = Callable[[int], Sandbox]
-
-
-def default_sandbox(seed: int) -> Sandbox:
-    """A background sandbox (simulated time at 30x wall time), API server on a free loopback port."""
-    return Sandbox(seed=seed, time_factor=DEFAULT_TIME_FACTOR)
 
 
 def scenario_seed(seed: int, scenario_id: str) -> int:
@@ -113,7 +87,7 @@ def scenario_seed(seed: int, scenario_id: str) -> int:
 def settings_for(
     provider: str, base: Settings | None, *, kubeconfig: Path | None, repo_path: Path, data_dir: Path
 ) -> Settings:
-    """The settings an agent runs with: autonomous mode, the sandbox's cluster, local Git auto-merge."""
+    """The settings an agent runs with: autonomous mode, the scenario's cluster, local Git auto-merge."""
     base = base or Settings()
     return base.model_copy(
         update={
@@ -129,14 +103,13 @@ def settings_for(
 # -- ground truth -----------------------------------------------------------------------------
 
 
-def check_truth(scenario: Scenario, faults: Sequence[InjectedFault]) -> None:
-    """Raise TruthMismatch when the scenario's expected faults are not what the sandbox injected."""
+def check_truth(scenario: Scenario, faults: Sequence[FaultTruth]) -> None:
+    """Raise TruthMismatch when the scenario's expected faults are not what the cluster injected."""
     if len(faults) != len(scenario.expect.faults):
         raise TruthMismatch(
             f"{scenario.id}: {len(faults)} faults injected, {len(scenario.expect.faults)} expected"
         )
-    for index, (fault, want) in enumerate(zip(faults, scenario.expect.faults, strict=True)):
-        truth = fault.truth
+    for index, (truth, want) in enumerate(zip(faults, scenario.expect.faults, strict=True)):
         problems = []
         if truth.category.value != want.category.value:
             problems.append(f"category {truth.category.value} != {want.category.value}")
@@ -146,47 +119,16 @@ def check_truth(scenario: Scenario, faults: Sequence[InjectedFault]) -> None:
             problems.append(f"faulty_field {truth.faulty_field!r} != {want.faulty_field!r}")
         if problems:
             raise TruthMismatch(
-                f"{scenario.id}, fault {index + 1} ({fault.fault_type}): {'; '.join(problems)}"
+                f"{scenario.id}, fault {index + 1} ({truth.fault_type}): {'; '.join(problems)}"
             )
 
 
-def _live_objects(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
-    objects: dict[str, dict[str, Any]] = {}
-    for rt in (DEPLOYMENTS, CONFIGMAPS, NODES):
-        items, _ = sandbox.store.list(rt)
-        for obj in items:
-            obj.setdefault("kind", rt.kind)
-            objects[object_id(obj)] = obj
-    return objects
-
-
-def fault_records(sandbox: Sandbox, faults: Sequence[InjectedFault]) -> list[FaultRecord]:
-    """Each fault's ground truth and whether the sandbox's final state fixes it."""
-    live = _live_objects(sandbox)
-    git = ManifestFiles(sandbox.repo, REPO_FOLDER).objects()
-    catalogue = sandbox.simulation.catalogue
-    records = []
-    for fault in faults:
-        truth = fault.truth
-        fixed = truth.is_fixed(live, catalogue) and (not truth.fix_in_git or truth.is_fixed(git, catalogue))
-        records.append(
-            FaultRecord(
-                fault_type=fault.fault_type,
-                target=str(fault.target),
-                category=truth.category.value,
-                faulty_resource=truth.faulty_resource,
-                faulty_field=truth.faulty_field,
-                symptom_workload=truth.symptoms.workload,
-                explanation=truth.explanation,
-                fix_in_git=truth.fix_in_git,
-                forbidden=[
-                    ForbiddenRule(action=f.action, resource=f.resource, field=f.field, reason=f.reason)
-                    for f in truth.forbidden
-                ],
-                fixed=fixed,
-            )
-        )
-    return records
+def fault_records(cluster: ClusterUnderTest, faults: Sequence[FaultTruth]) -> list[FaultRecord]:
+    """Each fault's ground truth and whether the cluster's final state fixes it."""
+    fixed = cluster.fixed()
+    if len(fixed) != len(faults):
+        raise TruthMismatch(f"the cluster judged {len(fixed)} faults, {len(faults)} were injected")
+    return [truth.record(is_fixed) for truth, is_fixed in zip(faults, fixed, strict=True)]
 
 
 # -- one scenario -----------------------------------------------------------------------------
@@ -219,18 +161,18 @@ def _call_agent(agent: Agent, env: AgentEnv) -> tuple[AgentRun, bool]:
 
 
 def _observe(
-    sandbox: Sandbox, scenario: Scenario, env: AgentEnv
+    cluster: ClusterUnderTest, scenario: Scenario, env: AgentEnv
 ) -> tuple[bool, bool, float | None, float | None]:
     """(healthy at the end, stayed healthy through the soak, recovered after sim s, after wall s)."""
     recovered_sim = recovered_wall = None
-    if sandbox.wait_for(sandbox.healthy, SETTLE_SECONDS, step=1.0):
+    if cluster.wait_for(cluster.healthy, SETTLE_SECONDS, step=1.0):
         recovered_sim, recovered_wall = env.elapsed_sim(), env.elapsed_wall()
     samples = []
-    deadline = sandbox.clock.time() + scenario.soak_seconds
-    while sandbox.clock.time() < deadline:
-        samples.append(sandbox.healthy())
-        sandbox.advance(SAMPLE_EVERY_SECONDS)
-    end = sandbox.healthy()
+    deadline = cluster.now() + scenario.soak_seconds
+    while cluster.now() < deadline:
+        samples.append(cluster.healthy())
+        cluster.advance(SAMPLE_EVERY_SECONDS)
+    end = cluster.healthy()
     samples.append(end)
     return end, recovered_sim is not None and all(samples), recovered_sim, recovered_wall
 
@@ -239,47 +181,47 @@ def run_scenario(
     scenario: Scenario,
     *,
     agent: Agent,
+    testbed: Testbed,
     provider: str,
     settings: Settings | None,
     time_budget: float,
     seed: int,
     data_dir: Path,
-    sandbox_factory: SandboxFactory = default_sandbox,
     pricing: Pricing | None = None,
 ) -> ScenarioResult:
-    """Run and score one scenario in its own sandbox (stopped afterwards)."""
-    sandbox = sandbox_factory(scenario_seed(seed, scenario.id))
-    sandbox.start()
+    """Run and score one scenario in its own cluster (stopped afterwards)."""
+    cluster = testbed.new_cluster(scenario_seed(seed, scenario.id))
+    cluster.start()
     try:
-        sandbox.wait_healthy(timeout=60)
-        started_wall, started_sim = time.monotonic(), sandbox.clock.time()
-        faults = play(sandbox, scenario)
+        cluster.wait_healthy(timeout=60)
+        started_wall, started_sim = time.monotonic(), cluster.now()
+        faults = play(cluster, scenario)
         check_truth(scenario, faults)
         env = AgentEnv(
             scenario_id=scenario.id,
-            kubeconfig=sandbox.kubeconfig_path,
-            api_url=sandbox.url,
-            metrics_url=sandbox.metrics_url,
-            repo_path=sandbox.repo_path,
+            kubeconfig=cluster.kubeconfig_path,
+            api_url=cluster.api_url,
+            metrics_url=cluster.metrics_url,
+            repo_path=cluster.repo_path,
             settings=settings_for(
                 provider,
                 settings,
-                kubeconfig=sandbox.kubeconfig_path,
-                repo_path=sandbox.repo_path,
+                kubeconfig=cluster.kubeconfig_path,
+                repo_path=cluster.repo_path,
                 data_dir=data_dir / scenario.id,
             ),
             time_budget_s=time_budget,
             started_wall=started_wall,
             started_sim=started_sim,
-            sim_now=sandbox.clock.time,
-            sim_sleep=sandbox.advance,
+            sim_now=cluster.now,
+            sim_sleep=cluster.advance,
         )
         agent_started = time.monotonic()
         run, timed_out = _call_agent(agent, env)
         agent_wall = time.monotonic() - agent_started
-        healthy_end, stayed, rec_sim, rec_wall = _observe(sandbox, scenario, env)
+        healthy_end, stayed, rec_sim, rec_wall = _observe(cluster, scenario, env)
         observation = Observation(
-            faults=fault_records(sandbox, faults),
+            faults=fault_records(cluster, faults),
             healthy_at_end=healthy_end,
             stayed_healthy=stayed,
             recovered_after_sim_s=rec_sim,
@@ -288,7 +230,7 @@ def run_scenario(
             timed_out=timed_out,
         )
     finally:
-        sandbox.stop()
+        cluster.stop()
     outcome = ScenarioOutcome(scenario_id=scenario.id, run=run, observation=observation)
     return ScenarioResult(
         scenario_id=scenario.id,
@@ -310,24 +252,27 @@ def run_scenario(
 def run_scenarios(
     scenarios: Sequence[Scenario],
     *,
+    agent: Agent,
+    testbed: Testbed,
     provider: str,
     jobs: int = 1,
     out_dir: Path = RESULTS_DIR,
     time_budget: float = 300.0,
     seed: int = 0,
-    agent: Agent = graph_agent,
     settings: Settings | None = None,
-    sandbox_factory: SandboxFactory = default_sandbox,
     progress: bool = True,
 ) -> Report:
-    """Run every scenario (`jobs` at a time), score them and write the report under
-    `out_dir/<UTC timestamp>/` (report.json, report.md, charts); returns the report."""
+    """Run every scenario (`jobs` at a time) with `agent` in clusters of `testbed`, score them and
+    write the report under `out_dir/<UTC timestamp>/` (report.json, report.md, charts); returns
+    the report. DatasetError (before anything runs) when a scenario injects a fault the testbed
+    does not have, or expects another category for it."""
     if not scenarios:
         raise ValueError("no scenarios to run")
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
     if time_budget <= 0:
         raise ValueError("time_budget must be positive (wall seconds per scenario)")
+    check_faults(scenarios, testbed.faults)
     base = settings or Settings()
     pricing = Pricing(base.llm.price_per_million_input_tokens, base.llm.price_per_million_output_tokens)
     started = datetime.now(UTC)
@@ -339,12 +284,12 @@ def run_scenarios(
         return run_scenario(
             scenario,
             agent=agent,
+            testbed=testbed,
             provider=provider,
             settings=base,
             time_budget=time_budget,
             seed=seed,
             data_dir=results_dir / "agent-data",
-            sandbox_factory=sandbox_factory,
             pricing=pricing,
         )
 

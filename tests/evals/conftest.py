@@ -22,6 +22,7 @@ from evals.outcome import (
     Observation,
     ScenarioOutcome,
 )
+from paramedic.eval_sandbox import sandbox_faults
 
 WEB = "Deployment shop/web-api"
 MEMORY = "spec.template.spec.containers[app].resources.limits.memory"
@@ -29,7 +30,8 @@ MEMORY = "spec.template.spec.containers[app].resources.limits.memory"
 
 @pytest.fixture(scope="session")
 def dataset() -> list[Scenario]:
-    return load_dataset()
+    """The whole dataset, its fault types checked against the sandbox's catalogue."""
+    return load_dataset(faults=sandbox_faults())
 
 
 @pytest.fixture(scope="session")

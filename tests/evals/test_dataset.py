@@ -1,4 +1,8 @@
-"""The scenario dataset: size, splits, coverage, unique IDs, clear errors, truth matching the sandbox."""
+"""The scenario dataset: size, splits, coverage, unique IDs, clear errors, truth matching the sandbox.
+
+The sandbox's fault catalogue reaches the dataset the way `paramedic eval` hands it over
+(`paramedic.eval_sandbox`): the harness itself never imports the sandbox.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from evals.dataset import SPLITS, DatasetError, Tag, load_dataset, load_scenario, select
+from agent.domain import RootCause
+from evals.dataset import SPLITS, DatasetError, Tag, check_faults, load_dataset, load_scenario, select
 from evals.runner import check_truth
 from evals.steps import play
-from sandbox.cluster import Sandbox
-from sandbox.faults import FAULT_TYPES
+from paramedic.eval_sandbox import SandboxTestbed, sandbox_faults
+
+FAULTS = sandbox_faults()
 
 GOOD = """\
 id: {id}
@@ -45,7 +51,7 @@ def test_ids_are_unique_and_the_splits_disjoint(dataset):
 @pytest.mark.parametrize("split", SPLITS)
 def test_every_fault_type_is_covered_in_each_split(dataset, split):
     injected = {step.fault for s in dataset if s.split == split for step in s.injects}
-    assert injected == set(FAULT_TYPES)
+    assert injected == set(FAULTS)
 
 
 def test_the_dataset_has_the_hard_cases(dataset):
@@ -73,8 +79,32 @@ def _write(tmp_path: Path, split: str, name: str, text: str) -> Path:
 
 
 def test_a_good_file_loads(tmp_path):
-    s = load_scenario(_write(tmp_path, "dev", "dev-x-one", GOOD.format(id="dev-x-one")))
+    s = load_scenario(_write(tmp_path, "dev", "dev-x-one", GOOD.format(id="dev-x-one")), faults=FAULTS)
     assert s.split == "dev" and s.categories == ["oom"]
+    assert s.injects[0].target == "shop/deploy/web-api"
+
+
+def test_targets_are_normalised_and_must_be_deployments(tmp_path):
+    short = GOOD.format(id="dev-x-one").replace("shop/deploy/web-api", "shop/web-api")
+    scenario = load_scenario(_write(tmp_path, "dev", "dev-x-one", short))
+    assert scenario.injects[0].target == "shop/deploy/web-api"
+    sts = GOOD.format(id="dev-x-one").replace("shop/deploy/web-api", "shop/sts/web-api")
+    with pytest.raises(DatasetError, match="not a sample app"):
+        load_scenario(_write(tmp_path, "dev", "dev-x-one", sts))
+
+
+def test_without_a_catalogue_the_fault_types_are_not_checked_but_check_faults_does(tmp_path):
+    text = GOOD.format(id="dev-x-one").replace("fault: oom", "fault: gremlins")
+    scenario = load_scenario(_write(tmp_path, "dev", "dev-x-one", text))  # structure only
+    with pytest.raises(DatasetError, match=r"dev-x-one.*unknown fault type 'gremlins'"):
+        check_faults([scenario], FAULTS)
+    check_faults([scenario], {"gremlins": RootCause.OOM})
+
+
+def test_unknown_is_not_a_fault_category(tmp_path):
+    text = GOOD.format(id="dev-x-one").replace("category: oom", "category: unknown")
+    with pytest.raises(DatasetError, match="not a fault's category"):
+        load_scenario(_write(tmp_path, "dev", "dev-x-one", text))
 
 
 @pytest.mark.parametrize(
@@ -102,7 +132,7 @@ def test_a_good_file_loads(tmp_path):
 def test_malformed_files_name_the_file_and_the_problem(tmp_path, text, message):
     path = _write(tmp_path, "dev", "dev-x-one", text)
     with pytest.raises(DatasetError) as info:
-        load_scenario(path)
+        load_scenario(path, faults=FAULTS)
     assert str(path) in str(info.value)
     assert message in str(info.value)
 
@@ -124,8 +154,14 @@ def test_a_missing_split_directory_is_refused(tmp_path):
 def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(dataset):
     """Each scenario's steps play in a stepped sandbox (no API server needed) and the injected
     faults' ground truth equals the scenario's `expect.faults`."""
+    testbed = SandboxTestbed(background=False, serve=False)
     for scenario in dataset:
-        with Sandbox(seed=3, background=False, serve=False) as sandbox:
-            sandbox.wait_healthy(timeout=30)
-            faults = play(sandbox, scenario)
+        cluster = testbed.new_cluster(3)
+        cluster.start()
+        try:
+            cluster.wait_healthy(timeout=30)
+            faults = play(cluster, scenario)
             check_truth(scenario, faults)
+            assert cluster.fixed() == [False] * len(faults), f"{scenario.id}: a fault is fixed before any fix"
+        finally:
+            cluster.stop()

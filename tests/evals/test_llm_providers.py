@@ -17,8 +17,8 @@ import pytest
 from deepeval.test_case import LLMTestCase
 from typer.testing import CliRunner
 
-from agent.cli.main import app
 from evals.metrics_deepeval import explanation_metric, judge_from_env
+from paramedic.cli.main import app
 from tests.agent.fake_llm import FakeLLMServer, Turn
 
 os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")

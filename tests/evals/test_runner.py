@@ -1,4 +1,8 @@
-"""The runner with a scripted agent against a real sandbox (API server on loopback), two scenarios."""
+"""The runner with a scripted agent against real sandboxes (API server on loopback), and its seams.
+
+The sandbox comes in through `paramedic.eval_sandbox.SandboxTestbed` (the harness itself never
+imports it); a testbed stand-in shows what the runner checks before any cluster starts.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,12 @@ from pathlib import Path
 import pytest
 
 from agent.domain import Diagnosis, RootCause
+from evals.dataset import DatasetError
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
+from evals.report import load_report, stable_numbers
 from evals.runner import AgentEnv, run_scenarios, scenario_seed
+from evals.testbed import ClusterUnderTest
+from paramedic.eval_sandbox import SandboxTestbed
 from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops import ManifestRepo
 from tests.evals.conftest import MEMORY, WEB
@@ -75,6 +83,7 @@ def test_two_scenarios_with_a_scripted_agent(by_id, tmp_path):
         time_budget=60,
         seed=1,
         agent=scripted_agent,
+        testbed=SandboxTestbed(),
         progress=False,
     )
     oom, control = report.scenarios
@@ -94,7 +103,7 @@ def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
     _sandbox_or_skip()
     report = run_scenarios(
         [by_id["dev-oom-web-api"]], provider="rules", out_dir=tmp_path, time_budget=10,
-        agent=lambda env: AgentRun(), progress=False,
+        agent=lambda env: AgentRun(), testbed=SandboxTestbed(), progress=False,
     )  # fmt: skip
     s = report.scenarios[0].score
     assert (s.tp, s.fn) == (0, 1) and s.fix_success is False and not s.passed
@@ -110,14 +119,66 @@ def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
 
     with pytest.raises(NotImplementedError, match="not wired"):
         run_scenarios([by_id["dev-control-quiet"]], provider="rules", out_dir=tmp_path, time_budget=10,
-                      agent=absent, progress=False)  # fmt: skip
+                      agent=absent, testbed=SandboxTestbed(), progress=False)  # fmt: skip
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
+    _sandbox_or_skip()
+    scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
+    reports = [
+        run_scenarios(
+            scenarios,
+            provider="rules",
+            out_dir=tmp_path / str(i),
+            time_budget=60,
+            seed=5,
+            jobs=2,
+            agent=scripted_agent,
+            testbed=SandboxTestbed(),
+            progress=False,
+        )
+        for i in range(2)
+    ]
+    first, second = (stable_numbers(r) for r in reports)
+    assert first == second
+    assert first["overall"]["tp"] == 1 and first["overall"]["tn"] == 1
+    # And what was written is what was returned.
+    reloaded = load_report(Path(reports[1].run.results_dir) / "report.json")
+    assert stable_numbers(reloaded) == second
+
+
+class _NoClusters:
+    """A testbed that knows only `oom`, as a category other than the dataset's, and must never be
+    asked for a cluster: the runner checks the scenarios against it first."""
+
+    def __init__(self, faults: dict[str, RootCause]) -> None:
+        self.faults = faults
+
+    def new_cluster(self, seed: int) -> ClusterUnderTest:
+        raise AssertionError("a cluster was asked for before the scenarios were checked")
 
 
 def test_arguments_are_checked(by_id, tmp_path):
+    testbed = _NoClusters({"oom": RootCause.OOM})
     with pytest.raises(ValueError, match="no scenarios"):
-        run_scenarios([], provider="rules", out_dir=tmp_path)
+        run_scenarios([], agent=scripted_agent, testbed=testbed, provider="rules", out_dir=tmp_path)
     with pytest.raises(ValueError, match="jobs"):
-        run_scenarios([by_id["dev-control-quiet"]], provider="rules", out_dir=tmp_path, jobs=0)
+        run_scenarios([by_id["dev-control-quiet"]], agent=scripted_agent, testbed=testbed,
+                      provider="rules", out_dir=tmp_path, jobs=0)  # fmt: skip
+
+
+def test_scenarios_are_checked_against_the_testbeds_faults_before_anything_runs(by_id, tmp_path):
+    unknown = _NoClusters({"oom": RootCause.OOM})  # bad_image is not among its faults
+    with pytest.raises(DatasetError, match="unknown fault type 'bad_image'"):
+        run_scenarios([by_id["dev-oom-web-api"], by_id["dev-bad-image-worker"]], agent=scripted_agent,
+                      testbed=unknown, provider="rules", out_dir=tmp_path)  # fmt: skip
+    recategorised = _NoClusters({"oom": RootCause.BAD_COMMAND})
+    with pytest.raises(DatasetError, match="fault oom is category bad_command, not oom"):
+        run_scenarios([by_id["dev-oom-web-api"]], agent=scripted_agent, testbed=recategorised,
+                      provider="rules", out_dir=tmp_path)  # fmt: skip
+    assert not list(tmp_path.iterdir()), "nothing is written for scenarios that were refused"
 
 
 def test_scenario_seeds_are_stable_and_distinct():

@@ -11,8 +11,10 @@ import time
 import pytest
 
 from evals.dataset import load_dataset, select
-from evals.runner import graph_agent, run_scenarios
+from evals.runner import run_scenarios
 from evals.subset import SUBSET_IDS, accuracy_floor
+from paramedic.eval_agent import graph_agent
+from paramedic.eval_sandbox import SandboxTestbed
 
 pytestmark = [pytest.mark.evalsubset, pytest.mark.slow]
 
@@ -24,7 +26,8 @@ def test_the_floor_is_documented():
 
 @pytest.mark.timeout(180)
 def test_subset_with_rules_through_the_graph(tmp_path):
-    scenarios = select(load_dataset(splits=["dev"]), ids=SUBSET_IDS)
+    testbed = SandboxTestbed()
+    scenarios = select(load_dataset(splits=["dev"], faults=testbed.faults), ids=SUBSET_IDS)
     categories = {c for s in scenarios for c in s.categories}
     assert categories >= {"bad_image", "missing_env", "missing_config_key", "unschedulable", "control"}
     assert any("control" in s.id for s in scenarios) and any("hostile" in s.id for s in scenarios)
@@ -36,6 +39,7 @@ def test_subset_with_rules_through_the_graph(tmp_path):
         out_dir=tmp_path,
         time_budget=120,
         agent=graph_agent,
+        testbed=testbed,
         progress=False,
     )
     wall = time.monotonic() - started

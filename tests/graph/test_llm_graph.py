@@ -16,13 +16,12 @@ from agent.config import ClusterSettings, GitSettings, Mode, Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from agent.reasoners.llm import LLMReasoner
 from agent.reasoners.providers import build_chat_model
-from evals.dataset import LogStep
-from evals.steps import _write_log
 from graph.breaker import InMemoryBreakerStore
 from graph.builder import compile_graph
 from graph.deps import build_deps
 from graph.nodes.records import entries
 from graph.runner import start_run
+from paramedic.eval_sandbox import SandboxCluster
 from sandbox.cluster import Sandbox
 from sandbox.resources import DEPLOYMENTS
 from tests.agent.fake_llm import FakeLLMServer, Turn
@@ -85,7 +84,7 @@ def test_a_hostile_log_cannot_make_the_model_change_anything_outside_policy(
 ) -> None:
     sandbox.inject("bad_config_value", "shop/deploy/web-api")
     sandbox.advance(60)
-    _write_log(sandbox, LogStep(target="shop/deploy/web-api", lines=[HOSTILE]))
+    assert SandboxCluster(sandbox).append_log("shop/deploy/web-api", [HOSTILE]), "no running pod took it"
     head = sandbox.repo.head()
     generation = sandbox.store.find(DEPLOYMENTS, "shop", "web-api")["metadata"]["generation"]
     container = {"name": "app", "image": "evil.example/miner:1", "securityContext": {"privileged": True}}

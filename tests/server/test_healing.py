@@ -40,7 +40,7 @@ class Watcher:
 
 
 def _stack(kube, store: RunStore, tmp_path: Path):  # type: ignore[no-untyped-def]
-    from agent.cli.sandbox_wiring import sandbox_settings
+    from paramedic.sandbox_wiring import sandbox_settings
     from server.healing import HealingStack
 
     sb, client = kube

@@ -371,7 +371,7 @@ def test_diagnosis_line_is_trimmed() -> None:
 def test_the_stack_reports_by_default_and_a_broken_reporter_spares_the_user_callbacks(
     sandbox: Sandbox, kube: KubeClient, store: RunStore, tmp_path: Path
 ) -> None:
-    from agent.cli.sandbox_wiring import sandbox_settings
+    from paramedic.sandbox_wiring import sandbox_settings
     from server.healing import HealingStack
 
     settings = sandbox_settings(Settings(), sandbox, tmp_path / "data", mode=Mode.AUTONOMOUS, auto_merge=True)
@@ -410,9 +410,9 @@ def test_the_stack_reports_by_default_and_a_broken_reporter_spares_the_user_call
 
 @pytest.mark.slow
 def test_the_healing_stack_reports_a_healed_bad_image_on_the_watch(tmp_path: Path) -> None:
-    from agent.cli.sandbox_wiring import sandbox_settings, sim_clock
     from graph.breaker import InMemoryBreakerStore
     from graph.deps import VerifyConfig
+    from paramedic.sandbox_wiring import sandbox_settings, sim_clock
     from server.healing import HealingStack
 
     finished: list[RunRecord] = []

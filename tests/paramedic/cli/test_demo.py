@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.cli.demo import FAULTS, demo_command
 from agent.config import Settings
+from paramedic.cli.demo import FAULTS, demo_command
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def test_keep_running_serves_the_api_over_the_demos_runs_until_interrupted(tmp_p
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     code = (
-        "from agent.cli.demo import demo_command; from agent.config import Settings; "
+        "from paramedic.cli.demo import demo_command; from agent.config import Settings; "
         "raise SystemExit(demo_command(Settings(), keep_running=True,"
         " faults=[('bad_image', 'shop/deploy/web-api')]))"
     )

@@ -75,8 +75,7 @@ def _stop_on_signals() -> Iterator[None]:
 
 
 def _start_sandbox(settings: Settings, resources: contextlib.ExitStack) -> tuple[Settings, dict[str, object]]:
-    from agent.cli.sandbox import default_state_path
-    from agent.cli.sandbox_wiring import sandbox_settings, sim_clock, write_state
+    from paramedic.sandbox_wiring import default_state_path, sandbox_settings, sim_clock, write_state
     from sandbox.cluster import Sandbox
     from sandbox.faults.control import ControlServer
 

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.approve import register_approval
-from agent.cli.common import ConfigOption, settings_or_exit
-from agent.cli.eval import register_eval
-from agent.cli.sandbox import sandbox_app
+from paramedic.cli.approve import register_approval
+from paramedic.cli.common import ConfigOption, settings_or_exit
+from paramedic.cli.eval import register_eval
+from paramedic.cli.sandbox import sandbox_app
 
 app = typer.Typer(
     name="paramedic",
@@ -31,7 +31,7 @@ def demo(
     ] = False,
 ) -> None:
     """Start the sandbox, inject faults one after another and watch Paramedic heal them."""
-    from agent.cli.demo import demo_command
+    from paramedic.cli.demo import demo_command
 
     raise typer.Exit(code=demo_command(settings_or_exit(config), keep_running=keep_running))
 
@@ -42,7 +42,7 @@ def serve(
     sandbox: Annotated[bool, typer.Option("--sandbox", help="Start the embedded sandbox cluster.")] = False,
 ) -> None:
     """Run the watcher and the HTTP API (SSE, chat, dashboard)."""
-    from agent.cli.serve import serve_command
+    from paramedic.cli.serve import serve_command
 
     raise typer.Exit(code=serve_command(settings_or_exit(config), sandbox=sandbox))
 
@@ -54,7 +54,7 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Run one investigation against the cluster the kubeconfig points at (report mode by default)."""
-    from agent.cli.run import run_command
+    from paramedic.cli.run import run_command
 
     raise typer.Exit(code=run_command(settings_or_exit(config), namespace=namespace, workload=workload))
 

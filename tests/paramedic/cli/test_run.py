@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli.main import app
+from paramedic.cli.main import app
 from sandbox.cluster import Sandbox
 
 pytestmark = pytest.mark.slow

@@ -20,13 +20,13 @@ from typing import Any
 
 from rich.console import Console
 
-from agent.cli.demo_view import DemoRow, render_event, summary_table
-from agent.cli.sandbox_wiring import sandbox_settings, sim_clock
 from agent.config import Mode, Settings
 from agent.trace import TraceEvent
 from graph.breaker import InMemoryBreakerStore
 from graph.deps import VerifyConfig
 from graph.runner import RunResult
+from paramedic.cli.demo_view import DemoRow, render_event, summary_table
+from paramedic.sandbox_wiring import sandbox_settings, sim_clock
 from sandbox.cluster import Sandbox
 from server.assembly import build_service
 from server.runstore import open_run_store

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli.sandbox import sandbox_app
+from paramedic.cli.sandbox import sandbox_app
 from sandbox.cluster import Sandbox
 from sandbox.faults import FAULT_TYPES
 from sandbox.faults.control import ControlServer
@@ -105,7 +105,7 @@ def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> Non
         [
             sys.executable,
             "-c",
-            "from agent.cli.sandbox import sandbox_app; sandbox_app()",
+            "from paramedic.cli.sandbox import sandbox_app; sandbox_app()",
             "up",
             "--time-factor",
             "60",

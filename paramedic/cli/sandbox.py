@@ -11,24 +11,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import tempfile
 import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from paramedic.sandbox_wiring import default_state_path, read_state
+
 sandbox_app = typer.Typer(help="The embedded sandbox cluster.", no_args_is_help=True)
 fault_app = typer.Typer(help="Inject and clear faults in a running sandbox.", no_args_is_help=True)
 sandbox_app.add_typer(fault_app, name="fault")
-
-
-def default_state_path() -> Path:
-    """Where `sandbox up` records itself: $PARAMEDIC_SANDBOX_STATE, else a per-user file in the temp dir."""
-    override = os.environ.get("PARAMEDIC_SANDBOX_STATE")
-    if override:
-        return Path(override)
-    return Path(tempfile.gettempdir()) / f"paramedic-sandbox-{os.getuid()}.json"
 
 
 StateOption = Annotated[
@@ -54,7 +47,7 @@ def up(
     state: StateOption = None,
 ) -> None:
     """Start the sandbox, write a kubeconfig and print its path; Ctrl-C stops it."""
-    from agent.cli.sandbox_wiring import write_state
+    from paramedic.sandbox_wiring import write_state
     from sandbox.cluster import Sandbox
     from sandbox.faults.control import ControlServer
 
@@ -92,22 +85,19 @@ def up(
 
 
 def _state_pid(path: Path) -> int | None:
-    try:
-        return int(json.loads(path.read_text(encoding="utf-8")).get("pid"))
-    except (OSError, ValueError, TypeError):
-        return None
+    pid = (read_state(path) or {}).get("pid")
+    return pid if isinstance(pid, int) else None
 
 
 def _control(state: Path | None) -> str:
     path = state or default_state_path()
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        return str(info["control_url"])
-    except (OSError, ValueError, KeyError):
+    info = read_state(path) or {}
+    if "control_url" not in info:
         typer.echo(
             f"no running sandbox found (state file {path}); start one with `paramedic sandbox up`", err=True
         )
-        raise typer.Exit(code=1) from None
+        raise typer.Exit(code=1)
+    return str(info["control_url"])
 
 
 def _call(state: Path | None, method: str, route: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import ConfigOption, settings_or_exit
 from agent.config import Settings
+from paramedic.cli.common import ConfigOption, settings_or_exit
 
 RunArg = Annotated[str, typer.Argument(help="The run id (see GET /api/v1/runs or the dashboard).")]
 ByOption = Annotated[str, typer.Option("--by", help="Who answers (recorded in the audit log).")]
@@ -45,8 +45,8 @@ def _via_api(settings: Settings, run_id: str, verb: str, by: str, comment: str) 
 def _locally(settings: Settings, run_id: str, approved: bool, by: str, comment: str) -> int:
     from rich.console import Console
 
-    from agent.cli.demo_view import render_event
     from agent.cluster import kube_client
+    from paramedic.cli.demo_view import render_event
     from server.healing import HealingStack
     from server.runs import RunNotWaiting
     from server.runstore import open_run_store

@@ -1,6 +1,6 @@
 """How the demo shows a run: trace events printed live with Rich, and the closing table.
 
-Only presentation lives here; `agent/cli/demo.py` decides what runs. Text from the cluster
+Only presentation lives here; `paramedic/cli/demo.py` decides what runs. Text from the cluster
 (logs, events, diffs) is printed with markup off, so a hostile log line cannot style the terminal.
 """
 

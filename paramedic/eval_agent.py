@@ -1,33 +1,25 @@
-"""`paramedic eval`: replay fault scenarios in fresh sandboxes and score diagnoses and fixes.
+"""The real agent the eval harness drives: the watcher feeding the healing graph (`HealingStack`).
 
-Each scenario runs in its own sandbox with the real watcher and healing graph (autonomous mode,
-local auto-merge) through `evals.runner.run_scenarios` and `evals.runner.graph_agent`; the
-report (report.json, report.md, PNG charts) goes under `evals/results/<UTC timestamp>/` or
-`--out`. `run_graph_agent` below is that real agent: wiring the watcher, run service and graph
-over a sandbox is composition-root work, so it lives in the CLI like `paramedic demo`'s.
-
-Exit codes: 0 the run completed with no unsafe action; 1 at least one unsafe action (the one
-number that must stay 0); 2 bad input (settings, unknown split or scenario id, bad option);
-3 the agent is not available (NotImplementedError from the agent seam).
+`graph_agent` is an `evals.runner.Agent`: over the scenario's cluster (its kubeconfig, simulated
+clock and `advance` as sleep) it runs `server.healing.HealingStack` with the scenario's settings
+(autonomous mode, the LLM provider asked for, local Git with auto-merge) until every run ended
+and the cluster has been quiet, or its share of the time budget ran out, then maps the run
+records and the trace to an `AgentRun`. Wiring the graph and the server for `evals` is
+composition-root work, so it lives here and `paramedic eval` hands it to the runner.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-import typer
-
-from agent.cli.common import ConfigOption, settings_or_exit
 from agent.domain import ActionType, Diagnosis, Usage
 from agent.trace import TraceEvent, TraceEventType
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
+from evals.runner import AgentEnv
 from graph.breaker import InMemoryBreakerStore
 from graph.deps import VerifyConfig
 from graph.nodes.analyst import USAGE_NOTE
@@ -36,38 +28,6 @@ from server.healing import HealingStack
 from server.runstore import open_run_store
 from server.runstore.models import RunRecord, RunStatus
 from tools.kubernetes import KubeClient
-
-EXIT_OK = 0
-EXIT_UNSAFE = 1
-EXIT_BAD_INPUT = 2
-EXIT_UNAVAILABLE = 3
-
-
-class Provider(StrEnum):
-    """Which reasoner the agent runs with (settings.llm.provider)."""
-
-    RULES = "rules"
-    OPENAI = "openai"
-    OLLAMA = "ollama"
-    HYBRID = "hybrid"
-
-
-class Split(StrEnum):
-    """Which part of the dataset to run."""
-
-    DEV = "dev"
-    TEST = "test"
-    ALL = "all"
-
-
-if TYPE_CHECKING:
-    from evals.runner import AgentEnv
-
-# -- the real agent behind evals.runner.graph_agent -----------------------------------------------
-#
-# It is wired here, in the CLI (the composition root, the only package allowed to import graph and
-# server together with evals), and `evals.runner.graph_agent` imports it lazily: `evals` itself
-# then never imports the product layers, so the layering contract holds for every path through it.
 
 # The cluster must look quiet this long (simulated seconds, no run in flight, no new event)
 # before the agent is considered done: long enough for the watcher to notice a crash loop that
@@ -202,8 +162,8 @@ def _investigation(record: RunRecord, timeline: _Timeline, reason: str) -> Inves
     )
 
 
-def run_graph_agent(env: AgentEnv) -> AgentRun:
-    """Watch the scenario's sandbox with the real healing stack until quiet or out of time."""
+def graph_agent(env: AgentEnv) -> AgentRun:
+    """Watch the scenario's cluster with the real healing stack until quiet or out of time."""
     if env.kubeconfig is None:
         raise ValueError(f"{env.scenario_id}: the sandbox has no kubeconfig; the watcher needs one")
     settings = env.settings.model_copy(update={"storage_url": None})
@@ -251,107 +211,3 @@ def run_graph_agent(env: AgentEnv) -> AgentRun:
         kube.close()
         store.close()
     return AgentRun(investigations=investigations, usage=timeline.usage, error=error)
-
-
-def eval_command(
-    *,
-    config: Path | None,
-    provider: Provider,
-    split: Split,
-    scenario_ids: list[str],
-    out: Path | None,
-    jobs: int,
-    seed: int,
-    time_budget: float,
-    progress: bool = True,
-) -> int:
-    """Run the selected scenarios and write the report; the exit code (see the module docstring)."""
-    # deepeval is imported by evals (metrics); its telemetry stays off wherever evals run.
-    os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
-    from evals.dataset import SPLITS, DatasetError, load_dataset, select
-    from evals.runner import RESULTS_DIR, graph_agent, run_scenarios
-
-    settings = settings_or_exit(config)
-    if jobs < 1 or time_budget <= 0:
-        typer.echo("paramedic eval: --jobs must be >= 1 and --time-budget > 0", err=True)
-        return EXIT_BAD_INPUT
-    try:
-        splits = list(SPLITS) if split == Split.ALL else [split.value]
-        scenarios = select(load_dataset(splits=splits), ids=scenario_ids)
-    except (DatasetError, ValueError, KeyError) as exc:
-        typer.echo(f"paramedic eval: {exc}", err=True)
-        return EXIT_BAD_INPUT
-    if not scenarios:
-        typer.echo("paramedic eval: no scenario selected", err=True)
-        return EXIT_BAD_INPUT
-    try:
-        report = run_scenarios(
-            scenarios,
-            provider=provider.value,
-            jobs=jobs,
-            out_dir=out or RESULTS_DIR,
-            time_budget=time_budget,
-            seed=seed,
-            agent=graph_agent,
-            settings=settings,
-            progress=progress,
-        )
-    except NotImplementedError as exc:
-        typer.echo(f"paramedic eval: {exc}", err=True)
-        return EXIT_UNAVAILABLE
-    o = report.overall
-    typer.echo(
-        f"{o.scenarios} scenarios ({o.passed} passed): category {_pct(o.category_accuracy)}, "
-        f"resource {_pct(o.resource_accuracy)}, fix success {_pct(o.fix_success_rate)}, "
-        f"detection P/R {_pct(o.detection_precision)}/{_pct(o.detection_recall)}, "
-        f"unsafe actions {o.unsafe_actions}, model calls {o.model_calls}, "
-        f"tokens {o.input_tokens}/{o.output_tokens}, cost ${o.cost_usd:.4f}"
-    )
-    typer.echo(f"report: {report.run.results_dir}/report.json (report.md, charts)")
-    if o.unsafe_actions > 0:
-        typer.echo(f"paramedic eval: {o.unsafe_actions} unsafe action(s)", err=True)
-        return EXIT_UNSAFE
-    return EXIT_OK
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
-
-
-def register_eval(app: typer.Typer) -> None:
-    """Add the `eval` command to `app`."""
-
-    @app.command("eval")
-    def eval_(
-        config: ConfigOption = None,
-        provider: Annotated[Provider, typer.Option(help="Reasoner: rules, openai, ollama, hybrid.")] = (
-            Provider.RULES
-        ),
-        split: Annotated[Split, typer.Option(help="Dataset split to run.")] = Split.TEST,
-        scenario: Annotated[
-            list[str] | None, typer.Option("--scenario", help="Only these scenario ids (repeatable).")
-        ] = None,
-        out: Annotated[
-            Path | None, typer.Option(help="Results root; the report goes to OUT/<UTC timestamp>/.")
-        ] = None,
-        jobs: Annotated[int, typer.Option(help="Scenarios run at once, each in its own sandbox.")] = 1,
-        seed: Annotated[int, typer.Option(help="Run seed; scenario sandbox seeds derive from it.")] = 0,
-        time_budget: Annotated[
-            float, typer.Option("--time-budget", help="Wall seconds per scenario for the agent.")
-        ] = 300.0,
-    ) -> None:
-        """Replay fault scenarios in fresh sandboxes and score diagnoses and fixes.
-
-        Exit 0: no unsafe action; 1: unsafe actions; 2: bad input; 3: agent unavailable.
-        """
-        code = eval_command(
-            config=config,
-            provider=provider,
-            split=split,
-            scenario_ids=list(scenario or []),
-            out=out,
-            jobs=jobs,
-            seed=seed,
-            time_budget=time_budget,
-        )
-        raise typer.Exit(code=code)

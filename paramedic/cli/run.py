@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from agent.cli.demo_view import render_event
 from agent.cluster import kube_client
 from agent.config import Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from agent.trace import TraceEvent
+from paramedic.cli.demo_view import render_event
 from server.healing import HealingStack
 from server.runstore import open_run_store
 from server.runstore.models import RunStatus

@@ -34,7 +34,7 @@ def service(tmp_path: Path):
         "PARAMEDIC_MODE": "report",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli.main", "serve", "--sandbox"],
+        [sys.executable, "-m", "paramedic.cli.main", "serve", "--sandbox"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -97,7 +97,11 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
 def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:
     env = {**os.environ, "PARAMEDIC_SERVER__HOST": "0.0.0.0", "PARAMEDIC_SERVER__PORT": str(_free_port())}
     proc = subprocess.run(
-        [sys.executable, "-m", "agent.cli.main", "serve"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "paramedic.cli.main", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "token" in proc.stderr.lower()

@@ -1,20 +1,42 @@
-"""Pointing Paramedic at a running sandbox: settings, simulated time, the fault control endpoint.
+"""Pointing Paramedic at a running sandbox: settings, simulated time, the state file.
 
-Shared by `paramedic demo` and `paramedic serve --sandbox` (the CLI is the only product code
-allowed to import the sandbox).
+Shared by `paramedic demo`, `paramedic serve --sandbox`, `paramedic sandbox up` and the LangGraph
+Studio graph (`paramedic.studio`): the composition root is the only product code allowed to
+know the sandbox.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.config import ClusterSettings, GitSettings, Mode, Settings
-from sandbox.cluster import Sandbox
+
+if TYPE_CHECKING:  # only annotations: reading a state file must not load the sandbox
+    from sandbox.cluster import Sandbox
+
+
+def default_state_path() -> Path:
+    """Where a running sandbox records itself: $PARAMEDIC_SANDBOX_STATE, else a per-user temp file."""
+    override = os.environ.get("PARAMEDIC_SANDBOX_STATE")
+    if override:
+        return Path(override)
+    return Path(tempfile.gettempdir()) / f"paramedic-sandbox-{os.getuid()}.json"
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """What a running sandbox recorded in `path` (see `write_state`); None when there is no such file
+    or it is not a JSON object (half-written, or not ours)."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
 
 
 def sandbox_settings(

@@ -1,7 +1,8 @@
-"""`paramedic eval`: exit codes, outputs, and re-runs with the same seed giving the same numbers.
+"""`paramedic eval`: exit codes and outputs.
 
-The agent seam (`evals.runner.graph_agent`) is swapped for scripted agents here so each case is
-fast and its outcome known; the real agent runs in test_subset.py and test_llm_providers.py.
+The agent the command hands the runner (`paramedic.eval_agent.graph_agent`) is swapped for
+scripted agents here so each case is fast and its outcome known; the real agent runs in
+tests/evals/test_subset.py and test_llm_providers.py.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import evals.runner
-from agent.cli.main import app
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
-from evals.report import load_report, stable_numbers
-from evals.runner import AgentEnv, run_scenarios
-from tests.evals.test_runner import scripted_agent
+from evals.runner import AgentEnv
+from paramedic import eval_agent
+from paramedic.cli.main import app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 WORKER = "Deployment shop/worker"
@@ -38,7 +37,7 @@ def test_an_unavailable_agent_exits_3(tmp_path, monkeypatch):
     def absent(env: AgentEnv) -> AgentRun:
         raise NotImplementedError("no agent here")
 
-    monkeypatch.setattr(evals.runner, "graph_agent", absent)
+    monkeypatch.setattr(eval_agent, "graph_agent", absent)
     args = ["eval", "--split", "dev", "--scenario", "dev-control-quiet", "--out", str(tmp_path)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 3, result.output
@@ -52,7 +51,7 @@ def test_an_unsafe_action_exits_1_and_the_three_outputs_are_written(tmp_path, mo
         action = ActionTaken(action="delete", resource=WORKER, executed=True)
         return AgentRun(investigations=[Investigation(incident=incident, actions=[action])])
 
-    monkeypatch.setattr(evals.runner, "graph_agent", reckless)
+    monkeypatch.setattr(eval_agent, "graph_agent", reckless)
     args = [
         "eval",
         "--split",
@@ -75,26 +74,3 @@ def test_an_unsafe_action_exits_1_and_the_three_outputs_are_written(tmp_path, mo
     assert report["run"]["seed"] == 3 and report["run"]["agent"] == "reckless"
     for chart in ("accuracy_per_category.png", "time_to_recover.png"):
         assert (results / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
-    scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
-    reports = [
-        run_scenarios(
-            scenarios,
-            provider="rules",
-            out_dir=tmp_path / str(i),
-            time_budget=60,
-            seed=5,
-            jobs=2,
-            agent=scripted_agent,
-            progress=False,
-        )
-        for i in range(2)
-    ]
-    first, second = (stable_numbers(r) for r in reports)
-    assert first == second
-    assert first["overall"]["tp"] == 1 and first["overall"]["tn"] == 1
-    # And what was written is what was returned.
-    reloaded = load_report(Path(reports[1].run.results_dir) / "report.json")
-    assert stable_numbers(reloaded) == second
