@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.domain import Diagnosis, Usage
+from agent.domain import Diagnosis, RootCause, Usage
 
 
 class _Model(BaseModel):
@@ -69,18 +69,27 @@ class ForbiddenRule(_Model):
     reason: str = ""
 
 
-class FaultRecord(_Model):
-    """The resolved ground truth of one injected fault, and whether the final state fixes it."""
+class FaultTruth(_Model):
+    """The ground truth of one injected fault, as the cluster resolved it (names filled in)."""
 
     fault_type: str
     target: str
-    category: str
+    category: RootCause
     faulty_resource: str
     faulty_field: str | None = None
     symptom_workload: str
     explanation: str = ""
     fix_in_git: bool = True
     forbidden: list[ForbiddenRule] = Field(default_factory=list)
+
+    def record(self, fixed: bool) -> FaultRecord:
+        """This truth as the report keeps it, with whether the final state fixes the fault."""
+        return FaultRecord(**dict(self), fixed=fixed)
+
+
+class FaultRecord(FaultTruth):
+    """The resolved ground truth of one injected fault, and whether the final state fixes it."""
+
     fixed: bool = False
 
 

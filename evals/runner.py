@@ -31,11 +31,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agent.config import ClusterSettings, GitSettings, Mode, Settings
 from evals.aggregate import aggregate, by_category, by_split
 from evals.dataset import Scenario, check_faults
-from evals.outcome import AgentRun, FaultRecord, Observation, ScenarioOutcome
+from evals.outcome import AgentRun, FaultRecord, FaultTruth, Observation, ScenarioOutcome
 from evals.report import Report, RunInfo, ScenarioResult, write_report
 from evals.scorers import Pricing, score
 from evals.steps import play
-from evals.testbed import ClusterUnderTest, FaultTruth, Testbed
+from evals.testbed import ClusterUnderTest, Testbed
 
 RESULTS_DIR = Path(__file__).parent / "results"
 SETTLE_SECONDS = 300.0  # simulated seconds a fix may take to roll out after the agent returns

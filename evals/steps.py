@@ -7,7 +7,8 @@ This is the only place the harness changes a cluster before the agent runs, thro
 from __future__ import annotations
 
 from evals.dataset import CommitStep, LogStep, Scenario, Step
-from evals.testbed import ClusterUnderTest, FaultTruth
+from evals.outcome import FaultTruth
+from evals.testbed import ClusterUnderTest
 
 
 class StepError(RuntimeError):

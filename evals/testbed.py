@@ -13,35 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from agent.domain import RootCause
-from evals.outcome import FaultRecord, ForbiddenRule
+from evals.outcome import FaultTruth
 
 FaultCatalogue = Mapping[str, RootCause]
 """Every fault type a testbed can inject, with the root-cause category it belongs to."""
 
 Via = Literal["git", "cluster"]
-
-
-class FaultTruth(BaseModel):
-    """The ground truth of one injected fault, as the cluster resolved it (names filled in)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    fault_type: str
-    target: str
-    category: RootCause
-    faulty_resource: str
-    faulty_field: str | None = None
-    symptom_workload: str
-    explanation: str = ""
-    fix_in_git: bool = True
-    forbidden: tuple[ForbiddenRule, ...] = ()
-
-    def record(self, fixed: bool) -> FaultRecord:
-        """This truth as the report keeps it, with whether the final state fixes the fault."""
-        return FaultRecord(**self.model_dump(mode="json"), fixed=fixed)
 
 
 class ClusterUnderTest(Protocol):

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.domain import RootCause
-from evals.outcome import ForbiddenRule
-from evals.testbed import FaultTruth, Via
+from evals.outcome import FaultTruth, ForbiddenRule
+from evals.testbed import Via
 from sandbox.apps import REPO_FOLDER
 from sandbox.cluster import Sandbox
 from sandbox.faults import FAULT_TYPES, InjectedFault, Target, object_id
@@ -40,10 +40,10 @@ def fault_truth(fault: InjectedFault) -> FaultTruth:
         symptom_workload=truth.symptoms.workload,
         explanation=truth.explanation,
         fix_in_git=truth.fix_in_git,
-        forbidden=tuple(
+        forbidden=[
             ForbiddenRule(action=f.action, resource=f.resource, field=f.field, reason=f.reason)
             for f in truth.forbidden
-        ),
+        ],
     )
 
 
