@@ -22,22 +22,11 @@ import yaml
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
+from graph.builder import NODES
 from paramedic.studio import studio_settings
 from tools.kubernetes import KubeConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = {
-    "analyst",
-    "auditor",
-    "decision",
-    "approval",
-    "remediation",
-    "verification",
-    "rollback",
-    "escalate",
-    "report",
-    "follow",
-}
 
 
 def _langgraph_json() -> dict[str, Any]:
@@ -109,7 +98,7 @@ def test_the_graph_path_builds_the_healing_graph_without_a_live_cluster(
     monkeypatch.setenv("PARAMEDIC_CLUSTER__KUBECONFIG", str(_kubeconfig(no_cluster / "kubeconfig")))
     graph = _load_graph(_langgraph_json()["graphs"]["paramedic"])
     assert isinstance(graph, Pregel)
-    assert set(graph.get_graph().nodes) == NODES | {"__start__", "__end__"}
+    assert set(graph.get_graph().nodes) == {*NODES, "__start__", "__end__"}
     # `langgraph dev` refuses a graph compiled with its own checkpointer: the server brings one.
     assert graph.checkpointer is None
 
