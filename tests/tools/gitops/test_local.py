@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from tests.tools.gitops.conftest import allow_all, commit_files, git, recording_guard
-from tools.gitops.base import PullRequestSpec, Workload
 from tools.gitops.local import LocalGitRepo
+from tools.gitops.records import PullRequestSpec, Workload
 from tools.guard import FieldAllowListGuard, Verdict
 from tools.result import ToolCallEvent, ToolStatus
 
