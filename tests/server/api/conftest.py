@@ -23,7 +23,7 @@ from agent.trace import TraceEvent, TraceEventType
 from server.app import create_app
 from server.context import ServerContext
 from server.runs import RunNotWaiting
-from server.runstore import NewRun, RunRecord, RunStatus, SqlRunStore, open_run_store
+from server.runstore import NewRun, RunRecord, RunStatus, RunStore, open_run_store
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -33,7 +33,7 @@ WEB = WorkloadRef(namespace="shop", name="web-api")
 class FakeLauncher:
     """The `RunLauncher` contract over a real store: submit folds by fingerprint, answer resumes once."""
 
-    def __init__(self, store: SqlRunStore) -> None:
+    def __init__(self, store: RunStore) -> None:
         self.store = store
         self.submitted: list[Incident] = []
         self.answers: list[tuple[str, dict[str, Any]]] = []
@@ -68,7 +68,7 @@ class FakeLauncher:
 class Api:
     """Everything a route test touches."""
 
-    store: SqlRunStore
+    store: RunStore
     launcher: FakeLauncher
     context: ServerContext
     app: FastAPI
