@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from agent.config import Settings
 from agent.domain import Incident
@@ -51,3 +51,6 @@ def get_context(request: Request) -> ServerContext:
     if context is None:
         raise RuntimeError("app.state.context is not set; build the app with server.app.create_app")
     return context
+
+
+Context = Annotated[ServerContext, Depends(get_context)]  # a route's `context: Context` parameter

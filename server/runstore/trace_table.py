@@ -78,6 +78,15 @@ class TraceTable(Table):
             )
         return [rows.event_of(self._db, row) for row in found]
 
+    def run_trace(self, run_id: str, *, inline: bool = True) -> list[TraceEvent]:
+        """Every event of a run in seq order, read page by page; blobs inlined unless `inline` is False."""
+        trace: list[TraceEvent] = []
+        while True:
+            batch = self.events(run_id, after_seq=trace[-1].seq or 0 if trace else 0, limit=MAX_PAGE)
+            trace.extend(self.inline_event(e) if inline else e for e in batch)
+            if len(batch) < MAX_PAGE:
+                return trace
+
     def all_events(self, *, after_id: int = 0, limit: int = 500) -> list[TraceEvent]:
         """Every run's events with id > `after_id`, in the order they were stored."""
         rows.check_limit(limit, MAX_PAGE)
