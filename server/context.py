@@ -18,7 +18,7 @@ from server.runstore import RunStore
 
 
 class RunLauncher(Protocol):
-    """Starts and resumes healing runs (the real one is `server.runs.RunService`)."""
+    """Starts and resumes healing runs (the real one is `server.run_service.RunService`)."""
 
     def submit(self, incident: Incident) -> tuple[str, bool]:
         """Record `incident` and open (or fold into) its run; (run id, whether the run is new).

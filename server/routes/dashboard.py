@@ -34,7 +34,7 @@ from server.auth import require_read_token, require_token
 from server.context import Context, ServerContext
 from server.dashboard import views
 from server.routes.params import RunId, from_store
-from server.runs import RunNotWaiting
+from server.run_service import RunNotWaiting
 from server.runstore import ConflictError, RunRecord, RunStatus
 
 _HERE = Path(__file__).resolve().parent.parent

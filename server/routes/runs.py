@@ -18,7 +18,7 @@ from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from server.auth import require_read_token, require_token
 from server.context import Context, RunLauncher, ServerContext
 from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store
-from server.runs import RunNotWaiting
+from server.run_service import RunNotWaiting
 from server.runstore import ConflictError, RunRecord, RunStatus, UnknownRunError
 from server.schemas import (
     AnswerConflict,

@@ -83,9 +83,7 @@ def _child(url: str, run_id: str, count: int, tag: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def test_processes_appending_at_once_get_unique_gapless_sequences(
-    store: RunStore, storage_url: str
-) -> None:
+def test_processes_appending_at_once_get_unique_gapless_sequences(store: RunStore, storage_url: str) -> None:
     count = 25
     children = [
         subprocess.Popen(

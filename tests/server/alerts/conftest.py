@@ -21,7 +21,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class FakeLauncher:
-    """The `RunLauncher` contract over a real store, like `server.runs.RunService` without running.
+    """The `RunLauncher` contract over a real store, like `server.run_service.RunService` without running.
 
     `submit` records the incident (a repeat folds into the open incident as one more sighting) and
     opens, or folds into, the fingerprint's run linked to the stored incident; it keeps each

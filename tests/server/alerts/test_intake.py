@@ -73,9 +73,7 @@ def test_a_storm_of_pods_in_one_notification_folds_into_one_incident(
     assert incident.count == 4 and {r["incident_id"] for r in results} == {incident.id}
 
 
-def test_each_alert_gets_its_own_result(
-    client: TestClient, store: RunStore, launcher: FakeLauncher
-) -> None:
+def test_each_alert_gets_its_own_result(client: TestClient, store: RunStore, launcher: FakeLauncher) -> None:
     launcher.fail_for.add("broken")
     body = notification(
         alert({"alertname": "Watchdog"}),

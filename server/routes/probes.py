@@ -1,4 +1,4 @@
-"""The API router for liveness, readiness and Prometheus metrics.
+"""The probe routes: liveness, readiness and the Prometheus metrics scrape.
 
 `/readyz` checks the run store (one cheap read) and, when `context.extras["cluster_ready"]`
 holds a probe, the cluster: the probe returns True when reachable, False or a reason (str)
@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from server.auth import require_read_token
 from server.context import Context, ServerContext
-from server.metrics import METRICS_MEDIA_TYPE, metrics_of
+from server.prometheus_exporter import METRICS_MEDIA_TYPE, metrics_of
 from server.routes.params import UNAUTHORIZED
 from server.schemas import Check, Health, Readiness
 
@@ -81,5 +81,5 @@ async def _check(probe: Callable[[], Any]) -> Check:
     summary="Prometheus metrics",
 )
 async def metrics(context: Context) -> Response:
-    """The server's metrics (see `server.metrics` for the names)."""
+    """The server's metrics (see `server.prometheus_exporter` for the names)."""
     return Response(content=metrics_of(context.extras).render(), media_type=METRICS_MEDIA_TYPE)
