@@ -11,7 +11,7 @@ from agent.config import LLMSettings, Settings
 from agent.reasoners.providers import build_chat_model
 from server.app import create_app
 from server.chat.agent import ChatAgent
-from server.chat.rules import RulesAnswerer
+from server.chat.rules_answerer import RulesAnswerer
 from server.context import ServerContext
 from server.runstore import RunStore
 from tests.agent.fake_llm import FakeLLMServer, Turn

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from server.chat import facts
-from server.chat.rules import RulesAnswerer
+from server.chat.rules_answerer import RulesAnswerer
 from server.runstore import RunStore
 
 from .conftest import INJECTION, NOW, Seeded
