@@ -19,7 +19,7 @@ from tools.gitops.finder import ReadMany
 from tools.gitops.gitcli import Git, GitError
 from tools.gitops.local_pulls import PullStore
 from tools.gitops.records import Comment, CommitDiff, CommitInfo, FileDiff, PullRequest, PullRequestSpec
-from tools.result import NO_RETRY, ToolFailure, ToolResult, TraceSink, discard
+from tools.result import NO_RETRY, ToolFailure, TraceSink, discard
 
 DEFAULT_AUTHOR = ("Paramedic", "paramedic@localhost")
 _RECORD = "\x1e"
@@ -49,21 +49,6 @@ class LocalGitRepo(GitOpsRepo):
         except (GitError, FileNotFoundError, NotADirectoryError) as exc:
             raise ValueError(f"{path} is not a git repository: {exc}") from None
         self._pulls = PullStore(Path(common) / "paramedic")
-
-    @property
-    def path(self) -> Path:
-        """The repository's directory."""
-        return self._git.path
-
-    def list_files(self, ref: str | None = None) -> ToolResult[list[str]]:
-        """Every file path at `ref` (default: base branch)."""
-        ref = ref or self._base
-        return self._call(
-            "list_files",
-            {"ref": ref},
-            lambda: self._list_files(self._resolve(ref)),
-            lambda f: f"{len(f)} files",
-        )
 
     def comments(self, number: int) -> list[Comment]:
         """The comments posted on pull request `number` (for tests and the UI)."""
