@@ -15,7 +15,8 @@ from typing import Any
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
 from tools.evidence.redact import redact
 from tools.evidence.render import render_workload, workload_data
-from tools.gitops.base import GitOpsRepo, Workload
+from tools.gitops.base import GitOpsRepo
+from tools.gitops.records import Workload
 from tools.kubernetes import (
     KubeClient,
     live_manifest,

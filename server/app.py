@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from server.context import ServerContext
-from server.routes import alerts, chat, dashboard, events, health, incidents, runs
+from server.routes import alerts, chat, dashboard, event_streams, incidents, probes, runs
 
 API_PREFIX = "/api/v1"
 
@@ -22,8 +22,8 @@ def create_app(context: ServerContext) -> FastAPI:
         description="A self-healing AIOps agent for Kubernetes: runs, reasoning traces, approvals, chat.",
     )
     app.state.context = context
-    for module in (runs, incidents, events, alerts, chat):
+    for module in (runs, incidents, event_streams, alerts, chat):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.include_router(health.router)
+    app.include_router(probes.router)
     app.include_router(dashboard.router)
     return app

@@ -12,7 +12,7 @@ from server.app import create_app
 from server.chat.service import KUBE_KEY
 from server.context import ServerContext
 from server.healing import HealingStack
-from server.metrics import Metrics
+from server.prometheus_exporter import Metrics
 from server.runstore import RunStore
 from tools.kubernetes import KubeClient
 

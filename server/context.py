@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from agent.config import Settings
 from agent.domain import Incident
@@ -18,7 +18,7 @@ from server.runstore import RunStore
 
 
 class RunLauncher(Protocol):
-    """Starts and resumes healing runs (the real one is `server.runs.RunService`)."""
+    """Starts and resumes healing runs (the real one is `server.run_service.RunService`)."""
 
     def submit(self, incident: Incident) -> tuple[str, bool]:
         """Record `incident` and open (or fold into) its run; (run id, whether the run is new).
@@ -51,3 +51,6 @@ def get_context(request: Request) -> ServerContext:
     if context is None:
         raise RuntimeError("app.state.context is not set; build the app with server.app.create_app")
     return context
+
+
+Context = Annotated[ServerContext, Depends(get_context)]  # a route's `context: Context` parameter

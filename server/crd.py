@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.domain import Incident, WorkloadRef
 from server.watcher.scope import WATCH_LABEL
 from tools.kubernetes.client import KubeClient, Obj
+from tools.kubernetes.objects import API_VERSIONS
 from tools.result import ToolResult, TraceSink, discard
 
 GROUP, VERSION, PLURAL = "paramedic.dev", "v1alpha1", "paramedicwatches"
@@ -34,18 +35,7 @@ WATCH_STATUS_TOOL = "paramedic.watch_status"
 EMIT_EVENT_TOOL = "paramedic.emit_event"
 _MESSAGE_LIMIT = 1024  # kube-apiserver truncates event messages near this size anyway
 
-_API_VERSIONS = {
-    "Deployment": "apps/v1",
-    "StatefulSet": "apps/v1",
-    "DaemonSet": "apps/v1",
-    "ReplicaSet": "apps/v1",
-    "Job": "batch/v1",
-    "CronJob": "batch/v1",
-    "Pod": "v1",
-    "Application": "argoproj.io/v1alpha1",
-    "Kustomization": "kustomize.toolkit.fluxcd.io/v1",
-    "ParamedicWatch": f"{GROUP}/{VERSION}",
-}
+_API_VERSIONS = {**API_VERSIONS, "ParamedicWatch": f"{GROUP}/{VERSION}"}
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -24,9 +24,9 @@ from graph.checkpointing import open_checkpointer
 from graph.deps import GraphDeps, VerifyConfig, build_deps, utc_now
 from graph.runner import RunResult
 from server.crd import AnomalyReporter, EventEmitter
-from server.metrics import Metrics
+from server.prometheus_exporter import Metrics
 from server.run_metrics import RunMetrics
-from server.runs import OnFinished, RunService, RunServiceOptions
+from server.run_service import OnFinished, RunService, RunServiceOptions
 from server.runstore import RunStore
 from server.runstore.models import RunRecord
 from server.watch_reporter import WatchReporter

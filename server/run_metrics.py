@@ -1,4 +1,4 @@
-"""What runs add to the Prometheus metrics (server/metrics): outcomes, actions, durations, model cost.
+"""What runs add to the Prometheus metrics (`server.prometheus_exporter`): outcomes, actions, durations, cost.
 
 `RunMetrics` listens to the run service: every trace event (`on_event`) and every drive that ends
 (`on_finished`). It keeps one small entry per run in flight (when it started), never the trace.
@@ -19,7 +19,7 @@ from datetime import datetime
 from agent.domain import Incident, WorkloadRef
 from agent.trace import TraceEvent, TraceEventType
 from graph.nodes.analyst import USAGE_NOTE
-from server.metrics import Metrics
+from server.prometheus_exporter import Metrics
 from server.runstore import RunStore
 from server.runstore.errors import RunStoreError
 from server.runstore.models import RunRecord, RunStatus

@@ -22,7 +22,7 @@ from sse_starlette import ServerSentEvent
 
 from agent.trace import TraceEvent
 from server.context import ServerContext
-from server.metrics import metrics_of
+from server.prometheus_exporter import metrics_of
 from server.runstore import ACTIVE_STATUSES
 
 PAGE = 500

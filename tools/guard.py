@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from tools.result import ToolFailure, ToolStatus
+
 
 class Verdict(StrEnum):
     """What the guard says of a proposed write."""
@@ -51,6 +53,29 @@ class PolicyGuard(Protocol):
     """Judges a write request. Must be pure: no I/O, same input same answer."""
 
     def __call__(self, request: WriteRequest) -> GuardDecision: ...
+
+
+def enforce(guard: PolicyGuard, request: WriteRequest) -> GuardDecision:
+    """Ask the guard; anything but an explicit allow raises DENIED / NEEDS_APPROVAL (fail closed).
+
+    Every mutating tool (Kubernetes writes, GitOps commits and pull requests) calls this before
+    it sends anything, so a broken policy can never turn into a permitted write.
+    """
+    try:
+        decision = guard(request)
+    except Exception as exc:
+        raise ToolFailure(
+            f"policy guard failed ({type(exc).__name__}: {exc}); {request.action} refused", ToolStatus.DENIED
+        ) from exc
+    if not isinstance(decision, GuardDecision):
+        raise ToolFailure(
+            f"policy guard returned {type(decision).__name__}, not a decision", ToolStatus.DENIED
+        )
+    if decision.verdict is Verdict.NEEDS_APPROVAL:
+        raise ToolFailure(f"{request.action} needs approval: {decision.reason}", ToolStatus.NEEDS_APPROVAL)
+    if not decision.allowed:
+        raise ToolFailure(f"{request.action} denied by policy: {decision.reason}", ToolStatus.DENIED)
+    return decision
 
 
 def deny_all(request: WriteRequest) -> GuardDecision:

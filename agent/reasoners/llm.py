@@ -139,6 +139,7 @@ class LLMReasoner:
             categories=", ".join(c.value for c in RootCause),
             actions=", ".join(a.value for a in ActionType),
             witty=self._witty,
+            boundary=boundary,
         )
         user = self._user.render(
             target=str(incident.target),

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graph.nodes.records import UndoHint
-from tools.gitops.base import GitOpsRepo, PullRequest, PullRequestSpec, Workload
+from tools.gitops.base import GitOpsRepo
+from tools.gitops.records import PullRequest, PullRequestSpec, Workload
 from tools.guard import PolicyGuard
 
 NOTHING_TO_CHANGE = "changes nothing"

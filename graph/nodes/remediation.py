@@ -31,7 +31,7 @@ from graph.nodes.records import ActionEntry, UndoHint, entries, entry_id, make_e
 from graph.policies import RemediationPolicy
 from graph.state import HealingState, best_diagnosis, current_attempt, latest_evidence, subject_incident
 from graph.tracing import NodeTrace
-from tools.gitops.base import PullRequestSpec, Workload
+from tools.gitops.records import PullRequestSpec, Workload
 
 NODE = "remediation"
 PHASE = "remediation"

@@ -22,7 +22,7 @@ from graph.nodes.records import ActionEntry, entries, make_entry, succeeded
 from graph.policies import RemediationPolicy
 from graph.state import HealingState, incident_of
 from graph.tracing import NodeTrace
-from tools.gitops.base import PullRequestSpec, Workload
+from tools.gitops.records import PullRequestSpec, Workload
 
 NODE = "rollback"
 PHASE = "rollback"

@@ -48,7 +48,7 @@ def _locally(settings: Settings, run_id: str, approved: bool, by: str, comment: 
     from agent.cluster import kube_client
     from paramedic.cli.demo_view import render_event
     from server.healing import HealingStack
-    from server.runs import RunNotWaiting
+    from server.run_service import RunNotWaiting
     from server.runstore import open_run_store
     from server.runstore.errors import RunStoreError
 

@@ -2,7 +2,7 @@
 
 The model sees the operator's question and every tool result inside untrusted-data fences with
 a fresh boundary per question (`agent.reasoners.untrusted`), can call only the tools of
-`server.chat.tools`, and gets at most `max_tool_calls` calls before it must answer. The answer
+`server.chat.read_tools`, and gets at most `max_tool_calls` calls before it must answer. The answer
 cites the records the tools returned that it names by id. When the model cannot be reached,
 the rules answerer answers instead, and says so.
 """
@@ -23,7 +23,7 @@ from agent.prompts import load_prompt
 from agent.reasoners.providers import build_chat_model
 from agent.reasoners.untrusted import fence, new_boundary, scrub
 from server.chat.models import Answer, Citation
-from server.chat.tools import TOOLS, call_tool
+from server.chat.read_tools import TOOLS, run_chat_tool
 from server.runstore import RunStore
 from tools.kubernetes import KubeClient
 
@@ -118,7 +118,7 @@ class ChatAgent:
                     content = _BUDGET_SPENT
                 else:
                     calls += 1
-                    result = call_tool(self._store, call["name"], call.get("args"), kube=self._kube)
+                    result = run_chat_tool(self._store, call["name"], call.get("args"), kube=self._kube)
                     consulted.extend(c for c in result.cites if c not in consulted)
                     content = fence("TOOL-RESULT", result.text(), boundary)
                 messages.append(ToolMessage(content=content, tool_call_id=call.get("id") or call["name"]))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from server.chat.models import Answer
-from server.chat.rules import RulesAnswerer
+from server.chat.rules_answerer import RulesAnswerer
 from server.context import ServerContext
 
 log = logging.getLogger(__name__)

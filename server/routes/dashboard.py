@@ -24,7 +24,6 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
@@ -32,17 +31,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agent.trace import TraceEvent, TraceEventType
 from server.auth import require_read_token, require_token
-from server.context import ServerContext, get_context
+from server.context import Context, ServerContext
 from server.dashboard import views
-from server.runs import RunNotWaiting
-from server.runstore import ConflictError, RunRecord, RunStatus, UnknownRunError
+from server.routes.params import RunId, from_store
+from server.run_service import RunNotWaiting
+from server.runstore import ConflictError, RunRecord, RunStatus
 
 _HERE = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = _HERE / "templates"
 STATIC_DIR = _HERE / "static"
 POLL_SECONDS = 2  # how often an active run's fragments re-read the store (see the module doc)
 LIST_LIMIT = 100
-TRACE_PAGE = 500
 MAX_FORM_BYTES = 16_384
 # Every trace event type re-fetches the fragment it may change, debounced: a burst of events
 # (a node's prompt, output and tool calls land together) costs one request after it, not one each.
@@ -73,8 +72,6 @@ router = APIRouter(include_in_schema=False)
 # path traversal) rather than by a hand-written route.
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-Context = Annotated[ServerContext, Depends(get_context)]
-RunId = Annotated[str, PathParam(min_length=1, max_length=200)]
 _bearer = HTTPBearer(auto_error=False)
 Reads = [Depends(require_read_token)]
 
@@ -119,19 +116,9 @@ async def _load(context: ServerContext, run_id: str) -> tuple[RunRecord, list[Tr
     """The run and its whole trace with blobs inlined (404 for an unknown id)."""
 
     def read() -> tuple[RunRecord, list[TraceEvent]]:
-        run = context.store.get_run(run_id)
-        events: list[TraceEvent] = []
-        while True:
-            after = events[-1].seq or 0 if events else 0
-            batch = context.store.events(run_id, after_seq=after, limit=TRACE_PAGE)
-            events.extend(context.store.inline_event(event) for event in batch)
-            if len(batch) < TRACE_PAGE:
-                return run, events
+        return context.store.get_run(run_id), context.store.run_trace(run_id)
 
-    try:
-        return await asyncio.to_thread(read)
-    except UnknownRunError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    return await from_store(read)
 
 
 def _detail(

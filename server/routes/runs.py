@@ -11,26 +11,19 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
-from agent.trace import TraceEvent
 from server.auth import require_read_token, require_token
-from server.context import RunLauncher, ServerContext, get_context
-from server.runs import RunNotWaiting
-from server.runstore import (
-    ConflictError,
-    InvalidInputError,
-    RunRecord,
-    RunStatus,
-    UnknownRunError,
-)
+from server.context import Context, RunLauncher, ServerContext
+from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store
+from server.run_service import RunNotWaiting
+from server.runstore import ConflictError, RunRecord, RunStatus, UnknownRunError
 from server.schemas import (
     AnswerConflict,
     AnswerRequest,
     AnswerResponse,
-    ErrorBody,
     RunList,
     RunTrace,
     TriggerRequest,
@@ -39,14 +32,9 @@ from server.schemas import (
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
-Context = Annotated[ServerContext, Depends(get_context)]
-RunId = Annotated[str, Path(min_length=1, max_length=200, description="The run's id.")]
-TRACE_PAGE = 1000  # the store's largest page
-
-NOT_FOUND = {404: {"model": ErrorBody, "description": "No run has this id."}}
-BAD_REQUEST = {400: {"model": ErrorBody, "description": "A filter or cursor the store cannot use."}}
-UNAUTHORIZED = {401: {"model": ErrorBody, "description": "The bearer token is missing or wrong."}}
-NO_LAUNCHER = {503: {"model": ErrorBody, "description": "This server runs no healing runs (read-only)."}}
+NOT_FOUND = error(404, "No run has this id.")
+BAD_REQUEST = error(400, "A filter or cursor the store cannot use.")
+NO_LAUNCHER = error(503, "This server runs no healing runs (read-only).")
 
 
 def _launcher(context: ServerContext) -> RunLauncher:
@@ -61,10 +49,7 @@ def _launcher(context: ServerContext) -> RunLauncher:
 
 async def load_run(context: ServerContext, run_id: str) -> RunRecord:
     """The stored run, or 404 (shared with the SSE routes)."""
-    try:
-        return await asyncio.to_thread(context.store.get_run, run_id)
-    except UnknownRunError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    return await from_store(context.store.get_run, run_id)
 
 
 @router.post(
@@ -108,24 +93,19 @@ async def list_runs(
     namespace: Annotated[str | None, Query(min_length=1, max_length=253)] = None,
     workload: Annotated[str | None, Query(min_length=1, max_length=253, description="Workload name.")] = None,
     incident_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=1000, description="The last page's `next_cursor`.")
-    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> RunList:
     """Runs, newest first, filtered; page with `limit` and `cursor`."""
-    try:
-        page = await asyncio.to_thread(
-            context.store.list_runs,
-            status=run_status or None,
-            namespace=namespace,
-            workload=workload,
-            incident_id=incident_id,
-            limit=limit,
-            cursor=cursor,
-        )
-    except InvalidInputError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+    page = await from_store(
+        context.store.list_runs,
+        status=run_status or None,
+        namespace=namespace,
+        workload=workload,
+        incident_id=incident_id,
+        limit=limit,
+        cursor=cursor,
+    )
     return RunList(items=page.items, next_cursor=page.next_cursor)
 
 
@@ -155,19 +135,8 @@ async def get_trace(
 ) -> RunTrace:
     """Every trace event of the run, in `seq` order; large values inlined unless `inline=false`."""
     run = await load_run(context, run_id)
-    events = await asyncio.to_thread(_all_events, context, run_id, inline)
+    events = await from_store(context.store.run_trace, run_id, inline=inline)
     return RunTrace(run_id=run_id, status=run.status, inlined=inline, events=events)
-
-
-def _all_events(context: ServerContext, run_id: str, inline: bool) -> list[TraceEvent]:
-    events: list[TraceEvent] = []
-    after = 0
-    while True:
-        batch = context.store.events(run_id, after_seq=after, limit=TRACE_PAGE)
-        events.extend(context.store.inline_event(e) if inline else e for e in batch)
-        if len(batch) < TRACE_PAGE:
-            return events
-        after = batch[-1].seq or after
 
 
 _ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -6,7 +6,6 @@ and creates or migrates the schema.
 
 from __future__ import annotations
 
-from server.runstore.base import RunStore
 from server.runstore.errors import (
     ConflictError,
     InvalidInputError,
@@ -29,7 +28,7 @@ from server.runstore.models import (
     RunRecord,
     RunStatus,
 )
-from server.runstore.store import SqlRunStore
+from server.runstore.store import RunStore
 
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
@@ -51,7 +50,6 @@ __all__ = [
     "RunStore",
     "RunStoreError",
     "SchemaVersionError",
-    "SqlRunStore",
     "UnknownBlobError",
     "UnknownIncidentError",
     "UnknownRunError",
@@ -59,7 +57,7 @@ __all__ = [
 ]
 
 
-def open_run_store(url: str, *, poll_interval: float | None = None) -> SqlRunStore:
+def open_run_store(url: str, *, poll_interval: float | None = None) -> RunStore:
     """The run store at `url`: `sqlite:///path` (or `sqlite:///:memory:`) or `postgresql://…`.
 
     `poll_interval` is how often waiters re-read the store without a wake-up (the only way
@@ -69,11 +67,11 @@ def open_run_store(url: str, *, poll_interval: float | None = None) -> SqlRunSto
     if url.startswith(SQLITE_PREFIX) and url != SQLITE_PREFIX:
         from server.runstore.sqlite import SqliteBackend
 
-        return SqlRunStore(SqliteBackend(url[len(SQLITE_PREFIX) :], **extra))
+        return RunStore(SqliteBackend(url[len(SQLITE_PREFIX) :], **extra))
     if url.startswith(POSTGRES_PREFIXES):
         from server.runstore.postgres import PostgresBackend
 
-        return SqlRunStore(PostgresBackend(url, **extra))
+        return RunStore(PostgresBackend(url, **extra))
     raise InvalidInputError(
         f"unsupported storage URL {url!r}: expected sqlite:///path/to/file.db or postgresql://user@host/db"
     )

@@ -26,80 +26,52 @@ INCIDENT_COLUMNS = (
 AUDIT_COLUMNS = "id, run_id, ts, who, what, why, diff, result, action, target, details"
 
 
-def _target(row: Row) -> WorkloadRef:
-    return WorkloadRef(namespace=row["namespace"], kind=row["kind"], name=row["name"])
+# How stored values become Python values: timestamps and JSON differ per backend; the rest is plain.
+_TIMESTAMPS = frozenset({"ts", "created_at", "updated_at", "finished_at", "first_seen", "last_seen"})
+_JSON = frozenset(
+    {"payload", "blobs", "diagnosis", "decision", "actions", "verification", "labels", "details"}
+)
+_TARGET = ("namespace", "kind", "name")
+
+
+def _values(backend: Backend, row: Row) -> dict[str, Any]:
+    """The row's columns as Python values (a NULL timestamp stays None)."""
+    values = dict(row)
+    for column, raw in row.items():
+        if column in _TIMESTAMPS and raw is not None:
+            values[column] = backend.ts_value(raw)
+        elif column in _JSON:
+            values[column] = backend.json_value(raw)
+    return values
+
+
+def _with_target(values: dict[str, Any]) -> dict[str, Any]:
+    """The namespace, kind and name columns folded into the record's `target`."""
+    target = WorkloadRef(**{column: values.pop(column) for column in _TARGET})
+    return {**values, "target": target}
 
 
 def event_of(backend: Backend, row: Row) -> TraceEvent:
     """A trace_events row as a TraceEvent."""
-    return TraceEvent(
-        id=row["id"],
-        run_id=row["run_id"],
-        seq=row["seq"],
-        ts=backend.ts_value(row["ts"]),
-        type=row["type"],
-        node=row["node"],
-        summary=row["summary"],
-        payload=backend.json_value(row["payload"]),
-        blobs=[BlobRef.model_validate(ref) for ref in backend.json_value(row["blobs"])],
-    )
+    values = _values(backend, row)
+    return TraceEvent(**{**values, "blobs": [BlobRef.model_validate(ref) for ref in values["blobs"]]})
 
 
 def run_of(backend: Backend, row: Row) -> RunRecord:
     """A runs row as a RunRecord."""
-    finished = row["finished_at"]
-    return RunRecord(
-        id=row["id"],
-        incident_id=row["incident_id"],
-        fingerprint=row["fingerprint"],
-        target=_target(row),
-        mode=row["mode"],
-        provider=row["provider"],
-        status=row["status"],
-        created_at=backend.ts_value(row["created_at"]),
-        updated_at=backend.ts_value(row["updated_at"]),
-        finished_at=backend.ts_value(finished) if finished is not None else None,
-        diagnosis=backend.json_value(row["diagnosis"]),
-        decision=backend.json_value(row["decision"]),
-        actions=backend.json_value(row["actions"]),
-        verification=backend.json_value(row["verification"]),
-        error=row["error"],
-        last_seq=row["last_seq"],
-    )
+    return RunRecord(**_with_target(_values(backend, row)))
 
 
 def incident_of(backend: Backend, row: Row) -> IncidentRecord:
-    """An incidents row as an IncidentRecord."""
-    return IncidentRecord(
-        id=row["id"],
-        fingerprint=row["fingerprint"],
-        target=_target(row),
-        reason=row["reason"],
-        trigger=row["triggered_by"],
-        summary=row["summary"],
-        labels=backend.json_value(row["labels"]),
-        first_seen=backend.ts_value(row["first_seen"]),
-        last_seen=backend.ts_value(row["last_seen"]),
-        count=row["count"],
-        status=row["status"],
-    )
+    """An incidents row as an IncidentRecord (the `triggered_by` column is its `trigger`)."""
+    values = _with_target(_values(backend, row))
+    trigger = values.pop("triggered_by")
+    return IncidentRecord(**values, trigger=trigger)
 
 
 def audit_of(backend: Backend, row: Row) -> AuditRecord:
     """An audit_log row as an AuditRecord."""
-    return AuditRecord(
-        id=row["id"],
-        run_id=row["run_id"],
-        ts=backend.ts_value(row["ts"]),
-        who=row["who"],
-        what=row["what"],
-        why=row["why"],
-        diff=row["diff"],
-        result=row["result"],
-        action=row["action"],
-        target=row["target"],
-        details=backend.json_value(row["details"]),
-    )
+    return AuditRecord(**_values(backend, row))
 
 
 def encode_cursor(at: datetime, record_id: str) -> str:

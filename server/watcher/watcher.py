@@ -36,7 +36,7 @@ from server.watcher.detect import (
     sort_findings,
 )
 from server.watcher.fold import Folder, FoldStats, Outcome
-from server.watcher.owners import OwnerResolver, Reader, kube_reader
+from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
 from server.watcher.restarts import RestartWindow
 from server.watcher.scope import Scope, parse_watch

@@ -30,9 +30,9 @@ from graph.state import HealingState
 from sandbox.cluster import Sandbox
 from sandbox.faults.injector import InjectedFault
 from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES
-from tools.gitops.base import PullRequest
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.local_pulls import PullStore
+from tools.gitops.records import PullRequest
 from tools.kubernetes import KubeClient
 
 NAMESPACE = "shop"

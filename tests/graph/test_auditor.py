@@ -11,7 +11,7 @@ from graph.deps import Breakers, GraphDeps
 from graph.nodes.auditor import changed_keys, find_suspect, make_auditor_node
 from graph.state import candidate, initial_state, to_data
 from tests.agent import evidence_samples as samples
-from tools.gitops.base import PullRequest
+from tools.gitops.records import PullRequest
 from tools.result import ToolResult, ToolStatus
 
 BAD_SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"

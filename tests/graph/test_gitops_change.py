@@ -17,8 +17,8 @@ from tests.graph.test_remediation import (
     pulls,
 )
 from tests.tools.gitops.conftest import commit_files, git
-from tools.gitops.base import PullRequestSpec, Workload
 from tools.gitops.local import LocalGitRepo
+from tools.gitops.records import PullRequestSpec, Workload
 
 __all__ = ["gitops"]
 CHECKOUT = Workload("Deployment", "checkout", "shop")

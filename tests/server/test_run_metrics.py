@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from agent import trace
-from server.metrics import Metrics
+from server.prometheus_exporter import Metrics
 from server.run_metrics import RunMetrics
 from server.runstore import open_run_store
 from server.runstore.models import NewRun, RunStatus

@@ -16,7 +16,7 @@ from agent.domain import Trigger, WorkloadRef, fingerprint
 from graph.runner import start_run
 from graph.state import HealingState
 from graph.tracing import emit
-from server.runs import RunNotWaiting, RunService, RunServiceOptions
+from server.run_service import RunNotWaiting, RunService, RunServiceOptions
 from server.runstore.models import NewRun, RunStatus
 from tests.agent import evidence_samples as samples
 

@@ -16,7 +16,7 @@ import pytest
 
 from agent import trace
 from agent.domain import WorkloadRef
-from server.runstore import NewRun, SqlRunStore, UnknownRunError, open_run_store
+from server.runstore import NewRun, RunStore, UnknownRunError, open_run_store
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = WorkloadRef(namespace="shop", name="web-api")
@@ -26,7 +26,7 @@ TIMEOUT = 20.0
 
 
 @pytest.fixture
-def store(storage_url: str) -> Iterator[SqlRunStore]:
+def store(storage_url: str) -> Iterator[RunStore]:
     with open_run_store(storage_url, poll_interval=NO_POLL) as opened:
         for run_id in ("a", "b"):
             opened.create_run(
@@ -35,7 +35,7 @@ def store(storage_url: str) -> Iterator[SqlRunStore]:
         yield opened
 
 
-def _assert_gapless(store: SqlRunStore, run_id: str, expected: int) -> None:
+def _assert_gapless(store: RunStore, run_id: str, expected: int) -> None:
     events, after = [], 0
     while batch := store.events(run_id, after_seq=after, limit=1000):
         events += batch
@@ -46,7 +46,7 @@ def _assert_gapless(store: SqlRunStore, run_id: str, expected: int) -> None:
     assert ids == sorted(ids), "global ids follow each run's order"
 
 
-def test_threads_appending_at_once_get_unique_gapless_sequences(store: SqlRunStore) -> None:
+def test_threads_appending_at_once_get_unique_gapless_sequences(store: RunStore) -> None:
     per_thread, threads = 30, 6
     errors: list[BaseException] = []
 
@@ -83,9 +83,7 @@ def _child(url: str, run_id: str, count: int, tag: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def test_processes_appending_at_once_get_unique_gapless_sequences(
-    store: SqlRunStore, storage_url: str
-) -> None:
+def test_processes_appending_at_once_get_unique_gapless_sequences(store: RunStore, storage_url: str) -> None:
     count = 25
     children = [
         subprocess.Popen(
@@ -102,7 +100,7 @@ def test_processes_appending_at_once_get_unique_gapless_sequences(
     }
 
 
-def _append_later(store: SqlRunStore, run_id: str, delay: float = 0.2) -> threading.Thread:
+def _append_later(store: RunStore, run_id: str, delay: float = 0.2) -> threading.Thread:
     def later() -> None:
         time.sleep(delay)
         store.append_event(run_id, trace.note(run_id, None, "news"))
@@ -112,7 +110,7 @@ def _append_later(store: SqlRunStore, run_id: str, delay: float = 0.2) -> thread
     return thread
 
 
-def test_a_waiter_is_woken_by_an_append_in_this_process(store: SqlRunStore) -> None:
+def test_a_waiter_is_woken_by_an_append_in_this_process(store: RunStore) -> None:
     store.append_event("a", trace.note("a", None, "old"))
     assert store.wait_for_events(run_id="a", after=0, timeout=0.01), "an event after seq 0 exists already"
 
@@ -124,14 +122,14 @@ def test_a_waiter_is_woken_by_an_append_in_this_process(store: SqlRunStore) -> N
     assert [e.summary for e in store.events("a", after_seq=1)] == ["news"]
 
 
-def test_a_waiter_on_one_run_ignores_other_runs_and_times_out(store: SqlRunStore) -> None:
+def test_a_waiter_on_one_run_ignores_other_runs_and_times_out(store: RunStore) -> None:
     writer = _append_later(store, "b", delay=0.05)
     assert not store.wait_for_events(run_id="a", after=0, timeout=0.5)
     writer.join()
     assert store.get_run("b").last_seq == 1
 
 
-def test_a_global_waiter_sees_any_run(store: SqlRunStore) -> None:
+def test_a_global_waiter_sees_any_run(store: RunStore) -> None:
     first = store.append_event("a", trace.note("a", None, "first"))
     writer = _append_later(store, "b")
     started = time.monotonic()
@@ -141,12 +139,12 @@ def test_a_global_waiter_sees_any_run(store: SqlRunStore) -> None:
     assert [e.run_id for e in store.all_events(after_id=first.id)] == ["b"]
 
 
-def test_waiting_on_an_unknown_run_is_an_error(store: SqlRunStore) -> None:
+def test_waiting_on_an_unknown_run_is_an_error(store: RunStore) -> None:
     with pytest.raises(UnknownRunError):
         store.wait_for_events(run_id="ghost", timeout=0.1)
 
 
-def test_an_asyncio_waiter_is_woken_while_the_loop_keeps_running(store: SqlRunStore) -> None:
+def test_an_asyncio_waiter_is_woken_while_the_loop_keeps_running(store: RunStore) -> None:
     async def scenario() -> tuple[bool, int, bool]:
         ticks = 0
 
@@ -171,7 +169,7 @@ def test_an_asyncio_waiter_is_woken_while_the_loop_keeps_running(store: SqlRunSt
     assert not quiet
 
 
-def test_a_waiter_is_woken_by_an_append_in_another_process(storage_url: str, store: SqlRunStore) -> None:
+def test_a_waiter_is_woken_by_an_append_in_another_process(storage_url: str, store: RunStore) -> None:
     # SQLite cannot notify across processes: there the waiter's short poll is what wakes it.
     waiter = store if store.kind == "postgres" else open_run_store(storage_url, poll_interval=0.1)
     try:
@@ -206,7 +204,7 @@ with open_run_store({url!r}) as store:
 
 
 def test_replicas_opening_a_new_database_at_once_migrate_it_exactly_once(storage_url: str) -> None:
-    opened: list[SqlRunStore] = []
+    opened: list[RunStore] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 

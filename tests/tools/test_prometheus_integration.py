@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.tools.conftest import MetricsEndpoint, PrometheusServer
-from tools.prometheus import TEMPLATES, PrometheusClient, QueryResult
+from tools.prometheus import TEMPLATES, PrometheusClient, QueryResult, Workload, template
 from tools.result import NO_RETRY, ToolCallEvent, ToolResult, ToolStatus
 
 pytestmark = pytest.mark.integration
@@ -82,10 +82,8 @@ def test_memory_working_set_vs_limit_shows_the_oom_pod_near_its_limit(
 def test_working_set_reaches_the_limit_over_a_range(client: PrometheusClient, shape) -> None:
     def fetch() -> ToolResult[QueryResult]:
         now = datetime.now(UTC)
-        return client.query_template_range(
-            "memory_limit_ratio",
-            shape.namespace,
-            shape.workload,
+        return client.query_range(
+            template("memory_limit_ratio").render(Workload(shape.namespace, shape.workload)),
             start=now - timedelta(seconds=30),
             end=now,
             step=timedelta(seconds=1),
@@ -101,9 +99,8 @@ def test_working_set_reaches_the_limit_over_a_range(client: PrometheusClient, sh
 def test_restarts_increase_while_the_pod_crash_loops(client: PrometheusClient, shape) -> None:
     def fetch() -> ToolResult[QueryResult]:
         now = datetime.now(UTC)
-        return client.query_template_range(
-            "restarts", shape.namespace, shape.workload, start=now - timedelta(seconds=60), end=now, step=1.0
-        )
+        promql = template("restarts").render(Workload(shape.namespace, shape.workload))
+        return client.query_range(promql, start=now - timedelta(seconds=60), end=now, step=1.0)
 
     def grew(r: QueryResult) -> bool:
         series = r.where(pod=shape.oom_pod)

@@ -1,6 +1,6 @@
 """Evidence packing for the reasoners: redaction, log folding and caps, compact renderings."""
 
-from tools.evidence.logs import (
+from tools.evidence.log_packing import (
     DEFAULT_MAX_CHARS,
     FoldedLine,
     PackedLog,

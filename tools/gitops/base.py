@@ -1,138 +1,37 @@
-"""The GitOps repository interface and the typed records its operations answer with.
+"""The GitOps repository interface and the flow every provider shares.
 
-Every operation answers a `ToolResult` (see `tools.result`) and emits one trace event; writes
-(commit a patched manifest, open a pull request, open a revert pull request, merge) take a
-`PolicyGuard` and refuse without touching the repository unless it allows.
+`GitOpsRepo` holds what does not depend on where the repository lives: argument checks, the
+policy guard before every write (commit a patched manifest, open a pull request, open a revert
+pull request, merge), one open pull request per incident fingerprint, and one `ToolResult` and
+trace event per operation. A provider (`LocalGitRepo`, `GitHubRepo`) implements only the
+primitives below the line: resolve a ref, list and read files, write a commit, store pull
+requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, TypeVar
 
-from tools.guard import PolicyGuard, WriteRequest
-from tools.result import ToolFailure, ToolResult, ToolStatus
+from tools.gitops.body import fingerprint_of
+from tools.gitops.finder import ManifestNotFound, ReadMany, locate
+from tools.gitops.manifests import ManifestError, patch_text, unified_diff
+from tools.gitops.records import (
+    Comment,
+    CommitDiff,
+    CommitInfo,
+    ManifestCommit,
+    ManifestLocation,
+    PullRequest,
+    PullRequestSpec,
+    Workload,
+)
+from tools.guard import PolicyGuard, WriteRequest, enforce
+from tools.result import RetryPolicy, ToolFailure, ToolResult, ToolStatus, TraceSink, call_tool
 
-PullState = Literal["open", "merged", "closed"]
-
-
-@dataclass(frozen=True)
-class Workload:
-    """What a manifest defines: kind and name, and the namespace when known."""
-
-    kind: str
-    name: str
-    namespace: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.kind or not self.name:
-            raise ValueError("a workload needs a kind and a name")
-
-
-@dataclass(frozen=True)
-class CommitInfo:
-    """One commit: who, when, why and which files it touched."""
-
-    sha: str
-    author: str
-    date: datetime  # when it was committed (what time-window queries filter on)
-    message: str
-    files: tuple[str, ...] = ()
-
-    @property
-    def title(self) -> str:
-        """The first line of the message."""
-        return self.message.splitlines()[0] if self.message else ""
-
-
-@dataclass(frozen=True)
-class FileDiff:
-    """One file's change in a commit, as a unified diff (`patch` is empty for binary files)."""
-
-    path: str
-    status: str  # added, modified, removed, renamed
-    patch: str
-
-
-@dataclass(frozen=True)
-class CommitDiff:
-    """A commit and its per-file diffs."""
-
-    commit: CommitInfo
-    files: tuple[FileDiff, ...]
-
-    @property
-    def text(self) -> str:
-        """All file diffs as one unified diff."""
-        return "\n".join(f"--- a/{f.path}\n+++ b/{f.path}\n{f.patch}".rstrip("\n") for f in self.files) + "\n"
-
-
-@dataclass(frozen=True)
-class ManifestLocation:
-    """Where a workload is defined: the file, the document's index among the file's documents."""
-
-    path: str
-    document_index: int
-    kind: str
-    name: str
-    namespace: str | None = None
-
-
-@dataclass(frozen=True)
-class ManifestCommit:
-    """A patched manifest committed on a branch, with the YAML diff for the pull request."""
-
-    branch: str
-    sha: str
-    location: ManifestLocation
-    diff: str
-
-
-@dataclass(frozen=True)
-class PullRequestSpec:
-    """What a pull request says. The body is rendered from root cause, evidence and diff."""
-
-    title: str
-    root_cause: str
-    fingerprint: str
-    evidence: Sequence[str] = ()
-    diff: str = ""
-    labels: Sequence[str] = ()
-    extra: str = ""  # free text appended to the body (e.g. the proposed remediation)
-
-    def __post_init__(self) -> None:
-        if not self.title.strip():
-            raise ValueError("a pull request needs a title")
-        if not self.fingerprint.strip() or any(c.isspace() for c in self.fingerprint):
-            raise ValueError("the fingerprint must be a non-empty token without whitespace")
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    """A pull request as the providers report it."""
-
-    number: int
-    url: str
-    title: str
-    head: str
-    base: str
-    state: PullState
-    labels: tuple[str, ...] = ()
-    fingerprint: str | None = None
-    body: str = ""
-    merge_sha: str | None = None
-
-
-@dataclass(frozen=True)
-class Comment:
-    """A comment posted on an issue or pull request."""
-
-    id: int
-    issue_number: int
-    body: str
-    url: str = ""
+T = TypeVar("T")
 
 
 def write_request(
@@ -149,22 +48,34 @@ def write_request(
     )
 
 
-def check_guard(guard: PolicyGuard, request: WriteRequest) -> None:
-    """Raise the refusal as a `ToolFailure` (DENIED / NEEDS_APPROVAL) unless the guard allows."""
-    decision = guard(request)
-    if decision.allowed:
-        return
-    status = ToolStatus.NEEDS_APPROVAL if decision.verdict.value == "needs_approval" else ToolStatus.DENIED
-    raise ToolFailure(f"{request.action} refused by policy: {decision.reason}", status=status)
+def revert_message(title: str, sha: str) -> str:
+    """The message of a commit reverting `sha` (titled `title`), as `git revert` writes it."""
+    return f'Revert "{title}"\n\nThis reverts commit {sha}.\n'
 
 
-class GitOpsRepo(Protocol):
+def revert_branch(sha: str, fingerprint: str) -> str:
+    """The branch a revert pull request for incident `fingerprint` is proposed from."""
+    return f"paramedic/revert-{sha[:12]}-{fingerprint[:8]}"
+
+
+class GitOpsRepo(ABC):
     """A repository of Kubernetes manifests that Paramedic reads and proposes changes to."""
+
+    provider: ClassVar[str]  # named in every trace event
+    # The provider's own errors, turned into `ToolFailure`s by `_failure`.
+    provider_errors: ClassVar[tuple[type[Exception], ...]] = ()
+
+    def __init__(self, *, base_branch: str, sink: TraceSink, retry: RetryPolicy) -> None:
+        self._base = base_branch
+        self._sink = sink
+        self._retry = retry
 
     @property
     def base_branch(self) -> str:
         """The branch a GitOps sync deploys from (pull requests target it)."""
-        ...
+        return self._base
+
+    # -- reads ----------------------------------------------------------------------------
 
     def recent_commits(
         self,
@@ -176,24 +87,57 @@ class GitOpsRepo(Protocol):
         ref: str | None = None,
         limit: int = 20,
     ) -> ToolResult[list[CommitInfo]]:
-        """Commits on `ref` (default: base) touching `path` or the workload's manifest, newest first."""
-        ...
+        """Commits on `ref` (default: base) touching `path` and/or the workload's manifest, newest first."""
+        ref = ref or self._base
+
+        def run() -> list[CommitInfo]:
+            if limit < 1:
+                raise ToolFailure("limit must be at least 1")
+            for when in (since, until):
+                if when is not None and when.tzinfo is None:
+                    raise ToolFailure("since/until must be timezone-aware datetimes")
+            paths = [path] if path else []
+            if workload is not None:
+                paths.append(self._locate(workload, ref).path)
+            return self._history(ref, paths, since, until, limit)
+
+        arguments = {"path": path, "workload": workload, "since": since, "until": until, "ref": ref}
+        return self._call("recent_commits", arguments, run, lambda c: f"{len(c)} commits")
 
     def commit_diff(self, sha: str) -> ToolResult[CommitDiff]:
         """The diff a commit introduced against its first parent."""
-        ...
+        return self._call(
+            "commit_diff", {"sha": sha}, lambda: self._diff(sha), lambda d: f"{len(d.files)} files changed"
+        )
 
     def read_file(self, path: str, ref: str | None = None) -> ToolResult[str]:
         """A file's text at `ref` (default: base branch)."""
-        ...
+        ref = ref or self._base
+        arguments = {"path": path, "ref": ref}
+        return self._call("read_file", arguments, lambda: self._read(path, ref), lambda t: f"{len(t)} chars")
 
     def find_manifest(self, workload: Workload, ref: str | None = None) -> ToolResult[ManifestLocation]:
-        """The file and document that define the workload."""
-        ...
+        """The file and document that define the workload at `ref` (default: base branch)."""
+        ref = ref or self._base
+        return self._call(
+            "find_manifest",
+            {"workload": workload, "ref": ref},
+            lambda: self._locate(workload, ref),
+            lambda loc: f"{loc.path}#{loc.document_index}",
+        )
+
+    # -- writes ---------------------------------------------------------------------------
 
     def create_branch(self, name: str, from_ref: str | None = None) -> ToolResult[str]:
-        """Create branch `name` at `from_ref` (default: base branch); answers the commit sha."""
-        ...
+        """Create branch `name` at `from_ref` (default: base branch); answers its commit sha."""
+        from_ref = from_ref or self._base
+
+        def run() -> str:
+            sha = self._resolve(from_ref)
+            self._create_ref(name, sha)
+            return sha
+
+        return self._call("create_branch", {"name": name, "from_ref": from_ref}, run, lambda s: s[:12])
 
     def commit_manifest_patch(
         self,
@@ -205,11 +149,29 @@ class GitOpsRepo(Protocol):
         guard: PolicyGuard,
         action: str = "commit_manifest",
     ) -> ToolResult[ManifestCommit]:
-        """Strategic-merge `patch` into the manifest document on `branch` and commit it.
+        """Strategic-merge `patch` into the manifest document on `branch` and commit it there.
 
         `action` is what the guard judges; pass `rollback` for an image change that rolls back.
         """
-        ...
+        workload = Workload(location.kind, location.name, location.namespace)
+
+        def run() -> ManifestCommit:
+            enforce(guard, write_request(action, workload, patch, path=location.path, branch=branch))
+            if branch == self._base:
+                raise ToolFailure(f"refusing to commit on the base branch {branch!r}; use a pull request")
+            if not message.strip():
+                raise ToolFailure("a commit needs a message")
+            before, version = self._read_for_update(location.path, branch)
+            after = patch_text(before, location.document_index, patch, location.path)
+            if after == before:
+                raise ToolFailure(f"the patch changes nothing in {location.path}")
+            sha = self._commit_file(
+                location.path, after, branch=branch, message=message.strip(), version=version
+            )
+            return ManifestCommit(branch, sha, location, unified_diff(before, after, location.path))
+
+        arguments = {"location": location, "patch": patch, "branch": branch, "action": action}
+        return self._call("commit_manifest_patch", arguments, run, lambda c: f"{c.branch}@{c.sha[:12]}")
 
     def open_pull_request(
         self,
@@ -221,19 +183,43 @@ class GitOpsRepo(Protocol):
         base: str | None = None,
     ) -> ToolResult[PullRequest]:
         """Open a pull request from `head`; refuses when one is already open for the fingerprint."""
-        ...
+        base = base or self._base
+
+        def run() -> PullRequest:
+            enforce(guard, write_request("open_pr", workload, head=head, base=base, title=spec.title))
+            self._refuse_duplicate(spec.fingerprint)
+            return self._create_pull(spec, head, base)
+
+        arguments = {"title": spec.title, "head": head, "base": base, "fingerprint": spec.fingerprint}
+        return self._call("open_pull_request", arguments, run, lambda p: f"#{p.number} {p.head} -> {p.base}")
 
     def find_open_pull_request(self, fingerprint: str) -> ToolResult[PullRequest | None]:
-        """The open pull request carrying this incident fingerprint, if any."""
-        ...
+        """The open pull request carrying this incident fingerprint (body marker or label), if any."""
+        return self._call(
+            "find_open_pull_request",
+            {"fingerprint": fingerprint},
+            lambda: self._find_open(fingerprint),
+            lambda p: f"#{p.number}" if p else "none open",
+        )
 
     def get_pull_request(self, number: int) -> ToolResult[PullRequest]:
         """One pull request by number."""
-        ...
+        return self._call(
+            "get_pull_request",
+            {"number": number},
+            lambda: self._get_pull(number),
+            lambda p: f"#{p.number} {p.state}",
+        )
 
     def comment_on_issue(self, number: int, body: str) -> ToolResult[Comment]:
-        """Post a comment on an issue or pull request (report-only mode)."""
-        ...
+        """Comment on issue or pull request `number` (report-only mode posts diagnoses this way)."""
+
+        def run() -> Comment:
+            if not body.strip():
+                raise ToolFailure("a comment needs a body")
+            return self._comment(number, body)
+
+        return self._call("comment_on_issue", {"number": number}, run, lambda c: f"comment {c.id}")
 
     def open_revert_pull_request(
         self,
@@ -244,11 +230,144 @@ class GitOpsRepo(Protocol):
         workload: Workload,
         base: str | None = None,
     ) -> ToolResult[PullRequest]:
-        """Open a pull request that reverts commit `sha` on top of the base branch."""
-        ...
+        """Open a pull request that reverts commit `sha` (against its first parent) on top of the base."""
+        base = base or self._base
+
+        def run() -> PullRequest:
+            enforce(guard, write_request("revert", workload, sha=sha, base=base))
+            self._refuse_duplicate(spec.fingerprint)
+            reverted, commit = self._write_revert(sha, base)
+            branch = revert_branch(reverted, spec.fingerprint)
+            self._create_ref(branch, commit)
+            return self._create_pull(spec, branch, base)
+
+        arguments = {"sha": sha, "base": base, "fingerprint": spec.fingerprint}
+        return self._call("open_revert_pull_request", arguments, run, lambda p: f"#{p.number} {p.head}")
 
     def merge_pull_request(
         self, number: int, *, guard: PolicyGuard, workload: Workload
     ) -> ToolResult[PullRequest]:
         """Merge an open pull request into its base with a merge commit."""
-        ...
+
+        def run() -> PullRequest:
+            refusal = self._merge_refusal()
+            if refusal is not None:
+                raise ToolFailure(refusal, status=ToolStatus.DENIED)
+            enforce(guard, write_request("merge", workload, number=number))
+            pull = self._get_pull(number)
+            if pull.state != "open":
+                raise ToolFailure(f"pull request #{number} is {pull.state}, not open")
+            return self._merge(pull)
+
+        return self._call("merge_pull_request", {"number": number}, run, lambda p: f"#{p.number} merged")
+
+    # -- the shared plumbing --------------------------------------------------------------
+
+    def _call(
+        self, op: str, arguments: Mapping[str, Any], fn: Callable[[], T], summarize: Callable[[T], str]
+    ) -> ToolResult[T]:
+        """Run operation `op` through `call_tool`: one result, one trace event, the provider's retries."""
+
+        def guarded() -> T:
+            try:
+                return fn()
+            except (ManifestError, ManifestNotFound) as exc:
+                raise ToolFailure(str(exc)) from None
+            except self.provider_errors as exc:
+                raise self._failure(exc, op) from None
+
+        args = {"provider": self.provider, **self._trace_arguments(), **arguments}
+        return call_tool(
+            f"gitops.{op}", args, guarded, sink=self._sink, summarize=summarize, retry=self._retry
+        )
+
+    def _locate(self, workload: Workload, ref: str) -> ManifestLocation:
+        sha = self._resolve(ref)
+        return locate(workload, self._list_files(sha), self._read_many(sha))
+
+    def _find_open(self, fingerprint: str) -> PullRequest | None:
+        for pull in self._open_pulls():
+            if fingerprint_of(pull.body, pull.labels) == fingerprint:
+                return pull
+        return None
+
+    def _refuse_duplicate(self, fingerprint: str) -> None:
+        existing = self._find_open(fingerprint)
+        if existing is not None:
+            raise ToolFailure(f"pull request #{existing.number} is already open for incident {fingerprint}")
+
+    # -- what each provider implements ----------------------------------------------------
+
+    def _trace_arguments(self) -> Mapping[str, Any]:
+        """What every trace event of this provider names besides the provider (e.g. the repository)."""
+        return {}
+
+    def _failure(self, exc: Exception, op: str) -> ToolFailure:
+        """The `ToolFailure` one of `provider_errors` means for operation `op`."""
+        return ToolFailure(str(exc))
+
+    def _merge_refusal(self) -> str | None:
+        """Why this provider must not merge at all (checked before the guard), or None."""
+        return None
+
+    @abstractmethod
+    def _resolve(self, ref: str) -> str:
+        """The commit sha a branch name (or sha) names; a `ToolFailure` when it names none."""
+
+    @abstractmethod
+    def _list_files(self, sha: str) -> list[str]:
+        """Every file path in commit `sha`."""
+
+    @abstractmethod
+    def _read_many(self, sha: str) -> ReadMany:
+        """A reader of many files at commit `sha` (paths that are not files are left out)."""
+
+    @abstractmethod
+    def _read(self, path: str, ref: str) -> str:
+        """One file's text at `ref`."""
+
+    @abstractmethod
+    def _history(
+        self, ref: str, paths: Sequence[str], since: datetime | None, until: datetime | None, limit: int
+    ) -> list[CommitInfo]:
+        """Commits on `ref` touching any of `paths` (all commits when empty) in the window, newest first."""
+
+    @abstractmethod
+    def _diff(self, sha: str) -> CommitDiff:
+        """Commit `sha` and its per-file diffs against its first parent."""
+
+    @abstractmethod
+    def _create_ref(self, name: str, sha: str) -> None:
+        """Create branch `name` at commit `sha`."""
+
+    @abstractmethod
+    def _read_for_update(self, path: str, branch: str) -> tuple[str, str]:
+        """The text of `path` on `branch` and the version a commit of it must replace."""
+
+    @abstractmethod
+    def _commit_file(self, path: str, text: str, *, branch: str, message: str, version: str) -> str:
+        """Commit `text` as `path` on top of `branch` (still at `version`); answers the new commit sha."""
+
+    @abstractmethod
+    def _write_revert(self, sha: str, base: str) -> tuple[str, str]:
+        """A commit on top of `base` undoing `sha`; answers (`sha` in full, the new commit's sha)."""
+
+    @abstractmethod
+    def _open_pulls(self) -> Iterable[PullRequest]:
+        """Every open pull request."""
+
+    @abstractmethod
+    def _get_pull(self, number: int) -> PullRequest:
+        """Pull request `number`; a `ToolFailure` when there is none."""
+
+    @abstractmethod
+    def _create_pull(self, spec: PullRequestSpec, head: str, base: str) -> PullRequest:
+        """Open a pull request from `head` into `base` with the body and labels `spec` renders to."""
+
+    @abstractmethod
+    def _comment(self, number: int, body: str) -> Comment:
+        """Post `body` on issue or pull request `number`."""
+
+    @abstractmethod
+    def _merge(self, pull: PullRequest) -> PullRequest:
+        """Merge open pull request `pull` into its base with a merge commit; answers it merged."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from tools.gitops.base import PullRequestSpec
+from tools.gitops.records import PullRequestSpec
 
 _MARKER = "<!-- paramedic-fingerprint: {} -->"
 _MARKER_RE = re.compile(r"<!--\s*paramedic-fingerprint:\s*(\S+)\s*-->")

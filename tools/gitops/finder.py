@@ -12,8 +12,8 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tools.gitops.base import ManifestLocation, Workload
 from tools.gitops.manifests import Document, ManifestError, documents
+from tools.gitops.records import ManifestLocation, Workload
 
 ReadMany = Callable[[Sequence[str]], Mapping[str, str]]
 

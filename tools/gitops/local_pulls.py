@@ -13,7 +13,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from tools.gitops.base import Comment, PullRequest
+from tools.gitops.records import Comment, PullRequest
 
 
 class PullStore:

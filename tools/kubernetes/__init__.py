@@ -5,10 +5,9 @@ event to the caller's sink. Writes take a `PolicyGuard` and never send anything 
 """
 
 from tools.kubernetes.client import KubeClient, KubeConfigError, NotFound, api_client_from_config
-from tools.kubernetes.events import EventRecord, fold_events, workload_events
-from tools.kubernetes.logs import ContainerLog, PodLogs, pod_logs, workload_logs
 from tools.kubernetes.manifest import Manifest, clean_manifest, live_manifest
 from tools.kubernetes.owners import ObjectRef, OwnerChain, owner_chain
+from tools.kubernetes.pod_logs import ContainerLog, PodLogs, pod_logs, workload_logs
 from tools.kubernetes.rollouts import Revision, RolloutHistory, rollout_history
 from tools.kubernetes.status import (
     Condition,
@@ -20,6 +19,7 @@ from tools.kubernetes.status import (
     pod_status,
     workload_status,
 )
+from tools.kubernetes.workload_events import EventRecord, fold_events, workload_events
 from tools.kubernetes.writes import (
     RESTART_ANNOTATION,
     WriteOutcome,

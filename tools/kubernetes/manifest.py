@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tools.kubernetes.client import KubeClient, Obj
-from tools.kubernetes.objects import POD_TEMPLATE_HASH, read_object
+from tools.kubernetes.objects import API_VERSIONS, POD_TEMPLATE_HASH, read_object
 from tools.result import ToolResult, TraceSink, discard
 
 LIVE_MANIFEST_TOOL = "kubernetes.live_manifest"
@@ -197,7 +197,7 @@ def live_manifest(
 
     def run() -> Manifest:
         obj = read_object(kube, kind, namespace, name)
-        obj.setdefault("apiVersion", _API_VERSIONS.get(kind, ""))
+        obj.setdefault("apiVersion", API_VERSIONS.get(kind, ""))
         return Manifest(
             kind=kind, namespace=namespace, name=name, body=clean_manifest(obj, strip_defaults=strip_defaults)
         )
@@ -209,14 +209,3 @@ def live_manifest(
         sink,
         summarize=lambda m: f"{m.kind} {m.namespace}/{m.name}: {len(m.body)} top-level fields",
     )
-
-
-_API_VERSIONS = {
-    "Deployment": "apps/v1",
-    "StatefulSet": "apps/v1",
-    "DaemonSet": "apps/v1",
-    "ReplicaSet": "apps/v1",
-    "Job": "batch/v1",
-    "CronJob": "batch/v1",
-    **{k: "v1" for k in ("Pod", "Service", "ConfigMap", "Secret")},
-}

@@ -15,6 +15,14 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
 POD_TEMPLATE_HASH = "pod-template-hash"
+# The apiVersion of each kind Paramedic reads or names (list items come without one).
+API_VERSIONS = {
+    **{kind: "apps/v1" for kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")},
+    **{kind: "batch/v1" for kind in ("Job", "CronJob")},
+    **{kind: "v1" for kind in ("Pod", "Service", "ConfigMap", "Secret")},
+    "Application": "argoproj.io/v1alpha1",
+    "Kustomization": "kustomize.toolkit.fluxcd.io/v1",
+}
 
 
 def _readers(kube: KubeClient) -> dict[str, Callable[..., Any]]:

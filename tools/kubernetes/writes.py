@@ -16,12 +16,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from tools.guard import GuardDecision, PolicyGuard, Verdict, WriteRequest
+from tools.guard import GuardDecision, PolicyGuard, WriteRequest, enforce
 from tools.kubernetes.client import KubeClient, Obj
 from tools.kubernetes.manifest import clean_manifest
 from tools.kubernetes.objects import check_kind, controller_of, read_object, replica_sets_of
 from tools.kubernetes.rollouts import history_of, pod_template_of
-from tools.result import ToolFailure, ToolResult, ToolStatus, TraceSink, discard
+from tools.result import ToolFailure, ToolResult, TraceSink, discard
 
 PATCH_TOOL = "kubernetes.patch"
 SCALE_TOOL = "kubernetes.scale"
@@ -84,25 +84,6 @@ def _yaml(obj: Mapping[str, Any] | None) -> list[str]:
 def manifest_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, label: str = "") -> str:
     """A unified diff of two manifests rendered as sorted YAML."""
     return "".join(difflib.unified_diff(_yaml(before), _yaml(after), f"{label} (before)", f"{label} (after)"))
-
-
-def check_guard(guard: PolicyGuard, request: WriteRequest) -> GuardDecision:
-    """Ask the guard; anything but an explicit allow raises DENIED / NEEDS_APPROVAL (fail closed)."""
-    try:
-        decision = guard(request)
-    except Exception as exc:  # a broken policy must not turn into a permitted write
-        raise ToolFailure(
-            f"policy guard failed ({type(exc).__name__}: {exc}); {request.action} refused", ToolStatus.DENIED
-        ) from exc
-    if not isinstance(decision, GuardDecision):
-        raise ToolFailure(
-            f"policy guard returned {type(decision).__name__}, not a decision", ToolStatus.DENIED
-        )
-    if decision.verdict is Verdict.NEEDS_APPROVAL:
-        raise ToolFailure(f"needs approval: {decision.reason}", ToolStatus.NEEDS_APPROVAL)
-    if not decision.allowed:
-        raise ToolFailure(f"denied by policy: {decision.reason}", ToolStatus.DENIED)
-    return decision
 
 
 def _dry(dry_run: bool) -> str | None:
@@ -183,7 +164,7 @@ def patch_deployment(
     request = WriteRequest("patch", namespace, "Deployment", name, patch=body)
 
     def run() -> WriteOutcome:
-        decision = check_guard(guard, request)
+        decision = enforce(guard, request)
         before = read_object(kube, "Deployment", namespace, name)
         after = _send_patch(kube, "Deployment", namespace, name, body, STRATEGIC_MERGE, dry_run)
         return _outcome(request, decision, dry_run, before, after, body)
@@ -211,7 +192,7 @@ def scale(
     request = WriteRequest("scale", namespace, kind, name, patch=body, parameters={"replicas": replicas})
 
     def run() -> WriteOutcome:
-        decision = check_guard(guard, request)
+        decision = enforce(guard, request)
         before = read_object(kube, kind, namespace, name)
         after = _send_patch(kube, kind, namespace, name, body, MERGE, dry_run)
         return _outcome(request, decision, dry_run, before, after, body)
@@ -239,7 +220,7 @@ def rollout_restart(
     request = WriteRequest("restart", namespace, kind, name, patch=body)
 
     def run() -> WriteOutcome:
-        decision = check_guard(guard, request)
+        decision = enforce(guard, request)
         before = read_object(kube, kind, namespace, name)
         if (before.get("spec") or {}).get("paused"):
             raise ToolFailure(f"can't restart paused {kind.lower()} {namespace}/{name} (resume it first)")
@@ -299,7 +280,7 @@ def rollout_undo(
         request = WriteRequest(
             "rollback", namespace, "Deployment", name, parameters={"revision": target.revision}
         )
-        decision = check_guard(guard, request)
+        decision = enforce(guard, request)
         current_template = (deployment.get("spec") or {}).get("template") or {}
         if _same_template(current_template, target.template):
             note = f"skipped rollback (current template already matches revision {target.revision})"
@@ -340,7 +321,7 @@ def delete_pod(
     request = WriteRequest("delete_pod", namespace, "Pod", pod)
 
     def run() -> WriteOutcome:
-        decision = check_guard(guard, request)
+        decision = enforce(guard, request)
         before = read_object(kube, "Pod", namespace, pod)
         if require_controller and controller_of(before) is None:
             raise ToolFailure(f"pod {namespace}/{pod} has no controller; deleting it would lose it for good")

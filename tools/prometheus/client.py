@@ -121,26 +121,6 @@ class PrometheusClient:
             return self._call(QUERY_TOOL, about, _failing(str(exc)), sink)
         return self._instant(promql, at, about, sink)
 
-    def query_template_range(
-        self,
-        name: str,
-        namespace: str,
-        workload: str,
-        *,
-        start: Instant,
-        end: Instant,
-        step: timedelta | float,
-        window: str = DEFAULT_WINDOW,
-        sink: TraceSink = discard,
-    ) -> ToolResult[QueryResult]:
-        """Run the named template for a workload over a time range."""
-        about = {"template": name, "namespace": namespace, "workload": workload, "window": window}
-        try:
-            promql = template(name).render(Workload(namespace, workload), window)
-        except ValueError as exc:
-            return self._call(RANGE_TOOL, about, _failing(str(exc)), sink)
-        return self._range(promql, start, end, step, about, sink)
-
     # -- internals -------------------------------------------------------------------------
 
     def _instant(

@@ -14,21 +14,21 @@ from agent.config import Settings
 from agent.domain import Incident
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import NewRun, SqlRunStore
+from server.runstore import NewRun, RunStore
 
 TOKEN = "alert-intake-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class FakeLauncher:
-    """The `RunLauncher` contract over a real store, like `server.runs.RunService` without running.
+    """The `RunLauncher` contract over a real store, like `server.run_service.RunService` without running.
 
     `submit` records the incident (a repeat folds into the open incident as one more sighting) and
     opens, or folds into, the fingerprint's run linked to the stored incident; it keeps each
     incident it was given (with the stored id) and the run id per fingerprint.
     """
 
-    def __init__(self, store: SqlRunStore) -> None:
+    def __init__(self, store: RunStore) -> None:
         self.store = store
         self.incidents: list[Incident] = []
         self.runs: dict[str, str] = {}  # fingerprint -> run id
@@ -60,7 +60,7 @@ class FakeLauncher:
 
 
 @pytest.fixture
-def launcher(store: SqlRunStore) -> FakeLauncher:
+def launcher(store: RunStore) -> FakeLauncher:
     return FakeLauncher(store)
 
 
@@ -70,7 +70,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def context(store: SqlRunStore, settings: Settings, launcher: FakeLauncher) -> ServerContext:
+def context(store: RunStore, settings: Settings, launcher: FakeLauncher) -> ServerContext:
     return ServerContext(store=store, settings=settings, runs=launcher)
 
 

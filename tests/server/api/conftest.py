@@ -22,8 +22,8 @@ from agent.domain import Incident, WorkloadRef
 from agent.trace import TraceEvent, TraceEventType
 from server.app import create_app
 from server.context import ServerContext
-from server.runs import RunNotWaiting
-from server.runstore import NewRun, RunRecord, RunStatus, SqlRunStore, open_run_store
+from server.run_service import RunNotWaiting
+from server.runstore import NewRun, RunRecord, RunStatus, RunStore, open_run_store
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -33,7 +33,7 @@ WEB = WorkloadRef(namespace="shop", name="web-api")
 class FakeLauncher:
     """The `RunLauncher` contract over a real store: submit folds by fingerprint, answer resumes once."""
 
-    def __init__(self, store: SqlRunStore) -> None:
+    def __init__(self, store: RunStore) -> None:
         self.store = store
         self.submitted: list[Incident] = []
         self.answers: list[tuple[str, dict[str, Any]]] = []
@@ -55,7 +55,7 @@ class FakeLauncher:
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
         run = self.store.get_run(run_id)
         if run.status is not RunStatus.WAITING_APPROVAL:
-            raise RunNotWaiting(f"run {run_id!r} is not waiting")  # as server.runs.RunService does
+            raise RunNotWaiting(f"run {run_id!r} is not waiting")  # as server.run_service.RunService does
         self.answers.append((run_id, dict(answer)))
         self.store.append_event(
             run_id, TraceEvent(run_id=run_id, type=TraceEventType.APPROVAL, payload=dict(answer))
@@ -68,7 +68,7 @@ class FakeLauncher:
 class Api:
     """Everything a route test touches."""
 
-    store: SqlRunStore
+    store: RunStore
     launcher: FakeLauncher
     context: ServerContext
     app: FastAPI

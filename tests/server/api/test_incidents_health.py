@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.domain import Incident, Trigger, WorkloadRef
-from server.metrics import Metrics, metrics_of
+from server.prometheus_exporter import Metrics, metrics_of
 from server.runstore import IncidentStatus
 from tests.server.api.conftest import Api
 
@@ -97,7 +97,7 @@ def test_readyz_asks_the_cluster_probe(api: Api, probe, ok: bool, detail: str) -
 
 
 def test_a_hung_cluster_probe_makes_the_server_unready_not_hung(api: Api, monkeypatch) -> None:
-    monkeypatch.setattr("server.routes.health.READY_TIMEOUT", 0.2)
+    monkeypatch.setattr("server.routes.probes.READY_TIMEOUT", 0.2)
     api.context.extras["cluster_ready"] = lambda: time.sleep(2) or True
     started = time.monotonic()
     answer = api.client.get("/readyz")

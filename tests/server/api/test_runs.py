@@ -8,7 +8,7 @@ import pytest
 
 from agent.domain import WorkloadRef
 from agent.trace import BLOB_KEY, TraceEvent, TraceEventType
-from server.runs import RunNotWaiting
+from server.run_service import RunNotWaiting
 from server.runstore import ConflictError, RunStatus
 from tests.server.api.conftest import AUTH, Api, make_api
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from server.metrics import metrics_of
+from server.prometheus_exporter import metrics_of
 from server.runstore import RunStatus
 from tests.server.api.conftest import Live
 

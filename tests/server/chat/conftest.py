@@ -14,7 +14,7 @@ from agent.config import Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import AuditEntry, NewRun, RunStatus, SqlRunStore
+from server.runstore import AuditEntry, NewRun, RunStatus, RunStore
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 TOKEN = "chat-token"
@@ -34,7 +34,7 @@ class Seeded:
     audit_ids: dict[str, int]  # "checkout", "payments_yesterday", "payments_today" -> audit id
 
 
-def _incident(store: SqlRunStore, namespace: str, name: str, reason: str, when: datetime) -> str:
+def _incident(store: RunStore, namespace: str, name: str, reason: str, when: datetime) -> str:
     target = WorkloadRef(namespace=namespace, name=name)
     incident = Incident(
         id=f"inc-{name}-{reason.lower()}", fingerprint=fingerprint(target, reason), target=target,
@@ -43,7 +43,7 @@ def _incident(store: SqlRunStore, namespace: str, name: str, reason: str, when: 
     return store.record_incident(incident, seen_at=when).id
 
 
-def _run(store: SqlRunStore, run_id: str, incident_id: str, namespace: str, name: str, when: datetime) -> str:
+def _run(store: RunStore, run_id: str, incident_id: str, namespace: str, name: str, when: datetime) -> str:
     target = WorkloadRef(namespace=namespace, name=name)
     store.create_run(
         NewRun(id=run_id, incident_id=incident_id, fingerprint=fingerprint(target, run_id), target=target,
@@ -53,7 +53,7 @@ def _run(store: SqlRunStore, run_id: str, incident_id: str, namespace: str, name
 
 
 @pytest.fixture
-def seeded(store: SqlRunStore) -> Seeded:
+def seeded(store: RunStore) -> Seeded:
     # An older, escalated run of checkout, then the newest one, healed.
     old_incident = _incident(store, "shop", "checkout", "CrashLoopBackOff", NOW - timedelta(days=3))
     old = _run(store, "run-checkout-old", old_incident, "shop", "checkout", NOW - timedelta(days=3))
@@ -137,7 +137,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def context(store: SqlRunStore, settings: Settings) -> ServerContext:
+def context(store: RunStore, settings: Settings) -> ServerContext:
     return ServerContext(store=store, settings=settings)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.cluster import Sandbox
-from server.chat.tools import call_tool
+from server.chat.read_tools import run_chat_tool
 from tools.kubernetes import KubeClient
 
 
@@ -24,11 +24,11 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeClient]:
 
 
 def test_status_and_events_of_a_failing_workload(kube: KubeClient, store) -> None:
-    status = call_tool(store, "workload_status", {"namespace": "shop", "name": "web-api"}, kube=kube)
+    status = run_chat_tool(store, "workload_status", {"namespace": "shop", "name": "web-api"}, kube=kube)
     assert status.data["name"] == "web-api"
     reasons = {c["reason"] for p in status.data["pods"] for c in p["containers"]}
     assert reasons & {"ErrImagePull", "ImagePullBackOff"}
-    events = call_tool(
+    events = run_chat_tool(
         store, "workload_events", {"namespace": "shop", "name": "web-api", "limit": 5}, kube=kube
     )
     assert 0 < len(events.data) <= 5
@@ -36,11 +36,11 @@ def test_status_and_events_of_a_failing_workload(kube: KubeClient, store) -> Non
 
 
 def test_unknown_workloads_bad_arguments_and_no_cluster_are_errors(kube: KubeClient, store) -> None:
-    missing = call_tool(store, "workload_status", {"namespace": "shop", "name": "nope"}, kube=kube)
+    missing = run_chat_tool(store, "workload_status", {"namespace": "shop", "name": "nope"}, kube=kube)
     assert "error" in missing.data and "nope" in missing.data["error"]
-    bad = call_tool(
+    bad = run_chat_tool(
         store, "workload_status", {"namespace": "shop", "name": "web-api", "kind": "Secret"}, kube=kube
     )
     assert "invalid arguments" in bad.data["error"]
-    offline = call_tool(store, "workload_events", {"namespace": "shop", "name": "web-api"})
+    offline = run_chat_tool(store, "workload_events", {"namespace": "shop", "name": "web-api"})
     assert offline.data == {"error": "this Paramedic has no cluster connection to read from"}

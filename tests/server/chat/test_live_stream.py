@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from server.app import create_app
-from server.chat.rules import RulesAnswerer
+from server.chat.rules_answerer import RulesAnswerer
 from server.chat.service import EXTRAS_KEY
 from server.context import ServerContext
 

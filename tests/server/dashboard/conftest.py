@@ -24,7 +24,7 @@ from agent.domain import Incident, WorkloadRef
 from agent.trace import TraceEvent
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import ConflictError, NewRun, RunRecord, RunStatus, SqlRunStore, open_run_store
+from server.runstore import ConflictError, NewRun, RunRecord, RunStatus, RunStore, open_run_store
 
 TOKEN = "dashboard-test-token"
 CHECKOUT = WorkloadRef(namespace="shop", name="checkout")
@@ -135,20 +135,20 @@ def remediation_steps() -> list[Step]:
     ]
 
 
-def new_run(store: SqlRunStore, target: WorkloadRef = CHECKOUT, *, mode: str = "autonomous") -> RunRecord:
+def new_run(store: RunStore, target: WorkloadRef = CHECKOUT, *, mode: str = "autonomous") -> RunRecord:
     """A queued run of its own fingerprint (so several can be active at once)."""
     return store.create_run(
         NewRun(fingerprint=f"{target}:{time.monotonic_ns()}", target=target, mode=mode, provider="rules")
     )
 
 
-def write(store: SqlRunStore, run_id: str, steps: Sequence[Step]) -> None:
+def write(store: RunStore, run_id: str, steps: Sequence[Step]) -> None:
     """Append the steps' events to the run, in order."""
     for make in steps:
         store.append_event(run_id, make(run_id))
 
 
-def seed_healed(store: SqlRunStore, target: WorkloadRef = CHECKOUT, log_line: str | None = None) -> RunRecord:
+def seed_healed(store: RunStore, target: WorkloadRef = CHECKOUT, log_line: str | None = None) -> RunRecord:
     """A finished run: diagnosed, fixed by a merged PR, verified healthy."""
     run = new_run(store, target)
     store.update_run(run.id, status=RunStatus.RUNNING)
@@ -165,7 +165,7 @@ def seed_healed(store: SqlRunStore, target: WorkloadRef = CHECKOUT, log_line: st
     )
 
 
-def seed_waiting(store: SqlRunStore, target: WorkloadRef = CHECKOUT) -> RunRecord:
+def seed_waiting(store: RunStore, target: WorkloadRef = CHECKOUT) -> RunRecord:
     """A run in approve mode, stopped at the approval interrupt."""
     run = new_run(store, target, mode="approve")
     store.update_run(run.id, status=RunStatus.RUNNING)
@@ -180,7 +180,7 @@ class ScriptedLauncher:
     returns before the graph finishes): approval, remediation, verification, then HEALED.
     """
 
-    def __init__(self, store: SqlRunStore, pace: float = 0.0) -> None:
+    def __init__(self, store: RunStore, pace: float = 0.0) -> None:
         self.store = store
         self.pace = pace
         self.answers: list[tuple[str, dict[str, Any]]] = []
@@ -230,7 +230,7 @@ class ScriptedLauncher:
 class Dashboard:
     """Everything a dashboard test touches."""
 
-    store: SqlRunStore
+    store: RunStore
     launcher: ScriptedLauncher
     context: ServerContext
     app: FastAPI

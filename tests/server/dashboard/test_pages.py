@@ -11,7 +11,7 @@ import pytest
 from agent import trace
 from agent.config import ServerSettings, Settings
 from server.routes import dashboard as routes
-from server.runs import RunNotWaiting
+from server.run_service import RunNotWaiting
 from server.runstore import ConflictError, RunStatus
 from tests.server.dashboard.conftest import (
     DIFF,

@@ -7,9 +7,9 @@ import json
 
 from tests.tools.kubernetes.builders import deployment, oom_pod
 from tools.evidence.render import render_workload
-from tools.kubernetes.events import EventRecord
-from tools.kubernetes.logs import ContainerLog, PodLogs
+from tools.kubernetes.pod_logs import ContainerLog, PodLogs
 from tools.kubernetes.status import workload_status_of
+from tools.kubernetes.workload_events import EventRecord
 
 
 def _status(pods: int = 1):

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tools.gitops.base import PullRequestSpec
 from tools.gitops.body import fingerprint_of, pr_labels, render_body
 from tools.gitops.factory import open_repo
 from tools.gitops.github import GitHubRepo
 from tools.gitops.local import LocalGitRepo
+from tools.gitops.records import PullRequestSpec
 
 
 def test_body_has_root_cause_evidence_diff_and_marker() -> None:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pytest
 
 from tests.tools.gitops.conftest import manifest_files
-from tools.gitops.base import Workload
 from tools.gitops.finder import ManifestNotFound, locate, path_tier
+from tools.gitops.records import Workload
 
 
 class Reader:

@@ -11,8 +11,8 @@ import yaml
 
 from tests.tools.gitops.conftest import allow_all, recording_guard
 from tests.tools.gitops.fake_github import FakeGitHub
-from tools.gitops.base import PullRequestSpec, Workload
 from tools.gitops.github import GitHubRepo
+from tools.gitops.records import PullRequestSpec, Workload
 from tools.guard import FieldAllowListGuard, Verdict
 from tools.result import RetryPolicy, ToolCallEvent, ToolStatus
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from tests.tools.gitops.conftest import allow_all, commit_files, git, recording_guard
-from tools.gitops.base import PullRequestSpec, Workload
 from tools.gitops.local import LocalGitRepo
+from tools.gitops.records import ManifestLocation, PullRequest, PullRequestSpec, Workload
 from tools.guard import FieldAllowListGuard, Verdict
 from tools.result import ToolCallEvent, ToolStatus
 
@@ -33,6 +33,17 @@ def spec(fingerprint: str = "fp0123456789abcd", **extra: object) -> PullRequestS
         labels=("paramedic", "oom"),
         **extra,  # type: ignore[arg-type]
     )
+
+
+def open_fix(repo: LocalGitRepo) -> tuple[ManifestLocation, PullRequest]:
+    """The memory fix committed on branch `fix` and proposed as an open pull request."""
+    location = repo.find_manifest(CHECKOUT).data
+    assert location is not None
+    assert repo.create_branch("fix").ok
+    assert repo.commit_manifest_patch(location, MEMORY_PATCH, branch="fix", message="m", guard=allow_all).ok
+    pull = repo.open_pull_request(spec(), head="fix", guard=allow_all, workload=CHECKOUT).data
+    assert pull is not None
+    return location, pull
 
 
 @pytest.fixture
@@ -99,12 +110,7 @@ def test_end_to_end_branch_commit_pull_merge(repo: LocalGitRepo, manifest_repo: 
 
 
 def test_merge_leaves_a_dirty_checkout_alone(repo: LocalGitRepo, manifest_repo: Path) -> None:
-    location = repo.find_manifest(CHECKOUT).data
-    assert location is not None
-    repo.create_branch("fix")
-    repo.commit_manifest_patch(location, MEMORY_PATCH, branch="fix", message="m", guard=allow_all)
-    pull = repo.open_pull_request(spec(), head="fix", guard=allow_all, workload=CHECKOUT).data
-    assert pull is not None
+    location, pull = open_fix(repo)
     (manifest_repo / "README.md").write_text("local edit\n")
     assert repo.merge_pull_request(pull.number, guard=allow_all, workload=CHECKOUT).ok
     assert (manifest_repo / "README.md").read_text() == "local edit\n"
@@ -267,12 +273,7 @@ def test_revert_that_no_longer_applies_is_refused(repo: LocalGitRepo, manifest_r
 
 
 def test_conflicting_merge_is_refused(repo: LocalGitRepo, manifest_repo: Path) -> None:
-    location = repo.find_manifest(CHECKOUT).data
-    assert location is not None
-    repo.create_branch("fix")
-    repo.commit_manifest_patch(location, MEMORY_PATCH, branch="fix", message="m", guard=allow_all)
-    pull = repo.open_pull_request(spec(), head="fix", guard=allow_all, workload=CHECKOUT).data
-    assert pull is not None
+    location, pull = open_fix(repo)
     text = (manifest_repo / location.path).read_text().replace('memory: "256Mi"', 'memory: "300Mi"')
     commit_files(manifest_repo, {location.path: text}, "someone else fixed it")
     main_before = git(manifest_repo, "rev-parse", "main")
@@ -283,12 +284,7 @@ def test_conflicting_merge_is_refused(repo: LocalGitRepo, manifest_repo: Path) -
 
 
 def test_comments_on_pull_requests(repo: LocalGitRepo) -> None:
-    location = repo.find_manifest(CHECKOUT).data
-    assert location is not None
-    repo.create_branch("fix")
-    repo.commit_manifest_patch(location, MEMORY_PATCH, branch="fix", message="m", guard=allow_all)
-    pull = repo.open_pull_request(spec(), head="fix", guard=allow_all, workload=CHECKOUT).data
-    assert pull is not None
+    _, pull = open_fix(repo)
     assert repo.comment_on_issue(pull.number, "Diagnosis: OOMKilled").ok
     assert [c.body for c in repo.comments(pull.number)] == ["Diagnosis: OOMKilled"]
     assert "no issue or pull request #42" in (repo.comment_on_issue(42, "x").error or "")

@@ -8,8 +8,8 @@ import pytest
 
 from sandbox.cluster import Sandbox
 from sandbox.resources import DEPLOYMENTS, PODS
-from tools.gitops.base import PullRequestSpec, Workload
 from tools.gitops.local import LocalGitRepo
+from tools.gitops.records import PullRequestSpec, Workload
 from tools.guard import FieldAllowListGuard
 
 pytestmark = pytest.mark.integration

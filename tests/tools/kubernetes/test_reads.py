@@ -6,12 +6,12 @@ from __future__ import annotations
 from tests.tools.kubernetes.builders import NS, deployment, oom_pod, replica_set
 from tests.tools.kubernetes.conftest import Answer, FakeApi, Trace, status_body
 from tools.kubernetes.client import KubeClient
-from tools.kubernetes.events import fold_events, workload_events
-from tools.kubernetes.logs import pod_logs
 from tools.kubernetes.manifest import SECRET_VALUE, clean_manifest
 from tools.kubernetes.owners import owner_chain
+from tools.kubernetes.pod_logs import pod_logs
 from tools.kubernetes.rollouts import history_of
 from tools.kubernetes.status import pod_status_of, workload_status
+from tools.kubernetes.workload_events import fold_events, workload_events
 from tools.result import ToolStatus
 
 APPS = f"/apis/apps/v1/namespaces/{NS}"

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 
 from server.chat import facts
-from server.chat.rules import RulesAnswerer
-from server.runstore import SqlRunStore
+from server.chat.rules_answerer import RulesAnswerer
+from server.runstore import RunStore
 
 from .conftest import INJECTION, NOW, Seeded
 
 
 @pytest.fixture
-def rules(store: SqlRunStore) -> RulesAnswerer:
+def rules(store: RunStore) -> RulesAnswerer:
     return RulesAnswerer(store, now=lambda: NOW)
 
 
@@ -141,7 +141,7 @@ def test_unknown_questions_say_so_and_list_what_can_be_answered(
     assert answer.citations == []
 
 
-def test_an_empty_store_knows_nothing(store: SqlRunStore) -> None:
+def test_an_empty_store_knows_nothing(store: RunStore) -> None:
     answer = RulesAnswerer(store, now=lambda: NOW).answer("why did checkout crash?")
     assert not answer.known and "No runs are stored yet." in answer.text
 
@@ -170,7 +170,7 @@ def test_no_time_word_means_no_window() -> None:
     assert facts.parse_window(facts.words("what did you change in the last deploy"), NOW) is None
 
 
-def test_an_alert_summary_is_quoted_as_reported_text(rules: RulesAnswerer, store: SqlRunStore) -> None:
+def test_an_alert_summary_is_quoted_as_reported_text(rules: RulesAnswerer, store: RunStore) -> None:
     from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 
     target = WorkloadRef(namespace="shop", name="search")

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from agent.domain import WorkloadRef
-from server.watcher.owners import OwnerResolver
+from server.watcher.owner_resolver import OwnerResolver
 from tests.server.watcher import objects as o
 from tools.result import ToolFailure
 

@@ -1,4 +1,4 @@
-"""The API router for liveness, readiness and Prometheus metrics.
+"""The probe routes: liveness, readiness and the Prometheus metrics scrape.
 
 `/readyz` checks the run store (one cheap read) and, when `context.extras["cluster_ready"]`
 holds a probe, the cluster: the probe returns True when reachable, False or a reason (str)
@@ -11,19 +11,19 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from server.auth import require_read_token
-from server.context import ServerContext, get_context
-from server.metrics import METRICS_MEDIA_TYPE, metrics_of
-from server.schemas import Check, ErrorBody, Health, Readiness
+from server.context import Context, ServerContext
+from server.prometheus_exporter import METRICS_MEDIA_TYPE, metrics_of
+from server.routes.params import UNAUTHORIZED
+from server.schemas import Check, Health, Readiness
 
 router = APIRouter(tags=["health"])
 
-Context = Annotated[ServerContext, Depends(get_context)]
 READY_TIMEOUT = 5.0
 CLUSTER_PROBE = "cluster_ready"
 
@@ -75,11 +75,11 @@ async def _check(probe: Callable[[], Any]) -> Check:
     response_class=Response,
     responses={
         200: {"content": {METRICS_MEDIA_TYPE: {}}, "description": "Prometheus text format."},
-        401: {"model": ErrorBody, "description": "The bearer token is missing or wrong."},
+        **UNAUTHORIZED,
     },
     dependencies=[Depends(require_read_token)],
     summary="Prometheus metrics",
 )
 async def metrics(context: Context) -> Response:
-    """The server's metrics (see `server.metrics` for the names)."""
+    """The server's metrics (see `server.prometheus_exporter` for the names)."""
     return Response(content=metrics_of(context.extras).render(), media_type=METRICS_MEDIA_TYPE)

@@ -15,13 +15,12 @@ from sse_starlette import EventSourceResponse
 
 from server import sse
 from server.auth import require_read_token
-from server.context import ServerContext, get_context
+from server.context import Context
+from server.routes.params import UNAUTHORIZED, error
 from server.routes.runs import load_run
-from server.schemas import ErrorBody
 
 router = APIRouter(tags=["events"], dependencies=[Depends(require_read_token)])
 
-Context = Annotated[ServerContext, Depends(get_context)]
 LastEventId = Annotated[
     str | None,
     Header(alias="Last-Event-ID", max_length=40, description="The last id received; resume after it."),
@@ -30,16 +29,13 @@ After = Annotated[int | None, Query(ge=0, le=sse.MAX_EVENT_ID, description="Resu
 Inline = Annotated[bool, Query(description="Replace blob references by their content.")]
 
 _STREAM = {"content": {"text/event-stream": {}}, "description": "An SSE stream of trace events."}
-_ERRORS = {
-    400: {"model": ErrorBody, "description": "A Last-Event-ID that is not an event id."},
-    401: {"model": ErrorBody, "description": "The bearer token is missing or wrong."},
-}
+_ERRORS = {**error(400, "A Last-Event-ID that is not an event id."), **UNAUTHORIZED}
 
 
 @router.get(
     "/runs/{run_id}/events",
     response_class=EventSourceResponse,
-    responses={200: _STREAM, 404: {"model": ErrorBody, "description": "No run has this id."}, **_ERRORS},
+    responses={200: _STREAM, **error(404, "No run has this id."), **_ERRORS},
     summary="Follow a run's trace (SSE)",
 )
 async def run_events(

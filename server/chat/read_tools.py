@@ -82,8 +82,11 @@ class ToolEnv:
 
 
 @dataclass
-class ToolResult:
-    """What a tool gave back: JSON for the model, and the records it contained."""
+class ChatToolOutput:
+    """What a chat tool gave back: JSON for the model, and the records it contained (to cite).
+
+    Not a `tools.result.ToolResult`: there is no status here, a failure is JSON the model reads.
+    """
 
     data: Any
     cites: list[Citation] = field(default_factory=list)
@@ -98,7 +101,7 @@ class Tool:
 
     name: str
     args: type[_Args]
-    run: Callable[[ToolEnv, Any], ToolResult]
+    run: Callable[[ToolEnv, Any], ChatToolOutput]
 
     def spec(self) -> dict[str, Any]:
         """The OpenAI-style function spec `bind_tools` accepts."""
@@ -121,27 +124,27 @@ def _run_summary(run: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _list_runs(store: RunStore, args: ListRuns) -> ToolResult:
+def _list_runs(store: RunStore, args: ListRuns) -> ChatToolOutput:
     page = store.list_runs(
         namespace=args.namespace, workload=args.workload, status=args.status, limit=args.limit
     )
     runs = [_run_summary(r) for r in page.items]
-    return ToolResult(runs, [Citation(kind="run", id=r["id"], label=r["target"]) for r in runs])
+    return ChatToolOutput(runs, [Citation(kind="run", id=r["id"], label=r["target"]) for r in runs])
 
 
-def _get_run(store: RunStore, args: GetRun) -> ToolResult:
+def _get_run(store: RunStore, args: GetRun) -> ChatToolOutput:
     run = facts.get_run(store, args.run_id)
     if run is None:
-        return ToolResult({"error": f"no run with id {args.run_id!r}"})
+        return ChatToolOutput({"error": f"no run with id {args.run_id!r}"})
     cites = [Citation(kind="run", id=run.id, label=str(run.target))]
     if run.incident_id:
         cites.append(Citation(kind="incident", id=run.incident_id))
-    return ToolResult(run.model_dump(mode="json"), cites)
+    return ChatToolOutput(run.model_dump(mode="json"), cites)
 
 
-def _get_trace(store: RunStore, args: GetTrace) -> ToolResult:
+def _get_trace(store: RunStore, args: GetTrace) -> ChatToolOutput:
     if facts.get_run(store, args.run_id) is None:
-        return ToolResult({"error": f"no run with id {args.run_id!r}"})
+        return ChatToolOutput({"error": f"no run with id {args.run_id!r}"})
     events = store.events(args.run_id, after_seq=args.after_seq, limit=args.limit)
     shown = []
     for event in events:
@@ -158,10 +161,10 @@ def _get_trace(store: RunStore, args: GetTrace) -> ToolResult:
         for e in events
         if e.id is not None
     ]
-    return ToolResult(shown, cites)
+    return ChatToolOutput(shown, cites)
 
 
-def _audit_log(store: RunStore, args: AuditLog) -> ToolResult:
+def _audit_log(store: RunStore, args: AuditLog) -> ChatToolOutput:
     entries = facts.audit_entries(store, run_id=args.run_id)
     if args.since_hours is not None:
         since = datetime.now(UTC) - timedelta(hours=args.since_hours)
@@ -171,28 +174,28 @@ def _audit_log(store: RunStore, args: AuditLog) -> ToolResult:
     cites = [Citation(kind="audit", id=str(e.id), run_id=e.run_id, label=e.what[:200]) for e in entries]
     # An answer about changes usually names the runs that made them rather than the entry ids.
     cites += [Citation(kind="run", id=run_id) for run_id in dict.fromkeys(e.run_id for e in entries)]
-    return ToolResult(data, cites)
+    return ChatToolOutput(data, cites)
 
 
 _NO_CLUSTER = {"error": "this Paramedic has no cluster connection to read from"}
 
 
-def _workload_status(env: ToolEnv, args: WorkloadStatusArgs) -> ToolResult:
+def _workload_status(env: ToolEnv, args: WorkloadStatusArgs) -> ChatToolOutput:
     if env.kube is None:
-        return ToolResult(_NO_CLUSTER)
+        return ChatToolOutput(_NO_CLUSTER)
     result = workload_status(env.kube, args.namespace, args.kind, args.name)
     if not result.ok or result.data is None:
-        return ToolResult({"error": f"{args.kind} {args.namespace}/{args.name}: {result.error}"})
-    return ToolResult(result.data.model_dump(mode="json"))
+        return ChatToolOutput({"error": f"{args.kind} {args.namespace}/{args.name}: {result.error}"})
+    return ChatToolOutput(result.data.model_dump(mode="json"))
 
 
-def _workload_events(env: ToolEnv, args: WorkloadEventsArgs) -> ToolResult:
+def _workload_events(env: ToolEnv, args: WorkloadEventsArgs) -> ChatToolOutput:
     if env.kube is None:
-        return ToolResult(_NO_CLUSTER)
+        return ChatToolOutput(_NO_CLUSTER)
     result = workload_events(env.kube, args.namespace, args.kind, args.name, limit=args.limit)
     if not result.ok or result.data is None:
-        return ToolResult({"error": f"{args.kind} {args.namespace}/{args.name}: {result.error}"})
-    return ToolResult([e.model_dump(mode="json") for e in result.data])
+        return ChatToolOutput({"error": f"{args.kind} {args.namespace}/{args.name}: {result.error}"})
+    return ChatToolOutput([e.model_dump(mode="json") for e in result.data])
 
 
 TOOLS: dict[str, Tool] = {
@@ -208,16 +211,18 @@ TOOLS: dict[str, Tool] = {
 }
 
 
-def call_tool(store: RunStore, name: str, arguments: Any, *, kube: KubeClient | None = None) -> ToolResult:
+def run_chat_tool(
+    store: RunStore, name: str, arguments: Any, *, kube: KubeClient | None = None
+) -> ChatToolOutput:
     """Run tool `name`; an unknown tool or bad arguments come back as an error for the model."""
     tool = TOOLS.get(name)
     if tool is None:
-        return ToolResult({"error": f"unknown tool {name!r}; the tools are {sorted(TOOLS)}"})
+        return ChatToolOutput({"error": f"unknown tool {name!r}; the tools are {sorted(TOOLS)}"})
     try:
         args = tool.args.model_validate(arguments if isinstance(arguments, dict) else {})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors()
         )
-        return ToolResult({"error": f"invalid arguments for {name}: {problems}"})
+        return ChatToolOutput({"error": f"invalid arguments for {name}: {problems}"})
     return tool.run(ToolEnv(store, kube), args)

@@ -46,18 +46,13 @@ class Metrics:
             "paramedic_remediations", "Remediations attempted, by action and result.", ["action", "result"],
             registry=r,
         )  # fmt: skip
-        self._ttd = Histogram(
-            "paramedic_time_to_detect_seconds", "From the first failure to the incident.",
-            buckets=DURATION_BUCKETS, registry=r,
-        )  # fmt: skip
-        self._ttdiag = Histogram(
-            "paramedic_time_to_diagnose_seconds", "From the incident to the diagnosis.",
-            buckets=DURATION_BUCKETS, registry=r,
-        )  # fmt: skip
-        self._ttr = Histogram(
-            "paramedic_time_to_recover_seconds", "From the incident to verified recovery.",
-            buckets=DURATION_BUCKETS, registry=r,
-        )  # fmt: skip
+
+        def duration(name: str, description: str) -> Histogram:
+            return Histogram(f"paramedic_{name}_seconds", description, buckets=DURATION_BUCKETS, registry=r)
+
+        self._ttd = duration("time_to_detect", "From the first failure to the incident.")
+        self._ttdiag = duration("time_to_diagnose", "From the incident to the diagnosis.")
+        self._ttr = duration("time_to_recover", "From the incident to verified recovery.")
         self._llm_calls = Counter(
             "paramedic_llm_calls", "Model calls, by provider.", ["provider"], registry=r
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.evidence.logs import cap_tail, fold, normalize, pack_log, sanitize
+from tools.evidence.log_packing import cap_tail, fold, normalize, pack_log, sanitize
 
 
 def test_sanitize_strips_ansi_and_control_characters_but_keeps_tabs() -> None:
