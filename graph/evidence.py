@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
-from tools.evidence.redact import redact
 from tools.evidence.render import render_workload, workload_data
 from tools.gitops.base import GitOpsRepo, Workload
 from tools.kubernetes import (
@@ -25,6 +24,7 @@ from tools.kubernetes import (
     workload_logs,
     workload_status,
 )
+from tools.redaction import redact
 from tools.result import TraceSink, discard
 
 MAX_COMMITS = 5
