@@ -67,12 +67,18 @@ def command_spans(text: str) -> Iterator[Span]:
         span = _user_password(start, bare)
         if span is not None:
             yield span
-    for context, pattern in ((_MYSQL, _MYSQL_P), (_REDIS, _REDIS_A)):
-        if context.search(text):
+    lower = text.lower()
+    for words, context, pattern in (
+        (("mysql", "mariadb"), _MYSQL, _MYSQL_P),
+        (("redis-cli",), _REDIS, _REDIS_A),
+    ):
+        if any(word in lower for word in words) and context.search(text):
             for match in pattern.finditer(text):
                 start, end, bare = _unquoted(*match.span("value"), match.group("value"))
                 if bare and not bare.startswith("-") and not is_placeholder(bare):
                     yield Span(start, end, "flag")
+    if not any(word in lower for word in ("sshpass", "login", "htpasswd")):
+        return
     for match in _PASS_P.finditer(text):
         start, end, bare = _unquoted(*match.span("value"), match.group("value"))
         if bare and not is_placeholder(bare):

@@ -25,6 +25,10 @@ from tools.redaction.syntax import cookie_spans, header_spans, private_key_spans
 from tools.redaction.tokens import token_spans
 
 _MAX_DEPTH = 2
+# Every detector needs a separator (name=value, a flag and its value, a header, a URL) or a token
+# at least this long, so shorter text without one holds no secret it could find.
+_SHORTEST_UNNAMED = 20
+_SEPARATORS = "=: \t\n"
 
 # The detectors that need nothing but the text.
 SHAPE_DETECTORS: tuple[Detector, ...] = (
@@ -91,6 +95,8 @@ class Redactor:
         return lambda text: self._spans(text, depth) if depth <= _MAX_DEPTH else []
 
     def _spans(self, text: str, depth: int) -> list[Span]:
+        if len(text) < _SHORTEST_UNNAMED and not any(c in text for c in _SEPARATORS):
+            return []  # `Running`, `250m`, `checkout`: too short for a token, no name, no flag
         spans: list[Span] = []
         for detect in SHAPE_DETECTORS:
             spans.extend(detect(text))

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from tools.redaction.marker import MARKER_PREFIX
 from tools.redaction.names import NameClass, classify_name
-from tools.redaction.spans import Span, shift
+from tools.redaction.spans import Span, lowered, shift
 from tools.redaction.values import (
     is_code_reference,
     is_identifier_word,
@@ -34,8 +35,9 @@ from tools.redaction.values import (
 _STEM = (
     r"pass|pwd|pw|pin|secret|token|key|cred|auth|dsn|cookie|sess|sig|salt|jwt|bearer|priv|conn|otp|hmac|psk"
 )
-_QUOTE = r"""(?P<q>\\?["']?)"""
-_NAME = rf"(?P<key>(?=[A-Za-z0-9_.\-]*?(?:{_STEM}))[A-Za-z_@][\w.\-]*)"
+_STEM_PATTERN = re.compile(_STEM)  # run on `lowered(text)`: a case-blind alternation is 10x slower
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_NOT_BEFORE_KEY = frozenset("/\\$%")  # `https://auth.example.com:443`, `$PASSWORD`, `%token`
 _INLINE_VALUE = r"""(?P<value>
       \\"(?:[^"\\\n]|\\(?!"))*\\"                 # \"escaped\" inside a JSON string
     | "(?:[^"\\\n]|\\.)*"
@@ -44,19 +46,17 @@ _INLINE_VALUE = r"""(?P<value>
     | \$\{[^}\n]*\}|\$\([^)\n]*\)                 # ${VAR} / $(VAR) references
     | [^\s,;&"'`<>(){}\[\]\\]+
 )"""
+# What follows a name mid-line: `=`, `:`, `:=`, `=>` and a value (quoted, or up to a delimiter).
 _INLINE = re.compile(
-    rf"(?ix)(?<![\w.\-/\\$%]){_QUOTE}{_NAME}(?:(?P=q))?"
-    rf"(?P<gap>[ \t]*)(?P<sep>:=|=>|=(?!=)|:(?!//|:))[ \t]*{_INLINE_VALUE}"
+    rf"(?ix)(?:\\?[\"'])?(?P<gap>[ \t]*)(?P<sep>:=|=>|=(?!=)|:(?!//|:))[ \t]*{_INLINE_VALUE}"
 )
 # YAML-like `name: value` at the start of a line: the value is the rest of the line. (`name=value`
-# follows shell rules instead, in _INLINE: an unquoted value ends at whitespace.)
-_LINE = re.compile(
-    rf"""(?imx)^(?P<lead>[ \t]*(?:[+\-][ \t]*)?(?:-[ \t]+)?)
-    {_QUOTE}{_NAME}(?:(?P=q))?[ \t]*(?P<sep>:)[ \t]*(?P<value>[^\n]*?)[ \t]*\r?$"""
-)
+# follows shell rules instead, inline: an unquoted value ends at whitespace.)
+_LEAD = re.compile(r"[ \t]*(?:[+\-][ \t]*)?(?:-[ \t]+)?")
+_LINE = re.compile(r"""(?:\\?["'])?[ \t]*:[ \t]*(?P<value>[^\n]*?)[ \t]*\r?$""", re.MULTILINE)
 # Prose: "the password is hunter2", "password was changed to: x", "token set to abc123".
-_PROSE_PAIR = re.compile(
-    r"(?i)\b(?P<key>password|passwd|passphrase|pwd|pin|secret|token|api[ _-]?key)[ \t]+"
+_PROSE_PAIR = re.compile(  # run on `lowered(text)`
+    r"\b(?P<key>password|passwd|passphrase|pwd|pin|secret|token|api[ _-]?key)[ \t]+"
     r"(?:(?:is|was|has[ \t]+been)[ \t]+)?(?:(?:set|changed|reset|updated)[ \t]+to|is|was|=)"
     r"[ \t]*:?[ \t]+(?P<value>[^\s\"'`,;]+)"
 )
@@ -141,7 +141,7 @@ def _same_words(name: str, value: str) -> bool:
     return re.sub(r"[\W_]", "", name).lower() == re.sub(r"[\W_]", "", value).lower()
 
 
-def _block_end(text: str, start: int, indent: int) -> int:
+def block_end(text: str, start: int, indent: int) -> int:
     """Where the YAML block scalar starting at `start` (lines indented past `indent`) ends."""
     position = start
     while position < len(text):
@@ -166,40 +166,98 @@ def _line_value(value: str) -> str:
     return _COMMENT.sub("", value).removesuffix(",")
 
 
+def _line_pair(text: str, key: str, line: re.Match[str], name: _Name, inner: Inner) -> Iterator[Span]:
+    """`name: value` at the start of a line (YAML, describe output): the rest of the line."""
+    value = line.group("value")
+    if not value or value[0] in "{[(":
+        return
+    if _BLOCK_INDICATOR.match(value):
+        body_start = line.end() + 1
+        lead = name.start - len(name.quote) - (text.rfind("\n", 0, name.start) + 1)
+        end = block_end(text, body_start, lead)
+        if end > body_start and classify_name(key) is not None:
+            yield Span(body_start, end, "name:block")
+        return
+    yield from _named(key, line.start("value"), _line_value(value), inner)
+
+
+def _inline_pair(
+    text: str, key: str, match: re.Match[str], name_quoted: bool, inner: Inner
+) -> Iterator[Span]:
+    """`name=value`, `"name": "value"`, `name: value` mid-line."""
+    value, start = match.group("value"), match.start("value")
+    quoted = value[:1] in ("\"", "'", "\\")
+    colon = match.group("sep") == ":"
+    if colon and match.group("gap") and not (name_quoted and quoted):
+        return  # `volume "creds" : secret ...` is a message, not a field
+    if not quoted:
+        value = value.rstrip(":.")  # `host.local:8200:` ends a sentence, not a value
+        after = text[start + len(value) : start + len(value) + 4]
+        if after[:1] in ("(", "[") or after.lstrip(" \t")[:1] == "|" or is_code_reference(value):
+            return  # `key = cache.key_for(x)`, `secret: Foo | None`: code, not a value
+        if classify_name(key) is NameClass.CONTAINER:
+            # `ConnectionString: Data Source=db;Password=x` — the value runs to the line's end.
+            line_end = text.find("\n", start)
+            value = text[start : len(text) if line_end < 0 else line_end].rstrip()
+    # `signature: escalate` mid-sentence: a word after a colon, not a field's value.
+    prose = colon and not quoted and not name_quoted
+    yield from _named(key, start, value, inner, prose_ok=prose)
+
+
+class _Name(NamedTuple):
+    """A name found in text: where it is, the quote before it, and what precedes it on its line."""
+
+    start: int
+    end: int
+    quote: str
+    at_line_start: bool
+
+
+def _names(text: str) -> Iterator[_Name]:
+    """Every name in `text` holding a secret stem, found from the stems (cheap: few hits)."""
+    seen: set[int] = set()
+    length = len(text)
+    for stem in _STEM_PATTERN.finditer(lowered(text)):
+        start = stem.start()
+        while start > 0 and text[start - 1] in _KEY_CHARS:
+            start -= 1
+        if start in seen:
+            continue  # a second stem of the same name (`client_secret_token`)
+        seen.add(start)
+        end = stem.end()
+        while end < length and text[end] in _KEY_CHARS:
+            end += 1
+        while start < end and not (text[start].isalpha() or text[start] == "_"):
+            start += 1  # `--password`, `.data.password`: the name starts at its first letter
+        quote = ""
+        if start > 0 and text[start - 1] in "\"'":
+            quote = text[start - 1]
+            if start > 1 and text[start - 2] == "\\":
+                quote = "\\" + quote
+        before = start - len(quote)
+        if before > 0 and (text[before - 1] in _NOT_BEFORE_KEY or text[before - 1] in _KEY_CHARS):
+            continue
+        line_start = text.rfind("\n", 0, before) + 1
+        lead = _LEAD.match(text, line_start, before)
+        yield _Name(start, end, quote, lead is not None and lead.end() == before)
+
+
 def pair_spans(text: str, inner: Inner) -> Iterator[Span]:
     """Values of secret names in `text`; `inner` finds shapes inside a container value."""
-    for match in _LINE.finditer(text):
-        value = match.group("value")
-        if not value or value[0] in "{[(":
-            continue
-        if _BLOCK_INDICATOR.match(value):
-            body_start = match.end() + 1
-            end = _block_end(text, body_start, len(match.group("lead")))
-            if end > body_start and classify_name(match.group("key")) is not None:
-                yield Span(body_start, end, "name:block")
-            continue
-        yield from _named(match.group("key"), match.start("value"), _line_value(value), inner)
-    for match in _INLINE.finditer(text):
-        value, start = match.group("value"), match.start("value")
-        quoted = value[:1] in ("\"", "'", "\\")
-        colon = match.group("sep") == ":"
-        if colon and match.group("gap") and not (match.group("q") and quoted):
-            continue  # `volume "creds" : secret ...` is a message, not a field
-        if not quoted:
-            value = value.rstrip(":.")  # `host.local:8200:` ends a sentence, not a value
-            after = text[start + len(value) : start + len(value) + 4]
-            if after[:1] in ("(", "[") or after.lstrip(" \t")[:1] == "|" or is_code_reference(value):
-                continue  # `key = cache.key_for(x)`, `secret: Foo | None`: code, not a value
-            if classify_name(match.group("key")) is NameClass.CONTAINER:
-                # `ConnectionString: Data Source=db;Password=x` — the value runs to the line's end.
-                line_end = text.find("\n", start)
-                value = text[start : len(text) if line_end < 0 else line_end].rstrip()
-        # `signature: escalate` mid-sentence: a word after a colon, not a field's value.
-        prose = colon and not quoted and not match.group("q")
-        yield from _named(match.group("key"), start, value, inner, prose_ok=bool(prose))
-    for match in _PROSE_PAIR.finditer(text):
-        value = match.group("value").rstrip(".:)")
-        yield from _named(match.group("key"), match.start("value"), value, inner, prose_ok=True)
+    for name in _names(text):
+        key = text[name.start : name.end]
+        if name.at_line_start:
+            line = _LINE.match(text, name.end)
+            if line is not None:
+                yield from _line_pair(text, key, line, name, inner)
+                continue
+        match = _INLINE.match(text, name.end)
+        if match is not None:
+            yield from _inline_pair(text, key, match, bool(name.quote), inner)
+    for match in _PROSE_PAIR.finditer(lowered(text)):
+        start = match.start("value")
+        value = text[start : match.end("value")].rstrip(".:)")
+        yield from _named(match.group("key"), start, value, inner, prose_ok=True)
     yield from env_spans(text, inner)
     yield from secret_manifest_spans(text)
 
@@ -214,7 +272,7 @@ def secret_manifest_spans(text: str) -> Iterator[Span]:
     if "Secret" not in text or not _SECRET_KIND.search(text):
         return
     for block in _DATA_BLOCK.finditer(text):
-        end = _block_end(text, block.end(), len(block.group("indent")))
+        end = block_end(text, block.end(), len(block.group("indent")))
         for entry in _DATA_ENTRY.finditer(text, block.end(), end):
             if entry.group("value") and not is_placeholder(entry.group("value")):
                 yield Span(*entry.span("value"), "secret-data")

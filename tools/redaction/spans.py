@@ -37,6 +37,27 @@ def merge(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lowered(text: str) -> str:
+    """`text` in lower case with every character at its place (for case-blind searches by index).
+
+    `str.lower` is used when it keeps the length (it then moved nothing); a few characters
+    (`İ`) lower to two, and then only ASCII letters are lowered.
+    """
+    lower = text.lower()
+    return lower if len(lower) == len(text) else text.translate(_ASCII_LOWER)
+
+
+def occurrences(haystack: str, needle: str) -> Iterator[int]:
+    """Where `needle` starts in `haystack`, left to right (a fast literal search)."""
+    position = haystack.find(needle)
+    while position >= 0:
+        yield position
+        position = haystack.find(needle, position + 1)
+
+
 def shift(spans: Iterable[Span], offset: int) -> Iterator[Span]:
     """Spans found in a substring, moved to the substring's place in the whole text."""
     for span in spans:

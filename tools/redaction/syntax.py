@@ -13,21 +13,22 @@ import binascii
 import re
 from collections.abc import Iterator
 
-from tools.redaction.spans import Span
+from tools.redaction.spans import Span, lowered, occurrences
 from tools.redaction.values import is_placeholder
 
 # scheme://user:password@host — the password may hold '@' (unencoded, as people write them):
 # the authority ends at the last '@' before the path. `redis://:pw@cache` has no user.
 _URL_USERINFO = re.compile(
-    r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://(?P<user>[^\s:/@?#\"'<>]*):(?P<pw>[^\s/?#\"'<>]+)@(?=[\w\[.\-])"
+    r"(?<=[A-Za-z0-9+.\-])://(?P<user>[^\s:/@?#\"'<>]*):(?P<pw>[^\s/?#\"'<>]+)@(?=[\w\[.\-])"
 )
 # scheme://token@host — user-info without a password is a credential when it looks random
 # (Sentry DSNs, `https://<token>@github.com/...`); `ssh://git@host` and `app@db` stay.
-_URL_USER_ONLY = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://(?P<user>[A-Za-z0-9_\-.~%]{16,})@(?=[\w\[.\-])")
+_URL_USER_ONLY = re.compile(r"(?<=[A-Za-z0-9+.\-])://(?P<user>[A-Za-z0-9_\-.~%]{16,})@(?=[\w\[.\-])")
 
+# Each pattern is matched only where its word occurs (found by a literal search in lower case).
 _AUTH_HEADER = re.compile(
     r"""(?ix)
-    \b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?
+    authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?
     (?:(?P<scheme>bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256|apikey|api-key|sso-key|key)
        [ \t]+)?
     (?P<cred>[^\s"',;`\\]+)
@@ -35,9 +36,9 @@ _AUTH_HEADER = re.compile(
     """
 )
 _SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "ntlm", "header"})
-_BEARER = re.compile(r"(?i)\bbearer[ \t]+(?P<cred>(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{8,}=*)")
-_BASIC = re.compile(r"(?i)\bbasic[ \t]+(?P<cred>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
-_COOKIE_HEADER = re.compile(r"(?im)\b(?P<name>set-cookie|cookie)[ \t]*:[ \t]*(?P<rest>[^\n\"\\]*)")
+_BEARER = re.compile(r"(?i)bearer[ \t]+(?P<cred>(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{8,}=*)")
+_BASIC = re.compile(r"(?i)basic[ \t]+(?P<cred>[A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
+_COOKIE_HEADER = re.compile(r"(?i)cookie[ \t]*:[ \t]*(?P<rest>[^\n\"\\]*)")
 _COOKIE_PAIR = re.compile(r"(?:^|;)[ \t]*(?P<name>[^=;\s]+)=(?P<value>[^;]*)")
 
 _PEM_BEGIN = re.compile(
@@ -67,25 +68,31 @@ def url_userinfo_spans(text: str) -> Iterator[Span]:
             yield Span(*match.span("user"), "url-token")
 
 
+def _at_words(text: str, lower: str, word: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """`pattern` matched at each occurrence of `word` that starts a word."""
+    for position in occurrences(lower, word):
+        if position == 0 or not text[position - 1].isalnum():
+            match = pattern.match(text, position)
+            if match is not None:
+                yield match
+
+
 def header_spans(text: str) -> Iterator[Span]:
     """Credentials in Authorization / Proxy-Authorization headers, and bare bearer tokens."""
-    lowered = text.lower()
-    if "authorization" in lowered:
-        for match in _AUTH_HEADER.finditer(text):
-            cred = match.group("cred")
-            if len(cred) < 4 or is_placeholder(cred) or cred.lower() in _SCHEMES:
-                continue  # `Authorization: Bearer <api-token>` in documentation, `f"Bearer {x}"` in code
-            start, end = match.span("cred")
-            if match.group("more"):
-                end = match.end("more")
-            yield Span(start, end, "authorization")
-    if "bearer" in lowered:
-        for match in _BEARER.finditer(text):
-            yield Span(*match.span("cred"), "bearer")
-    if "basic" in lowered:
-        for match in _BASIC.finditer(text):
-            if _is_basic_credential(match.group("cred")):
-                yield Span(*match.span("cred"), "basic-auth")
+    lower = lowered(text)
+    for match in _at_words(text, lower, "authorization", _AUTH_HEADER):
+        cred = match.group("cred")
+        if len(cred) < 4 or is_placeholder(cred) or cred.lower() in _SCHEMES:
+            continue  # `Authorization: Bearer <api-token>` in documentation, `f"Bearer {x}"` in code
+        start, end = match.span("cred")
+        if match.group("more"):
+            end = match.end("more")
+        yield Span(start, end, "authorization")
+    for match in _at_words(text, lower, "bearer", _BEARER):
+        yield Span(*match.span("cred"), "bearer")
+    for match in _at_words(text, lower, "basic", _BASIC):
+        if _is_basic_credential(match.group("cred")):
+            yield Span(*match.span("cred"), "basic-auth")
 
 
 def _is_basic_credential(encoded: str) -> bool:
@@ -98,12 +105,12 @@ def _is_basic_credential(encoded: str) -> bool:
 
 def cookie_spans(text: str) -> Iterator[Span]:
     """Values in `Cookie:` headers (every cookie) and `Set-Cookie:` (the cookie, not attributes)."""
-    if "cookie" not in text.lower():
-        return
-    for header in _COOKIE_HEADER.finditer(text):
+    lower = lowered(text)
+    for header in _at_words(text, lower, "cookie", _COOKIE_HEADER):
+        set_cookie = lower[max(0, header.start() - 4) : header.start()] == "set-"
         rest, base = header.group("rest"), header.start("rest")
         for index, pair in enumerate(_COOKIE_PAIR.finditer(rest)):
-            if header.group("name").lower() == "set-cookie" and index > 0:
+            if set_cookie and index > 0:
                 break
             raw = pair.group("value")
             value = raw.strip()
