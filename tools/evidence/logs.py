@@ -160,10 +160,12 @@ def pack_log(text: str | Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS) -
         raise ValueError("max_chars must be at least 80 (room for the dropped-lines notice)")
     raw = text.splitlines() if isinstance(text, str) else [str(line) for line in text]
     lines = [line for line in (sanitize(line).rstrip() for line in raw) if line.strip()]
-    redacted = [redact(line) for line in lines]
-    redactions = sum(
-        count_markers(after) - count_markers(before) for after, before in zip(redacted, lines, strict=True)
-    )
+    # One pass over the whole tail (not one per line): cheaper, and a secret written over several
+    # lines (a private key, a YAML env entry) is seen whole. A multi-line secret becomes one marker.
+    joined = "\n".join(lines)
+    redacted_text = redact(joined)
+    redacted = redacted_text.split("\n") if lines else []
+    redactions = count_markers(redacted_text) - count_markers(joined)
     folded = [f.render() for f in fold(redacted)]
     capped = cap_tail(folded, max_chars)
     body = capped.lines
