@@ -13,11 +13,11 @@ string holds, what a base64 string decodes to) is bounded to two levels.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from tools.redaction.commands import command_spans
 from tools.redaction.entropy import entropy_spans
-from tools.redaction.marker import MARKER_PATTERN, MARKER_PREFIX, Marker
+from tools.redaction.marker import MARKER_PATTERN, MARKER_PREFIX, Marker, is_marker
 from tools.redaction.names import classify_name
 from tools.redaction.pairs import pair_spans, value_spans
 from tools.redaction.spans import Detector, Span, merge
@@ -85,13 +85,14 @@ class Redactor:
 
     def replace_whole(self, value: str) -> str:
         """The marker for a value that is secret as a whole (a Secret's data, a flag's value)."""
-        if not value or value.startswith(MARKER_PREFIX):
+        if not value or is_marker(value):
             return value
         return self.marker(value)
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _inner(self, depth: int):  # type: ignore[no-untyped-def]
+    def _inner(self, depth: int) -> Callable[[str], list[Span]]:
+        """The detectors run on a part of a text (a connection string's value), one level down."""
         return lambda text: self._spans(text, depth) if depth <= _MAX_DEPTH else []
 
     def _spans(self, text: str, depth: int) -> list[Span]:
