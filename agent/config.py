@@ -164,14 +164,24 @@ class NotificationSettings(BaseModel):
         return _read_secret(self.webhook_url, self.webhook_url_file, "notifications.webhook_url_file")
 
 
+GENERATED_TOKEN_FILE = "api-token"  # under data_dir: the token `serve` generates when none is set
+
+
 class ServerSettings(BaseModel):
-    """The HTTP API."""
+    """The HTTP API (docs/security.md: the auth modes)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # The bearer token: inline, or (better) a file, re-read when it changes. With neither,
+    # `paramedic serve` generates `<data_dir>/api-token` at first start.
     token: SecretStr | None = None
     token_file: Path | None = None
-    protect_reads: bool = False
+    # Reads that expose incident data (runs, traces, incidents, SSE, metrics, the dashboard) need
+    # the token too; set false only behind something else that authenticates.
+    protect_reads: bool = True
+    # Host names accepted (besides loopback ones) on requests let in without a token, when the
+    # server listens on loopback: a DNS-rebinding page names its own host and is refused.
+    allowed_hosts: list[str] = Field(default_factory=list)
 
     def token_value(self) -> str | None:
         """The bearer token required on mutating endpoints, or None."""
@@ -245,6 +255,18 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    def generated_token_path(self) -> Path:
+        """Where `paramedic serve` keeps the token it generates when none is configured."""
+        return self.data_dir / GENERATED_TOKEN_FILE
+
+    def api_token_value(self) -> str | None:
+        """The API token a client should send: the configured one, else the generated one (if any)."""
+        configured = self.server.token_value()
+        if configured or self.server.token is not None or self.server.token_file is not None:
+            return configured
+        generated = self.generated_token_path()
+        return _read_secret(None, generated, "the generated API token") if generated.exists() else None
 
     def resolved_storage_url(self) -> str:
         """The storage URL, defaulting to a SQLite file under the data directory."""

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
-from tools.evidence.redact import redact
 from tools.evidence.render import render_workload, workload_data
 from tools.gitops.base import GitOpsRepo
 from tools.gitops.records import Workload
@@ -26,6 +25,7 @@ from tools.kubernetes import (
     workload_logs,
     workload_status,
 )
+from tools.redaction import redact
 from tools.result import TraceSink, discard
 
 MAX_COMMITS = 5

@@ -6,12 +6,20 @@ are mounted at the root, where browsers and kubelets expect them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from server.context import ServerContext
-from server.routes import alerts, chat, dashboard, event_streams, incidents, probes, runs
+from server.routes import alerts, chat, dashboard, event_streams, incidents, login, probes, runs
+from server.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
+# Every API route checks the token (server/auth): these answers can come from any of them.
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "A cross-site write, or no token and a foreign Host."},
+    503: {"model": ErrorBody, "description": "The API token file is missing, unreadable or empty: refused."},
+}
 
 
 def create_app(context: ServerContext) -> FastAPI:
@@ -23,7 +31,8 @@ def create_app(context: ServerContext) -> FastAPI:
     )
     app.state.context = context
     for module in (runs, incidents, event_streams, alerts, chat):
-        app.include_router(module.router, prefix=API_PREFIX)
-    app.include_router(probes.router)
+        app.include_router(module.router, prefix=API_PREFIX, responses=AUTH_RESPONSES)
+    app.include_router(probes.router, responses=AUTH_RESPONSES)
     app.include_router(dashboard.router)
+    app.include_router(login.router)
     return app

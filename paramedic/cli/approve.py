@@ -28,7 +28,7 @@ def _via_api(settings: Settings, run_id: str, verb: str, by: str, comment: str) 
     import httpx
 
     url = f"http://{settings.server.host}:{settings.server.port}/api/v1/runs/{run_id}/{verb}"
-    token = settings.server.token_value()
+    token = settings.api_token_value()  # the configured token, or the one `serve` generated
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         response = httpx.post(url, json={"by": by, "comment": comment}, headers=headers, timeout=30)

@@ -5,7 +5,9 @@ the settings at it (its kubeconfig, its GitOps repository as the local Git sourc
 what the settings say) and exposes the sandbox's fault control endpoint, recorded in the
 sandbox state file, so `paramedic sandbox fault inject ...` works against it.
 
-Refuses (exit 2) to listen on a non-loopback address without an API token.
+With no API token configured it generates one under the data directory at first start and says
+where it is (server/auth/startup.py); it refuses (exit 2) to listen on a non-loopback address
+without a usable token.
 """
 
 from __future__ import annotations
@@ -22,21 +24,22 @@ import uvicorn
 from agent.cluster import kube_client
 from agent.config import Settings
 from server.assembly import build_service
-from server.auth import BindRefused, check_bind
+from server.auth import ApiTokenError, BindRefused, prepare_api_token
 from server.runstore import open_run_store
 
 
 def serve_command(settings: Settings, *, sandbox: bool) -> int:
     """Run the service until interrupted (SIGINT/SIGTERM); the exit code."""
-    try:
-        check_bind(settings.server.host, settings.server.token_value())
-    except BindRefused as exc:
-        typer.echo(f"paramedic serve: {exc}", err=True)
-        return 2
     with contextlib.ExitStack() as resources:
         options: dict[str, object] = {}
         if sandbox:
             settings, options = _start_sandbox(settings, resources)
+        try:  # after the sandbox: it may move the data directory the token is generated in
+            settings, token_notice = prepare_api_token(settings)
+        except (BindRefused, ApiTokenError) as exc:
+            typer.echo(f"paramedic serve: {exc}", err=True)
+            return 2
+        typer.echo(f"paramedic: {token_notice}")
         kube = kube_client(settings.cluster)
         resources.callback(kube.close)
         store = open_run_store(settings.resolved_storage_url())

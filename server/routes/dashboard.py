@@ -7,30 +7,28 @@ carry HTML, it *triggers* a re-fetch of the fragment it affects, rendered here. 
 run's final or waiting status is written after its last event (and so announces itself on no
 stream), fragments of active runs also re-poll every few seconds.
 
-Approvals: a browser form cannot carry a bearer token, and a cookie would open the door to
-CSRF. So the dashboard is read-only until the operator pastes the token; it is kept in
-`sessionStorage` (gone with the tab) and `static/dashboard.js` sends it as an
-`Authorization: Bearer` header on the dashboard's own POSTs. `POST /ui/runs/{id}/approve`
-and `/reject` check it exactly like the JSON API's endpoints, then call `context.runs.answer`.
-With `server.protect_reads` on, the pages answer 401 like every read endpoint (EventSource
-cannot send the header either); that deployment uses the JSON API.
+Auth (server/auth, docs/security.md): with a token configured, a browser signs in once at
+`/ui/login` and gets a session cookie (HttpOnly, SameSite=Strict) that the pages, their fragments
+and their SSE streams accept. Pages send a browser that is not signed in to the sign-in form;
+fragments answer 401. `POST /ui/runs/{id}/approve` and `/reject` take the bearer token or the
+session, the latter only from a same-origin htmx request, then call `context.runs.answer`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agent.trace import TraceEvent, TraceEventType
-from server.auth import require_read_token, require_token
+from server.auth import Access, api_auth, authorize, require_page_reader, require_read_token, signed_in
+from server.auth.guard import Credentials
 from server.context import Context, ServerContext
 from server.dashboard import views
 from server.routes.params import RunId, from_store
@@ -72,8 +70,8 @@ router = APIRouter(include_in_schema=False)
 # path traversal) rather than by a hand-written route.
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-_bearer = HTTPBearer(auto_error=False)
-Reads = [Depends(require_read_token)]
+Reads = [Depends(require_read_token)]  # fragments: 401 when not signed in
+Pages = [Depends(require_page_reader)]  # pages: a browser that is not signed in goes to sign in
 
 
 def render(name: str, **values: Any) -> str:
@@ -88,7 +86,7 @@ def _html(
 
 
 def _token_required(context: ServerContext) -> bool:
-    return bool(context.settings.server.token_value())
+    return api_auth(context).token.configured
 
 
 async def _rows(context: ServerContext) -> list[views.RunRow]:
@@ -122,7 +120,7 @@ async def _load(context: ServerContext, run_id: str) -> tuple[RunRecord, list[Tr
 
 
 def _detail(
-    context: ServerContext, run: RunRecord, events: list[TraceEvent], notice: str = ""
+    context: ServerContext, request: Request, run: RunRecord, events: list[TraceEvent], notice: str = ""
 ) -> dict[str, Any]:
     return {
         "run": run,
@@ -133,20 +131,21 @@ def _detail(
         "approval": views.approval(run, events),
         "can_answer": context.runs is not None,
         "token_required": _token_required(context),
+        "signed_in": signed_in(request, context),
         "poll": POLL_SECONDS,
         "triggers": SSE_TRIGGERS,
         "notice": notice,
     }
 
 
-@router.get("/", dependencies=Reads)
+@router.get("/", dependencies=Pages)
 async def home() -> RedirectResponse:
     """The dashboard's front page is the runs list."""
     return RedirectResponse("/ui/runs", status_code=status.HTTP_307_TEMPORARY_REDIRECT)
 
 
-@router.get("/ui/runs", response_class=HTMLResponse, dependencies=Reads)
-async def runs_page(context: Context) -> Response:
+@router.get("/ui/runs", response_class=HTMLResponse, dependencies=Pages)
+async def runs_page(request: Request, context: Context) -> Response:
     """Every recent run, newest first; new runs and status changes appear live."""
     page = await asyncio.to_thread(context.store.list_runs, limit=LIST_LIMIT)
     after = await asyncio.to_thread(_latest_event_id, context, page.items)
@@ -157,6 +156,7 @@ async def runs_page(context: Context) -> Response:
         triggers=SSE_TRIGGERS,
         poll=POLL_SECONDS,
         token_required=_token_required(context),
+        signed_in=signed_in(request, context),
     )
 
 
@@ -166,18 +166,18 @@ async def runs_rows(context: Context) -> Response:
     return _html("_rows.html", rows=await _rows(context), poll=POLL_SECONDS)
 
 
-@router.get("/ui/runs/{run_id}", response_class=HTMLResponse, dependencies=Reads)
-async def run_page(run_id: RunId, context: Context) -> Response:
+@router.get("/ui/runs/{run_id}", response_class=HTMLResponse, dependencies=Pages)
+async def run_page(run_id: RunId, request: Request, context: Context) -> Response:
     """One run: header, approval, evidence, actions with their diffs, and the node timeline."""
     run, events = await _load(context, run_id)
-    return _html("run.html", **_detail(context, run, events))
+    return _html("run.html", **_detail(context, request, run, events))
 
 
 @router.get("/ui/runs/{run_id}/body", response_class=HTMLResponse, dependencies=Reads)
-async def run_body(run_id: RunId, context: Context) -> Response:
+async def run_body(run_id: RunId, request: Request, context: Context) -> Response:
     """Everything on the run page below the SSE connection, re-fetched on each of its events."""
     run, events = await _load(context, run_id)
-    return _html("_run_body.html", **_detail(context, run, events))
+    return _html("_run_body.html", **_detail(context, request, run, events))
 
 
 @router.get("/ui/runs/{run_id}/timeline", response_class=HTMLResponse, dependencies=Reads)
@@ -207,18 +207,18 @@ def _refusal(message: str, status_code: int) -> Response:
     )
 
 
+_REFUSALS = {
+    status.HTTP_401_UNAUTHORIZED: "A valid operator token is required: sign in (the session may have ended).",
+}
+
+
 async def _answer(
-    request: Request,
-    context: ServerContext,
-    credentials: HTTPAuthorizationCredentials | None,
-    run_id: str,
-    *,
-    approved: bool,
+    request: Request, context: ServerContext, credentials: Credentials, run_id: str, *, approved: bool
 ) -> Response:
     try:
-        require_token(context, credentials)
-    except HTTPException:
-        return _refusal("A valid operator token is required: enter it above.", status.HTTP_401_UNAUTHORIZED)
+        await asyncio.to_thread(authorize, request, context, credentials, Access.DASHBOARD_WRITE)
+    except HTTPException as exc:
+        return _refusal(_REFUSALS.get(exc.status_code, str(exc.detail)), exc.status_code)
     form = await _form(request)
     by = form.get("by", "").strip()[:200]
     comment = form.get("comment", "").strip()[:2000]
@@ -241,9 +241,8 @@ async def _answer(
         return _refusal(f"Already answered: the run is {run.status.value}.", status.HTTP_409_CONFLICT)
     run, events = await _load(context, run_id)
     verb = "Approved" if approved else "Rejected"
-    return _html(
-        "_run_body.html", **_detail(context, run, events, notice=f"{verb} by {by}; the run is {after}.")
-    )
+    notice = f"{verb} by {by}; the run is {after}."
+    return _html("_run_body.html", **_detail(context, request, run, events, notice=notice))
 
 
 @router.post("/ui/runs/{run_id}/approve", response_class=HTMLResponse)
@@ -251,7 +250,7 @@ async def approve(
     run_id: RunId,
     request: Request,
     context: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Credentials,
 ) -> Response:
     """The dashboard's approve button (form fields `by`, `comment`; bearer token in the header)."""
     return await _answer(request, context, credentials, run_id, approved=True)
@@ -262,7 +261,7 @@ async def reject(
     run_id: RunId,
     request: Request,
     context: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Credentials,
 ) -> Response:
     """The dashboard's reject button; same checks as approve."""
     return await _answer(request, context, credentials, run_id, approved=False)

@@ -1,46 +1,32 @@
-// Paramedic dashboard glue: the operator token, error swaps and expanded steps kept on re-render.
+// Paramedic dashboard glue: answer buttons by sign-in state, error swaps, expanded steps kept.
 //
-// The token lives in sessionStorage (gone when the tab closes, never in a cookie, so a forged
-// cross-site form post carries nothing) and goes out only as an Authorization header on the
-// dashboard's own mutating requests.
+// No credential is handled here: signing in (/ui/login) sets an HttpOnly, SameSite=Strict session
+// cookie the browser sends on the dashboard's own requests, and the server accepts it for a write
+// only from a same-origin request that carries htmx's HX-Request header.
 (function () {
   "use strict";
-  var KEY = "paramedic.token";
 
-  function token() {
-    try { return window.sessionStorage.getItem(KEY) || ""; } catch (e) { return ""; }
+  function locked() {
+    var body = document.body;
+    return !!body && body.dataset.tokenRequired === "true" && body.dataset.signedIn !== "true";
   }
 
-  function tokenRequired() {
-    return document.body && document.body.dataset.tokenRequired === "true";
-  }
-
-  // Answer buttons are usable once a token is set, or when this server asks for none.
+  // Answer buttons are usable once signed in, or when this server asks for no token.
   function refreshControls() {
-    var state = document.getElementById("token-state");
-    if (state) {
-      state.textContent = token() ? "token set for this tab" : (tokenRequired() ? "read-only" : "");
-    }
-    var locked = tokenRequired() && !token();
+    var isLocked = locked();
     document.querySelectorAll("#approve, #reject").forEach(function (button) {
-      button.disabled = locked;
-      button.title = locked ? "Enter the operator token above to answer" : "";
+      button.disabled = isLocked;
+      button.title = isLocked ? "Sign in to answer" : "";
     });
   }
 
-  // Our refusals (401/409/422/503) are HTML fragments retargeted at the approval panel's message
-  // line: swap them like successes instead of htmx's default of dropping 4xx/5xx bodies.
+  // Our refusals (401/403/409/422/503) are HTML fragments retargeted at the approval panel's
+  // message line: swap them like successes instead of htmx's default of dropping 4xx/5xx bodies.
   htmx.config.responseHandling = [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
     { code: "[45]..", swap: true, error: true },
   ];
-
-  document.addEventListener("htmx:configRequest", function (evt) {
-    if (evt.detail.verb !== "get" && token()) {
-      evt.detail.headers["Authorization"] = "Bearer " + token();
-    }
-  });
 
   // A live re-render replaces the run body; keep what the reader expanded expanded, and what
   // they were typing into the approval form typed.
@@ -68,22 +54,5 @@
     refreshControls();
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("token-form");
-    if (form) {
-      form.addEventListener("submit", function (evt) {
-        evt.preventDefault();
-        var input = document.getElementById("token-input");
-        var value = input.value.trim();
-        try { if (value) { window.sessionStorage.setItem(KEY, value); } } catch (e) { /* private mode */ }
-        input.value = "";
-        refreshControls();
-      });
-      document.getElementById("token-clear").addEventListener("click", function () {
-        try { window.sessionStorage.removeItem(KEY); } catch (e) { /* private mode */ }
-        refreshControls();
-      });
-    }
-    refreshControls();
-  });
+  document.addEventListener("DOMContentLoaded", refreshControls);
 })();

@@ -1,4 +1,5 @@
-"""Evidence packing for the reasoners: redaction, log folding and caps, compact renderings."""
+"""Evidence packing for the reasoners: log folding and caps, compact renderings (redacted by
+`tools.redaction`)."""
 
 from tools.evidence.log_packing import (
     DEFAULT_MAX_CHARS,
@@ -10,7 +11,6 @@ from tools.evidence.log_packing import (
     pack_log,
     sanitize,
 )
-from tools.evidence.redact import is_secret_key, marker, redact, redact_data
 from tools.evidence.render import (
     PackedContainerLog,
     WorkloadEvidence,
@@ -29,13 +29,9 @@ __all__ = [
     "WorkloadEvidence",
     "cap_tail",
     "fold",
-    "is_secret_key",
-    "marker",
     "normalize",
     "pack_log",
     "pack_pod_logs",
-    "redact",
-    "redact_data",
     "render_events_text",
     "render_logs_text",
     "render_status_text",

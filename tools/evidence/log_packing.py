@@ -5,7 +5,7 @@ terminal control sequences, redacted, and shortened. The pipeline is
 
 1. sanitise: drop ANSI escape sequences and control characters (a log must not repaint a terminal
    or smuggle invisible text);
-2. redact secrets (`tools.evidence.redact`);
+2. redact secrets (`tools.redaction`);
 3. fold repeats: lines equal once leading timestamps and volatile numbers (durations, ids,
    addresses, counters) are ignored become one line, at the place of their newest occurrence,
    shown in their newest form with a count;
@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tools.evidence.redact import redact
+from tools.redaction import MARKER_PATTERN, count_markers, redact
 
 DEFAULT_MAX_CHARS = 3_000
 _NOTICE_ROOM = 64  # the "[… N earlier lines (M chars) dropped]" line and its newline
@@ -68,6 +68,8 @@ def normalize(line: str) -> str:
     `200` are different lines.
     """
     key = _LEADING_TIMESTAMP.sub("", line, count=1)
+    # Lines that differ only in which secret they held fold together (the marker's hash differs).
+    key = MARKER_PATTERN.sub("«redacted»", key)
     for pattern in _VOLATILE:
         key = pattern.sub("#", key)
     return " ".join(key.split())
@@ -158,11 +160,12 @@ def pack_log(text: str | Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS) -
         raise ValueError("max_chars must be at least 80 (room for the dropped-lines notice)")
     raw = text.splitlines() if isinstance(text, str) else [str(line) for line in text]
     lines = [line for line in (sanitize(line).rstrip() for line in raw) if line.strip()]
-    redacted = [redact(line) for line in lines]
-    redactions = sum(
-        after.count("[REDACTED:") - before.count("[REDACTED:")
-        for after, before in zip(redacted, lines, strict=True)
-    )
+    # One pass over the whole tail (not one per line): cheaper, and a secret written over several
+    # lines (a private key, a YAML env entry) is seen whole. A multi-line secret becomes one marker.
+    joined = "\n".join(lines)
+    redacted_text = redact(joined)
+    redacted = redacted_text.split("\n") if lines else []
+    redactions = count_markers(redacted_text) - count_markers(joined)
     folded = [f.render() for f in fold(redacted)]
     capped = cap_tail(folded, max_chars)
     body = capped.lines

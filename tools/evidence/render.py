@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.evidence.log_packing import DEFAULT_MAX_CHARS, pack_log
-from tools.evidence.redact import redact, redact_data
 from tools.kubernetes.pod_logs import PodLogs
 from tools.kubernetes.status import Condition, ContainerStatus, PodStatus, WorkloadStatus
 from tools.kubernetes.workload_events import EventRecord
+from tools.redaction import redact, redact_data
 
 DEFAULT_MAX_PODS = 10
 DEFAULT_MAX_EVENTS = 15

@@ -29,6 +29,7 @@ def service(tmp_path: Path):
     state = tmp_path / "sandbox-state.json"
     env = {
         **os.environ,
+        "PARAMEDIC_DATA_DIR": str(tmp_path / "data"),  # where serve generates its API token
         "PARAMEDIC_SERVER__PORT": str(port),
         "PARAMEDIC_SANDBOX_STATE": str(state),
         "PARAMEDIC_MODE": "report",
@@ -53,7 +54,11 @@ def service(tmp_path: Path):
             time.sleep(0.2)
         else:
             pytest.fail("paramedic serve did not come up in 60 s")
-        yield base, json.loads(state.read_text())
+        # No token configured: serve generated one (0600) in the data directory and said where.
+        token_file = tmp_path / "data" / "api-token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        token = token_file.read_text().strip()
+        yield base, json.loads(state.read_text()), {"Authorization": f"Bearer {token}"}
     finally:
         proc.terminate()
         try:
@@ -61,15 +66,18 @@ def service(tmp_path: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, proc.stdout.read() if proc.stdout else ""
+    output = proc.stdout.read() if proc.stdout else ""
+    assert proc.returncode == 0, output
+    assert str(token_file) in output and token not in output, "serve says where the token is, never what"
 
 
 def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
-    base, state = service
+    base, state, auth = service
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
-    assert httpx.get(f"{base}/api/v1/runs", timeout=5).json()["items"] == []
+    assert httpx.get(f"{base}/api/v1/runs", timeout=5).status_code == 401, "reads need the generated token"
+    assert httpx.get(f"{base}/api/v1/runs", headers=auth, timeout=5).json()["items"] == []
     seen: list[dict] = []
-    client = httpx.Client(timeout=httpx.Timeout(30, read=30))
+    client = httpx.Client(headers=auth, timeout=httpx.Timeout(30, read=30))
     with client, client.stream("GET", f"{base}/api/v1/events") as stream:
         injected = httpx.post(
             f"{state['control_url']}/faults",
@@ -85,12 +93,12 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     run_ids = {e["run_id"] for e in seen}
     assert len(run_ids) == 1
     (run_id,) = run_ids
-    runs = httpx.get(f"{base}/api/v1/runs", params={"workload": "web-api"}, timeout=5).json()["items"]
-    assert [r["id"] for r in runs] == [run_id]
-    run = httpx.get(f"{base}/api/v1/runs/{run_id}", timeout=5).json()
+    runs = httpx.get(f"{base}/api/v1/runs", params={"workload": "web-api"}, headers=auth, timeout=5).json()
+    assert [r["id"] for r in runs["items"]] == [run_id]
+    run = httpx.get(f"{base}/api/v1/runs/{run_id}", headers=auth, timeout=5).json()
     assert run["status"] == "reported"  # report mode: diagnosed, nothing changed
     assert run["diagnosis"]["category"] == "bad_image"
-    metrics = httpx.get(f"{base}/metrics", timeout=5).text
+    metrics = httpx.get(f"{base}/metrics", headers=auth, timeout=5).text
     assert 'outcome="reported"' in metrics
 
 

@@ -103,7 +103,9 @@ def make_api(tmp_path: Path, *, launcher: bool = True, **server: Any) -> Iterato
     """An `Api` over a fresh SQLite store; `server` goes to `Settings.server` (token, protect_reads)."""
     store = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}", poll_interval=0.05)
     fake = FakeLauncher(store)
-    settings = Settings(data_dir=tmp_path, server=server)
+    # Without a token the API serves only requests naming a loopback host or an allowed one; the
+    # test client (and schemathesis) name "testserver".
+    settings = Settings(data_dir=tmp_path, server={"allowed_hosts": ["testserver"], **server})
     context = ServerContext(
         store=store,
         settings=settings,

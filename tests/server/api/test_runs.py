@@ -203,7 +203,8 @@ def test_mutations_need_the_token_when_one_is_configured(secured: Api) -> None:
         wrong = secured.client.post(path, json=body, headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
     assert secured.launcher.submitted == [] and secured.launcher.answers == []
-    assert secured.client.get("/api/v1/runs").status_code == 200, "reads stay open without protect_reads"
+    assert secured.client.get("/api/v1/runs").status_code == 401, "reads need the configured token too"
+    assert secured.client.get("/api/v1/runs", headers=AUTH).status_code == 200
     assert secured.client.post("/api/v1/runs", json=trigger, headers=AUTH).status_code == 202
     assert secured.client.post("/api/v1/runs/r1/approve", json={"by": "a"}, headers=AUTH).status_code == 200
 

@@ -244,7 +244,8 @@ def build(
     """A dashboard over a fresh SQLite store in `tmp_path`."""
     store = open_run_store(f"sqlite:///{tmp_path / 'runs.db'}", poll_interval=0.05)
     scripted = ScriptedLauncher(store, pace=pace)
-    settings = Settings(data_dir=tmp_path, server=ServerSettings(token=token))
+    # The test client names the host "testserver": allowed, for the tokenless case.
+    settings = Settings(data_dir=tmp_path, server=ServerSettings(token=token, allowed_hosts=["testserver"]))
     # Short SSE ping/poll so streams notice final statuses and closed clients quickly in tests.
     context = ServerContext(
         store=store,
@@ -253,7 +254,10 @@ def build(
         extras={"sse_ping": 1.0, "sse_poll": 0.1},
     )
     app = create_app(context)
-    return Dashboard(store, scripted, context, app, TestClient(app))
+    client = TestClient(app)
+    if token:  # signed in, as an operator's browser would be (the session cookie)
+        assert client.post("/ui/login", data={"token": token}, follow_redirects=False).status_code == 303
+    return Dashboard(store, scripted, context, app, client)
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """The dashboard in a real headless Chromium, against a live uvicorn server and a scripted launcher.
 
 A run appears on the list page while it is being written and turns `healed` without a reload
-(SSE-triggered re-fetches); an approval-mode run's page takes the operator token, and clicking
-Approve hands the answer to the launcher, after which the page follows the run to `healed`.
+(SSE-triggered re-fetches); the server asks for its token first (the sign-in page, a wrong token
+refused), and on an approval-mode run's page clicking Approve hands the answer to the launcher,
+after which the page follows the run to `healed`.
 Screenshots are saved under pytest's tmp dir and their paths printed.
 """
 
@@ -65,8 +66,20 @@ def test_runs_appear_live_and_an_approval_is_answered(
     store = live_dashboard.dashboard.store
     launcher = live_dashboard.dashboard.launcher
 
+    # 0. The server has a token (the pages send a browser here; test_pages checks the redirect):
+    # sign in, a wrong token first.
+    browser.goto(f"{base}/ui/login?next=/ui/runs")
+    browser.type_into("#login-token", "not-the-token")
+    browser.click("#login-submit")
+    message = "(document.querySelector('#login-message') || {innerText: ''}).innerText"
+    browser.wait_for(f"{message}.includes('not the API token')", what="the refusal")
+    browser.type_into("#login-token", TOKEN)
+    browser.click("#login-submit")
+    on_runs = "location.pathname === '/ui/runs' && document.readyState === 'complete'"
+    browser.wait_for(on_runs, what="the runs list, signed in")
+    assert browser.evaluate("document.cookie") == "", "the session cookie is HttpOnly: no script reads it"
+
     # 1. The list page, before any run exists.
-    browser.goto(f"{base}/ui/runs")
     browser.wait_for("document.body.innerText.includes('No runs yet')")
     browser.wait_for("window.__sse.open > 0", what="the list's SSE connection")
 
@@ -99,21 +112,10 @@ def test_runs_appear_live_and_an_approval_is_answered(
     browser.click(f"#run-{waiting.id} a.run-link")
     browser.wait_for(f"location.pathname === '/ui/runs/{waiting.id}' && document.readyState === 'complete'")
     browser.wait_for("!!document.querySelector('#approve')", what="the approve button")
-    # The server wants a token: read-only until the operator enters it.
-    assert browser.evaluate("document.querySelector('#approve').disabled") is True
-    # A wrong token: the refusal shows next to the buttons, the launcher hears nothing.
-    browser.type_into("#token-input", "not-the-token")
-    browser.click("#token-save")
-    browser.wait_for("!document.querySelector('#approve').disabled", what="the button to unlock")
-    assert browser.evaluate("document.querySelector('#token-input').value") == ""  # not left in the DOM
+    # Signed in: the buttons are live (the session answers with the page's own same-origin request).
+    assert browser.evaluate("document.querySelector('#approve').disabled") is False
+    assert browser.evaluate("document.body.dataset.signedIn") == "true"
     browser.type_into("#approval-by", "alice")
-    browser.click("#approve")
-    browser.wait_for(
-        "document.querySelector('#approval-message').innerText.includes('operator token')", what="the refusal"
-    )
-    assert launcher.answers == []
-    browser.type_into("#token-input", TOKEN)
-    browser.click("#token-save")
 
     # 4. Expand a step, approve, and watch the run heal on the same page.
     browser.click("#step-1 > summary")

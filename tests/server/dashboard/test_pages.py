@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from agent import trace
 from agent.config import ServerSettings, Settings
@@ -162,16 +163,30 @@ def test_waiting_run_shows_the_request_and_the_buttons(dash: Dashboard) -> None:
 
 def test_approve_needs_the_token(dash: Dashboard) -> None:
     run = seed_waiting(dash.store)
-    response = dash.client.post(f"/ui/runs/{run.id}/approve", content="by=alice", headers=FORM)
+    stranger = TestClient(dash.app)  # no session cookie
+    response = stranger.post(f"/ui/runs/{run.id}/approve", content="by=alice", headers=FORM)
     assert response.status_code == 401
     assert response.headers["HX-Retarget"] == "#approval-message"
     assert "operator token" in response.text
-    wrong = dash.client.post(
+    wrong = stranger.post(
         f"/ui/runs/{run.id}/approve", content="by=alice", headers={**FORM, "Authorization": "Bearer nope"}
     )
     assert wrong.status_code == 401
     assert dash.launcher.answers == []
     assert dash.store.get_run(run.id).status is RunStatus.WAITING_APPROVAL
+
+
+def test_a_signed_in_answer_must_come_from_the_dashboards_own_page(dash: Dashboard) -> None:
+    run = seed_waiting(dash.store)
+    url = f"/ui/runs/{run.id}/reject"
+    # The session cookie alone (no Origin, no htmx header): not the dashboard's own request.
+    assert dash.client.post(url, content="by=bob", headers=FORM).status_code == 403
+    forged = {**FORM, "Origin": "http://evil.example", "HX-Request": "true"}
+    assert dash.client.post(url, content="by=bob", headers=forged).status_code == 403
+    assert dash.launcher.answers == []
+    own = {**FORM, "Origin": "http://testserver", "HX-Request": "true"}
+    response = dash.client.post(url, content="by=bob", headers=own)
+    assert response.status_code == 200 and "Rejected by bob" in response.text
 
 
 def test_approve_resumes_the_run(dash: Dashboard) -> None:
@@ -239,14 +254,29 @@ def test_without_a_configured_token_the_buttons_work_as_they_are(tmp_path: Path)
         built.store.close()
 
 
-def test_protected_reads_protect_the_pages(dash: Dashboard) -> None:
+def test_reads_need_a_session_or_the_token(dash: Dashboard) -> None:
+    run = seed_healed(dash.store)
+    stranger = TestClient(dash.app)
+    for path in ("/ui/runs", f"/ui/runs/{run.id}", "/"):
+        page = stranger.get(path, follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"].startswith("/ui/login?next=/"), path
+        assert stranger.get(path, headers=AUTH).status_code == 200, path
+        assert dash.client.get(path).status_code == 200, path  # signed in
+    assert stranger.get("/ui/runs/rows").status_code == 401, "fragments answer 401, not a redirect"
+    assert stranger.get("/api/v1/events").status_code == 401, "the SSE stream the pages follow too"
+
+
+def test_protect_reads_off_opens_the_pages(dash: Dashboard) -> None:
     dash.context.settings = Settings(
-        data_dir=dash.context.settings.data_dir, server=ServerSettings(token=TOKEN, protect_reads=True)
+        data_dir=dash.context.settings.data_dir,
+        server=ServerSettings(token=TOKEN, protect_reads=False, allowed_hosts=["testserver"]),
     )
     run = seed_healed(dash.store)
+    stranger = TestClient(dash.app)
     for path in ("/ui/runs", f"/ui/runs/{run.id}", "/ui/runs/rows"):
-        assert dash.client.get(path).status_code == 401, path
-        assert dash.client.get(path, headers=AUTH).status_code == 200, path
+        assert stranger.get(path).status_code == 200, path
+    html = stranger.get(f"/ui/runs/{run.id}").text
+    assert 'data-signed-in="false"' in html and 'id="sign-in"' in html
 
 
 @pytest.mark.parametrize(
