@@ -93,13 +93,17 @@ def unreachable(ref: ImageReference) -> Refused:
 
 def unauthorized(ref: ImageReference) -> Refused:
     """A private registry without credentials."""
-    return Refused(ref, "Unknown", f"unexpected status from HEAD request to {_manifest_url(ref)}: 401 Unauthorized")
+    return Refused(
+        ref, "Unknown", f"unexpected status from HEAD request to {_manifest_url(ref)}: 401 Unauthorized"
+    )
 
 
 class ImageRegistry:
     """Every registry the sandbox's nodes pull from."""
 
-    def __init__(self, catalog: RegistryCatalog | None = None, settings: RegistrySettings | None = None) -> None:
+    def __init__(
+        self, catalog: RegistryCatalog | None = None, settings: RegistrySettings | None = None
+    ) -> None:
         self.catalog = catalog or RegistryCatalog.shipped()
         self.settings = settings or RegistrySettings()
 

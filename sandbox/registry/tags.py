@@ -106,7 +106,9 @@ class TagGrammar(BaseModel):
 
     @cached_property
     def _variant_patterns(self) -> list[tuple[re.Pattern[str], str, Variant]]:
-        return [(re.compile(f"^(?:{name})$"), name, v) for name, v in self.variants.items() if v and v.pattern]
+        return [
+            (re.compile(f"^(?:{name})$"), name, v) for name, v in self.variants.items() if v and v.pattern
+        ]
 
     def variant(self, text: str) -> tuple[str, Variant] | None:
         """The variant a suffix names, if the repository has it."""
