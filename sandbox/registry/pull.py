@@ -24,6 +24,7 @@ class Found:
     profile: str
     base: str
     variant: str = ""
+    version: str = ""
     known: bool = True  # False: an unknown repository assumed to exist (its behaviour is not modelled)
 
 
@@ -107,6 +108,11 @@ class ImageRegistry:
         self.catalog = catalog or RegistryCatalog.shipped()
         self.settings = settings or RegistrySettings()
 
+    def tags(self, ref: ImageReference) -> list[str]:
+        """Representative existing tags of a known repository (empty when unknown)."""
+        repo = self.catalog.get(ref)
+        return repo.entry.listed() if repo is not None and not repo.entry.any_tag else []
+
     def resolve(self, ref: ImageReference, credentials: frozenset[str] = frozenset()) -> Resolution:
         """Whether the image exists; `credentials` are the registry hosts the pod has pull secrets for."""
         repo = self.catalog.get(ref)
@@ -121,6 +127,7 @@ class ImageRegistry:
                 match.profile or repo.entry.profile,
                 match.base or repo.entry.base,
                 match.variant,
+                repo.entry.full_version(match),
             )
         style = self.catalog.missing_style(ref.host)
         if style is not None:  # a public registry we know

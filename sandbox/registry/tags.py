@@ -161,6 +161,26 @@ class TagGrammar(BaseModel):
                 )
         return None
 
+    def full_version(self, match: Match) -> str:
+        """The complete version a matched tag runs (`1.25` -> `1.25.5`, `latest` -> the newest)."""
+        if match.version is None:
+            return (self.newest() or "").removeprefix(self.prefix[0])
+        if len(match.version) >= 3:
+            return ".".join(map(str, match.version))
+        best = max(
+            (v for v in self._versions if v[: len(match.version)] == match.version), default=match.version
+        )
+        return ".".join(map(str, best))
+
+    def listed(self) -> list[str]:
+        """A representative list of existing tags: the named ones and each line's newest release."""
+        out = list(self.named)
+        for key, top in self.lines.items():
+            out.append(self.prefix[0] + key)
+            if isinstance(top, int) and "patch" in self.forms:
+                out.append(f"{self.prefix[0]}{key}.{top}")
+        return out
+
     def newest(self) -> str | None:
         """The highest full version (for messages and defaults)."""
         full = [v for v in self._versions if len(v) >= 3] or list(self._versions)

@@ -150,8 +150,11 @@ def _exit(call: Call) -> Gen:
     if arg is None:
         raise ExitProcess(call.sh.status)
     if not re.fullmatch(r"-?\d+", arg):
-        call.io.error(f"{call.sh.prefix()}exit: Illegal number: {arg}" if call.sh.flavour != "bash"
-                      else f"{call.sh.prefix()}exit: {arg}: numeric argument required")  # fmt: skip
+        call.io.error(
+            f"{call.sh.prefix()}exit: Illegal number: {arg}"
+            if call.sh.flavour != "bash"
+            else f"{call.sh.prefix()}exit: {arg}: numeric argument required"
+        )
         raise ExitProcess(2)
     raise ExitProcess(int(arg) & 0xFF)
     yield

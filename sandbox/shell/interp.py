@@ -77,6 +77,9 @@ class Container:
     image: Any = None  # profile data for programs that need it
     spec: Any = None  # the container spec (ports, probes)
     unknown_image: bool = False
+    user: int = 0  # the UID it runs as
+    read_only_root: bool = False
+    image_modules: Any = frozenset()  # Python packages installed besides the standard library
 
 
 @dataclass
@@ -133,10 +136,22 @@ class Shell:
     def subshell(self) -> Shell:
         """A copy for `( … )`, pipelines and command substitution."""
         return Shell(
-            self.container, self.name, self.flavour, dict(self.vars), set(self.exported),
-            list(self.positional), dict(self.functions), set(self.options), self.cwd, self.status,
-            self.arith, self.line, self.last_bg, [], self.script_name,
-        )  # fmt: skip
+            self.container,
+            self.name,
+            self.flavour,
+            dict(self.vars),
+            set(self.exported),
+            list(self.positional),
+            dict(self.functions),
+            set(self.options),
+            self.cwd,
+            self.status,
+            self.arith,
+            self.line,
+            self.last_bg,
+            [],
+            self.script_name,
+        )
 
     # --- messages -----------------------------------------------------------------------------
 
@@ -166,10 +181,12 @@ class Shell:
         full = pattern if absolute else posixpath.join(self.cwd, pattern)
         depth = full.count("/")
         hits = [
-            p for p in self.container.fs.paths()
-            if p.count("/") == depth and fnmatch.fnmatchcase(p, full)
+            p
+            for p in self.container.fs.paths()
+            if p.count("/") == depth
+            and fnmatch.fnmatchcase(p, full)
             and not any(part.startswith(".") for part in p.split("/")[-1:])
-        ]  # fmt: skip
+        ]
         if absolute:
             return sorted(hits)
         base = self.cwd.rstrip("/") + "/"

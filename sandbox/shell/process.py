@@ -169,6 +169,13 @@ class Process:
         self.exit = (t, code, reason)
         self.listeners.clear()
 
+    def next_wake(self) -> float:
+        """When a job next has something to do (INF: every job sleeps forever or the process ended)."""
+        if self.exit is not None:
+            return INF
+        runnable = [j.wake_at for j in self.jobs if j.status is None and not j.waiting]
+        return min(runnable, default=INF)
+
     # --- memory ----------------------------------------------------------------------------
 
     def _settle(self, t: float) -> None:

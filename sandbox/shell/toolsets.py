@@ -67,8 +67,15 @@ def shell_command(flavour: str) -> Command:
         name = call.argv[0]
         own = "bash" if call.name == "bash" else flavour
         if script is not None:
-            sh = Shell(call.sh.container, args[0] if args else name, own, dict(call.env), set(call.env),
-                       args[1:], options=options)  # fmt: skip
+            sh = Shell(
+                call.sh.container,
+                args[0] if args else name,
+                own,
+                dict(call.env),
+                set(call.env),
+                args[1:],
+                options=options,
+            )
         elif args:  # a script file
             fs = call.sh.container.fs
             path = call.path(args[0])
