@@ -553,8 +553,11 @@ class Kubelet(Controller):
             probe.succeeded = True
             if probe.kind == "readiness":
                 c.ready = True
-            # A passing probe stays passing until the instance changes: no need to poll it.
-            probe.next_at = NEVER
+            # A static plan's passing probe stays passing until the instance changes: no need to poll
+            # it. A running program can change its answer (a file removed, a server degrading).
+            probe.next_at = (
+                t + period if isinstance(inst.plan, ProgramPlan) and probe.kind != "startup" else NEVER
+            )
             if probe.kind == "startup":
                 c.ready = not any(p.kind == "readiness" for p in c.probes)
                 for other in c.probes:
@@ -586,7 +589,11 @@ class Kubelet(Controller):
         inst.last_ws = inst.working_set(t)
         log = self._logs.current(rt.key[0], rt.key[1], c.name)
         if log is not None:
-            if reason == "OOMKilled" and inst.spec.style == "shell":
+            if (
+                reason == "OOMKilled"
+                and inst.spec.style == "shell"
+                and not isinstance(inst.plan, ProgramPlan)
+            ):
                 log.add(t, "Killed")
             log.finish(t)
         c.ready = False

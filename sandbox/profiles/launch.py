@@ -209,6 +209,8 @@ def launch(
         argv=argv,
         env=full_env,
     )
+    if unknown and not argv:  # its ENTRYPOINT/CMD are not known: it runs "its program"
+        argv = ["/entrypoint"]
     name = argv[0].rsplit("/", 1)[-1] if argv else ""
     runnable = bool(argv) and (name in commands or fs.is_file(argv[0]) or unknown)
     if not runnable:
@@ -220,6 +222,8 @@ def launch(
         )
         return plan
     if unknown and name not in commands:
+        if "/" in argv[0]:
+            fs.put(argv[0], "")
         commands[name] = profile("service").programs["server"]
     sh = Shell(c, "sh", flavour or "dash", dict(full_env), set(full_env))
     io = IO("", LogWriter(proc), LogWriter(proc, "stderr"))

@@ -125,7 +125,7 @@ def site(call: Call, default_port: int = 80) -> tuple[list[int], Callable[[str, 
             return routes[prefix], ""
         if prefix is not None and prefix != "/":
             return 200, ""
-        target = root.rstrip("/") + clean
+        target = fs.resolve(root.rstrip("/") + clean)
         if fs.is_dir(target):
             target = target.rstrip("/") + "/index.html"
         if fs.is_file(target):

@@ -14,7 +14,7 @@ def _docroot(call: Call, root: str, index: tuple[str, ...], missing: int) -> Lis
     fs = call.sh.container.fs
 
     def respond(method: str, path: str) -> tuple[int, str]:
-        target = root.rstrip("/") + path.split("?", 1)[0]
+        target = fs.resolve(root.rstrip("/") + path.split("?", 1)[0])
         if fs.is_dir(target):
             found = next(
                 (f"{target.rstrip('/')}/{i}" for i in index if fs.is_file(f"{target.rstrip('/')}/{i}")), None

@@ -174,7 +174,10 @@ class Process:
         if self.exit is not None:
             return INF
         runnable = [j.wake_at for j in self.jobs if j.status is None and not j.waiting]
-        return min(runnable, default=INF)
+        oom = INF
+        if self.memory_limit and self._rate > 0:
+            oom = self._mem_t + max(self.memory_limit - self.baseline - self._mem, 0.0) / self._rate
+        return min([*runnable, oom])
 
     # --- memory ----------------------------------------------------------------------------
 
