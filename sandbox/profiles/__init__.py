@@ -4,7 +4,16 @@
 `launch` (in `sandbox.profiles.launch`) starts a container's program from its profile.
 """
 
-from sandbox.profiles import apps, databases, nginx, runtimes, services, webservers  # noqa: F401 - registers
+from sandbox.profiles import (  # noqa: F401 - each module registers its profiles
+    apps,
+    bitnami,
+    databases,
+    nginx,
+    platform,
+    runtimes,
+    services,
+    webservers,
+)
 from sandbox.profiles.model import PROFILES, Profile
 
 

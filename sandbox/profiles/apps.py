@@ -4,7 +4,7 @@ known about: it runs, and serves whatever container ports the pod declares)."""
 
 from __future__ import annotations
 
-from sandbox.profiles.model import Profile, http_responder, register, serve
+from sandbox.profiles.model import Profile, http_app, http_responder, register, serve
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import INF, Listener, Sleep
 from sandbox.shell.utils.memory import parse_bytes
@@ -42,29 +42,6 @@ def _hello(call: Call) -> Gen:
 def _pause(call: Call) -> Gen:
     yield Sleep(INF)
     return 0
-
-
-def _http(
-    port: int,
-    paths: dict[str, int] | None = None,
-    body: str = "OK\n",
-    startup: float = 0.3,
-    lines: tuple[str, ...] = (),
-) -> object:
-    def run(call: Call) -> Gen:
-        args = " ".join(call.argv[1:])
-        chosen = port
-        for flag in ("--listen=:", "-listen=:", "--port=", "--port ", "-port=", "-port ", "--http-port="):
-            if flag in args:
-                tail = args.split(flag, 1)[1].split()[0]
-                chosen = int(tail) if tail.isdigit() else chosen
-        text = body
-        if "-text=" in args:
-            text = args.split("-text=", 1)[1].split(" -")[0].strip("\"'") + "\n"
-        listener = Listener(chosen, "http", http_responder(paths, text))
-        return (yield from serve(call, [listener], before=list(lines), startup=startup))
-
-    return run
 
 
 def _liveness(call: Call) -> Gen:
@@ -110,39 +87,6 @@ def _unknown(call: Call) -> Gen:
     return (yield from serve(call, listeners, startup=2.0))
 
 
-def _prometheus(call: Call) -> Gen:
-    args = " ".join(call.argv[1:])
-    path = "/etc/prometheus/prometheus.yml"
-    if "--config.file=" in args:
-        path = args.split("--config.file=", 1)[1].split()[0]
-    if not call.sh.container.fs.is_file(call.path(path)):
-        call.io.error(
-            f'ts=2024-01-01T00:00:00.000Z caller=main.go:487 level=error msg="Error loading config ({path})" '
-            f'file={path} err="open {path}: no such file or directory"'
-        )
-        return 2
-    listener = Listener(
-        9090,
-        "http",
-        http_responder(
-            {
-                "/-/healthy": 200,
-                "/-/ready": 200,
-                "/graph": 200,
-                "/": 302,
-                "/metrics": 200,
-                "/api/v1/query": 200,
-            }
-        ),
-    )
-    lines = [
-        "ts=2024-01-01T00:00:00.000Z caller=main.go:1150 level=info "
-        'msg="Server is ready to receive web requests."'
-    ]
-    return (yield from serve(call, [listener], after=lines, startup=2.0, stream="err"))
-
-
-_SERVER_FILES = {"/etc/prometheus/prometheus.yml": "global:\n  scrape_interval: 15s\n"}
 register(
     Profile(
         "hello-world",
@@ -181,33 +125,30 @@ register(
     ),
     Profile("vish-stress", entrypoint=("/stress",), programs={"stress": _vish_stress}, memory_mib=1.0),
     Profile(
-        "kubectl", entrypoint=("kubectl",), programs={"kubectl": lambda call: _kubectl(call)}, memory_mib=20.0
-    ),
-    Profile(
         "whoami",
         entrypoint=("/whoami",),
-        programs={"whoami": _http(80, None, "Hostname: whoami\n")},
+        programs={"whoami": http_app(80, None, "Hostname: whoami\n")},
         memory_mib=3.0,
         port=80,
     ),
     Profile(
         "http-echo",
         entrypoint=("/http-echo",),
-        programs={"http-echo": _http(5678, None, "hello-world\n")},
+        programs={"http-echo": http_app(5678, None, "hello-world\n")},
         memory_mib=3.0,
         port=5678,
     ),
     Profile(
         "http-echo-8080",
         cmd=("node", "index.js"),
-        programs={"node": _http(8080, None, "{}\n")},
+        programs={"node": http_app(8080, None, "{}\n")},
         memory_mib=30.0,
         port=8080,
     ),
     Profile(
         "echo-server",
         cmd=("node", "webserver"),
-        programs={"node": _http(80, None, "{}\n")},
+        programs={"node": http_app(80, None, "{}\n")},
         memory_mib=30.0,
         port=80,
     ),
@@ -215,7 +156,7 @@ register(
         "podinfo",
         cmd=("./podinfo",),
         programs={
-            "podinfo": _http(
+            "podinfo": http_app(
                 9898, {"/": 200, "/healthz": 200, "/readyz": 200, "/metrics": 200, "/version": 200}
             )
         },
@@ -225,33 +166,37 @@ register(
     Profile(
         "hello-app",
         cmd=("/hello-app",),
-        programs={"hello-app": _http(8080, None, "Hello, world!\n")},
+        programs={"hello-app": http_app(8080, None, "Hello, world!\n")},
         memory_mib=4.0,
         port=8080,
     ),
     Profile(
         "node-hello",
         cmd=("node", "server.js"),
-        programs={"node": _http(8080, None, "Hello Kubernetes!\n")},
+        programs={"node": http_app(8080, None, "Hello Kubernetes!\n")},
         memory_mib=25.0,
         port=8080,
     ),
     Profile(
         "kuard",
         cmd=("/kuard",),
-        programs={"kuard": _http(8080, {"/": 200, "/healthy": 200, "/ready": 200})},
+        programs={"kuard": http_app(8080, {"/": 200, "/healthy": 200, "/ready": 200})},
         memory_mib=8.0,
         port=8080,
     ),
     Profile(
         "echoserver",
         cmd=("nginx", "-g", "daemon off;"),
-        programs={"nginx": _http(8080, None, "CLIENT VALUES:\n")},
+        programs={"nginx": http_app(8080, None, "CLIENT VALUES:\n")},
         memory_mib=6.0,
         port=8080,
     ),
     Profile(
-        "goproxy", cmd=("/goproxy",), programs={"goproxy": _http(8080, None, "")}, memory_mib=3.0, port=8080
+        "goproxy",
+        cmd=("/goproxy",),
+        programs={"goproxy": http_app(8080, None, "")},
+        memory_mib=3.0,
+        port=8080,
     ),
     Profile(
         "k8s-liveness", entrypoint=("/server",), programs={"server": _liveness}, memory_mib=3.0, port=8080
@@ -259,72 +204,17 @@ register(
     Profile(
         "hpa-example",
         cmd=("apache2-foreground",),
-        programs={"apache2-foreground": _http(80, None, "OK!")},
+        programs={"apache2-foreground": http_app(80, None, "OK!")},
         memory_mib=15.0,
         port=80,
     ),
     Profile(
         "httpbin",
         cmd=("gunicorn", "-b", "0.0.0.0:80", "httpbin:app"),
-        programs={"gunicorn": _http(80, {"/": 200, "/get": 200, "/status/200": 200, "/status/500": 500})},
+        programs={"gunicorn": http_app(80, {"/": 200, "/get": 200, "/status/200": 200, "/status/500": 500})},
         memory_mib=40.0,
         port=80,
-    ),
-    Profile(
-        "grafana",
-        entrypoint=("/run.sh",),
-        programs={"run.sh": _http(3000, {"/": 302, "/login": 200, "/api/health": 200}, startup=3.0)},
-        memory_mib=60.0,
-        port=3000,
-        health_path="/api/health",
-    ),
-    Profile(
-        "prometheus",
-        entrypoint=("/bin/prometheus",),
-        cmd=("--config.file=/etc/prometheus/prometheus.yml",),
-        programs={"prometheus": _prometheus},
-        files=_SERVER_FILES,
-        memory_mib=45.0,
-        port=9090,
-    ),
-    Profile(
-        "docker-registry",
-        entrypoint=("/entrypoint.sh",),
-        cmd=("/etc/docker/registry/config.yml",),
-        programs={"entrypoint.sh": _http(5000, {"/": 200, "/v2/": 200})},
-        memory_mib=10.0,
-        port=5000,
-    ),
-    Profile(
-        "agnhost", entrypoint=("/agnhost",), programs={"agnhost": lambda call: _agnhost(call)}, memory_mib=8.0
     ),
     Profile("service", cmd=("/server",), programs={"server": _unknown}, memory_mib=30.0),
     Profile("unknown", programs={}, memory_mib=30.0),
 )
-
-
-def _kubectl(call: Call) -> Gen:
-    if len(call.argv) == 1:
-        call.io.print("kubectl controls the Kubernetes cluster manager.")
-        return 0
-    if call.argv[1] == "version":
-        call.io.print("Client Version: v1.30.4")
-        return 0
-    yield Sleep(0.5)
-    call.io.error("error: You must be logged in to the server (Unauthorized)")
-    return 1
-
-
-def _agnhost(call: Call) -> Gen:
-    sub = call.argv[1] if len(call.argv) > 1 else ""
-    if sub in ("netexec", "serve-hostname", "liveness", "porter", "test-webserver"):
-        port = 8080 if sub != "serve-hostname" else 9376
-        for a in call.argv[2:]:
-            if a.startswith("--http-port=") or a.startswith("--port="):
-                port = int(a.split("=", 1)[1])
-        listener = Listener(port, "http", http_responder(None, call.sh.container.hostname + "\n"))
-        return (yield from serve(call, [listener], startup=0.2))
-    if sub == "pause":
-        yield Sleep(INF)
-    call.io.error(f'Error: unknown command "{sub}" for "agnhost"' if sub else "Usage:\n  agnhost [command]")
-    return 1

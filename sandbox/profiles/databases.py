@@ -179,30 +179,6 @@ def _mongo_prepare(call: Call) -> Gen:
     yield
 
 
-def _bitnami(product: str, needs: str, port: int, protocol: str, daemon_name: str) -> dict:
-    def run(call: Call) -> Gen:
-        t = call.sh.container.proc.t
-        stamp = timestamp(t, "%H:%M:%S.00")
-        call.io.print(f"{product} {stamp} INFO  ==> ** Starting {product} setup **")
-        if not call.env.get(needs) and call.env.get("ALLOW_EMPTY_PASSWORD", "no") != "yes":
-            call.io.error(
-                f"{product} {stamp} ERROR ==> The {needs} environment variable is empty or not set. "
-                "Set the environment variable ALLOW_EMPTY_PASSWORD=yes to allow the container to be "
-                "started with blank passwords. This is recommended only for development."
-            )
-            return 1
-        call.io.print(f"{product} {stamp} INFO  ==> ** {product} setup finished! **")
-        call.io.print(f"{product} {stamp} INFO  ==> ** Starting {daemon_name} **")
-        return (yield from serve(call, [Listener(port, protocol)], startup=3.0))
-
-    return {
-        "entrypoint.sh": lambda call: call.sh.invoke(
-            call.argv[1:] or ["run.sh"], call.io, call.env, tail=True
-        ),
-        "run.sh": run,
-    }
-
-
 register(
     Profile(
         "postgres",
@@ -272,39 +248,5 @@ register(
         port=27017,
         size_bytes=700_000_000,
         startup_seconds=3.0,
-    ),
-    Profile(
-        "bitnami-postgresql",
-        entrypoint=("/opt/bitnami/scripts/postgresql/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/postgresql/run.sh",),
-        memory_mib=60.0,
-        port=5432,
-        programs={
-            **_bitnami("postgresql", "POSTGRESQL_PASSWORD", 5432, "postgres", "PostgreSQL"),
-            "pg_isready": pg_isready,
-            "psql": psql,
-        },
-    ),
-    Profile(
-        "bitnami-mysql",
-        entrypoint=("/opt/bitnami/scripts/mysql/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/mysql/run.sh",),
-        memory_mib=360.0,
-        port=3306,
-        programs={
-            **_bitnami("mysql", "MYSQL_ROOT_PASSWORD", 3306, "mysql", "MySQL"),
-            "mysqladmin": mysqladmin,
-        },
-    ),
-    Profile(
-        "bitnami-mongodb",
-        entrypoint=("/opt/bitnami/scripts/mongodb/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/mongodb/run.sh",),
-        memory_mib=160.0,
-        port=27017,
-        programs={
-            **_bitnami("mongodb", "MONGODB_ROOT_PASSWORD", 27017, "mongo", "MongoDB"),
-            "mongosh": mongosh,
-        },
     ),
 )

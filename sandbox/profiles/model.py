@@ -89,6 +89,31 @@ def serve(
     return 0
 
 
+def http_app(
+    port: int,
+    paths: dict[str, int] | None = None,
+    body: str = "OK\n",
+    startup: float = 0.3,
+    lines: tuple[str, ...] = (),
+) -> object:
+    """A small HTTP server program on `port` (flags like --listen=:N / -port N move it)."""
+
+    def run(call: Call) -> Gen:
+        args = " ".join(call.argv[1:])
+        chosen = port
+        for flag in ("--listen=:", "-listen=:", "--port=", "--port ", "-port=", "-port ", "--http-port="):
+            if flag in args:
+                tail = args.split(flag, 1)[1].split()[0]
+                chosen = int(tail) if tail.isdigit() else chosen
+        text = body
+        if "-text=" in args:
+            text = args.split("-text=", 1)[1].split(" -")[0].strip("\"'") + "\n"
+        listener = Listener(chosen, "http", http_responder(paths, text))
+        return (yield from serve(call, [listener], before=list(lines), startup=startup))
+
+    return run
+
+
 def entrypoint_script(main: str, prepare: Callable[[Call], Gen] | None = None) -> Command:
     """A docker-entrypoint.sh: `-flags` go to `main`; `main …` runs after `prepare`; anything else runs."""
 

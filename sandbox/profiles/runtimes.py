@@ -9,95 +9,57 @@ import re
 from collections.abc import Generator
 from typing import Any
 
+from sandbox.profiles.jssim import STRING as _STRING
+from sandbox.profiles.jssim import node
 from sandbox.profiles.model import Profile, register
-from sandbox.profiles.pysim import python
+from sandbox.profiles.pysim import STDLIB, PythonSim
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import INF, Listener, Sleep
 
-_NODE_MISSING = """node:internal/modules/cjs/loader:1228
-  throw err;
-  ^
 
-Error: Cannot find module '{path}'
-    at Module._resolveFilename (node:internal/modules/cjs/loader:1225:15)
-    at Module._load (node:internal/modules/cjs/loader:1051:27)
-    at Function.executeUserEntryPoint [as runMain] (node:internal/modules/run_main:174:12)
-    at node:internal/main/run_main_module:28:49 {{
-  code: 'MODULE_NOT_FOUND',
-  requireStack: []
-}}
-
-Node.js v{version}"""
-_STRING = r"""(['"`])((?:\\.|(?!\1).)*)\1"""
-
-
-def _js(call: Call, source: str) -> Generator[Any, None, int]:
-    """A JavaScript program read, not run: console.log, timers, http listen, require, exit."""
-    version = getattr(call.sh.container.image, "version", "") or "20.18.0"
-    for m in re.finditer(r"require\(\s*['\"]([^'\"./][^'\"]*)['\"]\s*\)", source):
-        module = m.group(1).removeprefix("node:")
-        builtin = {
-            "http",
-            "https",
-            "fs",
-            "os",
-            "path",
-            "net",
-            "crypto",
-            "util",
-            "events",
-            "child_process",
-            "url",
-        }
-        if module.split("/")[0] not in builtin:
-            call.io.error(_NODE_MISSING.format(path=module, version=version))
-            return 1
-    listen = re.search(r"\.listen\(\s*(\d+)", source)
-    interval = re.search(r"setInterval\(.*?,\s*(\d+)\s*\)", source, re.S)
-    logs = [m.group(2) for m in re.finditer(r"console\.(?:log|error|info)\(\s*" + _STRING, source)]
-    size = re.search(r"Buffer\.alloc\(\s*([\d.e*]+)\s*\)|new Array\(\s*([\d.e*]+)\s*\)\.fill", source)
-    exit_m = re.search(r"process\.exit\(\s*(\d+)\s*\)", source)
-    if size:
-        n = 1.0
-        for factor in (size.group(1) or size.group(2)).split("*"):
-            try:
-                n *= float(factor) if factor else 0.0
-            except ValueError:
-                n = 0.0
-        yield Sleep(n * (1 if size.group(1) else 8) / float(1 << 31), grow=float(1 << 31))
-    if not interval:
-        for line in logs:
-            call.io.print(line)
-    if listen:
-        call.sh.container.proc.listen(Listener(int(listen.group(1)), "http", lambda m, p: (200, "OK")))
-    if interval:
-        every = int(interval.group(1)) / 1000.0
-        while True:
-            yield Sleep(every)
-            for line in logs:
-                call.io.print(line)
-    if listen:
-        yield Sleep(INF)
-    return int(exit_m.group(1)) if exit_m else 0
-
-
-def node(call: Call) -> Gen:
-    """node: `-e code`, a script, or the REPL (exits at EOF)."""
-    args = [a for a in call.argv[1:] if a not in ("--trace-warnings",)]
+def python(call: Call) -> Generator[Any, None, int]:
+    """python / python3: `-c code`, `-m module`, a script, or the REPL (exits at EOF on stdin)."""
+    args = list(call.argv[1:])
     c = call.sh.container
-    if args and args[0] in ("-v", "--version"):
-        call.io.print("v" + (getattr(c.image, "version", "") or "20.18.0"))
+    unbuffered = bool(call.env.get("PYTHONUNBUFFERED"))
+    version = getattr(c.image, "version", "") or "3.12.7"
+    while args and args[0].startswith("-") and args[0] not in ("-c", "-m", "-"):
+        flag = args.pop(0)
+        if "u" in flag[1:]:
+            unbuffered = True
+        if flag in ("-V", "--version"):
+            call.io.print(f"Python {version}")
+            return 0
+    if not args or args[0] == "-":
+        return 0  # the REPL / stdin script: a pod's stdin is empty, so it reads EOF and exits
+    if args[0] == "-c":
+        return (yield from PythonSim(call, "<string>", unbuffered).run(args[1] if len(args) > 1 else ""))
+    if args[0] == "-m":
+        module = args[1] if len(args) > 1 else ""
+        if module == "http.server":
+            port = int(next((a for a in args[2:] if a.isdigit()), "8000"))
+            fs = c.fs
+
+            def listing(method: str, path: str) -> tuple[int, str]:
+                target = fs.resolve(path.split("?", 1)[0], call.sh.cwd)
+                if fs.is_dir(target):
+                    return 200, "".join(f'<li><a href="{n}">{n}</a></li>\n' for n in fs.listdir(target))
+                return (200, fs.read(target)) if fs.is_file(target) else (404, "")
+
+            c.proc.listen(Listener(port, "http", listing))
+            call.io.print(f"Serving HTTP on 0.0.0.0 port {port} (http://0.0.0.0:{port}/) ...")
+            yield Sleep(INF)
+        root = module.split(".")[0]
+        if root not in STDLIB and root not in c.image_modules:
+            call.io.error(f"/usr/local/bin/python: No module named {module}")
+            return 1
+        yield Sleep(1.0)
         return 0
-    if not args:
-        return 0
-    if args[0] in ("-e", "--eval", "-p"):
-        return (yield from _js(call, args[1] if len(args) > 1 else ""))
     path = call.path(args[0])
     if not c.fs.is_file(path):
-        version = getattr(c.image, "version", "") or "20.18.0"
-        call.io.error(_NODE_MISSING.format(path=path, version=version))
-        return 1
-    return (yield from _js(call, c.fs.read(path)))
+        call.io.error(f"python3: can't open file '{path}': [Errno 2] No such file or directory")
+        return 2
+    return (yield from PythonSim(call, args[0], unbuffered).run(c.fs.read(path)))
 
 
 def _pi(digits: int) -> str:

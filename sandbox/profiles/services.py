@@ -186,19 +186,6 @@ register(
         size_bytes=45_060_128,
     ),
     Profile(
-        "bitnami-redis",
-        entrypoint=("/opt/bitnami/scripts/redis/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/redis/run.sh",),
-        programs={
-            "redis-server": redis_server,
-            "redis-cli": redis_cli,
-            "entrypoint.sh": entrypoint_script("run.sh"),
-            "run.sh": lambda call: _bitnami_redis(call),
-        },
-        memory_mib=14.0,
-        port=6379,
-    ),
-    Profile(
         "memcached",
         entrypoint=("docker-entrypoint.sh",),
         cmd=("memcached",),
@@ -214,14 +201,6 @@ register(
         memory_mib=130.0,
         port=5672,
         startup_seconds=8.0,
-    ),
-    Profile(
-        "bitnami-rabbitmq",
-        entrypoint=("/opt/bitnami/scripts/rabbitmq/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/rabbitmq/run.sh",),
-        memory_mib=130.0,
-        port=5672,
-        programs={"entrypoint.sh": entrypoint_script("run.sh"), "run.sh": rabbitmq},
     ),
     Profile(
         "elasticsearch",
@@ -254,21 +233,3 @@ register(
         startup_seconds=30.0,
     ),
 )
-
-
-def _bitnami_redis(call: Call) -> Gen:
-    t = call.sh.container.proc.t
-    stamp = timestamp(t, "%H:%M:%S.00")
-    call.io.print(f"redis {stamp} INFO  ==> ** Starting Redis setup **")
-    if not call.env.get("REDIS_PASSWORD") and call.env.get("ALLOW_EMPTY_PASSWORD", "no") != "yes":
-        call.io.error(
-            f"redis {stamp} ERROR ==> The REDIS_PASSWORD environment variable is empty or not set. Set the "
-            "environment variable ALLOW_EMPTY_PASSWORD=yes to allow the container to be started with blank "
-            "passwords. This is recommended only for development."
-        )
-        return 1
-    call.io.print(f"redis {stamp} INFO  ==> ** Redis setup finished! **")
-    args = ["redis-server", "--port", "6379"]
-    if call.env.get("REDIS_PASSWORD"):
-        args += ["--requirepass", call.env["REDIS_PASSWORD"]]
-    return (yield from call.sh.invoke(args, call.io, call.env, tail=True))

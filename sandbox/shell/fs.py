@@ -6,6 +6,7 @@ explicit `mkdir`s. Mounted ConfigMaps and Secrets are read-only, like the real p
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 from collections.abc import Iterable, Mapping
 
@@ -133,6 +134,23 @@ class FileSystem:
         prefix = path.rstrip("/") + "/"
         names = {p[len(prefix) :].split("/")[0] for p in (*self._files, *self._dirs) if p.startswith(prefix)}
         return sorted(n for n in names if n)
+
+    def glob(self, pattern: str, cwd: str = "/") -> list[str]:
+        """Paths matching a shell glob (`*` never crosses `/` nor matches a leading dot), sorted."""
+        absolute = pattern.startswith("/")
+        full = pattern if absolute else posixpath.join(cwd, pattern)
+        depth = full.count("/")
+        hits = [
+            p
+            for p in self.paths()
+            if p.count("/") == depth
+            and fnmatch.fnmatchcase(p, full)
+            and not p.rsplit("/", 1)[-1].startswith(".")
+        ]
+        if absolute:
+            return sorted(hits)
+        base = cwd.rstrip("/") + "/"
+        return sorted(h[len(base) :] if h.startswith(base) else h for h in hits)
 
     def paths(self) -> list[str]:
         """Every file and directory path (for globbing)."""

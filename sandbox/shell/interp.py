@@ -9,77 +9,20 @@ image's shell (busybox ash, dash, bash).
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.shell import syntax as ast
-from sandbox.shell.fs import FsError
-from sandbox.shell.process import STEP_COST, ExitProcess, Process, Sleep, Wait
-from sandbox.shell.streams import IO, Capture, FileWriter, LogWriter, Null, Writer
-from sandbox.shell.words import ExpansionError, expand_heredoc, expand_text, expand_words
+from sandbox.shell.context import Call, Command, Container, FunctionReturn, Gen, LoopControl
+from sandbox.shell.flow import run_compound, run_pipeline
+from sandbox.shell.process import STEP_COST, ExitProcess, Sleep
+from sandbox.shell.redirects import apply_redirects
+from sandbox.shell.streams import IO, Capture, LogWriter, Writer
+from sandbox.shell.words import ExpansionError, expand_text, expand_words
 
-Gen = Generator[Any, None, int]
-
-
-class LoopControl(Exception):
-    """`break N` / `continue N`."""
-
-    def __init__(self, kind: str, levels: int) -> None:
-        super().__init__(kind)
-        self.kind, self.levels = kind, levels
-
-
-class FunctionReturn(Exception):
-    """`return N`."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-@dataclass
-class Call:
-    """One command invocation: what a command implementation gets."""
-
-    sh: Shell
-    argv: list[str]
-    io: IO
-    env: dict[str, str]
-    tail: bool = False  # the script's last command (what `exec` would run)
-
-    @property
-    def name(self) -> str:
-        """The command's name as invoked (basename)."""
-        return posixpath.basename(self.argv[0])
-
-    def path(self, p: str) -> str:
-        """`p` made absolute against the working directory."""
-        return self.sh.container.fs.resolve(p, self.sh.cwd)
-
-
-Command = Callable[[Call], Gen]
-
-
-@dataclass
-class Container:
-    """What programs in a container can reach: files, network, installed commands, identity."""
-
-    proc: Process
-    fs: Any  # sandbox.shell.fs.FileSystem
-    net: Any  # sandbox.shell.net.Network
-    commands: dict[str, Command]
-    flavour: str = "ash"  # the image's /bin/sh: ash (busybox, alpine), dash (debian, ubuntu), bash
-    gnu: bool = False  # GNU coreutils (else busybox applets)
-    hostname: str = "localhost"
-    image: Any = None  # profile data for programs that need it
-    spec: Any = None  # the container spec (ports, probes)
-    unknown_image: bool = False
-    user: int = 0  # the UID it runs as
-    read_only_root: bool = False
-    image_modules: Any = frozenset()  # Python packages installed besides the standard library
+__all__ = ["Call", "Command", "Container", "FunctionReturn", "Gen", "LoopControl", "Shell"]
 
 
 @dataclass
@@ -177,20 +120,7 @@ class Shell:
 
     def glob(self, pattern: str) -> list[str]:
         """Paths matching a glob pattern (relative patterns against the working directory)."""
-        absolute = pattern.startswith("/")
-        full = pattern if absolute else posixpath.join(self.cwd, pattern)
-        depth = full.count("/")
-        hits = [
-            p
-            for p in self.container.fs.paths()
-            if p.count("/") == depth
-            and fnmatch.fnmatchcase(p, full)
-            and not any(part.startswith(".") for part in p.split("/")[-1:])
-        ]
-        if absolute:
-            return sorted(hits)
-        base = self.cwd.rstrip("/") + "/"
-        return sorted(h[len(base) :] if h.startswith(base) else h for h in hits)
+        return self.container.fs.glob(pattern, self.cwd)
 
     # --- running ------------------------------------------------------------------------------
 
@@ -238,9 +168,9 @@ class Shell:
                     last = item is node.rest[-1][1]
                     status = yield from self.run(item, io, cond or not last, tail and last)
         elif isinstance(node, ast.Pipeline):
-            status = yield from self._pipeline(node, io, cond)
+            status = yield from run_pipeline(self, node, io, cond)
         else:
-            status = yield from self._compound(node, io, cond, tail)
+            status = yield from run_compound(self, node, io, cond, tail)
         self.status = status
         return status
 
@@ -253,73 +183,6 @@ class Shell:
         job = self.container.proc.spawn(_guard(sub.run(node, io)))
         self.last_bg = job
         self.jobs.append(job)
-
-    def _pipeline(self, node: ast.Pipeline, io: IO, cond: bool) -> Gen:
-        data, statuses = io.stdin, []
-        for k, cmd in enumerate(node.commands):
-            last = k == len(node.commands) - 1
-            out = io.out if last else Capture()
-            runner = self if len(node.commands) == 1 else self.subshell()
-            try:
-                st = yield from runner.run(cmd, IO(data, out, io.err), cond or node.negate)
-            except ExitProcess as ex:
-                if len(node.commands) == 1:
-                    raise
-                st = ex.code
-            statuses.append(st)
-            if isinstance(out, Capture):
-                data = out.data()
-        status = statuses[-1]
-        if "pipefail" in self.options:
-            status = next((s for s in reversed(statuses) if s), 0)
-        return int(not status) if node.negate else status
-
-    def _compound(self, node: ast.Node, io: IO, cond: bool, tail: bool) -> Gen:
-        if isinstance(node, ast.If):
-            for test, body in node.branches:
-                if (yield from self.run(test, io, True)) == 0:
-                    return (yield from self.run(body, io, cond, tail))
-            return (yield from self.run(node.otherwise, io, cond, tail)) if node.otherwise else 0
-        if isinstance(node, ast.Loop | ast.For):
-            return (yield from self._loop(node, io, cond))
-        if isinstance(node, ast.Group):
-            io2 = yield from self.redirect(node.redirects, io)
-            if io2 is None:
-                return 1
-            if not node.subshell:
-                return (yield from self.run(node.body, io2, cond, tail))
-            try:
-                return (yield from self.subshell().run(node.body, io2, cond, tail))
-            except ExitProcess as ex:
-                return ex.code
-        if isinstance(node, ast.Function):
-            self.functions[node.name] = node.body
-            return 0
-        raise AssertionError(node)
-
-    def _loop(self, node: ast.Loop | ast.For, io: IO, cond: bool) -> Gen:
-        status = 0
-        if isinstance(node, ast.For):
-            items = self.positional if node.words is None else (yield from expand_words(self, node.words))
-            iterator: Any = iter(items)
-        while True:
-            if isinstance(node, ast.For):
-                item = next(iterator, None)
-                if item is None:
-                    return status
-                self.set_var(node.var, item)
-            else:
-                test = yield from self.run(node.condition, io, True)
-                if (test == 0) == node.until:
-                    return status
-            try:
-                status = yield from self.run(node.body, io, cond)
-            except LoopControl as ctl:
-                if ctl.levels > 1:
-                    raise LoopControl(ctl.kind, ctl.levels - 1) from None
-                if ctl.kind == "break":
-                    return 0
-            yield Sleep(STEP_COST)
 
     # --- simple commands ------------------------------------------------------------------------
 
@@ -338,9 +201,9 @@ class Shell:
         if not argv:
             for name, value in assigns:
                 self.set_var(name, value)
-            io2 = yield from self.redirect(node.redirects, io)
+            io2 = yield from apply_redirects(self, node.redirects, io)
             return 0 if io2 is not None else 1
-        io2 = yield from self.redirect(node.redirects, io)
+        io2 = yield from apply_redirects(self, node.redirects, io)
         if io2 is None:
             return 1
         env = {**self.environ(), **dict(assigns)}
@@ -379,49 +242,6 @@ class Shell:
         io.error(self.not_found(shown) if "/" not in name else f"{self.prefix()}{name}: not found")
         return 127
 
-    def redirect(self, redirects: list[ast.Redirect], io: IO) -> Generator[Any, None, IO | None]:
-        """`io` with the redirections applied; None (after the shell's message) when one fails."""
-        fs = self.container.fs
-        stdin, out, err = io.stdin, io.out, io.err
-        for r in redirects:
-            if r.op in (">&", "<&") and r.target.isdigit():
-                source = {1: out, 2: err}.get(int(r.target), out)
-                if (r.fd if r.fd is not None else 1) == 2:
-                    err = source
-                else:
-                    out = source
-                continue
-            if r.heredoc is not None:
-                stdin = (yield from expand_heredoc(self, r.heredoc)) if r.expand_heredoc else r.heredoc
-                continue
-            target = yield from expand_text(self, r.target)
-            if r.op == "<<<":
-                stdin = target + "\n"
-                continue
-            path = fs.resolve(target, self.cwd)
-            try:
-                if r.op == "<":
-                    stdin = fs.read(path)
-                    continue
-                w: Writer = Null() if path == "/dev/null" else FileWriter(fs, path, append=r.op == ">>")
-            except FsError as e:
-                io.error(self._redirect_error(target, e.strerror, r.op == "<"))
-                return None
-            if r.op in ("&>", ">&"):
-                out = err = w
-            elif r.fd == 2:
-                err = w
-            else:
-                out = w
-        return IO(stdin, out, err)
-
-    def _redirect_error(self, target: str, strerror: str, reading: bool) -> str:
-        if self.flavour == "bash":
-            return f"{self.prefix()}{target}: {strerror}"
-        if self.flavour == "dash":
-            return f"{self.prefix()}cannot {'open' if reading else 'create'} {target}: {strerror}"
-        return f"{self.prefix()}can't {'open' if reading else 'create'} {target}: {strerror}"
-
 
 def _guard(gen: Gen) -> Gen:
     """A background job: `exit` in it ends the job, not the container."""
@@ -429,8 +249,3 @@ def _guard(gen: Gen) -> Gen:
         return (yield from gen)
     except ExitProcess as ex:
         return ex.code
-
-
-def wait_jobs(jobs: list[Any]) -> Wait:
-    """The effect `wait` yields."""
-    return Wait(tuple(jobs))
