@@ -76,7 +76,10 @@ class TagGrammar(BaseModel):
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         for pattern in value:
-            re.compile(pattern)
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"bad pattern {pattern!r}: {err}") from None
         return value
 
     @cached_property

@@ -145,7 +145,7 @@ def rewrite_source(script: str, arith: list[str] | None = None) -> tuple[str, li
     i = 0
     while i < len(script):
         c = script[i]
-        if c in "\\'\"" and not script.startswith('"$((', i):
+        if c in "\\'\"":
             if c == '"':
                 end = _skip_quoted(script, i)
                 inner, _ = rewrite_source(script[i + 1 : end - 1], arith) if end - 1 > i else ("", arith)
@@ -191,3 +191,29 @@ def rewrite_source(script: str, arith: list[str] | None = None) -> tuple[str, li
 def rewrite(script: str) -> tuple[str, list[str]]:
     """`rewrite_source` with a fresh arithmetic table."""
     return rewrite_source(script, [])
+
+
+QUOTED_HEREDOC = "__QUOTED"
+_HEREDOC = re.compile(r"<<(-?)[ \t]*(?:'(\w+)'|\"(\w+)\"|\\(\w+))")
+
+
+def unquote_heredocs(script: str) -> str:
+    """`<<'EOF'` / `<<"EOF"` / `<<\\EOF` (bodies taken literally), which bashlex cannot parse, as
+    `<<EOF__QUOTED` with the terminator line renamed to match."""
+    out, pos = [], 0
+    for m in _HEREDOC.finditer(script):
+        if m.start() < pos:
+            continue
+        word = m.group(2) or m.group(3) or m.group(4)
+        new = word + QUOTED_HEREDOC
+        body_start = script.find("\n", m.end())
+        if body_start < 0:
+            continue
+        end = re.compile(rf"^(\t*){re.escape(word)}$", re.M).search(script, body_start + 1)
+        if end is None:
+            continue
+        out.append(script[pos : m.start()] + f"<<{m.group(1)}{new}" + script[m.end() : end.start()])
+        out.append(end.group(1) + new)
+        pos = end.end()
+    out.append(script[pos:])
+    return "".join(out)

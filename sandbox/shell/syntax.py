@@ -16,7 +16,7 @@ import bashlex
 import bashlex.ast
 import bashlex.errors
 
-from sandbox.shell.rewrite import rewrite_source
+from sandbox.shell.rewrite import QUOTED_HEREDOC, rewrite_source, unquote_heredocs
 
 
 class ShellSyntaxError(Exception):
@@ -194,7 +194,7 @@ class _Builder:
             body = heredoc.value.rsplit("\n", 1)[0] + "\n" if "\n" in heredoc.value else ""
             if p.type == "<<-":
                 body = re.sub(r"(?m)^\t+", "", body)
-            quoted = any(q in target for q in "'\"\\")
+            quoted = any(q in target for q in "'\"\\") or target.endswith(QUOTED_HEREDOC)
             return Redirect(p.type, fd, target, body, expand_heredoc=not quoted)
         return Redirect(p.type, fd, target)
 
@@ -253,7 +253,7 @@ def parse(script: str, arith: list[str] | None = None) -> Script:
 
     `arith` is the arithmetic table to extend (a shell keeps one for every script it parses).
     """
-    text, arith = rewrite_source(script, [] if arith is None else arith)
+    text, arith = rewrite_source(unquote_heredocs(script), [] if arith is None else arith)
     if not text.strip():
         return Script(Sequence([]), arith)
     try:

@@ -143,14 +143,21 @@ def _cut(call: Call) -> Gen:
     yield
 
 
+def _tr_set(spec: str) -> str:
+    """A tr set: classes (`[:upper:]`) and ranges (`a-z`) spelt out."""
+    spec = spec.replace("[:lower:]", "a-z").replace("[:upper:]", "A-Z").replace("[:digit:]", "0-9")
+    return re.sub(
+        r"(.)-(.)", lambda m: "".join(chr(c) for c in range(ord(m.group(1)), ord(m.group(2)) + 1)), spec
+    )
+
+
 def _tr(call: Call) -> Gen:
     args = [a for a in call.argv[1:] if not a.startswith("-")]
     data = call.io.stdin if isinstance(call.io.stdin, str) else ""
     if "-d" in call.argv and args:
         call.io.out.write("".join(c for c in data if c not in args[0]))
     elif len(args) >= 2:
-        classes = {"[:lower:]": "abcdefghijklmnopqrstuvwxyz", "[:upper:]": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
-        a, b = classes.get(args[0], args[0]), classes.get(args[1], args[1])
+        a, b = _tr_set(args[0]), _tr_set(args[1])
         b = (b + b[-1:] * len(a))[: len(a)]
         call.io.out.write(data.translate(str.maketrans(a, b)))
     else:
