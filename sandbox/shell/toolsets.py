@@ -21,7 +21,7 @@ ALL: dict[str, Command] = {
 }
 
 _COMMON = set(core.COMMANDS) | set(files.COMMANDS) | set(text.COMMANDS) | {"dd", "true", "false"}
-BUSYBOX = frozenset(_COMMON | {"wget", "nc", "nslookup", "ping", "getent", "sh", "ash"} - {"getent"})
+BUSYBOX = frozenset(_COMMON | {"wget", "nc", "nslookup", "ping", "httpd", "sh", "ash"})
 GNU_SLIM = frozenset(_COMMON | {"getent", "sh", "bash", "dash"})
 GNU_FULL = frozenset(GNU_SLIM | {"wget", "curl"})
 NONE: frozenset[str] = frozenset()

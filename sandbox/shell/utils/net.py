@@ -142,3 +142,40 @@ COMMANDS: dict[str, Command] = {
     "getent": _getent,
     "ping": _ping,
 }
+
+
+def _busybox_httpd(call: Call) -> Gen:
+    """busybox httpd [-f] [-p [IP:]PORT] [-h HOME]: serves files; without -f it daemonizes and returns."""
+    args = call.argv[1:]
+    port, home, foreground = 80, call.sh.cwd, False
+    k = 0
+    while k < len(args):
+        a = args[k]
+        if a == "-f" or (a.startswith("-") and "f" in a[1:] and not a.startswith("-p")):
+            foreground = True
+        if a == "-p" and k + 1 < len(args):
+            port = int(args[k + 1].rsplit(":", 1)[-1])
+            k += 1
+        elif a == "-h" and k + 1 < len(args):
+            home = call.path(args[k + 1])
+            k += 1
+        k += 1
+    fs = call.sh.container.fs
+
+    def respond(method: str, path: str) -> tuple[int, str]:
+        target = fs.resolve(home.rstrip("/") + path.split("?", 1)[0])
+        if fs.is_dir(target):
+            target = target.rstrip("/") + "/index.html"
+        return (200, fs.read(target)) if fs.is_file(target) else (404, "")
+
+    proc = call.sh.container.proc
+    if not proc.listen(Listener(port, "http", respond)):
+        call.io.error("httpd: bind: Address in use")
+        return 1
+    if not foreground:
+        return 0  # daemonized: the shell goes on (and the container ends when PID 1 does)
+    yield Sleep(INF)
+    return 0
+
+
+COMMANDS["httpd"] = _busybox_httpd

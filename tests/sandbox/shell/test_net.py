@@ -83,3 +83,10 @@ def test_nc_listens_until_its_first_connection():
     listener.accepted += 1
     c.proc.advance(c.proc.started + 5)
     assert [line for _, line in c.proc.take_output()] == ["served"] and 8080 not in c.proc.listeners
+
+
+def test_busybox_httpd_serves_files_in_the_foreground_and_daemonizes_without_f():
+    ran = run("mkdir /www; echo hi > /www/index.html; httpd -f -p 8080 -h /www", until=5)
+    assert ran.exit is None and ran.proc.listeners[8080].respond("GET", "/") == (200, "hi\n")
+    ran = run("httpd -p 8080 -h /tmp; echo started")
+    assert ran.lines == ["started"] and ran.code == 0 and not ran.proc.listeners
