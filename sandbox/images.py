@@ -338,11 +338,12 @@ class ImageCatalogue:
 def public_spec(found: Found) -> ImageSpec:
     """The spec of a public image the registry has: its profile's behaviour for this tag."""
     from sandbox.profiles import profile
+    from sandbox.profiles.model import tools_of
     from sandbox.shell.toolsets import programs_for
 
     prof = profile(found.profile)
     base = prof.base or found.base
-    _, commands, _ = programs_for(base, prof.tools)
+    _, commands, _ = programs_for(base, tools_of(prof, found.variant))
     return ImageSpec(
         repository=found.ref.short_repository,
         tag=found.ref.tag,

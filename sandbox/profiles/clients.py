@@ -116,3 +116,18 @@ def mongosh(call: Call) -> Gen:
         return 1
     call.io.print("{ ok: 1 }")
     return 0
+
+
+def rabbitmq_diagnostics(call: Call) -> Gen:
+    """`rabbitmq-diagnostics -q ping|check_running|status` (also rabbitmqctl): the local node's AMQP port."""
+    ep = call.sh.container.net.connect("localhost", 5672)
+    yield Sleep(0.5)
+    if ep.outcome == "ok":
+        if "-q" not in call.argv:
+            call.io.print("Ping succeeded")
+        return 0
+    call.io.error(
+        "Error: unable to perform an operation on node 'rabbit@localhost'. "
+        "Please see diagnostics information and suggestions below."
+    )
+    return 69

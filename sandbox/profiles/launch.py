@@ -18,8 +18,10 @@ from sandbox.controllers.quantity import MI
 from sandbox.controllers.workload import NEVER, SHELL_UTILS, Plan
 from sandbox.images import ImageSpec
 from sandbox.profiles import profile
+from sandbox.profiles.model import tools_of
 from sandbox.profiles.mounts import build_fs, environment, run_as_user
 from sandbox.shell.interp import Container, Shell
+from sandbox.shell.net import http_exchange
 from sandbox.shell.process import INF, Listener, Process
 from sandbox.shell.streams import IO, Capture, LogWriter
 from sandbox.shell.syntax import ShellSyntaxError
@@ -93,14 +95,12 @@ class ProgramPlan(Plan):
         url = f"{scheme}://{ip}:{port}{path}"
         if listener is None:
             return f'Get "{url}": dial tcp {ip}:{port}: connect: connection refused'
-        if listener.protocol == "tls" and scheme == "http":
-            return (
-                f'Get "{url}": net/http: HTTP/1.x transport connection broken: '
-                'malformed HTTP response "\\x15\\x03\\x03\\x00\\x02\\x02P"'
-            )
-        if listener.protocol != "http" or listener.respond is None:
+        reply = http_exchange(listener, scheme, "GET", path)
+        if reply == "plain":
+            return f'Get "{url}": http: server gave HTTP response to HTTPS client'
+        if isinstance(reply, str):
             return f'Get "{url}": EOF'
-        status, _ = listener.respond("GET", path)
+        status = reply[0]
         return None if 200 <= status < 400 else f"HTTP probe failed with statuscode: {status}"
 
     def _exec_probe(self, argv: list[str], spec: Obj, t: float) -> str | None:
@@ -173,7 +173,9 @@ def launch(
     argv = command + args if command else list(image.entrypoint) + (args or list(image.cmd))
     argv = [expand_kubelet(a, full_env) for a in argv]
     base = image.base or "debian"
-    flavour, commands, gnu = programs_for(base, prof.tools if prof else frozenset(image.binaries))
+    flavour, commands, gnu = programs_for(
+        base, tools_of(prof, image.variant) if prof else frozenset(image.binaries)
+    )
     if prof is not None:
         commands.update(prof.programs)
     files = dict(prof.files) if prof else {}

@@ -27,6 +27,7 @@ class Profile:
     cmd: tuple[str, ...] = ()
     programs: Mapping[str, Command] = field(default_factory=dict)
     tools: frozenset[str] = frozenset()  # standard utilities beyond the base's (curl, wget …)
+    full_tools: frozenset[str] = frozenset()  # only in the full (not -slim, not -alpine) variants
     env: tuple[tuple[str, str], ...] = ()  # the image's ENV
     files: Mapping[str, str] = field(default_factory=dict)
     memory_mib: float = 2.0  # idle working set of the main program
@@ -40,6 +41,12 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {}
+
+
+def tools_of(profile: Profile, variant: str) -> frozenset[str]:
+    """The extra utilities an image of `profile` in `variant` has (slim and alpine lack the full set)."""
+    slim = any(word in variant for word in ("slim", "alpine"))
+    return profile.tools if slim else profile.tools | profile.full_tools
 
 
 def register(*profiles: Profile) -> None:

@@ -179,10 +179,11 @@ register(
     Profile(
         "python",
         cmd=("python3",),
-        programs={"python": python, "python3": python, "pip": _interactive()},
+        programs={"python": python, "python3": python},
         memory_mib=9.0,
         size_bytes=400_000_000,
-        tools=frozenset({"curl", "wget"}),
+        tools=frozenset({"pip", "pip3"}),
+        full_tools=frozenset({"curl", "wget"}),
         env=(("LANG", "C.UTF-8"), ("GPG_KEY", "7169605F62C751356D054A26A821E680E5FA6305")),
     ),
     Profile(
@@ -203,7 +204,7 @@ register(
         },
         memory_mib=40.0,
         size_bytes=380_000_000,
-        tools=frozenset({"curl", "wget"}),
+        full_tools=frozenset({"curl", "wget"}),
     ),
     Profile(
         "golang",
@@ -211,7 +212,7 @@ register(
         programs={"go": golang},
         memory_mib=2.0,
         size_bytes=300_000_000,
-        tools=frozenset({"curl", "wget"}),
+        full_tools=frozenset({"curl", "wget"}),
     ),
     Profile(
         "java",
@@ -234,7 +235,7 @@ register(
         programs={"ruby": ruby, "irb": _interactive()},
         memory_mib=12.0,
         size_bytes=350_000_000,
-        tools=frozenset({"curl", "wget"}),
+        full_tools=frozenset({"curl", "wget"}),
     ),
     Profile(
         "php",
@@ -254,7 +255,7 @@ register(
         programs={"perl": perl},
         memory_mib=4.0,
         size_bytes=330_000_000,
-        tools=frozenset({"curl", "wget"}),
+        full_tools=frozenset({"curl", "wget"}),
     ),
     Profile("busybox", cmd=("sh",), memory_mib=0.5, size_bytes=2_155_362, startup_seconds=0.1),
     Profile("alpine", cmd=("/bin/sh",), memory_mib=0.5, size_bytes=3_400_000, startup_seconds=0.1),

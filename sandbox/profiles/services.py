@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.profiles.clients import redis_cli
+from sandbox.profiles.clients import rabbitmq_diagnostics, redis_cli
 from sandbox.profiles.model import MI, Profile, entrypoint_script, register, serve, timestamp
 from sandbox.shell.fs import FsError
 from sandbox.shell.interp import Call, Gen
@@ -158,7 +158,7 @@ def elasticsearch(call: Call) -> Gen:
     c.proc.allocate(heap + 250 * MI - c.proc.baseline if heap + 250 * MI > c.proc.baseline else 0)
     tls = major >= 8 and env.get("xpack.security.enabled", "true") != "false"
     health = Listener(
-        9200, "tls" if tls else "http", None if tls else lambda m, p: (200, '{"status":"green"}')
+        9200, "tls" if tls else "http", lambda m, p: (401, "") if tls else (200, '{"status":"green"}')
     )
     stamp = timestamp(c.proc.t, "%Y-%m-%dT%H:%M:%S.000Z")
     line = f'{{"@timestamp":"{stamp}", "log.level": "INFO", "message":"started"}}'
@@ -197,7 +197,12 @@ register(
         "rabbitmq",
         entrypoint=("docker-entrypoint.sh",),
         cmd=("rabbitmq-server",),
-        programs={"docker-entrypoint.sh": entrypoint_script("rabbitmq-server"), "rabbitmq-server": rabbitmq},
+        programs={
+            "docker-entrypoint.sh": entrypoint_script("rabbitmq-server"),
+            "rabbitmq-server": rabbitmq,
+            "rabbitmq-diagnostics": rabbitmq_diagnostics,
+            "rabbitmqctl": rabbitmq_diagnostics,
+        },
         memory_mib=130.0,
         port=5672,
         startup_seconds=8.0,

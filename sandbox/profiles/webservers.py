@@ -46,7 +46,8 @@ def httpd(call: Call) -> Gen:
         "resuming normal operations",
         f"[{stamp}] [core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'",
     ]
-    root = "/var/www/html" if "php" in (getattr(c.image, "name", "") or "") else "/usr/local/apache2/htdocs"
+    name = getattr(c.image, "name", "") or ""
+    root = "/var/www/html" if "php" in name or name == "wordpress" else "/usr/local/apache2/htdocs"
     index = ("index.php", "index.html") if root == "/var/www/html" else ("index.html",)
     listener = _docroot(call, root, index, 403)
     return (yield from serve(call, [listener], before=lines[:2], after=lines[2:], startup=0.2, stream="err"))
@@ -146,6 +147,16 @@ register(
         memory_mib=18.0,
         port=80,
         size_bytes=180_000_000,
+    ),
+    Profile(
+        "wordpress",
+        entrypoint=("docker-entrypoint.sh",),
+        cmd=("apache2-foreground",),
+        programs={"docker-entrypoint.sh": _entry_exec, "apache2-foreground": httpd},
+        files={"/var/www/html/index.php": "<?php\n", "/var/www/html/wp-login.php": "<?php\n"},
+        memory_mib=40.0,
+        port=80,
+        size_bytes=250_000_000,
     ),
     Profile(
         "php-fpm",

@@ -22,7 +22,10 @@ ListenerLookup = Callable[[str, str, int], Listener | None]  # (namespace, pod, 
 PUBLIC_TLDS = frozenset(
     "com org net io dev app co uk de fr eu us info biz cloud ai sh me tv ly gg xyz edu gov".split()  # noqa: SIM905
 )
-_PUBLIC = Listener(443, "http", lambda method, path: (200, "<!doctype html><html><body>OK</body></html>\n"))
+_PUBLIC = Listener(443, "web", lambda method, path: (200, "<!doctype html><html><body>OK</body></html>\n"))
+# The API server's Service (default/kubernetes): it exists in every cluster even when the store lacks it.
+_API = Listener(443, "https", lambda method, path: (403, '{"kind":"Status","reason":"Forbidden","code":403}'))
+API_IP = "10.96.0.1"
 
 
 def _public_ip(host: str) -> str:
@@ -93,12 +96,19 @@ class ClusterNetwork:
                     return None  # a headless Service without ready pods has no A records
                 ip = ((backends[0].get("status") or {}).get("podIP")) or ""
             return fqdn, ip
+        if self._is_api_service(host):
+            return "kubernetes.default.svc.cluster.local", API_IP
         pod = self._stateful_pod(host)
         if pod is not None and (pod.get("status") or {}).get("podIP"):
             return f"{host}.svc.cluster.local", pod["status"]["podIP"]
         if "." in host and host.rsplit(".", 1)[-1] in PUBLIC_TLDS:
             return host, _public_ip(host)
         return None
+
+    def _is_api_service(self, host: str) -> bool:
+        labels = host.removesuffix(".cluster.local").split(".")
+        ns = labels[1] if len(labels) > 1 else self.namespace
+        return labels[0] == "kubernetes" and ns == "default" and labels[2:] in ([], ["svc"])
 
     # --- connections --------------------------------------------------------------------------
 
@@ -126,6 +136,8 @@ class ClusterNetwork:
         fqdn, ip = found
         if ip in ("127.0.0.1", self.pod_ip):
             return self._at(host, ip, port, self.namespace, self.pod)
+        if ip == API_IP and self._service(host) is None:
+            return Endpoint(host, ip, port, "ok" if port == 443 else "timeout", _API if port == 443 else None)
         svc = self._service(host)
         if svc is not None and (svc.get("spec") or {}).get("clusterIP") not in (None, "", "None"):
             spec = svc.get("spec") or {}

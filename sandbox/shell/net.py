@@ -67,3 +67,22 @@ class StaticNetwork:
             self.local.get(port) if ip in ("127.0.0.1", self.pod_ip) else self.listeners.get((ip, port))
         )
         return Endpoint(host, ip, port, "ok" if listener else "refused", listener)
+
+
+def http_exchange(listener: Listener, scheme: str, method: str, path: str) -> tuple[int, str] | str:
+    """An HTTP(S) request to a listener: (status, body), or why it failed — `plain` (a TLS client met
+    a plain-HTTP server) or `not-http` (the peer closed without an HTTP answer)."""
+    proto, respond = listener.protocol, listener.respond
+    if respond is None and proto not in ("https", "tls"):
+        return "not-http"
+    if proto == "web" and respond is not None:
+        return respond(method, path)
+    if scheme == "https":
+        if proto in ("https", "tls") and respond is not None:
+            return respond(method, path)
+        return "plain" if proto == "http" else "not-http"
+    if proto == "http" and respond is not None:
+        return respond(method, path)
+    if proto == "https":  # Go's TLS servers answer a plain request with 400
+        return 400, "Client sent an HTTP request to an HTTPS server.\n"
+    return "not-http"

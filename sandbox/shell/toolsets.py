@@ -10,7 +10,7 @@ from __future__ import annotations
 from sandbox.shell.interp import Call, Command, Gen, Shell
 from sandbox.shell.process import ExitProcess
 from sandbox.shell.syntax import ShellSyntaxError
-from sandbox.shell.utils import core, files, memory, net, text
+from sandbox.shell.utils import core, files, memory, net, packages, text
 
 ALL: dict[str, Command] = {
     **core.COMMANDS,
@@ -18,18 +18,20 @@ ALL: dict[str, Command] = {
     **text.COMMANDS,
     **net.COMMANDS,
     **memory.COMMANDS,
+    **packages.COMMANDS,
 }
 
 _COMMON = set(core.COMMANDS) | set(files.COMMANDS) | set(text.COMMANDS) | {"dd", "true", "false"}
 BUSYBOX = frozenset(_COMMON | {"wget", "nc", "nslookup", "ping", "httpd", "sh", "ash"})
-GNU_SLIM = frozenset(_COMMON | {"getent", "sh", "bash", "dash"})
+ALPINE = frozenset(BUSYBOX | {"apk"})
+GNU_SLIM = frozenset(_COMMON | {"getent", "sh", "bash", "dash", "apt-get", "apt"})
 GNU_FULL = frozenset(GNU_SLIM | {"wget", "curl"})
 NONE: frozenset[str] = frozenset()
 
 BASES: dict[str, tuple[str, frozenset[str], bool]] = {
     # base -> (/bin/sh flavour, programs, GNU tools)
     "busybox": ("ash", BUSYBOX, False),
-    "alpine": ("ash", BUSYBOX, False),
+    "alpine": ("ash", ALPINE, False),
     "debian": ("dash", GNU_SLIM, True),
     "ubuntu": ("dash", GNU_SLIM, True),
     "oraclelinux": ("bash", GNU_SLIM, True),

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from sandbox.shell.fs import FsError
 from sandbox.shell.interp import Call, Command, Gen
-from sandbox.shell.net import Endpoint
+from sandbox.shell.net import Endpoint, http_exchange
 from sandbox.shell.process import Listener, Sleep
 from sandbox.shell.utils.core import parse_duration
 
@@ -43,11 +43,11 @@ def _target(url: str) -> tuple[str, str, int, str]:
     return scheme, parts.hostname or "", port, path
 
 
-def _request(ep: Endpoint, method: str, path: str) -> tuple[int, str] | None:
-    """(status, body) from an HTTP listener; None when the peer does not speak HTTP."""
-    if ep.listener is None or ep.listener.protocol != "http" or ep.listener.respond is None:
-        return None
-    return ep.listener.respond(method, path)
+def _request(ep: Endpoint, scheme: str, method: str, path: str) -> tuple[int, str] | str:
+    """(status, body), or `plain` / `not-http` (see `http_exchange`)."""
+    if ep.listener is None:
+        return "not-http"
+    return http_exchange(ep.listener, scheme, method, path)
 
 
 def accept(listener: Listener | None) -> None:
@@ -105,8 +105,8 @@ def _wget(call: Call) -> Gen:
         return 4 if gnu else 1
     accept(ep.listener)
     yield Sleep(0.005)
-    reply = _request(ep, "HEAD" if spider else "GET", path)
-    if reply is None or scheme == "https":
+    reply = _request(ep, scheme, "HEAD" if spider else "GET", path)
+    if isinstance(reply, str):
         call.io.error("wget: error getting response: Connection reset by peer")
         return 4 if gnu else 1
     status, body = reply
@@ -202,14 +202,14 @@ def _curl(call: Call) -> Gen:
         return 7 if ep.outcome == "refused" else 28
     accept(ep.listener)
     yield Sleep(0.005)
-    reply = _request(ep, method, path)
-    if reply is None or scheme == "https":
+    reply = _request(ep, scheme, method, path)
+    if isinstance(reply, str):
         if errors:
-            if scheme == "http":
+            if reply == "not-http":
                 call.io.error("curl: (52) Empty reply from server")
             else:
                 call.io.error("curl: (35) OpenSSL/3.0.13: error:0A00010B:SSL routines::wrong version number")
-        return 52 if scheme == "http" else 35
+        return 52 if reply == "not-http" else 35
     status, body = reply
     if fail and status >= 400:
         if errors:

@@ -54,8 +54,10 @@ def start(
         "metadata": {"name": "pod-1", "namespace": "default", "uid": "u-1"},
         "spec": {"containers": [c], **(pod_spec or {})},
     }
-    plan = launch(spec, pod, c, env, limit, T0, store, net or StaticNetwork(pod_ip="10.244.1.2"))
+    net = net or StaticNetwork(pod_ip="10.244.1.2")
+    plan = launch(spec, pod, c, env, limit, T0, store, net)
     assert plan is not None
+    net.local = plan.process.listeners  # localhost reaches the container's own sockets
     return Started(plan, []).run(seconds)
 
 

@@ -70,3 +70,11 @@ def test_connections_go_through_ready_listening_backends():
     assert _cluster().connect("api", 8080).outcome == "timeout"
     assert _cluster().connect("nope", 80).outcome == "unresolved"
     assert _cluster().connect("10.244.1.7", 8080).outcome == "ok"
+
+
+def test_the_api_servers_service_always_resolves_and_answers_https():
+    net = _cluster()
+    assert net.resolve("kubernetes.default") == ("kubernetes.default.svc.cluster.local", "10.96.0.1")
+    assert net.resolve("kubernetes") is None  # from namespace shop, the short name is shop's
+    ep = net.connect("kubernetes.default.svc", 443)
+    assert ep.outcome == "ok" and ep.listener.protocol == "https"

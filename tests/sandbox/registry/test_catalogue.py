@@ -38,3 +38,10 @@ def test_public_images_get_their_profile_and_base_tools():
 def test_tags_list_existing_releases_for_fault_builders():
     assert {"16", "16.10", "latest"} <= set(CATALOGUE.tags("postgres"))
     assert CATALOGUE.tags("ghcr.io/paramedic-demo/web-api")[:2] == ["1.4.0", "1.4.1"]
+
+
+def test_slim_and_alpine_variants_lack_the_full_images_tools():
+    assert {"curl", "wget"} <= CATALOGUE.resolve("python:3.12").binaries
+    assert not {"curl", "wget"} & CATALOGUE.resolve("python:3.12-slim").binaries
+    alpine = CATALOGUE.resolve("node:20-alpine").binaries
+    assert "wget" in alpine and "curl" not in alpine

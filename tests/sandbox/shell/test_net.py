@@ -90,3 +90,26 @@ def test_busybox_httpd_serves_files_in_the_foreground_and_daemonizes_without_f()
     assert ran.exit is None and ran.proc.listeners[8080].respond("GET", "/") == (200, "hi\n")
     ran = run("httpd -p 8080 -h /tmp; echo started")
     assert ran.lines == ["started"] and ran.code == 0 and not ran.proc.listeners
+
+
+def test_tls_and_plain_http_mismatches():
+    net = StaticNetwork(
+        names={"api": "10.96.0.1", "web": "10.96.0.10"},
+        listeners={
+            ("10.96.0.1", 443): Listener(443, "https", lambda m, p: (403, "{}")),
+            ("10.96.0.10", 80): Listener(80, "http", lambda m, p: (200, "ok")),
+            ("10.96.0.10", 443): Listener(443, "http", lambda m, p: (200, "ok")),
+        },
+    )
+    ran = run(
+        "curl -sk https://api/; echo; curl -s http://api:443/; curl -sS https://web; echo $?",
+        base="debian",
+        extra=frozenset({"curl"}),
+        net=net,
+    )
+    assert ran.lines == [
+        "{}",
+        "Client sent an HTTP request to an HTTPS server.",
+        "curl: (35) OpenSSL/3.0.13: error:0A00010B:SSL routines::wrong version number",
+        "35",
+    ]

@@ -69,3 +69,16 @@ def test_tail_follows_a_file_other_jobs_write():
 
 def test_date_follows_the_simulated_clock():
     assert run("date +%s").lines == ["1000"]
+
+
+def test_package_managers_install_programs_and_apt_needs_its_lists():
+    ran = run("apk add --no-cache curl >/dev/null && curl -s http://nowhere; echo $?", base="alpine")
+    assert ran.lines[-1] == "6"
+    ran = run("apt-get install -y curl; echo $?", base="debian")
+    assert ran.lines[-2:] == ["E: Unable to locate package curl", "100"]
+    ran = run(
+        "apt-get update >/dev/null && apt-get install -y curl >/dev/null && curl -s http://x; echo $?",
+        base="debian",
+    )
+    assert ran.lines == ["6"]
+    assert run("apk add curl", base="busybox").lines == ["sh: apk: not found"]
