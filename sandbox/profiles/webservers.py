@@ -49,6 +49,7 @@ def httpd(call: Call) -> Gen:
     name = getattr(c.image, "name", "") or ""
     root = "/var/www/html" if "php" in name or name == "wordpress" else "/usr/local/apache2/htdocs"
     index = ("index.php", "index.html") if root == "/var/www/html" else ("index.html",)
+    c.fs.mkdir(root)  # the image has its document root, empty unless something was put there
     listener = _docroot(call, root, index, 403)
     return (yield from serve(call, [listener], before=lines[:2], after=lines[2:], startup=0.2, stream="err"))
 
