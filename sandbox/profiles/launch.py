@@ -178,6 +178,9 @@ def launch(
     )
     if prof is not None:
         commands.update(prof.programs)
+    else:  # a sandbox app's own binaries called from a shell: they run, serving the declared ports
+        for binary in image.binaries - set(commands):
+            commands[binary] = profile("service").programs["server"]
     files = dict(prof.files) if prof else {}
     for path in (*(image.entrypoint[:1]), *(image.cmd[:1])):
         if path.startswith("/"):
