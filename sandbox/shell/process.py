@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 INF = float("inf")
 MAX_STEPS = 20_000  # resumptions per advance before a busy loop is throttled
+BASELINE_OOM_AFTER = 0.3  # a program whose own start-up needs more than the limit dies this soon
 STEP_COST = 0.001  # simulated seconds a command takes when it does not sleep
 
 
@@ -104,6 +105,17 @@ class Process:
 
     def advance(self, until: float) -> None:
         """Run every job up to simulated time `until` (or the process's end)."""
+        starved = self.exit is None and self.memory_limit and self.baseline >= self.memory_limit
+        if starved:  # it runs while its memory grows during start-up, then the OOM killer ends it
+            oom_at = self.started + BASELINE_OOM_AFTER
+            self.advance_jobs(min(until, oom_at))
+            if until >= oom_at and self.exit is None:
+                self.kill(oom_at, 137, "OOMKilled")
+            return
+        self.advance_jobs(until)
+
+    def advance_jobs(self, until: float) -> None:
+        """Run the jobs up to `until` (memory limits checked for what they allocate)."""
         steps = 0
         while self.exit is None:
             runnable = [j for j in self.jobs if j.status is None and not j.waiting]
@@ -175,7 +187,9 @@ class Process:
             return INF
         runnable = [j.wake_at for j in self.jobs if j.status is None and not j.waiting]
         oom = INF
-        if self.memory_limit and self._rate > 0:
+        if self.memory_limit and self.baseline >= self.memory_limit:
+            oom = self.started + BASELINE_OOM_AFTER
+        elif self.memory_limit and self._rate > 0:
             oom = self._mem_t + max(self.memory_limit - self.baseline - self._mem, 0.0) / self._rate
         return min([*runnable, oom])
 

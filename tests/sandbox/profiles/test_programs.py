@@ -235,7 +235,8 @@ def test_exec_probes_run_in_the_container():
 def test_broker_and_wordpress_images():
     mq = start("rabbitmq:3.13-management")
     assert mq.plan.listener(5672) and mq.plan.listener(15672)
-    assert mq.plan.probe({"exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]}}, 1030.0, "x", int) is None
+    ping = {"exec": {"command": ["rabbitmq-diagnostics", "-q", "ping"]}}
+    assert mq.plan.probe(ping, 1030.0, "x", int) is None
     wp = start("wordpress:6.5-apache")
     assert wp.plan.listener(80).respond("GET", "/")[0] == 200
     assert start("php:8.2-apache").plan.listener(80).respond("GET", "/")[0] == 403

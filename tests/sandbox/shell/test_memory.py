@@ -44,3 +44,12 @@ def test_dd_block_buffers_and_memory_backed_files_count():
     ran = run("dd if=/dev/zero of=/dev/shm/fill bs=1M count=200; echo $?", limit=1024 * MI)
     assert ran.lines[-2:] == ["dd: error writing '/dev/shm/fill': No space left on device", "1"]
     assert run("dd if=/dev/zero of=/tmp/f bs=1M count=10 2>/dev/null; echo ok", limit=64 * MI).lines == ["ok"]
+
+
+def test_a_program_that_needs_more_than_the_limit_to_start_is_killed_at_once():
+    from tests.sandbox.shell.helpers import container
+
+    c = container(limit=4 * MI)
+    c.proc.baseline = 8 * MI
+    ran = run("echo never; sleep 5", c=c)
+    assert ran.exit[1:] == (137, "OOMKilled") and ran.exit[0] == 1000.3 and ran.lines == ["never"]
