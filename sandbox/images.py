@@ -10,10 +10,13 @@ tag is what a registry answers "not found" for (-> ErrImagePull).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
+
+from sandbox.registry import Found, ImageReference, ImageRegistry, InvalidReference, Refused, parse_reference
+from sandbox.registry.pull import missing_repository, not_found
+from sandbox.registry.reference import kubelet_reference_error
 
 # A validator returns None for a good value, else the error the program reports for it.
 Validator = Callable[[str], str | None]
@@ -100,6 +103,12 @@ class ImageSpec:
     size_bytes: int = 50_000_000
     # env var -> {value -> error}: values this particular tag does not support.
     unsupported: tuple[tuple[str, str, str], ...] = ()
+    # Public images (sandbox.profiles): the behaviour profile, base distro, variant, version and CMD.
+    profile: str | None = None
+    base: str = ""
+    variant: str = ""
+    version: str = ""
+    cmd: tuple[str, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -110,6 +119,11 @@ class ImageSpec:
     def digest(self) -> str:
         """A stable, made-up content digest (what `imageID` shows)."""
         return "sha256:" + hashlib.sha256(self.reference.encode()).hexdigest()
+
+    @property
+    def name(self) -> str:
+        """The behaviour profile's name (programs read it to adapt, e.g. nginx-unprivileged)."""
+        return self.profile or ""
 
     def serves(self, path: str) -> bool:
         """Whether an HTTP GET of `path` answers 200 once the program is up."""
@@ -215,68 +229,6 @@ def _joke(tag: str, **over: object) -> ImageSpec:
     return replace(base, **over)  # type: ignore[arg-type]
 
 
-def _postgres(tag: str) -> ImageSpec:
-    return ImageSpec(
-        repository="postgres",
-        tag=tag,
-        style="postgres",
-        memory_mib=60,
-        cpu_millis=15,
-        port=5432,
-        startup_seconds=3.0,
-        env=(EnvVar("POSTGRES_PASSWORD", required=True), EnvVar("POSTGRES_DB"), EnvVar("POSTGRES_USER")),
-        binaries=frozenset({"sh", "bash", "postgres", "pg_isready", "psql", "docker-entrypoint.sh"}),
-        entrypoint=("docker-entrypoint.sh", "postgres"),
-        size_bytes=153_404_928,
-    )
-
-
-def _redis(tag: str) -> ImageSpec:
-    return ImageSpec(
-        repository="redis",
-        tag=tag,
-        style="redis",
-        memory_mib=12,
-        cpu_millis=5,
-        port=6379,
-        startup_seconds=0.5,
-        binaries=frozenset({"sh", "redis-server", "redis-cli", "docker-entrypoint.sh"}),
-        entrypoint=("docker-entrypoint.sh", "redis-server"),
-        size_bytes=45_060_128,
-    )
-
-
-def _nginx(tag: str) -> ImageSpec:
-    return ImageSpec(
-        repository="nginx",
-        tag=tag,
-        style="nginx",
-        memory_mib=8,
-        cpu_millis=2,
-        port=80,
-        health_path="/",
-        startup_seconds=0.1,
-        binaries=frozenset({"sh", "bash", "nginx"}),
-        entrypoint=("/docker-entrypoint.sh", "nginx", "-g", "daemon off;"),
-        request_rate=1.0,
-        size_bytes=72_955_136,
-    )
-
-
-def _busybox(tag: str) -> ImageSpec:
-    return ImageSpec(
-        repository="busybox",
-        tag=tag,
-        style="shell",
-        memory_mib=1,
-        cpu_millis=1,
-        startup_seconds=0.1,
-        binaries=frozenset({"sh", "sleep", "echo", "cat", "true", "false", "wget", "env", "ls", "nslookup"}),
-        entrypoint=("sh",),
-        size_bytes=2_155_362,
-    )
-
-
 def _build() -> dict[str, ImageSpec]:
     specs = [
         _py_web_api("1.4.0", unsupported=(("FEATURE_PAYMENTS_V2", "on", "payments v2 is not available"),)),
@@ -292,71 +244,125 @@ def _build() -> dict[str, ImageSpec]:
         _joke("1.0.0"),
         _joke("1.1.0", memory_growth_mib_per_min=6.0),
         _joke("latest"),
-        *(_postgres(t) for t in ("14", "15", "16", "15-alpine", "16-alpine", "latest")),
-        *(_redis(t) for t in ("6", "7", "7.2", "7-alpine", "latest")),
-        *(_nginx(t) for t in ("1.25", "1.27", "1.27-alpine", "latest")),
-        *(_busybox(t) for t in ("1.36", "1.37", "latest")),
     ]
     return {s.reference: s for s in specs}
 
 
-_DEFAULT_REGISTRY = "docker.io"
-_REF = re.compile(
-    r"^(?P<name>[a-z0-9][a-z0-9._/:-]*?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
-)
-
-
 def normalise_reference(image: str) -> tuple[str, str, str | None]:
-    """(repository without docker.io/library, tag, digest) of an image reference; ValueError if malformed."""
-    m = _REF.match(image.strip())
-    if not m:
-        raise ValueError(f'couldn\'t parse image name "{image}": invalid reference format')
-    name = m.group("name")
-    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    return name, m.group("tag") or "latest", m.group("digest")
+    """(repository as people write it, tag, digest) of an image reference; ValueError if malformed."""
+    ref = parse_reference(image)
+    return ref.short_repository, ref.tag, ref.digest
 
 
 def canonical_reference(image: str) -> str:
     """The fully qualified name containerd reports (`docker.io/library/postgres:15`)."""
-    name, tag, digest = normalise_reference(image)
-    first = name.split("/")[0]
-    if "/" not in name:
-        name = f"{_DEFAULT_REGISTRY}/library/{name}"
-    elif "." not in first and ":" not in first and first != "localhost":
-        name = f"{_DEFAULT_REGISTRY}/{name}"
-    return f"{name}@{digest}" if digest else f"{name}:{tag}"
+    ref = parse_reference(image)
+    return f"{ref.repository}@{ref.digest}" if ref.digest else f"{ref.repository}:{ref.tag}"
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What pulling an image gives: its spec, or the kubelet's waiting reason and message."""
+
+    spec: ImageSpec | None
+    reason: str = ""  # ErrImagePull | InvalidImageName
+    message: str = ""
 
 
 @dataclass
 class ImageCatalogue:
-    """Image references -> behaviour. Extend with `add` (e.g. from a fault or a test)."""
+    """Image references -> behaviour: the sandbox's own images, then the public registries' model.
+
+    The sandbox's own images (`images`, e.g. `ghcr.io/paramedic-demo/*`) are explicit: their
+    namespace holds nothing else. Every other reference is resolved by `registry`, and a found
+    image gets the spec of its behaviour profile (`sandbox.profiles`). Extend with `add`.
+    """
 
     images: dict[str, ImageSpec] = field(default_factory=_build)
+    registry: ImageRegistry = field(default_factory=ImageRegistry)
 
-    def resolve(self, image: str) -> ImageSpec | None:
-        """The spec an image reference pulls, or None when the registry would say "not found"."""
+    def resolve(self, image: str, credentials: frozenset[str] = frozenset()) -> ImageSpec | None:
+        """The spec an image reference pulls, or None when the registry would refuse it."""
+        return self.pull(image, credentials).spec
+
+    def pull(self, image: str, credentials: frozenset[str] = frozenset()) -> Pull:
+        """Pull `image` with pull secrets for the registry hosts in `credentials`."""
         try:
-            name, tag, digest = normalise_reference(image)
-        except ValueError:
-            return None
-        spec = self.images.get(f"{name}:{tag}")
-        if spec is None and digest:
-            same_repo = (s for s in self.images.values() if s.repository == name)
-            spec = next((s for s in same_repo if s.digest == digest), None)
-        elif spec is not None and digest and spec.digest != digest:
-            return None
-        return spec
+            ref = parse_reference(image)
+        except InvalidReference as err:
+            return Pull(None, "InvalidImageName", kubelet_reference_error(image, err))
+        own = self._own(ref, image)
+        if own is not None:
+            return own if isinstance(own, Pull) else Pull(own)
+        found = self.registry.resolve(ref, credentials)
+        if isinstance(found, Refused):
+            return Pull(None, "ErrImagePull", found.message(image))
+        return Pull(public_spec(found))
+
+    def _own(self, ref: ImageReference, image: str) -> ImageSpec | Pull | None:
+        """A sandbox image, a refusal inside the sandbox's own namespaces, or None (not ours)."""
+        name = ref.short_repository
+        spec = self.images.get(f"{name}:{ref.tag}")
+        if spec is not None:
+            if ref.digest and spec.digest != ref.digest:
+                return Pull(None, "ErrImagePull", not_found(ref).message(image))
+            return spec
+        same_repo = [s for s in self.images.values() if s.repository == name]
+        if same_repo:
+            if ref.digest and not ref.explicit_tag:
+                match = next((s for s in same_repo if s.digest == ref.digest), None)
+                if match is not None:
+                    return match
+            return Pull(None, "ErrImagePull", not_found(ref).message(image))
+        namespaces = {s.repository.rsplit("/", 1)[0] for s in self.images.values() if "/" in s.repository}
+        if name.rsplit("/", 1)[0] in namespaces:
+            style = self.registry.catalog.missing_style(ref.host) or "not_found"
+            return Pull(None, "ErrImagePull", missing_repository(ref, style).message(image))
+        return None
 
     def add(self, spec: ImageSpec) -> None:
         """Publish an image (a new tag of a repository, or a new repository)."""
         self.images[spec.reference] = spec
 
     def tags(self, repository: str) -> list[str]:
-        """Known tags of a repository, sorted."""
-        return sorted(s.tag for s in self.images.values() if s.repository == repository)
+        """Known tags of a repository, sorted (the sandbox's own, else the registry's listing)."""
+        own = sorted(s.tag for s in self.images.values() if s.repository == repository)
+        if own:
+            return own
+        try:
+            return sorted(self.registry.tags(parse_reference(repository)))
+        except InvalidReference:
+            return []
+
+
+def public_spec(found: Found) -> ImageSpec:
+    """The spec of a public image the registry has: its profile's behaviour for this tag."""
+    from sandbox.profiles import profile
+    from sandbox.profiles.model import tools_of
+    from sandbox.shell.toolsets import programs_for
+
+    prof = profile(found.profile)
+    base = prof.base or found.base
+    _, commands, _ = programs_for(base, tools_of(prof, found.variant))
+    return ImageSpec(
+        repository=found.ref.short_repository,
+        tag=found.ref.tag,
+        style=prof.style,
+        memory_mib=prof.memory_mib,
+        cpu_millis=2,
+        port=prof.port,
+        health_path=prof.health_path,
+        startup_seconds=prof.startup_seconds,
+        env=tuple(EnvVar(name, required=True, on_invalid="crash") for name in prof.required_env),
+        binaries=frozenset(commands) | frozenset(prof.programs),
+        entrypoint=prof.entrypoint,
+        size_bytes=prof.size_bytes,
+        profile=prof.name if found.known else "unknown",
+        base=base,
+        variant=found.variant,
+        version=found.version,
+        cmd=prof.cmd,
+    )
 
 
 def memory_need_mib(spec: ImageSpec, env: Mapping[str, str]) -> float:

@@ -23,8 +23,12 @@ from sandbox.controllers.quantity import cpu_millis, memory_bytes
 from sandbox.controllers.workload import NEVER, Plan, dependency_error, plan_instance
 from sandbox.images import ImageCatalogue, ImageSpec, canonical_reference
 from sandbox.logs import LogStore, Mode, format_line
+from sandbox.profiles.launch import ProgramPlan, launch, static_responder
+from sandbox.profiles.world import ClusterNetwork
+from sandbox.registry.credentials import pull_credentials
 from sandbox.resources import CONFIGMAPS, PODS, SECRETS, SERVICES
 from sandbox.selectors import selector_from_spec
+from sandbox.shell.process import Listener
 from sandbox.store import Obj, Store, WatchEvent
 
 MAX_BACKOFF = 300.0
@@ -307,7 +311,8 @@ class Kubelet(Controller):
         if c.stage != "running" or c.instance is None:
             return c.next_at
         inst = c.instance
-        return min([inst.started + inst.plan.exit_after, *(p.next_at for p in c.probes)])
+        wake = inst.started + inst.plan.wake_after if isinstance(inst.plan, ProgramPlan) else NEVER
+        return min([inst.started + inst.plan.exit_after, wake, *(p.next_at for p in c.probes)])
 
     # --- the container state machine ---------------------------------------------------------
 
@@ -342,7 +347,14 @@ class Kubelet(Controller):
 
     def _stage_pull(self, rt: PodRuntime, pod: Obj, c: ContainerRuntime, now: float) -> None:
         image = c.spec.get("image", "")
-        spec = self._catalogue.resolve(image)
+        pulled = self._catalogue.pull(image, pull_credentials(self._store, pod))
+        spec = pulled.spec
+        if pulled.reason == "InvalidImageName":
+            c.waiting_reason, c.waiting_message = "InvalidImageName", pulled.message
+            self._emit(pod, "Warning", "InspectFailed", pulled.message, c.name, rt.node)
+            self._emit(pod, "Warning", "Failed", "Error: InvalidImageName", c.name, rt.node)
+            c.next_at = now + CONFIG_RETRY
+            return
         policy = c.spec.get("imagePullPolicy") or (
             "Always" if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1] else "IfNotPresent"
         )
@@ -366,15 +378,7 @@ class Kubelet(Controller):
             return
         self._emit(pod, "Normal", "Pulling", f'Pulling image "{image}"', c.name, rt.node)
         if spec is None:
-            try:
-                ref = canonical_reference(image)
-                msg = (
-                    f'failed to pull and unpack image "{ref}": failed to resolve reference "{ref}": '
-                    f"{ref}: not found"
-                )
-            except ValueError as err:
-                msg = str(err)
-            full = f'Failed to pull image "{image}": rpc error: code = NotFound desc = {msg}'
+            full = pulled.message
             c.waiting_reason, c.waiting_message = "ErrImagePull", full
             self._logs.set_waiting(*rt.key, c.name, "trying and failing to pull image")
             self._emit(pod, "Warning", "Failed", full, c.name, rt.node)
@@ -416,7 +420,9 @@ class Kubelet(Controller):
     def _stage_create(self, rt: PodRuntime, pod: Obj, c: ContainerRuntime, now: float) -> None:
         assert c.image is not None
         limit = memory_bytes(((c.spec.get("resources") or {}).get("limits") or {}).get("memory"))
-        plan = plan_instance(c.image, c.spec, c.env, limit, rt.key[0], self._rng)
+        plan = launch(
+            c.image, pod, c.spec, c.env, limit, now, self._store, self._network(rt)
+        ) or plan_instance(c.image, c.spec, c.env, limit, rt.key[0], self._rng)
         number = (c.instance.number + 1) if c.instance else 0
         cid = "containerd://" + "".join(self._rng.choice("0123456789abcdef") for _ in range(64))
         if c.instance is not None:
@@ -436,6 +442,8 @@ class Kubelet(Controller):
             + [(o, format_line(c.image.style, now + o, lvl, msg)) for o, lvl, msg in plan.lines]
         ):
             log.add(now + max(offset, 0.0), line)
+        if isinstance(plan, ProgramPlan):
+            self._step_program(rt, c, now)
         c.probes = [
             ProbeState(kind, dict(c.spec[f"{kind}Probe"]))
             for kind in ("startup", "liveness", "readiness")
@@ -461,6 +469,9 @@ class Kubelet(Controller):
     def _run(self, rt: PodRuntime, pod: Obj, c: ContainerRuntime, now: float) -> None:
         inst = c.instance
         assert inst is not None
+        program = isinstance(inst.plan, ProgramPlan)
+        if program:  # up to the first due probe: probes see the program as it is at their time
+            self._step_program(rt, c, min([now, *(p.next_at for p in c.probes)]))
         exit_at = inst.started + inst.plan.exit_after
         if inst.plan.dependencies:
             self._check_dependencies(rt, c, min(now, exit_at))
@@ -469,7 +480,11 @@ class Kubelet(Controller):
             if due:
                 probe = min(due, key=lambda p: p.next_at)
                 self._run_probe(rt, pod, c, probe, probe.next_at)
+                exit_at = inst.started + inst.plan.exit_after
                 continue
+            if program and exit_at > now:
+                self._step_program(rt, c, now)
+                exit_at = inst.started + inst.plan.exit_after
             if now >= exit_at:
                 self._terminate(rt, pod, c, exit_at, inst.plan.exit_code, inst.plan.exit_reason)
             break
@@ -478,6 +493,9 @@ class Kubelet(Controller):
         """None on success, else the failure text the kubelet reports."""
         inst = c.instance
         assert inst is not None
+        if isinstance(inst.plan, ProgramPlan):
+            self._step_program(rt, c, t)
+            return inst.plan.probe(probe, t, rt.ip, lambda port: self._port(c, port))
         listening = inst.plan.port is not None and t - inst.started >= inst.plan.listen_after
         if "httpGet" in probe:
             h = probe["httpGet"]
@@ -535,8 +553,11 @@ class Kubelet(Controller):
             probe.succeeded = True
             if probe.kind == "readiness":
                 c.ready = True
-            # A passing probe stays passing until the instance changes: no need to poll it.
-            probe.next_at = NEVER
+            # A static plan's passing probe stays passing until the instance changes: no need to poll
+            # it. A running program can change its answer (a file removed, a server degrading).
+            probe.next_at = (
+                t + period if isinstance(inst.plan, ProgramPlan) and probe.kind != "startup" else NEVER
+            )
             if probe.kind == "startup":
                 c.ready = not any(p.kind == "readiness" for p in c.probes)
                 for other in c.probes:
@@ -568,7 +589,11 @@ class Kubelet(Controller):
         inst.last_ws = inst.working_set(t)
         log = self._logs.current(rt.key[0], rt.key[1], c.name)
         if log is not None:
-            if reason == "OOMKilled" and inst.spec.style == "shell":
+            if (
+                reason == "OOMKilled"
+                and inst.spec.style == "shell"
+                and not isinstance(inst.plan, ProgramPlan)
+            ):
                 log.add(t, "Killed")
             log.finish(t)
         c.ready = False
@@ -581,6 +606,8 @@ class Kubelet(Controller):
             "finishedAt": rfc3339(t),
             "containerID": inst.container_id,
         }
+        if isinstance(inst.plan, ProgramPlan) and inst.plan.exit_message:
+            term["message"] = inst.plan.exit_message
         policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
         if policy == "Never" or (policy == "OnFailure" and code == 0):
             c.terminated, c.stage, c.next_at = term, "done", NEVER
@@ -609,6 +636,40 @@ class Kubelet(Controller):
             rt.node,
         )
         c.stage, c.next_at = "backoff", t + delay
+
+    # --- programs (sandbox.profiles) --------------------------------------------------------------
+
+    def _step_program(self, rt: PodRuntime, c: ContainerRuntime, now: float) -> None:
+        """Run a container's program up to `now`: its new log lines go to the container log."""
+        inst = c.instance
+        assert inst is not None and isinstance(inst.plan, ProgramPlan)
+        lines = inst.plan.advance(now)
+        log = self._logs.current(rt.key[0], rt.key[1], c.name)
+        if log is not None:
+            for t, line in lines:
+                log.add(t, line)
+
+    def _network(self, rt: PodRuntime) -> ClusterNetwork:
+        return ClusterNetwork(self._store, rt.key[0], rt.key[1], rt.ip, self.listener, self.ready_pods)
+
+    def listener(self, namespace: str, pod: str, port: int) -> Listener | None:
+        """What listens on `port` in a pod now (any of its running containers)."""
+        rt = self.pods.get((namespace, pod))
+        if rt is None:
+            return None
+        now = self._clock()
+        for c in rt.containers:
+            inst = c.instance
+            if inst is None or inst.finished is not None or c.stage != "running":
+                continue
+            if isinstance(inst.plan, ProgramPlan):
+                found = inst.plan.listener(port)
+                if found is not None:
+                    return found
+            elif inst.plan.port == port and now - inst.started >= inst.plan.listen_after:
+                spec = inst.spec
+                return Listener(port, "http" if spec.health_path else "tcp", static_responder(spec))
+        return None
 
     # --- dependencies ---------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The programs images ship besides the shell: busybox applets, GNU coreutils, network clients."""
