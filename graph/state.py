@@ -73,8 +73,18 @@ class BreakerData(TypedDict):
     limit: int
 
 
+class Route(StrEnum):
+    """Where a run goes after the decision (`DecisionRecord.route`)."""
+
+    ACT = "act"
+    ASK = "ask"
+    ESCALATE = "escalate"
+    REPORT = "report"
+    FOLLOW = "follow"
+
+
 class DecisionRecord(TypedDict):
-    """Where the run goes next, and why."""
+    """Where the run goes next (a `Route` value), and why."""
 
     route: Literal["act", "ask", "escalate", "report", "follow"]
     rationale: str
@@ -134,7 +144,7 @@ class VerificationRecord(TypedDict):
     checked_at: str
 
 
-class Outcome(StrEnum):
+class RunOutcome(StrEnum):
     """How a run ended (the terminal node writes it; absent while the run is in flight)."""
 
     HEALED = "healed"  # a remediation was applied and verification saw the workload recover
@@ -160,7 +170,7 @@ class HealingState(TypedDict, total=False):
     verifications: Annotated[list[VerificationRecord], operator.add]
     attempt: int  # 1-based; the remediation loop bumps it
     trace_event_ids: Annotated[list[str], operator.add]
-    outcome: str  # an `Outcome` value, written by the terminal node
+    outcome: str  # a `RunOutcome` value, written by the terminal node
     outcome_reason: str  # one line: why the run ended that way
 
 

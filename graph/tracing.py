@@ -68,7 +68,7 @@ class NodeTrace:
         self.emit(trace.decision(self.run_id, self.node, route=route, rationale=rationale, inputs=inputs))
 
     def action(self, record: Mapping[str, Any]) -> None:
-        """An action's audit record (see `graph.nodes.records.ActionRecord`)."""
+        """An action's audit record (see `graph.action_records.ActionRecord`)."""
         self.emit(
             trace.action(
                 self.run_id,

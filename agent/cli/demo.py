@@ -25,7 +25,7 @@ from agent.cli.sandbox_wiring import sandbox_settings, sim_clock
 from agent.config import Mode, Settings
 from agent.trace import TraceEvent
 from graph.breaker import InMemoryBreakerStore
-from graph.deps import VerifyConfig
+from graph.context import VerifyConfig
 from graph.runner import RunResult
 from sandbox.cluster import Sandbox
 from server.assembly import build_service

@@ -14,12 +14,13 @@ Fails closed: anything that cannot be checked makes the verdict a denial that sa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from langgraph.runtime import Runtime
+
 from agent.domain import ActionType, Diagnosis, Evidence, EvidenceItem, EvidenceKind, Incident
-from graph.deps import GraphDeps
+from graph.context import HealingContext
 from graph.policies import MUTATING, PolicyVerdict, evaluate_remediation
 from graph.state import (
     AuditFindings,
@@ -145,7 +146,7 @@ def _evidence_problems(diagnosis: Diagnosis, evidence: Evidence, has_repo: bool)
 
 
 def judge(
-    diagnosis: Diagnosis | None, incident: Incident, evidence: Evidence | None, deps: GraphDeps
+    diagnosis: Diagnosis | None, incident: Incident, evidence: Evidence | None, ctx: HealingContext
 ) -> PolicyVerdict | None:
     """The verdict on the proposal (None when nothing would change); every doubt is a denial."""
     remediation = diagnosis.remediation if diagnosis else None
@@ -153,65 +154,62 @@ def judge(
         return None
     manifest = evidence.manifest if evidence else None
     verdict = evaluate_remediation(
-        remediation, incident.target, manifest=manifest, config=deps.decision.policy
+        remediation, incident.target, manifest=manifest, config=ctx.decision.policy
     )
     problems = [] if verdict.allowed else list(verdict.reasons)
     if evidence is None:
         problems.append("no evidence was gathered; nothing to check the proposal against")
     else:
-        problems += _evidence_problems(diagnosis, evidence, deps.repo is not None)
+        problems += _evidence_problems(diagnosis, evidence, ctx.repo is not None)
     if problems:
         return PolicyVerdict(verdict.action, False, tuple(dict.fromkeys(problems)))
     return verdict
 
 
-def make_auditor_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any]]:
-    """The auditor as a node: state in, `{"audit": ..., "open_pr_for_fingerprint": ...}` out."""
-
-    def auditor(state: HealingState) -> dict[str, Any]:
-        incident = subject_incident(state)
-        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
-        tracer.start(target=str(incident.target))
-        evidence = latest_evidence(state)
-        diagnosis = best_diagnosis(state)
-        notes: list[str] = []
-        suspect: SuspectCommit | None = None
-        open_pr: str | None = None
-        pr_check_failed: str | None = None
-        try:
-            if evidence is not None:
-                suspect, found = find_suspect(evidence, diagnosis, incident.started_at)
-                notes += found + rollout_notes(evidence)
-            if deps.repo is not None:
-                result = deps.repo.find_open_pull_request(incident.fingerprint)
-                if result.ok:
-                    open_pr = result.data.url if result.data is not None else None
-                    notes.append(f"open pull request for this incident: {open_pr or 'none'}")
-                else:
-                    pr_check_failed = f"could not check for an open pull request: {result.error}"
-                    notes.append(pr_check_failed)
-            verdict = judge(diagnosis, incident, evidence, deps)
-            remediation = diagnosis.remediation if diagnosis else None
-            if verdict is not None and pr_check_failed and remediation and remediation.action in _PR_ACTIONS:
-                verdict = PolicyVerdict(verdict.action, False, (pr_check_failed, *verdict.reasons))
-        except Exception as exc:  # the audit must never let an unchecked proposal through
-            tracer.error(f"audit failed: {type(exc).__name__}: {exc}", exc)
-            action = diagnosis.remediation.action.value if diagnosis and diagnosis.remediation else "none"
-            verdict = PolicyVerdict(action, False, (f"audit failed: {type(exc).__name__}: {exc}",))
-        findings = AuditFindings(
-            suspect_commit=suspect,
-            policy=verdict.to_data() if verdict is not None else None,
-            notes=notes,
+def auditor(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The auditor node: state in, `{"audit": ..., "open_pr_for_fingerprint": ...}` out."""
+    ctx = runtime.context
+    incident = subject_incident(state)
+    tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
+    tracer.start(target=str(incident.target))
+    evidence = latest_evidence(state)
+    diagnosis = best_diagnosis(state)
+    notes: list[str] = []
+    suspect: SuspectCommit | None = None
+    open_pr: str | None = None
+    pr_check_failed: str | None = None
+    try:
+        if evidence is not None:
+            suspect, found = find_suspect(evidence, diagnosis, incident.started_at)
+            notes += found + rollout_notes(evidence)
+        if ctx.repo is not None:
+            result = ctx.repo.find_open_pull_request(incident.fingerprint)
+            if result.ok:
+                open_pr = result.data.url if result.data is not None else None
+                notes.append(f"open pull request for this incident: {open_pr or 'none'}")
+            else:
+                pr_check_failed = f"could not check for an open pull request: {result.error}"
+                notes.append(pr_check_failed)
+        verdict = judge(diagnosis, incident, evidence, ctx)
+        remediation = diagnosis.remediation if diagnosis else None
+        if verdict is not None and pr_check_failed and remediation and remediation.action in _PR_ACTIONS:
+            verdict = PolicyVerdict(verdict.action, False, (pr_check_failed, *verdict.reasons))
+    except Exception as exc:  # the audit must never let an unchecked proposal through
+        tracer.error(f"audit failed: {type(exc).__name__}: {exc}", exc)
+        action = diagnosis.remediation.action.value if diagnosis and diagnosis.remediation else "none"
+        verdict = PolicyVerdict(action, False, (f"audit failed: {type(exc).__name__}: {exc}",))
+    findings = AuditFindings(
+        suspect_commit=suspect,
+        policy=verdict.to_data() if verdict is not None else None,
+        notes=notes,
+    )
+    if verdict is not None:
+        tracer.decision(
+            "allow" if verdict.allowed else "deny",
+            "; ".join(verdict.reasons),
+            {"action": verdict.action, "suspect_commit": suspect},
         )
-        if verdict is not None:
-            tracer.decision(
-                "allow" if verdict.allowed else "deny",
-                "; ".join(verdict.reasons),
-                {"action": verdict.action, "suspect_commit": suspect},
-            )
-        summary = f"suspect {suspect['sha'][:12]}" if suspect else "no suspect commit"
-        verdict_text = "no change proposed" if verdict is None else ("allow" if verdict.allowed else "deny")
-        tracer.end(f"{summary}; policy: {verdict_text}; open PR: {open_pr or 'none'}")
-        return {"audit": findings, "open_pr_for_fingerprint": open_pr}
-
-    return auditor
+    summary = f"suspect {suspect['sha'][:12]}" if suspect else "no suspect commit"
+    verdict_text = "no change proposed" if verdict is None else ("allow" if verdict.allowed else "deny")
+    tracer.end(f"{summary}; policy: {verdict_text}; open PR: {open_pr or 'none'}")
+    return {"audit": findings, "open_pr_for_fingerprint": open_pr}

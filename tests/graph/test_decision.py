@@ -27,16 +27,12 @@ from graph.breaker import (
     InMemoryBreakerStore,
     target_key,
 )
-from graph.decision import (
-    DecisionConfig,
-    DecisionInputs,
-    Route,
-    decide,
-    make_decision_node,
-    route_after_decision,
-)
+from graph.context import Breakers, DecisionConfig
+from graph.edges import route_after_decision
+from graph.nodes.decision import DecisionInputs, decide, decision
 from graph.policies import PolicyConfig, evaluate_remediation
-from graph.state import HealingState, candidate, follow_record, initial_state, to_data
+from graph.state import HealingState, Route, candidate, follow_record, initial_state, to_data
+from tests.graph.contexts import bound, healing_context
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
 RESTART = ProposedRemediation(action=ActionType.RESTART)
@@ -253,7 +249,10 @@ def _node(
     store = store or InMemoryBreakerStore()
     targets = CircuitBreaker(store, BreakerPolicy(2, 3600, 600), clock)
     reasoner = CircuitBreaker(store, BreakerPolicy(2, 3600, 60, reset_on_success=True), clock)
-    node = make_decision_node(DecisionConfig(mode=mode), targets, reasoner, clock=lambda: NOW)
+    context = healing_context(
+        decision=DecisionConfig(mode=mode), breakers=Breakers(targets, reasoner), clock=lambda: NOW
+    )
+    node = bound(decision, context)
     return node, targets
 
 

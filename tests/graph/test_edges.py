@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 
 from agent.domain import Evidence
 from agent.reasoners.rules import RulesReasoner
+from graph.action_records import make_entry
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
-from graph.deps import Breakers, GraphDeps
-from graph.edges import make_route_after_verification, route_after_remediation
-from graph.nodes.records import make_entry
-from graph.state import Outcome, VerificationRecord, initial_state
+from graph.context import Breakers, HealingContext
+from graph.edges import route_after_remediation, route_after_verification
+from graph.state import RunOutcome, VerificationRecord, initial_state
 from tests.agent import evidence_samples as samples
+from tests.graph.contexts import bound
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -20,8 +21,8 @@ def _breaker(limit: int = 3) -> CircuitBreaker:
     return CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(limit, 600, 300), lambda: 1000.0)
 
 
-def _deps(target: CircuitBreaker | None = None, max_attempts: int = 3) -> GraphDeps:
-    return GraphDeps(
+def _deps(target: CircuitBreaker | None = None, max_attempts: int = 3) -> HealingContext:
+    return HealingContext(
         reasoner=RulesReasoner(),
         gather=lambda target, sink: Evidence(target=target),
         breakers=Breakers(target or _breaker(), _breaker()),
@@ -99,27 +100,27 @@ def test_applied_wins_over_pending_merge() -> None:
 def test_healed_outcome_ends_the_run() -> None:
     state = _state()
     state["verifications"] = [_verification(1, True)]
-    state["outcome"] = Outcome.HEALED.value
-    assert make_route_after_verification(_deps())(state) == "healed"
+    state["outcome"] = RunOutcome.HEALED.value
+    assert bound(route_after_verification, _deps())(state) == "healed"
 
 
 def test_unhealthy_with_bumped_attempt_and_budget_retries() -> None:
     state = _state(attempt=2)
     state["verifications"] = [_verification(1, False)]
-    assert make_route_after_verification(_deps())(state) == "analyst"
+    assert bound(route_after_verification, _deps())(state) == "analyst"
 
 
 def test_unhealthy_without_bump_rolls_back() -> None:
     state = _state(attempt=1)
     state["verifications"] = [_verification(1, False)]
-    assert make_route_after_verification(_deps())(state) == "rollback"
+    assert bound(route_after_verification, _deps())(state) == "rollback"
 
 
 def test_budget_spent_rolls_back() -> None:
     state = _state(attempt=3)
     state["verifications"] = [_verification(2, False)]
-    assert make_route_after_verification(_deps(max_attempts=2))(state) == "rollback"
-    assert make_route_after_verification(_deps(max_attempts=3))(state) == "analyst"
+    assert bound(route_after_verification, _deps(max_attempts=2))(state) == "rollback"
+    assert bound(route_after_verification, _deps(max_attempts=3))(state) == "analyst"
 
 
 def test_open_target_breaker_rolls_back() -> None:
@@ -129,11 +130,11 @@ def test_open_target_breaker_rolls_back() -> None:
     assert not breaker.allows(target_key(incident.target))
     state = _state(attempt=2)
     state["verifications"] = [_verification(1, False)]
-    assert make_route_after_verification(_deps(target=breaker))(state) == "rollback"
+    assert bound(route_after_verification, _deps(target=breaker))(state) == "rollback"
 
 
 def test_contract_breaches_fail_closed_to_rollback() -> None:
-    route = make_route_after_verification(_deps())
+    route = bound(route_after_verification, _deps())
     assert route(_state()) == "rollback"  # no verification at all
     healthy_without_outcome = _state(attempt=2)
     healthy_without_outcome["verifications"] = [_verification(1, True)]

@@ -18,11 +18,11 @@ from agent.reasoners.llm import LLMReasoner
 from agent.reasoners.providers import build_chat_model
 from evals.dataset import LogStep
 from evals.steps import _write_log
+from graph.action_records import entries
 from graph.breaker import InMemoryBreakerStore
 from graph.builder import compile_graph
-from graph.deps import build_deps
-from graph.nodes.records import entries
-from graph.runner import start_run
+from graph.context_factory import build_context
+from graph.runner import HealingApp, start_run
 from sandbox.cluster import Sandbox
 from sandbox.resources import DEPLOYMENTS
 from tests.agent.fake_llm import FakeLLMServer, Turn
@@ -53,7 +53,7 @@ def _run(sb: Sandbox, server: FakeLLMServer, tmp_path: Path):
     def clock() -> datetime:
         return datetime.fromtimestamp(sb.clock.time(), UTC)
 
-    deps = build_deps(
+    context = build_context(
         settings,
         reasoner=LLMReasoner(model),
         kube=kube,
@@ -65,7 +65,7 @@ def _run(sb: Sandbox, server: FakeLLMServer, tmp_path: Path):
         id="inc", fingerprint=fingerprint(TARGET, "x"), target=TARGET, trigger=Trigger.MANUAL, reason="5xx"
     )
     try:
-        return start_run(compile_graph(deps, InMemorySaver()), "run-llm", incident)
+        return start_run(HealingApp(compile_graph(InMemorySaver()), context), "run-llm", incident)
     finally:
         kube.close()
 

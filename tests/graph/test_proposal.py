@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.domain import ActionType, ProposedRemediation
-from graph.nodes.proposal import canonical
+from graph.proposal_vocabulary import canonical
 
 
 def test_aliases_are_renamed_and_context_folds_into_the_description() -> None:

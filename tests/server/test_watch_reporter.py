@@ -412,7 +412,7 @@ def test_the_stack_reports_by_default_and_a_broken_reporter_spares_the_user_call
 def test_the_healing_stack_reports_a_healed_bad_image_on_the_watch(tmp_path: Path) -> None:
     from agent.cli.sandbox_wiring import sandbox_settings, sim_clock
     from graph.breaker import InMemoryBreakerStore
-    from graph.deps import VerifyConfig
+    from graph.context import VerifyConfig
     from server.healing import HealingStack
 
     finished: list[RunRecord] = []

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from agent.domain import ProposedRemediation
+from graph.context import DEFAULT_APPROVAL_TTL, HealingContext
 from graph.state import ApprovalRecord, HealingState, best_diagnosis, latest_evidence, subject_of
 
-DEFAULT_APPROVAL_TTL = timedelta(hours=1)
 _ABSENT = object()
 
 
@@ -150,51 +151,28 @@ def _record(
     return record
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def make_approval_node(
-    ttl: timedelta = DEFAULT_APPROVAL_TTL, clock: Callable[[], datetime] = _now
-) -> Callable[[HealingState], dict[str, Any]]:
-    """The approval node for the graph builder: interrupts, then writes `{"approval": ApprovalRecord}`."""
-    if ttl <= timedelta(0):
-        raise ValueError("approval ttl must be positive")
-
-    def approval_node(state: HealingState) -> dict[str, Any]:
-        try:
-            request = build_approval_request(state, ttl)
-        except ValueError as exc:
-            return {"approval": _record("invalid", None, clock(), by="paramedic", comment=str(exc))}
-        previous = state.get("approval") or {}
-        if previous.get("approval_id") == request.approval_id and previous.get("status"):
-            return {}  # already answered: a repeated resume must not ask (or act) twice
-        answer = interrupt(
-            request.model_dump(mode="json"), response_schema=ApprovalResponse.model_json_schema()
-        )
-        now = clock()
-        try:
-            response = ApprovalResponse.model_validate(answer)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()
-            )
-            return {
-                "approval": _record("invalid", request, now, by="", comment=f"malformed answer: {problems}")
-            }
-        if response.approval_id is not None and response.approval_id != request.approval_id:
-            comment = f"answer is for approval {response.approval_id}, not {request.approval_id}"
-            return {"approval": _record("invalid", request, now, by=response.by, comment=comment)}
-        if response.timed_out or now > request.expires_at:
-            comment = response.comment or f"no answer before {request.expires_at.isoformat()}"
-            return {"approval": _record("expired", request, now, by=response.by, comment=comment)}
-        status = "approved" if response.approved else "rejected"
-        return {"approval": _record(status, request, now, by=response.by, comment=response.comment)}
-
-    return approval_node
-
-
-def route_after_approval(state: HealingState) -> str:
-    """For `add_conditional_edges`: approved -> "act", rejected -> "report", anything else -> "escalate"."""
-    status = (state.get("approval") or {}).get("status")
-    return {"approved": "act", "rejected": "report"}.get(status or "", "escalate")
+def approval(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The approval node: interrupts, then writes `{"approval": ApprovalRecord}`."""
+    ctx = runtime.context
+    try:
+        request = build_approval_request(state, ctx.approval_ttl)
+    except ValueError as exc:
+        return {"approval": _record("invalid", None, ctx.clock(), by="paramedic", comment=str(exc))}
+    previous = state.get("approval") or {}
+    if previous.get("approval_id") == request.approval_id and previous.get("status"):
+        return {}  # already answered: a repeated resume must not ask (or act) twice
+    answer = interrupt(request.model_dump(mode="json"), response_schema=ApprovalResponse.model_json_schema())
+    now = ctx.clock()
+    try:
+        response = ApprovalResponse.model_validate(answer)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors())
+        return {"approval": _record("invalid", request, now, by="", comment=f"malformed answer: {problems}")}
+    if response.approval_id is not None and response.approval_id != request.approval_id:
+        comment = f"answer is for approval {response.approval_id}, not {request.approval_id}"
+        return {"approval": _record("invalid", request, now, by=response.by, comment=comment)}
+    if response.timed_out or now > request.expires_at:
+        comment = response.comment or f"no answer before {request.expires_at.isoformat()}"
+        return {"approval": _record("expired", request, now, by=response.by, comment=comment)}
+    status = "approved" if response.approved else "rejected"
+    return {"approval": _record(status, request, now, by=response.by, comment=response.comment)}

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from graph.nodes.records import UndoHint
+from graph.action_records import UndoHint
 from tools.gitops.base import GitOpsRepo, PullRequest, PullRequestSpec, Workload
 from tools.guard import PolicyGuard
 

@@ -2,17 +2,20 @@
 
 Items follow `agent/evidence_conventions.py`: tools/evidence already renders status, events and
 logs with those keys, redacted and capped; this module lifts them into `EvidenceItem`s with
-stable ids and adds rollout history and recent Git commits. Whatever cannot be read goes into
+stable ids and adds rollout history and recent Git commits (`gather_evidence`), and `make_gather`
+adds Prometheus's metric evidence (graph/metric_evidence). Whatever cannot be read goes into
 `Evidence.gaps` with the reason, and gathering carries on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
+from graph.metric_evidence import metric_evidence
 from tools.evidence.redact import redact
 from tools.evidence.render import render_workload, workload_data
 from tools.gitops.base import GitOpsRepo, Workload
@@ -25,6 +28,7 @@ from tools.kubernetes import (
     workload_logs,
     workload_status,
 )
+from tools.prometheus import PrometheusClient
 from tools.result import TraceSink, discard
 
 MAX_COMMITS = 5
@@ -38,6 +42,24 @@ class Sources:
     kube: KubeClient
     repo: GitOpsRepo | None = None
     sink: TraceSink = discard
+
+
+Gather = Callable[[WorkloadRef, TraceSink], Evidence]
+
+
+def make_gather(
+    cluster_sources: Callable[[TraceSink], Sources], prometheus: PrometheusClient | None = None
+) -> Gather:
+    """A gatherer: cluster and Git evidence (`gather_evidence`) plus metrics, with their gaps."""
+
+    def gather(target: WorkloadRef, sink: TraceSink) -> Evidence:
+        evidence = gather_evidence(cluster_sources(sink), target)
+        items, gaps = metric_evidence(prometheus, target, sink=sink)
+        return evidence.model_copy(
+            update={"items": [*evidence.items, *items], "gaps": [*evidence.gaps, *gaps]}
+        )
+
+    return gather
 
 
 def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | None = None) -> Evidence:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.domain import ActionType, WorkloadRef
-from graph.nodes.cluster import Cluster
+from graph.cluster_access import Cluster
 from graph.state import DryRunResult
 from tools.guard import PolicyGuard
 from tools.kubernetes import WriteOutcome
