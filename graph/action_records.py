@@ -21,8 +21,8 @@ class UndoHint(TypedDict, total=False):
     """How to take a change back: revert a commit on the base branch, or roll out an old revision."""
 
     kind: Literal["revert", "rollout_undo"]
-    sha: str
-    revision: int
+    commit: str  # revert: the commit that made the change live
+    revision: int  # rollout_undo: the revision the change replaced
 
 
 class ActionEntry(ActionRecord, total=False):

@@ -52,7 +52,7 @@ class GitChange:
         if self.pr_url:
             fields["pr_url"] = self.pr_url
         if undoable and self.merge_sha:
-            fields["undo"] = UndoHint(kind="revert", sha=self.merge_sha)
+            fields["undo"] = UndoHint(kind="revert", commit=self.merge_sha)
         return fields
 
 

@@ -12,11 +12,10 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.domain import Diagnosis, Evidence, EvidenceItem, EvidenceKind, Usage
+from agent.domain import Evidence, EvidenceItem, EvidenceKind, Usage
 from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
-from graph.proposal_vocabulary import canonical
 from graph.state import HealingState, candidate, current_attempt, subject_incident, to_data
 from graph.tracing import NodeTrace
 
@@ -62,8 +61,7 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
             breaker.record_success(REASONER_KEY)
             tracer.reasoner(result.trace)
             _usage(tracer, result.usage, result.reasoner)
-            diagnosis = _canonical(result.diagnosis, tracer)
-            update["diagnoses"] = [candidate(diagnosis, result.reasoner, attempt, incident.target)]
+            update["diagnoses"] = [candidate(result.diagnosis, result.reasoner, attempt, incident.target)]
             update["reasoner_error"] = None
 
     tracer.end(_summary(update))
@@ -77,22 +75,6 @@ def _usage(tracer: NodeTrace, usage: Usage, reasoner: str) -> None:
     """Record what the reasoner's model calls cost (metrics and evals read it from the trace)."""
     if usage.model_calls:
         tracer.note(USAGE_NOTE, reasoner=reasoner, usage=usage.model_dump())
-
-
-def _canonical(diagnosis: Diagnosis, tracer: NodeTrace) -> Diagnosis:
-    """The diagnosis with its proposal in the policy's vocabulary (the trace keeps the original)."""
-    if diagnosis.remediation is None:
-        return diagnosis
-    remediation, changes = canonical(diagnosis.remediation)
-    if not changes:
-        return diagnosis
-    tracer.note(
-        "proposal parameters put in the policy's vocabulary",
-        changes=changes,
-        original=diagnosis.remediation.parameters,
-        canonical=remediation.parameters,
-    )
-    return diagnosis.model_copy(update={"remediation": remediation})
 
 
 def _with_verifications(evidence: Evidence, state: HealingState) -> Evidence:

@@ -39,6 +39,7 @@ class ApprovalRequest(BaseModel):
     confidence: float
     proposed_action: str
     parameters: dict[str, Any] = Field(default_factory=dict)
+    notes: dict[str, Any] = Field(default_factory=dict)  # what the reasoner noted beside the action
     patch_diff: str
     policy_verdict: dict[str, Any] | None
     rationale: str
@@ -98,14 +99,10 @@ def describe_patch(manifest: Mapping[str, Any] | None, patch: Mapping[str, Any])
 
 def describe_change(remediation: ProposedRemediation, manifest: Mapping[str, Any] | None) -> str:
     """What a remediation would change, for humans: the patch diff, or the action and its parameters."""
-    if remediation.patch:
-        return describe_patch(manifest, remediation.patch)
-    if "replicas" in remediation.parameters:
-        current = (
-            manifest.get("spec", {}).get("replicas", _ABSENT) if isinstance(manifest, Mapping) else _ABSENT
-        )
-        return f"spec.replicas: {_render(current)} -> {_render(remediation.parameters['replicas'])}"
-    params = ", ".join(f"{k}={v!r}" for k, v in sorted(remediation.parameters.items()))
+    patch = remediation.manifest_patch()
+    if patch:
+        return describe_patch(manifest, patch)
+    params = ", ".join(f"{k}={v!r}" for k, v in sorted(remediation.request_parameters().items()))
     return f"({remediation.action.value}{': ' + params if params else ''}; no manifest patch)"
 
 
@@ -132,7 +129,8 @@ def build_approval_request(state: HealingState, ttl: timedelta = DEFAULT_APPROVA
         diagnosis_summary=f"{diagnosis.category.value}: {diagnosis.explanation}",
         confidence=diagnosis.confidence,
         proposed_action=remediation.action.value,
-        parameters=dict(remediation.parameters),
+        parameters=remediation.request_parameters(),
+        notes=dict(remediation.notes),
         patch_diff=describe_change(remediation, evidence.manifest if evidence else None),
         policy_verdict=decision["inputs"].get("policy"),
         rationale=decision["rationale"],

@@ -19,9 +19,17 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.domain import ActionType, Diagnosis, Evidence, EvidenceItem, EvidenceKind, Incident
+from agent.domain import (
+    Diagnosis,
+    Evidence,
+    EvidenceItem,
+    EvidenceKind,
+    Incident,
+    RevertCommit,
+    Rollback,
+)
 from graph.context import HealingContext
-from graph.policies import MUTATING, PolicyVerdict, evaluate_remediation
+from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.state import (
     AuditFindings,
     HealingState,
@@ -35,7 +43,6 @@ from graph.tracing import NodeTrace
 NODE = "auditor"
 CHANGE_WINDOW = timedelta(hours=6)  # how long before the incident a change is still a suspect
 CLOCK_SKEW = timedelta(minutes=5)  # a commit stamped a little after the start still counts
-_PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
 _KEY = re.compile(r"^[+-]\s*-?\s*([A-Za-z_][\w.-]*)\s*:")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 
@@ -57,9 +64,9 @@ def _field_words(diagnosis: Diagnosis) -> set[str]:
     words: set[str] = set()
     if diagnosis.faulty_field:
         words |= {w.lower() for w in _WORD.findall(diagnosis.faulty_field)}
-    remediation = diagnosis.remediation
-    if remediation is not None and remediation.patch:
-        words |= {w.lower() for w in _WORD.findall(str(remediation.patch))}
+    patch = diagnosis.remediation.manifest_patch() if diagnosis.remediation is not None else None
+    if patch:
+        words |= {w.lower() for w in _WORD.findall(str(patch))}
     # Container plumbing matches every Deployment diff; it says nothing about this fault.
     return words - {"spec", "template", "containers", "name", "app", "metadata"}
 
@@ -90,7 +97,7 @@ def find_suspect(
         return None, notes
     cited = set(diagnosis.cited_evidence)
     remediation = diagnosis.remediation
-    reverted = str(remediation.parameters.get("commit", "")) if remediation else ""
+    reverted = remediation.commit if isinstance(remediation, RevertCommit) else ""
     words = _field_words(diagnosis)
     for item in in_window:  # newest first
         sha = str(item.data.get("sha", ""))
@@ -131,17 +138,17 @@ def _evidence_problems(diagnosis: Diagnosis, evidence: Evidence, has_repo: bool)
         return []
     problems = []
     action = remediation.action
-    if action in _PR_ACTIONS and not has_repo:
+    if action in PR_ACTIONS and not has_repo:
         problems.append(f"{action.value} needs a GitOps repository and none is configured")
-    if action is ActionType.REVERT_COMMIT:
-        commit = str(remediation.parameters.get("commit", ""))
+    if isinstance(remediation, RevertCommit):
+        commit = remediation.commit
         shas = [str(i.data.get("sha", "")) for i in evidence.of_kind(EvidenceKind.COMMIT)]
         if commit and not any(sha.startswith(commit) for sha in shas):
             problems.append(f"commit {commit[:12]} is not among the workload's recent commits")
-    if action is ActionType.ROLLBACK and "revision" in remediation.parameters:
+    if isinstance(remediation, Rollback) and remediation.revision is not None:
         known = {i.data.get("revision") for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
-        if remediation.parameters["revision"] not in known:
-            problems.append(f"revision {remediation.parameters['revision']} is not in the rollout history")
+        if remediation.revision not in known:
+            problems.append(f"revision {remediation.revision} is not in the rollout history")
     return problems
 
 
@@ -192,7 +199,7 @@ def auditor(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
                 notes.append(pr_check_failed)
         verdict = judge(diagnosis, incident, evidence, ctx)
         remediation = diagnosis.remediation if diagnosis else None
-        if verdict is not None and pr_check_failed and remediation and remediation.action in _PR_ACTIONS:
+        if verdict is not None and pr_check_failed and remediation and remediation.action in PR_ACTIONS:
             verdict = PolicyVerdict(verdict.action, False, (pr_check_failed, *verdict.reasons))
     except Exception as exc:  # the audit must never let an unchecked proposal through
         tracer.error(f"audit failed: {type(exc).__name__}: {exc}", exc)

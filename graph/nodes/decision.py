@@ -31,11 +31,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.config import Mode, Thresholds
-from agent.domain import ActionType, Diagnosis, WorkloadRef
+from agent.domain import Diagnosis, WorkloadRef
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, target_key
 from graph.context import HealingContext
 from graph.overrides import effective_config
-from graph.policies import MUTATING, PolicyVerdict, evaluate_remediation
+from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.policies.follow import dependency_to_follow
 from graph.state import (
     BreakerData,
@@ -48,9 +48,6 @@ from graph.state import (
     subject_incident,
     visited_of,
 )
-
-# Actions whose result is a pull request, so an open PR for the same incident makes them redundant.
-PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,23 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.domain import ActionType, Diagnosis, Incident, ProposedRemediation, WorkloadRef
+from agent.domain import (
+    ActionType,
+    Diagnosis,
+    DirectPatch,
+    GitOpsPullRequest,
+    Incident,
+    ProposedRemediation,
+    Restart,
+    RevertCommit,
+    Rollback,
+    Scale,
+    WorkloadRef,
+)
 from graph.action_records import ActionEntry, UndoHint, entries, entry_id, make_entry
 from graph.breaker import target_key
 from graph.context import HealingContext
-from graph.direct_change import DIRECT_ACTIONS, apply_direct
+from graph.direct_change import DirectRemediation, apply_direct
 from graph.gitops_change import branch_name, propose_patch, propose_revert
 from graph.policies import RemediationPolicy
 from graph.state import HealingState, best_diagnosis, current_attempt, latest_evidence, subject_incident
@@ -123,9 +135,8 @@ def remediation(state: HealingState, runtime: Runtime[HealingContext]) -> dict[s
         ctx.decision.policy, manifest.data.body if manifest and manifest.ok and manifest.data else None
     )
     ctx.breakers.target.record_event(target_key(target))
-    merge = ctx.merge
 
-    entry = _in_git(ctx, state, incident, diagnosis, proposal, guard, merge, base, why, tracer)
+    entry = _in_git(ctx, state, incident, diagnosis, proposal, guard, base, why, tracer)
     if entry is None:
         entry = _on_cluster(ctx, target, proposal, guard, base, why, tracer)
     return _done(tracer, entry)
@@ -138,7 +149,6 @@ def _in_git(
     diagnosis: Diagnosis,
     proposal: ProposedRemediation,
     guard: RemediationPolicy,
-    merge: bool,
     base: dict[str, Any],
     why: str,
     tracer: NodeTrace,
@@ -147,8 +157,9 @@ def _in_git(
     action = proposal.action
     workload = _workload(incident.target)
     spec = _spec(incident, diagnosis, proposal, state)
-    if action is ActionType.REVERT_COMMIT:
-        sha = str(proposal.parameters.get("commit", ""))
+    patch = proposal.manifest_patch()
+    if isinstance(proposal, RevertCommit):
+        sha = proposal.commit
         if ctx.repo is None:
             return make_entry(
                 **base,
@@ -158,9 +169,9 @@ def _in_git(
                 status="unavailable",
                 detail="no GitOps repository configured",
             )
-        change = propose_revert(ctx.repo, workload, sha, spec=spec, guard=guard, merge=merge)
+        change = propose_revert(ctx.repo, workload, sha, spec=spec, guard=guard, merge=ctx.merge)
         what = f"revert commit {sha[:12]} by pull request"
-    elif action in _GIT_FIRST and proposal.patch and ctx.repo is not None:
+    elif action in _GIT_FIRST and patch and ctx.repo is not None:
         found = ctx.repo.find_manifest(workload)
         if not found.ok:
             tracer.note(f"manifest not in Git ({found.error}); changing the cluster directly")
@@ -170,20 +181,24 @@ def _in_git(
         change = propose_patch(
             ctx.repo,
             workload,
-            proposal.patch,
+            patch,
             spec=spec,
             branch=branch,
             guard=guard,
-            merge=merge,
+            merge=ctx.merge,
             guard_action=guard_action,
         )
         what = (
             f"{action.value} as a pull request patching {found.data.path if found.data else 'the manifest'}"
         )
     elif action is ActionType.GITOPS_PR:
-        problem = "no GitOps repository configured" if ctx.repo is None else "the proposal has no patch"
         return make_entry(
-            **base, action=action.value, what="pull request", why=why, status="invalid", detail=problem
+            **base,
+            action=action.value,
+            what="pull request",
+            why=why,
+            status="invalid",
+            detail="no GitOps repository configured",
         )
     else:
         return None
@@ -197,9 +212,19 @@ def _in_git(
         status="ok" if change.ok else "error",
         detail=change.detail,
         diff=change.diff,
-        patch=dict(proposal.patch or {}),
+        patch=dict(patch or {}),
         **change.entry_fields(undoable=True),
     )
+
+
+def _direct(proposal: ProposedRemediation) -> DirectRemediation | None:
+    """The proposal as a direct write; a GitOps patch whose manifest is not in Git is the same patch
+    made directly (policy judges it as a direct patch, so it happens only when policy allows those)."""
+    if isinstance(proposal, GitOpsPullRequest):
+        return DirectPatch(patch=proposal.patch, rationale=proposal.rationale, notes=proposal.notes)
+    if isinstance(proposal, Restart | Scale | Rollback | DirectPatch):
+        return proposal
+    return None
 
 
 def _on_cluster(
@@ -213,10 +238,8 @@ def _on_cluster(
 ) -> ActionEntry:
     """The change as a direct, dry-run-first write to the workload."""
     action = proposal.action
-    # A GitOps patch whose manifest is not in Git is the same patch made directly (policy judges it
-    # as a direct patch, so it happens only when policy allows direct patches).
-    write = ActionType.PATCH if action is ActionType.GITOPS_PR and proposal.patch else action
-    if ctx.cluster is None or write not in DIRECT_ACTIONS:
+    write = _direct(proposal)
+    if ctx.cluster is None or write is None:
         detail = (
             "no cluster configured" if ctx.cluster is None else f"{action.value} cannot be applied directly"
         )
@@ -225,25 +248,17 @@ def _on_cluster(
         )
     history = ctx.cluster.history(target, sink=tracer.sink)
     before = history.data.current_revision if history.ok and history.data else None
-    change = apply_direct(
-        ctx.cluster,
-        target,
-        write,
-        proposal.parameters,
-        proposal.patch,
-        guard,
-        at=ctx.clock(),
-        sink=tracer.sink,
-    )
+    change = apply_direct(ctx.cluster, target, write, guard, at=ctx.clock(), sink=tracer.sink)
     extra: dict[str, Any] = {"applied": change.ok, "pending_merge": False}
-    if proposal.patch:
-        extra["patch"] = dict(proposal.patch)
+    patch = proposal.manifest_patch()
+    if patch:
+        extra["patch"] = dict(patch)
     if change.ok and before is not None:
         extra["undo"] = UndoHint(kind="rollout_undo", revision=before)
     return make_entry(
         **base,
         action=action.value,
-        what=f"{write.value} on the cluster (dry run first)",
+        what=f"{write.action.value} on the cluster (dry run first)",
         why=why,
         status=change.status,
         detail=change.detail,

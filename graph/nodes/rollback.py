@@ -15,7 +15,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.domain import ActionType, Incident, WorkloadRef
+from agent.domain import Incident, Rollback, WorkloadRef
 from graph.action_records import ActionEntry, entries, make_entry, succeeded
 from graph.context import HealingContext
 from graph.direct_change import apply_direct
@@ -62,8 +62,8 @@ def _undo_one(ctx: HealingContext, incident: Incident, entry: ActionEntry, trace
     body = manifest.data.body if manifest and manifest.ok and manifest.data else None
     guard = RemediationPolicy(ctx.decision.policy, body)
     kind = undo.get("kind")
-    if kind == "revert" and undo.get("sha"):
-        sha = str(undo["sha"])
+    if kind == "revert" and undo.get("commit"):
+        sha = str(undo["commit"])
         if ctx.repo is None:
             return make_entry(
                 **base,
@@ -100,14 +100,7 @@ def _undo_one(ctx: HealingContext, incident: Incident, entry: ActionEntry, trace
     if kind == "rollout_undo" and ctx.cluster is not None:
         revision = undo.get("revision")
         change = apply_direct(
-            ctx.cluster,
-            target,
-            ActionType.ROLLBACK,
-            {"revision": revision},
-            None,
-            guard,
-            at=ctx.clock(),
-            sink=tracer.sink,
+            ctx.cluster, target, Rollback(revision=revision), guard, at=ctx.clock(), sink=tracer.sink
         )
         return make_entry(
             **base,

@@ -4,6 +4,7 @@ from graph.policies.config import RESTART_ANNOTATION, PolicyConfig
 from graph.policies.evaluate import (
     ACTION_ALIASES,
     MUTATING,
+    PR_ACTIONS,
     PolicyVerdict,
     RemediationPolicy,
     evaluate,
@@ -14,6 +15,7 @@ from graph.policies.evaluate import (
 __all__ = [
     "ACTION_ALIASES",
     "MUTATING",
+    "PR_ACTIONS",
     "RESTART_ANNOTATION",
     "PolicyConfig",
     "PolicyVerdict",

@@ -23,6 +23,8 @@ from graph.state import PolicyVerdictData
 from tools.guard import FieldAllowListGuard, GuardDecision, Verdict, WriteRequest
 
 MUTATING = frozenset(ActionType) - {ActionType.NOTIFY, ActionType.NONE}
+# Actions whose result is a pull request: they need a repository, and an open one makes another redundant.
+PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
 _IMAGE_ACTIONS = frozenset({ActionType.ROLLBACK, ActionType.REVERT_COMMIT})
 _PATCH_REQUIRED = frozenset({ActionType.PATCH, ActionType.GITOPS_PR})
 _PATCH_FORBIDDEN = frozenset({ActionType.NOTIFY, ActionType.NONE})
@@ -257,14 +259,20 @@ def evaluate_remediation(
     """Judge a reasoner's proposal for the incident's target (never a target the proposal names)."""
     if remediation is None:
         return PolicyVerdict("none", False, ("no remediation proposed",))
-    return evaluate(
+    verdict = evaluate(
         remediation.action,
         target,
-        parameters=remediation.parameters,
-        patch=remediation.patch,
+        parameters=remediation.request_parameters(),
+        patch=remediation.manifest_patch(),
         manifest=manifest,
         config=config,
     )
+    notes = "; ".join(f"{key}={value}" for key, value in remediation.notes.items())
+    if len(notes) > _MAX_TEXT:
+        problem = f"the proposal's notes must be text of at most {_MAX_TEXT} characters"
+        failed = () if verdict.allowed else verdict.reasons
+        return PolicyVerdict(verdict.action, False, (*failed, problem))
+    return verdict
 
 
 # Parameters the Git tools add to describe where a write goes; they are not part of the remediation.
@@ -285,8 +293,8 @@ def _bookkeeping_problems(values: Mapping[str, Any]) -> list[str]:
 class RemediationPolicy:
     """The remediation policy as a `tools.guard.PolicyGuard`, optionally bound to the live manifest.
 
-    Tool requests use tool vocabulary (`commit_manifest`, `open_pr`, `revert` with `sha`, `merge`,
-    plus Git bookkeeping parameters); they are translated and then judged exactly as a proposal.
+    Tool requests name their actions as the tools do (`commit_manifest`, `open_pr`, `revert`,
+    `merge`) and add Git bookkeeping parameters; they are translated and judged exactly as a proposal.
     """
 
     config: PolicyConfig = field(default_factory=PolicyConfig)
@@ -305,8 +313,6 @@ class RemediationPolicy:
             problems = _bookkeeping_problems(
                 {k: v for k, v in request.parameters.items() if k in _GIT_BOOKKEEPING}
             )
-            if request.action == "revert" and "sha" in parameters:
-                parameters["commit"] = parameters.pop("sha")
         if request.action == "merge" and not self.config.allow_merge:
             problems.append("merging is not allowed by policy (auto-merge is off)")
         action = ActionType.GITOPS_PR if request.action == "merge" else request.action

@@ -60,7 +60,7 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
     assert diagnosis["category"] == RootCause.OOM.value
     # The fault was a commit that lowered the limit: reverting it restores what ran fine.
     assert diagnosis["remediation"]["action"] == "revert_commit"
-    assert diagnosis["remediation"]["parameters"]["commit"] == fault.commit
+    assert diagnosis["remediation"]["commit"] == fault.commit
     tools_called = {e.payload.get("tool") for e in events if e.type is TraceEventType.TOOL_CALL}
     assert {
         "kubernetes.workload_status",

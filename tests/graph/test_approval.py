@@ -13,12 +13,14 @@ from langgraph.types import Command
 
 from agent.config import Mode
 from agent.domain import (
-    ActionType,
     Diagnosis,
+    DirectPatch,
     Evidence,
     Incident,
-    ProposedRemediation,
+    Restart,
+    Rollback,
     RootCause,
+    Scale,
     Trigger,
     WorkloadRef,
 )
@@ -79,7 +81,7 @@ def _state() -> HealingState:
         explanation="container app is OOMKilled at 128Mi",
         faulty_resource="Deployment shop/web-api",
         confidence=0.9,
-        remediation=ProposedRemediation(action=ActionType.PATCH, patch=PATCH, rationale="raise the limit"),
+        remediation=DirectPatch(patch=PATCH, rationale="raise the limit"),
     )
     state["diagnoses"] = [candidate(diagnosis, "rules", 1)]
     state["evidence"] = [to_data(Evidence(target=TARGET, manifest=MANIFEST))]
@@ -296,14 +298,11 @@ def test_describe_patch() -> None:
 
 
 def test_describe_change_without_a_patch() -> None:
-    scale = ProposedRemediation(action=ActionType.SCALE, parameters={"replicas": 4})
+    scale = Scale(replicas=4)
     assert describe_change(scale, MANIFEST) == "spec.replicas: 2 -> 4"
-    rollback = ProposedRemediation(action=ActionType.ROLLBACK, parameters={"revision": 3})
+    rollback = Rollback(revision=3)
     assert describe_change(rollback, MANIFEST) == "(rollback: revision=3; no manifest patch)"
-    assert (
-        describe_change(ProposedRemediation(action=ActionType.RESTART), None)
-        == "(restart; no manifest patch)"
-    )
+    assert describe_change(Restart(), None) == "(restart; no manifest patch)"
 
 
 def test_after_a_follow_the_human_is_asked_about_the_dependency() -> None:

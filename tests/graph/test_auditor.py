@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agent.domain import ActionType, Diagnosis, Evidence, ProposedRemediation, RootCause
+from agent.domain import Diagnosis, Evidence, ProposedRemediation, RevertCommit, RootCause
 from agent.reasoners.rules import RulesReasoner
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
 from graph.context import Breakers, HealingContext
@@ -31,7 +31,7 @@ def _diagnosis(remediation: ProposedRemediation | None = None, field: str | None
 
 
 def _revert(sha: str = BAD_SHA) -> ProposedRemediation:
-    return ProposedRemediation(action=ActionType.REVERT_COMMIT, parameters={"commit": sha})
+    return RevertCommit(commit=sha)
 
 
 def _breaker() -> CircuitBreaker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent.domain import ActionType, Diagnosis, Evidence, ProposedRemediation, RootCause
+from agent.domain import Diagnosis, Evidence, GitOpsPullRequest, RootCause
 from agent.reasoners.rules import RulesReasoner
 from graph.action_records import make_entry
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
@@ -54,7 +54,7 @@ def _state(**fields):
         explanation="the container exceeds its 64Mi limit",
         faulty_resource="Deployment shop/web-api",
         confidence=0.92,
-        remediation=ProposedRemediation(action=ActionType.GITOPS_PR, patch={"spec": {}}),
+        remediation=GitOpsPullRequest(patch={"spec": {}}),
     )
     state["diagnoses"] = [candidate(diagnosis, "rules", 1)]
     state.update(fields)

@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 
 from agent.domain import (
-    ActionType,
     Diagnosis,
     Incident,
-    ProposedRemediation,
+    Notify,
     RootCause,
     Trigger,
     WorkloadRef,
@@ -30,7 +29,7 @@ BLAME = Diagnosis(
     explanation="web-api cannot reach postgres, which has no ready replicas",
     faulty_resource="Deployment shop/postgres",
     confidence=0.9,
-    remediation=ProposedRemediation(action=ActionType.NOTIFY),
+    remediation=Notify(),
 )
 
 

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from agent.config import Mode
-from agent.domain import ActionType, Diagnosis, Evidence, Incident, ProposedRemediation, RootCause
+from agent.domain import (
+    Diagnosis,
+    Evidence,
+    GitOpsPullRequest,
+    Incident,
+    RootCause,
+)
 from agent.reasoners.base import ReasonerResult
 from graph.checkpointing import open_checkpointer
 from graph.context import VerifyConfig
@@ -178,9 +184,7 @@ class UselessFix:
             explanation=f"the container runs out of memory (attempt {self.calls})",
             faulty_resource=f"Deployment {incident.target.namespace}/{incident.target.name}",
             confidence=0.95,
-            remediation=ProposedRemediation(
-                action=ActionType.GITOPS_PR, patch=patch, rationale=f"raise to {memory}"
-            ),
+            remediation=GitOpsPullRequest(patch=patch, rationale=f"raise to {memory}"),
         )
         return ReasonerResult(diagnosis=diagnosis, reasoner=self.name)
 

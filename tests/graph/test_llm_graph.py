@@ -120,7 +120,7 @@ def test_a_sound_model_proposal_heals_through_a_pull_request(sandbox: Sandbox, t
         "confidence": 0.93,
         "remediation": {
             "action": "revert_commit",
-            "parameters": {"sha": fault.commit},
+            "parameters": {"commit": fault.commit},
             "rationale": "revert",
         },
     }

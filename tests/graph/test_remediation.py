@@ -18,10 +18,16 @@ from agent.config import Mode
 from agent.domain import (
     ActionType,
     Diagnosis,
+    DirectPatch,
     Evidence,
+    GitOpsPullRequest,
     Incident,
+    Notify,
     ProposedRemediation,
+    Restart,
+    RevertCommit,
     RootCause,
+    Scale,
     Trigger,
     WorkloadRef,
     fingerprint,
@@ -251,9 +257,7 @@ def state_with(
 
 
 def gitops_pr(memory: str = "512Mi") -> ProposedRemediation:
-    return ProposedRemediation(
-        action=ActionType.GITOPS_PR, patch=memory_patch(memory), rationale="raise the limit"
-    )
+    return GitOpsPullRequest(patch=memory_patch(memory), rationale="raise the limit")
 
 
 def only_entry(update: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +277,7 @@ def test_gitops_pr_is_opened_and_merged_when_auto_merge_and_policy_allow(gitops:
     assert entry["applied"] is True and entry["pending_merge"] is False
     [pull] = pulls(gitops)
     assert pull.state == "merged" and entry["pr_url"] == pull.url and pull.fingerprint == INCIDENT.fingerprint
-    assert entry["undo"] == {"kind": "revert", "sha": pull.merge_sha}
+    assert entry["undo"] == {"kind": "revert", "commit": pull.merge_sha}
     assert 'memory: "512Mi"' in main_text(gitops) or "memory: 512Mi" in main_text(gitops)
     assert "512Mi" in entry["diff"] and entry["patch"] == memory_patch()
     assert entry["who"] == "paramedic" and entry["why"].startswith("oom (90%)")
@@ -305,13 +309,13 @@ def test_revert_commit_opens_and_merges_a_revert_pull_request(gitops: Path) -> N
         gitops, {PATH: good.replace("checkout:1.14.2", "checkout:1.15.0-broken")}, "bump image"
     )
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
-    proposal = ProposedRemediation(action=ActionType.REVERT_COMMIT, parameters={"commit": bad})
+    proposal = RevertCommit(commit=bad)
     entry = only_entry(bound(remediation, setup.context())(state_with(proposal)))
     assert entry["result"]["status"] == "ok" and entry["applied"], entry
     assert entry["what"] == f"revert commit {bad[:12]} by pull request"
     assert main_text(gitops) == good, "the suspect commit is undone on main"
     [pull] = pulls(gitops)
-    assert pull.state == "merged" and entry["undo"] == {"kind": "revert", "sha": pull.merge_sha}
+    assert pull.state == "merged" and entry["undo"] == {"kind": "revert", "commit": pull.merge_sha}
     assert '+          image: "ghcr.io/acme/checkout:1.14.2"' in entry["diff"], entry["diff"]
     assert setup.cluster.calls == []
 
@@ -319,7 +323,7 @@ def test_revert_commit_opens_and_merges_a_revert_pull_request(gitops: Path) -> N
 def test_a_patch_policy_forbids_is_denied_in_git_and_escalated(gitops: Path) -> None:
     before = main_text(gitops)
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
-    proposal = ProposedRemediation(action=ActionType.GITOPS_PR, patch=image_patch())
+    proposal = GitOpsPullRequest(patch=image_patch())
     state = state_with(proposal)
     update = bound(remediation, setup.context())(state)
     entry = only_entry(update)
@@ -360,7 +364,7 @@ def test_the_direct_fallback_of_a_gitops_patch_needs_policy_to_allow_direct_patc
 
 def test_direct_patch_is_dry_run_before_the_real_write() -> None:
     setup = Setup(FakeCluster(revision=7), None)
-    proposal = ProposedRemediation(action=ActionType.PATCH, patch=memory_patch())
+    proposal = DirectPatch(patch=memory_patch())
     update = bound(remediation, setup.context())(state_with(proposal))
     entry = only_entry(update)
     assert setup.cluster.calls == [("patch", True), ("patch", False)]
@@ -373,18 +377,16 @@ def test_direct_patch_is_dry_run_before_the_real_write() -> None:
 def test_direct_restart_and_scale_go_through_the_dry_run_first() -> None:
     setup = Setup(FakeCluster(), None)
     node = bound(remediation, setup.context())
-    only_entry(node(state_with(ProposedRemediation(action=ActionType.RESTART))))
+    only_entry(node(state_with(Restart())))
     assert setup.cluster.calls == [("restart", True), ("restart", False)]
     setup.cluster.calls.clear()
-    entry = only_entry(
-        node(state_with(ProposedRemediation(action=ActionType.SCALE, parameters={"replicas": 3})))
-    )
+    entry = only_entry(node(state_with(Scale(replicas=3))))
     assert setup.cluster.calls == [("scale", True), ("scale", False)] and entry["result"]["status"] == "ok"
 
 
 def test_a_refused_dry_run_stops_before_the_real_write() -> None:
     setup = Setup(FakeCluster(refuse_dry_run="admission webhook denied the request"), None)
-    state = state_with(ProposedRemediation(action=ActionType.PATCH, patch=memory_patch()))
+    state = state_with(DirectPatch(patch=memory_patch()))
     update = bound(remediation, setup.context())(state)
     entry = only_entry(update)
     assert setup.cluster.calls == [("patch", True)], "no real write after a refused dry run"
@@ -395,7 +397,7 @@ def test_a_refused_dry_run_stops_before_the_real_write() -> None:
 
 def test_policy_guard_denial_on_a_direct_write_is_recorded_and_escalated() -> None:
     setup = Setup(FakeCluster(), None)
-    state = state_with(ProposedRemediation(action=ActionType.PATCH, patch=image_patch()))
+    state = state_with(DirectPatch(patch=image_patch()))
     update = bound(remediation, setup.context())(state)
     entry = only_entry(update)
     assert entry["result"]["status"] == "denied" and not entry["applied"]
@@ -405,16 +407,14 @@ def test_policy_guard_denial_on_a_direct_write_is_recorded_and_escalated() -> No
 
 def test_scaling_below_the_policy_minimum_is_denied() -> None:
     setup = Setup(FakeCluster(), None)
-    proposal = ProposedRemediation(action=ActionType.SCALE, parameters={"replicas": 0})
+    proposal = Scale(replicas=0)
     entry = only_entry(bound(remediation, setup.context())(state_with(proposal)))
     assert entry["result"]["status"] == "denied" and setup.cluster.calls == [("scale", True)]
 
 
 def test_a_direct_write_that_changes_nothing_is_ok_without_a_real_write() -> None:
     setup = Setup(FakeCluster(unchanged=True), None)
-    entry = only_entry(
-        bound(remediation, setup.context())(state_with(ProposedRemediation(action=ActionType.RESTART)))
-    )
+    entry = only_entry(bound(remediation, setup.context())(state_with(Restart())))
     assert setup.cluster.calls == [("restart", True)]
     assert entry["result"] == {"status": "ok", "detail": "the workload already has this change"}
 
@@ -433,16 +433,14 @@ def test_no_proposal_and_notify_change_nothing() -> None:
     node = bound(remediation, setup.context())
     missing = only_entry(node(state_with(None)))
     assert missing["result"]["status"] == "invalid" and missing["action"] == "none"
-    notify = only_entry(node(state_with(ProposedRemediation(action=ActionType.NOTIFY))))
+    notify = only_entry(node(state_with(Notify())))
     assert notify["result"]["status"] == "ok" and not notify.get("applied")
     assert setup.cluster.calls == [] and setup.breaker_events() == 0, "nothing attempted, nothing counted"
 
 
 def test_the_approving_human_is_named_in_who() -> None:
     setup = Setup(FakeCluster(), None)
-    state = state_with(
-        ProposedRemediation(action=ActionType.RESTART), approval={"status": "approved", "by": "alice"}
-    )
+    state = state_with(Restart(), approval={"status": "approved", "by": "alice"})
     entry = only_entry(bound(remediation, setup.context())(state))
     assert entry["who"] == "alice (approved), via paramedic"
 
@@ -453,7 +451,7 @@ def test_the_approving_human_is_named_in_who() -> None:
 def test_each_attempt_records_one_breaker_event_whether_or_not_it_worked() -> None:
     setup = Setup(FakeCluster(refuse_dry_run="webhook says no"), None)
     node = bound(remediation, setup.context())
-    proposal = ProposedRemediation(action=ActionType.RESTART)
+    proposal = Restart()
     first = node(state_with(proposal, attempt=1))
     assert setup.breaker_events() == 1
     second = node(state_with(proposal, attempt=2, actions=first["actions"]))
@@ -507,6 +505,6 @@ def test_a_crash_after_opening_the_pr_reuses_it_on_the_retry(gitops: Path) -> No
     [pull] = pulls(gitops)
     assert pull.number == opened.number and pull.state == "merged", "the open PR is reused, not duplicated"
     assert entry["result"]["status"] == "ok" and entry["applied"] and entry["pr_url"] == pull.url
-    assert entry["undo"] == {"kind": "revert", "sha": pull.merge_sha}
+    assert entry["undo"] == {"kind": "revert", "commit": pull.merge_sha}
     notes = [e.summary for e in setup.events]
     assert any(f"reused open pull request #{pull.number}" in n for n in notes), notes

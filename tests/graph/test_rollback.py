@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.domain import ActionType, ProposedRemediation
+from agent.domain import Restart
 from graph.action_records import make_entry
 from graph.nodes.remediation import remediation
 from graph.nodes.rollback import rollback, to_undo
@@ -32,7 +32,7 @@ def two_attempts(setup: Setup) -> HealingState:
     """Attempt 1 merged a memory PR; attempt 2 restarted the workload directly (revision 3 -> 4)."""
     node = bound(remediation, setup.context())
     first = node(state_with(gitops_pr(), attempt=1))
-    state = state_with(ProposedRemediation(action=ActionType.RESTART), attempt=2, actions=first["actions"])
+    state = state_with(Restart(), attempt=2, actions=first["actions"])
     second = node(state)
     state["actions"] = [*first["actions"], *second["actions"]]
     assert [e["undo"]["kind"] for e in state["actions"]] == ["revert", "rollout_undo"]

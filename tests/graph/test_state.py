@@ -14,11 +14,11 @@ from langgraph.graph import END, START, StateGraph
 from agent.domain import (
     ActionType,
     Diagnosis,
+    DirectPatch,
     Evidence,
     EvidenceItem,
     EvidenceKind,
     Incident,
-    ProposedRemediation,
     RootCause,
     Trigger,
     WorkloadRef,
@@ -63,7 +63,7 @@ def _diagnosis(confidence: float, category: RootCause = RootCause.OOM) -> Diagno
         faulty_field="spec.template.spec.containers[app].resources.limits.memory",
         cited_evidence=["log:web-api:app:previous"],
         confidence=confidence,
-        remediation=ProposedRemediation(action=ActionType.PATCH, patch={"spec": {"replicas": 2}}),
+        remediation=DirectPatch(patch={"spec": {"replicas": 2}}),
     )
 
 

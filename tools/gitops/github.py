@@ -406,7 +406,7 @@ class GitHubRepo:
         base = base or self._base
 
         def run() -> PullRequest:
-            check_guard(guard, write_request("revert", workload, sha=sha, base=base))
+            check_guard(guard, write_request("revert", workload, commit=sha, base=base))
             self._refuse_duplicate(spec.fingerprint)
             commit = self._repo.get_commit(sha)
             if not commit.parents:

@@ -442,7 +442,7 @@ class LocalGitRepo:
         base = base or self._base
 
         def run() -> PullRequest:
-            check_guard(guard, write_request("revert", workload, sha=sha, base=base))
+            check_guard(guard, write_request("revert", workload, commit=sha, base=base))
             self._refuse_duplicate(spec.fingerprint)
             commit = self._commit_of(sha)
             base_sha = self._branch_sha(base)
