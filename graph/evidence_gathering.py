@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
+from agent.evidence_conventions import CommitData, LogData, RolloutData
 from graph.metric_evidence import metric_evidence
 from tools.evidence.redact import redact
 from tools.evidence.render import render_workload, workload_data
@@ -103,12 +104,14 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
                         source=f"ReplicaSet {ns}/{rev.replica_set}",
                         text=f"revision {rev.revision}{' (current)' if rev.current else ''}: "
                         f"images {', '.join(rev.images) or '-'}; {rev.change_cause or 'no change-cause'}",
-                        data={
-                            "revision": rev.revision,
-                            "template": rev.template,
-                            "change_cause": rev.change_cause,
-                            "current": rev.current,
-                        },
+                        data=dict(
+                            RolloutData(
+                                revision=rev.revision,
+                                template=rev.template,
+                                change_cause=rev.change_cause,
+                                current=rev.current,
+                            )
+                        ),
                     )
                 )
         else:
@@ -196,11 +199,9 @@ def _log_items(data: dict[str, Any]) -> list[EvidenceItem]:
                 kind=EvidenceKind.LOG,
                 source=f"Pod {log['pod']} container {log['container']}" + (" (previous)" if suffix else ""),
                 text=log["text"],
-                data={
-                    "pod": log["pod"],
-                    "container": log["container"],
-                    "previous": bool(log.get("previous")),
-                },
+                data=dict(
+                    LogData(pod=log["pod"], container=log["container"], previous=bool(log.get("previous")))
+                ),
             )
         )
     return out
@@ -224,14 +225,16 @@ def _commit_items(
                 kind=EvidenceKind.COMMIT,
                 source=f"git {info.sha[:12]}",
                 text=f"{info.date.isoformat()} {info.author}: {info.title}",
-                data={
-                    "sha": info.sha,
-                    "message": info.message,
-                    "author": info.author,
-                    "date": info.date.isoformat(),
-                    "diff": diff_text,
-                    "files": list(info.files),
-                },
+                data=dict(
+                    CommitData(
+                        sha=info.sha,
+                        message=info.message,
+                        author=info.author,
+                        date=info.date.isoformat(),
+                        diff=diff_text,
+                        files=list(info.files),
+                    )
+                ),
             )
         )
     return out

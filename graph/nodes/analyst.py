@@ -13,6 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, Usage
+from agent.evidence_conventions import VerificationData
 from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
@@ -86,7 +87,9 @@ def _with_verifications(evidence: Evidence, state: HealingState) -> Evidence:
             source=f"verification of attempt {v['attempt']}",
             text=f"after attempt {v['attempt']}: "
             f"{'healthy' if v['healthy'] else 'still unhealthy'}: {v['detail']}",
-            data={"object_kind": "Verification", "attempt": v["attempt"], "healthy": v["healthy"]},
+            data=dict(
+                VerificationData(object_kind="Verification", attempt=v["attempt"], healthy=v["healthy"])
+            ),
         )
         for v in state.get("verifications") or []
     ]

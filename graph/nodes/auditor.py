@@ -28,6 +28,7 @@ from agent.domain import (
     RevertCommit,
     Rollback,
 )
+from agent.evidence_conventions import commit_data, rollout_data
 from graph.context import HealingContext
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.state import (
@@ -73,7 +74,7 @@ def _field_words(diagnosis: Diagnosis) -> set[str]:
 
 def _commit_time(item: EvidenceItem) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(item.data.get("date")))
+        return datetime.fromisoformat(str(commit_data(item).get("date")))
     except ValueError:
         return None
 
@@ -100,22 +101,24 @@ def find_suspect(
     reverted = remediation.commit if isinstance(remediation, RevertCommit) else ""
     words = _field_words(diagnosis)
     for item in in_window:  # newest first
-        sha = str(item.data.get("sha", ""))
-        keys = changed_keys(str(item.data.get("diff", "")))
+        commit = commit_data(item)
+        sha = str(commit.get("sha", ""))
+        diff = str(commit.get("diff", ""))
+        keys = changed_keys(diff)
         why = None
         if item.id in cited:
             why = "the diagnosis cites it"
         elif reverted and sha.startswith(reverted):
             why = "the proposal reverts it"
-        diff_text = str(item.data.get("diff", "")).lower()
+        diff_text = diff.lower()
         if why is None and (words & {k.lower() for k in keys} or any(w in diff_text for w in words)):
             why = f"its diff changes what the diagnosis blames ({', '.join(sorted(words)[:5])})"
         if why:
             notes.append(f"suspect {sha[:12]}: {why}")
             suspect = SuspectCommit(
                 sha=sha,
-                message=str(item.data.get("message", "")),
-                author=str(item.data.get("author", "")),
+                message=str(commit.get("message", "")),
+                author=str(commit.get("author", "")),
                 changed_fields=keys,
             )
             return suspect, notes
@@ -128,7 +131,7 @@ def rollout_notes(evidence: Evidence) -> list[str]:
     revisions = evidence.of_kind(EvidenceKind.ROLLOUT)
     if not revisions:
         return ["no rollout history in the evidence"]
-    current = [r.data.get("revision") for r in revisions if r.data.get("current")]
+    current = [data.get("revision") for data in map(rollout_data, revisions) if data.get("current")]
     return [f"{len(revisions)} revision(s) known; current revision {current[0] if current else 'unknown'}"]
 
 
@@ -142,11 +145,11 @@ def _evidence_problems(diagnosis: Diagnosis, evidence: Evidence, has_repo: bool)
         problems.append(f"{action.value} needs a GitOps repository and none is configured")
     if isinstance(remediation, RevertCommit):
         commit = remediation.commit
-        shas = [str(i.data.get("sha", "")) for i in evidence.of_kind(EvidenceKind.COMMIT)]
+        shas = [str(commit_data(i).get("sha", "")) for i in evidence.of_kind(EvidenceKind.COMMIT)]
         if commit and not any(sha.startswith(commit) for sha in shas):
             problems.append(f"commit {commit[:12]} is not among the workload's recent commits")
     if isinstance(remediation, Rollback) and remediation.revision is not None:
-        known = {i.data.get("revision") for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
+        known = {rollout_data(i).get("revision") for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
         if remediation.revision not in known:
             problems.append(f"revision {remediation.revision} is not in the rollout history")
     return problems
