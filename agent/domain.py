@@ -291,11 +291,6 @@ def remediation_from(
     return _REMEDIATION.validate_python(data)
 
 
-def parse_remediation(data: Any) -> ProposedRemediation:
-    """A proposal from its JSON form (as the state and the run store keep it)."""
-    return _REMEDIATION.validate_python(data)
-
-
 class Diagnosis(BaseModel):
     """The reasoner's answer: root cause, where it is, how sure, what to do."""
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from pydantic import BaseModel
 
-from agent.domain import Diagnosis, Evidence, Incident, ProposedRemediation, WorkloadRef
+from agent.domain import Diagnosis, Evidence, Incident, WorkloadRef
 
 JsonDict = dict[str, Any]
 
@@ -294,9 +294,3 @@ def incident_diagnosis(state: HealingState) -> Diagnosis | None:
     if follows:
         return Diagnosis.model_validate(follows[0]["diagnosis"])
     return best_diagnosis(state)
-
-
-def proposed_remediation(state: HealingState) -> ProposedRemediation | None:
-    """The remediation the best diagnosis proposes, if any."""
-    diagnosis = best_diagnosis(state)
-    return diagnosis.remediation if diagnosis else None

@@ -36,7 +36,7 @@ from agent.domain import (
     Scale,
     WorkloadRef,
 )
-from graph.action_records import ActionEntry, UndoHint, entries, entry_id, make_entry
+from graph.action_records import ActionEntry, UndoHint, entries, make_entry
 from graph.breaker import target_key
 from graph.context import HealingContext
 from graph.direct_change import DirectRemediation, apply_direct
@@ -272,8 +272,3 @@ def _done(tracer: NodeTrace, entry: ActionEntry) -> dict[str, Any]:
     tracer.action(entry)
     tracer.end(f"{entry['action']}: {entry['result']['status']}: {entry['result']['detail']}")
     return {"actions": [entry]}
-
-
-def remediation_entry_id(run_id: str, attempt: int, action: str) -> str:
-    """The id the remediation entry of one attempt gets (tests and the rollback node look it up)."""
-    return entry_id(run_id, attempt, PHASE, action)

@@ -33,11 +33,11 @@ from agent.domain import (
     fingerprint,
 )
 from agent.reasoners.rules import RulesReasoner
-from graph.action_records import entries
+from graph.action_records import entries, entry_id
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
 from graph.context import Breakers, DecisionConfig, HealingContext
 from graph.edges import route_after_remediation
-from graph.nodes.remediation import remediation, remediation_entry_id
+from graph.nodes.remediation import remediation
 from graph.policies import PolicyConfig
 from graph.state import HealingState, candidate, initial_state
 from tests.graph.contexts import bound
@@ -272,7 +272,7 @@ def test_gitops_pr_is_opened_and_merged_when_auto_merge_and_policy_allow(gitops:
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
     update = bound(remediation, setup.context())(state_with(gitops_pr()))
     entry = only_entry(update)
-    assert entry["id"] == remediation_entry_id("run-rem", 1, "gitops_pr")
+    assert entry["id"] == entry_id("run-rem", 1, "remediation", "gitops_pr")
     assert (entry["phase"], entry["attempt"], entry["result"]["status"]) == ("remediation", 1, "ok")
     assert entry["applied"] is True and entry["pending_merge"] is False
     [pull] = pulls(gitops)
