@@ -273,7 +273,6 @@ class CircuitBreaker:
         return self.view(key)
 
 
-
 def target_key(target: WorkloadRef) -> str:
     """The breaker key of a workload: `namespace/kind/name`."""
     return str(target)

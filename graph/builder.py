@@ -43,19 +43,6 @@ from graph.nodes.rollback import rollback
 from graph.nodes.verification import verification
 from graph.state import HealingState
 
-NODES = (
-    "analyst",
-    "auditor",
-    "decision",
-    "approval",
-    "remediation",
-    "verification",
-    "rollback",
-    "escalate",
-    "report",
-    "follow",
-)
-
 
 def build_graph() -> StateGraph:
     """The uncompiled healing graph (see the module docstring for its shape)."""
