@@ -17,7 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from agent.config import BreakerSettings, Mode, Settings, Thresholds
 from agent.reasoners.base import Reasoner
@@ -132,6 +136,23 @@ class HealingContext:
             raise ValueError("max_attempts must be at least 1")
         if self.approval_ttl <= timedelta(0):
             raise ValueError("approval ttl must be positive")
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # Clients, callables and breakers are in-process objects: LangGraph tooling that asks for the
+        # context's schema (Studio, the API server) gets an opaque object, and a dict is refused.
+        return core_schema.is_instance_schema(cls)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "object",
+            "title": cls.__name__,
+            "description": "The run's in-process collaborators (graph/context.py); built by the host, "
+            "never sent over the API.",
+        }
 
     @property
     def merge(self) -> bool:

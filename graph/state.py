@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import operator
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel
+from typing_extensions import TypedDict
 
 from agent.domain import Diagnosis, Evidence, Incident, WorkloadRef
 

@@ -45,3 +45,12 @@ def test_the_compiled_graph_takes_the_healing_context_per_run() -> None:
     app = compile_graph(InMemorySaver())
     assert app.context_schema is HealingContext
     assert app.name == "paramedic"
+
+
+def test_langgraph_tooling_can_describe_the_graph() -> None:
+    # What LangGraph Studio and the API server ask of a graph: JSON schemas of input, output, context.
+    app = compile_graph()
+    assert "incident" in app.get_input_jsonschema()["properties"]
+    assert "outcome" in app.get_output_jsonschema()["properties"]
+    context = app.get_context_jsonschema()
+    assert context is not None and context["title"] == "HealingContext"
