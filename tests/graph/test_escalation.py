@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent.domain import Diagnosis, Evidence, GitOpsPullRequest, RootCause
-from agent.reasoners.rules import RulesReasoner
+from agent.domain import Diagnosis, GitOpsPullRequest, RootCause
 from graph.action_records import make_entry
-from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
-from graph.context import Breakers, HealingContext
+from graph.context import HealingContext
 from graph.nodes.escalate import escalate
 from graph.nodes.report import report
 from graph.state import RunOutcome, VerificationRecord, candidate, initial_state
 from tests.agent import evidence_samples as samples
-from tests.graph.contexts import bound
+from tests.graph.contexts import bound, healing_context
 from tools.notify import Notification
 from tools.result import ToolResult, ToolStatus
 
@@ -32,19 +30,8 @@ class Notifier:
         return ToolResult("notify.webhook", self.status, error=self.error)
 
 
-def _breaker() -> CircuitBreaker:
-    return CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300), lambda: 1000.0)
-
-
-def _deps(notifier: Notifier | None) -> HealingContext:
-    return HealingContext(
-        reasoner=RulesReasoner(),
-        gather=lambda target, sink: Evidence(target=target),
-        breakers=Breakers(_breaker(), _breaker()),
-        notifier=notifier,
-        clock=lambda: AT,
-        emit=lambda event: None,
-    )
+def _context(notifier: Notifier | None) -> HealingContext:
+    return healing_context(notifier=notifier, clock=lambda: AT)
 
 
 def _state(**fields):
@@ -81,7 +68,7 @@ def _decision(rationale: str):
 
 def test_escalation_names_the_failed_verification_and_notifies_once() -> None:
     notifier = Notifier()
-    node = bound(escalate, _deps(notifier))
+    node = bound(escalate, _context(notifier))
     failed = VerificationRecord(attempt=1, healthy=False, detail="3 restarts since the fix", checked_at="t")
     state = _state(verifications=[failed], actions=[_remediation(applied=True, pr_url="https://git/pr/4")])
     update = node(state)
@@ -100,7 +87,7 @@ def test_escalation_names_the_failed_verification_and_notifies_once() -> None:
 
 
 def test_escalation_reason_falls_back_from_remediation_to_approval_to_decision() -> None:
-    node = bound(escalate, _deps(Notifier()))
+    node = bound(escalate, _context(Notifier()))
     refused = node(_state(actions=[_remediation(status="error")]))
     assert refused["outcome_reason"] == "remediation gitops_pr error: the API server refused the dry run"
     expired = node(_state(approval={"status": "expired", "comment": "no answer before 13:00"}))
@@ -110,17 +97,17 @@ def test_escalation_reason_falls_back_from_remediation_to_approval_to_decision()
 
 
 def test_a_missing_or_failing_notifier_is_recorded_not_raised() -> None:
-    update = bound(escalate, _deps(None))(_state())
+    update = bound(escalate, _context(None))(_state())
     assert update["actions"][0]["result"] == {"status": "unavailable", "detail": "no notifier configured"}
     failing = Notifier(ToolStatus.ERROR, "HTTP 500 from the webhook")
-    update = bound(escalate, _deps(failing))(_state())
+    update = bound(escalate, _context(failing))(_state())
     assert update["actions"][0]["result"] == {"status": "error", "detail": "HTTP 500 from the webhook"}
     assert update["outcome"] == RunOutcome.ESCALATED.value
 
 
 def test_report_is_rejected_when_a_human_said_no() -> None:
     notifier = Notifier()
-    update = bound(report, _deps(notifier))(
+    update = bound(report, _context(notifier))(
         _state(approval={"status": "rejected", "by": "alice", "comment": "freeze until Monday"})
     )
     assert update["outcome"] == RunOutcome.REJECTED.value
@@ -130,13 +117,13 @@ def test_report_is_rejected_when_a_human_said_no() -> None:
 
 def test_report_points_at_a_pull_request_waiting_for_a_merge() -> None:
     pending = _remediation(pending_merge=True, pr_url="https://git/pr/9")
-    update = bound(report, _deps(Notifier()))(_state(actions=[pending]))
+    update = bound(report, _context(Notifier()))(_state(actions=[pending]))
     assert update["outcome"] == RunOutcome.REPORTED.value
     assert update["outcome_reason"] == "pull request https://git/pr/9 waits for a human to merge"
 
 
 def test_report_mode_reports_the_decision() -> None:
     decision = _decision("report: report mode never changes anything; the diagnosis is posted\ninputs:")
-    update = bound(report, _deps(Notifier()))(_state(decision=decision))
+    update = bound(report, _context(Notifier()))(_state(decision=decision))
     assert update["outcome"] == RunOutcome.REPORTED.value
     assert update["outcome_reason"].startswith("report: report mode never changes anything")

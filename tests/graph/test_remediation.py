@@ -19,7 +19,6 @@ from agent.domain import (
     ActionType,
     Diagnosis,
     DirectPatch,
-    Evidence,
     GitOpsPullRequest,
     Incident,
     Notify,
@@ -32,7 +31,6 @@ from agent.domain import (
     WorkloadRef,
     fingerprint,
 )
-from agent.reasoners.rules import RulesReasoner
 from graph.action_records import entries, entry_id
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
 from graph.context import Breakers, DecisionConfig, HealingContext
@@ -40,7 +38,7 @@ from graph.edges import route_after_remediation
 from graph.nodes.remediation import remediation
 from graph.policies import PolicyConfig
 from graph.state import HealingState, candidate, initial_state
-from tests.graph.contexts import bound
+from tests.graph.contexts import bound, healing_context
 from tests.tools.gitops.conftest import DATA, commit_files, git, manifest_files
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.local_pulls import PullStore
@@ -196,9 +194,7 @@ class Setup:
 
     def context(self) -> HealingContext:
         extra: dict[str, Any] = {} if self.verify is None else {"verify": self.verify}
-        return HealingContext(
-            reasoner=RulesReasoner(),
-            gather=lambda target, sink: Evidence(target=target),
+        return healing_context(
             breakers=Breakers(self.target_breaker, breaker()),
             cluster=self.cluster,
             repo=self.repo,

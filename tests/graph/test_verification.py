@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.domain import Diagnosis, Evidence, RootCause, WorkloadRef
-from agent.reasoners.rules import RulesReasoner
+from agent.domain import Diagnosis, RootCause, WorkloadRef
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
-from graph.context import Breakers, HealingContext, VerifyConfig
+from graph.context import Breakers, VerifyConfig
 from graph.nodes.verification import verification
 from graph.state import RunOutcome, VerificationRecord, follow_record, initial_state
-from tests.graph.contexts import bound
+from tests.graph.contexts import bound, healing_context
 from tests.graph.test_metrics import FakePrometheus, _vector
 from tests.graph.test_remediation import INCIDENT, TARGET, FakeCluster
 from tools.kubernetes import WorkloadStatus
@@ -70,9 +69,7 @@ class Rig:
     config: VerifyConfig = CONFIG
 
     def node(self):  # type: ignore[no-untyped-def]
-        context = HealingContext(
-            reasoner=RulesReasoner(),
-            gather=lambda target, sink: Evidence(target=target),
+        context = healing_context(
             breakers=Breakers(self.breaker, SpyBreaker()),
             cluster=self.cluster,
             prometheus=self.prometheus,
@@ -80,7 +77,6 @@ class Rig:
             verify=self.config,
             clock=self.sim.clock,
             sleep=self.sim.sleep,
-            emit=lambda event: None,
         )
         return bound(verification, context)
 
