@@ -6,11 +6,11 @@ from graph.policies.evaluate import (
     MUTATING,
     PR_ACTIONS,
     PolicyVerdict,
-    RemediationPolicy,
     evaluate,
     evaluate_remediation,
     parse_action,
 )
+from graph.policies.remediation_guard import RemediationPolicy
 
 __all__ = [
     "ACTION_ALIASES",
