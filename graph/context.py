@@ -6,7 +6,7 @@ reads it as `runtime.context`. The context is not checkpointed, the state is: a 
 another process gets that process's context (its own clients, clock and breakers).
 
 Tests hand the nodes fakes; the CLI and the server hand them the real cluster, Git, Prometheus,
-notifier and reasoner (`graph.context_from_settings.build_context`). Time is part of the context:
+notifier and reasoner (`graph.context_factory.build_context`). Time is part of the context:
 `clock` for timestamps and breakers, `sleep` for verification's waits (a stepped sandbox passes its
 own `advance`).
 """
