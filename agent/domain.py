@@ -7,11 +7,12 @@ These are pydantic models because they cross edges: into prompts, out of model a
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, field_validator
 
 
 class RootCause(StrEnum):
@@ -140,15 +141,154 @@ class Evidence(BaseModel):
         return {item.id for item in self.items}
 
 
-class ProposedRemediation(BaseModel):
-    """What the reasoner suggests doing. Policy decides whether it may be done."""
+Patch = dict[str, Any]  # a strategic-merge patch of the workload's manifest; containers by `name`
 
-    action: ActionType
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    patch: dict[str, Any] | None = Field(
-        default=None, description="Strategic-merge patch of the workload manifest, where relevant."
-    )
+
+class _Remediation(BaseModel):
+    """What every proposal carries besides its action's own fields. Policy decides whether it may be done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: ActionType  # each variant narrows it to its own value: the union's discriminator
     rationale: str = ""
+    notes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the reasoner noted beside the action (container, field, old and new values); "
+        "shown to humans, never acted on.",
+    )
+
+    def request_parameters(self) -> dict[str, Any]:
+        """The action's own parameters, named as the policy and the tools' write requests name them."""
+        return {}
+
+    def manifest_patch(self) -> Patch | None:
+        """The manifest change this proposal makes, when it makes one (what Git would receive)."""
+        return None
+
+
+class GitOpsPullRequest(_Remediation):
+    """Commit `patch` to the workload's manifest in Git and open a pull request."""
+
+    action: Literal[ActionType.GITOPS_PR] = ActionType.GITOPS_PR
+    patch: Patch
+
+    def manifest_patch(self) -> Patch | None:
+        """The patch to commit."""
+        return self.patch
+
+
+class DirectPatch(_Remediation):
+    """Patch the live workload directly (only where policy allows direct patches)."""
+
+    action: Literal[ActionType.PATCH] = ActionType.PATCH
+    patch: Patch
+
+    def manifest_patch(self) -> Patch | None:
+        """The patch to apply."""
+        return self.patch
+
+
+class Restart(_Remediation):
+    """`kubectl rollout restart` the workload."""
+
+    action: Literal[ActionType.RESTART] = ActionType.RESTART
+
+
+class Scale(_Remediation):
+    """Set the workload's replica count (in Git when its manifest is there)."""
+
+    action: Literal[ActionType.SCALE] = ActionType.SCALE
+    replicas: StrictInt
+
+    def request_parameters(self) -> dict[str, Any]:
+        """`replicas`."""
+        return {"replicas": self.replicas}
+
+    def manifest_patch(self) -> Patch | None:
+        """`spec.replicas`, so the same change can be committed to Git."""
+        return {"spec": {"replicas": self.replicas}}
+
+
+class Rollback(_Remediation):
+    """Roll the workload back to an earlier revision (None: the previous one)."""
+
+    action: Literal[ActionType.ROLLBACK] = ActionType.ROLLBACK
+    revision: StrictInt | None = None
+    patch: Patch | None = Field(
+        default=None,
+        description="That revision's fields restated, so the rollback can be made in Git, where a bare "
+        "rollout undo would be synced away.",
+    )
+
+    def request_parameters(self) -> dict[str, Any]:
+        """`revision`, when one is named."""
+        return {} if self.revision is None else {"revision": self.revision}
+
+    def manifest_patch(self) -> Patch | None:
+        """The restated fields, when there are any."""
+        return self.patch
+
+
+class RevertCommit(_Remediation):
+    """Open a pull request reverting the commit that caused the fault."""
+
+    action: Literal[ActionType.REVERT_COMMIT] = ActionType.REVERT_COMMIT
+    commit: str = Field(description="The sha (or a unique prefix) of the commit to revert.")
+
+    def request_parameters(self) -> dict[str, Any]:
+        """`commit`."""
+        return {"commit": self.commit}
+
+
+class Notify(_Remediation):
+    """Tell humans and change nothing: the fix is out of reach or not derivable from the evidence."""
+
+    action: Literal[ActionType.NOTIFY] = ActionType.NOTIFY
+
+
+class NoAction(_Remediation):
+    """Nothing to do."""
+
+    action: Literal[ActionType.NONE] = ActionType.NONE
+
+
+ProposedRemediation = Annotated[
+    GitOpsPullRequest | DirectPatch | Restart | Scale | Rollback | RevertCommit | Notify | NoAction,
+    Field(discriminator="action"),
+]
+"""What a reasoner suggests doing: one variant per `ActionType`, each with its own typed fields."""
+
+_REMEDIATION: TypeAdapter[ProposedRemediation] = TypeAdapter(ProposedRemediation)
+# The fields a proposal's action takes besides rationale, notes and patch (what `remediation_from` lifts).
+_ACTION_FIELDS: dict[ActionType, tuple[str, ...]] = {
+    ActionType.SCALE: ("replicas",),
+    ActionType.ROLLBACK: ("revision",),
+    ActionType.REVERT_COMMIT: ("commit",),
+}
+
+
+def remediation_from(
+    action: ActionType | str,
+    parameters: Mapping[str, Any] | None = None,
+    patch: Patch | None = None,
+    rationale: str = "",
+) -> ProposedRemediation:
+    """A proposal from a flat answer (a model's `{action, parameters, patch}`): the action's own
+    parameters become its fields, every other parameter becomes a note; raises ValidationError when
+    the result is not a valid proposal (a missing field, a value of the wrong type, a patch where the
+    action takes none)."""
+    parsed = ActionType(action)
+    own = _ACTION_FIELDS.get(parsed, ())
+    given = dict(parameters or {})
+    data: dict[str, Any] = {
+        "action": parsed.value,
+        "rationale": rationale,
+        "notes": {k: v for k, v in given.items() if k not in own},
+        **{k: given[k] for k in own if k in given},
+    }
+    if patch is not None:
+        data["patch"] = patch
+    return _REMEDIATION.validate_python(data)
 
 
 class Diagnosis(BaseModel):

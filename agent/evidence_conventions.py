@@ -1,5 +1,8 @@
 """The keys of `EvidenceItem.data`, per evidence kind: the one contract between evidence gatherers
-(the analyst node, tools/evidence) and evidence readers (the reasoners).
+(the analyst node, tools/evidence) and evidence readers (the reasoners, the auditor).
+
+Gatherers build `data` with these TypedDicts; readers get it back typed through the accessors at
+the end (`commit_data(item)["sha"]`), which also check the item's kind.
 
 Every key is optional (`total=False`): gatherers fill what the cluster shows, readers must cope with
 gaps and fall back to the item's `text`. Values are plain JSON types so the data survives the run
@@ -13,7 +16,9 @@ Item ids are stable and citable; the suggested shapes are
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
+
+from agent.domain import EvidenceItem, EvidenceKind
 
 
 class ConditionData(TypedDict, total=False):
@@ -145,6 +150,14 @@ class RolloutData(TypedDict, total=False):
     current: bool  # True for the revision the Deployment runs now
 
 
+class VerificationData(TypedDict, total=False):
+    """STATUS item for what verification saw after an earlier attempt (`object_kind: "Verification"`)."""
+
+    object_kind: Literal["Verification"]
+    attempt: int
+    healthy: bool
+
+
 class AlertData(TypedDict, total=False):
     """ALERT item: an Alertmanager alert; annotations are untrusted text."""
 
@@ -153,3 +166,24 @@ class AlertData(TypedDict, total=False):
     labels: dict[str, str]
     annotations: dict[str, str]
     starts_at: str
+
+
+def _data_of(item: EvidenceItem, kind: EvidenceKind) -> dict[str, Any]:
+    if item.kind is not kind:
+        raise ValueError(f"evidence item {item.id} is {item.kind.value}, not {kind.value}")
+    return item.data
+
+
+def commit_data(item: EvidenceItem) -> CommitData:
+    """A COMMIT item's data, typed; raises ValueError for an item of another kind."""
+    return cast(CommitData, _data_of(item, EvidenceKind.COMMIT))
+
+
+def rollout_data(item: EvidenceItem) -> RolloutData:
+    """A ROLLOUT item's data, typed; raises ValueError for an item of another kind."""
+    return cast(RolloutData, _data_of(item, EvidenceKind.ROLLOUT))
+
+
+def metric_data(item: EvidenceItem) -> MetricData:
+    """A METRIC item's data, typed; raises ValueError for an item of another kind."""
+    return cast(MetricData, _data_of(item, EvidenceKind.METRIC))

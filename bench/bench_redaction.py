@@ -185,12 +185,12 @@ class _Meter:
 
 def bench_diagnosis(bundle_seconds: float) -> None:
     """The analyst's work on the sandbox for a few faults, and redaction's share of it."""
-    from agent.cli.sandbox_wiring import sandbox_settings
+    from paramedic.sandbox_wiring import sandbox_settings
 
     from agent.config import Mode, Settings
     from agent.domain import Incident, Trigger, WorkloadRef
     from graph.breaker import InMemoryBreakerStore
-    from graph.deps import build_deps
+    from graph.context_factory import build_context
     from sandbox.cluster import Sandbox
     from tools.kubernetes import KubeClient
     from tools.result import discard
@@ -202,7 +202,7 @@ def bench_diagnosis(bundle_seconds: float) -> None:
         sb.wait_healthy(timeout=60)
         settings = sandbox_settings(Settings(), sb, work / "data", mode=Mode.REPORT)
         kube = KubeClient.from_config(str(sb.kubeconfig_path))
-        deps = build_deps(settings, kube=kube, breaker_store=InMemoryBreakerStore())
+        deps = build_context(settings, kube=kube, breaker_store=InMemoryBreakerStore())
         for fault, name in FAULTS:
             record = sb.inject(fault, f"shop/deploy/{name}")
             sb.advance(120)

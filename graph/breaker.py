@@ -140,11 +140,6 @@ def record_success(state: BreakerState, policy: BreakerPolicy, now: float) -> Br
     return BreakerState() if policy.reset_on_success else state
 
 
-def reset(_: BreakerState) -> BreakerState:
-    """Forget everything (an operator's manual reset)."""
-    return BreakerState()
-
-
 class BreakerStore(Protocol):
     """Where breaker states live. `update` must be atomic per key (read, transform, write)."""
 
@@ -275,11 +270,6 @@ class CircuitBreaker:
         """Record that the last attempt on `key` worked (or the reasoner answered)."""
         now = self.clock()
         self.store.update(key, lambda s: record_success(s, self.policy, now))
-        return self.view(key)
-
-    def reset(self, key: str) -> BreakerView:
-        """Close the breaker for `key` and forget its history."""
-        self.store.update(key, reset)
         return self.view(key)
 
 

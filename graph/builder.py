@@ -12,60 +12,51 @@ verification --unhealthy, budget left--> analyst (next attempt, with what verifi
 verification --unhealthy, budget spent--> rollback -> escalate -> END
 ```
 
-Every node is built from one `GraphDeps`; the graph itself holds no state beyond the
-checkpointer's, so one compiled graph serves every run (a run is a thread).
+Each node is a plain function in graph/nodes/<name>.py, each conditional edge a route in
+graph/edges.py. What a run uses besides its state (cluster, Git, reasoner, breakers, clock...) is its
+`HealingContext` (graph/context.py), handed to LangGraph per run (`context=`), never captured when
+the graph is built: one compiled graph serves every run (a run is a checkpointer thread).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
-from graph.approval import make_approval_node, route_after_approval
-from graph.decision import make_decision_node, route_after_decision
-from graph.deps import GraphDeps
-from graph.edges import make_route_after_verification, route_after_remediation
-from graph.nodes.analyst import make_analyst_node
-from graph.nodes.auditor import make_auditor_node
-from graph.nodes.escalation import make_escalation_node, make_report_node
-from graph.nodes.follow import make_follow_node
-from graph.nodes.remediation import make_remediation_node
-from graph.nodes.rollback import make_rollback_node
-from graph.nodes.verification import make_verification_node
+from graph.context import HealingContext
+from graph.edges import (
+    route_after_approval,
+    route_after_decision,
+    route_after_remediation,
+    route_after_verification,
+)
+from graph.nodes.analyst import analyst
+from graph.nodes.approval import approval
+from graph.nodes.auditor import auditor
+from graph.nodes.decision import decision
+from graph.nodes.escalate import escalate
+from graph.nodes.follow import follow
+from graph.nodes.remediation import remediation
+from graph.nodes.report import report
+from graph.nodes.rollback import rollback
+from graph.nodes.verification import verification
 from graph.state import HealingState
 
-NODES = (
-    "analyst",
-    "auditor",
-    "decision",
-    "approval",
-    "remediation",
-    "verification",
-    "rollback",
-    "escalate",
-    "report",
-    "follow",
-)
 
-
-def build_graph(deps: GraphDeps) -> StateGraph:
-    """The uncompiled healing graph over `deps` (see the module docstring for its shape)."""
-    graph = StateGraph(HealingState)
-    graph.add_node("analyst", make_analyst_node(deps))
-    graph.add_node("auditor", make_auditor_node(deps))
-    graph.add_node(
-        "decision",
-        make_decision_node(deps.decision, deps.breakers.target, deps.breakers.reasoner, deps.clock),
-    )
-    graph.add_node("approval", make_approval_node(deps.approval_ttl, deps.clock))
-    graph.add_node("remediation", make_remediation_node(deps))
-    graph.add_node("verification", make_verification_node(deps))
-    graph.add_node("rollback", make_rollback_node(deps))
-    graph.add_node("escalate", make_escalation_node(deps))
-    graph.add_node("report", make_report_node(deps))
-    graph.add_node("follow", make_follow_node(deps))
+def build_graph() -> StateGraph:
+    """The uncompiled healing graph (see the module docstring for its shape)."""
+    graph = StateGraph(HealingState, context_schema=HealingContext)
+    graph.add_node("analyst", analyst)
+    graph.add_node("auditor", auditor)
+    graph.add_node("decision", decision)
+    graph.add_node("approval", approval)
+    graph.add_node("remediation", remediation)
+    graph.add_node("verification", verification)
+    graph.add_node("rollback", rollback)
+    graph.add_node("escalate", escalate)
+    graph.add_node("report", report)
+    graph.add_node("follow", follow)
 
     graph.add_edge(START, "analyst")
     graph.add_edge("analyst", "auditor")
@@ -91,7 +82,7 @@ def build_graph(deps: GraphDeps) -> StateGraph:
     )
     graph.add_conditional_edges(
         "verification",
-        make_route_after_verification(deps),
+        route_after_verification,
         {"healed": END, "analyst": "analyst", "rollback": "rollback"},
     )
     graph.add_edge("follow", "analyst")
@@ -101,6 +92,9 @@ def build_graph(deps: GraphDeps) -> StateGraph:
     return graph
 
 
-def compile_graph(deps: GraphDeps, checkpointer: BaseCheckpointSaver | None = None) -> Any:
-    """The compiled graph; with a checkpointer, runs survive restarts and approvals can resume."""
-    return build_graph(deps).compile(checkpointer=checkpointer, name="paramedic")
+def compile_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+    """The compiled graph; with a checkpointer, runs survive restarts and approvals can resume.
+
+    Every run passes its `HealingContext` (`graph.stream(..., context=...)`; graph/runner does).
+    """
+    return build_graph().compile(checkpointer=checkpointer, name="paramedic")

@@ -8,8 +8,8 @@ default (`"async"`) a checkpoint is still being written while the next node runs
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,35 +96,4 @@ def open_checkpointer(
             lock.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
             saver.setup()
             lock.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
-        yield saver
-
-
-@asynccontextmanager
-async def open_async_checkpointer(
-    storage_url: str, *, serde: SerializerProtocol | None = None, max_connections: int = 10
-) -> AsyncIterator[BaseCheckpointSaver]:
-    """A ready (tables created) asyncio checkpointer for `storage_url`, closed on exit."""
-    if _kind(storage_url) == "sqlite":
-        import aiosqlite
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-        async with aiosqlite.connect(_sqlite_file(storage_url), timeout=30) as conn:
-            await conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            saver = AsyncSqliteSaver(conn, serde=serde)
-            await saver.setup()
-            yield saver
-        return
-
-    import psycopg
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    from psycopg_pool import AsyncConnectionPool
-
-    async with AsyncConnectionPool(
-        storage_url, min_size=1, max_size=max_connections, kwargs=_pg_kwargs(), open=False
-    ) as pool:
-        saver = AsyncPostgresSaver(pool, serde=serde)  # type: ignore[arg-type]
-        async with await psycopg.AsyncConnection.connect(storage_url, autocommit=True) as lock:
-            await lock.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
-            await saver.setup()
-            await lock.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
         yield saver

@@ -1,21 +1,40 @@
-"""The conditional edges after remediation and verification (see graph/builder.py for the shape).
+"""Every conditional edge of the healing graph (graph/builder.py draws where each one leads).
 
-Routes are pure functions of state (plus, for verification, the attempt budget and the target
-breaker); they never write anything, so the nodes before them own every decision's record.
+Routes are pure functions of state (plus, after verification, the attempt budget and the target
+breaker from the run's context); they never write anything, so the nodes before them own every
+decision's record. The rule of this package: nodes live in graph/nodes, routes live here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
-from graph.breaker import target_key
-from graph.deps import GraphDeps
-from graph.nodes.records import entries, succeeded
-from graph.state import HealingState, Outcome, current_attempt, subject_of
+from langgraph.runtime import Runtime
 
+from graph.action_records import entries, succeeded
+from graph.breaker import target_key
+from graph.context import HealingContext
+from graph.state import HealingState, Route, RunOutcome, current_attempt, subject_of
+
+AfterApproval = Literal["act", "report", "escalate"]
 AfterRemediation = Literal["verification", "report", "escalate"]
 AfterVerification = Literal["healed", "analyst", "rollback"]
+
+
+def route_after_decision(state: HealingState) -> str:
+    """The decided route's value (`graph.state.Route`), escalate when there is none."""
+    decision = state.get("decision")
+    return decision["route"] if decision else Route.ESCALATE.value
+
+
+def route_after_approval(state: HealingState) -> AfterApproval:
+    """Approved -> "act", rejected -> "report", anything else (expired, invalid, absent) -> "escalate"."""
+    status = (state.get("approval") or {}).get("status")
+    if status == "approved":
+        return "act"
+    if status == "rejected":
+        return "report"
+    return "escalate"
 
 
 def route_after_remediation(state: HealingState) -> AfterRemediation:
@@ -33,8 +52,8 @@ def route_after_remediation(state: HealingState) -> AfterRemediation:
     return "escalate"
 
 
-def make_route_after_verification(deps: GraphDeps) -> Callable[[HealingState], AfterVerification]:
-    """The route after verification, bound to the attempt budget and the target breaker.
+def route_after_verification(state: HealingState, runtime: Runtime[HealingContext]) -> AfterVerification:
+    """The route after verification, within the context's attempt budget and target breaker.
 
     Contract with the verification node: on success it writes `outcome=healed`; on failure it
     appends an unhealthy `VerificationRecord` for the attempt it checked and bumps `attempt` only
@@ -42,27 +61,24 @@ def make_route_after_verification(deps: GraphDeps) -> Callable[[HealingState], A
 
     - outcome healed -> "healed" (the run ends);
     - latest verification unhealthy, `attempt` bumped past that verification's attempt, still
-      within `deps.max_attempts`, and the target breaker allows another attempt -> "analyst";
+      within `max_attempts`, and the target breaker allows another attempt -> "analyst";
     - anything else -> "rollback" (which then escalates). That includes a state that breaks the
       contract (no verification record, or a healthy one without outcome): failing closed means
       undoing the change and putting a human in front of it.
     """
-
-    def route_after_verification(state: HealingState) -> AfterVerification:
-        if state.get("outcome") == Outcome.HEALED.value:
-            return "healed"
-        verifications = state.get("verifications") or []
-        latest = verifications[-1] if verifications else None
-        if latest is None or latest.get("healthy"):
-            return "rollback"
-        attempt = current_attempt(state)
-        retry_wanted = attempt > int(latest["attempt"])
-        if (
-            retry_wanted
-            and attempt <= deps.max_attempts
-            and deps.breakers.target.allows(target_key(subject_of(state)))
-        ):
-            return "analyst"
+    if state.get("outcome") == RunOutcome.HEALED.value:
+        return "healed"
+    verifications = state.get("verifications") or []
+    latest = verifications[-1] if verifications else None
+    if latest is None or latest.get("healthy"):
         return "rollback"
-
-    return route_after_verification
+    ctx = runtime.context
+    attempt = current_attempt(state)
+    retry_wanted = attempt > int(latest["attempt"])
+    if (
+        retry_wanted
+        and attempt <= ctx.max_attempts
+        and ctx.breakers.target.allows(target_key(subject_of(state)))
+    ):
+        return "analyst"
+    return "rollback"

@@ -1,5 +1,8 @@
 """Driving one run of the compiled graph: start, resume after an approval, continue after a crash.
 
+A `HealingApp` is the compiled graph and the `HealingContext` its runs get: every drive streams the
+graph with `context=` (LangGraph's runtime context; never checkpointed, the state is).
+
 Trace events come off LangGraph's `custom` stream and go to the caller's `on_event` as they
 happen (the CLI prints them, the server stores and streams them). A drive ends either completed
 (a terminal node wrote its `outcome`) or interrupted (waiting for a human; `approval_request`
@@ -14,16 +17,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agent import trace
 from agent.domain import Incident
 from agent.trace import TraceEvent
 from graph.checkpointing import run_config
+from graph.context import HealingContext
 from graph.state import HealingState, initial_state
 
 OnEvent = Callable[[TraceEvent], None]
-RunStatus = Literal["completed", "interrupted"]
+DriveStop = Literal["completed", "interrupted"]  # why one drive of the graph stopped
+
+
+@dataclass(frozen=True)
+class HealingApp:
+    """The compiled healing graph and the context every run of it gets."""
+
+    graph: CompiledStateGraph
+    context: HealingContext
 
 
 @dataclass(frozen=True)
@@ -31,13 +44,18 @@ class RunResult:
     """Where a run stands after one drive of the graph."""
 
     run_id: str
-    status: RunStatus
+    stop: DriveStop
     state: HealingState
     approval_request: dict[str, Any] | None = None  # the interrupt payload, when interrupted
 
     @property
+    def interrupted(self) -> bool:
+        """Whether the drive stopped to wait for a human (`approval_request` says what for)."""
+        return self.stop == "interrupted"
+
+    @property
     def outcome(self) -> str | None:
-        """The terminal outcome (`graph.state.Outcome` value), None while not completed."""
+        """The terminal outcome (`graph.state.RunOutcome` value), None while not completed."""
         return self.state.get("outcome")
 
 
@@ -45,15 +63,16 @@ def _ignore(_: TraceEvent) -> None:
     return None
 
 
-def drive(app: Any, run_id: str, graph_input: Any, on_event: OnEvent = _ignore) -> RunResult:
+def drive(app: HealingApp, run_id: str, graph_input: Any, on_event: OnEvent = _ignore) -> RunResult:
     """Stream the graph from `graph_input` until it ends or interrupts, forwarding trace events."""
     config = run_config(run_id)
-    for mode, chunk in app.stream(graph_input, config, stream_mode=["custom", "updates"]):
+    stream = app.graph.stream(graph_input, config, context=app.context, stream_mode=["custom", "updates"])
+    for mode, chunk in stream:
         if mode == "custom":
             event = trace.from_stream_chunk(chunk)
             if event is not None:
                 on_event(event)
-    snapshot = app.get_state(config)
+    snapshot = app.graph.get_state(config)
     state: HealingState = dict(snapshot.values)  # type: ignore[assignment]
     pending = [i for task in snapshot.tasks for i in task.interrupts]
     if pending:
@@ -61,24 +80,26 @@ def drive(app: Any, run_id: str, graph_input: Any, on_event: OnEvent = _ignore) 
     return RunResult(run_id, "completed", state)
 
 
-def start_run(app: Any, run_id: str, incident: Incident, on_event: OnEvent = _ignore) -> RunResult:
+def start_run(app: HealingApp, run_id: str, incident: Incident, on_event: OnEvent = _ignore) -> RunResult:
     """Begin a new run for `incident` on thread `run_id`."""
     return drive(app, run_id, initial_state(run_id, incident), on_event)
 
 
-def resume_run(app: Any, run_id: str, answer: Mapping[str, Any], on_event: OnEvent = _ignore) -> RunResult:
+def resume_run(
+    app: HealingApp, run_id: str, answer: Mapping[str, Any], on_event: OnEvent = _ignore
+) -> RunResult:
     """Answer the pending approval (`{"approved": bool, "by": str, "comment": str}`) and go on."""
     return drive(app, run_id, Command(resume=dict(answer)), on_event)
 
 
-def continue_run(app: Any, run_id: str, on_event: OnEvent = _ignore) -> RunResult:
+def continue_run(app: HealingApp, run_id: str, on_event: OnEvent = _ignore) -> RunResult:
     """Pick a run up at its last checkpoint (after a crash); completed steps are not repeated."""
     return drive(app, run_id, None, on_event)
 
 
-def pending_approval(app: Any, run_id: str) -> dict[str, Any] | None:
+def pending_approval(app: HealingApp, run_id: str) -> dict[str, Any] | None:
     """The approval payload a run is waiting on, if it is waiting."""
-    snapshot = app.get_state(run_config(run_id))
+    snapshot = app.graph.get_state(run_config(run_id))
     for task in snapshot.tasks:
         for pending in task.interrupts:
             return dict(pending.value)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import operator
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel
+from typing_extensions import TypedDict
 
-from agent.domain import Diagnosis, Evidence, Incident, ProposedRemediation, WorkloadRef
+from agent.domain import Diagnosis, Evidence, Incident, WorkloadRef
 
 JsonDict = dict[str, Any]
 
@@ -73,8 +74,18 @@ class BreakerData(TypedDict):
     limit: int
 
 
+class Route(StrEnum):
+    """Where a run goes after the decision (`DecisionRecord.route`)."""
+
+    ACT = "act"
+    ASK = "ask"
+    ESCALATE = "escalate"
+    REPORT = "report"
+    FOLLOW = "follow"
+
+
 class DecisionRecord(TypedDict):
-    """Where the run goes next, and why."""
+    """Where the run goes next (a `Route` value), and why."""
 
     route: Literal["act", "ask", "escalate", "report", "follow"]
     rationale: str
@@ -134,7 +145,7 @@ class VerificationRecord(TypedDict):
     checked_at: str
 
 
-class Outcome(StrEnum):
+class RunOutcome(StrEnum):
     """How a run ended (the terminal node writes it; absent while the run is in flight)."""
 
     HEALED = "healed"  # a remediation was applied and verification saw the workload recover
@@ -160,7 +171,7 @@ class HealingState(TypedDict, total=False):
     verifications: Annotated[list[VerificationRecord], operator.add]
     attempt: int  # 1-based; the remediation loop bumps it
     trace_event_ids: Annotated[list[str], operator.add]
-    outcome: str  # an `Outcome` value, written by the terminal node
+    outcome: str  # a `RunOutcome` value, written by the terminal node
     outcome_reason: str  # one line: why the run ended that way
 
 
@@ -284,9 +295,3 @@ def incident_diagnosis(state: HealingState) -> Diagnosis | None:
     if follows:
         return Diagnosis.model_validate(follows[0]["diagnosis"])
     return best_diagnosis(state)
-
-
-def proposed_remediation(state: HealingState) -> ProposedRemediation | None:
-    """The remediation the best diagnosis proposes, if any."""
-    diagnosis = best_diagnosis(state)
-    return diagnosis.remediation if diagnosis else None

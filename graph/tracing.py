@@ -29,10 +29,6 @@ def emit(event: TraceEvent) -> None:
         return
 
 
-def discard(_: TraceEvent) -> None:
-    """An emitter that keeps nothing."""
-
-
 @dataclass
 class NodeTrace:
     """One node's trace: start/end with duration, tool calls, and the typed events in between."""
@@ -68,7 +64,7 @@ class NodeTrace:
         self.emit(trace.decision(self.run_id, self.node, route=route, rationale=rationale, inputs=inputs))
 
     def action(self, record: Mapping[str, Any]) -> None:
-        """An action's audit record (see `graph.nodes.records.ActionRecord`)."""
+        """An action's audit record (see `graph.action_records.ActionRecord`)."""
         self.emit(
             trace.action(
                 self.run_id,
@@ -86,10 +82,6 @@ class NodeTrace:
     def verification(self, healthy: bool, detail: str, attempt: int) -> None:
         """Whether the workload was healthy after an attempt."""
         self.emit(trace.verification(self.run_id, self.node, healthy=healthy, detail=detail, attempt=attempt))
-
-    def approval(self, status: str, details: Mapping[str, Any] | None = None) -> None:
-        """A human was asked, or answered."""
-        self.emit(trace.approval(self.run_id, self.node, status=status, details=details))
 
     def note(self, summary: str, **payload: Any) -> None:
         """Anything else worth keeping."""

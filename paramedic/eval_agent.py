@@ -21,7 +21,7 @@ from agent.trace import TraceEvent, TraceEventType
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
 from evals.runner import AgentEnv
 from graph.breaker import InMemoryBreakerStore
-from graph.deps import VerifyConfig
+from graph.context import VerifyConfig
 from graph.nodes.analyst import USAGE_NOTE
 from graph.runner import RunResult
 from server.healing import HealingStack

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
 
 from agent.cluster import kube_client
 from agent.config import Settings, load_settings
 from graph.builder import compile_graph
-from graph.deps import build_deps
+from graph.context import HealingContext
+from graph.context_factory import build_context
 from paramedic.sandbox_wiring import default_state_path, read_state
 from tools.kubernetes import KubeConfigError
 
@@ -66,4 +68,27 @@ def make_graph(config: RunnableConfig) -> Any:
             f"{CONFIG_ENV} to a settings file), or start the sandbox with `paramedic sandbox up`."
         ) from exc
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # the breakers' SQLite file lives there
-    return compile_graph(build_deps(settings, kube=kube))
+    graph = compile_graph()
+    graph.__class__ = StudioGraph
+    graph.studio_context = build_context(settings, kube=kube)  # type: ignore[attr-defined]
+    return graph
+
+
+class StudioGraph(CompiledStateGraph):  # type: ignore[type-arg]
+    """The compiled healing graph with its runtime context bound.
+
+    The LangGraph server passes a run's `context` as JSON from the caller, but the healing
+    context holds live clients (Kubernetes, Git, the reasoner), which no JSON can carry; so a run
+    the server starts without one gets the context this factory built. `invoke`/`ainvoke` go
+    through `stream`/`astream`, so these two are the only doors.
+    """
+
+    studio_context: HealingContext
+
+    def stream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """`CompiledStateGraph.stream` with the bound context unless the caller brings one."""
+        return super().stream(input, config, context=context or self.studio_context, **kwargs)
+
+    def astream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """`CompiledStateGraph.astream` with the bound context unless the caller brings one."""
+        return super().astream(input, config, context=context or self.studio_context, **kwargs)

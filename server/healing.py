@@ -21,8 +21,9 @@ from agent.trace import TraceEvent
 from graph.breaker import BreakerStore, target_key
 from graph.builder import compile_graph
 from graph.checkpointing import open_checkpointer
-from graph.deps import GraphDeps, VerifyConfig, build_deps, utc_now
-from graph.runner import RunResult
+from graph.context import HealingContext, VerifyConfig, utc_now
+from graph.context_factory import build_context
+from graph.runner import HealingApp, RunResult
 from server.crd import AnomalyReporter, EventEmitter
 from server.prometheus_exporter import Metrics
 from server.run_metrics import RunMetrics
@@ -78,7 +79,7 @@ class HealingStack:
         self._stack = contextlib.ExitStack()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         checkpointer = self._stack.enter_context(open_checkpointer(checkpoint_url(settings)))
-        self.deps: GraphDeps = build_deps(
+        self.context: HealingContext = build_context(
             settings,
             kube=kube,
             repo=repo,
@@ -87,7 +88,7 @@ class HealingStack:
             verify=verify,
             breaker_store=breaker_store,
         )
-        self.app = compile_graph(self.deps, checkpointer)
+        self.app = HealingApp(compile_graph(checkpointer), self.context)
         self._user_finished = on_finished
         self._user_event = on_event
         self.reporter: WatchReporter | None = (
@@ -95,7 +96,7 @@ class HealingStack:
         )
         self.metrics: RunMetrics | None = None
         if metrics is not None:
-            targets = self.deps.breakers.target
+            targets = self.context.breakers.target
             self.metrics = RunMetrics(
                 metrics, store, settings.llm.provider, lambda ref: targets.view(target_key(ref)).status.value
             )

@@ -25,7 +25,7 @@ from typing import Any
 
 from agent.domain import Incident
 from agent.trace import TraceEvent, TraceEventType
-from graph.runner import RunResult, continue_run, pending_approval, resume_run, start_run
+from graph.runner import HealingApp, RunResult, continue_run, pending_approval, resume_run, start_run
 from graph.state import incident_diagnosis
 from server.runstore import ACTIVE_STATUSES, RunStore
 from server.runstore.models import AuditEntry, NewRun, RunRecord, RunStatus
@@ -70,7 +70,7 @@ def _summary(result: RunResult) -> dict[str, Any]:
 
 def status_of(result: RunResult) -> RunStatus:
     """The run status a drive's result stands for."""
-    if result.status == "interrupted":
+    if result.interrupted:
         return RunStatus.WAITING_APPROVAL
     return _OUTCOME_STATUS.get(result.outcome or "", RunStatus.FAILED)
 
@@ -80,7 +80,7 @@ class RunService:
 
     def __init__(
         self,
-        app: Any,
+        app: HealingApp,
         store: RunStore,
         options: RunServiceOptions,
         *,

@@ -8,24 +8,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.domain import ActionType, Diagnosis, ProposedRemediation, RootCause
+from agent.domain import ActionType, Diagnosis, ProposedRemediation, RootCause, remediation_from
 
 
 class RemediationAnswer(BaseModel):
-    """The proposed remediation: one allow-listed action."""
+    """The proposed remediation: one allow-listed action, flat for the model, typed once validated."""
 
     model_config = ConfigDict(extra="forbid")
 
     action: ActionType
     parameters: dict[str, Any] = Field(
-        default_factory=dict, description="e.g. {'to_revision': 3}, {'replicas': 2}, {'sha': '…'}"
+        default_factory=dict,
+        description="scale: {'replicas': 2}; rollback: {'revision': 3} (omit for the previous one); "
+        "revert_commit: {'commit': '<sha>'}; anything else is kept as a note for humans",
     )
     patch: dict[str, Any] | None = Field(
-        default=None, description="Strategic-merge patch of the Deployment; containers addressed by name."
+        default=None,
+        description="Strategic-merge patch of the Deployment, containers addressed by name: required "
+        "for gitops_pr and patch, optional for rollback, absent otherwise.",
     )
     rationale: str = ""
+
+    @model_validator(mode="after")
+    def _is_a_proposal(self) -> RemediationAnswer:
+        self.to_remediation()  # a malformed proposal fails validation, so the model is asked to repair
+        return self
+
+    def to_remediation(self) -> ProposedRemediation:
+        """The typed proposal (`agent.domain.ProposedRemediation`)."""
+        return remediation_from(self.action, self.parameters, self.patch, self.rationale)
 
 
 class DiagnosisAnswer(BaseModel):
@@ -53,7 +66,7 @@ class DiagnosisAnswer(BaseModel):
             faulty_field=self.faulty_field,
             cited_evidence=self.cited_evidence,
             confidence=self.confidence,
-            remediation=ProposedRemediation(**self.remediation.model_dump()),
+            remediation=self.remediation.to_remediation(),
             quip=self.quip or None,
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.domain import ActionType, ProposedRemediation
+from agent.domain import GitOpsPullRequest, Notify, Patch, RevertCommit, Rollback, Scale
 
 
 def container_field(container: str, path: str) -> str:
@@ -18,38 +18,27 @@ def container_patch(container: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {"spec": {"template": {"spec": {"containers": [{"name": container, **fields}]}}}}
 
 
-def gitops_pr(patch: dict[str, Any], rationale: str, **parameters: Any) -> ProposedRemediation:
-    """Change the workload's manifest in Git with `patch`."""
-    return ProposedRemediation(
-        action=ActionType.GITOPS_PR, patch=patch, parameters=parameters, rationale=rationale
-    )
+def gitops_pr(patch: Patch, rationale: str, **notes: Any) -> GitOpsPullRequest:
+    """Change the workload's manifest in Git with `patch`; `notes` say what it changes, for humans."""
+    return GitOpsPullRequest(patch=patch, rationale=rationale, notes=notes)
 
 
-def rollback(to_revision: int, rationale: str, patch: dict[str, Any] | None = None) -> ProposedRemediation:
+def rollback(revision: int, rationale: str, patch: Patch | None = None) -> Rollback:
     """Roll the workload back to an earlier revision; `patch` restates that revision's fields, so the
     same change can also be made in Git (where a bare rollout undo would be synced away)."""
-    return ProposedRemediation(
-        action=ActionType.ROLLBACK, parameters={"to_revision": to_revision}, patch=patch, rationale=rationale
-    )
+    return Rollback(revision=revision, patch=patch, rationale=rationale)
 
 
-def revert_commit(sha: str, rationale: str, **parameters: Any) -> ProposedRemediation:
+def revert_commit(commit: str, rationale: str, **notes: Any) -> RevertCommit:
     """Open a pull request reverting a suspect commit."""
-    return ProposedRemediation(
-        action=ActionType.REVERT_COMMIT, parameters={"sha": sha, **parameters}, rationale=rationale
-    )
+    return RevertCommit(commit=commit, rationale=rationale, notes=notes)
 
 
-def scale(replicas: int, rationale: str) -> ProposedRemediation:
+def scale(replicas: int, rationale: str) -> Scale:
     """Scale the workload to `replicas`."""
-    return ProposedRemediation(
-        action=ActionType.SCALE,
-        parameters={"replicas": replicas},
-        patch={"spec": {"replicas": replicas}},
-        rationale=rationale,
-    )
+    return Scale(replicas=replicas, rationale=rationale)
 
 
-def notify(rationale: str, **parameters: Any) -> ProposedRemediation:
+def notify(rationale: str, **notes: Any) -> Notify:
     """Tell humans and change nothing: the fix is out of reach or not derivable from the evidence."""
-    return ProposedRemediation(action=ActionType.NOTIFY, parameters=parameters, rationale=rationale)
+    return Notify(rationale=rationale, notes=notes)

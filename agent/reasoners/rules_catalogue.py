@@ -665,7 +665,7 @@ def unschedulable(ctx: RuleContext) -> Finding | None:
     container, remediation, fix_ids = _lower_requests(ctx, resources)
     fix_conf = (
         0.9
-        if remediation.action != "notify" and remediation.parameters.get("source") == "revision"
+        if remediation.action != "notify" and remediation.notes.get("source") == "revision"
         else 0.7
         if remediation.action != "notify"
         else confidence

@@ -1,6 +1,6 @@
 """The analyst node: gather evidence through tools/, ask the reasoner for a diagnosis.
 
-A plain function of state built from injected collaborators. Reasoner failures never crash a
+A plain function of state reading its collaborators from the run's context. Reasoner failures never crash a
 run: they are recorded (state `reasoner_error`, a trace event) and counted by the global
 reasoner breaker, which, once open, stops the analyst from calling the reasoner at all.
 On a later attempt, what verification saw after the earlier fix is part of the evidence.
@@ -8,68 +8,65 @@ On a later attempt, what verification saw after the earlier fix is part of the e
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from agent.domain import Diagnosis, Evidence, EvidenceItem, EvidenceKind, Usage
+from langgraph.runtime import Runtime
+
+from agent.domain import Evidence, EvidenceItem, EvidenceKind, Usage
+from agent.evidence_conventions import VerificationData
 from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
-from graph.deps import GraphDeps
-from graph.nodes.proposal import canonical
+from graph.context import HealingContext
 from graph.state import HealingState, candidate, current_attempt, subject_incident, to_data
 from graph.tracing import NodeTrace
 
 NODE = "analyst"
 
 
-def make_analyst_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any]]:
-    """The analyst as a node: state in, an update (evidence, diagnoses, reasoner_error) out."""
+def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The analyst node: state in, an update (evidence, diagnoses, reasoner_error) out."""
+    ctx = runtime.context
+    incident = subject_incident(state)
+    attempt = current_attempt(state)
+    tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
+    tracer.start(attempt=attempt, target=str(incident.target))
 
-    def analyst(state: HealingState) -> dict[str, Any]:
-        incident = subject_incident(state)
-        attempt = current_attempt(state)
-        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
-        tracer.start(attempt=attempt, target=str(incident.target))
+    evidence = _with_verifications(ctx.gather(incident.target, tracer.sink), state)
+    if evidence.gaps:
+        tracer.note(f"{len(evidence.gaps)} evidence gap(s)", gaps=evidence.gaps)
+    update: dict[str, Any] = {"evidence": [to_data(evidence)]}
 
-        evidence = _with_verifications(deps.gather(incident.target, tracer.sink), state)
-        if evidence.gaps:
-            tracer.note(f"{len(evidence.gaps)} evidence gap(s)", gaps=evidence.gaps)
-        update: dict[str, Any] = {"evidence": [to_data(evidence)]}
-
-        breaker = deps.breakers.reasoner
-        if not breaker.allows(REASONER_KEY):
-            reason = "the reasoner breaker is open after repeated failures; not asking the reasoner"
-            tracer.error(reason)
-            update["reasoner_error"] = reason
+    breaker = ctx.breakers.reasoner
+    if not breaker.allows(REASONER_KEY):
+        reason = "the reasoner breaker is open after repeated failures; not asking the reasoner"
+        tracer.error(reason)
+        update["reasoner_error"] = reason
+    else:
+        try:
+            result = ctx.reasoner.diagnose(incident, evidence)
+        except ReasonerError as exc:
+            breaker.record_event(REASONER_KEY)
+            tracer.reasoner(exc.trace)
+            _usage(tracer, exc.usage, "failed")
+            tracer.error(f"reasoner failed ({exc.kind.value}): {exc}")
+            update["reasoner_error"] = f"{exc.kind.value}: {exc}"
+        except Exception as exc:
+            # A bug in a reasoner (a rule tripping over odd evidence) is still a failed
+            # diagnosis, not a dead run: recorded with its traceback, counted, escalated.
+            breaker.record_event(REASONER_KEY)
+            tracer.error(f"reasoner raised {type(exc).__name__}: {exc}", exc)
+            update["reasoner_error"] = (
+                f"internal: the {ctx.reasoner.name} reasoner raised {type(exc).__name__}"
+            )
         else:
-            try:
-                result = deps.reasoner.diagnose(incident, evidence)
-            except ReasonerError as exc:
-                breaker.record_event(REASONER_KEY)
-                tracer.reasoner(exc.trace)
-                _usage(tracer, exc.usage, "failed")
-                tracer.error(f"reasoner failed ({exc.kind.value}): {exc}")
-                update["reasoner_error"] = f"{exc.kind.value}: {exc}"
-            except Exception as exc:
-                # A bug in a reasoner (a rule tripping over odd evidence) is still a failed
-                # diagnosis, not a dead run: recorded with its traceback, counted, escalated.
-                breaker.record_event(REASONER_KEY)
-                tracer.error(f"reasoner raised {type(exc).__name__}: {exc}", exc)
-                update["reasoner_error"] = (
-                    f"internal: the {deps.reasoner.name} reasoner raised {type(exc).__name__}"
-                )
-            else:
-                breaker.record_success(REASONER_KEY)
-                tracer.reasoner(result.trace)
-                _usage(tracer, result.usage, result.reasoner)
-                diagnosis = _canonical(result.diagnosis, tracer)
-                update["diagnoses"] = [candidate(diagnosis, result.reasoner, attempt, incident.target)]
-                update["reasoner_error"] = None
+            breaker.record_success(REASONER_KEY)
+            tracer.reasoner(result.trace)
+            _usage(tracer, result.usage, result.reasoner)
+            update["diagnoses"] = [candidate(result.diagnosis, result.reasoner, attempt, incident.target)]
+            update["reasoner_error"] = None
 
-        tracer.end(_summary(update))
-        return update
-
-    return analyst
+    tracer.end(_summary(update))
+    return update
 
 
 USAGE_NOTE = "reasoner usage"
@@ -81,22 +78,6 @@ def _usage(tracer: NodeTrace, usage: Usage, reasoner: str) -> None:
         tracer.note(USAGE_NOTE, reasoner=reasoner, usage=usage.model_dump())
 
 
-def _canonical(diagnosis: Diagnosis, tracer: NodeTrace) -> Diagnosis:
-    """The diagnosis with its proposal in the policy's vocabulary (the trace keeps the original)."""
-    if diagnosis.remediation is None:
-        return diagnosis
-    remediation, changes = canonical(diagnosis.remediation)
-    if not changes:
-        return diagnosis
-    tracer.note(
-        "proposal parameters put in the policy's vocabulary",
-        changes=changes,
-        original=diagnosis.remediation.parameters,
-        canonical=remediation.parameters,
-    )
-    return diagnosis.model_copy(update={"remediation": remediation})
-
-
 def _with_verifications(evidence: Evidence, state: HealingState) -> Evidence:
     """On a later attempt, what verification saw after each earlier fix is evidence too."""
     items = [
@@ -106,7 +87,9 @@ def _with_verifications(evidence: Evidence, state: HealingState) -> Evidence:
             source=f"verification of attempt {v['attempt']}",
             text=f"after attempt {v['attempt']}: "
             f"{'healthy' if v['healthy'] else 'still unhealthy'}: {v['detail']}",
-            data={"object_kind": "Verification", "attempt": v["attempt"], "healthy": v["healthy"]},
+            data=dict(
+                VerificationData(object_kind="Verification", attempt=v["attempt"], healthy=v["healthy"])
+            ),
         )
         for v in state.get("verifications") or []
     ]

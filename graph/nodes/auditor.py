@@ -14,13 +14,23 @@ Fails closed: anything that cannot be checked makes the verdict a denial that sa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from agent.domain import ActionType, Diagnosis, Evidence, EvidenceItem, EvidenceKind, Incident
-from graph.deps import GraphDeps
-from graph.policies import MUTATING, PolicyVerdict, evaluate_remediation
+from langgraph.runtime import Runtime
+
+from agent.domain import (
+    Diagnosis,
+    Evidence,
+    EvidenceItem,
+    EvidenceKind,
+    Incident,
+    RevertCommit,
+    Rollback,
+)
+from agent.evidence_conventions import commit_data, rollout_data
+from graph.context import HealingContext
+from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.state import (
     AuditFindings,
     HealingState,
@@ -34,7 +44,6 @@ from graph.tracing import NodeTrace
 NODE = "auditor"
 CHANGE_WINDOW = timedelta(hours=6)  # how long before the incident a change is still a suspect
 CLOCK_SKEW = timedelta(minutes=5)  # a commit stamped a little after the start still counts
-_PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
 _KEY = re.compile(r"^[+-]\s*-?\s*([A-Za-z_][\w.-]*)\s*:")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 
@@ -56,16 +65,16 @@ def _field_words(diagnosis: Diagnosis) -> set[str]:
     words: set[str] = set()
     if diagnosis.faulty_field:
         words |= {w.lower() for w in _WORD.findall(diagnosis.faulty_field)}
-    remediation = diagnosis.remediation
-    if remediation is not None and remediation.patch:
-        words |= {w.lower() for w in _WORD.findall(str(remediation.patch))}
+    patch = diagnosis.remediation.manifest_patch() if diagnosis.remediation is not None else None
+    if patch:
+        words |= {w.lower() for w in _WORD.findall(str(patch))}
     # Container plumbing matches every Deployment diff; it says nothing about this fault.
     return words - {"spec", "template", "containers", "name", "app", "metadata"}
 
 
 def _commit_time(item: EvidenceItem) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(item.data.get("date")))
+        return datetime.fromisoformat(str(commit_data(item).get("date")))
     except ValueError:
         return None
 
@@ -89,25 +98,27 @@ def find_suspect(
         return None, notes
     cited = set(diagnosis.cited_evidence)
     remediation = diagnosis.remediation
-    reverted = str(remediation.parameters.get("commit", "")) if remediation else ""
+    reverted = remediation.commit if isinstance(remediation, RevertCommit) else ""
     words = _field_words(diagnosis)
     for item in in_window:  # newest first
-        sha = str(item.data.get("sha", ""))
-        keys = changed_keys(str(item.data.get("diff", "")))
+        commit = commit_data(item)
+        sha = str(commit.get("sha", ""))
+        diff = str(commit.get("diff", ""))
+        keys = changed_keys(diff)
         why = None
         if item.id in cited:
             why = "the diagnosis cites it"
         elif reverted and sha.startswith(reverted):
             why = "the proposal reverts it"
-        diff_text = str(item.data.get("diff", "")).lower()
+        diff_text = diff.lower()
         if why is None and (words & {k.lower() for k in keys} or any(w in diff_text for w in words)):
             why = f"its diff changes what the diagnosis blames ({', '.join(sorted(words)[:5])})"
         if why:
             notes.append(f"suspect {sha[:12]}: {why}")
             suspect = SuspectCommit(
                 sha=sha,
-                message=str(item.data.get("message", "")),
-                author=str(item.data.get("author", "")),
+                message=str(commit.get("message", "")),
+                author=str(commit.get("author", "")),
                 changed_fields=keys,
             )
             return suspect, notes
@@ -120,7 +131,7 @@ def rollout_notes(evidence: Evidence) -> list[str]:
     revisions = evidence.of_kind(EvidenceKind.ROLLOUT)
     if not revisions:
         return ["no rollout history in the evidence"]
-    current = [r.data.get("revision") for r in revisions if r.data.get("current")]
+    current = [data.get("revision") for data in map(rollout_data, revisions) if data.get("current")]
     return [f"{len(revisions)} revision(s) known; current revision {current[0] if current else 'unknown'}"]
 
 
@@ -130,22 +141,22 @@ def _evidence_problems(diagnosis: Diagnosis, evidence: Evidence, has_repo: bool)
         return []
     problems = []
     action = remediation.action
-    if action in _PR_ACTIONS and not has_repo:
+    if action in PR_ACTIONS and not has_repo:
         problems.append(f"{action.value} needs a GitOps repository and none is configured")
-    if action is ActionType.REVERT_COMMIT:
-        commit = str(remediation.parameters.get("commit", ""))
-        shas = [str(i.data.get("sha", "")) for i in evidence.of_kind(EvidenceKind.COMMIT)]
+    if isinstance(remediation, RevertCommit):
+        commit = remediation.commit
+        shas = [str(commit_data(i).get("sha", "")) for i in evidence.of_kind(EvidenceKind.COMMIT)]
         if commit and not any(sha.startswith(commit) for sha in shas):
             problems.append(f"commit {commit[:12]} is not among the workload's recent commits")
-    if action is ActionType.ROLLBACK and "revision" in remediation.parameters:
-        known = {i.data.get("revision") for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
-        if remediation.parameters["revision"] not in known:
-            problems.append(f"revision {remediation.parameters['revision']} is not in the rollout history")
+    if isinstance(remediation, Rollback) and remediation.revision is not None:
+        known = {rollout_data(i).get("revision") for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
+        if remediation.revision not in known:
+            problems.append(f"revision {remediation.revision} is not in the rollout history")
     return problems
 
 
 def judge(
-    diagnosis: Diagnosis | None, incident: Incident, evidence: Evidence | None, deps: GraphDeps
+    diagnosis: Diagnosis | None, incident: Incident, evidence: Evidence | None, ctx: HealingContext
 ) -> PolicyVerdict | None:
     """The verdict on the proposal (None when nothing would change); every doubt is a denial."""
     remediation = diagnosis.remediation if diagnosis else None
@@ -153,65 +164,62 @@ def judge(
         return None
     manifest = evidence.manifest if evidence else None
     verdict = evaluate_remediation(
-        remediation, incident.target, manifest=manifest, config=deps.decision.policy
+        remediation, incident.target, manifest=manifest, config=ctx.decision.policy
     )
     problems = [] if verdict.allowed else list(verdict.reasons)
     if evidence is None:
         problems.append("no evidence was gathered; nothing to check the proposal against")
     else:
-        problems += _evidence_problems(diagnosis, evidence, deps.repo is not None)
+        problems += _evidence_problems(diagnosis, evidence, ctx.repo is not None)
     if problems:
         return PolicyVerdict(verdict.action, False, tuple(dict.fromkeys(problems)))
     return verdict
 
 
-def make_auditor_node(deps: GraphDeps) -> Callable[[HealingState], dict[str, Any]]:
-    """The auditor as a node: state in, `{"audit": ..., "open_pr_for_fingerprint": ...}` out."""
-
-    def auditor(state: HealingState) -> dict[str, Any]:
-        incident = subject_incident(state)
-        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
-        tracer.start(target=str(incident.target))
-        evidence = latest_evidence(state)
-        diagnosis = best_diagnosis(state)
-        notes: list[str] = []
-        suspect: SuspectCommit | None = None
-        open_pr: str | None = None
-        pr_check_failed: str | None = None
-        try:
-            if evidence is not None:
-                suspect, found = find_suspect(evidence, diagnosis, incident.started_at)
-                notes += found + rollout_notes(evidence)
-            if deps.repo is not None:
-                result = deps.repo.find_open_pull_request(incident.fingerprint)
-                if result.ok:
-                    open_pr = result.data.url if result.data is not None else None
-                    notes.append(f"open pull request for this incident: {open_pr or 'none'}")
-                else:
-                    pr_check_failed = f"could not check for an open pull request: {result.error}"
-                    notes.append(pr_check_failed)
-            verdict = judge(diagnosis, incident, evidence, deps)
-            remediation = diagnosis.remediation if diagnosis else None
-            if verdict is not None and pr_check_failed and remediation and remediation.action in _PR_ACTIONS:
-                verdict = PolicyVerdict(verdict.action, False, (pr_check_failed, *verdict.reasons))
-        except Exception as exc:  # the audit must never let an unchecked proposal through
-            tracer.error(f"audit failed: {type(exc).__name__}: {exc}", exc)
-            action = diagnosis.remediation.action.value if diagnosis and diagnosis.remediation else "none"
-            verdict = PolicyVerdict(action, False, (f"audit failed: {type(exc).__name__}: {exc}",))
-        findings = AuditFindings(
-            suspect_commit=suspect,
-            policy=verdict.to_data() if verdict is not None else None,
-            notes=notes,
+def auditor(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The auditor node: state in, `{"audit": ..., "open_pr_for_fingerprint": ...}` out."""
+    ctx = runtime.context
+    incident = subject_incident(state)
+    tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
+    tracer.start(target=str(incident.target))
+    evidence = latest_evidence(state)
+    diagnosis = best_diagnosis(state)
+    notes: list[str] = []
+    suspect: SuspectCommit | None = None
+    open_pr: str | None = None
+    pr_check_failed: str | None = None
+    try:
+        if evidence is not None:
+            suspect, found = find_suspect(evidence, diagnosis, incident.started_at)
+            notes += found + rollout_notes(evidence)
+        if ctx.repo is not None:
+            result = ctx.repo.find_open_pull_request(incident.fingerprint)
+            if result.ok:
+                open_pr = result.data.url if result.data is not None else None
+                notes.append(f"open pull request for this incident: {open_pr or 'none'}")
+            else:
+                pr_check_failed = f"could not check for an open pull request: {result.error}"
+                notes.append(pr_check_failed)
+        verdict = judge(diagnosis, incident, evidence, ctx)
+        remediation = diagnosis.remediation if diagnosis else None
+        if verdict is not None and pr_check_failed and remediation and remediation.action in PR_ACTIONS:
+            verdict = PolicyVerdict(verdict.action, False, (pr_check_failed, *verdict.reasons))
+    except Exception as exc:  # the audit must never let an unchecked proposal through
+        tracer.error(f"audit failed: {type(exc).__name__}: {exc}", exc)
+        action = diagnosis.remediation.action.value if diagnosis and diagnosis.remediation else "none"
+        verdict = PolicyVerdict(action, False, (f"audit failed: {type(exc).__name__}: {exc}",))
+    findings = AuditFindings(
+        suspect_commit=suspect,
+        policy=verdict.to_data() if verdict is not None else None,
+        notes=notes,
+    )
+    if verdict is not None:
+        tracer.decision(
+            "allow" if verdict.allowed else "deny",
+            "; ".join(verdict.reasons),
+            {"action": verdict.action, "suspect_commit": suspect},
         )
-        if verdict is not None:
-            tracer.decision(
-                "allow" if verdict.allowed else "deny",
-                "; ".join(verdict.reasons),
-                {"action": verdict.action, "suspect_commit": suspect},
-            )
-        summary = f"suspect {suspect['sha'][:12]}" if suspect else "no suspect commit"
-        verdict_text = "no change proposed" if verdict is None else ("allow" if verdict.allowed else "deny")
-        tracer.end(f"{summary}; policy: {verdict_text}; open PR: {open_pr or 'none'}")
-        return {"audit": findings, "open_pr_for_fingerprint": open_pr}
-
-    return auditor
+    summary = f"suspect {suspect['sha'][:12]}" if suspect else "no suspect commit"
+    verdict_text = "no change proposed" if verdict is None else ("allow" if verdict.allowed else "deny")
+    tracer.end(f"{summary}; policy: {verdict_text}; open PR: {open_pr or 'none'}")
+    return {"audit": findings, "open_pr_for_fingerprint": open_pr}

@@ -7,32 +7,29 @@ then makes is judged, guarded, budgeted and verified as a change to the dependen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from langgraph.runtime import Runtime
+
 from agent.domain import WorkloadRef
-from graph.deps import GraphDeps
+from graph.context import HealingContext
 from graph.state import HealingState, best_diagnosis, current_attempt, follow_record, subject_of
 from graph.tracing import NodeTrace
 
 NODE = "follow"
-Node = Callable[[HealingState], dict[str, Any]]
 
 
-def make_follow_node(deps: GraphDeps) -> Node:
-    """The follow node; reads the decision's `follow` input, writes one `FollowRecord`."""
-
-    def follow(state: HealingState) -> dict[str, Any]:
-        decision = state.get("decision") or {}
-        raw = (decision.get("inputs") or {}).get("follow")
-        diagnosis = best_diagnosis(state)
-        if not raw or diagnosis is None:
-            raise ValueError("follow reached without a dependency to follow (a wiring bug)")
-        source, to = subject_of(state), WorkloadRef.model_validate(raw)
-        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
-        tracer.start(attempt=current_attempt(state), source=str(source), to=str(to))
-        record = follow_record(source, to, diagnosis, current_attempt(state))
-        tracer.end(f"{source} is a victim of {to}; investigating {to} next")
-        return {"follows": [record]}
-
-    return follow
+def follow(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The follow node: reads the decision's `follow` input, writes one `FollowRecord`."""
+    ctx = runtime.context
+    decision = state.get("decision") or {}
+    raw = (decision.get("inputs") or {}).get("follow")
+    diagnosis = best_diagnosis(state)
+    if not raw or diagnosis is None:
+        raise ValueError("follow reached without a dependency to follow (a wiring bug)")
+    source, to = subject_of(state), WorkloadRef.model_validate(raw)
+    tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
+    tracer.start(attempt=current_attempt(state), source=str(source), to=str(to))
+    record = follow_record(source, to, diagnosis, current_attempt(state))
+    tracer.end(f"{source} is a victim of {to}; investigating {to} next")
+    return {"follows": [record]}

@@ -14,20 +14,33 @@ for a merge (`pending_merge`), the pull request, and how to undo it. It counts a
 target's circuit breaker whether or not it worked: a failing fix is an attempt too.
 
 Idempotent: a replayed node finds its own entry and does nothing; a node that crashed half way
-reuses the branch and the open pull request it had made (graph/nodes/gitops_change).
+reuses the branch and the open pull request it had made (graph/gitops_change).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from agent.domain import ActionType, Diagnosis, Incident, ProposedRemediation, WorkloadRef
+from langgraph.runtime import Runtime
+
+from agent.domain import (
+    ActionType,
+    Diagnosis,
+    DirectPatch,
+    GitOpsPullRequest,
+    Incident,
+    ProposedRemediation,
+    Restart,
+    RevertCommit,
+    Rollback,
+    Scale,
+    WorkloadRef,
+)
+from graph.action_records import ActionEntry, UndoHint, entries, make_entry
 from graph.breaker import target_key
-from graph.deps import GraphDeps
-from graph.nodes.direct_change import DIRECT_ACTIONS, apply_direct
-from graph.nodes.gitops_change import branch_name, propose_patch, propose_revert
-from graph.nodes.records import ActionEntry, UndoHint, entries, entry_id, make_entry
+from graph.context import HealingContext
+from graph.direct_change import DirectRemediation, apply_direct
+from graph.gitops_change import branch_name, propose_patch, propose_revert
 from graph.policies import RemediationPolicy
 from graph.state import HealingState, best_diagnosis, current_attempt, latest_evidence, subject_incident
 from graph.tracing import NodeTrace
@@ -35,16 +48,15 @@ from tools.gitops.records import PullRequestSpec, Workload
 
 NODE = "remediation"
 PHASE = "remediation"
-Node = Callable[[HealingState], dict[str, Any]]
 # Patches that belong in Git when the manifest is there; a direct write would be drift.
 _GIT_FIRST = frozenset({ActionType.GITOPS_PR, ActionType.PATCH, ActionType.ROLLBACK, ActionType.SCALE})
 
 
-def _who(state: HealingState, deps: GraphDeps) -> str:
+def _who(state: HealingState, ctx: HealingContext) -> str:
     approval = state.get("approval") or {}
     if approval.get("status") == "approved" and approval.get("by"):
-        return f"{approval['by']} (approved), via {deps.actor}"
-    return deps.actor
+        return f"{approval['by']} (approved), via {ctx.actor}"
+    return ctx.actor
 
 
 def _workload(target: WorkloadRef) -> Workload:
@@ -72,76 +84,71 @@ def _spec(
     )
 
 
-def make_remediation_node(deps: GraphDeps) -> Node:
-    """The remediation node over `deps` (cluster for direct writes, repo for pull requests)."""
-
-    def remediation(state: HealingState) -> dict[str, Any]:
-        attempt = current_attempt(state)
-        run_id = state["run_id"]
-        if entries(state, phase=PHASE, attempt=attempt):
-            return {}  # replayed after its own write was checkpointed: nothing more to do
-        incident = subject_incident(state)
-        target = incident.target
-        tracer = NodeTrace(run_id, NODE, deps.emit)
-        diagnosis = best_diagnosis(state)
-        proposal = diagnosis.remediation if diagnosis else None
-        tracer.start(attempt=attempt, action=proposal.action.value if proposal else None)
-        now = deps.clock()
-        base = {
-            "run_id": run_id,
-            "attempt": attempt,
-            "phase": PHASE,
-            "target": str(target),
-            "who": _who(state, deps),
-            "at": now,
-        }
-        if diagnosis is None or proposal is None:
-            entry = make_entry(
-                **base,
-                action="none",
-                what="nothing",
-                why="no proposal",
-                status="invalid",
-                detail="remediation reached without a proposed remediation",
-            )
-            return _done(tracer, entry)
-        reason = proposal.rationale or diagnosis.explanation
-        why = f"{diagnosis.category.value} ({diagnosis.confidence:.0%}): {reason}"
-        action = proposal.action
-        if action in (ActionType.NOTIFY, ActionType.NONE):
-            entry = make_entry(
-                **base,
-                action=action.value,
-                what="nothing changed",
-                why=why,
-                status="ok",
-                detail=f"{action.value} changes nothing; the report/escalation node tells humans",
-            )
-            return _done(tracer, entry)
-
-        manifest = deps.cluster.manifest(target, sink=tracer.sink) if deps.cluster else None
-        guard = RemediationPolicy(
-            deps.decision.policy, manifest.data.body if manifest and manifest.ok and manifest.data else None
+def remediation(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The remediation node: the context's cluster for direct writes, its repository for pull requests."""
+    ctx = runtime.context
+    attempt = current_attempt(state)
+    run_id = state["run_id"]
+    if entries(state, phase=PHASE, attempt=attempt):
+        return {}  # replayed after its own write was checkpointed: nothing more to do
+    incident = subject_incident(state)
+    target = incident.target
+    tracer = NodeTrace(run_id, NODE, ctx.emit)
+    diagnosis = best_diagnosis(state)
+    proposal = diagnosis.remediation if diagnosis else None
+    tracer.start(attempt=attempt, action=proposal.action.value if proposal else None)
+    now = ctx.clock()
+    base = {
+        "run_id": run_id,
+        "attempt": attempt,
+        "phase": PHASE,
+        "target": str(target),
+        "who": _who(state, ctx),
+        "at": now,
+    }
+    if diagnosis is None or proposal is None:
+        entry = make_entry(
+            **base,
+            action="none",
+            what="nothing",
+            why="no proposal",
+            status="invalid",
+            detail="remediation reached without a proposed remediation",
         )
-        deps.breakers.target.record_event(target_key(target))
-        merge = deps.auto_merge and deps.decision.policy.allow_merge
-
-        entry = _in_git(deps, state, incident, diagnosis, proposal, guard, merge, base, why, tracer)
-        if entry is None:
-            entry = _on_cluster(deps, target, proposal, guard, base, why, tracer)
+        return _done(tracer, entry)
+    reason = proposal.rationale or diagnosis.explanation
+    why = f"{diagnosis.category.value} ({diagnosis.confidence:.0%}): {reason}"
+    action = proposal.action
+    if action in (ActionType.NOTIFY, ActionType.NONE):
+        entry = make_entry(
+            **base,
+            action=action.value,
+            what="nothing changed",
+            why=why,
+            status="ok",
+            detail=f"{action.value} changes nothing; the report/escalation node tells humans",
+        )
         return _done(tracer, entry)
 
-    return remediation
+    manifest = ctx.cluster.manifest(target, sink=tracer.sink) if ctx.cluster else None
+    guard = RemediationPolicy(
+        ctx.decision.policy, manifest.data.body if manifest and manifest.ok and manifest.data else None
+    )
+    ctx.breakers.target.record_event(target_key(target))
+
+    entry = _in_git(ctx, state, incident, diagnosis, proposal, guard, base, why, tracer)
+    if entry is None:
+        entry = _on_cluster(ctx, target, proposal, guard, base, why, tracer)
+    return _done(tracer, entry)
 
 
 def _in_git(
-    deps: GraphDeps,
+    ctx: HealingContext,
     state: HealingState,
     incident: Incident,
     diagnosis: Diagnosis,
     proposal: ProposedRemediation,
     guard: RemediationPolicy,
-    merge: bool,
     base: dict[str, Any],
     why: str,
     tracer: NodeTrace,
@@ -150,9 +157,10 @@ def _in_git(
     action = proposal.action
     workload = _workload(incident.target)
     spec = _spec(incident, diagnosis, proposal, state)
-    if action is ActionType.REVERT_COMMIT:
-        sha = str(proposal.parameters.get("commit", ""))
-        if deps.repo is None:
+    patch = proposal.manifest_patch()
+    if isinstance(proposal, RevertCommit):
+        sha = proposal.commit
+        if ctx.repo is None:
             return make_entry(
                 **base,
                 action=action.value,
@@ -161,32 +169,36 @@ def _in_git(
                 status="unavailable",
                 detail="no GitOps repository configured",
             )
-        change = propose_revert(deps.repo, workload, sha, spec=spec, guard=guard, merge=merge)
+        change = propose_revert(ctx.repo, workload, sha, spec=spec, guard=guard, merge=ctx.merge)
         what = f"revert commit {sha[:12]} by pull request"
-    elif action in _GIT_FIRST and proposal.patch and deps.repo is not None:
-        found = deps.repo.find_manifest(workload)
+    elif action in _GIT_FIRST and patch and ctx.repo is not None:
+        found = ctx.repo.find_manifest(workload)
         if not found.ok:
             tracer.note(f"manifest not in Git ({found.error}); changing the cluster directly")
             return None
         branch = branch_name(incident.fingerprint, state["run_id"], int(base["attempt"]))
         guard_action = "rollback" if action is ActionType.ROLLBACK else "commit_manifest"
         change = propose_patch(
-            deps.repo,
+            ctx.repo,
             workload,
-            proposal.patch,
+            patch,
             spec=spec,
             branch=branch,
             guard=guard,
-            merge=merge,
+            merge=ctx.merge,
             guard_action=guard_action,
         )
         what = (
             f"{action.value} as a pull request patching {found.data.path if found.data else 'the manifest'}"
         )
     elif action is ActionType.GITOPS_PR:
-        problem = "no GitOps repository configured" if deps.repo is None else "the proposal has no patch"
         return make_entry(
-            **base, action=action.value, what="pull request", why=why, status="invalid", detail=problem
+            **base,
+            action=action.value,
+            what="pull request",
+            why=why,
+            status="invalid",
+            detail="no GitOps repository configured",
         )
     else:
         return None
@@ -200,13 +212,23 @@ def _in_git(
         status="ok" if change.ok else "error",
         detail=change.detail,
         diff=change.diff,
-        patch=dict(proposal.patch or {}),
+        patch=dict(patch or {}),
         **change.entry_fields(undoable=True),
     )
 
 
+def _direct(proposal: ProposedRemediation) -> DirectRemediation | None:
+    """The proposal as a direct write; a GitOps patch whose manifest is not in Git is the same patch
+    made directly (policy judges it as a direct patch, so it happens only when policy allows those)."""
+    if isinstance(proposal, GitOpsPullRequest):
+        return DirectPatch(patch=proposal.patch, rationale=proposal.rationale, notes=proposal.notes)
+    if isinstance(proposal, Restart | Scale | Rollback | DirectPatch):
+        return proposal
+    return None
+
+
 def _on_cluster(
-    deps: GraphDeps,
+    ctx: HealingContext,
     target: WorkloadRef,
     proposal: ProposedRemediation,
     guard: RemediationPolicy,
@@ -216,37 +238,27 @@ def _on_cluster(
 ) -> ActionEntry:
     """The change as a direct, dry-run-first write to the workload."""
     action = proposal.action
-    # A GitOps patch whose manifest is not in Git is the same patch made directly (policy judges it
-    # as a direct patch, so it happens only when policy allows direct patches).
-    write = ActionType.PATCH if action is ActionType.GITOPS_PR and proposal.patch else action
-    if deps.cluster is None or write not in DIRECT_ACTIONS:
+    write = _direct(proposal)
+    if ctx.cluster is None or write is None:
         detail = (
-            "no cluster configured" if deps.cluster is None else f"{action.value} cannot be applied directly"
+            "no cluster configured" if ctx.cluster is None else f"{action.value} cannot be applied directly"
         )
         return make_entry(
             **base, action=action.value, what=action.value, why=why, status="unavailable", detail=detail
         )
-    history = deps.cluster.history(target, sink=tracer.sink)
+    history = ctx.cluster.history(target, sink=tracer.sink)
     before = history.data.current_revision if history.ok and history.data else None
-    change = apply_direct(
-        deps.cluster,
-        target,
-        write,
-        proposal.parameters,
-        proposal.patch,
-        guard,
-        at=deps.clock(),
-        sink=tracer.sink,
-    )
+    change = apply_direct(ctx.cluster, target, write, guard, at=ctx.clock(), sink=tracer.sink)
     extra: dict[str, Any] = {"applied": change.ok, "pending_merge": False}
-    if proposal.patch:
-        extra["patch"] = dict(proposal.patch)
+    patch = proposal.manifest_patch()
+    if patch:
+        extra["patch"] = dict(patch)
     if change.ok and before is not None:
         extra["undo"] = UndoHint(kind="rollout_undo", revision=before)
     return make_entry(
         **base,
         action=action.value,
-        what=f"{write.value} on the cluster (dry run first)",
+        what=f"{write.action.value} on the cluster (dry run first)",
         why=why,
         status=change.status,
         detail=change.detail,
@@ -260,8 +272,3 @@ def _done(tracer: NodeTrace, entry: ActionEntry) -> dict[str, Any]:
     tracer.action(entry)
     tracer.end(f"{entry['action']}: {entry['result']['status']}: {entry['result']['detail']}")
     return {"actions": [entry]}
-
-
-def remediation_entry_id(run_id: str, attempt: int, action: str) -> str:
-    """The id the remediation entry of one attempt gets (tests and the rollback node look it up)."""
-    return entry_id(run_id, attempt, PHASE, action)

@@ -11,14 +11,15 @@ Idempotent: an entry already undone (a rollback entry names it) is skipped on a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from agent.domain import ActionType, Incident, WorkloadRef
-from graph.deps import GraphDeps
-from graph.nodes.direct_change import apply_direct
-from graph.nodes.gitops_change import propose_revert
-from graph.nodes.records import ActionEntry, entries, make_entry, succeeded
+from langgraph.runtime import Runtime
+
+from agent.domain import Incident, Rollback, WorkloadRef
+from graph.action_records import ActionEntry, entries, make_entry, succeeded
+from graph.context import HealingContext
+from graph.direct_change import apply_direct
+from graph.gitops_change import propose_revert
 from graph.policies import RemediationPolicy
 from graph.state import HealingState, incident_of
 from graph.tracing import NodeTrace
@@ -26,7 +27,6 @@ from tools.gitops.records import PullRequestSpec, Workload
 
 NODE = "rollback"
 PHASE = "rollback"
-Node = Callable[[HealingState], dict[str, Any]]
 
 
 def to_undo(state: HealingState) -> list[ActionEntry]:
@@ -44,7 +44,7 @@ def _entry_target(entry: ActionEntry, incident: Incident) -> WorkloadRef:
         return incident.target
 
 
-def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: NodeTrace) -> ActionEntry:
+def _undo_one(ctx: HealingContext, incident: Incident, entry: ActionEntry, tracer: NodeTrace) -> ActionEntry:
     target = _entry_target(entry, incident)
     undo = entry.get("undo") or {}
     base = {
@@ -52,19 +52,19 @@ def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: N
         "attempt": entry["attempt"],
         "phase": PHASE,
         "target": str(target),
-        "who": deps.actor,
-        "at": deps.clock(),
+        "who": ctx.actor,
+        "at": ctx.clock(),
         "key": entry["id"],
         "undoes": entry["id"],
         "why": f"attempt {entry['attempt']}'s {entry['action']} did not heal the workload",
     }
-    manifest = deps.cluster.manifest(target, sink=tracer.sink) if deps.cluster else None
+    manifest = ctx.cluster.manifest(target, sink=tracer.sink) if ctx.cluster else None
     body = manifest.data.body if manifest and manifest.ok and manifest.data else None
-    guard = RemediationPolicy(deps.decision.policy, body)
+    guard = RemediationPolicy(ctx.decision.policy, body)
     kind = undo.get("kind")
-    if kind == "revert" and undo.get("sha"):
-        sha = str(undo["sha"])
-        if deps.repo is None:
+    if kind == "revert" and undo.get("commit"):
+        sha = str(undo["commit"])
+        if ctx.repo is None:
             return make_entry(
                 **base,
                 action="revert_commit",
@@ -78,14 +78,13 @@ def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: N
             fingerprint=f"{incident.fingerprint}-rollback-{entry['id']}",
             labels=("paramedic", "rollback"),
         )
-        merge = deps.auto_merge and deps.decision.policy.allow_merge
         change = propose_revert(
-            deps.repo,
+            ctx.repo,
             Workload(target.kind, target.name, target.namespace),
             sha,
             spec=spec,
             guard=guard,
-            merge=merge,
+            merge=ctx.merge,
         )
         for step in change.steps:
             tracer.note(step)
@@ -98,17 +97,10 @@ def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: N
             diff=change.diff,
             **change.entry_fields(undoable=False),
         )
-    if kind == "rollout_undo" and deps.cluster is not None:
+    if kind == "rollout_undo" and ctx.cluster is not None:
         revision = undo.get("revision")
         change = apply_direct(
-            deps.cluster,
-            target,
-            ActionType.ROLLBACK,
-            {"revision": revision},
-            None,
-            guard,
-            at=deps.clock(),
-            sink=tracer.sink,
+            ctx.cluster, target, Rollback(revision=revision), guard, at=ctx.clock(), sink=tracer.sink
         )
         return make_entry(
             **base,
@@ -129,21 +121,18 @@ def _undo_one(deps: GraphDeps, incident: Incident, entry: ActionEntry, tracer: N
     )
 
 
-def make_rollback_node(deps: GraphDeps) -> Node:
-    """The rollback node over `deps` (repo for reverts, cluster for rollout undo)."""
-
-    def rollback(state: HealingState) -> dict[str, Any]:
-        incident = incident_of(state)
-        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
-        pending = to_undo(state)
-        tracer.start(changes=len(pending))
-        written: list[ActionEntry] = []
-        for entry in pending:
-            done = _undo_one(deps, incident, entry, tracer)
-            tracer.action(done)
-            written.append(done)
-        summary = ", ".join(f"{e['action']}: {e['result']['status']}" for e in written) or "nothing to undo"
-        tracer.end(summary)
-        return {"actions": written} if written else {}
-
-    return rollback
+def rollback(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The rollback node: the context's repository for reverts, its cluster for rollout undo."""
+    ctx = runtime.context
+    incident = incident_of(state)
+    tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
+    pending = to_undo(state)
+    tracer.start(changes=len(pending))
+    written: list[ActionEntry] = []
+    for entry in pending:
+        done = _undo_one(ctx, incident, entry, tracer)
+        tracer.action(done)
+        written.append(done)
+    summary = ", ".join(f"{e['action']}: {e['result']['status']}" for e in written) or "nothing to undo"
+    tracer.end(summary)
+    return {"actions": written} if written else {}

@@ -1,12 +1,12 @@
 """The verification node: did the workload recover after this attempt's change?
 
 It waits `settle_seconds` (a merged change needs a GitOps sync before it is live), then polls the
-workload until a deadline. Recovered means: healthy (graph/nodes/health) continuously for
+workload until a deadline. Recovered means: healthy (graph/workload_health) continuously for
 `stable_seconds` with no container restarting in that time and, where Prometheus measures the
 workload's HTTP traffic, a 5xx ratio at or under `max_error_ratio`. When the run followed a
 dependency, the dependency (the workload changed) must recover first, then the incident's own
-workload, the one whose users were hurt, is held to the same test. Time is `deps.clock` and
-`deps.sleep`, so a stepped sandbox runs verification in simulated time.
+workload, the one whose users were hurt, is held to the same test. Time is `ctx.clock` and
+`ctx.sleep`, so a stepped sandbox runs verification in simulated time.
 
 Contract with the route after it (graph/edges): healthy -> `outcome=healed` (and a success on the
 target breaker); unhealthy -> an unhealthy record, and `attempt` bumped only when another attempt
@@ -15,21 +15,21 @@ is within the budget and the breaker allows it (the analyst then sees what verif
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from langgraph.runtime import Runtime
+
 from agent.domain import WorkloadRef
 from graph.breaker import target_key
-from graph.deps import GraphDeps
-from graph.nodes.cluster import Cluster
-from graph.nodes.health import judge
-from graph.nodes.metrics import error_ratio
-from graph.state import HealingState, Outcome, VerificationRecord, current_attempt, incident_of, subject_of
+from graph.cluster_access import Cluster
+from graph.context import HealingContext
+from graph.metric_evidence import error_ratio
+from graph.state import HealingState, RunOutcome, VerificationRecord, current_attempt, incident_of, subject_of
 from graph.tracing import NodeTrace
+from graph.workload_health import judge
 
 NODE = "verification"
-Node = Callable[[HealingState], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -42,19 +42,19 @@ class Verdict:
 
 
 def _watch(
-    deps: GraphDeps, cluster: Cluster, target: WorkloadRef, tracer: NodeTrace, settle: bool = True
+    ctx: HealingContext, cluster: Cluster, target: WorkloadRef, tracer: NodeTrace, settle: bool = True
 ) -> Verdict:
     """Poll the workload until it is stably healthy or the deadline passes."""
-    config = deps.verify
-    started = deps.clock().timestamp()
+    config = ctx.verify
+    started = ctx.clock().timestamp()
     if settle and config.settle_seconds:
-        deps.sleep(config.settle_seconds)
-    deadline = deps.clock().timestamp() + config.timeout_seconds
+        ctx.sleep(config.settle_seconds)
+    deadline = ctx.clock().timestamp() + config.timeout_seconds
     stable_since: float | None = None
     last_restarts: dict[str, int] = {}
     detail = "not checked"
     while True:
-        now = deps.clock().timestamp()
+        now = ctx.clock().timestamp()
         result = cluster.status(target, sink=tracer.sink)
         if not result.ok or result.data is None:
             stable_since, detail = None, f"status unavailable: {result.error}"
@@ -71,7 +71,7 @@ def _watch(
                 stable_since = now if stable_since is None else stable_since
                 detail = f"{health.detail} for {now - stable_since:.0f}s"
                 if now - stable_since >= config.stable_seconds:
-                    ratio, why = error_ratio(deps.prometheus, target, sink=tracer.sink)
+                    ratio, why = error_ratio(ctx.prometheus, target, sink=tracer.sink)
                     if ratio is None or ratio <= config.max_error_ratio:
                         metric = f"5xx ratio {ratio:.1%}" if ratio is not None else f"error ratio: {why}"
                         return Verdict(True, f"{detail}, restarts stable, {metric}", now - started)
@@ -81,52 +81,48 @@ def _watch(
         if now >= deadline:
             waited = now - started
             return Verdict(False, f"not recovered after {waited:.0f}s: {detail}", waited)
-        deps.sleep(config.poll_seconds)
+        ctx.sleep(config.poll_seconds)
 
 
-def make_verification_node(deps: GraphDeps) -> Node:
-    """The verification node over `deps.cluster`, `deps.prometheus` and the injected clock."""
-
-    def verification(state: HealingState) -> dict[str, Any]:
-        attempt = current_attempt(state)
-        if any(v["attempt"] == attempt for v in state.get("verifications") or []):
-            return {}  # replayed: this attempt was already judged
-        target, victim = subject_of(state), incident_of(state).target
-        tracer = NodeTrace(state["run_id"], NODE, deps.emit)
-        tracer.start(attempt=attempt, target=str(target))
-        if deps.cluster is None:
-            verdict = Verdict(False, "no cluster configured to verify against", 0.0)
-        else:
-            verdict = _watch(deps, deps.cluster, target, tracer)
-            if verdict.healthy and victim != target:
-                after = _watch(deps, deps.cluster, victim, tracer, settle=False)
-                verdict = Verdict(
-                    after.healthy,
-                    f"{target}: {verdict.detail}; {victim}: {after.detail}",
-                    verdict.waited_seconds + after.waited_seconds,
-                )
-        record = VerificationRecord(
-            attempt=attempt,
-            healthy=verdict.healthy,
-            detail=verdict.detail,
-            checked_at=deps.clock().isoformat(),
-        )
-        tracer.verification(verdict.healthy, verdict.detail, attempt)
-        update: dict[str, Any] = {"verifications": [record]}
-        key = target_key(target)
-        if verdict.healthy:
-            deps.breakers.target.record_success(key)
-            update["outcome"] = Outcome.HEALED.value
-            update["outcome_reason"] = f"recovered after attempt {attempt}: {verdict.detail}"
-        elif attempt < deps.max_attempts and deps.breakers.target.allows(key):
-            update["attempt"] = attempt + 1
-            tracer.note(
-                f"attempt {attempt} did not heal the workload; trying again"
-                f" ({attempt + 1}/{deps.max_attempts})"
+def verification(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The verification node over the context's cluster, Prometheus and clock."""
+    ctx = runtime.context
+    attempt = current_attempt(state)
+    if any(v["attempt"] == attempt for v in state.get("verifications") or []):
+        return {}  # replayed: this attempt was already judged
+    target, victim = subject_of(state), incident_of(state).target
+    tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
+    tracer.start(attempt=attempt, target=str(target))
+    if ctx.cluster is None:
+        verdict = Verdict(False, "no cluster configured to verify against", 0.0)
+    else:
+        verdict = _watch(ctx, ctx.cluster, target, tracer)
+        if verdict.healthy and victim != target:
+            after = _watch(ctx, ctx.cluster, victim, tracer, settle=False)
+            verdict = Verdict(
+                after.healthy,
+                f"{target}: {verdict.detail}; {victim}: {after.detail}",
+                verdict.waited_seconds + after.waited_seconds,
             )
-        else:
-            tracer.note(f"attempt {attempt} did not heal the workload and the budget is spent; rolling back")
-        tracer.end(("healed: " if verdict.healthy else "unhealthy: ") + verdict.detail)
-        return update
-
-    return verification
+    record = VerificationRecord(
+        attempt=attempt,
+        healthy=verdict.healthy,
+        detail=verdict.detail,
+        checked_at=ctx.clock().isoformat(),
+    )
+    tracer.verification(verdict.healthy, verdict.detail, attempt)
+    update: dict[str, Any] = {"verifications": [record]}
+    key = target_key(target)
+    if verdict.healthy:
+        ctx.breakers.target.record_success(key)
+        update["outcome"] = RunOutcome.HEALED.value
+        update["outcome_reason"] = f"recovered after attempt {attempt}: {verdict.detail}"
+    elif attempt < ctx.max_attempts and ctx.breakers.target.allows(key):
+        update["attempt"] = attempt + 1
+        tracer.note(
+            f"attempt {attempt} did not heal the workload; trying again ({attempt + 1}/{ctx.max_attempts})"
+        )
+    else:
+        tracer.note(f"attempt {attempt} did not heal the workload and the budget is spent; rolling back")
+    tracer.end(("healed: " if verdict.healthy else "unhealthy: ") + verdict.detail)
+    return update

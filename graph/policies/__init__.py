@@ -4,16 +4,18 @@ from graph.policies.config import RESTART_ANNOTATION, PolicyConfig
 from graph.policies.evaluate import (
     ACTION_ALIASES,
     MUTATING,
+    PR_ACTIONS,
     PolicyVerdict,
-    RemediationPolicy,
     evaluate,
     evaluate_remediation,
     parse_action,
 )
+from graph.policies.remediation_guard import RemediationPolicy
 
 __all__ = [
     "ACTION_ALIASES",
     "MUTATING",
+    "PR_ACTIONS",
     "RESTART_ANNOTATION",
     "PolicyConfig",
     "PolicyVerdict",

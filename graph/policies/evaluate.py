@@ -2,8 +2,7 @@
 
 A proposal passes only when every check passes; the verdict lists every failed check (or,
 when allowed, what was checked), so a human reading an escalation sees all that was wrong.
-`RemediationPolicy` is the same judgement as a `tools.guard.PolicyGuard`, so the tools that
-write are handed the very policy the decision node used.
+graph/policies/remediation_guard hands the same judgement to the tools that write.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from agent.domain import ActionType, ProposedRemediation, WorkloadRef
 from graph.policies.config import RESTART_ANNOTATION_FIELD, PolicyConfig
 from graph.policies.patch import image_repository, structural_problem, values_of, walk
@@ -23,6 +20,8 @@ from graph.state import PolicyVerdictData
 from tools.guard import FieldAllowListGuard, GuardDecision, Verdict, WriteRequest
 
 MUTATING = frozenset(ActionType) - {ActionType.NOTIFY, ActionType.NONE}
+# Actions whose result is a pull request: they need a repository, and an open one makes another redundant.
+PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
 _IMAGE_ACTIONS = frozenset({ActionType.ROLLBACK, ActionType.REVERT_COMMIT})
 _PATCH_REQUIRED = frozenset({ActionType.PATCH, ActionType.GITOPS_PR})
 _PATCH_FORBIDDEN = frozenset({ActionType.NOTIFY, ActionType.NONE})
@@ -257,70 +256,17 @@ def evaluate_remediation(
     """Judge a reasoner's proposal for the incident's target (never a target the proposal names)."""
     if remediation is None:
         return PolicyVerdict("none", False, ("no remediation proposed",))
-    return evaluate(
+    verdict = evaluate(
         remediation.action,
         target,
-        parameters=remediation.parameters,
-        patch=remediation.patch,
+        parameters=remediation.request_parameters(),
+        patch=remediation.manifest_patch(),
         manifest=manifest,
         config=config,
     )
-
-
-# Parameters the Git tools add to describe where a write goes; they are not part of the remediation.
-_GIT_BOOKKEEPING = frozenset({"path", "branch", "head", "base", "number"})
-# Git operations that carry no patch of their own: the commit they publish was judged when made.
-_PATCHLESS_GIT_ACTIONS = frozenset({"open_pr", "merge"})
-
-
-def _bookkeeping_problems(values: Mapping[str, Any]) -> list[str]:
-    return [
-        f"tool parameter {key!r} must be a short string or an integer"
-        for key, value in values.items()
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or len(str(value)) > 512
-    ]
-
-
-@dataclass(frozen=True)
-class RemediationPolicy:
-    """The remediation policy as a `tools.guard.PolicyGuard`, optionally bound to the live manifest.
-
-    Tool requests use tool vocabulary (`commit_manifest`, `open_pr`, `revert` with `sha`, `merge`,
-    plus Git bookkeeping parameters); they are translated and then judged exactly as a proposal.
-    """
-
-    config: PolicyConfig = field(default_factory=PolicyConfig)
-    manifest: Mapping[str, Any] | None = None
-
-    def __call__(self, request: WriteRequest) -> GuardDecision:
-        """Judge a tool's write request exactly as the decision node judges a proposal."""
-        try:
-            target = WorkloadRef(namespace=request.namespace, kind=request.kind, name=request.name)
-        except (ValidationError, TypeError):
-            target = None
-        parameters: Any = request.parameters
-        problems: list[str] = []
-        if isinstance(parameters, Mapping):
-            parameters = {k: v for k, v in parameters.items() if k not in _GIT_BOOKKEEPING}
-            problems = _bookkeeping_problems(
-                {k: v for k, v in request.parameters.items() if k in _GIT_BOOKKEEPING}
-            )
-            if request.action == "revert" and "sha" in parameters:
-                parameters["commit"] = parameters.pop("sha")
-        if request.action == "merge" and not self.config.allow_merge:
-            problems.append("merging is not allowed by policy (auto-merge is off)")
-        action = ActionType.GITOPS_PR if request.action == "merge" else request.action
-        patchless = request.action in _PATCHLESS_GIT_ACTIONS
-        verdict = evaluate(
-            action,
-            target,
-            parameters=parameters,
-            patch=request.patch,
-            manifest=self.manifest,
-            config=self.config,
-            patch_required=False if patchless else None,
-        )
-        if problems:
-            failed = () if verdict.allowed else verdict.reasons
-            verdict = PolicyVerdict(verdict.action, False, (*problems, *failed))
-        return verdict.to_guard_decision()
+    notes = "; ".join(f"{key}={value}" for key, value in remediation.notes.items())
+    if len(notes) > _MAX_TEXT:
+        problem = f"the proposal's notes must be text of at most {_MAX_TEXT} characters"
+        failed = () if verdict.allowed else verdict.reasons
+        return PolicyVerdict(verdict.action, False, (*failed, problem))
+    return verdict

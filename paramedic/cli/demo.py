@@ -23,7 +23,7 @@ from rich.console import Console
 from agent.config import Mode, Settings
 from agent.trace import TraceEvent
 from graph.breaker import InMemoryBreakerStore
-from graph.deps import VerifyConfig
+from graph.context import VerifyConfig
 from graph.runner import RunResult
 from paramedic.cli.demo_view import DemoRow, render_event, summary_table
 from paramedic.sandbox_wiring import sandbox_settings, sim_clock

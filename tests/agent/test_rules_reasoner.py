@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.domain import ActionType, EvidenceItem, EvidenceKind, RootCause
+from agent.domain import ActionType, EvidenceItem, EvidenceKind, Rollback, RootCause, Scale
 from agent.reasoners.base import Reasoner, TraceKind
 from agent.reasoners.rules import RulesReasoner
 from agent.reasoners.rules_catalogue import RulesPolicy
@@ -50,7 +50,7 @@ def test_oom_after_a_commit_that_lowered_memory_reverts_that_commit() -> None:
     ev.items.append(s.commit(sha, "trim memory", lowered, ["apps/web-api.yaml"]))
     d = diagnose(ev).diagnosis
     assert d.remediation.action is ActionType.REVERT_COMMIT
-    assert d.remediation.parameters["sha"] == sha and f"commit:{sha[:12]}" in d.cited_evidence
+    assert d.remediation.commit == sha and f"commit:{sha[:12]}" in d.cited_evidence
     other = s.oom()
     other.items.append(s.commit(sha, "more memory", raised, ["apps/web-api.yaml"]))
     assert diagnose(other).diagnosis.remediation.action is ActionType.GITOPS_PR  # a raise is not the cause
@@ -61,7 +61,7 @@ def test_oom_without_metric_is_less_sure_and_limit_is_capped() -> None:
     ev.items = [i for i in ev.items if i.kind is not EvidenceKind.METRIC]
     d = diagnose(ev, policy=RulesPolicy(memory_cap_bytes=384 * 2**20)).diagnosis
     assert d.category is RootCause.OOM and d.confidence == 0.9
-    assert d.remediation.parameters["new"] == "384Mi"
+    assert d.remediation.notes["new"] == "384Mi"
 
 
 def test_oom_at_cap_only_notifies() -> None:
@@ -74,7 +74,7 @@ def test_bad_image_rolls_back_to_previous_revision() -> None:
     d = diagnose(s.bad_image()).diagnosis
     assert d.category is RootCause.BAD_IMAGE and d.confidence == 0.9
     assert d.remediation.action is ActionType.ROLLBACK
-    assert d.remediation.parameters == {"to_revision": 3}
+    assert isinstance(d.remediation, Rollback) and d.remediation.revision == 3
     assert (
         d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["image"]
         == "ghcr.io/acme/web-api:1.4.2"
@@ -86,7 +86,7 @@ def test_bad_image_reverts_the_commit_that_changed_the_image() -> None:
     d = diagnose(s.bad_image_with_commit()).diagnosis
     assert d.category is RootCause.BAD_IMAGE
     assert d.remediation.action is ActionType.REVERT_COMMIT
-    assert d.remediation.parameters["sha"] == "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+    assert d.remediation.commit == "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
     assert "commit:a1b2c3d4e5f6" in d.cited_evidence
 
 
@@ -209,7 +209,7 @@ def test_bad_config_value_reverts_the_suspect_commit() -> None:
     d = diagnose(s.bad_config_value()).diagnosis
     assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence == 0.85
     assert d.remediation.action is ActionType.REVERT_COMMIT
-    assert d.remediation.parameters["sha"].startswith("c0ffee00")
+    assert d.remediation.commit.startswith("c0ffee00")
     assert d.faulty_resource == "ConfigMap shop/web-api-config"
 
 
@@ -245,7 +245,7 @@ def test_scaled_to_zero_scales_back_to_the_previous_count() -> None:
     d = diagnose(s.scaled_to_zero()).diagnosis
     assert d.category is RootCause.SCALED_TO_ZERO and d.confidence == 0.9
     assert d.remediation.action is ActionType.SCALE
-    assert d.remediation.parameters == {"replicas": 3}
+    assert isinstance(d.remediation, Scale) and d.remediation.replicas == 3
     assert "event:1" in d.cited_evidence
 
 
@@ -298,10 +298,10 @@ def test_hostile_log_lines_do_not_change_the_outcome(sample: str) -> None:
     )
     ev.items.append(s.event(77, "Note", s.HOSTILE, type_="Normal"))
     hostile = diagnose(ev).diagnosis
-    assert (hostile.category, hostile.remediation.action, hostile.remediation.patch) == (
+    assert (hostile.category, hostile.remediation.action, hostile.remediation.manifest_patch()) == (
         clean.category,
         clean.remediation.action,
-        clean.remediation.patch,
+        clean.remediation.manifest_patch(),
     )
     assert hostile.confidence == pytest.approx(clean.confidence, abs=0.16)
 
@@ -379,7 +379,8 @@ def test_scaled_to_zero_by_a_commit_reverts_it() -> None:
     d = diagnose(ev).diagnosis
     assert d.category is RootCause.SCALED_TO_ZERO
     assert d.remediation.action is ActionType.REVERT_COMMIT
-    assert d.remediation.parameters == {"sha": "5ca1ed0000000000000000000000000000000000", "replicas": 3}
+    assert d.remediation.commit == "5ca1ed0000000000000000000000000000000000"
+    assert d.remediation.notes == {"replicas": 3}
 
 
 def test_scaled_to_zero_without_a_known_count_asks() -> None:

@@ -2,8 +2,8 @@
 
 `healing_sandbox(workdir)` starts a sandbox in stepped mode (`background=False`), so the graph's
 `sleep` is the sandbox's `advance` and its `clock` is the sandbox's simulated clock: verification
-waits in simulated seconds and a run takes seconds of wall time. `Harness.deps(...)` builds the
-real collaborators (`build_deps`) with anything overridden; `Harness.app(...)` compiles the graph.
+waits in simulated seconds and a run takes seconds of wall time. `Harness.context(...)` builds the
+real collaborators (`build_context`) with anything overridden; `Harness.app(...)` compiles the graph.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from agent.config import Mode, Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from agent.trace import TraceEvent
 from evals.runner import settings_for
+from graph.action_records import entries
 from graph.breaker import InMemoryBreakerStore
 from graph.builder import compile_graph
-from graph.deps import GraphDeps, build_deps
-from graph.nodes.records import entries
+from graph.context import HealingContext
+from graph.context_factory import build_context
+from graph.runner import HealingApp
 from graph.state import HealingState
 from sandbox.cluster import Sandbox
 from sandbox.faults.injector import InjectedFault
@@ -66,16 +68,18 @@ class Harness:
         """The sandbox's GitOps repository."""
         return LocalGitRepo(self.sb.repo_path)
 
-    def deps(self, mode: Mode = Mode.AUTONOMOUS, **overrides: Any) -> GraphDeps:
-        """`build_deps` over the sandbox; keyword arguments go to `build_deps` (reasoner, repo, verify...)."""
+    def context(self, mode: Mode = Mode.AUTONOMOUS, **overrides: Any) -> HealingContext:
+        """`build_context` over the sandbox; keyword arguments go to it (reasoner, repo, verify...)."""
         overrides.setdefault("breaker_store", InMemoryBreakerStore())
-        return build_deps(
+        return build_context(
             self.settings(mode), kube=self.kube, clock=self.clock, sleep=self.sb.advance, **overrides
         )
 
-    def app(self, deps: GraphDeps, checkpointer: BaseCheckpointSaver | None = None) -> Any:
-        """The compiled healing graph over `deps`."""
-        return compile_graph(deps, checkpointer if checkpointer is not None else InMemorySaver())
+    def app(self, context: HealingContext, checkpointer: BaseCheckpointSaver | None = None) -> HealingApp:
+        """The compiled healing graph with `context` for its runs."""
+        return HealingApp(
+            compile_graph(checkpointer if checkpointer is not None else InMemorySaver()), context
+        )
 
     def inject(self, fault_type: str, name: str, settle: float = 120.0) -> InjectedFault:
         """Inject a catalogue fault into shop/deploy/`name` and let the symptoms show."""

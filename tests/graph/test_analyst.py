@@ -7,10 +7,12 @@ from agent.reasoners.base import ReasonerError, ReasonerErrorKind, ReasonerResul
 from agent.reasoners.rules import RulesReasoner
 from agent.trace import TraceEvent, TraceEventType
 from graph.breaker import REASONER_KEY, BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
-from graph.deps import Breakers, GraphDeps
-from graph.nodes.analyst import make_analyst_node
+from graph.context import Breakers, HealingContext
+from graph.nodes.analyst import analyst
 from graph.state import initial_state
 from tests.agent import evidence_samples as samples
+from tests.graph.contexts import bound, healing_context
+from tests.graph.contexts import breaker as target_breaker
 from tools.result import ToolCallEvent, ToolStatus, TraceSink
 
 
@@ -43,9 +45,10 @@ def _breaker(limit: int = 2) -> CircuitBreaker:
     )
 
 
-def _deps(gather, reasoner, breaker: CircuitBreaker, emit) -> GraphDeps:
-    target = CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300), lambda: 1000.0)
-    return GraphDeps(reasoner=reasoner, gather=gather, breakers=Breakers(target, breaker), emit=emit)
+def _context(gather, reasoner, breaker: CircuitBreaker, emit) -> HealingContext:
+    return healing_context(
+        reasoner=reasoner, gather=gather, breakers=Breakers(target_breaker(), breaker), emit=emit
+    )
 
 
 def _run(node, incident: Incident | None = None, **state):
@@ -57,7 +60,7 @@ def _run(node, incident: Incident | None = None, **state):
 def test_diagnoses_from_gathered_evidence_and_traces_every_step() -> None:
     events: list[TraceEvent] = []
     breaker = _breaker()
-    node = make_analyst_node(_deps(_gather(samples.oom()), RulesReasoner(), breaker, events.append))
+    node = bound(analyst, _context(_gather(samples.oom()), RulesReasoner(), breaker, events.append))
     update = _run(node)
     [candidate] = update["diagnoses"]
     assert candidate["attempt"] == 1 and candidate["reasoner"] == "rules"
@@ -74,7 +77,7 @@ def test_reasoner_failure_is_recorded_counted_and_then_short_circuited() -> None
     events: list[TraceEvent] = []
     breaker = _breaker(limit=2)
     failing = FailingReasoner()
-    node = make_analyst_node(_deps(_gather(samples.oom()), failing, breaker, events.append))
+    node = bound(analyst, _context(_gather(samples.oom()), failing, breaker, events.append))
     for _ in range(2):
         update = _run(node)
         assert "diagnoses" not in update and update["reasoner_error"].startswith("timeout")
@@ -96,7 +99,7 @@ class BuggyReasoner:
 def test_a_reasoner_bug_is_a_recorded_failure_not_a_dead_run() -> None:
     events: list[TraceEvent] = []
     breaker = _breaker(limit=1)
-    node = make_analyst_node(_deps(_gather(samples.oom()), BuggyReasoner(), breaker, events.append))
+    node = bound(analyst, _context(_gather(samples.oom()), BuggyReasoner(), breaker, events.append))
     update = _run(node)
     assert "diagnoses" not in update and update["evidence"]
     assert update["reasoner_error"] == "internal: the rules reasoner raised TypeError"
@@ -113,7 +116,7 @@ def test_second_attempt_sees_what_verification_saw() -> None:
             seen.append(evidence)
             return super().diagnose(incident, evidence)
 
-    node = make_analyst_node(_deps(_gather(samples.oom()), Spy(), _breaker(), lambda e: None))
+    node = bound(analyst, _context(_gather(samples.oom()), Spy(), _breaker(), lambda e: None))
     verification = {"attempt": 1, "healthy": False, "detail": "2 restarts since the fix", "checked_at": "x"}
     update = _run(node, attempt=2, verifications=[verification])
     assert update["diagnoses"][0]["attempt"] == 2

@@ -8,9 +8,9 @@ from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
 from agent.reasoners.rules import RulesReasoner
 from agent.trace import TraceEventType, from_stream_chunk
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
-from graph.deps import Breakers, GraphDeps
-from graph.evidence import Sources, gather_evidence
-from graph.nodes.analyst import make_analyst_node
+from graph.context import Breakers, HealingContext
+from graph.evidence_gathering import Sources, gather_evidence
+from graph.nodes.analyst import analyst
 from graph.state import HealingState, initial_state
 from sandbox.cluster import Sandbox
 from tests.sandbox.test_cluster import View, observed
@@ -27,7 +27,7 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
 
         kube = KubeClient.from_config(str(sb.kubeconfig_path))
         repo = LocalGitRepo(sb.repo_path)
-        deps = GraphDeps(
+        context = HealingContext(
             gather=lambda target, sink: gather_evidence(Sources(kube, repo, sink), target),
             reasoner=RulesReasoner(),
             breakers=Breakers(
@@ -35,8 +35,8 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
                 CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300)),
             ),
         )
-        builder = StateGraph(HealingState)
-        builder.add_node("analyst", make_analyst_node(deps))
+        builder = StateGraph(HealingState, context_schema=HealingContext)
+        builder.add_node("analyst", analyst)
         builder.add_edge(START, "analyst")
         builder.add_edge("analyst", END)
         graph = builder.compile()
@@ -47,7 +47,9 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
             trigger=Trigger.WATCHER, reason="OOMKilled",
         )  # fmt: skip
         events, final = [], None
-        for mode, chunk in graph.stream(initial_state("run-oom", incident), stream_mode=["custom", "values"]):
+        for mode, chunk in graph.stream(
+            initial_state("run-oom", incident), context=context, stream_mode=["custom", "values"]
+        ):
             if mode == "custom":
                 events.append(from_stream_chunk(chunk))
             else:
@@ -58,7 +60,7 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
     assert diagnosis["category"] == RootCause.OOM.value
     # The fault was a commit that lowered the limit: reverting it restores what ran fine.
     assert diagnosis["remediation"]["action"] == "revert_commit"
-    assert diagnosis["remediation"]["parameters"]["commit"] == fault.commit
+    assert diagnosis["remediation"]["commit"] == fault.commit
     tools_called = {e.payload.get("tool") for e in events if e.type is TraceEventType.TOOL_CALL}
     assert {
         "kubernetes.workload_status",

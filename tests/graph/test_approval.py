@@ -13,28 +13,31 @@ from langgraph.types import Command
 
 from agent.config import Mode
 from agent.domain import (
-    ActionType,
     Diagnosis,
+    DirectPatch,
     Evidence,
     Incident,
-    ProposedRemediation,
+    Restart,
+    Rollback,
     RootCause,
+    Scale,
     Trigger,
     WorkloadRef,
 )
-from graph.approval import (
+from graph.context import DecisionConfig
+from graph.edges import route_after_approval, route_after_decision
+from graph.nodes.approval import (
     ApprovalRequest,
     ApprovalResponse,
+    approval,
     approval_id_for,
     build_approval_request,
     describe_change,
     describe_patch,
-    make_approval_node,
-    route_after_approval,
 )
-from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
-from graph.decision import DecisionConfig, make_decision_node, route_after_decision
+from graph.nodes.decision import decision
 from graph.state import ActionRecord, HealingState, candidate, follow_record, initial_state, to_data
+from tests.graph.contexts import bound, healing_context
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
 DECIDED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -78,7 +81,7 @@ def _state() -> HealingState:
         explanation="container app is OOMKilled at 128Mi",
         faulty_resource="Deployment shop/web-api",
         confidence=0.9,
-        remediation=ProposedRemediation(action=ActionType.PATCH, patch=PATCH, rationale="raise the limit"),
+        remediation=DirectPatch(patch=PATCH, rationale="raise the limit"),
     )
     state["diagnoses"] = [candidate(diagnosis, "rules", 1)]
     state["evidence"] = [to_data(Evidence(target=TARGET, manifest=MANIFEST))]
@@ -103,14 +106,20 @@ def _act(state: HealingState) -> dict[str, Any]:
     return {"actions": [record]}
 
 
+def _decide() -> Any:
+    """The decision node in approve mode, deciding at DECIDED."""
+    return bound(decision, healing_context(decision=DecisionConfig(mode=Mode.APPROVE), clock=lambda: DECIDED))
+
+
+def _approval(clock: Clock) -> Any:
+    """The approval node answering on `clock`."""
+    return bound(approval, healing_context(approval_ttl=timedelta(hours=1), clock=clock))
+
+
 def _graph(approval_clock: Clock) -> Any:
-    store = InMemoryBreakerStore()
-    breakers = [CircuitBreaker(store, BreakerPolicy(3, 3600, 600), lambda: 0.0) for _ in range(2)]
     builder = StateGraph(HealingState)
-    builder.add_node(
-        "decide", make_decision_node(DecisionConfig(mode=Mode.APPROVE), *breakers, clock=lambda: DECIDED)
-    )
-    builder.add_node("approval", make_approval_node(timedelta(hours=1), clock=approval_clock))
+    builder.add_node("decide", _decide())
+    builder.add_node("approval", _approval(approval_clock))
     builder.add_node("act", _act)
     builder.add_node("report", lambda s: {"trace_event_ids": ["reported"]})
     builder.add_node("escalate", lambda s: {"trace_event_ids": ["escalated"]})
@@ -235,20 +244,15 @@ def test_matching_approval_id_is_accepted() -> None:
 
 def test_node_does_not_ask_again_once_answered() -> None:
     state = _state()
-    decide = make_decision_node(
-        DecisionConfig(mode=Mode.APPROVE),
-        *[CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 60, 60), lambda: 0.0) for _ in range(2)],
-        clock=lambda: DECIDED,
-    )
-    state.update(decide(state))  # type: ignore[typeddict-item]
+    state.update(_decide()(state))  # type: ignore[typeddict-item]
     request = build_approval_request(state, timedelta(hours=1))
     state["approval"] = {"approval_id": request.approval_id, "status": "approved", "by": "alice"}
     # Outside a graph interrupt() would raise: returning {} proves it was never called.
-    assert make_approval_node(clock=Clock(DECIDED))(state) == {}
+    assert _approval(Clock(DECIDED))(state) == {}
 
 
 def test_node_without_an_ask_decision_escalates() -> None:
-    update = make_approval_node(clock=Clock(DECIDED))(_state())
+    update = _approval(Clock(DECIDED))(_state())
     assert update["approval"]["status"] == "invalid"
     assert "no decision asking for approval" in update["approval"]["comment"]
     assert route_after_approval(update) == "escalate"  # type: ignore[arg-type]
@@ -263,7 +267,7 @@ def test_route_after_approval() -> None:
 
 def test_bad_ttl_is_refused() -> None:
     with pytest.raises(ValueError, match="ttl"):
-        make_approval_node(timedelta(0))
+        healing_context(approval_ttl=timedelta(0))
 
 
 def test_describe_patch() -> None:
@@ -294,14 +298,11 @@ def test_describe_patch() -> None:
 
 
 def test_describe_change_without_a_patch() -> None:
-    scale = ProposedRemediation(action=ActionType.SCALE, parameters={"replicas": 4})
+    scale = Scale(replicas=4)
     assert describe_change(scale, MANIFEST) == "spec.replicas: 2 -> 4"
-    rollback = ProposedRemediation(action=ActionType.ROLLBACK, parameters={"revision": 3})
+    rollback = Rollback(revision=3)
     assert describe_change(rollback, MANIFEST) == "(rollback: revision=3; no manifest patch)"
-    assert (
-        describe_change(ProposedRemediation(action=ActionType.RESTART), None)
-        == "(restart; no manifest patch)"
-    )
+    assert describe_change(Restart(), None) == "(restart; no manifest patch)"
 
 
 def test_after_a_follow_the_human_is_asked_about_the_dependency() -> None:
@@ -311,11 +312,6 @@ def test_after_a_follow_the_human_is_asked_about_the_dependency() -> None:
     blame = Diagnosis.model_validate(state["diagnoses"][0]["diagnosis"])
     state["follows"] = [follow_record(TARGET, postgres, blame)]
     state["diagnoses"] = [*state["diagnoses"], candidate(blame, "rules", 1, postgres)]
-    decide = make_decision_node(
-        DecisionConfig(mode=Mode.APPROVE),
-        *[CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 60, 60), lambda: 0.0) for _ in range(2)],
-        clock=lambda: DECIDED,
-    )
-    state.update(decide(state))  # type: ignore[typeddict-item]
+    state.update(_decide()(state))  # type: ignore[typeddict-item]
     assert state["decision"]["route"] == "ask"
     assert build_approval_request(state, timedelta(hours=1)).target == "shop/deployment/postgres"

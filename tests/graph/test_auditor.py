@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agent.domain import ActionType, Diagnosis, Evidence, ProposedRemediation, RootCause
-from agent.reasoners.rules import RulesReasoner
-from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
-from graph.deps import Breakers, GraphDeps
-from graph.nodes.auditor import changed_keys, find_suspect, make_auditor_node
+from agent.domain import Diagnosis, Evidence, ProposedRemediation, RevertCommit, RootCause
+from graph.context import HealingContext
+from graph.nodes.auditor import auditor, changed_keys, find_suspect
 from graph.state import candidate, initial_state, to_data
 from tests.agent import evidence_samples as samples
+from tests.graph.contexts import bound, healing_context
 from tools.gitops.records import PullRequest
 from tools.result import ToolResult, ToolStatus
 
@@ -30,21 +29,11 @@ def _diagnosis(remediation: ProposedRemediation | None = None, field: str | None
 
 
 def _revert(sha: str = BAD_SHA) -> ProposedRemediation:
-    return ProposedRemediation(action=ActionType.REVERT_COMMIT, parameters={"commit": sha})
+    return RevertCommit(commit=sha)
 
 
-def _breaker() -> CircuitBreaker:
-    return CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300), lambda: 1000.0)
-
-
-def _deps(repo=None) -> GraphDeps:
-    return GraphDeps(
-        reasoner=RulesReasoner(),
-        gather=lambda target, sink: Evidence(target=target),
-        breakers=Breakers(_breaker(), _breaker()),
-        repo=repo,
-        emit=lambda event: None,
-    )
+def _context(repo=None) -> HealingContext:
+    return healing_context(repo=repo)
 
 
 def _state(evidence: Evidence, diagnosis: Diagnosis, started: str = "2024-05-01T11:00:00+00:00"):
@@ -105,7 +94,7 @@ def test_a_recent_commit_about_something_else_is_not_blamed() -> None:
 def test_auditor_allows_a_revert_of_the_suspect_and_reports_no_open_pr() -> None:
     repo = FakeRepo()
     incident_state = _state(samples.bad_image_with_commit(), _diagnosis(_revert()))
-    update = make_auditor_node(_deps(repo))(incident_state)
+    update = bound(auditor, _context(repo))(incident_state)
     assert update["audit"]["suspect_commit"]["sha"] == BAD_SHA
     assert update["audit"]["policy"]["verdict"] == "allow", update["audit"]["policy"]
     assert update["open_pr_for_fingerprint"] is None
@@ -114,14 +103,14 @@ def test_auditor_allows_a_revert_of_the_suspect_and_reports_no_open_pr() -> None
 
 def test_an_open_pr_for_the_fingerprint_is_passed_on() -> None:
     pr = PullRequest(7, "file:///repo/pulls/7", "fix", "paramedic/x", "main", "open")  # type: ignore[arg-type]
-    update = make_auditor_node(_deps(FakeRepo(open_pr=pr)))(
+    update = bound(auditor, _context(FakeRepo(open_pr=pr)))(
         _state(samples.bad_image_with_commit(), _diagnosis(_revert()))
     )
     assert update["open_pr_for_fingerprint"] == "file:///repo/pulls/7"
 
 
 def test_reverting_a_commit_that_is_not_the_workloads_is_denied() -> None:
-    update = make_auditor_node(_deps(FakeRepo()))(
+    update = bound(auditor, _context(FakeRepo()))(
         _state(samples.bad_image_with_commit(), _diagnosis(_revert("deadbeefdeadbeef")))
     )
     policy = update["audit"]["policy"]
@@ -130,7 +119,7 @@ def test_reverting_a_commit_that_is_not_the_workloads_is_denied() -> None:
 
 
 def test_a_pull_request_without_a_repository_is_denied() -> None:
-    update = make_auditor_node(_deps(repo=None))(
+    update = bound(auditor, _context(repo=None))(
         _state(samples.bad_image_with_commit(), _diagnosis(_revert()))
     )
     assert update["audit"]["policy"]["verdict"] == "deny"
@@ -138,7 +127,7 @@ def test_a_pull_request_without_a_repository_is_denied() -> None:
 
 
 def test_an_unanswered_open_pr_check_denies_a_pull_request_action() -> None:
-    update = make_auditor_node(_deps(FakeRepo(fail="github is down")))(
+    update = bound(auditor, _context(FakeRepo(fail="github is down")))(
         _state(samples.bad_image_with_commit(), _diagnosis(_revert()))
     )
     policy = update["audit"]["policy"]
@@ -146,7 +135,7 @@ def test_an_unanswered_open_pr_check_denies_a_pull_request_action() -> None:
 
 
 def test_an_exception_in_the_audit_fails_closed() -> None:
-    update = make_auditor_node(_deps(FakeRepo(boom=True)))(
+    update = bound(auditor, _context(FakeRepo(boom=True)))(
         _state(samples.bad_image_with_commit(), _diagnosis(_revert()))
     )
     policy = update["audit"]["policy"]
@@ -155,5 +144,5 @@ def test_an_exception_in_the_audit_fails_closed() -> None:
 
 
 def test_nothing_to_change_means_no_verdict() -> None:
-    update = make_auditor_node(_deps(FakeRepo()))(_state(samples.bad_image_with_commit(), _diagnosis(None)))
+    update = bound(auditor, _context(FakeRepo()))(_state(samples.bad_image_with_commit(), _diagnosis(None)))
     assert update["audit"]["policy"] is None

@@ -6,7 +6,6 @@ exactly which nodes ran, across graph objects and across processes.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,6 @@ from typing_extensions import TypedDict
 
 from graph.checkpointing import (
     StorageUrlError,
-    open_async_checkpointer,
     open_checkpointer,
     run_config,
     sqlite_path,
@@ -128,21 +126,6 @@ def test_threads_are_runs_and_do_not_see_each_other(storage_url: str, tmp_path: 
         graph.invoke({"steps": ["from-2"]}, run_config("run-2"))
         assert graph.get_state(run_config("run-1")).values["steps"] == ["from-1", "a", "b", "c"]
         assert graph.get_state(run_config("run-2")).values["steps"] == ["from-2", "a", "b", "c"]
-
-
-def test_the_async_checkpointer_resumes_after_an_exception(storage_url: str, tmp_path: Path) -> None:
-    journal, config = tmp_path / "journal", run_config("run-async")
-
-    async def scenario() -> dict:
-        async with open_async_checkpointer(storage_url) as saver:
-            with pytest.raises(RuntimeError, match="b crashed"):
-                await build(journal, "raise", saver).ainvoke({"steps": []}, config, durability="sync")
-        async with open_async_checkpointer(storage_url) as saver:
-            return await build(journal, "ok", saver).ainvoke(None, config, durability="sync")
-
-    state = asyncio.run(scenario())
-    assert state["steps"] == ["a", "b", "c"]
-    assert _ran(journal) == ["a", "b", "b", "c"]
 
 
 def test_opening_twice_is_idempotent_and_keeps_checkpoints(storage_url: str, tmp_path: Path) -> None:

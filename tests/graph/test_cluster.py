@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.domain import WorkloadRef
-from graph.nodes.cluster import KubeCluster
+from graph.cluster_access import KubeCluster
 from graph.policies import RemediationPolicy
 from sandbox.cluster import Sandbox
 from tools.guard import deny_all

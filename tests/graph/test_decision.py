@@ -11,12 +11,19 @@ from agent.config import Mode, Settings, Thresholds
 from agent.domain import (
     ActionType,
     Diagnosis,
+    DirectPatch,
     Evidence,
+    GitOpsPullRequest,
     Incident,
+    NoAction,
+    Notify,
     ProposedRemediation,
+    Restart,
+    Rollback,
     RootCause,
     Trigger,
     WorkloadRef,
+    remediation_from,
 )
 from graph.breaker import (
     REASONER_KEY,
@@ -27,19 +34,15 @@ from graph.breaker import (
     InMemoryBreakerStore,
     target_key,
 )
-from graph.decision import (
-    DecisionConfig,
-    DecisionInputs,
-    Route,
-    decide,
-    make_decision_node,
-    route_after_decision,
-)
+from graph.context import Breakers, DecisionConfig
+from graph.edges import route_after_decision
+from graph.nodes.decision import DecisionInputs, decide, decision
 from graph.policies import PolicyConfig, evaluate_remediation
-from graph.state import HealingState, candidate, follow_record, initial_state, to_data
+from graph.state import HealingState, Route, candidate, follow_record, initial_state, to_data
+from tests.graph.contexts import bound, healing_context
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
-RESTART = ProposedRemediation(action=ActionType.RESTART)
+RESTART = Restart()
 CONFIDENCE = {"low": 0.3, "mid": 0.65, "high": 0.9}
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -167,7 +170,7 @@ def test_no_diagnosis_escalates_in_every_mode() -> None:
 
 @pytest.mark.parametrize(
     "remediation",
-    [None, ProposedRemediation(action=ActionType.NOTIFY), ProposedRemediation(action=ActionType.NONE)],
+    [None, Notify(), NoAction()],
 )
 def test_nothing_to_change_is_reported(remediation: ProposedRemediation | None) -> None:
     decision = decide(_inputs(Mode.AUTONOMOUS, 0.95, remediation=remediation))
@@ -177,8 +180,7 @@ def test_nothing_to_change_is_reported(remediation: ProposedRemediation | None) 
 
 @pytest.mark.parametrize("mode", [Mode.APPROVE, Mode.AUTONOMOUS])
 def test_policy_denial_escalates(mode: Mode) -> None:
-    hostile = ProposedRemediation(
-        action=ActionType.PATCH,
+    hostile = DirectPatch(
         patch={
             "spec": {
                 "template": {
@@ -211,7 +213,7 @@ def test_open_pr_for_the_fingerprint_means_no_new_pr(
     action: ActionType, parameters: dict[str, Any], expected: Route
 ) -> None:
     patch = {"spec": {"replicas": 3}} if action is ActionType.GITOPS_PR else None
-    remediation = ProposedRemediation(action=action, parameters=parameters, patch=patch)
+    remediation = remediation_from(action, parameters, patch)
     decision = decide(_inputs(Mode.AUTONOMOUS, 0.95, remediation=remediation, open_pr="https://git/pr/7"))
     assert decision.route is expected
     assert "open PR for this fingerprint: https://git/pr/7" in decision.rationale
@@ -253,7 +255,10 @@ def _node(
     store = store or InMemoryBreakerStore()
     targets = CircuitBreaker(store, BreakerPolicy(2, 3600, 600), clock)
     reasoner = CircuitBreaker(store, BreakerPolicy(2, 3600, 60, reset_on_success=True), clock)
-    node = make_decision_node(DecisionConfig(mode=mode), targets, reasoner, clock=lambda: NOW)
+    context = healing_context(
+        decision=DecisionConfig(mode=mode), breakers=Breakers(targets, reasoner), clock=lambda: NOW
+    )
+    node = bound(decision, context)
     return node, targets
 
 
@@ -288,8 +293,7 @@ def test_node_judges_the_proposal_with_the_live_manifest() -> None:
         "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "reg.io/shop/web:2"}]}}}
     }
     evidence = to_data(Evidence(target=TARGET, manifest=manifest))
-    own = ProposedRemediation(
-        action=ActionType.ROLLBACK,
+    own = Rollback(
         patch={
             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "reg.io/shop/web:1"}]}}}
         },
@@ -337,7 +341,7 @@ def test_node_in_report_mode_and_with_an_open_pr() -> None:
     node, _ = _node(Mode.REPORT, FakeClock())
     assert node(_state(0.99))["decision"]["route"] == "report"
     node, _ = _node(Mode.AUTONOMOUS, FakeClock())
-    pr = ProposedRemediation(action=ActionType.GITOPS_PR, patch={"spec": {"replicas": 2}})
+    pr = GitOpsPullRequest(patch={"spec": {"replicas": 2}})
     decision = node(_state(0.99, pr, open_pr_for_fingerprint="https://git/pr/3"))["decision"]
     assert decision["route"] == "report" and "already open (https://git/pr/3)" in decision["rationale"]
 
@@ -378,7 +382,7 @@ def test_node_applies_a_paramedic_watch_mode_only_to_the_watchers_incidents() ->
 # --- following a blamed dependency -------------------------------------------------------------
 
 POSTGRES = WorkloadRef(namespace="shop", name="postgres")
-NOTIFY = ProposedRemediation(action=ActionType.NOTIFY, rationale="dependency postgres is down")
+NOTIFY = Notify(rationale="dependency postgres is down")
 
 
 def _blaming(confidence: float = 0.9) -> Diagnosis:

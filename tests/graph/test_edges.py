@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent.domain import Evidence
-from agent.reasoners.rules import RulesReasoner
-from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
-from graph.deps import Breakers, GraphDeps
-from graph.edges import make_route_after_verification, route_after_remediation
-from graph.nodes.records import make_entry
-from graph.state import Outcome, VerificationRecord, initial_state
+from graph.action_records import make_entry
+from graph.breaker import CircuitBreaker, target_key
+from graph.context import Breakers, HealingContext
+from graph.edges import route_after_remediation, route_after_verification
+from graph.state import RunOutcome, VerificationRecord, initial_state
 from tests.agent import evidence_samples as samples
+from tests.graph.contexts import bound, breaker, healing_context
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def _breaker(limit: int = 3) -> CircuitBreaker:
-    return CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(limit, 600, 300), lambda: 1000.0)
-
-
-def _deps(target: CircuitBreaker | None = None, max_attempts: int = 3) -> GraphDeps:
-    return GraphDeps(
-        reasoner=RulesReasoner(),
-        gather=lambda target, sink: Evidence(target=target),
-        breakers=Breakers(target or _breaker(), _breaker()),
-        max_attempts=max_attempts,
-        emit=lambda event: None,
-    )
+def _context(target: CircuitBreaker | None = None, max_attempts: int = 3) -> HealingContext:
+    return healing_context(breakers=Breakers(target or breaker(), breaker()), max_attempts=max_attempts)
 
 
 def _state(attempt: int = 1):
@@ -99,41 +88,41 @@ def test_applied_wins_over_pending_merge() -> None:
 def test_healed_outcome_ends_the_run() -> None:
     state = _state()
     state["verifications"] = [_verification(1, True)]
-    state["outcome"] = Outcome.HEALED.value
-    assert make_route_after_verification(_deps())(state) == "healed"
+    state["outcome"] = RunOutcome.HEALED.value
+    assert bound(route_after_verification, _context())(state) == "healed"
 
 
 def test_unhealthy_with_bumped_attempt_and_budget_retries() -> None:
     state = _state(attempt=2)
     state["verifications"] = [_verification(1, False)]
-    assert make_route_after_verification(_deps())(state) == "analyst"
+    assert bound(route_after_verification, _context())(state) == "analyst"
 
 
 def test_unhealthy_without_bump_rolls_back() -> None:
     state = _state(attempt=1)
     state["verifications"] = [_verification(1, False)]
-    assert make_route_after_verification(_deps())(state) == "rollback"
+    assert bound(route_after_verification, _context())(state) == "rollback"
 
 
 def test_budget_spent_rolls_back() -> None:
     state = _state(attempt=3)
     state["verifications"] = [_verification(2, False)]
-    assert make_route_after_verification(_deps(max_attempts=2))(state) == "rollback"
-    assert make_route_after_verification(_deps(max_attempts=3))(state) == "analyst"
+    assert bound(route_after_verification, _context(max_attempts=2))(state) == "rollback"
+    assert bound(route_after_verification, _context(max_attempts=3))(state) == "analyst"
 
 
 def test_open_target_breaker_rolls_back() -> None:
-    breaker = _breaker(limit=1)
+    tripped = breaker(limit=1)
     incident = samples.incident()
-    breaker.record_event(target_key(incident.target))  # one attempt trips a limit-1 breaker
-    assert not breaker.allows(target_key(incident.target))
+    tripped.record_event(target_key(incident.target))  # one attempt trips a limit-1 breaker
+    assert not tripped.allows(target_key(incident.target))
     state = _state(attempt=2)
     state["verifications"] = [_verification(1, False)]
-    assert make_route_after_verification(_deps(target=breaker))(state) == "rollback"
+    assert bound(route_after_verification, _context(target=tripped))(state) == "rollback"
 
 
 def test_contract_breaches_fail_closed_to_rollback() -> None:
-    route = make_route_after_verification(_deps())
+    route = bound(route_after_verification, _context())
     assert route(_state()) == "rollback"  # no verification at all
     healthy_without_outcome = _state(attempt=2)
     healthy_without_outcome["verifications"] = [_verification(1, True)]

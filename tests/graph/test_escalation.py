@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent.domain import ActionType, Diagnosis, Evidence, ProposedRemediation, RootCause
-from agent.reasoners.rules import RulesReasoner
-from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
-from graph.deps import Breakers, GraphDeps
-from graph.nodes.escalation import make_escalation_node, make_report_node
-from graph.nodes.records import make_entry
-from graph.state import Outcome, VerificationRecord, candidate, initial_state
+from agent.domain import Diagnosis, GitOpsPullRequest, RootCause
+from graph.action_records import make_entry
+from graph.context import HealingContext
+from graph.nodes.escalate import escalate
+from graph.nodes.report import report
+from graph.state import RunOutcome, VerificationRecord, candidate, initial_state
 from tests.agent import evidence_samples as samples
+from tests.graph.contexts import bound, healing_context
 from tools.notify import Notification
 from tools.result import ToolResult, ToolStatus
 
@@ -30,19 +30,8 @@ class Notifier:
         return ToolResult("notify.webhook", self.status, error=self.error)
 
 
-def _breaker() -> CircuitBreaker:
-    return CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300), lambda: 1000.0)
-
-
-def _deps(notifier: Notifier | None) -> GraphDeps:
-    return GraphDeps(
-        reasoner=RulesReasoner(),
-        gather=lambda target, sink: Evidence(target=target),
-        breakers=Breakers(_breaker(), _breaker()),
-        notifier=notifier,
-        clock=lambda: AT,
-        emit=lambda event: None,
-    )
+def _context(notifier: Notifier | None) -> HealingContext:
+    return healing_context(notifier=notifier, clock=lambda: AT)
 
 
 def _state(**fields):
@@ -52,7 +41,7 @@ def _state(**fields):
         explanation="the container exceeds its 64Mi limit",
         faulty_resource="Deployment shop/web-api",
         confidence=0.92,
-        remediation=ProposedRemediation(action=ActionType.GITOPS_PR, patch={"spec": {}}),
+        remediation=GitOpsPullRequest(patch={"spec": {}}),
     )
     state["diagnoses"] = [candidate(diagnosis, "rules", 1)]
     state.update(fields)
@@ -79,11 +68,11 @@ def _decision(rationale: str):
 
 def test_escalation_names_the_failed_verification_and_notifies_once() -> None:
     notifier = Notifier()
-    node = make_escalation_node(_deps(notifier))
+    node = bound(escalate, _context(notifier))
     failed = VerificationRecord(attempt=1, healthy=False, detail="3 restarts since the fix", checked_at="t")
     state = _state(verifications=[failed], actions=[_remediation(applied=True, pr_url="https://git/pr/4")])
     update = node(state)
-    assert update["outcome"] == Outcome.ESCALATED.value
+    assert update["outcome"] == RunOutcome.ESCALATED.value
     assert update["outcome_reason"].startswith("verification failed after attempt 1: 3 restarts")
     assert "no rollback was recorded" in update["outcome_reason"]
     [entry] = update["actions"]
@@ -94,11 +83,11 @@ def test_escalation_names_the_failed_verification_and_notifies_once() -> None:
     state["actions"] = [*state["actions"], entry]  # the replayed node finds its own entry
     again = node(state)
     assert len(notifier.sent) == 1, "a replay must not notify a second time"
-    assert "actions" not in again and again["outcome"] == Outcome.ESCALATED.value
+    assert "actions" not in again and again["outcome"] == RunOutcome.ESCALATED.value
 
 
 def test_escalation_reason_falls_back_from_remediation_to_approval_to_decision() -> None:
-    node = make_escalation_node(_deps(Notifier()))
+    node = bound(escalate, _context(Notifier()))
     refused = node(_state(actions=[_remediation(status="error")]))
     assert refused["outcome_reason"] == "remediation gitops_pr error: the API server refused the dry run"
     expired = node(_state(approval={"status": "expired", "comment": "no answer before 13:00"}))
@@ -108,33 +97,33 @@ def test_escalation_reason_falls_back_from_remediation_to_approval_to_decision()
 
 
 def test_a_missing_or_failing_notifier_is_recorded_not_raised() -> None:
-    update = make_escalation_node(_deps(None))(_state())
+    update = bound(escalate, _context(None))(_state())
     assert update["actions"][0]["result"] == {"status": "unavailable", "detail": "no notifier configured"}
     failing = Notifier(ToolStatus.ERROR, "HTTP 500 from the webhook")
-    update = make_escalation_node(_deps(failing))(_state())
+    update = bound(escalate, _context(failing))(_state())
     assert update["actions"][0]["result"] == {"status": "error", "detail": "HTTP 500 from the webhook"}
-    assert update["outcome"] == Outcome.ESCALATED.value
+    assert update["outcome"] == RunOutcome.ESCALATED.value
 
 
 def test_report_is_rejected_when_a_human_said_no() -> None:
     notifier = Notifier()
-    update = make_report_node(_deps(notifier))(
+    update = bound(report, _context(notifier))(
         _state(approval={"status": "rejected", "by": "alice", "comment": "freeze until Monday"})
     )
-    assert update["outcome"] == Outcome.REJECTED.value
+    assert update["outcome"] == RunOutcome.REJECTED.value
     assert update["outcome_reason"] == "rejected by alice: freeze until Monday"
     assert update["actions"][0]["phase"] == "report" and "rejected" in notifier.sent[0].title
 
 
 def test_report_points_at_a_pull_request_waiting_for_a_merge() -> None:
     pending = _remediation(pending_merge=True, pr_url="https://git/pr/9")
-    update = make_report_node(_deps(Notifier()))(_state(actions=[pending]))
-    assert update["outcome"] == Outcome.REPORTED.value
+    update = bound(report, _context(Notifier()))(_state(actions=[pending]))
+    assert update["outcome"] == RunOutcome.REPORTED.value
     assert update["outcome_reason"] == "pull request https://git/pr/9 waits for a human to merge"
 
 
 def test_report_mode_reports_the_decision() -> None:
     decision = _decision("report: report mode never changes anything; the diagnosis is posted\ninputs:")
-    update = make_report_node(_deps(Notifier()))(_state(decision=decision))
-    assert update["outcome"] == Outcome.REPORTED.value
+    update = bound(report, _context(Notifier()))(_state(decision=decision))
+    assert update["outcome"] == RunOutcome.REPORTED.value
     assert update["outcome_reason"].startswith("report: report mode never changes anything")

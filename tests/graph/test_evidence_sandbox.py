@@ -12,7 +12,7 @@ import pytest
 
 from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
 from agent.reasoners.rules import RulesReasoner
-from graph.evidence import Sources, gather_evidence
+from graph.evidence_gathering import Sources, gather_evidence
 from sandbox.cluster import Sandbox
 from tests.sandbox.test_cluster import CASES as FAULT_CASES
 from tests.sandbox.test_cluster import View, observed, workload_of

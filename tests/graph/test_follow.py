@@ -7,20 +7,18 @@ from typing import Any
 import pytest
 
 from agent.domain import (
-    ActionType,
     Diagnosis,
     Incident,
-    ProposedRemediation,
+    Notify,
     RootCause,
     Trigger,
     WorkloadRef,
 )
-from agent.reasoners.rules import RulesReasoner
 from agent.trace import TraceEvent
-from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
-from graph.deps import Breakers, GraphDeps
-from graph.nodes.follow import make_follow_node
+from graph.context import HealingContext
+from graph.nodes.follow import follow
 from graph.state import HealingState, candidate, initial_state, subject_of, to_data
+from tests.graph.contexts import bound, healing_context
 
 WEB = WorkloadRef(namespace="shop", name="web-api")
 POSTGRES = WorkloadRef(namespace="shop", name="postgres")
@@ -29,23 +27,15 @@ BLAME = Diagnosis(
     explanation="web-api cannot reach postgres, which has no ready replicas",
     faulty_resource="Deployment shop/postgres",
     confidence=0.9,
-    remediation=ProposedRemediation(action=ActionType.NOTIFY),
+    remediation=Notify(),
 )
 
 
-def make_deps(emit=lambda event: None) -> GraphDeps:
-    def breaker() -> CircuitBreaker:
-        return CircuitBreaker(InMemoryBreakerStore(), BreakerPolicy(3, 600, 300), lambda: 1000.0)
-
+def make_context(emit=lambda event: None) -> HealingContext:
     def gather(target, sink):
         raise AssertionError("the follow node gathers nothing")
 
-    return GraphDeps(
-        reasoner=RulesReasoner(),
-        gather=gather,
-        breakers=Breakers(breaker(), breaker()),
-        emit=emit,
-    )
+    return healing_context(gather=gather, emit=emit)
 
 
 def _state(**extra: Any) -> HealingState:
@@ -58,7 +48,7 @@ def _state(**extra: Any) -> HealingState:
 
 def test_the_hop_is_recorded_and_traced() -> None:
     events: list[TraceEvent] = []
-    node = make_follow_node(make_deps(emit=events.append))
+    node = bound(follow, make_context(emit=events.append))
     state = _state(decision={"route": "follow", "rationale": "", "inputs": {"follow": to_data(POSTGRES)},
                              "attempt": 1, "decided_at": "2026-03-01T12:00:00+00:00"})  # fmt: skip
     update = node(state)
@@ -74,6 +64,6 @@ def test_the_hop_is_recorded_and_traced() -> None:
 
 
 def test_without_a_decision_to_follow_it_refuses() -> None:
-    node = make_follow_node(make_deps())
+    node = bound(follow, make_context())
     with pytest.raises(ValueError, match="without a dependency"):
         node(_state())

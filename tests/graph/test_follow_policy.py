@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from agent.domain import ActionType, Diagnosis, ProposedRemediation, RootCause, WorkloadRef
+from agent.domain import Diagnosis, Notify, ProposedRemediation, Restart, RootCause, WorkloadRef
 from graph.policies.follow import MAX_FOLLOWS, dependency_to_follow, workload_of_resource
 
 WEB = WorkloadRef(namespace="shop", name="web-api")
 POSTGRES = WorkloadRef(namespace="shop", name="postgres")
-NOTIFY = ProposedRemediation(action=ActionType.NOTIFY, rationale="dependency postgres is down")
+NOTIFY = Notify(rationale="dependency postgres is down")
 
 
 def _blame(
@@ -51,7 +51,7 @@ def test_every_workload_kind_can_be_followed(resource: str, kind: str) -> None:
         (_blame("Deployment kube-system/coredns"), "another namespace: a log must not point us there"),
         (_blame("Deployment shop/web-api"), "the workload blames itself"),
         (
-            _blame(remediation=ProposedRemediation(action=ActionType.RESTART)),
+            _blame(remediation=Restart()),
             "the reasoner proposes a change of its own; the decision judges that",
         ),
     ],

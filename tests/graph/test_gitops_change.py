@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.nodes.gitops_change import _reversed, branch_name, propose_patch, propose_revert
+from graph.gitops_change import _reversed, branch_name, propose_patch, propose_revert
 from graph.policies import PolicyConfig, RemediationPolicy
 from tests.graph.test_remediation import (
     PATH,

@@ -16,12 +16,18 @@ from pathlib import Path
 import pytest
 
 from agent.config import Mode
-from agent.domain import ActionType, Diagnosis, Evidence, Incident, ProposedRemediation, RootCause
+from agent.domain import (
+    Diagnosis,
+    Evidence,
+    GitOpsPullRequest,
+    Incident,
+    RootCause,
+)
 from agent.reasoners.base import ReasonerResult
 from graph.checkpointing import open_checkpointer
-from graph.deps import VerifyConfig
+from graph.context import VerifyConfig
 from graph.runner import continue_run, resume_run, start_run
-from graph.state import Outcome, incident_diagnosis, subject_of
+from graph.state import RunOutcome, incident_diagnosis, subject_of
 from tests.graph.sandbox_graph import Harness, healing_sandbox, remediations, rollbacks
 from tools.gitops.local import LocalGitRepo
 from tools.notify import Notification
@@ -54,11 +60,11 @@ def harness(tmp_path: Path):
 def test_each_fault_is_diagnosed_fixed_and_verified(harness: Harness, fault_type: str, name: str) -> None:
     fault = harness.inject(fault_type, name)
     assert not harness.fixed(fault), "the fault is in effect before the run"
-    app = harness.app(harness.deps())
+    app = harness.app(harness.context())
     result = start_run(app, "run-heal", harness.incident(name), harness.events.append)
 
-    assert result.status == "completed"
-    assert result.outcome == Outcome.HEALED.value, result.state.get("outcome_reason")
+    assert result.stop == "completed"
+    assert result.outcome == RunOutcome.HEALED.value, result.state.get("outcome_reason")
     _assert_healed(harness, fault, result.state)
 
 
@@ -85,10 +91,10 @@ def test_dependency_down_is_healed_on_the_dependency_not_the_victim(harness: Har
     assert fault.truth.faulty_resource == "Deployment shop/postgres"
     assert not harness.fixed(fault)
     result = start_run(
-        harness.app(harness.deps()), "run-dep", harness.incident("web-api"), harness.events.append
+        harness.app(harness.context()), "run-dep", harness.incident("web-api"), harness.events.append
     )
 
-    assert result.outcome == Outcome.HEALED.value, result.state.get("outcome_reason")
+    assert result.outcome == RunOutcome.HEALED.value, result.state.get("outcome_reason")
     state = result.state
     _assert_healed(harness, fault, state)
     # web-api's diagnosis blamed postgres; the run followed it and diagnosed postgres on its own
@@ -116,14 +122,16 @@ def test_node_pressure_is_diagnosed_on_the_node_and_handed_to_humans_untouched(h
     pulls_before = len(harness.pulls())
     head_before = harness.sb.repo.head()
     notifier = RecordingNotifier()
-    result = start_run(harness.app(harness.deps(notifier=notifier)), "run-node", harness.incident("web-api"))
+    result = start_run(
+        harness.app(harness.context(notifier=notifier)), "run-node", harness.incident("web-api")
+    )
 
     state = result.state
     diagnosis = incident_diagnosis(state)
     assert diagnosis is not None and diagnosis.category.value == "node_pressure"
     assert diagnosis.faulty_resource == node, "the node is named, not the workload"
     # no allowed action fixes a node: nothing is changed, no PR, no direct write, no rollback
-    assert result.outcome == Outcome.REPORTED.value, state.get("outcome_reason")
+    assert result.outcome == RunOutcome.REPORTED.value, state.get("outcome_reason")
     assert remediations(state) == [] and rollbacks(state) == []
     assert [e["phase"] for e in state["actions"]] == ["report"]
     assert len(harness.pulls()) == pulls_before and harness.sb.repo.head() == head_before
@@ -176,9 +184,7 @@ class UselessFix:
             explanation=f"the container runs out of memory (attempt {self.calls})",
             faulty_resource=f"Deployment {incident.target.namespace}/{incident.target.name}",
             confidence=0.95,
-            remediation=ProposedRemediation(
-                action=ActionType.GITOPS_PR, patch=patch, rationale=f"raise to {memory}"
-            ),
+            remediation=GitOpsPullRequest(patch=patch, rationale=f"raise to {memory}"),
         )
         return ReasonerResult(diagnosis=diagnosis, reasoner=self.name)
 
@@ -188,16 +194,16 @@ def test_a_useless_fix_is_retried_then_rolled_back_and_escalated(harness: Harnes
     assert fault.commit and fault.files
     [path] = fault.files
     faulty_text = harness.head_text(path)
-    live = harness.deps().cluster.manifest(harness.incident("web-api").target)  # type: ignore[union-attr]
+    live = harness.context().cluster.manifest(harness.incident("web-api").target)  # type: ignore[union-attr]
     container = live.data.body["spec"]["template"]["spec"]["containers"][0]["name"]
     faulty_image = live.data.body["spec"]["template"]["spec"]["containers"][0]["image"]
     reasoner = UselessFix(container)
-    deps = harness.deps(reasoner=reasoner, verify=VerifyConfig(timeout_seconds=150, settle_seconds=30))
-    deps = replace(deps, max_attempts=2)
-    result = start_run(harness.app(deps), "run-useless", harness.incident("web-api"))
+    context = harness.context(reasoner=reasoner, verify=VerifyConfig(timeout_seconds=150, settle_seconds=30))
+    context = replace(context, max_attempts=2)
+    result = start_run(harness.app(context), "run-useless", harness.incident("web-api"))
 
     state = result.state
-    assert result.outcome == Outcome.ESCALATED.value, state.get("outcome_reason")
+    assert result.outcome == RunOutcome.ESCALATED.value, state.get("outcome_reason")
     assert reasoner.calls == 2
     done = remediations(state)
     assert [(e["attempt"], e["result"]["status"], e.get("applied")) for e in done] == [
@@ -211,7 +217,7 @@ def test_a_useless_fix_is_retried_then_rolled_back_and_escalated(harness: Harnes
     # Git is back to the fault's commit: the faulty manifest, without either memory change
     assert harness.head_text(path) == faulty_text
     harness.sb.advance(60)
-    body = harness.deps().cluster.manifest(harness.incident("web-api").target).data.body  # type: ignore[union-attr]
+    body = harness.context().cluster.manifest(harness.incident("web-api").target).data.body  # type: ignore[union-attr]
     live_container = body["spec"]["template"]["spec"]["containers"][0]
     assert live_container["image"] == faulty_image
     assert live_container.get("resources", {}).get("limits", {}).get("memory") not in ("320Mi", "384Mi")
@@ -220,15 +226,15 @@ def test_a_useless_fix_is_retried_then_rolled_back_and_escalated(harness: Harnes
 
 def test_approve_mode_interrupts_then_resumes_when_alice_approves(harness: Harness) -> None:
     fault = harness.inject("bad_image", "web-api")
-    app = harness.app(harness.deps(Mode.APPROVE))
+    app = harness.app(harness.context(Mode.APPROVE))
     first = start_run(app, "run-approve", harness.incident("web-api"))
-    assert first.status == "interrupted" and first.outcome is None
+    assert first.interrupted and first.outcome is None
     assert first.approval_request and first.approval_request.get("approval_id")
     assert remediations(first.state) == [], "nothing is done before a human answers"
     assert not harness.sb.healthy() and not harness.fixed(fault)
 
     done = resume_run(app, "run-approve", {"approved": True, "by": "alice", "comment": "ok"})
-    assert done.status == "completed" and done.outcome == Outcome.HEALED.value, done.state.get(
+    assert done.stop == "completed" and done.outcome == RunOutcome.HEALED.value, done.state.get(
         "outcome_reason"
     )
     assert harness.sb.healthy() and harness.fixed(fault)
@@ -241,11 +247,11 @@ def test_approve_mode_rejection_changes_nothing(harness: Harness) -> None:
     [path] = fault.files
     before = harness.head_text(path)
     pulls_before = len(harness.pulls())
-    app = harness.app(harness.deps(Mode.APPROVE))
+    app = harness.app(harness.context(Mode.APPROVE))
     first = start_run(app, "run-reject", harness.incident("web-api"))
-    assert first.status == "interrupted"
+    assert first.interrupted
     done = resume_run(app, "run-reject", {"approved": False, "by": "bob", "comment": "not now"})
-    assert done.status == "completed" and done.outcome == Outcome.REJECTED.value
+    assert done.stop == "completed" and done.outcome == RunOutcome.REJECTED.value
     assert remediations(done.state) == []
     assert harness.head_text(path) == before and len(harness.pulls()) == pulls_before
     harness.sb.advance(60)
@@ -274,7 +280,7 @@ def test_a_crash_mid_remediation_resumes_without_a_duplicate_pr(harness: Harness
     checkpoints = f"sqlite:///{tmp_path / 'checkpoints.db'}"
     DiesAfterOpeningThePR.crashes = 1
     with open_checkpointer(checkpoints) as saver:
-        app = harness.app(harness.deps(repo=DiesAfterOpeningThePR(harness.sb.repo_path)), saver)
+        app = harness.app(harness.context(repo=DiesAfterOpeningThePR(harness.sb.repo_path)), saver)
         with pytest.raises(Crash):
             start_run(app, "run-crash", incident)
     assert DiesAfterOpeningThePR.crashes == 0, "the run got as far as merging"
@@ -282,9 +288,9 @@ def test_a_crash_mid_remediation_resumes_without_a_duplicate_pr(harness: Harness
     assert [p.state for p in mine] == ["open"], "the PR was opened before the crash"
 
     with open_checkpointer(checkpoints) as saver:  # a fresh process over the same checkpoint file
-        app = harness.app(harness.deps(repo=LocalGitRepo(harness.sb.repo_path)), saver)
+        app = harness.app(harness.context(repo=LocalGitRepo(harness.sb.repo_path)), saver)
         result = continue_run(app, "run-crash", harness.events.append)
-    assert result.outcome == Outcome.HEALED.value, result.state.get("outcome_reason")
+    assert result.outcome == RunOutcome.HEALED.value, result.state.get("outcome_reason")
     mine = [p for p in harness.pulls() if p.fingerprint == incident.fingerprint]
     assert len(mine) == 1, f"exactly one pull request for the incident, got {mine}"
     assert mine[0].state == "merged"
@@ -315,14 +321,14 @@ def test_a_crash_right_after_the_merge_resumes_healed_without_a_second_pr(
     checkpoints = f"sqlite:///{tmp_path / 'checkpoints.db'}"
     DiesRightAfterMerging.crashes = 1
     with open_checkpointer(checkpoints) as saver:
-        app = harness.app(harness.deps(repo=DiesRightAfterMerging(harness.sb.repo_path)), saver)
+        app = harness.app(harness.context(repo=DiesRightAfterMerging(harness.sb.repo_path)), saver)
         with pytest.raises(Crash):
             start_run(app, "run-crash-merged", incident)
     assert DiesRightAfterMerging.crashes == 0
     with open_checkpointer(checkpoints) as saver:
-        app = harness.app(harness.deps(repo=LocalGitRepo(harness.sb.repo_path)), saver)
+        app = harness.app(harness.context(repo=LocalGitRepo(harness.sb.repo_path)), saver)
         result = continue_run(app, "run-crash-merged")
-    assert result.outcome == Outcome.HEALED.value, result.state.get("outcome_reason")
+    assert result.outcome == RunOutcome.HEALED.value, result.state.get("outcome_reason")
     mine = [p for p in harness.pulls() if p.fingerprint == incident.fingerprint]
     assert [p.state for p in mine] == ["merged"], mine
     [entry] = remediations(result.state)

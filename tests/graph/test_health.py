@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from graph.nodes.health import judge
+from graph.workload_health import judge
 from tools.kubernetes import WorkloadStatus
 from tools.kubernetes.status import ContainerStatus, PodStatus
 

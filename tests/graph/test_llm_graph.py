@@ -16,11 +16,11 @@ from agent.config import ClusterSettings, GitSettings, Mode, Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from agent.reasoners.llm import LLMReasoner
 from agent.reasoners.providers import build_chat_model
+from graph.action_records import entries
 from graph.breaker import InMemoryBreakerStore
 from graph.builder import compile_graph
-from graph.deps import build_deps
-from graph.nodes.records import entries
-from graph.runner import start_run
+from graph.context_factory import build_context
+from graph.runner import HealingApp, start_run
 from paramedic.eval_sandbox import SandboxCluster
 from sandbox.cluster import Sandbox
 from sandbox.resources import DEPLOYMENTS
@@ -52,7 +52,7 @@ def _run(sb: Sandbox, server: FakeLLMServer, tmp_path: Path):
     def clock() -> datetime:
         return datetime.fromtimestamp(sb.clock.time(), UTC)
 
-    deps = build_deps(
+    context = build_context(
         settings,
         reasoner=LLMReasoner(model),
         kube=kube,
@@ -64,7 +64,7 @@ def _run(sb: Sandbox, server: FakeLLMServer, tmp_path: Path):
         id="inc", fingerprint=fingerprint(TARGET, "x"), target=TARGET, trigger=Trigger.MANUAL, reason="5xx"
     )
     try:
-        return start_run(compile_graph(deps, InMemorySaver()), "run-llm", incident)
+        return start_run(HealingApp(compile_graph(InMemorySaver()), context), "run-llm", incident)
     finally:
         kube.close()
 
@@ -119,7 +119,7 @@ def test_a_sound_model_proposal_heals_through_a_pull_request(sandbox: Sandbox, t
         "confidence": 0.93,
         "remediation": {
             "action": "revert_commit",
-            "parameters": {"sha": fault.commit},
+            "parameters": {"commit": fault.commit},
             "rationale": "revert",
         },
     }

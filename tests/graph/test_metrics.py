@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from agent.domain import WorkloadRef
-from graph.nodes.metrics import error_ratio, metric_evidence
+from graph.metric_evidence import error_ratio, metric_evidence
 from tests.tools.conftest import LOOPBACK, free_port
 from tools.prometheus import PrometheusClient, QueryResult, Sample, Series
 from tools.result import ToolResult, ToolStatus

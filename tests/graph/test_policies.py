@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from agent.config import Settings
-from agent.domain import ActionType, ProposedRemediation, WorkloadRef
+from agent.domain import ActionType, Restart, WorkloadRef, remediation_from
 from graph.policies import (
     RESTART_ANNOTATION,
     PolicyConfig,
@@ -238,20 +238,25 @@ def test_fails_closed(action: Any, patch: Any, parameters: Any, reason: str) -> 
 
 
 def test_missing_target_is_denied() -> None:
-    assert evaluate_remediation(ProposedRemediation(action=ActionType.RESTART), None).reasons == (
+    assert evaluate_remediation(Restart(), None).reasons == (
         "missing target: a remediation must name the workload it changes",
     )
     assert "no remediation proposed" in evaluate_remediation(None, TARGET).reasons
 
 
 def test_the_target_is_the_incidents_not_the_proposals() -> None:
-    remediation = ProposedRemediation(
-        action=ActionType.RESTART, parameters={"namespace": "kube-system", "name": "coredns"}
-    )
+    # A model naming another workload: a restart has no such fields, so the names are only notes.
+    remediation = remediation_from(ActionType.RESTART, {"namespace": "kube-system", "name": "coredns"})
+    assert remediation.request_parameters() == {}
+    assert remediation.notes == {"namespace": "kube-system", "name": "coredns"}
     verdict = evaluate_remediation(remediation, TARGET, manifest=MANIFEST)
+    assert verdict.allowed and f"target {TARGET} in scope" in verdict.reasons
+
+
+def test_overlong_notes_are_denied() -> None:
+    verdict = evaluate_remediation(Restart(notes={"why": "x" * 5000}), TARGET, manifest=MANIFEST)
     assert not verdict.allowed
-    assert "unexpected parameter 'namespace' for restart" in verdict.reasons
-    assert "unexpected parameter 'name' for restart" in verdict.reasons
+    assert "the proposal's notes must be text of at most 4096 characters" in verdict.reasons
 
 
 # --- hostile proposals -------------------------------------------------------------------------
@@ -546,7 +551,7 @@ def test_remediation_policy_is_a_policy_guard() -> None:
             "protected",
         ),
         (
-            WriteRequest("revert", "shop", "Deployment", "web-api", parameters={"sha": "not a sha"}),
+            WriteRequest("revert", "shop", "Deployment", "web-api", parameters={"commit": "not a sha"}),
             "hex commit sha",
         ),
         (
@@ -611,7 +616,7 @@ def test_tool_action_aliases() -> None:
             parameters={"head": "paramedic/fp1", "base": "main", "title": "Raise memory"},
         ),
         WriteRequest(
-            "revert", "shop", "Deployment", "web-api", parameters={"sha": "abc1234", "base": "main"}
+            "revert", "shop", "Deployment", "web-api", parameters={"commit": "abc1234", "base": "main"}
         ),
     ],
     ids=lambda v: v.action,

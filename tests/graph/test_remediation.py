@@ -18,23 +18,27 @@ from agent.config import Mode
 from agent.domain import (
     ActionType,
     Diagnosis,
-    Evidence,
+    DirectPatch,
+    GitOpsPullRequest,
     Incident,
+    Notify,
     ProposedRemediation,
+    Restart,
+    RevertCommit,
     RootCause,
+    Scale,
     Trigger,
     WorkloadRef,
     fingerprint,
 )
-from agent.reasoners.rules import RulesReasoner
+from graph.action_records import entries, entry_id
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
-from graph.decision import DecisionConfig
-from graph.deps import Breakers, GraphDeps
+from graph.context import Breakers, DecisionConfig, HealingContext
 from graph.edges import route_after_remediation
-from graph.nodes.records import entries
-from graph.nodes.remediation import make_remediation_node, remediation_entry_id
+from graph.nodes.remediation import remediation
 from graph.policies import PolicyConfig
 from graph.state import HealingState, candidate, initial_state
+from tests.graph.contexts import bound, healing_context
 from tests.tools.gitops.conftest import DATA, commit_files, git, manifest_files
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.local_pulls import PullStore
@@ -188,11 +192,9 @@ class Setup:
     verify: Any = None
     allowed_actions: frozenset[ActionType] = frozenset(ActionType)
 
-    def deps(self) -> GraphDeps:
+    def context(self) -> HealingContext:
         extra: dict[str, Any] = {} if self.verify is None else {"verify": self.verify}
-        return GraphDeps(
-            reasoner=RulesReasoner(),
-            gather=lambda target, sink: Evidence(target=target),
+        return healing_context(
             breakers=Breakers(self.target_breaker, breaker()),
             cluster=self.cluster,
             repo=self.repo,
@@ -251,9 +253,7 @@ def state_with(
 
 
 def gitops_pr(memory: str = "512Mi") -> ProposedRemediation:
-    return ProposedRemediation(
-        action=ActionType.GITOPS_PR, patch=memory_patch(memory), rationale="raise the limit"
-    )
+    return GitOpsPullRequest(patch=memory_patch(memory), rationale="raise the limit")
 
 
 def only_entry(update: dict[str, Any]) -> dict[str, Any]:
@@ -266,14 +266,14 @@ def only_entry(update: dict[str, Any]) -> dict[str, Any]:
 
 def test_gitops_pr_is_opened_and_merged_when_auto_merge_and_policy_allow(gitops: Path) -> None:
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
-    update = make_remediation_node(setup.deps())(state_with(gitops_pr()))
+    update = bound(remediation, setup.context())(state_with(gitops_pr()))
     entry = only_entry(update)
-    assert entry["id"] == remediation_entry_id("run-rem", 1, "gitops_pr")
+    assert entry["id"] == entry_id("run-rem", 1, "remediation", "gitops_pr")
     assert (entry["phase"], entry["attempt"], entry["result"]["status"]) == ("remediation", 1, "ok")
     assert entry["applied"] is True and entry["pending_merge"] is False
     [pull] = pulls(gitops)
     assert pull.state == "merged" and entry["pr_url"] == pull.url and pull.fingerprint == INCIDENT.fingerprint
-    assert entry["undo"] == {"kind": "revert", "sha": pull.merge_sha}
+    assert entry["undo"] == {"kind": "revert", "commit": pull.merge_sha}
     assert 'memory: "512Mi"' in main_text(gitops) or "memory: 512Mi" in main_text(gitops)
     assert "512Mi" in entry["diff"] and entry["patch"] == memory_patch()
     assert entry["who"] == "paramedic" and entry["why"].startswith("oom (90%)")
@@ -289,7 +289,7 @@ def test_gitops_pr_waits_for_a_human_unless_both_allow_merging(
 ) -> None:
     before = main_text(gitops)
     setup = Setup(FakeCluster(), LocalGitRepo(gitops), auto_merge=auto_merge, allow_merge=allow_merge)
-    update = make_remediation_node(setup.deps())(state_with(gitops_pr()))
+    update = bound(remediation, setup.context())(state_with(gitops_pr()))
     entry = only_entry(update)
     assert entry["result"]["status"] == "ok"
     assert entry["applied"] is False and entry["pending_merge"] is True and "undo" not in entry
@@ -305,13 +305,13 @@ def test_revert_commit_opens_and_merges_a_revert_pull_request(gitops: Path) -> N
         gitops, {PATH: good.replace("checkout:1.14.2", "checkout:1.15.0-broken")}, "bump image"
     )
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
-    proposal = ProposedRemediation(action=ActionType.REVERT_COMMIT, parameters={"commit": bad})
-    entry = only_entry(make_remediation_node(setup.deps())(state_with(proposal)))
+    proposal = RevertCommit(commit=bad)
+    entry = only_entry(bound(remediation, setup.context())(state_with(proposal)))
     assert entry["result"]["status"] == "ok" and entry["applied"], entry
     assert entry["what"] == f"revert commit {bad[:12]} by pull request"
     assert main_text(gitops) == good, "the suspect commit is undone on main"
     [pull] = pulls(gitops)
-    assert pull.state == "merged" and entry["undo"] == {"kind": "revert", "sha": pull.merge_sha}
+    assert pull.state == "merged" and entry["undo"] == {"kind": "revert", "commit": pull.merge_sha}
     assert '+          image: "ghcr.io/acme/checkout:1.14.2"' in entry["diff"], entry["diff"]
     assert setup.cluster.calls == []
 
@@ -319,9 +319,9 @@ def test_revert_commit_opens_and_merges_a_revert_pull_request(gitops: Path) -> N
 def test_a_patch_policy_forbids_is_denied_in_git_and_escalated(gitops: Path) -> None:
     before = main_text(gitops)
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
-    proposal = ProposedRemediation(action=ActionType.GITOPS_PR, patch=image_patch())
+    proposal = GitOpsPullRequest(patch=image_patch())
     state = state_with(proposal)
-    update = make_remediation_node(setup.deps())(state)
+    update = bound(remediation, setup.context())(state)
     entry = only_entry(update)
     assert entry["result"]["status"] in ("denied", "error")
     assert not entry.get("applied") and not entry.get("pending_merge")
@@ -337,7 +337,7 @@ def test_manifest_not_in_git_falls_back_to_a_direct_write(gitops: Path) -> None:
     state = state_with(gitops_pr())
     state["incident"] = incident.model_dump(mode="json")
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
-    entry = only_entry(make_remediation_node(setup.deps())(state))
+    entry = only_entry(bound(remediation, setup.context())(state))
     assert setup.cluster.calls == [("patch", True), ("patch", False)]
     assert entry["result"]["status"] == "ok" and entry["applied"] and pulls(gitops) == []
     assert entry["what"] == "patch on the cluster (dry run first)"
@@ -350,7 +350,7 @@ def test_the_direct_fallback_of_a_gitops_patch_needs_policy_to_allow_direct_patc
     ).model_dump(mode="json")
     no_patch = frozenset(ActionType) - {ActionType.PATCH}
     setup = Setup(FakeCluster(), LocalGitRepo(gitops), allowed_actions=no_patch)
-    entry = only_entry(make_remediation_node(setup.deps())(state))
+    entry = only_entry(bound(remediation, setup.context())(state))
     assert entry["result"]["status"] == "denied" and not entry["applied"]
     assert setup.cluster.calls == [("patch", True)], "refused at the dry run; nothing real is sent"
 
@@ -360,8 +360,8 @@ def test_the_direct_fallback_of_a_gitops_patch_needs_policy_to_allow_direct_patc
 
 def test_direct_patch_is_dry_run_before_the_real_write() -> None:
     setup = Setup(FakeCluster(revision=7), None)
-    proposal = ProposedRemediation(action=ActionType.PATCH, patch=memory_patch())
-    update = make_remediation_node(setup.deps())(state_with(proposal))
+    proposal = DirectPatch(patch=memory_patch())
+    update = bound(remediation, setup.context())(state_with(proposal))
     entry = only_entry(update)
     assert setup.cluster.calls == [("patch", True), ("patch", False)]
     assert entry["result"] == {"status": "ok", "detail": "patch applied"}
@@ -372,20 +372,18 @@ def test_direct_patch_is_dry_run_before_the_real_write() -> None:
 
 def test_direct_restart_and_scale_go_through_the_dry_run_first() -> None:
     setup = Setup(FakeCluster(), None)
-    node = make_remediation_node(setup.deps())
-    only_entry(node(state_with(ProposedRemediation(action=ActionType.RESTART))))
+    node = bound(remediation, setup.context())
+    only_entry(node(state_with(Restart())))
     assert setup.cluster.calls == [("restart", True), ("restart", False)]
     setup.cluster.calls.clear()
-    entry = only_entry(
-        node(state_with(ProposedRemediation(action=ActionType.SCALE, parameters={"replicas": 3})))
-    )
+    entry = only_entry(node(state_with(Scale(replicas=3))))
     assert setup.cluster.calls == [("scale", True), ("scale", False)] and entry["result"]["status"] == "ok"
 
 
 def test_a_refused_dry_run_stops_before_the_real_write() -> None:
     setup = Setup(FakeCluster(refuse_dry_run="admission webhook denied the request"), None)
-    state = state_with(ProposedRemediation(action=ActionType.PATCH, patch=memory_patch()))
-    update = make_remediation_node(setup.deps())(state)
+    state = state_with(DirectPatch(patch=memory_patch()))
+    update = bound(remediation, setup.context())(state)
     entry = only_entry(update)
     assert setup.cluster.calls == [("patch", True)], "no real write after a refused dry run"
     assert entry["result"]["status"] == "error" and "admission webhook denied" in entry["result"]["detail"]
@@ -395,8 +393,8 @@ def test_a_refused_dry_run_stops_before_the_real_write() -> None:
 
 def test_policy_guard_denial_on_a_direct_write_is_recorded_and_escalated() -> None:
     setup = Setup(FakeCluster(), None)
-    state = state_with(ProposedRemediation(action=ActionType.PATCH, patch=image_patch()))
-    update = make_remediation_node(setup.deps())(state)
+    state = state_with(DirectPatch(patch=image_patch()))
+    update = bound(remediation, setup.context())(state)
     entry = only_entry(update)
     assert entry["result"]["status"] == "denied" and not entry["applied"]
     assert setup.cluster.calls == [("patch", True)], "denied at the dry run: nothing real is sent"
@@ -405,16 +403,14 @@ def test_policy_guard_denial_on_a_direct_write_is_recorded_and_escalated() -> No
 
 def test_scaling_below_the_policy_minimum_is_denied() -> None:
     setup = Setup(FakeCluster(), None)
-    proposal = ProposedRemediation(action=ActionType.SCALE, parameters={"replicas": 0})
-    entry = only_entry(make_remediation_node(setup.deps())(state_with(proposal)))
+    proposal = Scale(replicas=0)
+    entry = only_entry(bound(remediation, setup.context())(state_with(proposal)))
     assert entry["result"]["status"] == "denied" and setup.cluster.calls == [("scale", True)]
 
 
 def test_a_direct_write_that_changes_nothing_is_ok_without_a_real_write() -> None:
     setup = Setup(FakeCluster(unchanged=True), None)
-    entry = only_entry(
-        make_remediation_node(setup.deps())(state_with(ProposedRemediation(action=ActionType.RESTART)))
-    )
+    entry = only_entry(bound(remediation, setup.context())(state_with(Restart())))
     assert setup.cluster.calls == [("restart", True)]
     assert entry["result"] == {"status": "ok", "detail": "the workload already has this change"}
 
@@ -422,7 +418,7 @@ def test_a_direct_write_that_changes_nothing_is_ok_without_a_real_write() -> Non
 def test_gitops_without_a_repository_is_invalid_not_a_silent_direct_write() -> None:
     setup = Setup(FakeCluster(), None)
     state = state_with(gitops_pr())
-    update = make_remediation_node(setup.deps())(state)
+    update = bound(remediation, setup.context())(state)
     entry = only_entry(update)
     assert entry["result"]["status"] == "invalid" and setup.cluster.calls == []
     assert route_after_remediation({**state, "actions": update["actions"]}) == "escalate"
@@ -430,20 +426,18 @@ def test_gitops_without_a_repository_is_invalid_not_a_silent_direct_write() -> N
 
 def test_no_proposal_and_notify_change_nothing() -> None:
     setup = Setup(FakeCluster(), None)
-    node = make_remediation_node(setup.deps())
+    node = bound(remediation, setup.context())
     missing = only_entry(node(state_with(None)))
     assert missing["result"]["status"] == "invalid" and missing["action"] == "none"
-    notify = only_entry(node(state_with(ProposedRemediation(action=ActionType.NOTIFY))))
+    notify = only_entry(node(state_with(Notify())))
     assert notify["result"]["status"] == "ok" and not notify.get("applied")
     assert setup.cluster.calls == [] and setup.breaker_events() == 0, "nothing attempted, nothing counted"
 
 
 def test_the_approving_human_is_named_in_who() -> None:
     setup = Setup(FakeCluster(), None)
-    state = state_with(
-        ProposedRemediation(action=ActionType.RESTART), approval={"status": "approved", "by": "alice"}
-    )
-    entry = only_entry(make_remediation_node(setup.deps())(state))
+    state = state_with(Restart(), approval={"status": "approved", "by": "alice"})
+    entry = only_entry(bound(remediation, setup.context())(state))
     assert entry["who"] == "alice (approved), via paramedic"
 
 
@@ -452,8 +446,8 @@ def test_the_approving_human_is_named_in_who() -> None:
 
 def test_each_attempt_records_one_breaker_event_whether_or_not_it_worked() -> None:
     setup = Setup(FakeCluster(refuse_dry_run="webhook says no"), None)
-    node = make_remediation_node(setup.deps())
-    proposal = ProposedRemediation(action=ActionType.RESTART)
+    node = bound(remediation, setup.context())
+    proposal = Restart()
     first = node(state_with(proposal, attempt=1))
     assert setup.breaker_events() == 1
     second = node(state_with(proposal, attempt=2, actions=first["actions"]))
@@ -463,7 +457,7 @@ def test_each_attempt_records_one_breaker_event_whether_or_not_it_worked() -> No
 
 def test_a_replayed_node_finds_its_own_entry_and_does_nothing(gitops: Path) -> None:
     setup = Setup(FakeCluster(), LocalGitRepo(gitops))
-    node = make_remediation_node(setup.deps())
+    node = bound(remediation, setup.context())
     state = state_with(gitops_pr())
     update = node(state)
     assert len(pulls(gitops)) == 1 and setup.breaker_events() == 1
@@ -496,7 +490,7 @@ class MergeCrashesOnce(LocalGitRepo):
 def test_a_crash_after_opening_the_pr_reuses_it_on_the_retry(gitops: Path) -> None:
     repo = MergeCrashesOnce(gitops)
     setup = Setup(FakeCluster(), repo)
-    node = make_remediation_node(setup.deps())
+    node = bound(remediation, setup.context())
     state = state_with(gitops_pr())
     with pytest.raises(Crash):
         node(state)
@@ -507,6 +501,6 @@ def test_a_crash_after_opening_the_pr_reuses_it_on_the_retry(gitops: Path) -> No
     [pull] = pulls(gitops)
     assert pull.number == opened.number and pull.state == "merged", "the open PR is reused, not duplicated"
     assert entry["result"]["status"] == "ok" and entry["applied"] and entry["pr_url"] == pull.url
-    assert entry["undo"] == {"kind": "revert", "sha": pull.merge_sha}
+    assert entry["undo"] == {"kind": "revert", "commit": pull.merge_sha}
     notes = [e.summary for e in setup.events]
     assert any(f"reused open pull request #{pull.number}" in n for n in notes), notes

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.domain import ActionType, ProposedRemediation
-from graph.nodes.records import make_entry
-from graph.nodes.remediation import make_remediation_node
-from graph.nodes.rollback import make_rollback_node, to_undo
+from agent.domain import Restart
+from graph.action_records import make_entry
+from graph.nodes.remediation import remediation
+from graph.nodes.rollback import rollback, to_undo
 from graph.state import HealingState
+from tests.graph.contexts import bound
 from tests.graph.test_remediation import (
     AT,
     INCIDENT,
@@ -29,9 +30,9 @@ __all__ = ["gitops"]
 
 def two_attempts(setup: Setup) -> HealingState:
     """Attempt 1 merged a memory PR; attempt 2 restarted the workload directly (revision 3 -> 4)."""
-    node = make_remediation_node(setup.deps())
+    node = bound(remediation, setup.context())
     first = node(state_with(gitops_pr(), attempt=1))
-    state = state_with(ProposedRemediation(action=ActionType.RESTART), attempt=2, actions=first["actions"])
+    state = state_with(Restart(), attempt=2, actions=first["actions"])
     second = node(state)
     state["actions"] = [*first["actions"], *second["actions"]]
     assert [e["undo"]["kind"] for e in state["actions"]] == ["revert", "rollout_undo"]
@@ -49,7 +50,7 @@ def test_undoes_newest_first_a_direct_write_by_rollout_undo_and_a_merged_pr_by_a
     assert main_text(gitops) != original
     restart, memory = state["actions"][1], state["actions"][0]
 
-    update = make_rollback_node(setup.deps())(state)
+    update = bound(rollback, setup.context())(state)
     undo_restart, undo_memory = update["actions"]
     assert [e["undoes"] for e in update["actions"]] == [restart["id"], memory["id"]], "newest first"
     assert all(e["phase"] == "rollback" and e["result"]["status"] == "ok" for e in update["actions"])
@@ -70,7 +71,7 @@ def test_undoes_newest_first_a_direct_write_by_rollout_undo_and_a_merged_pr_by_a
 def test_a_replay_skips_entries_already_undone(gitops: Path) -> None:
     setup = Setup(FakeCluster(revision=3), LocalGitRepo(gitops))
     state = two_attempts(setup)
-    node = make_rollback_node(setup.deps())
+    node = bound(rollback, setup.context())
     full = node(state)
     setup.cluster.calls.clear()
     count = len(pulls(gitops))
@@ -105,7 +106,7 @@ def test_a_change_without_an_undo_hint_is_recorded_as_not_undoable() -> None:
         who="paramedic", what="w", why="y", status="ok", detail="already on main", at=AT, applied=True,
     )  # fmt: skip
     setup = Setup(FakeCluster(), None)
-    update = make_rollback_node(setup.deps())(state_with(gitops_pr(), actions=[entry]))
+    update = bound(rollback, setup.context())(state_with(gitops_pr(), actions=[entry]))
     [undone] = update["actions"]
     assert (
         undone["result"]["status"] == "unavailable"
@@ -116,7 +117,7 @@ def test_a_change_without_an_undo_hint_is_recorded_as_not_undoable() -> None:
 
 def test_nothing_to_undo_writes_nothing() -> None:
     setup = Setup(FakeCluster(), None)
-    assert make_rollback_node(setup.deps())(state_with(gitops_pr())) == {}
+    assert bound(rollback, setup.context())(state_with(gitops_pr())) == {}
 
 
 def test_a_change_to_a_followed_dependency_is_undone_on_the_dependency() -> None:
@@ -127,7 +128,7 @@ def test_a_change_to_a_followed_dependency_is_undone_on_the_dependency() -> None
         undo={"kind": "rollout_undo", "revision": 2},
     )  # fmt: skip
     setup = Setup(FakeCluster(revision=3), None)
-    update = make_rollback_node(setup.deps())(state_with(gitops_pr(), actions=[entry]))
+    update = bound(rollback, setup.context())(state_with(gitops_pr(), actions=[entry]))
     [undone] = update["actions"]
     assert undone["target"] == "shop/deployment/postgres" and undone["result"]["status"] == "ok"
     assert {(r.namespace, r.name) for r in setup.cluster.requests} == {("shop", "postgres")}

@@ -14,11 +14,11 @@ from langgraph.graph import END, START, StateGraph
 from agent.domain import (
     ActionType,
     Diagnosis,
+    DirectPatch,
     Evidence,
     EvidenceItem,
     EvidenceKind,
     Incident,
-    ProposedRemediation,
     RootCause,
     Trigger,
     WorkloadRef,
@@ -36,7 +36,6 @@ from graph.state import (
     incident_of,
     initial_state,
     latest_evidence,
-    proposed_remediation,
     subject_incident,
     subject_of,
     to_data,
@@ -63,7 +62,7 @@ def _diagnosis(confidence: float, category: RootCause = RootCause.OOM) -> Diagno
         faulty_field="spec.template.spec.containers[app].resources.limits.memory",
         cited_evidence=["log:web-api:app:previous"],
         confidence=confidence,
-        remediation=ProposedRemediation(action=ActionType.PATCH, patch={"spec": {"replicas": 2}}),
+        remediation=DirectPatch(patch={"spec": {"replicas": 2}}),
     )
 
 
@@ -186,17 +185,12 @@ def test_accessors_read_typed_views() -> None:
     assert [d.confidence for d in diagnoses_for(state)] == [0.7, 0.9]
     best = best_diagnosis(state)
     assert best is not None and best.confidence == 0.9 and best.explanation.startswith("ünïcode")
-    remediation = proposed_remediation(state)
-    assert remediation is not None and remediation.action is ActionType.PATCH
+    assert best.remediation is not None and best.remediation.action is ActionType.PATCH
 
 
 def test_best_diagnosis_looks_at_the_current_attempt_and_prefers_the_later_on_ties() -> None:
     state = initial_state("run-1", INCIDENT)
-    assert (
-        best_diagnosis(state) is None
-        and latest_evidence(state) is None
-        and proposed_remediation(state) is None
-    )
+    assert best_diagnosis(state) is None and latest_evidence(state) is None
     state["diagnoses"] = [
         candidate(_diagnosis(0.99, RootCause.BAD_IMAGE), "rules", 1),
         candidate(_diagnosis(0.6, RootCause.OOM), "rules", 2),

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.domain import Diagnosis, Evidence, RootCause, WorkloadRef
-from agent.reasoners.rules import RulesReasoner
+from agent.domain import Diagnosis, RootCause, WorkloadRef
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
-from graph.deps import Breakers, GraphDeps, VerifyConfig
-from graph.nodes.verification import make_verification_node
-from graph.state import Outcome, VerificationRecord, follow_record, initial_state
+from graph.context import Breakers, VerifyConfig
+from graph.nodes.verification import verification
+from graph.state import RunOutcome, VerificationRecord, follow_record, initial_state
+from tests.graph.contexts import bound, healing_context
 from tests.graph.test_metrics import FakePrometheus, _vector
 from tests.graph.test_remediation import INCIDENT, TARGET, FakeCluster
 from tools.kubernetes import WorkloadStatus
@@ -69,9 +69,7 @@ class Rig:
     config: VerifyConfig = CONFIG
 
     def node(self):  # type: ignore[no-untyped-def]
-        deps = GraphDeps(
-            reasoner=RulesReasoner(),
-            gather=lambda target, sink: Evidence(target=target),
+        context = healing_context(
             breakers=Breakers(self.breaker, SpyBreaker()),
             cluster=self.cluster,
             prometheus=self.prometheus,
@@ -79,9 +77,8 @@ class Rig:
             verify=self.config,
             clock=self.sim.clock,
             sleep=self.sim.sleep,
-            emit=lambda event: None,
         )
-        return make_verification_node(deps)
+        return bound(verification, context)
 
 
 def rig(statuses: list[WorkloadStatus | None], **extra: Any) -> Rig:
@@ -98,7 +95,7 @@ def state(attempt: int = 1, **fields: Any):  # type: ignore[no-untyped-def]
 def test_stably_healthy_is_healed_and_a_breaker_success() -> None:
     r = rig([status()])
     update = r.node()(state())
-    assert update["outcome"] == Outcome.HEALED.value
+    assert update["outcome"] == RunOutcome.HEALED.value
     assert update["outcome_reason"].startswith("recovered after attempt 1: rollout complete, all pods ready")
     [record] = update["verifications"]
     assert record["attempt"] == 1 and record["healthy"] is True
@@ -144,7 +141,7 @@ def test_a_rising_restart_count_restarts_the_stable_window() -> None:
     # polls at 0,10,20 fine; at 30 a restart; stable again from 40; healed at 40 + 60 = 100
     r = rig([status(), status(), status(), status(restarts=1), status(restarts=1)])
     update = r.node()(state())
-    assert update["outcome"] == Outcome.HEALED.value
+    assert update["outcome"] == RunOutcome.HEALED.value
     assert r.cluster.status_calls == 11  # type: ignore[union-attr]
     assert r.sim.now - START == 30 + 100
 
@@ -170,14 +167,15 @@ def test_a_5xx_ratio_under_the_threshold_is_healed() -> None:
     r = rig([status()], prometheus=FakePrometheus(http_5xx_ratio=_vector(({}, 0.01))))
     update = r.node()(state())
     assert (
-        update["outcome"] == Outcome.HEALED.value and "5xx ratio 1.0%" in update["verifications"][0]["detail"]
+        update["outcome"] == RunOutcome.HEALED.value
+        and "5xx ratio 1.0%" in update["verifications"][0]["detail"]
     )
 
 
 def test_prometheus_failing_does_not_block_a_healthy_verdict() -> None:
     r = rig([status()], prometheus=FakePrometheus())
     update = r.node()(state())
-    assert update["outcome"] == Outcome.HEALED.value
+    assert update["outcome"] == RunOutcome.HEALED.value
     assert "Prometheus did not answer" in update["verifications"][0]["detail"]
 
 
@@ -190,7 +188,7 @@ def test_status_unavailable_counts_as_not_recovered() -> None:
 def test_becoming_healthy_late_still_heals_before_the_deadline() -> None:
     r = rig([status(ready=False)] * 5 + [status()])
     update = r.node()(state())
-    assert update["outcome"] == Outcome.HEALED.value
+    assert update["outcome"] == RunOutcome.HEALED.value
     assert r.sim.now - START == 30 + 50 + 60
 
 
@@ -248,7 +246,7 @@ def test_after_a_follow_the_dependency_then_the_victim_must_recover() -> None:
     cluster = PerTarget({"postgres": [status()], "checkout": [status()]})
     r = Rig(cluster, SimClock(), SpyBreaker())
     update = r.node()(_followed())
-    assert update["outcome"] == Outcome.HEALED.value
+    assert update["outcome"] == RunOutcome.HEALED.value
     assert cluster.asked[0] == "postgres" and cluster.asked[-1] == "checkout"
     [record] = update["verifications"]
     assert record["detail"].startswith("shop/deployment/postgres: rollout complete")

@@ -22,7 +22,7 @@ import yaml
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
-from graph.builder import NODES
+from graph.builder import build_graph
 from paramedic.studio import studio_settings
 from tools.kubernetes import KubeConfigError
 
@@ -98,7 +98,8 @@ def test_the_graph_path_builds_the_healing_graph_without_a_live_cluster(
     monkeypatch.setenv("PARAMEDIC_CLUSTER__KUBECONFIG", str(_kubeconfig(no_cluster / "kubeconfig")))
     graph = _load_graph(_langgraph_json()["graphs"]["paramedic"])
     assert isinstance(graph, Pregel)
-    assert set(graph.get_graph().nodes) == {*NODES, "__start__", "__end__"}
+    assert set(graph.get_graph().nodes) == {*build_graph().nodes, "__start__", "__end__"}
+    assert graph.context_schema is not None
     # `langgraph dev` refuses a graph compiled with its own checkpointer: the server brings one.
     assert graph.checkpointer is None
 

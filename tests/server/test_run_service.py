@@ -13,12 +13,13 @@ from langgraph.types import interrupt
 
 from agent import trace
 from agent.domain import Trigger, WorkloadRef, fingerprint
-from graph.runner import start_run
+from graph.runner import HealingApp, start_run
 from graph.state import HealingState
 from graph.tracing import emit
 from server.run_service import RunNotWaiting, RunService, RunServiceOptions
 from server.runstore.models import NewRun, RunStatus
 from tests.agent import evidence_samples as samples
+from tests.graph.contexts import healing_context
 
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -54,7 +55,7 @@ def _app(*, ask: bool = False, crash: list[bool] | None = None):
     builder.add_edge("act", "approval" if ask else "finish")
     builder.add_edge("approval", "finish")
     builder.add_edge("finish", END)
-    return builder.compile(checkpointer=InMemorySaver())
+    return HealingApp(builder.compile(checkpointer=InMemorySaver()), healing_context())
 
 
 def _service(app, store) -> RunService:

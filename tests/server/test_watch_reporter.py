@@ -411,7 +411,7 @@ def test_the_stack_reports_by_default_and_a_broken_reporter_spares_the_user_call
 @pytest.mark.slow
 def test_the_healing_stack_reports_a_healed_bad_image_on_the_watch(tmp_path: Path) -> None:
     from graph.breaker import InMemoryBreakerStore
-    from graph.deps import VerifyConfig
+    from graph.context import VerifyConfig
     from paramedic.sandbox_wiring import sandbox_settings, sim_clock
     from server.healing import HealingStack
 

@@ -234,7 +234,7 @@ class GitOpsRepo(ABC):
         base = base or self._base
 
         def run() -> PullRequest:
-            enforce(guard, write_request("revert", workload, sha=sha, base=base))
+            enforce(guard, write_request("revert", workload, commit=sha, base=base))
             self._refuse_duplicate(spec.fingerprint)
             reverted, commit = self._write_revert(sha, base)
             branch = revert_branch(reverted, spec.fingerprint)

@@ -247,7 +247,7 @@ def test_revert_pull_request(repo: LocalGitRepo, manifest_repo: Path) -> None:
     guard, seen = recording_guard(Verdict.ALLOW)
     opened = repo.open_revert_pull_request(bad, spec("revert-fp"), guard=guard, workload=CHECKOUT)
     assert opened.ok, opened.error
-    assert seen[0].action == "revert" and seen[0].parameters["sha"] == bad
+    assert seen[0].action == "revert" and seen[0].parameters["commit"] == bad
     pull = opened.data
     assert pull is not None and pull.head.startswith(f"paramedic/revert-{bad[:12]}")
     assert git(manifest_repo, "show", f"{pull.head}:{path}") == original

@@ -8,19 +8,19 @@ refused before anything changes; its answer is part of the audit record either w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from agent.domain import ActionType, WorkloadRef
-from graph.nodes.cluster import Cluster
+from agent.domain import DirectPatch, Restart, Rollback, Scale, WorkloadRef
+from graph.cluster_access import Cluster
 from graph.state import DryRunResult
 from tools.guard import PolicyGuard
 from tools.kubernetes import WriteOutcome
 from tools.result import ToolResult, TraceSink
 
-DIRECT_ACTIONS = frozenset({ActionType.RESTART, ActionType.SCALE, ActionType.ROLLBACK, ActionType.PATCH})
+# The proposals a direct write carries out; the type says which write and its arguments.
+DirectRemediation = Restart | Scale | Rollback | DirectPatch
 
 
 @dataclass(frozen=True)
@@ -40,48 +40,32 @@ Write = Callable[[bool], ToolResult[WriteOutcome]]
 def _writer(
     cluster: Cluster,
     target: WorkloadRef,
-    action: ActionType,
-    parameters: Mapping[str, Any],
-    patch: Mapping[str, Any] | None,
+    change: DirectRemediation,
     guard: PolicyGuard,
     at: datetime,
     sink: TraceSink,
-) -> Write | str:
-    """A function doing the write (dry or real), or why this action cannot be written directly."""
-    if action is ActionType.RESTART:
+) -> Write:
+    """A function doing the write, dry (True) or real (False)."""
+    if isinstance(change, Restart):
         return lambda dry: cluster.restart(target, guard, at=at, dry_run=dry, sink=sink)
-    if action is ActionType.SCALE:
-        replicas = parameters.get("replicas")
-        if not isinstance(replicas, int) or isinstance(replicas, bool):
-            return f"scale needs an integer 'replicas', got {replicas!r}"
-        return lambda dry: cluster.scale(target, replicas, guard, dry_run=dry, sink=sink)
-    if action is ActionType.ROLLBACK:
-        revision = parameters.get("revision", parameters.get("to_revision"))
-        if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
-            return f"rollback needs an integer revision, got {revision!r}"
-        return lambda dry: cluster.undo(target, revision, guard, dry_run=dry, sink=sink)
-    if action is ActionType.PATCH:
-        if not patch:
-            return "a direct patch needs a patch"
-        return lambda dry: cluster.patch(target, patch, guard, dry_run=dry, sink=sink)
-    return f"{action.value} is not a direct cluster write"
+    if isinstance(change, Scale):
+        return lambda dry: cluster.scale(target, change.replicas, guard, dry_run=dry, sink=sink)
+    if isinstance(change, Rollback):
+        return lambda dry: cluster.undo(target, change.revision, guard, dry_run=dry, sink=sink)
+    return lambda dry: cluster.patch(target, change.patch, guard, dry_run=dry, sink=sink)
 
 
 def apply_direct(
     cluster: Cluster,
     target: WorkloadRef,
-    action: ActionType,
-    parameters: Mapping[str, Any],
-    patch: Mapping[str, Any] | None,
+    change: DirectRemediation,
     guard: PolicyGuard,
     *,
     at: datetime,
     sink: TraceSink,
 ) -> DirectChange:
     """Dry-run the write on the API server, then (only if that passed) make it for real."""
-    write = _writer(cluster, target, action, parameters, patch, guard, at, sink)
-    if isinstance(write, str):
-        return DirectChange(False, "invalid", write, "", DryRunResult(ok=False, detail=write))
+    write = _writer(cluster, target, change, guard, at, sink)
     trial = write(True)
     if not trial.ok or trial.data is None:
         detail = f"dry run refused: {trial.error}"
@@ -92,4 +76,4 @@ def apply_direct(
     real = write(False)
     if not real.ok or real.data is None:
         return DirectChange(False, real.status.value, f"write failed: {real.error}", trial.data.diff, dry)
-    return DirectChange(True, "ok", f"{action.value} applied", real.data.diff, dry)
+    return DirectChange(True, "ok", f"{change.action.value} applied", real.data.diff, dry)

@@ -24,55 +24,30 @@ rationale that names every input that mattered. Precedence, first match wins:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
-from agent.config import Mode, Settings, Thresholds
-from agent.domain import ActionType, Diagnosis, WorkloadRef
-from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, CircuitBreaker, target_key
+from langgraph.runtime import Runtime
+
+from agent.config import Mode, Thresholds
+from agent.domain import Diagnosis, WorkloadRef
+from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, target_key
+from graph.context import HealingContext
 from graph.overrides import effective_config
-from graph.policies import MUTATING, PolicyConfig, PolicyVerdict, evaluate_remediation
+from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.policies.follow import dependency_to_follow
 from graph.state import (
     BreakerData,
     DecisionRecord,
     HealingState,
+    Route,
     best_diagnosis,
     current_attempt,
     latest_evidence,
     subject_incident,
     visited_of,
 )
-
-# Actions whose result is a pull request, so an open PR for the same incident makes them redundant.
-PR_ACTIONS = frozenset({ActionType.GITOPS_PR, ActionType.REVERT_COMMIT})
-
-
-class Route(StrEnum):
-    """Where a run goes after the decision."""
-
-    ACT = "act"
-    ASK = "ask"
-    ESCALATE = "escalate"
-    REPORT = "report"
-    FOLLOW = "follow"
-
-
-@dataclass(frozen=True)
-class DecisionConfig:
-    """What the decision node is configured with."""
-
-    mode: Mode = Mode.REPORT
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DecisionConfig:
-        """Mode, thresholds and the scoped policy from settings."""
-        return cls(settings.mode, settings.thresholds, PolicyConfig.from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -204,69 +179,50 @@ def decide(inputs: DecisionInputs) -> Decision:
     return Decision(route, rationale, inputs.summary())
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def decision(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The decision node: state in, `{"decision": DecisionRecord}` out.
 
-
-def make_decision_node(
-    config: DecisionConfig,
-    target_breaker: CircuitBreaker,
-    reasoner_breaker: CircuitBreaker,
-    clock: Callable[[], datetime] = _now,
-) -> Callable[[HealingState], dict[str, Any]]:
-    """The decision node for the graph builder: state in, `{"decision": DecisionRecord}` out.
-
-    The breakers are only read here; the remediation node records attempts on `target_breaker`
-    (and verification records successes), the analyst records failures on `reasoner_breaker`.
+    The breakers are only read here; the remediation node records attempts on the target breaker
+    (and verification records successes), the analyst records failures on the reasoner breaker.
     """
-
-    def decision_node(state: HealingState) -> dict[str, Any]:
-        incident = subject_incident(state)
-        mode, thresholds, overrides = effective_config(config.mode, config.thresholds, incident)
-        if overrides and state.get("follows"):
-            # A ParamedicWatch speaks for the workloads it selects, not for a dependency they blame.
-            mode, thresholds = config.mode, config.thresholds
-            overrides = [f"not applied to the followed dependency {incident.target}: {o}" for o in overrides]
-        diagnosis = best_diagnosis(state)
-        remediation = diagnosis.remediation if diagnosis else None
-        verdict: PolicyVerdict | None = None
-        if remediation is not None and remediation.action in MUTATING:
-            # Judge the exact proposal being decided on, and honour an auditor's denial too.
-            evidence = latest_evidence(state)
-            manifest = evidence.manifest if evidence else None
-            verdict = evaluate_remediation(
-                remediation, incident.target, manifest=manifest, config=config.policy
-            )
-            audit_policy = (state.get("audit") or {}).get("policy")
-            if verdict.allowed and audit_policy and audit_policy["verdict"] != "allow":
-                reasons = tuple(f"auditor: {r}" for r in audit_policy["reasons"]) or ("auditor denied",)
-                verdict = PolicyVerdict(verdict.action, False, reasons)
-        inputs = DecisionInputs(
-            mode=mode,
-            thresholds=thresholds,
-            diagnosis=diagnosis,
-            policy=verdict,
-            target_breaker=target_breaker.view(target_key(incident.target)),
-            reasoner_breaker=reasoner_breaker.view(REASONER_KEY),
-            open_pr=state.get("open_pr_for_fingerprint"),
-            reasoner_error=state.get("reasoner_error"),
-            attempt=current_attempt(state),
-            follow=dependency_to_follow(diagnosis, incident.target, visited_of(state)),
-        )
-        decision = decide(inputs)
-        record = DecisionRecord(
-            route=decision.route.value,
-            rationale=decision.rationale,
-            inputs={**decision.inputs, "overrides": overrides} if overrides else decision.inputs,
-            attempt=inputs.attempt,
-            decided_at=clock().astimezone(UTC).isoformat(),
-        )
-        return {"decision": record}
-
-    return decision_node
-
-
-def route_after_decision(state: HealingState) -> str:
-    """For `add_conditional_edges`: the decided route's value (escalate when there is none)."""
-    decision = state.get("decision")
-    return decision["route"] if decision else Route.ESCALATE.value
+    ctx = runtime.context
+    config = ctx.decision
+    incident = subject_incident(state)
+    mode, thresholds, overrides = effective_config(config.mode, config.thresholds, incident)
+    if overrides and state.get("follows"):
+        # A ParamedicWatch speaks for the workloads it selects, not for a dependency they blame.
+        mode, thresholds = config.mode, config.thresholds
+        overrides = [f"not applied to the followed dependency {incident.target}: {o}" for o in overrides]
+    diagnosis = best_diagnosis(state)
+    remediation = diagnosis.remediation if diagnosis else None
+    verdict: PolicyVerdict | None = None
+    if remediation is not None and remediation.action in MUTATING:
+        # Judge the exact proposal being decided on, and honour an auditor's denial too.
+        evidence = latest_evidence(state)
+        manifest = evidence.manifest if evidence else None
+        verdict = evaluate_remediation(remediation, incident.target, manifest=manifest, config=config.policy)
+        audit_policy = (state.get("audit") or {}).get("policy")
+        if verdict.allowed and audit_policy and audit_policy["verdict"] != "allow":
+            reasons = tuple(f"auditor: {r}" for r in audit_policy["reasons"]) or ("auditor denied",)
+            verdict = PolicyVerdict(verdict.action, False, reasons)
+    inputs = DecisionInputs(
+        mode=mode,
+        thresholds=thresholds,
+        diagnosis=diagnosis,
+        policy=verdict,
+        target_breaker=ctx.breakers.target.view(target_key(incident.target)),
+        reasoner_breaker=ctx.breakers.reasoner.view(REASONER_KEY),
+        open_pr=state.get("open_pr_for_fingerprint"),
+        reasoner_error=state.get("reasoner_error"),
+        attempt=current_attempt(state),
+        follow=dependency_to_follow(diagnosis, incident.target, visited_of(state)),
+    )
+    decided = decide(inputs)
+    record = DecisionRecord(
+        route=decided.route.value,
+        rationale=decided.rationale,
+        inputs={**decided.inputs, "overrides": overrides} if overrides else decided.inputs,
+        attempt=inputs.attempt,
+        decided_at=ctx.clock().astimezone(UTC).isoformat(),
+    )
+    return {"decision": record}

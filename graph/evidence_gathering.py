@@ -2,17 +2,21 @@
 
 Items follow `agent/evidence_conventions.py`: tools/evidence already renders status, events and
 logs with those keys, redacted and capped; this module lifts them into `EvidenceItem`s with
-stable ids and adds rollout history and recent Git commits. Whatever cannot be read goes into
+stable ids and adds rollout history and recent Git commits (`gather_evidence`), and `make_gather`
+adds Prometheus's metric evidence (graph/metric_evidence). Whatever cannot be read goes into
 `Evidence.gaps` with the reason, and gathering carries on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
+from agent.evidence_conventions import CommitData, LogData, RolloutData
+from graph.metric_evidence import metric_evidence
 from tools.evidence.render import render_workload, workload_data
 from tools.gitops.base import GitOpsRepo
 from tools.gitops.records import Workload
@@ -25,6 +29,7 @@ from tools.kubernetes import (
     workload_logs,
     workload_status,
 )
+from tools.prometheus import PrometheusClient
 from tools.redaction import redact
 from tools.result import TraceSink, discard
 
@@ -39,6 +44,24 @@ class Sources:
     kube: KubeClient
     repo: GitOpsRepo | None = None
     sink: TraceSink = discard
+
+
+Gather = Callable[[WorkloadRef, TraceSink], Evidence]
+
+
+def make_gather(
+    cluster_sources: Callable[[TraceSink], Sources], prometheus: PrometheusClient | None = None
+) -> Gather:
+    """A gatherer: cluster and Git evidence (`gather_evidence`) plus metrics, with their gaps."""
+
+    def gather(target: WorkloadRef, sink: TraceSink) -> Evidence:
+        evidence = gather_evidence(cluster_sources(sink), target)
+        items, gaps = metric_evidence(prometheus, target, sink=sink)
+        return evidence.model_copy(
+            update={"items": [*evidence.items, *items], "gaps": [*evidence.gaps, *gaps]}
+        )
+
+    return gather
 
 
 def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | None = None) -> Evidence:
@@ -82,12 +105,14 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
                         source=f"ReplicaSet {ns}/{rev.replica_set}",
                         text=f"revision {rev.revision}{' (current)' if rev.current else ''}: "
                         f"images {', '.join(rev.images) or '-'}; {rev.change_cause or 'no change-cause'}",
-                        data={
-                            "revision": rev.revision,
-                            "template": rev.template,
-                            "change_cause": rev.change_cause,
-                            "current": rev.current,
-                        },
+                        data=dict(
+                            RolloutData(
+                                revision=rev.revision,
+                                template=rev.template,
+                                change_cause=rev.change_cause,
+                                current=rev.current,
+                            )
+                        ),
                     )
                 )
         else:
@@ -175,11 +200,9 @@ def _log_items(data: dict[str, Any]) -> list[EvidenceItem]:
                 kind=EvidenceKind.LOG,
                 source=f"Pod {log['pod']} container {log['container']}" + (" (previous)" if suffix else ""),
                 text=log["text"],
-                data={
-                    "pod": log["pod"],
-                    "container": log["container"],
-                    "previous": bool(log.get("previous")),
-                },
+                data=dict(
+                    LogData(pod=log["pod"], container=log["container"], previous=bool(log.get("previous")))
+                ),
             )
         )
     return out
@@ -203,14 +226,16 @@ def _commit_items(
                 kind=EvidenceKind.COMMIT,
                 source=f"git {info.sha[:12]}",
                 text=f"{info.date.isoformat()} {info.author}: {info.title}",
-                data={
-                    "sha": info.sha,
-                    "message": info.message,
-                    "author": info.author,
-                    "date": info.date.isoformat(),
-                    "diff": diff_text,
-                    "files": list(info.files),
-                },
+                data=dict(
+                    CommitData(
+                        sha=info.sha,
+                        message=info.message,
+                        author=info.author,
+                        date=info.date.isoformat(),
+                        diff=diff_text,
+                        files=list(info.files),
+                    )
+                ),
             )
         )
     return out

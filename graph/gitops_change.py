@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from graph.nodes.records import UndoHint
+from graph.action_records import UndoHint
 from tools.gitops.base import GitOpsRepo
 from tools.gitops.records import PullRequest, PullRequestSpec, Workload
 from tools.guard import PolicyGuard
@@ -53,7 +53,7 @@ class GitChange:
         if self.pr_url:
             fields["pr_url"] = self.pr_url
         if undoable and self.merge_sha:
-            fields["undo"] = UndoHint(kind="revert", sha=self.merge_sha)
+            fields["undo"] = UndoHint(kind="revert", commit=self.merge_sha)
         return fields
 
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from agent.domain import ProposedRemediation
+from graph.context import DEFAULT_APPROVAL_TTL, HealingContext
 from graph.state import ApprovalRecord, HealingState, best_diagnosis, latest_evidence, subject_of
 
-DEFAULT_APPROVAL_TTL = timedelta(hours=1)
 _ABSENT = object()
 
 
@@ -38,6 +39,7 @@ class ApprovalRequest(BaseModel):
     confidence: float
     proposed_action: str
     parameters: dict[str, Any] = Field(default_factory=dict)
+    notes: dict[str, Any] = Field(default_factory=dict)  # what the reasoner noted beside the action
     patch_diff: str
     policy_verdict: dict[str, Any] | None
     rationale: str
@@ -97,14 +99,10 @@ def describe_patch(manifest: Mapping[str, Any] | None, patch: Mapping[str, Any])
 
 def describe_change(remediation: ProposedRemediation, manifest: Mapping[str, Any] | None) -> str:
     """What a remediation would change, for humans: the patch diff, or the action and its parameters."""
-    if remediation.patch:
-        return describe_patch(manifest, remediation.patch)
-    if "replicas" in remediation.parameters:
-        current = (
-            manifest.get("spec", {}).get("replicas", _ABSENT) if isinstance(manifest, Mapping) else _ABSENT
-        )
-        return f"spec.replicas: {_render(current)} -> {_render(remediation.parameters['replicas'])}"
-    params = ", ".join(f"{k}={v!r}" for k, v in sorted(remediation.parameters.items()))
+    patch = remediation.manifest_patch()
+    if patch:
+        return describe_patch(manifest, patch)
+    params = ", ".join(f"{k}={v!r}" for k, v in sorted(remediation.request_parameters().items()))
     return f"({remediation.action.value}{': ' + params if params else ''}; no manifest patch)"
 
 
@@ -131,7 +129,8 @@ def build_approval_request(state: HealingState, ttl: timedelta = DEFAULT_APPROVA
         diagnosis_summary=f"{diagnosis.category.value}: {diagnosis.explanation}",
         confidence=diagnosis.confidence,
         proposed_action=remediation.action.value,
-        parameters=dict(remediation.parameters),
+        parameters=remediation.request_parameters(),
+        notes=dict(remediation.notes),
         patch_diff=describe_change(remediation, evidence.manifest if evidence else None),
         policy_verdict=decision["inputs"].get("policy"),
         rationale=decision["rationale"],
@@ -150,51 +149,28 @@ def _record(
     return record
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def make_approval_node(
-    ttl: timedelta = DEFAULT_APPROVAL_TTL, clock: Callable[[], datetime] = _now
-) -> Callable[[HealingState], dict[str, Any]]:
-    """The approval node for the graph builder: interrupts, then writes `{"approval": ApprovalRecord}`."""
-    if ttl <= timedelta(0):
-        raise ValueError("approval ttl must be positive")
-
-    def approval_node(state: HealingState) -> dict[str, Any]:
-        try:
-            request = build_approval_request(state, ttl)
-        except ValueError as exc:
-            return {"approval": _record("invalid", None, clock(), by="paramedic", comment=str(exc))}
-        previous = state.get("approval") or {}
-        if previous.get("approval_id") == request.approval_id and previous.get("status"):
-            return {}  # already answered: a repeated resume must not ask (or act) twice
-        answer = interrupt(
-            request.model_dump(mode="json"), response_schema=ApprovalResponse.model_json_schema()
-        )
-        now = clock()
-        try:
-            response = ApprovalResponse.model_validate(answer)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()
-            )
-            return {
-                "approval": _record("invalid", request, now, by="", comment=f"malformed answer: {problems}")
-            }
-        if response.approval_id is not None and response.approval_id != request.approval_id:
-            comment = f"answer is for approval {response.approval_id}, not {request.approval_id}"
-            return {"approval": _record("invalid", request, now, by=response.by, comment=comment)}
-        if response.timed_out or now > request.expires_at:
-            comment = response.comment or f"no answer before {request.expires_at.isoformat()}"
-            return {"approval": _record("expired", request, now, by=response.by, comment=comment)}
-        status = "approved" if response.approved else "rejected"
-        return {"approval": _record(status, request, now, by=response.by, comment=response.comment)}
-
-    return approval_node
-
-
-def route_after_approval(state: HealingState) -> str:
-    """For `add_conditional_edges`: approved -> "act", rejected -> "report", anything else -> "escalate"."""
-    status = (state.get("approval") or {}).get("status")
-    return {"approved": "act", "rejected": "report"}.get(status or "", "escalate")
+def approval(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
+    """The approval node: interrupts, then writes `{"approval": ApprovalRecord}`."""
+    ctx = runtime.context
+    try:
+        request = build_approval_request(state, ctx.approval_ttl)
+    except ValueError as exc:
+        return {"approval": _record("invalid", None, ctx.clock(), by="paramedic", comment=str(exc))}
+    previous = state.get("approval") or {}
+    if previous.get("approval_id") == request.approval_id and previous.get("status"):
+        return {}  # already answered: a repeated resume must not ask (or act) twice
+    answer = interrupt(request.model_dump(mode="json"), response_schema=ApprovalResponse.model_json_schema())
+    now = ctx.clock()
+    try:
+        response = ApprovalResponse.model_validate(answer)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors())
+        return {"approval": _record("invalid", request, now, by="", comment=f"malformed answer: {problems}")}
+    if response.approval_id is not None and response.approval_id != request.approval_id:
+        comment = f"answer is for approval {response.approval_id}, not {request.approval_id}"
+        return {"approval": _record("invalid", request, now, by=response.by, comment=comment)}
+    if response.timed_out or now > request.expires_at:
+        comment = response.comment or f"no answer before {request.expires_at.isoformat()}"
+        return {"approval": _record("expired", request, now, by=response.by, comment=comment)}
+    status = "approved" if response.approved else "rejected"
+    return {"approval": _record(status, request, now, by=response.by, comment=response.comment)}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
+
+from typing_extensions import TypedDict
 
 from graph.state import ActionRecord, ActionResult, DryRunResult, HealingState
 
@@ -21,8 +23,8 @@ class UndoHint(TypedDict, total=False):
     """How to take a change back: revert a commit on the base branch, or roll out an old revision."""
 
     kind: Literal["revert", "rollout_undo"]
-    sha: str
-    revision: int
+    commit: str  # revert: the commit that made the change live
+    revision: int  # rollout_undo: the revision the change replaced
 
 
 class ActionEntry(ActionRecord, total=False):

@@ -7,9 +7,9 @@ and the analyst carries on with what the cluster showed.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from agent.domain import EvidenceItem, EvidenceKind, WorkloadRef
+from agent.evidence_conventions import MetricData, metric_data
 from tools.prometheus import PrometheusClient, QueryResult, Series
 from tools.result import TraceSink, discard
 
@@ -30,24 +30,22 @@ def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[Evid
         limit = _latest(series)
         if limit is not None:
             limit_of[(series.labels.get("pod"), series.labels.get("container"))] = limit
-    worst: dict[str, dict[str, Any]] = {}  # per container, the pod closest to its limit
+    worst: dict[str, tuple[float, MetricData]] = {}  # per container, the pod closest to its limit
     for series in working.series:
         value = _latest(series)
         if value is None:
             continue
         pod, container = series.labels.get("pod", ""), series.labels.get("container", "")
         limit = limit_of.get((pod, container))
-        data: dict[str, Any] = {"name": MEMORY, "container": container, "pod": pod, "value": value,
-                                "unit": "bytes"}  # fmt: skip
+        data = MetricData(name=MEMORY, container=container, pod=pod, value=value, unit="bytes")
         if limit:
             data["limit"] = limit
         ratio = value / limit if limit else 0.0
         best = worst.get(container)
-        if best is None or ratio > best["_ratio"]:
-            worst[container] = {**data, "_ratio": ratio}
+        if best is None or ratio > best[0]:
+            worst[container] = (ratio, data)
     items = []
-    for container, data in sorted(worst.items()):
-        data.pop("_ratio")
+    for container, (_, data) in sorted(worst.items()):
         limit_text = f" of a {data['limit'] / 2**20:.0f}Mi limit" if "limit" in data else " (no limit)"
         items.append(
             EvidenceItem(
@@ -55,7 +53,7 @@ def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[Evid
                 kind=EvidenceKind.METRIC,
                 source=f"prometheus {MEMORY} pod {data['pod']}",
                 text=f"container {container} working set {data['value'] / 2**20:.0f}Mi{limit_text}",
-                data=data,
+                data=dict(data),
             )
         )
     return items
@@ -74,7 +72,7 @@ def _restart_items(result: QueryResult) -> list[EvidenceItem]:
             kind=EvidenceKind.METRIC,
             source=f"prometheus {RESTARTS}",
             text=f"container {container} restarted {total:.0f} times across the workload's pods",
-            data={"name": RESTARTS, "container": container, "value": total, "unit": "count"},
+            data=dict(MetricData(name=RESTARTS, container=container, value=total, unit="count")),
         )
         for container, total in sorted(totals.items())
     ]
@@ -90,7 +88,7 @@ def _error_items(result: QueryResult, target: WorkloadRef) -> list[EvidenceItem]
                     kind=EvidenceKind.METRIC,
                     source=f"prometheus {ERROR_RATIO}",
                     text=f"{value:.1%} of HTTP requests to {target.name} answered 5xx over 5m",
-                    data={"name": ERROR_RATIO, "value": value, "unit": "ratio"},
+                    data=dict(MetricData(name=ERROR_RATIO, value=value, unit="ratio")),
                 )
             ]
     return []
@@ -140,4 +138,4 @@ def error_ratio(
     items = _error_items(result.data, target)
     if not items:
         return None, "no HTTP traffic measured"
-    return float(items[0].data["value"]), "measured"
+    return float(metric_data(items[0])["value"]), "measured"

@@ -1,0 +1,87 @@
+"""The real `HealingContext` from settings: the cluster, Git, Prometheus, notifier, reasoner and breakers.
+
+`build_context(settings)` is what the server, the demo and the eval harness hand the graph; anything
+passed in (a sandbox's clock and `advance`, an in-memory breaker store, a scripted repository) is
+used instead of being built.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from agent.cluster import kube_client
+from agent.config import Settings
+from agent.reasoners.base import Reasoner
+from graph.breaker import REASONER_KEY, BreakerStore, SqliteBreakerStore
+from graph.cluster_access import KubeCluster
+from graph.context import Breakers, DecisionConfig, HealingContext, Notifier, VerifyConfig, utc_now
+from graph.evidence_gathering import Sources, make_gather
+from tools.gitops.base import GitOpsRepo
+from tools.kubernetes import KubeClient
+from tools.notify import WebhookNotifier
+from tools.prometheus import PrometheusClient
+
+
+def build_context(
+    settings: Settings,
+    *,
+    reasoner: Reasoner | None = None,
+    kube: KubeClient | None = None,
+    repo: GitOpsRepo | None = None,
+    notifier: Notifier | None = None,
+    breaker_store: BreakerStore | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+    verify: VerifyConfig | None = None,
+) -> HealingContext:
+    """The real collaborators from settings; anything passed in is used instead of being built.
+
+    Builds a `KubeClient` from `settings.cluster`, the GitOps repository from `settings.git` (none
+    when neither a local path nor a GitHub repository is set), Prometheus from `prometheus_url`,
+    the webhook notifier, the configured reasoner wired to the reasoner breaker, and breakers kept
+    in SQLite under `data_dir` (shared by every run and process on this machine).
+    """
+    from agent.reasoners import build_reasoner
+    from tools.gitops.factory import open_repo
+
+    if kube is None:
+        kube = kube_client(settings.cluster)
+    git = settings.git
+    if repo is None and (git.local_path is not None or git.github_repo):
+        repo = open_repo(
+            git.provider,
+            local_path=git.local_path,
+            github_repo=git.github_repo,
+            github_base_url=git.github_base_url,
+            token=git.token_value(),
+            base_branch=git.base_branch,
+            auto_merge=git.auto_merge,
+        )
+    store = breaker_store or SqliteBreakerStore(settings.data_dir / "breakers.db")
+    breakers = Breakers.create(settings.breaker, store, clock)
+    if reasoner is None:
+        reasoner = build_reasoner(
+            settings.llm,
+            settings.thresholds.act,
+            llm_allowed=lambda: breakers.reasoner.allows(REASONER_KEY),
+            on_llm_error=lambda _: breakers.reasoner.record_event(REASONER_KEY),
+        )
+    prometheus = PrometheusClient(settings.prometheus_url)
+    bound_kube, bound_repo = kube, repo
+    return HealingContext(
+        reasoner=reasoner,
+        gather=make_gather(lambda sink: Sources(bound_kube, bound_repo, sink), prometheus),
+        breakers=breakers,
+        cluster=KubeCluster(kube),
+        repo=repo,
+        prometheus=prometheus,
+        notifier=notifier or WebhookNotifier(settings.notifications.webhook_url_value()),
+        decision=DecisionConfig.from_settings(settings),
+        auto_merge=git.auto_merge,
+        max_attempts=settings.breaker.max_attempts,
+        verify=verify or VerifyConfig(**settings.verification.model_dump()),
+        clock=clock,
+        sleep=sleep,
+    )
