@@ -185,12 +185,11 @@ class _Meter:
 
 def bench_diagnosis(bundle_seconds: float) -> None:
     """The analyst's work on the sandbox for a few faults, and redaction's share of it."""
-    from paramedic.sandbox_wiring import sandbox_settings
-
     from agent.config import Mode, Settings
     from agent.domain import Incident, Trigger, WorkloadRef
     from graph.breaker import InMemoryBreakerStore
     from graph.context_factory import build_context
+    from paramedic.sandbox_wiring import sandbox_settings
     from sandbox.cluster import Sandbox
     from tools.kubernetes import KubeClient
     from tools.result import discard
