@@ -23,7 +23,7 @@ from sandbox.faults import FAULT_TYPES
 from sandbox.faults.control import ControlServer
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
