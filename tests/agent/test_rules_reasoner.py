@@ -6,8 +6,7 @@ import pytest
 
 from agent.domain import ActionType, EvidenceItem, EvidenceKind, RootCause
 from agent.reasoners.base import Reasoner, TraceKind
-from agent.reasoners.rules import RulesReasoner
-from agent.reasoners.rules_catalogue import RulesPolicy
+from agent.reasoners.rules import RulesPolicy, RulesReasoner
 from tests.agent import evidence_samples as s
 
 

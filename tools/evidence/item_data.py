@@ -25,7 +25,8 @@ def _as_str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _as_int(value: Any) -> int | None:
+def as_count(value: Any) -> int | None:
+    """A count as readers take it: an int or a string of digits; anything else (bools too) is None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -80,7 +81,7 @@ def _as_quantities(value: Any) -> dict[str, str]:
 
 
 Text = Annotated[str, BeforeValidator(_as_str)]
-Count = Annotated[int | None, BeforeValidator(_as_int)]
+Count = Annotated[int | None, BeforeValidator(as_count)]
 Number = Annotated[float | None, BeforeValidator(_as_float)]
 MaybeBool = Annotated[bool | None, BeforeValidator(_as_bool)]
 Flag = Annotated[bool, BeforeValidator(lambda v: v is True)]  # only a real `true` counts
