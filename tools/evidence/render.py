@@ -119,7 +119,7 @@ def _container_line(c: ContainerStatus) -> str:
         f"image={c.image}",
         f"ready={str(c.ready).lower()}",
     ]
-    state = c.state
+    state: str = c.state
     if c.reason:
         state += f" {c.reason}"
     if c.terminated and c.terminated.exit_code is not None:

@@ -71,13 +71,12 @@ def _lower_requests(ctx: RuleContext, resources: list[str]) -> _RequestsFix:
         return _RequestsFix(
             remedies.notify("scheduling constraints (affinity, taints, volumes) need a human")
         )
-    requests = {
-        name: try_parse_quantity(
-            ((view.container_spec(name) or {}).get("resources") or {}).get("requests", {}).get(resource)
-        )
-        for name in view.container_names()
-    }
-    requests = {n: q for n, q in requests.items() if q}
+    requests: dict[str, float] = {}
+    for name in view.container_names():
+        spec = view.container_spec(name) or {}
+        quantity = try_parse_quantity((spec.get("resources") or {}).get("requests", {}).get(resource))
+        if quantity:
+            requests[name] = quantity
     if not requests:
         return _RequestsFix(remedies.notify(f"insufficient {resource}, but the requests are not visible"))
     container = max(requests, key=lambda n: requests[n])
