@@ -4,6 +4,7 @@ dependency casts on it, and the fix (the earlier probe, the declared port, a rev
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from agent.domain import ProposedRemediation, RootCause
@@ -11,14 +12,14 @@ from agent.reasoners.rules import remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.observations import ContainerObs, EventObs
 
-PROBE_EVENT_REASONS = ("Unhealthy", "Killing", "ProbeWarning")
+_PROBE_EVENT_REASONS = ("Unhealthy", "Killing", "ProbeWarning")
 _DEPENDENCY_HINT = re.compile(
     r"connection refused|no such host|ECONNREFUSED|ENOTFOUND|could not connect", re.IGNORECASE
 )
 _PROBE_CHANGE = re.compile(r"Probe\s*:|^\s*(?:path|port)\s*:")
 
 
-def probe_container(ctx: RuleContext, events: list[EventObs]) -> str | None:
+def _probe_container(ctx: RuleContext, events: list[EventObs]) -> str | None:
     """The container the probe events name, else the only probed container, else the only one."""
     names = ctx.view.container_names()
     for event in events:
@@ -36,16 +37,19 @@ def probe_container(ctx: RuleContext, events: list[EventObs]) -> str | None:
     return probed[0] if len(probed) == 1 else ctx.only_container()
 
 
-def probe_finding(
-    ctx: RuleContext,
-    category: RootCause,
-    probe_key: str,
-    events: list[EventObs],
-    container: str | None,
-    failing: list[ContainerObs],
-    confidence: float,
-) -> Finding:
-    """The finding about a failing probe, once its rule has weighed the events and failing containers."""
+# How a probe rule weighs its events: the failing containers it cites, and how sure it is.
+Weigh = Callable[[RuleContext, list[EventObs], str | None], tuple[list[ContainerObs], float]]
+
+
+def probe_rule(
+    ctx: RuleContext, category: RootCause, probe_key: str, pattern: re.Pattern[str], weigh: Weigh
+) -> Finding | None:
+    """The finding about a failing probe: events matching `pattern`, weighed by the cause's rule."""
+    events = ctx.view.events_matching(pattern, _PROBE_EVENT_REASONS)
+    if not events:
+        return None
+    container = _probe_container(ctx, events)
+    failing, confidence = weigh(ctx, events, container)
     # Only the failing pods' logs count: healthy pods of the old revision often logged a refused
     # connection while they started, which says nothing about why the new ones fail their probe.
     failing_pods = {c.pod for c in failing}

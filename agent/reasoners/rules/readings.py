@@ -9,18 +9,7 @@ wording), so the rules work on both well-structured and bare evidence.
 from __future__ import annotations
 
 from agent.domain import EvidenceItem
-from agent.reasoners.rules.observations import (
-    CommitObs,
-    ContainerObs,
-    EventObs,
-    LogObs,
-    ManifestObs,
-    MetricObs,
-    NodeObs,
-    PodObs,
-    RolloutObs,
-    WorkloadObs,
-)
+from agent.reasoners.rules import observations as obs
 from agent.reasoners.rules.status_text import container_from_text
 from tools.evidence.item_data import (
     AnyStatusData,
@@ -36,13 +25,13 @@ from tools.evidence.item_data import (
 )
 
 
-def containers(item: EvidenceItem, data: AnyStatusData) -> list[ContainerObs]:
+def containers(item: EvidenceItem, data: AnyStatusData) -> list[obs.ContainerObs]:
     """The container statuses of a pod STATUS item (structured, else recognised in its text)."""
     if not isinstance(data, PodStatusData):
         return []
     if data.containers:
         return [
-            ContainerObs(
+            obs.ContainerObs(
                 item_id=item.id,
                 pod=data.pod or item.source,
                 name=c.name,
@@ -60,11 +49,11 @@ def containers(item: EvidenceItem, data: AnyStatusData) -> list[ContainerObs]:
     return [container_from_text(item)] if not data.object_kind and not item.data else []
 
 
-def pod(item: EvidenceItem, data: AnyStatusData) -> PodObs | None:
+def pod(item: EvidenceItem, data: AnyStatusData) -> obs.PodObs | None:
     """A pod STATUS item's phase, reason and conditions; untagged data counts when it names a pod."""
     if not isinstance(data, PodStatusData) or not (data.object_kind == "Pod" or "pod" in item.data):
         return None
-    return PodObs(
+    return obs.PodObs(
         item_id=item.id,
         phase=data.phase,
         reason=data.reason,
@@ -74,20 +63,20 @@ def pod(item: EvidenceItem, data: AnyStatusData) -> PodObs | None:
     )
 
 
-def workload(item: EvidenceItem, data: AnyStatusData) -> WorkloadObs | None:
+def workload(item: EvidenceItem, data: AnyStatusData) -> obs.WorkloadObs | None:
     """A workload STATUS item's replica counts."""
     if not isinstance(data, WorkloadStatusData):
         return None
-    return WorkloadObs(
+    return obs.WorkloadObs(
         item_id=item.id, name=data.name, replicas=data.replicas, ready_replicas=data.ready_replicas
     )
 
 
-def node(item: EvidenceItem, data: AnyStatusData) -> NodeObs | None:
+def node(item: EvidenceItem, data: AnyStatusData) -> obs.NodeObs | None:
     """A node STATUS item's allocatable resources and conditions."""
     if not isinstance(data, NodeStatusData):
         return None
-    return NodeObs(
+    return obs.NodeObs(
         item_id=item.id,
         node=data.node or item.source,
         allocatable=data.allocatable,
@@ -95,10 +84,10 @@ def node(item: EvidenceItem, data: AnyStatusData) -> NodeObs | None:
     )
 
 
-def event(item: EvidenceItem) -> EventObs:
+def event(item: EvidenceItem) -> obs.EventObs:
     """An EVENT item; without structured data its whole text is the message."""
     data = EventData.read(item.data)
-    return EventObs(
+    return obs.EventObs(
         item_id=item.id,
         reason=data.reason,
         message=data.message or item.text,
@@ -107,10 +96,10 @@ def event(item: EvidenceItem) -> EventObs:
     )
 
 
-def log(item: EvidenceItem) -> LogObs:
+def log(item: EvidenceItem) -> obs.LogObs:
     """A LOG item: the tail is its text; `:previous` ids mark a crashed instance too."""
     data = LogData.read(item.data)
-    return LogObs(
+    return obs.LogObs(
         item_id=item.id,
         text=item.text,
         pod=data.pod,
@@ -119,10 +108,10 @@ def log(item: EvidenceItem) -> LogObs:
     )
 
 
-def metric(item: EvidenceItem) -> MetricObs:
+def metric(item: EvidenceItem) -> obs.MetricObs:
     """A METRIC item; without a name, its source names the series."""
     data = MetricData.read(item.data)
-    return MetricObs(
+    return obs.MetricObs(
         item_id=item.id,
         name=data.name or item.source,
         container=data.container,
@@ -134,7 +123,7 @@ def metric(item: EvidenceItem) -> MetricObs:
     )
 
 
-def manifest(item: EvidenceItem) -> ManifestObs:
+def manifest(item: EvidenceItem) -> obs.ManifestObs:
     """A MANIFEST item; kind, name and keys come from the manifest itself when not given."""
     data = ManifestData.read(item.data)
     body = data.manifest
@@ -144,7 +133,7 @@ def manifest(item: EvidenceItem) -> ManifestObs:
     metadata = body.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     kind = body.get("kind")
-    return ManifestObs(
+    return obs.ManifestObs(
         item_id=item.id,
         kind=data.object_kind or (kind if isinstance(kind, str) else ""),
         name=data.name or (name if isinstance(name, str) else ""),
@@ -152,10 +141,10 @@ def manifest(item: EvidenceItem) -> ManifestObs:
     )
 
 
-def commit(item: EvidenceItem) -> CommitObs:
+def commit(item: EvidenceItem) -> obs.CommitObs:
     """A COMMIT item; without data, the id holds the sha and the text the message and diff."""
     data = CommitData.read(item.data)
-    return CommitObs(
+    return obs.CommitObs(
         item_id=item.id,
         sha=data.sha or item.id.removeprefix("commit:"),
         message=data.message or (item.text.splitlines() or [""])[0],
@@ -164,9 +153,11 @@ def commit(item: EvidenceItem) -> CommitObs:
     )
 
 
-def rollout(item: EvidenceItem) -> RolloutObs | None:
+def rollout(item: EvidenceItem) -> obs.RolloutObs | None:
     """A ROLLOUT item, or None when it does not say which revision it is."""
     data = RolloutData.read(item.data)
     if data.revision is None:
         return None
-    return RolloutObs(item_id=item.id, revision=data.revision, template=data.template, current=data.current)
+    return obs.RolloutObs(
+        item_id=item.id, revision=data.revision, template=data.template, current=data.current
+    )
