@@ -45,14 +45,6 @@ def _as_float(value: Any) -> float | None:
         return None
 
 
-def _as_bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _only_dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
@@ -64,10 +56,6 @@ def _entries(value: Any) -> list[Any]:
 
 def _as_strings(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _as_strings_or_none(value: Any) -> list[str] | None:
-    return _as_strings(value) if isinstance(value, list) else None
 
 
 def _as_numbers(value: Any) -> list[float]:
@@ -83,12 +71,14 @@ def _as_quantities(value: Any) -> dict[str, str]:
 Text = Annotated[str, BeforeValidator(_as_str)]
 Count = Annotated[int | None, BeforeValidator(as_count)]
 Number = Annotated[float | None, BeforeValidator(_as_float)]
-MaybeBool = Annotated[bool | None, BeforeValidator(_as_bool)]
+MaybeBool = Annotated[bool | None, BeforeValidator(lambda v: v if isinstance(v, bool) else None)]
 Flag = Annotated[bool, BeforeValidator(lambda v: v is True)]  # only a real `true` counts
-JsonObject = Annotated[dict[str, Any], BeforeValidator(_as_dict)]
+JsonObject = Annotated[dict[str, Any], BeforeValidator(lambda v: v if isinstance(v, dict) else {})]
 JsonObjects = Annotated[list[dict[str, Any]], BeforeValidator(_only_dicts)]
 Strings = Annotated[list[str], BeforeValidator(_as_strings)]
-MaybeStrings = Annotated[list[str] | None, BeforeValidator(_as_strings_or_none)]
+MaybeStrings = Annotated[
+    list[str] | None, BeforeValidator(lambda v: _as_strings(v) if isinstance(v, list) else None)
+]
 Numbers = Annotated[list[float], BeforeValidator(_as_numbers)]
 Quantities = Annotated[dict[str, str], BeforeValidator(_as_quantities)]  # {"cpu": "2", "memory": "4Gi"}
 
