@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.evidence.item_data import (
     ConditionData,
@@ -23,9 +23,11 @@ from tools.evidence.item_data import (
 )
 from tools.evidence.logs import DEFAULT_MAX_CHARS, pack_log
 from tools.evidence.redact import redact, redact_data
-from tools.kubernetes.events import EventRecord
-from tools.kubernetes.logs import PodLogs
-from tools.kubernetes.status import Condition, ContainerStatus, PodStatus, WorkloadStatus
+
+if TYPE_CHECKING:  # annotations only: the reasoners import the evidence contract without the client
+    from tools.kubernetes.events import EventRecord
+    from tools.kubernetes.logs import PodLogs
+    from tools.kubernetes.status import Condition, ContainerStatus, PodStatus, WorkloadStatus
 
 DEFAULT_MAX_PODS = 10
 DEFAULT_MAX_EVENTS = 15
