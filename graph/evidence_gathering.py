@@ -1,10 +1,10 @@
 """Gathering a workload's evidence through tools/ into citable items (the analyst's first half).
 
-Items follow `agent/evidence_conventions.py`: tools/evidence already renders status, events and
-logs with those keys, redacted and capped; this module lifts them into `EvidenceItem`s with
-stable ids and adds rollout history and recent Git commits (`gather_evidence`), and `make_gather`
-adds Prometheus's metric evidence (graph/metric_evidence). Whatever cannot be read goes into
-`Evidence.gaps` with the reason, and gathering carries on.
+Item data follows the evidence contract (`tools/evidence/item_data.py`): tools/evidence already
+renders status, events and logs with its models, redacted and capped; this module lifts them into
+`EvidenceItem`s with stable ids and adds rollout history and recent Git commits (`gather_evidence`),
+and `make_gather` adds Prometheus's metric evidence (graph/metric_evidence). Whatever cannot be read
+goes into `Evidence.gaps` with the reason, and gathering carries on.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
-from agent.evidence_conventions import CommitData, LogData, RolloutData
 from graph.metric_evidence import metric_evidence
+from tools.evidence.item_data import CommitData, LogData, RolloutData
 from tools.evidence.render import render_workload, workload_data
 from tools.gitops.base import GitOpsRepo
 from tools.gitops.records import Workload
@@ -105,14 +105,12 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
                         source=f"ReplicaSet {ns}/{rev.replica_set}",
                         text=f"revision {rev.revision}{' (current)' if rev.current else ''}: "
                         f"images {', '.join(rev.images) or '-'}; {rev.change_cause or 'no change-cause'}",
-                        data=dict(
-                            RolloutData(
-                                revision=rev.revision,
-                                template=rev.template,
-                                change_cause=rev.change_cause,
-                                current=rev.current,
-                            )
-                        ),
+                        data=RolloutData(
+                            revision=rev.revision,
+                            template=rev.template,
+                            change_cause=rev.change_cause,
+                            current=rev.current,
+                        ).dump(),
                     )
                 )
         else:
@@ -161,7 +159,7 @@ def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> 
     for status in others.data:
         if status.name == target.name:
             continue
-        data = workload_data(status)
+        data = workload_data(status).dump()
         out.append(
             EvidenceItem(
                 id=f"status:deployment/{status.name}",
@@ -200,9 +198,9 @@ def _log_items(data: dict[str, Any]) -> list[EvidenceItem]:
                 kind=EvidenceKind.LOG,
                 source=f"Pod {log['pod']} container {log['container']}" + (" (previous)" if suffix else ""),
                 text=log["text"],
-                data=dict(
-                    LogData(pod=log["pod"], container=log["container"], previous=bool(log.get("previous")))
-                ),
+                data=LogData(
+                    pod=log["pod"], container=log["container"], previous=bool(log.get("previous"))
+                ).dump(),
             )
         )
     return out
@@ -226,16 +224,14 @@ def _commit_items(
                 kind=EvidenceKind.COMMIT,
                 source=f"git {info.sha[:12]}",
                 text=f"{info.date.isoformat()} {info.author}: {info.title}",
-                data=dict(
-                    CommitData(
-                        sha=info.sha,
-                        message=info.message,
-                        author=info.author,
-                        date=info.date.isoformat(),
-                        diff=diff_text,
-                        files=list(info.files),
-                    )
-                ),
+                data=CommitData(
+                    sha=info.sha,
+                    message=info.message,
+                    author=info.author,
+                    date=info.date.isoformat(),
+                    diff=diff_text,
+                    files=list(info.files),
+                ).dump(),
             )
         )
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from agent.domain import EvidenceItem, EvidenceKind, WorkloadRef
-from agent.evidence_conventions import MetricData, metric_data
+from tools.evidence.item_data import MetricData
 from tools.prometheus import PrometheusClient, QueryResult, Series
 from tools.result import TraceSink, discard
 
@@ -37,26 +37,31 @@ def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[Evid
             continue
         pod, container = series.labels.get("pod", ""), series.labels.get("container", "")
         limit = limit_of.get((pod, container))
-        data = MetricData(name=MEMORY, container=container, pod=pod, value=value, unit="bytes")
-        if limit:
-            data["limit"] = limit
+        data = MetricData(
+            name=MEMORY, container=container, pod=pod, value=value, unit="bytes", limit=limit or None
+        )
         ratio = value / limit if limit else 0.0
         best = worst.get(container)
         if best is None or ratio > best[0]:
             worst[container] = (ratio, data)
     items = []
     for container, (_, data) in sorted(worst.items()):
-        limit_text = f" of a {data['limit'] / 2**20:.0f}Mi limit" if "limit" in data else " (no limit)"
+        limit_text = f" of a {data.limit / 2**20:.0f}Mi limit" if data.limit else " (no limit)"
         items.append(
             EvidenceItem(
                 id=f"metric:{MEMORY}:{container}",
                 kind=EvidenceKind.METRIC,
-                source=f"prometheus {MEMORY} pod {data['pod']}",
-                text=f"container {container} working set {data['value'] / 2**20:.0f}Mi{limit_text}",
-                data=dict(data),
+                source=f"prometheus {MEMORY} pod {data.pod}",
+                text=f"container {container} working set {value_mi(data)}Mi{limit_text}",
+                data=data.dump(),
             )
         )
     return items
+
+
+def value_mi(data: MetricData) -> str:
+    """The measured value in whole mebibytes, for the item's text."""
+    return f"{(data.value or 0.0) / 2**20:.0f}"
 
 
 def _restart_items(result: QueryResult) -> list[EvidenceItem]:
@@ -72,7 +77,7 @@ def _restart_items(result: QueryResult) -> list[EvidenceItem]:
             kind=EvidenceKind.METRIC,
             source=f"prometheus {RESTARTS}",
             text=f"container {container} restarted {total:.0f} times across the workload's pods",
-            data=dict(MetricData(name=RESTARTS, container=container, value=total, unit="count")),
+            data=MetricData(name=RESTARTS, container=container, value=total, unit="count").dump(),
         )
         for container, total in sorted(totals.items())
     ]
@@ -88,7 +93,7 @@ def _error_items(result: QueryResult, target: WorkloadRef) -> list[EvidenceItem]
                     kind=EvidenceKind.METRIC,
                     source=f"prometheus {ERROR_RATIO}",
                     text=f"{value:.1%} of HTTP requests to {target.name} answered 5xx over 5m",
-                    data=dict(MetricData(name=ERROR_RATIO, value=value, unit="ratio")),
+                    data=MetricData(name=ERROR_RATIO, value=value, unit="ratio").dump(),
                 )
             ]
     return []
@@ -138,4 +143,5 @@ def error_ratio(
     items = _error_items(result.data, target)
     if not items:
         return None, "no HTTP traffic measured"
-    return float(metric_data(items[0])["value"]), "measured"
+    value = MetricData.read(items[0].data).value
+    return (value, "measured") if value is not None else (None, "no HTTP traffic measured")

@@ -48,7 +48,6 @@ class ReasonerErrorKind(StrEnum):
     TIMEOUT = "timeout"
     UNAVAILABLE = "unavailable"  # transport errors, HTTP errors, refused connections
     MALFORMED_OUTPUT = "malformed_output"  # still invalid after the repair retry
-    CONFIGURATION = "configuration"  # the provider cannot be built from the settings
 
 
 class ReasonerError(Exception):

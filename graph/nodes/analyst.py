@@ -13,12 +13,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, Usage
-from agent.evidence_conventions import VerificationData
 from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
 from graph.state import HealingState, candidate, current_attempt, subject_incident, to_data
 from graph.tracing import NodeTrace
+from tools.evidence.item_data import OtherStatusData
 
 NODE = "analyst"
 
@@ -87,9 +87,9 @@ def _with_verifications(evidence: Evidence, state: HealingState) -> Evidence:
             source=f"verification of attempt {v['attempt']}",
             text=f"after attempt {v['attempt']}: "
             f"{'healthy' if v['healthy'] else 'still unhealthy'}: {v['detail']}",
-            data=dict(
-                VerificationData(object_kind="Verification", attempt=v["attempt"], healthy=v["healthy"])
-            ),
+            data=OtherStatusData(
+                object_kind="Verification", attempt=v["attempt"], healthy=v["healthy"]
+            ).dump(),
         )
         for v in state.get("verifications") or []
     ]

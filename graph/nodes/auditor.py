@@ -28,7 +28,6 @@ from agent.domain import (
     RevertCommit,
     Rollback,
 )
-from agent.evidence_conventions import commit_data, rollout_data
 from graph.context import HealingContext
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.state import (
@@ -40,6 +39,7 @@ from graph.state import (
     subject_incident,
 )
 from graph.tracing import NodeTrace
+from tools.evidence.item_data import CommitData, RolloutData
 
 NODE = "auditor"
 CHANGE_WINDOW = timedelta(hours=6)  # how long before the incident a change is still a suspect
@@ -74,7 +74,7 @@ def _field_words(diagnosis: Diagnosis) -> set[str]:
 
 def _commit_time(item: EvidenceItem) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(commit_data(item).get("date")))
+        return datetime.fromisoformat(CommitData.read(item.data).date)
     except ValueError:
         return None
 
@@ -101,9 +101,8 @@ def find_suspect(
     reverted = remediation.commit if isinstance(remediation, RevertCommit) else ""
     words = _field_words(diagnosis)
     for item in in_window:  # newest first
-        commit = commit_data(item)
-        sha = str(commit.get("sha", ""))
-        diff = str(commit.get("diff", ""))
+        commit = CommitData.read(item.data)
+        sha, diff = commit.sha, commit.diff
         keys = changed_keys(diff)
         why = None
         if item.id in cited:
@@ -117,8 +116,8 @@ def find_suspect(
             notes.append(f"suspect {sha[:12]}: {why}")
             suspect = SuspectCommit(
                 sha=sha,
-                message=str(commit.get("message", "")),
-                author=str(commit.get("author", "")),
+                message=commit.message,
+                author=commit.author,
                 changed_fields=keys,
             )
             return suspect, notes
@@ -131,7 +130,7 @@ def rollout_notes(evidence: Evidence) -> list[str]:
     revisions = evidence.of_kind(EvidenceKind.ROLLOUT)
     if not revisions:
         return ["no rollout history in the evidence"]
-    current = [data.get("revision") for data in map(rollout_data, revisions) if data.get("current")]
+    current = [data.revision for data in (RolloutData.read(i.data) for i in revisions) if data.current]
     return [f"{len(revisions)} revision(s) known; current revision {current[0] if current else 'unknown'}"]
 
 
@@ -145,11 +144,11 @@ def _evidence_problems(diagnosis: Diagnosis, evidence: Evidence, has_repo: bool)
         problems.append(f"{action.value} needs a GitOps repository and none is configured")
     if isinstance(remediation, RevertCommit):
         commit = remediation.commit
-        shas = [str(commit_data(i).get("sha", "")) for i in evidence.of_kind(EvidenceKind.COMMIT)]
+        shas = [CommitData.read(i.data).sha for i in evidence.of_kind(EvidenceKind.COMMIT)]
         if commit and not any(sha.startswith(commit) for sha in shas):
             problems.append(f"commit {commit[:12]} is not among the workload's recent commits")
     if isinstance(remediation, Rollback) and remediation.revision is not None:
-        known = {rollout_data(i).get("revision") for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
+        known = {RolloutData.read(i.data).revision for i in evidence.of_kind(EvidenceKind.ROLLOUT)}
         if remediation.revision not in known:
             problems.append(f"revision {remediation.revision} is not in the rollout history")
     return problems

@@ -1,7 +1,8 @@
 """A workload's state as compact text (for a prompt) and JSON (for the evidence store).
 
-The JSON uses the keys of `agent/evidence_conventions.py` (StatusData, PodStatusData,
-ContainerStatusData, EventData, LogData) so the analyst can lift items out unchanged. Everything
+The JSON is built from the evidence contract's models (`tools/evidence/item_data.py`: PodStatusData,
+WorkloadStatusData, ContainerStatusData, EventData, PackedLogData) so the analyst can lift items out
+unchanged. Everything
 that came from the cluster is redacted; in the text, cluster-supplied strings are kept on one
 line and log lines are fenced with `| ` so no message can pass for part of the structure.
 """
@@ -10,13 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tools.evidence.item_data import (
+    ConditionData,
+    ContainerStatusData,
+    EventData,
+    PackedLogData,
+    PodStatusData,
+    WorkloadStatusData,
+)
 from tools.evidence.log_packing import DEFAULT_MAX_CHARS, pack_log
-from tools.kubernetes.pod_logs import PodLogs
-from tools.kubernetes.status import Condition, ContainerStatus, PodStatus, WorkloadStatus
-from tools.kubernetes.workload_events import EventRecord
 from tools.redaction import redact, redact_data
+
+if TYPE_CHECKING:  # annotations only: the reasoners import the evidence contract without the client
+    from tools.kubernetes.pod_logs import PodLogs
+    from tools.kubernetes.status import Condition, ContainerStatus, PodStatus, WorkloadStatus
+    from tools.kubernetes.workload_events import EventRecord
 
 DEFAULT_MAX_PODS = 10
 DEFAULT_MAX_EVENTS = 15
@@ -33,93 +44,75 @@ def _trouble(pod: PodStatus) -> tuple[int, int, str]:
     return (int(pod.ready), -pod.restarts, pod.name)
 
 
-def condition_data(c: Condition) -> dict[str, str]:
-    """A condition as `ConditionData`."""
-    data = {"type": c.type, "status": c.status}
-    if c.reason:
-        data["reason"] = c.reason
-    if c.message:
-        data["message"] = c.message
-    return data
+def condition_data(c: Condition) -> ConditionData:
+    """A condition as the evidence contract shows it."""
+    return ConditionData(type=c.type, status=c.status, reason=c.reason or None, message=c.message or None)
 
 
-def container_data(c: ContainerStatus) -> dict[str, Any]:
-    """A container as `ContainerStatusData`."""
-    data: dict[str, Any] = {
-        "name": c.name,
-        "image": c.image,
-        "ready": c.ready,
-        "restart_count": c.restart_count,
-        "state": c.state if c.state != "unknown" else "waiting",
-    }
-    if c.init:
-        data["init"] = True
-    if c.state == "waiting":
-        data["waiting_reason"] = c.reason
-        if c.message:
-            data["waiting_message"] = c.message
-    if c.terminated:
-        data["terminated_reason"] = c.terminated.reason
-    if c.last_termination:
-        data["last_terminated_reason"] = c.last_termination.reason
-        if c.last_termination.message:
-            data["last_terminated_message"] = c.last_termination.message
-    term = c.terminated or c.last_termination  # the current state first, as the convention says
-    if term is not None and term.exit_code is not None:
-        data["exit_code"] = term.exit_code
-    return data
+def container_data(c: ContainerStatus) -> ContainerStatusData:
+    """A container's status as the evidence contract shows it."""
+    term = c.terminated or c.last_termination  # the current state first, as the contract says
+    last = c.last_termination
+    return ContainerStatusData(
+        name=c.name,
+        image=c.image,
+        ready=c.ready,
+        restart_count=c.restart_count,
+        state=c.state if c.state != "unknown" else "waiting",
+        init=c.init or None,
+        waiting_reason=c.reason if c.state == "waiting" else None,
+        waiting_message=c.message or None if c.state == "waiting" else None,
+        terminated_reason=c.terminated.reason if c.terminated else None,
+        last_terminated_reason=last.reason if last else None,
+        last_terminated_message=last.message or None if last else None,
+        exit_code=term.exit_code if term else None,
+    )
 
 
-def pod_data(pod: PodStatus) -> dict[str, Any]:
-    """A pod as `PodStatusData`."""
-    data: dict[str, Any] = {
-        "object_kind": "Pod",
-        "pod": pod.name,
-        "node": pod.node,
-        "phase": pod.phase,
-        "ready": pod.ready,
-        "restarts": pod.restarts,
-        "conditions": [condition_data(c) for c in pod.conditions],
-        "containers": [container_data(c) for c in pod.containers],
-    }
-    if pod.reason:
-        data["reason"] = pod.reason
-    if pod.message:
-        data["message"] = pod.message
-    return data
+def pod_data(pod: PodStatus) -> PodStatusData:
+    """A pod as the evidence contract shows it."""
+    return PodStatusData(
+        object_kind="Pod",
+        pod=pod.name,
+        node=pod.node,
+        phase=pod.phase,
+        ready=pod.ready,
+        restarts=pod.restarts,
+        conditions=[condition_data(c) for c in pod.conditions],
+        containers=[container_data(c) for c in pod.containers],
+        reason=pod.reason or None,
+        message=pod.message or None,
+    )
 
 
-def workload_data(status: WorkloadStatus) -> dict[str, Any]:
-    """The workload as `WorkloadStatusData`."""
-    data: dict[str, Any] = {
-        "object_kind": status.kind,
-        "name": status.name,
-        "namespace": status.namespace,
-        "replicas": status.desired,
-        "ready_replicas": status.ready,
-        "available_replicas": status.available,
-        "updated_replicas": status.updated,
-        "unavailable_replicas": status.unavailable,
-        "conditions": [condition_data(c) for c in status.conditions],
-    }
-    if status.revision is not None:
-        data["revision"] = status.revision
-    if status.paused:
-        data["paused"] = True
-    return {k: v for k, v in data.items() if v is not None}
+def workload_data(status: WorkloadStatus) -> WorkloadStatusData:
+    """The workload as the evidence contract shows it (counts the API does not show are absent)."""
+    return WorkloadStatusData(
+        object_kind=status.kind,
+        name=status.name,
+        namespace=status.namespace,
+        replicas=status.desired,
+        ready_replicas=status.ready,
+        available_replicas=status.available,
+        updated_replicas=status.updated,
+        unavailable_replicas=status.unavailable,
+        conditions=[condition_data(c) for c in status.conditions],
+        revision=status.revision,
+        paused=status.paused or None,
+    )
 
 
-def event_data(e: EventRecord) -> dict[str, Any]:
-    """An event as `EventData`."""
-    return {
-        "reason": e.reason,
-        "type": e.type,
-        "count": e.count,
-        "message": e.message,
-        "involved_kind": e.involved_kind,
-        "involved_name": e.involved_name,
-        "last_seen": e.last_seen,
-    }
+def event_data(e: EventRecord) -> EventData:
+    """An event as the evidence contract shows it."""
+    return EventData(
+        reason=e.reason,
+        type=e.type,
+        count=e.count,
+        message=e.message,
+        involved_kind=e.involved_kind,
+        involved_name=e.involved_name,
+        last_seen=e.last_seen,
+    )
 
 
 def _container_line(c: ContainerStatus) -> str:
@@ -128,7 +121,7 @@ def _container_line(c: ContainerStatus) -> str:
         f"image={c.image}",
         f"ready={str(c.ready).lower()}",
     ]
-    state = c.state
+    state: str = c.state
     if c.reason:
         state += f" {c.reason}"
     if c.terminated and c.terminated.exit_code is not None:
@@ -230,18 +223,18 @@ class PackedContainerLog:
     truncated: bool
     lines_in: int
 
-    def data(self) -> dict[str, Any]:
-        """As `LogData` plus the packed text."""
-        return {
-            "pod": self.pod,
-            "container": self.container,
-            "previous": self.previous,
-            "text": self.text,
-            "available": self.available,
-            "note": self.note,
-            "truncated": self.truncated,
-            "lines": self.lines_in,
-        }
+    def data(self) -> PackedLogData:
+        """As the evidence contract shows it: `LogData` plus the packed text."""
+        return PackedLogData(
+            pod=self.pod,
+            container=self.container,
+            previous=self.previous,
+            text=self.text,
+            available=self.available,
+            note=self.note,
+            truncated=self.truncated,
+            lines=self.lines_in,
+        )
 
 
 def pack_pod_logs(
@@ -311,11 +304,11 @@ def render_workload(
     )
     pods = sorted(status.pods, key=_trouble)
     data = {
-        "workload": workload_data(status),
-        "pods": [pod_data(p) for p in pods[:max_pods]],
+        "workload": workload_data(status).dump(),
+        "pods": [pod_data(p).dump() for p in pods[:max_pods]],
         "pods_omitted": max(len(pods) - max_pods, 0),
-        "events": [event_data(e) for e in events[:max_events]],
+        "events": [event_data(e).dump() for e in events[:max_events]],
         "events_omitted": max(len(events) - max_events, 0),
-        "logs": [p.data() for p in packed],
+        "logs": [p.data().dump() for p in packed],
     }
     return WorkloadEvidence(text=redact(text), data=redact_data(data))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent.domain import Diagnosis, Evidence, Incident, RootCause, Usage
-from agent.reasoners import remedies
 from agent.reasoners.base import ReasonerResult, TraceKind, TraceRecord
-from agent.reasoners.evidence_view import EvidenceView
-from agent.reasoners.quips import quip_for
-from agent.reasoners.rules_catalogue import CATALOGUE, Finding, Rule, RuleContext, RulesPolicy
+from agent.reasoners.rules import remedies
+from agent.reasoners.rules.catalogue import CATALOGUE
+from agent.reasoners.rules.context import Finding, Rule, RuleContext, RulesPolicy
+from agent.reasoners.rules.evidence_view import EvidenceView
+from agent.reasoners.rules.quips import quip_for
 
 UNKNOWN_CONFIDENCE = 0.1
 

@@ -1,11 +1,17 @@
 """Builders for the remediations the rules propose: strategic-merge patches of a Deployment
-(containers addressed by name, the list's merge key) and the actions around them."""
+(containers addressed by name, the list's merge key) and the actions around them.
+
+Every `ProposedRemediation` the rules make is built here, and nowhere else.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from agent.domain import GitOpsPullRequest, Notify, Patch, RevertCommit, Rollback, Scale
+from agent.domain import GitOpsPullRequest, Notify, Patch, ProposedRemediation, RevertCommit, Rollback, Scale
+from agent.reasoners.rules.context import RuleContext
+from agent.reasoners.rules.observations import RolloutObs
 
 
 def container_field(container: str, path: str) -> str:
@@ -42,3 +48,40 @@ def scale(replicas: int, rationale: str) -> Scale:
 def notify(rationale: str, **notes: Any) -> Notify:
     """Tell humans and change nothing: the fix is out of reach or not derivable from the evidence."""
     return Notify(rationale=rationale, notes=notes)
+
+
+NOTHING_TO_GO_BACK_TO = "no earlier revision or suspect commit to go back to"
+
+
+def revert_or_rollback(
+    ctx: RuleContext,
+    commit_pattern: re.Pattern[str],
+    what: str,
+    container: str | None,
+    fields: tuple[str, ...],
+) -> tuple[ProposedRemediation, tuple[str, ...]]:
+    """Revert the newest commit that changed `what`, else roll back to the previous revision (restating
+    its `fields` of `container`), else notify; with the ids of the evidence that supports the fix."""
+    commit = ctx.view.suspect_commit(commit_pattern)
+    if commit is not None:
+        return revert_commit(commit.sha, f"commit {commit.sha[:12]} changed the {what}"), (commit.item_id,)
+    previous = ctx.view.previous_revision
+    if previous is not None:
+        patch = _previous_fields_patch(previous, container, fields)
+        return (
+            rollback(previous.revision, f"revision {previous.revision} ran a different {what}", patch),
+            (previous.item_id,),
+        )
+    return notify(NOTHING_TO_GO_BACK_TO), ()
+
+
+def _previous_fields_patch(
+    previous: RolloutObs, container: str | None, fields: tuple[str, ...]
+) -> Patch | None:
+    if container is None:
+        return None
+    spec = previous.container(container)
+    if spec is None:
+        return None
+    values = {f: spec[f] for f in fields if f in spec}
+    return container_patch(container, values) if values else None

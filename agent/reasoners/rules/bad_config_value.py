@@ -1,0 +1,120 @@
+"""bad_config_value: the application rejects its configuration (a crash, or every request failing),
+traced to the commit that changed a value and to the ConfigMap that holds it.
+
+The fix reverts that commit; without one, humans find the value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent.domain import RootCause
+from agent.reasoners.rules import remedies
+from agent.reasoners.rules.context import Finding, RuleContext, cite
+from agent.reasoners.rules.logs import log_search, serving_errors
+from agent.reasoners.rules.observations import CommitObs
+
+_BAD_VALUE = re.compile(
+    r"invalid literal for int\(\) with base \d+|could not convert string to float"
+    r"|strconv\.\w+: parsing \"[^\"]*\": invalid syntax"
+    r"|invalid (?:value|setting|configuration|config)\b|(?:config|configuration) (?:error|is invalid)"
+    r"|failed to (?:parse|load) (?:config|configuration|settings)|unknown (?:log )?level"
+    r"|must be (?:an integer|a number|a boolean|one of|between)|out of (?:the allowed )?range"
+    r"|NumberFormatException|is not a valid",
+    re.IGNORECASE,
+)
+_VALUE_LINE = re.compile(r"^\s*(?:value:\s*\S|[A-Za-z_][\w.-]*:\s*[\"']?[^\s{\[]+)")
+_NOT_CONFIG = re.compile(r"^\s*(?:-\s*)?(?:image|replicas|command|args)\s*:")
+_CONFIG_KEY = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
+_CHANGED_KEY = re.compile(r"^\s*([A-Za-z_][\w.-]*)\s*:")
+
+
+def bad_config_value(ctx: RuleContext) -> Finding | None:
+    """A crash on parsing configuration, traced to the commit that changed a value."""
+    view = ctx.view
+    found = log_search(view, _BAD_VALUE) if view.unhealthy() or serving_errors(view) else None
+    if found is None:
+        return None
+    match, log_id, _ = found
+    crashing = ctx.crashing()
+    commit = _config_commit(ctx)
+    cited = [log_id, *(c.item_id for c in crashing)]
+    if commit is not None:
+        cited.append(commit.item_id)
+        remediation = remedies.revert_commit(
+            commit.sha, f"commit {commit.sha[:12]} changed a configuration value"
+        )
+        confidence = 0.85
+        resource = _config_resource(ctx, commit)
+    else:
+        remediation = remedies.notify("the bad value is not traceable to a commit")
+        confidence = 0.6
+        resource = ctx.workload
+    if not crashing:
+        confidence -= 0.15
+    if commit is not None and _names_changed_key(match, commit):
+        confidence += 0.1  # the log names the very key the commit changed
+    return Finding(
+        rule="bad_config_value",
+        category=RootCause.BAD_CONFIG_VALUE,
+        confidence=confidence,
+        explanation=f"The application rejects its configuration: {match.group(0)!r}.",
+        faulty_resource=resource,
+        remediation=remediation,
+        cited=cite(cited),
+    )
+
+
+def _names_changed_key(match: re.Match[str], commit: CommitObs) -> bool:
+    text = match.string
+    end = text.find("\n", match.end())
+    line = text[text.rfind("\n", 0, match.start()) + 1 : len(text) if end < 0 else end]
+    keys = set(_CONFIG_KEY.findall(line))
+    return any(key in changed for changed in commit.changed_lines() for key in keys)
+
+
+def _config_commit(ctx: RuleContext) -> CommitObs | None:
+    for commit in ctx.view.commits:
+        lines = [line[1:] for line in commit.changed_lines()]
+        if any(_VALUE_LINE.search(line) and not _NOT_CONFIG.search(line) for line in lines):
+            return commit
+    return None
+
+
+def _config_resource(ctx: RuleContext, commit: CommitObs) -> str:
+    """The ConfigMap the commit changed: one holding a changed key, named in a path, or the only one."""
+    configmaps = [m for m in ctx.view.manifests if m.kind == "ConfigMap"]
+    changed = {m.group(1) for line in commit.changed_lines() if (m := _CHANGED_KEY.match(line[1:]))}
+    chosen = next((m for m in configmaps if changed & set(m.keys)), None)
+    chosen = chosen or next((m for m in configmaps if any(m.name in path for path in commit.files)), None)
+    if chosen is None and len(configmaps) == 1 and any("configmap" in p.lower() for p in commit.files):
+        chosen = configmaps[0]
+    if chosen is not None:
+        return f"ConfigMap {ctx.view.target.namespace}/{chosen.name}"
+    # No ConfigMap in the evidence: one the workload references, named by the commit (or the only
+    # one, when the commit touched a ConfigMap file).
+    referenced = _referenced_configmaps(ctx.view.pod_spec)
+    text = f"{commit.message} {' '.join(commit.files)}"
+    named = [n for n in referenced if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)]
+    if len(named) == 1 or (
+        not named and len(referenced) == 1 and any("configmap" in p.lower() for p in commit.files)
+    ):
+        return f"ConfigMap {ctx.view.target.namespace}/{(named or referenced)[0]}"
+    return ctx.workload
+
+
+def _referenced_configmaps(pod_spec: dict[str, Any]) -> list[str]:
+    """ConfigMap names a pod spec uses (envFrom, env valueFrom, volumes), in first-use order."""
+    names: list[str] = []
+    for container in pod_spec.get("containers") or []:
+        if not isinstance(container, dict):
+            continue
+        for source in container.get("envFrom") or []:
+            names.append(str(((source or {}).get("configMapRef") or {}).get("name") or ""))
+        for env in container.get("env") or []:
+            ref = ((env or {}).get("valueFrom") or {}).get("configMapKeyRef") or {}
+            names.append(str(ref.get("name") or ""))
+    for volume in pod_spec.get("volumes") or []:
+        names.append(str(((volume or {}).get("configMap") or {}).get("name") or ""))
+    return list(dict.fromkeys(n for n in names if n))

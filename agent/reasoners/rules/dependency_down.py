@@ -1,0 +1,79 @@
+"""dependency_down: the workload's logs show it cannot reach a named dependency; the dependency's
+status, when shown, confirms it. The fault is in the dependency, so humans are told which one."""
+
+from __future__ import annotations
+
+import re
+
+from agent.domain import RootCause
+from agent.reasoners.rules import remedies
+from agent.reasoners.rules.context import Finding, RuleContext, cite
+from agent.reasoners.rules.logs import serving_errors
+
+_HOST = r"(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*)"
+_CONNECT_ERRORS = (
+    re.compile(rf"lookup {_HOST} on [\d.:]+: no such host"),
+    re.compile(rf"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) {_HOST}"),
+    re.compile(rf"connection to server at \"{_HOST}\".*?(?:refused|failed|timed out)", re.I),
+    re.compile(rf"could not translate host name \"{_HOST}\"", re.I),
+    re.compile(
+        rf"(?:connect(?:ing)? to|connection to|reach) {_HOST}:(?P<port>\d+)\S*[^\n]*?"
+        rf"(?:refused|timed out|unavailable|failed|reset)",
+        re.I,
+    ),
+    re.compile(rf"https?://{_HOST}(?::\d+)?[^\s]*[^\n]*?(?:refused|timed out|503|502|unavailable)", re.I),
+    re.compile(rf"Error \d+ connecting to {_HOST}:\d+", re.I),
+)
+_GENERIC_CONNECT = re.compile(r"connection refused|ECONNREFUSED|no such host|Name or service not known", re.I)
+_IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+
+
+def _named_host(ctx: RuleContext) -> tuple[str, str] | None:
+    """The first dependency a log names as unreachable (not by IP): (host, log item id)."""
+    for log in ctx.view.logs:
+        for pattern in _CONNECT_ERRORS:
+            match = pattern.search(log.text)
+            if match and not _IP.match(match.group("host")):
+                return match.group("host"), log.item_id
+    return None
+
+
+def dependency_down(ctx: RuleContext) -> Finding | None:
+    """The workload's logs show it cannot reach a named dependency; its status, when shown, confirms."""
+    view = ctx.view
+    if not view.unhealthy() and not serving_errors(view):
+        return None
+    named = _named_host(ctx)
+    if named is None:
+        generic = [log for log in view.logs if _GENERIC_CONNECT.search(log.text)]
+        if not generic:
+            return None
+        return Finding(
+            rule="dependency_down",
+            category=RootCause.DEPENDENCY_DOWN,
+            confidence=0.45,
+            explanation="The application cannot connect to something it needs; the logs do not name it.",
+            faulty_resource=ctx.workload,
+            remediation=remedies.notify("a dependency is unreachable; find which one"),
+            cited=cite(generic),
+        )
+    host, log_id = named
+    name = host.split(".")[0]
+    if name == view.target.name:
+        return None
+    dep = view.workload(name)
+    down = dep is not None and (dep.replicas == 0 or (dep.ready_replicas or 0) == 0)
+    confidence = 0.9 if down else 0.75 if dep is None else 0.55
+    resource = f"{'Deployment' if dep else 'Service'} {view.target.namespace}/{name}"
+    state = " and has no ready replicas" if down else ""
+    return Finding(
+        rule="dependency_down",
+        category=RootCause.DEPENDENCY_DOWN,
+        confidence=confidence,
+        explanation=f"The application cannot reach its dependency {name}{state}; the fault is there.",
+        faulty_resource=resource,
+        remediation=remedies.notify(
+            f"dependency {name} is down; fixing it is a separate target", dependency=name
+        ),
+        cited=cite([log_id], [dep] if dep else []),
+    )

@@ -1,0 +1,172 @@
+"""A typed, read-only view over `Evidence` for the rules: observations (see `readings`), the
+revisions that matter, and the live manifest of the target."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+from agent.domain import Evidence, EvidenceItem, EvidenceKind
+from agent.reasoners.rules import readings
+from agent.reasoners.rules.observations import (
+    CommitObs,
+    ContainerObs,
+    EventObs,
+    LogObs,
+    ManifestObs,
+    MetricObs,
+    NodeObs,
+    PodObs,
+    RolloutObs,
+    WorkloadObs,
+    find_container,
+)
+from tools.evidence.item_data import AnyStatusData, as_count, read_status
+
+
+class EvidenceView:
+    """Parsed evidence: containers, pods, events, logs, metrics, manifests, commits, rollouts."""
+
+    def __init__(self, evidence: Evidence) -> None:
+        self.evidence = evidence
+        self.target = evidence.target
+        self._ids = evidence.ids()
+
+    def has(self, item_id: str) -> bool:
+        """True when the id names an item of this evidence."""
+        return item_id in self._ids
+
+    @cached_property
+    def _statuses(self) -> list[tuple[EvidenceItem, AnyStatusData]]:
+        return [(item, read_status(item.data)) for item in self.evidence.of_kind(EvidenceKind.STATUS)]
+
+    @cached_property
+    def containers(self) -> list[ContainerObs]:
+        """Container statuses of the target's pods (structured, else recognised in status text)."""
+        return [c for item, data in self._statuses for c in readings.containers(item, data)]
+
+    @cached_property
+    def pods(self) -> list[PodObs]:
+        """Pod-level status (phase, reason, conditions)."""
+        return [p for item, data in self._statuses if (p := readings.pod(item, data)) is not None]
+
+    @cached_property
+    def workloads(self) -> list[WorkloadObs]:
+        """Workload STATUS items (the target and, possibly, its dependencies)."""
+        return [w for item, data in self._statuses if (w := readings.workload(item, data)) is not None]
+
+    def workload(self, name: str) -> WorkloadObs | None:
+        """The workload STATUS item with that name."""
+        return next((w for w in self.workloads if w.name == name), None)
+
+    @cached_property
+    def nodes(self) -> list[NodeObs]:
+        """Node STATUS items."""
+        return [n for item, data in self._statuses if (n := readings.node(item, data)) is not None]
+
+    @cached_property
+    def events(self) -> list[EventObs]:
+        """Events, in gathering order."""
+        return [readings.event(item) for item in self.evidence.of_kind(EvidenceKind.EVENT)]
+
+    def events_matching(self, pattern: re.Pattern[str], reasons: tuple[str, ...] = ()) -> list[EventObs]:
+        """Events whose message matches `pattern` (and, when given, whose reason is one of `reasons`)."""
+        return [
+            e
+            for e in self.events
+            if pattern.search(e.message) and (not reasons or not e.reason or e.reason in reasons)
+        ]
+
+    @cached_property
+    def logs(self) -> list[LogObs]:
+        """Log tails, previous (crashed) instances first: they hold the reason for a crash."""
+        out = [readings.log(item) for item in self.evidence.of_kind(EvidenceKind.LOG)]
+        return sorted(out, key=lambda log: not log.previous)
+
+    @cached_property
+    def metrics(self) -> list[MetricObs]:
+        """Metric summaries."""
+        return [readings.metric(item) for item in self.evidence.of_kind(EvidenceKind.METRIC)]
+
+    @cached_property
+    def manifests(self) -> list[ManifestObs]:
+        """Related objects' manifests (ConfigMaps, Secrets' key lists, Services)."""
+        return [readings.manifest(item) for item in self.evidence.of_kind(EvidenceKind.MANIFEST)]
+
+    @cached_property
+    def commits(self) -> list[CommitObs]:
+        """Recent commits, newest first (the gatherer's order)."""
+        return [readings.commit(item) for item in self.evidence.of_kind(EvidenceKind.COMMIT)]
+
+    def suspect_commit(self, pattern: re.Pattern[str]) -> CommitObs | None:
+        """The newest commit whose diff adds or removes a line matching `pattern`."""
+        return next((c for c in self.commits if c.changes(pattern)), None)
+
+    @cached_property
+    def rollouts(self) -> list[RolloutObs]:
+        """Revisions, oldest first."""
+        out = [
+            r
+            for item in self.evidence.of_kind(EvidenceKind.ROLLOUT)
+            if (r := readings.rollout(item)) is not None
+        ]
+        return sorted(out, key=lambda r: r.revision)
+
+    @cached_property
+    def current_revision(self) -> RolloutObs | None:
+        """The revision running now: the one flagged current, else the newest."""
+        flagged = [r for r in self.rollouts if r.current]
+        return flagged[-1] if flagged else (self.rollouts[-1] if self.rollouts else None)
+
+    @cached_property
+    def previous_revision(self) -> RolloutObs | None:
+        """The newest revision older than the current one."""
+        current = self.current_revision
+        if current is None:
+            return None
+        older = [r for r in self.rollouts if r.revision < current.revision]
+        return older[-1] if older else None
+
+    # The live manifest of the target workload.
+
+    @cached_property
+    def pod_spec(self) -> dict[str, Any]:
+        """`spec.template.spec` of the live manifest, or {}."""
+        manifest = self.evidence.manifest or {}
+        if not isinstance(manifest, dict):
+            return {}
+        spec = manifest.get("spec", {}).get("template", {}).get("spec", {})
+        return spec if isinstance(spec, dict) else {}
+
+    def container_spec(self, name: str) -> dict[str, Any] | None:
+        """The named container of the live manifest."""
+        return find_container(self.pod_spec, name)
+
+    def container_names(self) -> list[str]:
+        """Container names of the live manifest, else of the statuses."""
+        names = [c.get("name") for c in self.pod_spec.get("containers") or [] if isinstance(c, dict)]
+        found = [n for n in names if isinstance(n, str) and n]
+        return found or list(dict.fromkeys(c.name for c in self.containers if c.name))
+
+    def desired_replicas(self) -> tuple[int | None, str | None]:
+        """The target's desired replicas and the id of the item that says so (None for the manifest)."""
+        own = self.workload(self.target.name)
+        if own is not None and own.replicas is not None:
+            return own.replicas, own.item_id
+        manifest = self.evidence.manifest or {}
+        replicas = as_count(manifest.get("spec", {}).get("replicas")) if isinstance(manifest, dict) else None
+        return replicas, None
+
+    def unhealthy(self) -> bool:
+        """True when anything shows the target failing: waiting or crashed containers, not-ready pods,
+        pending or failed pods, or fewer ready replicas than desired."""
+        for c in self.containers:
+            if c.waiting_reason or c.restart_count > 0 or c.ready is False or c.terminated_reason:
+                return True
+        if any(p.phase in ("Pending", "Failed") or p.reason for p in self.pods):
+            return True
+        own = self.workload(self.target.name)
+        if own is not None and own.replicas is not None:
+            return own.replicas == 0 or (own.ready_replicas or 0) < own.replicas
+        return False

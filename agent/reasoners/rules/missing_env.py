@@ -1,0 +1,99 @@
+"""missing_env: a crash whose log names an environment variable that is not set.
+
+The fix restores the variable as an earlier revision defined it, else from a ConfigMap holding that
+key, else reverts the commit that removed it; without any of these, humans set it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.domain import ProposedRemediation, RootCause
+from agent.reasoners.rules import remedies
+from agent.reasoners.rules.context import Finding, RuleContext, cite
+from agent.reasoners.rules.logs import log_search
+
+
+def _env(n: int) -> str:
+    return rf"['\"]?(?P<var{n}>[A-Z][A-Z0-9_]{{1,63}})['\"]?"
+
+
+_MISSING_ENV = re.compile(
+    rf"KeyError: {_env(1)}"
+    rf"|(?:environment variable|env var(?:iable)?|env)\s+{_env(2)}\s+(?:is\s+)?"
+    rf"(?:not set|missing|required|undefined|must be set|is required)"
+    rf"|missing (?:required )?(?:environment variable|env var(?:iable)?)s?:?\s+{_env(3)}"
+    rf"|\b{_env(4)} (?:environment variable )?(?:is not set|must be set|is required|not set)",
+)
+
+
+def _var(match: re.Match[str]) -> str:
+    return next(v for k, v in match.groupdict().items() if k.startswith("var") and v)
+
+
+def missing_env(ctx: RuleContext) -> Finding | None:
+    """A crash whose log names an unset environment variable."""
+    view = ctx.view
+    found = log_search(view, _MISSING_ENV) if view.unhealthy() else None
+    if found is None:
+        return None
+    match, log_id, log_container = found
+    var = _var(match)
+    container = log_container or ctx.only_container()
+    crashing = ctx.crashing()
+    spec = (view.container_spec(container) if container else None) or {}
+    current_env = {e.get("name") for e in spec.get("env") or [] if isinstance(e, dict)}
+    if var in current_env:
+        return None  # it is set; whatever the log says, this is not a missing variable
+    cited = [log_id, *(c.item_id for c in crashing)]
+    remediation, confidence = _restore_env(ctx, container, var, cited)
+    if not crashing:
+        confidence -= 0.15
+    return Finding(
+        rule="missing_env",
+        category=RootCause.MISSING_ENV,
+        confidence=confidence,
+        explanation=f"The application exits because the environment variable {var} is not set"
+        + (f" in container {container}." if container else "."),
+        faulty_resource=ctx.workload,
+        faulty_field=remedies.container_field(container, "env") if container else None,
+        remediation=remediation,
+        cited=cite(cited),
+    )
+
+
+def _restore_env(
+    ctx: RuleContext, container: str | None, var: str, cited: list[str]
+) -> tuple[ProposedRemediation, float]:
+    view = ctx.view
+    if container:
+        for revision in reversed(view.rollouts):
+            if revision is view.current_revision:
+                continue
+            entry = next(
+                (e for e in (revision.container(container) or {}).get("env") or [] if e.get("name") == var),
+                None,
+            )
+            if entry is not None:
+                cited.append(revision.item_id)
+                return remedies.gitops_pr(
+                    remedies.container_patch(container, {"env": [entry]}),
+                    f"restore {var} as revision {revision.revision} defined it",
+                    container=container,
+                    env=var,
+                ), 0.85
+        configmap = next((m for m in view.manifests if m.kind == "ConfigMap" and var in m.keys), None)
+        if configmap is not None:
+            cited.append(configmap.item_id)
+            entry = {"name": var, "valueFrom": {"configMapKeyRef": {"name": configmap.name, "key": var}}}
+            return remedies.gitops_pr(
+                remedies.container_patch(container, {"env": [entry]}),
+                f"set {var} from ConfigMap {configmap.name}, which holds that key",
+                container=container,
+                env=var,
+            ), 0.8
+    commit = view.suspect_commit(re.compile(rf"\b{re.escape(var)}\b"))
+    if commit is not None:
+        cited.append(commit.item_id)
+        return remedies.revert_commit(commit.sha, f"commit {commit.sha[:12]} removed {var}"), 0.85
+    return remedies.notify(f"set {var}: its value cannot be derived from the evidence", env=var), 0.7

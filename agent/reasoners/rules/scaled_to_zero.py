@@ -1,0 +1,73 @@
+"""scaled_to_zero: the workload wants zero replicas.
+
+The previous count comes from events, metrics or the commit that set zero; the fix reverts that
+commit, else scales back to the previous count, else asks humans for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.domain import RootCause
+from agent.reasoners.rules import remedies
+from agent.reasoners.rules.context import Finding, RuleContext, cite
+from agent.reasoners.rules.observations import CommitObs
+
+_SCALED_DOWN = re.compile(r"Scaled down replica set \S+ (?:from (?P<a>\d+) )?to 0(?: from (?P<b>\d+))?")
+_REPLICAS_LINE = re.compile(r"^\s*replicas:\s*(\d+)")
+
+
+def _sets_zero_replicas(commit: CommitObs) -> bool:
+    return any(
+        line.startswith("+") and (m := _REPLICAS_LINE.match(line[1:])) and m.group(1) == "0"
+        for line in commit.changed_lines()
+    )
+
+
+def scaled_to_zero(ctx: RuleContext) -> Finding | None:
+    """The workload wants zero replicas; the previous count comes from events, metrics or a commit."""
+    view = ctx.view
+    desired, status_id = view.desired_replicas()
+    if desired != 0:
+        return None
+    previous, cited = None, [status_id] if status_id else []
+    for event in view.events:
+        match = _SCALED_DOWN.search(event.message)
+        if match:
+            cited.append(event.item_id)
+            count = match.group("a") or match.group("b")
+            previous = previous or (int(count) if count and int(count) > 0 else None)
+    for metric in view.metrics:
+        if "replicas" in metric.name and metric.previous:
+            previous = previous or int(metric.previous)
+            cited.append(metric.item_id)
+    commit = next((c for c in view.commits if _sets_zero_replicas(c)), None)
+    if commit is not None:
+        removed = [
+            int(m.group(1))
+            for line in commit.changed_lines()
+            if line.startswith("-") and (m := _REPLICAS_LINE.match(line[1:]))
+        ]
+        previous = previous or (removed[0] if removed and removed[0] > 0 else None)
+        cited.append(commit.item_id)
+        remediation = remedies.revert_commit(
+            commit.sha, f"commit {commit.sha[:12]} set replicas to 0", replicas=previous
+        )
+        confidence = 0.9
+    elif previous:
+        remediation = remedies.scale(previous, f"scale back to the previous {previous} replicas")
+        confidence = 0.9
+    else:
+        remediation = remedies.notify("scaled to zero; the previous replica count is not in the evidence")
+        confidence = 0.6
+    return Finding(
+        rule="scaled_to_zero",
+        category=RootCause.SCALED_TO_ZERO,
+        confidence=confidence,
+        explanation="The workload is scaled to 0 replicas"
+        + (f" (it ran {previous} before)." if previous else "."),
+        faulty_resource=ctx.workload,
+        faulty_field="spec.replicas",
+        remediation=remediation,
+        cited=cite(cited),
+    )

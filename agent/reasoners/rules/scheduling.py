@@ -1,0 +1,10 @@
+"""What the scheduler says when a pod cannot be placed: read by `unschedulable` (the workload asks
+for too much) and `node_pressure` (the nodes are tainted for pressure)."""
+
+from __future__ import annotations
+
+import re
+
+FAILED_SCHEDULING = re.compile(r"\d+/\d+ nodes are available|didn't match|had untolerated taint|Insufficient")
+INSUFFICIENT = re.compile(r"Insufficient (memory|cpu|ephemeral-storage|nvidia\.com/gpu)")
+PRESSURE_TAINT = re.compile(r"node\.kubernetes\.io/(memory|disk|pid)-pressure")

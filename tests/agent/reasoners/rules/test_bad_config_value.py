@@ -1,0 +1,57 @@
+"""bad_config_value: the commit that changed a value reverted, blaming the ConfigMap it changed."""
+
+from __future__ import annotations
+
+from agent.domain import ActionType, EvidenceKind, RootCause
+from tests.agent import evidence_samples as s
+
+
+def test_bad_config_value_reverts_the_suspect_commit(diagnose) -> None:
+    d = diagnose(s.bad_config_value())
+    assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence == 0.85
+    assert d.remediation.action is ActionType.REVERT_COMMIT
+    assert d.remediation.commit.startswith("c0ffee00")
+    assert d.faulty_resource == "ConfigMap shop/web-api-config"
+
+
+def _without_configmaps(sample: s.Evidence, *containers: dict) -> s.Evidence:
+    items = [i for i in sample.items if i.kind is not EvidenceKind.MANIFEST]
+    return sample.model_copy(update={"items": items, "manifest": s.manifest(*containers)})
+
+
+def test_bad_config_value_names_the_referenced_configmap_when_none_is_in_the_evidence(diagnose) -> None:
+    uses = s.container(envFrom=[{"configMapRef": {"name": "web-api-config"}}])
+    d = diagnose(_without_configmaps(s.bad_config_value(), uses))
+    assert d.faulty_resource == "ConfigMap shop/web-api-config"
+    # two referenced, the commit names neither: the workload is all the evidence supports
+    both = s.container(
+        envFrom=[{"configMapRef": {"name": "web-api-config"}}],
+        env=[{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "shared-flags", "key": "x"}}}],
+    )
+    d = diagnose(_without_configmaps(s.bad_config_value(), both))
+    assert d.faulty_resource == "Deployment shop/web-api"
+    # ... unless the commit names one (a word, not a prefix of another name)
+    sample = _without_configmaps(s.bad_config_value(), both)
+    items = [
+        i.model_copy(update={"data": {**i.data, "message": "shared-flags: set x"}})
+        if i.kind is EvidenceKind.COMMIT
+        else i
+        for i in sample.items
+    ]
+    d = diagnose(sample.model_copy(update={"items": items}))
+    assert d.faulty_resource == "ConfigMap shop/shared-flags"
+
+
+def test_a_bad_value_named_in_the_log_and_changed_by_a_commit_is_bad_config_value(diagnose) -> None:
+    path = "apps/web-api/configmap.yaml"
+    diff = f'--- a/{path}\n+++ b/{path}\n-  POOL_SIZE: "10"\n+  POOL_SIZE: "0"\n'
+    line = "ERROR app.api: request failed: ValueError: POOL_SIZE must be between 1 and 100, got 0 [x96]"
+    d = diagnose(
+        s.evidence(
+            s.status(ready=True, restart_count=0),
+            s.log(line, previous=False),
+            s.commit("3c938ba5b99e0000", "web-api-config: set POOL_SIZE to 0", diff, [path]),
+        )
+    )
+    assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence >= 0.75
+    assert d.remediation is not None and d.remediation.action.value == "revert_commit"
