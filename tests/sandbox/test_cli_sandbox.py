@@ -99,7 +99,6 @@ def _port_open(url: str) -> bool:
 
 @pytest.mark.integration
 def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> None:
-    pytest.importorskip("sandbox.apiserver", reason="the sandbox API server is not built yet")
     state = tmp_path / "state.json"
     proc = subprocess.Popen(
         [

@@ -21,9 +21,6 @@ from sandbox.faults import FaultCategory, InjectedFault, Symptoms
 from sandbox.gitops import APPLICATIONS
 from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES
 
-# Until the API server lands there is nothing to talk HTTP to.
-pytest.importorskip("sandbox.apiserver", reason="the sandbox API server is not built yet")
-
 Obj = dict[str, Any]
 SYMPTOM_DEADLINE = 600.0  # simulated seconds for a fault to show
 HEAL_DEADLINE = 900.0
