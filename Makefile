@@ -7,10 +7,13 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 export DEEPEVAL_TELEMETRY_OPT_OUT := YES
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Let Python cache bytecode (some machines set PYTHONDONTWRITEBYTECODE): without it every xdist
+# worker and every process a test starts recompiles the project and re-rewrites pytest's asserts.
+unexport PYTHONDONTWRITEBYTECODE
 
 # pytest-xdist workers: one per core by default (`make test PYTEST_WORKERS=1` runs serially).
 PYTEST_WORKERS ?= auto
-PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: demo test test-fast coverage lint contracts pytest system-packages clean install
 
