@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = pytest.mark.integration
 
 
 def _free_port() -> int:
@@ -64,6 +64,7 @@ def service(tmp_path: Path):
     assert proc.returncode == 0, proc.stdout.read() if proc.stdout else ""
 
 
+@pytest.mark.e2e
 def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     base, state = service
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200

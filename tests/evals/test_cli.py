@@ -19,7 +19,7 @@ from evals.report import load_report, stable_numbers
 from evals.runner import AgentEnv, run_scenarios
 from tests.evals.test_runner import scripted_agent
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 WORKER = "Deployment shop/worker"
 
 

@@ -120,12 +120,21 @@ def test_a_missing_split_directory_is_refused(tmp_path):
         load_dataset(tmp_path)
 
 
+# One test per scenario (ids read at collection), so parallel workers share the fifty sandboxes.
+SCENARIO_IDS = [scenario.id for scenario in load_dataset()]
+
+
 @pytest.mark.slow
-def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(dataset):
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(by_id, scenario_id):
     """Each scenario's steps play in a stepped sandbox (no API server needed) and the injected
     faults' ground truth equals the scenario's `expect.faults`."""
-    for scenario in dataset:
-        with Sandbox(seed=3, background=False, serve=False) as sandbox:
-            sandbox.wait_healthy(timeout=30)
-            faults = play(sandbox, scenario)
-            check_truth(scenario, faults)
+    scenario = by_id[scenario_id]
+    with Sandbox(seed=3, background=False, serve=False) as sandbox:
+        sandbox.wait_healthy(timeout=30)
+        faults = play(sandbox, scenario)
+        check_truth(scenario, faults)
+
+
+def test_the_dataset_has_scenarios_in_every_split():
+    assert {s.split for s in load_dataset()} == set(SPLITS) and len(SCENARIO_IDS) >= 40

@@ -52,7 +52,7 @@ def scripted_agent(env: AgentEnv) -> AgentRun:
 
 
 @pytest.mark.integration
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_two_scenarios_with_a_scripted_agent(by_id, tmp_path):
     scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
     report = run_scenarios(
@@ -76,7 +76,7 @@ def test_two_scenarios_with_a_scripted_agent(by_id, tmp_path):
 
 
 @pytest.mark.integration
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
     report = run_scenarios(
         [by_id["dev-oom-web-api"]], provider="rules", out_dir=tmp_path, time_budget=10,
@@ -88,6 +88,7 @@ def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.e2e
 def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
 
     def absent(env: AgentEnv) -> AgentRun:

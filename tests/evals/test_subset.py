@@ -14,7 +14,7 @@ from evals.dataset import load_dataset, select
 from evals.runner import graph_agent, run_scenarios
 from evals.subset import SUBSET_IDS, accuracy_floor
 
-pytestmark = [pytest.mark.evalsubset, pytest.mark.slow]
+pytestmark = [pytest.mark.evalsubset, pytest.mark.e2e]
 
 
 def test_the_floor_is_documented():
