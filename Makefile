@@ -52,9 +52,9 @@ pytest: system-packages $(STAMP_TEST)
 # system-packages first: a machine that lacks a program fails before the long pip install.
 test: system-packages lint contracts pytest
 
-# The inner loop: everything but the end-to-end tests (marker e2e), in about a minute.
+# The inner loop: everything but the end-to-end and slow tests (markers e2e, slow).
 test-fast: system-packages $(STAMP_TEST)
-	$(PYTEST) -m "not e2e" --durations=10
+	$(PYTEST) -m "not e2e and not slow" --durations=10
 
 # Line coverage of the whole suite (docs/testing.md records the figures).
 coverage: system-packages $(STAMP_TEST)
