@@ -95,6 +95,7 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     assert 'outcome="reported"' in metrics
 
 
+@pytest.mark.slow  # starts Python processes
 def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:
     env = {**os.environ, "PARAMEDIC_SERVER__HOST": "0.0.0.0", "PARAMEDIC_SERVER__PORT": str(_free_port())}
     proc = subprocess.run(

@@ -97,6 +97,7 @@ def _port_open(url: str) -> bool:
         return s.connect_ex((parts.hostname, parts.port)) == 0
 
 
+@pytest.mark.slow  # starts Python processes
 @pytest.mark.integration
 def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> None:
     state = tmp_path / "state.json"

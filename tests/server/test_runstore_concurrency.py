@@ -83,6 +83,7 @@ def _child(url: str, run_id: str, count: int, tag: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+@pytest.mark.slow  # starts Python processes
 def test_processes_appending_at_once_get_unique_gapless_sequences(
     store: SqlRunStore, storage_url: str
 ) -> None:
@@ -171,6 +172,7 @@ def test_an_asyncio_waiter_is_woken_while_the_loop_keeps_running(store: SqlRunSt
     assert not quiet
 
 
+@pytest.mark.slow  # starts Python processes
 def test_a_waiter_is_woken_by_an_append_in_another_process(storage_url: str, store: SqlRunStore) -> None:
     # SQLite cannot notify across processes: there the waiter's short poll is what wakes it.
     waiter = store if store.kind == "postgres" else open_run_store(storage_url, poll_interval=0.1)
