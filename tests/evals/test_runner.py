@@ -111,7 +111,6 @@ def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
 @pytest.mark.integration
 @pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
-    _sandbox_or_skip()
     scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
     reports = [
         run_scenarios(
