@@ -143,6 +143,14 @@ class BreakerSettings(BaseModel):
     llm_cooldown_seconds: int = Field(default=300, ge=0)
 
 
+class MemorySettings(BaseModel):
+    """Incident memory: what finished runs teach later ones (docs/memory.md)."""
+
+    enabled: bool = True  # record finished runs, recall similar ones, learn fix success rates
+    retention_days: int | None = Field(default=365, ge=1, description="None keeps entries forever.")
+    max_incidents: int | None = Field(default=10_000, ge=1, description="None: no cap on entries.")
+
+
 class VerificationSettings(BaseModel):
     """How long verification watches a workload after a change (seconds)."""
 
@@ -241,6 +249,7 @@ class Settings(BaseSettings):
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
     @field_validator("storage_url")
     @classmethod

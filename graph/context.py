@@ -28,6 +28,7 @@ from agent.reasoners.base import Reasoner
 from graph.breaker import BreakerPolicy, BreakerStore, CircuitBreaker, InMemoryBreakerStore
 from graph.cluster_access import Cluster
 from graph.evidence_gathering import Gather
+from graph.memory.models import IncidentMemory
 from graph.policies import PolicyConfig
 from graph.tracing import Emit, emit
 from tools.gitops.base import GitOpsRepo
@@ -121,6 +122,7 @@ class HealingContext:
     repo: GitOpsRepo | None = None
     prometheus: PrometheusClient | None = None
     notifier: Notifier | None = None
+    memory: IncidentMemory | None = None  # past incidents and fix outcomes (the run store's, when wired)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
     auto_merge: bool = False  # merge Paramedic's own pull requests (policy must allow merging too)
     max_attempts: int = 3  # remediation attempts per run, on top of the target breaker

@@ -9,6 +9,7 @@ its `advance` as `sleep`, so verification waits in simulated time.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ from graph.context import HealingContext, VerifyConfig, utc_now
 from graph.context_factory import build_context
 from graph.runner import HealingApp, RunResult
 from server.crd import AnomalyReporter, EventEmitter
+from server.memory import MemoryRecorder, StoreMemory
 from server.prometheus_exporter import Metrics
 from server.run_metrics import RunMetrics
 from server.run_service import OnFinished, RunService, RunServiceOptions
@@ -88,6 +90,11 @@ class HealingStack:
             verify=verify,
             breaker_store=breaker_store,
         )
+        self.memory: MemoryRecorder | None = None
+        if settings.memory.enabled:
+            # Incident memory lives in the run store: recalled by the analyst, fed by finished runs.
+            self.context = dataclasses.replace(self.context, memory=StoreMemory(store))
+            self.memory = MemoryRecorder(store, settings.memory)
         self.app = HealingApp(compile_graph(checkpointer), self.context)
         self._user_finished = on_finished
         self._user_event = on_event
@@ -164,6 +171,8 @@ class HealingStack:
             self.watcher.run_finished(record.fingerprint)
         if not record.status.active:
             self._release_folded(record.id)
+        if self.memory is not None:
+            self.memory.on_finished(record, result)
         if self.metrics is not None:
             self.metrics.on_finished(record)
         if self.reporter is not None:

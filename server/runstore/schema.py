@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from server.runstore.backend import Backend
 from server.runstore.errors import SchemaVersionError
+from server.runstore.memory_schema import memory_v2
 from server.runstore.models import utc_now
 
 
@@ -114,7 +115,7 @@ def _v1(t: Types) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1]
+MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, memory_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
