@@ -112,6 +112,15 @@ CLUSTERROLEBINDINGS = ResourceType(
     namespaced=False,
     singular="clusterrolebinding",
 )
+PODDISRUPTIONBUDGETS = ResourceType(
+    "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short_names=("pdb",),
+    singular="poddisruptionbudget",
+    subresources=("status",),
+)  # fmt: skip
+HORIZONTALPODAUTOSCALERS = ResourceType(
+    "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short_names=("hpa",),
+    singular="horizontalpodautoscaler", subresources=("status",),
+)  # fmt: skip
 CRDS = ResourceType(
     "apiextensions.k8s.io",
     "v1",
@@ -142,6 +151,8 @@ BUILTIN: tuple[ResourceType, ...] = (
     ROLEBINDINGS,
     CLUSTERROLES,
     CLUSTERROLEBINDINGS,
+    PODDISRUPTIONBUDGETS,
+    HORIZONTALPODAUTOSCALERS,
     CRDS,
 )
 
