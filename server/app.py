@@ -11,7 +11,19 @@ from typing import Any
 from fastapi import FastAPI
 
 from server.context import ServerContext
-from server.routes import alerts, chat, dashboard, event_streams, incidents, login, probes, runs
+from server.routes import (
+    alerts,
+    chat,
+    dashboard,
+    event_streams,
+    findings,
+    findings_page,
+    incidents,
+    login,
+    probes,
+    run_history,
+    runs,
+)
 from server.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -30,9 +42,10 @@ def create_app(context: ServerContext) -> FastAPI:
         description="A self-healing AIOps agent for Kubernetes: runs, reasoning traces, approvals, chat.",
     )
     app.state.context = context
-    for module in (runs, incidents, event_streams, alerts, chat):
+    for module in (runs, run_history, incidents, event_streams, alerts, chat, findings):
         app.include_router(module.router, prefix=API_PREFIX, responses=AUTH_RESPONSES)
     app.include_router(probes.router, responses=AUTH_RESPONSES)
     app.include_router(dashboard.router)
+    app.include_router(findings_page.router)
     app.include_router(login.router)
     return app

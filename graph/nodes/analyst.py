@@ -16,6 +16,7 @@ from agent.domain import Evidence, EvidenceItem, EvidenceKind, Incident, Usage
 from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
+from graph.evidence_timeline import TIMELINE_NOTE, evidence_timeline
 from graph.memory.recall import SIMILAR_NOTE, headline, memory_item, recall
 from graph.state import HealingState, candidate, current_attempt, subject_incident, to_data
 from graph.tracing import NodeTrace
@@ -34,6 +35,9 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
 
     evidence = _with_verifications(ctx.gather(incident.target, tracer.sink), state)
     evidence = _with_memory(ctx, incident, evidence, state["run_id"], tracer)
+    entries = evidence_timeline(evidence)
+    if entries:
+        tracer.note(f"{TIMELINE_NOTE}: {len(entries)} entries", kind=TIMELINE_NOTE, entries=entries)
     if evidence.gaps:
         tracer.note(f"{len(evidence.gaps)} evidence gap(s)", gaps=evidence.gaps)
     update: dict[str, Any] = {"evidence": [to_data(evidence)]}
