@@ -12,6 +12,7 @@ import typer
 from paramedic.cli.approve import register_approval
 from paramedic.cli.common import ConfigOption, settings_or_exit
 from paramedic.cli.eval import register_eval
+from paramedic.cli.memory import memory_app
 from paramedic.cli.sandbox import sandbox_app
 from paramedic.cli.scan import register_scan
 
@@ -61,6 +62,7 @@ def run(
 
 
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(memory_app, name="memory")
 register_eval(app)
 register_approval(app)
 register_scan(app)
