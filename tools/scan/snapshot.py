@@ -13,7 +13,7 @@ from typing import Any
 from kubernetes import client as k8s
 
 from tools.kubernetes.client import KubeClient, NotFound
-from tools.scan.objects import Obj, dicts, meta, namespace_of
+from tools.scan.objects import Obj, dicts, labels_of, meta, namespace_of, selector_matches
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,33 @@ class Snapshot:
     hpas: list[Obj] = field(default_factory=list)
     nodes: list[Obj] = field(default_factory=list)
     recurring: list[Recurring] = field(default_factory=list)
+    # Per list, its objects by namespace: built on first use, so checks stay linear in the objects.
+    _by_namespace: dict[int, dict[str, list[Obj]]] = field(default_factory=dict, repr=False, compare=False)
 
-    def in_namespace(self, objects: Iterable[Obj], namespace: str) -> list[Obj]:
-        """The objects of one namespace."""
-        return [o for o in objects if namespace_of(o) == namespace]
+    def in_namespace(self, objects: list[Obj], namespace: str) -> list[Obj]:
+        """The objects of one namespace (`objects` is one of this snapshot's lists)."""
+        index = self._by_namespace.get(id(objects))
+        if index is None or sum(len(v) for v in index.values()) != len(objects):
+            index = {}
+            for obj in objects:
+                index.setdefault(namespace_of(obj), []).append(obj)
+            self._by_namespace[id(objects)] = index
+        return index.get(namespace, [])
+
+    def pods_matching(self, namespace: str, selector: Any) -> list[Obj]:
+        """The namespace's pods a label selector matches; an index on one required label narrows
+        the candidates first, so matching every workload against every pod stays cheap."""
+        required = selector.get("matchLabels", selector) if isinstance(selector, dict) else None
+        candidates = self.in_namespace(self.pods, namespace)
+        if isinstance(required, dict) and required and "matchExpressions" not in required:
+            key, value = next(iter(required.items()))
+            index = self._by_namespace.setdefault(-id(self.pods), {})
+            if not index:
+                for pod in self.pods:
+                    for k, v in labels_of(pod).items():
+                        index.setdefault(f"{namespace_of(pod)}\0{k}\0{v}", []).append(pod)
+            candidates = index.get(f"{namespace}\0{key}\0{value}", [])
+        return [pod for pod in candidates if selector_matches(selector, labels_of(pod))]
 
 
 def secret_names_only(secret: Obj) -> Obj:

@@ -19,9 +19,8 @@ def check(snapshot: Snapshot) -> Iterator[Finding]:
         if not isinstance(selector, dict) or not selector:
             continue  # headless or externally managed endpoints: nothing to check
         namespace, name = namespace_of(service), name_of(service)
-        pods = snapshot.in_namespace(snapshot.pods, namespace)
         workloads = snapshot.in_namespace(snapshot.workloads, namespace)
-        if any(selector_matches(selector, labels_of(p)) for p in pods):
+        if snapshot.pods_matching(namespace, selector):
             continue
         if any(selector_matches(selector, labels_of(pod_template(w))) for w in workloads):
             continue  # its workload is scaled down or starting: not a wrong selector

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.scan.finding import Finding, Severity, as_yaml, container_patch
-from tools.scan.objects import Obj, all_containers, dicts, labels_of, name_of, namespace_of, selector_matches
+from tools.scan.objects import Obj, all_containers, dicts, name_of, namespace_of
 from tools.scan.objects import dig as _dig
 from tools.scan.snapshot import Snapshot
 
@@ -24,9 +24,7 @@ def unpinned(image: str) -> bool:
 def _running_digest(snapshot: Snapshot, workload: Obj, container: str) -> str | None:
     """The digest a running pod of the workload resolved the image to, if any (to pin it)."""
     selector = _dig(workload, "spec", "selector")
-    for pod in snapshot.in_namespace(snapshot.pods, namespace_of(workload)):
-        if not selector_matches(selector, labels_of(pod)):
-            continue
+    for pod in snapshot.pods_matching(namespace_of(workload), selector):
         for status in dicts(_dig(pod, "status", "containerStatuses")):
             image_id = str(status.get("imageID") or "")
             if status.get("name") == container and "@sha256:" in image_id:
