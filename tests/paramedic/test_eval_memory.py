@@ -45,5 +45,5 @@ def test_the_second_pass_cites_past_incidents_without_losing_accuracy(tmp_path: 
     print(
         f"first: category {first.category_accuracy}, fix {first.fix_success_rate}; "
         f"second: category {second.category_accuracy}, fix {second.fix_success_rate}; "
-        f"runs citing past incidents: {result.first_cited} -> {result.second_cited}"
+        f"runs citing past incidents: {result.first_cited} -> {result.second_cited}; {result.second_recalls}"
     )
