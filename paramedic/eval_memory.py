@@ -45,6 +45,7 @@ class MemoryCarrier:
     agent: Agent
     shared: Path
     recalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # scenario id -> runs' citations
+    origin: dict[str, str] = field(default_factory=dict)  # run id -> the scenario it ran in (every pass)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -66,10 +67,15 @@ class MemoryCarrier:
         run = self.agent(env)
         with open_run_store(url) as store:
             self.recalls[env.scenario_id] = _recalls(store)
+            self.origin.update({r["run_id"]: env.scenario_id for r in self.recalls[env.scenario_id]})
             lines = list(export_lines(store))
         with self._lock:
             self.shared.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         return run
+
+    def cited_scenarios(self, scenario_id: str) -> set[str]:
+        """The scenarios whose runs `scenario_id`'s runs recalled (in the latest pass)."""
+        return {self.origin.get(c, "?") for r in self.recalls.get(scenario_id, []) for c in r["cited"]}
 
     def cited_runs(self) -> int:
         """How many runs (so far) recalled at least one past incident."""
@@ -85,6 +91,7 @@ class ReplayResult:
     first_cited: int  # runs that recalled a past incident in the first pass
     second_cited: int
     second_recalls: dict[str, list[dict[str, Any]]]
+    second_cited_scenarios: dict[str, set[str]]  # per scenario: whose runs its second-pass runs recalled
 
 
 def replay_twice(run_pass: Any, agent: Agent, shared: Path) -> ReplayResult:
@@ -94,4 +101,7 @@ def replay_twice(run_pass: Any, agent: Agent, shared: Path) -> ReplayResult:
     first_cited = carrier.cited_runs()
     carrier.recalls.clear()
     second = run_pass(carrier)
-    return ReplayResult(first, second, first_cited, carrier.cited_runs(), dict(carrier.recalls))
+    cited_scenarios = {scenario_id: carrier.cited_scenarios(scenario_id) for scenario_id in carrier.recalls}
+    return ReplayResult(
+        first, second, first_cited, carrier.cited_runs(), dict(carrier.recalls), cited_scenarios
+    )

@@ -37,13 +37,16 @@ def test_the_second_pass_cites_past_incidents_without_losing_accuracy(tmp_path: 
     # The first pass starts empty (a later scenario may recall an earlier one); in the second,
     # every incident recalls its twin from the first.
     assert result.second_cited >= len(SCENARIOS) and result.second_cited > result.first_cited
-    for scenario_id, runs in result.second_recalls.items():
-        assert any(r["cited"] for r in runs), f"{scenario_id} recalled nothing"
+    for scenario_id in SCENARIOS:
+        assert scenario_id in result.second_cited_scenarios[scenario_id], (
+            scenario_id,
+            result.second_cited_scenarios,
+        )
     assert (second.category_accuracy or 0) >= (first.category_accuracy or 0)
     assert (second.fix_success_rate or 0) >= (first.fix_success_rate or 0)
     assert second.unsafe_actions == 0
     print(
         f"first: category {first.category_accuracy}, fix {first.fix_success_rate}; "
         f"second: category {second.category_accuracy}, fix {second.fix_success_rate}; "
-        f"runs citing past incidents: {result.first_cited} -> {result.second_cited}; {result.second_recalls}"
+        f"runs citing past incidents: {result.first_cited} -> {result.second_cited}; {result.second_cited_scenarios}"
     )
