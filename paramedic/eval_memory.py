@@ -46,6 +46,7 @@ class MemoryCarrier:
     shared: Path
     recalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # scenario id -> runs' citations
     origin: dict[str, str] = field(default_factory=dict)  # run id -> the scenario it ran in (every pass)
+    remembered: dict[str, int] = field(default_factory=dict)  # scenario id -> memory entries its runs left
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -69,6 +70,8 @@ class MemoryCarrier:
             self.recalls[env.scenario_id] = _recalls(store)
             self.origin.update({r["run_id"]: env.scenario_id for r in self.recalls[env.scenario_id]})
             lines = list(export_lines(store))
+            own = {r["run_id"] for r in self.recalls[env.scenario_id]}
+            self.remembered[env.scenario_id] = sum(1 for e in store.memory_entries() if e.run_id in own)
         with self._lock:
             self.shared.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         return run
@@ -92,6 +95,7 @@ class ReplayResult:
     second_cited: int
     second_recalls: dict[str, list[dict[str, Any]]]
     second_cited_scenarios: dict[str, set[str]]  # per scenario: whose runs its second-pass runs recalled
+    first_remembered: dict[str, int]  # per scenario: memory entries its first-pass runs left
 
 
 def replay_twice(run_pass: Any, agent: Agent, shared: Path) -> ReplayResult:
@@ -99,9 +103,16 @@ def replay_twice(run_pass: Any, agent: Agent, shared: Path) -> ReplayResult:
     carrier = MemoryCarrier(agent, shared)
     first = run_pass(carrier)
     first_cited = carrier.cited_runs()
+    first_remembered = dict(carrier.remembered)
     carrier.recalls.clear()
     second = run_pass(carrier)
     cited_scenarios = {scenario_id: carrier.cited_scenarios(scenario_id) for scenario_id in carrier.recalls}
     return ReplayResult(
-        first, second, first_cited, carrier.cited_runs(), dict(carrier.recalls), cited_scenarios
+        first,
+        second,
+        first_cited,
+        carrier.cited_runs(),
+        dict(carrier.recalls),
+        cited_scenarios,
+        first_remembered,
     )

@@ -27,6 +27,8 @@ from server.runstore.models import utc_now
 from server.runstore.table import Table
 
 CANDIDATES = 50
+# Below this, two incidents share little more than a generic reason (BackOff): not similar.
+MIN_SCORE = 0.45
 HISTORY_ROWS = 500
 _COLUMNS = "run_id, recorded_at, namespace, kind, name, category, fix_kind, outcome, signature, summary"
 _SELECT = f"SELECT {_COLUMNS} FROM incident_memory"
@@ -115,7 +117,7 @@ class MemoryTable(Table):
         *,
         exclude_run: str | None = None,
         limit: int = 3,
-        min_score: float = 0.25,
+        min_score: float = MIN_SCORE,
     ) -> list[SimilarIncident]:
         """The remembered incidents most like `signature`, best first, scored 0..1."""
         kind = signature.workload_kind.lower()
