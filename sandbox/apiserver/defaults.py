@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sandbox.controllers.kubelet import qos_class
+from sandbox.controllers.pod_resources import qos_class
 
 # The default service CIDR of kubeadm clusters (10.96.0.0/12) and the NodePort range.
 _SERVICE_NET_BASE = (10 << 24) | (96 << 16)

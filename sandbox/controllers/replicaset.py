@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sandbox.clock import parse_rfc3339
 from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
-from sandbox.controllers.kubelet import qos_class
+from sandbox.controllers.pod_resources import qos_class
 from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
 from sandbox.selectors import selector_from_spec
 from sandbox.store import ApiError, Obj, Store, WatchEvent, clone

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sandbox.clock import rfc3339
 from sandbox.controllers.base import Controller, Key, Timers, key_of, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
-from sandbox.controllers.kubelet import pod_requests, qos_class
+from sandbox.controllers.pod_resources import pod_requests, qos_class
 from sandbox.controllers.quantity import cpu_millis, memory_bytes
 from sandbox.resources import NODES, PODS
 from sandbox.store import Obj, Store, WatchEvent
