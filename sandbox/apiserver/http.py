@@ -12,6 +12,7 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sandbox.apiserver.protobuf import DecodeError, decode_object
 from sandbox.selectors import parse_field_selector, parse_label_selector
 from sandbox.store import ApiError, ResourceType, clone
 
@@ -80,6 +81,12 @@ async def read_body(request: Request) -> Any:
     if not raw:
         return {}
     content_type = request.headers.get("content-type", "")
+    if "protobuf" in content_type:
+        try:
+            return decode_object(raw)
+        except DecodeError as exc:
+            # 415 is what a server that cannot read the body's media type answers.
+            raise ApiError(415, "UnsupportedMediaType", str(exc)) from None
     try:
         if "yaml" in content_type:
             return yaml.safe_load(raw)
