@@ -7,9 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox import garbage_collector
+from sandbox import admission, garbage_collector
 from sandbox.apiserver import crds
-from sandbox.apiserver.defaults import apply_defaults
+from sandbox.apiserver.defaults import apply_defaults, prepare_for_create
 from sandbox.apiserver.http import (
     Target,
     as_object,
@@ -66,9 +66,14 @@ class Writes:
         obj = as_object(body)
         self._check_namespace(t, obj)
         self._validate(t, obj)
+        obj["metadata"].pop("uid", None)  # the server allots uids; a client's is ignored
+        uid = self.store.new_uid()
         apply_defaults(t.rt.kind, obj)
+        prepare_for_create(t.rt.kind, obj, uid)
+        admission.mutate(self.store, t.rt, obj)
         validate(t.rt, obj)
-        created = self.store.create(t.rt, obj, dry_run=dry_run)
+        admission.check(self.store, self.registry, t.rt, obj)
+        created = self.store.create(t.rt, obj, dry_run=dry_run, uid=uid)
         if t.rt.key == CRDS.key and not dry_run:
             crds.register(self.registry, created)
             created = self._crd_established(created)
