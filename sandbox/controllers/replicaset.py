@@ -8,10 +8,10 @@ from collections.abc import Callable
 from sandbox.clock import parse_rfc3339
 from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
-from sandbox.controllers.pod_resources import qos_class
-from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
+from sandbox.controllers.podtemplate import create_pod, pod_from_template
+from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS, Registry
 from sandbox.selectors import selector_from_spec
-from sandbox.store import ApiError, Obj, Store, WatchEvent, clone
+from sandbox.store import ApiError, Obj, Store, WatchEvent
 
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 _SOURCE = Source("replicaset-controller")
@@ -41,39 +41,6 @@ def ready_since(pod: Obj) -> float | None:
     return parse_rfc3339(cond["lastTransitionTime"])
 
 
-def _apply_pod_defaults(spec: dict) -> dict:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("serviceAccountName", spec.get("serviceAccount", "default"))
-    spec.setdefault("securityContext", {})
-    spec.setdefault("enableServiceLinks", True)
-    for c in spec.get("containers") or []:
-        image = c.get("image", "")
-        tag_latest = image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]
-        c.setdefault("imagePullPolicy", "Always" if tag_latest else "IfNotPresent")
-        c.setdefault("terminationMessagePath", "/dev/termination-log")
-        c.setdefault("terminationMessagePolicy", "File")
-        c.setdefault("resources", {})
-        for port in c.get("ports") or []:
-            port.setdefault("protocol", "TCP")
-        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            if c.get(probe):
-                p = c[probe]
-                for k, v in (
-                    ("periodSeconds", 10),
-                    ("timeoutSeconds", 1),
-                    ("successThreshold", 1),
-                    ("failureThreshold", 3),
-                ):
-                    p.setdefault(k, v)
-                if "httpGet" in p:
-                    p["httpGet"].setdefault("scheme", "HTTP")
-                    p["httpGet"].setdefault("path", "/")
-    return spec
-
-
 class ReplicaSetController(Controller):
     """Creates and deletes pods to match each ReplicaSet's replicas; writes its status."""
 
@@ -87,9 +54,11 @@ class ReplicaSetController(Controller):
         recorder: EventRecorder,
         cache: Cache,
         rng: random.Random,
+        registry: Registry,
     ) -> None:
         super().__init__()
         self._store = store
+        self._registry = registry
         self._clock = clock
         self._timers = timers
         self._recorder = recorder
@@ -144,31 +113,9 @@ class ReplicaSetController(Controller):
         for _ in range(min(count, 500)):
             for _attempt in range(5):
                 suffix = "".join(self._rng.choice(SUFFIX_ALPHABET) for _ in range(5))
-                tmeta = template.get("metadata") or {}
-                pod = {
-                    "metadata": {
-                        "name": f"{meta['name']}-{suffix}",
-                        "namespace": meta["namespace"],
-                        "labels": dict(tmeta.get("labels") or {}),
-                        "annotations": dict(tmeta.get("annotations") or {}),
-                        "ownerReferences": [
-                            {
-                                "apiVersion": "apps/v1",
-                                "kind": "ReplicaSet",
-                                "name": meta["name"],
-                                "uid": meta["uid"],
-                                "controller": True,
-                                "blockOwnerDeletion": True,
-                            }
-                        ],
-                    },
-                    "spec": _apply_pod_defaults(clone(template.get("spec") or {})),
-                }
-                pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
-                if not pod["metadata"]["annotations"]:
-                    del pod["metadata"]["annotations"]
+                pod = pod_from_template(template, rs, name=f"{meta['name']}-{suffix}")
                 try:
-                    obj = self._store.create(PODS, pod)
+                    obj = create_pod(self._store, self._registry, pod)
                 except ApiError as err:
                     if err.code == 409:
                         continue
