@@ -12,7 +12,7 @@ def evict(ctx: KubeletContext, rt: PodRuntime, pod: Obj, message: str, now: floa
     """Kill every container of `rt` and mark the pod evicted (the caller publishes the status)."""
     key = rt.key
     ctx.emit(pod, "Warning", "Evicted", message, "", rt.node)
-    for c in rt.containers:
+    for c in rt.every_container:
         if c.instance is not None and c.instance.finished is None:
             ctx.emit(pod, "Normal", "Killing", f"Stopping container {c.name}", c.name, rt.node)
             inst = c.instance

@@ -26,11 +26,18 @@ from sandbox.controllers.kubelet.runtime import (
     PodRuntime,
 )
 from sandbox.controllers.kubelet.status import StatusPublisher
+from sandbox.controllers.kubelet.volumes import (
+    MOUNT_RETRY_MAX,
+    MOUNT_RETRY_START,
+    MOUNT_TIMEOUT,
+    timeout_message,
+    unmountable,
+)
 from sandbox.controllers.pod_resources import qos_class
 from sandbox.controllers.workload import NEVER
 from sandbox.images import ImageCatalogue
 from sandbox.logs import LogStore
-from sandbox.resources import CONFIGMAPS, PODS, SECRETS, SERVICES
+from sandbox.resources import CONFIGMAPS, PERSISTENTVOLUMECLAIMS, PODS, SECRETS, SERVICES
 from sandbox.store import Obj, Store, WatchEvent
 
 Stage = Callable[[PodRuntime, Obj, ContainerRuntime, float], None]
@@ -96,7 +103,7 @@ class Kubelet(Controller):
         elif event.key == SERVICES.key:
             for k in self._deps.dependents(event.namespace):
                 self.mark(k)
-        elif event.key in (CONFIGMAPS.key, SECRETS.key):
+        elif event.key in (CONFIGMAPS.key, SECRETS.key, PERSISTENTVOLUMECLAIMS.key):
             for k in self._config_waiters.get(event.namespace, ()):
                 self.mark(k)
 
@@ -104,7 +111,7 @@ class Kubelet(Controller):
         rt = self.pods.pop(key, None)
         if rt is None:
             return
-        for c in rt.containers:
+        for c in rt.every_container:
             if c.instance is not None and c.instance.finished is None and not rt.final:
                 self._ctx.emit(obj, "Normal", "Killing", f"Stopping container {c.name}", c.name, rt.node)
         self._deps.set_ready(rt, obj, False)
@@ -133,10 +140,18 @@ class Kubelet(Controller):
         if pod["metadata"].get("deletionTimestamp"):
             store.delete(PODS, key[0], key[1])
             return
-        for c in rt.containers:
-            self._advance(rt, pod, c, now)
+        if not rt.mounted:
+            self._mount(rt, pod, now)
+        if rt.mounted and not rt.init_failed:
+            self._run_init(rt, pod, now)
+            if rt.initialized:
+                for c in rt.containers:
+                    self._advance(rt, pod, c, now)
         self._status.publish(rt, pod, now)
-        wake = min((_next_wake(c) for c in rt.containers), default=NEVER)
+        if rt.init_failed:
+            rt.final = True  # restartPolicy Never and an init container failed: the pod has failed
+            return
+        wake = _wake(rt)
         if wake < NEVER:
             # Every stage moves its wake-up past `now`; the floor only guards against a busy loop.
             self._ctx.timers.at(max(wake, now + 0.001), self.name, key)
@@ -158,10 +173,59 @@ class Kubelet(Controller):
                 ContainerRuntime(c["name"], c, next_at=now + 0.5) for c in spec.get("containers") or []
             ],
             qos=qos_class(spec),
+            init=[
+                ContainerRuntime(
+                    c["name"],
+                    c,
+                    next_at=now + 0.5,
+                    waiting_reason="PodInitializing",
+                    init=True,
+                    sidecar=c.get("restartPolicy") == "Always",
+                )
+                for c in spec.get("initContainers") or []
+            ],
+            mount_since=now,
         )
+        rt.initialized = not rt.init
         self.pods[rt.key] = rt
-        self._ctx.logs.register_pod(rt.key[0], rt.key[1], [c.name for c in rt.containers])
+        self._ctx.logs.register_pod(
+            rt.key[0], rt.key[1], [c.name for c in rt.containers], [c.name for c in rt.init]
+        )
         return rt
+
+    def _mount(self, rt: PodRuntime, pod: Obj, now: float) -> None:
+        """Set up the pod's volumes, or report why not (FailedMount) and retry with back-off."""
+        failing = unmountable(self._ctx.store, pod)
+        if not failing:
+            rt.mounted = True
+            self._config_waiters.get(rt.key[0], set()).discard(rt.key)
+            return
+        self._config_waiters.setdefault(rt.key[0], set()).add(rt.key)
+        if now < rt.mount_next:
+            return
+        for volume, error in failing:
+            message = f'MountVolume.SetUp failed for volume "{volume}" : {error}'
+            self._ctx.emit(pod, "Warning", "FailedMount", message, "", rt.node)
+        if now - rt.mount_since >= MOUNT_TIMEOUT * (rt.mount_timeouts + 1):
+            rt.mount_timeouts += 1
+            message = timeout_message(pod, [v for v, _ in failing])
+            self._ctx.emit(pod, "Warning", "FailedMount", message, "", rt.node)
+        rt.mount_backoff = min(max(rt.mount_backoff * 2, MOUNT_RETRY_START), MOUNT_RETRY_MAX)
+        rt.mount_next = now + rt.mount_backoff
+
+    def _run_init(self, rt: PodRuntime, pod: Obj, now: float) -> None:
+        """Init containers in order: each must succeed (a sidecar: start) before the next one runs."""
+        for c in rt.init:
+            if c.succeeded:
+                continue
+            self._advance(rt, pod, c, now)
+            if c.succeeded or (c.sidecar and c.ever_started):
+                continue
+            return
+        if not rt.initialized:
+            rt.initialized = True
+            for c in rt.containers:
+                c.next_at = min(c.next_at, now)
 
     def _advance(self, rt: PodRuntime, pod: Obj, c: ContainerRuntime, now: float) -> None:
         for _ in range(12):  # a few stages can complete at the same instant
@@ -211,8 +275,18 @@ class Kubelet(Controller):
         if rt is None:
             return 0.0
         return sum(
-            c.instance.working_set(now) for c in rt.containers if c.instance and c.instance.finished is None
+            c.instance.working_set(now)
+            for c in rt.every_container
+            if c.instance and c.instance.finished is None
         )
+
+
+def _wake(rt: PodRuntime) -> float:
+    """When this pod next needs the kubelet: a volume retry, or its containers in play."""
+    if not rt.mounted:
+        return rt.mount_next
+    in_play = [*rt.init, *(rt.containers if rt.initialized else [])]
+    return min((_next_wake(c) for c in in_play), default=NEVER)
 
 
 def _next_wake(c: ContainerRuntime) -> float:

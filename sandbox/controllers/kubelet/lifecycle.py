@@ -113,7 +113,7 @@ class ContainerLifecycle:
             "finishedAt": rfc3339(t),
             "containerID": inst.container_id,
         }
-        policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+        policy = restart_policy(pod, c)
         if policy == "Never" or (policy == "OnFailure" and code == 0):
             c.terminated, c.stage, c.next_at = term, "done", NEVER
             return
@@ -141,3 +141,14 @@ class ContainerLifecycle:
             rt.node,
         )
         c.stage, c.next_at = "backoff", t + delay
+
+
+def restart_policy(pod: Obj, c: ContainerRuntime) -> str:
+    """The restart policy that applies to a container: a sidecar always restarts, an init container
+    restarts on failure unless the pod's policy is Never, an app container follows the pod."""
+    pod_policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+    if c.sidecar:
+        return "Always"
+    if c.init:
+        return "Never" if pod_policy == "Never" else "OnFailure"
+    return pod_policy

@@ -118,6 +118,13 @@ class ContainerRuntime:
     probes: list[ProbeState] = field(default_factory=list)
     ever_started: bool = False
     pull_started: float = 0.0
+    init: bool = False  # an init container (runs to completion before the app containers)
+    sidecar: bool = False  # an init container with restartPolicy Always (keeps running)
+
+    @property
+    def succeeded(self) -> bool:
+        """Exited 0 and done (what an init container must do before the next one starts)."""
+        return self.stage == "done" and (self.terminated or {}).get("exitCode") == 0
 
 
 @dataclass
@@ -139,6 +146,23 @@ class PodRuntime:
     final: bool = False
     last_status: dict | None = None
     sandbox_ready: bool = False
+    init: list[ContainerRuntime] = field(default_factory=list)
+    initialized: bool = False
+    mounted: bool = False
+    mount_next: float = 0.0
+    mount_backoff: float = 0.0
+    mount_since: float = 0.0
+    mount_timeouts: int = 0
+
+    @property
+    def every_container(self) -> list[ContainerRuntime]:
+        """Init containers, then app containers."""
+        return [*self.init, *self.containers]
+
+    @property
+    def init_failed(self) -> bool:
+        """An init container failed for good (restartPolicy Never): the pod has failed."""
+        return any(c.stage == "done" and not c.succeeded for c in self.init if not c.sidecar)
 
 
 @dataclass
@@ -156,5 +180,7 @@ class KubeletContext:
 
     def emit(self, pod: Obj, type_: str, reason: str, message: str, container: str, node: str) -> None:
         """An event about `pod` (and one of its containers) from the kubelet on `node`."""
-        field_path = f"spec.containers{{{container}}}" if container else ""
+        inits = {c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []}
+        group = "initContainers" if container in inits else "containers"
+        field_path = f"spec.{group}{{{container}}}" if container else ""
         self.recorder.emit(pod, type_, reason, message, Source("kubelet", node), field_path)

@@ -23,11 +23,14 @@ class StatusPublisher:
 
     def publish(self, rt: PodRuntime, pod: Obj, now: float) -> None:
         """Write the pod's status if it changed (and keep the Ready index current)."""
-        statuses = [container_status(c) for c in rt.containers]
-        all_ready = bool(rt.containers) and all(c.ready for c in rt.containers)
-        not_ready = [c.name for c in rt.containers if not c.ready]
+        statuses = [container_status(c, initializing=not rt.initialized) for c in rt.containers]
+        readiness = [*rt.containers, *(c for c in rt.init if c.sidecar)]
+        all_ready = bool(rt.containers) and rt.initialized and all(c.ready for c in readiness)
+        not_ready = [c.name for c in readiness if not c.ready]
         unready_msg = f"containers with unready status: [{' '.join(not_ready)}]" if not_ready else ""
-        ready_reason = "" if all_ready else ("PodFailed" if rt.evicted else "ContainersNotReady")
+        ready_reason = (
+            "" if all_ready else ("PodFailed" if rt.evicted or rt.init_failed else "ContainersNotReady")
+        )
         if rt.evicted:
             unready_msg = ""
         phase = pod_phase(rt)
@@ -36,6 +39,11 @@ class StatusPublisher:
         conditions = []
         if rt.evicted:
             conditions.append(_cond(rt, "DisruptionTarget", "True", now, "TerminationByKubelet", rt.evicted))
+        incomplete = [c.name for c in rt.init if not (c.succeeded or (c.sidecar and c.ever_started))]
+        init_reason = (
+            "" if rt.initialized else ("PodFailed" if rt.init_failed else "ContainersNotInitialized")
+        )
+        init_msg = f"containers with incomplete status: [{' '.join(incomplete)}]" if incomplete else ""
         conditions += [
             _cond(
                 rt,
@@ -43,7 +51,7 @@ class StatusPublisher:
                 "True" if rt.sandbox_ready and not rt.evicted else "False",
                 now,
             ),
-            _cond(rt, "Initialized", "True", now),
+            _cond(rt, "Initialized", "True" if rt.initialized else "False", now, init_reason, init_msg),
             _cond(rt, "Ready", "True" if all_ready else "False", now, ready_reason, unready_msg),
             _cond(rt, "ContainersReady", "True" if all_ready else "False", now, ready_reason, unready_msg),
         ]
@@ -57,9 +65,11 @@ class StatusPublisher:
             "podIP": rt.ip,
             "podIPs": [{"ip": rt.ip}],
             "startTime": rfc3339(rt.start_time),
-            "containerStatuses": statuses,
-            "qosClass": rt.qos,
         }
+        if rt.init:
+            status["initContainerStatuses"] = [container_status(c) for c in rt.init]
+        status["containerStatuses"] = statuses
+        status["qosClass"] = rt.qos
         if rt.evicted:
             status["reason"] = "Evicted"
             status["message"] = rt.evicted
@@ -92,8 +102,10 @@ def _cond(rt: PodRuntime, type_: str, status: str, now: float, reason: str = "",
 
 def pod_phase(rt: PodRuntime) -> str:
     """Pending until every container started; Succeeded/Failed once all are done; else Running."""
-    if rt.evicted:
+    if rt.evicted or rt.init_failed:
         return "Failed"
+    if not rt.initialized:
+        return "Pending"
     if not all(c.ever_started for c in rt.containers):
         return "Pending"
     if all(c.stage == "done" for c in rt.containers):
@@ -103,8 +115,10 @@ def pod_phase(rt: PodRuntime) -> str:
     return "Running"
 
 
-def container_status(c: ContainerRuntime) -> dict:
-    """One entry of containerStatuses: state (waiting/running/terminated), lastState, ready, restarts."""
+def container_status(c: ContainerRuntime, initializing: bool = False) -> dict:
+    """One entry of containerStatuses: state (waiting/running/terminated), lastState, ready, restarts.
+
+    `initializing`: the pod's init containers have not finished, so an app container waits for them."""
     image = c.spec.get("image", "")
     inst = c.instance
     status: dict[str, Any] = {
@@ -130,7 +144,8 @@ def container_status(c: ContainerRuntime) -> dict:
     elif c.terminated is not None:
         status["state"] = {"terminated": c.terminated}
     else:
-        waiting = {"reason": c.waiting_reason or "ContainerCreating"}
+        reason = "PodInitializing" if initializing and not c.ever_started else c.waiting_reason
+        waiting = {"reason": reason or "ContainerCreating"}
         if c.waiting_message:
             waiting["message"] = c.waiting_message
         status["state"] = {"waiting": waiting}
