@@ -24,11 +24,12 @@ from typing import Any, Self
 from sandbox.apiserver.defaults import apply_defaults
 from sandbox.apps import NAMESPACE, REPO_FOLDER, sample_files
 from sandbox.clock import SimClock
+from sandbox.controllers.persistentvolume import default_storage_class
 from sandbox.faults import FaultInjector, InjectedFault, Target
 from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops import APPLICATIONS, AppSpec, GitOpsSync, ManifestRepo
 from sandbox.gitops.health import HEALTHY, deployment_health
-from sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, Registry
+from sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, PRIORITYCLASSES, STORAGECLASSES, Registry
 from sandbox.simulation import Simulation
 from sandbox.store import ResourceType, Store
 
@@ -101,6 +102,15 @@ class Sandbox:
                     "spec": {"finalizers": ["kubernetes"]},
                     "status": {"phase": "Active"},
                 },
+            )
+        # What a fresh kind cluster has besides: its default StorageClass and the system PriorityClasses.
+        self.store.create(STORAGECLASSES, default_storage_class())
+        for name, value in (("system-cluster-critical", 2000000000), ("system-node-critical", 2000001000)):
+            description = (
+                f"Used for {name.split('-')[1]} critical pods that must not be moved from their current node."
+            )
+            self.store.create(
+                PRIORITYCLASSES, {"metadata": {"name": name}, "value": value, "description": description}
             )
         self.simulation = Simulation(self.store, self.registry, self.clock, seed=self.seed, nodes=self._nodes)
         self._stoppers.append(self.simulation.close)

@@ -19,18 +19,34 @@ from collections.abc import Callable
 from sandbox.clock import SimClock
 from sandbox.controllers.base import Cache, Controller, EventQueue, Timers
 from sandbox.controllers.cronjob import CronJobController
+from sandbox.controllers.daemonset import DaemonSetController
 from sandbox.controllers.deployment import DeploymentController
 from sandbox.controllers.events import EventRecorder
 from sandbox.controllers.job import JobController
 from sandbox.controllers.kubelet import Kubelet
 from sandbox.controllers.node import NodeController, NodeSpec, default_nodes
+from sandbox.controllers.persistentvolume import PersistentVolumeController
 from sandbox.controllers.quantity import memory_bytes
+from sandbox.controllers.quota import QuotaController
 from sandbox.controllers.replicaset import ReplicaSetController
 from sandbox.controllers.scheduler import Scheduler
+from sandbox.controllers.statefulset import StatefulSetController
 from sandbox.images import ImageCatalogue
 from sandbox.logs import LogStore
 from sandbox.metrics import render
-from sandbox.resources import CRONJOBS, DEPLOYMENTS, JOBS, NODES, PODS, REPLICASETS, Registry
+from sandbox.resources import (
+    CRONJOBS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    JOBS,
+    NODES,
+    PERSISTENTVOLUMECLAIMS,
+    PODS,
+    REPLICASETS,
+    RESOURCEQUOTAS,
+    STATEFULSETS,
+    Registry,
+)
 from sandbox.store import Store, WatchEvent
 
 log = logging.getLogger(__name__)
@@ -84,6 +100,14 @@ class Simulation:
             store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/jobs"), registry
         )
         self.cronjobs = CronJobController(store, now, self.timers, self.recorder, self.cache, registry)
+        self.statefulsets = StatefulSetController(
+            store, now, self.timers, self.recorder, self.cache, registry
+        )
+        self.daemonsets = DaemonSetController(
+            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/daemons"), registry
+        )
+        self.volumes = PersistentVolumeController(store, now, self.timers, self.recorder)
+        self.quotas = QuotaController(store, registry)
         self._controllers: dict[str, Controller] = {
             c.name: c
             for c in (
@@ -94,6 +118,10 @@ class Simulation:
                 self.nodes,
                 self.jobs,
                 self.cronjobs,
+                self.statefulsets,
+                self.daemonsets,
+                self.volumes,
+                self.quotas,
             )
         }
         self._lock = threading.RLock()
@@ -101,7 +129,10 @@ class Simulation:
         self._stop = threading.Event()
         self._sub = store.subscribe(self.queue.push)
         # Objects that predate us: replay them as ADDED so the indexes and controllers see them.
-        for rt in (NODES, DEPLOYMENTS, REPLICASETS, CRONJOBS, JOBS, PODS):
+        for rt in (
+            NODES, DEPLOYMENTS, REPLICASETS, CRONJOBS, JOBS, STATEFULSETS, DAEMONSETS, PERSISTENTVOLUMECLAIMS,
+            RESOURCEQUOTAS, PODS,
+        ):  # fmt: skip
             items, rv = store.list(rt, copy=False)
             for obj in items:
                 ns = obj["metadata"].get("namespace", "")
