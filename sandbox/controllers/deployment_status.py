@@ -136,7 +136,27 @@ class DeploymentStatus:
             due = parse_rfc3339(current["lastUpdateTime"]) + int(deadline) + 1
             if due > now:
                 self._timers.at(due, self._owner, key)
-        status["conditions"] = [conds[t] for t in ("Available", "Progressing") if t in conds]
+        failure = next(
+            (
+                c
+                for c in ((new_rs or {}).get("status") or {}).get("conditions") or []
+                if c.get("type") == "ReplicaFailure"
+            ),
+            None,
+        )
+        if failure is not None:
+            put(
+                "ReplicaFailure",
+                "True",
+                failure.get("reason", "FailedCreate"),
+                failure.get("message", ""),
+                touch=False,
+            )
+        else:
+            conds.pop("ReplicaFailure", None)
+        status["conditions"] = [
+            conds[t] for t in ("Available", "Progressing", "ReplicaFailure") if t in conds
+        ]
         for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"):
             if not status[k]:
                 del status[k]

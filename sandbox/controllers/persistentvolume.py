@@ -59,6 +59,7 @@ class PersistentVolumeController(Controller):
         self._timers = timers
         self._recorder = recorder
         self._provisioning: dict[Key, float] = {}  # claim -> when its volume is ready
+        self._seen: set[str] = set()  # claims (uids) looked at once
 
     def observe(self, event: WatchEvent) -> None:
         """A claim changed (or a class or a volume: every pending claim gets another look)."""
@@ -98,9 +99,13 @@ class PersistentVolumeController(Controller):
             self._timers.at(now + RETRY_SECONDS, self.name, key)
             return
         selected = (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE)
-        if cls.get("volumeBindingMode") == "WaitForFirstConsumer" and not selected:
+        delayed = cls.get("volumeBindingMode") == "WaitForFirstConsumer"
+        if delayed and (not selected or pvc["metadata"]["uid"] not in self._seen):
+            # A real claim is seen by this controller before the scheduler picks its pod's node.
             message = "waiting for first consumer to be created before binding"
             self._recorder.emit(pvc, "Normal", "WaitForFirstConsumer", message, _SOURCE)
+        self._seen.add(pvc["metadata"]["uid"])
+        if delayed and not selected:
             return
         provisioner = cls.get("provisioner", "")
         if provisioner == NO_PROVISIONER:

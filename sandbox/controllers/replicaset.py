@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from sandbox.clock import parse_rfc3339
+from sandbox.clock import parse_rfc3339, rfc3339
 from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
 from sandbox.controllers.podtemplate import create_pod, pod_from_template
@@ -59,6 +59,7 @@ class ReplicaSetController(Controller):
         super().__init__()
         self._store = store
         self._registry = registry
+        self._retry: dict[str, float] = {}  # ReplicaSet uid -> seconds until the next attempt
         self._clock = clock
         self._timers = timers
         self._recorder = recorder
@@ -90,8 +91,9 @@ class ReplicaSetController(Controller):
         active = [p for p in pods if is_active(p)]
         want = int((rs.get("spec") or {}).get("replicas", 1))
         diff = len(active) - want
+        failure = None
         if diff < 0:
-            created = self._create_pods(rs, -diff)
+            created, failure = self._create_pods(rs, -diff)
             active.extend(created)
         elif diff > 0:
             for pod in self._deletion_order(active)[:diff]:
@@ -104,9 +106,17 @@ class ReplicaSetController(Controller):
                     rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", _SOURCE
                 )
                 active = [p for p in active if p is not pod]
-        self._update_status(rs, key, active)
+        self._update_status(rs, key, active, failure)
+        if failure is not None:
+            # Requeued with a growing delay, like a controller's rate-limited work queue.
+            delay = self._retry.get(uid, 0.5) * 2
+            self._retry[uid] = min(delay, 300.0)
+            self._timers.at(self._clock() + self._retry[uid], self.name, key)
+        else:
+            self._retry.pop(uid, None)
 
-    def _create_pods(self, rs: Obj, count: int) -> list[Obj]:
+    def _create_pods(self, rs: Obj, count: int) -> tuple[list[Obj], str | None]:
+        """Create up to `count` pods; (created, the error that stopped creation)."""
         template = (rs.get("spec") or {}).get("template") or {}
         meta = rs["metadata"]
         created = []
@@ -122,14 +132,14 @@ class ReplicaSetController(Controller):
                     self._recorder.emit(
                         rs, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE
                     )
-                    return created
+                    return created, err.message
                 self._cache.pods.observe(key_of(obj), meta["uid"], deleted=False)
                 self._recorder.emit(
                     rs, "Normal", "SuccessfulCreate", f"Created pod: {obj['metadata']['name']}", _SOURCE
                 )
                 created.append(obj)
                 break
-        return created
+        return created, None
 
     def _deletion_order(self, pods: list[Obj]) -> list[Obj]:
         """Deletion order, as in the real controller: unscheduled, pending, not ready, restarted, newest."""
@@ -149,7 +159,7 @@ class ReplicaSetController(Controller):
 
         return sorted(pods, key=rank)
 
-    def _update_status(self, rs: Obj, key: Key, active: list[Obj]) -> None:
+    def _update_status(self, rs: Obj, key: Key, active: list[Obj], failure: str | None = None) -> None:
         now = self._clock()
         min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
         tmpl_labels = (((rs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
@@ -182,8 +192,19 @@ class ReplicaSetController(Controller):
         def mutate(obj: Obj) -> bool:
             current = obj.get("status") or {}
             new = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
-            if "conditions" in current:
-                new["conditions"] = current["conditions"]
+            conditions = [c for c in current.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
+            old = next(
+                (c for c in current.get("conditions") or [] if c.get("type") == "ReplicaFailure"), None
+            )
+            if failure is not None:
+                conditions.append(old or {
+                    "type": "ReplicaFailure", "status": "True", "lastTransitionTime": rfc3339(now),
+                    "reason": "FailedCreate", "message": failure,
+                })  # fmt: skip
+            elif old is not None and len(active) < int((rs.get("spec") or {}).get("replicas", 1)):
+                conditions.append(old)  # still short of replicas: the failure stands until creation succeeds
+            if conditions:
+                new["conditions"] = conditions
             if current == new:
                 return False
             obj["status"] = new

@@ -295,4 +295,4 @@ def _next_wake(c: ContainerRuntime) -> float:
     if c.stage != "running" or c.instance is None:
         return c.next_at
     inst = c.instance
-    return min([inst.started + inst.plan.exit_after, *(p.next_at for p in c.probes)])
+    return min([inst.started + inst.plan.exit_after, c.ready_at, *(p.next_at for p in c.probes)])

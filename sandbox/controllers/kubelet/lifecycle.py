@@ -10,6 +10,7 @@ from sandbox.controllers.kubelet.probes import run_probe
 from sandbox.controllers.kubelet.runtime import (
     INITIAL_BACKOFF,
     MAX_BACKOFF,
+    READY_AFTER,
     ContainerRuntime,
     Instance,
     KubeletContext,
@@ -64,7 +65,8 @@ class ContainerLifecycle:
             # The prober's worker starts about a second after the container does.
             first = now + float(p.spec.get("initialDelaySeconds") or 0) + 1.0
             p.next_at = first if p.kind == "startup" or not gated else NEVER
-        c.ready = not any(p.kind in ("readiness", "startup") for p in c.probes)
+        c.ready = False
+        c.ready_at = NEVER if any(p.kind in ("readiness", "startup") for p in c.probes) else now + READY_AFTER
         self._deps.track(rt, c, now)
 
     def backoff(self, rt: PodRuntime, pod: Obj, c: ContainerRuntime, now: float) -> None:
@@ -76,6 +78,8 @@ class ContainerLifecycle:
         inst = c.instance
         assert inst is not None
         exit_at = inst.started + inst.plan.exit_after
+        if c.ready_at <= now and c.ready_at < exit_at:
+            c.ready, c.ready_at = True, NEVER
         if inst.plan.dependencies:
             self._deps.check(rt, c, min(now, exit_at))
         while c.stage == "running":
@@ -103,7 +107,7 @@ class ContainerLifecycle:
             if reason == "OOMKilled" and inst.spec.style == "shell":
                 log.add(t, "Killed")
             log.finish(t)
-        c.ready = False
+        c.ready, c.ready_at = False, NEVER
         for p in c.probes:
             p.next_at = NEVER
         term = {

@@ -14,6 +14,9 @@ from sandbox.images import ImageCatalogue, ImageSpec
 from sandbox.logs import LogStore
 from sandbox.store import Obj, Store
 
+# The kubelet sees a started container at its next relist (PLEG, every second): one that exits
+# sooner is never reported Ready (a StatefulSet waiting for Ready never sees a crash-looper so).
+READY_AFTER = 1.0
 MAX_BACKOFF = 300.0
 INITIAL_BACKOFF = 10.0
 CONFIG_RETRY = 20.0
@@ -118,6 +121,7 @@ class ContainerRuntime:
     probes: list[ProbeState] = field(default_factory=list)
     ever_started: bool = False
     pull_started: float = 0.0
+    ready_at: float = NEVER  # a container without readiness/startup probes is Ready from then
     init: bool = False  # an init container (runs to completion before the app containers)
     sidecar: bool = False  # an init container with restartPolicy Always (keeps running)
 
