@@ -17,13 +17,13 @@ from sandbox.clock import rfc3339
 from sandbox.controllers.base import Controller, Key, Timers, key_of, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
 from sandbox.controllers.pod_resources import qos_class
-from sandbox.controllers.quantity import cpu_millis, memory_bytes
 from sandbox.controllers.scheduler_filters import (
     NodeInfo,
     filter_node,
     fit_message,
     placed,
     resource_requests,
+    score,
 )
 from sandbox.controllers.scheduler_volumes import SELECTED_NODE, node_conflict, prefilter, waiting_claims
 from sandbox.resources import NODES, PERSISTENTVOLUMECLAIMS, PODS
@@ -131,7 +131,7 @@ class Scheduler(Controller):
         if not fits:
             self._fail(pod, key, len(nodes), reasons, outcomes)
             return
-        best = min(fits, key=lambda n: (self._score(n, requests), n.name))
+        best = min(fits, key=lambda n: (-score(n, pod, cluster), n.name))
         claims = waiting_claims(self._store, pod)
         if claims:
             self._select(claims, best.name)
@@ -139,14 +139,6 @@ class Scheduler(Controller):
             self._unschedulable.pop(key, None)
             return
         self._bind(pod, key, best.name)
-
-    @staticmethod
-    def _score(info: NodeInfo, requests: dict[str, float]) -> float:
-        # The least-allocated node (requests over allocatable, cpu and memory averaged).
-        alloc = (info.node.get("status") or {}).get("allocatable") or {}
-        cpu = sum(p.cpu_millis for p in info.pods.values()) / max(cpu_millis(alloc.get("cpu", "0")), 1)
-        mem = sum(p.memory_bytes for p in info.pods.values()) / max(memory_bytes(alloc.get("memory", "0")), 1)
-        return (cpu + mem) / 2
 
     def _select(self, claims: list[Obj], node: str) -> None:
         for pvc in claims:

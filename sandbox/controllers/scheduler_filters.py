@@ -27,8 +27,9 @@ class Placed:
     labels: dict[str, str]
     anti_affinity: list[Obj]  # its required anti-affinity terms
     requests: dict[str, float]
-    cpu_millis: int = 0  # integer sums for scoring, so equal loads tie exactly
+    cpu_millis: int = 0  # non-zero requests for scoring (integers, so equal loads tie exactly)
     memory_bytes: int = 0
+    owner: str = ""  # the controlling owner's uid (what default spreading counts)
 
 
 @dataclass
@@ -237,7 +238,10 @@ def filter_node(
 def placed(pod: Obj) -> Placed:
     """What the scheduler remembers of a bound pod."""
     spec = pod.get("spec") or {}
-    cpu, memory = pod_requests(spec)
+    cpu, memory = nonzero_requests(spec)
+    owner = next(
+        (r.get("uid", "") for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")), ""
+    )
     return Placed(
         pod["metadata"].get("namespace", ""),
         dict(pod["metadata"].get("labels") or {}),
@@ -245,7 +249,46 @@ def placed(pod: Obj) -> Placed:
         resource_requests(spec),
         cpu,
         memory,
+        owner,
     )
+
+
+# kube-scheduler scores a container without requests as if it asked for this much.
+DEFAULT_MILLI_CPU = 100
+DEFAULT_MEMORY = 200 * 1024 * 1024
+
+
+def nonzero_requests(spec: Obj) -> tuple[int, int]:
+    """(cpu millicores, memory bytes) for scoring: per container, its request or the scheduler's default."""
+    cpu = mem = 0
+    for c in spec.get("containers") or []:
+        one_cpu, one_mem = pod_requests({"containers": [c]})
+        cpu += one_cpu or DEFAULT_MILLI_CPU
+        mem += one_mem or DEFAULT_MEMORY
+    return cpu, mem
+
+
+def score(info: NodeInfo, pod: Obj, cluster: list[NodeInfo]) -> float:
+    """Higher is better: least-allocated and balanced resources (non-zero requests counted), and
+    the default topology spread of the pod's controller across nodes (weighted double)."""
+    alloc = (info.node.get("status") or {}).get("allocatable") or {}
+    cpu_total = max(parse_quantity(alloc.get("cpu", "0")) * 1000, 1.0)
+    mem_total = max(parse_quantity(alloc.get("memory", "0")), 1.0)
+    cpu_req, mem_req = nonzero_requests(pod.get("spec") or {})
+    cpu_used = sum(p.cpu_millis for p in info.pods.values()) + cpu_req
+    mem_used = sum(p.memory_bytes for p in info.pods.values()) + mem_req
+    cpu_frac, mem_frac = min(cpu_used / cpu_total, 1.0), min(mem_used / mem_total, 1.0)
+    least = ((1 - cpu_frac) + (1 - mem_frac)) / 2 * 100
+    balanced = (1 - abs(cpu_frac - mem_frac)) * 100
+    owner = next(
+        (r.get("uid", "") for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")), ""
+    )
+    spread = 100.0
+    if owner:
+        counts = [sum(1 for p in n.pods.values() if p.owner == owner) for n in cluster]
+        mine = sum(1 for p in info.pods.values() if p.owner == owner)
+        spread = 100.0 * (max(counts) - mine + 1) / (max(counts) + 1)
+    return least + balanced + 2 * spread
 
 
 def fit_message(total: int, reasons: dict[str, int], outcomes: dict[str, int], prefilter: str = "") -> str:
@@ -260,3 +303,9 @@ def fit_message(total: int, reasons: dict[str, int], outcomes: dict[str, int], p
     if outcomes.get(RESOLVABLE):
         verdicts.append(f"{outcomes[RESOLVABLE]} No preemption victims found for incoming pod")
     return f"{head}. preemption: 0/{total} nodes are available: {', '.join(sorted(verdicts))}.."
+
+
+def controller_of(pod: Obj) -> str:
+    """The uid of the pod's controlling owner ("" for a bare pod)."""
+    refs = pod["metadata"].get("ownerReferences") or []
+    return next((r.get("uid", "") for r in refs if r.get("controller")), "")
