@@ -30,6 +30,7 @@ from sandbox.controllers.quantity import memory_bytes
 from sandbox.controllers.quota import QuotaController
 from sandbox.controllers.replicaset import ReplicaSetController
 from sandbox.controllers.scheduler import Scheduler
+from sandbox.controllers.serviceaccount import ServiceAccountController
 from sandbox.controllers.statefulset import StatefulSetController
 from sandbox.images import ImageCatalogue
 from sandbox.logs import LogStore
@@ -39,6 +40,7 @@ from sandbox.resources import (
     DAEMONSETS,
     DEPLOYMENTS,
     JOBS,
+    NAMESPACES,
     NODES,
     PERSISTENTVOLUMECLAIMS,
     PODS,
@@ -108,6 +110,7 @@ class Simulation:
         )
         self.volumes = PersistentVolumeController(store, now, self.timers, self.recorder)
         self.quotas = QuotaController(store, registry)
+        self.serviceaccounts = ServiceAccountController(store)
         self._controllers: dict[str, Controller] = {
             c.name: c
             for c in (
@@ -122,6 +125,7 @@ class Simulation:
                 self.daemonsets,
                 self.volumes,
                 self.quotas,
+                self.serviceaccounts,
             )
         }
         self._lock = threading.RLock()
@@ -130,8 +134,8 @@ class Simulation:
         self._sub = store.subscribe(self.queue.push)
         # Objects that predate us: replay them as ADDED so the indexes and controllers see them.
         for rt in (
-            NODES, DEPLOYMENTS, REPLICASETS, CRONJOBS, JOBS, STATEFULSETS, DAEMONSETS, PERSISTENTVOLUMECLAIMS,
-            RESOURCEQUOTAS, PODS,
+            NAMESPACES, NODES, DEPLOYMENTS, REPLICASETS, CRONJOBS, JOBS, STATEFULSETS, DAEMONSETS,
+            PERSISTENTVOLUMECLAIMS, RESOURCEQUOTAS, PODS,
         ):  # fmt: skip
             items, rv = store.list(rt, copy=False)
             for obj in items:

@@ -1,13 +1,13 @@
 """Admission: what kube-apiserver's admission plugins do to an object between defaulting and storage.
 
-`mutate` (DefaultStorageClass, LimitRanger defaults) and `check` (LimitRanger limits,
-ResourceQuota) for requests through the API; `create` for the controllers, whose pods and claims go
+`mutate` (DefaultStorageClass, LimitRanger defaults) and `check` (ServiceAccount, LimitRanger
+limits, ResourceQuota) for requests through the API; `create` for the controllers, whose pods and claims go
 through the same plugins on a real cluster. A refusal is a 403 Forbidden in the API server's words.
 """
 
 from __future__ import annotations
 
-from sandbox.admission import limitranger, quota, storageclass
+from sandbox.admission import limitranger, quota, serviceaccount, storageclass
 from sandbox.resources import PERSISTENTVOLUMECLAIMS, PODS, Registry
 from sandbox.store import ApiError, Obj, ResourceType, Store
 
@@ -28,11 +28,13 @@ def mutate(store: Store, rt: ResourceType, obj: Obj) -> None:
         limitranger.default_pod(store, obj)
 
 
-def check(store: Store, registry: Registry, rt: ResourceType, obj: Obj) -> None:
-    """The validating plugins; raises 403 Forbidden."""
-    name = (obj.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get("generateName", "")
+def check(store: Store, registry: Registry, rt: ResourceType, obj: Obj, generate_name: str = "") -> None:
+    """The validating plugins; raises 403 Forbidden. A refusal names the object, or its `generate_name`
+    prefix when it was created with one (admission runs before the name is generated)."""
+    meta = obj.get("metadata") or {}
+    name = generate_name or meta.get("name") or meta.get("generateName", "")
     if rt.key == PODS.key:
-        reason = limitranger.validate_pod(store, obj)
+        reason = serviceaccount.check_pod(store, obj) or limitranger.validate_pod(store, obj)
         if reason:
             raise forbidden(rt, name, reason)
     reason = quota.check(store, registry, rt, obj)
@@ -40,8 +42,8 @@ def check(store: Store, registry: Registry, rt: ResourceType, obj: Obj) -> None:
         raise forbidden(rt, name, reason)
 
 
-def create(store: Store, registry: Registry, rt: ResourceType, obj: Obj) -> Obj:
+def create(store: Store, registry: Registry, rt: ResourceType, obj: Obj, generate_name: str = "") -> Obj:
     """Admit and store an object a controller creates (as its request to the API server would be)."""
     mutate(store, rt, obj)
-    check(store, registry, rt, obj)
+    check(store, registry, rt, obj, generate_name)
     return store.create(rt, obj)

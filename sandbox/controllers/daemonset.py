@@ -158,7 +158,7 @@ class DaemonSetController(Controller):
         pod = pod_from_template(template, ds, name=f"{ds['metadata']['name']}-{suffix}", labels=labels,
                                 spec_overrides=daemon_spec(template, node))  # fmt: skip
         try:
-            created = create_pod(self._store, self._registry, pod)
+            created = create_pod(self._store, self._registry, pod, f"{ds['metadata']['name']}-")
         except ApiError as err:
             self._recorder.emit(ds, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE)
             return

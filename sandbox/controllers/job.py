@@ -258,7 +258,7 @@ class JobController(Controller):
                 for c in pod["spec"].get("containers") or []:
                     c.setdefault("env", []).append({"name": "JOB_COMPLETION_INDEX", "value": index})
             try:
-                obj = create_pod(self._store, self._registry, pod)
+                obj = create_pod(self._store, self._registry, pod, f"{name}-")
             except ApiError as err:
                 self._recorder.emit(job, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE)
                 break

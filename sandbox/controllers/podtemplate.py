@@ -89,6 +89,8 @@ def pod_from_template(
     return {"metadata": meta, "spec": spec, "status": {"phase": "Pending", "qosClass": qos_class(spec)}}
 
 
-def create_pod(store: Store, registry: Registry, pod: Obj) -> Obj:
-    """Store a controller's pod through admission (ApiError 403 when a quota or LimitRange refuses it)."""
-    return admission.create(store, registry, PODS, pod)
+def create_pod(store: Store, registry: Registry, pod: Obj, generate_name: str = "") -> Obj:
+    """Store a controller's pod through admission (ApiError 403 when a quota or LimitRange refuses it).
+
+    `generate_name`: the prefix a real controller would send as generateName (what a refusal names)."""
+    return admission.create(store, registry, PODS, pod, generate_name)

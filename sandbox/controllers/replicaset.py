@@ -125,7 +125,7 @@ class ReplicaSetController(Controller):
                 suffix = "".join(self._rng.choice(SUFFIX_ALPHABET) for _ in range(5))
                 pod = pod_from_template(template, rs, name=f"{meta['name']}-{suffix}")
                 try:
-                    obj = create_pod(self._store, self._registry, pod)
+                    obj = create_pod(self._store, self._registry, pod, f"{meta['name']}-")
                 except ApiError as err:
                     if err.code == 409:
                         continue
