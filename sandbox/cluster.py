@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
-from sandbox.apiserver.defaults import apply_defaults
+from sandbox import admission
+from sandbox.apiserver.defaults import apply_defaults, prepare_for_create
 from sandbox.apps import NAMESPACE, REPO_FOLDER, sample_files
 from sandbox.clock import SimClock
 from sandbox.controllers.persistentvolume import default_storage_class
@@ -130,7 +131,7 @@ class Sandbox:
             spec,
             clock=self.clock.now,
             poll_interval=self._poll,
-            admit=_admit,  # Argo CD writes through the API server, so its defaults apply
+            admit=self._admit,  # Argo CD writes through the API server: defaults and admission apply
         )
         self.injector = FaultInjector(
             self.repo,
@@ -311,6 +312,13 @@ class Sandbox:
         """Active faults."""
         return self.injector.active()
 
-
-def _admit(rt: ResourceType, obj: dict) -> dict:
-    return apply_defaults(rt.kind, obj)
+    def _admit(self, rt: ResourceType, obj: dict) -> dict:
+        """What the API server does to an object the sync loop writes: defaults, and on create the
+        kind's create-time fields (a Job's selector) and admission (quota, LimitRange...)."""
+        apply_defaults(rt.kind, obj)
+        meta = obj.get("metadata") or {}
+        if not meta.get("resourceVersion") and meta.get("uid"):
+            prepare_for_create(rt.kind, obj, meta["uid"])
+            admission.mutate(self.store, rt, obj)
+            admission.check(self.store, self.registry, rt, obj)
+        return obj
