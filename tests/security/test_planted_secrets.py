@@ -50,7 +50,7 @@ from tests.security.scripted_model import (
 )
 from tools.kubernetes import KubeClient
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 TOKEN = "e2e-api-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

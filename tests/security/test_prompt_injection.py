@@ -227,7 +227,7 @@ def _live_pod(h: Harness) -> dict[str, Any]:
     return pod
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("reasoner", ["rules", "obedient model"])
 def test_planted_attacks_change_nothing_outside_policy_and_are_in_the_trace(
     reasoner: str, tmp_path: Path, obedient: ScriptedModel

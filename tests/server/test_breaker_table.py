@@ -84,6 +84,7 @@ def test_threads_on_two_replicas_lose_no_update(storage_url: str) -> None:
             replica.close()
 
 
+@pytest.mark.slow  # starts Python processes
 def test_processes_sharing_the_store_lose_no_update(storage_url: str) -> None:
     code = textwrap.dedent(f"""
         import sys

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = pytest.mark.integration
 Served = tuple[str, dict[str, Any], dict[str, str], list[str]]  # base URL, sandbox state, auth, output
 
 
@@ -86,6 +86,7 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
     assert str(token_file) in output and token not in output, "serve says where the token is, never what"
 
 
+@pytest.mark.e2e
 def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     base, state, auth = service
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
@@ -117,6 +118,7 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     assert 'outcome="reported"' in metrics
 
 
+@pytest.mark.e2e
 def test_serve_sandbox_honours_the_configured_storage_url(tmp_path: Path, fresh_postgres_url: str) -> None:
     from server.runstore import open_run_store
     from tests.server.alerts.conftest import alert, notification
@@ -135,6 +137,7 @@ def test_serve_sandbox_honours_the_configured_storage_url(tmp_path: Path, fresh_
     assert not (tmp_path / "data" / "paramedic.db").exists(), "nothing went to the default SQLite file"
 
 
+@pytest.mark.slow  # starts Python processes
 def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:
     env = {**os.environ, "PARAMEDIC_SERVER__HOST": "0.0.0.0", "PARAMEDIC_SERVER__PORT": str(_free_port())}
     proc = subprocess.run(
