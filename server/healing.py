@@ -88,7 +88,8 @@ class HealingStack:
             clock=clock,
             sleep=sleep,
             verify=verify,
-            breaker_store=breaker_store,
+            # The run store's breakers: every replica on this store counts the same attempts.
+            breaker_store=breaker_store if breaker_store is not None else store.breakers,
         )
         self.memory: MemoryRecorder | None = None
         if settings.memory.enabled:

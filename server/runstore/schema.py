@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from server.runstore.backend import Backend
 from server.runstore.errors import SchemaVersionError
-from server.runstore.memory_schema import memory_v2
+from server.runstore.memory_schema import memory_v3
 from server.runstore.models import utc_now
 
 
@@ -115,7 +115,17 @@ def _v1(t: Types) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, memory_v2]
+def _v2(t: Types) -> list[str]:
+    # Circuit breakers, shared by every replica using this store (server/runstore/breaker_table).
+    return [
+        f"""CREATE TABLE breakers (
+            key TEXT PRIMARY KEY,
+            state {t.json} NOT NULL,
+            updated_at {t.ts} NOT NULL)""",
+    ]
+
+
+MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, _v2, memory_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
