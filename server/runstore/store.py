@@ -10,13 +10,14 @@ from __future__ import annotations
 from server.runstore.audit_table import AuditTable
 from server.runstore.backend import Backend
 from server.runstore.incident_table import IncidentTable
+from server.runstore.lifecycle_table import LifecycleTable
 from server.runstore.run_table import RunTable
 from server.runstore.schema import migrate
 from server.runstore.signal import ChangeSignal
 from server.runstore.trace_table import TraceTable
 
 
-class RunStore(IncidentTable, RunTable, TraceTable, AuditTable):
+class RunStore(IncidentTable, RunTable, TraceTable, AuditTable, LifecycleTable):
     """Incidents, runs, their ordered trace events, content-addressed blobs and the audit log.
 
     Open one with `server.runstore.open_run_store(url)`. Unknown ids raise `NotFoundError`
