@@ -34,6 +34,7 @@ class ActionEntry(ActionRecord, total=False):
     applied: bool  # the change is live, or will be once the GitOps sync applies the base branch
     pending_merge: bool  # a pull request waits for a human to merge it
     pr_url: str
+    pr_number: int
     patch: dict[str, Any]
     undo: UndoHint
     undoes: str  # the id of the entry a rollback entry takes back
