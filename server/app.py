@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from server.context import ServerContext
-from server.routes import alerts, chat, dashboard, event_streams, incidents, login, probes, runs
+from server.routes import alerts, chat, dashboard, event_streams, incidents, login, probes, pulls, runs
 from server.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -30,7 +30,7 @@ def create_app(context: ServerContext) -> FastAPI:
         description="A self-healing AIOps agent for Kubernetes: runs, reasoning traces, approvals, chat.",
     )
     app.state.context = context
-    for module in (runs, incidents, event_streams, alerts, chat):
+    for module in (runs, incidents, pulls, event_streams, alerts, chat):
         app.include_router(module.router, prefix=API_PREFIX, responses=AUTH_RESPONSES)
     app.include_router(probes.router, responses=AUTH_RESPONSES)
     app.include_router(dashboard.router)
