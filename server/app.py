@@ -11,7 +11,19 @@ from typing import Any
 from fastapi import FastAPI
 
 from server.context import ServerContext
-from server.routes import alerts, chat, dashboard, event_streams, incidents, login, probes, pulls, runs
+from server.routes import (
+    alerts,
+    chat,
+    dashboard,
+    dashboard_incidents,
+    dashboard_pulls,
+    event_streams,
+    incidents,
+    login,
+    probes,
+    pulls,
+    runs,
+)
 from server.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -34,5 +46,7 @@ def create_app(context: ServerContext) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX, responses=AUTH_RESPONSES)
     app.include_router(probes.router, responses=AUTH_RESPONSES)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_incidents.router)
+    app.include_router(dashboard_pulls.router)
     app.include_router(login.router)
     return app

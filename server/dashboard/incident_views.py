@@ -9,19 +9,26 @@ text (the templates do) and every lookup in untyped JSON happens here.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from agent.trace import TraceEvent, TraceEventType
+from server.dashboard.pull_views import PullLink, pulls_of
 from server.dashboard.views import Badge, status_badge
-from server.pull_requests import pull_link
 from server.runstore import IncidentRecord, IncidentStatus, RunRecord, RunStatus
 
+__all__ = [
+    "IncidentRow",
+    "Moment",
+    "PullLink",
+    "incident_badge",
+    "incident_row",
+    "incident_timeline",
+    "pulls_of",
+]
+
 _INCIDENT_TONE = {IncidentStatus.OPEN: "warn", IncidentStatus.RESOLVED: "ok", IncidentStatus.ESCALATED: "bad"}
-_LOCAL_PULL = re.compile(r"^file://.*/pulls/(\d+)\.json$")
 # The trace events an incident's timeline keeps (the run page has every event).
 _TIMELINE_TYPES = frozenset(
     {
@@ -39,46 +46,6 @@ _TIMELINE_NOTE_NODES = frozenset({"intake", "pull_request"})
 def incident_badge(status: IncidentStatus) -> Badge:
     """The badge of an incident's state."""
     return Badge(status.value, _INCIDENT_TONE.get(status, "neutral"))
-
-
-@dataclass(frozen=True)
-class PullLink:
-    """A pull request a run opened, and where a human reads it."""
-
-    number: int | None
-    label: str
-    href: str | None  # None: not a link a browser can follow (an unknown local path)
-
-
-def pull_of(details: Mapping[str, Any], provider: str | None = None) -> PullLink | None:
-    """The pull request an action's details name, with the link a human follows: the dashboard's
-    page for a local one (its stored URL is a file path), else its web page."""
-    url = details.get("pr_url")
-    number = details.get("pr_number")
-    url = url if isinstance(url, str) else ""
-    if not isinstance(number, int) or isinstance(number, bool):
-        match = _LOCAL_PULL.match(url)
-        number = int(match.group(1)) if match else None
-    if not url and number is None:
-        return None
-    local = provider == "local" or url.startswith("file://")
-    if number is not None and local:
-        return PullLink(number, f"pull request #{number}", pull_link("local", number, url))
-    if url.startswith(("https://", "http://")):
-        return PullLink(number, f"pull request #{number}" if number is not None else url, url)
-    return PullLink(number, url or f"pull request #{number}", None)
-
-
-def pulls_of(runs: Iterable[RunRecord], provider: str | None = None) -> list[PullLink]:
-    """The pull requests the runs opened (from their stored actions), each once, oldest run first."""
-    seen: dict[str, PullLink] = {}
-    for run in sorted(runs, key=lambda r: r.created_at):
-        for action in run.actions:
-            if isinstance(action, Mapping):
-                link = pull_of(action, provider)
-                if link is not None:
-                    seen.setdefault(link.href or link.label, link)
-    return list(seen.values())
 
 
 @dataclass(frozen=True)
