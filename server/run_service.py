@@ -5,12 +5,14 @@
 manual trigger):
 
 1. a run is active (running, or waiting for an approval or a merge) for its fingerprint or its
-   workload -> the sighting folds into it: counted on the incident and the run (`folded`), with
-   a trace note of what was seen (at most one a minute per fingerprint: a storm adds no noise);
+   workload -> the sighting folds into it: counted on the run (`folded`) and on the run's incident
+   (one workload failing is one incident, whatever symptom or path reported it), with a trace note
+   of what was seen (every new symptom; repeats at most every ten minutes: a storm adds no noise);
    two runs never change one workload at once, and a waiting run is not duplicated;
-2. a run of its fingerprint ended less than the cooldown ago (`incidents.cooldown_seconds`) ->
-   the sighting attaches to that run (counted on the run and its incident; nothing reopens): an
-   alert Alertmanager keeps re-sending while the fix rolls out opens nothing;
+2. a run of its fingerprint (else of its workload, as the watcher's cooldown is) ended less than
+   the cooldown ago (`incidents.cooldown_seconds`) -> the sighting attaches to that run (counted
+   on the run and its incident; nothing reopens): an alert Alertmanager keeps re-sending while the
+   fix rolls out opens nothing;
 3. otherwise the incident is recorded (folded into its open incident, or reopened once resolved)
    and a new run is driven on a bounded worker pool.
 
@@ -56,7 +58,7 @@ _OUTCOME_STATUS = {
 }
 # A run ending so resolves its incident (and the incidents folded into it): the workload is fine.
 _RESOLVING = frozenset({RunStatus.HEALED, RunStatus.RECOVERED})
-NOTE_EVERY = timedelta(minutes=1)  # at most one trace note per folded fingerprint per run this often
+NOTE_EVERY = timedelta(minutes=10)  # repeats of a known symptom: at most one trace note per run this often
 INTAKE = "intake"  # the trace node of notes about sightings folded into a run
 
 
@@ -175,11 +177,15 @@ class RunService:
         now = self._clock()
         busy = self._store.active_run(incident.fingerprint) or self._active_on(incident)
         if busy is not None:
-            record = self._store.record_incident(incident, seen_at=now)
+            # One workload, one incident: another symptom of it is noted on the run, not opened apart.
+            if busy.incident_id is not None:
+                incident_id = self._store.attach_sighting(busy.incident_id, now).id
+            else:
+                incident_id = self._store.record_incident(incident, seen_at=now).id
             self._store.fold_into_run(busy.id, now)
-            self._note_fold(busy, incident, record.id, now)
+            self._note_fold(busy, incident, incident_id, now)
             return busy.id
-        ended = self._store.attach_window_run(incident.fingerprint, now)
+        ended = self._store.attach_window_run(incident.fingerprint, now, incident.target)
         if ended is None:
             return None
         if ended.incident_id is not None:
@@ -188,13 +194,14 @@ class RunService:
         return ended.id
 
     def _note_fold(self, run: RunRecord, incident: Incident, incident_id: str, now: datetime) -> None:
-        """A trace note of what the sighting said, unless one for its fingerprint is recent."""
-        key = (run.id, incident.fingerprint)
+        """A trace note of what the sighting said: always for a symptom new to the run, else at most
+        one every `NOTE_EVERY` (a storm, or a long wait on a pull request, adds no noise)."""
         with self._lock:
-            last = self._noted.get(key)
-            if last is not None and now - last < NOTE_EVERY:
+            known = (run.id, incident.fingerprint) in self._noted
+            last = self._noted.get((run.id, ""))
+            if known and last is not None and now - last < NOTE_EVERY:
                 return
-            self._noted[key] = now
+            self._noted[(run.id, incident.fingerprint)] = self._noted[(run.id, "")] = now
         same = incident.fingerprint == run.fingerprint
         how = "seen again" if same else f"also reported by {incident.trigger.value} as {incident.reason!r}"
         note = TraceEvent(

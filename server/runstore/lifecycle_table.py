@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from agent.domain import WorkloadRef
 from server.runstore import rows
 from server.runstore.errors import UnknownIncidentError, UnknownRunError
 from server.runstore.models import IncidentRecord, IncidentStatus, RunRecord
@@ -79,13 +80,23 @@ class LifecycleTable(Table):
         assert stored is not None
         return rows.run_of(self._db, stored)
 
-    def attach_window_run(self, fingerprint: str, at: datetime) -> RunRecord | None:
-        """The newest ended run of `fingerprint` whose cooldown window is still open at `at`, if any."""
+    def attach_window_run(
+        self, fingerprint: str, at: datetime, target: WorkloadRef | None = None
+    ) -> RunRecord | None:
+        """The newest ended run of `fingerprint` (else, given `target`, of that workload) whose
+        cooldown window is still open at `at`, if any."""
+        found = self._window_run("fingerprint = ?", (fingerprint,), at)
+        if found is None and target is not None:
+            where = "namespace = ? AND kind = ? AND name = ?"
+            found = self._window_run(where, (target.namespace, target.kind, target.name), at)
+        return found
+
+    def _window_run(self, where: str, params: tuple[str, ...], at: datetime) -> RunRecord | None:
         with self._db.read() as tx:
             row = tx.one(
-                f"{rows.RUN_SELECT} WHERE fingerprint = ? AND attach_until IS NOT NULL"
+                f"{rows.RUN_SELECT} WHERE {where} AND attach_until IS NOT NULL"
                 " ORDER BY created_at DESC, id DESC LIMIT 1",
-                (fingerprint,),
+                params,
             )
         if row is None:
             return None

@@ -87,7 +87,7 @@ def test_sightings_fold_attach_then_open_a_new_run_for_the_reopened_incident(sto
     runs.close()
 
 
-def test_another_symptom_on_a_busy_workload_is_noted_and_resolved_with_it(store: RunStore) -> None:
+def test_other_symptoms_of_a_busy_workload_are_one_incident_noted_once_each(store: RunStore) -> None:
     clock = Clock()
     runs = service(store, clock, ask=True)
     run_id, _ = runs.submit(samples.incident())
@@ -95,12 +95,26 @@ def test_another_symptom_on_a_busy_workload_is_noted_and_resolved_with_it(store:
     alert = samples.incident("alert:KubePodCrashLooping").model_copy(
         update={"id": "inc-alert", "trigger": Trigger.ALERT}
     )
+    for reason in ("OOMKilled", "NotReady", "OOMKilled", "NotReady"):
+        clock.advance(30)
+        assert runs.submit(samples.incident(reason)) == (run_id, False)
     assert runs.submit(alert) == (run_id, False)
-    note = store.events(run_id)[-1]
-    assert note.summary == "also reported by alert as 'alert:KubePodCrashLooping'; folded into this run"
+    notes = [e.summary for e in store.events(run_id) if e.node == "intake"]
+    assert notes == [
+        "also reported by watcher as 'OOMKilled'; folded into this run",
+        "also reported by watcher as 'NotReady'; folded into this run",
+        "also reported by alert as 'alert:KubePodCrashLooping'; folded into this run",
+    ], "every new symptom once; its repeats count without a note"
+    [incident] = store.list_incidents().items
+    assert incident.count == 6 and store.get_run(run_id).folded == 5
     assert runs.answer(run_id, {"approved": True, "by": "alice"}) == "running" and runs.wait_idle(10)
-    folded = store.get_incident(str(note.payload["incident_id"]))
-    assert folded.fingerprint == alert.fingerprint and folded.status is IncidentStatus.RESOLVED
+    assert store.get_incident(incident.id).status is IncidentStatus.RESOLVED
+    # another symptom of the workload in its cooldown attaches too; after it, a new run
+    clock.advance(60)
+    assert runs.submit(samples.incident("FrequentRestarts")) == (run_id, False)
+    clock.advance(COOLDOWN)
+    again = samples.incident("FrequentRestarts").model_copy(update={"id": "inc-2"})
+    assert runs.submit(again)[1] is True, "a new failure: its own incident, a new run"
     runs.close()
 
 
