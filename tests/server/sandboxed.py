@@ -77,10 +77,9 @@ class Served:
 
 
 def settings_for(sb: Sandbox, data_dir: Path, **changes: Any) -> Settings:
-    base = Settings(mode=Mode.AUTONOMOUS, data_dir=data_dir, server={"token": TOKEN})
-    settings = sandbox_settings(base, sb, data_dir, auto_merge=False)
-    git = settings.git.model_copy(update={k: v for k, v in changes.items() if k.startswith("merge_")})
-    return settings.model_copy(update={"git": git})
+    git = {k: v for k, v in changes.items() if k.startswith("merge_")}  # kept by sandbox_settings
+    base = Settings(mode=Mode.AUTONOMOUS, data_dir=data_dir, server={"token": TOKEN}, git=git)
+    return sandbox_settings(base, sb, data_dir, auto_merge=False)
 
 
 @contextmanager
