@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from server.context import ServerContext
+from server.openapi_doc import document_body_errors
 from server.routes import (
     alerts,
     chat,
@@ -49,4 +50,5 @@ def create_app(context: ServerContext) -> FastAPI:
     app.include_router(dashboard_incidents.router)
     app.include_router(dashboard_pulls.router)
     app.include_router(login.router)
+    document_body_errors(app)
     return app
