@@ -9,16 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from sse_starlette.sse import AppStatus
 
 from agent.trace import TraceEventType
 from graph.policies import PolicyConfig, RemediationPolicy
 from sandbox.cluster import Sandbox
 from server.runstore import IncidentStatus, RunRecord, RunStatus
-from tests.server.sandboxed import FACTOR, Served, served, service
+from tests.server.sandboxed import FACTOR, TOKEN, Served, served, service
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.records import Workload
 
 pytestmark = pytest.mark.slow
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def waiting_run(running: Served) -> RunRecord:
@@ -56,6 +59,14 @@ def test_one_incident_and_one_run_wait_on_the_pull_request_until_it_is_closed(tm
         assert any(a.who == "bob" and a.action == "close_pr" for a in audit), "the human is named"
         assert running.store.get_incident(incident.id).status is IncidentStatus.OPEN, "still failing"
         assert [r.id for r in running.runs()] == [run.id]
+        # The wait is in the trace and on the run's SSE stream (which ends: the run is final).
+        with TestClient(running.app) as client:
+            trace = client.get(f"/api/v1/runs/{run.id}/trace", headers=AUTH).json()
+            waits = [e["payload"]["status"] for e in trace["events"] if e["type"] == "wait"]
+            assert waits == ["waiting", "closed"]
+            AppStatus.should_exit = False  # a server stopped earlier in this process must not close it
+            stream = client.get(f"/api/v1/runs/{run.id}/events", headers=AUTH).text
+        assert stream.count("event: wait") == 2 and "event: end" in stream
 
 
 def test_a_workload_that_recovers_on_its_own_ends_the_run_recovered_without_action(tmp_path: Path) -> None:
