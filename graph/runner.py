@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agent import trace
 from agent.domain import Incident
 from agent.trace import TraceEvent
+from graph.builder import CompiledHealingGraph
 from graph.checkpointing import run_config
 from graph.context import HealingContext
 from graph.state import HealingState, initial_state
@@ -37,7 +37,7 @@ MERGE_NODE = "merge_gate"  # the node whose interrupt is a wait for a merge (any
 class HealingApp:
     """The compiled healing graph and the context every run of it gets."""
 
-    graph: CompiledStateGraph
+    graph: CompiledHealingGraph
     context: HealingContext
 
 
@@ -81,7 +81,8 @@ def drive(app: HealingApp, run_id: str, graph_input: Any, on_event: OnEvent = _i
             if event is not None:
                 on_event(event)
     snapshot = app.graph.get_state(config)
-    state: HealingState = dict(snapshot.values)  # type: ignore[assignment]
+    # LangGraph's snapshot is not generic over the state: its values are this graph's HealingState.
+    state = cast(HealingState, dict(snapshot.values))
     pending = [(task.name, i) for task in snapshot.tasks for i in task.interrupts]
     if pending:
         node, first = pending[0]

@@ -43,8 +43,8 @@ def merge_request(state: HealingState) -> MergeWaitRequest | None:
         pr_number=int(wait["pr_number"]),
         pr_url=str(wait.get("pr_url") or ""),
         targets=[subject] if subject == victim else [subject, victim],
-        since=wait["since"],  # type: ignore[arg-type]  # ISO text, validated into a datetime
-        deadline=wait["deadline"],  # type: ignore[arg-type]
+        since=wait["since"],  # ISO text, validated into a datetime
+        deadline=wait["deadline"],
     )
 
 

@@ -128,8 +128,10 @@ def _validate_workload(spec: Obj, errors: _Errors) -> None:
     replicas = spec.get("replicas")
     if isinstance(replicas, int) and replicas < 0:
         errors.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
-    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else {}
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    selector = spec.get("selector")
+    selector = selector if isinstance(selector, dict) else {}
+    template = spec.get("template")
+    template = template if isinstance(template, dict) else {}
     labels = ((template.get("metadata") or {}).get("labels")) or {}
     if not (selector.get("matchLabels") or selector.get("matchExpressions")):
         errors.required("spec.selector")

@@ -173,6 +173,7 @@ def _hammer(path: str, worker: int, count: int) -> None:
         store.update("shared", lambda s, t=stamp: record_event(s, policy, float(t)))
 
 
+@pytest.mark.slow  # starts Python processes
 def test_sqlite_store_loses_no_update_across_processes(tmp_path: Path) -> None:
     path = str(tmp_path / "b.db")
     SqliteBreakerStore(path)

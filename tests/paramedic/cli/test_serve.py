@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = pytest.mark.integration
 
 
 def _free_port() -> int:
@@ -71,6 +71,7 @@ def service(tmp_path: Path):
     assert str(token_file) in output and token not in output, "serve says where the token is, never what"
 
 
+@pytest.mark.e2e
 def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     base, state, auth = service
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
@@ -102,6 +103,7 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     assert 'outcome="reported"' in metrics
 
 
+@pytest.mark.slow  # starts Python processes
 def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:
     env = {**os.environ, "PARAMEDIC_SERVER__HOST": "0.0.0.0", "PARAMEDIC_SERVER__PORT": str(_free_port())}
     proc = subprocess.run(
