@@ -35,7 +35,7 @@ TYPES = {
 }
 
 _ACTIVE = "('queued', 'running', 'waiting_approval')"
-_ACTIVE_V2 = "('queued', 'running', 'waiting_approval', 'waiting_merge')"
+_ACTIVE_V3 = "('queued', 'running', 'waiting_approval', 'waiting_merge')"
 
 
 def _v1(t: Types) -> list[str]:
@@ -115,12 +115,22 @@ def _v1(t: Types) -> list[str]:
     ]
 
 
-def _v2_merge_wait_and_lifecycle(t: Types) -> list[str]:
+def _v2(t: Types) -> list[str]:
+    # Circuit breakers, shared by every replica using this store (server/runstore/breaker_table).
+    return [
+        f"""CREATE TABLE breakers (
+            key TEXT PRIMARY KEY,
+            state {t.json} NOT NULL,
+            updated_at {t.ts} NOT NULL)""",
+    ]
+
+
+def _v3_merge_wait_and_lifecycle(t: Types) -> list[str]:
     """Runs wait for a merge (an active status), count the sightings folded into them and keep a
     cooldown once ended; incidents are resolved and reopened."""
     return [
         "DROP INDEX runs_one_active",
-        f"CREATE UNIQUE INDEX runs_one_active ON runs (fingerprint) WHERE status IN {_ACTIVE_V2}",
+        f"CREATE UNIQUE INDEX runs_one_active ON runs (fingerprint) WHERE status IN {_ACTIVE_V3}",
         f"ALTER TABLE runs ADD COLUMN folded {t.bigint} NOT NULL DEFAULT 0",
         f"ALTER TABLE runs ADD COLUMN last_folded_at {t.ts}",
         f"ALTER TABLE runs ADD COLUMN attach_until {t.ts}",
@@ -131,7 +141,7 @@ def _v2_merge_wait_and_lifecycle(t: Types) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, _v2_merge_wait_and_lifecycle]
+MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, _v2, _v3_merge_wait_and_lifecycle]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
