@@ -913,6 +913,12 @@ FAULT_TYPES: dict[str, FaultType] = {
     )
 }
 
+# One module per cause from here on (`faults/<cause>.py` exporting `FAULT`); imported last because
+# it builds on the types above.
+from sandbox.faults import missing_secret  # noqa: E402
+
+FAULT_TYPES[missing_secret.FAULT.name] = missing_secret.FAULT
+
 
 def fault_type(name: str) -> FaultType:
     """A fault type by name; ValueError listing the known ones."""

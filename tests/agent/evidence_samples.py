@@ -150,33 +150,48 @@ def commit(sha: str, message: str, diff: str, files: list[str]) -> EvidenceItem:
     )
 
 
-def rollout(revision: int, containers: list[dict[str, Any]], current: bool = False) -> EvidenceItem:
+def rollout(
+    revision: int,
+    containers: list[dict[str, Any]],
+    current: bool = False,
+    pods: tuple[int, int] | None = None,
+    **pod_spec: Any,
+) -> EvidenceItem:
+    """A revision; `pods` is (pods, ready pods) of its ReplicaSet now (None: not shown)."""
+    data: dict[str, Any] = {
+        "revision": revision,
+        "current": current,
+        "change_cause": "",
+        "template": {"spec": {"containers": copy.deepcopy(containers), **copy.deepcopy(pod_spec)}},
+    }
+    if pods is not None:
+        data["replicas"], data["ready_replicas"] = pods
     return EvidenceItem(
         id=f"rollout:{revision}",
         kind=EvidenceKind.ROLLOUT,
         source=f"replicaset/web-api-{revision}",
         text=f"revision {revision}",
-        data={
-            "revision": revision,
-            "current": current,
-            "change_cause": "",
-            "template": {"spec": {"containers": copy.deepcopy(containers)}},
-        },
+        data=data,
     )
 
 
-def node(name: str, memory: str = "4Gi", cpu: str = "2", conditions=None) -> EvidenceItem:
+def node(
+    name: str, memory: str = "4Gi", cpu: str = "2", conditions=None, labels: dict[str, str] | None = None
+) -> EvidenceItem:
+    data: dict[str, Any] = {
+        "object_kind": "Node",
+        "node": name,
+        "allocatable": {"cpu": cpu, "memory": memory},
+        "conditions": conditions or [{"type": "MemoryPressure", "status": "False"}],
+    }
+    if labels is not None:
+        data["labels"] = labels
     return EvidenceItem(
         id=f"status:node/{name}",
         kind=EvidenceKind.STATUS,
         source=f"node/{name}",
         text=f"node {name} allocatable cpu={cpu} memory={memory}",
-        data={
-            "object_kind": "Node",
-            "node": name,
-            "allocatable": {"cpu": cpu, "memory": memory},
-            "conditions": conditions or [{"type": "MemoryPressure", "status": "False"}],
-        },
+        data=data,
     )
 
 
