@@ -88,7 +88,8 @@ def commit_patch(repo: ManifestRepo, resource: str, patch: dict, message: str) -
 def test_the_catalogue_covers_every_category_with_at_least_twelve_faults() -> None:
     assert len(FAULT_TYPES) >= 12
     assert {f.category.value for f in FAULT_TYPES.values()} == set(CATEGORIES)
-    expected = "oom bad_image missing_env missing_config_key missing_secret bad_command readiness_probe liveness_probe"
+    expected = "oom bad_image missing_env missing_config_key missing_secret bad_command readiness_probe"
+    expected += " liveness_probe"
     expected += " unschedulable dependency_down bad_config_value scaled_to_zero node_pressure"
     assert set(CATEGORIES) == set(expected.split())
     assert all(f.mechanism in ("git", "physics") for f in FAULT_TYPES.values())
