@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.domain import ActionType, EvidenceItem, EvidenceKind, RootCause
+from agent.domain import ActionType, EvidenceItem, RootCause
 from tests.agent import evidence_samples as s
 
 SECRET_REF = {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db-creds", "key": "password"}}}
