@@ -8,37 +8,11 @@ from agent.reasoners.rules.evidence_view import EvidenceView
 from agent.reasoners.rules.history import good_revision, known_failing
 from tests.agent import evidence_samples as s
 
-
-def _memory(limit: str):
-    return s.container(resources={"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": limit}})
-
-
-def _cut(sha: str, old: str, new: str, message: str):
-    diff = (
-        "--- a/apps/web-api/deployment.yaml\n+++ b/apps/web-api/deployment.yaml\n@@ -30,3 +30,3 @@\n"
-        f"           limits:\n-            memory: {old}\n+            memory: {new}\n"
-    )
-    return s.commit(sha, message, diff, ["apps/web-api/deployment.yaml"])
-
-
-def _oom(*extra, limit: str = "128Mi"):
-    return s.evidence(
-        s.status(
-            restart_count=5,
-            waiting_reason="CrashLoopBackOff",
-            last_terminated_reason="OOMKilled",
-            exit_code=137,
-        ),
-        s.BACKOFF,
-        *extra,
-        live=s.manifest(_memory(limit)),
-    )
+_memory, _cut, _oom = s.memory_limit, s.memory_cut, s.oom_killed
 
 
 def test_a_memory_limit_cut_over_two_commits_is_restored_to_the_value_before_the_first(diagnose) -> None:
-    newer = _cut("2" * 40, "192Mi", "128Mi", "tune memory further")
-    older = _cut("1" * 40, "512Mi", "192Mi", "right-size web-api")
-    d = diagnose(_oom(newer, older))
+    d = diagnose(s.memory_cut_over_two_commits())
     assert d.category is RootCause.OOM
     assert d.faulty_field == "spec.template.spec.containers[app].resources.limits.memory"
     assert d.remediation.action is ActionType.GITOPS_PR, "reverting only the newest cut leaves the older one"
@@ -82,32 +56,11 @@ def test_the_limit_comes_from_the_revision_still_serving(diagnose) -> None:
     assert "rollout:4" in d.cited_evidence
 
 
-def _probe(path: str):
-    return s.container(readinessProbe={"httpGet": {"path": path, "port": 8080}, "periodSeconds": 5})
-
-
-def _not_ready(*rollouts, live_path: str = "/health-check"):
-    return s.evidence(
-        s.status(
-            ready=False,
-            state="running",
-            conditions=[{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
-        ),
-        s.event(1, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404", count=40),
-        s.log(f"INFO serving on :8080\nINFO GET {live_path} 404\nINFO GET /ready 200", previous=False),
-        *rollouts,
-        live=s.manifest(_probe(live_path)),
-    )
+_probe, _not_ready = s.probe_path, s.not_ready
 
 
 def test_a_broken_readiness_probe_is_restored_from_the_revision_that_serves(diagnose) -> None:
-    d = diagnose(
-        _not_ready(
-            s.rollout(2, [_probe("/status")], pods=(0, 0)),
-            s.rollout(3, [_probe("/ready")], pods=(2, 2)),
-            s.rollout(4, [_probe("/health-check")], current=True, pods=(1, 0)),
-        )
-    )
+    d = diagnose(s.readiness_probe_with_history())
     assert d.category is RootCause.READINESS_PROBE
     assert d.faulty_field == "spec.template.spec.containers[app].readinessProbe.httpGet.path"
     probe = d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]

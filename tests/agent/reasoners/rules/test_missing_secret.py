@@ -37,14 +37,7 @@ def test_a_missing_key_of_a_secret_names_the_key(diagnose) -> None:
 
 
 def test_a_reference_changed_since_the_working_revision_is_pointed_back(diagnose) -> None:
-    good, bad = s.container(env=[PLAIN]), s.container(env=[SECRET_REF])
-    d = diagnose(
-        _failing(
-            'secret "db-creds" not found',
-            s.rollout(4, [good], pods=(2, 2)),
-            s.rollout(5, [bad], current=True, pods=(1, 0)),
-        )
-    )
+    d = diagnose(s.missing_secret())
     assert d.category is RootCause.MISSING_SECRET and d.confidence >= 0.8
     assert d.faulty_field == "spec.template.spec.containers[app].env[DB_PASSWORD]"
     assert d.remediation.action is ActionType.GITOPS_PR

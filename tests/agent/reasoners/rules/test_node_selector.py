@@ -6,37 +6,7 @@ from __future__ import annotations
 from agent.domain import ActionType, RootCause
 from tests.agent import evidence_samples as s
 
-MISMATCH = (
-    "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes "
-    "are available: 3 Preemption is not helpful for scheduling."
-)
-LABELS = [
-    {"kubernetes.io/hostname": "node-a", "disktype": "ssd", "zone": "eu-1a"},
-    {"kubernetes.io/hostname": "node-b", "disktype": "hdd", "zone": "eu-1b"},
-    {"kubernetes.io/hostname": "node-c", "disktype": "ssd", "zone": "eu-1c"},
-]
-
-
-def _pending(selector: dict[str, str] | None, *extra, affinity=None, with_nodes: bool = True):
-    spec = s.manifest(s.container())
-    pod_spec = spec["spec"]["template"]["spec"]
-    if selector is not None:
-        pod_spec["nodeSelector"] = selector
-    if affinity is not None:
-        pod_spec["affinity"] = affinity
-    nodes = [s.node(f"node-{c}", labels=labels) for c, labels in zip("abc", LABELS, strict=True)]
-    return s.evidence(
-        s.status(
-            phase="Pending",
-            conditions=[
-                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": MISMATCH}
-            ],
-        ),
-        s.event(1, "FailedScheduling", MISMATCH, count=9),
-        *(nodes if with_nodes else []),
-        *extra,
-        live=spec,
-    )
+_pending = s.unsatisfiable_selector
 
 
 def test_a_near_miss_is_patched_to_the_value_nodes_carry(diagnose) -> None:
@@ -94,6 +64,6 @@ def test_required_node_affinity_is_escalated_with_the_labels(diagnose) -> None:
 
 
 def test_without_the_nodes_a_selector_mismatch_still_escalates(diagnose) -> None:
-    d = diagnose(_pending({"disktype": "SSD"}, with_nodes=False))
+    d = diagnose(_pending({"disktype": "SSD"}, nodes=False))
     assert d.category is RootCause.UNSCHEDULABLE
     assert d.remediation is not None and d.remediation.action in (ActionType.NOTIFY, ActionType.GITOPS_PR)

@@ -20,27 +20,8 @@ def _alert(reason: str = "KubePodNotReady") -> Incident:
     )
 
 
-def _healthy_with_history():
-    unrelated = s.commit(
-        "9" * 40,
-        "bump log level",
-        "--- a/apps/web-api/deployment.yaml\n+++ b/apps/web-api/deployment.yaml\n@@ -20 +20 @@\n"
-        "-              value: info\n+              value: debug\n",
-        ["apps/web-api/deployment.yaml"],
-    )
-    return s.evidence(
-        s.status(ready=True, restart_count=1, state="running"),
-        s.deployment_status("web-api", replicas=2, ready=2),
-        s.event(1, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=2),
-        s.log("INFO GET /healthz 200\nINFO GET /orders 200", previous=False),
-        unrelated,
-        s.rollout(7, [s.container()]),
-        s.rollout(8, [s.container(env=[{"name": "LOG_LEVEL", "value": "debug"}])], current=True, pods=(2, 2)),
-    )
-
-
 def test_an_alert_about_a_healthy_workload_is_not_a_confident_readiness_probe() -> None:
-    result = RulesReasoner().diagnose(_alert(), _healthy_with_history())
+    result = RulesReasoner().diagnose(_alert(), s.healthy_after_a_blip())
     d = result.diagnosis
     assert d.category is RootCause.UNKNOWN and d.confidence < ASK
     assert d.remediation.action not in (ActionType.REVERT_COMMIT, ActionType.ROLLBACK, ActionType.GITOPS_PR)
