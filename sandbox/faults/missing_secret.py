@@ -20,6 +20,15 @@ def _secret_name(ctx: FaultContext) -> str:
     return f"{ctx.target.name}-credentials"
 
 
+def _undo(bad: Any, good: Any) -> Any:
+    """A strategic-merge patch turning `bad` back into `good`: a null for each key only `bad` has (a
+    variable with both `value` and `valueFrom`, or two key refs, is invalid, and a merge keeps keys
+    the patch does not null)."""
+    if isinstance(bad, dict) and isinstance(good, dict):
+        return {k: _undo(bad[k], good[k]) if k in bad and k in good else good.get(k) for k in {**bad, **good}}
+    return good
+
+
 def build(ctx: FaultContext) -> FaultPlan:
     """Point a variable the program needs at a Secret that does not exist."""
     c = ctx.container
@@ -51,7 +60,9 @@ def build(ctx: FaultContext) -> FaultPlan:
         explanation=f"{var} of {ctx.target.id} now reads key {var} of Secret {secret}, which does not exist, "
         f'so new containers fail with CreateContainerConfigError (secret "{secret}" not found).',
         fixes=((Check(ctx.target.id, field, "eq", entry),),),
-        fix_patch={"spec": {"template": {"spec": {"containers": [{"name": c["name"], "env": [entry]}]}}}},
+        fix_patch={
+            "spec": {"template": {"spec": {"containers": [{"name": c["name"], "env": [_undo(bad, entry)]}]}}}
+        },
         forbidden=(
             Forbidden(
                 "delete", ctx.target.id, "deleting the workload takes the service away; it is not a fix"

@@ -47,6 +47,9 @@ WRONG_FIXES = {
     "bad_image": (WEB, WEB_DEP, container_patch("app", image="ghcr.io/paramedic-demo/web-api:1.6.0")),
     "missing_env": (WEB, WEB_DEP, container_patch("app", env=[{"name": "DB_URL", "value": DB}])),
     "missing_config_key": (WEB, "ConfigMap shop/web-api-config", {"data": {"DATABASE_UR": DB}}),
+    # A Secret named like the missing one, in the repository, is not the workload's fix: the
+    # reference still points at a Secret that is not there.
+    "missing_secret": (WEB, WEB_DEP, {"metadata": {"annotations": {"note": "secret requested"}}}),
     "bad_command": (
         "shop/deploy/worker",
         "Deployment shop/worker",
