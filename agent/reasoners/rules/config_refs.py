@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agent.domain import ProposedRemediation
+from agent.domain import ProposedRemediation, RootCause
 from agent.reasoners.rules import fields, history, remedies
-from agent.reasoners.rules.context import RuleContext
+from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.observations import find_container
 
 _KINDS = {"configmap": "ConfigMap", "secret": "Secret", "config map": "ConfigMap"}
@@ -209,6 +209,47 @@ def changed_reference(ctx: RuleContext, ref: MissingRef, where: Reference | None
             ctx.workload, where.field, remedies.revert_commit(commit.sha, why), (commit.item_id,), 0.85
         )
     return None
+
+
+@dataclass(frozen=True)
+class RefFacts:
+    """What both rules read about a missing reference: where the pod spec makes it, the key, the ids to
+    cite, and the part of the signature not shown (pods not failing on it now)."""
+
+    where: Reference | None
+    key: str | None
+    cited: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def ref_facts(ctx: RuleContext, ref: MissingRef) -> RefFacts:
+    """The facts about `ref` the rules share."""
+    config_error = [c for c in ctx.view.containers if c.reasons & set(CONFIG_ERRORS)]
+    missing = () if failing_on_config(ctx) else ("pods failing on it now",)
+    where = reference_to(ctx, ref)
+    cited = (ref.item_id, *(c.item_id for c in config_error))
+    return RefFacts(where, key_of(ctx, ref, where), cited, missing)
+
+
+def changed_finding(
+    ctx: RuleContext, ref: MissingRef, facts: RefFacts, rule: str, category: RootCause
+) -> Finding | None:
+    """The finding when the workload's own reference is the fault (see `changed_reference`)."""
+    changed = changed_reference(ctx, ref, facts.where)
+    if changed is None:
+        return None
+    return Finding(
+        rule=rule,
+        category=category,
+        confidence=changed.confidence,
+        explanation=f"The pod now reads {ref.what}, which does not exist, so its containers cannot "
+        "start; the reference changed since the workload last worked.",
+        faulty_resource=changed.faulty_resource,
+        faulty_field=changed.faulty_field,
+        remediation=changed.remediation,
+        cited=cite(facts.cited, changed.cited),
+        missing=facts.missing,
+    )
 
 
 def _restore_entry(now: dict[str, Any], good: dict[str, Any]) -> dict[str, Any]:

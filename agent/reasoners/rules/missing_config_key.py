@@ -40,24 +40,11 @@ def missing_config_key(ctx: RuleContext) -> Finding | None:
             cited=cite(config_error),
             missing=("the missing ConfigMap or key named",),
         )
-    missing = () if config_refs.failing_on_config(ctx) else ("pods failing on it now",)
-    where = config_refs.reference_to(ctx, ref)
-    key = config_refs.key_of(ctx, ref, where)
-    cited = [ref.item_id, *(c.item_id for c in config_error)]
-    changed = config_refs.changed_reference(ctx, ref, where)
+    facts = config_refs.ref_facts(ctx, ref)
+    changed = config_refs.changed_finding(ctx, ref, facts, "missing_config_key", RootCause.MISSING_CONFIG_KEY)
     if changed is not None:
-        return Finding(
-            rule="missing_config_key",
-            category=RootCause.MISSING_CONFIG_KEY,
-            confidence=changed.confidence,
-            explanation=f"The pod now reads {ref.what}, which does not exist, so its containers cannot "
-            "start; the reference changed since the workload last worked.",
-            faulty_resource=changed.faulty_resource,
-            faulty_field=changed.faulty_field,
-            remediation=changed.remediation,
-            cited=cite(cited, changed.cited),
-            missing=missing,
-        )
+        return changed
+    key, cited, missing = facts.key, list(facts.cited), facts.missing
     key_line = re.compile(rf"^\s*{re.escape(key)}\s*:") if key else re.compile(rf"\b{re.escape(ref.name)}\b")
     commit = view.suspect_commit(key_line)
     if commit is not None:

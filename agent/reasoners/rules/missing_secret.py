@@ -27,25 +27,11 @@ def missing_secret(ctx: RuleContext) -> Finding | None:
     ref = next((r for r in config_refs.missing_refs(ctx) if r.kind == "Secret"), None)
     if ref is None:
         return None
-    config_error = [c for c in view.containers if c.reasons & set(config_refs.CONFIG_ERRORS)]
-    missing = () if config_refs.failing_on_config(ctx) else ("pods failing on it now",)
-    where = config_refs.reference_to(ctx, ref)
-    key = config_refs.key_of(ctx, ref, where)
-    cited = [ref.item_id, *(c.item_id for c in config_error)]
-    changed = config_refs.changed_reference(ctx, ref, where)
+    facts = config_refs.ref_facts(ctx, ref)
+    changed = config_refs.changed_finding(ctx, ref, facts, "missing_secret", RootCause.MISSING_SECRET)
     if changed is not None:
-        return Finding(
-            rule="missing_secret",
-            category=RootCause.MISSING_SECRET,
-            confidence=changed.confidence,
-            explanation=f"The pod now reads {ref.what}, which does not exist, so its containers cannot "
-            "start; the reference changed since the workload last worked.",
-            faulty_resource=changed.faulty_resource,
-            faulty_field=changed.faulty_field,
-            remediation=changed.remediation,
-            cited=cite(cited, changed.cited),
-            missing=missing,
-        )
+        return changed
+    key, cited, missing = facts.key, list(facts.cited), facts.missing
     named = (
         re.compile(rf"(?:^|\s|['\"]){re.escape(key)}\s*:")
         if key
