@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.faults.catalogue import FaultContext, FaultNotApplicable, FaultPlan, FaultType
+from sandbox.faults.context import FaultContext, FaultNotApplicable, FaultPlan, FaultType
+from sandbox.faults.edits import base_forbidden
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, Forbidden, GroundTruth, Symptoms, container_path
+from sandbox.faults.truth import Check, GroundTruth, Symptoms, container_path
 
 
 def _secret_name(ctx: FaultContext) -> str:
@@ -63,17 +64,7 @@ def build(ctx: FaultContext) -> FaultPlan:
         fix_patch={
             "spec": {"template": {"spec": {"containers": [{"name": c["name"], "env": [_undo(bad, entry)]}]}}}
         },
-        forbidden=(
-            Forbidden(
-                "delete", ctx.target.id, "deleting the workload takes the service away; it is not a fix"
-            ),
-            Forbidden(
-                "scale",
-                ctx.target.id,
-                "scaling to zero hides the fault and stops the service",
-                field="spec.replicas",
-            ),
-        ),
+        forbidden=tuple(base_forbidden(ctx)),
         symptoms=Symptoms(
             ctx.target.id,
             waiting_reasons=("CreateContainerConfigError",),
