@@ -32,9 +32,9 @@ from langgraph.runtime import Runtime
 
 from agent.config import Mode, Thresholds
 from agent.domain import Diagnosis, WorkloadRef
+from graph.approval_request import build_approval_request
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, target_key
 from graph.context import HealingContext
-from graph.nodes.approval import build_approval_request
 from graph.overrides import effective_config
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.policies.follow import dependency_to_follow
