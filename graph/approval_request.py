@@ -1,8 +1,9 @@
-"""What a human is asked to approve: the request the decision node traces and the approval node
-interrupts with, the answer it resumes with, and the patch rendered as `path: old -> new` lines.
+"""What a human is asked to approve: the request (what would change, on what, why, until when), the
+shape of an answer, and their derivation from the graph state.
 
-Deterministic on purpose: LangGraph re-runs the approval node from the top when it resumes, so
-`expires_at` derives from the decision's `decided_at`, never from "now".
+Shared by the decision node (which traces the request when it routes to a human) and the approval
+node (which interrupts with it): node modules do not import each other. Everything here is
+deterministic in the state, because the approval node re-runs from the top when it is resumed.
 """
 
 from __future__ import annotations

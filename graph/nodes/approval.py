@@ -6,6 +6,7 @@ after `expires_at`, says it timed out, is malformed, or belongs to another reque
 
 LangGraph re-runs a node from the top when it resumes, so everything before `interrupt()`
 is deterministic: `expires_at` derives from the decision's `decided_at`, never from "now".
+The request itself is built in `graph.approval_request` (the decision node traces it too).
 """
 
 from __future__ import annotations
@@ -17,10 +18,27 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from graph.approval_request import ApprovalRequest, ApprovalResponse, build_approval_request
+from graph.approval_request import (
+    ApprovalRequest,
+    ApprovalResponse,
+    approval_id_for,
+    build_approval_request,
+    describe_change,
+    describe_patch,
+)
 from graph.context import HealingContext
 from graph.state import ApprovalRecord, HealingState
 from graph.tracing import NodeTrace
+
+__all__ = [
+    "ApprovalRequest",
+    "ApprovalResponse",
+    "approval",
+    "approval_id_for",
+    "build_approval_request",
+    "describe_change",
+    "describe_patch",
+]
 
 
 def _record(

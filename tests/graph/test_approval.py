@@ -24,8 +24,6 @@ from agent.domain import (
     Trigger,
     WorkloadRef,
 )
-from graph.context import DecisionConfig
-from graph.edges import route_after_approval, route_after_decision
 from graph.approval_request import (
     ApprovalRequest,
     ApprovalResponse,
@@ -34,6 +32,8 @@ from graph.approval_request import (
     describe_change,
     describe_patch,
 )
+from graph.context import DecisionConfig
+from graph.edges import route_after_approval, route_after_decision
 from graph.nodes.approval import approval
 from graph.nodes.decision import decision
 from graph.state import ActionRecord, HealingState, candidate, follow_record, initial_state, to_data
