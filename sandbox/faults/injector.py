@@ -109,7 +109,7 @@ class FaultInjector:
         nodes, _ = self._store.list(NODES)
         all_pods, _ = self._store.list(PODS)
         git_objects = files.objects()
-        selector = {}
+        selector: dict[str, Any] = {}
         deployment = git_objects.get(target.id) or self._store.find(
             DEPLOYMENTS, target.namespace, target.name
         )

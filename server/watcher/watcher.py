@@ -35,6 +35,7 @@ from server.watcher.detect import (
     restart_finding,
     sort_findings,
 )
+from server.watcher.detect_batch import detect_claim, detect_job
 from server.watcher.fold import Folder, FoldStats, Outcome
 from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
@@ -53,6 +54,8 @@ Clock = Callable[[], datetime]
 POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION, WATCH, NAMESPACE = (
     "Pod", "Deployment", "Application", "Kustomization", "ParamedicWatch", "Namespace",
 )  # fmt: skip
+JOB, CLAIM = "Job", "PersistentVolumeClaim"
+_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM)
 ARGO_APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications")
 FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
@@ -207,9 +210,10 @@ class Watcher:
 
     def stream_specs(self) -> list[StreamSpec]:
         """The streams this scope needs (custom resources are confirmed by discovery when they start)."""
-        core, apps, custom = (
+        core, apps, batch, custom = (
             k8s.CoreV1Api(self._api),
             k8s.AppsV1Api(self._api),
+            k8s.BatchV1Api(self._api),
             k8s.CustomObjectsApi(self._api),
         )
         specs: list[StreamSpec] = []
@@ -220,9 +224,15 @@ class Watcher:
                 specs.append(
                     StreamSpec(f"deployments/{ns}", DEPLOYMENT, apps.list_namespaced_deployment, (ns,))
                 )
+                specs.append(StreamSpec(f"jobs/{ns}", JOB, batch.list_namespaced_job, (ns,)))
+                claims = core.list_namespaced_persistent_volume_claim
+                specs.append(StreamSpec(f"persistentvolumeclaims/{ns}", CLAIM, claims, (ns,)))
         else:
             specs.append(StreamSpec("pods", POD, core.list_pod_for_all_namespaces))
             specs.append(StreamSpec("deployments", DEPLOYMENT, apps.list_deployment_for_all_namespaces))
+            specs.append(StreamSpec("jobs", JOB, batch.list_job_for_all_namespaces))
+            claims_all = core.list_persistent_volume_claim_for_all_namespaces
+            specs.append(StreamSpec("persistentvolumeclaims", CLAIM, claims_all))
         if self.scope.needs_namespace_labels:
             specs.append(StreamSpec("namespaces", NAMESPACE, core.list_namespace))
         for enabled, resource, kind in (
@@ -242,7 +252,7 @@ class Watcher:
     def on_list(self, spec: StreamSpec, items: list[Obj]) -> None:
         """A full listing: forget what is gone (deletes missed while disconnected), evaluate the rest."""
         listed = {(spec.kind, *_meta(item)) for item in items}
-        namespace = spec.args[0] if spec.args and spec.kind in (POD, DEPLOYMENT) else None
+        namespace = spec.args[0] if spec.args and spec.kind in _NAMESPACED_STREAMS else None
         with self._lock:
             stale = [
                 key
@@ -275,6 +285,10 @@ class Watcher:
             self._evaluate_pod(key, obj)
         elif kind == DEPLOYMENT:
             self._evaluate_deployment(key, obj)
+        elif kind == JOB:
+            self._offer_all(key, detect_job(obj))
+        elif kind == CLAIM:
+            self._evaluate_claim(key, obj)
         elif kind == APPLICATION:
             self._offer_all(key, detect_application(obj))
         elif kind == KUSTOMIZATION:
@@ -325,6 +339,14 @@ class Watcher:
             self._rechecks.schedule(key, detection.recheck_at)
         for finding in detection.findings:
             self._offer(key, target, finding, now)
+
+    def _evaluate_claim(self, key: Key, claim: Obj) -> None:
+        if not self.scope.namespace_relevant(key[1]):
+            return
+        detection = detect_claim(claim, self._clock(), self._policy)
+        if detection.recheck_at is not None:
+            self._rechecks.schedule(key, detection.recheck_at)
+        self._offer_all(key, detection)
 
     def _offer_all(self, key: Key, detection: Detection) -> None:
         now = self._clock()
