@@ -89,7 +89,7 @@ def test_targets_are_normalised_and_must_be_deployments(tmp_path):
     scenario = load_scenario(_write(tmp_path, "dev", "dev-x-one", short))
     assert scenario.injects[0].target == "shop/deploy/web-api"
     sts = GOOD.format(id="dev-x-one").replace("shop/deploy/web-api", "shop/sts/web-api")
-    with pytest.raises(DatasetError, match="not a sample app"):
+    with pytest.raises(DatasetError, match="not a Deployment of namespace shop"):
         load_scenario(_write(tmp_path, "dev", "dev-x-one", sts))
 
 
@@ -103,7 +103,7 @@ def test_without_a_catalogue_the_fault_types_are_not_checked_but_check_faults_do
 
 def test_unknown_is_not_a_fault_category(tmp_path):
     text = GOOD.format(id="dev-x-one").replace("category: oom", "category: unknown")
-    with pytest.raises(DatasetError, match="not a fault's category"):
+    with pytest.raises(DatasetError, match="only a hand-written .fixed_when. uncatalogued fault"):
         load_scenario(_write(tmp_path, "dev", "dev-x-one", text))
 
 
@@ -119,8 +119,8 @@ def test_unknown_is_not_a_fault_category(tmp_path):
         (GOOD.format(id="dev-x-one").replace("category: oom", "category: bad_image"), "is category oom"),
         (GOOD.format(id="dev-x-one").replace("title: t\n", ""), "title: Field required"),
         (
-            GOOD.format(id="dev-x-one").replace("shop/deploy/web-api}", "shop/deploy/nginx}"),
-            "not a sample app",
+            GOOD.format(id="dev-x-one").replace("shop/deploy/web-api}", "other/deploy/web-api}"),
+            "not a Deployment of namespace shop",
         ),
         (GOOD.format(id="dev-x-one").replace("detect: true", "detect: false"), "cannot list faults"),
         (GOOD.format(id="dev-x-one") + "surprise: 1\n", "surprise: Extra inputs are not permitted"),
@@ -164,7 +164,7 @@ def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(b
     cluster.start()
     try:
         cluster.wait_healthy(timeout=30)
-        faults = play(cluster, scenario)
+        faults = play(cluster, scenario).faults
         check_truth(scenario, faults)
         assert cluster.fixed() == [False] * len(faults), f"{scenario.id}: a fault is fixed before any fix"
     finally:
