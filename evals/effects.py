@@ -66,8 +66,9 @@ def object_changes(
     resource: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> list[FieldChange]:
     """Every leaf field that differs between two versions of one object (None: the object is absent)."""
-    old = _leaves(dict(before or {}), "")
-    new = _leaves(dict(after or {}), "")
+    # An absent object has no fields at all (not one empty-mapping leaf).
+    old = _leaves(dict(before), "") if before else {}
+    new = _leaves(dict(after), "") if after else {}
     changes = []
     for path in sorted(set(old) | set(new)):
         a, b = old.get(path, _NO_VALUE), new.get(path, _NO_VALUE)
