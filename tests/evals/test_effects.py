@@ -14,7 +14,9 @@ def _deploy(memory: str, replicas: int = 2) -> dict:
         "kind": "Deployment",
         "spec": {
             "replicas": replicas,
-            "template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": memory}}}]}},
+            "template": {
+                "spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": memory}}}]}
+            },
         },
     }
 

@@ -64,7 +64,8 @@ def test_a_check_holds_on_the_live_object_and_on_gits():
     assert fixed([check], {WEB: OBJ}, {WEB: OBJ})
     assert not fixed([check], {WEB: OBJ}, git_cut)  # Git would bring the fault back
     assert fixed([check.model_copy(update={"in_git": False})], {WEB: OBJ}, git_cut)
-    either = AnyOf(any=[FixCheck(resource="Secret shop/s", field="data.k", op="present", in_git=False), check])
+    secret = FixCheck(resource="Secret shop/s", field="data.k", op="present", in_git=False)
+    either = AnyOf(any=[secret, check])
     assert fixed([either, FixCheck(resource=WEB, op="healthy")], {WEB: OBJ}, {})
 
 
