@@ -157,8 +157,9 @@ class Scenario(Strict):
             want = faults.get(step.fault) if faults is not None else None
             if want is not None and truth.category != want.value:
                 raise ValueError(f"fault {step.fault} is category {want.value}, not {truth.category}")
-        for step in self.steps:
-            target = (step.inject or step.log).target if (step.inject or step.log) else None
+        for played in self.steps:
+            aimed = played.inject or played.log
+            target = aimed.target if aimed is not None else None
             name = workload(target).name if target is not None else None
             if name in SAMPLE_APPS and name not in self.workloads:
                 raise ValueError(f"step targets {target}, which is not among the scenario's workloads")

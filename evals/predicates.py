@@ -93,21 +93,24 @@ def compare(op: str, actual: Any, want: Any) -> bool:
     raise ValueError(f"unknown op {op!r}")
 
 
+def _mapping(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = obj.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def workload_healthy(obj: Mapping[str, Any] | None) -> bool:
     """All of a workload's desired pods ready and up to date (Deployment, StatefulSet, DaemonSet, Job)."""
     if obj is None:
         return False
     kind = obj.get("kind")
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    status = obj.get("status") if isinstance(obj.get("status"), Mapping) else {}
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    spec, status, meta = (_mapping(obj, key) for key in ("spec", "status", "metadata"))
     observed, generation = _number(status.get("observedGeneration")), _number(meta.get("generation"))
     if observed is not None and generation is not None and observed < generation:
         return False
     if kind in ("Deployment", "StatefulSet"):
         want = _number(spec.get("replicas"))
         want = 1 if want is None else want
-        fields = ("readyReplicas", "updatedReplicas", "availableReplicas", "replicas")
+        fields: tuple[str, ...] = ("readyReplicas", "updatedReplicas", "availableReplicas", "replicas")
         if kind == "StatefulSet":
             fields = ("readyReplicas", "updatedReplicas", "replicas")
         return all((_number(status.get(f)) or 0) == want for f in fields)

@@ -241,8 +241,9 @@ def score(scenario: Scenario, outcome: ScenarioOutcome, pricing: Pricing | None 
         output_tokens=run.usage.output_tokens,
         cost_usd=pricing.cost(run.usage.input_tokens, run.usage.output_tokens),
         agent_error=run.error,
-        **_times(obs.faults, investigations, obs, fix_success),
     )
+    # The times go in afterwards: all floats (or None), checked by the model's own field types.
+    result = result.model_copy(update=_times(obs.faults, investigations, obs, fix_success))
     result.passed = _passed(result)
     return result
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agent.domain import ActionType, Diagnosis, Usage
 from agent.trace import TraceEvent, TraceEventType
@@ -131,12 +131,13 @@ def _actions(record: RunRecord) -> list[ActionTaken]:
         if not isinstance(raw, dict) or raw.get("phase") not in _MUTATING_PHASES:
             continue  # escalation/report entries tell humans; they change nothing
         action = str(raw.get("action") or "")
-        result = raw.get("result") if isinstance(raw.get("result"), dict) else {}
+        got = raw.get("result")
+        result: dict[str, Any] = got if isinstance(got, dict) else {}
         # A change is executed when its write succeeded: a merged PR (auto-merge) or a live patch.
         executed = result.get("status") == "ok" and bool(raw.get("applied", action in ("notify", "none")))
         fields = patch_fields(raw.get("patch")) or list(_ACTION_FIELDS.get(action, []))
         # A direct write went through the API server's dry run first; everything else is a Git change.
-        via = "cluster" if raw.get("dry_run") is not None else "git"
+        via: Literal["git", "cluster"] = "cluster" if raw.get("dry_run") is not None else "git"
         taken.append(
             ActionTaken(
                 action=action,
@@ -157,7 +158,8 @@ def _actions(record: RunRecord) -> list[ActionTaken]:
 def _commit_of(raw: dict[str, Any]) -> str | None:
     """The commit on main that made a Git change live: the one its undo reverts, else the merge of
     its pull request (the local provider's pull request record, at its `file://` URL)."""
-    undo = raw.get("undo") if isinstance(raw.get("undo"), dict) else {}
+    got = raw.get("undo")
+    undo: dict[str, Any] = got if isinstance(got, dict) else {}
     if undo.get("kind") == "revert" and undo.get("commit"):
         return str(undo["commit"])
     url = str(raw.get("pr_url") or "")
