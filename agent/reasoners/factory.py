@@ -37,8 +37,8 @@ def build_reasoner(
     *,
     tools: Sequence[BaseTool] = (),
     llm_allowed: Callable[[], bool] = lambda: True,
-    on_llm_error: Callable[[ReasonerError], None] | None = None,
-    on_llm_success: Callable[[], None] | None = None,
+    on_llm_error: Callable[[ReasonerError], object] | None = None,
+    on_llm_success: Callable[[], object] | None = None,
 ) -> Reasoner:
     """The reasoner `settings.provider` names: rules, openai, ollama, or hybrid (rules + `llm_backend`).
 

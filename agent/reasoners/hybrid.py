@@ -29,8 +29,8 @@ class HybridReasoner:
         act_threshold: float,
         *,
         llm_allowed: Callable[[], bool] = _always,
-        on_llm_error: Callable[[ReasonerError], None] | None = None,
-        on_llm_success: Callable[[], None] | None = None,
+        on_llm_error: Callable[[ReasonerError], object] | None = None,
+        on_llm_success: Callable[[], object] | None = None,
     ) -> None:
         if not 0.0 <= act_threshold <= 1.0:
             raise ValueError("act_threshold must be between 0 and 1")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import httpx
 import openai
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -73,7 +73,7 @@ class _Run:
     def fail(self, kind: ReasonerErrorKind, message: str) -> ReasonerError:
         return ReasonerError(kind, message, trace=self.trace, usage=self.usage)
 
-    def invoke(self, runnable: Runnable, messages: list[BaseMessage]) -> Any:
+    def invoke(self, runnable: Runnable[LanguageModelInput, Any], messages: list[BaseMessage]) -> Any:
         try:
             return runnable.invoke(messages)
         except Exception as exc:  # every transport/provider failure becomes one typed error

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
@@ -139,9 +139,14 @@ def build_approval_request(state: HealingState, ttl: timedelta = DEFAULT_APPROVA
 
 
 def _record(
-    status: str, request: ApprovalRequest | None, answered_at: datetime, **fields: str
+    status: Literal["approved", "rejected", "expired", "invalid"],
+    request: ApprovalRequest | None,
+    answered_at: datetime,
+    *,
+    by: str,
+    comment: str,
 ) -> ApprovalRecord:
-    record = ApprovalRecord(status=status, answered_at=answered_at.isoformat(), **fields)  # type: ignore[typeddict-item]
+    record = ApprovalRecord(status=status, answered_at=answered_at.isoformat(), by=by, comment=comment)
     if request is not None:
         record["approval_id"] = request.approval_id
         record["expires_at"] = request.expires_at.isoformat()
@@ -172,5 +177,5 @@ def approval(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
     if response.timed_out or now > request.expires_at:
         comment = response.comment or f"no answer before {request.expires_at.isoformat()}"
         return {"approval": _record("expired", request, now, by=response.by, comment=comment)}
-    status = "approved" if response.approved else "rejected"
+    status: Literal["approved", "rejected"] = "approved" if response.approved else "rejected"
     return {"approval": _record(status, request, now, by=response.by, comment=response.comment)}

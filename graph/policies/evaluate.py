@@ -156,8 +156,8 @@ def _container_names(manifest: Mapping[str, Any]) -> set[str]:
 def _patch_problems(
     action: ActionType, patch: Mapping[str, Any], manifest: Mapping[str, Any] | None, config: PolicyConfig
 ) -> list[str]:
-    if problem := structural_problem(patch, config):
-        return [problem.reason]
+    if structural := structural_problem(patch, config):
+        return [structural.reason]
     problems = []
     if action in _PATCH_ONLY:
         field_guard = FieldAllowListGuard(allow=_PATCH_ONLY[action])

@@ -132,11 +132,15 @@ def _clean_pod_spec(spec: dict[str, Any], strip_defaults: bool) -> None:
 def _prune_empty(value: Any) -> Any:
     """Drop None values and the empty maps the removals leave behind (not empty lists: `args: []` matters)."""
     if isinstance(value, dict):
-        pruned = {k: _prune_empty(v) for k, v in value.items() if v is not None}
-        return {k: v for k, v in pruned.items() if v != {} or k in ("emptyDir", "securityContext")}
+        return _prune_map(value)
     if isinstance(value, list):
         return [_prune_empty(v) for v in value]
     return value
+
+
+def _prune_map(value: Mapping[str, Any]) -> dict[str, Any]:
+    pruned = {k: _prune_empty(v) for k, v in value.items() if v is not None}
+    return {k: v for k, v in pruned.items() if v != {} or k in ("emptyDir", "securityContext")}
 
 
 def clean_manifest(obj: Mapping[str, Any], *, strip_defaults: bool = True) -> Obj:
@@ -169,7 +173,7 @@ def clean_manifest(obj: Mapping[str, Any], *, strip_defaults: bool = True) -> Ob
         for key in ("data", "stringData"):
             if isinstance(body.get(key), dict):
                 body[key] = dict.fromkeys(body[key], SECRET_VALUE)
-    return _prune_empty(body)
+    return _prune_map(body)
 
 
 def _deep_copy(value: Any) -> Any:
