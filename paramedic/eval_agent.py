@@ -144,7 +144,7 @@ def _actions(record: RunRecord) -> list[ActionTaken]:
                 resource=str(raw.get("target") or record.target),
                 fields=fields,
                 executed=executed,
-                policy=policy,  # type: ignore[arg-type]
+                policy=policy,
                 detail=f"{raw.get('phase')} attempt {raw.get('attempt')}: {raw.get('what', '')}"
                 f" -> {result.get('status')}: {str(result.get('detail', ''))[:300]}",
                 via=via if executed and action not in ("notify", "none") else None,
