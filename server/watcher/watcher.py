@@ -204,6 +204,11 @@ class Watcher:
         for key in waiting:
             self._rechecks.schedule(key, finished.cooldown_until)
 
+    def backlog(self) -> int:
+        """Work seen but not done yet: incidents waiting for the dispatcher, plus rechecks already due
+        (a caller deciding the cluster is quiet must first see this at 0)."""
+        return len(self.folder) + self._rechecks.overdue(self._clock())
+
     def stats(self) -> WatcherStats:
         """Fold counters and each stream's state."""
         return WatcherStats(self.folder.stats(), [s.state for s in self._streams], self._callback_errors)
