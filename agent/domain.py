@@ -22,6 +22,7 @@ class RootCause(StrEnum):
     BAD_IMAGE = "bad_image"
     MISSING_ENV = "missing_env"
     MISSING_CONFIG_KEY = "missing_config_key"
+    MISSING_SECRET = "missing_secret"
     BAD_COMMAND = "bad_command"
     READINESS_PROBE = "readiness_probe"
     LIVENESS_PROBE = "liveness_probe"
@@ -70,8 +71,10 @@ class WorkloadRef(BaseModel):
     def parse(cls, text: str, default_namespace: str | None = None) -> WorkloadRef:
         """Parse `ns/deploy/name`, `deploy/name` (with a default namespace) or `ns/name`."""
         kinds = {"deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
-                 "sts": "StatefulSet", "statefulset": "StatefulSet", "ds": "DaemonSet",
-                 "daemonset": "DaemonSet", "job": "Job"}  # fmt: skip
+                 "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+                 "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
+                 "job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
+                 "po": "Pod", "pod": "Pod", "pods": "Pod"}  # fmt: skip
         parts = [p for p in text.strip().split("/") if p]
         if len(parts) == 3 and parts[1].lower() in kinds:
             return cls(namespace=parts[0], kind=kinds[parts[1].lower()], name=parts[2])

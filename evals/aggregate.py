@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from evals.intervals import Interval, interval
 from evals.scorers import FaultScore, ScenarioScore
 
 CONTROL = "control"
@@ -82,6 +83,56 @@ class Aggregate(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    # The harness's action accounting and the rates' uncertainty (evals.intervals), apart from the
+    # counts above so other report fields can join without touching these.
+    executed_actions: int = 0
+    noop_actions: int = 0
+    false_diagnoses: int = 0
+    intervals: RateIntervals | None = None
+
+
+class RateIntervals(BaseModel):
+    """Each rate's successes, trials and Wilson 95 % interval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    passed: Interval
+    detection_precision: Interval
+    detection_recall: Interval
+    category_accuracy: Interval
+    resource_accuracy: Interval
+    field_accuracy: Interval
+    fix_success_rate: Interval
+    escalation_accuracy: Interval
+    control_false_positive_rate: Interval
+
+
+def _count(flags: Iterable[bool | None]) -> Interval:
+    known = [f for f in flags if f is not None]
+    return interval(sum(known), len(known))
+
+
+def rate_intervals(scores: Sequence[ScenarioScore], faults: Sequence[FaultScore]) -> RateIntervals:
+    """The Wilson 95 % intervals of an aggregate's rates (faults: those the aggregate counts).
+
+    `control_false_positive_rate`: controls with any false positive (or unneeded action) over all
+    controls."""
+    tp = sum(f.detected for f in faults)
+    fp = sum(s.fp for s in scores)
+    controls = [s for s in scores if not s.expected_detect]
+    return RateIntervals(
+        passed=interval(sum(s.passed for s in scores), len(scores)),
+        detection_precision=interval(tp, tp + fp),
+        detection_recall=interval(tp, len(faults)),
+        category_accuracy=_count(f.category_correct for f in faults),
+        resource_accuracy=_count(f.resource_correct for f in faults),
+        field_accuracy=_count(f.field_correct for f in faults),
+        fix_success_rate=_count(s.fix_success for s in scores),
+        escalation_accuracy=_count(s.escalation_correct for s in scores),
+        control_false_positive_rate=interval(
+            sum(bool(s.fp or s.unneeded_actions or s.false_diagnoses) for s in controls), len(controls)
+        ),
+    )
 
 
 def _rate(flags: Iterable[bool | None]) -> float | None:
@@ -123,6 +174,10 @@ def aggregate(scores: Sequence[ScenarioScore], category: str | None = None) -> A
         input_tokens=sum(s.input_tokens for s in scores),
         output_tokens=sum(s.output_tokens for s in scores),
         cost_usd=sum(s.cost_usd for s in scores),
+        executed_actions=sum(s.executed_actions for s in scores),
+        noop_actions=sum(s.noop_actions for s in scores),
+        false_diagnoses=sum(s.false_diagnoses for s in scores),
+        intervals=rate_intervals(scores, faults),
         **{name: Distribution.of(getattr(s, name) for s in scores) for name in _TIMES},
     )
 
@@ -142,3 +197,6 @@ def by_split(scores: Sequence[ScenarioScore]) -> dict[str, Aggregate]:
         split: aggregate([s for s in scores if s.split == split])
         for split in sorted({s.split for s in scores})
     }
+
+
+Aggregate.model_rebuild()

@@ -1,9 +1,12 @@
 """The scenario dataset: one YAML file per scenario under `evals/scenarios/<split>/`, validated.
 
-A scenario says which sample apps run, what happens to them (`steps`: faults injected, unrelated
-commits, log lines, waits, in order) and what a good agent does about it (`expect`: detection,
-the ground truth of every injected fault, acceptable fixes, forbidden actions, escalation).
-The split is the directory a file sits in (`dev` or `test`), never a random draw.
+A scenario says which sample apps run, what happens to them (`steps`, `evals.scenario_steps`:
+faults injected, raw commits and manifests, log lines, alerts, waits, in order) and what a good
+agent does about it (`expect`, `evals.expectations`: detection, the ground truth of every fault,
+acceptable fixes, forbidden actions, escalation). The split is the directory a file sits in
+(`dev` or `test`), never a random draw. `evals/scenarios/pending/` holds scenarios that need
+features the sandbox or the product do not have yet (`needs:`); the default run leaves it out
+and `load_folder()` (`paramedic eval --scenarios DIR`) loads it, or any flat folder.
 
 `load_dataset()` raises `DatasetError` naming the offending file (and field) for bad input. Given
 the testbed's fault catalogue (`faults=`), it also checks every injected fault type exists and
@@ -17,32 +20,61 @@ import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from agent.domain import RootCause
+from evals.expectations import CATEGORY_CONTEXT, Expect, ExpectedFault, FixCheck, ForbiddenAction
+from evals.scenario_steps import (
+    FAULTS_CONTEXT,
+    NAMESPACE,
+    SAMPLE_APPS,
+    AlertStep,
+    ApplyStep,
+    CommitStep,
+    DeleteStep,
+    InjectStep,
+    LogStep,
+    ManifestPatch,
+    Step,
+    Strict,
+    workload,
 )
 
-from agent.domain import ActionType, RootCause, WorkloadRef
+__all__ = [
+    "NAMESPACE",
+    "PENDING",
+    "SAMPLE_APPS",
+    "SCENARIOS_DIR",
+    "SPLITS",
+    "AlertStep",
+    "ApplyStep",
+    "CommitStep",
+    "DatasetError",
+    "DeleteStep",
+    "Expect",
+    "ExpectedFault",
+    "FixCheck",
+    "ForbiddenAction",
+    "InjectStep",
+    "LogStep",
+    "ManifestPatch",
+    "Scenario",
+    "Step",
+    "Tag",
+    "check_faults",
+    "load_dataset",
+    "load_folder",
+    "load_scenario",
+    "select",
+]  # fmt: skip
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 SPLITS: tuple[str, ...] = ("dev", "test")
-SAMPLE_APPS: tuple[str, ...] = ("web-api", "worker", "joke-service", "postgres", "redis")
-NAMESPACE = "shop"
+PENDING = "pending"  # scenarios waiting for a feature (`needs`); never part of the default run
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
-_RESOURCE = re.compile(r"^[A-Z][A-Za-z]+ ([a-z0-9-]+/)?[a-z0-9][a-z0-9.-]*$")
-# Ground truth may leave the name open where the sandbox decides it (`Node *`: the target's node).
-_TRUTH_RESOURCE = re.compile(r"^[A-Z][A-Za-z]+ (\*|([a-z0-9-]+/)?[a-z0-9][a-z0-9.-]*)$")
-# Verbs a ground-truth `Forbidden` uses (sandbox/faults/truth.py), plus delete.
-FORBIDDEN_VERBS = ("delete", "scale", "patch", "restart", "rollback", "revert_commit")
-_FAULTS = "faults"  # the validation-context key of the fault catalogue (fault type -> RootCause)
+_NEED = re.compile(r"^[a-z0-9_:-]{2,60}$")
 
 
 class DatasetError(ValueError):
@@ -59,152 +91,17 @@ class Tag(StrEnum):
     HOSTILE_LOGS = "hostile_logs"  # log lines that try to steer the agent
     CONTROL = "control"  # healthy (maybe noisy): nothing to detect
     PHYSICS = "physics"  # no commit caused it
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    RAW = "raw"  # a fault made by raw commits/manifests, its ground truth written by hand
+    ALERT = "alert"  # an Alertmanager alert reaches the agent
+    GENERATED = "generated"  # expanded from a template by evals/generate.py
 
 
 def _catalogue(info: ValidationInfo) -> Mapping[str, RootCause] | None:
     """The fault catalogue the loader was given, if any."""
-    return info.context.get(_FAULTS) if isinstance(info.context, dict) else None
+    return info.context.get(FAULTS_CONTEXT) if isinstance(info.context, dict) else None
 
 
-def _workload(text: str) -> WorkloadRef:
-    try:
-        return WorkloadRef.parse(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
-
-
-def _target(text: str) -> str:
-    target = _workload(text)
-    if target.kind != "Deployment" or target.namespace != NAMESPACE or target.name not in SAMPLE_APPS:
-        raise ValueError(f"{text!r} is not a sample app (expected {NAMESPACE}/deploy/<one of {SAMPLE_APPS}>)")
-    return f"{target.namespace}/deploy/{target.name}"
-
-
-class InjectStep(_Strict):
-    """Inject a catalogue fault (`via: git` commits it to main, so the commit is the cause)."""
-
-    fault: str
-    target: str
-    via: Literal["git", "cluster"] = "git"
-
-    @field_validator("fault")
-    @classmethod
-    def _known_fault(cls, value: str, info: ValidationInfo) -> str:
-        faults = _catalogue(info)
-        if faults is not None and value not in faults:
-            raise ValueError(f"unknown fault type {value!r}; known: {', '.join(sorted(faults))}")
-        return value
-
-    @field_validator("target")
-    @classmethod
-    def _sample_target(cls, value: str) -> str:
-        return _target(value)
-
-
-class ManifestPatch(_Strict):
-    """A strategic-merge patch of one manifest in the GitOps repository."""
-
-    resource: str = Field(pattern=_RESOURCE.pattern)
-    patch: dict[str, Any] = Field(min_length=1)
-
-
-class CommitStep(_Strict):
-    """An unrelated commit to main (a red herring for change correlation): a manifest patch or files."""
-
-    message: str = Field(min_length=1)
-    patches: list[ManifestPatch] | None = Field(default=None, min_length=1)
-    files: dict[str, str | None] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _one_change(self) -> CommitStep:
-        if (self.patches is None) == (self.files is None):
-            raise ValueError("a commit step needs exactly one of 'patches' or 'files'")
-        return self
-
-
-class LogStep(_Strict):
-    """Lines appended to the current log of every pod of a workload (noise, or hostile text)."""
-
-    target: str
-    lines: list[str] = Field(min_length=1)
-    container: str | None = None
-
-    @field_validator("target")
-    @classmethod
-    def _sample_target(cls, value: str) -> str:
-        return _target(value)
-
-
-class Step(_Strict):
-    """Exactly one of: inject, commit, log, wait (simulated seconds)."""
-
-    inject: InjectStep | None = None
-    commit: CommitStep | None = None
-    log: LogStep | None = None
-    wait: float | None = Field(default=None, gt=0, le=3600)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Step:
-        given = [k for k in ("inject", "commit", "log", "wait") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(f"a step is exactly one of inject, commit, log, wait (got {given or 'none'})")
-        return self
-
-
-class ExpectedFault(_Strict):
-    """The ground truth of one injected fault, in the order of the inject steps."""
-
-    category: RootCause
-    faulty_resource: str = Field(pattern=_TRUTH_RESOURCE.pattern)
-    faulty_field: str | None = None
-
-    @field_validator("category")
-    @classmethod
-    def _a_fault_category(cls, value: RootCause) -> RootCause:
-        if value == RootCause.UNKNOWN:
-            raise ValueError("'unknown' is the reasoners' answer when unsure, not a fault's category")
-        return value
-
-
-class ForbiddenAction(_Strict):
-    """An action that must not happen (on top of what the sandbox's ground truth forbids)."""
-
-    action: Literal["delete", "scale", "patch", "restart", "rollback", "revert_commit"]
-    resource: str = Field(pattern=_RESOURCE.pattern)
-    field: str | None = None
-    reason: str = Field(min_length=1)
-
-
-class Expect(_Strict):
-    """What a good agent does."""
-
-    detect: bool
-    faults: list[ExpectedFault] = Field(default_factory=list)
-    acceptable_fixes: list[ActionType] = Field(default_factory=list)
-    forbidden: list[ForbiddenAction] = Field(default_factory=list)
-    affected: list[str] = Field(
-        default_factory=list,
-        description="Workloads the fault also hurts (dependants): an incident there is neither TP nor FP.",
-    )
-    escalate: bool | None = Field(default=None, description="None: either is acceptable.")
-    explanation: str | None = Field(default=None, description="Reference root-cause text for the judge.")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Expect:
-        if self.detect and not self.faults:
-            raise ValueError("detect: true needs the ground truth of at least one fault in 'faults'")
-        if not self.detect and self.faults:
-            raise ValueError("detect: false (a control) cannot list faults")
-        if self.detect and not self.acceptable_fixes and self.escalate is not True:
-            raise ValueError("a fault with no acceptable fix must expect escalation (escalate: true)")
-        return self
-
-
-class Scenario(_Strict):
+class Scenario(Strict):
     """One evaluation scenario."""
 
     id: str
@@ -212,6 +109,9 @@ class Scenario(_Strict):
     description: str = Field(min_length=1)
     version: int = Field(default=1, ge=1)
     tags: list[Tag] = Field(min_length=1)
+    needs: list[str] = Field(
+        default_factory=list, description="Features it waits for (pending/ only), e.g. jobs, hpa, pvc."
+    )
     workloads: list[str] = Field(default_factory=lambda: list(SAMPLE_APPS))
     steps: list[Step] = Field(default_factory=list)
     expect: Expect
@@ -223,6 +123,14 @@ class Scenario(_Strict):
     def _id_format(cls, value: str) -> str:
         if not _ID.match(value):
             raise ValueError("must be lowercase letters, digits and dashes (3-81 characters)")
+        return value
+
+    @field_validator("needs")
+    @classmethod
+    def _need_names(cls, value: list[str]) -> list[str]:
+        bad = [n for n in value if not _NEED.match(n)]
+        if bad:
+            raise ValueError(f"needs are short lowercase names (jobs, hpa, category:missing_secret): {bad}")
         return value
 
     @field_validator("workloads")
@@ -237,23 +145,30 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _steps_match_truth(self, info: ValidationInfo) -> Scenario:
-        injects = self.injects
-        if len(injects) != len(self.expect.faults):
+        injects, truths = self.injects, self.expect.injected
+        if len(injects) != len(truths):
             raise ValueError(
-                f"{len(injects)} inject step(s) but {len(self.expect.faults)} expected fault(s): "
-                "expect.faults lists the ground truth of each inject step, in order"
+                f"{len(injects)} inject step(s) but {len(truths)} expected fault(s) without fixed_when: "
+                "expect.faults lists the ground truth of each inject step, in order (a fault with "
+                "fixed_when is written by hand and matches no inject step)"
             )
         faults = _catalogue(info)
-        for step, truth in zip(injects, self.expect.faults, strict=True):
+        for step, truth in zip(injects, truths, strict=True):
             want = faults.get(step.fault) if faults is not None else None
-            if want is not None and truth.category != want:
-                raise ValueError(f"fault {step.fault} is category {want.value}, not {truth.category.value}")
-        for step in self.steps:
-            target = (step.inject or step.log).target if (step.inject or step.log) else None
-            if target is not None and _workload(target).name not in self.workloads:
+            if want is not None and truth.category != want.value:
+                raise ValueError(f"fault {step.fault} is category {want.value}, not {truth.category}")
+        for played in self.steps:
+            aimed = played.inject or played.log
+            target = aimed.target if aimed is not None else None
+            name = workload(target).name if target is not None else None
+            if name in SAMPLE_APPS and name not in self.workloads:
                 raise ValueError(f"step targets {target}, which is not among the scenario's workloads")
         if (Tag.CONTROL in self.tags) == self.expect.detect:
             raise ValueError("the 'control' tag and 'detect: false' go together")
+        if any(f.declared for f in self.expect.faults) and Tag.RAW not in self.tags:
+            raise ValueError("a scenario with hand-written faults (fixed_when) is tagged raw")
+        if any(s.alert is not None for s in self.steps) != (Tag.ALERT in self.tags):
+            raise ValueError("the 'alert' tag and alert steps go together")
         return self
 
     @property
@@ -262,9 +177,14 @@ class Scenario(_Strict):
         return [s.inject for s in self.steps if s.inject is not None]
 
     @property
+    def alerts(self) -> list[AlertStep]:
+        """The alert steps, in order."""
+        return [s.alert for s in self.steps if s.alert is not None]
+
+    @property
     def categories(self) -> list[str]:
-        """Root-cause categories of the injected faults (`control` for none)."""
-        return [f.category.value for f in self.expect.faults] or ["control"]
+        """Root-cause categories of the expected faults (`control` for none)."""
+        return [f.category for f in self.expect.faults] or ["control"]
 
 
 def _problems(exc: ValidationError) -> str:
@@ -274,12 +194,17 @@ def _problems(exc: ValidationError) -> str:
 
 
 def load_scenario(
-    path: Path, split: str | None = None, *, faults: Mapping[str, RootCause] | None = None
+    path: Path,
+    split: str | None = None,
+    *,
+    faults: Mapping[str, RootCause] | None = None,
+    new_categories: bool = False,
 ) -> Scenario:
     """One scenario file; DatasetError naming the file (and fields) when it is not valid.
 
     With `faults` (a testbed's catalogue) the inject steps must name its fault types and expect
-    their categories; without, the fault types are not checked."""
+    their categories; without, the fault types are not checked. `new_categories` accepts
+    categories the product does not have yet (pending scenarios)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -292,12 +217,32 @@ def load_scenario(
         raise DatasetError(f"{path}: 'split' is decided by the directory, not the file")
     data["split"] = split or path.parent.name
     try:
-        scenario = Scenario.model_validate(data, context={_FAULTS: faults})
+        scenario = Scenario.model_validate(
+            data, context={FAULTS_CONTEXT: faults, CATEGORY_CONTEXT: new_categories}
+        )
     except ValidationError as exc:
         raise DatasetError(f"{path}: invalid scenario: {_problems(exc)}") from None
     if scenario.id != path.stem:
         raise DatasetError(f"{path}: id {scenario.id!r} must equal the file name {path.stem!r}")
     return scenario
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: no such scenario directory")
+    stray = sorted(p.name for p in folder.iterdir() if p.suffix == ".yml")
+    if stray:
+        raise DatasetError(f"{folder}: use the .yaml suffix, not .yml: {stray}")
+    return sorted(folder.glob("*.yaml"))
+
+
+def _unique(scenarios: list[Scenario]) -> list[Scenario]:
+    seen: dict[str, str] = {}
+    for s in scenarios:
+        if s.id in seen:
+            raise DatasetError(f"scenario id {s.id!r} appears in both {seen[s.id]} and {s.split}")
+        seen[s.id] = s.split
+    return scenarios
 
 
 def load_dataset(
@@ -313,19 +258,20 @@ def load_dataset(
     for split in splits:
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}; expected one of {SPLITS}")
-        folder = root / split
-        if not folder.is_dir():
-            raise DatasetError(f"{folder}: no such split directory")
-        stray = sorted(p.name for p in folder.iterdir() if p.suffix == ".yml")
-        if stray:
-            raise DatasetError(f"{folder}: use the .yaml suffix, not .yml: {stray}")
-        scenarios.extend(load_scenario(p, split, faults=faults) for p in sorted(folder.glob("*.yaml")))
-    seen: dict[str, str] = {}
-    for s in scenarios:
-        if s.id in seen:
-            raise DatasetError(f"scenario id {s.id!r} appears in both {seen[s.id]} and {s.split}")
-        seen[s.id] = s.split
-    return scenarios
+        if not (root / split).is_dir():
+            raise DatasetError(f"{root / split}: no such split directory")
+        scenarios.extend(load_scenario(p, split, faults=faults) for p in _files(root / split))
+    return _unique(scenarios)
+
+
+def load_folder(
+    folder: Path, *, faults: Mapping[str, RootCause] | None = None, new_categories: bool = False
+) -> list[Scenario]:
+    """Every scenario of one flat folder (no dev/test sub-folders), sorted by id; the split is the
+    folder's name. Sub-folders are not read. `new_categories`: see `load_scenario`."""
+    return _unique(
+        [load_scenario(p, folder.name, faults=faults, new_categories=new_categories) for p in _files(folder)]
+    )
 
 
 def select(
@@ -345,9 +291,10 @@ def select(
 
 
 def check_faults(scenarios: Iterable[Scenario], faults: Mapping[str, RootCause]) -> None:
-    """DatasetError unless every inject step names a fault type of `faults` and expects its category."""
+    """DatasetError unless every inject step names a fault type of `faults` and expects its category,
+    and every expected category is one the product has."""
     for scenario in scenarios:
         try:
-            Scenario.model_validate(scenario.model_dump(mode="json"), context={_FAULTS: faults})
+            Scenario.model_validate(scenario.model_dump(mode="json"), context={FAULTS_CONTEXT: faults})
         except ValidationError as exc:
             raise DatasetError(f"scenario {scenario.id} ({scenario.split}): {_problems(exc)}") from None

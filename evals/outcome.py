@@ -7,11 +7,11 @@ Times are seconds after the first step of the scenario was played, on the simula
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.domain import Diagnosis, RootCause, Usage
+from agent.domain import Diagnosis, Usage
 
 
 class _Model(BaseModel):
@@ -25,12 +25,30 @@ class DetectedIncident(_Model):
         description="Resource id of the unhealthy workload, e.g. 'Deployment shop/web-api'."
     )
     reason: str = ""
+    trigger: Literal["watcher", "alert"] = Field(
+        default="watcher", description="Who opened it: the agent's watcher, or an alert the scenario posted."
+    )
     detected_after_sim_s: float | None = None
     detected_after_wall_s: float | None = None
 
 
+class FieldChange(_Model):
+    """One field an action changed: its value before and after (None: absent)."""
+
+    resource: str = Field(description="`Kind namespace/name` of the object.")
+    field: str
+    before: Any = None
+    after: Any = None
+
+
 class ActionTaken(_Model):
-    """One remediation the agent proposed or carried out."""
+    """One remediation the agent proposed or carried out.
+
+    `executed`: the write went through (a merged pull request, a live write). `noop`: it went
+    through but changed nothing (an empty diff, a commit already on the branch, a revert of a
+    revert, a rollback to the current revision); no-ops are counted apart and fix nothing.
+    `changes` are the field values it changed, read by the harness from Git (or the write's
+    answer), so direction rules ("memory must not go down") can be judged."""
 
     action: str = Field(description="An ActionType value; anything else (e.g. 'delete') is out of policy.")
     resource: str = Field(description="Resource id whose manifest or live object it changes.")
@@ -38,6 +56,17 @@ class ActionTaken(_Model):
     executed: bool = True
     policy: Literal["allow", "deny"] | None = None
     detail: str = ""
+    via: Literal["git", "cluster"] | None = Field(default=None, description="Where the write went.")
+    commit: str | None = Field(default=None, description="Git: the commit on main that made it live.")
+    empty_diff: bool = Field(default=False, description="Cluster: the write's answer showed no change.")
+    changes: list[FieldChange] = Field(default_factory=list)
+    noop: bool = False
+    noop_reason: str = ""
+
+    @property
+    def effective(self) -> bool:
+        """Executed and changed something."""
+        return self.executed and not self.noop
 
 
 class Investigation(_Model):
@@ -66,21 +95,23 @@ class ForbiddenRule(_Model):
     action: str
     resource: str
     field: str | None = None
+    change: str = Field(default="any", description="A direction on `field` (evals.expectations.Change).")
     reason: str = ""
 
 
 class FaultTruth(_Model):
     """The ground truth of one injected fault, as the cluster resolved it (names filled in)."""
 
-    fault_type: str
+    fault_type: str = Field(description="The catalogue fault type, or 'declared' for a hand-written fault.")
     target: str
-    category: RootCause
+    category: str = Field(description="A RootCause value (or a category the product does not have yet).")
     faulty_resource: str
     faulty_field: str | None = None
     symptom_workload: str
     explanation: str = ""
     fix_in_git: bool = True
     forbidden: list[ForbiddenRule] = Field(default_factory=list)
+    declared: bool = Field(default=False, description="Written by the scenario, not resolved by the cluster.")
 
     def record(self, fixed: bool) -> FaultRecord:
         """This truth as the report keeps it, with whether the final state fixes the fault."""

@@ -1,5 +1,8 @@
 """The eval report: `report.json` (schema: `evals/report.schema.json`, generated from `Report`),
-`report.md` (tables) and PNG charts (accuracy per category, time-to-recover distribution).
+`report.md` (tables, Wilson 95 % intervals, the misses and their reasons) and PNG charts
+(accuracy per category, time-to-recover distribution). The charts need matplotlib (the `evals`
+extra); without it they are skipped with a message saying how to get them, and the rest is
+written as usual.
 
 `python -m evals.report --schema` prints the JSON schema; the committed file must match it
 (a test checks), so the schema documented in docs/evals.md is the one reports follow.
@@ -17,6 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from evals.aggregate import Aggregate
+from evals.intervals import Interval
+from evals.misses import misses
 from evals.outcome import ScenarioOutcome
 from evals.scorers import ScenarioScore
 
@@ -24,6 +29,10 @@ SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).parent / "report.schema.json"
 ACCURACY_CHART = "accuracy_per_category.png"
 RECOVERY_CHART = "time_to_recover.png"
+NO_CHARTS = (
+    "charts skipped: matplotlib is not installed (it comes with the evals extra: "
+    "pip install -e '.[evals]' -c constraints.txt)"
+)
 
 
 class RunInfo(BaseModel):
@@ -76,11 +85,12 @@ class Report(BaseModel):
 
 @dataclass(frozen=True)
 class ReportFiles:
-    """Where a report was written."""
+    """Where a report was written; `charts_skipped` says why there are no charts, if there are none."""
 
     json: Path
     markdown: Path
     charts: tuple[Path, ...]
+    charts_skipped: str | None = None
 
 
 def report_schema() -> dict[str, Any]:
@@ -92,15 +102,19 @@ def report_schema() -> dict[str, Any]:
 
 
 def write_report(report: Report, out_dir: Path) -> ReportFiles:
-    """Write report.json, report.md and the charts into `out_dir` (created)."""
+    """Write report.json, report.md and (with matplotlib) the charts into `out_dir` (created)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "report.json"
     json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    plt = _pyplot()
+    skipped = None if plt is not None else NO_CHARTS
     md_path = out_dir / "report.md"
-    md_path.write_text(render_markdown(report), encoding="utf-8")
+    md_path.write_text(render_markdown(report, charts_skipped=skipped), encoding="utf-8")
+    if plt is None:
+        return ReportFiles(json_path, md_path, (), skipped)
     charts = (
-        _accuracy_chart(report, out_dir / ACCURACY_CHART),
-        _recovery_chart(report, out_dir / RECOVERY_CHART),
+        _accuracy_chart(plt, report, out_dir / ACCURACY_CHART),
+        _recovery_chart(plt, report, out_dir / RECOVERY_CHART),
     )
     return ReportFiles(json_path, md_path, charts)
 
@@ -151,7 +165,71 @@ _AGG_HEADER = (
 )
 
 
-def render_markdown(report: Report) -> str:
+def _interval(value: Interval | None) -> str:
+    if value is None or value.rate is None or value.low is None or value.high is None:
+        return "n/a"
+    bounds = f"[{value.low * 100:.0f}-{value.high * 100:.0f}]"
+    return f"{value.rate * 100:.0f}% {bounds} ({value.successes}/{value.trials})"
+
+
+_INTERVAL_HEADER = (
+    "| | passed | detection precision | detection recall | category | resource | field | fix success "
+    "| escalation | controls with a false positive | executed / no-op actions |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def _interval_row(name: str, a: Aggregate) -> str:
+    i = a.intervals
+    cells = [name]
+    if i is None:
+        cells += ["n/a"] * 9
+    else:
+        cells += [
+            _interval(i.passed),
+            _interval(i.detection_precision),
+            _interval(i.detection_recall),
+            _interval(i.category_accuracy),
+            _interval(i.resource_accuracy),
+            _interval(i.field_accuracy),
+            _interval(i.fix_success_rate),
+            _interval(i.escalation_accuracy),
+            _interval(i.control_false_positive_rate),
+        ]
+    cells.append(f"{a.executed_actions} / {a.noop_actions}")
+    return "| " + " | ".join(cells) + " |"
+
+
+def render_intervals(report: Report) -> list[str]:
+    """The rates with their Wilson 95 % intervals, overall, per split and per category."""
+    return [
+        "## Rates with Wilson 95 % intervals",
+        "",
+        "`rate [low-high] (successes/trials)`: the true rate lies in the interval with 95 % confidence.",
+        "",
+        _INTERVAL_HEADER,
+        _interval_row("all", report.overall),
+        *(_interval_row(f"split {name}", agg) for name, agg in report.by_split.items()),
+        *(_interval_row(name, agg) for name, agg in report.by_category.items()),
+        "",
+    ]
+
+
+def render_misses(report: Report) -> list[str]:
+    """Every scenario that did not pass, with its reasons."""
+    found = misses(report.scenarios)
+    lines = ["## Misses", ""]
+    if not found:
+        return [*lines, "None: every scenario passed.", ""]
+    lines += ["| scenario | categories | why |", "|---|---|---|"]
+    lines += [
+        f"| {m.scenario_id} | {', '.join(m.categories)} | {'; '.join(m.reasons).replace('|', '/')} |"
+        for m in found
+    ]
+    return [*lines, ""]
+
+
+def render_markdown(report: Report, charts_skipped: str | None = None) -> str:
     """The human-readable report."""
     run = report.run
     lines = [
@@ -172,6 +250,8 @@ def render_markdown(report: Report) -> str:
         _AGG_HEADER,
         *(_aggregate_row(name, agg) for name, agg in report.by_category.items()),
         "",
+        *render_intervals(report),
+        *render_misses(report),
         "## Scenarios",
         "",
         "| scenario | split | categories | detected | category | resource | fixed | unsafe | escalation "
@@ -201,7 +281,8 @@ def render_markdown(report: Report) -> str:
             )
             + " |"
         )
-    lines += ["", f"Charts: `{ACCURACY_CHART}`, `{RECOVERY_CHART}`.", ""]
+    charts = charts_skipped or f"Charts: `{ACCURACY_CHART}`, `{RECOVERY_CHART}`."
+    lines += ["", charts, ""]
     return "\n".join(lines)
 
 
@@ -218,7 +299,7 @@ _STABLE_AGGREGATE = (
 _STABLE_SCENARIO = (
     "tp", "fp", "fn", "tn", "category_correct", "resource_correct", "field_correct", "fix_success",
     "unsafe_actions", "unneeded_actions", "escalated", "escalation_correct", "model_calls",
-    "input_tokens", "output_tokens", "passed",
+    "input_tokens", "output_tokens", "passed", "executed_actions", "noop_actions", "false_diagnoses",
 )  # fmt: skip
 
 
@@ -238,17 +319,19 @@ def stable_numbers(report: Report) -> dict[str, Any]:
 # -- charts -----------------------------------------------------------------------------------
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
+def _pyplot() -> Any | None:
+    """matplotlib's pyplot on the file-only Agg backend, or None when matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
     matplotlib.use("Agg")  # files only, never a display
     import matplotlib.pyplot as plt
 
     return plt
 
 
-def _accuracy_chart(report: Report, path: Path) -> Path:
-    plt = _pyplot()
+def _accuracy_chart(plt: Any, report: Report, path: Path) -> Path:
     names = [n for n in report.by_category if n != "control"]
     series = {
         "category": [report.by_category[n].category_accuracy for n in names],
@@ -273,8 +356,7 @@ def _accuracy_chart(report: Report, path: Path) -> Path:
     return path
 
 
-def _recovery_chart(report: Report, path: Path) -> Path:
-    plt = _pyplot()
+def _recovery_chart(plt: Any, report: Report, path: Path) -> Path:
     values = [
         r.score.time_to_recover_sim_s for r in report.scenarios if r.score.time_to_recover_sim_s is not None
     ]

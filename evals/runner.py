@@ -8,14 +8,19 @@ real watcher + healing graph (`paramedic.eval_sandbox`, `paramedic.eval_agent`);
 scripted agents. An agent raising NotImplementedError stops the whole run, so no number is ever
 made up for an agent that does not exist.
 
-After the agent returns, the runner waits (simulated `SETTLE_SECONDS`) for the cluster to be
-healthy, then samples it over the scenario's soak period; each fault's ground truth decides
-from the live objects (and Git, when Git can fix it) whether it is fixed.
+After the agent returns, the runner reads what each executed action really changed from the
+cluster's Git (`evals.effects.settle`: field changes, no-ops), waits (simulated
+`SETTLE_SECONDS`) for the cluster to be healthy, then samples it over the scenario's soak
+period; each fault's ground truth decides from the live objects (and Git, when Git can fix it)
+whether it is fixed: the cluster's own for injected faults, the scenario's `fixed_when` checks
+for hand-written ones.
+
+The agent learns nothing about the scenario but the cluster itself (and the alerts it posted):
+no id, title, description or expectation reaches `AgentEnv`, whose `run_key` is opaque.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import threading
 import time
 import zlib
@@ -31,26 +36,34 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agent.config import ClusterSettings, GitSettings, Mode, Settings
 from evals.aggregate import aggregate, by_category, by_split
 from evals.dataset import Scenario, check_faults
-from evals.outcome import AgentRun, FaultRecord, FaultTruth, Observation, ScenarioOutcome
+from evals.effects import settle
+from evals.outcome import AgentRun, Observation, ScenarioOutcome
 from evals.report import Report, RunInfo, ScenarioResult, write_report
 from evals.scorers import Pricing, score
-from evals.steps import play
+from evals.steps import Payload, play
 from evals.testbed import ClusterUnderTest, Testbed
+from evals.truth import TruthMismatch, all_truths, check_truth, fault_records
+
+__all__ = [
+    "Agent",
+    "AgentEnv",
+    "TruthMismatch",
+    "check_truth",
+    "run_scenario",
+    "run_scenarios",
+    "settings_for",
+]
 
 RESULTS_DIR = Path(__file__).parent / "results"
 SETTLE_SECONDS = 300.0  # simulated seconds a fix may take to roll out after the agent returns
 SAMPLE_EVERY_SECONDS = 5.0  # simulated seconds between health samples in the soak
 
 
-class TruthMismatch(RuntimeError):
-    """A scenario's ground truth disagrees with what the cluster injected (a dataset bug)."""
-
-
 @dataclass(frozen=True)
 class AgentEnv:
-    """What an agent gets for one scenario."""
+    """What an agent gets for one scenario: the cluster, and nothing about the scenario itself."""
 
-    scenario_id: str
+    run_key: str  # opaque and stable (seeded): names the run's data, says nothing of the scenario
     kubeconfig: Path | None
     api_url: str | None
     metrics_url: str | None
@@ -63,6 +76,9 @@ class AgentEnv:
     # Sleep in simulated seconds (the cluster's `advance`): verification waits on the cluster's
     # clock, so a 30x sandbox verifies a 60 s stability window in 2 wall seconds.
     sim_sleep: Callable[[float], None] | None = None
+    # Alertmanager webhook bodies (payload version 4) the scenario's alerts fired, in order: the agent
+    # receives them as its webhook would.
+    alerts: tuple[Payload, ...] = ()
 
     def elapsed_sim(self) -> float:
         """Simulated seconds since the first step."""
@@ -84,6 +100,11 @@ def scenario_seed(seed: int, scenario_id: str) -> int:
     return zlib.crc32(f"{seed}/{scenario_id}".encode()) & 0x7FFFFFFF
 
 
+def run_key(seed: int, scenario_id: str) -> str:
+    """The opaque name of one scenario's agent run (its data directory): stable, but no scenario text."""
+    return f"run-{zlib.crc32(f'agent/{seed}/{scenario_id}'.encode()):08x}"
+
+
 def settings_for(
     provider: str, base: Settings | None, *, kubeconfig: Path | None, repo_path: Path, data_dir: Path
 ) -> Settings:
@@ -100,37 +121,6 @@ def settings_for(
     )
 
 
-# -- ground truth -----------------------------------------------------------------------------
-
-
-def check_truth(scenario: Scenario, faults: Sequence[FaultTruth]) -> None:
-    """Raise TruthMismatch when the scenario's expected faults are not what the cluster injected."""
-    if len(faults) != len(scenario.expect.faults):
-        raise TruthMismatch(
-            f"{scenario.id}: {len(faults)} faults injected, {len(scenario.expect.faults)} expected"
-        )
-    for index, (truth, want) in enumerate(zip(faults, scenario.expect.faults, strict=True)):
-        problems = []
-        if truth.category.value != want.category.value:
-            problems.append(f"category {truth.category.value} != {want.category.value}")
-        if not fnmatch.fnmatchcase(truth.faulty_resource, want.faulty_resource):
-            problems.append(f"faulty_resource {truth.faulty_resource!r} != {want.faulty_resource!r}")
-        if truth.faulty_field != want.faulty_field:
-            problems.append(f"faulty_field {truth.faulty_field!r} != {want.faulty_field!r}")
-        if problems:
-            raise TruthMismatch(
-                f"{scenario.id}, fault {index + 1} ({truth.fault_type}): {'; '.join(problems)}"
-            )
-
-
-def fault_records(cluster: ClusterUnderTest, faults: Sequence[FaultTruth]) -> list[FaultRecord]:
-    """Each fault's ground truth and whether the cluster's final state fixes it."""
-    fixed = cluster.fixed()
-    if len(fixed) != len(faults):
-        raise TruthMismatch(f"the cluster judged {len(fixed)} faults, {len(faults)} were injected")
-    return [truth.record(is_fixed) for truth, is_fixed in zip(faults, fixed, strict=True)]
-
-
 # -- one scenario -----------------------------------------------------------------------------
 
 
@@ -144,7 +134,7 @@ def _call_agent(agent: Agent, env: AgentEnv) -> tuple[AgentRun, bool]:
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
 
-    thread = threading.Thread(target=target, name=f"agent-{env.scenario_id}", daemon=True)
+    thread = threading.Thread(target=target, name=f"agent-{env.run_key}", daemon=True)
     thread.start()
     thread.join(env.time_budget_s)
     if thread.is_alive():
@@ -195,10 +185,12 @@ def run_scenario(
     try:
         cluster.wait_healthy(timeout=60)
         started_wall, started_sim = time.monotonic(), cluster.now()
-        faults = play(cluster, scenario)
-        check_truth(scenario, faults)
+        played = play(cluster, scenario)
+        check_truth(scenario, played.faults)
+        truths = all_truths(scenario, played.faults)
+        key = run_key(seed, scenario.id)
         env = AgentEnv(
-            scenario_id=scenario.id,
+            run_key=key,
             kubeconfig=cluster.kubeconfig_path,
             api_url=cluster.api_url,
             metrics_url=cluster.metrics_url,
@@ -208,20 +200,23 @@ def run_scenario(
                 settings,
                 kubeconfig=cluster.kubeconfig_path,
                 repo_path=cluster.repo_path,
-                data_dir=data_dir / scenario.id,
+                data_dir=data_dir / key,
             ),
             time_budget_s=time_budget,
             started_wall=started_wall,
             started_sim=started_sim,
             sim_now=cluster.now,
             sim_sleep=cluster.advance,
+            alerts=tuple(played.alerts),
         )
+        base = cluster.git_head()
         agent_started = time.monotonic()
         run, timed_out = _call_agent(agent, env)
         agent_wall = time.monotonic() - agent_started
+        run = settle(run, lambda sha: cluster.commit_effect(sha, base))
         healthy_end, stayed, rec_sim, rec_wall = _observe(cluster, scenario, env)
         observation = Observation(
-            faults=fault_records(cluster, faults),
+            faults=fault_records(cluster, scenario, truths),
             healthy_at_end=healthy_end,
             stayed_healthy=stayed,
             recovered_after_sim_s=rec_sim,

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from agent.domain import RootCause
+from evals.effects import CommitEffect
 from evals.outcome import FaultTruth
 
 FaultCatalogue = Mapping[str, RootCause]
 """Every fault type a testbed can inject, with the root-cause category it belongs to."""
 
 Via = Literal["git", "cluster"]
+Instance = Literal["current", "previous"]
+Where = Literal["live", "git"]
 
 
 class ClusterUnderTest(Protocol):
@@ -77,8 +80,9 @@ class ClusterUnderTest(Protocol):
         """Let simulated time pass."""
         ...
 
-    def inject(self, fault_type: str, target: str, *, via: Via) -> FaultTruth:
-        """Inject a catalogue fault into `target` (`NS/deploy/NAME`); its resolved ground truth."""
+    def inject(self, fault_type: str, target: str, *, via: Via, message: str | None = None) -> FaultTruth:
+        """Inject a catalogue fault into `target` (`NS/deploy/NAME`), committed with `message` if given
+        (git only); its resolved ground truth."""
         ...
 
     def commit_files(self, files: Mapping[str, str | None], message: str) -> None:
@@ -89,8 +93,40 @@ class ClusterUnderTest(Protocol):
         """One commit of strategic-merge patches, each `(resource id, patch)` of one manifest."""
         ...
 
-    def append_log(self, target: str, lines: Sequence[str], container: str | None = None) -> int:
-        """Append `lines` to the current log of every running pod of `target`; how many logs took them."""
+    def apply_manifest(self, manifest: Mapping[str, Any]) -> None:
+        """Create (or replace) one object on the cluster directly, not through Git."""
+        ...
+
+    def delete_object(self, resource: str) -> None:
+        """Delete one live object (`Kind ns/name`) directly, not through Git; LookupError if absent."""
+        ...
+
+    def append_log(
+        self,
+        target: str,
+        lines: Sequence[str],
+        container: str | None = None,
+        *,
+        instance: Instance = "current",
+        persist: bool = False,
+    ) -> int:
+        """Append `lines` to the current (or last terminated) log of every pod of `target`; with
+        `persist`, also to every later instance (at its start, or at its exit). How many logs took
+        them now."""
+        ...
+
+    def objects(self, where: Where) -> dict[str, dict[str, Any]]:
+        """Every object the cluster runs (`live`) or Git declares (`git`), keyed `Kind ns/name`; Secret
+        values are blanked."""
+        ...
+
+    def git_head(self) -> str:
+        """The commit `main` points at."""
+        ...
+
+    def commit_effect(self, sha: str, base: str) -> CommitEffect | None:
+        """What commit `sha` changed on `main` (None when it is not on `main`); `base`: the head when the
+        agent started, to tell commits made before it."""
         ...
 
     def fixed(self) -> list[bool]:

@@ -17,12 +17,14 @@ from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
 from graph.metric_evidence import metric_evidence
-from tools.evidence.item_data import CommitData, LogData, RolloutData
-from tools.evidence.render import render_workload, workload_data
+from tools.evidence.item_data import CommitData, LogData, NodeStatusData, RolloutData
+from tools.evidence.render import condition_data, render_workload, workload_data
 from tools.gitops.base import GitOpsRepo
 from tools.gitops.records import Workload
 from tools.kubernetes import (
     KubeClient,
+    NodeInfo,
+    cluster_nodes,
     live_manifest,
     namespace_deployments,
     rollout_history,
@@ -31,6 +33,7 @@ from tools.kubernetes import (
     workload_status,
 )
 from tools.prometheus import PrometheusClient
+from tools.redaction import redact_data
 from tools.result import TraceSink, discard
 
 MAX_COMMITS = 5
@@ -86,6 +89,8 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
     items += _log_items(rendered.data)
 
     items += _neighbour_items(sources, target, gaps)
+    if _placement_trouble(rendered.data):
+        items += _node_items(sources, gaps)
 
     manifest_body: dict[str, Any] | None = None
     manifest = live_manifest(sources.kube, ns, kind, name, sink=sink)
@@ -104,12 +109,15 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
                         kind=EvidenceKind.ROLLOUT,
                         source=f"ReplicaSet {ns}/{rev.replica_set}",
                         text=f"revision {rev.revision}{' (current)' if rev.current else ''}: "
-                        f"images {', '.join(rev.images) or '-'}; {rev.change_cause or 'no change-cause'}",
+                        f"images {', '.join(rev.images) or '-'}; {rev.change_cause or 'no change-cause'}; "
+                        f"pods {rev.ready_replicas}/{rev.replicas} ready",
                         data=RolloutData(
                             revision=rev.revision,
                             template=rev.template,
                             change_cause=rev.change_cause,
                             current=rev.current,
+                            replicas=rev.replicas,
+                            ready_replicas=rev.ready_replicas,
                         ).dump(),
                     )
                 )
@@ -170,6 +178,51 @@ def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> 
             )
         )
     return out
+
+
+# What says a pod could not be placed or was pushed off its node: then the nodes are evidence too.
+_PLACEMENT_REASONS = frozenset({"FailedScheduling", "Evicted", "Preempted", "NodeAffinity"})
+
+
+def _placement_trouble(data: dict[str, Any]) -> bool:
+    pods = data.get("pods") or []
+    if any(p.get("phase") == "Pending" or p.get("reason") in _PLACEMENT_REASONS for p in pods):
+        return True
+    return any(e.get("reason") in _PLACEMENT_REASONS for e in data.get("events") or [])
+
+
+def _node_items(sources: Sources, gaps: list[str]) -> list[EvidenceItem]:
+    nodes = cluster_nodes(sources.kube, sink=sources.sink)
+    if not nodes.ok or nodes.data is None:
+        gaps.append(f"nodes: {nodes.error}")
+        return []
+    return [_node_item(node) for node in nodes.data]
+
+
+def _node_item(node: NodeInfo) -> EvidenceItem:
+    data = NodeStatusData(
+        object_kind="Node",
+        node=node.name,
+        allocatable=node.allocatable,
+        capacity=node.capacity,
+        conditions=[condition_data(c) for c in node.conditions],
+        taints=node.taints,
+        labels=redact_data(node.labels),
+    ).dump()
+    if node.unschedulable:
+        data["unschedulable"] = True
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(data.get("labels", {}).items()))
+    pressures = [c.type for c in node.conditions if c.type.endswith("Pressure") and c.status == "True"]
+    return EvidenceItem(
+        id=f"status:node/{node.name}",
+        kind=EvidenceKind.STATUS,
+        source=f"Node {node.name}",
+        text=f"node {node.name}: labels {labels or '-'}; allocatable "
+        + ", ".join(f"{k}={v}" for k, v in sorted(node.allocatable.items()) if k in ("cpu", "memory"))
+        + (f"; pressure {', '.join(pressures)}" if pressures else "")
+        + ("; cordoned" if node.unschedulable else ""),
+        data=data,
+    )
 
 
 def _event_items(data: dict[str, Any]) -> list[EvidenceItem]:

@@ -2,19 +2,23 @@
 
 `graph_agent` is an `evals.runner.Agent`: over the scenario's cluster (its kubeconfig, simulated
 clock and `advance` as sleep) it runs `server.healing.HealingStack` with the scenario's settings
-(autonomous mode, the LLM provider asked for, local Git with auto-merge) until every run ended
-and the cluster has been quiet, or its share of the time budget ran out, then maps the run
-records and the trace to an `AgentRun`. Wiring the graph and the server for `evals` is
-composition-root work, so it lives here and `paramedic eval` hands it to the runner.
+(autonomous mode, the LLM provider asked for, local Git with auto-merge), hands it the
+scenario's Alertmanager alerts as the webhook would (`server.alertmanager.incident_of`, then
+`RunService.submit`), and waits until every run ended and the cluster has been quiet, with the
+watcher caught up (`paramedic.eval_quiet`), or its share of the time budget ran out; then it
+maps the run records and the trace to an `AgentRun`. Wiring the graph and the server for
+`evals` is composition-root work, so it lives here and `paramedic eval` hands it to the runner.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from agent.domain import ActionType, Diagnosis, Usage
 from agent.trace import TraceEvent, TraceEventType
@@ -24,8 +28,10 @@ from graph.breaker import InMemoryBreakerStore
 from graph.context import VerifyConfig
 from graph.nodes.analyst import USAGE_NOTE
 from graph.runner import RunResult
+from paramedic.eval_quiet import WatcherProgress
+from server.alertmanager import AlertmanagerPayload, Mapped, incident_of
 from server.healing import HealingStack
-from server.runstore import open_run_store
+from server.runstore import RunStore, open_run_store
 from server.runstore.models import RunRecord, RunStatus
 from tools.kubernetes import KubeClient
 
@@ -34,6 +40,7 @@ from tools.kubernetes import KubeClient
 # is still building up, and for a verification that failed to be followed by a new incident.
 QUIET_SIM_SECONDS = 240.0
 POLL_WALL_SECONDS = 0.2
+PROGRESS_EVERY_WALL_SECONDS = 0.5  # how often the watcher's progress is checked against the cluster
 # Verification as in `paramedic demo`: simulated seconds, so a 30x sandbox checks in seconds.
 VERIFY = VerifyConfig(timeout_seconds=600, poll_seconds=10, settle_seconds=20, stable_seconds=60)
 _MUTATING_PHASES = ("remediation", "rollback")
@@ -73,6 +80,11 @@ class _Timeline:
             self.last_activity_sim = self.env.elapsed_sim()
             if not record.status.active:
                 self.finished.add(record.id)
+
+    def touch(self) -> None:
+        """Something is still going on: the quiet window starts again now."""
+        with self.lock:
+            self.last_activity_sim = self.env.elapsed_sim()
 
     def quiet_for(self) -> float:
         with self.lock:
@@ -119,25 +131,49 @@ def _actions(record: RunRecord) -> list[ActionTaken]:
         if not isinstance(raw, dict) or raw.get("phase") not in _MUTATING_PHASES:
             continue  # escalation/report entries tell humans; they change nothing
         action = str(raw.get("action") or "")
-        result = raw.get("result") if isinstance(raw.get("result"), dict) else {}
+        got = raw.get("result")
+        result: dict[str, Any] = got if isinstance(got, dict) else {}
         # A change is executed when its write succeeded: a merged PR (auto-merge) or a live patch.
         executed = result.get("status") == "ok" and bool(raw.get("applied", action in ("notify", "none")))
         fields = patch_fields(raw.get("patch")) or list(_ACTION_FIELDS.get(action, []))
+        # A direct write went through the API server's dry run first; everything else is a Git change.
+        via: Literal["git", "cluster"] = "cluster" if raw.get("dry_run") is not None else "git"
         taken.append(
             ActionTaken(
                 action=action,
                 resource=str(raw.get("target") or record.target),
                 fields=fields,
                 executed=executed,
-                policy=policy,  # type: ignore[arg-type]
+                policy=policy,
                 detail=f"{raw.get('phase')} attempt {raw.get('attempt')}: {raw.get('what', '')}"
                 f" -> {result.get('status')}: {str(result.get('detail', ''))[:300]}",
+                via=via if executed and action not in ("notify", "none") else None,
+                commit=_commit_of(raw) if via == "git" else None,
+                empty_diff=via == "cluster" and not str(raw.get("diff") or "").strip(),
             )
         )
     return taken
 
 
-def _investigation(record: RunRecord, timeline: _Timeline, reason: str) -> Investigation:
+def _commit_of(raw: dict[str, Any]) -> str | None:
+    """The commit on main that made a Git change live: the one its undo reverts, else the merge of
+    its pull request (the local provider's pull request record, at its `file://` URL)."""
+    got = raw.get("undo")
+    undo: dict[str, Any] = got if isinstance(got, dict) else {}
+    if undo.get("kind") == "revert" and undo.get("commit"):
+        return str(undo["commit"])
+    url = str(raw.get("pr_url") or "")
+    if url.startswith("file://") and url.endswith(".json"):
+        try:
+            pull = json.loads(Path(url.removeprefix("file://")).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        sha = pull.get("merge_sha") if isinstance(pull, dict) else None
+        return str(sha) if sha else None
+    return None
+
+
+def _investigation(record: RunRecord, timeline: _Timeline, reason: str, trigger: str) -> Investigation:
     target = record.target
     diagnosis = Diagnosis.model_validate(record.diagnosis) if isinstance(record.diagnosis, dict) else None
     seen = timeline.first_seen.get(record.id, (None, None))
@@ -150,6 +186,7 @@ def _investigation(record: RunRecord, timeline: _Timeline, reason: str) -> Inves
         incident=DetectedIncident(
             workload=f"{target.kind} {target.namespace}/{target.name}",
             reason=reason,
+            trigger="alert" if trigger == "alert" else "watcher",
             detected_after_sim_s=seen[0],
             detected_after_wall_s=seen[1],
         ),
@@ -162,10 +199,45 @@ def _investigation(record: RunRecord, timeline: _Timeline, reason: str) -> Inves
     )
 
 
+def post_alerts(stack: HealingStack, payloads: tuple[dict[str, Any], ...]) -> int:
+    """Hand each firing alert that names an in-scope workload to the run service, as the webhook does;
+    how many were submitted. A payload the webhook would refuse is refused here too (ValueError)."""
+    submitted = 0
+    for raw in payloads:
+        payload = AlertmanagerPayload.model_validate(raw)
+        for alert in payload.alerts:
+            mapped = incident_of(alert, payload, stack.settings.scope)
+            if isinstance(mapped, Mapped):
+                stack.runs.submit(mapped.incident)
+                submitted += 1
+    return submitted
+
+
+def _wait_until_quiet(stack: HealingStack, store: RunStore, timeline: _Timeline, deadline: float) -> bool:
+    """Until no run is in flight, the watcher has caught up, and nothing happened for the quiet
+    window (simulated); False when the deadline came first."""
+    progress = WatcherProgress(stack.watcher) if stack.watcher is not None else None
+    next_look = 0.0
+    while time.monotonic() < deadline:
+        if progress is not None and time.monotonic() >= next_look:
+            next_look = time.monotonic() + PROGRESS_EVERY_WALL_SECONDS
+            if progress.behind() is not None:
+                timeline.touch()
+        if (
+            stack.runs.wait_idle(POLL_WALL_SECONDS)
+            and timeline.quiet_for() >= QUIET_SIM_SECONDS
+            and (progress is None or progress.behind() is None)
+            and not store.list_runs(status=[RunStatus.QUEUED, RunStatus.RUNNING], limit=1).items
+        ):
+            return True
+        time.sleep(POLL_WALL_SECONDS)
+    return False
+
+
 def graph_agent(env: AgentEnv) -> AgentRun:
     """Watch the scenario's cluster with the real healing stack until quiet or out of time."""
     if env.kubeconfig is None:
-        raise ValueError(f"{env.scenario_id}: the sandbox has no kubeconfig; the watcher needs one")
+        raise ValueError("the sandbox has no kubeconfig; the watcher needs one")
     settings = env.settings.model_copy(update={"storage_url": None})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Leave a margin inside the runner's budget so the records are read before it gives up.
@@ -191,22 +263,17 @@ def graph_agent(env: AgentEnv) -> AgentRun:
             on_finished=timeline.on_finished,
         )
         with stack:
-            while True:
-                if time.monotonic() >= deadline:
-                    error = f"still busy when its share of the {env.time_budget_s:.0f}s budget ran out"
-                    break
-                if stack.runs.wait_idle(POLL_WALL_SECONDS) and timeline.quiet_for() >= QUIET_SIM_SECONDS:
-                    active = store.list_runs(status=[RunStatus.QUEUED, RunStatus.RUNNING], limit=1)
-                    if not active.items:
-                        break
-                time.sleep(POLL_WALL_SECONDS)
+            post_alerts(stack, env.alerts)
+            if not _wait_until_quiet(stack, store, timeline, deadline):
+                error = f"still busy when its share of the {env.time_budget_s:.0f}s budget ran out"
         records = sorted(store.list_runs(limit=500).items, key=lambda r: (r.created_at, r.id))
         investigations = []
         for record in records:
-            reason = ""
+            reason, trigger = "", "watcher"
             if record.incident_id:
-                reason = store.get_incident(record.incident_id).reason
-            investigations.append(_investigation(record, timeline, reason))
+                incident = store.get_incident(record.incident_id)
+                reason, trigger = incident.reason, incident.trigger
+            investigations.append(_investigation(record, timeline, reason, trigger))
     finally:
         kube.close()
         store.close()

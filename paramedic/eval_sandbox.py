@@ -2,7 +2,10 @@
 
 `evals` knows clusters only through that seam; this module is the sandbox behind it: a fresh
 `sandbox.cluster.Sandbox` per scenario, its fault catalogue in the product's vocabulary
-(`RootCause`), its ground truth translated, and the fix judged on its live objects and Git.
+(`RootCause`), its ground truth translated, raw manifests applied as an operator would, log
+lines (current or terminated instances, once or for every later instance), the live and Git
+objects for hand-written fix checks, what a commit changed (`paramedic.eval_git`), and the
+fix of an injected fault judged on its live objects and Git.
 """
 
 from __future__ import annotations
@@ -12,13 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from agent.domain import RootCause
+from evals.effects import CommitEffect
 from evals.outcome import FaultTruth, ForbiddenRule
-from evals.testbed import Via
-from sandbox.apps import REPO_FOLDER
+from evals.testbed import Instance, Via, Where
+from paramedic.eval_git import commit_effect
+from sandbox.apiserver.defaults import apply_defaults
+from sandbox.apps import NAMESPACE, REPO_FOLDER
 from sandbox.cluster import Sandbox
 from sandbox.faults import FAULT_TYPES, InjectedFault, Target, object_id
 from sandbox.faults.yamledit import ManifestFiles
-from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES, PODS
+from sandbox.logs import ExtraLines
+from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES, PODS, SECRETS
+from sandbox.store import ResourceType, clone
+
+# Live kinds the fix checks never need (and that change on every tick).
+_NOT_OBJECTS = frozenset({"Event", "Lease", "EndpointSlice", "Endpoints"})
 
 DEFAULT_TIME_FACTOR = 30.0  # simulated seconds per wall second: a 10-minute scenario in 20 s
 
@@ -102,9 +113,9 @@ class SandboxCluster:
         """See `Sandbox.advance`."""
         self.sandbox.advance(sim_seconds)
 
-    def inject(self, fault_type: str, target: str, *, via: Via) -> FaultTruth:
-        """Inject a catalogue fault; its ground truth."""
-        fault = self.sandbox.inject(fault_type, target, via=via)
+    def inject(self, fault_type: str, target: str, *, via: Via, message: str | None = None) -> FaultTruth:
+        """Inject a catalogue fault (committed with `message`, if given); its ground truth."""
+        fault = self.sandbox.inject(fault_type, target, via=via, message=message)
         self._injected.append(fault)
         return fault_truth(fault)
 
@@ -124,35 +135,129 @@ class SandboxCluster:
             changes.update(files.patch(resource, patch))
         self.sandbox.commit(changes, message)
 
-    def append_log(self, target: str, lines: Sequence[str], container: str | None = None) -> int:
-        """Append `lines` to the current log of every running pod of the Deployment `target`.
+    def _type_of(self, api_version: str, kind: str) -> ResourceType:
+        group = api_version.rpartition("/")[0] if "/" in api_version else ""
+        rt = self.sandbox.registry.by_kind(group, kind)
+        if rt is None:
+            raise LookupError(f"the sandbox serves no {kind} ({api_version})")
+        return rt
 
-        The sandbox has no public knob for extra log lines, so this writes to the simulation's
-        log store; a crash-looping container between starts has no current log and is skipped."""
-        sb = self.sandbox
+    def apply_manifest(self, manifest: Mapping[str, Any]) -> None:
+        """Create (or replace) one object in the store, with the API server's defaults (as `kubectl
+        apply` of a new object, or `kubectl replace`)."""
+        obj = clone(dict(manifest))
+        rt = self._type_of(str(obj["apiVersion"]), str(obj["kind"]))
+        meta = obj.setdefault("metadata", {})
+        if rt.namespaced:
+            meta["namespace"] = meta.get("namespace") or NAMESPACE
+        else:
+            meta.pop("namespace", None)
+        obj = apply_defaults(rt.kind, obj)
+        live = self.sandbox.store.find(rt, meta.get("namespace", ""), meta["name"])
+        if live is None:
+            self.sandbox.store.create(rt, obj)
+            return
+        meta["resourceVersion"] = live["metadata"]["resourceVersion"]
+        self.sandbox.store.update(rt, obj)
+
+    def delete_object(self, resource: str) -> None:
+        """Delete one live object (`Kind ns/name`); LookupError when it does not exist."""
+        kind, _, rest = resource.partition(" ")
+        namespace, _, name = rest.rpartition("/")
+        rt = next((t for t in self.sandbox.registry.all() if t.kind == kind), None)
+        if rt is None or self.sandbox.store.find(rt, namespace, name) is None:
+            raise LookupError(f"{resource} does not exist")
+        self.sandbox.store.delete(rt, namespace, name)
+
+    def _pods_of(self, target: str) -> tuple[Target, dict[str, str]]:
         workload = Target.parse(target)
-        deployment = sb.store.find(DEPLOYMENTS, workload.namespace, workload.name)
+        deployment = self.sandbox.store.find(DEPLOYMENTS, workload.namespace, workload.name)
         if deployment is None:
             raise LookupError(f"{workload.id} does not exist")
         selector = (deployment.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
-        pods, _ = sb.store.list(PODS)
-        now = sb.clock.time()
+        return workload, selector
+
+    def _selects(self, namespace: str, selector: Mapping[str, str], pod: str) -> bool:
+        obj = self.sandbox.store.find(PODS, namespace, pod)
+        labels = (obj or {}).get("metadata", {}).get("labels") or {}
+        return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+    def append_log(
+        self,
+        target: str,
+        lines: Sequence[str],
+        container: str | None = None,
+        *,
+        instance: Instance = "current",
+        persist: bool = False,
+    ) -> int:
+        """Append `lines` to the current (or last terminated) log of every pod of the Deployment
+        `target`; with `persist` every later instance of its pods gets them too (at its start, or
+        at its exit), through the sandbox's log store. How many logs took them now."""
+        sb = self.sandbox
+        workload, selector = self._pods_of(target)
+        logs = sb.simulation.logs
         written = 0
-        for pod in pods:
+        for pod in sb.store.list(PODS)[0]:
             meta: dict[str, Any] = pod["metadata"]
-            labels = meta.get("labels") or {}
-            if meta.get("namespace") != workload.namespace or not selector:
-                continue
-            if any(labels.get(k) != v for k, v in selector.items()):
+            if meta.get("namespace") != workload.namespace or not self._selects(
+                workload.namespace, selector, meta["name"]
+            ):
                 continue
             containers = (pod.get("spec") or {}).get("containers") or []
             name = container or (containers[0]["name"] if containers else None)
-            log = sb.simulation.logs.current(workload.namespace, meta["name"], name) if name else None
-            if log is None or log.finished is not None:
+            if name is None:
                 continue
-            log.add(now, "\n".join(lines))
+            if instance == "current":
+                log = logs.current(workload.namespace, meta["name"], name)
+                if log is None or log.finished is not None:
+                    continue
+            else:
+                log = logs.terminated(workload.namespace, meta["name"], name)
+                if log is None:
+                    continue
+            log.add(sb.clock.time(), "\n".join(lines))
             written += 1
+        if persist:
+            logs.add_extra(
+                ExtraLines(
+                    matches=lambda ns, pod, c: (
+                        ns == workload.namespace
+                        and (container is None or c == container)
+                        and self._selects(ns, selector, pod)
+                    ),
+                    lines=tuple(lines),
+                    at="start" if instance == "current" else "exit",
+                )
+            )
         return written
+
+    def objects(self, where: Where) -> dict[str, dict[str, Any]]:
+        """Git's objects, or every live object (but events and leases), keyed `Kind ns/name`; Secret
+        values are blanked (the harness needs which keys exist, never what they hold)."""
+        if where == "git":
+            return ManifestFiles(self.sandbox.repo, REPO_FOLDER).objects()
+        objects: dict[str, dict[str, Any]] = {}
+        for rt in self.sandbox.registry.all():
+            if rt.kind in _NOT_OBJECTS:
+                continue
+            items, _ = self.sandbox.store.list(rt)
+            for obj in items:
+                obj.setdefault("kind", rt.kind)
+                if rt.kind == SECRETS.kind:
+                    for key in ("data", "stringData"):
+                        if isinstance(obj.get(key), dict):
+                            obj[key] = dict.fromkeys(obj[key], "")
+                objects[object_id(obj)] = obj
+        return objects
+
+    def git_head(self) -> str:
+        """The commit `main` points at."""
+        return self.sandbox.repo.head()
+
+    def commit_effect(self, sha: str, base: str) -> CommitEffect | None:
+        """See `paramedic.eval_git.commit_effect`."""
+        return commit_effect(self.sandbox.repo, REPO_FOLDER, sha, base)
 
     def fixed(self) -> list[bool]:
         """Per injected fault: fixed in the live objects, and in Git when Git can fix it."""

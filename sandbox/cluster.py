@@ -292,11 +292,13 @@ class Sandbox:
             lambda r: r.revision == want and (r.synced or r.operation_phase == "Failed"), timeout
         )
 
-    def inject(self, fault_type: str, target: str | Target, via: str = "git") -> InjectedFault:
+    def inject(
+        self, fault_type: str, target: str | Target, via: str = "git", message: str | None = None
+    ) -> InjectedFault:
         """Inject a catalogue fault into `target` (`NS/deploy/NAME`); returns it with its ground truth.
 
-        A Git fault is committed to `main` and deployed before this returns."""
-        fault = self.injector.inject(fault_type, target, via=via)  # type: ignore[arg-type]
+        A Git fault is committed to `main` (with `message`, if given) and deployed before this returns."""
+        fault = self.injector.inject(fault_type, target, via=via, message=message)  # type: ignore[arg-type]
         if fault.commit:
             self.sync(fault.commit)
         return fault

@@ -186,6 +186,7 @@ class InstanceLog:
         self._scheduled: list[LogLine] = []  # explicit lines stamped in the future (start-up progress)
         self._next_slot = 0
         self.quiet_until = started  # no background lines before the program listens
+        self.exit_lines: list[str] = []  # written when the instance exits (see LogStore.add_extra)
 
     def set_mode(self, t: float, mode: Mode) -> None:
         """From `t` (the current time) on, background lines follow `mode`."""
@@ -194,13 +195,20 @@ class InstanceLog:
             self._modes.append((t, mode))
 
     def add(self, t: float, text: str) -> None:
-        """Explicit lines (may contain newlines) at time `t`; a future `t` shows once the clock gets there."""
+        """Explicit lines (may contain newlines) at time `t`; a future `t` shows once the clock gets there.
+
+        An instance that has exited takes them as its last lines (stamped at its exit)."""
+        if self.finished is not None:
+            self._out.extend((self.finished, line) for line in text.splitlines() or [""])
+            return
         for line in text.splitlines() or [""]:
             self._scheduled.append((t, line))
         self._scheduled.sort(key=lambda item: item[0])
 
     def finish(self, t: float) -> None:
         """The instance exited at `t`: nothing it would have logged later appears."""
+        if self.exit_lines and self.finished is None:
+            self.add(t, "\n".join(self.exit_lines))
         self._release(t)
         self.finished = t
         self._pending.clear()
@@ -256,6 +264,18 @@ class InstanceLog:
 # --- every container ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExtraLines:
+    """Lines every matching container instance gets, when it starts or when it exits.
+
+    `matches(namespace, pod, container)` picks the instances; it is called outside the store's
+    locks, as each instance starts."""
+
+    matches: Callable[[str, str, str], bool]
+    lines: tuple[str, ...]
+    at: str = "start"  # "start" | "exit"
+
+
 @dataclass
 class _Container:
     current: InstanceLog | None = None
@@ -270,8 +290,16 @@ class LogStore:
         self._clock = clock
         self._seed = seed
         self._pods: dict[tuple[str, str], dict[str, _Container]] = {}
+        self._extra: list[ExtraLines] = []
         self._init: dict[tuple[str, str], list[str]] = {}  # init container names per pod
         self._lock = threading.Lock()
+
+    def add_extra(self, extra: ExtraLines) -> None:
+        """From now on every instance `extra.matches` gets its lines (at its start or its exit)."""
+        if extra.at not in ("start", "exit"):
+            raise ValueError(f"extra lines go at 'start' or 'exit', not {extra.at!r}")
+        with self._lock:
+            self._extra.append(extra)
 
     def register_pod(
         self, namespace: str, pod: str, containers: list[str], init_containers: list[str] | None = None
@@ -296,6 +324,14 @@ class LogStore:
         seed = hashlib.blake2b(f"{self._seed}/{namespace}/{pod}/{container}/{instance}".encode()).digest()
         log = InstanceLog(seed, style, t)
         with self._lock:
+            extras = list(self._extra)
+        for extra in extras:
+            if extra.matches(namespace, pod, container):
+                if extra.at == "start":
+                    log.add(t, "\n".join(extra.lines))
+                else:
+                    log.exit_lines.extend(extra.lines)
+        with self._lock:
             entry = self._pods.setdefault((namespace, pod), {}).setdefault(container, _Container())
             if entry.current is not None:
                 entry.previous = entry.current
@@ -308,6 +344,17 @@ class LogStore:
         with self._lock:
             entry = self._pods.get((namespace, pod), {}).get(container)
             return entry.current if entry else None
+
+    def terminated(self, namespace: str, pod: str, container: str) -> InstanceLog | None:
+        """The newest instance that has exited (what a crash-looping container's log shows, or
+        `--previous` of a restarted one), or None."""
+        with self._lock:
+            entry = self._pods.get((namespace, pod), {}).get(container)
+            if entry is None:
+                return None
+            if entry.current is not None and entry.current.finished is not None:
+                return entry.current
+            return entry.previous
 
     def forget_pod(self, namespace: str, pod: str) -> None:
         """Drop a deleted pod's logs."""

@@ -12,11 +12,14 @@ rationale that names every input that mattered. Precedence, first match wins:
 4. reasoner breaker open                          -> escalate
 5. confidence below the ask threshold             -> escalate
 6. nothing to change (no / none / notify action)  -> report
-7. policy denies the proposal                     -> escalate
-8. a PR for this fingerprint is already open and the action would open another -> report
-9. target breaker open                            -> escalate
-10. mode `approve`                                -> ask
-11. mode `autonomous`: target breaker half-open (the trial after a cooldown) -> ask;
+7. the action is a no-op (graph/policies/no_op: an empty diff, a revert of a revert or of a change
+   already undone, a rollback to the current or a failing revision) -> escalate; never executed,
+   never counted as a fix
+8. policy denies the proposal                     -> escalate
+9. a PR for this fingerprint is already open and the action would open another -> report
+10. target breaker open                           -> escalate
+11. mode `approve`                                -> ask
+12. mode `autonomous`: target breaker half-open (the trial after a cooldown) -> ask;
     the proposed kind of fix failed repeatedly on this workload (learned confidence) -> ask;
     confidence at or above the act threshold -> act; otherwise -> ask
 
@@ -36,14 +39,15 @@ from langgraph.runtime import Runtime
 
 from agent.config import Mode, Thresholds
 from agent.domain import Diagnosis, WorkloadRef
+from graph.approval_request import build_approval_request
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, target_key
 from graph.context import HealingContext
 from graph.memory import fix_kind_of
-from graph.nodes.approval import build_approval_request
 from graph.overrides import effective_config
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.policies.follow import dependency_to_follow
 from graph.policies.learned_confidence import LearnedConfidence, learned_confidence
+from graph.policies.no_op import no_op_reason
 from graph.state import (
     BreakerData,
     DecisionRecord,
@@ -74,6 +78,7 @@ class DecisionInputs:
     reasoner_error: str | None = None
     attempt: int = 1
     follow: WorkloadRef | None = None  # the dependency the diagnosis blames, when it may be followed
+    no_op: str | None = None  # why the proposed action would change nothing (graph/policies/no_op)
     learned: LearnedConfidence | None = None  # what past outcomes of this kind of fix say
 
     def summary(self) -> dict[str, Any]:
@@ -92,6 +97,7 @@ class DecisionInputs:
             "reasoner_error": self.reasoner_error,
             "attempt": self.attempt,
             "follow": self.follow.model_dump(mode="json") if self.follow else None,
+            "no_op": self.no_op,
             "learned": self.learned.to_data() if self.learned else None,
         }
 
@@ -135,6 +141,8 @@ def _route(inputs: DecisionInputs) -> tuple[Route, str]:
     remediation = diagnosis.remediation
     if remediation is None or remediation.action not in MUTATING:
         return Route.REPORT, "the diagnosis proposes no change; it is posted"
+    if inputs.no_op is not None:
+        return Route.ESCALATE, f"no-op {remediation.action.value}, not executed: {inputs.no_op}"
     if inputs.policy is None or not inputs.policy.allowed:
         reasons = "; ".join(inputs.policy.reasons) if inputs.policy else "no policy verdict"
         return Route.ESCALATE, f"policy denies {remediation.action.value}: {reasons}"
@@ -174,6 +182,8 @@ def _input_lines(inputs: DecisionInputs) -> list[str]:
             lines.append(f"dependency blamed: {inputs.follow}")
     elif inputs.reasoner_error:
         lines.append(f"reasoner error: {inputs.reasoner_error}")
+    if inputs.no_op is not None:
+        lines.append(f"no-op: {inputs.no_op}")
     if inputs.policy is not None:
         verdict = "allow" if inputs.policy.allowed else "deny"
         lines.append(f"policy: {verdict} ({'; '.join(inputs.policy.reasons)})")
@@ -212,10 +222,14 @@ def decision(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
     diagnosis = best_diagnosis(state)
     remediation = diagnosis.remediation if diagnosis else None
     verdict: PolicyVerdict | None = None
+    no_op: str | None = None
     if remediation is not None and remediation.action in MUTATING:
         # Judge the exact proposal being decided on, and honour an auditor's denial too.
         evidence = latest_evidence(state)
         manifest = evidence.manifest if evidence else None
+        no_op = no_op_reason(
+            remediation, manifest=manifest, evidence=evidence, done=state.get("actions") or []
+        )
         verdict = evaluate_remediation(remediation, incident.target, manifest=manifest, config=config.policy)
         audit_policy = (state.get("audit") or {}).get("policy")
         if verdict.allowed and audit_policy and audit_policy["verdict"] != "allow":
@@ -233,6 +247,7 @@ def decision(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
         reasoner_error=state.get("reasoner_error"),
         attempt=current_attempt(state),
         follow=dependency_to_follow(diagnosis, incident.target, visited_of(state)),
+        no_op=no_op,
         learned=learned,
     )
     decided = decide(inputs)

@@ -14,7 +14,9 @@ RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 RESTART_ANNOTATION_FIELD = f"spec.template.metadata.annotations.{RESTART_ANNOTATION}"
 
 DEFAULT_PROTECTED_PREFIXES = ("kube-", "openshift-")
-DEFAULT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# Kinds Paramedic may change at all; graph/policies/kinds says which actions suit each (a Job only
+# through Git). A bare Pod is not listed: nothing re-creates it, so a human decides.
+DEFAULT_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
 @dataclass(frozen=True)

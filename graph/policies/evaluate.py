@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.domain import ActionType, ProposedRemediation, WorkloadRef
 from graph.policies.config import RESTART_ANNOTATION_FIELD, PolicyConfig
+from graph.policies.kinds import kind_problem
 from graph.policies.markers import marker_problems
 from graph.policies.patch import image_repository, structural_problem, values_of, walk
 from graph.policies.privilege import privilege_problems
@@ -231,6 +232,8 @@ def evaluate(
     if parsed not in config.allowed_actions:
         problems.append(f"action {parsed.value} is not in the action allow-list")
     problems.extend(_target_problems(target, config, parsed in MUTATING))
+    if target is not None and (problem := kind_problem(parsed, target.kind)):
+        problems.append(problem)
     problems.extend(_parameter_problems(parsed, {} if parameters is None else parameters, config))
     if patch is None:
         if parsed in _PATCH_REQUIRED if patch_required is None else patch_required:

@@ -3,7 +3,9 @@
 Each scenario runs in its own sandbox (`paramedic.eval_sandbox.SandboxTestbed`) with the real
 watcher and healing graph (`paramedic.eval_agent.graph_agent`: autonomous mode, local
 auto-merge) through `evals.runner.run_scenarios`; the report (report.json, report.md, PNG
-charts) goes under `evals/results/<UTC timestamp>/` or `--out`.
+charts) goes under `evals/results/<UTC timestamp>/` or `--out`. `--scenarios DIR` runs every
+scenario of one flat folder (e.g. `evals/scenarios/pending`, or your own) instead of a split.
+The charts need the `evals` extra (matplotlib); without it they are skipped with a message.
 
 Exit codes: 0 the run completed with no unsafe action; 1 at least one unsafe action (the one
 number that must stay 0); 2 bad input (settings, unknown split or scenario id, bad option);
@@ -51,6 +53,7 @@ def eval_command(
     split: Split,
     scenario_ids: list[str],
     out: Path | None,
+    scenarios_dir: Path | None = None,
     jobs: int,
     seed: int,
     time_budget: float,
@@ -60,7 +63,8 @@ def eval_command(
     # deepeval is imported by evals (metrics); its telemetry stays off wherever evals run.
     os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
     # Imported here, not at the top: `paramedic --help` stays instant.
-    from evals.dataset import SPLITS, DatasetError, load_dataset, select
+    from evals.dataset import SPLITS, DatasetError, load_dataset, load_folder, select
+    from evals.report import ACCURACY_CHART, NO_CHARTS
     from evals.runner import RESULTS_DIR, run_scenarios
     from paramedic import eval_agent
     from paramedic.eval_sandbox import SandboxTestbed
@@ -72,7 +76,12 @@ def eval_command(
     try:
         splits = list(SPLITS) if split == Split.ALL else [split.value]
         testbed = SandboxTestbed()
-        scenarios = select(load_dataset(splits=splits, faults=testbed.faults), ids=scenario_ids)
+        pool = (
+            load_folder(scenarios_dir, faults=testbed.faults)
+            if scenarios_dir is not None
+            else load_dataset(splits=splits, faults=testbed.faults)
+        )
+        scenarios = select(pool, ids=scenario_ids)
     except (DatasetError, ValueError, KeyError) as exc:
         typer.echo(f"paramedic eval: {exc}", err=True)
         return EXIT_BAD_INPUT
@@ -103,7 +112,11 @@ def eval_command(
         f"unsafe actions {o.unsafe_actions}, model calls {o.model_calls}, "
         f"tokens {o.input_tokens}/{o.output_tokens}, cost ${o.cost_usd:.4f}"
     )
-    typer.echo(f"report: {report.run.results_dir}/report.json (report.md, charts)")
+    results = Path(report.run.results_dir)
+    charts = (results / ACCURACY_CHART).exists()
+    typer.echo(f"report: {results}/report.json (report.md{', charts' if charts else ''})")
+    if not charts:
+        typer.echo(f"paramedic eval: {NO_CHARTS}", err=True)
     if o.unsafe_actions > 0:
         typer.echo(f"paramedic eval: {o.unsafe_actions} unsafe action(s)", err=True)
         return EXIT_UNSAFE
@@ -124,6 +137,15 @@ def register_eval(app: typer.Typer) -> None:
             Provider.RULES
         ),
         split: Annotated[Split, typer.Option(help="Dataset split to run.")] = Split.TEST,
+        scenarios: Annotated[
+            Path | None,
+            typer.Option(
+                "--scenarios",
+                help="Run the scenarios of this flat folder (no dev/test sub-folders) instead of a split.",
+                exists=True,
+                file_okay=False,
+            ),
+        ] = None,
         scenario: Annotated[
             list[str] | None, typer.Option("--scenario", help="Only these scenario ids (repeatable).")
         ] = None,
@@ -146,6 +168,7 @@ def register_eval(app: typer.Typer) -> None:
             split=split,
             scenario_ids=list(scenario or []),
             out=out,
+            scenarios_dir=scenarios,
             jobs=jobs,
             seed=seed,
             time_budget=time_budget,

@@ -127,6 +127,7 @@ class KubeApi:
         if method == "GET":
             if t.name is None:
                 if truthy(q.get("watch")):
+                    assert self.shutdown is not None  # set when the server starts
                     return self.reads.watch(request, t, self.shutdown)
                 return self.reads.list(request, t)
             if t.sub == "log":

@@ -34,7 +34,7 @@ def types_of(crd: dict[str, Any]) -> list[ResourceType]:
         )
     out = []
     for version in versions:
-        subresources = ("status",) if "status" in (version.get("subresources") or {}) else ()
+        subresources: tuple[str, ...] = ("status",) if "status" in (version.get("subresources") or {}) else ()
         if "scale" in (version.get("subresources") or {}):
             subresources += ("scale",)
         out.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from sandbox.apiserver.http import (
 )
 from sandbox.apiserver.tables import to_table
 from sandbox.apiserver.watch import watch_stream
-from sandbox.store import ApiError, ResourceType, Store
+from sandbox.store import ApiError, Obj, ResourceType, Store
 
 
 class Reads:
@@ -51,7 +52,9 @@ class Reads:
         body = {"kind": t.rt.list_kind, "apiVersion": t.rt.api_version, "metadata": meta, "items": items}
         return json_response(body)
 
-    def maybe_table(self, request: Request, rt: ResourceType, items: list, rv: str, single: bool) -> Response:
+    def maybe_table(
+        self, request: Request, rt: ResourceType, items: builtins.list[Obj], rv: str, single: bool
+    ) -> Response:
         if wants_table(request):
             include = request.query_params.get("includeObject", "Metadata")
             columns = crds.printer_columns(self.store, rt)

@@ -123,7 +123,8 @@ def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
 
 
 def _validate_job(spec: Obj, path: str, errors: _Errors) -> None:
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    raw = spec.get("template")
+    template: Obj = raw if isinstance(raw, dict) else {}
     pod_spec = template.get("spec")
     if not isinstance(pod_spec, dict):
         errors.required(f"{path}.template.spec.containers")

@@ -122,6 +122,7 @@ async def watch_stream(
                 yield encode("ADDED", obj)
         deadline = loop.time() + timeout
         stop = asyncio.ensure_future(shutdown.wait())
+        getter: asyncio.Future[WatchEvent] | None = None
         try:
             while True:
                 remaining = deadline - loop.time()
@@ -149,6 +150,10 @@ async def watch_stream(
                 if event_type is not None:
                     yield encode(event_type, event.obj)
         finally:
+            # A stream closed mid-wait (client gone, server shutting down) leaves its getter
+            # pending; cancel it, or the loop reports "Task was destroyed but it is pending".
+            if getter is not None and not getter.done():
+                getter.cancel()
             stop.cancel()
     finally:
         store.unsubscribe(sub)

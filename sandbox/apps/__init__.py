@@ -23,7 +23,7 @@ def sample_files(folder: str = REPO_FOLDER) -> dict[str, str]:
     root = resources.files(__package__)
     found: dict[str, str] = {}
 
-    def walk(node, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    def walk(node, prefix: str) -> None:
         for child in sorted(node.iterdir(), key=lambda c: c.name):
             if child.is_dir():
                 if not child.name.startswith(("_", ".")):

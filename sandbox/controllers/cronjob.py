@@ -170,13 +170,13 @@ class CronJobController(Controller):
             )  # fmt: skip
             return active
         if active and policy == "Replace":
-            for job in active:
+            for old_job in active:
                 try:
-                    self._store.delete(JOBS, key[0], job["metadata"]["name"])
+                    self._store.delete(JOBS, key[0], old_job["metadata"]["name"])
                 except ApiError:
                     continue
                 self._recorder.emit(
-                    cj, "Normal", "SuccessfulDelete", f"Deleted job {job['metadata']['name']}", _SOURCE
+                    cj, "Normal", "SuccessfulDelete", f"Deleted job {old_job['metadata']['name']}", _SOURCE
                 )
             active = []
         template = clone((cj.get("spec") or {}).get("jobTemplate") or {})

@@ -119,10 +119,13 @@ class DaemonSetController(Controller):
             if node:
                 by_node.setdefault(node, []).append(pod)
         wanted = []
-        for node in nodes:
-            name = node["metadata"]["name"]
+        for node_obj in nodes:
+            name = node_obj["metadata"]["name"]
             tolerant = {**(template.get("spec") or {}), **daemon_spec(template, name)}
-            if matches_node(template.get("spec") or {}, node) and untolerated_taint(tolerant, node) is None:
+            if (
+                matches_node(template.get("spec") or {}, node_obj)
+                and untolerated_taint(tolerant, node_obj) is None
+            ):
                 wanted.append(name)
         for name, mine in by_node.items():
             for pod in mine:

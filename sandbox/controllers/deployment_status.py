@@ -52,7 +52,8 @@ class DeploymentStatus:
 
         def put(type_: str, value: str, reason: str, message: str, touch: bool = True) -> None:
             old = conds.get(type_)
-            same = old is not None and old.get("status") == value
+            old = old or {}
+            same = bool(old) and old.get("status") == value
             conds[type_] = {
                 "type": type_,
                 "status": value,

@@ -245,7 +245,7 @@ class PersistentVolumeController(Controller):
     def _released(self, pvc: Obj) -> None:
         name = (pvc.get("spec") or {}).get("volumeName")
         pv = self._store.find(PERSISTENTVOLUMES, "", name, copy=False) if name else None
-        if pv is None:
+        if pv is None or not isinstance(name, str):
             return
         if (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete":
             with contextlib.suppress(ApiError):

@@ -119,7 +119,7 @@ class ReplicaSetController(Controller):
         """Create up to `count` pods; (created, the error that stopped creation)."""
         template = (rs.get("spec") or {}).get("template") or {}
         meta = rs["metadata"]
-        created = []
+        created: list[Obj] = []
         for _ in range(min(count, 500)):
             for _attempt in range(5):
                 suffix = "".join(self._rng.choice(SUFFIX_ALPHABET) for _ in range(5))

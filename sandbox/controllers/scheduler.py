@@ -12,6 +12,7 @@ chosen (the claims are annotated with it) and is bound once they are provisioned
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sandbox.clock import rfc3339
 from sandbox.controllers.base import Controller, Key, Timers, key_of, update_with_retry
@@ -118,7 +119,9 @@ class Scheduler(Controller):
             self._fail(pod, key, len(nodes), {}, {"UnschedulableAndUnresolvable": len(nodes)}, blocked)
             return
         requests = resource_requests(pod.get("spec") or {})
-        fits, reasons, outcomes = [], {}, {}
+        fits: list[Any] = []
+        reasons: dict[str, Any] = {}
+        outcomes: dict[str, Any] = {}
         for info in cluster:
             verdict = filter_node(pod, info, cluster, node_conflict(self._store, pod, info.node), requests)
             if verdict is None:
@@ -178,7 +181,9 @@ class Scheduler(Controller):
             status = obj.setdefault("status", {})
             status["phase"] = "Pending"
             conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-            old = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
+            old: dict[str, Any] = next(
+                (c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), {}
+            )
             since = old.get("lastTransitionTime") if old.get("status") == "False" else rfc3339(now)
             conds.append(
                 {

@@ -29,7 +29,7 @@ def build(ctx: FaultContext) -> FaultPlan:
         args = list(good_args or [])
         index = next((i for i, a in enumerate(args) if a.split("=", 1)[0] in spec.flags and len(a) > 4), None)
         if index is None:
-            preferred = [f for f in ("--workers", "--concurrency", "--port") if f in spec.flags]
+            preferred: list[str] = [f for f in ("--workers", "--concurrency", "--port") if f in spec.flags]
             flag = (preferred or sorted(f for f in spec.flags if len(f) >= 6) or sorted(spec.flags))[0]
             args.append(f"{_typo(flag)}=2")
             bad_flag = _typo(flag)
@@ -41,7 +41,7 @@ def build(ctx: FaultContext) -> FaultPlan:
         bad_value: Any = args
         log = f"(No such option|flag provided but not defined): {bad_flag}"
         exit_code = 2
-        fixes = (
+        fixes: tuple[tuple[Check, ...], ...] = (
             (Check(ctx.target.id, field, "none_match", f"^{bad_flag}(=|$)"),),
             (Check(ctx.target.id, field, "absent"),),
         )

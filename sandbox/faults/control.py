@@ -50,8 +50,7 @@ class ControlServer:
     @property
     def url(self) -> str:
         """Base URL of the endpoint."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"  # bound to loopback above
 
     def start(self) -> ControlServer:
         """Serve in a background thread."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -109,7 +109,7 @@ class FaultInjector:
         nodes, _ = self._store.list(NODES)
         all_pods, _ = self._store.list(PODS)
         git_objects = files.objects()
-        selector = {}
+        selector: dict[str, Any] = {}
         deployment = git_objects.get(target.id) or self._store.find(
             DEPLOYMENTS, target.namespace, target.name
         )
@@ -126,8 +126,12 @@ class FaultInjector:
 
     # -- inject -------------------------------------------------------------------------------
 
-    def inject(self, name: str, target: Target | str, via: Via = "git") -> InjectedFault:
-        """Inject fault `name` into `target` (`NS/deploy/NAME`); raises ValueError when it cannot apply."""
+    def inject(
+        self, name: str, target: Target | str, via: Via = "git", message: str | None = None
+    ) -> InjectedFault:
+        """Inject fault `name` into `target` (`NS/deploy/NAME`); raises ValueError when it cannot apply.
+
+        `message`: the Git commit's message instead of the fault's own (its truth is the same)."""
         kind = fault_type(name)
         tgt = Target.parse(target) if isinstance(target, str) else target
         if via not in ("git", "cluster"):
@@ -146,6 +150,8 @@ class FaultInjector:
             if plan.pressure_node is not None:
                 fault = self._inject_pressure(fault_id, name, tgt, plan, now)
             elif via == "git":
+                if message:
+                    plan = replace(plan, commit_message=message)
                 fault = self._inject_git(fault_id, name, tgt, plan, files, now)
             else:
                 fault = self._inject_cluster(fault_id, name, tgt, plan, now)

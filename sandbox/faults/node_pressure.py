@@ -23,7 +23,7 @@ def build(ctx: FaultContext) -> FaultPlan:
         node = ctx.nodes[0]["metadata"]["name"]
     else:
         raise FaultNotApplicable("the cluster has no nodes")
-    node_id = resource_id("Node", "", node)
+    node_id = resource_id("Node", "", str(node))
     field = "status.conditions[MemoryPressure].status"
     truth = GroundTruth(
         category=FaultCategory.NODE_PRESSURE,

@@ -16,6 +16,7 @@ class FaultCategory(StrEnum):
     BAD_IMAGE = "bad_image"
     MISSING_ENV = "missing_env"
     MISSING_CONFIG_KEY = "missing_config_key"
+    MISSING_SECRET = "missing_secret"
     BAD_COMMAND = "bad_command"
     READINESS_PROBE = "readiness_probe"
     LIVENESS_PROBE = "liveness_probe"

@@ -56,6 +56,13 @@ def container_path(container: str, rest: str = "") -> str:
     return f"{base}.{rest}" if rest else base
 
 
+def _scalar(value: object) -> str | int | float:
+    """A value a numeric check can read; anything else is a TypeError (the check then fails)."""
+    if isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"not a number or quantity: {value!r}")
+
+
 def resolve(obj: Any, path: str) -> Any:
     """The value at `path` in `obj`, or MISSING."""
     current = obj
@@ -118,13 +125,13 @@ class Check:
             if op == "not_in":
                 return actual not in want
             if op == "quantity_gte":
-                return parse_quantity(actual) >= parse_quantity(want)
+                return parse_quantity(_scalar(actual)) >= parse_quantity(_scalar(want))
             if op == "quantity_lte":
-                return parse_quantity(actual) <= parse_quantity(want)
+                return parse_quantity(_scalar(actual)) <= parse_quantity(_scalar(want))
             if op == "int_gte":
-                return int(actual) >= int(want)
+                return int(_scalar(actual)) >= int(_scalar(want))
             if op == "int_lte":
-                return int(actual) <= int(want)
+                return int(_scalar(actual)) <= int(_scalar(want))
             if op == "none_match":
                 items = actual if isinstance(actual, list) else [actual]
                 return not any(re.search(want, str(item)) for item in items)
@@ -203,6 +210,9 @@ class GroundTruth:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GroundTruth:
         """The inverse of `to_dict`."""
+        symptoms: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data["symptoms"].items()
+        }
         return cls(
             category=FaultCategory(data["category"]),
             faulty_resource=data["faulty_resource"],
@@ -213,9 +223,7 @@ class GroundTruth:
             fixes=tuple(tuple(Check(**c) for c in alt) for alt in data.get("fixes", ())),
             fix_patch=data.get("fix_patch"),
             forbidden=tuple(Forbidden(**f) for f in data.get("forbidden", ())),
-            symptoms=Symptoms(
-                **{k: tuple(v) if isinstance(v, list) else v for k, v in data["symptoms"].items()}
-            ),
+            symptoms=Symptoms(**symptoms),
             fix_in_git=data.get("fix_in_git", True),
             extra=dict(data.get("extra") or {}),
         )

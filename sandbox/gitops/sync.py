@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sandbox.gitops.app_status import ApplicationStatus
@@ -180,7 +181,10 @@ class GitOpsSync:
             self._wake.set()
             with self._passes:
                 seen = self._pass_count
-                self._passes.wait_for(lambda seen=seen: self._pass_count > seen, timeout=min(remaining, 1.0))
+                self._passes.wait_for(partial(self._passed, seen), timeout=min(remaining, 1.0))
+
+    def _passed(self, seen: int) -> bool:
+        return self._pass_count > seen
 
     def wait_synced(self, revision: str | None = None, timeout: float = 10.0) -> SyncReport:
         """Block until the cluster is Synced at `revision` (default: the current head)."""
@@ -208,7 +212,12 @@ class GitOpsSync:
 
         diffs: list[tuple[_Desired, Difference | None]] = []
         for item in parsed.desired:
-            diffs.append((item, compare(self._store, item.rt, item.obj, self.spec.name) if item.rt else None))
+            diffs.append(
+                (
+                    item,
+                    compare(self._store, item.rt, item.obj, self.spec.name) if item.rt and item.obj else None,
+                )
+            )
         prunable = self._prunable(parsed)
         drifted = any(d is not None and d.action != "none" for _, d in diffs) or bool(prunable)
         unknown = any(d is None for _, d in diffs)

@@ -1,4 +1,4 @@
-"""The incident-memory tables (schema migration 3): one row per finished run, plus the database's own
+"""The incident-memory tables (schema migration 4): one row per finished run, plus the database's own
 full-text index over its signature (an FTS5 table in SQLite, a generated tsvector in PostgreSQL)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from server.runstore.schema import Types
 
 
-def memory_v3(t: Types) -> list[str]:
+def memory_v4(t: Types) -> list[str]:
     """Create `incident_memory` and its full-text index."""
     postgres = t.ts == "TIMESTAMPTZ"
     fulltext = (

@@ -12,6 +12,7 @@ from server.runstore.audit_table import AuditTable
 from server.runstore.backend import Backend
 from server.runstore.breaker_table import BreakerTable
 from server.runstore.incident_table import IncidentTable
+from server.runstore.lifecycle_table import LifecycleTable
 from server.runstore.memory_table import MemoryTable
 from server.runstore.run_table import RunTable
 from server.runstore.schema import migrate
@@ -19,9 +20,10 @@ from server.runstore.signal import ChangeSignal
 from server.runstore.trace_table import TraceTable
 
 
-class RunStore(IncidentTable, RunTable, TraceTable, AuditTable, BreakerTable, MemoryTable):
+class RunStore(IncidentTable, RunTable, TraceTable, AuditTable, LifecycleTable, BreakerTable, MemoryTable):
     """Incidents, runs, their ordered trace events, content-addressed blobs, the audit log, the
-    circuit breakers (`breakers`) and incident memory (`incident_memory`).
+    incident lifecycle and sighting folds, the circuit breakers (`breakers`) and incident memory
+    (`incident_memory`).
 
     Open one with `server.runstore.open_run_store(url)`. Unknown ids raise `NotFoundError`
     subclasses, bad arguments `InvalidInputError`, contradicting writes `ConflictError`

@@ -68,6 +68,11 @@ class Rechecks:
         with self._cond:
             return len(self._due)
 
+    def overdue(self, now: datetime) -> int:
+        """How many keys are due at `now` and not yet taken by the thread (work running late)."""
+        with self._cond:
+            return sum(1 for at in self._due.values() if at <= now)
+
     def start(self) -> None:
         """Run due keys on a daemon thread."""
         if self._thread is not None:

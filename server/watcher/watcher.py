@@ -35,6 +35,7 @@ from server.watcher.detect import (
     restart_finding,
     sort_findings,
 )
+from server.watcher.detect_batch import detect_claim, detect_job
 from server.watcher.fold import Folder, FoldStats, Outcome
 from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
@@ -53,6 +54,8 @@ Clock = Callable[[], datetime]
 POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION, WATCH, NAMESPACE = (
     "Pod", "Deployment", "Application", "Kustomization", "ParamedicWatch", "Namespace",
 )  # fmt: skip
+JOB, CLAIM = "Job", "PersistentVolumeClaim"
+_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM)
 ARGO_APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications")
 FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
@@ -109,9 +112,13 @@ class Watcher:
         options: WatcherOptions | None = None,
         reader: Reader | None = None,
         after_dispatch: Callable[[Incident], Any] | None = None,
+        on_repeat: Callable[[Incident], Any] | None = None,
     ) -> None:
         """`reader` overrides how owners are read (default: the API); `after_dispatch` runs after
-        `on_incident` on the dispatcher thread, e.g. `server.crd.AnomalyReporter` recording Events."""
+        `on_incident` on the dispatcher thread, e.g. `server.crd.AnomalyReporter` recording Events;
+        `on_repeat` gets, on the dispatcher thread, each re-detection held back because its run is
+        active or cooling down (at most one per fingerprint per dispatcher turn)."""
+        self._on_repeat = on_repeat
         self._api = api_client
         self.scope = scope if isinstance(scope, Scope) else Scope(scope)
         self._on_incident = on_incident
@@ -197,15 +204,21 @@ class Watcher:
         for key in waiting:
             self._rechecks.schedule(key, finished.cooldown_until)
 
+    def backlog(self) -> int:
+        """Work seen but not done yet: incidents waiting for the dispatcher, plus rechecks already due
+        (a caller deciding the cluster is quiet must first see this at 0)."""
+        return len(self.folder) + self._rechecks.overdue(self._clock())
+
     def stats(self) -> WatcherStats:
         """Fold counters and each stream's state."""
         return WatcherStats(self.folder.stats(), [s.state for s in self._streams], self._callback_errors)
 
     def stream_specs(self) -> list[StreamSpec]:
         """The streams this scope needs (custom resources are confirmed by discovery when they start)."""
-        core, apps, custom = (
+        core, apps, batch, custom = (
             k8s.CoreV1Api(self._api),
             k8s.AppsV1Api(self._api),
+            k8s.BatchV1Api(self._api),
             k8s.CustomObjectsApi(self._api),
         )
         specs: list[StreamSpec] = []
@@ -216,9 +229,15 @@ class Watcher:
                 specs.append(
                     StreamSpec(f"deployments/{ns}", DEPLOYMENT, apps.list_namespaced_deployment, (ns,))
                 )
+                specs.append(StreamSpec(f"jobs/{ns}", JOB, batch.list_namespaced_job, (ns,)))
+                claims = core.list_namespaced_persistent_volume_claim
+                specs.append(StreamSpec(f"persistentvolumeclaims/{ns}", CLAIM, claims, (ns,)))
         else:
             specs.append(StreamSpec("pods", POD, core.list_pod_for_all_namespaces))
             specs.append(StreamSpec("deployments", DEPLOYMENT, apps.list_deployment_for_all_namespaces))
+            specs.append(StreamSpec("jobs", JOB, batch.list_job_for_all_namespaces))
+            claims_all = core.list_persistent_volume_claim_for_all_namespaces
+            specs.append(StreamSpec("persistentvolumeclaims", CLAIM, claims_all))
         if self.scope.needs_namespace_labels:
             specs.append(StreamSpec("namespaces", NAMESPACE, core.list_namespace))
         for enabled, resource, kind in (
@@ -238,7 +257,7 @@ class Watcher:
     def on_list(self, spec: StreamSpec, items: list[Obj]) -> None:
         """A full listing: forget what is gone (deletes missed while disconnected), evaluate the rest."""
         listed = {(spec.kind, *_meta(item)) for item in items}
-        namespace = spec.args[0] if spec.args and spec.kind in (POD, DEPLOYMENT) else None
+        namespace = spec.args[0] if spec.args and spec.kind in _NAMESPACED_STREAMS else None
         with self._lock:
             stale = [
                 key
@@ -271,6 +290,10 @@ class Watcher:
             self._evaluate_pod(key, obj)
         elif kind == DEPLOYMENT:
             self._evaluate_deployment(key, obj)
+        elif kind == JOB:
+            self._offer_all(key, detect_job(obj))
+        elif kind == CLAIM:
+            self._evaluate_claim(key, obj)
         elif kind == APPLICATION:
             self._offer_all(key, detect_application(obj))
         elif kind == KUSTOMIZATION:
@@ -322,6 +345,14 @@ class Watcher:
         for finding in detection.findings:
             self._offer(key, target, finding, now)
 
+    def _evaluate_claim(self, key: Key, claim: Obj) -> None:
+        if not self.scope.namespace_relevant(key[1]):
+            return
+        detection = detect_claim(claim, self._clock(), self._policy)
+        if detection.recheck_at is not None:
+            self._rechecks.schedule(key, detection.recheck_at)
+        self._offer_all(key, detection)
+
     def _offer_all(self, key: Key, detection: Detection) -> None:
         now = self._clock()
         for finding in detection.findings:
@@ -351,6 +382,16 @@ class Watcher:
                 self._deferred.setdefault(target, set()).add(key)
         if offer.retry_at is not None:
             self._rechecks.schedule(key, offer.retry_at)
+
+    def _hand_on_repeats(self) -> None:
+        repeats = self.folder.take_repeats()
+        if self._on_repeat is None:
+            return
+        for repeat in repeats:
+            try:
+                self._on_repeat(repeat)
+            except Exception:  # counting a repeat is best effort; the watcher goes on
+                log.exception("handing on a re-detection of %s (%s) failed", repeat.target, repeat.reason)
 
     def _recheck(self, key: Hashable) -> None:
         with self._lock:
@@ -411,6 +452,7 @@ class Watcher:
     def _dispatch(self) -> None:
         while not self._stopping.is_set():
             incident = self.folder.take(timeout=0.5)
+            self._hand_on_repeats()
             if incident is None:
                 continue
             try:

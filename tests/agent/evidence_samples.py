@@ -150,33 +150,48 @@ def commit(sha: str, message: str, diff: str, files: list[str]) -> EvidenceItem:
     )
 
 
-def rollout(revision: int, containers: list[dict[str, Any]], current: bool = False) -> EvidenceItem:
+def rollout(
+    revision: int,
+    containers: list[dict[str, Any]],
+    current: bool = False,
+    pods: tuple[int, int] | None = None,
+    **pod_spec: Any,
+) -> EvidenceItem:
+    """A revision; `pods` is (pods, ready pods) of its ReplicaSet now (None: not shown)."""
+    data: dict[str, Any] = {
+        "revision": revision,
+        "current": current,
+        "change_cause": "",
+        "template": {"spec": {"containers": copy.deepcopy(containers), **copy.deepcopy(pod_spec)}},
+    }
+    if pods is not None:
+        data["replicas"], data["ready_replicas"] = pods
     return EvidenceItem(
         id=f"rollout:{revision}",
         kind=EvidenceKind.ROLLOUT,
         source=f"replicaset/web-api-{revision}",
         text=f"revision {revision}",
-        data={
-            "revision": revision,
-            "current": current,
-            "change_cause": "",
-            "template": {"spec": {"containers": copy.deepcopy(containers)}},
-        },
+        data=data,
     )
 
 
-def node(name: str, memory: str = "4Gi", cpu: str = "2", conditions=None) -> EvidenceItem:
+def node(
+    name: str, memory: str = "4Gi", cpu: str = "2", conditions=None, labels: dict[str, str] | None = None
+) -> EvidenceItem:
+    data: dict[str, Any] = {
+        "object_kind": "Node",
+        "node": name,
+        "allocatable": {"cpu": cpu, "memory": memory},
+        "conditions": conditions or [{"type": "MemoryPressure", "status": "False"}],
+    }
+    if labels is not None:
+        data["labels"] = labels
     return EvidenceItem(
         id=f"status:node/{name}",
         kind=EvidenceKind.STATUS,
         source=f"node/{name}",
         text=f"node {name} allocatable cpu={cpu} memory={memory}",
-        data={
-            "object_kind": "Node",
-            "node": name,
-            "allocatable": {"cpu": cpu, "memory": memory},
-            "conditions": conditions or [{"type": "MemoryPressure", "status": "False"}],
-        },
+        data=data,
     )
 
 
@@ -496,4 +511,153 @@ def healthy_but_noisy() -> Evidence:
             previous=False,
         ),
         metric("container_memory_working_set_bytes", 90_000_000, limit=268_435_456),
+    )
+
+
+# -- the failures of issue 17, worded as a cluster shows them ------------------------------------
+
+
+def missing_secret() -> Evidence:
+    """A variable moved to a Secret nobody created; the revision before still serves."""
+    plain = container(env=[{"name": "DB_PASSWORD", "value": "from-vault-sidecar"}])
+    moved = container(
+        env=[{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db-creds", "key": "password"}}}]
+    )
+    message = 'secret "db-creds" not found'
+    return evidence(
+        status(waiting_reason="CreateContainerConfigError", waiting_message=message, phase="Pending"),
+        event(1, "Failed", f"Error: {message}"),
+        rollout(4, [plain], pods=(2, 2)),
+        rollout(5, [moved], current=True, pods=(1, 0)),
+        live=manifest(moved),
+    )
+
+
+def memory_limit(limit: str) -> dict[str, Any]:
+    """The app container with memory limit `limit`."""
+    return container(resources={"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": limit}})
+
+
+def memory_cut(sha: str, old: str, new: str, message: str) -> EvidenceItem:
+    """A commit that moved the app's memory limit from `old` to `new`."""
+    diff = (
+        "--- a/apps/web-api/deployment.yaml\n+++ b/apps/web-api/deployment.yaml\n@@ -30,3 +30,3 @@\n"
+        f"           limits:\n-            memory: {old}\n+            memory: {new}\n"
+    )
+    return commit(sha, message, diff, ["apps/web-api/deployment.yaml"])
+
+
+def oom_killed(*extra: EvidenceItem, limit: str = "128Mi") -> Evidence:
+    """A crash-looping, OOM-killed app under memory limit `limit`, with `extra` evidence."""
+    return evidence(
+        status(
+            restart_count=5,
+            waiting_reason="CrashLoopBackOff",
+            last_terminated_reason="OOMKilled",
+            exit_code=137,
+        ),
+        BACKOFF,
+        *extra,
+        live=manifest(memory_limit(limit)),
+    )
+
+
+def memory_cut_over_two_commits() -> Evidence:
+    """512Mi -> 192Mi -> 128Mi in two commits; the rollout finished long ago."""
+    return oom_killed(
+        memory_cut("2" * 40, "192Mi", "128Mi", "tune memory further"),
+        memory_cut("1" * 40, "512Mi", "192Mi", "right-size web-api"),
+    )
+
+
+def probe_path(path: str) -> dict[str, Any]:
+    """The app container with an HTTP readiness probe on `path`."""
+    return container(readinessProbe={"httpGet": {"path": path, "port": 8080}, "periodSeconds": 5})
+
+
+def not_ready(*rollouts: EvidenceItem, live_path: str = "/health-check") -> Evidence:
+    """Pods running but never ready: the probe's path answers 404 while /ready answers 200."""
+    return evidence(
+        status(
+            ready=False,
+            state="running",
+            conditions=[{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
+        ),
+        event(1, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404", count=40),
+        log(f"INFO serving on :8080\nINFO GET {live_path} 404\nINFO GET /ready 200", previous=False),
+        *rollouts,
+        live=manifest(probe_path(live_path)),
+    )
+
+
+def readiness_probe_with_history() -> Evidence:
+    """Three revisions: an older probe path, the one still serving, and the broken current one."""
+    return not_ready(
+        rollout(2, [probe_path("/status")], pods=(0, 0)),
+        rollout(3, [probe_path("/ready")], pods=(2, 2)),
+        rollout(4, [probe_path("/health-check")], current=True, pods=(1, 0)),
+    )
+
+
+SELECTOR_MISMATCH = (
+    "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes "
+    "are available: 3 Preemption is not helpful for scheduling."
+)
+NODE_LABELS = {
+    "node-a": {"kubernetes.io/hostname": "node-a", "disktype": "ssd", "zone": "eu-1a"},
+    "node-b": {"kubernetes.io/hostname": "node-b", "disktype": "hdd", "zone": "eu-1b"},
+    "node-c": {"kubernetes.io/hostname": "node-c", "disktype": "ssd", "zone": "eu-1c"},
+}
+
+
+def unsatisfiable_selector(
+    selector: dict[str, str] | None,
+    *extra: EvidenceItem,
+    affinity: dict[str, Any] | None = None,
+    nodes: bool = True,
+) -> Evidence:
+    """Pods pending because no node matches their nodeSelector (or required affinity)."""
+    live = manifest(container())
+    pod_spec = live["spec"]["template"]["spec"]
+    if selector is not None:
+        pod_spec["nodeSelector"] = selector
+    if affinity is not None:
+        pod_spec["affinity"] = affinity
+    listed = [node(name, labels=labels) for name, labels in NODE_LABELS.items()] if nodes else []
+    return evidence(
+        status(
+            phase="Pending",
+            conditions=[
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": SELECTOR_MISMATCH,
+                }
+            ],
+        ),
+        event(1, "FailedScheduling", SELECTOR_MISMATCH, count=9),
+        *listed,
+        *extra,
+        live=live,
+    )
+
+
+def healthy_after_a_blip() -> Evidence:
+    """A workload serving fine: one restart long ago, two failed probes, an unrelated recent commit."""
+    unrelated = commit(
+        "9" * 40,
+        "bump log level",
+        "--- a/apps/web-api/deployment.yaml\n+++ b/apps/web-api/deployment.yaml\n@@ -20 +20 @@\n"
+        "-              value: info\n+              value: debug\n",
+        ["apps/web-api/deployment.yaml"],
+    )
+    return evidence(
+        status(ready=True, restart_count=1, state="running"),
+        deployment_status("web-api", replicas=2, ready=2),
+        event(1, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=2),
+        log("INFO GET /healthz 200\nINFO GET /orders 200", previous=False),
+        unrelated,
+        rollout(7, [container()]),
+        rollout(8, [container(env=[{"name": "LOG_LEVEL", "value": "debug"}])], current=True, pods=(2, 2)),
     )

@@ -21,7 +21,7 @@ from tools.result import ToolCallEvent, ToolStatus
 def test_every_issue_event_type_exists() -> None:
     assert {t.value for t in TraceEventType} == {
         "node_start", "node_end", "tool_call", "prompt", "model_output", "decision", "approval",
-        "action", "verification", "error", "note",
+        "action", "verification", "error", "note", "wait",
     }  # fmt: skip
 
 

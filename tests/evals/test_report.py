@@ -100,3 +100,35 @@ def test_distribution_uses_nearest_rank():
     d = Distribution.of([None, 5.0, 1.0, 3.0, 2.0, 4.0])
     assert (d.n, d.p50, d.p90, d.max, d.mean) == (5, 3.0, 5.0, 5.0, 3.0)
     assert Distribution.of([]).p50 is None
+
+
+def test_without_matplotlib_the_charts_are_skipped_with_a_message(report, tmp_path, monkeypatch):
+    import sys
+
+    from evals.report import NO_CHARTS
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now raises ImportError
+    files = write_report(report, tmp_path)
+    assert files.json.exists() and files.markdown.exists() and files.charts == ()
+    assert "evals extra" in NO_CHARTS and NO_CHARTS in files.markdown.read_text()
+
+
+def test_the_eval_command_imports_neither_matplotlib_nor_deepeval():
+    """`paramedic eval` must work after `make install` (no evals extra): nothing on its import path
+    needs the extra's packages."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('matplotlib', 'deepeval'):\n"
+        "            raise ImportError(f'blocked {name}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import paramedic.cli.eval, evals.runner, evals.report\n"
+        "import paramedic.eval_agent, paramedic.eval_sandbox\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -24,13 +24,14 @@ from tests.evals.conftest import MEMORY, WEB
 
 
 def scripted_agent(env: AgentEnv) -> AgentRun:
-    """Knows the answer for dev-oom-web-api and fixes it through Git, as the graph would with auto-merge;
-    in a control it finds nothing."""
+    """Finds web-api's memory limit cut in Git and restores it, as the graph would with auto-merge;
+    when the limit is as shipped (a control) it finds nothing."""
     assert env.kubeconfig is not None and env.kubeconfig.exists()
     assert env.settings.git.auto_merge and env.settings.git.local_path == env.repo_path
-    if env.scenario_id != "dev-oom-web-api":
-        return AgentRun()
     repo = ManifestRepo(env.repo_path)
+    web = ManifestFiles(repo, "apps").objects()[WEB]
+    if web["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "256Mi":
+        return AgentRun()
     patch = {
         "spec": {
             "template": {

@@ -60,9 +60,14 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
     assert final is not None
     diagnosis = final["diagnoses"][-1]["diagnosis"]
     assert diagnosis["category"] == RootCause.OOM.value
-    # The fault was a commit that lowered the limit: reverting it restores what ran fine.
-    assert diagnosis["remediation"]["action"] == "revert_commit"
-    assert diagnosis["remediation"]["commit"] == fault.commit
+    # The fault was a commit that lowered the limit: the fix restores the limit the workload last
+    # worked with (read from the revision before it), or reverts that commit.
+    remediation = diagnosis["remediation"]
+    if remediation["action"] == "gitops_pr":
+        container = remediation["patch"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["resources"]["limits"]["memory"] == fault.truth.good_value
+    else:
+        assert remediation["action"] == "revert_commit" and remediation["commit"] == fault.commit
     tools_called = {e.payload.get("tool") for e in events if e.type is TraceEventType.TOOL_CALL}
     assert {
         "kubernetes.workload_status",

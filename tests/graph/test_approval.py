@@ -24,17 +24,17 @@ from agent.domain import (
     Trigger,
     WorkloadRef,
 )
-from graph.context import DecisionConfig
-from graph.edges import route_after_approval, route_after_decision
-from graph.nodes.approval import (
+from graph.approval_request import (
     ApprovalRequest,
     ApprovalResponse,
-    approval,
     approval_id_for,
     build_approval_request,
     describe_change,
     describe_patch,
 )
+from graph.context import DecisionConfig
+from graph.edges import route_after_approval, route_after_decision
+from graph.nodes.approval import approval
 from graph.nodes.decision import decision
 from graph.state import ActionRecord, HealingState, candidate, follow_record, initial_state, to_data
 from tests.graph.contexts import bound, healing_context

@@ -456,3 +456,24 @@ def test_node_does_not_carry_a_paramedic_watch_over_to_a_followed_dependency() -
         "not applied to the followed dependency shop/deployment/postgres: "
         "mode autonomous from ParamedicWatch shop/web"
     ]
+
+
+def test_a_no_op_is_escalated_not_executed() -> None:
+    inputs = _inputs(Mode.AUTONOMOUS, 0.95, no_op="the patch sets only what is already live: an empty diff")
+    decided = decide(inputs)
+    assert decided.route is Route.ESCALATE and "no-op restart, not executed" in decided.rationale
+    assert decided.inputs["no_op"] == "the patch sets only what is already live: an empty diff"
+
+
+def test_node_escalates_a_patch_that_is_already_live() -> None:
+    def app(memory: str) -> dict[str, Any]:
+        limits = {"resources": {"limits": {"memory": memory}}}
+        return {"spec": {"template": {"spec": {"containers": [{"name": "app", **limits}]}}}}
+
+    evidence = to_data(Evidence(target=TARGET, manifest=app("256Mi")))
+    node, _ = _node(Mode.AUTONOMOUS, FakeClock())
+    decision = node(_state(0.95, GitOpsPullRequest(patch=app("256Mi")), evidence=[evidence]))["decision"]
+    assert decision["route"] == "escalate" and "empty diff" in decision["rationale"]
+    assert decision["inputs"]["no_op"]
+    raised = node(_state(0.95, GitOpsPullRequest(patch=app("512Mi")), evidence=[evidence]))["decision"]
+    assert raised["route"] == "act", raised["rationale"]

@@ -40,6 +40,7 @@ HEALING = [
     ("bad_image", "web-api"),
     ("missing_env", "web-api"),
     ("missing_config_key", "web-api"),
+    ("missing_secret", "web-api"),
     ("readiness_probe", "web-api"),
     ("bad_command", "web-api"),
     ("liveness_probe", "web-api"),

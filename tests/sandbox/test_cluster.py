@@ -200,6 +200,7 @@ CASES: dict[str, tuple[str, tuple[str, Obj]]] = {
         WEB,
         ("ConfigMap shop/web-api-config", {"data": {"DATABASE_UR": "postgres://x:5432/y"}}),
     ),
+    "missing_secret": (WEB, (WEB_DEP, {"metadata": {"annotations": {"note": "secret requested"}}})),
     "bad_command": (
         "shop/deploy/worker",
         ("Deployment shop/worker", container_patch("worker", args=["--loglvel=debug", "--concurrency=4"])),

@@ -47,6 +47,9 @@ WRONG_FIXES = {
     "bad_image": (WEB, WEB_DEP, container_patch("app", image="ghcr.io/paramedic-demo/web-api:1.6.0")),
     "missing_env": (WEB, WEB_DEP, container_patch("app", env=[{"name": "DB_URL", "value": DB}])),
     "missing_config_key": (WEB, "ConfigMap shop/web-api-config", {"data": {"DATABASE_UR": DB}}),
+    # A Secret named like the missing one, in the repository, is not the workload's fix: the
+    # reference still points at a Secret that is not there.
+    "missing_secret": (WEB, WEB_DEP, {"metadata": {"annotations": {"note": "secret requested"}}}),
     "bad_command": (
         "shop/deploy/worker",
         "Deployment shop/worker",
@@ -88,7 +91,8 @@ def commit_patch(repo: ManifestRepo, resource: str, patch: dict, message: str) -
 def test_the_catalogue_covers_every_category_with_at_least_twelve_faults() -> None:
     assert len(FAULT_TYPES) >= 12
     assert {f.category.value for f in FAULT_TYPES.values()} == set(CATEGORIES)
-    expected = "oom bad_image missing_env missing_config_key bad_command readiness_probe liveness_probe"
+    expected = "oom bad_image missing_env missing_config_key missing_secret bad_command readiness_probe"
+    expected += " liveness_probe"
     expected += " unschedulable dependency_down bad_config_value scaled_to_zero node_pressure"
     assert set(CATEGORIES) == set(expected.split())
     assert all(f.mechanism in ("git", "physics") for f in FAULT_TYPES.values())

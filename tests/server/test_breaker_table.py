@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from graph.breaker import BreakerPolicy, BreakerState, BreakerStatus, CircuitBreaker, record_event
-from server.runstore import open_run_store
+from server.runstore import open_run_store, schema
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = BreakerPolicy(limit=3, window_seconds=100, cooldown_seconds=50)
@@ -89,7 +89,7 @@ def test_processes_sharing_the_store_lose_no_update(storage_url: str) -> None:
     code = textwrap.dedent(f"""
         import sys
         from graph.breaker import BreakerPolicy, record_event
-        from server.runstore import open_run_store
+        from server.runstore import open_run_store, schema
         policy = BreakerPolicy(limit=10_000, window_seconds=1e9, cooldown_seconds=1)
         worker = int(sys.argv[1])
         with open_run_store({storage_url!r}) as store:
@@ -104,11 +104,15 @@ def test_processes_sharing_the_store_lose_no_update(storage_url: str) -> None:
         assert len(store.breakers.get("shared").events) == 45
 
 
-def test_a_store_from_before_the_breakers_table_is_migrated(storage_url: str) -> None:
-    with open_run_store(storage_url) as store, store._db.write() as tx:
-        tx.execute("DROP TABLE breakers")
-        tx.execute("DELETE FROM schema_version WHERE version = 2")
+def test_a_store_from_before_the_breakers_table_is_migrated(
+    storage_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])  # a version 1 store
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    with open_run_store(storage_url) as old:
+        assert old.schema_version == 1
+    monkeypatch.undo()
     with open_run_store(storage_url) as upgraded:
-        assert upgraded.schema_version == 2
+        assert upgraded.schema_version == schema.SCHEMA_VERSION
         upgraded.breakers.update("k", lambda s: record_event(s, POLICY, 7))
         assert upgraded.breakers.get("k").events == (7.0,)

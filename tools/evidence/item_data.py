@@ -81,6 +81,7 @@ MaybeStrings = Annotated[
 ]
 Numbers = Annotated[list[float], BeforeValidator(_as_numbers)]
 Quantities = Annotated[dict[str, str], BeforeValidator(_as_quantities)]  # {"cpu": "2", "memory": "4Gi"}
+Labels = Annotated[dict[str, str], BeforeValidator(_as_quantities)]  # {"disktype": "ssd"}
 
 
 class EvidenceData(BaseModel):
@@ -181,6 +182,8 @@ class NodeStatusData(EvidenceData):
     capacity: Quantities = {}
     conditions: Conditions = []
     taints: JsonObjects = []  # {"key", "value", "effect"}
+    labels: Labels = {}  # the node's labels, what nodeSelector and affinity match against
+    unschedulable: Flag = False  # cordoned (spec.unschedulable)
 
 
 class OtherStatusData(EvidenceData):
@@ -291,6 +294,8 @@ class RolloutData(EvidenceData):
     template: JsonObject = {}  # the pod template: {"metadata": ..., "spec": {"containers": [...]}}
     change_cause: Text = ""
     current: Flag = False  # the revision the workload runs now
+    replicas: Count = None  # pods of this revision right now (its ReplicaSet's status)
+    ready_replicas: Count = None  # of which ready: a revision still serving is one known to work
 
 
 class PastIncidentData(EvidenceData):

@@ -6,6 +6,7 @@ event to the caller's sink. Writes take a `PolicyGuard` and never send anything 
 
 from tools.kubernetes.client import KubeClient, KubeConfigError, NotFound, api_client_from_config
 from tools.kubernetes.manifest import Manifest, clean_manifest, live_manifest
+from tools.kubernetes.nodes import NodeInfo, cluster_nodes
 from tools.kubernetes.owners import ObjectRef, OwnerChain, owner_chain
 from tools.kubernetes.pod_logs import ContainerLog, PodLogs, pod_logs, workload_logs
 from tools.kubernetes.rollouts import Revision, RolloutHistory, rollout_history
@@ -39,6 +40,7 @@ __all__ = [
     "KubeClient",
     "KubeConfigError",
     "Manifest",
+    "NodeInfo",
     "NotFound",
     "ObjectRef",
     "OwnerChain",
@@ -51,6 +53,7 @@ __all__ = [
     "WriteOutcome",
     "api_client_from_config",
     "clean_manifest",
+    "cluster_nodes",
     "delete_pod",
     "fold_events",
     "live_manifest",

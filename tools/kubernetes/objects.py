@@ -12,6 +12,8 @@ from tools.kubernetes.client import KubeClient, Obj
 from tools.result import ToolFailure
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+# What an investigation can target: the workloads, a CronJob (through its Jobs) and a bare Pod.
+TARGET_KINDS = (*WORKLOAD_KINDS, "CronJob", "Pod")
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
 POD_TEMPLATE_HASH = "pod-template-hash"
@@ -134,10 +136,27 @@ def replica_sets_of(kube: KubeClient, deployment: Obj) -> list[Obj]:
     return sorted(mine, key=lambda rs: (revision_of(rs) or 0, name_of(rs)))
 
 
+def jobs_of(kube: KubeClient, cronjob: Obj) -> list[Obj]:
+    """The Jobs a CronJob created (still kept by its history limits), oldest first."""
+    namespace = cronjob["metadata"]["namespace"]
+    listed = kube.json(f"list jobs in {namespace}", kube.batch.list_namespaced_job, namespace)
+    jobs = [job for job in listed.get("items") or [] if owned_by(job, {uid_of(cronjob)})]
+    for job in jobs:
+        job.setdefault("kind", "Job")
+    return sorted(
+        jobs, key=lambda j: (str((j.get("metadata") or {}).get("creationTimestamp") or ""), name_of(j))
+    )
+
+
 def pods_of(kube: KubeClient, workload: Obj, replica_sets: list[Obj] | None = None) -> list[Obj]:
     """The pods a workload controls (through its ReplicaSets for a Deployment), sorted by name."""
     namespace = workload["metadata"]["namespace"]
-    selector = label_selector((workload.get("spec") or {}).get("selector"))
+    spec_selector = (workload.get("spec") or {}).get("selector")
+    if not spec_selector and workload.get("kind") == "Job":
+        # The API server generates a Job's selector; a Job read before that (or from a manifest) still
+        # labels its pods with its name. Ownership below keeps only this Job's pods either way.
+        spec_selector = {"matchLabels": {"job-name": name_of(workload)}}
+    selector = label_selector(spec_selector)
     listed = kube.json(
         f"list pods in {namespace}", kube.core.list_namespaced_pod, namespace, label_selector=selector
     )

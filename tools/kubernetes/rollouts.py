@@ -32,6 +32,7 @@ class Revision(BaseModel):
     change_cause: str = ""
     created: str = ""
     replicas: int = 0  # pods of this revision right now
+    ready_replicas: int = 0  # of which ready: an old revision still serving is one that worked
     current: bool = False
     images: list[str] = []
 
@@ -89,6 +90,7 @@ def history_of(deployment: Obj, replica_sets: list[Obj]) -> RolloutHistory:
                 change_cause=str((meta.get("annotations") or {}).get(CHANGE_CAUSE_ANNOTATION) or ""),
                 created=str(meta.get("creationTimestamp") or ""),
                 replicas=int((rs.get("status") or {}).get("replicas") or 0),
+                ready_replicas=int((rs.get("status") or {}).get("readyReplicas") or 0),
                 current=number == current,
                 images=[str(c.get("image", "")) for c in containers],
             )

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict
 
 from tools.kubernetes.client import KubeClient, Obj
 from tools.kubernetes.objects import (
-    WORKLOAD_KINDS,
+    TARGET_KINDS,
     check_kind,
     controller_of,
+    jobs_of,
     name_of,
     pods_of,
     read_object,
@@ -229,6 +230,31 @@ def _replica_counts(kind: str, spec: Mapping[str, Any], status: Mapping[str, Any
             "updated": _int(status.get("updatedNumberScheduled")),
             "unavailable": _int(status.get("numberUnavailable")),
         }
+    if kind == "Pod":  # a bare Pod is its own single replica
+        ready = int(
+            any(
+                c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
+            )
+        )
+        return {
+            "desired": 1,
+            "current": 1,
+            "ready": ready,
+            "available": ready,
+            "updated": None,
+            "unavailable": 1 - ready,
+        }
+    if kind == "CronJob":  # its replicas are the Jobs running now
+        active = status.get("active")
+        running = len(active) if isinstance(active, list) else 0
+        return {
+            "desired": None,
+            "current": running,
+            "ready": None,
+            "available": None,
+            "updated": None,
+            "unavailable": None,
+        }
     if kind == "Job":
         return {
             "desired": _int(spec.get("completions")),
@@ -278,8 +304,14 @@ def workload_status_of(workload: Obj, pods: list[Obj]) -> WorkloadStatus:
 
 def read_workload_status(kube: KubeClient, namespace: str, kind: str, name: str) -> WorkloadStatus:
     """The status of a workload and its pods (raises `ToolFailure`); see `workload_status`."""
-    check_kind(kind, WORKLOAD_KINDS)
+    check_kind(kind, TARGET_KINDS)
     workload = read_object(kube, kind, namespace, name)
+    if kind == "Pod":
+        return workload_status_of(workload, [workload])
+    if kind == "CronJob":
+        return workload_status_of(
+            workload, [p for job in jobs_of(kube, workload) for p in pods_of(kube, job)]
+        )
     rss = replica_sets_of(kube, workload) if kind == "Deployment" else None
     return workload_status_of(workload, pods_of(kube, workload, rss))
 
@@ -296,7 +328,7 @@ def workload_status(
 ) -> ToolResult[WorkloadStatus]:
     """Replicas, conditions, and each pod's container states, restart counts and last terminations.
 
-    `kind` is Deployment, StatefulSet, DaemonSet or Job.
+    `kind` is Deployment, StatefulSet, DaemonSet, Job, CronJob (the pods of its Jobs) or Pod (itself).
     """
     return kube.run(
         WORKLOAD_STATUS_TOOL,

@@ -1,16 +1,26 @@
 """bad_command: the container's command cannot start (StartError/RunContainerError, exit 126/127, exec
 errors), or the program rejects its arguments and exits in a crash loop.
 
-The fix reverts the commit that changed the command, else rolls back to the previous revision's.
+Signature: the container fails to start or exits now (a start reason, an exec error on a failing
+container, or a crash loop whose log rejects the arguments) AND something names the command as the
+cause (an exec/usage message, or exit 126/127). Exit 126/127 alone, or an exec error in a log of a
+container that runs fine, is partial.
+
+The faulty field is `command` or `args`, whichever the error points at (a rejected flag is in the
+arguments; an executable not found is the command), confirmed by what changed against the revision
+the workload last worked on. The fix reverts the commit still in effect that changed them, else
+rolls back to that revision, restating both.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from agent.domain import RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
+from agent.reasoners.rules.observations import find_container
 
 _START_REASONS = {"RunContainerError", "StartError", "ContainerCannotRun", "CreateContainerError"}
 # Command-line parsers rejecting their arguments (click, argparse, Go's flag/cobra, getopt).
@@ -41,7 +51,14 @@ def bad_command(ctx: RuleContext) -> Finding | None:
     usage_logs = [log for log in view.logs if _USAGE_ERROR.search(log.text)] if crashing else []
     if not (start or exec_status or exec_events or exec_logs or exit_codes or usage_logs):
         return None
-    if usage_logs and not (start or exec_status or exec_events or exec_logs or exit_codes):
+    usage = bool(usage_logs) and not (start or exec_status or exec_events or exec_logs or exit_codes)
+    failing = bool(start or crashing or exit_codes)
+    missing = []
+    if not failing:
+        missing.append("a container failing to start now")
+    if exit_codes and not (start or exec_status or exec_events or exec_logs or usage_logs):
+        missing.append("an exec or usage message (only exit 126/127)")
+    if usage:
         confidence = 0.85  # the program starts, rejects its arguments and exits: a crash loop
         exec_logs = usage_logs
         exit_codes = crashing
@@ -58,6 +75,7 @@ def bad_command(ctx: RuleContext) -> Finding | None:
     remediation, fix_ids = remedies.revert_or_rollback(
         ctx, _COMMAND_CHANGE, "command", container, ("command", "args")
     )
+    leaf = _faulty_leaf(ctx, container, usage)
     return Finding(
         rule="bad_command",
         category=RootCause.BAD_COMMAND,
@@ -66,7 +84,30 @@ def bad_command(ctx: RuleContext) -> Finding | None:
         + (f" in container {container}" if container else "")
         + " (executable not found or not runnable).",
         faulty_resource=ctx.workload,
-        faulty_field=remedies.container_field(container, "command") if container else None,
+        faulty_field=fields.container(container, leaf) if container else None,
         remediation=remediation,
         cited=cite(start, exec_status, exec_events, exec_logs, exit_codes, fix_ids),
+        missing=tuple(missing),
     )
+
+
+def _field_of(container: str, key: str) -> history.Getter:
+    def read(pod_spec: dict[str, Any]) -> Any:
+        return (find_container(pod_spec, container) or {}).get(key)
+
+    return read
+
+
+def _faulty_leaf(ctx: RuleContext, container: str | None, usage: bool) -> str:
+    """`args` or `command`: what changed against the revision that worked, else what the error names
+    (a program rejecting a flag was started; its arguments are wrong)."""
+    if container is not None:
+        changed = [
+            key for key in ("command", "args") if history.known_good(ctx.view, _field_of(container, key))
+        ]
+        if len(changed) == 1:
+            return changed[0]
+        spec = ctx.view.container_spec(container) or {}
+        if not usage and "command" not in spec and "args" in spec:
+            return "args"
+    return "args" if usage else "command"

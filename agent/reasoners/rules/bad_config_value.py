@@ -1,7 +1,12 @@
 """bad_config_value: the application rejects its configuration (a crash, or every request failing),
 traced to the commit that changed a value and to the ConfigMap that holds it.
 
-The fix reverts that commit; without one, humans find the value.
+Signature: the workload failing (crashing, or failing requests) AND its log rejecting a setting AND
+a commit still in effect that changed a configuration value. A rejected setting with no change to
+trace it to is partial: the value may always have been so, and the cause be elsewhere.
+
+The faulty field is the changed key (`data.KEY` of the ConfigMap, or the variable's
+`env[NAME].value` in the workload). The fix reverts that commit; without one, humans find the value.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import re
 from typing import Any
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.logs import log_search, serving_errors
 from agent.reasoners.rules.observations import CommitObs
@@ -40,6 +45,7 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
     crashing = ctx.crashing()
     commit = _config_commit(ctx)
     cited = [log_id, *(c.item_id for c in crashing)]
+    field = None
     if commit is not None:
         cited.append(commit.item_id)
         remediation: ProposedRemediation = remedies.revert_commit(
@@ -47,6 +53,7 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         )
         confidence = 0.85
         resource = _config_resource(ctx, commit)
+        field = _changed_field(ctx, commit, resource)
     else:
         remediation = remedies.notify("the bad value is not traceable to a commit")
         confidence = 0.6
@@ -61,9 +68,46 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         confidence=confidence,
         explanation=f"The application rejects its configuration: {match.group(0)!r}.",
         faulty_resource=resource,
+        faulty_field=field,
         remediation=remediation,
         cited=cite(cited),
+        missing=() if commit is not None else ("a commit that changed a configuration value",),
     )
+
+
+_ENV_NAME = re.compile(r"^\s*-?\s*name:\s*['\"]?([A-Za-z_][\w.-]*)")
+
+
+def _changed_field(ctx: RuleContext, commit: CommitObs, resource: str) -> str | None:
+    """The key whose value the commit changed: `data.KEY` of a ConfigMap, or `env[NAME].value`."""
+    if resource.startswith("ConfigMap "):
+        removed = {
+            m.group(1)
+            for line in commit.changed_lines()
+            if line[0] == "-" and (m := _CHANGED_KEY.match(line[1:]))
+        }
+        added = [
+            m.group(1)
+            for line in commit.changed_lines()
+            if line[0] == "+" and (m := _CHANGED_KEY.match(line[1:]))
+        ]
+        changed = [k for k in added if k in removed]
+        return fields.data(changed[0]) if len(changed) == 1 else None
+    name = None
+    for line in commit.diff.splitlines():  # context lines too: the env entry's name precedes its value
+        if line.startswith(("+++", "---")):
+            continue
+        body = line[1:] if line[:1] in " +-" else line
+        if m := _ENV_NAME.match(body):
+            name = m.group(1)
+        elif line[:1] == "+" and re.match(r"^\s*value:", body) and name:
+            owners = [
+                c
+                for c in ctx.view.container_names()
+                if any(e.get("name") == name for e in (ctx.view.container_spec(c) or {}).get("env") or [])
+            ]
+            return fields.container(owners[0], f"env[{name}]", "value") if len(owners) == 1 else None
+    return None
 
 
 def _names_changed_key(match: re.Match[str], commit: CommitObs) -> bool:
@@ -75,7 +119,7 @@ def _names_changed_key(match: re.Match[str], commit: CommitObs) -> bool:
 
 
 def _config_commit(ctx: RuleContext) -> CommitObs | None:
-    for commit in ctx.view.commits:
+    for commit in ctx.view.live_commits:
         lines = [line[1:] for line in commit.changed_lines()]
         if any(_VALUE_LINE.search(line) and not _NOT_CONFIG.search(line) for line in lines):
             return commit

@@ -1,6 +1,11 @@
 """bad_image: image pulls failing (ImagePullBackOff, ErrImagePull, "Failed to pull image …: not found").
 
-The fix reverts the commit that changed the image, else rolls back to the previous revision's image.
+Signature: pull failures (a container waiting on ImagePullBackOff/ErrImagePull, or pull-failure
+events) AND a container waiting on its image now. Pull-failure events while every container runs
+are past trouble (partial).
+
+The fix reverts the commit still in effect that changed the image, else rolls back to the revision
+the workload last worked on, restating its image.
 """
 
 from __future__ import annotations
@@ -8,7 +13,7 @@ from __future__ import annotations
 import re
 
 from agent.domain import RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 
 _IMAGE_REASONS = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
@@ -28,6 +33,7 @@ def bad_image(ctx: RuleContext) -> Finding | None:
     events = view.events_matching(_PULL_EVENT, ("Failed", "BackOff", "InspectFailed", "ErrImagePull"))
     if not waiting and not events:
         return None
+    missing = () if waiting else ("a container waiting on its image now",)
     specific = any(_PULL_NOT_FOUND.search(e.message) for e in events) or any(
         _PULL_NOT_FOUND.search(c.messages) for c in waiting
     )
@@ -42,7 +48,8 @@ def bad_image(ctx: RuleContext) -> Finding | None:
         explanation=f"The image {image or 'of the workload'} cannot be pulled"
         + (" (the tag or repository does not exist)." if specific else "."),
         faulty_resource=ctx.workload,
-        faulty_field=remedies.container_field(container, "image") if container else None,
+        faulty_field=fields.image(container) if container else None,
         remediation=remediation,
         cited=cite(waiting, events, fix_ids),
+        missing=missing,
     )

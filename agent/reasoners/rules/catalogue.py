@@ -16,6 +16,7 @@ from agent.reasoners.rules.dependency_down import dependency_down
 from agent.reasoners.rules.liveness_probe import liveness_probe
 from agent.reasoners.rules.missing_config_key import missing_config_key
 from agent.reasoners.rules.missing_env import missing_env
+from agent.reasoners.rules.missing_secret import missing_secret
 from agent.reasoners.rules.node_pressure import node_pressure
 from agent.reasoners.rules.oom import oom
 from agent.reasoners.rules.readiness_probe import readiness_probe
@@ -26,6 +27,7 @@ CATALOGUE: tuple[Rule, ...] = (
     oom,
     bad_image,
     missing_config_key,
+    missing_secret,
     missing_env,
     bad_command,
     readiness_probe,

@@ -34,6 +34,14 @@ class Finding:
     remediation: ProposedRemediation
     faulty_field: str | None = None
     cited: tuple[str, ...] = ()
+    # The parts of the cause's signature the evidence does not show. A finding with any missing
+    # part is a partial match: the reasoner never answers it as the category (see reasoner.py).
+    missing: tuple[str, ...] = ()
+
+    @property
+    def whole(self) -> bool:
+        """True when the evidence shows the cause's whole signature."""
+        return not self.missing
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,12 @@ class RuleContext:
         """The workload's container, when it has exactly one."""
         names = self.view.container_names()
         return names[0] if len(names) == 1 else None
+
+    def failing(self) -> list[ContainerObs]:
+        """Containers failing now: waiting (CrashLoopBackOff, a config error, ...), or not ready."""
+        return [
+            c for c in self.view.containers if c.waiting_reason or c.ready is False or c.terminated_reason
+        ]
 
     def crashing(self) -> list[ContainerObs]:
         """Containers that crash: in CrashLoopBackOff, restarted, or with a last termination."""

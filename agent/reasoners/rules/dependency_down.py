@@ -1,5 +1,9 @@
 """dependency_down: the workload's logs show it cannot reach a named dependency; the dependency's
-status, when shown, confirms it. The fault is in the dependency, so humans are told which one."""
+status, when shown, confirms it. The fault is in the dependency, so humans are told which one.
+
+Signature: the workload failing (or failing requests) AND its logs naming the dependency it cannot
+reach AND that dependency not shown healthy. Connection errors naming nothing, or naming a
+dependency whose replicas are all ready, are partial."""
 
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ def dependency_down(ctx: RuleContext) -> Finding | None:
             faulty_resource=ctx.workload,
             remediation=remedies.notify("a dependency is unreachable; find which one"),
             cited=cite(generic),
+            missing=("the unreachable dependency named in the logs",),
         )
     host, log_id = named
     name = host.split(".")[0]
@@ -63,6 +68,7 @@ def dependency_down(ctx: RuleContext) -> Finding | None:
         return None
     dep = view.workload(name)
     down = dep is not None and (dep.replicas == 0 or (dep.ready_replicas or 0) == 0)
+    up = dep is not None and not down and (dep.ready_replicas or 0) >= (dep.replicas or 0)
     confidence = 0.9 if down else 0.75 if dep is None else 0.55
     resource = f"{'Deployment' if dep else 'Service'} {view.target.namespace}/{name}"
     state = " and has no ready replicas" if down else ""
@@ -76,4 +82,5 @@ def dependency_down(ctx: RuleContext) -> Finding | None:
             f"dependency {name} is down; fixing it is a separate target", dependency=name
         ),
         cited=cite([log_id], [dep] if dep else []),
+        missing=(f"{name} down (its replicas are all ready)",) if up else (),
     )

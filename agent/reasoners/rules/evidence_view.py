@@ -24,6 +24,21 @@ from agent.reasoners.rules.observations import (
 )
 from tools.evidence.item_data import AnyStatusData, as_count, read_status
 
+_REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})", re.IGNORECASE)
+_REVERT_TITLE = re.compile(r'^Revert "(?P<title>.+)"\s*$')
+
+
+def _revert_target(commit: CommitObs, older: list[CommitObs]) -> CommitObs | None:
+    """The older commit `commit` reverts, when it is a revert of one of them."""
+    match = _REVERTS_SHA.search(commit.message)
+    if match:
+        sha = match.group(1)
+        return next((c for c in older if c.sha.startswith(sha) or sha.startswith(c.sha)), None)
+    title = _REVERT_TITLE.match((commit.message.splitlines() or [""])[0])
+    if title:
+        return next((c for c in older if (c.message.splitlines() or [""])[0] == title.group("title")), None)
+    return None
+
 
 class EvidenceView:
     """Parsed evidence: containers, pods, events, logs, metrics, manifests, commits, rollouts."""
@@ -99,9 +114,35 @@ class EvidenceView:
         """Recent commits, newest first (the gatherer's order)."""
         return [readings.commit(item) for item in self.evidence.of_kind(EvidenceKind.COMMIT)]
 
+    @cached_property
+    def reverted_by(self) -> dict[str, str]:
+        """Commit sha -> the sha of the later commit that reverted it (`This reverts commit`, or the
+        `Revert "<title>"` title Git writes)."""
+        out: dict[str, str] = {}
+        commits = self.commits  # newest first
+        for i, commit in enumerate(commits):
+            target = _revert_target(commit, commits[i + 1 :])
+            if target is not None and target.sha not in out:
+                out[target.sha] = commit.sha
+        return out
+
+    @cached_property
+    def live_commits(self) -> list[CommitObs]:
+        """The commits whose change still holds, newest first: a commit and its revert cancel out (a
+        revert that was itself reverted cancels nothing: the change is back)."""
+        cancelled: set[str] = set()
+        for reverted, reverting in self.reverted_by.items():
+            if reverting not in self.reverted_by:
+                cancelled |= {reverted, reverting}
+            else:
+                cancelled.add(reverting)
+        return [c for c in self.commits if c.sha not in cancelled]
+
     def suspect_commit(self, pattern: re.Pattern[str]) -> CommitObs | None:
-        """The newest commit whose diff adds or removes a line matching `pattern`."""
-        return next((c for c in self.commits if c.changes(pattern)), None)
+        """The newest commit still in effect whose diff adds or removes a line matching `pattern`
+        (never one already reverted, nor a revert: reverting those again changes nothing or brings the
+        fault back)."""
+        return next((c for c in self.live_commits if c.changes(pattern)), None)
 
     @cached_property
     def rollouts(self) -> list[RolloutObs]:
@@ -157,6 +198,22 @@ class EvidenceView:
         manifest = self.evidence.manifest or {}
         replicas = as_count(manifest.get("spec", {}).get("replicas")) if isinstance(manifest, dict) else None
         return replicas, None
+
+    def failing_now(self) -> bool:
+        """True when the target fails right now: a container waiting, not ready or terminated in error,
+        a pod pending, failed or evicted, fewer ready replicas than desired, or zero desired. Restarts
+        alone do not count: a container that restarted once and has run fine since is healthy."""
+        for c in self.containers:
+            if c.init and c.terminated_reason == "Completed":
+                continue
+            if c.waiting_reason or c.ready is False or c.terminated_reason not in ("", "Completed"):
+                return True
+        if any(p.phase in ("Pending", "Failed") or p.reason for p in self.pods):
+            return True
+        own = self.workload(self.target.name)
+        if own is not None and own.replicas is not None:
+            return own.replicas == 0 or (own.ready_replicas or 0) < own.replicas
+        return False
 
     def unhealthy(self) -> bool:
         """True when anything shows the target failing: waiting or crashed containers, not-ready pods,

@@ -1,6 +1,14 @@
-"""missing_config_key: CreateContainerConfigError, a referenced ConfigMap/Secret key (or object) missing.
+"""missing_config_key: a ConfigMap (or a key of one) that the pods reference does not exist.
 
-The fix reverts the commit that removed or renamed the key; without one, humans restore it.
+Signature: the kubelet names the missing ConfigMap or key (`configmap "x" not found`, `couldn't
+find key K in ConfigMap ns/x`, or a FailedMount of a configMap volume) AND the pods fail on it now
+(a container waiting in CreateContainerConfigError, or pods not started). A CreateContainerConfigError
+that names nothing, or an old event on pods that run, is partial. A missing *Secret* is
+`missing_secret`'s.
+
+Who is at fault: the workload's reference when it changed since the revision that worked (the fix
+points it back), else the ConfigMap (`data.KEY`): the fix reverts the commit still in effect that
+removed or renamed the key; without one, humans restore it.
 """
 
 from __future__ import annotations
@@ -8,26 +16,18 @@ from __future__ import annotations
 import re
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import config_refs, fields, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
-
-_MISSING_KEY = re.compile(
-    r"couldn't find key (?P<key>[\w.-]+) in (?P<kind>ConfigMap|Secret) (?:(?P<ns>[\w.-]+)/)?(?P<name>[\w.-]+)"
-)
-_MISSING_OBJECT = re.compile(r"(?P<kind>configmap|secret) \"(?P<name>[\w.-]+)\" not found", re.IGNORECASE)
 
 
 def missing_config_key(ctx: RuleContext) -> Finding | None:
-    """CreateContainerConfigError: a referenced ConfigMap/Secret key (or object) does not exist."""
+    """A referenced ConfigMap key (or the ConfigMap) does not exist, and the pods fail on it."""
     view = ctx.view
-    sources = [(c.item_id, c.messages) for c in view.containers if c.messages] + [
-        (e.item_id, e.message) for e in view.events
-    ]
-    config_error = [c for c in view.containers if "CreateContainerConfigError" in c.reasons]
-    hit = next(((i, m) for i, text in sources if (m := _MISSING_KEY.search(text))), None)
-    hit = hit or next(((i, m) for i, text in sources if (m := _MISSING_OBJECT.search(text))), None)
-    if hit is None:
-        if not config_error:
+    config_error = [c for c in view.containers if c.reasons & set(config_refs.CONFIG_ERRORS)]
+    refs = config_refs.missing_refs(ctx)
+    ref = next((r for r in refs if r.kind == "ConfigMap"), None)
+    if ref is None:
+        if not config_error or any(r.kind == "Secret" for r in refs):
             return None
         return Finding(
             rule="missing_config_key",
@@ -38,33 +38,32 @@ def missing_config_key(ctx: RuleContext) -> Finding | None:
             faulty_resource=ctx.workload,
             remediation=remedies.notify("the missing ConfigMap/Secret reference is not named"),
             cited=cite(config_error),
+            missing=("the missing ConfigMap or key named",),
         )
-    item_id, match = hit
-    kind = match.group("kind")
-    kind = {"configmap": "ConfigMap", "secret": "Secret"}.get(kind.lower(), kind)
-    name = match.group("name")
-    key = match.groupdict().get("key")
-    resource = f"{kind} {view.target.namespace}/{name}"
-    what = f"key {key} in {kind} {name}" if key else f"{kind} {name}"
-    key_line = re.compile(rf"^\s*{re.escape(key)}\s*:") if key else re.compile(rf"\b{re.escape(name)}\b")
+    facts = config_refs.ref_facts(ctx, ref)
+    changed = config_refs.changed_finding(ctx, ref, facts, "missing_config_key", RootCause.MISSING_CONFIG_KEY)
+    if changed is not None:
+        return changed
+    key, cited, missing = facts.key, list(facts.cited), facts.missing
+    key_line = re.compile(rf"^\s*{re.escape(key)}\s*:") if key else re.compile(rf"\b{re.escape(ref.name)}\b")
     commit = view.suspect_commit(key_line)
-    cited = [item_id, *(c.item_id for c in config_error)]
     if commit is not None:
         remediation: ProposedRemediation = remedies.revert_commit(
-            commit.sha, f"commit {commit.sha[:12]} removed or renamed {what}"
+            commit.sha, f"commit {commit.sha[:12]} removed or renamed {ref.what}"
         )
         cited.append(commit.item_id)
         confidence = 0.9
     else:
-        remediation = remedies.notify(f"restore {what}, or fix the reference to it", missing=what)
+        remediation = remedies.notify(f"restore {ref.what}, or fix the reference to it", missing=ref.what)
         confidence = 0.85
     return Finding(
         rule="missing_config_key",
         category=RootCause.MISSING_CONFIG_KEY,
         confidence=confidence,
-        explanation=f"The pod references {what}, which does not exist, so its containers cannot start.",
-        faulty_resource=resource,
-        faulty_field=f"data.{key}" if key else None,
+        explanation=f"The pod references {ref.what}, which does not exist, so its containers cannot start.",
+        faulty_resource=f"ConfigMap {view.target.namespace}/{ref.name}",
+        faulty_field=fields.data(key) if key else None,
         remediation=remediation,
         cited=cite(cited),
+        missing=missing,
     )

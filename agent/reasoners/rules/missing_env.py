@@ -1,19 +1,26 @@
 """missing_env: a crash whose log names an environment variable that is not set.
 
-The fix restores the variable as an earlier revision defined it, else from a ConfigMap holding that
-key, else reverts the commit that removed it; without any of these, humans set it. A value that was a
-secret (a marker in the redacted evidence) is never copied: the commit is reverted or the revision
-rolled back to, so the real value comes back.
+Signature: a log line naming an unset variable AND the container crashing (or failing) now AND
+the variable really unset in the container's spec. A log line alone on a container that runs is
+partial; a variable the spec does set is not this cause at all.
+
+The fix restores the variable as the revision the workload last worked on defined it (else any
+earlier revision not known to fail), else from a ConfigMap holding that key, else reverts the commit
+still in effect that removed it; without any of these, humans set it.
+A value that was a secret (a marker in the redacted evidence) is never copied: the commit is
+reverted or the revision rolled back to, so the real value comes back.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.logs import log_search
+from agent.reasoners.rules.observations import find_container
 
 
 def _env(n: int) -> str:
@@ -49,8 +56,7 @@ def missing_env(ctx: RuleContext) -> Finding | None:
         return None  # it is set; whatever the log says, this is not a missing variable
     cited = [log_id, *(c.item_id for c in crashing)]
     remediation, confidence = _restore_env(ctx, container, var, cited)
-    if not crashing:
-        confidence -= 0.15
+    missing = () if crashing or ctx.failing() else ("a container crashing or failing now",)
     return Finding(
         rule="missing_env",
         category=RootCause.MISSING_ENV,
@@ -58,10 +64,19 @@ def missing_env(ctx: RuleContext) -> Finding | None:
         explanation=f"The application exits because the environment variable {var} is not set"
         + (f" in container {container}." if container else "."),
         faulty_resource=ctx.workload,
-        faulty_field=remedies.container_field(container, "env") if container else None,
+        faulty_field=fields.env(container, var) if container else None,
         remediation=remediation,
         cited=cite(cited),
+        missing=missing,
     )
+
+
+def _entry_of(container: str, var: str) -> history.Getter:
+    def read(pod_spec: dict[str, Any]) -> Any:
+        env = (find_container(pod_spec, container) or {}).get("env") or []
+        return next((e for e in env if isinstance(e, dict) and e.get("name") == var), None)
+
+    return read
 
 
 def _restore_env(
@@ -69,8 +84,20 @@ def _restore_env(
 ) -> tuple[ProposedRemediation, float]:
     view = ctx.view
     if container:
+        good = history.known_good(view, _entry_of(container, var))
+        if good is not None and good.value is not None:
+            cited.extend(good.cited)
+            if remedies.holds_marker(good.value) and good.revision is not None:
+                return _restore_secret(ctx, var, good.revision.revision), 0.8
+            return remedies.gitops_pr(
+                remedies.container_patch(container, {"env": [good.value]}),
+                f"restore {var} as {good.source} defined it",
+                container=container,
+                env=var,
+            ), 0.9 if good.proven else 0.85
+        failing = history.known_failing(view)
         for revision in reversed(view.rollouts):
-            if revision is view.current_revision:
+            if revision is view.current_revision or revision.revision in failing:
                 continue
             entry = next(
                 (e for e in (revision.container(container) or {}).get("env") or [] if e.get("name") == var),

@@ -1,5 +1,9 @@
 """node_pressure: pods evicted (or not scheduled) because nodes are under memory/disk/PID pressure.
 
+Signature: the target's pods evicted, or refused by a pressure taint, AND a node under pressure (its
+condition, its events, or the eviction message naming the resource). Pressure elsewhere while the
+target's pods are untouched is partial.
+
 The workload is not at fault: humans are told which node (capacity, noisy neighbours).
 """
 
@@ -51,4 +55,5 @@ def node_pressure(ctx: RuleContext) -> Finding | None:
         faulty_resource=f"Node {node}" if node else ctx.workload,
         remediation=remedies.notify("node pressure needs a human (capacity, noisy neighbours)", node=node),
         cited=cite(evicted, evict_events, node_events, pressured),
+        missing=() if on_target else ("the target's pods evicted or refused for the pressure",),
     )

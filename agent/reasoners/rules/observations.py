@@ -27,6 +27,7 @@ class ContainerObs:
     last_terminated_reason: str = ""
     last_terminated_message: str = ""
     exit_code: int | None = None
+    init: bool = False
 
     @property
     def reasons(self) -> set[str]:
@@ -73,6 +74,8 @@ class NodeObs:
     node: str
     allocatable: dict[str, str] = field(default_factory=dict)
     conditions: tuple[ConditionData, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    unschedulable: bool = False
 
     def pressures(self) -> list[str]:
         """The pressure conditions that are True, e.g. ['MemoryPressure']."""
@@ -162,6 +165,24 @@ class RolloutObs:
     revision: int
     template: dict[str, Any] = field(default_factory=dict)
     current: bool = False
+    replicas: int | None = None  # pods of this revision now (None: not shown)
+    ready_replicas: int | None = None
+
+    @property
+    def serving(self) -> bool:
+        """True when pods of this revision are ready now: it is known to work."""
+        return (self.ready_replicas or 0) > 0
+
+    @property
+    def failing(self) -> bool:
+        """True when this revision has pods now and none of them is ready."""
+        return (self.replicas or 0) > 0 and self.ready_replicas == 0
+
+    @property
+    def pod_spec(self) -> dict[str, Any]:
+        """This revision's pod spec, or {}."""
+        spec = self.template.get("spec")
+        return spec if isinstance(spec, dict) else {}
 
     def container(self, name: str) -> dict[str, Any] | None:
         """The named container of this revision's template."""

@@ -1,17 +1,26 @@
-"""oom: containers OOMKilled (exit 137), corroborated by a working set at the memory limit.
+"""oom: containers OOMKilled (exit 137) and failing for it now, corroborated by a working set at the
+memory limit.
 
-The fix reverts the commit that lowered the memory limit when there is one (the value before it is
-known to have worked), else raises the limit by the policy's factor, up to its cap.
+Signature: a container OOMKilled (its reason, or an OOM event) AND the kills ongoing (the workload
+failing now, repeated kills, or OOM events). An OOM kill on a workload that runs fine now is history,
+not the incident (partial); so is exit 137 with a full working set but no OOMKilled reason.
+
+The fix restores the memory limit the workload last worked with: the value of the revision whose
+pods are still ready, else the value before the run of commits that cut it (a limit cut over two
+commits goes back to the value before the first, in one patch); else reverts the newest commit
+that lowered it; else raises the limit by the policy's factor, up to its cap.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
-from agent.reasoners.rules.observations import CommitObs, MetricObs
+from agent.reasoners.rules.history import FieldChange, KnownGood
+from agent.reasoners.rules.observations import MetricObs, find_container
 from agent.reasoners.rules.quantity import format_mebibytes, try_parse_quantity
 
 _OOM_EVENT = re.compile(r"OOMKill|out of memory|Memory cgroup out of memory", re.IGNORECASE)
@@ -20,7 +29,7 @@ _MEMORY_LINE = re.compile(r"^\s*memory\s*:\s*['\"]?([0-9.]+[A-Za-z]*)")
 
 
 def oom(ctx: RuleContext) -> Finding | None:
-    """OOMKilled containers (exit 137), corroborated by working set at the memory limit."""
+    """OOMKilled containers (exit 137) failing now, corroborated by working set at the memory limit."""
     view = ctx.view
     killed = [c for c in view.containers if "OOMKilled" in c.reasons]
     events = view.events_matching(_OOM_EVENT, ("OOMKilling", "OOMKilled", "SystemOOM", "BackOff", "Killing"))
@@ -32,11 +41,16 @@ def oom(ctx: RuleContext) -> Finding | None:
     exit137 = [c for c in view.containers if c.exit_code == 137]
     if not killed and not events and not (metrics and exit137):
         return None
-    if killed or events:
-        confidence = 0.85 + (0.05 if exit137 or any(c.exit_code == 137 for c in killed) else 0.0)
-        confidence += 0.05 if metrics else 0.0
-    else:
-        confidence = 0.6  # exit 137 with a full working set, but no OOMKilled reason shown
+    # Ongoing: the workload fails now, the kills repeat, or the kubelet reports them as events. One
+    # old OOM kill on a container that has run fine since is history.
+    ongoing = view.failing_now() or bool(events) or any(c.restart_count >= 2 for c in killed)
+    missing = []
+    if not killed and not events:
+        missing.append("an OOMKilled reason or OOM event (only exit 137 with a full working set)")
+    if not ongoing:
+        missing.append("a container failing now (the OOM kill is history)")
+    confidence = 0.85 + (0.05 if exit137 or any(c.exit_code == 137 for c in killed) else 0.0)
+    confidence += 0.05 if metrics else 0.0
     container = (
         next((c.name for c in killed if c.name), None)
         or next((m.container for m in metrics if m.container), None)
@@ -52,40 +66,92 @@ def oom(ctx: RuleContext) -> Finding | None:
             f"; working set peaked at {format_mebibytes(metrics[0].peak or 0)} of a "
             f"{format_mebibytes(metrics[0].limit)} limit"
         )
-    lowered = _memory_lowering_commit(ctx)
-    if lowered is not None:
-        remediation: ProposedRemediation = remedies.revert_commit(
-            lowered.sha, f"commit {lowered.sha[:12]} lowered the memory limit the workload ran with"
-        )
-        cited = (*cited, lowered.item_id)
-    else:
-        remediation = _raise_memory(ctx, container, limit)
+    remediation, fix_ids = _fix(ctx, container, limit)
     return Finding(
         rule="oom",
         category=RootCause.OOM,
         confidence=min(confidence, 0.95),
         explanation=facts.capitalize() + ": the memory limit is too low for the workload.",
         faulty_resource=ctx.workload,
-        faulty_field=remedies.container_field(container, "resources.limits.memory") if container else None,
+        faulty_field=fields.resource(container, "limits", "memory") if container else None,
         remediation=remediation,
-        cited=cited,
+        cited=cite(cited, fix_ids),
+        missing=tuple(missing),
     )
 
 
-def _memory_lowering_commit(ctx: RuleContext) -> CommitObs | None:
-    """The newest recent commit that lowered a memory value: reverting it restores what ran fine.
+def _limit_of(container: str) -> history.Getter:
+    def read(pod_spec: dict[str, Any]) -> Any:
+        spec = find_container(pod_spec, container) or {}
+        return ((spec.get("resources") or {}).get("limits") or {}).get("memory")
 
-    A raise of the limit by guesswork (`_raise_memory`) may still fall short; the value before
-    the commit is known to have worked.
-    """
-    for commit in ctx.view.commits:
-        removed = [_MEMORY_LINE.search(line[1:]) for line in commit.changed_lines() if line.startswith("-")]
-        added = [_MEMORY_LINE.search(line[1:]) for line in commit.changed_lines() if line.startswith("+")]
-        before = [q for m in removed if m and (q := try_parse_quantity(m.group(1))) is not None]
-        after = [q for m in added if m and (q := try_parse_quantity(m.group(1))) is not None]
-        if before and after and min(after) < max(before):
-            return commit
+    return read
+
+
+def _fix(
+    ctx: RuleContext, container: str | None, limit: float | None
+) -> tuple[ProposedRemediation, tuple[str, ...]]:
+    if container is not None:
+        good = _good_limit(ctx, container, limit)
+        if good is not None:
+            return _restore(container, limit, good), good.cited
+    changes = _memory_changes(ctx)
+    lowered = next((c for c in changes if _lowers(c)), None)
+    if lowered is not None:
+        sha = lowered.commit.sha
+        why = f"commit {sha[:12]} lowered the memory limit the workload ran with"
+        return remedies.revert_commit(sha, why), (lowered.commit.item_id,)
+    return _raise_memory(ctx, container, limit), ()
+
+
+def _good_limit(ctx: RuleContext, container: str, limit: float | None) -> KnownGood | None:
+    """The limit the workload last worked with, when it is more than now: from the revision still
+    serving, else from before the run of commits that cut it."""
+    from_revision = history.known_good(ctx.view, _limit_of(container))
+    if from_revision is not None and _more(from_revision.value, limit):
+        return from_revision
+    run = history.change_run(_memory_changes(ctx), _lowers, _leads_into)
+    if run:
+        first = run[-1]
+        value = max(first.before, key=lambda q: try_parse_quantity(q) or 0.0)
+        if _more(value, limit):
+            shas = ", ".join(c.commit.sha[:12] for c in reversed(run))
+            return KnownGood(value, f"before commit(s) {shas}", tuple(c.commit.item_id for c in run), False)
     return None
+
+
+def _memory_changes(ctx: RuleContext) -> list[FieldChange]:
+    return history.field_changes(ctx.view, _MEMORY_LINE)
+
+
+def _lowers(change: FieldChange) -> bool:
+    before = [q for v in change.before if (q := try_parse_quantity(v)) is not None]
+    after = [q for v in change.after if (q := try_parse_quantity(v)) is not None]
+    return bool(before and after and min(after) < max(before))
+
+
+def _leads_into(older: FieldChange, newer: FieldChange) -> bool:
+    """The older cut left the value the newer one started from."""
+    return bool(set(older.after) & set(newer.before))
+
+
+def _more(value: Any, limit: float | None) -> bool:
+    quantity = try_parse_quantity(value)
+    return quantity is not None and (limit is None or quantity > limit)
+
+
+def _restore(container: str, limit: float | None, good: KnownGood) -> ProposedRemediation:
+    patch = remedies.container_patch(container, {"resources": {"limits": {"memory": good.value}}})
+    old = format_mebibytes(limit) if limit else "?"
+    return remedies.gitops_pr(
+        patch,
+        f"restore the memory limit of {container} to {good.value}, what it ran with at {good.source}",
+        container=container,
+        field="resources.limits.memory",
+        old=old,
+        new=good.value,
+        source=good.source,
+    )
 
 
 def _current_memory_limit(ctx: RuleContext, container: str | None, metrics: list[MetricObs]) -> float | None:

@@ -1,22 +1,36 @@
 """What the readiness and liveness rules share: which container's probe fails, the doubt a down
-dependency casts on it, and the fix (the earlier probe, the declared port, a revert or a rollback)."""
+dependency casts on it, the probe's faulty leaf, and the fix.
+
+The fix restores the probe the workload last worked with (the revision whose pods are still ready,
+else the last revision before the failing ones), only the leaves that differ; else points the probe
+at the one port the container declares; else reverts the commit still in effect that changed it;
+else rolls back to the revision the workload last worked on (never one known to fail).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
-from agent.reasoners.rules.observations import ContainerObs, EventObs
+from agent.reasoners.rules.observations import ContainerObs, EventObs, find_container
 
 _PROBE_EVENT_REASONS = ("Unhealthy", "Killing", "ProbeWarning")
 _DEPENDENCY_HINT = re.compile(
     r"connection refused|no such host|ECONNREFUSED|ENOTFOUND|could not connect", re.IGNORECASE
 )
 _PROBE_CHANGE = re.compile(r"Probe\s*:|^\s*(?:path|port)\s*:")
+_LEAF_LINE = re.compile(r"^\s*(path|port|scheme|command|host)\s*:")
+_LEAF_OF = {
+    "path": "httpGet.path",
+    "port": "httpGet.port",
+    "scheme": "httpGet.scheme",
+    "host": "httpGet.host",
+}
 
 
 def _probe_container(ctx: RuleContext, events: list[EventObs]) -> str | None:
@@ -37,8 +51,24 @@ def _probe_container(ctx: RuleContext, events: list[EventObs]) -> str | None:
     return probed[0] if len(probed) == 1 else ctx.only_container()
 
 
-# How a probe rule weighs its events: the failing containers it cites, and how sure it is.
-Weigh = Callable[[RuleContext, list[EventObs], str | None], tuple[list[ContainerObs], float]]
+@dataclass(frozen=True)
+class Weighed:
+    """How a probe rule reads its events: the failing containers, how sure, what is not shown."""
+
+    failing: list[ContainerObs]
+    confidence: float
+    missing: tuple[str, ...] = ()
+
+
+Weigh = Callable[[RuleContext, list[EventObs], str | None], Weighed]
+
+
+@dataclass(frozen=True)
+class _ProbeFix:
+    remediation: ProposedRemediation
+    cited: tuple[str, ...]
+    confidence: float
+    leaf: str | None = None  # the probe's faulty leaf, relative to the probe (`httpGet.path`)
 
 
 def probe_rule(
@@ -49,10 +79,11 @@ def probe_rule(
     if not events:
         return None
     container = _probe_container(ctx, events)
-    failing, confidence = weigh(ctx, events, container)
+    weighed = weigh(ctx, events, container)
+    confidence = weighed.confidence
     # Only the failing pods' logs count: healthy pods of the old revision often logged a refused
     # connection while they started, which says nothing about why the new ones fail their probe.
-    failing_pods = {c.pod for c in failing}
+    failing_pods = {c.pod for c in weighed.failing}
     dependency_logs = [
         log
         for log in ctx.view.logs
@@ -60,19 +91,32 @@ def probe_rule(
     ]
     if dependency_logs:
         confidence -= 0.25  # the probe may be failing because a dependency is down
-    remediation, fix_ids, fix_conf = _fix_probe(ctx, container, probe_key)
-    confidence = min(confidence, fix_conf) if fix_conf < confidence else confidence + 0.05
+    missing = list(weighed.missing)
+    same = history.same_in_good_revision(ctx.view, _probe_of(container, probe_key)) if container else None
+    if same is not None:
+        missing.append(f"a probe different from revision {same.revision}'s, whose pods pass it")
+    fix = _fix_probe(ctx, container, probe_key)
+    confidence = min(confidence, fix.confidence) if fix.confidence < confidence else confidence + 0.05
     kind = "Readiness" if category is RootCause.READINESS_PROBE else "Liveness"
+    leaf = (probe_key, fix.leaf) if fix.leaf else (probe_key,)
     return Finding(
         rule=category.value,
         category=category,
         confidence=round(min(confidence, 0.9), 2),
         explanation=f"{kind} probe of container {container or '?'} fails: {events[0].message[:200]}",
         faulty_resource=ctx.workload,
-        faulty_field=remedies.container_field(container, probe_key) if container else None,
-        remediation=remediation,
-        cited=cite(events, failing, fix_ids),
+        faulty_field=fields.container(container, *leaf) if container else None,
+        remediation=fix.remediation,
+        cited=cite(events, weighed.failing, fix.cited, [same.item_id] if same else []),
+        missing=tuple(missing),
     )
+
+
+def _probe_of(container: str, probe_key: str) -> history.Getter:
+    def read(pod_spec: dict[str, Any]) -> Any:
+        return (find_container(pod_spec, container) or {}).get(probe_key)
+
+    return read
 
 
 def _declared_ports(spec: dict[str, Any]) -> dict[str, int]:
@@ -83,55 +127,68 @@ def _declared_ports(spec: dict[str, Any]) -> dict[str, int]:
     return ports
 
 
-def _fix_probe(
-    ctx: RuleContext, container: str | None, probe_key: str
-) -> tuple[ProposedRemediation, tuple[str, ...], float]:
+def _only_leaf(current: Any, good: Any) -> str | None:
+    leaves = fields.leaf_differences(current if isinstance(current, dict) else {}, good or {})
+    return leaves[0] if len(leaves) == 1 else None
+
+
+def _fix_probe(ctx: RuleContext, container: str | None, probe_key: str) -> _ProbeFix:
     view = ctx.view
-    spec = view.container_spec(container) if container else None
-    probe = (spec or {}).get(probe_key) or {}
-    previous = view.previous_revision
-    old_probe = ((previous.container(container) if previous and container else None) or {}).get(probe_key)
+    if container is None:
+        return _ProbeFix(remedies.notify("the container whose probe fails is not known"), (), 0.6)
+    spec = view.container_spec(container) or {}
+    probe = spec.get(probe_key) or {}
+    good = history.known_good(view, _probe_of(container, probe_key))
     # A probe holding a secret (an exec command with a password, an Authorization header) shows only
-    # markers: rolling back restores it, copying it would write the markers.
-    restorable = bool(old_probe) and old_probe != probe and not remedies.holds_marker(old_probe)
-    if previous is not None and container and restorable:
-        return (
+    # markers: rolling back restores it (below, through the commit or the revision), copying would
+    # write the markers.
+    if good is not None and not remedies.holds_marker(good.value):
+        patch = remedies.container_patch(container, {probe_key: remedies.restore(probe, good.value)})
+        return _ProbeFix(
             remedies.gitops_pr(
-                remedies.container_patch(container, {probe_key: old_probe}),
-                f"restore the {probe_key} of revision {previous.revision}",
+                patch,
+                f"restore the {probe_key} of {good.source}",
                 container=container,
+                field=probe_key,
+                source=good.source,
             ),
-            (previous.item_id,),
-            0.9,
+            good.cited,
+            0.9 if good.proven else 0.85,
+            _only_leaf(probe, good.value),
         )
     http = probe.get("httpGet") if isinstance(probe.get("httpGet"), dict) else None
-    ports = _declared_ports(spec or {})
-    if container and http and ports:
+    ports = _declared_ports(spec)
+    if http and ports:
         port = http.get("port")
         declared = set(ports.values()) | set(ports)
         if port not in declared and len(set(ports.values())) == 1:
             new_port = next(iter(ports.values()))
-            fixed = {**http, "port": new_port}
-            return (
+            return _ProbeFix(
                 remedies.gitops_pr(
-                    remedies.container_patch(container, {probe_key: {"httpGet": fixed}}),
+                    remedies.container_patch(container, {probe_key: {"httpGet": {"port": new_port}}}),
                     f"the probe targets port {port}, but the container only declares port {new_port}",
                     container=container,
                 ),
                 (),
                 0.85,
+                "httpGet.port",
             )
     commit = view.suspect_commit(_PROBE_CHANGE)
     if commit is not None:
-        return (
+        changed = {m.group(1) for line in commit.changed_lines() if (m := _LEAF_LINE.match(line[1:]))}
+        leaf = _LEAF_OF.get(next(iter(changed))) if len(changed) == 1 else None
+        return _ProbeFix(
             remedies.revert_commit(commit.sha, f"commit {commit.sha[:12]} changed the probe"),
             (commit.item_id,),
             0.8,
+            leaf,
         )
-    if previous is not None:
-        return (
-            remedies.rollback(previous.revision, f"revision {previous.revision} preceded the failing one"),
-            (previous.item_id,),
+    found = history.good_revision(view)
+    if found is not None:
+        revision, _ = found
+        return _ProbeFix(
+            remedies.rollback(revision.revision, f"revision {revision.revision} preceded the failing ones"),
+            (revision.item_id,),
             0.65,
         )
-    return remedies.notify("the correct probe path/port cannot be derived from the evidence"), (), 0.6
+    return _ProbeFix(remedies.notify("the correct probe cannot be derived from the evidence"), (), 0.6)

@@ -14,6 +14,7 @@ QUIPS: dict[RootCause, tuple[str, ...]] = {
     RootCause.BAD_IMAGE: ("That tag exists only in someone's imagination.", "Pulling hard; nothing there."),
     RootCause.MISSING_ENV: ("It went looking for a variable that never showed up.",),
     RootCause.MISSING_CONFIG_KEY: ("The ConfigMap forgot a key; the pod did not.",),
+    RootCause.MISSING_SECRET: ("It asked for a secret nobody had told it.",),
     RootCause.BAD_COMMAND: ("It was told to run something that isn't there.",),
     RootCause.READINESS_PROBE: ("Healthy inside, knocking on the wrong door.",),
     RootCause.LIVENESS_PROBE: ("Declared dead by a probe that checks the wrong pulse.",),

@@ -43,6 +43,7 @@ def containers(item: EvidenceItem, data: AnyStatusData) -> list[obs.ContainerObs
                 last_terminated_reason=c.last_terminated_reason,
                 last_terminated_message=c.last_terminated_message,
                 exit_code=c.exit_code,
+                init=c.init,
             )
             for c in data.containers
         ]
@@ -81,6 +82,8 @@ def node(item: EvidenceItem, data: AnyStatusData) -> obs.NodeObs | None:
         node=data.node or item.source,
         allocatable=data.allocatable,
         conditions=tuple(data.conditions),
+        labels=data.labels,
+        unschedulable=data.unschedulable,
     )
 
 
@@ -159,5 +162,10 @@ def rollout(item: EvidenceItem) -> obs.RolloutObs | None:
     if data.revision is None:
         return None
     return obs.RolloutObs(
-        item_id=item.id, revision=data.revision, template=data.template, current=data.current
+        item_id=item.id,
+        revision=data.revision,
+        template=data.template,
+        current=data.current,
+        replicas=data.replicas,
+        ready_replicas=data.ready_replicas,
     )

@@ -14,7 +14,17 @@ import json
 import re
 from typing import Any
 
-from agent.domain import GitOpsPullRequest, Notify, Patch, ProposedRemediation, RevertCommit, Rollback, Scale
+from agent.domain import (
+    GitOpsPullRequest,
+    NoAction,
+    Notify,
+    Patch,
+    ProposedRemediation,
+    RevertCommit,
+    Rollback,
+    Scale,
+)
+from agent.reasoners.rules import history
 from agent.reasoners.rules.context import RuleContext
 from agent.reasoners.rules.observations import RolloutObs
 from tools.redaction import MARKER_PATTERN
@@ -25,9 +35,16 @@ def holds_marker(value: Any) -> bool:
     return MARKER_PATTERN.search(json.dumps(value, ensure_ascii=False, default=str)) is not None
 
 
-def container_field(container: str, path: str) -> str:
-    """The dotted path of a container field: `spec.template.spec.containers[app].<path>`."""
-    return f"spec.template.spec.containers[{container}].{path}"
+def restore(current: Any, good: Any) -> Any:
+    """A merge patch that turns `current` into `good`: mappings key by key, with None for each key
+    `good` does not have (a strategic merge deletes it); anything else is `good` itself."""
+    if isinstance(current, dict) and isinstance(good, dict):
+        return {
+            k: restore(current.get(k), good[k]) if k in good else None
+            for k in dict.fromkeys([*good, *current])
+            if k not in good or current.get(k) != good[k]
+        }
+    return good
 
 
 def container_patch(container: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -56,12 +73,17 @@ def scale(replicas: int, rationale: str) -> Scale:
     return Scale(replicas=replicas, rationale=rationale)
 
 
+def nothing(rationale: str, **notes: Any) -> NoAction:
+    """Propose nothing: there is nothing to change."""
+    return NoAction(rationale=rationale, notes=notes)
+
+
 def notify(rationale: str, **notes: Any) -> Notify:
     """Tell humans and change nothing: the fix is out of reach or not derivable from the evidence."""
     return Notify(rationale=rationale, notes=notes)
 
 
-NOTHING_TO_GO_BACK_TO = "no earlier revision or suspect commit to go back to"
+NOTHING_TO_GO_BACK_TO = "no suspect commit and no earlier revision known to work to go back to"
 
 
 def revert_or_rollback(
@@ -71,30 +93,35 @@ def revert_or_rollback(
     container: str | None,
     fields: tuple[str, ...],
 ) -> tuple[ProposedRemediation, tuple[str, ...]]:
-    """Revert the newest commit that changed `what`, else roll back to the previous revision (restating
-    its `fields` of `container`), else notify; with the ids of the evidence that supports the fix."""
+    """Revert the newest commit still in effect that changed `what`, else roll back to the revision the
+    workload last worked on (restating its `fields` of `container`; never a revision known to fail),
+    else notify; with the ids of the evidence that supports the fix."""
     commit = ctx.view.suspect_commit(commit_pattern)
     if commit is not None:
         return revert_commit(commit.sha, f"commit {commit.sha[:12]} changed the {what}"), (commit.item_id,)
-    previous = ctx.view.previous_revision
-    if previous is not None:
-        patch = _previous_fields_patch(previous, container, fields)
+    found = history.good_revision(ctx.view)
+    if found is not None:
+        good, proven = found
+        patch = _fields_patch(ctx, good, container, fields)
+        why = "its pods are ready now" if proven else "the last revision before the failing ones"
         return (
-            rollback(previous.revision, f"revision {previous.revision} ran a different {what}", patch),
-            (previous.item_id,),
+            rollback(good.revision, f"revision {good.revision} ran a different {what} ({why})", patch),
+            (good.item_id,),
         )
     return notify(NOTHING_TO_GO_BACK_TO), ()
 
 
-def _previous_fields_patch(
-    previous: RolloutObs, container: str | None, fields: tuple[str, ...]
+def _fields_patch(
+    ctx: RuleContext, good: RolloutObs, container: str | None, fields: tuple[str, ...]
 ) -> Patch | None:
+    """The `fields` of `container` as the good revision had them (None for those it did not have)."""
     if container is None:
         return None
-    spec = previous.container(container)
+    spec = good.container(container)
     if spec is None:
         return None
-    values = {f: spec[f] for f in fields if f in spec}
+    now = ctx.view.container_spec(container) or {}
+    values = {f: spec.get(f) for f in fields if f in spec or f in now}
     if not values or holds_marker(values):
         return None  # a secret in those fields: the rollback restores it, a patch could only copy markers
     return container_patch(container, values)

@@ -1,5 +1,8 @@
 """scaled_to_zero: the workload wants zero replicas.
 
+Signature: the workload's desired replicas are 0 (its status, else its manifest): that alone is
+whole, since nothing else makes a Deployment want no pods.
+
 The previous count comes from events, metrics or the commit that set zero; the fix reverts that
 commit, else scales back to the previous count, else asks humans for it.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 import re
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.observations import CommitObs
 
@@ -41,7 +44,7 @@ def scaled_to_zero(ctx: RuleContext) -> Finding | None:
         if "replicas" in metric.name and metric.previous:
             previous = previous or int(metric.previous)
             cited.append(metric.item_id)
-    commit = next((c for c in view.commits if _sets_zero_replicas(c)), None)
+    commit = next((c for c in view.live_commits if _sets_zero_replicas(c)), None)
     if commit is not None:
         removed = [
             int(m.group(1))
@@ -67,7 +70,7 @@ def scaled_to_zero(ctx: RuleContext) -> Finding | None:
         explanation="The workload is scaled to 0 replicas"
         + (f" (it ran {previous} before)." if previous else "."),
         faulty_resource=ctx.workload,
-        faulty_field="spec.replicas",
+        faulty_field=fields.REPLICAS,
         remediation=remediation,
         cited=cite(cited),
     )

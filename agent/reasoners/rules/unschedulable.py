@@ -1,7 +1,15 @@
-"""unschedulable: pods stuck Pending, e.g. "0/3 nodes are available: 3 Insufficient memory."
+"""unschedulable: pods stuck Pending, e.g. "0/3 nodes are available: 3 Insufficient memory." or
+"3 node(s) didn't match Pod's node affinity/selector".
 
-The fix lowers the largest request of the short resource: to what a schedulable revision asked for
-(acted on), else to a share of the largest node's allocatable (a guess, so below the act threshold).
+Signature: the scheduler failing to place the pods (FailedScheduling, or a pod Pending with
+PodScheduled=False) AND pods pending now. FailedScheduling events while every pod runs are past
+trouble (partial). Node pressure taints alone are `node_pressure`'s.
+
+The fix for requests lowers the largest request of the short resource: to what a schedulable
+revision asked for (acted on), else to a share of the largest node's allocatable (a guess, so below
+the act threshold). The fix for a nodeSelector no node satisfies is `node_selector`'s: the selector of
+the revision that worked, else a near miss patched to the value nodes carry, else humans, told the
+labels nodes have.
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
+from agent.reasoners.rules.node_selector import SELECTOR_MISMATCH, affinity_listing, fix_selector
+from agent.reasoners.rules.observations import EventObs, PodObs, find_container
 from agent.reasoners.rules.quantity import MI, format_cpu, format_mebibytes, try_parse_quantity
 from agent.reasoners.rules.scheduling import FAILED_SCHEDULING, INSUFFICIENT, PRESSURE_TAINT
 
@@ -44,7 +54,10 @@ def unschedulable(ctx: RuleContext) -> Finding | None:
     )
     if PRESSURE_TAINT.search(messages) and not INSUFFICIENT.search(messages):
         return None  # node pressure, not the workload's own sizing
+    missing = () if pending or any(p.phase == "Pending" for p in view.pods) else ("pods pending now",)
     resources = sorted(set(INSUFFICIENT.findall(messages)))
+    if SELECTOR_MISMATCH.search(messages) and not resources:
+        return _selector_finding(ctx, events, pending, missing)
     confidence = 0.9 if events else 0.75
     fix = _lower_requests(ctx, resources)
     fix_conf = _FIX_CONFIDENCE.get(fix.source or "", confidence)
@@ -56,11 +69,47 @@ def unschedulable(ctx: RuleContext) -> Finding | None:
         confidence=min(confidence, fix_conf),
         explanation=f"Pods cannot be scheduled: {why}.",
         faulty_resource=ctx.workload,
-        faulty_field=remedies.container_field(container, f"resources.requests.{resources[0]}")
+        faulty_field=fields.resource(container, "requests", resources[0])
         if container and resources
         else None,
         remediation=fix.remediation,
         cited=cite(events, pending, fix.cited),
+        missing=missing,
+    )
+
+
+def _selector_finding(
+    ctx: RuleContext, events: list[EventObs], pending: list[PodObs], missing: tuple[str, ...]
+) -> Finding:
+    """No node matches the pods' nodeSelector or required node affinity."""
+    fix = fix_selector(ctx)
+    if fix is not None:
+        return Finding(
+            rule="unschedulable",
+            category=RootCause.UNSCHEDULABLE,
+            confidence=fix.confidence,
+            explanation=f"Pods cannot be scheduled: {fix.explanation}",
+            faulty_resource=ctx.workload,
+            faulty_field=fix.faulty_field,
+            remediation=fix.remediation,
+            cited=cite(events, pending, fix.cited),
+            missing=missing,
+        )
+    affinity = affinity_listing(ctx)
+    where = "node affinity" if affinity else "node selector or affinity"
+    listing = affinity or (
+        "the node labels were not gathered" if not ctx.view.nodes else "the selector matches some node now"
+    )
+    return Finding(
+        rule="unschedulable",
+        category=RootCause.UNSCHEDULABLE,
+        confidence=0.8,
+        explanation=f"Pods cannot be scheduled: no node matches the pods' {where} ({listing}).",
+        faulty_resource=ctx.workload,
+        faulty_field=fields.pod_spec("affinity") if affinity else None,
+        remediation=remedies.notify(f"no node matches the pods' {where}: {listing}", node_labels=listing),
+        cited=cite(events, pending, ctx.view.nodes),
+        missing=missing,
     )
 
 
@@ -82,16 +131,17 @@ def _lower_requests(ctx: RuleContext, resources: list[str]) -> _RequestsFix:
     container = max(requests, key=lambda n: requests[n])
     current = requests[container]
     fmt = format_mebibytes if resource == "memory" else format_cpu
-    previous = view.previous_revision
-    old = try_parse_quantity(
-        (((previous.container(container) if previous else None) or {}).get("resources") or {})
-        .get("requests", {})
-        .get(resource)
+    good = history.known_good(
+        view,
+        lambda spec: (
+            ((find_container(spec, container) or {}).get("resources") or {}).get("requests", {}).get(resource)
+        ),
     )
-    if previous is not None and old and old < current:
-        why = f"revision {previous.revision} requested {fmt(old)}"
+    old = try_parse_quantity(good.value) if good is not None else None
+    if good is not None and old and old < current:
+        why = f"{good.source} requested {fmt(old)}"
         pr = _requests_pr(container, resource, current, old, fmt, "revision", why)
-        return _RequestsFix(pr, container, (previous.item_id,), "revision")
+        return _RequestsFix(pr, container, good.cited, "revision")
     allocatable = [
         (n, q) for n in view.nodes if (q := try_parse_quantity(n.allocatable.get(resource))) is not None
     ]

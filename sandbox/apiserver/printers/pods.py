@@ -14,7 +14,7 @@ NODE_UNREACHABLE = "NodeLost"
 
 
 def _restartable(container: dict[str, Any] | None) -> bool:
-    return bool(container) and container.get("restartPolicy") == "Always"
+    return container is not None and container.get("restartPolicy") == "Always"
 
 
 def _condition_true(status: Obj, type_: str) -> bool:

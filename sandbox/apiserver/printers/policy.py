@@ -11,7 +11,8 @@ from sandbox.apiserver.printers.common import Obj, Printer, Row, age, col, selec
 def _quota(obj: Obj, now: datetime) -> Row:
     status = obj.get("status") or {}
     hard, used = status.get("hard") or {}, status.get("used") or {}
-    requests, limits = [], []
+    requests: list[str] = []
+    limits: list[str] = []
     for name in sorted(hard):
         text = f"{name}: {used.get(name, '0')}/{hard[name]}"
         (limits if name.startswith("limits") else requests).append(text)

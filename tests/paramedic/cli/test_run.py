@@ -4,6 +4,7 @@ changes nothing; bad input exits 2 with the reason."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,67 @@ def test_bad_workloads_exit_2(broken_sandbox: Sandbox, tmp_path: Path, workload:
     )
     assert result.exit_code == 2
     assert message in result.output.lower()
+
+
+BATCH = """
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: batch}
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: busybox:1.36
+        command: ["sh", "-c", "echo 'migration failed: relation users does not exist'; exit 1"]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: batch}
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    spec:
+      backoffLimit: 0
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: report
+            image: busybox:1.36
+            command: ["sh", "-c", "exit 3"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: batch}
+spec:
+  containers:
+  - name: debug
+    image: busybox:1.36
+    command: ["sh", "-c", "echo starting; exit 2"]
+"""
+
+
+@pytest.fixture(scope="module")
+def batch_sandbox(tmp_path_factory: pytest.TempPathFactory):
+    with Sandbox(workdir=tmp_path_factory.mktemp("sb"), seed=5, background=False) as sb:
+        kubectl = ["kubectl", "--kubeconfig", str(sb.kubeconfig_path)]
+        subprocess.run([*kubectl, "create", "namespace", "batch"], check=True, capture_output=True)
+        subprocess.run(
+            [*kubectl, "apply", "-f", "-"], input=BATCH, text=True, check=True, capture_output=True
+        )
+        sb.advance(150)
+        yield sb
+
+
+@pytest.mark.parametrize("workload", ["job/migrate", "cronjob/report", "pod/debug"])
+def test_a_job_a_cronjob_and_a_bare_pod_can_be_investigated(
+    batch_sandbox: Sandbox, tmp_path: Path, workload: str
+) -> None:
+    result = CliRunner().invoke(
+        app, ["run", "-n", "batch", "-w", workload], env=_env(batch_sandbox, tmp_path)
+    )
+    assert result.exit_code in (0, 1), result.output  # reported, or escalated: never refused as bad input
+    assert "diagnosis:" in result.output, result.output

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from sandbox.cluster import Sandbox
+from tests.sandbox.fidelity.diagnosis import diagnose
 
 KUBECTL = shutil.which("kubectl")
 CASES_DIR = Path(__file__).parent / "cases"
@@ -53,6 +54,7 @@ class Observed:
     logs: dict[str, str] = field(default_factory=dict)  # pod -> every container's current and previous log
     objects: dict[tuple[str, str], Obj | None] = field(default_factory=dict)
     jobs: list[Obj] = field(default_factory=list)
+    diagnosis: str | None = None  # the rules reasoner's category for the case's diagnosis target
 
 
 def kubectl(sb: Sandbox, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -111,7 +113,18 @@ def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
             seen.objects[(want["kind"], want["name"])] = (
                 json.loads(proc.stdout) if proc.returncode == 0 else None
             )
+        target = (case.get("diagnosis") or {}).get("target")
+        if target and not case.get("apply_error"):
+            seen.diagnosis = diagnose(sb.kubeconfig_path, ns, target["kind"], target["name"])
     return seen
+
+
+def check_diagnosis(case: Obj, seen: Observed) -> str | None:
+    """Why the diagnosis differs from the case's expectation (None: it matches, or none expected)."""
+    want = (case.get("diagnosis") or {}).get("category")
+    if not want or seen.diagnosis is None:
+        return None
+    return None if seen.diagnosis == want else f"diagnosis {seen.diagnosis}, expected {want}"
 
 
 def _any(value: Any) -> list[str]:

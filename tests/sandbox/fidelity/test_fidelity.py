@@ -2,7 +2,12 @@
 
 Every case in `cases/*.yaml` (format: FIDELITY_FORMAT.md) is applied with the real kubectl to a fresh
 stepped sandbox and compared with its expectation (STATUS/READY/RESTARTS as kubectl prints them,
-container reasons, events, logs, other objects' phase and conditions).
+container reasons, events, logs, other objects' phase and conditions), then - for a failing case -
+the rules reasoner's diagnosis of the case's target on that state against the case's `diagnosis`.
+
+The diagnoses the reasoner gets wrong today are listed in DIAGNOSIS_MISSES (measured, see
+docs/sandbox.md): strict xfails, so a miss that starts passing fails until it leaves the list, and a
+state mismatch still fails those cases.
 """
 
 from __future__ import annotations
@@ -11,9 +16,51 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.fidelity.harness import CASES_DIR, KUBECTL, check_case, load_case, run_case
+from tests.sandbox.fidelity.harness import (
+    CASES_DIR,
+    KUBECTL,
+    check_case,
+    check_diagnosis,
+    load_case,
+    run_case,
+)
 
 CASES = sorted(CASES_DIR.glob("*.yaml"))
+# Cases whose state the sandbox reaches but whose cause the rules reasoner does not name (yet).
+DIAGNOSIS_MISSES: frozenset[str] = frozenset(
+    {
+        "daemonset-nodeselector-none",
+        "image-busybox-no-command",
+        "image-hello-world-deployment",
+        "image-liveness-http-docs",
+        "image-mysql-no-root-password",
+        "image-postgres-no-password",
+        "image-python-slim-no-command",
+        "init-wait-for-service",
+        "probe-liveness-tcp-wrong-port",
+        "shell-dash-double-bracket",
+        "shell-liveness-exec-docs",
+        "shell-set-e-mkdir",
+        "shell-wget-bad-address",
+        "statefulset-ordered-crashloop",
+        "statefulset-unknown-storageclass",
+        "volume-missing-claim",
+        "volume-missing-secret-volume",
+        "volume-pvc-unknown-class",
+    }
+)
+
+
+class DiagnosisMismatch(AssertionError):
+    """The sandbox reached the expected state, but the diagnosis differs from the case's."""
+
+
+def _marks(path: Path) -> list[pytest.MarkDecorator]:
+    if path.stem in DIAGNOSIS_MISSES:
+        return [pytest.mark.xfail(raises=DiagnosisMismatch, strict=True, reason="known diagnosis miss")]
+    return []
+
+
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
 
@@ -32,9 +79,11 @@ def test_every_case_follows_the_format() -> None:
         namespaces[case["namespace"]] = path.name
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem, marks=_marks(p)) for p in CASES])
 def test_case_reaches_the_real_cluster_state(path: Path, tmp_path: Path) -> None:
     case = load_case(path)
     seen = run_case(case, tmp_path / "sandbox")
     problems = check_case(case, seen)
     assert not problems, f"{path.name}: {case['description']}\n  " + "\n  ".join(problems)
+    if (wrong := check_diagnosis(case, seen)) is not None:
+        raise DiagnosisMismatch(f"{path.name}: {wrong}")

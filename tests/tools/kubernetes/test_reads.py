@@ -93,7 +93,7 @@ def test_workload_status_counts_and_only_its_own_pods(fake_api: FakeApi, fake_ku
 
 
 def test_workload_status_rejects_unsupported_kinds(fake_api: FakeApi, fake_kube: KubeClient) -> None:
-    result = workload_status(fake_kube, NS, "Pod", "x")
+    result = workload_status(fake_kube, NS, "Service", "x")  # a Pod or CronJob is a target now
     assert result.status is ToolStatus.ERROR and "unsupported kind" in (result.error or "")
 
 

@@ -10,5 +10,5 @@ def test_liveness_probe_on_an_undeclared_port_points_it_at_the_declared_one(diag
     d = diagnose(s.liveness_probe())
     assert d.category is RootCause.LIVENESS_PROBE and d.confidence >= 0.8
     probe = d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
-    assert probe["httpGet"]["port"] == 8080 and probe["httpGet"]["path"] == "/healthz"
-    assert d.faulty_field == "spec.template.spec.containers[app].livenessProbe"
+    assert probe == {"httpGet": {"port": 8080}}, "only the port changes; the path merges unchanged"
+    assert d.faulty_field == "spec.template.spec.containers[app].livenessProbe.httpGet.port"

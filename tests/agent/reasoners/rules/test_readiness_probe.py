@@ -12,7 +12,8 @@ def test_readiness_probe_restores_the_earlier_probe(diagnose) -> None:
     assert d.category is RootCause.READINESS_PROBE and d.confidence >= 0.8
     assert d.remediation.action is ActionType.GITOPS_PR
     probe = d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
-    assert probe["httpGet"] == {"path": "/healthz", "port": 8080}
+    assert probe == {"httpGet": {"path": "/healthz"}}, "only the leaf that differs is restored"
+    assert d.faulty_field == "spec.template.spec.containers[app].readinessProbe.httpGet.path"
 
 
 def _with_healthy_old_pod(sample: s.Evidence, old_log: str) -> s.Evidence:

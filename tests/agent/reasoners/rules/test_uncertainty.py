@@ -1,0 +1,82 @@
+"""Honest uncertainty: evidence that matches a cause only in part yields `unknown`, low confidence, a
+summary of what was seen, and an escalation; a healthy workload gets nothing proposed."""
+
+from __future__ import annotations
+
+from agent.domain import ActionType, Incident, RootCause, Trigger, fingerprint
+from agent.reasoners.rules import RulesReasoner
+from tests.agent import evidence_samples as s
+
+ASK = 0.5  # the default ask threshold: below it, the decision escalates
+
+
+def _alert(reason: str = "KubePodNotReady") -> Incident:
+    return Incident(
+        id="inc-alert",
+        fingerprint=fingerprint(s.TARGET, reason),
+        target=s.TARGET,
+        trigger=Trigger.ALERT,
+        reason=reason,
+    )
+
+
+def test_an_alert_about_a_healthy_workload_is_not_a_confident_readiness_probe() -> None:
+    result = RulesReasoner().diagnose(_alert(), s.healthy_after_a_blip())
+    d = result.diagnosis
+    assert d.category is RootCause.UNKNOWN and d.confidence < ASK
+    assert d.remediation.action not in (ActionType.REVERT_COMMIT, ActionType.ROLLBACK, ActionType.GITOPS_PR)
+    assert "2/2 replicas ready" in d.explanation
+    assert "status:deployment/web-api" in d.cited_evidence
+
+
+def test_a_partial_match_names_what_is_missing_and_escalates() -> None:
+    evidence = s.evidence(
+        s.status(ready=False, state="running"),
+        s.deployment_status("web-api", replicas=2, ready=1),
+        s.status(ready=True, restart_count=1, state="running", pod="web-api-7d9f8c6b5-other"),
+        s.event(1, "Warning", "OOMKilled earlier, container restarted", count=1),
+        s.log("ERROR cannot reach payments: connection refused", previous=False),
+    )
+    d = RulesReasoner().diagnose(_alert("TargetDown"), evidence).diagnosis
+    if d.category is RootCause.UNKNOWN:
+        assert d.confidence < ASK and d.remediation.action is ActionType.NOTIFY
+        assert "What was seen" in d.explanation
+    else:
+        assert d.confidence >= ASK, "a named category must rest on its whole signature"
+
+
+def test_an_old_oom_kill_on_a_workload_running_fine_is_history_not_the_incident(diagnose) -> None:
+    evidence = s.evidence(
+        s.status(
+            ready=True, restart_count=1, state="running", last_terminated_reason="OOMKilled", exit_code=137
+        ),
+        s.deployment_status("web-api", replicas=2, ready=2),
+    )
+    d = diagnose(evidence)
+    assert d.category is RootCause.UNKNOWN and d.confidence < ASK
+    assert d.remediation.action in (ActionType.NONE, ActionType.NOTIFY)
+
+
+def test_the_unknown_answer_keeps_the_partial_matches_in_the_trace() -> None:
+    evidence = s.evidence(
+        s.status(
+            ready=True, restart_count=1, state="running", last_terminated_reason="OOMKilled", exit_code=137
+        ),
+        s.deployment_status("web-api", replicas=2, ready=2),
+    )
+    result = RulesReasoner().diagnose(s.incident("OOMKilled"), evidence)
+    partial = [t for t in result.trace if t.detail.get("missing")]
+    assert partial and partial[0].detail["category"] == "oom"
+    assert "failing now" in " ".join(partial[0].detail["missing"])
+
+
+def test_every_catalogue_sample_still_matches_whole(diagnose) -> None:
+    for sample, category in [
+        (s.oom(), RootCause.OOM),
+        (s.bad_image(), RootCause.BAD_IMAGE),
+        (s.missing_config_key(), RootCause.MISSING_CONFIG_KEY),
+        (s.readiness_probe(), RootCause.READINESS_PROBE),
+        (s.unschedulable(), RootCause.UNSCHEDULABLE),
+    ]:
+        d = diagnose(sample)
+        assert d.category is category and d.confidence >= ASK, category
