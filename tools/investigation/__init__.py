@@ -11,7 +11,7 @@ The analyst's and auditor's LLM tool loops use it (agent/reasoners); nothing her
 
 from tools.investigation.catalogue import Backends, Limits, ToolArgs, ToolSpec
 from tools.investigation.outcome import ToolOutcome
-from tools.investigation.scope import NamespaceScope, OutOfScope
+from tools.investigation.scope import NamespaceScope, OutOfScope, api_selector_check
 from tools.investigation.toolset import CATALOGUE, WRITE_WORDS, InvestigationTools
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "ToolArgs",
     "ToolOutcome",
     "ToolSpec",
+    "api_selector_check",
 ]

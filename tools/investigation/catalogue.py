@@ -111,14 +111,32 @@ class ToolSpec:
         return " ".join((self.args.__doc__ or self.name).split())
 
     def function_spec(self) -> dict[str, Any]:
-        """The OpenAI-style function spec (`bind_tools` accepts it for OpenAI and Ollama alike)."""
+        """The OpenAI-style function spec (`bind_tools` accepts it for OpenAI and Ollama alike).
+
+        Slimmed for the prompt: the arguments are validated here anyway, so the model is shown only
+        names, types, enums, defaults, bounds and descriptions (no titles, patterns or lengths)."""
         schema = self.args.model_json_schema()
-        schema.pop("title", None)
-        schema.pop("description", None)
+        properties = {name: _slim(prop) for name, prop in (schema.get("properties") or {}).items()}
+        parameters: dict[str, Any] = {"type": "object", "properties": properties}
+        if schema.get("required"):
+            parameters["required"] = schema["required"]
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description(), "parameters": schema},
+            "function": {"name": self.name, "description": self.description(), "parameters": parameters},
         }
+
+
+_KEPT = ("type", "enum", "default", "description", "minimum", "maximum", "items")
+
+
+def _slim(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property schema without what only validation needs; `X | None` shown as plain X."""
+    options = [o for o in prop.get("anyOf") or [] if o.get("type") != "null"]
+    base = {**options[0], **{k: v for k, v in prop.items() if k != "anyOf"}} if len(options) == 1 else prop
+    slim = {k: v for k, v in base.items() if k in _KEPT}
+    if slim.get("default", 0) is None:
+        del slim["default"]
+    return slim
 
 
 def unwrap(result: ToolResult[T]) -> T:

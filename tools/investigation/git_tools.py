@@ -15,8 +15,8 @@ WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob
 
 
 class CommitsArgs(ToolArgs):
-    """Recent commits (newest first) of the GitOps repository that touch a resource's manifest
-    (kind, name, namespace) and/or a file path: sha, date, author, title and files."""
+    """Recent GitOps commits touching a resource's manifest (kind, name, namespace) or a path,
+    newest first."""
 
     kind: WorkloadKind | None = None
     name: str | None = Field(default=None, max_length=253)
@@ -32,13 +32,13 @@ class CommitsArgs(ToolArgs):
 
 
 class DiffArgs(ToolArgs):
-    """The diff one commit introduced (unified diff, capped), with its message and author."""
+    """One commit's message, author and diff."""
 
     sha: str = Field(pattern=r"^[0-9a-fA-F]{7,40}$")
 
 
 class PullsArgs(ToolArgs):
-    """The open pull requests of the GitOps repository: number, title, branches, labels, URL."""
+    """The GitOps repository's open pull requests."""
 
     limit: int = Field(default=10, ge=1, le=50)
 

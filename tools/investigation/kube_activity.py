@@ -21,21 +21,19 @@ EventKind = Literal[
 
 
 class LogsArgs(ToolArgs):
-    """The last lines of a pod's container log: the running instance, or with previous=true the
-    instance that crashed before it. `grep` keeps only lines containing that text (case-insensitive,
-    plain text, matched after secrets are redacted)."""
+    """The tail of a pod's container log; previous=true: the instance that crashed before. `grep`
+    keeps lines containing that text (case-insensitive)."""
 
     namespace: str = Field(max_length=63)
     pod: str = Field(pattern=_NAME, max_length=253)
-    container: str | None = Field(default=None, max_length=253, description="Omit for every container.")
+    container: str | None = Field(default=None, max_length=253)
     previous: bool = False
-    tail: int = Field(default=80, ge=1, le=1000, description="How many lines from the end.")
+    tail: int = Field(default=80, ge=1, le=1000)
     grep: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class EventsArgs(ToolArgs):
-    """Recent Kubernetes events about one object, folded and newest first. For a workload this
-    includes its ReplicaSets' and pods' events (also of pods already replaced)."""
+    """Recent events of an object, newest first (a workload's include its ReplicaSets' and pods')."""
 
     kind: EventKind
     namespace: str = Field(max_length=63)
@@ -44,9 +42,8 @@ class EventsArgs(ToolArgs):
 
 
 class RolloutArgs(ToolArgs):
-    """A Deployment's rollout history (one revision per ReplicaSet), oldest first: images,
-    change-cause, replicas, and each revision's containers (image, command, env, resources,
-    probes) so you can see what changed between revisions."""
+    """A Deployment's revisions, oldest first, each with its containers (image, command, env,
+    resources, probes): what changed between them."""
 
     namespace: str = Field(max_length=63)
     deployment: str = Field(pattern=_NAME, max_length=253)

@@ -27,8 +27,7 @@ _KEYS_ONLY = ("ConfigMap", "Secret")
 
 
 class ObjectArgs(ToolArgs):
-    """Get one Kubernetes object: its spec and metadata (server noise removed) and its status. A
-    ConfigMap or Secret shows its key names only. Node ignores `namespace`."""
+    """One object's spec, metadata and status (ConfigMap/Secret: key names only; Node: no namespace)."""
 
     kind: ObjectKind
     name: str = Field(pattern=_NAME, max_length=253)
@@ -44,30 +43,27 @@ class ObjectArgs(ToolArgs):
 
 
 class DescribeArgs(ObjectArgs):
-    """Describe one Kubernetes object like `kubectl describe`: for a workload its replicas,
-    conditions and each pod's container states, restarts and last terminations; for a pod its
-    containers; for a Service its selector, ports and endpoints; plus the object's recent events."""
+    """Like kubectl describe: replicas, conditions, pods' container states, restarts and last
+    terminations (Service: selector, ports, endpoints), and the object's recent events."""
 
 
 class PodsArgs(ToolArgs):
-    """List the pods matching a label selector (e.g. `app=web-api`) in a namespace, with phase,
-    readiness, restarts, node and each container's state and last termination."""
+    """Pods matching a label selector: phase, readiness, node, container states and restarts."""
 
     namespace: str = Field(max_length=63)
-    selector: str = Field(min_length=1, max_length=256, description="A label selector, e.g. app=web-api")
+    selector: str = Field(min_length=1, max_length=256, description="e.g. app=web-api")
     limit: int = Field(default=10, ge=1, le=50)
 
 
 class EndpointsArgs(ToolArgs):
-    """Which pods back a Service right now: ready and not-ready endpoint addresses with their pods."""
+    """The ready and not-ready pods behind a Service."""
 
     namespace: str = Field(max_length=63)
     service: str = Field(pattern=_NAME, max_length=253)
 
 
 class ConfigKeysArgs(ToolArgs):
-    """The key names of a ConfigMap or a Secret (never the values): does the key a workload
-    references exist?"""
+    """The key names (never values) of a ConfigMap or Secret."""
 
     kind: Literal["ConfigMap", "Secret"]
     namespace: str = Field(max_length=63)

@@ -18,25 +18,22 @@ from tools.result import ToolFailure
 
 
 class QueryArgs(ToolArgs):
-    """Evaluate a PromQL expression at one instant (now, or `time` in RFC 3339). Returns each
-    series' labels and value, at most 20 series."""
+    """PromQL at one instant (now, or `time` in RFC 3339): labels and value, at most 20 series."""
 
     query: str = Field(min_length=1, max_length=2000)
-    time: str | None = Field(default=None, max_length=40, description="RFC 3339; omit for now")
+    time: str | None = Field(default=None, max_length=40)
 
 
 class RangeArgs(ToolArgs):
-    """Evaluate a PromQL expression over the last `minutes` (up to 6 hours). Returns each series'
-    labels and up to 60 points, at most 10 series."""
+    """PromQL over the last `minutes`: labels and up to 60 points, at most 10 series."""
 
     query: str = Field(min_length=1, max_length=2000)
     minutes: int = Field(default=30, ge=1, le=360)
-    step_seconds: int | None = Field(default=None, ge=1, le=3600, description="Omit to fit 60 points.")
+    step_seconds: int | None = Field(default=None, ge=1, le=3600)
 
 
 class AlertsArgs(ToolArgs):
-    """The alerts Prometheus is firing now (pending ones too with include_pending), with labels
-    and annotations."""
+    """The alerts firing now (and pending ones with include_pending): labels and annotations."""
 
     include_pending: bool = False
 

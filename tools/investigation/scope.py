@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from tools.kubernetes import KubeClient
 from tools.result import ToolFailure, ToolStatus
 
 # RFC 1123 label: what Kubernetes accepts as a namespace name.
@@ -88,3 +89,21 @@ class NamespaceScope:
         with self._lock:
             self._cache[namespace] = (now, matched)
         return matched
+
+
+def api_selector_check(kube: KubeClient, selector: str) -> SelectorCheck:
+    """Ask the API server whether a namespace's labels match `selector` (a failed read admits nothing)."""
+
+    def matches(namespace: str) -> bool:
+        try:
+            listed = kube.json(
+                f"namespaces matching {selector}",
+                kube.core.list_namespace,
+                label_selector=selector,
+                field_selector=f"metadata.name={namespace}",
+            )
+        except ToolFailure:
+            return False
+        return any((n.get("metadata") or {}).get("name") == namespace for n in listed.get("items") or [])
+
+    return matches
