@@ -356,6 +356,7 @@ _REASONER_KINDS = {
     TraceKind.FALLBACK: TraceEventType.DECISION,
     TraceKind.REPAIR: TraceEventType.NOTE,
     TraceKind.CHECK: TraceEventType.NOTE,
+    TraceKind.BUDGET: TraceEventType.DECISION,
 }
 
 
