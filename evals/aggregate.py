@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from evals.llm_scores import ArbitrationTally
 from evals.scorers import FaultScore, ScenarioScore
 
 CONTROL = "control"
@@ -82,6 +83,10 @@ class Aggregate(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    # per incident a model was asked about: its largest prompt (goal: median <= 6k) and tool calls
+    prompt_tokens_per_incident: Distribution = Distribution()
+    tool_calls_per_incident: Distribution = Distribution()
+    arbitration: ArbitrationTally = ArbitrationTally()
 
 
 def _rate(flags: Iterable[bool | None]) -> float | None:
@@ -123,6 +128,9 @@ def aggregate(scores: Sequence[ScenarioScore], category: str | None = None) -> A
         input_tokens=sum(s.input_tokens for s in scores),
         output_tokens=sum(s.output_tokens for s in scores),
         cost_usd=sum(s.cost_usd for s in scores),
+        prompt_tokens_per_incident=Distribution.of(float(n) for s in scores for n in s.llm.prompt_tokens),
+        tool_calls_per_incident=Distribution.of(float(n) for s in scores for n in s.llm.tool_calls),
+        arbitration=ArbitrationTally.of([a for s in scores for a in s.llm.arbitrations]),
         **{name: Distribution.of(getattr(s, name) for s in scores) for name in _TIMES},
     )
 

@@ -40,6 +40,15 @@ class ActionTaken(_Model):
     detail: str = ""
 
 
+class Arbitration(_Model):
+    """How the hybrid reasoner chose between its rules and its model for one diagnosis."""
+
+    chosen: Literal["rules", "llm"]
+    rules: RootCause
+    llm: RootCause
+    reason: str = ""
+
+
 class Investigation(_Model):
     """One incident and what the agent made of it."""
 
@@ -50,6 +59,8 @@ class Investigation(_Model):
     verified_healthy: bool | None = None
     diagnosed_after_sim_s: float | None = None
     diagnosed_after_wall_s: float | None = None
+    usage: Usage = Field(default_factory=Usage, description="What this incident's model calls cost.")
+    arbitrations: list[Arbitration] = Field(default_factory=list)
 
 
 class AgentRun(_Model):
