@@ -237,3 +237,17 @@ def test_the_opening_evidence_fits_its_budget_and_names_what_it_left_out(fake_ll
     assert prompt["bundle"]["tokens"] <= 600 and prompt["bundle"]["omitted"]
     user = server.requests[0]["messages"][1]["content"]
     assert "not_shown" in user and prompt["bundle"]["omitted"][0] in user
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_model_that_times_out_mid_investigation_is_retried_then_a_typed_timeout(fake_llm, flavour) -> None:
+    server = fake_llm(
+        flavour, [Turn(tool_calls=[LOGS]), Turn(answer=VALID, delay=3), Turn(answer=VALID, delay=3)]
+    )
+    model = build_chat_model(flavour, "m", base_url=server.base_url, timeout=0.3, max_retries=0)
+    llm = LLMReasoner(model, tools=scripted_tools([]), budget=LoopBudget(retries=1))
+    with pytest.raises(ReasonerError) as info:
+        llm.diagnose(s.incident(), s.oom())
+    assert info.value.kind is ReasonerErrorKind.TIMEOUT and len(server.requests) == 3
+    kinds = [r.kind for r in info.value.trace]
+    assert TraceKind.TOOL_CALL in kinds, "the partial trace travels with the error"
