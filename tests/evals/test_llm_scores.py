@@ -56,3 +56,24 @@ def test_the_aggregate_gives_medians_per_incident_and_the_tally() -> None:
     assert overall.prompt_tokens_per_incident.p50 == 5000 and overall.prompt_tokens_per_incident.n == 3
     assert overall.tool_calls_per_incident.p50 == 3 and overall.tool_calls_per_incident.max == 6
     assert overall.arbitration == ArbitrationTally()
+
+
+def test_the_eval_agent_reads_the_hybrid_choice_from_the_trace() -> None:
+    from agent import trace as run_trace
+    from agent.reasoners.base import TraceKind, TraceRecord
+    from paramedic.eval_agent import _arbitration
+
+    detail = {"chosen": "llm", "rules": "unknown", "llm": "oom", "cited_fetched": ["tool:1"]}
+    chose = TraceRecord(kind=TraceKind.FALLBACK, reasoner="hybrid", summary="llm: backed", detail=detail)
+    parsed = _arbitration(run_trace.from_reasoner_record("r", "analyst", chose))
+    assert parsed is not None and (parsed.chosen, parsed.rules, parsed.llm) == (
+        "llm",
+        RootCause.UNKNOWN,
+        RootCause.OOM,
+    )
+    confident = TraceRecord(
+        kind=TraceKind.FALLBACK, reasoner="hybrid", summary="rules clear", detail={"chosen": "rules"}
+    )
+    assert _arbitration(run_trace.from_reasoner_record("r", "analyst", confident)) is None, (
+        "the model was not asked"
+    )

@@ -30,7 +30,7 @@ T = TypeVar("T")
 class Limits:
     """Caps on what one tool call returns (the model's context is the scarce resource)."""
 
-    max_result_chars: int = 6_000  # the JSON text of one result, after every other cap
+    max_result_chars: int = 4_000  # the JSON text of one result (~1k tokens), after every other cap
     default_tail_lines: int = 80
     max_tail_lines: int = 300
     max_log_chars: int = 4_000
