@@ -7,8 +7,15 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 export DEEPEVAL_TELEMETRY_OPT_OUT := YES
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Let Python cache bytecode (some machines set PYTHONDONTWRITEBYTECODE): without it every xdist
+# worker and every process a test starts recompiles the project and re-rewrites pytest's asserts.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test lint contracts pytest clean install
+# pytest-xdist workers: one per core by default (`make test PYTEST_WORKERS=1` runs serially).
+PYTEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
+
+.PHONY: demo test test-fast coverage lint contracts typecheck pytest system-packages clean install
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +40,29 @@ lint: $(STAMP_TEST)
 contracts: $(STAMP_TEST)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP_TEST)
-	$(VENV)/bin/pytest
+# mypy over every package (strict on tools/, agent/, graph/; settings in pyproject.toml).
+typecheck: $(STAMP_TEST)
+	$(VENV)/bin/mypy
 
-test: lint contracts pytest
+# The programs the tests run for real (Prometheus, Alertmanager, Chromium, kubectl, PostgreSQL).
+# Missing ones are installed with apt when run as root; otherwise this stops at once and prints the
+# command that installs them. It does nothing when all are there. See tests/system_packages.py.
+system-packages:
+	@$(PYTHON) tests/system_packages.py
+
+pytest: system-packages $(STAMP_TEST)
+	$(PYTEST) --durations=15
+
+# system-packages first: a machine that lacks a program fails before the long pip install.
+test: system-packages lint contracts pytest
+
+# The inner loop: everything but the end-to-end and slow tests (markers e2e, slow).
+test-fast: system-packages $(STAMP_TEST)
+	$(PYTEST) -m "not e2e and not slow" --durations=10
+
+# Line coverage of the whole suite (docs/testing.md records the figures).
+coverage: system-packages $(STAMP_TEST)
+	$(PYTEST) --cov --cov-report=term:skip-covered
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

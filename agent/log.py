@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TextIO
 
 _RUN_ID: ContextVar[str | None] = ContextVar("paramedic_run_id", default=None)
 _INCIDENT_ID: ContextVar[str | None] = ContextVar("paramedic_incident_id", default=None)
@@ -76,7 +76,9 @@ class ConsoleFormatter(logging.Formatter):
 
 
 def configure_logging(
-    level: str = "INFO", fmt: Literal["auto", "json", "console"] = "auto", stream=None
+    level: str = "INFO",
+    fmt: Literal["auto", "json", "console"] = "auto",
+    stream: TextIO | None = None,
 ) -> None:
     """Install one handler on the root logger (replacing earlier ones from this function)."""
     stream = stream or sys.stderr

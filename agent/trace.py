@@ -308,8 +308,9 @@ def decision(
 
 def approval(run_id: str, node: str, *, status: str, details: Mapping[str, Any] | None = None) -> TraceEvent:
     """A human was asked (`status="requested"`) or answered (approved, rejected, expired, ...)."""
-    payload = {"status": status, "details": dict(details or {})}
-    by = payload["details"].get("by")
+    info = dict(details or {})
+    payload = {"status": status, "details": info}
+    by = info.get("by")
     return _event(run_id, TraceEventType.APPROVAL, node, f"approval {status}" + (f" by {by}" if by else ""),
                   payload)  # fmt: skip
 

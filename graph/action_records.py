@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict, Unpack
 
 from graph.state import ActionRecord, ActionResult, DryRunResult, HealingState
 
@@ -27,16 +27,37 @@ class UndoHint(TypedDict, total=False):
     revision: int  # rollout_undo: the revision the change replaced
 
 
-class ActionEntry(ActionRecord, total=False):
-    """An `ActionRecord` with the facts the verification/rollback loop reads."""
+class ChangeFacts(TypedDict, total=False):
+    """What became of a change: live or waiting for a merge, its pull request, how to undo it."""
 
-    phase: Phase
     applied: bool  # the change is live, or will be once the GitOps sync applies the base branch
     pending_merge: bool  # a pull request waits for a human to merge it
     pr_url: str
-    patch: dict[str, Any]
     undo: UndoHint
+
+
+class EntryFacts(ChangeFacts, total=False):
+    """The optional facts of an entry that the verification/rollback loop reads (`make_entry`'s extras)."""
+
+    patch: dict[str, Any]
     undoes: str  # the id of the entry a rollback entry takes back
+
+
+class ActionEntry(ActionRecord, EntryFacts, total=False):
+    """An `ActionRecord` with the phase that wrote it and the facts the verification/rollback loop reads."""
+
+    phase: Phase
+
+
+class EntryBase(TypedDict):
+    """The `make_entry` arguments every entry of one node's step shares (spread in with `**`)."""
+
+    run_id: str
+    attempt: int
+    phase: Phase
+    target: str
+    who: str
+    at: datetime
 
 
 def entry_id(run_id: str, attempt: int, phase: str, key: str = "") -> str:
@@ -60,10 +81,14 @@ def make_entry(
     diff: str = "",
     dry_run: DryRunResult | None = None,
     key: str = "",
-    **extra: Any,
+    **extra: Unpack[EntryFacts],
 ) -> ActionEntry:
     """Build one audit entry; `extra` takes the optional `ActionEntry` keys."""
-    entry = ActionEntry(
+    # Checked here too: a caller spreading a plain dict (`**fields`) escapes the type checker.
+    unknown = set(extra) - set(EntryFacts.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown action entry keys: {sorted(unknown)}")
+    return ActionEntry(
         id=entry_id(run_id, attempt, phase, key or action),
         attempt=attempt,
         action=action,
@@ -76,12 +101,8 @@ def make_entry(
         result=ActionResult(status=status, detail=detail),
         at=at.isoformat(),
         phase=phase,
+        **extra,
     )
-    unknown = set(extra) - set(ActionEntry.__annotations__)
-    if unknown:
-        raise TypeError(f"unknown action entry keys: {sorted(unknown)}")
-    entry.update(extra)  # type: ignore[typeddict-item]
-    return entry
 
 
 def entries(
@@ -95,10 +116,13 @@ def entries(
             continue
         if attempt is not None and entry.get("attempt") != attempt:
             continue
-        out.append(record)  # type: ignore[arg-type]
+        # The state's list is typed by graph.state, which cannot name ActionEntry (it imports the state);
+        # every record in it was built by make_entry.
+        out.append(cast(ActionEntry, record))
     return out
 
 
 def succeeded(entry: Mapping[str, Any]) -> bool:
     """True when the entry's write (or notification) went through."""
-    return entry.get("result", {}).get("status") == "ok"
+    status: object = entry.get("result", {}).get("status")
+    return status == "ok"

@@ -43,8 +43,12 @@ from graph.nodes.rollback import rollback
 from graph.nodes.verification import verification
 from graph.state import HealingState
 
+# The healing graph's types: its state, run context, input and output (LangGraph's four parameters).
+HealingGraph = StateGraph[HealingState, HealingContext, HealingState, HealingState]
+CompiledHealingGraph = CompiledStateGraph[HealingState, HealingContext, HealingState, HealingState]
 
-def build_graph() -> StateGraph:
+
+def build_graph() -> HealingGraph:
     """The uncompiled healing graph (see the module docstring for its shape)."""
     graph = StateGraph(HealingState, context_schema=HealingContext)
     graph.add_node("analyst", analyst)
@@ -92,7 +96,7 @@ def build_graph() -> StateGraph:
     return graph
 
 
-def compile_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
+def compile_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> CompiledHealingGraph:
     """The compiled graph; with a checkpointer, runs survive restarts and approvals can resume.
 
     Every run passes its `HealingContext` (`graph.stream(..., context=...)`; graph/runner does).

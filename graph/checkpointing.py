@@ -69,7 +69,7 @@ def _pg_kwargs() -> dict[str, Any]:
 @contextmanager
 def open_checkpointer(
     storage_url: str, *, serde: SerializerProtocol | None = None, max_connections: int = 10
-) -> Iterator[BaseCheckpointSaver]:
+) -> Iterator[BaseCheckpointSaver[str]]:
     """A ready (tables created) synchronous checkpointer for `storage_url`, closed on exit."""
     if _kind(storage_url) == "sqlite":
         from langgraph.checkpoint.sqlite import SqliteSaver
@@ -86,14 +86,17 @@ def open_checkpointer(
 
     import psycopg
     from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg import Connection
+    from psycopg.rows import DictRow
     from psycopg_pool import ConnectionPool
 
-    with ConnectionPool(
+    # Typed as the savers' pool: _pg_kwargs() makes every connection return dict rows.
+    with ConnectionPool[Connection[DictRow]](
         storage_url, min_size=1, max_size=max_connections, kwargs=_pg_kwargs(), open=False
     ) as pool:
-        saver = PostgresSaver(pool, serde=serde)  # type: ignore[arg-type]
+        postgres = PostgresSaver(pool, serde=serde)
         with psycopg.connect(storage_url, autocommit=True) as lock:
             lock.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
-            saver.setup()
+            postgres.setup()
             lock.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
-        yield saver
+        yield postgres

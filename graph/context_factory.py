@@ -16,7 +16,7 @@ from agent.config import Settings
 from agent.reasoners.base import Reasoner, ReasonerError
 from agent.reasoners.gate import LLMGate
 from agent.reasoners.review import Reviewer
-from graph.breaker import LLM_KEY, BreakerStore, SqliteBreakerStore
+from graph.breaker import LLM_KEY, BreakerStore, InMemoryBreakerStore
 from graph.cluster_access import KubeCluster
 from graph.context import Breakers, DecisionConfig, HealingContext, Notifier, VerifyConfig, utc_now
 from graph.evidence_gathering import Sources, make_gather
@@ -46,8 +46,9 @@ def build_context(
     when neither a local path nor a GitHub repository is set), Prometheus from `prometheus_url`,
     the webhook notifier, the configured reasoner (with an LLM provider: the read-only investigation
     tools over the same cluster, Prometheus and Git, scoped like the watcher, and the LLM breaker),
-    the auditor's reviewer, and breakers kept in SQLite under `data_dir` (shared by every run and
-    process on this machine).
+    the auditor's reviewer, and the breakers in `breaker_store`: the server passes its run store's
+    (`RunStore.breakers`, shared by every replica on that store); without one they live in this
+    process only.
     """
     from agent.reasoners import build_reasoner, build_reviewer
     from tools.gitops.factory import open_repo
@@ -65,7 +66,7 @@ def build_context(
             base_branch=git.base_branch,
             auto_merge=git.auto_merge,
         )
-    store = breaker_store or SqliteBreakerStore(settings.data_dir / "breakers.db")
+    store = breaker_store if breaker_store is not None else InMemoryBreakerStore()
     breakers = Breakers.create(settings.breaker, store, clock)
     prometheus = PrometheusClient(settings.prometheus_url)
     llm = settings.llm

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from graph.action_records import UndoHint
+from graph.action_records import ChangeFacts, UndoHint
 from tools.gitops.base import GitOpsRepo
 from tools.gitops.records import PullRequest, PullRequestSpec, Workload
 from tools.guard import PolicyGuard
@@ -44,9 +44,9 @@ class GitChange:
         """The pull request's URL, "" when there is none."""
         return self.pr.url if self.pr else ""
 
-    def entry_fields(self, *, undoable: bool) -> dict[str, Any]:
+    def entry_fields(self, *, undoable: bool) -> ChangeFacts:
         """The `ActionEntry` keys this change sets: live or waiting for a merge, the PR, how to undo it."""
-        fields: dict[str, Any] = {
+        fields: ChangeFacts = {
             "applied": self.ok and self.merged,
             "pending_merge": self.ok and not self.merged,
         }

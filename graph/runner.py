@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agent import trace
 from agent.domain import Incident
 from agent.trace import TraceEvent
+from graph.builder import CompiledHealingGraph
 from graph.checkpointing import run_config
 from graph.context import HealingContext
 from graph.state import HealingState, initial_state
@@ -35,7 +35,7 @@ DriveStop = Literal["completed", "interrupted"]  # why one drive of the graph st
 class HealingApp:
     """The compiled healing graph and the context every run of it gets."""
 
-    graph: CompiledStateGraph
+    graph: CompiledHealingGraph
     context: HealingContext
 
 
@@ -73,7 +73,8 @@ def drive(app: HealingApp, run_id: str, graph_input: Any, on_event: OnEvent = _i
             if event is not None:
                 on_event(event)
     snapshot = app.graph.get_state(config)
-    state: HealingState = dict(snapshot.values)  # type: ignore[assignment]
+    # LangGraph's snapshot is not generic over the state: its values are this graph's HealingState.
+    state = cast(HealingState, dict(snapshot.values))
     pending = [i for task in snapshot.tasks for i in task.interrupts]
     if pending:
         return RunResult(run_id, "interrupted", state, dict(pending[0].value))

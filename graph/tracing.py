@@ -75,6 +75,10 @@ class NodeTrace:
         """A route chosen, with its rationale."""
         self.emit(trace.decision(self.run_id, self.node, route=route, rationale=rationale, inputs=inputs))
 
+    def approval(self, status: str, **details: Any) -> None:
+        """A human was asked (`status="requested"`, the request as details) or answered."""
+        self.emit(trace.approval(self.run_id, self.node, status=status, details=details))
+
     def action(self, record: Mapping[str, Any]) -> None:
         """An action's audit record (see `graph.action_records.ActionRecord`)."""
         self.emit(

@@ -86,7 +86,8 @@ class HealingStack:
             clock=clock,
             sleep=sleep,
             verify=verify,
-            breaker_store=breaker_store,
+            # The run store's breakers: every replica on this store counts the same attempts.
+            breaker_store=breaker_store if breaker_store is not None else store.breakers,
         )
         self.app = HealingApp(compile_graph(checkpointer), self.context)
         self._user_finished = on_finished

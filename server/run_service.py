@@ -27,7 +27,7 @@ from agent.domain import Incident
 from agent.trace import TraceEvent, TraceEventType
 from graph.runner import HealingApp, RunResult, continue_run, pending_approval, resume_run, start_run
 from graph.state import incident_diagnosis
-from server.runstore import ACTIVE_STATUSES, RunStore
+from server.runstore import ACTIVE_STATUSES, NotWaitingError, RunStore
 from server.runstore.models import AuditEntry, NewRun, RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,12 @@ class RunService:
         return next((r for r in page.items if r.target == target), None)
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
-        """Resume the run waiting for approval with `answer`; its status after the answer is queued."""
+        """Resume the run waiting for approval with `answer`; its status after the answer is queued.
+
+        Exactly once: the store's compare-and-set (`claim_answer`) lets one answer through, on this
+        replica or any other sharing the store; every other concurrent answer raises `RunNotWaiting`
+        naming the status the run is in.
+        """
         run = self._store.get_run(run_id)
         with self._lock:
             busy = run_id in self._inflight
@@ -170,7 +175,10 @@ class RunService:
             or pending_approval(self._app, run_id) is None
         ):
             raise RunNotWaiting(f"run {run_id} is {run.status.value}, not waiting for an approval")
-        self._store.update_run(run_id, status=RunStatus.RUNNING)
+        try:
+            self._store.claim_answer(run_id)
+        except NotWaitingError as exc:
+            raise RunNotWaiting(f"run {run_id} is {exc.status}, not waiting for an approval") from exc
         self._spawn(run_id, lambda: resume_run(self._app, run_id, dict(answer), self._recorder(run_id)))
         return RunStatus.RUNNING.value
 

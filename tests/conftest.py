@@ -3,8 +3,8 @@
 `postgres_server` starts one server per test session (per xdist worker) from the PostgreSQL
 binaries on this machine, on 127.0.0.1 and a free port, and removes it afterwards;
 `postgres_url` is a database on it for the session, `fresh_postgres_url` a new, empty
-database per test. Tests that need them are skipped, with the reason, when the binaries
-are absent.
+database per test. Missing PostgreSQL binaries fail the tests that need them, naming the
+package (`make test` installs it first: tests/system_packages.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-_PG_BIN_DIRS = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
+from tests import system_packages
+
 _database_numbers = itertools.count(1)
 
 
@@ -35,13 +36,6 @@ class PostgresServer:
 
     def url(self, database: str) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
-
-
-def _pg_bin_dir() -> Path | None:
-    for directory in _PG_BIN_DIRS:
-        if all((Path(directory) / tool).exists() for tool in ("initdb", "pg_ctl", "postgres")):
-            return Path(directory)
-    return None
 
 
 def _free_port() -> int:
@@ -59,7 +53,10 @@ def _as_server_user() -> tuple[list[str], Callable[[Path], None]]:
 
         entry = pwd.getpwnam("postgres")
     except KeyError:
-        pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+        pytest.fail(
+            "running as root and there is no 'postgres' user to run PostgreSQL as (the Debian "
+            "package postgresql creates it)"
+        )
 
     def give(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -76,9 +73,7 @@ def _run(cmd: list[str], what: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server for this test session, stopped and deleted afterwards."""
-    bin_dir = _pg_bin_dir()
-    if bin_dir is None:
-        pytest.skip(f"PostgreSQL binaries (initdb, pg_ctl, postgres) not found in {', '.join(_PG_BIN_DIRS)}")
+    bin_dir = Path(system_packages.require("postgres"))
     prefix, give = _as_server_user()
     # Not under pytest's tmp_path: its parents are private to root and the server user needs access.
     root = Path(tempfile.mkdtemp(prefix="paramedic-pg-"))

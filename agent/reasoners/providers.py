@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import SecretStr
 
 Provider = Literal["openai", "ollama"]
 
@@ -45,11 +44,13 @@ def build_chat_model(
             raise ProviderConfigError(
                 "llm.api_key (or llm.api_key_file) is required for provider 'openai' without llm.base_url"
             )
+        # Field names, not their aliases (model, base_url, api_key, timeout): the same settings, and
+        # the names the pydantic mypy plugin checks (ChatOpenAI populates by name).
         return ChatOpenAI(
-            model=model,
-            base_url=base_url,
-            api_key=SecretStr(api_key or _LOCAL_SERVER_KEY),
-            timeout=timeout,
+            model_name=model,
+            openai_api_base=base_url,
+            openai_api_key=api_key or _LOCAL_SERVER_KEY,
+            request_timeout=timeout,
             temperature=temperature,
             max_retries=max_retries,
         )

@@ -17,6 +17,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind
+from agent.injection import scan_evidence
 from agent.reasoners.base import ReasonerError, TraceRecord, streaming
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
@@ -39,6 +40,7 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
     evidence = _with_verifications(ctx.gather(incident.target, tracer.sink), state)
     if evidence.gaps:
         tracer.note(f"{len(evidence.gaps)} evidence gap(s)", gaps=evidence.gaps)
+    _flag_injection(tracer, evidence)
     update: dict[str, Any] = {"evidence": [to_data(evidence)]}
 
     breaker = ctx.breakers.reasoner
@@ -75,6 +77,17 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
 
     tracer.end(_summary(update))
     return update
+
+
+INJECTION_NOTE = "suspected prompt injection"
+
+
+def _flag_injection(tracer: NodeTrace, evidence: Evidence) -> None:
+    """One trace note per piece of evidence that reads like orders to a model: the attempt is on
+    record (who wrote what, where), while the reasoner still sees it only as fenced data and the
+    policy still judges whatever it proposes."""
+    for found in scan_evidence(evidence):
+        tracer.note(f"{INJECTION_NOTE} in {found.kind} {found.source}", injection=found.to_data())
 
 
 def _unsent(records: list[TraceRecord], streamed: list[TraceRecord]) -> list[TraceRecord]:

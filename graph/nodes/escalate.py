@@ -56,7 +56,8 @@ def escalation_reason(state: HealingState) -> str:
     if approval.get("status") in ("expired", "invalid"):
         comment = approval.get("comment")
         return f"approval {approval['status']}" + (f": {comment}" if comment else "")
-    rationale = first_line((state.get("decision") or {}).get("rationale"))
+    decision = state.get("decision")
+    rationale = first_line(decision.get("rationale") if decision else None)
     if rationale:
         return rationale
     if state.get("reasoner_error"):

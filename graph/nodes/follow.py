@@ -22,8 +22,8 @@ NODE = "follow"
 def follow(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
     """The follow node: reads the decision's `follow` input, writes one `FollowRecord`."""
     ctx = runtime.context
-    decision = state.get("decision") or {}
-    raw = (decision.get("inputs") or {}).get("follow")
+    decision = state.get("decision")
+    raw = (decision.get("inputs") or {}).get("follow") if decision else None
     diagnosis = best_diagnosis(state)
     if not raw or diagnosis is None:
         raise ValueError("follow reached without a dependency to follow (a wiring bug)")

@@ -19,7 +19,7 @@ reuses the branch and the open pull request it had made (graph/gitops_change).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from langgraph.runtime import Runtime
 
@@ -36,7 +36,7 @@ from agent.domain import (
     Scale,
     WorkloadRef,
 )
-from graph.action_records import ActionEntry, UndoHint, entries, make_entry
+from graph.action_records import ActionEntry, EntryBase, EntryFacts, UndoHint, entries, make_entry
 from graph.breaker import target_key
 from graph.context import HealingContext
 from graph.direct_change import DirectRemediation, apply_direct
@@ -47,7 +47,7 @@ from graph.tracing import NodeTrace
 from tools.gitops.records import PullRequestSpec, Workload
 
 NODE = "remediation"
-PHASE = "remediation"
+PHASE: Final = "remediation"
 # Patches that belong in Git when the manifest is there; a direct write would be drift.
 _GIT_FIRST = frozenset({ActionType.GITOPS_PR, ActionType.PATCH, ActionType.ROLLBACK, ActionType.SCALE})
 
@@ -98,7 +98,7 @@ def remediation(state: HealingState, runtime: Runtime[HealingContext]) -> dict[s
     proposal = diagnosis.remediation if diagnosis else None
     tracer.start(attempt=attempt, action=proposal.action.value if proposal else None)
     now = ctx.clock()
-    base = {
+    base: EntryBase = {
         "run_id": run_id,
         "attempt": attempt,
         "phase": PHASE,
@@ -136,10 +136,10 @@ def remediation(state: HealingState, runtime: Runtime[HealingContext]) -> dict[s
     )
     ctx.breakers.target.record_event(target_key(target))
 
-    entry = _in_git(ctx, state, incident, diagnosis, proposal, guard, base, why, tracer)
-    if entry is None:
-        entry = _on_cluster(ctx, target, proposal, guard, base, why, tracer)
-    return _done(tracer, entry)
+    in_git = _in_git(ctx, state, incident, diagnosis, proposal, guard, base, why, tracer)
+    if in_git is None:
+        return _done(tracer, _on_cluster(ctx, target, proposal, guard, base, why, tracer))
+    return _done(tracer, in_git)
 
 
 def _in_git(
@@ -149,7 +149,7 @@ def _in_git(
     diagnosis: Diagnosis,
     proposal: ProposedRemediation,
     guard: RemediationPolicy,
-    base: dict[str, Any],
+    base: EntryBase,
     why: str,
     tracer: NodeTrace,
 ) -> ActionEntry | None:
@@ -232,7 +232,7 @@ def _on_cluster(
     target: WorkloadRef,
     proposal: ProposedRemediation,
     guard: RemediationPolicy,
-    base: dict[str, Any],
+    base: EntryBase,
     why: str,
     tracer: NodeTrace,
 ) -> ActionEntry:
@@ -249,7 +249,7 @@ def _on_cluster(
     history = ctx.cluster.history(target, sink=tracer.sink)
     before = history.data.current_revision if history.ok and history.data else None
     change = apply_direct(ctx.cluster, target, write, guard, at=ctx.clock(), sink=tracer.sink)
-    extra: dict[str, Any] = {"applied": change.ok, "pending_merge": False}
+    extra: EntryFacts = {"applied": change.ok, "pending_merge": False}
     patch = proposal.manifest_patch()
     if patch:
         extra["patch"] = dict(patch)

@@ -29,7 +29,8 @@ def report_outcome(state: HealingState) -> tuple[RunOutcome, str]:
         if succeeded(entry) and entry.get("pending_merge"):
             url = entry.get("pr_url") or "(no url)"
             return RunOutcome.REPORTED, f"pull request {url} waits for a human to merge"
-    rationale = first_line((state.get("decision") or {}).get("rationale"))
+    decision = state.get("decision")
+    rationale = first_line(decision.get("rationale") if decision else None)
     return RunOutcome.REPORTED, rationale or "diagnosis reported; nothing was changed"
 
 

@@ -11,12 +11,12 @@ Idempotent: an entry already undone (a rollback entry names it) is skipped on a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from langgraph.runtime import Runtime
 
 from agent.domain import Incident, Rollback, WorkloadRef
-from graph.action_records import ActionEntry, entries, make_entry, succeeded
+from graph.action_records import ActionEntry, EntryBase, entries, make_entry, succeeded
 from graph.context import HealingContext
 from graph.direct_change import apply_direct
 from graph.gitops_change import propose_revert
@@ -26,7 +26,7 @@ from graph.tracing import NodeTrace
 from tools.gitops.records import PullRequestSpec, Workload
 
 NODE = "rollback"
-PHASE = "rollback"
+PHASE: Final = "rollback"
 
 
 def to_undo(state: HealingState) -> list[ActionEntry]:
@@ -44,10 +44,17 @@ def _entry_target(entry: ActionEntry, incident: Incident) -> WorkloadRef:
         return incident.target
 
 
+class _UndoBase(EntryBase):
+    # an undo entry is keyed by, and points at, the entry it takes back
+    key: str
+    why: str
+    undoes: str
+
+
 def _undo_one(ctx: HealingContext, incident: Incident, entry: ActionEntry, tracer: NodeTrace) -> ActionEntry:
     target = _entry_target(entry, incident)
     undo = entry.get("undo") or {}
-    base = {
+    base: _UndoBase = {
         "run_id": tracer.run_id,
         "attempt": entry["attempt"],
         "phase": PHASE,
@@ -99,18 +106,18 @@ def _undo_one(ctx: HealingContext, incident: Incident, entry: ActionEntry, trace
         )
     if kind == "rollout_undo" and ctx.cluster is not None:
         revision = undo.get("revision")
-        change = apply_direct(
+        undone = apply_direct(
             ctx.cluster, target, Rollback(revision=revision), guard, at=ctx.clock(), sink=tracer.sink
         )
         return make_entry(
             **base,
             action="rollback",
             what=f"rollout undo to revision {revision}",
-            status=change.status,
-            detail=change.detail,
-            diff=change.diff,
-            dry_run=change.dry_run,
-            applied=change.ok,
+            status=undone.status,
+            detail=undone.detail,
+            diff=undone.diff,
+            dry_run=undone.dry_run,
+            applied=undone.ok,
         )
     return make_entry(
         **base,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from agent.config import DEFAULT_EXCLUDED_NAMESPACES, Settings
 from agent.domain import ActionType
@@ -44,13 +45,16 @@ class PolicyConfig:
             raise ValueError("patch limits must be positive")
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: object) -> PolicyConfig:
-        """The policy for the configured scope; the protected namespaces always stay protected."""
+    def from_settings(cls, settings: Settings, **overrides: Any) -> PolicyConfig:
+        """The policy for the configured scope; the protected namespaces always stay protected.
+
+        `overrides` set other fields by name (checked, as any construction, by `__post_init__`).
+        """
         protected = tuple(dict.fromkeys((*DEFAULT_EXCLUDED_NAMESPACES, *settings.scope.exclude_namespaces)))
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "namespaces": tuple(settings.scope.namespaces),
             "protected_namespaces": protected,
             "allow_merge": settings.git.auto_merge,
         }
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)

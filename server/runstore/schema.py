@@ -114,7 +114,17 @@ def _v1(t: Types) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1]
+def _v2(t: Types) -> list[str]:
+    # Circuit breakers, shared by every replica using this store (server/runstore/breaker_table).
+    return [
+        f"""CREATE TABLE breakers (
+            key TEXT PRIMARY KEY,
+            state {t.json} NOT NULL,
+            updated_at {t.ts} NOT NULL)""",
+    ]
+
+
+MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -40,3 +40,15 @@ def test_reconfiguring_does_not_duplicate_handlers() -> None:
     configure_logging("INFO", "json", stream=stream)
     logging.getLogger("once").info("hello")
     assert len(stream.getvalue().splitlines()) == 1
+
+
+def test_an_exception_is_logged_with_its_traceback_on_the_json_line() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", "json", stream=stream)
+    try:
+        raise ValueError("bad manifest")
+    except ValueError:
+        logging.getLogger("paramedic.test").exception("sync failed")
+    (line,) = (json.loads(text) for text in stream.getvalue().splitlines())
+    assert line["msg"] == "sync failed" and line["level"] == "error"
+    assert "ValueError: bad manifest" in line["exc"] and "Traceback" in line["exc"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 import yaml
 
 from sandbox.cluster import Sandbox
+from tests import system_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -22,11 +22,8 @@ Manifest = dict[str, Any]
 
 
 def kubectl_binary() -> str:
-    """The real kubectl; its absence is a failure, not a skip (.ci/run installs it)."""
-    found = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
-    if found is None:
-        pytest.fail("kubectl is not installed: the deploy/ manifests are tested with the real one (.ci/run)")
-    return found
+    """The real kubectl; its absence is a failure naming the package, not a skip (`make test` installs it)."""
+    return system_packages.require("kubectl")
 
 
 def run_kubectl(

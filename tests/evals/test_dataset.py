@@ -150,18 +150,26 @@ def test_a_missing_split_directory_is_refused(tmp_path):
         load_dataset(tmp_path)
 
 
+# One test per scenario (ids read at collection), so parallel workers share the fifty sandboxes.
+SCENARIO_IDS = [scenario.id for scenario in load_dataset()]
+
+
 @pytest.mark.slow
-def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(dataset):
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(by_id, scenario_id):
     """Each scenario's steps play in a stepped sandbox (no API server needed) and the injected
     faults' ground truth equals the scenario's `expect.faults`."""
-    testbed = SandboxTestbed(background=False, serve=False)
-    for scenario in dataset:
-        cluster = testbed.new_cluster(3)
-        cluster.start()
-        try:
-            cluster.wait_healthy(timeout=30)
-            faults = play(cluster, scenario)
-            check_truth(scenario, faults)
-            assert cluster.fixed() == [False] * len(faults), f"{scenario.id}: a fault is fixed before any fix"
-        finally:
-            cluster.stop()
+    scenario = by_id[scenario_id]
+    cluster = SandboxTestbed(background=False, serve=False).new_cluster(3)
+    cluster.start()
+    try:
+        cluster.wait_healthy(timeout=30)
+        faults = play(cluster, scenario)
+        check_truth(scenario, faults)
+        assert cluster.fixed() == [False] * len(faults), f"{scenario.id}: a fault is fixed before any fix"
+    finally:
+        cluster.stop()
+
+
+def test_the_dataset_has_scenarios_in_every_split():
+    assert {s.split for s in load_dataset()} == set(SPLITS) and len(SCENARIO_IDS) >= 40

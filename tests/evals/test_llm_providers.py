@@ -22,7 +22,7 @@ from paramedic.cli.main import app
 from tests.agent.fake_llm import FakeLLMServer, Turn
 
 os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 IN_TOKENS, OUT_TOKENS = 1200, 80
 PRICE_IN, PRICE_OUT = 0.5, 2.0  # USD per million tokens
 

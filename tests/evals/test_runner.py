@@ -23,18 +23,6 @@ from sandbox.gitops import ManifestRepo
 from tests.evals.conftest import MEMORY, WEB
 
 
-def _sandbox_or_skip() -> None:
-    try:
-        from sandbox.cluster import Sandbox
-
-        with Sandbox(seed=0, time_factor=30.0) as sandbox:
-            sandbox.wait_healthy(timeout=30)
-            if sandbox.url is None:
-                pytest.skip("the sandbox started without its API server")
-    except (ImportError, NotImplementedError) as exc:
-        pytest.skip(f"sandbox.cluster.Sandbox does not start yet (the API server is landing): {exc}")
-
-
 def scripted_agent(env: AgentEnv) -> AgentRun:
     """Knows the answer for dev-oom-web-api and fixes it through Git, as the graph would with auto-merge;
     in a control it finds nothing."""
@@ -72,9 +60,8 @@ def scripted_agent(env: AgentEnv) -> AgentRun:
 
 
 @pytest.mark.integration
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_two_scenarios_with_a_scripted_agent(by_id, tmp_path):
-    _sandbox_or_skip()
     scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
     report = run_scenarios(
         scenarios,
@@ -98,9 +85,8 @@ def test_two_scenarios_with_a_scripted_agent(by_id, tmp_path):
 
 
 @pytest.mark.integration
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
-    _sandbox_or_skip()
     report = run_scenarios(
         [by_id["dev-oom-web-api"]], provider="rules", out_dir=tmp_path, time_budget=10,
         agent=lambda env: AgentRun(), testbed=SandboxTestbed(), progress=False,
@@ -111,8 +97,8 @@ def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
 
 
 @pytest.mark.integration
+@pytest.mark.e2e
 def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
-    _sandbox_or_skip()
 
     def absent(env: AgentEnv) -> AgentRun:
         raise NotImplementedError("not wired")
@@ -125,7 +111,6 @@ def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
 @pytest.mark.integration
 @pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
-    _sandbox_or_skip()
     scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
     reports = [
         run_scenarios(

@@ -16,7 +16,7 @@ from evals.subset import SUBSET_IDS, accuracy_floor
 from paramedic.eval_agent import graph_agent
 from paramedic.eval_sandbox import SandboxTestbed
 
-pytestmark = [pytest.mark.evalsubset, pytest.mark.slow]
+pytestmark = [pytest.mark.evalsubset, pytest.mark.e2e]
 
 
 def test_the_floor_is_documented():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from langgraph.graph import END, START, StateGraph
 
 from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
@@ -18,6 +19,7 @@ from tools.gitops.local import LocalGitRepo
 from tools.kubernetes import KubeClient
 
 
+@pytest.mark.e2e
 def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
     with Sandbox(workdir=tmp_path / "sb", seed=4, background=False) as sb:
         sb.wait_healthy(timeout=30)

@@ -81,6 +81,7 @@ def test_an_exception_in_a_node_then_resume_skips_the_finished_node(storage_url:
     assert _ran(journal) == ["a", "b", "b", "c"], "a ran once; b ran again; c once"
 
 
+@pytest.mark.slow  # starts Python processes
 def test_a_hard_process_crash_then_resume_in_another_process(storage_url: str, tmp_path: Path) -> None:
     journal, config = tmp_path / "journal", run_config("run-kill")
     child = textwrap.dedent(f"""

@@ -31,6 +31,7 @@ def sandbox(tmp_path) -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("fault_type", sorted(CASES))
 def test_rules_name_the_injected_root_cause(sandbox: Sandbox, fault_type: str) -> None:
     fault = sandbox.inject(fault_type, CASES[fault_type])

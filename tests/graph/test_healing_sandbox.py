@@ -33,7 +33,7 @@ from tools.gitops.local import LocalGitRepo
 from tools.notify import Notification
 from tools.result import ToolResult, ToolStatus
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 # fault -> workload it heals on (observed with the rules reasoner; see the issue #5 notes)
 HEALING = [

@@ -21,9 +21,6 @@ from sandbox.faults import FaultCategory, InjectedFault, Symptoms
 from sandbox.gitops import APPLICATIONS
 from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES
 
-# Until the API server lands there is nothing to talk HTTP to.
-pytest.importorskip("sandbox.apiserver", reason="the sandbox API server is not built yet")
-
 Obj = dict[str, Any]
 SYMPTOM_DEADLINE = 600.0  # simulated seconds for a fault to show
 HEAL_DEADLINE = 900.0
@@ -236,6 +233,7 @@ def test_sample_apps_come_up_healthy_and_synced(sandbox: Sandbox) -> None:
     assert "container_memory_working_set_bytes" in view.metrics()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_fault_shows_wrong_fix_fails_right_fix_heals(name: str, sandbox: Sandbox) -> None:
     target, (wrong_resource, wrong_patch) = CASES[name]
@@ -274,6 +272,7 @@ def test_fault_shows_wrong_fix_fails_right_fix_heals(name: str, sandbox: Sandbox
     assert sandbox.healthy()
 
 
+@pytest.mark.slow
 def test_background_sandbox_runs_in_real_time_and_stops_cleanly(tmp_path) -> None:
     import socket
     import threading

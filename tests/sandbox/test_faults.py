@@ -94,6 +94,7 @@ def test_the_catalogue_covers_every_category_with_at_least_twelve_faults() -> No
     assert all(f.mechanism in ("git", "physics") for f in FAULT_TYPES.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(WRONG_FIXES))
 def test_git_fault_commit_truth_right_fix_wrong_fix_and_clear(
     name: str, repo: ManifestRepo, injector: FaultInjector

@@ -17,6 +17,7 @@ import pytest
 from agent import trace
 from agent.domain import WorkloadRef
 from server.runstore import NewRun, RunStore, UnknownRunError, open_run_store
+from server.runstore.schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = WorkloadRef(namespace="shop", name="web-api")
@@ -83,6 +84,7 @@ def _child(url: str, run_id: str, count: int, tag: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+@pytest.mark.slow  # starts Python processes
 def test_processes_appending_at_once_get_unique_gapless_sequences(store: RunStore, storage_url: str) -> None:
     count = 25
     children = [
@@ -169,20 +171,25 @@ def test_an_asyncio_waiter_is_woken_while_the_loop_keeps_running(store: RunStore
     assert not quiet
 
 
+@pytest.mark.slow  # starts Python processes
 def test_a_waiter_is_woken_by_an_append_in_another_process(storage_url: str, store: RunStore) -> None:
     # SQLite cannot notify across processes: there the waiter's short poll is what wakes it.
     waiter = store if store.kind == "postgres" else open_run_store(storage_url, poll_interval=0.1)
     try:
+        # The child imports first and says so; only then does the clock start, so a busy machine's
+        # slow interpreter start-up is not mistaken for a waiter that was not woken.
         child = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import time; time.sleep(0.5)\n" + textwrap.dedent(_child_code(storage_url)),
-            ],
+            [sys.executable, "-c", _IMPORTS + _READY_THEN_GO + textwrap.dedent(_child_code(storage_url))],
             cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
+        child.stdin.write("go\n")
+        child.stdin.flush()
         started = time.monotonic()
         assert waiter.wait_for_events(run_id="b", after=0, timeout=TIMEOUT)
         assert time.monotonic() - started < TIMEOUT / 2
@@ -192,6 +199,10 @@ def test_a_waiter_is_woken_by_an_append_in_another_process(storage_url: str, sto
     finally:
         if waiter is not store:
             waiter.close()
+
+
+_IMPORTS = "from agent import trace\nfrom server.runstore import open_run_store\n"
+_READY_THEN_GO = "import sys, time\nprint('ready', flush=True)\nsys.stdin.readline()\ntime.sleep(0.5)\n"
 
 
 def _child_code(url: str) -> str:
@@ -224,7 +235,8 @@ def test_replicas_opening_a_new_database_at_once_migrate_it_exactly_once(storage
     try:
         assert errors == [] and len(opened) == 4
         with opened[0]._db.read() as tx:
-            assert tx.all("SELECT version FROM schema_version") == [{"version": 1}]
+            versions = tx.all("SELECT version FROM schema_version ORDER BY version")
+        assert versions == [{"version": v} for v in range(1, SCHEMA_VERSION + 1)]
     finally:
         for store in opened:
             store.close()

@@ -408,7 +408,7 @@ def test_the_stack_reports_by_default_and_a_broken_reporter_spares_the_user_call
 # -- end to end: the healing stack over a background sandbox -----------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_the_healing_stack_reports_a_healed_bad_image_on_the_watch(tmp_path: Path) -> None:
     from graph.breaker import InMemoryBreakerStore
     from graph.context import VerifyConfig

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import socket
 import subprocess
 import threading
@@ -29,7 +28,8 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-PROMETHEUS_BIN = "/usr/bin/prometheus"
+from tests import system_packages
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -252,9 +252,7 @@ def prometheus_factory(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., PrometheusServer]]:
     """Start real Prometheus servers scraping given metrics URLs; all are stopped afterwards."""
-    if not Path(PROMETHEUS_BIN).is_file() and shutil.which("prometheus") is None:
-        pytest.skip(f"{PROMETHEUS_BIN} is not installed (Debian package 'prometheus')")
-    binary = PROMETHEUS_BIN if Path(PROMETHEUS_BIN).is_file() else str(shutil.which("prometheus"))
+    binary = system_packages.require("prometheus")
     started: list[PrometheusServer] = []
 
     def start(targets: Sequence[str], scrape_interval: str = "1s") -> PrometheusServer:

@@ -187,6 +187,8 @@ class OtherStatusData(EvidenceData):
     """STATUS item about anything else (e.g. the analyst's `Verification` of an earlier attempt)."""
 
     object_kind: Text = ""
+    attempt: Count = None  # of a `Verification`: the attempt it verified
+    healthy: MaybeBool = None  # of a `Verification`: whether the workload had recovered
 
 
 def _status_tag(data: Any) -> str:

@@ -86,9 +86,9 @@ def _kustomize(files: Mapping[str, str]) -> _Kustomize:
     for directory, spec in parsed.items():
         for field in _PATCH_FIELDS:
             for entry in _as_list(spec.get(field)):
-                path = entry.get("path") if isinstance(entry, Mapping) else entry
-                if isinstance(path, str):
-                    patches.add(posixpath.normpath(posixpath.join(directory, path)))
+                patch = entry.get("path") if isinstance(entry, Mapping) else entry
+                if isinstance(patch, str):
+                    patches.add(posixpath.normpath(posixpath.join(directory, patch)))
         namespace = spec.get("namespace")
         if isinstance(namespace, str):
             include(directory, namespace, frozenset({directory}))

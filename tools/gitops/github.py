@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import requests
@@ -22,7 +23,15 @@ from github.PullRequest import PullRequest as GhPull
 from tools.gitops.base import GitOpsRepo, revert_message
 from tools.gitops.body import fingerprint_of, pr_labels, render_body
 from tools.gitops.finder import ManifestNotFound, ReadMany
-from tools.gitops.records import Comment, CommitDiff, CommitInfo, FileDiff, PullRequest, PullRequestSpec
+from tools.gitops.records import (
+    Comment,
+    CommitDiff,
+    CommitInfo,
+    FileDiff,
+    PullRequest,
+    PullRequestSpec,
+    PullState,
+)
 from tools.result import RetryPolicy, ToolFailure, ToolStatus, TraceSink, discard
 
 _SHA = re.compile(r"[0-9a-f]{40}\Z")
@@ -63,7 +72,7 @@ def translate(exc: Exception, what: str) -> ToolFailure:
     raise exc
 
 
-def _state(pull: GhPull) -> str:
+def _state(pull: GhPull) -> PullState:
     if pull.merged:
         return "merged"
     return "closed" if pull.state == "closed" else "open"
@@ -77,7 +86,7 @@ def _record(pull: GhPull, labels: Sequence[str] | None = None) -> PullRequest:
         title=pull.title,
         head=pull.head.ref,
         base=pull.base.ref,
-        state=_state(pull),  # type: ignore[arg-type]
+        state=_state(pull),
         labels=names,
         fingerprint=fingerprint_of(pull.body, names),
         body=pull.body or "",
@@ -194,9 +203,10 @@ class GitHubRepo(GitOpsRepo):
         if until is not None:
             window["until"] = until.astimezone(UTC)
         seen: dict[str, CommitInfo] = {}
-        for one in paths or [None]:
+        scopes: Sequence[str | None] = paths or [None]  # None: the whole repository
+        for one in scopes:
             query = {**window, "path": one} if one else window
-            for commit in self._repo.get_commits(**query)[:limit]:
+            for commit in islice(self._repo.get_commits(**query), limit):  # pages fetched lazily
                 if commit.sha not in seen:
                     seen[commit.sha] = _info(self._repo.get_commit(commit.sha), files=True)
         return sorted(seen.values(), key=lambda c: c.date, reverse=True)[:limit]
@@ -233,12 +243,13 @@ class GitHubRepo(GitOpsRepo):
         for changed in commit.files:
             path, old_path = changed.filename, changed.previous_filename or changed.filename
             current = now.get(path)
-            if changed.status != "removed" and (current is None or current.sha != changed.sha):
+            if changed.status == "removed":
+                if current is not None:
+                    raise ToolFailure(f"{unclean}: {path} re-added since")
+            elif current is None or current.sha != changed.sha:
                 raise ToolFailure(f"{unclean}: {path} changed since")
-            if changed.status == "removed" and current is not None:
-                raise ToolFailure(f"{unclean}: {path} re-added since")
-            if changed.status in ("added", "renamed"):
-                elements.append(InputGitTreeElement(path, current.mode, "blob", sha=None))  # type: ignore[union-attr]
+            elif changed.status in ("added", "renamed"):
+                elements.append(InputGitTreeElement(path, current.mode, "blob", sha=None))
             if changed.status != "added":
                 old = before.get(old_path)
                 if old is None:

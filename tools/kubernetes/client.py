@@ -159,7 +159,8 @@ class KubeClient:
         """
         try:
             response = method(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
-            return response.data
+            body: bytes = response.data  # an unread urllib3 response: the raw body
+            return body
         except ApiException as exc:
             if not exc.status:  # the REST layer's own errors: TLS failures, unencodable bodies
                 raise ToolFailure(f"{what}: {exc.reason}") from exc

@@ -61,7 +61,7 @@ class RolloutHistory(BaseModel):
 
 def pod_template_of(replica_set: Obj) -> dict[str, Any]:
     """A ReplicaSet's pod template minus the pod-template-hash label, as `kubectl rollout undo` copies it."""
-    template = json.loads(json.dumps((replica_set.get("spec") or {}).get("template") or {}))
+    template: dict[str, Any] = json.loads(json.dumps((replica_set.get("spec") or {}).get("template") or {}))
     meta = template.get("metadata")
     if isinstance(meta, dict):
         (meta.get("labels") or {}).pop(POD_TEMPLATE_HASH, None)

@@ -64,18 +64,15 @@ def slack_payload(n: Notification) -> dict[str, Any]:
 
 def discord_payload(n: Notification) -> dict[str, Any]:
     """One embed coloured by severity; the title links to the PR when there is one."""
+    pairs = [(label, clip(value, 1024)) for label, value in n.fields()][:25]
     fields = [
-        {
-            "name": label,
-            "value": clip(value, 1024),
-            "inline": label in ("Namespace", "Workload", "Confidence"),
-        }
-        for label, value in n.fields()
-    ][:25]
+        {"name": label, "value": value, "inline": label in ("Namespace", "Workload", "Confidence")}
+        for label, value in pairs
+    ]
     title = clip(n.title, 256)
     footer = f"{SENDER} · {n.severity.value}"
     # Discord rejects an embed whose text adds up to more than 6000 characters; the summary yields.
-    used = len(title) + len(footer) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+    used = len(title) + len(footer) + sum(len(label) + len(value) for label, value in pairs)
     embed: dict[str, Any] = {
         "title": title,
         "description": clip(n.summary, max(min(4096, 6000 - used), 0)),

@@ -13,7 +13,8 @@ more token characters is one secret, and none of it may stay outside the marker.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 from detect_secrets.plugins.aws import AWSKeyDetector
 from detect_secrets.plugins.discord import DiscordBotTokenDetector
@@ -46,21 +47,21 @@ class Shape:
         *,
         needles: tuple[str, ...] = (),
         group: int | str = 0,
-        valid: object = None,
+        valid: Callable[[str], bool] | None = None,
         widen: bool | int = True,
     ) -> None:
         self.kind = kind
         self.pattern = pattern
         self.needles = needles  # lowercase substrings one of which every match holds (a cheap gate)
         self.group = group
-        self.valid = valid  # optional callable(str) -> bool
+        self.valid = valid  # True when a match really is a secret (a checksum, a decodable JWT, ...)
         self.widen = widen
 
     def spans(self, text: str) -> Iterator[Span]:
         """The secret spans of this format in `text`."""
         for match in self.pattern.finditer(text):
             start, end = match.span(self.group)
-            if start < 0 or (self.valid is not None and not self.valid(match.group(self.group))):  # type: ignore[operator]
+            if start < 0 or (self.valid is not None and not self.valid(match.group(self.group))):
                 continue
             if self.widen:
                 while start > 0 and _TOKEN_CHAR.match(text, start - 1):
@@ -70,15 +71,22 @@ class Shape:
             yield Span(start, end, self.kind)
 
 
+class _Denylisted(Protocol):
+    """A detect-secrets regex plugin class: its class-level `denylist` of compiled patterns."""
+
+    @property
+    def denylist(self) -> Iterable[re.Pattern[str]]: ...
+
+
 def _plugin(
-    kind: str, plugin: type, needles: tuple[str, ...], *, group: int = 0, skip: str = ""
+    kind: str, plugin: _Denylisted, needles: tuple[str, ...], *, group: int = 0, skip: str = ""
 ) -> list[Shape]:
     # A denylist pattern whose first group is the secret (AWS's quoted secret key) says so with
     # group=1; the others' groups only hold a prefix, so their whole match is the secret.
     # `skip` drops patterns whose match is wider than the secret (a whole webhook URL).
     return [
         Shape(kind, pattern, needles=needles, group=group if pattern.groups >= 1 and group else 0)
-        for pattern in plugin.denylist  # type: ignore[attr-defined]
+        for pattern in plugin.denylist
         if not (skip and skip in pattern.pattern)
     ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.domain import RootCause
+from agent.domain import ProposedRemediation, RootCause
 from agent.reasoners.rules import remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.logs import log_search, serving_errors
@@ -42,7 +42,7 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
     cited = [log_id, *(c.item_id for c in crashing)]
     if commit is not None:
         cited.append(commit.item_id)
-        remediation = remedies.revert_commit(
+        remediation: ProposedRemediation = remedies.revert_commit(
             commit.sha, f"commit {commit.sha[:12]} changed a configuration value"
         )
         confidence = 0.85

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from agent.domain import RootCause
+from agent.domain import ProposedRemediation, RootCause
 from agent.reasoners.rules import remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 
@@ -50,7 +50,7 @@ def missing_config_key(ctx: RuleContext) -> Finding | None:
     commit = view.suspect_commit(key_line)
     cited = [item_id, *(c.item_id for c in config_error)]
     if commit is not None:
-        remediation = remedies.revert_commit(
+        remediation: ProposedRemediation = remedies.revert_commit(
             commit.sha, f"commit {commit.sha[:12]} removed or renamed {what}"
         )
         cited.append(commit.item_id)

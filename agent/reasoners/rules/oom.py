@@ -54,7 +54,7 @@ def oom(ctx: RuleContext) -> Finding | None:
         )
     lowered = _memory_lowering_commit(ctx)
     if lowered is not None:
-        remediation = remedies.revert_commit(
+        remediation: ProposedRemediation = remedies.revert_commit(
             lowered.sha, f"commit {lowered.sha[:12]} lowered the memory limit the workload ran with"
         )
         cited = (*cited, lowered.item_id)

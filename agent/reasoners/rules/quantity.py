@@ -34,7 +34,7 @@ def try_parse_quantity(text: object) -> float | None:
     if text is None or isinstance(text, bool):
         return None
     try:
-        return parse_quantity(text)  # type: ignore[arg-type]
+        return parse_quantity(text if isinstance(text, int | float) else str(text))
     except (TypeError, ValueError):
         return None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from agent.domain import RootCause
+from agent.domain import ProposedRemediation, RootCause
 from agent.reasoners.rules import remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.observations import CommitObs
@@ -50,7 +50,7 @@ def scaled_to_zero(ctx: RuleContext) -> Finding | None:
         ]
         previous = previous or (removed[0] if removed and removed[0] > 0 else None)
         cited.append(commit.item_id)
-        remediation = remedies.revert_commit(
+        remediation: ProposedRemediation = remedies.revert_commit(
             commit.sha, f"commit {commit.sha[:12]} set replicas to 0", replicas=previous
         )
         confidence = 0.9

@@ -18,7 +18,7 @@ from evals.runner import AgentEnv
 from paramedic import eval_agent
 from paramedic.cli.main import app
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 WORKER = "Deployment shop/worker"
 
 

@@ -36,6 +36,7 @@ def test_invalid_settings_exit_2_naming_the_field(tmp_path: Path) -> None:
     assert "'mode'" in result.output
 
 
+@pytest.mark.slow  # starts Python processes
 def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).with_name("paramedic")
     proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)

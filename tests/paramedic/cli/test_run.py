@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from paramedic.cli.main import app
 from sandbox.cluster import Sandbox
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

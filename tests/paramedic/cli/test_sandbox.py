@@ -97,9 +97,9 @@ def _port_open(url: str) -> bool:
         return s.connect_ex((parts.hostname, parts.port)) == 0
 
 
+@pytest.mark.slow  # starts Python processes
 @pytest.mark.integration
 def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> None:
-    pytest.importorskip("sandbox.apiserver", reason="the sandbox API server is not built yet")
     state = tmp_path / "state.json"
     proc = subprocess.Popen(
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -12,6 +13,7 @@ from server.context import ServerContext
 from .conftest import AUTH
 
 
+@pytest.mark.slow
 def test_the_webhook_never_answers_5xx(context: ServerContext) -> None:
     # Built inside the test so the app runs on this test's real SQLite store.
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(context))
@@ -19,7 +21,8 @@ def test_the_webhook_never_answers_5xx(context: ServerContext) -> None:
     statuses: set[int] = set()
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # 50 examples reach every status the endpoint has (202, 422); hypothesis spends its time generating.
+    @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def fuzz(case) -> None:
         response = case.call(headers=AUTH)
         case.validate_response(response, checks=[not_a_server_error])

@@ -8,7 +8,6 @@ storage in tmp. An alert posted to Alertmanager's own API must reach Paramedic's
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import threading
@@ -23,6 +22,7 @@ import uvicorn
 
 from server.app import create_app
 from server.context import ServerContext
+from tests import system_packages
 
 from .conftest import TOKEN, FakeLauncher
 
@@ -67,8 +67,7 @@ def api_url(context: ServerContext) -> Iterator[str]:
 
 @pytest.fixture
 def alertmanager(api_url: str, tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which(ALERTMANAGER)
-    assert binary, f"{ALERTMANAGER} is not installed (.ci/run installs it with apt)"
+    binary = system_packages.require(ALERTMANAGER)
     config = tmp_path / "alertmanager.yml"
     config.write_text(
         json.dumps(  # JSON is YAML, and quoting is then never a question

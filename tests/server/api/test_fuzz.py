@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -33,6 +34,7 @@ def _seed(api: Api) -> None:
     api.client.post("/api/v1/runs", json={"namespace": "shop", "name": "web"})
 
 
+@pytest.mark.slow
 def test_no_server_errors_and_answers_match_the_schema(tmp_path: Path) -> None:
     # One app for every operation (schemathesis' pytest fixtures do not load under this pytest).
     for api in make_api(tmp_path):
@@ -44,7 +46,7 @@ def test_no_server_errors_and_answers_match_the_schema(tmp_path: Path) -> None:
             labels.append(operation.label)
 
             @given(case=operation.as_strategy())
-            @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+            @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
             def fuzz(case: schemathesis.Case) -> None:
                 case.call_and_validate(checks=CHECKS)
 

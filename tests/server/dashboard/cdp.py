@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -22,24 +20,11 @@ from typing import Any
 
 import websocket
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "chromium-headless-shell")
 _LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 
 
 class CdpError(RuntimeError):
     """The browser answered a command with an error, or did not answer in time."""
-
-
-def find_chromium() -> str | None:
-    """The chromium binary: $PARAMEDIC_CHROMIUM, else the first of the Debian names on PATH."""
-    explicit = os.environ.get("PARAMEDIC_CHROMIUM")
-    if explicit:
-        return explicit
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 class Browser:

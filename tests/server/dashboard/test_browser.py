@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from server.runstore import RunStatus
-from tests.server.dashboard.cdp import Browser, find_chromium
+from tests import system_packages
+from tests.server.dashboard.cdp import Browser
 from tests.server.dashboard.conftest import (
     DIAGNOSIS,
     TOKEN,
@@ -41,10 +42,8 @@ document.addEventListener('htmx:sseMessage', () => { window.__sse.messages += 1;
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
-    """Headless chromium; missing chromium fails (CI installs the Debian package), never skips."""
-    binary = find_chromium()
-    if binary is None:
-        pytest.fail("chromium is not installed: apt-get install chromium (.ci/run should install it)")
+    """Headless chromium; missing chromium fails naming the package (`make test` installs it), never skips."""
+    binary = system_packages.require("chromium")
     opened = Browser(binary, tmp_path / "chromium-profile")
     opened.add_init_script(SSE_PROBE)
     opened.send("Network.enable")  # to check that every request stays on the test server

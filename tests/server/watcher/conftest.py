@@ -20,11 +20,9 @@ from tools.kubernetes.client import api_client_from_config
 
 
 def require_api_server() -> Any:
-    """The sandbox's `ApiServer` class, or skip (it may be half-written in the shared checkout)."""
-    try:
-        from sandbox.apiserver import ApiServer
-    except ImportError as exc:
-        pytest.skip(f"the sandbox API server has not landed yet ({exc})")
+    """The sandbox's `ApiServer` class (a broken import fails the test; it never skips)."""
+    from sandbox.apiserver import ApiServer
+
     return ApiServer
 
 

@@ -20,7 +20,7 @@ from server.watcher import detect as d
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 KINDS = ("Pod", "Deployment", "Application")
 

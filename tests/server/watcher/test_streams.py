@@ -223,7 +223,7 @@ def test_failing_pods_become_one_incident_for_their_deployment(cluster: Cluster)
         api.close()
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_sandbox_oom_fault_reaches_on_incident_once(tmp_path: Any) -> None:
     require_api_server()
     from sandbox.cluster import Sandbox

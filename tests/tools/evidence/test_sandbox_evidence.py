@@ -14,7 +14,7 @@ from sandbox.cluster import Sandbox
 from tools.evidence import render_workload
 from tools.kubernetes import KubeClient, workload_events, workload_logs, workload_status
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 NS, APP = "shop", "web-api"
 
 

@@ -12,7 +12,7 @@ from tools.gitops.local import LocalGitRepo
 from tools.gitops.records import PullRequestSpec, Workload
 from tools.guard import FieldAllowListGuard
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 @pytest.fixture

@@ -285,12 +285,9 @@ def sandbox_deployment(
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[SandboxCluster]:
     """A fresh sandbox API server and simulation with namespace `shop`; stopped afterwards."""
-    try:
-        from sandbox.apiserver import ApiServer
-        from sandbox.kubeconfig import write_kubeconfig as sandbox_kubeconfig
-    except ImportError as exc:  # the API server lands separately; say so rather than fail obscurely
-        pytest.skip(f"sandbox API server not available: {exc}")
+    from sandbox.apiserver import ApiServer
     from sandbox.clock import SimClock
+    from sandbox.kubeconfig import write_kubeconfig as sandbox_kubeconfig
     from sandbox.resources import Registry
     from sandbox.simulation import Simulation
     from sandbox.store import Store
