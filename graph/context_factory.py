@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.cluster import kube_client
 from agent.config import Settings
@@ -89,6 +89,7 @@ def build_context(
         decision=DecisionConfig.from_settings(settings),
         auto_merge=git.auto_merge,
         max_attempts=settings.breaker.max_attempts,
+        merge_timeout=timedelta(seconds=git.merge_timeout_seconds),
         verify=verify or VerifyConfig(**settings.verification.model_dump()),
         clock=clock,
         sleep=sleep,

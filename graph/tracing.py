@@ -99,6 +99,10 @@ class NodeTrace:
         """Whether the workload was healthy after an attempt."""
         self.emit(trace.verification(self.run_id, self.node, healthy=healthy, detail=detail, attempt=attempt))
 
+    def wait(self, status: str, summary: str, details: Mapping[str, Any] | None = None) -> None:
+        """The run starts waiting on something outside it, or the wait ended (`status` says how)."""
+        self.emit(trace.wait(self.run_id, self.node, status=status, summary=summary, details=details))
+
     def note(self, summary: str, **payload: Any) -> None:
         """Anything else worth keeping."""
         self.emit(trace.note(self.run_id, self.node, summary, payload))

@@ -59,10 +59,13 @@ def sandbox_settings(
             "data_dir": data_dir,
             "storage_url": storage_url,
             "cluster": ClusterSettings(kubeconfig=sandbox.kubeconfig_path),
+            # A user's merge wait (timeout, poll) holds on the sandbox's repository too.
             "git": GitSettings(
                 provider="local",
                 local_path=sandbox.repo_path,
                 auto_merge=base.git.auto_merge if auto_merge is None else auto_merge,
+                merge_timeout_seconds=base.git.merge_timeout_seconds,
+                merge_poll_seconds=base.git.merge_poll_seconds,
             ),
         }
     )

@@ -1,9 +1,14 @@
 """The healing stack: the watcher feeding the run service, over one cluster, one store, one graph.
 
 This is what `paramedic serve`, `paramedic demo` and the eval harness run: the watcher's
-incidents go to `RunService.submit`; when a run ends, the watcher is told (so the fingerprint
-can fire again after its cooldown). Time is injectable: a sandbox passes its simulated clock and
-its `advance` as `sleep`, so verification waits in simulated time.
+incidents go to `RunService.submit`, and the re-detections it holds back (their run is active,
+waiting, or cooling down) to `RunService.fold_repeat`, so they count on that run; when a run ends,
+the watcher is told (so the fingerprint can fire again after its cooldown). The watcher's cooldown
+and the one after which an alert opens a new run are the same setting
+(`incidents.cooldown_seconds`). A sweeper thread escalates approvals nobody answered in time and
+looks at the pull requests runs wait on (every `git.merge_poll_seconds`). Time is injectable: a
+sandbox passes its simulated clock and its `advance` as `sleep`, so verification, cooldowns and
+merge deadlines run in simulated time.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ class HealingStack:
         on_finished: OnFinished | None = None,
         workers: int = 2,
         approval_sweep_seconds: float = 30.0,
+        merge_poll_seconds: float | None = None,
         report_to_cluster: bool = True,
         metrics: Metrics | None = None,
     ) -> None:
@@ -103,17 +109,20 @@ class HealingStack:
             )
         self._clock = clock
         self._sweep_every = approval_sweep_seconds
+        self._merge_every = merge_poll_seconds or settings.git.merge_poll_seconds
         self._stopping = threading.Event()
         self._folded_lock = threading.Lock()
         self._folded: dict[str, set[str]] = {}  # run id -> watcher fingerprints folded into it
         self._sweeper: threading.Thread | None = None
+        cooldown = settings.incidents.cooldown_seconds
         self.runs = RunService(
             self.app,
             store,
-            RunServiceOptions(settings.mode.value, settings.llm.provider, workers),
+            RunServiceOptions(settings.mode.value, settings.llm.provider, workers, cooldown),
             on_finished=self._finished,
             on_event=self._event,
             on_opened=self.metrics.on_opened if self.metrics is not None else None,
+            clock=clock,
         )
         self.watcher: Watcher | None = (
             Watcher(
@@ -121,10 +130,11 @@ class HealingStack:
                 settings.scope,
                 self._on_incident,
                 clock,
-                options=watcher_options,
+                options=watcher_options or WatcherOptions(cooldown_seconds=cooldown),
                 after_dispatch=AnomalyReporter(kube, EventEmitter(kube, clock=clock))
                 if self.reporter is not None
                 else None,
+                on_repeat=self.runs.fold_repeat,
             )
             if watch
             else None
@@ -133,6 +143,12 @@ class HealingStack:
     def _on_incident(self, incident: Incident) -> None:
         run_id, _ = self.runs.submit(incident)
         run = self.store.get_run(run_id)
+        if not run.status.active:
+            # Attached to a run that ended (its cooldown in the store outlasted the watcher's):
+            # nothing runs for this fingerprint, so the watcher must not hold it as active.
+            if self.watcher is not None:
+                self.watcher.run_finished(incident.fingerprint)
+            return
         if run.fingerprint == incident.fingerprint:
             return
         # Folded into another fingerprint's run on the same workload: the watcher holds this
@@ -181,17 +197,29 @@ class HealingStack:
             self.runs.recover()
         if self.watcher is not None:
             self.watcher.start()
-        self._sweeper = threading.Thread(target=self._sweep, name="paramedic-approval-sweeper", daemon=True)
+        self._sweeper = threading.Thread(target=self._sweep, name="paramedic-sweeper", daemon=True)
         self._sweeper.start()
         return self
 
     def _sweep(self) -> None:
-        """Escalate runs whose approval nobody answered in time (wall-clock period, injected clock)."""
-        while not self._stopping.wait(self._sweep_every):
-            try:
-                self.runs.expire_approvals(self._clock())
-            except Exception:  # the store may be briefly unavailable; try again next period
-                log.exception("approval sweep failed")
+        """Escalate runs whose approval nobody answered in time, and look at the pull requests runs
+        wait on (wall-clock periods; the deadlines are on the injected clock)."""
+        tick = min(self._sweep_every, self._merge_every)
+        next_approvals = next_merges = time.monotonic()
+        while not self._stopping.wait(tick):
+            now = time.monotonic()
+            if now >= next_approvals:
+                next_approvals = now + self._sweep_every
+                try:
+                    self.runs.expire_approvals(self._clock())
+                except Exception:  # the store may be briefly unavailable; try again next period
+                    log.exception("approval sweep failed")
+            if now >= next_merges:
+                next_merges = now + self._merge_every
+                try:
+                    self.runs.follow_merges()
+                except Exception:  # a provider or the cluster may be briefly unreachable
+                    log.exception("following waiting pull requests failed")
 
     def stop(self) -> None:
         """Stop watching, let runs in flight finish, close the checkpointer."""

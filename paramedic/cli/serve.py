@@ -107,4 +107,5 @@ def _start_sandbox(settings: Settings, resources: contextlib.ExitStack) -> tuple
     typer.echo(f"sandbox: kubeconfig {sb.kubeconfig_path}; fault control {control.url} (state {state_path})")
     data_dir = settings.data_dir if settings.data_dir.is_absolute() else workdir / "data"
     aimed = sandbox_settings(settings, sb, data_dir, storage_url=settings.storage_url)
-    return aimed, {"clock": sim_clock(sb), "sleep": sb.advance}
+    # Simulated time runs 30x: look at waiting pull requests every 2 s (a minute of the sandbox's time).
+    return aimed, {"clock": sim_clock(sb), "sleep": sb.advance, "merge_poll_seconds": 2.0}

@@ -21,7 +21,7 @@ from server.runstore.errors import (
 from server.runstore.models import ACTIVE_STATUSES, NewRun, RunPage, RunRecord, RunStatus, utc_now
 from server.runstore.table import Table
 
-_SELECT = f"SELECT {rows.RUN_COLUMNS} FROM runs"
+_SELECT = rows.RUN_SELECT
 _UNSET: Any = object()
 
 

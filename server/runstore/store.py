@@ -11,15 +11,16 @@ from server.runstore.audit_table import AuditTable
 from server.runstore.backend import Backend
 from server.runstore.breaker_table import BreakerTable
 from server.runstore.incident_table import IncidentTable
+from server.runstore.lifecycle_table import LifecycleTable
 from server.runstore.run_table import RunTable
 from server.runstore.schema import migrate
 from server.runstore.signal import ChangeSignal
 from server.runstore.trace_table import TraceTable
 
 
-class RunStore(IncidentTable, RunTable, TraceTable, AuditTable, BreakerTable):
-    """Incidents, runs, their ordered trace events, content-addressed blobs, the audit log and the
-    circuit breakers (`breakers`).
+class RunStore(IncidentTable, RunTable, TraceTable, AuditTable, LifecycleTable, BreakerTable):
+    """Incidents, runs, their ordered trace events, content-addressed blobs, the audit log, the
+    incident lifecycle and sighting folds, and the circuit breakers (`breakers`).
 
     Open one with `server.runstore.open_run_store(url)`. Unknown ids raise `NotFoundError`
     subclasses, bad arguments `InvalidInputError`, contradicting writes `ConflictError`
