@@ -75,7 +75,12 @@ class ScopeSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    """Which reasoner and, for LLM providers, which endpoint."""
+    """Which reasoner and, for LLM providers, which endpoint, and how far one investigation may go.
+
+    The budgets hold per investigation (one analyst diagnosis, one auditor review): model turns,
+    tool calls, tokens (input + output) and wall time; when one is spent the investigation ends
+    with category `unknown`, which escalates (docs/llm.md).
+    """
 
     provider: Literal["rules", "openai", "ollama", "hybrid"] = "rules"
     # For `hybrid`, which LLM backs the rules engine.
@@ -84,9 +89,20 @@ class LLMSettings(BaseModel):
     base_url: str | None = None
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
-    timeout_seconds: float = Field(default=60.0, gt=0)
-    max_tool_calls: int = Field(default=6, ge=0, le=50)
+    timeout_seconds: float = Field(default=60.0, gt=0, description="One model request.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Of a request that timed out or got a 5xx.")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    tools: bool = Field(default=True, description="Offer the read-only investigation tools.")
+    auditor_review: bool = Field(default=True, description="The auditor reviews mutating proposals too.")
+    max_turns: int = Field(default=10, ge=1, le=50, description="Model requests per investigation.")
+    max_tool_calls: int = Field(default=8, ge=0, le=50)
+    max_tokens: int = Field(default=60_000, ge=1_000, description="Input + output tokens per investigation.")
+    max_wall_seconds: float = Field(default=180.0, gt=0)
+    opening_tokens: int = Field(default=3_000, ge=500, description="The opening evidence, with tools.")
+    oneshot_tokens: int = Field(default=6_000, ge=500, description="The evidence when no tool can be used.")
+    context_tokens: int = Field(default=16_384, ge=4_096, description="The largest prompt ever sent.")
+    # Ollama's context window; unset, it is `context_tokens`, so no prompt is silently truncated.
+    num_ctx: int | None = Field(default=None, ge=2_048)
     witty_summary: bool = False
     price_per_million_input_tokens: float = Field(default=0.0, ge=0)
     price_per_million_output_tokens: float = Field(default=0.0, ge=0)
@@ -94,6 +110,22 @@ class LLMSettings(BaseModel):
     def api_key_value(self) -> str | None:
         """The API key from `api_key` or `api_key_file`, or None."""
         return _read_secret(self.api_key, self.api_key_file, "llm.api_key_file")
+
+    def llm_provider(self) -> Literal["openai", "ollama"] | None:
+        """The LLM actually called: the provider, `llm_backend` for hybrid, None for rules."""
+        if self.provider == "rules":
+            return None
+        return self.llm_backend if self.provider == "hybrid" else self.provider
+
+    def prompt_window(self) -> int:
+        """The largest prompt (tokens) the tool loop lets grow: `context_tokens`, or a smaller `num_ctx`."""
+        if self.num_ctx is not None and self.llm_provider() == "ollama":
+            return min(self.context_tokens, self.num_ctx)
+        return self.context_tokens
+
+    def ollama_num_ctx(self) -> int:
+        """The `num_ctx` sent to Ollama: at least the largest prompt the loop may send."""
+        return self.num_ctx if self.num_ctx is not None else self.context_tokens
 
 
 class GitSettings(BaseModel):

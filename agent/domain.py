@@ -319,15 +319,20 @@ class Diagnosis(BaseModel):
 
 
 class Usage(BaseModel):
-    """What a reasoning step cost."""
+    """What a reasoning step cost: model requests, tokens, tool calls, and the largest single prompt
+    (the context window it needed; sums do not add it up, they keep the largest)."""
 
     model_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    tool_calls: int = 0
+    max_prompt_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             model_calls=self.model_calls + other.model_calls,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
+            tool_calls=self.tool_calls + other.tool_calls,
+            max_prompt_tokens=max(self.max_prompt_tokens, other.max_prompt_tokens),
         )

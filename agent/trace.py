@@ -366,6 +366,7 @@ _REASONER_KINDS = {
     TraceKind.FALLBACK: TraceEventType.DECISION,
     TraceKind.REPAIR: TraceEventType.NOTE,
     TraceKind.CHECK: TraceEventType.NOTE,
+    TraceKind.BUDGET: TraceEventType.DECISION,
 }
 
 

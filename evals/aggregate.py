@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from evals.intervals import Interval, interval
+from evals.llm_scores import ArbitrationTally
 from evals.scorers import FaultScore, ScenarioScore
 
 CONTROL = "control"
@@ -89,6 +90,10 @@ class Aggregate(BaseModel):
     noop_actions: int = 0
     false_diagnoses: int = 0
     intervals: RateIntervals | None = None
+    # per incident a model was asked about: its largest prompt (goal: median <= 6k) and tool calls
+    prompt_tokens_per_incident: Distribution = Distribution()
+    tool_calls_per_incident: Distribution = Distribution()
+    arbitration: ArbitrationTally = ArbitrationTally()
 
 
 class RateIntervals(BaseModel):
@@ -178,6 +183,9 @@ def aggregate(scores: Sequence[ScenarioScore], category: str | None = None) -> A
         noop_actions=sum(s.noop_actions for s in scores),
         false_diagnoses=sum(s.false_diagnoses for s in scores),
         intervals=rate_intervals(scores, faults),
+        prompt_tokens_per_incident=Distribution.of(float(n) for s in scores for n in s.llm.prompt_tokens),
+        tool_calls_per_incident=Distribution.of(float(n) for s in scores for n in s.llm.tool_calls),
+        arbitration=ArbitrationTally.of([a for s in scores for a in s.llm.arbitrations]),
         **{name: Distribution.of(getattr(s, name) for s in scores) for name in _TIMES},
     )
 

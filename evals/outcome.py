@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.domain import Diagnosis, Usage
+from agent.domain import Diagnosis, RootCause, Usage
 
 
 class _Model(BaseModel):
@@ -69,6 +69,15 @@ class ActionTaken(_Model):
         return self.executed and not self.noop
 
 
+class Arbitration(_Model):
+    """How the hybrid reasoner chose between its rules and its model for one diagnosis."""
+
+    chosen: Literal["rules", "llm"]
+    rules: RootCause
+    llm: RootCause
+    reason: str = ""
+
+
 class Investigation(_Model):
     """One incident and what the agent made of it."""
 
@@ -79,6 +88,8 @@ class Investigation(_Model):
     verified_healthy: bool | None = None
     diagnosed_after_sim_s: float | None = None
     diagnosed_after_wall_s: float | None = None
+    usage: Usage = Field(default_factory=Usage, description="What this incident's model calls cost.")
+    arbitrations: list[Arbitration] = Field(default_factory=list)
 
 
 class AgentRun(_Model):

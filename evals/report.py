@@ -281,9 +281,39 @@ def render_markdown(report: Report, charts_skipped: str | None = None) -> str:
             )
             + " |"
         )
+    lines += _llm_section(report.overall)
     charts = charts_skipped or f"Charts: `{ACCURACY_CHART}`, `{RECOVERY_CHART}`."
     lines += ["", charts, ""]
     return "\n".join(lines)
+
+
+def _llm_section(a: Aggregate) -> list[str]:
+    """Per incident a model was asked about: prompt size and tool calls; the hybrid's choices."""
+    prompt, calls, arb = a.prompt_tokens_per_incident, a.tool_calls_per_incident, a.arbitration
+    if not prompt.n and not arb.decisions:
+        return []
+
+    def num(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0f}"
+
+    lines = [
+        "",
+        "## LLM",
+        "",
+        f"{prompt.n} incident(s) asked a model. Largest prompt per incident (tokens): median "
+        f"{num(prompt.p50)} (goal <= 6000), p90 {num(prompt.p90)}, max {num(prompt.max)}. Tool calls per "
+        f"incident: median {num(calls.p50)}, mean {'n/a' if calls.mean is None else f'{calls.mean:.1f}'}, "
+        f"max {num(calls.max)}.",
+    ]
+    if arb.decisions:
+        lines += [
+            "",
+            "| hybrid arbitrations | took rules | took model | rules right | model right | choice right |",
+            "|---|---|---|---|---|---|",
+            f"| {arb.decisions} | {arb.chose_rules} | {arb.chose_llm} | {arb.rules_right} | {arb.llm_right} "
+            f"| {arb.chosen_right} |",
+        ]
+    return lines
 
 
 # -- determinism ------------------------------------------------------------------------------

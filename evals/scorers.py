@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.domain import ActionType
 from evals.dataset import NAMESPACE, Scenario
 from evals.effects import field_matches, goes
+from evals.llm_scores import LLMFigures, llm_figures
 from evals.outcome import ActionTaken, FaultRecord, ForbiddenRule, Investigation, Observation, ScenarioOutcome
 
 MUTATING = frozenset(a.value for a in ActionType) - {ActionType.NOTIFY.value, ActionType.NONE.value}
@@ -109,6 +110,7 @@ class ScenarioScore(BaseModel):
     fn: int = 0
     tn: int = 0
     faults: list[FaultScore] = Field(default_factory=list)
+    llm: LLMFigures = Field(default_factory=LLMFigures)
     category_correct: bool | None = None
     resource_correct: bool | None = None
     field_correct: bool | None = None
@@ -223,6 +225,7 @@ def score(scenario: Scenario, outcome: ScenarioOutcome, pricing: Pricing | None 
         fn=fn,
         tn=tn,
         faults=fault_scores,
+        llm=llm_figures(investigations, obs.faults, normalise_resource),
         category_correct=all(f.category_correct for f in fault_scores) if fault_scores else None,
         resource_correct=all(f.resource_correct for f in fault_scores) if fault_scores else None,
         field_correct=all(f.field_correct for f in fault_scores) if fault_scores else None,

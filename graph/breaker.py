@@ -24,7 +24,8 @@ from typing import Protocol
 from agent.config import BreakerSettings
 from agent.domain import WorkloadRef
 
-REASONER_KEY = "__reasoner__"
+REASONER_KEY = "__reasoner__"  # the configured reasoner as a whole failed (the analyst got no diagnosis)
+LLM_KEY = "__llm__"  # an LLM call failed (hybrid's and the auditor's; rules answers never touch it)
 
 Clock = Callable[[], float]
 

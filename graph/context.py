@@ -25,6 +25,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from agent.config import BreakerSettings, Mode, Settings, Thresholds
 from agent.reasoners.base import Reasoner
+from agent.reasoners.review import Reviewer
 from graph.breaker import BreakerPolicy, BreakerStore, CircuitBreaker, InMemoryBreakerStore
 from graph.cluster_access import Cluster
 from graph.evidence_gathering import Gather
@@ -119,6 +120,7 @@ class HealingContext:
     reasoner: Reasoner
     gather: Gather
     breakers: Breakers
+    reviewer: Reviewer | None = None  # the auditor's LLM second opinion (LLM providers only)
     cluster: Cluster | None = None
     repo: GitOpsRepo | None = None
     prometheus: PrometheusClient | None = None

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent import trace
+from agent.domain import Usage
 from agent.reasoners.base import TraceRecord
 from agent.trace import TraceEvent
 from tools.result import ToolCallEvent
 
 Emit = Callable[[TraceEvent], None]
+# The note a node writes after a reasoner's model calls, with their `Usage` (metrics and evals read it).
+USAGE_NOTE = "reasoner usage"
 
 
 def emit(event: TraceEvent) -> None:
@@ -58,6 +61,15 @@ class NodeTrace:
         """A reasoner's own steps (rules matched, prompts, model outputs), in order."""
         for record in records:
             self.emit(trace.from_reasoner_record(self.run_id, self.node, record))
+
+    def reasoner_live(self, record: TraceRecord) -> None:
+        """One reasoner step as it happens (a tool call the model made, a model turn)."""
+        self.emit(trace.from_reasoner_record(self.run_id, self.node, record))
+
+    def usage(self, usage: Usage, reasoner: str, **facts: Any) -> None:
+        """What a reasoner's model calls cost (tokens, tool calls, largest prompt), when it made any."""
+        if usage.model_calls:
+            self.note(USAGE_NOTE, reasoner=reasoner, usage=usage.model_dump(), **facts)
 
     def decision(self, route: str, rationale: str, inputs: Mapping[str, Any] | None = None) -> None:
         """A route chosen, with its rationale."""

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from agent.domain import ActionType, Diagnosis, Usage
 from agent.trace import TraceEvent, TraceEventType
-from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
+from evals.outcome import ActionTaken, AgentRun, Arbitration, DetectedIncident, Investigation
 from evals.runner import AgentEnv
 from graph.breaker import InMemoryBreakerStore
 from graph.context import VerifyConfig
@@ -63,7 +63,9 @@ class _Timeline:
     diagnosed: dict[str, tuple[float, float]] = field(default_factory=dict)
     last_activity_sim: float = 0.0
     finished: set[str] = field(default_factory=set)
-    usage: Usage = field(default_factory=Usage)  # model calls and tokens, from the analyst's notes
+    usage: Usage = field(default_factory=Usage)  # model calls and tokens, from the nodes' usage notes
+    run_usage: dict[str, Usage] = field(default_factory=dict)  # the same, per run (one incident each)
+    arbitrations: dict[str, list[Arbitration]] = field(default_factory=dict)
 
     def on_event(self, event: TraceEvent) -> None:
         stamp = (self.env.elapsed_sim(), self.env.elapsed_wall())
@@ -73,7 +75,12 @@ class _Timeline:
             if event.node == "analyst" and event.type == TraceEventType.NODE_END:
                 self.diagnosed[event.run_id] = stamp  # the last diagnosis of the run wins
             if event.type == TraceEventType.NOTE and event.summary == USAGE_NOTE:
-                self.usage = self.usage + Usage.model_validate(event.payload.get("usage") or {})
+                used = Usage.model_validate(event.payload.get("usage") or {})
+                self.usage = self.usage + used
+                self.run_usage[event.run_id] = self.run_usage.get(event.run_id, Usage()) + used
+            arbitration = _arbitration(event)
+            if arbitration is not None:
+                self.arbitrations.setdefault(event.run_id, []).append(arbitration)
 
     def on_finished(self, record: RunRecord, _: RunResult | None) -> None:
         with self.lock:
@@ -173,6 +180,20 @@ def _commit_of(raw: dict[str, Any]) -> str | None:
     return None
 
 
+def _arbitration(event: TraceEvent) -> Arbitration | None:
+    """The hybrid reasoner's choice between rules and model, when `event` records one (its note
+    names both categories only when the model was asked and answered)."""
+    payload = event.payload
+    detail = payload.get("detail") if payload.get("reasoner") == "hybrid" else None
+    if event.type != TraceEventType.DECISION or not isinstance(detail, dict) or "llm" not in detail:
+        return None
+    try:
+        return Arbitration(chosen=detail["chosen"], rules=detail["rules"], llm=detail["llm"],
+                           reason=event.summary)  # fmt: skip
+    except (KeyError, ValueError):
+        return None
+
+
 def _investigation(record: RunRecord, timeline: _Timeline, reason: str, trigger: str) -> Investigation:
     target = record.target
     diagnosis = Diagnosis.model_validate(record.diagnosis) if isinstance(record.diagnosis, dict) else None
@@ -196,6 +217,8 @@ def _investigation(record: RunRecord, timeline: _Timeline, reason: str, trigger:
         verified_healthy=(record.status == RunStatus.HEALED) if verification is not None else None,
         diagnosed_after_sim_s=diagnosed[0],
         diagnosed_after_wall_s=diagnosed[1],
+        usage=timeline.run_usage.get(record.id, Usage()),
+        arbitrations=timeline.arbitrations.get(record.id, []),
     )
 
 

@@ -52,7 +52,9 @@ class DiagnosisAnswer(BaseModel):
     faulty_field: str | None = Field(
         default=None, description="e.g. 'spec.template.spec.containers[app].resources.limits.memory'"
     )
-    cited_evidence: list[str] = Field(default_factory=list, description="Ids of supporting evidence items.")
+    cited_evidence: list[str] = Field(
+        default_factory=list, description="Ids of supporting evidence items or tool results (tool:N)."
+    )
     confidence: float = Field(ge=0.0, le=1.0)
     remediation: RemediationAnswer
     quip: str | None = None

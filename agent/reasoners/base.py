@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -20,7 +23,8 @@ class TraceKind(StrEnum):
     TOOL_CALL = "tool_call"  # a read-only tool the model asked for
     REPAIR = "repair"  # invalid output fed back with its validation error
     CHECK = "check"  # a post-check changed the answer (e.g. unknown citations dropped)
-    FALLBACK = "fallback"  # the hybrid reasoner chose or fell back to a reasoner
+    FALLBACK = "fallback"  # the hybrid reasoner chose or fell back to a reasoner; one-shot without tools
+    BUDGET = "budget"  # a budget ran out (turns, tool calls, tokens, wall time): the answer is `unknown`
 
 
 class TraceRecord(BaseModel):
@@ -40,6 +44,43 @@ class ReasonerResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     trace: list[TraceRecord] = Field(default_factory=list)
     reasoner: str = Field(description="Which reasoner produced the diagnosis: rules, llm or hybrid.")
+    decided_by: str | None = Field(
+        default=None, description="Whose diagnosis it is when a reasoner arbitrates (hybrid: rules or llm)."
+    )
+
+    def side(self) -> str:
+        """Whose diagnosis this is: `decided_by`, else the reasoner itself."""
+        return self.decided_by or self.reasoner
+
+
+# Where a reasoner's trace records go as they happen (the analyst streams them to the run's trace);
+# set per call with `streaming`, so one reasoner serves concurrent runs.
+_LIVE: ContextVar[Callable[[TraceRecord], None] | None] = ContextVar("paramedic_live_trace", default=None)
+
+
+def publish(record: TraceRecord) -> bool:
+    """Hand `record` to the current run's live trace, if any; True when it was taken."""
+    observer = _LIVE.get()
+    if observer is None:
+        return False
+    observer(record)
+    return True
+
+
+@contextmanager
+def streaming(observer: Callable[[TraceRecord], None]) -> Iterator[list[TraceRecord]]:
+    """Send records `publish`ed inside the block to `observer`; yields the list of those sent."""
+    sent: list[TraceRecord] = []
+
+    def keep(record: TraceRecord) -> None:
+        sent.append(record)
+        observer(record)
+
+    token = _LIVE.set(keep)
+    try:
+        yield sent
+    finally:
+        _LIVE.reset(token)
 
 
 class ReasonerErrorKind(StrEnum):
@@ -63,11 +104,13 @@ class ReasonerError(Exception):
         *,
         trace: list[TraceRecord] | None = None,
         usage: Usage | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(f"{kind.value}: {message}")
         self.kind = kind
         self.trace = list(trace or [])
         self.usage = usage or Usage()
+        self.status = status  # the HTTP status the provider answered with, when it answered
 
 
 @runtime_checkable

@@ -1,33 +1,45 @@
-"""Build the configured reasoner from `LLMSettings`."""
+"""Build the configured reasoner (and the auditor's reviewer) from `LLMSettings`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
-from langchain_core.tools import BaseTool
+from langchain_core.language_models import BaseChatModel
 
 from agent.config import LLMSettings
-from agent.reasoners.base import Reasoner, ReasonerError
+from agent.reasoners.base import Reasoner
+from agent.reasoners.budget import LoopBudget
+from agent.reasoners.gate import OPEN_GATE, LLMGate
 from agent.reasoners.hybrid import HybridReasoner
 from agent.reasoners.llm import LLMReasoner
 from agent.reasoners.providers import Provider, build_chat_model
+from agent.reasoners.review import LLMReviewer
 from agent.reasoners.rules import RulesReasoner
+from tools.investigation import InvestigationTools
 
 
-def build_llm_reasoner(
-    settings: LLMSettings, provider: Provider, tools: Sequence[BaseTool] = ()
-) -> LLMReasoner:
-    """An LLM reasoner on `provider` with the settings' model, endpoint, key, timeout and tool budget."""
-    model = build_chat_model(
+def chat_model(settings: LLMSettings, provider: Provider) -> BaseChatModel:
+    """The chat model the settings name. Retries are the tool loop's (each one traced), so the OpenAI
+    client's own are off; Ollama gets `num_ctx` sized to the largest prompt the loop may send."""
+    return build_chat_model(
         provider,
         settings.model,
         base_url=settings.base_url,
         api_key=settings.api_key_value(),
         timeout=settings.timeout_seconds,
         temperature=settings.temperature,
+        max_retries=0,
+        num_ctx=settings.ollama_num_ctx() if provider == "ollama" else None,
     )
+
+
+def build_llm_reasoner(
+    settings: LLMSettings, provider: Provider, tools: InvestigationTools | None = None
+) -> LLMReasoner:
+    """An LLM reasoner on `provider` with the settings' model, endpoint, budgets and (if enabled) tools."""
     return LLMReasoner(
-        model, tools=tools, max_tool_calls=settings.max_tool_calls, witty=settings.witty_summary
+        chat_model(settings, provider),
+        tools=tools if settings.tools else None,
+        budget=LoopBudget.from_settings(settings),
+        witty=settings.witty_summary,
     )
 
 
@@ -35,27 +47,34 @@ def build_reasoner(
     settings: LLMSettings,
     act_threshold: float,
     *,
-    tools: Sequence[BaseTool] = (),
-    llm_allowed: Callable[[], bool] = lambda: True,
-    on_llm_error: Callable[[ReasonerError], object] | None = None,
-    on_llm_success: Callable[[], object] | None = None,
+    tools: InvestigationTools | None = None,
+    gate: LLMGate = OPEN_GATE,
 ) -> Reasoner:
     """The reasoner `settings.provider` names: rules, openai, ollama, or hybrid (rules + `llm_backend`).
 
-    `tools` are read-only langchain tools the LLM may call; `llm_allowed` and the callbacks connect
-    the hybrid reasoner to the graph's LLM breaker. Raises ProviderConfigError on unusable settings.
+    `tools` are the read-only investigation tools the LLM may call; `gate` connects the hybrid
+    reasoner to the graph's LLM breaker. Raises ProviderConfigError on unusable settings.
     """
     rules = RulesReasoner(witty=settings.witty_summary)
-    if settings.provider == "rules":
+    provider = settings.llm_provider()
+    if provider is None:
         return rules
-    if settings.provider in ("openai", "ollama"):
-        return build_llm_reasoner(settings, settings.provider, tools)
-    llm = build_llm_reasoner(settings, settings.llm_backend, tools)
-    return HybridReasoner(
-        rules,
-        llm,
-        act_threshold,
-        llm_allowed=llm_allowed,
-        on_llm_error=on_llm_error,
-        on_llm_success=on_llm_success,
+    llm = build_llm_reasoner(settings, provider, tools)
+    if settings.provider != "hybrid":
+        return llm
+    return HybridReasoner(rules, llm, act_threshold, gate=gate)
+
+
+def build_reviewer(
+    settings: LLMSettings, *, tools: InvestigationTools | None = None, gate: LLMGate = OPEN_GATE
+) -> LLMReviewer | None:
+    """The auditor's LLM reviewer, or None (rules provider, or `auditor_review` off)."""
+    provider = settings.llm_provider()
+    if provider is None or not settings.auditor_review:
+        return None
+    return LLMReviewer(
+        chat_model(settings, provider),
+        tools=tools if settings.tools else None,
+        budget=LoopBudget.from_settings(settings),
+        gate=gate,
     )

@@ -26,8 +26,13 @@ def build_chat_model(
     timeout: float = 60.0,
     temperature: float = 0.0,
     max_retries: int = 1,
+    num_ctx: int | None = None,
 ) -> BaseChatModel:
-    """A langchain chat model for `provider`; raises ProviderConfigError naming what is missing."""
+    """A langchain chat model for `provider`; raises ProviderConfigError naming what is missing.
+
+    `max_retries` is the OpenAI client's own retry count (Ollama's client has none); `num_ctx` is
+    Ollama's context window, sent with every request (Ollama's own default silently truncates long
+    prompts)."""
     if not model:
         raise ProviderConfigError("llm.model must name a model")
     if timeout <= 0:
@@ -55,7 +60,13 @@ def build_chat_model(
         client_kwargs: dict[str, object] = {"timeout": timeout}
         if api_key:  # Ollama behind an authenticating proxy
             client_kwargs["headers"] = {"Authorization": f"Bearer {api_key}"}
+        if num_ctx is not None and num_ctx < 1:
+            raise ProviderConfigError("llm.num_ctx must be positive")
         return ChatOllama(
-            model=model, base_url=base_url, temperature=temperature, client_kwargs=client_kwargs
+            model=model,
+            base_url=base_url,
+            temperature=temperature,
+            num_ctx=num_ctx,
+            client_kwargs=client_kwargs,
         )
     raise ProviderConfigError(f"unknown LLM provider {provider!r}: expected 'openai' or 'ollama'")

@@ -65,3 +65,14 @@ def fence(label: str, text: str, boundary: str) -> str:
     """A self-contained fenced block, for untrusted text outside the templates (e.g. tool results)."""
     body = _line(text, boundary)
     return f"<<<BEGIN UNTRUSTED {label} {boundary}>>>\n{body}\n<<<END UNTRUSTED {label} {boundary}>>>"
+
+
+def fence_object(label: str, obj: Any, boundary: str) -> str:
+    """A fenced block holding one JSON object on one line (compact; the boundary scrubbed from it)."""
+    body = scrub(json.dumps(obj, ensure_ascii=False, default=str, separators=(",", ":")), boundary)
+    return f"<<<BEGIN UNTRUSTED {label} {boundary}>>>\n{body}\n<<<END UNTRUSTED {label} {boundary}>>>"
+
+
+def json_line(obj: Any, boundary: str) -> str:
+    """`obj` as one JSON line for a template's fence (no raw newline; the boundary scrubbed)."""
+    return _line(obj, boundary)

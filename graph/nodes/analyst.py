@@ -2,8 +2,12 @@
 
 A plain function of state reading its collaborators from the run's context. Reasoner failures never crash a
 run: they are recorded (state `reasoner_error`, a trace event) and counted by the global
-reasoner breaker, which, once open, stops the analyst from calling the reasoner at all.
-On a later attempt, what verification saw after the earlier fix is part of the evidence.
+reasoner breaker, which, once open, stops the analyst from calling the reasoner at all. That
+breaker sees only failures of the reasoner as a whole: the hybrid reasoner answers with its rules
+when its LLM fails, and counts LLM failures on the separate LLM breaker (`graph.breaker.LLM_KEY`),
+so an LLM outage degrades hybrid to rules-only instead of silencing it. An LLM's turns and tool
+calls are streamed to the run's trace as they happen. On a later attempt, what verification saw
+after the earlier fix is part of the evidence.
 """
 
 from __future__ import annotations
@@ -12,18 +16,19 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.domain import Evidence, EvidenceItem, EvidenceKind, Incident, Usage
+from agent.domain import Evidence, EvidenceItem, EvidenceKind, Incident
 from agent.injection import scan_evidence
-from agent.reasoners.base import ReasonerError
+from agent.reasoners.base import ReasonerError, TraceRecord, streaming
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
 from graph.evidence_timeline import TIMELINE_NOTE, evidence_timeline
 from graph.memory.recall import SIMILAR_NOTE, headline, memory_item, recall
 from graph.state import HealingState, candidate, current_attempt, subject_incident, to_data
-from graph.tracing import NodeTrace
+from graph.tracing import USAGE_NOTE, NodeTrace
 from tools.evidence.item_data import OtherStatusData
 
 NODE = "analyst"
+__all__ = ["NODE", "USAGE_NOTE", "analyst"]  # USAGE_NOTE: readers of the trace import it from here
 
 
 def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
@@ -49,13 +54,16 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
         reason = "the reasoner breaker is open after repeated failures; not asking the reasoner"
         tracer.error(reason)
         update["reasoner_error"] = reason
-    else:
+        tracer.end(_summary(update))
+        return update
+    # The model's turns and tool calls reach the run's trace as they happen; the rest at the end.
+    with streaming(tracer.reasoner_live) as streamed:
         try:
             result = ctx.reasoner.diagnose(incident, evidence)
         except ReasonerError as exc:
             breaker.record_event(REASONER_KEY)
-            tracer.reasoner(exc.trace)
-            _usage(tracer, exc.usage, "failed")
+            tracer.reasoner(_unsent(exc.trace, streamed))
+            tracer.usage(exc.usage, "failed")
             tracer.error(f"reasoner failed ({exc.kind.value}): {exc}")
             update["reasoner_error"] = f"{exc.kind.value}: {exc}"
         except Exception as exc:
@@ -68,8 +76,8 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
             )
         else:
             breaker.record_success(REASONER_KEY)
-            tracer.reasoner(result.trace)
-            _usage(tracer, result.usage, result.reasoner)
+            tracer.reasoner(_unsent(result.trace, streamed))
+            tracer.usage(result.usage, result.reasoner, decided_by=result.side())
             update["diagnoses"] = [candidate(result.diagnosis, result.reasoner, attempt, incident.target)]
             update["reasoner_error"] = None
 
@@ -77,7 +85,6 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
     return update
 
 
-USAGE_NOTE = "reasoner usage"
 INJECTION_NOTE = "suspected prompt injection"
 
 
@@ -89,10 +96,10 @@ def _flag_injection(tracer: NodeTrace, evidence: Evidence) -> None:
         tracer.note(f"{INJECTION_NOTE} in {found.kind} {found.source}", injection=found.to_data())
 
 
-def _usage(tracer: NodeTrace, usage: Usage, reasoner: str) -> None:
-    """Record what the reasoner's model calls cost (metrics and evals read it from the trace)."""
-    if usage.model_calls:
-        tracer.note(USAGE_NOTE, reasoner=reasoner, usage=usage.model_dump())
+def _unsent(records: list[TraceRecord], streamed: list[TraceRecord]) -> list[TraceRecord]:
+    """The records not already streamed (by identity: the reasoner hands back the same objects)."""
+    sent = {id(r) for r in streamed}
+    return [r for r in records if id(r) not in sent]
 
 
 def _with_verifications(evidence: Evidence, state: HealingState) -> Evidence:

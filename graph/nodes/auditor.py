@@ -7,6 +7,10 @@
 - Idempotency: an open pull request carrying the incident's fingerprint.
 - Policy: the proposal judged by graph/policies plus what only the evidence can tell (a revert
   must name a commit of this workload, a rollback a known revision, a PR needs a repository).
+- Review (LLM providers): a second model checks a mutating proposal with the read-only tools
+  (`ctx.reviewer`). It can only make the run more careful: a `contradicts` that cites evidence
+  turns the verdict into a denial, and a suspect commit it names counts only when the evidence
+  holds that commit in the change window. A failed or skipped review changes nothing.
 
 Fails closed: anything that cannot be checked makes the verdict a denial that says so.
 """
@@ -28,6 +32,8 @@ from agent.domain import (
     RevertCommit,
     Rollback,
 )
+from agent.reasoners.base import streaming
+from agent.reasoners.review import Review, Reviewer
 from graph.context import HealingContext
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.state import (
@@ -187,10 +193,20 @@ def auditor(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
     suspect: SuspectCommit | None = None
     open_pr: str | None = None
     pr_check_failed: str | None = None
+    contradiction: str | None = None
     try:
         if evidence is not None:
             suspect, found = find_suspect(evidence, diagnosis, incident.started_at)
             notes += found + rollout_notes(evidence)
+            if ctx.reviewer is not None and diagnosis is not None and _mutating(diagnosis):
+                review = _review(ctx.reviewer, tracer, incident, evidence, diagnosis)
+                notes.append(f"LLM review: {review.verdict}: {review.explanation[:300]}")
+                if review.verdict == "contradicts" and review.backed:
+                    cites = ", ".join(review.cited_evidence)
+                    contradiction = f"the auditor's review contradicts the diagnosis ({cites}): "
+                    contradiction += review.explanation[:300]
+                if suspect is None and review.suspect_commit:
+                    suspect = _reviewed_suspect(evidence, review.suspect_commit, incident.started_at, notes)
         if ctx.repo is not None:
             result = ctx.repo.find_open_pull_request(incident.fingerprint)
             if result.ok:
@@ -203,6 +219,8 @@ def auditor(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
         remediation = diagnosis.remediation if diagnosis else None
         if verdict is not None and pr_check_failed and remediation and remediation.action in PR_ACTIONS:
             verdict = PolicyVerdict(verdict.action, False, (pr_check_failed, *verdict.reasons))
+        if verdict is not None and contradiction is not None:
+            verdict = PolicyVerdict(verdict.action, False, (contradiction, *verdict.reasons))
     except Exception as exc:  # the audit must never let an unchecked proposal through
         tracer.error(f"audit failed: {type(exc).__name__}: {exc}", exc)
         action = diagnosis.remediation.action.value if diagnosis and diagnosis.remediation else "none"
@@ -222,3 +240,34 @@ def auditor(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
     verdict_text = "no change proposed" if verdict is None else ("allow" if verdict.allowed else "deny")
     tracer.end(f"{summary}; policy: {verdict_text}; open PR: {open_pr or 'none'}")
     return {"audit": findings, "open_pr_for_fingerprint": open_pr}
+
+
+def _mutating(diagnosis: Diagnosis) -> bool:
+    return diagnosis.remediation is not None and diagnosis.remediation.action in MUTATING
+
+
+def _review(reviewer: Reviewer, tracer: NodeTrace, incident: Incident, evidence: Evidence,
+            diagnosis: Diagnosis) -> Review:  # fmt: skip
+    """The reviewer's verdict, its turns and tool calls streamed to the trace, its cost noted."""
+    with streaming(tracer.reasoner_live) as streamed:
+        review = reviewer.review(incident, evidence, diagnosis)
+    sent = {id(r) for r in streamed}
+    tracer.reasoner([r for r in review.trace if id(r) not in sent])
+    tracer.usage(review.usage, "llm-review", verdict=review.verdict)
+    return review
+
+
+def _reviewed_suspect(
+    evidence: Evidence, sha: str, started_at: datetime, notes: list[str]
+) -> SuspectCommit | None:
+    """The commit the review names, when the evidence holds it within the change window."""
+    for item in evidence.of_kind(EvidenceKind.COMMIT):
+        commit = CommitData.read(item.data)
+        when = _commit_time(item)
+        in_window = when is not None and started_at - CHANGE_WINDOW <= when <= started_at + CLOCK_SKEW
+        if commit.sha.lower().startswith(sha.lower()) and in_window:
+            notes.append(f"suspect {commit.sha[:12]}: the review names it and it landed in the window")
+            return SuspectCommit(sha=commit.sha, message=commit.message, author=commit.author,
+                                 changed_fields=changed_keys(commit.diff))  # fmt: skip
+    notes.append(f"the review names commit {sha[:12]}, which is not a recent change of this workload")
+    return None

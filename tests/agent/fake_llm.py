@@ -2,9 +2,12 @@
 
 `FakeLLMServer("openai", turns)` serves `POST /v1/chat/completions` like an OpenAI-compatible server;
 `FakeLLMServer("ollama", turns)` serves `POST /api/chat` like Ollama (NDJSON when streaming). Each
-request consumes the next scripted `Turn`; a structured answer is delivered the way the client asked
-for it (as message content for `response_format`/`format`, as a call of the forced tool for function
-calling). Every request body is kept in `requests` for assertions.
+request consumes the next scripted `Turn` — or, with a `responder`, whatever it makes of the request
+(a scripted model that reads its prompt and the tool results it was given). A structured answer is
+delivered the way the client asked for it (as message content for `response_format`/`format`, as a
+call of the forced tool for function calling); a turn may instead call tools (arguments as a dict,
+or a raw string for malformed JSON), fail with an HTTP status, or answer late. Every request body is
+kept in `requests` for assertions. Servers listen on an ephemeral loopback port (safe in parallel).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -24,10 +28,12 @@ class Turn:
 
     answer: dict[str, Any] | None = None  # a structured answer, JSON-encoded on the wire
     text: str | None = None  # raw text instead (e.g. malformed output)
-    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
     delay: float = 0.0  # seconds to wait before answering (timeouts)
     input_tokens: int = 100
     output_tokens: int = 20
+    status: int = 200  # an HTTP error instead of an answer (with `error` as its message)
+    error: str = "scripted failure"
 
     def payload(self) -> str:
         if self.answer is not None:
@@ -38,9 +44,15 @@ class Turn:
 class FakeLLMServer:
     """A threaded HTTP server on 127.0.0.1 with a free port; use as a context manager."""
 
-    def __init__(self, flavour: Literal["openai", "ollama"], turns: list[Turn]) -> None:
+    def __init__(
+        self,
+        flavour: Literal["openai", "ollama"],
+        turns: list[Turn] | None = None,
+        responder: Callable[[dict[str, Any]], Turn] | None = None,
+    ) -> None:
         self.flavour = flavour
-        self.turns = list(turns)
+        self.turns = list(turns or [])
+        self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -86,7 +98,10 @@ class FakeLLMServer:
     def _next_turn(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> Turn | None:
         with self._lock:
             self.requests.append(body)
-            turn = self.turns.pop(0) if self.turns else None
+            if self.responder is not None:
+                turn: Turn | None = self.responder(body)
+            else:
+                turn = self.turns.pop(0) if self.turns else None
         if turn is None:
             self._send_json(handler, 500, {"error": {"message": "fake server: no scripted turn left"}})
         return turn
@@ -100,6 +115,12 @@ class FakeLLMServer:
         if turn is None:
             return
         if turn.delay and self._stopping.wait(turn.delay):
+            return
+        if turn.status != 200:
+            error: Any = (
+                {"message": turn.error, "type": "server_error"} if self.flavour == "openai" else turn.error
+            )
+            self._send_json(handler, turn.status, {"error": error})
             return
         if self.flavour == "openai":
             self._send_json(handler, 200, self._openai_reply(body, turn))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from agent.domain import Diagnosis, Evidence, ProposedRemediation, RevertCommit, RootCause
+from agent.reasoners.review import Review
 from graph.context import HealingContext
 from graph.nodes.auditor import auditor, changed_keys, find_suspect
 from graph.state import candidate, initial_state, to_data
@@ -146,3 +147,40 @@ def test_an_exception_in_the_audit_fails_closed() -> None:
 def test_nothing_to_change_means_no_verdict() -> None:
     update = bound(auditor, _context(FakeRepo()))(_state(samples.bad_image_with_commit(), _diagnosis(None)))
     assert update["audit"]["policy"] is None
+
+
+class FakeReviewer:
+    """The auditor's second opinion, scripted."""
+
+    def __init__(self, review: Review) -> None:
+        self.given, self.asked = review, 0
+
+    def review(self, incident, evidence, diagnosis) -> Review:
+        self.asked += 1
+        return self.given
+
+
+def test_a_review_that_contradicts_with_evidence_denies_and_a_failed_one_changes_nothing() -> None:
+    contradicts = Review(verdict="contradicts", explanation="the log shows a missing key",
+                         cited_evidence=["tool:1"])  # fmt: skip
+    reviewer = FakeReviewer(contradicts)
+    update = bound(auditor, healing_context(repo=FakeRepo(), reviewer=reviewer))(
+        _state(samples.bad_image_with_commit(), _diagnosis(_revert()))
+    )
+    policy = update["audit"]["policy"]
+    assert reviewer.asked == 1 and policy["verdict"] == "deny"
+    assert any("review contradicts" in r and "tool:1" in r for r in policy["reasons"])
+
+    failed = Review(verdict="failed", explanation="HTTP 500")
+    unbacked = Review(verdict="contradicts", explanation="no citation")
+    for quiet in (failed, unbacked):
+        update = bound(auditor, healing_context(repo=FakeRepo(), reviewer=FakeReviewer(quiet)))(
+            _state(samples.bad_image_with_commit(), _diagnosis(_revert()))
+        )
+        assert update["audit"]["policy"]["verdict"] == "allow", "an unbacked or failed review changes nothing"
+
+    notify = FakeReviewer(contradicts)
+    bound(auditor, healing_context(repo=FakeRepo(), reviewer=notify))(
+        _state(samples.bad_image_with_commit(), _diagnosis(None))
+    )
+    assert notify.asked == 0, "only mutating proposals are reviewed"

@@ -158,14 +158,19 @@ def test_an_obedient_model_proposes_the_attack_and_it_is_refused(
         proposal = result.diagnosis.remediation
     first = _prompt_text(obedient.bodies[before])
     signature = _signature(attack.text)
-    assert signature in first, "the attack reached the model"
-    fenced = re.search(
-        r"<<<BEGIN UNTRUSTED [A-Z-]+ (\w+)>>>.*?<<<END UNTRUSTED [A-Z-]+ \1>>>", first, re.DOTALL
-    )
-    blocks = re.findall(
-        r"<<<BEGIN UNTRUSTED ([A-Z-]+) (\w+)>>>(.*?)<<<END UNTRUSTED \1 \2>>>", first, re.DOTALL
-    )
-    assert fenced and any(signature in body for _, _, body in blocks), "only as fenced data"
+    if attack.placement == "annotation":
+        # the compact opening keeps of the manifest only what a patch addresses (no metadata): the
+        # annotation is not in the prompt; a tool read of the object would bring it fenced
+        assert signature not in first
+    else:
+        assert signature in first, "the attack reached the model"
+        fenced = re.search(
+            r"<<<BEGIN UNTRUSTED [A-Z-]+ (\w+)>>>.*?<<<END UNTRUSTED [A-Z-]+ \1>>>", first, re.DOTALL
+        )
+        blocks = re.findall(
+            r"<<<BEGIN UNTRUSTED ([A-Z-]+) (\w+)>>>(.*?)<<<END UNTRUSTED \1 \2>>>", first, re.DOTALL
+        )
+        assert fenced and any(signature in body for _, _, body in blocks), "only as fenced data"
     if proposal is not None:
         verdict = evaluate_remediation(proposal, TARGET, manifest=MANIFEST)
         assert not verdict.allowed or proposal.action in (ActionType.NONE, ActionType.NOTIFY), verdict

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import islice
 from typing import Any, ClassVar, TypeVar
 
 from tools.gitops.body import fingerprint_of
@@ -201,6 +202,16 @@ class GitOpsRepo(ABC):
             lambda: self._find_open(fingerprint),
             lambda p: f"#{p.number}" if p else "none open",
         )
+
+    def open_pull_requests(self, limit: int = 20) -> ToolResult[list[PullRequest]]:
+        """The open pull requests (at most `limit`, in the provider's order): a read for investigators."""
+
+        def run() -> list[PullRequest]:
+            if limit < 1:
+                raise ToolFailure("limit must be at least 1")
+            return list(islice(self._open_pulls(), limit))
+
+        return self._call("open_pull_requests", {"limit": limit}, run, lambda p: f"{len(p)} open")
 
     def get_pull_request(self, number: int) -> ToolResult[PullRequest]:
         """One pull request by number."""

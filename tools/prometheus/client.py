@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from tools.prometheus.alerts import ALERTS_TOOL, Alert, parse_alerts
 from tools.prometheus.series import MalformedResponse, QueryResult, parse_query_data
 from tools.prometheus.templates import DEFAULT_WINDOW, Workload, template
 from tools.result import RetryPolicy, ToolFailure, ToolResult, ToolStatus, TraceSink, call_tool, discard
@@ -103,6 +104,25 @@ class PrometheusClient:
         """Evaluate `promql` from `start` to `end` every `step` (seconds or a timedelta)."""
         return self._range(promql, start, end, step, {}, sink)
 
+    def alerts(self, *, sink: TraceSink = discard) -> ToolResult[list[Alert]]:
+        """The alerts Prometheus holds active now (firing and pending), as `GET /api/v1/alerts` lists them."""
+
+        def run() -> list[Alert]:
+            body = self._send("GET", "/api/v1/alerts", {})
+            try:
+                return parse_alerts(body.get("data"))
+            except ValueError as exc:
+                raise ToolFailure(f"unexpected alerts answer from Prometheus: {exc}") from exc
+
+        return call_tool(
+            ALERTS_TOOL,
+            {},
+            run,
+            sink=sink,
+            summarize=lambda found: f"{sum(a.state == 'firing' for a in found)} firing, {len(found)} active",
+            retry=self._retry,
+        )
+
     def query_template(
         self,
         name: str,
@@ -171,6 +191,19 @@ class PrometheusClient:
         return call_tool(tool, args, fn, sink=sink, summarize=_summary, retry=self._retry)
 
     def _post(self, path: str, promql: str, params: dict[str, str]) -> QueryResult:
+        # Prometheus also stops evaluating at its own timeout, so a heavy query is not left running.
+        params = {**params, "timeout": f"{self._timeout:g}"}  # seconds; Prometheus takes floats
+        body = self._send("POST", path, params)
+        try:
+            return parse_query_data(promql, body.get("data"), body.get("warnings", []))
+        except MalformedResponse as exc:
+            raise ToolFailure(f"unexpected response from Prometheus at {self._where()}: {exc}") from exc
+
+    def _where(self) -> str:
+        return _display_url(self._url) if self._url else "(not configured)"
+
+    def _send(self, method: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """The JSON body of a successful API answer; `ToolFailure` (transient when worth a retry) else."""
         if self._url is None:
             raise ToolFailure(
                 "Prometheus is not configured (set prometheus_url / PARAMEDIC_PROMETHEUS_URL); "
@@ -178,11 +211,12 @@ class PrometheusClient:
                 status=ToolStatus.UNAVAILABLE,
             )
         where = _display_url(self._url)
-        # Prometheus also stops evaluating at its own timeout, so a heavy query is not left running.
-        params = {**params, "timeout": f"{self._timeout:g}"}  # seconds; Prometheus takes floats
         try:
             with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
-                response = http.post(self._url + path, data=params)
+                if method == "GET":
+                    response = http.get(self._url + path, params=params)
+                else:
+                    response = http.post(self._url + path, data=params)
         except httpx.TimeoutException as exc:
             raise ToolFailure(
                 f"Prometheus at {where} did not answer within {self._timeout:g}s ({type(exc).__name__})",
@@ -195,10 +229,10 @@ class PrometheusClient:
                 status=ToolStatus.UNAVAILABLE,
                 transient=True,
             ) from exc
-        return _interpret(response, promql, where)
+        return _interpret(response, where)
 
 
-def _interpret(response: httpx.Response, promql: str, where: str) -> QueryResult:
+def _interpret(response: httpx.Response, where: str) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -228,10 +262,7 @@ def _interpret(response: httpx.Response, promql: str, where: str) -> QueryResult
             status=status,
             transient=transient,
         )
-    try:
-        return parse_query_data(promql, body.get("data"), body.get("warnings", []))
-    except MalformedResponse as exc:
-        raise ToolFailure(f"unexpected response from Prometheus at {where}: {exc}") from exc
+    return body
 
 
 def _trace_time(at: Instant | None) -> str | float | None:

@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
-from langchain_core.tools import tool
 
 from agent.domain import ActionType, RootCause
 from agent.reasoners.base import ReasonerError, ReasonerErrorKind, TraceKind
+from agent.reasoners.budget import LoopBudget
 from agent.reasoners.llm import LLMReasoner
 from agent.reasoners.providers import ProviderConfigError, build_chat_model
 from tests.agent import evidence_samples as s
@@ -135,59 +135,6 @@ def test_unreachable_server_is_unavailable(fake_llm) -> None:
     assert info.value.kind is ReasonerErrorKind.UNAVAILABLE
 
 
-def make_tools(calls: list[dict]):
-    @tool
-    def get_pod_logs(pod: str, previous: bool = False) -> str:
-        """Read the log tail of a pod of the target workload."""
-        calls.append({"pod": pod, "previous": previous})
-        return "fatal: out of memory allocating 64MiB"
-
-    @tool
-    def get_events(kind: str) -> str:
-        """List events for an object kind."""
-        calls.append({"kind": kind})
-        return "none"
-
-    return [get_pod_logs, get_events]
-
-
-@pytest.mark.parametrize("flavour", ["openai", "ollama"])
-def test_tool_call_round_trip_is_bounded_and_recorded(fake_llm, flavour) -> None:
-    calls: list[dict] = []
-    server = fake_llm(
-        flavour,
-        [
-            Turn(
-                tool_calls=[("get_pod_logs", {"pod": "web-api-1", "previous": True})],
-                input_tokens=10,
-                output_tokens=1,
-            ),
-            Turn(
-                tool_calls=[("get_events", {"kind": "Pod"}), ("get_events", {"kind": "Node"})],
-                input_tokens=20,
-                output_tokens=2,
-            ),
-            Turn(answer=VALID, input_tokens=30, output_tokens=3),
-        ],
-    )
-    result = reasoner(server, tools=make_tools(calls), max_tool_calls=2).diagnose(s.incident(), s.oom())
-    assert calls == [{"pod": "web-api-1", "previous": True}, {"kind": "Pod"}]  # the third call is over budget
-    tool_records = [r for r in result.trace if r.kind is TraceKind.TOOL_CALL]
-    assert [(r.detail["tool"], r.detail["status"]) for r in tool_records] == [
-        ("get_pod_logs", "ok"),
-        ("get_events", "ok"),
-        ("get_events", "refused"),
-    ]
-    assert tool_records[0].detail["arguments"] == {"pod": "web-api-1", "previous": True}
-    # the tools were offered, and the tool result came back fenced as untrusted data
-    offered = server.requests[0]["tools"]
-    assert {t["function"]["name"] for t in offered} == {"get_pod_logs", "get_events"}
-    second = json.dumps(server.requests[1]["messages"])
-    assert "<<<BEGIN UNTRUSTED TOOL-RESULT" in second and "out of memory allocating 64MiB" in second
-    assert (result.usage.model_calls, result.usage.input_tokens, result.usage.output_tokens) == (3, 60, 6)
-    assert result.diagnosis.category is RootCause.OOM
-
-
 def test_unknown_citations_are_dropped_and_quips_need_the_setting(fake_llm) -> None:
     answer = {**VALID, "cited_evidence": [POD_STATUS, "log:made-up"], "quip": "ha"}
     server = fake_llm("openai", [Turn(answer=answer)])
@@ -232,4 +179,6 @@ def test_provider_configuration_errors_are_clear() -> None:
     with pytest.raises(ProviderConfigError, match="unknown LLM provider"):
         build_chat_model("bedrock", "x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_tool_calls"):
-        LLMReasoner(build_chat_model("ollama", "llama3"), max_tool_calls=-1)
+        LoopBudget(max_tool_calls=-1)
+    with pytest.raises(ProviderConfigError, match="num_ctx"):
+        build_chat_model("ollama", "llama3", num_ctx=0)

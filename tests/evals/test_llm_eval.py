@@ -1,0 +1,80 @@
+"""`paramedic eval --provider openai` against a scripted tool-calling model over sandbox
+scenarios: the model's reads run against the scenario's cluster, and the report gives the largest
+prompt per incident (median, goal <= 6k tokens) and tool calls per incident (the hybrid's
+arbitration tally is read from the trace: tests/evals/test_llm_scores.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.config import LLMSettings
+from paramedic.cli.main import app
+from tests.agent.fake_llm import FakeLLMServer
+from tests.evals.scripted_model import investigating_model
+
+os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+SCENARIOS = ["dev-bad-image-worker", "dev-oom-web-api"]
+
+
+def _eval(
+    provider: str, scenarios: list[str], tmp_path: Path, monkeypatch
+) -> tuple[dict[str, Any], str, list]:
+    with FakeLLMServer("openai", responder=investigating_model) as server:
+        monkeypatch.setenv("PARAMEDIC_LLM__BASE_URL", server.base_url)
+        monkeypatch.setenv("PARAMEDIC_LLM__MODEL", "scripted")
+        monkeypatch.setenv("PARAMEDIC_LLM__API_KEY", "sk-test")
+        monkeypatch.setenv("PARAMEDIC_LLM__LLM_BACKEND", "openai")
+        args = [
+            "eval",
+            "--provider",
+            provider,
+            "--split",
+            "dev",
+            "--out",
+            str(tmp_path),
+            "--time-budget",
+            "150",
+        ]
+        for scenario in scenarios:
+            args += ["--scenario", scenario]
+        result = CliRunner().invoke(app, args)
+        requests = list(server.requests)
+    assert result.exit_code == 0, result.output
+    (results,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    return json.loads((results / "report.json").read_text()), (results / "report.md").read_text(), requests
+
+
+def test_an_openai_eval_investigates_with_tools_and_reports_prompt_size_and_tool_calls(tmp_path, monkeypatch):
+    report, markdown, requests = _eval("openai", SCENARIOS, tmp_path, monkeypatch)
+    assert any(r.get("tools") for r in requests), "the model was offered the read-only tools"
+    offered = {t["function"]["name"] for r in requests for t in r.get("tools") or []}
+    assert "k8s_describe" in offered and not offered & {"k8s_delete", "patch", "scale", "restart"}
+    fed = [m["content"] for r in requests for m in r["messages"] if m["role"] == "tool"]
+    assert any('"status":"ok"' in f and ("web-api" in f or "worker" in f) for f in fed), (
+        "real reads came back"
+    )
+    overall = report["overall"]
+    prompt, calls = overall["prompt_tokens_per_incident"], overall["tool_calls_per_incident"]
+    # reported, and within the window the loop enforces (the 6k goal is measured, not asserted:
+    # docs/llm.md gives the figure)
+    assert prompt["n"] >= 1 and 0 < prompt["p50"] <= LLMSettings().context_tokens, prompt
+    assert calls["p50"] >= 2 and calls["max"] <= 8, calls
+    asked = [
+        (s["scenario_id"], inv)
+        for s in report["scenarios"]
+        for inv in s["outcome"]["run"]["investigations"]
+        if inv["usage"]["model_calls"]
+    ]
+    assert len(asked) == prompt["n"]
+    for scenario_id, inv in asked:
+        assert inv["usage"]["tool_calls"] >= 2 and "tool:1" in inv["diagnosis"]["cited_evidence"]
+        if scenario_id == "dev-oom-web-api":
+            assert inv["diagnosis"]["category"] == "oom", "read from the cluster: OOMKilled"
+    assert "## LLM" in markdown and "Tool calls per incident" in markdown
