@@ -1,4 +1,4 @@
-"""The run store over SQL: incidents, runs, trace events, blobs and the audit log.
+"""The run store over SQL: incidents, runs, trace events, blobs, the audit log and run claims.
 
 One class over one database; each table's operations live in its own module (`incident_table`,
 `run_table`, `trace_table`, `audit_table`) and the database differences in the `Backend`
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from server.runstore.audit_table import AuditTable
 from server.runstore.backend import Backend
+from server.runstore.claim_table import ClaimTable
 from server.runstore.incident_table import IncidentTable
 from server.runstore.run_table import RunTable
 from server.runstore.schema import migrate
@@ -16,7 +17,7 @@ from server.runstore.signal import ChangeSignal
 from server.runstore.trace_table import TraceTable
 
 
-class RunStore(IncidentTable, RunTable, TraceTable, AuditTable):
+class RunStore(IncidentTable, RunTable, TraceTable, AuditTable, ClaimTable):
     """Incidents, runs, their ordered trace events, content-addressed blobs and the audit log.
 
     Open one with `server.runstore.open_run_store(url)`. Unknown ids raise `NotFoundError`

@@ -24,6 +24,7 @@ from server.runstore import (
     UnknownRunError,
     open_run_store,
 )
+from server.runstore.schema import SCHEMA_VERSION
 from tools.result import ToolCallEvent, ToolStatus
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -81,7 +82,7 @@ def test_reopening_keeps_data_and_does_not_migrate_twice(storage_url: str) -> No
         first.create_run(_run("r1"))
         first.append_event("r1", trace.note("r1", None, "kept"))
     with open_run_store(storage_url) as second:
-        assert second.schema_version == 1
+        assert second.schema_version == SCHEMA_VERSION
         assert [e.summary for e in second.events("r1")] == ["kept"]
 
 
