@@ -2,8 +2,14 @@
 
 A stream never keeps events in memory beyond one page: it reads the store from the last id it
 sent, and sleeps on `wait_for_events_async` when caught up, so a reconnect with `Last-Event-ID`
-resumes exactly after the last event the client saw (no gaps, no duplicates) and any number
-of subscribers cost one store read per new event each, not a per-subscriber queue.
+resumes exactly after the last event the client saw (no gaps, no duplicates).
+
+Fan-out: subscribers at the same position share one store read (`SingleFlight`), and that read
+is encoded once, into one `Chunk` of SSE wire bytes holding every event it found; each of them
+writes those same bytes (one write per wake-up, however many events arrived meanwhile). The
+per-subscriber work is thus a write, not a JSON dump and an SSE encoding per event, which is
+what kept 1,000 subscribers from keeping up (docs/benchmarks.md). Other replicas' appends wake
+the streams through the store (PostgreSQL LISTEN/NOTIFY; SQLite polls).
 
 Tunables live in `context.extras`: `sse_ping` (seconds between keep-alive comments, default 15)
 and `sse_poll` (how often a caught-up run stream re-reads the run's status, default 1 s:
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
@@ -59,8 +66,18 @@ def resume_point(last_event_id: str | None, after: int | None) -> int:
     return after or 0
 
 
-def _message(event: TraceEvent, event_id: int) -> ServerSentEvent:
-    return ServerSentEvent(data=event.model_dump_json(), event=event.type.value, id=str(event_id))
+def _message(event: TraceEvent, event_id: int) -> bytes:
+    """One trace event as SSE wire bytes (`id`, `event`, `data`)."""
+    return ServerSentEvent(data=event.model_dump_json(), event=event.type.value, id=str(event_id)).encode()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A page of events as SSE wire bytes, built once and written as is to every subscriber."""
+
+    last: int  # the stream position of its last event (where it was read from, when empty)
+    count: int
+    data: bytes
 
 
 class SingleFlight:
@@ -99,21 +116,19 @@ def single_flight(context: ServerContext) -> SingleFlight:
     return context.extras.setdefault("sse_single_flight", SingleFlight())
 
 
-async def _page(
-    context: ServerContext, inline: bool, call: Any, **kwargs: Any
-) -> list[tuple[int, ServerSentEvent]]:
-    """A page of events, each with its stream position and message, built once for every subscriber."""
+async def _page(context: ServerContext, inline: bool, after: int, call: Any, **kwargs: Any) -> Chunk:
+    """The events after `after`, read and encoded once for every subscriber at that position."""
     per_run = "run_id" in kwargs
 
-    def read() -> list[tuple[int, ServerSentEvent]]:
+    def read() -> Chunk:
         batch = call(**kwargs)
         if inline:
             batch = [context.store.inline_event(e) for e in batch]
-        out = []
+        last, parts = after, []
         for event in batch:
-            position = (event.seq if per_run else event.id) or 0
-            out.append((position, _message(event, position)))
-        return out
+            last = (event.seq if per_run else event.id) or 0
+            parts.append(_message(event, last))
+        return Chunk(last, len(parts), b"".join(parts))
 
     key = ("page", call.__name__, inline, *sorted(kwargs.items()))
     return await single_flight(context).run(key, lambda: asyncio.to_thread(read))
@@ -121,7 +136,7 @@ async def _page(
 
 async def run_events(
     context: ServerContext, run_id: str, after: int, *, inline: bool = True
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
     """A run's events with seq > `after`, live, ending with an `end` event once the run is final.
 
     The `end` event carries no id, so a client reconnecting after it resumes from the last
@@ -133,13 +148,15 @@ async def run_events(
     with metrics_of(context.extras).subscriber("run"):
         last = after
         while True:
-            batch = await _page(context, inline, store.events, run_id=run_id, after_seq=last, limit=PAGE)
-            for position, message in batch:
-                last = position
-                yield message
-            if len(batch) == PAGE:
+            chunk = await _page(
+                context, inline, last, store.events, run_id=run_id, after_seq=last, limit=PAGE
+            )
+            if chunk.count:
+                last = chunk.last
+                yield chunk.data
+            if chunk.count == PAGE:
                 continue  # replaying a long trace: read on
-            if not batch:
+            if not chunk.count:
                 # Only a quiet stream asks for the status (one read per event saved for the busy
                 # ones); a run that finished right after its last event closes within `sse_poll`.
                 run = await flight.run(
@@ -149,7 +166,7 @@ async def run_events(
                 # written before the final status, and must not be cut off by the end event.
                 if run.status not in ACTIVE_STATUSES and run.last_seq <= last:
                     end = {"run_id": run_id, "status": run.status.value, "last_seq": run.last_seq}
-                    yield ServerSentEvent(data=json.dumps(end), event=END_EVENT)
+                    yield ServerSentEvent(data=json.dumps(end), event=END_EVENT).encode()
                     return
             await flight.run(
                 ("wait", run_id, last),
@@ -157,9 +174,7 @@ async def run_events(
             )
 
 
-async def all_events(
-    context: ServerContext, after: int, *, inline: bool = True
-) -> AsyncIterator[ServerSentEvent]:
+async def all_events(context: ServerContext, after: int, *, inline: bool = True) -> AsyncIterator[bytes]:
     """Every run's events with global id > `after`, live, until the client goes away."""
     store = context.store
     flight = single_flight(context)
@@ -167,11 +182,11 @@ async def all_events(
     with metrics_of(context.extras).subscriber("all"):
         last = after
         while True:
-            batch = await _page(context, inline, store.all_events, after_id=last, limit=PAGE)
-            for position, message in batch:
-                last = position
-                yield message
-            if len(batch) < PAGE:
+            chunk = await _page(context, inline, last, store.all_events, after_id=last, limit=PAGE)
+            if chunk.count:
+                last = chunk.last
+                yield chunk.data
+            if chunk.count < PAGE:
                 await flight.run(
                     ("wait-all", last),
                     lambda seen=last: store.wait_for_events_async(after=seen, timeout=timeout),
