@@ -15,7 +15,7 @@ unexport PYTHONDONTWRITEBYTECODE
 PYTEST_WORKERS ?= auto
 PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-.PHONY: demo test test-fast coverage lint contracts pytest system-packages clean install
+.PHONY: demo test test-fast coverage lint contracts typecheck pytest system-packages clean install
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(STAMP_TEST)
 
 contracts: $(STAMP_TEST)
 	$(VENV)/bin/lint-imports
+
+# mypy over every package (strict on tools/, agent/, graph/; settings in pyproject.toml).
+typecheck: $(STAMP_TEST)
+	$(VENV)/bin/mypy
 
 # The programs the tests run for real (Prometheus, Alertmanager, Chromium, kubectl, PostgreSQL).
 # Missing ones are installed with apt when run as root; otherwise this stops at once and prints the

@@ -21,14 +21,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
-from sandbox.apiserver.defaults import apply_defaults
+from sandbox import admission
+from sandbox.apiserver.defaults import apply_defaults, prepare_for_create
 from sandbox.apps import NAMESPACE, REPO_FOLDER, sample_files
 from sandbox.clock import SimClock
+from sandbox.controllers.persistentvolume import default_storage_class
 from sandbox.faults import FaultInjector, InjectedFault, Target
 from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops import APPLICATIONS, AppSpec, GitOpsSync, ManifestRepo
 from sandbox.gitops.health import HEALTHY, deployment_health
-from sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, Registry
+from sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, PRIORITYCLASSES, STORAGECLASSES, Registry
 from sandbox.simulation import Simulation
 from sandbox.store import ResourceType, Store
 
@@ -102,6 +104,15 @@ class Sandbox:
                     "status": {"phase": "Active"},
                 },
             )
+        # What a fresh kind cluster has besides: its default StorageClass and the system PriorityClasses.
+        self.store.create(STORAGECLASSES, default_storage_class())
+        for name, value in (("system-cluster-critical", 2000000000), ("system-node-critical", 2000001000)):
+            description = (
+                f"Used for {name.split('-')[1]} critical pods that must not be moved from their current node."
+            )
+            self.store.create(
+                PRIORITYCLASSES, {"metadata": {"name": name}, "value": value, "description": description}
+            )
         self.simulation = Simulation(self.store, self.registry, self.clock, seed=self.seed, nodes=self._nodes)
         self._stoppers.append(self.simulation.close)
 
@@ -120,7 +131,7 @@ class Sandbox:
             spec,
             clock=self.clock.now,
             poll_interval=self._poll,
-            admit=_admit,  # Argo CD writes through the API server, so its defaults apply
+            admit=self._admit,  # Argo CD writes through the API server: defaults and admission apply
         )
         self.injector = FaultInjector(
             self.repo,
@@ -301,6 +312,13 @@ class Sandbox:
         """Active faults."""
         return self.injector.active()
 
-
-def _admit(rt: ResourceType, obj: dict) -> dict:
-    return apply_defaults(rt.kind, obj)
+    def _admit(self, rt: ResourceType, obj: dict) -> dict:
+        """What the API server does to an object the sync loop writes: defaults, and on create the
+        kind's create-time fields (a Job's selector) and admission (quota, LimitRange...)."""
+        apply_defaults(rt.kind, obj)
+        meta = obj.get("metadata") or {}
+        if not meta.get("resourceVersion") and meta.get("uid"):
+            prepare_for_create(rt.kind, obj, meta["uid"])
+            admission.mutate(self.store, rt, obj)
+            admission.check(self.store, self.registry, rt, obj)
+        return obj

@@ -270,14 +270,19 @@ class LogStore:
         self._clock = clock
         self._seed = seed
         self._pods: dict[tuple[str, str], dict[str, _Container]] = {}
+        self._init: dict[tuple[str, str], list[str]] = {}  # init container names per pod
         self._lock = threading.Lock()
 
-    def register_pod(self, namespace: str, pod: str, containers: list[str]) -> None:
+    def register_pod(
+        self, namespace: str, pod: str, containers: list[str], init_containers: list[str] | None = None
+    ) -> None:
         """Declare a pod's containers (before any of them started)."""
         with self._lock:
             entry = self._pods.setdefault((namespace, pod), {})
-            for name in containers:
+            for name in [*containers, *(init_containers or [])]:
                 entry.setdefault(name, _Container())
+            if init_containers:
+                self._init[(namespace, pod)] = list(init_containers)
 
     def set_waiting(self, namespace: str, pod: str, container: str, reason: str) -> None:
         """Record why a container has not (re)started, for the "waiting to start" error."""
@@ -308,6 +313,7 @@ class LogStore:
         """Drop a deleted pod's logs."""
         with self._lock:
             self._pods.pop((namespace, pod), None)
+            self._init.pop((namespace, pod), None)
 
     def read(
         self, namespace: str, pod: str, container: str | None = None, previous: bool = False
@@ -319,14 +325,15 @@ class LogStore:
                 # What kube-apiserver answers for a pod no kubelet has taken yet.
                 raise ApiError(400, "BadRequest", f"pod {pod} does not have a host assigned")
             if not container:
-                if len(containers) != 1:
-                    names = " ".join(containers)
-                    raise ApiError(
-                        400,
-                        "BadRequest",
-                        f"a container name must be specified for pod {pod}, choose one of: [{names}]",
-                    )
-                container = next(iter(containers))
+                init = self._init.get((namespace, pod), [])
+                apps = [name for name in containers if name not in init]
+                if len(apps) != 1:
+                    choices = " ".join(apps)
+                    message = f"a container name must be specified for pod {pod}, choose one of: [{choices}]"
+                    if init:
+                        message += f" or one of the init containers: [{' '.join(init)}]"
+                    raise ApiError(400, "BadRequest", message)
+                container = apps[0]
             entry = containers.get(container)
             if entry is None:
                 raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {pod}")

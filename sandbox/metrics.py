@@ -181,11 +181,11 @@ def render(store: Store, kubelet: Kubelet, now: Callable[[], float]) -> str:
     nodes, _ = store.list(NODES, copy=False)
     for n in nodes:
         for cond in (n.get("status") or {}).get("conditions") or []:
-            for value in ("true", "false", "unknown"):
+            for state in ("true", "false", "unknown"):
                 w.add(
                     "kube_node_status_condition",
-                    {"node": n["metadata"]["name"], "condition": cond["type"], "status": value},
-                    1 if cond.get("status", "").lower() == value else 0,
+                    {"node": n["metadata"]["name"], "condition": cond["type"], "status": state},
+                    1 if cond.get("status", "").lower() == state else 0,
                 )
     return w.render()
 

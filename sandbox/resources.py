@@ -96,6 +96,73 @@ DAEMONSETS = ResourceType(
 JOBS = ResourceType(
     "batch", "v1", "Job", "jobs", singular="job", subresources=("status",), categories=("all",)
 )
+CRONJOBS = ResourceType(
+    "batch",
+    "v1",
+    "CronJob",
+    "cronjobs",
+    short_names=("cj",),
+    singular="cronjob",
+    subresources=("status",),
+    categories=("all",),
+)
+PERSISTENTVOLUMECLAIMS = ResourceType(
+    "",
+    "v1",
+    "PersistentVolumeClaim",
+    "persistentvolumeclaims",
+    short_names=("pvc",),
+    singular="persistentvolumeclaim",
+    subresources=("status",),
+)
+PERSISTENTVOLUMES = ResourceType(
+    "",
+    "v1",
+    "PersistentVolume",
+    "persistentvolumes",
+    namespaced=False,
+    short_names=("pv",),
+    singular="persistentvolume",
+    subresources=("status",),
+)
+STORAGECLASSES = ResourceType(
+    "storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced=False, short_names=("sc",),
+    singular="storageclass",
+)  # fmt: skip
+RESOURCEQUOTAS = ResourceType(
+    "", "v1", "ResourceQuota", "resourcequotas", short_names=("quota",), singular="resourcequota",
+    subresources=("status",),
+)  # fmt: skip
+LIMITRANGES = ResourceType(
+    "", "v1", "LimitRange", "limitranges", short_names=("limits",), singular="limitrange"
+)
+ENDPOINTS = ResourceType("", "v1", "Endpoints", "endpoints", short_names=("ep",), singular="endpoints")
+NETWORKPOLICIES = ResourceType(
+    "networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short_names=("netpol",),
+    singular="networkpolicy",
+)  # fmt: skip
+INGRESSES = ResourceType(
+    "networking.k8s.io", "v1", "Ingress", "ingresses", short_names=("ing",), singular="ingress",
+    subresources=("status",),
+)  # fmt: skip
+INGRESSCLASSES = ResourceType(
+    "networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False, singular="ingressclass"
+)
+HORIZONTALPODAUTOSCALERS = ResourceType(
+    "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short_names=("hpa",),
+    singular="horizontalpodautoscaler", subresources=("status",), categories=("all",),
+)  # fmt: skip
+PODDISRUPTIONBUDGETS = ResourceType(
+    "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short_names=("pdb",),
+    singular="poddisruptionbudget", subresources=("status",),
+)  # fmt: skip
+PRIORITYCLASSES = ResourceType(
+    "scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short_names=("pc",),
+    singular="priorityclass",
+)  # fmt: skip
+CONTROLLERREVISIONS = ResourceType(
+    "apps", "v1", "ControllerRevision", "controllerrevisions", singular="controllerrevision"
+)
 LEASES = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", singular="lease")
 ROLES = ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles", singular="role")
 ROLEBINDINGS = ResourceType(
@@ -137,6 +204,20 @@ BUILTIN: tuple[ResourceType, ...] = (
     STATEFULSETS,
     DAEMONSETS,
     JOBS,
+    CRONJOBS,
+    PERSISTENTVOLUMECLAIMS,
+    PERSISTENTVOLUMES,
+    STORAGECLASSES,
+    RESOURCEQUOTAS,
+    LIMITRANGES,
+    ENDPOINTS,
+    NETWORKPOLICIES,
+    INGRESSES,
+    INGRESSCLASSES,
+    HORIZONTALPODAUTOSCALERS,
+    PODDISRUPTIONBUDGETS,
+    PRIORITYCLASSES,
+    CONTROLLERREVISIONS,
     LEASES,
     ROLES,
     ROLEBINDINGS,

@@ -96,7 +96,9 @@ def _check_value(value: str) -> str:
 
 def _split_clauses(s: str) -> list[str]:
     """Split on commas that are not inside a parenthesised value set."""
-    clauses, depth, current = [], 0, []
+    clauses: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in s:
         if ch == "(":
             depth += 1

@@ -18,17 +18,37 @@ from collections.abc import Callable
 
 from sandbox.clock import SimClock
 from sandbox.controllers.base import Cache, Controller, EventQueue, Timers
+from sandbox.controllers.cronjob import CronJobController
+from sandbox.controllers.daemonset import DaemonSetController
 from sandbox.controllers.deployment import DeploymentController
 from sandbox.controllers.events import EventRecorder
+from sandbox.controllers.job import JobController
 from sandbox.controllers.kubelet import Kubelet
 from sandbox.controllers.node import NodeController, NodeSpec, default_nodes
+from sandbox.controllers.persistentvolume import PersistentVolumeController
 from sandbox.controllers.quantity import memory_bytes
+from sandbox.controllers.quota import QuotaController
 from sandbox.controllers.replicaset import ReplicaSetController
 from sandbox.controllers.scheduler import Scheduler
+from sandbox.controllers.serviceaccount import ServiceAccountController
+from sandbox.controllers.statefulset import StatefulSetController
 from sandbox.images import ImageCatalogue
 from sandbox.logs import LogStore
 from sandbox.metrics import render
-from sandbox.resources import DEPLOYMENTS, NODES, PODS, REPLICASETS, Registry
+from sandbox.resources import (
+    CRONJOBS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    JOBS,
+    NAMESPACES,
+    NODES,
+    PERSISTENTVOLUMECLAIMS,
+    PODS,
+    REPLICASETS,
+    RESOURCEQUOTAS,
+    STATEFULSETS,
+    Registry,
+)
 from sandbox.store import Store, WatchEvent
 
 log = logging.getLogger(__name__)
@@ -75,18 +95,48 @@ class Simulation:
         self.nodes = NodeController(store, now, self.timers, self.recorder, self.kubelet, node_specs)
         self.scheduler = Scheduler(store, now, self.timers, self.recorder)
         self.replicasets = ReplicaSetController(
-            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/names")
+            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/names"), registry
         )
         self.deployments = DeploymentController(store, now, self.timers, self.recorder, self.cache)
+        self.jobs = JobController(
+            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/jobs"), registry
+        )
+        self.cronjobs = CronJobController(store, now, self.timers, self.recorder, self.cache, registry)
+        self.statefulsets = StatefulSetController(
+            store, now, self.timers, self.recorder, self.cache, registry
+        )
+        self.daemonsets = DaemonSetController(
+            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/daemons"), registry
+        )
+        self.volumes = PersistentVolumeController(store, now, self.timers, self.recorder)
+        self.quotas = QuotaController(store, registry)
+        self.serviceaccounts = ServiceAccountController(store)
         self._controllers: dict[str, Controller] = {
-            c.name: c for c in (self.kubelet, self.scheduler, self.replicasets, self.deployments, self.nodes)
+            c.name: c
+            for c in (
+                self.kubelet,
+                self.scheduler,
+                self.replicasets,
+                self.deployments,
+                self.nodes,
+                self.jobs,
+                self.cronjobs,
+                self.statefulsets,
+                self.daemonsets,
+                self.volumes,
+                self.quotas,
+                self.serviceaccounts,
+            )
         }
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._sub = store.subscribe(self.queue.push)
         # Objects that predate us: replay them as ADDED so the indexes and controllers see them.
-        for rt in (NODES, DEPLOYMENTS, REPLICASETS, PODS):
+        for rt in (
+            NAMESPACES, NODES, DEPLOYMENTS, REPLICASETS, CRONJOBS, JOBS, STATEFULSETS, DAEMONSETS,
+            PERSISTENTVOLUMECLAIMS, RESOURCEQUOTAS, PODS,
+        ):  # fmt: skip
             items, rv = store.list(rt, copy=False)
             for obj in items:
                 ns = obj["metadata"].get("namespace", "")

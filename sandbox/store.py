@@ -172,7 +172,8 @@ class Store:
         self._sub_ids = itertools.count(1)
         self._clock = clock
 
-    def _new_uid(self) -> str:
+    def new_uid(self) -> str:
+        """A fresh uid (seeded when the store has an rng)."""
         if self._rng is None:
             return str(uuid.uuid4())
         with self._lock:
@@ -228,12 +229,13 @@ class Store:
 
     # --- writes ------------------------------------------------------------------------------
 
-    def create(self, rt: ResourceType, obj: Obj, dry_run: bool = False) -> Obj:
-        """Store a new object; sets uid, resourceVersion, creationTimestamp, generation."""
+    def create(self, rt: ResourceType, obj: Obj, dry_run: bool = False, uid: str | None = None) -> Obj:
+        """Store a new object; sets uid (`uid` when the caller allotted one), resourceVersion,
+        creationTimestamp, generation."""
         obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + self._new_uid().replace("-", "")[:5]
+            meta["name"] = meta["generateName"] + self.new_uid().replace("-", "")[:5]
         name = meta.get("name")
         if not name:
             raise ApiError(
@@ -252,7 +254,7 @@ class Store:
             bucket = self._objects.setdefault(rt.key, {})
             if (ns, name) in bucket:
                 raise already_exists(rt, name)
-            meta["uid"] = self._new_uid()
+            meta["uid"] = uid or self.new_uid()
             meta["creationTimestamp"] = now_rfc3339(self._clock)
             meta["generation"] = 1
             meta.pop("deletionTimestamp", None)

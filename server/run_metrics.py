@@ -37,7 +37,8 @@ def record_run(metrics: Metrics, record: RunRecord) -> None:
     metrics.run_finished(record.status.value)
     for action in record.actions:
         if isinstance(action, dict) and action.get("phase") in ("remediation", "rollback"):
-            result = action.get("result") if isinstance(action.get("result"), dict) else {}
+            result = action.get("result")
+            result = result if isinstance(result, dict) else {}
             metrics.remediation(
                 str(action.get("action") or "unknown"), str(result.get("status") or "unknown")
             )

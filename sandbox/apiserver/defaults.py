@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sandbox.controllers.kubelet import qos_class
+from sandbox.apiserver import policy_defaults, workload_defaults
+from sandbox.controllers.pod_resources import qos_class
 
 # The default service CIDR of kubeadm clusters (10.96.0.0/12) and the NodePort range.
 _SERVICE_NET_BASE = (10 << 24) | (96 << 16)
@@ -48,25 +49,6 @@ def _requests_from_limits(spec: dict[str, Any]) -> None:
                     requests.setdefault(name, value)
 
 
-def _workload(obj: dict[str, Any], deployment: bool) -> None:
-    spec = obj.setdefault("spec", {})
-    spec.setdefault("replicas", 1)
-    if deployment:
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("progressDeadlineSeconds", 600)
-        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
-        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
-            strategy["type"] = "RollingUpdate"
-            rolling = strategy.setdefault("rollingUpdate", {})
-            rolling.setdefault("maxSurge", "25%")
-            rolling.setdefault("maxUnavailable", "25%")
-    template = spec.get("template")
-    if isinstance(template, dict):
-        template.setdefault("metadata", {})
-        if isinstance(template.get("spec"), dict):
-            _pod_spec(template["spec"])
-
-
 def _digest(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("/".join(parts).encode()).digest()[:8], "big")
 
@@ -99,14 +81,35 @@ def _service(obj: dict[str, Any]) -> None:
                 port["nodePort"] = low + _digest(ns, name, str(port.get("port"))) % (high - low + 1)
 
 
+_WORKLOADS = {
+    "Deployment": workload_defaults.deployment,
+    "ReplicaSet": workload_defaults.replicaset,
+    "StatefulSet": workload_defaults.statefulset,
+    "DaemonSet": workload_defaults.daemonset,
+    "Job": workload_defaults.job,
+    "CronJob": workload_defaults.cronjob,
+}
+_OTHERS = {
+    "Secret": policy_defaults.secret,
+    "PersistentVolumeClaim": policy_defaults.persistentvolumeclaim,
+    "PersistentVolume": policy_defaults.persistentvolume,
+    "StorageClass": policy_defaults.storageclass,
+    "LimitRange": policy_defaults.limitrange,
+    "HorizontalPodAutoscaler": policy_defaults.horizontalpodautoscaler,
+    "NetworkPolicy": policy_defaults.networkpolicy,
+}
+
+
 def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """Fill in what kube-apiserver's defaulting would (in place; returns obj)."""
     if kind == "Pod" and isinstance(obj.get("spec"), dict):
         _pod_spec(obj["spec"])
         _requests_from_limits(obj["spec"])
         obj.setdefault("status", {"phase": "Pending", "qosClass": qos_class(obj["spec"])})
-    elif kind in ("Deployment", "ReplicaSet", "StatefulSet"):
-        _workload(obj, deployment=kind == "Deployment")
+    elif kind in _WORKLOADS:
+        _WORKLOADS[kind](obj, _pod_spec)
+    elif kind in _OTHERS:
+        _OTHERS[kind](obj)
     elif kind == "Namespace":
         obj.setdefault("spec", {"finalizers": ["kubernetes"]})
         obj.setdefault("status", {"phase": "Active"})
@@ -114,6 +117,11 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         obj["metadata"]["labels"].setdefault("kubernetes.io/metadata.name", obj["metadata"].get("name", ""))
     elif kind == "Service":
         _service(obj)
-    elif kind == "Secret":
-        obj.setdefault("type", "Opaque")
+    return obj
+
+
+def prepare_for_create(kind: str, obj: dict[str, Any], uid: str) -> dict[str, Any]:
+    """What a kind's registry strategy does on create only (a Job's generated selector and labels)."""
+    if kind == "Job":
+        workload_defaults.generate_job_selector(obj, uid)
     return obj

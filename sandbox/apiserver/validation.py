@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
 
 from sandbox.controllers.quantity import parse_quantity
 from sandbox.store import ApiError, ResourceType
@@ -108,7 +111,52 @@ def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
             previous = (old.get("spec") or {}).get("selector")
             if spec.get("selector") != previous:
                 errors.invalid("spec.selector", _selector_text(spec.get("selector")), "field is immutable")
+    elif rt.kind == "Job" and rt.group == "batch" and isinstance(spec, dict):
+        _validate_job(spec, "spec", errors)
+        old_spec = (old or {}).get("spec") or {}
+        if old is not None and spec.get("template") != old_spec.get("template"):
+            errors.invalid("spec.template", "core.PodTemplateSpec{...}", "field is immutable")
+    elif rt.kind == "CronJob" and rt.group == "batch" and isinstance(spec, dict):
+        _validate_schedule(spec, errors)
+        _validate_job((spec.get("jobTemplate") or {}).get("spec") or {}, "spec.jobTemplate.spec", errors)
     errors.raise_if_any(rt, name)
+
+
+def _validate_job(spec: Obj, path: str, errors: _Errors) -> None:
+    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    pod_spec = template.get("spec")
+    if not isinstance(pod_spec, dict):
+        errors.required(f"{path}.template.spec.containers")
+        return
+    _validate_pod_spec(pod_spec, f"{path}.template.spec", errors, workload=False)
+    policy = pod_spec.get("restartPolicy")
+    if policy not in ("OnFailure", "Never"):
+        errors.unsupported(f"{path}.template.spec.restartPolicy", policy, ("OnFailure", "Never"))
+    for field in ("parallelism", "completions", "backoffLimit", "activeDeadlineSeconds"):
+        value = spec.get(field)
+        if isinstance(value, int) and value < (1 if field == "activeDeadlineSeconds" else 0):
+            bound = "greater than 0" if field == "activeDeadlineSeconds" else "greater than or equal to 0"
+            errors.invalid(f"{path}.{field}", value, f"must be {bound}")
+
+
+def _validate_schedule(spec: Obj, errors: _Errors) -> None:
+    """robfig/cron's parse errors, as the CronJob validation reports them."""
+    schedule = str(spec.get("schedule") or "")
+    if not schedule:
+        errors.required("spec.schedule")
+        return
+    expr = schedule.split(" ", 1)[1] if schedule.startswith(("TZ=", "CRON_TZ=")) else schedule
+    fields = expr.split()
+    if not expr.startswith("@") and len(fields) != 5:
+        errors.invalid("spec.schedule", schedule, f"expected exactly 5 fields, found {len(fields)}: [{expr}]")
+    elif not croniter.is_valid(expr):
+        errors.invalid("spec.schedule", schedule, f"unparseable schedule: {expr}")
+    zone = spec.get("timeZone")
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.invalid("spec.timeZone", zone, f"unknown time zone {zone}")
 
 
 def _validate_name(kind: str, name: str, errors: _Errors) -> None:
@@ -128,8 +176,10 @@ def _validate_workload(spec: Obj, errors: _Errors) -> None:
     replicas = spec.get("replicas")
     if isinstance(replicas, int) and replicas < 0:
         errors.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
-    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else {}
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    selector = spec.get("selector")
+    selector = selector if isinstance(selector, dict) else {}
+    template = spec.get("template")
+    template = template if isinstance(template, dict) else {}
     labels = ((template.get("metadata") or {}).get("labels")) or {}
     if not (selector.get("matchLabels") or selector.get("matchExpressions")):
         errors.required("spec.selector")

@@ -9,10 +9,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
+from sandbox.resources import CRONJOBS, DAEMONSETS, DEPLOYMENTS, JOBS, PODS, REPLICASETS, STATEFULSETS
 from sandbox.store import ApiError, Obj, ResourceType, Store, WatchEvent, clone
 
 Key = tuple[str, str]  # (namespace, name)
+_OWNER_KINDS = frozenset(
+    rt.key for rt in (REPLICASETS, DEPLOYMENTS, JOBS, CRONJOBS, STATEFULSETS, DAEMONSETS)
+)
 
 
 def key_of(obj: Obj) -> Key:
@@ -127,6 +130,7 @@ class Cache:
 
     pods: OwnerIndex = field(default_factory=OwnerIndex)
     replicasets: OwnerIndex = field(default_factory=OwnerIndex)
+    jobs: OwnerIndex = field(default_factory=OwnerIndex)  # Jobs by controlling CronJob
     uid_to_key: dict[tuple[str, str], Key] = field(default_factory=dict)
 
     def observe(self, event: WatchEvent) -> None:
@@ -135,7 +139,7 @@ class Cache:
         key = key_of(obj)
         deleted = event.type == "DELETED"
         uid = obj.get("metadata", {}).get("uid", "")
-        if event.key in (REPLICASETS.key, DEPLOYMENTS.key):
+        if event.key in _OWNER_KINDS:
             if deleted:
                 self.uid_to_key.pop((event.key, uid), None)
             else:
@@ -144,9 +148,11 @@ class Cache:
             self.pods.observe(key, controller_uid(obj), deleted)
         elif event.key == REPLICASETS.key:
             self.replicasets.observe(key, controller_uid(obj), deleted)
+        elif event.key == JOBS.key:
+            self.jobs.observe(key, controller_uid(obj), deleted)
 
     def key_for(self, rt: ResourceType, uid: str) -> Key | None:
-        """The (namespace, name) of a ReplicaSet or Deployment by uid."""
+        """The (namespace, name) of a controller (ReplicaSet, Deployment, Job, ...) by uid."""
         return self.uid_to_key.get((rt.key, uid))
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sandbox.clock import rfc3339
 from sandbox.controllers.base import Controller, Timers, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
-from sandbox.controllers.kubelet import Kubelet, pod_requests
+from sandbox.controllers.kubelet import Kubelet
+from sandbox.controllers.pod_resources import pod_requests
 from sandbox.controllers.quantity import MI, format_mi, memory_bytes
 from sandbox.resources import NODES
 from sandbox.store import Obj, Store

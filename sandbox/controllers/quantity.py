@@ -40,3 +40,27 @@ def cpu_millis(value: str | int | float | None) -> int:
 def format_mi(nbytes: float) -> str:
     """Bytes as the kubelet prints memory in eviction messages (`182Mi`)."""
     return f"{round(nbytes / MI)}Mi"
+
+
+def format_quantity(value: float, binary: bool) -> str:
+    """A quantity in Kubernetes' canonical form: `500m`, `2`, `512Mi`, `1Gi`, `1500M`."""
+    if value == 0:
+        return "0"
+    millis = round(value * 1000)
+    if millis % 1000:
+        return f"{millis}m"
+    whole = millis // 1000
+    suffixes = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei") if binary else ("k", "M", "G", "T", "P", "E")
+    base = 1024 if binary else 1000
+    suffix = ""
+    for candidate in suffixes:
+        if whole % base or whole < base:
+            break
+        whole //= base
+        suffix = candidate
+    return f"{whole}{suffix}"
+
+
+def is_binary(value: str | int | float | None) -> bool:
+    """Whether a quantity was written with a binary suffix (Ki, Mi, Gi...)."""
+    return isinstance(value, str) and value.strip().endswith("i")

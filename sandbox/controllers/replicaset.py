@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from sandbox.clock import parse_rfc3339
+from sandbox.clock import parse_rfc3339, rfc3339
 from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
-from sandbox.controllers.kubelet import qos_class
-from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
+from sandbox.controllers.podtemplate import create_pod, pod_from_template
+from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS, Registry
 from sandbox.selectors import selector_from_spec
-from sandbox.store import ApiError, Obj, Store, WatchEvent, clone
+from sandbox.store import ApiError, Obj, Store, WatchEvent
 
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 _SOURCE = Source("replicaset-controller")
@@ -41,39 +41,6 @@ def ready_since(pod: Obj) -> float | None:
     return parse_rfc3339(cond["lastTransitionTime"])
 
 
-def _apply_pod_defaults(spec: dict) -> dict:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("serviceAccountName", spec.get("serviceAccount", "default"))
-    spec.setdefault("securityContext", {})
-    spec.setdefault("enableServiceLinks", True)
-    for c in spec.get("containers") or []:
-        image = c.get("image", "")
-        tag_latest = image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]
-        c.setdefault("imagePullPolicy", "Always" if tag_latest else "IfNotPresent")
-        c.setdefault("terminationMessagePath", "/dev/termination-log")
-        c.setdefault("terminationMessagePolicy", "File")
-        c.setdefault("resources", {})
-        for port in c.get("ports") or []:
-            port.setdefault("protocol", "TCP")
-        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            if c.get(probe):
-                p = c[probe]
-                for k, v in (
-                    ("periodSeconds", 10),
-                    ("timeoutSeconds", 1),
-                    ("successThreshold", 1),
-                    ("failureThreshold", 3),
-                ):
-                    p.setdefault(k, v)
-                if "httpGet" in p:
-                    p["httpGet"].setdefault("scheme", "HTTP")
-                    p["httpGet"].setdefault("path", "/")
-    return spec
-
-
 class ReplicaSetController(Controller):
     """Creates and deletes pods to match each ReplicaSet's replicas; writes its status."""
 
@@ -87,9 +54,12 @@ class ReplicaSetController(Controller):
         recorder: EventRecorder,
         cache: Cache,
         rng: random.Random,
+        registry: Registry,
     ) -> None:
         super().__init__()
         self._store = store
+        self._registry = registry
+        self._retry: dict[str, float] = {}  # ReplicaSet uid -> seconds until the next attempt
         self._clock = clock
         self._timers = timers
         self._recorder = recorder
@@ -121,8 +91,9 @@ class ReplicaSetController(Controller):
         active = [p for p in pods if is_active(p)]
         want = int((rs.get("spec") or {}).get("replicas", 1))
         diff = len(active) - want
+        failure = None
         if diff < 0:
-            created = self._create_pods(rs, -diff)
+            created, failure = self._create_pods(rs, -diff)
             active.extend(created)
         elif diff > 0:
             for pod in self._deletion_order(active)[:diff]:
@@ -135,54 +106,40 @@ class ReplicaSetController(Controller):
                     rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", _SOURCE
                 )
                 active = [p for p in active if p is not pod]
-        self._update_status(rs, key, active)
+        self._update_status(rs, key, active, failure)
+        if failure is not None:
+            # Requeued with a growing delay, like a controller's rate-limited work queue.
+            delay = self._retry.get(uid, 0.5) * 2
+            self._retry[uid] = min(delay, 300.0)
+            self._timers.at(self._clock() + self._retry[uid], self.name, key)
+        else:
+            self._retry.pop(uid, None)
 
-    def _create_pods(self, rs: Obj, count: int) -> list[Obj]:
+    def _create_pods(self, rs: Obj, count: int) -> tuple[list[Obj], str | None]:
+        """Create up to `count` pods; (created, the error that stopped creation)."""
         template = (rs.get("spec") or {}).get("template") or {}
         meta = rs["metadata"]
         created = []
         for _ in range(min(count, 500)):
             for _attempt in range(5):
                 suffix = "".join(self._rng.choice(SUFFIX_ALPHABET) for _ in range(5))
-                tmeta = template.get("metadata") or {}
-                pod = {
-                    "metadata": {
-                        "name": f"{meta['name']}-{suffix}",
-                        "namespace": meta["namespace"],
-                        "labels": dict(tmeta.get("labels") or {}),
-                        "annotations": dict(tmeta.get("annotations") or {}),
-                        "ownerReferences": [
-                            {
-                                "apiVersion": "apps/v1",
-                                "kind": "ReplicaSet",
-                                "name": meta["name"],
-                                "uid": meta["uid"],
-                                "controller": True,
-                                "blockOwnerDeletion": True,
-                            }
-                        ],
-                    },
-                    "spec": _apply_pod_defaults(clone(template.get("spec") or {})),
-                }
-                pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
-                if not pod["metadata"]["annotations"]:
-                    del pod["metadata"]["annotations"]
+                pod = pod_from_template(template, rs, name=f"{meta['name']}-{suffix}")
                 try:
-                    obj = self._store.create(PODS, pod)
+                    obj = create_pod(self._store, self._registry, pod, f"{meta['name']}-")
                 except ApiError as err:
                     if err.code == 409:
                         continue
                     self._recorder.emit(
                         rs, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE
                     )
-                    return created
+                    return created, err.message
                 self._cache.pods.observe(key_of(obj), meta["uid"], deleted=False)
                 self._recorder.emit(
                     rs, "Normal", "SuccessfulCreate", f"Created pod: {obj['metadata']['name']}", _SOURCE
                 )
                 created.append(obj)
                 break
-        return created
+        return created, None
 
     def _deletion_order(self, pods: list[Obj]) -> list[Obj]:
         """Deletion order, as in the real controller: unscheduled, pending, not ready, restarted, newest."""
@@ -202,7 +159,7 @@ class ReplicaSetController(Controller):
 
         return sorted(pods, key=rank)
 
-    def _update_status(self, rs: Obj, key: Key, active: list[Obj]) -> None:
+    def _update_status(self, rs: Obj, key: Key, active: list[Obj], failure: str | None = None) -> None:
         now = self._clock()
         min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
         tmpl_labels = (((rs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
@@ -235,8 +192,19 @@ class ReplicaSetController(Controller):
         def mutate(obj: Obj) -> bool:
             current = obj.get("status") or {}
             new = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
-            if "conditions" in current:
-                new["conditions"] = current["conditions"]
+            conditions = [c for c in current.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
+            old = next(
+                (c for c in current.get("conditions") or [] if c.get("type") == "ReplicaFailure"), None
+            )
+            if failure is not None:
+                conditions.append(old or {
+                    "type": "ReplicaFailure", "status": "True", "lastTransitionTime": rfc3339(now),
+                    "reason": "FailedCreate", "message": failure,
+                })  # fmt: skip
+            elif old is not None and len(active) < int((rs.get("spec") or {}).get("replicas", 1)):
+                conditions.append(old)  # still short of replicas: the failure stands until creation succeeds
+            if conditions:
+                new["conditions"] = conditions
             if current == new:
                 return False
             obj["status"] = new

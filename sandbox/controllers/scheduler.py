@@ -1,10 +1,12 @@
-"""The default scheduler: binds pending pods to the least-allocated node whose allocatable fits.
+"""The default scheduler: binds pending pods to the least-allocated node that passes every filter.
 
-Fit is node allocatable vs the summed requests of the pods bound to it (as kube-scheduler's
-NodeResourcesFit), plus readiness, `unschedulable` and NoSchedule taints. A pod nothing fits
-gets PodScheduled=False/Unschedulable and a `FailedScheduling` event worded like the real one
-("0/3 nodes are available: 3 Insufficient memory. ..."), and is retried when pods or nodes
-change and every 30 simulated seconds.
+Filters are in `scheduler_filters.py` (taints, node affinity, resources incl. extended ones, volume
+node affinity, topology spread, inter-pod (anti-)affinity) and `scheduler_volumes.py` (claims). A pod
+no node takes gets PodScheduled=False/Unschedulable and a `FailedScheduling` event worded like
+kube-scheduler's ("0/3 nodes are available: 1 node(s) had untolerated taint {...}, 2 Insufficient
+cpu. preemption: 0/3 nodes are available: ..."), and is retried when pods, nodes or claims change
+and every 30 simulated seconds. A pod whose WaitForFirstConsumer claims are unbound gets its node
+chosen (the claims are annotated with it) and is bound once they are provisioned.
 """
 
 from __future__ import annotations
@@ -14,29 +16,22 @@ from collections.abc import Callable
 from sandbox.clock import rfc3339
 from sandbox.controllers.base import Controller, Key, Timers, key_of, update_with_retry
 from sandbox.controllers.events import EventRecorder, Source
-from sandbox.controllers.kubelet import pod_requests, qos_class
-from sandbox.controllers.quantity import cpu_millis, memory_bytes
-from sandbox.resources import NODES, PODS
+from sandbox.controllers.pod_resources import qos_class
+from sandbox.controllers.scheduler_filters import (
+    NodeInfo,
+    filter_node,
+    fit_message,
+    placed,
+    resource_requests,
+    score,
+)
+from sandbox.controllers.scheduler_volumes import SELECTED_NODE, node_conflict, prefilter, waiting_claims
+from sandbox.resources import NODES, PERSISTENTVOLUMECLAIMS, PODS
 from sandbox.store import Obj, Store, WatchEvent
 
 RETRY_SECONDS = 30.0
 SCHEDULER = "default-scheduler"
 _SOURCE = Source(SCHEDULER)
-
-
-def _tolerates(pod: Obj, taint: dict) -> bool:
-    for tol in (pod.get("spec") or {}).get("tolerations") or []:
-        if tol.get("operator") == "Exists" and not tol.get("key"):
-            return True
-        same_key = tol.get("key") == taint.get("key")
-        same_effect = not tol.get("effect") or tol.get("effect") == taint.get("effect")
-        if (
-            same_key
-            and same_effect
-            and (tol.get("operator") == "Exists" or tol.get("value", "") == taint.get("value", ""))
-        ):
-            return True
-    return False
 
 
 class Scheduler(Controller):
@@ -52,14 +47,20 @@ class Scheduler(Controller):
         self._clock = clock
         self._timers = timers
         self._recorder = recorder
-        self._usage: dict[str, dict[Key, tuple[int, int]]] = {}  # node -> pod -> (cpu m, mem bytes)
+        self._nodes: dict[str, NodeInfo] = {}
         self._pod_node: dict[Key, str] = {}
         self._unschedulable: dict[Key, None] = {}
+        self._waiting_volumes: dict[Key, str] = {}  # pod -> the node chosen while its claims provision
 
     def observe(self, event: WatchEvent) -> None:
-        """Track per-node requests; queue unbound pods; retry unschedulable ones when capacity frees up."""
+        """Track bound pods per node; queue unbound pods; retry when capacity, nodes or claims change."""
         if event.key == NODES.key:
             self._retry_all()
+            return
+        if event.key == PERSISTENTVOLUMECLAIMS.key:
+            for key in [*self._waiting_volumes, *self._unschedulable]:
+                if key[0] == event.namespace:
+                    self.mark(key)
             return
         if event.key != PODS.key:
             return
@@ -69,15 +70,16 @@ class Scheduler(Controller):
         node = spec.get("nodeName")
         active = event.type != "DELETED" and phase not in ("Succeeded", "Failed")
         old = self._pod_node.pop(key, None)
-        if old is not None:
-            self._usage.get(old, {}).pop(key, None)
+        if old is not None and old in self._nodes:
+            self._nodes[old].pods.pop(key, None)
         if active and node:
-            self._usage.setdefault(node, {})[key] = pod_requests(spec)
+            self._info(node).pods[key] = placed(event.obj)
             self._pod_node[key] = node
         if old is not None and not (active and node):
-            self._retry_all()  # capacity freed
+            self._retry_all()  # capacity freed (or an anti-affinity rule with it)
         if event.type == "DELETED":
             self._unschedulable.pop(key, None)
+            self._waiting_volumes.pop(key, None)
         elif (
             active
             and not node
@@ -86,8 +88,14 @@ class Scheduler(Controller):
         ):
             self.mark(key)
 
+    def _info(self, name: str) -> NodeInfo:
+        info = self._nodes.get(name)
+        if info is None:
+            info = self._nodes[name] = NodeInfo({"metadata": {"name": name}})
+        return info
+
     def _retry_all(self) -> None:
-        for key in self._unschedulable:
+        for key in [*self._unschedulable, *self._waiting_volumes]:
             self.mark(key)
 
     def sync(self, key: Key) -> None:
@@ -95,73 +103,74 @@ class Scheduler(Controller):
         pod = self._store.find(PODS, key[0], key[1], copy=False)
         if pod is None or (pod.get("spec") or {}).get("nodeName") or pod["metadata"].get("deletionTimestamp"):
             self._unschedulable.pop(key, None)
+            self._waiting_volumes.pop(key, None)
+            return
+        chosen = self._waiting_volumes.get(key)
+        if chosen is not None:
+            self._bind_when_provisioned(pod, key, chosen)
             return
         nodes, _ = self._store.list(NODES, copy=False)
-        cpu, mem = pod_requests(pod.get("spec") or {})
-        fits, reasons = [], {}
         for node in nodes:
-            why = self._why_not(pod, node, cpu, mem)
-            if why:
-                for r in why:
-                    reasons[r] = reasons.get(r, 0) + 1
-            else:
-                fits.append(node)
-        if not fits:
-            self._fail(pod, key, len(nodes), reasons)
+            self._info(node["metadata"]["name"]).node = node
+        cluster = [self._nodes[n["metadata"]["name"]] for n in nodes]
+        blocked = prefilter(self._store, pod)
+        if blocked:
+            self._fail(pod, key, len(nodes), {}, {"UnschedulableAndUnresolvable": len(nodes)}, blocked)
             return
-        best = min(fits, key=lambda n: (self._score(n), n["metadata"]["name"]))
-        self._bind(pod, key, best["metadata"]["name"], cpu, mem)
+        requests = resource_requests(pod.get("spec") or {})
+        fits, reasons, outcomes = [], {}, {}
+        for info in cluster:
+            verdict = filter_node(pod, info, cluster, node_conflict(self._store, pod, info.node), requests)
+            if verdict is None:
+                fits.append(info)
+                continue
+            why, outcome = verdict
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            for r in why:
+                reasons[r] = reasons.get(r, 0) + 1
+        if not fits:
+            self._fail(pod, key, len(nodes), reasons, outcomes)
+            return
+        best = min(fits, key=lambda n: (-score(n, pod, cluster), n.name))
+        claims = waiting_claims(self._store, pod)
+        if claims:
+            self._select(claims, best.name)
+            self._waiting_volumes[key] = best.name
+            self._unschedulable.pop(key, None)
+            return
+        self._bind(pod, key, best.name)
 
-    def _score(self, node: Obj) -> float:
-        alloc = (node.get("status") or {}).get("allocatable") or {}
-        used = self._usage.get(node["metadata"]["name"], {}).values()
-        cpu_frac = sum(u[0] for u in used) / max(cpu_millis(alloc.get("cpu", "0")), 1)
-        mem_frac = sum(u[1] for u in used) / max(memory_bytes(alloc.get("memory", "0")), 1)
-        return (cpu_frac + mem_frac) / 2
+    def _select(self, claims: list[Obj], node: str) -> None:
+        for pvc in claims:
+            if (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE) == node:
+                continue
 
-    def _why_not(self, pod: Obj, node: Obj, cpu: int, mem: int) -> list[str]:
-        status = node.get("status") or {}
-        spec = node.get("spec") or {}
-        ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
-        if ready.get("status") != "True":
-            return ["node(s) had untolerated taint {node.kubernetes.io/not-ready: }"]
-        if spec.get("unschedulable"):
-            return ["node(s) were unschedulable"]
-        for taint in spec.get("taints") or []:
-            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(pod, taint):
-                value = taint.get("value", "")
-                return [f"node(s) had untolerated taint {{{taint.get('key')}: {value}}}"]
-        sel = (pod.get("spec") or {}).get("nodeSelector") or {}
-        labels = node["metadata"].get("labels") or {}
-        if any(labels.get(k) != v for k, v in sel.items()):
-            return ["node(s) didn't match Pod's node affinity/selector"]
-        alloc = status.get("allocatable") or {}
-        used = self._usage.get(node["metadata"]["name"], {}).values()
-        out = []
-        if cpu and sum(u[0] for u in used) + cpu > cpu_millis(alloc.get("cpu", "0")):
-            out.append("Insufficient cpu")
-        if mem and sum(u[1] for u in used) + mem > memory_bytes(alloc.get("memory", "0")):
-            out.append("Insufficient memory")
-        pods = int(alloc.get("pods", "110"))
-        if len(used) + 1 > pods:
-            out.append("Too many pods")
-        return out
+            def annotate(obj: Obj, node: str = node) -> bool:
+                annotations = obj["metadata"].setdefault("annotations", {})
+                if annotations.get(SELECTED_NODE) == node:
+                    return False
+                annotations[SELECTED_NODE] = node
+                return True
 
-    def _fail(self, pod: Obj, key: Key, total: int, reasons: dict[str, int]) -> None:
-        detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
-        message = (
-            f"0/{total} nodes are available: {detail}." if total else "no nodes available to schedule pods"
-        )
-        if total and any(r.startswith("Insufficient") for r in reasons):
-            message += (
-                f" preemption: 0/{total} nodes are available: {total} No preemption victims found for "
-                "incoming pod."
-            )
-        elif total:
-            message += (
-                f" preemption: 0/{total} nodes are available: {total} Preemption is not helpful for "
-                "scheduling."
-            )
+            update_with_retry(self._store, PERSISTENTVOLUMECLAIMS, key_of(pvc), annotate)
+
+    def _bind_when_provisioned(self, pod: Obj, key: Key, node: str) -> None:
+        if waiting_claims(self._store, pod):
+            self._timers.at(self._clock() + RETRY_SECONDS, self.name, key)
+            return
+        self._waiting_volumes.pop(key, None)
+        self._bind(pod, key, node)
+
+    def _fail(
+        self,
+        pod: Obj,
+        key: Key,
+        total: int,
+        reasons: dict[str, int],
+        outcomes: dict[str, int],
+        prefilter_msg: str = "",
+    ) -> None:
+        message = fit_message(total, reasons, outcomes, prefilter_msg)
         self._recorder.emit(pod, "Warning", "FailedScheduling", message, _SOURCE)
         now = self._clock()
 
@@ -191,7 +200,7 @@ class Scheduler(Controller):
         self._unschedulable[key] = None
         self._timers.at(now + RETRY_SECONDS, self.name, key)
 
-    def _bind(self, pod: Obj, key: Key, node: str, cpu: int, mem: int) -> None:
+    def _bind(self, pod: Obj, key: Key, node: str) -> None:
         uid = pod["metadata"].get("uid")
 
         def bind(obj: Obj) -> bool:
@@ -203,7 +212,7 @@ class Scheduler(Controller):
         if update_with_retry(self._store, PODS, key, bind) is None:
             return
         self._unschedulable.pop(key, None)
-        self._usage.setdefault(node, {})[key] = (cpu, mem)
+        self._info(node).pods[key] = placed(pod)
         self._pod_node[key] = node
         now = rfc3339(self._clock())
 

@@ -5,7 +5,8 @@
 decides from objects whether a fix is right.
 """
 
-from sandbox.faults.catalogue import FAULT_TYPES, FaultNotApplicable, FaultType, Target, fault_type
+from sandbox.faults.catalogue import FAULT_TYPES, fault_type
+from sandbox.faults.context import FaultNotApplicable, FaultType, Target
 from sandbox.faults.injector import FaultInjector, InjectedFault
 from sandbox.faults.taxonomy import CATEGORIES, FaultCategory
 from sandbox.faults.truth import Check, Forbidden, GroundTruth, Symptoms, object_id, resolve, resource_id

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from sandbox.faults.catalogue import FAULT_TYPES, Target
+from sandbox.faults.catalogue import FAULT_TYPES
+from sandbox.faults.context import Target
 from sandbox.faults.injector import InjectedFault
 
 Obj = dict[str, Any]

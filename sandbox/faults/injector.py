@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sandbox.faults.catalogue import FaultContext, FaultNotApplicable, FaultPlan, Target, fault_type
+from sandbox.faults.catalogue import fault_type
+from sandbox.faults.context import FaultContext, FaultNotApplicable, FaultPlan, Target
 from sandbox.faults.truth import GroundTruth
 from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops.repo import ManifestRepo

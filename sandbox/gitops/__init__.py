@@ -7,7 +7,8 @@ reports on an `argoproj.io/v1alpha1` `Application`.
 from sandbox.gitops.application import APPLICATIONS, AppSpec
 from sandbox.gitops.apply import LAST_APPLIED_ANNOTATION, TRACKING_ANNOTATION
 from sandbox.gitops.repo import Commit, GitCommandError, ManifestRepo
-from sandbox.gitops.sync import GitOpsSync, ResourceResult, SyncReport
+from sandbox.gitops.report import ResourceResult, SyncReport
+from sandbox.gitops.sync import GitOpsSync
 
 __all__ = [
     "APPLICATIONS",

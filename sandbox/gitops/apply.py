@@ -148,9 +148,14 @@ def apply(store: Store, rt: ResourceType, diff: Difference, admit: Admit | None 
     """Write what `compare` found (create, or update at the live resourceVersion); raises ApiError."""
     if diff.target is None or diff.action == "none":
         return diff.live
-    target = admit(rt, diff.target) if admit else diff.target
     if diff.action == "create":
-        return store.create(rt, target)
+        # The server allots the uid before admission (a Job's generated selector names it).
+        uid = store.new_uid()
+        target = clone(diff.target)
+        target.setdefault("metadata", {})["uid"] = uid
+        target = admit(rt, target) if admit else target
+        return store.create(rt, target, uid=uid)
+    target = admit(rt, diff.target) if admit else diff.target
     # The live resourceVersion is in the target, so a concurrent writer makes this a 409, not a lost update.
     return store.update(rt, target)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sandbox.gitops.app_status import ApplicationStatus
 from sandbox.gitops.application import APPLICATIONS, AppSpec, SyncPolicy, install, policy_of
 from sandbox.gitops.apply import (
     Admit,
@@ -34,17 +35,13 @@ from sandbox.gitops.apply import (
 from sandbox.gitops.health import MISSING, Health, deployment_health, worst
 from sandbox.gitops.manifests import Manifest, ManifestProblem, parse_tree, split_group_version
 from sandbox.gitops.repo import GitCommandError, ManifestRepo
+from sandbox.gitops.report import OUT_OF_SYNC, PRUNED, SYNC_FAILED, SYNCED, ResourceResult, SyncReport
 from sandbox.resources import DEPLOYMENTS, EVENTS, NAMESPACES, NODES, PODS, REPLICASETS, Registry
-from sandbox.store import ApiError, ResourceType, Store, WatchEvent, clone, now_rfc3339
+from sandbox.store import ApiError, ResourceType, Store, WatchEvent
 
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
 
-SYNCED = "Synced"
-OUT_OF_SYNC = "OutOfSync"
-SYNC_FAILED = "SyncFailed"
-PRUNED = "Pruned"
-HISTORY_LIMIT = 10
 # Never written from Git and far too numerous to scan on every pass.
 _NOT_PRUNABLE = frozenset({PODS.key, EVENTS.key, REPLICASETS.key, NODES.key, APPLICATIONS.key})
 _APPLY_ORDER = {
@@ -59,64 +56,6 @@ _APPLY_ORDER = {
     "RoleBinding": 4,
     "Service": 5,
 }
-
-
-@dataclass(frozen=True)
-class ResourceResult:
-    """One managed object after a pass."""
-
-    group: str
-    version: str
-    kind: str
-    namespace: str
-    name: str
-    status: str  # Synced, OutOfSync, SyncFailed, Pruned
-    message: str = ""
-    health: Health | None = None
-
-    def as_status(self) -> Obj:
-        """The entry in `status.resources`."""
-        entry: Obj = {
-            "group": self.group,
-            "version": self.version,
-            "kind": self.kind,
-            "namespace": self.namespace,
-            "name": self.name,
-            "status": OUT_OF_SYNC if self.status == SYNC_FAILED else self.status,
-        }
-        if self.health is not None:
-            entry["health"] = self.health.as_dict()
-        return entry
-
-    def as_sync_result(self) -> Obj:
-        """The entry in `operationState.syncResult.resources`."""
-        return {
-            "group": self.group,
-            "version": self.version,
-            "kind": self.kind,
-            "namespace": self.namespace,
-            "name": self.name,
-            "status": self.status,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    """What one pass found and did."""
-
-    revision: str
-    sync_status: str
-    health: Health
-    operation_phase: str | None  # None when the pass wrote nothing; Succeeded / Failed otherwise
-    message: str
-    resources: tuple[ResourceResult, ...] = ()
-    problems: tuple[str, ...] = ()
-
-    @property
-    def synced(self) -> bool:
-        """True when the cluster matches Git at `revision`."""
-        return self.sync_status == SYNCED
 
 
 @dataclass
@@ -165,8 +104,7 @@ class GitOpsSync:
         self._parsed: _Parsed | None = None
         self._last_good: _Parsed | None = None
         self._synced_revision: str | None = None
-        self._operation: Obj | None = None
-        self._history: list[Obj] = []
+        self._app_status = ApplicationStatus(store, spec, clock)
         self._last: SyncReport | None = None
         self._passes = threading.Condition()
         self._pass_count = 0
@@ -293,9 +231,9 @@ class GitOpsSync:
         status = OUT_OF_SYNC if any(r.status != SYNCED and r.status != PRUNED for r in results) else SYNCED
         health = worst(r.health for r in results if r.health is not None)
         if phase is not None:
-            self._record_operation(revision, phase, results)
-        message = (self._operation or {}).get("message", "") if phase else ""
-        self._write_status(app, policy, revision, status, health, results, conditions=[])
+            self._app_status.record_operation(revision, phase, results)
+        message = (self._app_status.operation or {}).get("message", "") if phase else ""
+        self._app_status.write(app, revision, status, health, results, [], self._images())
         return SyncReport(revision, status, health, phase, message, tuple(results))
 
     def _parse(self, revision: str, policy: SyncPolicy) -> _Parsed:
@@ -436,82 +374,22 @@ class GitOpsSync:
             return result
         return ResourceResult(**{**result.__dict__, "health": health})
 
-    def _record_operation(self, revision: str, phase: str, results: list[ResourceResult]) -> None:
-        now = now_rfc3339(self._clock)
-        failures = [f"{r.kind}/{r.name}: {r.message}" for r in results if r.status == SYNC_FAILED]
-        message = (
-            "successfully synced (all tasks run)"
-            if phase == "Succeeded"
-            else ("one or more objects failed to apply, reason: " + "; ".join(failures))
-        )
-        previous = self._operation or {}
-        if (
-            previous.get("phase"),
-            previous.get("message"),
-            previous.get("syncResult", {}).get("revision"),
-        ) == (phase, message, revision) and phase == "Failed":
-            return  # the same failure again: keep the first report's timestamps
-        self._operation = {
-            "operation": {"sync": {"revision": revision, "prune": True}, "initiatedBy": {"automated": True}},
-            "phase": phase,
-            "message": message,
-            "startedAt": now,
-            "finishedAt": now,
-            "syncResult": {
-                "revision": revision,
-                "source": {
-                    "repoURL": self.spec.repo_url,
-                    "path": self.spec.path,
-                    "targetRevision": self.spec.target_revision,
-                },
-                "resources": [r.as_sync_result() for r in results],
-            },
-        }
-        if phase == "Succeeded":
-            entry = {
-                "id": (self._history[-1]["id"] + 1) if self._history else 0,
-                "revision": revision,
-                "deployedAt": now,
-                "deployStartedAt": now,
-                "source": self._operation["syncResult"]["source"],
-            }
-            self._history = [*self._history, entry][-HISTORY_LIMIT:]
-
     def _report_failure(
         self, app: Obj, policy: SyncPolicy, revision: str, message: str, problems: list[str]
     ) -> SyncReport:
-        previous = self._operation or {}
-        if previous.get("message") != message or previous.get("syncResult", {}).get("revision") != revision:
-            now = now_rfc3339(self._clock)
-            self._operation = {
-                "operation": {"sync": {"revision": revision}, "initiatedBy": {"automated": True}},
-                "phase": "Failed",
-                "message": message,
-                "startedAt": now,
-                "finishedAt": now,
-                "syncResult": {"revision": revision, "resources": []},
-            }
+        self._app_status.record_failure(revision, message)
         # Health still describes what runs: the objects of the last revision that did load.
         results: list[ResourceResult] = []
         for item in self._last_good.desired if self._last_good else []:
             results.append(self._with_health(self._result_of(item, SYNCED, "")))
         health = worst(r.health for r in results if r.health is not None)
         conditions = [{"type": "ComparisonError", "message": message}]
-        self._write_status(app, policy, revision, OUT_OF_SYNC, health, results, conditions)
+        self._app_status.write(app, revision, OUT_OF_SYNC, health, results, conditions, self._images())
         return SyncReport(revision, OUT_OF_SYNC, health, "Failed", message, tuple(results), tuple(problems))
 
-    def _write_status(
-        self,
-        app: Obj,
-        policy: SyncPolicy,
-        revision: str,
-        sync_status: str,
-        health: Health,
-        results: list[ResourceResult],
-        conditions: list[Obj],
-    ) -> None:
-        spec = app.get("spec") or {}
-        images = sorted(
+    def _images(self) -> list[str]:
+        """Every image the last loadable revision's workloads run (the Application's summary)."""
+        return sorted(
             {
                 c.get("image", "")
                 for item in (self._last_good.desired if self._last_good else [])
@@ -522,39 +400,3 @@ class GitOpsSync:
             }
             - {""}
         )
-        status: Obj = {
-            "sync": {
-                "status": sync_status,
-                "revision": revision,
-                "comparedTo": {"source": spec.get("source", {}), "destination": spec.get("destination", {})},
-            },
-            "health": health.as_dict(),
-            "resources": [r.as_status() for r in results if r.status != PRUNED],
-            "sourceType": "Directory",
-            "summary": {"images": images} if images else {},
-            "history": self._history,
-        }
-        if self._operation is not None:
-            status["operationState"] = self._operation
-        if conditions:
-            old = {c.get("type"): c for c in (app.get("status") or {}).get("conditions") or []}
-            status["conditions"] = [
-                {
-                    **c,
-                    "lastTransitionTime": (old.get(c["type"]) or {}).get("lastTransitionTime")
-                    if (old.get(c["type"]) or {}).get("message") == c["message"]
-                    else now_rfc3339(self._clock),
-                }
-                for c in conditions
-            ]
-        current = clone(app.get("status") or {})
-        current.pop("reconciledAt", None)
-        if current == status:
-            return  # an unchanged status is not rewritten: watchers see only real changes
-        status["reconciledAt"] = now_rfc3339(self._clock)
-        body = {"metadata": {"name": self.spec.name, "namespace": self.spec.namespace}, "status": status}
-        try:
-            self._store.update(APPLICATIONS, body, status_only=True)
-        except ApiError as exc:
-            if exc.code != 404:
-                raise

@@ -102,7 +102,7 @@ def http_app(
     body: str = "OK\n",
     startup: float = 0.3,
     lines: tuple[str, ...] = (),
-) -> object:
+) -> Command:
     """A small HTTP server program on `port` (flags like --listen=:N / -port N move it)."""
 
     def run(call: Call) -> Gen:

@@ -153,9 +153,9 @@ class ClusterNetwork:
                 ep = self._at(host, ip, target, pod["metadata"]["namespace"], pod["metadata"]["name"])
                 return Endpoint(host, ip, port, ep.outcome, ep.listener)
             return Endpoint(host, ip, port, "refused")
-        pod = self._pod_by_ip(ip)
-        if pod is not None:
-            return self._at(host, ip, port, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        by_ip = self._pod_by_ip(ip)
+        if by_ip is not None:
+            return self._at(host, ip, port, by_ip["metadata"]["namespace"], by_ip["metadata"]["name"])
         if fqdn.rsplit(".", 1)[-1] in PUBLIC_TLDS:
             return Endpoint(host, ip, port, "ok" if port in (80, 443) else "timeout", _PUBLIC)
         return Endpoint(host, ip, port, "timeout")

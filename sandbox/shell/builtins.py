@@ -24,7 +24,8 @@ _ESCAPES = {
 
 def unescape(text: str) -> tuple[str, bool]:
     """Backslash escapes as echo -e / printf %b read them; (text, stop) where `\\c` stops output."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(text):
         c = text[i]
         if c == "\\" and i + 1 < len(text):

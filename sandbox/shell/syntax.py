@@ -174,7 +174,9 @@ class _Builder:
         return AndOr(first, rest) if rest else first
 
     def command(self, n: bashlex.ast.node) -> Simple:
-        assigns, words, redirects = [], [], []
+        assigns: list[str] = []
+        words: list[str] = []
+        redirects: list[Redirect] = []
         for p in n.parts:
             if p.kind == "assignment" and not words:
                 assigns.append(self.raw(p))

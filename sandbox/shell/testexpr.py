@@ -104,8 +104,8 @@ class _Parser:
                 return re.search(rhs, tok) is not None
             return tok < rhs if op == "<" else tok > rhs
         if tok in ("-z", "-n") and self.peek() is not None:
-            value = self.take()
-            return (value == "") == (tok == "-z")
+            operand = self.take()
+            return (operand == "") == (tok == "-z")
         if tok in _UNARY_FILE and self.peek() is not None:
             path = self.fs.resolve(self.take(), self.cwd)
             return _UNARY_FILE[tok](self.fs, path)

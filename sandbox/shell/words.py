@@ -92,18 +92,18 @@ def _param(sh: Shell, body: str) -> Gen[object, None, list[str] | str]:
         unset = value is None or (null_counts and value == "")
         kind = op[-1]
         if kind == "-":
-            return (yield from expand_text(sh, word)) if unset else value
+            return (yield from expand_text(sh, word)) if unset else value or ""
         if kind == "=":
             if unset:
                 value = yield from expand_text(sh, word)
                 sh.set_var(name, value)
-            return value
+            return value or ""
         if kind == "+":
             return "" if unset else (yield from expand_text(sh, word))
         if unset:
             message = (yield from expand_text(sh, word)) or "parameter null or not set"
             raise ExpansionError(f"{sh.prefix()}{name}: {message}")
-        return value
+        return value or ""
     value = value or ""
     if m2.group(2):
         pattern = yield from expand_text(sh, word)

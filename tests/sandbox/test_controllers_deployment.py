@@ -1,6 +1,6 @@
 """The Deployment controller: rolling updates, revisions, history, deadlines and the Recreate strategy."""
 
-from sandbox.controllers.deployment import template_hash
+from sandbox.controllers.rollout import template_hash
 from sandbox.resources import DEPLOYMENTS, REPLICASETS
 from tests.sandbox.physics_helpers import NS, available, events, get_deploy, make_sim, pods, postgres, web_api
 

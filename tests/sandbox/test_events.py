@@ -57,11 +57,15 @@ NOW = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
         ("2026-01-10T11:59:55Z", "5s"),
         ("2026-01-10T11:58:01Z", "119s"),
         ("2026-01-10T11:57:00Z", "3m"),
-        ("2026-01-10T09:55:00Z", "2h5m"),
-        ("2026-01-10T10:00:00Z", "2h"),
+        ("2026-01-10T11:55:30Z", "4m30s"),
+        # apimachinery's HumanDuration counts minutes up to three hours
+        ("2026-01-10T09:55:00Z", "125m"),
+        ("2026-01-10T10:00:00Z", "120m"),
+        ("2026-01-10T08:55:00Z", "3h5m"),
         ("2026-01-10T03:00:00Z", "9h"),
         ("2026-01-06T12:00:00Z", "4d"),
-        ("2026-01-10T12:00:10Z", "0s"),  # a clock a little ahead is not a negative age
+        ("2026-01-10T12:00:01Z", "0s"),  # a clock a second ahead is "now"
+        ("2026-01-10T12:00:10Z", "<invalid>"),  # further ahead: kubectl says so
         (None, "<unknown>"),
         ("yesterday", "<unknown>"),
     ],

@@ -214,6 +214,7 @@ _COMPARE = {
 
 def _expr(call: Call) -> Gen:
     args = call.argv[1:]
+    val: int | str  # a number, or `expr STRING`'s string
     try:
         if len(args) == 3 and args[1] in "+-*/%":
             a, b = int(args[0]), int(args[2])

@@ -71,7 +71,8 @@ def read_input(call: Call, operand: str | None) -> Data | None:
 def _cat(call: Call) -> Gen:
     _, operands, _ = _flags(call.argv)
     status = 0
-    for op in operands or [None]:
+    ops: list[str | None] = list(operands) or [None]
+    for op in ops:
         data = read_input(call, op)
         if data is None:
             status = 1
@@ -91,7 +92,8 @@ def _lines_of(data: str) -> list[str]:
 def _head(call: Call) -> Gen:
     _, operands, values = _flags(call.argv)
     status = 0
-    for op in operands or [None]:
+    ops: list[str | None] = list(operands) or [None]
+    for op in ops:
         data = read_input(call, op)
         if data is None:
             status = 1
@@ -106,6 +108,7 @@ def _head(call: Call) -> Gen:
         if isinstance(data, Zeros):
             call.io.out.write_zeros(data)  # no newline ever comes: head would read forever
             yield Sleep(INF)
+            continue
         n = int(values.get("n", "10").lstrip("+"))
         call.io.out.write("".join(_lines_of(data)[:n]))
     return status
@@ -136,6 +139,7 @@ def _tail(call: Call) -> Gen:
         return 0
     if op is None or call.path(op) in ("/dev/null",):
         yield Sleep(INF)
+        return 0
     path, seen = call.path(op), len(data)
     while True:
         yield Sleep(1.0)

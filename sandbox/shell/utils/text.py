@@ -30,7 +30,8 @@ def _bre(pattern: str) -> str:
 
 def _text(call: Call, operands: list[str]) -> tuple[str, int]:
     chunks, status = [], 0
-    for op in operands or [None]:
+    ops: list[str | None] = list(operands) or [None]
+    for op in ops:
         data = read_input(call, op)
         if data is None:
             status = 2 if call.name == "grep" else 1
@@ -97,14 +98,21 @@ def _wc(call: Call) -> Gen:
     yield
 
 
+def _numeric_prefix(line: str) -> float:
+    """`sort -n`'s key: the leading number of a line (0 when there is none)."""
+    match = re.match(r"-?\d*\.?\d*", line)
+    try:
+        return float(match.group(0)) if match and match.group(0) else 0.0
+    except ValueError:  # "-" or "." alone
+        return 0.0
+
+
 def _sort_uniq(call: Call) -> Gen:
     flags, operands, _ = _flags(call.argv)
     text, status = _text(call, operands)
     lines = text.splitlines()
     if call.name == "sort":
-        lines = sorted(
-            lines, key=(lambda s: float(re.match(r"-?\d*\.?\d*", s).group(0) or 0)) if "n" in flags else None
-        )  # type: ignore[union-attr]
+        lines = sorted(lines, key=_numeric_prefix if "n" in flags else None)
         if "r" in flags:
             lines.reverse()
         if "u" in flags:

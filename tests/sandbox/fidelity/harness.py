@@ -1,0 +1,251 @@
+"""Run one fidelity case (format: FIDELITY_FORMAT.md) against a fresh sandbox with the real kubectl.
+
+`run_case` starts a stepped sandbox, creates the namespace and applies the manifests with the real
+`kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass, and gathers what kubectl
+shows: pods as JSON and as its printed table, events, logs, and the objects the case names.
+`check_case` compares that with the case's `expect` and returns every mismatch (empty = pass).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sandbox.cluster import Sandbox
+
+KUBECTL = shutil.which("kubectl")
+CASES_DIR = Path(__file__).parent / "cases"
+REQUIRED = ("description", "source", "namespace", "settle_seconds", "manifests", "expect")
+Obj = dict[str, Any]
+
+
+def load_case(path: Path) -> Obj:
+    """A case file, checked against the shared format."""
+    case = yaml.safe_load(path.read_text())
+    if not isinstance(case, dict):
+        raise ValueError(f"{path.name}: not a mapping")
+    missing = [k for k in REQUIRED if k not in case]
+    if missing:
+        raise ValueError(f"{path.name}: missing {', '.join(missing)}")
+    if not str(case["namespace"]).startswith("fid-"):
+        raise ValueError(f"{path.name}: namespace must start with fid-")
+    if "healthy" not in (case["expect"] or {}):
+        raise ValueError(f"{path.name}: expect.healthy is required")
+    list(yaml.safe_load_all(case["manifests"]))  # the manifests parse
+    return case
+
+
+@dataclass
+class Observed:
+    """What kubectl showed after the case settled."""
+
+    apply_rc: int
+    apply_output: str
+    pods: list[Obj] = field(default_factory=list)  # `kubectl get pods -o json` items
+    table: dict[str, dict[str, str]] = field(default_factory=dict)  # pod -> READY/STATUS/RESTARTS
+    events: list[Obj] = field(default_factory=list)
+    logs: dict[str, str] = field(default_factory=dict)  # pod -> every container's current and previous log
+    objects: dict[tuple[str, str], Obj | None] = field(default_factory=dict)
+    jobs: list[Obj] = field(default_factory=list)
+
+
+def kubectl(sb: Sandbox, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The real kubectl against the sandbox."""
+    assert KUBECTL is not None
+    return subprocess.run(
+        [KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        check=False,
+    )
+
+
+def _json(sb: Sandbox, *args: str) -> Obj:
+    proc = kubectl(sb, *args, "-o", "json")
+    if proc.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+def _table(sb: Sandbox, namespace: str) -> dict[str, dict[str, str]]:
+    out = kubectl(sb, "get", "pods", "-n", namespace, "--no-headers").stdout
+    rows = {}
+    for line in out.splitlines():
+        cells = line.split()
+        if len(cells) >= 4:
+            rows[cells[0]] = {"ready": cells[1], "status": cells[2], "restarts": cells[3]}
+    return rows
+
+
+def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
+    """Apply the case to a fresh sandbox and observe it."""
+    ns = case["namespace"]
+    with Sandbox(workdir=workdir, seed=seed, background=False) as sb:
+        created = kubectl(sb, "create", "namespace", ns)
+        if created.returncode != 0:
+            raise AssertionError(f"kubectl create namespace {ns}: {created.stderr}")
+        applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
+        sb.advance(float(case["settle_seconds"]))
+        seen = Observed(applied.returncode, applied.stdout + applied.stderr)
+        seen.pods = _json(sb, "get", "pods", "-n", ns)["items"]
+        seen.table = _table(sb, ns)
+        seen.events = _json(sb, "get", "events", "-n", ns)["items"]
+        seen.jobs = _json(sb, "get", "jobs", "-n", ns)["items"]
+        for pod in seen.pods:
+            name = pod["metadata"]["name"]
+            text = ""
+            for previous in ("false", "true"):
+                proc = kubectl(sb, "logs", name, "-n", ns, "--all-containers", f"--previous={previous}")
+                text += proc.stdout
+            seen.logs[name] = text
+        for want in (case["expect"] or {}).get("objects") or []:
+            proc = kubectl(sb, "get", want["kind"], want["name"], "-n", ns, "-o", "json")
+            seen.objects[(want["kind"], want["name"])] = (
+                json.loads(proc.stdout) if proc.returncode == 0 else None
+            )
+    return seen
+
+
+def _any(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _owner_job(pod: Obj) -> str | None:
+    return next(
+        (r.get("name") for r in pod["metadata"].get("ownerReferences") or [] if r.get("kind") == "Job"), None
+    )
+
+
+def _condition(obj: Obj, type_: str) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == type_ and c.get("status") == "True" for c in conditions)
+
+
+def healthy(seen: Observed) -> bool:
+    """Something runs, every pod is Running and Ready (a Job's pod may also have Completed, and the pods
+    of a Job that completed do not count), and no Job failed."""
+    if not seen.pods and not seen.jobs:
+        return False
+    complete = {j["metadata"]["name"] for j in seen.jobs if _condition(j, "Complete")}
+    if any(_condition(j, "Failed") for j in seen.jobs):
+        return False
+    for pod in seen.pods:
+        job = _owner_job(pod)
+        if job in complete:
+            continue
+        row = seen.table.get(pod["metadata"]["name"], {})
+        ready, _, total = row.get("ready", "0/1").partition("/")
+        running = row.get("status") == "Running" and ready == total
+        if not running and not (job and row.get("status") == "Completed"):
+            return False
+    return True
+
+
+def _reasons(pod: Obj) -> set[str]:
+    out = set()
+    status = pod.get("status") or {}
+    for cs in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        for state in (cs.get("state") or {}, cs.get("lastState") or {}):
+            for part in state.values():
+                if isinstance(part, dict) and part.get("reason"):
+                    out.add(part["reason"])
+    if status.get("reason"):
+        out.add(status["reason"])
+    return out
+
+
+def _events_of(seen: Observed, kind: str, name: str) -> list[Obj]:
+    return [
+        e
+        for e in seen.events
+        if e.get("involvedObject", {}).get("kind") == kind and e.get("involvedObject", {}).get("name") == name
+    ]
+
+
+def check_case(case: Obj, seen: Observed) -> list[str]:
+    """Every way the observation differs from the case's expectation."""
+    problems: list[str] = []
+    expect = case["expect"] or {}
+    apply_error = case.get("apply_error")
+    if apply_error:
+        if seen.apply_rc == 0 or apply_error not in seen.apply_output:
+            problems.append(
+                f"apply: expected an error containing {apply_error!r}, got: {seen.apply_output.strip()}"
+            )
+    elif seen.apply_rc != 0:
+        problems.append(f"apply failed: {seen.apply_output.strip()}")
+    summary = {name: f"{row['ready']} {row['status']} {row['restarts']}" for name, row in seen.table.items()}
+    if healthy(seen) != bool(expect.get("healthy")):
+        problems.append(f"healthy: expected {expect.get('healthy')}, pods {summary}")
+    for want in expect.get("pods") or []:
+        mine = [p for p in seen.pods if p["metadata"]["name"].startswith(want["name"])]
+        label = f"pods {want['name']}*"
+        if "count" in want and len(mine) != int(want["count"]):
+            problems.append(f"{label}: expected {want['count']}, found {len(mine)} ({summary})")
+        if not mine:
+            if want.get("count", 1) != 0:
+                problems.append(f"{label}: none ({summary})")
+            continue
+        for pod in mine:
+            name = pod["metadata"]["name"]
+            row = seen.table.get(name, {})
+            if "status" in want and row.get("status") not in _any(want["status"]):
+                problems.append(f"{name}: STATUS {row.get('status')}, expected {want['status']}")
+            if "ready" in want and row.get("ready") != str(want["ready"]):
+                problems.append(f"{name}: READY {row.get('ready')}, expected {want['ready']}")
+            restarts = int((row.get("restarts") or "0").split()[0])
+            if "restarts_at_least" in want and restarts < int(want["restarts_at_least"]):
+                problems.append(f"{name}: RESTARTS {restarts}, expected at least {want['restarts_at_least']}")
+            if "reason" in want and not _reasons(pod) & set(_any(want["reason"])):
+                problems.append(f"{name}: reasons {sorted(_reasons(pod))}, expected one of {want['reason']}")
+            events = _events_of(seen, "Pod", name)
+            for reason in want.get("events") or []:
+                if not any(e.get("reason") == reason for e in events):
+                    problems.append(
+                        f"{name}: no {reason} event (has {sorted({e.get('reason') for e in events})})"
+                    )
+            for text in want.get("event_messages") or []:
+                if not any(text in (e.get("message") or "") for e in events):
+                    problems.append(f"{name}: no event message containing {text!r}")
+            for text in want.get("logs_contain") or []:
+                if text not in seen.logs.get(name, ""):
+                    problems.append(f"{name}: logs lack {text!r}: {seen.logs.get(name, '')[-300:]!r}")
+    for want in expect.get("objects") or []:
+        obj = seen.objects.get((want["kind"], want["name"]))
+        label = f"{want['kind']} {want['name']}"
+        if obj is None:
+            if want.get("absent"):
+                continue
+            problems.append(f"{label}: not found")
+            continue
+        if want.get("absent"):
+            problems.append(f"{label}: expected to be gone")
+        if "phase" in want and (obj.get("status") or {}).get("phase") != want["phase"]:
+            problems.append(
+                f"{label}: phase {(obj.get('status') or {}).get('phase')}, expected {want['phase']}"
+            )
+        if "condition" in want and not _condition(obj, want["condition"]):
+            conditions = [
+                c.get("type")
+                for c in (obj.get("status") or {}).get("conditions") or []
+                if c.get("status") == "True"
+            ]
+            problems.append(f"{label}: condition {want['condition']} not True (has {conditions})")
+        events = _events_of(seen, want["kind"], want["name"])
+        for reason in want.get("events") or []:
+            if not any(e.get("reason") == reason for e in events):
+                problems.append(
+                    f"{label}: no {reason} event (has {sorted({e.get('reason') for e in events})})"
+                )
+        for text in want.get("event_messages") or []:
+            if not any(text in (e.get("message") or "") for e in events):
+                problems.append(f"{label}: no event message containing {text!r}")
+    return problems
