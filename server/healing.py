@@ -130,6 +130,7 @@ class HealingStack:
         self._watch = watch
         self._watcher_options = watcher_options
         self._watcher_lock = threading.Lock()
+        self._adopt = True  # whether the keeper adopts orphaned runs (see `start`)
         self._keeper: threading.Thread | None = None
         self.leadership: Leadership | None = None
         # The watcher of the current leadership term (a stopped watcher cannot start again).
@@ -207,8 +208,10 @@ class HealingStack:
     def start(self, *, recover: bool = True) -> HealingStack:
         """Continue runs a crashed process left behind (unless told not to), then start watching.
 
-        With `ha.enabled`, compete for the leadership instead: the leader does both.
+        With `ha.enabled`, compete for the leadership instead: the leader does both. Without
+        `recover` (a one-off CLI command) this process never adopts runs it did not start.
         """
+        self._adopt = recover
         self._keeper = threading.Thread(target=self._keep, name="paramedic-run-keeper", daemon=True)
         if self.settings.ha.enabled:
             self.runs.set_leading(False)
@@ -255,7 +258,7 @@ class HealingStack:
             try:
                 self.ownership.heartbeat()
                 self.runs.take_answers()
-                if self.is_leader:
+                if self._adopt and self.is_leader:
                     self.runs.recover()
                 self._release_ended_elsewhere()
             except Exception:  # the store may be briefly unavailable; try again next round
