@@ -107,6 +107,11 @@ class GitSettings(BaseModel):
     token_file: Path | None = None
     base_branch: str = "main"
     auto_merge: bool = False
+    # Without auto-merge a run that opened a pull request waits for a human to merge or close it;
+    # it escalates (and notifies) when nobody has after this long (seconds of the run's clock).
+    merge_timeout_seconds: float = Field(default=86_400.0, gt=0)
+    # How often (wall seconds) the server looks at the pull requests runs are waiting on.
+    merge_poll_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("github_repo")
     @classmethod
@@ -151,6 +156,14 @@ class VerificationSettings(BaseModel):
     settle_seconds: float = Field(default=30.0, ge=0)  # a merged change needs a GitOps sync first
     stable_seconds: float = Field(default=60.0, ge=0)  # ready, restarts unchanged, this long
     max_error_ratio: float = Field(default=0.05, ge=0.0, le=1.0)  # HTTP 5xx, where Prometheus measures it
+
+
+class IncidentSettings(BaseModel):
+    """How repeated sightings of one failure are folded (the watcher and the alert intake alike)."""
+
+    # After a run ends, sightings of its fingerprint (a watcher re-detection, a repeated alert)
+    # attach to that run for this long instead of opening another; after it, the incident reopens.
+    cooldown_seconds: float = Field(default=300.0, ge=0)
 
 
 class NotificationSettings(BaseModel):
@@ -272,6 +285,7 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     ha: HASettings = Field(default_factory=HASettings)

@@ -45,6 +45,7 @@ class TraceEventType(StrEnum):
     MODEL_OUTPUT = "model_output"  # a model's raw answer
     DECISION = "decision"  # a route chosen, with its rationale
     APPROVAL = "approval"  # a human was asked, or answered
+    WAIT = "wait"  # the run waits on something outside it (a pull request's merge), or stopped waiting
     ACTION = "action"  # a remediation attempted, with its audit facts
     VERIFICATION = "verification"
     ERROR = "error"
@@ -313,6 +314,14 @@ def approval(run_id: str, node: str, *, status: str, details: Mapping[str, Any] 
     by = info.get("by")
     return _event(run_id, TraceEventType.APPROVAL, node, f"approval {status}" + (f" by {by}" if by else ""),
                   payload)  # fmt: skip
+
+
+def wait(
+    run_id: str, node: str, *, status: str, summary: str, details: Mapping[str, Any] | None = None
+) -> TraceEvent:
+    """The run starts waiting (`status="waiting"`) on a pull request, or the wait ended (merged, ...)."""
+    payload = {"status": status, "details": dict(details or {})}
+    return _event(run_id, TraceEventType.WAIT, node, summary, payload)
 
 
 def action(

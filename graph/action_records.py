@@ -33,6 +33,7 @@ class ChangeFacts(TypedDict, total=False):
     applied: bool  # the change is live, or will be once the GitOps sync applies the base branch
     pending_merge: bool  # a pull request waits for a human to merge it
     pr_url: str
+    pr_number: int
     undo: UndoHint
 
 

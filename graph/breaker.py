@@ -6,19 +6,19 @@ breaker opens; after `cooldown_seconds` it is half-open and lets exactly one tri
 the trial's event re-opens it, and a success recorded for that trial closes it.
 
 Time is always passed in (epoch seconds) so the machine is deterministic; `CircuitBreaker`
-binds a store, a policy and a clock for callers that just want to ask and record.
+binds a store, a policy and a clock for callers that just want to ask and record. The server keeps
+the states in the run store (`server.runstore.breaker_table`, SQLite or PostgreSQL), so replicas
+sharing a store share their breakers; `InMemoryBreakerStore` serves one process.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Protocol
 
 from agent.config import BreakerSettings
@@ -166,60 +166,6 @@ class InMemoryBreakerStore:
             new = change(self._states.get(key, BreakerState()))
             self._states[key] = new
             return new
-
-
-class SqliteBreakerStore:
-    """Breaker states in one SQLite table, safe for several processes sharing the file.
-
-    Each operation opens its own connection: sqlite3 connections must not cross threads, and
-    `BEGIN IMMEDIATE` takes the write lock before reading so two processes cannot both read
-    the old state and lose one's update.
-    """
-
-    def __init__(self, path: str | Path, timeout_seconds: float = 30.0) -> None:
-        self._path = Path(path)
-        self._timeout = timeout_seconds
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS breaker_state ("
-                " key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL)"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: transactions are explicit, so BEGIN IMMEDIATE means what it says.
-        return sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
-
-    def get(self, key: str) -> BreakerState:
-        """The state for `key` (closed and empty when unseen)."""
-        conn = self._connect()
-        try:
-            row = conn.execute("SELECT state FROM breaker_state WHERE key = ?", (key,)).fetchone()
-        finally:
-            conn.close()
-        return BreakerState.from_json(row[0]) if row else BreakerState()
-
-    def update(self, key: str, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
-        """Apply `change` to the state of `key` inside one write transaction; return the new state."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute("SELECT state FROM breaker_state WHERE key = ?", (key,)).fetchone()
-                new = change(BreakerState.from_json(row[0]) if row else BreakerState())
-                conn.execute(
-                    "INSERT INTO breaker_state (key, state, updated_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                    (key, new.to_json(), time.time()),
-                )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return new
-        finally:
-            conn.close()
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,12 @@ START -> analyst -> auditor -> decision --act------> remediation --applied--> ve
                                   |  \--ask--> approval --approved--^   |          |  \
                                   |            |  \--rejected--> report  |  healed: END
                                   |            \--expired/invalid--> escalate      |
-                                  |--report--> report -> END        pending merge: report
+                                  |--report--> report -> END        pending merge: await_merge
                                   |--escalate--> escalate -> END    failed: escalate
                                   \--follow--> follow -> analyst (the dependency the diagnosis blamed)
+await_merge -> merge_gate (waits: interrupt) --merged--> verification
+                                             --closed / recovered on its own--> report -> END
+                                             --timeout--> escalate -> END
 verification --unhealthy, budget left--> analyst (next attempt, with what verification saw)
 verification --unhealthy, budget spent--> rollback -> escalate -> END
 ```
@@ -28,15 +31,18 @@ from graph.context import HealingContext
 from graph.edges import (
     route_after_approval,
     route_after_decision,
+    route_after_merge_wait,
     route_after_remediation,
     route_after_verification,
 )
 from graph.nodes.analyst import analyst
 from graph.nodes.approval import approval
 from graph.nodes.auditor import auditor
+from graph.nodes.await_merge import await_merge
 from graph.nodes.decision import decision
 from graph.nodes.escalate import escalate
 from graph.nodes.follow import follow
+from graph.nodes.merge_gate import merge_gate
 from graph.nodes.remediation import remediation
 from graph.nodes.report import report
 from graph.nodes.rollback import rollback
@@ -56,6 +62,8 @@ def build_graph() -> HealingGraph:
     graph.add_node("decision", decision)
     graph.add_node("approval", approval)
     graph.add_node("remediation", remediation)
+    graph.add_node("await_merge", await_merge)
+    graph.add_node("merge_gate", merge_gate)
     graph.add_node("verification", verification)
     graph.add_node("rollback", rollback)
     graph.add_node("escalate", escalate)
@@ -82,6 +90,12 @@ def build_graph() -> HealingGraph:
     graph.add_conditional_edges(
         "remediation",
         route_after_remediation,
+        {"verification": "verification", "wait": "await_merge", "escalate": "escalate"},
+    )
+    graph.add_edge("await_merge", "merge_gate")
+    graph.add_conditional_edges(
+        "merge_gate",
+        route_after_merge_wait,
         {"verification": "verification", "report": "report", "escalate": "escalate"},
     )
     graph.add_conditional_edges(

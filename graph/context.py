@@ -36,6 +36,7 @@ from tools.prometheus import PrometheusClient
 from tools.result import ToolResult, TraceSink
 
 DEFAULT_APPROVAL_TTL = timedelta(hours=1)
+DEFAULT_MERGE_TIMEOUT = timedelta(hours=24)
 
 
 def utc_now() -> datetime:
@@ -126,6 +127,7 @@ class HealingContext:
     max_attempts: int = 3  # remediation attempts per run, on top of the target breaker
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     approval_ttl: timedelta = DEFAULT_APPROVAL_TTL
+    merge_timeout: timedelta = DEFAULT_MERGE_TIMEOUT  # a pull request a human must merge, then escalate
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
     emit: Emit = emit
@@ -139,6 +141,8 @@ class HealingContext:
             raise ValueError("max_attempts must be at least 1")
         if self.approval_ttl <= timedelta(0):
             raise ValueError("approval ttl must be positive")
+        if self.merge_timeout <= timedelta(0):
+            raise ValueError("merge timeout must be positive")
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:

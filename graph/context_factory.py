@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.cluster import kube_client
 from agent.config import Settings
 from agent.reasoners.base import Reasoner
-from graph.breaker import REASONER_KEY, BreakerStore, SqliteBreakerStore
+from graph.breaker import REASONER_KEY, BreakerStore, InMemoryBreakerStore
 from graph.cluster_access import KubeCluster
 from graph.context import Breakers, DecisionConfig, HealingContext, Notifier, VerifyConfig, utc_now
 from graph.evidence_gathering import Sources, make_gather
@@ -40,8 +40,9 @@ def build_context(
 
     Builds a `KubeClient` from `settings.cluster`, the GitOps repository from `settings.git` (none
     when neither a local path nor a GitHub repository is set), Prometheus from `prometheus_url`,
-    the webhook notifier, the configured reasoner wired to the reasoner breaker, and breakers kept
-    in SQLite under `data_dir` (shared by every run and process on this machine).
+    the webhook notifier, the configured reasoner wired to the reasoner breaker, and the breakers
+    in `breaker_store`: the server passes its run store's (`RunStore.breakers`, shared by every
+    replica on that store); without one they live in this process only.
     """
     from agent.reasoners import build_reasoner
     from tools.gitops.factory import open_repo
@@ -59,7 +60,7 @@ def build_context(
             base_branch=git.base_branch,
             auto_merge=git.auto_merge,
         )
-    store = breaker_store or SqliteBreakerStore(settings.data_dir / "breakers.db")
+    store = breaker_store if breaker_store is not None else InMemoryBreakerStore()
     breakers = Breakers.create(settings.breaker, store, clock)
     if reasoner is None:
         reasoner = build_reasoner(
@@ -81,6 +82,7 @@ def build_context(
         decision=DecisionConfig.from_settings(settings),
         auto_merge=git.auto_merge,
         max_attempts=settings.breaker.max_attempts,
+        merge_timeout=timedelta(seconds=git.merge_timeout_seconds),
         verify=verify or VerifyConfig(**settings.verification.model_dump()),
         clock=clock,
         sleep=sleep,

@@ -17,7 +17,8 @@ from graph.context import HealingContext
 from graph.state import HealingState, Route, RunOutcome, current_attempt, subject_of
 
 AfterApproval = Literal["act", "report", "escalate"]
-AfterRemediation = Literal["verification", "report", "escalate"]
+AfterRemediation = Literal["verification", "wait", "escalate"]
+AfterMergeWait = Literal["verification", "report", "escalate"]
 AfterVerification = Literal["healed", "analyst", "rollback"]
 
 
@@ -41,13 +42,28 @@ def route_after_remediation(state: HealingState) -> AfterRemediation:
     """Where a remediation attempt leads, from the current attempt's remediation entries.
 
     A change that went through and is (or will be, after a GitOps sync) live is verified; a pull
-    request that went through but waits for a human to merge is reported; anything else (failed,
-    denied, or nothing written at all) is escalated.
+    request that went through but waits for a human to merge makes the run wait for it; anything
+    else (failed, denied, or nothing written at all) is escalated.
     """
     done = [e for e in entries(state, phase="remediation", attempt=current_attempt(state)) if succeeded(e)]
     if any(e.get("applied") for e in done):
         return "verification"
     if any(e.get("pending_merge") for e in done):
+        return "wait"
+    return "escalate"
+
+
+def route_after_merge_wait(state: HealingState) -> AfterMergeWait:
+    """Where the wait on a pull request leads: merged -> "verification" (the change is live once
+    synced); closed or recovered on its own -> "report" (the run ends rejected or recovered);
+    timeout, invalid, or a wait of another attempt (a broken contract) -> "escalate"."""
+    wait = state.get("merge_wait") or {}
+    if wait.get("attempt") != current_attempt(state):
+        return "escalate"
+    status = wait.get("status")
+    if status == "merged":
+        return "verification"
+    if status in ("closed", "recovered"):
         return "report"
     return "escalate"
 

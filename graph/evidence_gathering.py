@@ -1,7 +1,8 @@
 """Gathering a workload's evidence through tools/ into citable items (the analyst's first half).
 
 Item data follows the evidence contract (`tools/evidence/item_data.py`): tools/evidence already
-renders status, events and logs with its models, redacted and capped; this module lifts them into
+renders status, events and logs with its models, capped; everything read here was redacted where it
+left the tools (`tools.boundary`), diffs and commit messages included. This module lifts them into
 `EvidenceItem`s with stable ids and adds rollout history and recent Git commits (`gather_evidence`),
 and `make_gather` adds Prometheus's metric evidence (graph/metric_evidence). Whatever cannot be read
 goes into `Evidence.gaps` with the reason, and gathering carries on.
@@ -30,7 +31,6 @@ from tools.kubernetes import (
     workload_status,
 )
 from tools.prometheus import PrometheusClient
-from tools.redaction import redact
 from tools.result import TraceSink, discard
 
 MAX_COMMITS = 5
@@ -217,7 +217,7 @@ def _commit_items(
     out = []
     for info in commits.data:  # newest first, as the conventions ask
         diff = repo.commit_diff(info.sha)
-        diff_text = redact(diff.data.text)[:MAX_DIFF_CHARS] if diff.ok and diff.data is not None else ""
+        diff_text = diff.data.text[:MAX_DIFF_CHARS] if diff.ok and diff.data is not None else ""
         out.append(
             EvidenceItem(
                 id=f"commit:{info.sha[:12]}",

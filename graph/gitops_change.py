@@ -52,6 +52,8 @@ class GitChange:
         }
         if self.pr_url:
             fields["pr_url"] = self.pr_url
+        if self.pr is not None:
+            fields["pr_number"] = self.pr.number
         if undoable and self.merge_sha:
             fields["undo"] = UndoHint(kind="revert", commit=self.merge_sha)
         return fields

@@ -5,8 +5,9 @@ graph with `context=` (LangGraph's runtime context; never checkpointed, the stat
 
 Trace events come off LangGraph's `custom` stream and go to the caller's `on_event` as they
 happen (the CLI prints them, the server stores and streams them). A drive ends either completed
-(a terminal node wrote its `outcome`) or interrupted (waiting for a human; `approval_request`
-is the payload to show). The run id is the checkpointer thread, so `continue_run` after a
+(a terminal node wrote its `outcome`) or interrupted (waiting for a human: an approval, or the
+merge of a pull request; `approval_request` is the payload, `waiting_on` the node that waits).
+The run id is the checkpointer thread, so `continue_run` after a
 process crash picks up at the last checkpoint: completed nodes are not run again. A node that
 raises makes the drive raise; the checkpoint before it stays, so `continue_run` can retry.
 """
@@ -29,6 +30,7 @@ from graph.state import HealingState, initial_state
 
 OnEvent = Callable[[TraceEvent], None]
 DriveStop = Literal["completed", "interrupted"]  # why one drive of the graph stopped
+MERGE_NODE = "merge_gate"  # the node whose interrupt is a wait for a merge (any other asks for approval)
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,17 @@ class RunResult:
     stop: DriveStop
     state: HealingState
     approval_request: dict[str, Any] | None = None  # the interrupt payload, when interrupted
+    waiting_on: str | None = None  # the interrupted node: "approval" or "merge_gate"
 
     @property
     def interrupted(self) -> bool:
         """Whether the drive stopped to wait for a human (`approval_request` says what for)."""
         return self.stop == "interrupted"
+
+    @property
+    def waits_for_merge(self) -> bool:
+        """Whether the run waits for its pull request to be merged or closed (not for an approval)."""
+        return self.interrupted and self.waiting_on == MERGE_NODE
 
     @property
     def outcome(self) -> str | None:
@@ -75,9 +83,10 @@ def drive(app: HealingApp, run_id: str, graph_input: Any, on_event: OnEvent = _i
     snapshot = app.graph.get_state(config)
     # LangGraph's snapshot is not generic over the state: its values are this graph's HealingState.
     state = cast(HealingState, dict(snapshot.values))
-    pending = [i for task in snapshot.tasks for i in task.interrupts]
+    pending = [(task.name, i) for task in snapshot.tasks for i in task.interrupts]
     if pending:
-        return RunResult(run_id, "interrupted", state, dict(pending[0].value))
+        node, first = pending[0]
+        return RunResult(run_id, "interrupted", state, dict(first.value), waiting_on=node)
     return RunResult(run_id, "completed", state)
 
 
@@ -98,10 +107,21 @@ def continue_run(app: HealingApp, run_id: str, on_event: OnEvent = _ignore) -> R
     return drive(app, run_id, None, on_event)
 
 
-def pending_approval(app: HealingApp, run_id: str) -> dict[str, Any] | None:
-    """The approval payload a run is waiting on, if it is waiting."""
+def _pending(app: HealingApp, run_id: str, *, merge: bool) -> dict[str, Any] | None:
     snapshot = app.graph.get_state(run_config(run_id))
     for task in snapshot.tasks:
+        if (task.name == MERGE_NODE) != merge:
+            continue
         for pending in task.interrupts:
             return dict(pending.value)
     return None
+
+
+def pending_approval(app: HealingApp, run_id: str) -> dict[str, Any] | None:
+    """The approval payload a run is waiting on (any interrupt but the merge wait's), if any."""
+    return _pending(app, run_id, merge=False)
+
+
+def pending_merge(app: HealingApp, run_id: str) -> dict[str, Any] | None:
+    """The `graph.merge_watch.MergeWaitRequest` (as JSON) a run waits on, if it waits for a merge."""
+    return _pending(app, run_id, merge=True)

@@ -145,13 +145,40 @@ class VerificationRecord(TypedDict):
     checked_at: str
 
 
+class MergeWaitStatus(StrEnum):
+    """Where a run waiting on its pull request stands (`MergeWaitRecord.status`)."""
+
+    WAITING = "waiting"  # the pull request is open; nobody has merged or closed it yet
+    MERGED = "merged"  # a human merged it: the change goes live, verification follows
+    CLOSED = "closed"  # a human closed it unmerged: the change was rejected
+    RECOVERED = "recovered"  # the workload recovered on its own while the pull request waited
+    TIMEOUT = "timeout"  # nobody merged or closed it in time: escalated
+    INVALID = "invalid"  # nothing to wait on, or a malformed answer: escalated
+
+
+class MergeWaitRecord(TypedDict, total=False):
+    """What a run waits on after opening a pull request a human must merge, and how the wait ended."""
+
+    attempt: int
+    pr_number: int
+    pr_url: str
+    since: str  # ISO 8601: when the pull request was opened (the remediation entry's time)
+    deadline: str  # ISO 8601: when the run stops waiting and escalates
+    status: Literal["waiting", "merged", "closed", "recovered", "timeout", "invalid"]
+    by: str  # who merged or closed it, when known
+    detail: str
+    merge_sha: str
+    observed_at: str  # ISO 8601: when the end of the wait was seen
+
+
 class RunOutcome(StrEnum):
     """How a run ended (the terminal node writes it; absent while the run is in flight)."""
 
     HEALED = "healed"  # a remediation was applied and verification saw the workload recover
     REPORTED = "reported"  # the diagnosis was posted; nothing was changed (report mode, no-op, open PR)
-    REJECTED = "rejected"  # a human rejected the proposed action
-    ESCALATED = "escalated"  # handed to humans: low confidence, policy, breaker, failed fix
+    REJECTED = "rejected"  # a human rejected the proposed action (or closed its pull request)
+    ESCALATED = "escalated"  # handed to humans: low confidence, policy, breaker, failed fix, no merge
+    RECOVERED = "recovered"  # the workload recovered on its own while its fix waited; nothing changed
 
 
 class HealingState(TypedDict, total=False):
@@ -169,6 +196,7 @@ class HealingState(TypedDict, total=False):
     approval: ApprovalRecord
     actions: Annotated[list[ActionRecord], operator.add]
     verifications: Annotated[list[VerificationRecord], operator.add]
+    merge_wait: MergeWaitRecord  # the current attempt's wait on its pull request, once it opened one
     attempt: int  # 1-based; the remediation loop bumps it
     trace_event_ids: Annotated[list[str], operator.add]
     outcome: str  # a `RunOutcome` value, written by the terminal node

@@ -63,6 +63,10 @@ class NodeTrace:
         """A route chosen, with its rationale."""
         self.emit(trace.decision(self.run_id, self.node, route=route, rationale=rationale, inputs=inputs))
 
+    def approval(self, status: str, **details: Any) -> None:
+        """A human was asked (`status="requested"`, the request as details) or answered."""
+        self.emit(trace.approval(self.run_id, self.node, status=status, details=details))
+
     def action(self, record: Mapping[str, Any]) -> None:
         """An action's audit record (see `graph.action_records.ActionRecord`)."""
         self.emit(
@@ -82,6 +86,10 @@ class NodeTrace:
     def verification(self, healthy: bool, detail: str, attempt: int) -> None:
         """Whether the workload was healthy after an attempt."""
         self.emit(trace.verification(self.run_id, self.node, healthy=healthy, detail=detail, attempt=attempt))
+
+    def wait(self, status: str, summary: str, details: Mapping[str, Any] | None = None) -> None:
+        """The run starts waiting on something outside it, or the wait ended (`status` says how)."""
+        self.emit(trace.wait(self.run_id, self.node, status=status, summary=summary, details=details))
 
     def note(self, summary: str, **payload: Any) -> None:
         """Anything else worth keeping."""

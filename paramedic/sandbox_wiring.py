@@ -46,18 +46,26 @@ def sandbox_settings(
     *,
     mode: Mode | None = None,
     auto_merge: bool | None = None,
+    storage_url: str | None = None,
 ) -> Settings:
-    """`base` aimed at the sandbox: its kubeconfig, its GitOps repository as the local Git source."""
+    """`base` aimed at the sandbox: its kubeconfig, its GitOps repository as the local Git source.
+
+    The run store is `storage_url` when given (`serve --sandbox` passes the configured one, so a
+    PostgreSQL shared with other replicas is used as configured), else SQLite under `data_dir`.
+    """
     return base.model_copy(
         update={
             "mode": mode or base.mode,
             "data_dir": data_dir,
-            "storage_url": None,
+            "storage_url": storage_url,
             "cluster": ClusterSettings(kubeconfig=sandbox.kubeconfig_path),
+            # A user's merge wait (timeout, poll) holds on the sandbox's repository too.
             "git": GitSettings(
                 provider="local",
                 local_path=sandbox.repo_path,
                 auto_merge=base.git.auto_merge if auto_merge is None else auto_merge,
+                merge_timeout_seconds=base.git.merge_timeout_seconds,
+                merge_poll_seconds=base.git.merge_poll_seconds,
             ),
         }
     )

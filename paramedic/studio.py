@@ -29,6 +29,7 @@ from graph.builder import compile_graph
 from graph.context import HealingContext
 from graph.context_factory import build_context
 from paramedic.sandbox_wiring import default_state_path, read_state
+from server.runstore import open_run_store
 from tools.kubernetes import KubeConfigError
 
 CONFIG_ENV = "PARAMEDIC_CONFIG"
@@ -67,10 +68,13 @@ def make_graph(config: RunnableConfig) -> Any:
             f"{exc}. Point Paramedic at a cluster: set PARAMEDIC_CLUSTER__KUBECONFIG (or "
             f"{CONFIG_ENV} to a settings file), or start the sandbox with `paramedic sandbox up`."
         ) from exc
-    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the breakers' SQLite file lives there
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite run store lives there
+    # The breakers live in the configured run store, shared with `paramedic serve` on the same store;
+    # the store stays open for the life of the LangGraph server process that asked for this graph.
+    breakers = open_run_store(settings.resolved_storage_url()).breakers
     graph = compile_graph()
     graph.__class__ = StudioGraph
-    graph.studio_context = build_context(settings, kube=kube)  # type: ignore[attr-defined]
+    graph.studio_context = build_context(settings, kube=kube, breaker_store=breakers)  # type: ignore[attr-defined]
     return graph
 
 

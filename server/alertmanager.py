@@ -17,6 +17,10 @@ How labels name a workload, first match wins:
    ordinary hyphenated names are not mistaken for them.
 
 An alert matching none is ignored, with the reason, and so is a resolved alert.
+
+What is kept of an alert is redacted here, where it enters Paramedic, like everything the tools read
+(`tools.boundary`): a token in an annotation, a password in a generator URL or a label never reaches
+the run store, a prompt, the API or a log. Labels are judged by their names too (`annotation.api_token`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agent.config import ScopeSettings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from tools.boundary import redact_text, redact_value
 
 MAX_ALERTS = 10_000  # one webhook call; an alert storm of 1,000 pods fits with room to spare
 MAX_LABELS = 200
@@ -184,8 +189,8 @@ def incident_of(
     )
     summary = annotations.get("summary") or annotations.get("description") or annotations.get("message", "")
     # PostgreSQL text and jsonb cannot hold NUL; the replacement character keeps the rest intact.
-    stored = {_no_nul(k): _no_nul(v) for k, v in stored.items()}
-    alertname, summary = _no_nul(alertname), _no_nul(summary)
+    stored = redact_value({_no_nul(k): _no_nul(v) for k, v in stored.items()})
+    alertname, summary = redact_text(_no_nul(alertname)), redact_text(_no_nul(summary))
     started = alert.startsAt if alert.startsAt and alert.startsAt.year > 1 else datetime.now(UTC)
     if started.tzinfo is None:
         started = started.replace(tzinfo=UTC)

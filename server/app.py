@@ -11,7 +11,20 @@ from typing import Any
 from fastapi import FastAPI
 
 from server.context import ServerContext
-from server.routes import alerts, chat, dashboard, event_streams, incidents, login, probes, runs
+from server.openapi_doc import document_body_errors
+from server.routes import (
+    alerts,
+    chat,
+    dashboard,
+    dashboard_incidents,
+    dashboard_pulls,
+    event_streams,
+    incidents,
+    login,
+    probes,
+    pulls,
+    runs,
+)
 from server.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -30,9 +43,12 @@ def create_app(context: ServerContext) -> FastAPI:
         description="A self-healing AIOps agent for Kubernetes: runs, reasoning traces, approvals, chat.",
     )
     app.state.context = context
-    for module in (runs, incidents, event_streams, alerts, chat):
+    for module in (runs, incidents, pulls, event_streams, alerts, chat):
         app.include_router(module.router, prefix=API_PREFIX, responses=AUTH_RESPONSES)
     app.include_router(probes.router, responses=AUTH_RESPONSES)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_incidents.router)
+    app.include_router(dashboard_pulls.router)
     app.include_router(login.router)
+    document_body_errors(app)
     return app

@@ -13,6 +13,8 @@ from server.chat.service import KUBE_KEY
 from server.context import ServerContext
 from server.healing import HealingStack
 from server.prometheus_exporter import Metrics
+from server.pull_requests import PullRequestDesk
+from server.routes.pulls import DESK_KEY
 from server.runstore import RunStore
 from tools.kubernetes import KubeClient
 
@@ -38,10 +40,9 @@ def build_service(
     stack = HealingStack(settings, store, kube=kube, metrics=metrics, **stack_options)
     if stack.watcher is not None or settings.ha.enabled:
         metrics.set_queue_depth_source(lambda: float(stack.queue_depth()))
-    context = ServerContext(
-        store=store,
-        settings=settings,
-        runs=stack.runs,
-        extras={"metrics": metrics, "cluster_ready": cluster_probe(kube), KUBE_KEY: kube},
-    )
+    extras: dict[str, object] = {"metrics": metrics, "cluster_ready": cluster_probe(kube), KUBE_KEY: kube}
+    repo = stack.context.repo
+    if repo is not None:
+        extras[DESK_KEY] = PullRequestDesk(repo, store, settings, on_changed=stack.runs.check_merge)
+    context = ServerContext(store=store, settings=settings, runs=stack.runs, extras=extras)
     return create_app(context), stack

@@ -1,15 +1,20 @@
 """The healing stack: the watcher feeding the run service, over one cluster, one store, one graph.
 
 This is what `paramedic serve`, `paramedic demo` and the eval harness run: the watcher's
-incidents go to `RunService.submit`; when a run ends, the watcher is told (so the fingerprint
-can fire again after its cooldown). Time is injectable: a sandbox passes its simulated clock and
-its `advance` as `sleep`, so verification waits in simulated time.
+incidents go to `RunService.submit`, and the re-detections it holds back (their run is active,
+waiting, or cooling down) to `RunService.fold_repeat`, so they count on that run; when a run ends,
+the watcher is told (so the fingerprint can fire again after its cooldown). The watcher's cooldown
+and the one after which an alert opens a new run are the same setting
+(`incidents.cooldown_seconds`). A sweeper thread escalates approvals nobody answered in time and
+looks at the pull requests runs wait on (every `git.merge_poll_seconds`). Time is injectable: a
+sandbox passes its simulated clock and its `advance` as `sleep`, so verification, cooldowns and
+merge deadlines run in simulated time.
 
 With `ha.enabled` the replicas of one store elect a leader (`server.leadership`): only the leader
-watches the cluster, starts runs, adopts runs whose owner is gone and sweeps approvals; every
-replica keeps its own runs' claims alive and takes the answers other replicas received for them
-(the keeper thread, every `ha.heartbeat_seconds`). Without it this process is the only one: it
-leads from the start.
+watches the cluster, starts runs, adopts runs whose owner is gone and sweeps approvals and merges;
+every replica keeps its own runs' claims alive and takes the answers other replicas received for
+them (the keeper thread, every `ha.heartbeat_seconds`). Without it this process is the only one:
+it leads from the start.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ class HealingStack:
         on_finished: OnFinished | None = None,
         workers: int = 2,
         approval_sweep_seconds: float = 30.0,
+        merge_poll_seconds: float | None = None,
         report_to_cluster: bool = True,
         metrics: Metrics | None = None,
     ) -> None:
@@ -97,7 +103,8 @@ class HealingStack:
             clock=clock,
             sleep=sleep,
             verify=verify,
-            breaker_store=breaker_store,
+            # The run store's breakers: every replica on this store counts the same attempts.
+            breaker_store=breaker_store if breaker_store is not None else store.breakers,
         )
         self.context: HealingContext = replace(built, guard=self.ownership.guard)
         self.app = HealingApp(compile_graph(checkpointer), self.context)
@@ -114,18 +121,21 @@ class HealingStack:
             )
         self._clock = clock
         self._sweep_every = approval_sweep_seconds
+        self._merge_every = merge_poll_seconds or settings.git.merge_poll_seconds
         self._stopping = threading.Event()
         self._folded_lock = threading.Lock()
         self._folded: dict[str, set[str]] = {}  # run id -> watcher fingerprints folded into it
         self._sweeper: threading.Thread | None = None
+        cooldown = settings.incidents.cooldown_seconds
         self.runs = RunService(
             self.app,
             store,
-            RunServiceOptions(settings.mode.value, settings.llm.provider, workers),
+            RunServiceOptions(settings.mode.value, settings.llm.provider, workers, cooldown),
             on_finished=self._finished,
             on_event=self._event,
             on_opened=self.metrics.on_opened if self.metrics is not None else None,
             ownership=self.ownership,
+            clock=clock,
         )
         self._watch = watch
         self._watcher_options = watcher_options
@@ -144,10 +154,12 @@ class HealingStack:
             self.settings.scope,
             self._on_incident,
             self._clock,
-            options=self._watcher_options,
+            options=self._watcher_options
+            or WatcherOptions(cooldown_seconds=self.settings.incidents.cooldown_seconds),
             after_dispatch=AnomalyReporter(self._kube, EventEmitter(self._kube, clock=self._clock))
             if self.reporter is not None
             else None,
+            on_repeat=self.runs.fold_repeat,
         )
 
     def queue_depth(self) -> int:
@@ -163,6 +175,12 @@ class HealingStack:
     def _on_incident(self, incident: Incident) -> None:
         run_id, _ = self.runs.submit(incident)
         run = self.store.get_run(run_id)
+        if not run.status.active:
+            # Attached to a run that ended (its cooldown in the store outlasted the watcher's):
+            # nothing runs for this fingerprint, so the watcher must not hold it as active.
+            if self.watcher is not None:
+                self.watcher.run_finished(incident.fingerprint)
+            return
         if run.fingerprint == incident.fingerprint and self.ownership.owns(run_id):
             return
         # Folded into another fingerprint's run on the same workload: the watcher holds this
@@ -225,7 +243,7 @@ class HealingStack:
             if self.watcher is not None:
                 self.watcher.start()
         self._keeper.start()
-        self._sweeper = threading.Thread(target=self._sweep, name="paramedic-approval-sweeper", daemon=True)
+        self._sweeper = threading.Thread(target=self._sweep, name="paramedic-sweeper", daemon=True)
         self._sweeper.start()
         return self
 
@@ -273,14 +291,26 @@ class HealingStack:
                 self._release_folded(run_id)
 
     def _sweep(self) -> None:
-        """Escalate runs whose approval nobody answered in time (wall-clock period, injected clock)."""
-        while not self._stopping.wait(self._sweep_every):
+        """Escalate runs whose approval nobody answered in time, and look at the pull requests runs
+        wait on (wall-clock periods; the deadlines are on the injected clock)."""
+        tick = min(self._sweep_every, self._merge_every)
+        next_approvals = next_merges = time.monotonic()
+        while not self._stopping.wait(tick):
             if not self.is_leader:
                 continue
-            try:
-                self.runs.expire_approvals(self._clock())
-            except Exception:  # the store may be briefly unavailable; try again next period
-                log.exception("approval sweep failed")
+            now = time.monotonic()
+            if now >= next_approvals:
+                next_approvals = now + self._sweep_every
+                try:
+                    self.runs.expire_approvals(self._clock())
+                except Exception:  # the store may be briefly unavailable; try again next period
+                    log.exception("approval sweep failed")
+            if now >= next_merges:
+                next_merges = now + self._merge_every
+                try:
+                    self.runs.follow_merges()
+                except Exception:  # a provider or the cluster may be briefly unreachable
+                    log.exception("following waiting pull requests failed")
 
     def stop(self) -> None:
         """Stop watching, let runs in flight finish, close the checkpointer."""

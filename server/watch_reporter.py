@@ -77,6 +77,7 @@ _FINAL_PHASES = {
     RunStatus.REPORTED: WatchPhase.DEGRADED,
     RunStatus.REJECTED: WatchPhase.DEGRADED,
     RunStatus.FAILED: WatchPhase.DEGRADED,
+    RunStatus.RECOVERED: WatchPhase.HEALTHY,
 }
 _FINAL_REASONS = {
     RunStatus.HEALED: "Healed",
@@ -84,6 +85,7 @@ _FINAL_REASONS = {
     RunStatus.REPORTED: "Reported",
     RunStatus.REJECTED: "Rejected",
     RunStatus.FAILED: "Failed",
+    RunStatus.RECOVERED: "RecoveredWithoutAction",
 }
 
 
@@ -316,10 +318,13 @@ class WatchReporter:
 
     def _final_status(self, record: RunRecord, reason: str) -> WatchStatus:
         phase = _FINAL_PHASES.get(record.status)
-        if phase is None:  # still active: waiting for a human's approval
+        if phase is None:  # still active: waiting for a human's approval, or a merge
+            merge = record.status is RunStatus.WAITING_MERGE
+            what = "the merge of its pull request" if merge else "approval"
+            waiting = "AwaitingMerge" if merge else "AwaitingApproval"
             condition = WatchCondition(
-                type=HEALING_CONDITION, status="Unknown", reason="AwaitingApproval",
-                message=_trim(reason or f"run {record.id} waits for approval", 1024),
+                type=HEALING_CONDITION, status="Unknown", reason=waiting,
+                message=_trim(reason or f"run {record.id} waits for {what}", 1024),
             )  # fmt: skip
             return WatchStatus(last_diagnosis=diagnosis_line(record.diagnosis), conditions=[condition])
         condition = WatchCondition(

@@ -7,12 +7,14 @@ mechanism for the field allow-list, kept here because manifest patching needs it
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from tools.redaction import MARKER_PATTERN
 from tools.result import ToolFailure, ToolStatus
 
 
@@ -59,8 +61,17 @@ def enforce(guard: PolicyGuard, request: WriteRequest) -> GuardDecision:
     """Ask the guard; anything but an explicit allow raises DENIED / NEEDS_APPROVAL (fail closed).
 
     Every mutating tool (Kubernetes writes, GitOps commits and pull requests) calls this before
-    it sends anything, so a broken policy can never turn into a permitted write.
+    it sends anything, so a broken policy can never turn into a permitted write. A patch holding a
+    redaction marker is refused whatever the guard says: the marker stands for a secret the caller
+    never saw, and written out it would replace that secret (graph/policies/markers says it too).
     """
+    if request.patch is not None and MARKER_PATTERN.search(
+        json.dumps(request.patch, default=str, ensure_ascii=False)
+    ):
+        raise ToolFailure(
+            f"{request.action} refused: the patch holds a redacted value («redacted:…»), not the value",
+            ToolStatus.DENIED,
+        )
     try:
         decision = guard(request)
     except Exception as exc:

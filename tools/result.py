@@ -2,6 +2,10 @@
 
 A tool never raises for an expected failure (unreachable server, not found, denied by policy):
 it returns a `ToolResult` whose status says what happened, so the graph can carry on.
+
+`call_tool` is also the redaction boundary (`tools.boundary`): the data, the error, the summary
+and the arguments of every call are redacted before they leave it, so no caller of a tool ever
+holds a raw secret. A result that cannot be redacted is an error without its data (fail closed).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from tools.boundary import redact_text, redact_value
 
 T = TypeVar("T")
 
@@ -122,11 +128,12 @@ def call_tool(
         result = ToolResult(tool, ToolStatus.ERROR, error=f"{type(exc).__name__}: {exc}")
         summary = f"error: {type(exc).__name__}"
     duration_ms = (time.monotonic() - started) * 1000
+    result, summary, shown = _redacted(result, summary, arguments)
     result = ToolResult(result.tool, result.status, result.data, result.error, duration_ms)
     sink(
         ToolCallEvent(
             tool=tool,
-            arguments=dict(arguments),
+            arguments=shown,
             status=result.status,
             duration_ms=duration_ms,
             summary=summary,
@@ -135,3 +142,20 @@ def call_tool(
         )
     )
     return result
+
+
+def _redacted(
+    result: ToolResult[T], summary: str, arguments: Mapping[str, Any]
+) -> tuple[ToolResult[T], str, dict[str, Any]]:
+    """The result, summary and arguments as they may leave the tools layer (`tools.boundary`)."""
+    try:
+        shown = redact_value(dict(arguments))
+        error = redact_text(result.error) if result.error is not None else None
+        return (
+            ToolResult(result.tool, result.status, redact_value(result.data), error),
+            redact_text(summary),
+            shown,
+        )
+    except Exception as exc:  # never let unredacted data out because redaction itself failed
+        reason = f"the result could not be redacted ({type(exc).__name__}), so it is withheld"
+        return ToolResult(result.tool, ToolStatus.ERROR, error=reason), f"error: {reason}", {}

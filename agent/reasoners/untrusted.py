@@ -4,6 +4,11 @@ Each run gets a fresh random boundary; the prompt templates wrap untrusted block
 `<<<BEGIN UNTRUSTED <LABEL> <boundary>>>>` / `<<<END UNTRUSTED <LABEL> <boundary>>>>` lines. The data is
 serialised as JSON (one object per line), so it has no raw newlines and cannot forge a fence line, and
 any occurrence of the boundary itself is scrubbed, so nothing can close the fence early.
+
+Everything fenced is redacted on its way into a prompt (`tools.boundary`): a prompt leaves the cluster
+for the model's provider. Evidence and tool results were redacted where the tools answered, alerts
+where they came in; this is the last check before the text goes out, and it finds nothing new
+unless something upstream forgot (a manual trigger's free text, a new tool that bypassed `call_tool`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import secrets
 from typing import Any
 
 from agent.domain import Evidence, Incident
+from tools.boundary import redact_value
 
 _SCRUBBED = "[boundary removed]"
 
@@ -28,7 +34,7 @@ def scrub(text: str, boundary: str) -> str:
 
 
 def _line(obj: Any, boundary: str) -> str:
-    return scrub(json.dumps(obj, ensure_ascii=False, default=str, sort_keys=True), boundary)
+    return scrub(json.dumps(redact_value(obj), ensure_ascii=False, default=str, sort_keys=True), boundary)
 
 
 def evidence_lines(evidence: Evidence, boundary: str) -> str:

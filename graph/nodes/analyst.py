@@ -13,6 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, Usage
+from agent.injection import scan_evidence
 from agent.reasoners.base import ReasonerError
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
@@ -34,6 +35,7 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
     evidence = _with_verifications(ctx.gather(incident.target, tracer.sink), state)
     if evidence.gaps:
         tracer.note(f"{len(evidence.gaps)} evidence gap(s)", gaps=evidence.gaps)
+    _flag_injection(tracer, evidence)
     update: dict[str, Any] = {"evidence": [to_data(evidence)]}
 
     breaker = ctx.breakers.reasoner
@@ -70,6 +72,15 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
 
 
 USAGE_NOTE = "reasoner usage"
+INJECTION_NOTE = "suspected prompt injection"
+
+
+def _flag_injection(tracer: NodeTrace, evidence: Evidence) -> None:
+    """One trace note per piece of evidence that reads like orders to a model: the attempt is on
+    record (who wrote what, where), while the reasoner still sees it only as fenced data and the
+    policy still judges whatever it proposes."""
+    for found in scan_evidence(evidence):
+        tracer.note(f"{INJECTION_NOTE} in {found.kind} {found.source}", injection=found.to_data())
 
 
 def _usage(tracer: NodeTrace, usage: Usage, reasoner: str) -> None:

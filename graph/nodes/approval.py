@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from agent.domain import ProposedRemediation
 from graph.context import DEFAULT_APPROVAL_TTL, HealingContext
 from graph.state import ApprovalRecord, HealingState, best_diagnosis, latest_evidence, subject_of
+from graph.tracing import NodeTrace
 
 _ABSENT = object()
 
@@ -157,25 +158,40 @@ def _record(
 def approval(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:
     """The approval node: interrupts, then writes `{"approval": ApprovalRecord}`."""
     ctx = runtime.context
+    tracer = NodeTrace(state.get("run_id", ""), "approval", ctx.emit)
     try:
         request = build_approval_request(state, ctx.approval_ttl)
     except ValueError as exc:
-        return {"approval": _record("invalid", None, ctx.clock(), by="paramedic", comment=str(exc))}
+        return _answered(tracer, _record("invalid", None, ctx.clock(), by="paramedic", comment=str(exc)))
     previous = state.get("approval") or {}
     if previous.get("approval_id") == request.approval_id and previous.get("status"):
         return {}  # already answered: a repeated resume must not ask (or act) twice
+    # The request's trace event comes from the decision node: this node runs again when resumed.
     answer = interrupt(request.model_dump(mode="json"), response_schema=ApprovalResponse.model_json_schema())
     now = ctx.clock()
     try:
         response = ApprovalResponse.model_validate(answer)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors())
-        return {"approval": _record("invalid", request, now, by="", comment=f"malformed answer: {problems}")}
+        record = _record("invalid", request, now, by="", comment=f"malformed answer: {problems}")
+        return _answered(tracer, record)
     if response.approval_id is not None and response.approval_id != request.approval_id:
         comment = f"answer is for approval {response.approval_id}, not {request.approval_id}"
-        return {"approval": _record("invalid", request, now, by=response.by, comment=comment)}
+        return _answered(tracer, _record("invalid", request, now, by=response.by, comment=comment))
     if response.timed_out or now > request.expires_at:
         comment = response.comment or f"no answer before {request.expires_at.isoformat()}"
-        return {"approval": _record("expired", request, now, by=response.by, comment=comment)}
+        return _answered(tracer, _record("expired", request, now, by=response.by, comment=comment))
     status: Literal["approved", "rejected"] = "approved" if response.approved else "rejected"
-    return {"approval": _record(status, request, now, by=response.by, comment=response.comment)}
+    return _answered(tracer, _record(status, request, now, by=response.by, comment=response.comment))
+
+
+def _answered(tracer: NodeTrace, record: ApprovalRecord) -> dict[str, Any]:
+    """The node's update, with its trace event: who answered what (or why the answer is void)."""
+    tracer.approval(
+        record["status"],
+        approval_id=record.get("approval_id"),
+        by=record.get("by") or None,
+        comment=record.get("comment") or None,
+        answered_at=record["answered_at"],
+    )
+    return {"approval": record}

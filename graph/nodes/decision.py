@@ -34,6 +34,7 @@ from agent.config import Mode, Thresholds
 from agent.domain import Diagnosis, WorkloadRef
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, target_key
 from graph.context import HealingContext
+from graph.nodes.approval import build_approval_request
 from graph.overrides import effective_config
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.policies.follow import dependency_to_follow
@@ -48,6 +49,9 @@ from graph.state import (
     subject_incident,
     visited_of,
 )
+from graph.tracing import NodeTrace
+
+NODE = "decision"
 
 
 @dataclass(frozen=True)
@@ -225,4 +229,20 @@ def decision(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
         attempt=inputs.attempt,
         decided_at=ctx.clock().astimezone(UTC).isoformat(),
     )
+    _trace(state, ctx, record)
     return {"decision": record}
+
+
+def _trace(state: HealingState, ctx: HealingContext, record: DecisionRecord) -> None:
+    """The route and why (a refused proposal shows here with the policy's reasons), and, when a
+    human is asked, the approval request: emitted here because the approval node runs again from its
+    top when the answer resumes it, and would ask twice."""
+    tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
+    tracer.decision(record["route"], record["rationale"], record["inputs"])
+    if record["route"] == Route.ASK.value:
+        try:
+            request = build_approval_request({**state, "decision": record}, ctx.approval_ttl)
+        except ValueError as exc:  # the approval node records it as invalid
+            tracer.note(f"no approval request: {exc}")
+            return
+        tracer.approval("requested", **request.model_dump(mode="json"))

@@ -44,8 +44,23 @@ def _remediation_failure(state: HealingState) -> str:
     return f"remediation {last['action']} {last['result']['status']}: {last['result']['detail']}"
 
 
+def _merge_wait_failure(state: HealingState) -> str:
+    """Why the current attempt's wait on its pull request escalated (nobody merged it in time, or the
+    wait could not be followed), else ""."""
+    wait = state.get("merge_wait") or {}
+    if wait.get("attempt") != current_attempt(state) or wait.get("status") not in ("timeout", "invalid"):
+        return ""
+    url = f" ({wait['pr_url']})" if wait.get("pr_url") else ""
+    if wait.get("status") == "timeout":
+        return f"pull request #{wait.get('pr_number')}{url} was not merged in time: {wait.get('detail', '')}"
+    return f"waiting for the pull request failed: {wait.get('detail', '')}"
+
+
 def escalation_reason(state: HealingState) -> str:
     """The most specific reason the run needs a human, most specific first."""
+    waited = _merge_wait_failure(state)
+    if waited:
+        return waited
     verification = _verification_failure(state)
     if verification:
         return verification

@@ -1,4 +1,4 @@
-"""The report node: post the diagnosis without changing anything, outcome REPORTED or REJECTED.
+"""The report node: post the diagnosis without changing anything, outcome REPORTED, REJECTED or RECOVERED.
 
 It notifies once and audits it (graph/run_ending); it never changes the cluster or the repository.
 """
@@ -18,8 +18,27 @@ from tools.notify import Severity
 NODE = "report"
 
 
+def _merge_wait_outcome(state: HealingState) -> tuple[RunOutcome, str] | None:
+    """How the current attempt's wait on its pull request ended, when it ended the run here."""
+    wait = state.get("merge_wait") or {}
+    if wait.get("attempt") != current_attempt(state):
+        return None
+    number, detail = wait.get("pr_number"), wait.get("detail") or ""
+    if wait.get("status") == "closed":
+        who = f" by {wait['by']}" if wait.get("by") else ""
+        reason = f"pull request #{number} was closed without merging{who}; nothing was changed"
+        return RunOutcome.REJECTED, reason
+    if wait.get("status") == "recovered":
+        return RunOutcome.RECOVERED, f"recovered without action while pull request #{number} waited: {detail}"
+    return None
+
+
 def report_outcome(state: HealingState) -> tuple[RunOutcome, str]:
-    """REJECTED (who and why) when a human said no, else REPORTED with the most specific reason."""
+    """REJECTED (who and why) when a human said no (or closed the pull request), RECOVERED when the
+    workload healed on its own while its pull request waited, else REPORTED with the most specific reason."""
+    ended = _merge_wait_outcome(state)
+    if ended is not None:
+        return ended
     approval = state.get("approval") or {}
     if approval.get("status") == "rejected":
         comment = approval.get("comment")
@@ -38,7 +57,9 @@ def report(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, A
     """The report node: post the diagnosis, outcome REPORTED (or REJECTED when a human said no)."""
     target = incident_of(state).target
     outcome, reason = report_outcome(state)
-    verb = "rejected" if outcome is RunOutcome.REJECTED else "reported"
+    verb = {RunOutcome.REJECTED: "rejected", RunOutcome.RECOVERED: "not needed, it recovered"}.get(
+        outcome, "reported"
+    )
     return end_run(
         runtime.context,
         state,

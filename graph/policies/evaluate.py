@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.domain import ActionType, ProposedRemediation, WorkloadRef
 from graph.policies.config import RESTART_ANNOTATION_FIELD, PolicyConfig
+from graph.policies.markers import marker_problems
 from graph.policies.patch import image_repository, structural_problem, values_of, walk
 from graph.policies.privilege import privilege_problems
 from graph.state import PolicyVerdictData
@@ -158,7 +159,7 @@ def _patch_problems(
 ) -> list[str]:
     if structural := structural_problem(patch, config):
         return [structural.reason]
-    problems = []
+    problems = marker_problems(patch)
     if action in _PATCH_ONLY:
         field_guard = FieldAllowListGuard(allow=_PATCH_ONLY[action])
     else:
@@ -242,7 +243,7 @@ def evaluate(
         return PolicyVerdict(parsed.value, False, tuple(dict.fromkeys(problems)))
     checked = ["action allow-listed", f"target {target} in scope"]
     if patch is not None:
-        checked.append("patch within field allow-list, no privilege escalation")
+        checked.append("patch within field allow-list, no privilege escalation, no redacted value")
     return PolicyVerdict(parsed.value, True, tuple(checked))
 
 

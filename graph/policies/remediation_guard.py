@@ -17,7 +17,7 @@ from tools.guard import GuardDecision, WriteRequest
 # Parameters the Git tools add to describe where a write goes; they are not part of the remediation.
 _GIT_BOOKKEEPING = frozenset({"path", "branch", "head", "base", "number"})
 # Git operations that carry no patch of their own: the commit they publish was judged when made.
-_PATCHLESS_GIT_ACTIONS = frozenset({"open_pr", "merge"})
+_PATCHLESS_GIT_ACTIONS = frozenset({"open_pr", "merge", "close_pr"})
 
 
 def _bookkeeping_problems(values: Mapping[str, Any]) -> list[str]:
@@ -33,7 +33,8 @@ class RemediationPolicy:
     """The remediation policy as a `tools.guard.PolicyGuard`, optionally bound to the live manifest.
 
     Tool requests name their actions as the tools do (`commit_manifest`, `open_pr`, `revert`,
-    `merge`) and add Git bookkeeping parameters; they are translated and judged exactly as a proposal.
+    `merge`, `close_pr`) and add Git bookkeeping parameters; they are translated and judged exactly
+    as a proposal.
     """
 
     config: PolicyConfig = field(default_factory=PolicyConfig)
@@ -54,7 +55,8 @@ class RemediationPolicy:
             )
         if request.action == "merge" and not self.config.allow_merge:
             problems.append("merging is not allowed by policy (auto-merge is off)")
-        action = ActionType.GITOPS_PR if request.action == "merge" else request.action
+        # Merging and closing a pull request are judged as the pull request itself (same scope).
+        action = ActionType.GITOPS_PR if request.action in ("merge", "close_pr") else request.action
         patchless = request.action in _PATCHLESS_GIT_ACTIONS
         verdict = evaluate(
             action,

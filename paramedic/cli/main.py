@@ -12,6 +12,7 @@ import typer
 from paramedic.cli.approve import register_approval
 from paramedic.cli.common import ConfigOption, settings_or_exit
 from paramedic.cli.eval import register_eval
+from paramedic.cli.pr import pr_app
 from paramedic.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ def run(
 
 
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(pr_app, name="pr")
 register_eval(app)
 register_approval(app)
 

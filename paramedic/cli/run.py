@@ -4,9 +4,10 @@ The run goes through the same run service, store and graph as `paramedic serve` 
 traced and audited like any other run), in the configured mode: report by default, so nothing
 changes unless the settings say `approve` or `autonomous`. The trace is printed as it happens.
 
-Exit codes: 0 healed or reported; 1 escalated, rejected or failed; 2 bad input (an unparsable
-or unknown workload, an unreachable cluster); 4 waiting for an approval (answer it through the
-API of `paramedic serve`, which resumes it from its checkpoint).
+Exit codes: 0 healed, recovered or reported; 1 escalated, rejected or failed; 2 bad input (an
+unparsable or unknown workload, an unreachable cluster); 4 waiting for an approval (answer it
+through the API of `paramedic serve`, which resumes it from its checkpoint) or for a human to merge
+its pull request (`paramedic pr merge`; `paramedic serve` follows the pull request and resumes it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _EXIT = {
     RunStatus.REJECTED: 1,
     RunStatus.FAILED: 1,
     RunStatus.WAITING_APPROVAL: 4,
+    RunStatus.WAITING_MERGE: 4,
+    RunStatus.RECOVERED: 0,
 }
 
 

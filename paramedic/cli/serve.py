@@ -3,7 +3,9 @@
 With `--sandbox` it first starts the embedded sandbox (background, simulated time at 30x), aims
 the settings at it (its kubeconfig, its GitOps repository as the local Git source; the mode stays
 what the settings say) and exposes the sandbox's fault control endpoint, recorded in the
-sandbox state file, so `paramedic sandbox fault inject ...` works against it.
+sandbox state file, so `paramedic sandbox fault inject ...` works against it. The configured storage
+URL is honoured (runs, checkpoints and breakers go where `storage_url` says, PostgreSQL included);
+without one they go to SQLite under the data directory, as without `--sandbox`.
 
 With no API token configured it generates one under the data directory at first start and says
 where it is (server/auth/startup.py); it refuses (exit 2) to listen on a non-loopback address
@@ -44,6 +46,7 @@ def serve_command(settings: Settings, *, sandbox: bool) -> int:
         resources.callback(kube.close)
         store = open_run_store(settings.resolved_storage_url())
         resources.callback(store.close)
+        typer.echo(f"paramedic: runs stored in {_where(settings)}")
         app, stack = build_service(settings, store, kube, **options)
         stack.start()
         resources.callback(stack.stop)
@@ -54,6 +57,16 @@ def serve_command(settings: Settings, *, sandbox: bool) -> int:
         with _stop_on_signals():
             uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
     return 0
+
+
+def _where(settings: Settings) -> str:
+    """The run store's location for humans: a SQLite path, or a PostgreSQL URL without its password."""
+    url = settings.resolved_storage_url()
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :]
+    scheme, _, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    return f"{scheme}://{userinfo.split(':', 1)[0]}{at}{host}" if at else url
 
 
 class _Stop(Exception):
@@ -93,4 +106,6 @@ def _start_sandbox(settings: Settings, resources: contextlib.ExitStack) -> tuple
     resources.callback(lambda: state_path.unlink(missing_ok=True))
     typer.echo(f"sandbox: kubeconfig {sb.kubeconfig_path}; fault control {control.url} (state {state_path})")
     data_dir = settings.data_dir if settings.data_dir.is_absolute() else workdir / "data"
-    return sandbox_settings(settings, sb, data_dir), {"clock": sim_clock(sb), "sleep": sb.advance}
+    aimed = sandbox_settings(settings, sb, data_dir, storage_url=settings.storage_url)
+    # Simulated time runs 30x: look at waiting pull requests every 2 s (a minute of the sandbox's time).
+    return aimed, {"clock": sim_clock(sb), "sleep": sb.advance, "merge_poll_seconds": 2.0}

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.trace import TraceEvent, TraceEventType
+from server.dashboard.pull_views import PullLink, pull_of
 from server.runstore import RunRecord, RunStatus
 
 # Badge colour classes (see static/dashboard.css) by run status.
@@ -22,7 +23,9 @@ _STATUS_TONE: dict[RunStatus, str] = {
     RunStatus.QUEUED: "neutral",
     RunStatus.RUNNING: "info",
     RunStatus.WAITING_APPROVAL: "warn",
+    RunStatus.WAITING_MERGE: "warn",
     RunStatus.HEALED: "ok",
+    RunStatus.RECOVERED: "ok",
     RunStatus.ESCALATED: "bad",
     RunStatus.REPORTED: "neutral",
     RunStatus.FAILED: "bad",
@@ -35,7 +38,9 @@ _PHASE: dict[RunStatus, str] = {
     RunStatus.QUEUED: "Degraded",
     RunStatus.RUNNING: "Healing",
     RunStatus.WAITING_APPROVAL: "Healing",
+    RunStatus.WAITING_MERGE: "Healing",
     RunStatus.HEALED: "Healthy",
+    RunStatus.RECOVERED: "Healthy",
     RunStatus.ESCALATED: "Escalated",
     RunStatus.REPORTED: "Degraded",
     RunStatus.FAILED: "Escalated",
@@ -261,13 +266,16 @@ class ActionView:
     result: str
     diff: str
     links: list[str]
+    pull: PullLink | None = None  # the pull request it opened or merged, with a link people can follow
 
 
 def _links(details: Any) -> list[str]:
-    """Pull-request or commit URLs found in an action's details."""
+    """Commit or other URLs found in an action's details (the pull request's is `pull`)."""
     links: list[str] = []
     if isinstance(details, Mapping):
         for key, value in details.items():
+            if key == "pr_url":
+                continue
             if isinstance(value, str) and value.startswith(("https://", "http://")) and "url" in key:
                 links.append(value)
     return links
@@ -280,6 +288,7 @@ def actions(events: Iterable[TraceEvent]) -> list[ActionView]:
         if event.type is not TraceEventType.ACTION:
             continue
         payload = event.payload
+        details = payload.get("details")
         views.append(
             ActionView(
                 seq=event.seq or 0,
@@ -289,7 +298,8 @@ def actions(events: Iterable[TraceEvent]) -> list[ActionView]:
                 why=as_text(payload.get("why") or ""),
                 result=as_text(payload.get("result") or ""),
                 diff=as_text(payload.get("diff") or ""),
-                links=_links(payload.get("details")),
+                links=_links(details),
+                pull=pull_of(details) if isinstance(details, Mapping) else None,
             )
         )
     return views

@@ -1,10 +1,12 @@
 """The API router for the Alertmanager webhook intake: `POST /alerts/alertmanager`.
 
-Every firing alert that names a workload is submitted to the run launcher, which records it as an
-incident (the store folds repeated sightings of one fingerprint, one sighting per alert) and says
-whether it opened a new run or folded into the active one; so Alertmanager re-sending a group
-(repeat_interval, a new alert joining) opens no second run. Without a launcher the incident is only
-recorded. The answer lists what became of each alert, in order.
+Every firing alert that names a workload is submitted to the run launcher, which applies the same
+rule as to the watcher's re-detections (server/run_service.py): it folds into the run active for
+its fingerprint or workload (`folded`), attaches to the run of its fingerprint that ended less than
+the cooldown ago (`attached`: counted on that run, visible as its `folded` count), or records the
+incident and opens a run (`opened`). So Alertmanager re-sending a group (repeat_interval, a new
+alert joining), or a storm of posts of one alert, opens one run. Without a launcher the incident is
+only recorded. The answer lists what became of each alert, in order.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class AlertResult(BaseModel):
 
     index: int
     alert_fingerprint: str = ""
-    result: Literal["opened", "folded", "recorded", "ignored", "failed"]
+    result: Literal["opened", "folded", "attached", "recorded", "ignored", "failed"]
     reason: str = ""
     target: str | None = None
     incident_id: str | None = None
@@ -88,7 +90,8 @@ def receive_alertmanager(
             # per submission) and links the run to it; the run says which incident that is.
             try:
                 run_id, is_new = context.runs.submit(incident)
-                incident_id = context.store.get_run(run_id).incident_id
+                run = context.store.get_run(run_id)
+                incident_id = run.incident_id
             except RunStoreError as exc:  # refused by the store: say so for this alert, keep the others
                 log.warning("submitting the incident for %s failed: %s", target, exc)
                 results.append(
@@ -103,14 +106,17 @@ def receive_alertmanager(
                     )
                 )
                 continue
+            ended = not is_new and not run.status.active
             result = AlertResult(
                 **base,
-                result="opened" if is_new else "folded",
+                result="opened" if is_new else ("attached" if ended else "folded"),
                 target=target,
                 incident_id=incident_id,
                 run_id=run_id,
             )
-            if not is_new:
+            if ended:
+                result.reason = f"the run for this incident ended ({run.status.value}) within the cooldown"
+            elif not is_new:
                 result.reason = "an active run already handles this incident"
         if earlier is not None:
             result.result, result.reason = "folded", f"same incident as alert {earlier.index}"

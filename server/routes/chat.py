@@ -25,13 +25,30 @@ router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)
 
 
+# One server-sent event of the answer (the stream's items, as OpenAPI 3.2 and schemathesis read an
+# event-stream schema): its name and its JSON text.
+CHAT_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "citations", "end", "error"]},
+        "data": {
+            "type": "string",
+            "description": "JSON: {text}, citations, {provider, known} or {message}",
+        },
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["event", "data"],
+}
+
+
 @router.post(
     "/chat",
     summary="Ask about incidents and runs; the answer is streamed as server-sent events",
     response_class=EventSourceResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": CHAT_EVENT}},
             "description": "Events: token (JSON {text}) repeated, citations (JSON list), end (JSON"
             " {provider, known}); error before end when answering failed",
         },

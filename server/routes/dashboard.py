@@ -31,7 +31,10 @@ from server.auth import Access, api_auth, authorize, require_page_reader, requir
 from server.auth.guard import Credentials
 from server.context import Context, ServerContext
 from server.dashboard import views
+from server.dashboard.pull_views import merge_wait
+from server.pull_requests import PullRequestDesk
 from server.routes.params import RunId, from_store
+from server.routes.pulls import DESK_KEY
 from server.run_service import RunNotWaiting
 from server.runstore import ConflictError, RunRecord, RunStatus
 
@@ -79,14 +82,20 @@ def render(name: str, **values: Any) -> str:
     return _env.get_template(name).render(**values)
 
 
-def _html(
+def html_page(
     name: str, status_code: int = 200, headers: dict[str, str] | None = None, **values: Any
 ) -> Response:
+    """A rendered template as an HTML response."""
     return HTMLResponse(render(name, **values), status_code=status_code, headers=headers)
 
 
 def _token_required(context: ServerContext) -> bool:
     return api_auth(context).token.configured
+
+
+def chrome(context: ServerContext, request: Request) -> dict[str, Any]:
+    """What every page's frame (base.html) shows: whether a token is needed and whether we have it."""
+    return {"token_required": _token_required(context), "signed_in": signed_in(request, context)}
 
 
 async def _rows(context: ServerContext) -> list[views.RunRow]:
@@ -129,6 +138,7 @@ def _detail(
         "evidence": views.evidence(run, events),
         "actions": views.actions(events),
         "approval": views.approval(run, events),
+        "merge_wait": merge_wait(run, events, provider_of(context)),
         "can_answer": context.runs is not None,
         "token_required": _token_required(context),
         "signed_in": signed_in(request, context),
@@ -149,7 +159,7 @@ async def runs_page(request: Request, context: Context) -> Response:
     """Every recent run, newest first; new runs and status changes appear live."""
     page = await asyncio.to_thread(context.store.list_runs, limit=LIST_LIMIT)
     after = await asyncio.to_thread(_latest_event_id, context, page.items)
-    return _html(
+    return html_page(
         "runs.html",
         rows=[views.run_row(run) for run in page.items],
         after=after,
@@ -163,31 +173,31 @@ async def runs_page(request: Request, context: Context) -> Response:
 @router.get("/ui/runs/rows", response_class=HTMLResponse, dependencies=Reads)
 async def runs_rows(context: Context) -> Response:
     """The runs table body, re-fetched by the list page on every SSE event."""
-    return _html("_rows.html", rows=await _rows(context), poll=POLL_SECONDS)
+    return html_page("_rows.html", rows=await _rows(context), poll=POLL_SECONDS)
 
 
 @router.get("/ui/runs/{run_id}", response_class=HTMLResponse, dependencies=Pages)
 async def run_page(run_id: RunId, request: Request, context: Context) -> Response:
     """One run: header, approval, evidence, actions with their diffs, and the node timeline."""
     run, events = await _load(context, run_id)
-    return _html("run.html", **_detail(context, request, run, events))
+    return html_page("run.html", **_detail(context, request, run, events))
 
 
 @router.get("/ui/runs/{run_id}/body", response_class=HTMLResponse, dependencies=Reads)
 async def run_body(run_id: RunId, request: Request, context: Context) -> Response:
     """Everything on the run page below the SSE connection, re-fetched on each of its events."""
     run, events = await _load(context, run_id)
-    return _html("_run_body.html", **_detail(context, request, run, events))
+    return html_page("_run_body.html", **_detail(context, request, run, events))
 
 
 @router.get("/ui/runs/{run_id}/timeline", response_class=HTMLResponse, dependencies=Reads)
 async def run_timeline(run_id: RunId, context: Context) -> Response:
     """The node timeline alone (each step expandable into its prompts, outputs and tool calls)."""
     _, events = await _load(context, run_id)
-    return _html("_timeline.html", steps=views.timeline(events))
+    return html_page("_timeline.html", steps=views.timeline(events))
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_fields(request: Request) -> dict[str, str]:
     """The urlencoded form htmx posts (parsed here: python-multipart is not a dependency)."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
@@ -196,15 +206,25 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: values[-1] for key, values in fields.items()}
 
 
-def _refusal(message: str, status_code: int) -> Response:
-    # htmx would swap this into the whole run body; retarget it to the approval panel's message
-    # line so the operator sees why, next to the buttons.
-    return _html(
+def refusal(message: str, status_code: int, target: str) -> Response:
+    """A refused dashboard write: htmx would swap it into the whole body it targets; retarget it to
+    the form's message line (`target`) so the operator sees why, next to the buttons."""
+    return html_page(
         "_message.html",
         status_code=status_code,
-        headers={"HX-Retarget": "#approval-message", "HX-Reswap": "innerHTML"},
+        headers={"HX-Retarget": target, "HX-Reswap": "innerHTML"},
         message=message,
     )
+
+
+def _refusal(message: str, status_code: int) -> Response:
+    return refusal(message, status_code, "#approval-message")
+
+
+def provider_of(context: ServerContext) -> str | None:
+    """The GitOps provider whose pull requests the dashboard links (None: no repository)."""
+    desk = context.extras.get(DESK_KEY)
+    return desk.provider if isinstance(desk, PullRequestDesk) else None
 
 
 _REFUSALS = {
@@ -219,7 +239,7 @@ async def _answer(
         await asyncio.to_thread(authorize, request, context, credentials, Access.DASHBOARD_WRITE)
     except HTTPException as exc:
         return _refusal(_REFUSALS.get(exc.status_code, str(exc.detail)), exc.status_code)
-    form = await _form(request)
+    form = await form_fields(request)
     by = form.get("by", "").strip()[:200]
     comment = form.get("comment", "").strip()[:2000]
     if not by:
@@ -242,7 +262,7 @@ async def _answer(
     run, events = await _load(context, run_id)
     verb = "Approved" if approved else "Rejected"
     notice = f"{verb} by {by}; the run is {after}."
-    return _html("_run_body.html", **_detail(context, request, run, events, notice=notice))
+    return html_page("_run_body.html", **_detail(context, request, run, events, notice=notice))
 
 
 @router.post("/ui/runs/{run_id}/approve", response_class=HTMLResponse)

@@ -39,6 +39,16 @@ class ConflictError(RunStoreError):
     """The write contradicts what is stored (a duplicate id, a second active run, a finished run)."""
 
 
+class NotWaitingError(ConflictError):
+    """An answer to a run that is not waiting for one (already answered, or never asked): `status` says
+    where the run is."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"run {run_id!r} is {status}, not waiting for approval; nothing was changed")
+        self.run_id = run_id
+        self.status = status
+
+
 class InvalidInputError(RunStoreError, ValueError):
     """Arguments the store cannot accept (a bad limit, cursor, payload or status)."""
 

@@ -11,7 +11,7 @@ from server.runstore.errors import InvalidInputError, UnknownIncidentError
 from server.runstore.models import IncidentPage, IncidentRecord, IncidentStatus, utc_now
 from server.runstore.table import Table
 
-_SELECT = f"SELECT {rows.INCIDENT_COLUMNS} FROM incidents"
+_SELECT = rows.INCIDENT_SELECT
 
 
 def _incident_status(status: IncidentStatus | str) -> str:
@@ -25,7 +25,8 @@ class IncidentTable(Table):
     """The run store's incidents."""
 
     def record_incident(self, incident: Incident, *, seen_at: datetime | None = None) -> IncidentRecord:
-        """Fold a sighting into the fingerprint's open incident, or open one with `incident.id`."""
+        """Fold a sighting into the fingerprint's open incident, reopen its latest closed one, or open
+        one with `incident.id` when the fingerprint was never seen."""
         seen = seen_at or utc_now()
         with self._write(f"incident {incident.id!r}") as tx:
             self._db.lock(tx, f"fingerprint:{incident.fingerprint}")
@@ -33,11 +34,24 @@ class IncidentTable(Table):
                 f"{_SELECT} WHERE fingerprint = ? AND status = 'open'{self._db.for_update}",
                 (incident.fingerprint,),
             )
+            closed = None if row is not None else tx.one(
+                f"{_SELECT} WHERE fingerprint = ? ORDER BY first_seen DESC, id DESC LIMIT 1",
+                (incident.fingerprint,),
+            )  # fmt: skip
             if row is not None:
                 current = rows.incident_of(self._db, row)
                 tx.execute(
                     "UPDATE incidents SET last_seen = ?, count = count + 1 WHERE id = ?",
                     (self._db.ts_param(max(current.last_seen, seen)), current.id),
+                )
+                incident_id = current.id
+            elif closed is not None:
+                # Failing again once resolved (or escalated): the same incident, open again.
+                current = rows.incident_of(self._db, closed)
+                tx.execute(
+                    "UPDATE incidents SET last_seen = ?, count = count + 1, status = ?, resolved_at = NULL,"
+                    " reopened = reopened + 1 WHERE id = ?",
+                    (self._db.ts_param(max(current.last_seen, seen)), IncidentStatus.OPEN.value, current.id),
                 )
                 incident_id = current.id
             else:

@@ -18,16 +18,18 @@ def utc_now() -> datetime:
 
 
 class RunStatus(StrEnum):
-    """Where a run is. The last five are final: a finished run never changes status again."""
+    """Where a run is. The last six are final: a finished run never changes status again."""
 
     QUEUED = "queued"
     RUNNING = "running"
     WAITING_APPROVAL = "waiting_approval"
+    WAITING_MERGE = "waiting_merge"  # its pull request waits for a human to merge (or close) it
     HEALED = "healed"
     ESCALATED = "escalated"
     REPORTED = "reported"
     FAILED = "failed"
     REJECTED = "rejected"
+    RECOVERED = "recovered"  # the workload recovered on its own; the run changed nothing
 
     @property
     def active(self) -> bool:
@@ -35,7 +37,9 @@ class RunStatus(StrEnum):
         return self in ACTIVE_STATUSES
 
 
-ACTIVE_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING_APPROVAL})
+ACTIVE_STATUSES = frozenset(
+    {RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING_APPROVAL, RunStatus.WAITING_MERGE}
+)
 
 
 class IncidentStatus(StrEnum):
@@ -62,6 +66,10 @@ class IncidentRecord(BaseModel):
     last_seen: AwareDatetime
     count: int = Field(ge=1)
     status: IncidentStatus
+    resolved_at: AwareDatetime | None = Field(
+        default=None, description="When a run healed the workload or saw it recover (while resolved)."
+    )
+    reopened: int = Field(default=0, ge=0, description="How often it was seen failing again once resolved.")
 
 
 class NewRun(BaseModel):
@@ -98,6 +106,16 @@ class RunRecord(BaseModel):
     verification: JsonValue = None
     error: str | None = None
     last_seq: int = Field(default=0, ge=0, description="The seq of the run's latest trace event.")
+    folded: int = Field(
+        default=0,
+        ge=0,
+        description="Sightings of its incident folded into it while it ran, or attached to it during its"
+        " cooldown once it ended (a repeated alert, a watcher re-detection), instead of opening a run.",
+    )
+    last_folded_at: AwareDatetime | None = Field(default=None, description="The latest such sighting.")
+    attach_until: AwareDatetime | None = Field(
+        default=None, description="Once ended: sightings of its fingerprint attach to it until then."
+    )
 
 
 class RunPage(BaseModel):

@@ -23,11 +23,20 @@ INCIDENT_COLUMNS = (
     "id, fingerprint, namespace, kind, name, reason, triggered_by, summary, labels, first_seen, last_seen,"
     " count, status"
 )
+# Added by schema version 2 (the merge wait and the incident lifecycle); inserts leave them to
+# their defaults, so they are only read.
+RUN_LIFECYCLE_COLUMNS = "folded, last_folded_at, attach_until"
+INCIDENT_LIFECYCLE_COLUMNS = "resolved_at, reopened"
+RUN_SELECT = f"SELECT {RUN_COLUMNS}, {RUN_LIFECYCLE_COLUMNS} FROM runs"
+INCIDENT_SELECT = f"SELECT {INCIDENT_COLUMNS}, {INCIDENT_LIFECYCLE_COLUMNS} FROM incidents"
 AUDIT_COLUMNS = "id, run_id, ts, who, what, why, diff, result, action, target, details"
 
 
 # How stored values become Python values: timestamps and JSON differ per backend; the rest is plain.
-_TIMESTAMPS = frozenset({"ts", "created_at", "updated_at", "finished_at", "first_seen", "last_seen"})
+_TIMESTAMPS = frozenset(
+    {"ts", "created_at", "updated_at", "finished_at", "first_seen", "last_seen"}
+    | {"last_folded_at", "attach_until", "resolved_at"}
+)
 _JSON = frozenset(
     {"payload", "blobs", "diagnosis", "decision", "actions", "verification", "labels", "details"}
 )

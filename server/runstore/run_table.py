@@ -1,4 +1,5 @@
-"""Runs: at most one active run per fingerprint; a finished run never changes status again."""
+"""Runs: at most one active run per fingerprint; a finished run never changes status again; an
+approval is answered exactly once (`claim_answer`, a compare-and-set on the status)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 from agent.trace import check_json
 from server.runstore import rows
 from server.runstore.backend import Tx
-from server.runstore.errors import ConflictError, InvalidInputError, UnknownIncidentError, UnknownRunError
+from server.runstore.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotWaitingError,
+    UnknownIncidentError,
+    UnknownRunError,
+)
 from server.runstore.models import ACTIVE_STATUSES, NewRun, RunPage, RunRecord, RunStatus, utc_now
 from server.runstore.table import Table
 
-_SELECT = f"SELECT {rows.RUN_COLUMNS} FROM runs"
+_SELECT = rows.RUN_SELECT
 _UNSET: Any = object()
 
 
@@ -155,6 +162,29 @@ class RunTable(Table):
             self._db.announce(tx, f"run:{run_id}")
         self._signal.publish()
         assert row is not None
+        return rows.run_of(self._db, row)
+
+    def claim_answer(self, run_id: str) -> RunRecord:
+        """Take the answer to the approval run `run_id` waits on: `waiting_approval` -> `running`, atomically.
+
+        A compare-and-set in one write transaction (`UPDATE ... WHERE status = 'waiting_approval'`,
+        then the changed row count): of any number of concurrent answers, on one replica or many,
+        exactly one gets the run; every other gets `NotWaitingError` naming the status it found.
+        Unknown runs raise `UnknownRunError`.
+        """
+        with self._write(f"run {run_id!r}") as tx:
+            now = self._db.ts_param(utc_now())
+            changed = tx.execute(
+                "UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+                (RunStatus.RUNNING.value, now, run_id, RunStatus.WAITING_APPROVAL.value),
+            )
+            row = tx.one(f"{_SELECT} WHERE id = ?", (run_id,))
+            if row is None:
+                raise UnknownRunError(run_id)
+            if changed != 1:
+                raise NotWaitingError(run_id, str(row["status"]))
+            self._db.announce(tx, f"run:{run_id}")
+        self._signal.publish()
         return rows.run_of(self._db, row)
 
     def list_runs(

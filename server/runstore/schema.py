@@ -35,6 +35,7 @@ TYPES = {
 }
 
 _ACTIVE = "('queued', 'running', 'waiting_approval')"
+_ACTIVE_V3 = "('queued', 'running', 'waiting_approval', 'waiting_merge')"
 
 
 def _v1(t: Types) -> list[str]:
@@ -115,6 +116,32 @@ def _v1(t: Types) -> list[str]:
 
 
 def _v2(t: Types) -> list[str]:
+    # Circuit breakers, shared by every replica using this store (server/runstore/breaker_table).
+    return [
+        f"""CREATE TABLE breakers (
+            key TEXT PRIMARY KEY,
+            state {t.json} NOT NULL,
+            updated_at {t.ts} NOT NULL)""",
+    ]
+
+
+def _v3_merge_wait_and_lifecycle(t: Types) -> list[str]:
+    """Runs wait for a merge (an active status), count the sightings folded into them and keep a
+    cooldown once ended; incidents are resolved and reopened."""
+    return [
+        "DROP INDEX runs_one_active",
+        f"CREATE UNIQUE INDEX runs_one_active ON runs (fingerprint) WHERE status IN {_ACTIVE_V3}",
+        f"ALTER TABLE runs ADD COLUMN folded {t.bigint} NOT NULL DEFAULT 0",
+        f"ALTER TABLE runs ADD COLUMN last_folded_at {t.ts}",
+        f"ALTER TABLE runs ADD COLUMN attach_until {t.ts}",
+        "CREATE INDEX runs_by_fingerprint ON runs (fingerprint, created_at)",
+        f"ALTER TABLE incidents ADD COLUMN resolved_at {t.ts}",
+        f"ALTER TABLE incidents ADD COLUMN reopened {t.bigint} NOT NULL DEFAULT 0",
+        "CREATE INDEX incidents_by_fingerprint ON incidents (fingerprint, first_seen)",
+    ]
+
+
+def _v4_run_claims(t: Types) -> list[str]:
     """Run ownership across replicas (`claim_table`): one claim per run, and answers for owners."""
     return [
         f"""CREATE TABLE run_claims (
@@ -132,7 +159,7 @@ def _v2(t: Types) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, _v2, _v3_merge_wait_and_lifecycle, _v4_run_claims]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

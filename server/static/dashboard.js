@@ -14,7 +14,7 @@
   // Answer buttons are usable once signed in, or when this server asks for no token.
   function refreshControls() {
     var isLocked = locked();
-    document.querySelectorAll("#approve, #reject").forEach(function (button) {
+    document.querySelectorAll("#approve, #reject, #merge-pr, #close-pr").forEach(function (button) {
       button.disabled = isLocked;
       button.title = isLocked ? "Sign in to answer" : "";
     });

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import WorkloadRef
+from tools.boundary import redact_text
 
 # Canonical reasons: the fingerprint is built from these, so variants of one failure share a reason.
 OOM_KILLED = "OOMKilled"
@@ -140,7 +141,9 @@ def condition(obj: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
+    # The watcher reads the cluster's objects itself (watch streams), not through a tool: its
+    # messages are redacted here, as `tools.boundary` redacts what the tools answer.
+    flat = " ".join(redact_text(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

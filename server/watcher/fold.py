@@ -8,6 +8,10 @@ the dispatcher (which `take`s them and hands them to the run machinery):
 - one active run per workload: offers while it runs are folded into it;
 - a cooldown per workload after its run ends: offers are refused until it expires, and the
   caller is told when to look again;
+- repeats: an offer folded into an active run, or refused by a cooldown, is kept (the latest per
+  fingerprint, bounded) for the dispatcher to hand on (`take_repeats`), so the run it belongs to
+  counts the re-detection; the run service decides what it attaches to, by the same rule it
+  applies to alerts (server/run_service.py);
 - a bounded queue: when it is full, an offer for a new workload is dropped (counted, with a time
   to look again) rather than blocking the watch thread that made it.
 """
@@ -100,6 +104,7 @@ class Folder:
         self._active: dict[WorkloadRef, str] = {}  # workload -> fingerprint of its run
         self._active_by_fingerprint: dict[str, WorkloadRef] = {}
         self._cooling: dict[WorkloadRef, datetime] = {}
+        self._repeats: OrderedDict[str, Incident] = OrderedDict()  # fingerprint -> latest re-detection
         self._stats = FoldStats()
         self._cond = threading.Condition()
         self._closed = False
@@ -124,12 +129,14 @@ class Folder:
                 same = running == incident.fingerprint
                 self._stats.folded += same
                 self._stats.merged += not same
+                self._repeat(incident)
                 return Offer(Outcome.FOLDED if same else Outcome.MERGED)
             now = self._clock()
             until = self._cooling.get(target)
             if until is not None:
                 if now < until:
                     self._stats.cooldown += 1
+                    self._repeat(incident)
                     return Offer(Outcome.COOLDOWN, retry_at=until)
                 del self._cooling[target]
             if len(self._pending) >= self._capacity:
@@ -140,10 +147,26 @@ class Folder:
             self._cond.notify()
             return Offer(Outcome.QUEUED)
 
-    def take(self, timeout: float | None = None) -> Incident | None:
-        """The oldest pending incident, now marked as the workload's active run; None on timeout/close."""
+    def _repeat(self, incident: Incident) -> None:
+        """Keep the latest re-detection of a fingerprint for the dispatcher (the lock is held)."""
+        self._repeats.pop(incident.fingerprint, None)
+        self._repeats[incident.fingerprint] = incident
+        while len(self._repeats) > self._capacity:
+            self._repeats.popitem(last=False)
+        self._cond.notify()
+
+    def take_repeats(self) -> list[Incident]:
+        """The re-detections kept since the last call (one per fingerprint, oldest first)."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._pending or self._closed, timeout):
+            repeats = list(self._repeats.values())
+            self._repeats.clear()
+            return repeats
+
+    def take(self, timeout: float | None = None) -> Incident | None:
+        """The oldest pending incident, now marked as the workload's active run; None on timeout/close
+        (or when only repeats are waiting: the dispatcher takes those with `take_repeats`)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._pending or self._repeats or self._closed, timeout):
                 return None
             if not self._pending:
                 return None

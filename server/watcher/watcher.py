@@ -109,9 +109,13 @@ class Watcher:
         options: WatcherOptions | None = None,
         reader: Reader | None = None,
         after_dispatch: Callable[[Incident], Any] | None = None,
+        on_repeat: Callable[[Incident], Any] | None = None,
     ) -> None:
         """`reader` overrides how owners are read (default: the API); `after_dispatch` runs after
-        `on_incident` on the dispatcher thread, e.g. `server.crd.AnomalyReporter` recording Events."""
+        `on_incident` on the dispatcher thread, e.g. `server.crd.AnomalyReporter` recording Events;
+        `on_repeat` gets, on the dispatcher thread, each re-detection held back because its run is
+        active or cooling down (at most one per fingerprint per dispatcher turn)."""
+        self._on_repeat = on_repeat
         self._api = api_client
         self.scope = scope if isinstance(scope, Scope) else Scope(scope)
         self._on_incident = on_incident
@@ -352,6 +356,16 @@ class Watcher:
         if offer.retry_at is not None:
             self._rechecks.schedule(key, offer.retry_at)
 
+    def _hand_on_repeats(self) -> None:
+        repeats = self.folder.take_repeats()
+        if self._on_repeat is None:
+            return
+        for repeat in repeats:
+            try:
+                self._on_repeat(repeat)
+            except Exception:  # counting a repeat is best effort; the watcher goes on
+                log.exception("handing on a re-detection of %s (%s) failed", repeat.target, repeat.reason)
+
     def _recheck(self, key: Hashable) -> None:
         with self._lock:
             obj = self._objects.get(key)  # type: ignore[arg-type]
@@ -411,6 +425,7 @@ class Watcher:
     def _dispatch(self) -> None:
         while not self._stopping.is_set():
             incident = self.folder.take(timeout=0.5)
+            self._hand_on_repeats()
             if incident is None:
                 continue
             try:

@@ -315,3 +315,33 @@ def test_after_a_follow_the_human_is_asked_about_the_dependency() -> None:
     state.update(_decide()(state))  # type: ignore[typeddict-item]
     assert state["decision"]["route"] == "ask"
     assert build_approval_request(state, timedelta(hours=1)).target == "shop/deployment/postgres"
+
+
+def test_the_decision_and_the_answer_are_trace_events_and_the_request_is_traced_once() -> None:
+    events: list[Any] = []
+    clock = Clock(DECIDED + timedelta(minutes=5))
+    builder = StateGraph(HealingState)
+    config_ = DecisionConfig(mode=Mode.APPROVE)
+    decide = bound(decision, healing_context(decision=config_, clock=lambda: DECIDED, emit=events.append))
+    builder.add_node("decide", decide)
+    builder.add_node("approval", bound(approval, healing_context(clock=clock, emit=events.append)))
+    builder.add_node("done", lambda s: {})
+    builder.add_edge(START, "decide")
+    builder.add_edge("decide", "approval")
+    builder.add_edge("approval", "done")
+    builder.add_edge("done", END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": f"t{next(_threads)}"}}
+    graph.invoke(_state(), config)
+    graph.invoke(Command(resume={"approved": False, "by": "bob", "comment": "not now"}), config)
+    kinds = [(e.type.value, e.node, e.payload.get("status") or e.payload.get("route")) for e in events]
+    assert kinds == [
+        ("decision", "decision", "ask"),
+        ("approval", "decision", "requested"),
+        ("approval", "approval", "rejected"),
+    ]
+    requested, answered = events[1], events[2]
+    assert requested.payload["details"]["proposed_action"] == "patch"
+    assert requested.payload["details"]["approval_id"] == answered.payload["details"]["approval_id"]
+    assert answered.payload["details"]["by"] == "bob" and answered.summary == "approval rejected by bob"
+    assert "approve mode" in events[0].payload["rationale"]

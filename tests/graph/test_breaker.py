@@ -1,9 +1,7 @@
-"""The circuit breaker: the pure state machine, both stores, and concurrent processes on one file."""
+"""The circuit breaker: the pure state machine and the in-memory store (the run store keeps the
+server's: tests/server/test_breaker_table.py)."""
 
 from __future__ import annotations
-
-import multiprocessing
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +13,6 @@ from graph.breaker import (
     BreakerStatus,
     CircuitBreaker,
     InMemoryBreakerStore,
-    SqliteBreakerStore,
     allows,
     in_window,
     record_event,
@@ -121,16 +118,9 @@ def test_state_json_round_trip_and_corruption() -> None:
         BreakerState.from_json('{"events": "x"}')
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> InMemoryBreakerStore | SqliteBreakerStore:
-    if request.param == "memory":
-        return InMemoryBreakerStore()
-    return SqliteBreakerStore(tmp_path / "sub" / "breakers.db")
-
-
-def test_circuit_breaker_over_a_store(store: InMemoryBreakerStore | SqliteBreakerStore) -> None:
+def test_circuit_breaker_over_the_in_memory_store() -> None:
     clock = FakeClock(1000)
-    breaker = CircuitBreaker(store, POLICY, clock)
+    breaker = CircuitBreaker(InMemoryBreakerStore(), POLICY, clock)
     key = "shop/deployment/web"
     for _ in range(3):
         assert breaker.allows(key)
@@ -145,43 +135,3 @@ def test_circuit_breaker_over_a_store(store: InMemoryBreakerStore | SqliteBreake
     assert breaker.view(key).status is BreakerStatus.HALF_OPEN
     assert breaker.record_event(key).status is BreakerStatus.OPEN  # the trial
     assert breaker.record_success(key).status is BreakerStatus.CLOSED
-
-
-def test_sqlite_state_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "b.db"
-    CircuitBreaker(SqliteBreakerStore(path), POLICY, FakeClock(5)).record_event("k")
-    assert SqliteBreakerStore(path).get("k") == BreakerState((5.0,))
-
-
-def test_sqlite_update_that_raises_changes_nothing(tmp_path: Path) -> None:
-    store = SqliteBreakerStore(tmp_path / "b.db")
-    store.update("k", lambda s: record_event(s, POLICY, 1))
-
-    def boom(_: BreakerState) -> BreakerState:
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        store.update("k", boom)
-    assert store.get("k") == BreakerState((1.0,))
-
-
-def _hammer(path: str, worker: int, count: int) -> None:
-    policy = BreakerPolicy(limit=10_000, window_seconds=1e9, cooldown_seconds=1)
-    store = SqliteBreakerStore(path)
-    for i in range(count):
-        stamp = worker * 1000 + i
-        store.update("shared", lambda s, t=stamp: record_event(s, policy, float(t)))
-
-
-@pytest.mark.slow  # starts Python processes
-def test_sqlite_store_loses_no_update_across_processes(tmp_path: Path) -> None:
-    path = str(tmp_path / "b.db")
-    SqliteBreakerStore(path)
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_hammer, args=(path, w, 25)) for w in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
-    assert len(SqliteBreakerStore(path).get("shared").events) == 100

@@ -1,13 +1,16 @@
-"""The routes after remediation and verification: every branch, with the budget and the breaker."""
+"""The routes after remediation, a merge wait and verification: every branch, with the budget and the
+breaker."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from graph.action_records import make_entry
 from graph.breaker import CircuitBreaker, target_key
 from graph.context import Breakers, HealingContext
-from graph.edges import route_after_remediation, route_after_verification
+from graph.edges import route_after_merge_wait, route_after_remediation, route_after_verification
 from graph.state import RunOutcome, VerificationRecord, initial_state
 from tests.agent import evidence_samples as samples
 from tests.graph.contexts import bound, breaker, healing_context
@@ -55,10 +58,10 @@ def test_applied_change_goes_to_verification() -> None:
     assert route_after_remediation(state) == "verification"
 
 
-def test_pending_pull_request_is_reported() -> None:
+def test_pending_pull_request_makes_the_run_wait_for_it() -> None:
     state = _state()
     state["actions"] = [_remediation(pending_merge=True, pr_url="https://git.example/pr/7")]
-    assert route_after_remediation(state) == "report"
+    assert route_after_remediation(state) == "wait"
 
 
 def test_failed_or_denied_or_missing_remediation_escalates() -> None:
@@ -76,7 +79,7 @@ def test_only_the_current_attempts_entries_count() -> None:
     state["actions"] = [_remediation(attempt=1, applied=True)]
     assert route_after_remediation(state) == "escalate"
     state["actions"] = [*state["actions"], _remediation(attempt=2, pending_merge=True)]
-    assert route_after_remediation(state) == "report"
+    assert route_after_remediation(state) == "wait"
 
 
 def test_applied_wins_over_pending_merge() -> None:
@@ -127,3 +130,26 @@ def test_contract_breaches_fail_closed_to_rollback() -> None:
     healthy_without_outcome = _state(attempt=2)
     healthy_without_outcome["verifications"] = [_verification(1, True)]
     assert route(healthy_without_outcome) == "rollback"
+
+
+@pytest.mark.parametrize(
+    ("status", "route"),
+    [
+        ("merged", "verification"),
+        ("closed", "report"),
+        ("recovered", "report"),
+        ("timeout", "escalate"),
+        ("invalid", "escalate"),
+        ("waiting", "escalate"),
+    ],
+)
+def test_the_end_of_a_merge_wait_decides_where_the_run_goes(status: str, route: str) -> None:
+    state = _state(attempt=2)
+    state["merge_wait"] = {"attempt": 2, "pr_number": 7, "status": status}  # type: ignore[typeddict-item]
+    assert route_after_merge_wait(state) == route
+
+
+def test_a_merge_wait_of_another_attempt_escalates() -> None:
+    state = _state(attempt=2)
+    state["merge_wait"] = {"attempt": 1, "pr_number": 7, "status": "merged"}
+    assert route_after_merge_wait(state) == "escalate"

@@ -296,7 +296,8 @@ def test_gitops_pr_waits_for_a_human_unless_both_allow_merging(
     [pull] = pulls(gitops)
     assert pull.state == "open" and entry["pr_url"] == pull.url
     assert main_text(gitops) == before, "nothing reaches main without a merge"
-    assert route_after_remediation({**state_with(gitops_pr()), "actions": update["actions"]}) == "report"
+    assert route_after_remediation({**state_with(gitops_pr()), "actions": update["actions"]}) == "wait"
+    assert entry["pr_number"] == pull.number
 
 
 def test_revert_commit_opens_and_merges_a_revert_pull_request(gitops: Path) -> None:

@@ -103,8 +103,10 @@ def test_another_fingerprint_on_a_busy_workload_folds_into_its_run(store) -> Non
     assert [r.id for r in store.list_runs().items] == [run_id], "no second run on web-api"
     note = store.events(run_id)[-1]
     assert note.type == "note" and "also reported by alert as 'alert:KubePodCrashLooping'" in note.summary
-    assert note.payload["fingerprint"] == alert.fingerprint
-    assert store.get_incident(note.payload["incident_id"]).fingerprint == alert.fingerprint, "nothing lost"
+    assert note.payload["fingerprint"] == alert.fingerprint and note.payload["trigger"] == "alert"
+    run_incident = store.get_run(run_id).incident_id
+    assert note.payload["incident_id"] == run_incident, "one workload failing is one incident"
+    assert store.get_incident(str(run_incident)).count == 2 and len(store.list_incidents().items) == 1
 
     # another workload is not held up, and once the run ends the alert's workload opens a new one
     worker = WorkloadRef(namespace="shop", name="worker")
@@ -115,6 +117,10 @@ def test_another_fingerprint_on_a_busy_workload_folds_into_its_run(store) -> Non
     assert other_created and other_id != run_id
     assert service.answer(run_id, {"approved": True, "by": "alice"}) == "running"
     assert service.wait_idle(10)
+    # within the workload's cooldown the alert attaches to the run that ended (as the watcher's
+    # cooldown holds it back); the cooldown over, it opens a new run
+    assert service.submit(alert) == (run_id, False)
+    store.open_attach_window(run_id, datetime.now(UTC) - timedelta(seconds=1))
     again, created = service.submit(alert)
     assert created and again not in (run_id, other_id)
     service.close()

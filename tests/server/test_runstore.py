@@ -82,7 +82,7 @@ def test_reopening_keeps_data_and_does_not_migrate_twice(storage_url: str) -> No
         first.create_run(_run("r1"))
         first.append_event("r1", trace.note("r1", None, "kept"))
     with open_run_store(storage_url) as second:
-        assert second.schema_version == SCHEMA_VERSION
+        assert second.schema_version == SCHEMA_VERSION == 4
         assert [e.summary for e in second.events("r1")] == ["kept"]
 
 
@@ -122,7 +122,8 @@ def test_sightings_of_one_fingerprint_fold_into_the_open_incident(store: RunStor
 
     store.set_incident_status("inc-1", IncidentStatus.RESOLVED)
     reopened = store.record_incident(_incident("inc-3"), seen_at=T0 + timedelta(hours=1))
-    assert reopened.id == "inc-3" and reopened.count == 1
+    assert reopened.id == "inc-1" and reopened.count == 3, "the same incident, open again"
+    assert reopened.status is IncidentStatus.OPEN and reopened.reopened == 1
     other = store.record_incident(_incident("inc-4", fingerprint="fp-other"))
     assert other.id == "inc-4"
 

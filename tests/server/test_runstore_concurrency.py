@@ -85,9 +85,7 @@ def _child(url: str, run_id: str, count: int, tag: str) -> list[str]:
 
 
 @pytest.mark.slow  # starts Python processes
-def test_processes_appending_at_once_get_unique_gapless_sequences(
-    store: RunStore, storage_url: str
-) -> None:
+def test_processes_appending_at_once_get_unique_gapless_sequences(store: RunStore, storage_url: str) -> None:
     count = 25
     children = [
         subprocess.Popen(
@@ -238,7 +236,7 @@ def test_replicas_opening_a_new_database_at_once_migrate_it_exactly_once(storage
         assert errors == [] and len(opened) == 4
         with opened[0]._db.read() as tx:
             versions = tx.all("SELECT version FROM schema_version ORDER BY version")
-            assert versions == [{"version": v} for v in range(1, SCHEMA_VERSION + 1)]
+        assert versions == [{"version": v} for v in range(1, SCHEMA_VERSION + 1)]
     finally:
         for store in opened:
             store.close()

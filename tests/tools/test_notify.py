@@ -280,3 +280,14 @@ def test_invalid_notifications_are_refused_with_a_clear_message(overrides: dict,
 
 def test_severity_may_be_given_as_text() -> None:
     assert oom_notification(severity="warning").severity is Severity.WARNING
+
+
+def test_a_notification_is_redacted_on_its_way_out(receiver: Receiver) -> None:
+    notification = oom_notification(
+        summary="login failed: Authorization: Bearer tok_5f1b9c2e8a7d4c3bzz9",
+        root_cause="DATABASE_URL=postgres://app:Pg-pa55word-7731@db/shop is wrong",
+    )
+    body = deliver(receiver, None, notification)
+    dumped = str(body)
+    assert "tok_5f1b9c2e8a7d4c3bzz9" not in dumped and "Pg-pa55word-7731" not in dumped
+    assert "Bearer «redacted:" in body["summary"]

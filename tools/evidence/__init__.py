@@ -1,5 +1,5 @@
-"""Evidence packing for the reasoners: log folding and caps, compact renderings (redacted by
-`tools.redaction`)."""
+"""Evidence packing for the reasoners: log folding and caps, compact renderings of what the tools
+answered (already redacted at the boundary, `tools.boundary`)."""
 
 from tools.evidence.log_packing import (
     DEFAULT_MAX_CHARS,

@@ -1,15 +1,17 @@
-"""Log tails packed for a model: sanitised, redacted, folded and capped.
+"""Log tails packed for a model: sanitised, folded and capped.
 
 Log text comes from the workload and is hostile: it is never interpreted, only cleaned of
-terminal control sequences, redacted, and shortened. The pipeline is
+terminal control sequences and shortened. It arrives already redacted: the log tool's answer
+passed the redaction boundary (`tools.boundary`, in `tools.result.call_tool`), which sanitises and
+redacts the whole tail in one pass (so a secret written over several lines, a private key or a
+YAML env entry, is seen whole). The pipeline is
 
 1. sanitise: drop ANSI escape sequences and control characters (a log must not repaint a terminal
    or smuggle invisible text);
-2. redact secrets (`tools.redaction`);
-3. fold repeats: lines equal once leading timestamps and volatile numbers (durations, ids,
+2. fold repeats: lines equal once leading timestamps and volatile numbers (durations, ids,
    addresses, counters) are ignored become one line, at the place of their newest occurrence,
    shown in their newest form with a count;
-4. cap: keep the newest lines within the character budget and say how much was dropped.
+3. cap: keep the newest lines within the character budget and say how much was dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tools.redaction import MARKER_PATTERN, count_markers, redact
+from tools.redaction import MARKER_PATTERN, count_markers
 
 DEFAULT_MAX_CHARS = 3_000
 _NOTICE_ROOM = 64  # the "[… N earlier lines (M chars) dropped]" line and its newline
@@ -141,12 +143,12 @@ def cap_tail(lines: list[str], max_chars: int = DEFAULT_MAX_CHARS) -> Capped:
 class PackedLog:
     """A log tail ready for a model."""
 
-    text: str  # the folded, capped, redacted lines; a first line says what was dropped
+    text: str  # the folded, capped lines; a first line says what was dropped
     lines_in: int  # lines received
     distinct_lines: int  # after folding
     dropped_lines: int  # folded lines left out by the cap
     dropped_chars: int
-    redactions: int  # secrets replaced
+    redactions: int  # secrets the boundary replaced (markers in the log)
 
     @property
     def truncated(self) -> bool:
@@ -155,18 +157,13 @@ class PackedLog:
 
 
 def pack_log(text: str | Iterable[str], *, max_chars: int = DEFAULT_MAX_CHARS) -> PackedLog:
-    """Sanitise, redact, fold and cap a log (a string or lines) to at most `max_chars` characters."""
+    """Sanitise, fold and cap a log (a string or lines, redacted at the boundary) to `max_chars`."""
     if max_chars < 80:
         raise ValueError("max_chars must be at least 80 (room for the dropped-lines notice)")
     raw = text.splitlines() if isinstance(text, str) else [str(line) for line in text]
     lines = [line for line in (sanitize(line).rstrip() for line in raw) if line.strip()]
-    # One pass over the whole tail (not one per line): cheaper, and a secret written over several
-    # lines (a private key, a YAML env entry) is seen whole. A multi-line secret becomes one marker.
-    joined = "\n".join(lines)
-    redacted_text = redact(joined)
-    redacted = redacted_text.split("\n") if lines else []
-    redactions = count_markers(redacted_text) - count_markers(joined)
-    folded = [f.render() for f in fold(redacted)]
+    redactions = sum(count_markers(line) for line in lines)
+    folded = [f.render() for f in fold(lines)]
     capped = cap_tail(folded, max_chars)
     body = capped.lines
     if capped.dropped_lines or capped.dropped_chars:

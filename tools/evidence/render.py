@@ -2,9 +2,10 @@
 
 The JSON is built from the evidence contract's models (`tools/evidence/item_data.py`: PodStatusData,
 WorkloadStatusData, ContainerStatusData, EventData, PackedLogData) so the analyst can lift items out
-unchanged. Everything
-that came from the cluster is redacted; in the text, cluster-supplied strings are kept on one
-line and log lines are fenced with `| ` so no message can pass for part of the structure.
+unchanged. What it renders is already redacted: statuses, events and logs come from the Kubernetes
+tools, whose answers passed the redaction boundary (`tools.boundary`); nothing here redacts again.
+In the text, cluster-supplied strings are kept on one line and log lines are fenced with `| ` so no
+message can pass for part of the structure.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from tools.evidence.item_data import (
     WorkloadStatusData,
 )
 from tools.evidence.log_packing import DEFAULT_MAX_CHARS, pack_log
-from tools.redaction import redact, redact_data
 
 if TYPE_CHECKING:  # annotations only: the reasoners import the evidence contract without the client
     from tools.kubernetes.pod_logs import PodLogs
@@ -35,8 +35,8 @@ _MAX_FIELD = 300  # characters of one message in the text rendering
 
 
 def one_line(text: str, limit: int = _MAX_FIELD) -> str:
-    """Cluster-supplied text on a single line, redacted and shortened."""
-    flat = " ⏎ ".join(part.strip() for part in redact(text).splitlines() if part.strip())
+    """Cluster-supplied (already redacted) text on a single line, shortened."""
+    flat = " ⏎ ".join(part.strip() for part in text.splitlines() if part.strip())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -240,7 +240,7 @@ class PackedContainerLog:
 def pack_pod_logs(
     logs: Iterable[PodLogs], *, max_chars_per_container: int = DEFAULT_MAX_CHARS
 ) -> list[PackedContainerLog]:
-    """Each container instance's log sanitised, redacted, folded and capped."""
+    """Each container instance's (redacted) log sanitised, folded and capped."""
     packed = []
     for pod_logs in logs:
         for log in pod_logs.logs:
@@ -296,7 +296,7 @@ def render_workload(
     max_events: int = DEFAULT_MAX_EVENTS,
     max_log_chars: int = DEFAULT_MAX_CHARS,
 ) -> WorkloadEvidence:
-    """Status, events and log tails of a workload as redacted text and JSON."""
+    """Status, events and log tails of a workload (as the tools answered them: redacted) as text and JSON."""
     packed = pack_pod_logs(logs, max_chars_per_container=max_log_chars)
     text = "\n".join(
         [render_status_text(status, max_pods=max_pods), render_events_text(events, max_events=max_events)]
@@ -311,4 +311,4 @@ def render_workload(
         "events_omitted": max(len(events) - max_events, 0),
         "logs": [p.data().dump() for p in packed],
     }
-    return WorkloadEvidence(text=redact(text), data=redact_data(data))
+    return WorkloadEvidence(text=text, data=data)

@@ -244,10 +244,34 @@ class GitOpsRepo(ABC):
         arguments = {"sha": sha, "base": base, "fingerprint": spec.fingerprint}
         return self._call("open_revert_pull_request", arguments, run, lambda p: f"#{p.number} {p.head}")
 
+    def list_pull_requests(self, *, state: str = "all", limit: int = 100) -> ToolResult[list[PullRequest]]:
+        """Pull requests, newest first: `open` ones or `all` (at most `limit`)."""
+
+        def run() -> list[PullRequest]:
+            if state not in ("open", "all"):
+                raise ToolFailure(f"state must be 'open' or 'all', not {state!r}")
+            if limit < 1:
+                raise ToolFailure("limit must be at least 1")
+            pulls = self._open_pulls() if state == "open" else self._all_pulls(limit)
+            return sorted(pulls, key=lambda p: p.number, reverse=True)[:limit]
+
+        return self._call(
+            "list_pull_requests", {"state": state, "limit": limit}, run, lambda p: f"{len(p)} pull requests"
+        )
+
+    def pull_request_diff(self, number: int) -> ToolResult[str]:
+        """The unified diff a pull request makes to its base (what merging it changes)."""
+        return self._call(
+            "pull_request_diff",
+            {"number": number},
+            lambda: self._pull_diff(self._get_pull(number)),
+            lambda d: f"{len(d.splitlines())} diff lines",
+        )
+
     def merge_pull_request(
-        self, number: int, *, guard: PolicyGuard, workload: Workload
+        self, number: int, *, guard: PolicyGuard, workload: Workload, by: str | None = None
     ) -> ToolResult[PullRequest]:
-        """Merge an open pull request into its base with a merge commit."""
+        """Merge an open pull request into its base with a merge commit; `by` names a human merging it."""
 
         def run() -> PullRequest:
             refusal = self._merge_refusal()
@@ -257,9 +281,27 @@ class GitOpsRepo(ABC):
             pull = self._get_pull(number)
             if pull.state != "open":
                 raise ToolFailure(f"pull request #{number} is {pull.state}, not open")
-            return self._merge(pull)
+            return self._merge(pull, by)
 
-        return self._call("merge_pull_request", {"number": number}, run, lambda p: f"#{p.number} merged")
+        arguments = {"number": number, "by": by}
+        return self._call("merge_pull_request", arguments, run, lambda p: f"#{p.number} merged")
+
+    def close_pull_request(
+        self, number: int, *, guard: PolicyGuard, workload: Workload, by: str | None = None, comment: str = ""
+    ) -> ToolResult[PullRequest]:
+        """Close an open pull request without merging it, with an optional comment saying why."""
+
+        def run() -> PullRequest:
+            enforce(guard, write_request("close_pr", workload, number=number))
+            pull = self._get_pull(number)
+            if pull.state != "open":
+                raise ToolFailure(f"pull request #{number} is {pull.state}, not open")
+            if comment.strip():
+                self._comment(number, comment.strip())
+            return self._close(pull, by)
+
+        arguments = {"number": number, "by": by}
+        return self._call("close_pull_request", arguments, run, lambda p: f"#{p.number} closed")
 
     # -- the shared plumbing --------------------------------------------------------------
 
@@ -369,5 +411,17 @@ class GitOpsRepo(ABC):
         """Post `body` on issue or pull request `number`."""
 
     @abstractmethod
-    def _merge(self, pull: PullRequest) -> PullRequest:
+    def _all_pulls(self, limit: int) -> Iterable[PullRequest]:
+        """Pull requests in any state (at least the `limit` newest)."""
+
+    @abstractmethod
+    def _pull_diff(self, pull: PullRequest) -> str:
+        """The unified diff `pull` makes (made, once merged) to its base."""
+
+    @abstractmethod
+    def _merge(self, pull: PullRequest, by: str | None) -> PullRequest:
         """Merge open pull request `pull` into its base with a merge commit; answers it merged."""
+
+    @abstractmethod
+    def _close(self, pull: PullRequest, by: str | None) -> PullRequest:
+        """Close open pull request `pull` unmerged; answers it closed."""

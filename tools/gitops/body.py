@@ -1,13 +1,15 @@
 """Pull request bodies: root cause, evidence and YAML diff, plus the hidden fingerprint marker.
 
 The marker lets Paramedic find its own open pull request for an incident (no duplicates)
-without any state outside the repository host.
+without any state outside the repository host. A body is published on the repository host, so it
+is redacted once more on the way out (`tools.boundary`), whatever it was built from.
 """
 
 from __future__ import annotations
 
 import re
 
+from tools.boundary import redact_text
 from tools.gitops.records import PullRequestSpec
 
 _MARKER = "<!-- paramedic-fingerprint: {} -->"
@@ -45,8 +47,8 @@ def render_body(spec: PullRequestSpec) -> str:
         parts += ["## Change", "", f"{fence}diff", spec.diff.rstrip("\n"), fence, ""]
     if spec.extra.strip():
         parts += [spec.extra.strip(), ""]
-    parts += ["_Opened by Paramedic._", "", fingerprint_marker(spec.fingerprint)]
-    return "\n".join(parts) + "\n"
+    body = redact_text("\n".join(parts))
+    return "\n".join([body, "_Opened by Paramedic._", "", fingerprint_marker(spec.fingerprint)]) + "\n"
 
 
 def pr_labels(spec: PullRequestSpec) -> tuple[str, ...]:

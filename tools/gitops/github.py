@@ -91,6 +91,7 @@ def _record(pull: GhPull, labels: Sequence[str] | None = None) -> PullRequest:
         fingerprint=fingerprint_of(pull.body, names),
         body=pull.body or "",
         merge_sha=pull.merge_commit_sha if pull.merged else None,
+        merged_by=pull.merged_by.login if pull.merged and pull.merged_by is not None else None,
     )
 
 
@@ -268,6 +269,21 @@ class GitHubRepo(GitOpsRepo):
     def _get_pull(self, number: int) -> PullRequest:
         return _record(self._repo.get_pull(number))
 
+    def _all_pulls(self, limit: int) -> list[PullRequest]:
+        pulls = self._repo.get_pulls(state="all", sort="created", direction="desc")
+        newest: list[GhPull] = list(pulls[:limit])
+        return [_record(pull) for pull in newest]
+
+    def _pull_diff(self, pull: PullRequest) -> str:
+        files = self._repo.get_pull(pull.number).get_files()
+        return "".join(f"--- a/{f.filename}\n+++ b/{f.filename}\n{(f.patch or '').rstrip()}\n" for f in files)
+
+    def _close(self, pull: PullRequest, by: str | None) -> PullRequest:
+        live = self._repo.get_pull(pull.number)
+        live.edit(state="closed")
+        closed = _record(self._repo.get_pull(pull.number))
+        return PullRequest(**{**closed.__dict__, "closed_by": by})
+
     def _create_pull(self, spec: PullRequestSpec, head: str, base: str) -> PullRequest:
         labels = pr_labels(spec)
         pull = self._repo.create_pull(base=base, head=head, title=spec.title.strip(), body=render_body(spec))
@@ -278,7 +294,7 @@ class GitHubRepo(GitOpsRepo):
         posted = self._repo.get_issue(number).create_comment(body)
         return Comment(id=posted.id, issue_number=number, body=posted.body, url=posted.html_url)
 
-    def _merge(self, pull: PullRequest) -> PullRequest:
+    def _merge(self, pull: PullRequest, by: str | None) -> PullRequest:
         number = pull.number
         live = self._repo.get_pull(number)
         status = live.merge(

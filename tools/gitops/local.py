@@ -10,6 +10,7 @@ clean worktree, that worktree is fast-forwarded to the merge too, so it does not
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -190,6 +191,19 @@ class LocalGitRepo(GitOpsRepo):
     def _open_pulls(self) -> list[PullRequest]:
         return [pull for pull in self._pulls.all() if pull.state == "open"]
 
+    def _all_pulls(self, limit: int) -> list[PullRequest]:
+        return self._pulls.all()
+
+    def _pull_diff(self, pull: PullRequest) -> str:
+        head = self._git.rev(f"refs/heads/{pull.head}")
+        if pull.state == "merged" and pull.merge_sha:
+            # What the merge brought in: its second parent (the head as merged) against its first.
+            return self._git.run("diff", f"{pull.merge_sha}^1", pull.merge_sha)
+        if head is None:
+            raise ToolFailure(f"branch {pull.head!r} of pull request #{pull.number} no longer exists")
+        base = self._branch_sha(pull.base)
+        return self._git.run("diff", f"{base}...{head}")
+
     def _get_pull(self, number: int) -> PullRequest:
         pull = self._pulls.get(number)
         if pull is None:
@@ -225,7 +239,12 @@ class LocalGitRepo(GitOpsRepo):
             raise ToolFailure(f"no issue or pull request #{number}")
         return self._pulls.add_comment(number, body)
 
-    def _merge(self, pull: PullRequest) -> PullRequest:
+    def _close(self, pull: PullRequest, by: str | None) -> PullRequest:
+        done = replace(pull, state="closed", closed_by=by)
+        self._pulls.update(done)
+        return done
+
+    def _merge(self, pull: PullRequest, by: str | None) -> PullRequest:
         number = pull.number
         head_sha, base_sha = self._branch_sha(pull.head), self._branch_sha(pull.base)
         if self._git.ok("merge-base", "--is-ancestor", head_sha, base_sha):
@@ -241,7 +260,7 @@ class LocalGitRepo(GitOpsRepo):
         message = f"Merge pull request #{number} from {pull.head}\n\n{pull.title}\n"
         merged = self._git.commit_tree(tree, [base_sha, head_sha], message)
         self._advance(pull.base, merged, base_sha)
-        done = PullRequest(**{**pull.__dict__, "state": "merged", "merge_sha": merged})
+        done = replace(pull, state="merged", merge_sha=merged, merged_by=by)
         self._pulls.update(done)
         return done
 

@@ -115,6 +115,8 @@ class PullRequest:
     fingerprint: str | None = None
     body: str = ""
     merge_sha: str | None = None
+    merged_by: str | None = None  # who merged it, when the provider knows
+    closed_by: str | None = None  # who closed it unmerged, when the provider knows
 
 
 @dataclass(frozen=True)

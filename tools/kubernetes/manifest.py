@@ -4,7 +4,10 @@ Removed: `status`, `managedFields` and the server-set metadata (uid, resourceVer
 creationTimestamp, selfLink, ownerReferences, ...), bookkeeping annotations (last-applied
 configuration, deployment revision), the pod-template-hash, and, with `strip_defaults`, the
 fields the API server defaults when a manifest leaves them out (only when they hold the default).
-Secret values are never returned: each value is replaced by a marker, the keys stay.
+
+`clean_manifest` only cleans: it is also what the writes compare and diff. `live_manifest`, a tool,
+answers through the redaction boundary (`tools.boundary`): a Secret's values, env values, secret
+flags in `command`/`args`, secret-named annotations all become markers there, the keys and names stay.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from tools.kubernetes.objects import API_VERSIONS, POD_TEMPLATE_HASH, read_objec
 from tools.result import ToolResult, TraceSink, discard
 
 LIVE_MANIFEST_TOOL = "kubernetes.live_manifest"
-SECRET_VALUE = "<redacted>"
 
 _SERVER_METADATA = (
     "managedFields",
@@ -169,10 +171,6 @@ def clean_manifest(obj: Mapping[str, Any], *, strip_defaults: bool = True) -> Ob
             _clean_pod_template(spec["template"], strip_defaults)
         if kind == "Pod":
             _clean_pod_spec(spec, strip_defaults)
-    if kind == "Secret":
-        for key in ("data", "stringData"):
-            if isinstance(body.get(key), dict):
-                body[key] = dict.fromkeys(body[key], SECRET_VALUE)
     return _prune_map(body)
 
 
@@ -196,7 +194,7 @@ def live_manifest(
     """The object's live manifest, cleaned for diffing against the desired state in Git.
 
     Kinds: Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet, Pod, Service, ConfigMap,
-    Secret (values redacted).
+    Secret; redacted at the boundary like every tool's answer (a Secret keeps its keys only).
     """
 
     def run() -> Manifest:

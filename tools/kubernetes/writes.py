@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from tools.boundary import redact_value
 from tools.guard import GuardDecision, PolicyGuard, WriteRequest, enforce
 from tools.kubernetes.client import KubeClient, Obj
 from tools.kubernetes.manifest import clean_manifest
@@ -99,8 +100,11 @@ def _outcome(
     sent: Any,
     note: str = "",
 ) -> WriteOutcome:
-    clean_before = clean_manifest(before)
-    clean_after = clean_manifest(after) if after is not None else None
+    # Redacted structurally before diffing: in a YAML diff an env value or a `--password` argument
+    # sits on a line of its own, away from the name that says it is a secret. Markers keep equal
+    # values equal, so `changed` and the diff still show what a write changed.
+    clean_before = redact_value(clean_manifest(before))
+    clean_after = redact_value(clean_manifest(after)) if after is not None else None
     label = f"{request.kind}/{request.namespace}/{request.name}"
     return WriteOutcome(
         action=request.action,

@@ -1,4 +1,8 @@
-"""Posts notifications to a webhook. Never raises and never reveals the URL (it holds a secret)."""
+"""Posts notifications to a webhook. Never raises and never reveals the URL (it holds a secret).
+
+What is posted leaves the cluster for a chat service: the notification's text is redacted once more
+on the way out (`tools.boundary`), whatever its author built it from.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tools.boundary import redact_value
 from tools.notify.kind import WebhookKind, detect_kind, redact_url
 from tools.notify.message import Notification
 from tools.notify.payloads import build_payload
@@ -90,7 +95,7 @@ class WebhookNotifier:
         where = f"{self._kind.value} webhook {self.target}"
         try:
             with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
-                response = http.post(self._url, json=build_payload(self._kind, notification))
+                response = http.post(self._url, json=build_payload(self._kind, redact_value(notification)))
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ToolFailure(f"cannot reach {where}: {type(exc).__name__}", transient=True) from exc
         except httpx.TimeoutException as exc:

@@ -7,7 +7,10 @@ of curl and wget) carry `user:password`: only the password goes, and `1000:1000`
 `-p<password>` is read only on a mysql/mariadb command line, `-a` only on a redis-cli one, and
 `-p` only for sshpass and `docker login`.
 
-Both a command line as text and an argv list (a container's `command`/`args`) are handled.
+Both a command line as text and an argv list (a container's `command`/`args`) are handled, and so
+is an argv list written out in text: a YAML block sequence (`- --password` / `- x`, also as the
+lines of a diff) or a flow sequence (`["curl", "-u", "admin:pw"]`), where the flag and its value
+sit in separate items.
 """
 
 from __future__ import annotations
@@ -112,3 +115,51 @@ def argv_secret_indexes(argv: Sequence[str]) -> Iterator[tuple[int, Span | None]
         for index, item in enumerate(argv):
             if item.startswith("-p") and len(item) > 2 and not item.startswith("--"):
                 yield index, Span(2, len(item), "flag")
+
+
+# An argv item in a YAML block sequence, also as a diff line: `        - --password`, `+  - x`.
+_BLOCK_ITEM = re.compile(r"^(?P<lead>[+\- ]?[ \t]*)- (?P<item>[^\n]*?)[ \t]*$", re.MULTILINE)
+# A flow sequence on one line: `["curl", "-u", "admin:pw"]`, `[--token, x]`.
+_FLOW = re.compile(r"\[(?P<items>[^\[\]\n]*)\]")
+_FLOW_ITEM = re.compile(
+    r"""\s*(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>[^']*)'|(?P<bare>[^,\s][^,]*?))\s*(?:,|$)"""
+)
+
+
+def _item_span(start: int, raw: str) -> tuple[int, str]:
+    """Where an item's value starts and the value, without the quotes around it."""
+    if len(raw) >= 2 and raw[0] in "\"'" and raw[-1] == raw[0]:
+        return start + 1, raw[1:-1]
+    return start, raw
+
+
+def _argv_spans(items: list[tuple[int, str]]) -> Iterator[Span]:
+    argv = [value for _, value in items]
+    for index, span in argv_secret_indexes(argv):
+        start, value = items[index]
+        if span is None:
+            yield Span(start, start + len(value), "flag")
+        else:
+            yield Span(start + span.start, start + span.end, span.kind)
+
+
+def listed_argv_spans(text: str) -> Iterator[Span]:
+    """Secret flag values in argv lists written as YAML block or flow sequences within `text`."""
+    if "- -" in text:
+        run: list[tuple[int, str]] = []
+        lead, line_end = -1, -1
+        for match in _BLOCK_ITEM.finditer(text):
+            consecutive = match.start() == line_end + 1 and len(match.group("lead")) == lead
+            if not consecutive:
+                yield from _argv_spans(run)
+                run = []
+            lead, line_end = len(match.group("lead")), match.end()
+            run.append(_item_span(match.start("item"), match.group("item")))
+        yield from _argv_spans(run)
+    if "[" in text and ('"-' in text or "'-" in text or "[-" in text or ", -" in text):
+        for flow in _FLOW.finditer(text):
+            items = []
+            for item in _FLOW_ITEM.finditer(flow.group("items")):
+                group = next(g for g in ("dq", "sq", "bare") if item.group(g) is not None)
+                items.append((flow.start("items") + item.start(group), item.group(group)))
+            yield from _argv_spans(items)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from tools.redaction.commands import command_spans
+from tools.redaction.commands import command_spans, listed_argv_spans
 from tools.redaction.entropy import entropy_spans
 from tools.redaction.marker import MARKER_PATTERN, MARKER_PREFIX, Marker, is_marker
 from tools.redaction.names import classify_name
@@ -38,6 +38,7 @@ SHAPE_DETECTORS: tuple[Detector, ...] = (
     cookie_spans,
     token_spans,
     command_spans,
+    listed_argv_spans,
 )
 
 

@@ -1,7 +1,9 @@
 """missing_env: a crash whose log names an environment variable that is not set.
 
 The fix restores the variable as an earlier revision defined it, else from a ConfigMap holding that
-key, else reverts the commit that removed it; without any of these, humans set it.
+key, else reverts the commit that removed it; without any of these, humans set it. A value that was a
+secret (a marker in the redacted evidence) is never copied: the commit is reverted or the revision
+rolled back to, so the real value comes back.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ def _restore_env(
             )
             if entry is not None:
                 cited.append(revision.item_id)
+                if remedies.holds_marker(entry):
+                    return _restore_secret(ctx, var, revision.revision), 0.8
                 return remedies.gitops_pr(
                     remedies.container_patch(container, {"env": [entry]}),
                     f"restore {var} as revision {revision.revision} defined it",
@@ -97,3 +101,14 @@ def _restore_env(
         cited.append(commit.item_id)
         return remedies.revert_commit(commit.sha, f"commit {commit.sha[:12]} removed {var}"), 0.85
     return remedies.notify(f"set {var}: its value cannot be derived from the evidence", env=var), 0.7
+
+
+def _restore_secret(ctx: RuleContext, var: str, revision: int) -> ProposedRemediation:
+    """`var` held a secret in `revision`: the evidence shows only its marker, so the fix refers to the
+    value (reverting the commit that removed it, else rolling back to that revision) and never copies it."""
+    commit = ctx.view.suspect_commit(re.compile(rf"\b{re.escape(var)}\b"))
+    if commit is not None:
+        return remedies.revert_commit(commit.sha, f"commit {commit.sha[:12]} removed {var}")
+    return remedies.rollback(
+        revision, f"revision {revision} defines {var}; its value is a secret, so rolling back restores it"
+    )

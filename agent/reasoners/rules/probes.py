@@ -91,7 +91,10 @@ def _fix_probe(
     probe = (spec or {}).get(probe_key) or {}
     previous = view.previous_revision
     old_probe = ((previous.container(container) if previous and container else None) or {}).get(probe_key)
-    if previous is not None and container and old_probe and old_probe != probe:
+    # A probe holding a secret (an exec command with a password, an Authorization header) shows only
+    # markers: rolling back restores it, copying it would write the markers.
+    restorable = bool(old_probe) and old_probe != probe and not remedies.holds_marker(old_probe)
+    if previous is not None and container and restorable:
         return (
             remedies.gitops_pr(
                 remedies.container_patch(container, {probe_key: old_probe}),

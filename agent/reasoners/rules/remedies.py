@@ -2,16 +2,27 @@
 (containers addressed by name, the list's merge key) and the actions around them.
 
 Every `ProposedRemediation` the rules make is built here, and nowhere else.
+
+The evidence is redacted (`tools.boundary`): a value copied out of it may be a marker standing for
+a secret. A patch never carries one (`holds_marker`); where the fix needs a secret value it refers to
+it instead, by rolling back to the revision that had it or reverting the commit that changed it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from agent.domain import GitOpsPullRequest, Notify, Patch, ProposedRemediation, RevertCommit, Rollback, Scale
 from agent.reasoners.rules.context import RuleContext
 from agent.reasoners.rules.observations import RolloutObs
+from tools.redaction import MARKER_PATTERN
+
+
+def holds_marker(value: Any) -> bool:
+    """True when `value` (a patch, an env entry, a probe) holds a redaction marker anywhere."""
+    return MARKER_PATTERN.search(json.dumps(value, ensure_ascii=False, default=str)) is not None
 
 
 def container_field(container: str, path: str) -> str:
@@ -84,4 +95,6 @@ def _previous_fields_patch(
     if spec is None:
         return None
     values = {f: spec[f] for f in fields if f in spec}
-    return container_patch(container, values) if values else None
+    if not values or holds_marker(values):
+        return None  # a secret in those fields: the rollback restores it, a patch could only copy markers
+    return container_patch(container, values)

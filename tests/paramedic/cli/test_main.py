@@ -17,11 +17,11 @@ runner = CliRunner()
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo", "serve", "run", "eval", "sandbox"):
+    for command in ("demo", "serve", "run", "eval", "sandbox", "pr"):
         assert command in result.output
 
 
-@pytest.mark.parametrize("command", ["demo", "serve", "run", "eval", "sandbox"])
+@pytest.mark.parametrize("command", ["demo", "serve", "run", "eval", "sandbox", "pr"])
 def test_each_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0, result.output

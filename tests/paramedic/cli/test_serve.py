@@ -1,20 +1,25 @@
 """`paramedic serve --sandbox` as a real process: the watcher sees an injected fault, the run
-shows up in `GET /runs` and on the SSE stream, and the probes and metrics answer."""
+shows up in `GET /runs` and on the SSE stream, and the probes and metrics answer; a configured
+storage URL (PostgreSQL) is where its runs, checkpoints and breakers go."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 pytestmark = pytest.mark.integration
+Served = tuple[str, dict[str, Any], dict[str, str], list[str]]  # base URL, sandbox state, auth, output
 
 
 def _free_port() -> int:
@@ -25,7 +30,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def service(tmp_path: Path):
+    with _serve(tmp_path) as running:
+        yield running[:3]
+
+
+@contextlib.contextmanager
+def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
+    """`serve --sandbox` running: base URL, sandbox state, auth header, and (filled at exit) its output."""
     port = _free_port()
+    output_lines: list[str] = []
     state = tmp_path / "sandbox-state.json"
     env = {
         **os.environ,
@@ -33,6 +46,7 @@ def service(tmp_path: Path):
         "PARAMEDIC_SERVER__PORT": str(port),
         "PARAMEDIC_SANDBOX_STATE": str(state),
         "PARAMEDIC_MODE": "report",
+        **extra_env,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "paramedic.cli.main", "serve", "--sandbox"],
@@ -58,7 +72,7 @@ def service(tmp_path: Path):
         token_file = tmp_path / "data" / "api-token"
         assert token_file.stat().st_mode & 0o777 == 0o600
         token = token_file.read_text().strip()
-        yield base, json.loads(state.read_text()), {"Authorization": f"Bearer {token}"}
+        yield base, json.loads(state.read_text()), {"Authorization": f"Bearer {token}"}, output_lines
     finally:
         proc.terminate()
         try:
@@ -67,6 +81,7 @@ def service(tmp_path: Path):
             proc.kill()
             proc.wait()
     output = proc.stdout.read() if proc.stdout else ""
+    output_lines.extend(output.splitlines())
     assert proc.returncode == 0, output
     assert str(token_file) in output and token not in output, "serve says where the token is, never what"
 
@@ -101,6 +116,25 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     assert run["diagnosis"]["category"] == "bad_image"
     metrics = httpx.get(f"{base}/metrics", headers=auth, timeout=5).text
     assert 'outcome="reported"' in metrics
+
+
+@pytest.mark.e2e
+def test_serve_sandbox_honours_the_configured_storage_url(tmp_path: Path, fresh_postgres_url: str) -> None:
+    from server.runstore import open_run_store
+    from tests.server.alerts.conftest import alert, notification
+
+    with _serve(tmp_path, PARAMEDIC_STORAGE_URL=fresh_postgres_url) as (base, _, auth, output):
+        labels = {"alertname": "KubePodCrashLooping", "namespace": "shop", "deployment": "web-api"}
+        intake = httpx.post(f"{base}/api/v1/alerts/alertmanager", json=notification(alert(labels)),
+                            headers=auth, timeout=30)  # fmt: skip
+        assert intake.status_code == 202, intake.text
+        (result,) = intake.json()["results"]
+        assert result["result"] == "opened"
+        run_id = result["run_id"]
+        with open_run_store(fresh_postgres_url) as store:
+            assert store.get_run(run_id).target.name == "web-api", "the run is in the configured PostgreSQL"
+    assert any(line.startswith("paramedic: runs stored in postgresql://") for line in output)
+    assert not (tmp_path / "data" / "paramedic.db").exists(), "nothing went to the default SQLite file"
 
 
 @pytest.mark.slow  # starts Python processes

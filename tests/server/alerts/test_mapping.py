@@ -110,3 +110,30 @@ def test_annotations_never_choose_the_target() -> None:
     assert mapped.incident.labels["namespace"] == "shop"
     [ignored] = _map(alert({"alertname": "Crash"}, annotations=hostile))
     assert isinstance(ignored, Ignored), "a workload named only in annotations opens nothing"
+
+
+def test_secrets_in_an_alert_are_redacted_where_it_comes_in_and_the_target_still_resolves() -> None:
+    token = "xoxb-123456789012-abcdefghijklmnop"
+    password = "Pg-pa55word-7731"
+    payload = AlertmanagerPayload.model_validate(
+        notification(
+            alert(
+                {"alertname": "KubePodCrashLooping", "namespace": "shop", "deployment": "checkout"},
+                annotations={
+                    "summary": f"checkout cannot log in with token={token}",
+                    "runbook_token": token,
+                    "description": f"DSN postgres://app:{password}@db:5432/shop refused",
+                },
+                generatorURL=f"http://admin:{password}@prometheus:9090/graph",
+            )
+        )
+    )
+    mapped = incident_of(payload.alerts[0], payload, ScopeSettings())
+    assert isinstance(mapped, Mapped)
+    incident = mapped.incident
+    assert incident.target == WorkloadRef(namespace="shop", name="checkout")
+    dumped = incident.model_dump_json()
+    assert token not in dumped and password not in dumped
+    assert incident.summary.startswith("checkout cannot log in with token=«redacted:")
+    assert incident.labels["annotation.runbook_token"].startswith("«redacted:")
+    assert incident.labels["namespace"] == "shop" and incident.reason == "KubePodCrashLooping"

@@ -11,6 +11,7 @@ from agent import trace
 from agent.domain import WorkloadRef
 from agent.trace import TraceEvent
 from server.dashboard import views
+from server.dashboard.pull_views import PullLink, pull_of
 from server.runstore import RunRecord, RunStatus
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -147,12 +148,30 @@ def test_actions_carry_diff_and_links() -> None:
         ]
     )
     [action] = views.actions(events)
-    assert (action.seq, action.action, action.diff, action.links) == (
-        1,
-        "gitops_pr",
-        "-a\n+b",
-        ["https://git.example/pr/1"],
+    assert (action.seq, action.action, action.diff, action.links) == (1, "gitops_pr", "-a\n+b", [])
+    assert action.pull is not None and action.pull.href == "https://git.example/pr/1"
+
+
+def test_a_local_pull_request_links_the_dashboard_page_not_its_file() -> None:
+    events = _seq(
+        [
+            trace.action(
+                "r1", "remediation", action_type="gitops_pr", who="paramedic", what="pr", why="oom",
+                diff="", result="ok", details={"pr_url": "file:///tmp/sb/gitops/.git/paramedic/pulls/3.json"},
+            ),
+            trace.action(
+                "r1", "merge_gate", action_type="merge", who="alice", what="merged", why="", diff="",
+                result="ok", details={"pr_url": "file:///x", "pr_number": 4},
+            ),
+        ]
+    )  # fmt: skip
+    first, second = views.actions(events)
+    assert first.pull == PullLink(3, "pull request #3", "/ui/pulls/3")
+    assert second.pull == PullLink(4, "pull request #4", "/ui/pulls/4")
+    assert pull_of({"pr_url": "https://github.com/acme/gitops/pull/9", "pr_number": 9}, "github") == PullLink(
+        9, "pull request #9", "https://github.com/acme/gitops/pull/9"
     )
+    assert pull_of({"branch": "x"}) is None
 
 
 def test_evidence_from_the_diagnosis_and_the_trace() -> None:

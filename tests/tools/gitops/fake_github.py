@@ -372,6 +372,7 @@ class FakeGitHub:
             "merged": pull["merged"],
             "merged_at": pull.get("merged_at"),
             "merge_commit_sha": pull.get("merge_commit_sha"),
+            "merged_by": self._user() if pull["merged"] else None,
             "mergeable": True,
             "draft": False,
             "head": {
@@ -425,6 +426,8 @@ class FakeGitHub:
             ("POST", rf"{repo}/pulls", self._create_pull),
             ("GET", rf"{repo}/pulls/(?P<number>\d+)", self._get_pull),
             ("PUT", rf"{repo}/pulls/(?P<number>\d+)/merge", self._merge_pull),
+            ("PATCH", rf"{repo}/pulls/(?P<number>\d+)", self._edit_pull),
+            ("GET", rf"{repo}/pulls/(?P<number>\d+)/files", self._pull_files),
             ("GET", rf"{repo}/issues/(?P<number>\d+)", self._get_issue),
             ("POST", rf"{repo}/issues/(?P<number>\d+)/comments", self._create_comment),
             ("POST", rf"{repo}/issues/(?P<number>\d+)/labels", self._add_labels),
@@ -651,6 +654,28 @@ class FakeGitHub:
         pull["merged_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.issues[n]["state"] = "closed"
         return 200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
+
+    def _edit_pull(self, number: str, body: dict[str, Any] | None, **_: Any) -> tuple[int, Any]:
+        n = self._pull(number)
+        state = (body or {}).get("state")
+        if state in ("open", "closed") and not self.pulls[n]["merged"]:
+            self.pulls[n]["state"] = state
+            self.issues[n]["state"] = state
+        return 200, self._pull_payload(n)
+
+    def _pull_files(self, number: str, **_: Any) -> tuple[int, Any]:
+        n = self._pull(number)
+        pull = self.pulls[n]
+        head = self.rev(f"refs/heads/{pull['head']}") or pull.get("head_sha")
+        base = self.rev(f"refs/heads/{pull['base']}")
+        names = self.git("diff", "--name-only", f"{base}...{head}").split()
+        files = []
+        for name in names:
+            patch = self.git("diff", f"{base}...{head}", "--", name)
+            files.append({"sha": "0" * 40, "filename": name, "status": "modified",
+                          "additions": 1, "deletions": 1, "changes": 2,
+                          "patch": patch[patch.find("@@"):] if "@@" in patch else ""})  # fmt: skip
+        return 200, files
 
     def _issue(self, number: str) -> int:
         if int(number) not in self.issues:

@@ -51,3 +51,17 @@ def test_factory(manifest_repo: Path) -> None:
         open_repo("local")
     with pytest.raises(ValueError, match="github_repo"):
         open_repo("github")
+
+
+def test_a_body_is_redacted_on_its_way_to_the_repository_host() -> None:
+    spec = PullRequestSpec(
+        title="t",
+        root_cause="the app logs API_TOKEN=tok_5f1b9c2e8a7d4c3b on start",
+        fingerprint="abc123",
+        evidence=("log: connecting postgres://app:Pg-pa55word-7731@db/shop",),
+        diff="--- a/x\n+++ b/x\n@@ -1 +1 @@\n-        - --password\n-        - hunter2hunter2\n",
+    )
+    body = render_body(spec)
+    for secret in ("tok_5f1b9c2e8a7d4c3b", "Pg-pa55word-7731", "hunter2hunter2"):
+        assert secret not in body
+    assert "API_TOKEN=«redacted:" in body and fingerprint_of(body) == "abc123"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.domain import ActionType, RootCause
 from tests.agent import evidence_samples as s
+from tools.boundary import redact_value
 
 
 def test_bad_command_rolls_back_with_the_previous_command(diagnose) -> None:
@@ -32,3 +33,14 @@ def test_usage_text_without_a_crash_is_not_a_bad_command(diagnose) -> None:
         s.evidence(s.status(ready=True, restart_count=0), s.log("Error: No such option: --x", previous=False))
     )
     assert d.category is not RootCause.BAD_COMMAND
+
+
+def test_a_previous_command_holding_a_secret_rolls_back_without_restating_it(diagnose) -> None:
+    ev = s.bad_command()
+    command = redact_value(["sh", "-c", "curl -u admin:curl-Pw-99x http://auth && exec python -m webapi"])
+    assert "«redacted:" in command[2]
+    ev.items = [i if i.id != "rollout:1" else s.rollout(1, [s.container(command=command)]) for i in ev.items]
+    d = diagnose(ev)
+    assert d.category is RootCause.BAD_COMMAND
+    assert d.remediation.action is ActionType.ROLLBACK and d.remediation.revision == 1
+    assert d.remediation.manifest_patch() is None

@@ -6,6 +6,7 @@ import pytest
 
 from agent.domain import ActionType, EvidenceItem, EvidenceKind, RootCause
 from tests.agent import evidence_samples as s
+from tools.boundary import redact_text
 
 
 def test_missing_env_restores_the_value_from_an_earlier_revision(diagnose) -> None:
@@ -60,3 +61,33 @@ def test_missing_env_recognises_common_wordings(diagnose, line: str) -> None:
     assert (
         d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["env"][0]["name"] == "DATABASE_URL"
     )
+
+
+def test_a_secret_value_is_restored_by_rolling_back_never_copied_as_a_marker(diagnose) -> None:
+    ev = s.missing_env()
+    marker = redact_text("postgres://app:Pg-pa55word-7731@db.shop:5432/shop")  # as the evidence holds it
+    assert "«redacted:" in marker
+    with_db = s.container(env=[{"name": "DATABASE_URL", "value": marker}])
+    ev.items = [i if i.id != "rollout:6" else s.rollout(6, [with_db]) for i in ev.items]
+    d = diagnose(ev)
+    assert d.category is RootCause.MISSING_ENV
+    assert d.remediation.action is ActionType.ROLLBACK and d.remediation.revision == 6
+    assert d.remediation.manifest_patch() is None, "the value comes back with the revision, not a copy"
+    assert "rollout:6" in d.cited_evidence
+
+
+def test_a_secret_value_removed_by_a_commit_is_restored_by_reverting_it(diagnose) -> None:
+    ev = s.missing_env()
+    with_db = s.container(env=[{"name": "DATABASE_URL", "value": redact_text("password=Pg-pa55word-7731")}])
+    ev.items = [i if i.id != "rollout:6" else s.rollout(6, [with_db]) for i in ev.items]
+    sha = "c0ffee" * 6 + "c0ff"
+    ev.items.append(
+        s.commit(
+            sha,
+            "drop env",
+            "--- a/d.yaml\n+++ b/d.yaml\n@@ -1 +0,0 @@\n-  - name: DATABASE_URL\n",
+            ["d.yaml"],
+        )
+    )
+    d = diagnose(ev)
+    assert d.remediation.action is ActionType.REVERT_COMMIT and d.remediation.commit == sha
