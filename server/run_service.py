@@ -267,30 +267,24 @@ class RunService:
             or pending_approval(self._app, run_id) is None
         ):
             raise RunNotWaiting(f"run {run_id} is {run.status.value}, not waiting for an approval")
-        resume = lambda: resume_run(self._app, run_id, dict(answer), self._recorder(run_id))  # noqa: E731
-        if not ((self._leading.is_set() or self.ownership.owns(run_id)) and self.ownership.claim(run_id)):
-            # Another replica owns the run (or the leader will adopt it): the answer waits for it
-            # there, and its owner's compare-and-set lets one answer through.
-            self.ownership.post_answer(run_id, dict(answer))
-            return run.status.value
         try:
             self._store.claim_answer(run_id)
         except NotWaitingError as exc:
             raise RunNotWaiting(f"run {run_id} is {exc.status}, not waiting for an approval") from exc
-        self._spawn(run_id, resume)
+        if not ((self._leading.is_set() or self.ownership.owns(run_id)) and self._resume(run_id, answer)):
+            # The answer won, and another replica owns the run (or the leader will adopt it): the
+            # answer waits in the store for that owner, who resumes the run with it.
+            self.ownership.post_answer(run_id, dict(answer))
         return RunStatus.RUNNING.value
 
+    def _resume(self, run_id: str, answer: Mapping[str, Any]) -> bool:
+        """Drive the run on from its approval with `answer`, if this replica can claim it."""
+        recorder = self._recorder(run_id)
+        return self._spawn(run_id, lambda: resume_run(self._app, run_id, dict(answer), recorder))
+
     def take_answers(self) -> list[str]:
-        """Resume the runs we own with the answers other replicas received for them; their ids."""
-        resumed: list[str] = []
-        for run_id, answer in self.ownership.take_answers():
-            try:
-                self.answer(run_id, answer)
-            except (RunNotWaiting, RunStoreError):
-                log.info("answer for run %s dropped: the run is no longer waiting", run_id)
-                continue
-            resumed.append(run_id)
-        return resumed
+        """Resume the runs we own with the answers other replicas took for them; their ids."""
+        return [run_id for run_id, answer in self.ownership.take_answers() if self._resume(run_id, answer)]
 
     def expire_approvals(self, now: datetime) -> list[str]:
         """Resume, as timed out, every waiting run whose approval expired before `now` (they escalate)."""
