@@ -136,6 +136,9 @@ class HealingContext:
     sleep: Callable[[float], None] = time.sleep
     emit: Emit = emit
     actor: str = "paramedic"
+    # Called with the run id right before a node changes the cluster or Git; raises to stop a run
+    # this process no longer owns (another replica took it over), so a change is made once.
+    guard: Callable[[str], None] = field(default=lambda _run_id: None)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
