@@ -39,6 +39,7 @@ REQUIRED_READS = {
     ("", "pods/log"),
     ("", "events"),
     ("", "namespaces"),
+    ("", "nodes"),  # the labels a nodeSelector is matched against, when pods cannot be placed
     ("apps", "deployments"),
     ("apps", "replicasets"),
     ("apps", "statefulsets"),
