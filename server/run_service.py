@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from agent.domain import Incident
@@ -303,7 +304,7 @@ class RunService:
         resumed: list[str] = []
         page = self._store.list_runs(status=[RunStatus.QUEUED, RunStatus.RUNNING], limit=500)
         for run in page.items:
-            self._spawn(run.id, lambda run_id=run.id: continue_run(self._app, run_id, self._recorder(run_id)))
+            self._spawn(run.id, partial(continue_run, self._app, run.id, self._recorder(run.id)))
             resumed.append(run.id)
         resumed += [run_id for run_id, _ in self.follow_merges()]
         return resumed

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from functools import partial
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
@@ -153,7 +154,7 @@ async def run_events(
                     return
             await flight.run(
                 ("wait", run_id, last),
-                lambda seen=last: store.wait_for_events_async(run_id=run_id, after=seen, timeout=poll),
+                partial(store.wait_for_events_async, run_id=run_id, after=last, timeout=poll),
             )
 
 
@@ -174,5 +175,5 @@ async def all_events(
             if len(batch) < PAGE:
                 await flight.run(
                     ("wait-all", last),
-                    lambda seen=last: store.wait_for_events_async(after=seen, timeout=timeout),
+                    partial(store.wait_for_events_async, after=last, timeout=timeout),
                 )
