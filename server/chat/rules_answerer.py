@@ -291,7 +291,8 @@ class RulesAnswerer:
         answer = Answer(text="")
         answer.cite(Citation(kind="run", id=run.id, label=str(run.target)))
         diagnosis = run.diagnosis if isinstance(run.diagnosis, dict) else {}
-        cited = [c for c in diagnosis.get("cited_evidence", []) if isinstance(c, str)]
+        listed = diagnosis.get("cited_evidence")
+        cited = [c for c in listed if isinstance(c, str)] if isinstance(listed, list) else []
         found = {
             item["id"]: (item, event)
             for item, event in facts.evidence_items(facts.trace(self._store, run.id))
