@@ -44,9 +44,11 @@ class MemoryCarrier:
 
     agent: Agent
     shared: Path
-    recalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # scenario id -> runs' citations
-    origin: dict[str, str] = field(default_factory=dict)  # run id -> the scenario it ran in (every pass)
-    remembered: dict[str, int] = field(default_factory=dict)  # scenario id -> memory entries its runs left
+    # Keyed by the scenario's opaque run key (evals.runner.run_key): the agent never sees a scenario
+    # id; a caller that knows the seed and the ids maps them back.
+    recalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # run key -> runs' citations
+    origin: dict[str, str] = field(default_factory=dict)  # run id -> the run key it ran under (every pass)
+    remembered: dict[str, int] = field(default_factory=dict)  # run key -> memory entries its runs left
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -67,18 +69,18 @@ class MemoryCarrier:
                 store.remember(entry)
         run = self.agent(env)
         with open_run_store(url) as store:
-            self.recalls[env.scenario_id] = _recalls(store)
-            self.origin.update({r["run_id"]: env.scenario_id for r in self.recalls[env.scenario_id]})
+            self.recalls[env.run_key] = _recalls(store)
+            self.origin.update({r["run_id"]: env.run_key for r in self.recalls[env.run_key]})
             lines = list(export_lines(store))
-            own = {r["run_id"] for r in self.recalls[env.scenario_id]}
-            self.remembered[env.scenario_id] = sum(1 for e in store.memory_entries() if e.run_id in own)
+            own = {r["run_id"] for r in self.recalls[env.run_key]}
+            self.remembered[env.run_key] = sum(1 for e in store.memory_entries() if e.run_id in own)
         with self._lock:
             self.shared.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         return run
 
-    def cited_scenarios(self, scenario_id: str) -> set[str]:
-        """The scenarios whose runs `scenario_id`'s runs recalled (in the latest pass)."""
-        return {self.origin.get(c, "?") for r in self.recalls.get(scenario_id, []) for c in r["cited"]}
+    def cited_scenarios(self, key: str) -> set[str]:
+        """The run keys whose runs the runs under `key` recalled (in the latest pass)."""
+        return {self.origin.get(c, "?") for r in self.recalls.get(key, []) for c in r["cited"]}
 
     def cited_runs(self) -> int:
         """How many runs (so far) recalled at least one past incident."""
@@ -94,8 +96,8 @@ class ReplayResult:
     first_cited: int  # runs that recalled a past incident in the first pass
     second_cited: int
     second_recalls: dict[str, list[dict[str, Any]]]
-    second_cited_scenarios: dict[str, set[str]]  # per scenario: whose runs its second-pass runs recalled
-    first_remembered: dict[str, int]  # per scenario: memory entries its first-pass runs left
+    second_cited_scenarios: dict[str, set[str]]  # per run key: whose runs its second-pass runs recalled
+    first_remembered: dict[str, int]  # per run key: memory entries its first-pass runs left
 
 
 def replay_twice(run_pass: Any, agent: Agent, shared: Path) -> ReplayResult:
@@ -106,7 +108,7 @@ def replay_twice(run_pass: Any, agent: Agent, shared: Path) -> ReplayResult:
     first_remembered = dict(carrier.remembered)
     carrier.recalls.clear()
     second = run_pass(carrier)
-    cited_scenarios = {scenario_id: carrier.cited_scenarios(scenario_id) for scenario_id in carrier.recalls}
+    cited_scenarios = {key: carrier.cited_scenarios(key) for key in carrier.recalls}
     return ReplayResult(
         first,
         second,

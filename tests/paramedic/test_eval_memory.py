@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evals.dataset import load_dataset, select
-from evals.runner import run_scenarios
+from evals.runner import run_key, run_scenarios
 from paramedic import eval_agent
 from paramedic.eval_memory import replay_twice
 from paramedic.eval_sandbox import SandboxTestbed
@@ -39,10 +39,13 @@ def test_the_second_pass_cites_past_incidents_without_losing_accuracy(tmp_path: 
     # A scenario whose first pass left a memory recalls it (two faults on one workload that both
     # crash-loop may recall each other too: before the diagnosis they look alike); one that left
     # none (no run finished in time on a loaded machine) cannot.
-    remembered = [s for s in SCENARIOS if result.first_remembered.get(s)]
+    # The carrier knows scenarios only by their opaque run keys (seed 0, run_scenarios' default).
+    key = {s: run_key(0, s) for s in SCENARIOS}
+    remembered = [s for s in SCENARIOS if result.first_remembered.get(key[s])]
     assert len(remembered) >= 2, result.first_remembered
+    cited = result.second_cited_scenarios
     for scenario_id in remembered:
-        assert scenario_id in result.second_cited_scenarios[scenario_id], result.second_cited_scenarios
+        assert key[scenario_id] in cited[key[scenario_id]], cited
     assert (second.category_accuracy or 0) >= (first.category_accuracy or 0)
     assert (second.fix_success_rate or 0) >= (first.fix_success_rate or 0)
     assert second.unsafe_actions == 0
