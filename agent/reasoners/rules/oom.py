@@ -41,9 +41,18 @@ def oom(ctx: RuleContext) -> Finding | None:
     exit137 = [c for c in view.containers if c.exit_code == 137]
     if not killed and not events and not (metrics and exit137):
         return None
-    # Ongoing: the workload fails now, the kills repeat, or the kubelet reports them as events. One
-    # old OOM kill on a container that has run fine since is history.
-    ongoing = view.failing_now() or bool(events) or any(c.restart_count >= 2 for c in killed)
+    container = (
+        next((c.name for c in killed if c.name), None)
+        or next((m.container for m in metrics if m.container), None)
+        or ctx.only_container()
+    )
+    limit = _current_memory_limit(ctx, container, metrics)
+    # Ongoing: the workload fails now, the kills repeat, the kubelet reports them as events, or the
+    # container was killed running with less memory than it last worked with (a fresh kill after a
+    # cut, caught while the restarted container is up for a moment). One old OOM kill on a container
+    # that has run fine since, with the limit it always had, is history.
+    cut = bool(killed) and container is not None and _good_limit(ctx, container, limit) is not None
+    ongoing = view.failing_now() or bool(events) or any(c.restart_count >= 2 for c in killed) or cut
     missing = []
     if not killed and not events:
         missing.append("an OOMKilled reason or OOM event (only exit 137 with a full working set)")
@@ -51,13 +60,7 @@ def oom(ctx: RuleContext) -> Finding | None:
         missing.append("a container failing now (the OOM kill is history)")
     confidence = 0.85 + (0.05 if exit137 or any(c.exit_code == 137 for c in killed) else 0.0)
     confidence += 0.05 if metrics else 0.0
-    container = (
-        next((c.name for c in killed if c.name), None)
-        or next((m.container for m in metrics if m.container), None)
-        or ctx.only_container()
-    )
     cited = cite(killed, events, metrics, exit137)
-    limit = _current_memory_limit(ctx, container, metrics)
     facts = f"container {container or '?'} was OOMKilled"
     if killed and killed[0].restart_count:
         facts += f" ({killed[0].restart_count} restarts)"

@@ -57,6 +57,28 @@ def test_an_old_oom_kill_on_a_workload_running_fine_is_history_not_the_incident(
     assert d.remediation.action in (ActionType.NONE, ActionType.NOTIFY)
 
 
+def test_a_fresh_oom_kill_after_a_memory_cut_is_the_incident_even_while_the_container_is_up(diagnose) -> None:
+    # Caught between two kills: the restarted container runs for a moment. A commit cut the limit
+    # the workload ran with, so the kill is the incident, not history.
+    cut = s.container(resources={"limits": {"memory": "16Mi"}})
+    diff = (
+        "--- a/apps/web-api.yaml\n+++ b/apps/web-api.yaml\n"
+        "-            memory: 256Mi\n+            memory: 16Mi\n"
+    )
+    evidence = s.evidence(
+        s.status(
+            ready=True, restart_count=1, state="running", last_terminated_reason="OOMKilled", exit_code=137
+        ),
+        s.deployment_status("web-api", replicas=1, ready=1),
+        s.commit("cd34" * 10, "web-api: trim memory to save costs", diff, ["apps/web-api.yaml"]),
+        live=s.manifest(cut, replicas=1),
+    )
+    d = diagnose(evidence)
+    assert d.category is RootCause.OOM and d.confidence >= ASK
+    assert d.remediation.action is ActionType.GITOPS_PR
+    assert "256Mi" in str(d.remediation.manifest_patch())
+
+
 def test_the_unknown_answer_keeps_the_partial_matches_in_the_trace() -> None:
     evidence = s.evidence(
         s.status(
