@@ -54,7 +54,7 @@ pytest: system-packages $(STAMP_TEST)
 	$(PYTEST) --durations=15
 
 # system-packages first: a machine that lacks a program fails before the long pip install.
-test: system-packages lint contracts pytest
+test: system-packages lint contracts typecheck pytest
 
 # The inner loop: everything but the end-to-end and slow tests (markers e2e, slow).
 test-fast: system-packages $(STAMP_TEST)

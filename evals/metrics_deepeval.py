@@ -94,7 +94,7 @@ class ScoreMetric(BaseMetric):
         return bool(self.success)
 
     @property
-    def __name__(self) -> str:  # type: ignore[override]
+    def __name__(self) -> str:
         return self.name
 
 

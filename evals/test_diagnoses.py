@@ -15,7 +15,9 @@ os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
 from pathlib import Path
 
 import pytest
-from deepeval import assert_test
+
+# The defining module: `deepeval` binds `assert_test` inside a function, out of mypy's sight.
+from deepeval.evaluate import assert_test
 
 from evals.dataset import Scenario, load_dataset
 from evals.metrics_deepeval import judge_from_env, metrics_for, to_test_case

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph.state import CompiledStateGraph
 
 from agent.cluster import kube_client
 from agent.config import Settings, load_settings
-from graph.builder import compile_graph
+from graph.builder import CompiledHealingGraph, compile_graph
 from graph.context import HealingContext
 from graph.context_factory import build_context
 from paramedic.sandbox_wiring import default_state_path, read_state
@@ -74,11 +73,12 @@ def make_graph(config: RunnableConfig) -> Any:
     breakers = open_run_store(settings.resolved_storage_url()).breakers
     graph = compile_graph()
     graph.__class__ = StudioGraph
-    graph.studio_context = build_context(settings, kube=kube, breaker_store=breakers)  # type: ignore[attr-defined]
-    return graph
+    studio = cast(StudioGraph, graph)  # the same object, now with the two doors below
+    studio.studio_context = build_context(settings, kube=kube, breaker_store=breakers)
+    return studio
 
 
-class StudioGraph(CompiledStateGraph):  # type: ignore[type-arg]
+class StudioGraph(CompiledHealingGraph):
     """The compiled healing graph with its runtime context bound.
 
     The LangGraph server passes a run's `context` as JSON from the caller, but the healing
@@ -89,10 +89,10 @@ class StudioGraph(CompiledStateGraph):  # type: ignore[type-arg]
 
     studio_context: HealingContext
 
-    def stream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def stream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:
         """`CompiledStateGraph.stream` with the bound context unless the caller brings one."""
         return super().stream(input, config, context=context or self.studio_context, **kwargs)
 
-    def astream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def astream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:
         """`CompiledStateGraph.astream` with the bound context unless the caller brings one."""
         return super().astream(input, config, context=context or self.studio_context, **kwargs)

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 
 from sandbox.clock import SimClock
-from sandbox.controllers.base import Cache, Controller, EventQueue, Timers
+from sandbox.controllers.base import Cache, Controller, EventQueue, Timers, Wiring
 from sandbox.controllers.cronjob import CronJobController
 from sandbox.controllers.daemonset import DaemonSetController
 from sandbox.controllers.deployment import DeploymentController
@@ -92,23 +92,16 @@ class Simulation:
             {},
         )
         node_specs = default_nodes(nodes) if isinstance(nodes, int) else list(nodes)
-        self.nodes = NodeController(store, now, self.timers, self.recorder, self.kubelet, node_specs)
-        self.scheduler = Scheduler(store, now, self.timers, self.recorder)
-        self.replicasets = ReplicaSetController(
-            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/names"), registry
-        )
-        self.deployments = DeploymentController(store, now, self.timers, self.recorder, self.cache)
-        self.jobs = JobController(
-            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/jobs"), registry
-        )
-        self.cronjobs = CronJobController(store, now, self.timers, self.recorder, self.cache, registry)
-        self.statefulsets = StatefulSetController(
-            store, now, self.timers, self.recorder, self.cache, registry
-        )
-        self.daemonsets = DaemonSetController(
-            store, now, self.timers, self.recorder, self.cache, random.Random(f"{seed}/daemons"), registry
-        )
-        self.volumes = PersistentVolumeController(store, now, self.timers, self.recorder)
+        wiring = Wiring(store, now, self.timers, self.recorder, self.cache, registry)
+        self.nodes = NodeController(wiring, self.kubelet, node_specs)
+        self.scheduler = Scheduler(wiring)
+        self.replicasets = ReplicaSetController(wiring, random.Random(f"{seed}/names"))
+        self.deployments = DeploymentController(wiring)
+        self.jobs = JobController(wiring, random.Random(f"{seed}/jobs"))
+        self.cronjobs = CronJobController(wiring)
+        self.statefulsets = StatefulSetController(wiring)
+        self.daemonsets = DaemonSetController(wiring, random.Random(f"{seed}/daemons"))
+        self.volumes = PersistentVolumeController(wiring)
         self.quotas = QuotaController(store, registry)
         self.serviceaccounts = ServiceAccountController(store)
         self._controllers: dict[str, Controller] = {

@@ -119,8 +119,8 @@ def workload_of(labels: LabelSet) -> WorkloadRef | str:
         if name := labels.get(label, "").strip():
             return _checked(WorkloadRef(namespace=namespace, kind=kind, name=name))
     if pod := labels.get("pod", "").strip():
-        ref = _owner_of_pod(namespace, pod)
-        return _checked(ref) if isinstance(ref, WorkloadRef) else ref
+        owner = _owner_of_pod(namespace, pod)
+        return _checked(owner) if isinstance(owner, WorkloadRef) else owner
     return "no workload, deployment, statefulset, daemonset or pod label"
 
 

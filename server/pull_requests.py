@@ -12,6 +12,7 @@ on that pull request goes on to verification (merged) or ends rejected (closed) 
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -248,7 +249,7 @@ class PullRequestDesk:
         )
 
     @staticmethod
-    def _ok(result: ToolResult[list[PullRequest]], what: str) -> Iterable[PullRequest]:
+    def _ok(result: ToolResult[builtins.list[PullRequest]], what: str) -> Iterable[PullRequest]:
         if not result.ok or result.data is None:
             raise DeskError(f"cannot {what}: {result.error}", 502)
         return result.data

@@ -282,7 +282,7 @@ class WatchReporter:
         details = event.payload.get("details") or {}
         if not isinstance(details, Mapping):
             return []
-        outcome = details.get("result") if isinstance(details.get("result"), Mapping) else {}
+        outcome = result if isinstance(result := details.get("result"), Mapping) else {}
         ok = outcome.get("status") == "ok"
         pr_url = str(details.get("pr_url") or "")
         results: list[ToolResult[Obj]] = []

@@ -86,7 +86,8 @@ def _pr_label(url: str) -> str:
 def _row(fault: str, target: str, expected: str, record: RunRecord | None, recovered: bool,
          sim: float | None, wall: float | None) -> DemoRow:  # fmt: skip
     diagnosis = record.diagnosis if record and isinstance(record.diagnosis, dict) else {}
-    remediation = diagnosis.get("remediation") or {}
+    remediation = fix if isinstance(fix := diagnosis.get("remediation"), dict) else {}
+    confidence = diagnosis.get("confidence")
     prs = [
         a.get("pr_url") for a in (record.actions if record else []) if isinstance(a, dict) and a.get("pr_url")
     ]
@@ -95,7 +96,7 @@ def _row(fault: str, target: str, expected: str, record: RunRecord | None, recov
         target=target.split("/", 2)[-1],
         expected=expected,
         diagnosis=str(diagnosis.get("category") or "none"),
-        confidence=diagnosis.get("confidence"),
+        confidence=float(confidence) if isinstance(confidence, int | float) else None,
         action=str(remediation.get("action") or ""),
         pr=_pr_label(str(prs[-1])) if prs else "",
         attempts=sum(

@@ -9,7 +9,17 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.resources import CRONJOBS, DAEMONSETS, DEPLOYMENTS, JOBS, PODS, REPLICASETS, STATEFULSETS
+from sandbox.controllers.events import EventRecorder
+from sandbox.resources import (
+    CRONJOBS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    JOBS,
+    PODS,
+    REPLICASETS,
+    STATEFULSETS,
+    Registry,
+)
 from sandbox.store import ApiError, Obj, ResourceType, Store, WatchEvent, clone
 
 Key = tuple[str, str]  # (namespace, name)
@@ -203,3 +213,45 @@ class EventQueue:
 def copy_obj(obj: Obj) -> Obj:
     """A deep copy for mutation."""
     return clone(obj)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What the simulation hands its controllers: the store, the simulated clock, wake-ups, the event
+    recorder, the shared owner indexes and the resource registry (one bundle, so no controller
+    redeclares the same seven parameters)."""
+
+    store: Store
+    clock: Callable[[], float]
+    timers: Timers
+    recorder: EventRecorder
+    cache: Cache
+    registry: Registry
+
+
+class WiredController(Controller):
+    """A controller built from a `Wiring`, with the lookups every owner-based controller repeats."""
+
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__()
+        self._store = wiring.store
+        self._clock = wiring.clock
+        self._timers = wiring.timers
+        self._recorder = wiring.recorder
+        self._cache = wiring.cache
+        self._registry = wiring.registry
+
+    def live(self, rt: ResourceType, key: Key, copy: bool = False) -> Obj | None:
+        """The object at `key`, or None when it is gone or being deleted (nothing to reconcile)."""
+        obj = self._store.find(rt, key[0], key[1], copy=copy)
+        if obj is None or obj["metadata"].get("deletionTimestamp"):
+            return None
+        return obj
+
+    def mark_owner(self, obj: Obj, kind: str, rt: ResourceType) -> None:
+        """Mark the controlling owner of `obj` when it is a `kind` (looked up by uid in the cache)."""
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            if ref.get("controller") and ref.get("kind") == kind:
+                owner = self._cache.key_for(rt, ref.get("uid", ""))
+                if owner:
+                    self.mark(owner)

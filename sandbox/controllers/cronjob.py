@@ -8,7 +8,6 @@ successful/failed history limits; status.active, lastScheduleTime and lastSucces
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,12 +16,18 @@ from croniter import croniter
 from sandbox import admission
 from sandbox.apiserver.defaults import apply_defaults, prepare_for_create
 from sandbox.clock import parse_rfc3339, rfc3339
-from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import (
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
+from sandbox.controllers.events import Source
 from sandbox.controllers.job import condition, finished
 from sandbox.controllers.podtemplate import owner_reference
-from sandbox.resources import CRONJOBS, JOBS, Registry
-from sandbox.store import ApiError, Obj, Store, WatchEvent, clone
+from sandbox.resources import CRONJOBS, JOBS
+from sandbox.store import ApiError, Obj, WatchEvent, clone
 
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 _SOURCE = Source("cronjob-controller")
@@ -63,27 +68,13 @@ def most_recent(
             return croniter(expr, datetime.fromtimestamp(nxt, tz)).get_prev(datetime).timestamp(), missed, nxt
 
 
-class CronJobController(Controller):
+class CronJobController(WiredController):
     """Reconciles CronJobs into Jobs."""
 
     name = "cronjob"
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Callable[[], float],
-        timers: Timers,
-        recorder: EventRecorder,
-        cache: Cache,
-        registry: Registry,
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
-        self._cache = cache
-        self._registry = registry
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__(wiring)
         self._seen_finished: set[str] = set()  # job uids already reported
 
     def observe(self, event: WatchEvent) -> None:
@@ -91,16 +82,12 @@ class CronJobController(Controller):
         if event.key == CRONJOBS.key and event.type != "DELETED":
             self.mark(key_of(event.obj))
         elif event.key == JOBS.key:
-            for ref in event.obj["metadata"].get("ownerReferences") or []:
-                if ref.get("controller") and ref.get("kind") == "CronJob":
-                    cj = self._cache.key_for(CRONJOBS, ref.get("uid", ""))
-                    if cj:
-                        self.mark(cj)
+            self.mark_owner(event.obj, "CronJob", CRONJOBS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one CronJob."""
-        cj = self._store.find(CRONJOBS, key[0], key[1], copy=False)
-        if cj is None or cj["metadata"].get("deletionTimestamp"):
+        cj = self.live(CRONJOBS, key)
+        if cj is None:
             return
         now = self._clock()
         spec = cj.get("spec") or {}

@@ -10,16 +10,21 @@ a template change replaces pods within maxUnavailable.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
-from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import (
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
+from sandbox.controllers.events import Source
 from sandbox.controllers.node_match import DAEMONSET_TOLERATIONS, matches_node, untolerated_taint
 from sandbox.controllers.podtemplate import create_pod, pod_from_template
 from sandbox.controllers.replicaset import SUFFIX_ALPHABET
 from sandbox.controllers.rollout import template_hash
-from sandbox.resources import DAEMONSETS, NODES, PODS, Registry
-from sandbox.store import ApiError, Obj, Store, WatchEvent
+from sandbox.resources import DAEMONSETS, NODES, PODS
+from sandbox.store import ApiError, Obj, WatchEvent
 
 REVISION_LABEL = "controller-revision-hash"
 GENERATION_LABEL = "pod-template-generation"
@@ -60,29 +65,14 @@ def daemon_spec(template: Obj, node: str) -> dict:
     return {"tolerations": tolerations, "affinity": affinity}
 
 
-class DaemonSetController(Controller):
+class DaemonSetController(WiredController):
     """Reconciles DaemonSets into one pod per eligible node."""
 
     name = "daemonset"
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Callable[[], float],
-        timers: Timers,
-        recorder: EventRecorder,
-        cache: Cache,
-        rng: random.Random,
-        registry: Registry,
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
-        self._cache = cache
+    def __init__(self, wiring: Wiring, rng: random.Random) -> None:
+        super().__init__(wiring)
         self._rng = rng
-        self._registry = registry
 
     def observe(self, event: WatchEvent) -> None:
         """A DaemonSet, one of its pods, or a node changed."""
@@ -93,16 +83,12 @@ class DaemonSetController(Controller):
             for ds in sets:
                 self.mark(key_of(ds))
         elif event.key == PODS.key:
-            for ref in event.obj["metadata"].get("ownerReferences") or []:
-                if ref.get("controller") and ref.get("kind") == "DaemonSet":
-                    owner = self._cache.key_for(DAEMONSETS, ref.get("uid", ""))
-                    if owner:
-                        self.mark(owner)
+            self.mark_owner(event.obj, "DaemonSet", DAEMONSETS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one DaemonSet."""
-        ds = self._store.find(DAEMONSETS, key[0], key[1], copy=False)
-        if ds is None or ds["metadata"].get("deletionTimestamp"):
+        ds = self.live(DAEMONSETS, key)
+        if ds is None:
             return
         spec = ds.get("spec") or {}
         template = spec.get("template") or {}

@@ -11,11 +11,15 @@ the real reasons (including ProgressDeadlineExceeded).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
+from sandbox.controllers.base import (
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
 from sandbox.controllers.deployment_status import DeploymentStatus
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.events import Source
 from sandbox.controllers.replicaset import owner_deployment_key
 from sandbox.controllers.rollout import (
     CHANGE_CAUSE,
@@ -33,26 +37,19 @@ from sandbox.controllers.rollout import (
     template_hash,
 )
 from sandbox.resources import DEPLOYMENTS, REPLICASETS
-from sandbox.store import ApiError, Obj, Store, WatchEvent, clone
+from sandbox.store import ApiError, Obj, WatchEvent, clone
 
 _SOURCE = Source("deployment-controller")
 
 
-class DeploymentController(Controller):
+class DeploymentController(WiredController):
     """Reconciles Deployments into ReplicaSets."""
 
     name = "deployment"
 
-    def __init__(
-        self, store: Store, clock: Callable[[], float], timers: Timers, recorder: EventRecorder, cache: Cache
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
-        self._cache = cache
-        self._status = DeploymentStatus(store, clock, timers, recorder, self.name)
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__(wiring)
+        self._status = DeploymentStatus(wiring.store, wiring.clock, wiring.timers, wiring.recorder, self.name)
 
     def observe(self, event: WatchEvent) -> None:
         """A Deployment or one of its ReplicaSets changed."""
@@ -67,8 +64,8 @@ class DeploymentController(Controller):
 
     def sync(self, key: Key) -> None:
         """Reconcile one Deployment."""
-        d = self._store.find(DEPLOYMENTS, key[0], key[1])
-        if d is None or d["metadata"].get("deletionTimestamp"):
+        d = self.live(DEPLOYMENTS, key, copy=True)
+        if d is None:
             return
         spec = d.get("spec") or {}
         template = spec.get("template") or {}

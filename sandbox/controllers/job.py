@@ -12,15 +12,20 @@ activeDeadlineSeconds, and reports it all in status and conditions like kube-con
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 from sandbox.clock import parse_rfc3339, rfc3339
-from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import (
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
+from sandbox.controllers.events import Source
 from sandbox.controllers.podtemplate import create_pod, pod_from_template
 from sandbox.controllers.replicaset import SUFFIX_ALPHABET
-from sandbox.resources import JOBS, PODS, Registry
-from sandbox.store import ApiError, Obj, Store, WatchEvent
+from sandbox.resources import JOBS, PODS
+from sandbox.store import ApiError, Obj, WatchEvent
 
 POD_FAILURE_BACKOFF = 10.0
 MAX_POD_FAILURE_BACKOFF = 360.0
@@ -48,29 +53,14 @@ def _ready(pod: Obj) -> bool:
     )
 
 
-class JobController(Controller):
+class JobController(WiredController):
     """Reconciles Jobs into pods."""
 
     name = "job"
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Callable[[], float],
-        timers: Timers,
-        recorder: EventRecorder,
-        cache: Cache,
-        rng: random.Random,
-        registry: Registry,
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
-        self._cache = cache
+    def __init__(self, wiring: Wiring, rng: random.Random) -> None:
+        super().__init__(wiring)
         self._rng = rng
-        self._registry = registry
         self._counted: dict[str, dict[str, str]] = {}  # job uid -> pod uid -> Succeeded/Failed
         self._last_failure: dict[str, tuple[float, int]] = {}  # job uid -> (time, consecutive failures)
 
@@ -84,16 +74,12 @@ class JobController(Controller):
                 return
             self.mark(key_of(event.obj))
         elif event.key == PODS.key:
-            for ref in event.obj["metadata"].get("ownerReferences") or []:
-                if ref.get("controller") and ref.get("kind") == "Job":
-                    job_key = self._cache.key_for(JOBS, ref.get("uid", ""))
-                    if job_key:
-                        self.mark(job_key)
+            self.mark_owner(event.obj, "Job", JOBS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one Job."""
-        job = self._store.find(JOBS, key[0], key[1], copy=False)
-        if job is None or job["metadata"].get("deletionTimestamp"):
+        job = self.live(JOBS, key)
+        if job is None:
             return
         now = self._clock()
         if finished(job):

@@ -8,17 +8,16 @@ seconds until the configured amount of memory has been reclaimed (Guaranteed pod
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sandbox.clock import rfc3339
-from sandbox.controllers.base import Controller, Timers, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import WiredController, Wiring, update_with_retry
+from sandbox.controllers.events import Source
 from sandbox.controllers.kubelet import Kubelet
 from sandbox.controllers.pod_resources import pod_requests
 from sandbox.controllers.quantity import MI, format_mi, memory_bytes
 from sandbox.resources import NODES
-from sandbox.store import Obj, Store
+from sandbox.store import Obj
 
 PRESSURE_TAINT = {"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule"}
 EVICTION_INTERVAL = 5.0
@@ -50,25 +49,13 @@ def _capacity_memory(memory: str) -> str:
     return f"{memory_bytes(memory) // 1024}Ki"
 
 
-class NodeController(Controller):
+class NodeController(WiredController):
     """Creates the node objects, keeps their conditions current and runs pressure evictions."""
 
     name = "node"
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Callable[[], float],
-        timers: Timers,
-        recorder: EventRecorder,
-        kubelet: Kubelet,
-        nodes: list[NodeSpec],
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
+    def __init__(self, wiring: Wiring, kubelet: Kubelet, nodes: list[NodeSpec]) -> None:
+        super().__init__(wiring)
         self._kubelet = kubelet
         self.specs = {n.name: n for n in nodes}
         self.pressure: dict[str, float] = {}  # node -> bytes still to reclaim

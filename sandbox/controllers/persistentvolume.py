@@ -13,15 +13,20 @@ one provisioned by their StorageClass, with the events a real cluster shows.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 from sandbox.clock import rfc3339
-from sandbox.controllers.base import Controller, Key, Timers, key_of, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import (
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
+from sandbox.controllers.events import Source
 from sandbox.controllers.quantity import parse_quantity
 from sandbox.controllers.scheduler_volumes import NO_PROVISIONER, SELECTED_NODE
 from sandbox.resources import PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES, STORAGECLASSES
-from sandbox.store import ApiError, Obj, Store, WatchEvent
+from sandbox.store import ApiError, Obj, WatchEvent
 
 PROVISION_SECONDS = 2.0
 RETRY_SECONDS = 15.0
@@ -45,19 +50,13 @@ def default_storage_class() -> Obj:
     }
 
 
-class PersistentVolumeController(Controller):
+class PersistentVolumeController(WiredController):
     """Binds claims to volumes and provisions volumes for claims."""
 
     name = "persistentvolume"
 
-    def __init__(
-        self, store: Store, clock: Callable[[], float], timers: Timers, recorder: EventRecorder
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__(wiring)
         self._provisioning: dict[Key, float] = {}  # claim -> when its volume is ready
         self._seen: set[str] = set()  # claims (uids) looked at once
 

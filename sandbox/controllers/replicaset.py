@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 from sandbox.clock import parse_rfc3339, rfc3339
-from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import (
+    Cache,
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
+from sandbox.controllers.events import Source
 from sandbox.controllers.podtemplate import create_pod, pod_from_template
-from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS, Registry
+from sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
 from sandbox.selectors import selector_from_spec
-from sandbox.store import ApiError, Obj, Store, WatchEvent
+from sandbox.store import ApiError, Obj, WatchEvent
 
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 _SOURCE = Source("replicaset-controller")
@@ -41,30 +47,15 @@ def ready_since(pod: Obj) -> float | None:
     return parse_rfc3339(cond["lastTransitionTime"])
 
 
-class ReplicaSetController(Controller):
+class ReplicaSetController(WiredController):
     """Creates and deletes pods to match each ReplicaSet's replicas; writes its status."""
 
     name = "replicaset"
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Callable[[], float],
-        timers: Timers,
-        recorder: EventRecorder,
-        cache: Cache,
-        rng: random.Random,
-        registry: Registry,
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._registry = registry
-        self._retry: dict[str, float] = {}  # ReplicaSet uid -> seconds until the next attempt
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
-        self._cache = cache
+    def __init__(self, wiring: Wiring, rng: random.Random) -> None:
+        super().__init__(wiring)
         self._rng = rng
+        self._retry: dict[str, float] = {}  # ReplicaSet uid -> seconds until the next attempt
 
     def observe(self, event: WatchEvent) -> None:
         """A ReplicaSet changed, or a pod it owns did."""
@@ -83,8 +74,8 @@ class ReplicaSetController(Controller):
 
     def sync(self, key: Key) -> None:
         """Reconcile one ReplicaSet."""
-        rs = self._store.find(REPLICASETS, key[0], key[1], copy=False)
-        if rs is None or rs["metadata"].get("deletionTimestamp"):
+        rs = self.live(REPLICASETS, key)
+        if rs is None:
             return
         uid = rs["metadata"]["uid"]
         pods = [p for k in self._cache.pods.of(uid) if (p := self._store.find(PODS, k[0], k[1], copy=False))]

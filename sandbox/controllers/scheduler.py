@@ -11,12 +11,17 @@ chosen (the claims are annotated with it) and is bound once they are provisioned
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sandbox.clock import rfc3339
-from sandbox.controllers.base import Controller, Key, Timers, key_of, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import (
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
+from sandbox.controllers.events import Source
 from sandbox.controllers.pod_resources import qos_class
 from sandbox.controllers.scheduler_filters import (
     NodeInfo,
@@ -28,26 +33,20 @@ from sandbox.controllers.scheduler_filters import (
 )
 from sandbox.controllers.scheduler_volumes import SELECTED_NODE, node_conflict, prefilter, waiting_claims
 from sandbox.resources import NODES, PERSISTENTVOLUMECLAIMS, PODS
-from sandbox.store import Obj, Store, WatchEvent
+from sandbox.store import Obj, WatchEvent
 
 RETRY_SECONDS = 30.0
 SCHEDULER = "default-scheduler"
 _SOURCE = Source(SCHEDULER)
 
 
-class Scheduler(Controller):
+class Scheduler(WiredController):
     """Binds pods (spec.nodeName unset, schedulerName default) to nodes."""
 
     name = "scheduler"
 
-    def __init__(
-        self, store: Store, clock: Callable[[], float], timers: Timers, recorder: EventRecorder
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__(wiring)
         self._nodes: dict[str, NodeInfo] = {}
         self._pod_node: dict[Key, str] = {}
         self._unschedulable: dict[Key, None] = {}

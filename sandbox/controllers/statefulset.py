@@ -10,15 +10,19 @@ Events are worded like kube-controller-manager's ("create Pod web-0 in StatefulS
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sandbox import admission
-from sandbox.controllers.base import Cache, Controller, Key, Timers, key_of, update_with_retry
-from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.base import (
+    Key,
+    WiredController,
+    Wiring,
+    key_of,
+    update_with_retry,
+)
+from sandbox.controllers.events import Source
 from sandbox.controllers.podtemplate import create_pod, owner_reference, pod_from_template
 from sandbox.controllers.rollout import template_hash
-from sandbox.resources import CONTROLLERREVISIONS, PERSISTENTVOLUMECLAIMS, PODS, STATEFULSETS, Registry
-from sandbox.store import ApiError, Obj, Store, WatchEvent, clone
+from sandbox.resources import CONTROLLERREVISIONS, PERSISTENTVOLUMECLAIMS, PODS, STATEFULSETS
+from sandbox.store import ApiError, Obj, WatchEvent, clone
 
 REVISION_LABEL = "controller-revision-hash"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -39,43 +43,25 @@ def _running_ready(pod: Obj) -> bool:
     return status.get("phase") == "Running" and ready
 
 
-class StatefulSetController(Controller):
+class StatefulSetController(WiredController):
     """Reconciles StatefulSets into ordered pods and their claims."""
 
     name = "statefulset"
 
-    def __init__(
-        self,
-        store: Store,
-        clock: Callable[[], float],
-        timers: Timers,
-        recorder: EventRecorder,
-        cache: Cache,
-        registry: Registry,
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._clock = clock
-        self._timers = timers
-        self._recorder = recorder
-        self._cache = cache
-        self._registry = registry
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__(wiring)
 
     def observe(self, event: WatchEvent) -> None:
         """A StatefulSet changed, or one of its pods did."""
         if event.key == STATEFULSETS.key and event.type != "DELETED":
             self.mark(key_of(event.obj))
         elif event.key == PODS.key:
-            for ref in event.obj["metadata"].get("ownerReferences") or []:
-                if ref.get("controller") and ref.get("kind") == "StatefulSet":
-                    owner = self._cache.key_for(STATEFULSETS, ref.get("uid", ""))
-                    if owner:
-                        self.mark(owner)
+            self.mark_owner(event.obj, "StatefulSet", STATEFULSETS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one StatefulSet."""
-        sts = self._store.find(STATEFULSETS, key[0], key[1], copy=False)
-        if sts is None or sts["metadata"].get("deletionTimestamp"):
+        sts = self.live(STATEFULSETS, key)
+        if sts is None:
             return
         spec = sts.get("spec") or {}
         name = key[1]

@@ -23,6 +23,7 @@ from typing import Any
 
 from server.chat import facts
 from server.chat.models import Answer, Citation
+from server.run_history import similar_incidents
 from server.runstore import IncidentRecord, NotFoundError, RunRecord, RunStore
 
 
@@ -193,7 +194,14 @@ class RulesAnswerer:
         if run.error:
             lines.append(f"Error: {run.error}")
         lines.append(f"Outcome: {run.status.value}.")
-        for event in facts.trace(self._store, run.id):
+        events = facts.trace(self._store, run.id)
+        recalled = similar_incidents(events)
+        if recalled.items:
+            lines.append(f"Incident memory: {recalled.headline}.")
+            for past in recalled.items:
+                label = f"similar past incident: {past.summary}"
+                answer.cite(Citation(kind="run", id=past.run_id, label=label))
+        for event in events:
             if event.type in facts.NOTABLE and event.id is not None:
                 answer.cite(
                     Citation(
@@ -283,7 +291,8 @@ class RulesAnswerer:
         answer = Answer(text="")
         answer.cite(Citation(kind="run", id=run.id, label=str(run.target)))
         diagnosis = run.diagnosis if isinstance(run.diagnosis, dict) else {}
-        cited = [c for c in diagnosis.get("cited_evidence", []) if isinstance(c, str)]
+        listed = diagnosis.get("cited_evidence")
+        cited = [c for c in listed if isinstance(c, str)] if isinstance(listed, list) else []
         found = {
             item["id"]: (item, event)
             for item, event in facts.evidence_items(facts.trace(self._store, run.id))

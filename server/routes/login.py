@@ -65,7 +65,7 @@ async def login(request: Request, context: Context) -> Response:
     """Check the token from the form; on success set the session cookie and go on."""
     body = await request.body()
     fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", errors="replace"), keep_blank_values=True)
-    target = safe_next((fields.get("next") or [None])[-1])
+    target = safe_next(nexts[-1] if (nexts := fields.get("next")) else None)
     if cross_site(request.headers) is not None:
         return _page(context, request, target, "Refused: this form was sent from another site.", 403)
     auth = api_auth(context)

@@ -6,6 +6,8 @@ and creates or migrates the schema.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from server.runstore.errors import (
     ConflictError,
     InvalidInputError,
@@ -33,6 +35,13 @@ from server.runstore.store import RunStore
 
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
+class _Tuning(TypedDict, total=False):
+    """Options every backend takes; a key left out keeps that backend's default."""
+
+    poll_interval: float
+
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -65,7 +74,7 @@ def open_run_store(url: str, *, poll_interval: float | None = None) -> RunStore:
     `poll_interval` is how often waiters re-read the store without a wake-up (the only way
     to see another process's SQLite writes); defaults: 0.25 s on SQLite, 5 s on PostgreSQL.
     """
-    extra = {} if poll_interval is None else {"poll_interval": poll_interval}
+    extra: _Tuning = {} if poll_interval is None else {"poll_interval": poll_interval}
     if url.startswith(SQLITE_PREFIX) and url != SQLITE_PREFIX:
         from server.runstore.sqlite import SqliteBackend
 

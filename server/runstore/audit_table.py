@@ -30,7 +30,8 @@ class AuditTable(Table):
     ) -> list[AuditRecord]:
         """Audit entries with id > `after_id`, oldest first, of one run or all."""
         rows.check_limit(limit, MAX_PAGE)
-        where, params = "id > ?", [after_id]
+        where = "id > ?"
+        params: list[int | str] = [after_id]
         if run_id is not None:
             where += " AND run_id = ?"
             params.append(run_id)

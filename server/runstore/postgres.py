@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool
 
@@ -93,8 +93,14 @@ class PostgresBackend:
         self._url = url
         # Fail fast, with the driver's message, when the database cannot be reached at all.
         psycopg.connect(url, connect_timeout=10).close()
+        # connection_class tells the type checker the rows are dicts (psycopg_pool's documented way).
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=max_connections, kwargs={"row_factory": dict_row}, open=True
+            url,
+            connection_class=psycopg.Connection[DictRow],
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"row_factory": dict_row},
+            open=True,
         )
         self._listener: _Listener | None = None
         self._listener_lock = threading.Lock()

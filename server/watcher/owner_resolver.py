@@ -53,7 +53,7 @@ class OwnerResolver:
 
     def workload_of(self, pod: Mapping[str, Any]) -> WorkloadRef | None:
         """The workload that owns the pod (the pod itself when bare); None for an unnamed object."""
-        metadata = pod.get("metadata") if isinstance(pod.get("metadata"), Mapping) else {}
+        metadata = meta if isinstance(meta := pod.get("metadata"), Mapping) else {}
         namespace, name = metadata.get("namespace"), metadata.get("name")
         if not isinstance(namespace, str) or not isinstance(name, str) or not namespace or not name:
             return None

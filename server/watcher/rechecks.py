@@ -15,29 +15,32 @@ import logging
 import threading
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
+K = TypeVar("K", bound=Hashable)
 
-class Rechecks:
+
+class Rechecks(Generic[K]):
     """A timer heap keyed by object; `on_due(key)` runs on the rechecks thread when a key is due."""
 
     def __init__(
-        self, clock: Callable[[], datetime], on_due: Callable[[Hashable], None], max_sleep: float = 1.0
+        self, clock: Callable[[], datetime], on_due: Callable[[K], None], max_sleep: float = 1.0
     ) -> None:
         if max_sleep <= 0:
             raise ValueError("max_sleep must be > 0")
         self._clock = clock
         self._on_due = on_due
         self._max_sleep = max_sleep
-        self._due: dict[Hashable, datetime] = {}
-        self._heap: list[tuple[datetime, int, Hashable]] = []
+        self._due: dict[K, datetime] = {}
+        self._heap: list[tuple[datetime, int, K]] = []
         self._seq = 0
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def schedule(self, key: Hashable, at: datetime) -> None:
+    def schedule(self, key: K, at: datetime) -> None:
         """Look at `key` again at `at` (an earlier request for the same key wins)."""
         with self._cond:
             current = self._due.get(key)
@@ -48,14 +51,14 @@ class Rechecks:
             heapq.heappush(self._heap, (at, self._seq, key))
             self._cond.notify()
 
-    def cancel(self, key: Hashable) -> None:
+    def cancel(self, key: K) -> None:
         """Forget `key` (a deleted object); its heap entry is skipped when it surfaces."""
         with self._cond:
             self._due.pop(key, None)
 
-    def pop_due(self, now: datetime) -> list[Hashable]:
+    def pop_due(self, now: datetime) -> list[K]:
         """The keys due at `now`, removed from the schedule (what the thread runs; tests call it too)."""
-        due: list[Hashable] = []
+        due: list[K] = []
         with self._cond:
             while self._heap and self._heap[0][0] <= now:
                 at, _, key = heapq.heappop(self._heap)

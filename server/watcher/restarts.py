@@ -37,7 +37,7 @@ class RestartWindow:
 
     def observe(self, pod: Mapping[str, Any], now: datetime) -> int:
         """Record the pod's current restart count; answer how many restarts fall within the window."""
-        metadata = pod.get("metadata") if isinstance(pod.get("metadata"), Mapping) else {}
+        metadata = meta if isinstance(meta := pod.get("metadata"), Mapping) else {}
         uid = metadata.get("uid") if isinstance(metadata.get("uid"), str) else ""
         if not uid:
             return 0

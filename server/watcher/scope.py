@@ -62,7 +62,9 @@ class Requirement:
 
 
 def _split_clauses(text: str) -> list[str]:
-    clauses, depth, current = [], 0, []
+    clauses: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
@@ -94,7 +96,7 @@ def parse_selector(text: str) -> tuple[Requirement, ...]:
                 raise ValueError(f"label selector {text!r}: {clause.strip()!r} lists no values")
             requirements.append(Requirement(match["skey"], "in" if match["sop"] == "in" else "notin", values))
         elif match["ekey"]:
-            op = "!=" if match["eop"] == "!=" else "="
+            op: Literal["=", "!="] = "!=" if match["eop"] == "!=" else "="
             requirements.append(Requirement(match["ekey"], op, (match["value"],)))
         else:
             requirements.append(Requirement(match["xkey"], "exists"))
@@ -177,7 +179,7 @@ class WatchTarget:
 
 def parse_watch(obj: Mapping[str, Any]) -> WatchTarget:
     """A ParamedicWatch object as a `WatchTarget`; ValueError with the field names when it is invalid."""
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+    metadata = meta if isinstance(meta := obj.get("metadata"), Mapping) else {}
     namespace, name = metadata.get("namespace"), metadata.get("name")
     if not isinstance(namespace, str) or not namespace or not isinstance(name, str) or not name:
         raise ValueError("ParamedicWatch without metadata.namespace/name")

@@ -21,7 +21,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import urllib3
 from kubernetes import client as k8s
@@ -113,8 +113,12 @@ class StreamState:
 def resource_served(api: k8s.ApiClient, resource: Resource, timeout: float = 10.0) -> bool:
     """Whether discovery lists the resource under its group/version (404 for the group: no)."""
     try:
-        response = k8s.CustomObjectsApi(api).get_api_resources(
-            resource.group, resource.version, _preload_content=False, _request_timeout=timeout
+        # _preload_content=False answers the unread urllib3 response, not the model the stubs name.
+        response = cast(
+            urllib3.BaseHTTPResponse,
+            k8s.CustomObjectsApi(api).get_api_resources(
+                resource.group, resource.version, _preload_content=False, _request_timeout=timeout
+            ),
         )
     except ApiException as exc:
         if exc.status == 404:

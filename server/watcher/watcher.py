@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +94,7 @@ class WatcherStats:
 
 
 def _meta(obj: Obj) -> tuple[str, str]:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata = meta if isinstance(meta := obj.get("metadata"), dict) else {}
     namespace, name = metadata.get("namespace"), metadata.get("name")
     return (namespace if isinstance(namespace, str) else ""), (name if isinstance(name, str) else "")
 
@@ -393,11 +393,11 @@ class Watcher:
             except Exception:  # counting a repeat is best effort; the watcher goes on
                 log.exception("handing on a re-detection of %s (%s) failed", repeat.target, repeat.reason)
 
-    def _recheck(self, key: Hashable) -> None:
+    def _recheck(self, key: Key) -> None:
         with self._lock:
-            obj = self._objects.get(key)  # type: ignore[arg-type]
+            obj = self._objects.get(key)
         if obj is not None:
-            self._evaluate(key, obj)  # type: ignore[arg-type]
+            self._evaluate(key, obj)
 
     def _forget(self, key: Key, obj: Obj | None = None) -> None:
         with self._lock:

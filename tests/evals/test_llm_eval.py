@@ -1,7 +1,10 @@
 """`paramedic eval --provider openai` against a scripted tool-calling model over sandbox
 scenarios: the model's reads run against the scenario's cluster, and the report gives the largest
 prompt per incident (median, goal <= 6k tokens) and tool calls per incident (the hybrid's
-arbitration tally is read from the trace: tests/evals/test_llm_scores.py)."""
+arbitration tally is read from the trace: tests/evals/test_llm_scores.py). The same run checks the
+token accounting end to end: the report's model calls, tokens and cost are exactly what the server
+handed out and what the configured prices make of them (the Ollama wire protocol gets its own run
+in tests/evals/test_llm_providers.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from tests.evals.scripted_model import investigating_model
 os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SCENARIOS = ["dev-bad-image-worker", "dev-oom-web-api"]
+PRICE_IN, PRICE_OUT = 0.5, 2.0  # USD per million tokens
 
 
 def _eval(
@@ -31,6 +35,8 @@ def _eval(
         monkeypatch.setenv("PARAMEDIC_LLM__MODEL", "scripted")
         monkeypatch.setenv("PARAMEDIC_LLM__API_KEY", "sk-test")
         monkeypatch.setenv("PARAMEDIC_LLM__LLM_BACKEND", "openai")
+        monkeypatch.setenv("PARAMEDIC_LLM__PRICE_PER_MILLION_INPUT_TOKENS", str(PRICE_IN))
+        monkeypatch.setenv("PARAMEDIC_LLM__PRICE_PER_MILLION_OUTPUT_TOKENS", str(PRICE_OUT))
         args = [
             "eval",
             "--provider",
@@ -61,6 +67,15 @@ def test_an_openai_eval_investigates_with_tools_and_reports_prompt_size_and_tool
         "real reads came back"
     )
     overall = report["overall"]
+    assert report["run"]["provider"] == "openai" and report["run"]["model"] == "scripted"
+    # token accounting: the scripted model is a pure function of the request, so replaying the
+    # recorded requests gives exactly the counts the server reported
+    turns = [investigating_model(r) for r in requests]
+    tokens_in, tokens_out = sum(t.input_tokens for t in turns), sum(t.output_tokens for t in turns)
+    assert overall["model_calls"] == len(requests) >= 1
+    assert (overall["input_tokens"], overall["output_tokens"]) == (tokens_in, tokens_out)
+    assert overall["cost_usd"] == pytest.approx((tokens_in * PRICE_IN + tokens_out * PRICE_OUT) / 1e6)
+    assert overall["unsafe_actions"] == 0
     prompt, calls = overall["prompt_tokens_per_incident"], overall["tool_calls_per_incident"]
     # reported, and within the window the loop enforces (the 6k goal is measured, not asserted:
     # docs/llm.md gives the figure)

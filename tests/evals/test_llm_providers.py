@@ -1,9 +1,11 @@
 """The LLM providers through local fake servers speaking the real wire protocols (scripted answers).
 
-`paramedic eval --provider openai` (and `ollama`) runs a scenario through the real watcher and
-graph, whose LLM reasoner talks HTTP to the fake OpenAI-compatible (or Ollama) server: the
-report's model calls and tokens must be exactly what the server handed out, and the cost what
-the configured prices make of them.
+`paramedic eval --provider ollama` runs a scenario through the real watcher and graph, whose LLM
+reasoner talks HTTP to the fake Ollama server: the report's model calls and tokens must be
+exactly what the server handed out, and the cost what the configured prices make of them. The
+OpenAI-compatible provider's eval run (the same accounting, plus tool calls) is
+tests/evals/test_llm_eval.py; each provider's request and usage parsing is unit-tested in
+tests/agent/reasoners/test_llm.py.
 The GEval judge (`judge_from_env`) grades an explanation through the same kind of server.
 """
 
@@ -37,8 +39,8 @@ DIAGNOSIS = {
 }
 
 
-@pytest.mark.parametrize("provider", ["openai", "ollama"])
-def test_llm_provider_plumbing_and_token_accounting(provider, tmp_path, monkeypatch):
+def test_ollama_provider_plumbing_and_token_accounting(tmp_path, monkeypatch):
+    provider = "ollama"
     turns = [Turn(answer=DIAGNOSIS, input_tokens=IN_TOKENS, output_tokens=OUT_TOKENS) for _ in range(8)]
     with FakeLLMServer(provider, turns) as server:
         monkeypatch.setenv("PARAMEDIC_LLM__BASE_URL", server.base_url)

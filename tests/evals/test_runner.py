@@ -62,31 +62,6 @@ def scripted_agent(env: AgentEnv) -> AgentRun:
 
 @pytest.mark.integration
 @pytest.mark.e2e
-def test_two_scenarios_with_a_scripted_agent(by_id, tmp_path):
-    scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
-    report = run_scenarios(
-        scenarios,
-        provider="rules",
-        out_dir=tmp_path,
-        time_budget=60,
-        seed=1,
-        agent=scripted_agent,
-        testbed=SandboxTestbed(),
-        progress=False,
-    )
-    oom, control = report.scenarios
-    assert oom.score.passed, oom.score
-    assert oom.outcome.observation.faults[0].fixed and oom.score.fix_success
-    assert oom.score.time_to_recover_sim_s is not None
-    assert control.score.tn == 1 and control.score.passed and control.outcome.observation.stayed_healthy
-    results = Path(report.run.results_dir)
-    assert results.parent == tmp_path
-    assert {p.name for p in results.iterdir()} >= {"report.json", "report.md", "time_to_recover.png"}
-    assert json.loads((results / "report.json").read_text())["overall"]["tp"] == 1
-
-
-@pytest.mark.integration
-@pytest.mark.e2e
 def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
     report = run_scenarios(
         [by_id["dev-oom-web-api"]], provider="rules", out_dir=tmp_path, time_budget=10,
@@ -110,23 +85,35 @@ def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
 
 
 @pytest.mark.integration
-@pytest.mark.slow
-def test_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
+@pytest.mark.e2e
+def test_two_scenarios_with_a_scripted_agent_and_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
+    # One test, two runs of the same pair: the first run's report is checked in full, then the
+    # second (same seed, scenarios run side by side) must give the same numbers.
     scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
     reports = [
         run_scenarios(
             scenarios,
             provider="rules",
-            out_dir=tmp_path / str(i),
+            out_dir=tmp_path / str(jobs),
             time_budget=60,
             seed=5,
-            jobs=2,
+            jobs=jobs,
             agent=scripted_agent,
             testbed=SandboxTestbed(),
             progress=False,
         )
-        for i in range(2)
+        for jobs in (1, 2)
     ]
+    oom, control = reports[0].scenarios
+    assert oom.score.passed, oom.score
+    assert oom.outcome.observation.faults[0].fixed and oom.score.fix_success
+    assert oom.score.time_to_recover_sim_s is not None
+    assert control.score.tn == 1 and control.score.passed and control.outcome.observation.stayed_healthy
+    results = Path(reports[0].run.results_dir)
+    assert results.parent == tmp_path / "1"
+    assert {p.name for p in results.iterdir()} >= {"report.json", "report.md", "time_to_recover.png"}
+    assert json.loads((results / "report.json").read_text())["overall"]["tp"] == 1
+
     first, second = (stable_numbers(r) for r in reports)
     assert first == second
     assert first["overall"]["tp"] == 1 and first["overall"]["tn"] == 1

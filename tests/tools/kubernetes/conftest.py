@@ -8,33 +8,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from sandbox.kubeconfig import write_kubeconfig as sandbox_kubeconfig
+from tests.loopback import serve_on_loopback
 from tools.kubernetes.client import KubeClient
 from tools.result import RetryPolicy, ToolCallEvent
 
-LOOPBACK = "127.0.0.1"
-
 
 def write_kubeconfig(url: str, path: Path, context: str = "test") -> Path:
-    """A minimal kubeconfig pointing at `url` without TLS or credentials."""
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": context, "cluster": {"server": url}}],
-        "users": [{"name": context, "user": {}}],
-        "contexts": [
-            {"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}
-        ],
-        "current-context": context,
-    }
-    path.write_text(json.dumps(config))  # JSON is valid YAML
-    return path
+    """A minimal kubeconfig pointing at `url` without TLS or credentials (the sandbox's own writer)."""
+    return sandbox_kubeconfig(url, path, context)
 
 
 @dataclass(frozen=True)
@@ -144,17 +133,9 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
 def fake_api() -> Iterator[FakeApi]:
     """A recorded-response Kubernetes API server on a free loopback port."""
     api = FakeApi()
-    server = ThreadingHTTPServer((LOOPBACK, 0), _handler(api))
-    server.daemon_threads = True
-    api.url = f"http://{LOOPBACK}:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serve_on_loopback(_handler(api)) as url:
+        api.url = url
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02)
@@ -287,7 +268,6 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxCluster]:
     """A fresh sandbox API server and simulation with namespace `shop`; stopped afterwards."""
     from sandbox.apiserver import ApiServer
     from sandbox.clock import SimClock
-    from sandbox.kubeconfig import write_kubeconfig as sandbox_kubeconfig
     from sandbox.resources import Registry
     from sandbox.simulation import Simulation
     from sandbox.store import Store
