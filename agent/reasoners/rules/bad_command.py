@@ -4,7 +4,9 @@ errors), or the program rejects its arguments and exits in a crash loop.
 Signature: the container fails to start or exits now (a start reason, an exec error on a failing
 container, or a crash loop whose log rejects the arguments) AND something names the command as the
 cause (an exec/usage message, or exit 126/127). Exit 126/127 alone, or an exec error in a log of a
-container that runs fine, is partial.
+container that runs fine, is partial. A container restarted in a back-off after exiting 0
+(`Completed`) is this cause too: only `restartPolicy: Always` restarts a success, so its command (or
+the image's default) finishes where the workload needs it to keep running.
 
 The faulty field is `command` or `args`, whichever the error points at (a rejected flag is in the
 arguments; an executable not found is the command), confirmed by what changed against the revision
@@ -32,7 +34,10 @@ _USAGE_ERROR = re.compile(
 _EXEC_ERROR = re.compile(
     r"executable file not found|exec: \"[^\"]*\": (?:stat|no such file)|exec format error"
     r"|(?:^|\s|:)command not found|OCI runtime (?:create|exec) failed|starting container process caused"
-    r"|exec /\S+: no such file or directory",
+    r"|exec /\S+: no such file or directory"
+    # A POSIX shell running the command: busybox/ash `sh: gunicorn: not found`, dash `sh: 1: [[: not found`.
+    r"|^(?:/bin/|/usr/bin/)?(?:sh|ash|dash|bash)(?:: line \d+|: \d+)?: [^:\n]+: "
+    r"(?:not found|Permission denied)$",
     re.IGNORECASE | re.MULTILINE,
 )
 _COMMAND_CHANGE = re.compile(r"^\s*(?:command|args)\s*:")
@@ -48,9 +53,10 @@ def bad_command(ctx: RuleContext) -> Finding | None:
     exec_logs = [log for log in view.logs if _EXEC_ERROR.search(log.text)]
     exit_codes = [c for c in view.containers if c.exit_code in (126, 127, 128)]
     crashing = ctx.crashing()
+    done = _finishes(ctx)
     usage_logs = [log for log in view.logs if _USAGE_ERROR.search(log.text)] if crashing else []
     if not (start or exec_status or exec_events or exec_logs or exit_codes or usage_logs):
-        return None
+        return _finishing(ctx, done) if done else None
     usage = bool(usage_logs) and not (start or exec_status or exec_events or exec_logs or exit_codes)
     failing = bool(start or crashing or exit_codes)
     missing = []
@@ -111,3 +117,35 @@ def _faulty_leaf(ctx: RuleContext, container: str | None, usage: bool) -> str:
         if not usage and "command" not in spec and "args" in spec:
             return "args"
     return "args" if usage else "command"
+
+
+def _finishes(ctx: RuleContext) -> list[Any]:
+    """Containers the kubelet restarts although their process exited 0 (`Completed`), now in a back-off:
+    only `restartPolicy: Always` restarts a success, so the workload wants a long-running process and
+    its command (or the image's default, as busybox, python or hello-world have) finishes at once."""
+    return [
+        c
+        for c in ctx.view.containers
+        if c.waiting_reason == "CrashLoopBackOff"
+        and c.last_terminated_reason == "Completed"
+        and c.exit_code in (0, None)
+    ]
+
+
+def _finishing(ctx: RuleContext, done: list[Any]) -> Finding:
+    container = next((c.name for c in done if c.name), None) or ctx.only_container()
+    remediation, fix_ids = remedies.revert_or_rollback(
+        ctx, _COMMAND_CHANGE, "command", container, ("command", "args")
+    )
+    return Finding(
+        rule="bad_command",
+        category=RootCause.BAD_COMMAND,
+        confidence=0.6,
+        explanation="The container's command exits successfully at once"
+        + (f" in container {container}" if container else "")
+        + ", and the workload restarts it in a back-off: it needs a long-running command.",
+        faulty_resource=ctx.workload,
+        faulty_field=fields.container(container, _faulty_leaf(ctx, container, False)) if container else None,
+        remediation=remediation,
+        cited=cite(done, fix_ids),
+    )

@@ -1,6 +1,7 @@
 """missing_env: a crash whose log names an environment variable that is not set.
 
-Signature: a log line naming an unset variable AND the container crashing (or failing) now AND
+Signature: a log line naming an unset variable (the application's own wording, or an official image's
+entrypoint asking for one, as postgres and mysql do) AND the container crashing (or failing) now AND
 the variable really unset in the container's spec. A log line alone on a container that runs is
 partial; a variable the spec does set is not this cause at all.
 
@@ -32,7 +33,10 @@ _MISSING_ENV = re.compile(
     rf"|(?:environment variable|env var(?:iable)?|env)\s+{_env(2)}\s+(?:is\s+)?"
     rf"(?:not set|missing|required|undefined|must be set|is required)"
     rf"|missing (?:required )?(?:environment variable|env var(?:iable)?)s?:?\s+{_env(3)}"
-    rf"|\b{_env(4)} (?:environment variable )?(?:is not set|must be set|is required|not set)",
+    rf"|\b{_env(4)} (?:environment variable )?(?:is not set|must be set|is required|not set)"
+    # Official images' entrypoints: "You must specify POSTGRES_PASSWORD to a non-empty value",
+    # "You need to specify one of the following as an environment variable:\n - MYSQL_ROOT_PASSWORD".
+    rf"|\b(?:must|need to) specify (?:one of the following as an environment variable:\s*-\s*)?{_env(5)}",
 )
 
 

@@ -3,7 +3,9 @@
 
 Signature: the scheduler failing to place the pods (FailedScheduling, or a pod Pending with
 PodScheduled=False) AND pods pending now. FailedScheduling events while every pod runs are past
-trouble (partial). Node pressure taints alone are `node_pressure`'s.
+trouble (partial). Node pressure taints alone are `node_pressure`'s. A scheduler waiting only on the
+pods' PersistentVolumeClaims (missing, unbound, out of reach) is partial: no node constraint of the
+pod is at fault, the storage is, and no cause of the catalogue fixes that.
 
 The fix for requests lowers the largest request of the short resource: to what a schedulable
 revision asked for (acted on), else to a share of the largest node's allocatable (a guess, so below
@@ -24,7 +26,7 @@ from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.node_selector import SELECTOR_MISMATCH, affinity_listing, fix_selector
 from agent.reasoners.rules.observations import EventObs, PodObs, find_container
 from agent.reasoners.rules.quantity import MI, format_cpu, format_mebibytes, try_parse_quantity
-from agent.reasoners.rules.scheduling import FAILED_SCHEDULING, INSUFFICIENT, PRESSURE_TAINT
+from agent.reasoners.rules.scheduling import FAILED_SCHEDULING, INSUFFICIENT, PRESSURE_TAINT, STORAGE
 
 # How sure the fix is, by where the lowered request comes from.
 _FIX_CONFIDENCE = {"revision": 0.9, "allocatable": 0.7}
@@ -56,6 +58,8 @@ def unschedulable(ctx: RuleContext) -> Finding | None:
         return None  # node pressure, not the workload's own sizing
     missing = () if pending or any(p.phase == "Pending" for p in view.pods) else ("pods pending now",)
     resources = sorted(set(INSUFFICIENT.findall(messages)))
+    if STORAGE.search(messages) and not resources and not SELECTOR_MISMATCH.search(messages):
+        return _storage_finding(ctx, events, pending)
     if SELECTOR_MISMATCH.search(messages) and not resources:
         return _selector_finding(ctx, events, pending, missing)
     confidence = 0.9 if events else 0.75
@@ -180,4 +184,19 @@ def _requests_pr(
         old=fmt(current),
         new=fmt(new),
         source=source,
+    )
+
+
+def _storage_finding(ctx: RuleContext, events: list[EventObs], pending: list[PodObs]) -> Finding:
+    """The scheduler waits on the pods' claims: a partial match, since the fix is in storage."""
+    return Finding(
+        rule="unschedulable",
+        category=RootCause.UNSCHEDULABLE,
+        confidence=0.4,
+        explanation="Pods cannot be scheduled: they wait for PersistentVolumeClaims that are missing or "
+        "unbound.",
+        faulty_resource=ctx.workload,
+        remediation=remedies.notify("create or bind the pods' PersistentVolumeClaims (a storage problem)"),
+        cited=cite(events, pending),
+        missing=("a node constraint or request of the pods (the scheduler waits on their volumes)",),
     )
