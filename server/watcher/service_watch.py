@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from server.watcher.detect import Detection, DetectPolicy
+from server.watcher.detect import Detection, DetectPolicy, Finding
+from server.watcher.detect_dependants import dependant_findings
 from server.watcher.detect_ports import detect_ports
-from server.watcher.detect_service import detect_service
+from server.watcher.detect_service import SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING, detect_service
 
 Key = tuple[str, str, str]  # (stream kind, namespace, name)
 Obj = dict[str, Any]
@@ -60,7 +61,13 @@ def service_detection(
     deployments = _objects(index.keys(namespace, "Deployment"), lookup)
     endpoints = detect_service(service, pods, deployments, now, policy)
     ports = detect_ports(service, pods)
-    return Detection(endpoints.findings + ports.findings, recheck_at=endpoints.recheck_at)
+    victims: list[Finding] = []
+    empty = [f for f in endpoints.findings if f.reason in (SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING)]
+    name = (service.get("metadata") or {}).get("name")
+    if empty and isinstance(name, str):
+        victims = dependant_findings(name, namespace, empty[0].reason, deployments)
+    findings = endpoints.findings + ports.findings + tuple(victims)
+    return Detection(findings, recheck_at=endpoints.recheck_at)
 
 
 def _objects(keys: list[Key], lookup: Callable[[Key], Obj | None]) -> list[Mapping[str, Any]]:

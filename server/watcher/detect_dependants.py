@@ -1,0 +1,74 @@
+"""The workloads that reach a Service with no endpoints: their containers' env values name its host.
+
+A Service that serves nothing hurts whoever connects to it ("connection refused"), and those are
+the workloads whose logs and error rates show the failure. The evidence is in their manifests: a
+literal env value whose host is the Service (`redis`, `redis.shop`, `redis.shop.svc`,
+`redis.shop.svc.cluster.local`, alone or inside a URL). Values from ConfigMaps or Secrets are not
+read here (a Secret's value never is). Pure, like `detect`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from agent.domain import WorkloadRef
+from server.watcher.detect import Finding
+
+DEPENDENCY_UNREACHABLE = "DependencyUnreachable"
+_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?(?P<host>[A-Za-z0-9.-]+)(?::\d+)?(?:[/?#].*)?$")
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _names(service: str, namespace: str, consumer_namespace: str) -> set[str]:
+    full = {
+        f"{service}.{namespace}",
+        f"{service}.{namespace}.svc",
+        f"{service}.{namespace}.svc.cluster.local",
+    }
+    return full | {service} if namespace == consumer_namespace else full
+
+
+def _reaching_var(deployment: Mapping[str, Any], hosts: set[str]) -> tuple[str, str] | None:
+    """(container, env var) of the first literal env value whose host is one of `hosts`."""
+    template = _map(_map(deployment.get("spec")).get("template"))
+    for container in _map(template.get("spec")).get("containers") or []:
+        container = _map(container)
+        for var in container.get("env") or []:
+            var = _map(var)
+            value = var.get("value")
+            match = _HOST.match(value.strip()) if isinstance(value, str) else None
+            if match and match.group("host").lower() in hosts and isinstance(var.get("name"), str):
+                return str(container.get("name") or ""), var["name"]
+    return None
+
+
+def dependant_findings(
+    service_name: str, namespace: str, why: str, deployments: Iterable[Mapping[str, Any]]
+) -> list[Finding]:
+    """A finding on each running Deployment whose env reaches Service `service_name` (`why`: its state)."""
+    found: list[Finding] = []
+    for deployment in deployments:
+        metadata = _map(deployment.get("metadata"))
+        name, ns = metadata.get("name"), metadata.get("namespace")
+        replicas = _map(deployment.get("spec")).get("replicas", 1)
+        if not (isinstance(name, str) and name and isinstance(ns, str) and ns) or replicas == 0:
+            continue
+        reach = _reaching_var(deployment, _names(service_name, namespace, ns))
+        if reach is None:
+            continue
+        container, var = reach
+        message = f"env {var} reaches Service {namespace}/{service_name}, which has no endpoints ({why})"
+        found.append(
+            Finding(
+                DEPENDENCY_UNREACHABLE,
+                message,
+                WorkloadRef(namespace=ns, kind="Deployment", name=name),
+                container or None,
+            )
+        )
+    return found
