@@ -2,9 +2,9 @@
 
 A Service that serves nothing hurts whoever connects to it ("connection refused"), and those are
 the workloads whose logs and error rates show the failure. The evidence is in their manifests: a
-literal env value whose host is the Service (`redis`, `redis.shop`, `redis.shop.svc`,
-`redis.shop.svc.cluster.local`, alone or inside a URL). Values from ConfigMaps or Secrets are not
-read here (a Secret's value never is). Pure, like `detect`.
+env value whose host is the Service (`redis`, `redis.shop`, `redis.shop.svc`,
+`redis.shop.svc.cluster.local`, alone or inside a URL), literal or from a ConfigMap of the
+namespace (`configMapKeyRef`, `envFrom`). A Secret's value is never read. Pure, like `detect`.
 """
 
 from __future__ import annotations
@@ -33,24 +33,53 @@ def _names(service: str, namespace: str, consumer_namespace: str) -> set[str]:
     return full | {service} if namespace == consumer_namespace else full
 
 
-def _reaching_var(deployment: Mapping[str, Any], hosts: set[str]) -> tuple[str, str] | None:
-    """(container, env var) of the first literal env value whose host is one of `hosts`."""
+ConfigData = Mapping[str, Mapping[str, Any]]  # ConfigMap name -> its data
+
+
+def _env_values(container: Mapping[str, Any], configmaps: ConfigData) -> Iterable[tuple[str, Any]]:
+    """(variable, value) pairs a container gets: literals, ConfigMap keys and whole ConfigMaps."""
+    for source in container.get("envFrom") or []:
+        ref = _map(_map(source).get("configMapRef"))
+        data = _map(configmaps.get(ref.get("name"))) if isinstance(ref.get("name"), str) else {}
+        prefix = _map(source).get("prefix") or ""
+        yield from ((f"{prefix}{key}", value) for key, value in data.items())
+    for var in container.get("env") or []:
+        var = _map(var)
+        name = var.get("name")
+        if not isinstance(name, str):
+            continue
+        ref = _map(_map(var.get("valueFrom")).get("configMapKeyRef"))
+        if ref:
+            cm = ref.get("name")
+            yield name, _map(configmaps.get(cm)).get(ref.get("key")) if isinstance(cm, str) else None
+        else:
+            yield name, var.get("value")
+
+
+def _reaching_var(
+    deployment: Mapping[str, Any], hosts: set[str], configmaps: ConfigData
+) -> tuple[str, str] | None:
+    """(container, env var) of the first env value whose host is one of `hosts`."""
     template = _map(_map(deployment.get("spec")).get("template"))
     for container in _map(template.get("spec")).get("containers") or []:
         container = _map(container)
-        for var in container.get("env") or []:
-            var = _map(var)
-            value = var.get("value")
+        for name, value in _env_values(container, configmaps):
             match = _HOST.match(value.strip()) if isinstance(value, str) else None
-            if match and match.group("host").lower() in hosts and isinstance(var.get("name"), str):
-                return str(container.get("name") or ""), var["name"]
+            if match and match.group("host").lower() in hosts:
+                return str(container.get("name") or ""), name
     return None
 
 
 def dependant_findings(
-    service_name: str, namespace: str, why: str, deployments: Iterable[Mapping[str, Any]]
+    service_name: str,
+    namespace: str,
+    why: str,
+    deployments: Iterable[Mapping[str, Any]],
+    configmaps: Mapping[str, ConfigData] | None = None,
 ) -> list[Finding]:
-    """A finding on each running Deployment whose env reaches Service `service_name` (`why`: its state)."""
+    """A finding on each running Deployment whose env reaches Service `service_name` (`why`: its state).
+
+    `configmaps`: per namespace, ConfigMap name -> data, to resolve values taken from ConfigMaps."""
     found: list[Finding] = []
     for deployment in deployments:
         metadata = _map(deployment.get("metadata"))
@@ -58,7 +87,8 @@ def dependant_findings(
         replicas = _map(deployment.get("spec")).get("replicas", 1)
         if not (isinstance(name, str) and name and isinstance(ns, str) and ns) or replicas == 0:
             continue
-        reach = _reaching_var(deployment, _names(service_name, namespace, ns))
+        data = (configmaps or {}).get(ns, {})
+        reach = _reaching_var(deployment, _names(service_name, namespace, ns), data)
         if reach is None:
             continue
         container, var = reach

@@ -65,7 +65,13 @@ def service_detection(
     empty = [f for f in endpoints.findings if f.reason in (SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING)]
     name = (service.get("metadata") or {}).get("name")
     if empty and isinstance(name, str):
-        victims = dependant_findings(name, namespace, empty[0].reason, deployments)
+        configmaps = {
+            namespace: {
+                str((cm.get("metadata") or {}).get("name")): cm.get("data") or {}
+                for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
+            }
+        }
+        victims = dependant_findings(name, namespace, empty[0].reason, deployments, configmaps)
     findings = endpoints.findings + ports.findings + tuple(victims)
     return Detection(findings, recheck_at=endpoints.recheck_at)
 

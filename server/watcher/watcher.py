@@ -57,7 +57,8 @@ POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION, WATCH, NAMESPACE = (
     "Pod", "Deployment", "Application", "Kustomization", "ParamedicWatch", "Namespace",
 )  # fmt: skip
 JOB, CLAIM, SERVICE, HPA = "Job", "PersistentVolumeClaim", "Service", "HorizontalPodAutoscaler"
-_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA)
+CONFIGMAP = "ConfigMap"  # read for the hosts workloads reach (dependants of a Service); never Secrets
+_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA, CONFIGMAP)
 ARGO_APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications")
 FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
@@ -229,6 +230,8 @@ class Watcher:
             ("persistentvolumeclaims", CLAIM, core.list_namespaced_persistent_volume_claim,
              core.list_persistent_volume_claim_for_all_namespaces),
             ("services", SERVICE, core.list_namespaced_service, core.list_service_for_all_namespaces),
+            ("configmaps", CONFIGMAP, core.list_namespaced_config_map,
+             core.list_config_map_for_all_namespaces),
             ("horizontalpodautoscalers", HPA, autoscaling.list_namespaced_horizontal_pod_autoscaler,
              autoscaling.list_horizontal_pod_autoscaler_for_all_namespaces),
         )  # fmt: skip

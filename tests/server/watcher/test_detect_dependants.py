@@ -34,3 +34,20 @@ def test_qualified_names_reach_across_namespaces_short_names_do_not() -> None:
 def test_other_hosts_lookalikes_and_idle_workloads_are_not_dependants() -> None:
     others = [_worker("redis-cache:6379"), _worker("http://myredis/"), _worker("redis:6379", replicas=0)]
     assert dependant_findings("redis", "shop", "x", others) == []
+
+
+def test_values_from_configmaps_count_secrets_are_never_read() -> None:
+    worker = _worker("4")
+    container = worker["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [
+        {"name": "QUEUE_URL", "valueFrom": {"configMapKeyRef": {"name": "worker-config", "key": "QUEUE_URL"}}}
+    ]
+    configmaps = {"shop": {"worker-config": {"QUEUE_URL": "redis://redis.shop:6379/0"}}}
+    [finding] = dependant_findings("redis", "shop", "x", [worker], configmaps)
+    assert "QUEUE_URL" in finding.message
+    container["env"] = []
+    container["envFrom"] = [{"configMapRef": {"name": "worker-config"}, "prefix": "APP_"}]
+    [finding] = dependant_findings("redis", "shop", "x", [worker], configmaps)
+    assert "APP_QUEUE_URL" in finding.message
+    container["envFrom"] = [{"secretRef": {"name": "worker-config"}}]
+    assert dependant_findings("redis", "shop", "x", [worker], configmaps) == []

@@ -251,13 +251,15 @@ def test_full_queue_drops_and_retries_later(clock: Clock) -> None:
 def test_stream_specs_follow_the_scope(clock: Clock) -> None:
     names = [s.name for s in make(clock).stream_specs()]
     assert names == [
-        "pods", "deployments", "jobs", "persistentvolumeclaims", "services", "horizontalpodautoscalers",
+        "pods", "deployments", "jobs", "persistentvolumeclaims", "services", "configmaps",
+        "horizontalpodautoscalers",
         "applications", "kustomizations", "paramedicwatches",
     ]  # fmt: skip
     scoped = make(clock, ScopeSettings(namespaces=["shop", "billing"], namespace_selector="a=b"), flux=False)
     assert [s.name for s in scoped.stream_specs()] == [
         "pods/shop", "pods/billing", "deployments/shop", "deployments/billing", "jobs/shop", "jobs/billing",
         "persistentvolumeclaims/shop", "persistentvolumeclaims/billing", "services/shop", "services/billing",
+        "configmaps/shop", "configmaps/billing",
         "horizontalpodautoscalers/shop", "horizontalpodautoscalers/billing", "namespaces",
         "applications", "paramedicwatches",
     ]  # fmt: skip
