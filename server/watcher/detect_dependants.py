@@ -40,7 +40,7 @@ def _env_values(container: Mapping[str, Any], configmaps: ConfigData) -> Iterabl
     """(variable, value) pairs a container gets: literals, ConfigMap keys and whole ConfigMaps."""
     for source in container.get("envFrom") or []:
         ref = _map(_map(source).get("configMapRef"))
-        data = _map(configmaps.get(ref.get("name"))) if isinstance(ref.get("name"), str) else {}
+        data = _map(configmaps.get(str(ref.get("name"))))
         prefix = _map(source).get("prefix") or ""
         yield from ((f"{prefix}{key}", value) for key, value in data.items())
     for var in container.get("env") or []:
@@ -50,8 +50,7 @@ def _env_values(container: Mapping[str, Any], configmaps: ConfigData) -> Iterabl
             continue
         ref = _map(_map(var.get("valueFrom")).get("configMapKeyRef"))
         if ref:
-            cm = ref.get("name")
-            yield name, _map(configmaps.get(cm)).get(ref.get("key")) if isinstance(cm, str) else None
+            yield name, _map(configmaps.get(str(ref.get("name")))).get(str(ref.get("key")))
         else:
             yield name, var.get("value")
 

@@ -26,7 +26,24 @@ class NamespaceIndex:
 
     def __init__(self) -> None:
         self._keys: dict[tuple[str, str], set[Key]] = {}
+        self._listed: set[tuple[str, str | None]] = set()  # (kind, namespace or None for all)
         self._lock = threading.Lock()
+
+    def mark_listed(self, kind: str, namespace: str | None) -> None:
+        """A stream of `kind` (for one namespace, or all) delivered its full listing."""
+        with self._lock:
+            self._listed.add((kind, namespace))
+
+    def listed(self, namespace: str, kinds: tuple[str, ...]) -> bool:
+        """Whether every kind has been listed for the namespace: before that, "no pod" means "not seen
+        yet", and judging a Service would report every Service of a starting watcher."""
+        with self._lock:
+            return all((k, namespace) in self._listed or (k, None) in self._listed for k in kinds)
+
+    def of_kind(self, kind: str) -> list[Key]:
+        """Every key of one kind, in all namespaces."""
+        with self._lock:
+            return [key for (_, k), keys in self._keys.items() if k == kind for key in keys]
 
     def add(self, key: Key) -> None:
         """Remember a key."""
@@ -57,6 +74,8 @@ def service_detection(
     policy: DetectPolicy,
 ) -> Detection:
     """No endpoints and unexposed target ports of one Service, from its namespace's pods and Deployments."""
+    if not index.listed(namespace, ("Pod", "Deployment", "ConfigMap")):
+        return Detection()  # looked at again when the listings arrive
     pods = _objects(index.keys(namespace, "Pod"), lookup)
     deployments = _objects(index.keys(namespace, "Deployment"), lookup)
     endpoints = detect_service(service, pods, deployments, now, policy)
@@ -71,8 +90,11 @@ def service_detection(
                 for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
             }
         }
-        victims = dependant_findings(name, namespace, empty[0].reason, deployments, configmaps)
-    findings = endpoints.findings + ports.findings + tuple(victims)
+        victims = dependant_findings(name, namespace, empty[0].message, deployments, configmaps)
+    # A Deployment at zero that others reach: the incident is theirs (they show the failure, and
+    # the dependency is named in it); one at zero that nobody reaches is its own incident.
+    own = tuple(f for f in endpoints.findings if not (victims and f.reason == SCALED_TO_ZERO))
+    findings = own + ports.findings + tuple(victims)
     return Detection(findings, recheck_at=endpoints.recheck_at)
 
 

@@ -272,6 +272,9 @@ class Watcher:
             self._forget(key)
         for item in items:
             self.on_event(spec, "ADDED", item)
+        self._index.mark_listed(spec.kind, namespace)
+        if spec.kind in (POD, DEPLOYMENT, CONFIGMAP):  # Services waited for this listing
+            self._recheck_services(None)
 
     def on_event(self, spec: StreamSpec, event_type: str, obj: Obj) -> None:
         """One object changed: remember it and evaluate it."""
@@ -300,7 +303,7 @@ class Watcher:
         elif kind == JOB:
             self._offer_all(key, detect_job(obj))
         elif kind == CLAIM:
-            self._evaluate_claim(key, obj)
+            self._evaluate_timed(key, detect_claim(obj, self._clock(), self._policy))
         elif kind == SERVICE:
             self._evaluate_service(key, obj)
         elif kind == HPA:
@@ -356,21 +359,16 @@ class Watcher:
         for finding in detection.findings:
             self._offer(key, target, finding, now)
 
-    def _evaluate_claim(self, key: Key, claim: Obj) -> None:
-        self._evaluate_timed(key, detect_claim(claim, self._clock(), self._policy))
-
     def _evaluate_service(self, key: Key, service: Obj) -> None:
-        if not self.scope.namespace_relevant(key[1]):
-            return
-        now = self._clock()
         lookup = self._objects.get  # a dict read is atomic; the index hands out keys under its lock
-        self._evaluate_timed(key, service_detection(service, key[1], self._index, lookup, now, self._policy))
+        found = service_detection(service, key[1], self._index, lookup, self._clock(), self._policy)
+        self._evaluate_timed(key, found)  # (scope checked there)
 
-    def _recheck_services(self, namespace: str) -> None:
-        """A pod or Deployment changed: the namespace's Services may have gained or lost endpoints."""
-        now = self._clock()
-        for key in self._index.keys(namespace, SERVICE):
-            self._rechecks.schedule(key, now)
+    def _recheck_services(self, namespace: str | None) -> None:
+        """Pods or Deployments changed (in a namespace, or all): Services may gain or lose endpoints."""
+        keys = self._index.of_kind(SERVICE) if namespace is None else self._index.keys(namespace, SERVICE)
+        for key in keys:
+            self._rechecks.schedule(key, self._clock())
 
     def _evaluate_timed(self, key: Key, detection: Detection) -> None:
         if not self.scope.namespace_relevant(key[1]):

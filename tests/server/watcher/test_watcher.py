@@ -309,3 +309,26 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
     while time.monotonic() < deadline and not predicate():
         time.sleep(0.01)
     return bool(predicate())
+
+
+def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothing(clock: Clock) -> None:
+    # Streams start together: a Service listed before its pods must not look endpoint-less.
+    watcher = make(clock)
+    services = StreamSpec("services", "Service", lambda: None)
+    redis = o.labelled(o.pod(name="redis-5c7d-abcde"), {"app.kubernetes.io/name": "redis"})
+    healthy = o.service("redis", selector={"app.kubernetes.io/name": "redis"})
+    broken = o.service("queue", selector={"app.kubernetes.io/name": "redis-primary"})
+    watcher.on_list(services, [healthy, broken])
+    assert drain(watcher) == []
+    watcher.on_list(PODS, [redis])
+    watcher.on_list(StreamSpec("deployments", DEPLOYMENT, lambda: None), [])
+    watcher.on_list(StreamSpec("configmaps", "ConfigMap", lambda: None), [])
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    [incident] = drain(watcher)
+    assert (incident.target.kind, incident.target.name) == ("Service", "queue")
+    assert incident.reason == "ServiceSelectorMatchesNothing"
+    watcher.on_event(PODS, "DELETED", redis)  # the healthy Service loses its only pod
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    assert [i.target.name for i in drain(watcher)] == ["redis"]
