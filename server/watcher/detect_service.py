@@ -145,13 +145,13 @@ def detect_service(
                 "has no endpoints"
             )
             return Detection((Finding(SCALED_TO_ZERO, message, target),))
-    backing = _backing(selector, deployments)
-    starts = [parse_time(_map(d.get("metadata")).get("creationTimestamp")) for d in backing]
-    newest = max((s for s in starts if s is not None), default=None)
-    if newest is not None and now < newest + grace:
-        return Detection(recheck_at=newest + grace)  # a Deployment just created: its pods are coming
+    if _backing(selector, deployments):
+        # A Deployment that wants pods and has none (rolling out, scaling up, failing to create
+        # them) is its own detectors' business (UnavailableReplicas), not the Service's.
+        return NOTHING
     target = WorkloadRef(namespace=namespace, kind="Service", name=name)
-    template_match = bool(backing)
-    why = "no pod yet" if template_match else "no pod and no Deployment's pod template carries these labels"
-    message = f"spec.selector {_selector_text(selector)} matches {why}; the Service has no endpoints"
+    message = (
+        f"spec.selector {_selector_text(selector)} matches no pod, and no Deployment's pod template "
+        "carries these labels; the Service has no endpoints"
+    )
     return Detection((Finding(SELECTOR_MATCHES_NOTHING, message, target),))

@@ -91,10 +91,8 @@ def service_detection(
             }
         }
         victims = dependant_findings(name, namespace, empty[0].message, deployments, configmaps)
-    # A Deployment at zero that others reach: the incident is theirs (they show the failure, and
-    # the dependency is named in it); one at zero that nobody reaches is its own incident.
-    own = tuple(f for f in endpoints.findings if not (victims and f.reason == SCALED_TO_ZERO))
-    findings = own + ports.findings + tuple(victims)
+    # A Deployment at zero is its own incident (the fix is there) and its dependants' (they show it).
+    findings = endpoints.findings + ports.findings + tuple(victims)
     return Detection(findings, recheck_at=endpoints.recheck_at)
 
 

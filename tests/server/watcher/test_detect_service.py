@@ -56,11 +56,10 @@ def test_a_new_service_gets_its_grace_period() -> None:
     assert found.recheck_at == o.NOW + timedelta(seconds=50)
 
 
-def test_a_freshly_created_deployment_still_rolling_out_is_quiet() -> None:
+def test_a_deployment_still_rolling_out_or_scaling_back_up_is_quiet() -> None:
     svc = o.service("redis", selector=APP)  # old Service, pods not there yet
-    found = detect_service(svc, [], [_redis_deployment(created=20)], o.NOW, POLICY)
-    assert not found.findings
-    assert found.recheck_at == o.NOW + timedelta(seconds=40)
+    assert not detect_service(svc, [], [_redis_deployment(created=20)], o.NOW, POLICY)
+    assert not detect_service(svc, [], [_redis_deployment(replicas=2, created=9000)], o.NOW, POLICY)
 
 
 def test_a_backing_deployment_at_zero_is_the_finding() -> None:
