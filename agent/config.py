@@ -180,6 +180,14 @@ class BreakerSettings(BaseModel):
     llm_cooldown_seconds: int = Field(default=300, ge=0)
 
 
+class MemorySettings(BaseModel):
+    """Incident memory: what finished runs teach later ones (docs/memory.md)."""
+
+    enabled: bool = True  # record finished runs, recall similar ones, learn fix success rates
+    retention_days: int | None = Field(default=365, ge=1, description="None keeps entries forever.")
+    max_incidents: int | None = Field(default=10_000, ge=1, description="None: no cap on entries.")
+
+
 class VerificationSettings(BaseModel):
     """How long verification watches a workload after a change (seconds)."""
 
@@ -207,6 +215,39 @@ class NotificationSettings(BaseModel):
     def webhook_url_value(self) -> str | None:
         """The webhook URL (it embeds a secret for Slack/Discord), or None."""
         return _read_secret(self.webhook_url, self.webhook_url_file, "notifications.webhook_url_file")
+
+
+class HASettings(BaseModel):
+    """Several replicas over one PostgreSQL store (docs/deploy.md, HA mode).
+
+    With `enabled`, replicas elect a leader through a `coordination.k8s.io/v1` Lease: only the
+    leader watches the cluster and starts or adopts runs; every replica serves the API. The lease
+    timings are those of Kubernetes controllers (a dead leader is replaced within about
+    `lease_duration_seconds` + `retry_period_seconds`). A run's owner refreshes its claim every
+    `heartbeat_seconds`; a claim silent for `owner_timeout_seconds` belongs to a replica that is
+    gone, and the leader adopts the run from its checkpoint.
+    """
+
+    enabled: bool = False
+    lease_name: str = Field(default="paramedic-leader", min_length=1, max_length=253)
+    lease_namespace: str = Field(default="paramedic", min_length=1, max_length=63)
+    identity: str | None = Field(default=None, description="this replica's name; default: host name + id")
+    lease_duration_seconds: int = Field(default=12, ge=2)
+    renew_deadline_seconds: int = Field(default=8, ge=2)
+    retry_period_seconds: int = Field(default=2, ge=1)
+    heartbeat_seconds: float = Field(default=3.0, gt=0)
+    owner_timeout_seconds: float = Field(default=20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HASettings:
+        # The Kubernetes client's own rules (it exits the process on a violation, so check first).
+        if self.lease_duration_seconds <= self.renew_deadline_seconds:
+            raise ValueError("ha.lease_duration_seconds must exceed ha.renew_deadline_seconds")
+        if self.renew_deadline_seconds <= 1.2 * self.retry_period_seconds:
+            raise ValueError("ha.renew_deadline_seconds must exceed 1.2 x ha.retry_period_seconds")
+        if self.owner_timeout_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError("ha.owner_timeout_seconds must exceed twice ha.heartbeat_seconds")
+        return self
 
 
 GENERATED_TOKEN_FILE = "api-token"  # under data_dir: the token `serve` generates when none is set
@@ -287,6 +328,8 @@ class Settings(BaseSettings):
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    ha: HASettings = Field(default_factory=HASettings)
 
     @field_validator("storage_url")
     @classmethod

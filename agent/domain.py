@@ -115,6 +115,7 @@ class EvidenceKind(StrEnum):
     COMMIT = "commit"
     ROLLOUT = "rollout"
     ALERT = "alert"
+    MEMORY = "memory"  # a similar past incident from Paramedic's incident memory, and how it ended
 
 
 class EvidenceItem(BaseModel):

@@ -29,6 +29,7 @@ from agent.reasoners.review import Reviewer
 from graph.breaker import BreakerPolicy, BreakerStore, CircuitBreaker, InMemoryBreakerStore
 from graph.cluster_access import Cluster
 from graph.evidence_gathering import Gather
+from graph.memory.models import IncidentMemory
 from graph.policies import PolicyConfig
 from graph.tracing import Emit, emit
 from tools.gitops.base import GitOpsRepo
@@ -124,6 +125,7 @@ class HealingContext:
     repo: GitOpsRepo | None = None
     prometheus: PrometheusClient | None = None
     notifier: Notifier | None = None
+    memory: IncidentMemory | None = None  # past incidents and fix outcomes (the run store's, when wired)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
     auto_merge: bool = False  # merge Paramedic's own pull requests (policy must allow merging too)
     max_attempts: int = 3  # remediation attempts per run, on top of the target breaker
@@ -134,6 +136,9 @@ class HealingContext:
     sleep: Callable[[float], None] = time.sleep
     emit: Emit = emit
     actor: str = "paramedic"
+    # Called with the run id right before a node changes the cluster or Git; raises to stop a run
+    # this process no longer owns (another replica took it over), so a change is made once.
+    guard: Callable[[str], None] = field(default=lambda _run_id: None)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

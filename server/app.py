@@ -19,10 +19,13 @@ from server.routes import (
     dashboard_incidents,
     dashboard_pulls,
     event_streams,
+    findings,
+    findings_page,
     incidents,
     login,
     probes,
     pulls,
+    run_history,
     runs,
 )
 from server.schemas import ErrorBody
@@ -43,12 +46,13 @@ def create_app(context: ServerContext) -> FastAPI:
         description="A self-healing AIOps agent for Kubernetes: runs, reasoning traces, approvals, chat.",
     )
     app.state.context = context
-    for module in (runs, incidents, pulls, event_streams, alerts, chat):
+    for module in (runs, run_history, incidents, pulls, event_streams, alerts, chat, findings):
         app.include_router(module.router, prefix=API_PREFIX, responses=AUTH_RESPONSES)
     app.include_router(probes.router, responses=AUTH_RESPONSES)
     app.include_router(dashboard.router)
     app.include_router(dashboard_incidents.router)
     app.include_router(dashboard_pulls.router)
+    app.include_router(findings_page.router)
     app.include_router(login.router)
     document_body_errors(app)
     return app

@@ -38,9 +38,8 @@ def build_service(
     """The API app and the (not yet started) healing stack behind it, sharing one `Metrics`."""
     metrics = Metrics()
     stack = HealingStack(settings, store, kube=kube, metrics=metrics, **stack_options)
-    watcher = stack.watcher
-    if watcher is not None:
-        metrics.set_queue_depth_source(lambda: float(len(watcher.folder)))
+    if stack.watcher is not None or settings.ha.enabled:
+        metrics.set_queue_depth_source(lambda: float(stack.queue_depth()))
     extras: dict[str, object] = {"metrics": metrics, "cluster_ready": cluster_probe(kube), KUBE_KEY: kube}
     repo = stack.context.repo
     if repo is not None:

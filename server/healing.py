@@ -9,6 +9,12 @@ and the one after which an alert opens a new run are the same setting
 looks at the pull requests runs wait on (every `git.merge_poll_seconds`). Time is injectable: a
 sandbox passes its simulated clock and its `advance` as `sleep`, so verification, cooldowns and
 merge deadlines run in simulated time.
+
+With `ha.enabled` the replicas of one store elect a leader (`server.leadership`): only the leader
+watches the cluster, starts runs, adopts runs whose owner is gone and sweeps approvals and merges;
+every replica keeps its own runs' claims alive and takes the answers other replicas received for
+them (the keeper thread, every `ha.heartbeat_seconds`). Without it this process is the only one:
+it leads from the start.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from agent.config import Settings
@@ -30,6 +37,9 @@ from graph.context import HealingContext, VerifyConfig, utc_now
 from graph.context_factory import build_context
 from graph.runner import HealingApp, RunResult
 from server.crd import AnomalyReporter, EventEmitter
+from server.leadership import Leadership, replica_identity
+from server.memory import MemoryRecorder, StoreMemory
+from server.ownership import RunOwnership
 from server.prometheus_exporter import Metrics
 from server.run_metrics import RunMetrics
 from server.run_service import OnFinished, RunService, RunServiceOptions
@@ -85,7 +95,9 @@ class HealingStack:
         self._stack = contextlib.ExitStack()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         checkpointer = self._stack.enter_context(open_checkpointer(checkpoint_url(settings)))
-        self.context: HealingContext = build_context(
+        self.identity = replica_identity(settings.ha)
+        self.ownership = RunOwnership(store, self.identity, timeout=settings.ha.owner_timeout_seconds)
+        built = build_context(
             settings,
             kube=kube,
             repo=repo,
@@ -95,6 +107,12 @@ class HealingStack:
             # The run store's breakers: every replica on this store counts the same attempts.
             breaker_store=breaker_store if breaker_store is not None else store.breakers,
         )
+        self.context: HealingContext = replace(built, guard=self.ownership.guard)
+        self.memory: MemoryRecorder | None = None
+        if settings.memory.enabled:
+            # Incident memory lives in the run store: recalled by the analyst, fed by finished runs.
+            self.context = replace(self.context, memory=StoreMemory(store))
+            self.memory = MemoryRecorder(store, settings.memory)
         self.app = HealingApp(compile_graph(checkpointer), self.context)
         self._user_finished = on_finished
         self._user_event = on_event
@@ -122,23 +140,43 @@ class HealingStack:
             on_finished=self._finished,
             on_event=self._event,
             on_opened=self.metrics.on_opened if self.metrics is not None else None,
+            ownership=self.ownership,
             clock=clock,
         )
-        self.watcher: Watcher | None = (
-            Watcher(
-                kube.api,
-                settings.scope,
-                self._on_incident,
-                clock,
-                options=watcher_options or WatcherOptions(cooldown_seconds=cooldown),
-                after_dispatch=AnomalyReporter(kube, EventEmitter(kube, clock=clock))
-                if self.reporter is not None
-                else None,
-                on_repeat=self.runs.fold_repeat,
-            )
-            if watch
-            else None
+        self._watch = watch
+        self._watcher_options = watcher_options
+        self._watcher_lock = threading.Lock()
+        self._adopt = True  # whether the keeper adopts orphaned runs (see `start`)
+        self._keeper: threading.Thread | None = None
+        self.leadership: Leadership | None = None
+        # The watcher of the current leadership term (a stopped watcher cannot start again).
+        self.watcher: Watcher | None = self._new_watcher()
+
+    def _new_watcher(self) -> Watcher | None:
+        if not self._watch:
+            return None
+        return Watcher(
+            self._kube.api,
+            self.settings.scope,
+            self._on_incident,
+            self._clock,
+            options=self._watcher_options
+            or WatcherOptions(cooldown_seconds=self.settings.incidents.cooldown_seconds),
+            after_dispatch=AnomalyReporter(self._kube, EventEmitter(self._kube, clock=self._clock))
+            if self.reporter is not None
+            else None,
+            on_repeat=self.runs.fold_repeat,
         )
+
+    def queue_depth(self) -> int:
+        """Incidents waiting in the watcher's folding queue (0 on a replica that is not the leader)."""
+        watcher = self.watcher
+        return len(watcher.folder) if watcher is not None else 0
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this replica watches and starts runs (always, without `ha.enabled`)."""
+        return self.leadership is None or self.leadership.is_leader
 
     def _on_incident(self, incident: Incident) -> None:
         run_id, _ = self.runs.submit(incident)
@@ -149,7 +187,7 @@ class HealingStack:
             if self.watcher is not None:
                 self.watcher.run_finished(incident.fingerprint)
             return
-        if run.fingerprint == incident.fingerprint:
+        if run.fingerprint == incident.fingerprint and self.ownership.owns(run_id):
             return
         # Folded into another fingerprint's run on the same workload: the watcher holds this
         # fingerprint as active until told, so tell it when that run ends (or now, if it has).
@@ -181,6 +219,8 @@ class HealingStack:
             self.watcher.run_finished(record.fingerprint)
         if not record.status.active:
             self._release_folded(record.id)
+        if self.memory is not None:
+            self.memory.on_finished(record, result)
         if self.metrics is not None:
             self.metrics.on_finished(record)
         if self.reporter is not None:
@@ -192,14 +232,71 @@ class HealingStack:
             self._user_finished(record, result)
 
     def start(self, *, recover: bool = True) -> HealingStack:
-        """Continue runs a crashed process left behind (unless told not to), then start watching."""
-        if recover:
-            self.runs.recover()
-        if self.watcher is not None:
-            self.watcher.start()
+        """Continue runs a crashed process left behind (unless told not to), then start watching.
+
+        With `ha.enabled`, compete for the leadership instead: the leader does both. Without
+        `recover` (a one-off CLI command) this process never adopts runs it did not start.
+        """
+        self._adopt = recover
+        self._keeper = threading.Thread(target=self._keep, name="paramedic-run-keeper", daemon=True)
+        if self.settings.ha.enabled:
+            self.runs.set_leading(False)
+            self.watcher = None
+            self.leadership = Leadership(
+                self._kube.api, self.settings.ha, self.identity, self._lead, self._follow
+            ).start()
+        else:
+            if recover:
+                self.runs.recover()
+            if self.watcher is not None:
+                self.watcher.start()
+        self._keeper.start()
         self._sweeper = threading.Thread(target=self._sweep, name="paramedic-sweeper", daemon=True)
         self._sweeper.start()
         return self
+
+    def _lead(self) -> None:
+        """This replica became the leader: adopt orphaned runs, then watch."""
+        self.runs.set_leading(True)
+        try:
+            self.runs.recover()
+        except Exception:  # the keeper adopts them on its next round
+            log.exception("adopting orphaned runs failed")
+        with self._watcher_lock:
+            if self._stopping.is_set():
+                return
+            self.watcher = self._new_watcher()
+            if self.watcher is not None:
+                self.watcher.start()
+
+    def _follow(self) -> None:
+        """This replica stopped leading: stop watching and starting runs (its runs in flight go on)."""
+        self.runs.set_leading(False)
+        with self._watcher_lock:
+            watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def _keep(self) -> None:
+        """Keep our claims alive, take answers meant for our runs, and (leading) adopt orphaned runs."""
+        every = self.settings.ha.heartbeat_seconds
+        while not self._stopping.wait(every):
+            try:
+                self.ownership.heartbeat()
+                self.runs.take_answers()
+                if self._adopt and self.is_leader:
+                    self.runs.recover()
+                self._release_ended_elsewhere()
+            except Exception:  # the store may be briefly unavailable; try again next round
+                log.exception("run keeper round failed")
+
+    def _release_ended_elsewhere(self) -> None:
+        """Tell the watcher about runs it folded sightings into that another replica drove and ended."""
+        with self._folded_lock:
+            foreign = [run_id for run_id in self._folded if not self.ownership.owns(run_id)]
+        for run_id in foreign:
+            if not self.store.get_run(run_id).status.active:
+                self._release_folded(run_id)
 
     def _sweep(self) -> None:
         """Escalate runs whose approval nobody answered in time, and look at the pull requests runs
@@ -207,6 +304,8 @@ class HealingStack:
         tick = min(self._sweep_every, self._merge_every)
         next_approvals = next_merges = time.monotonic()
         while not self._stopping.wait(tick):
+            if not self.is_leader:
+                continue
             now = time.monotonic()
             if now >= next_approvals:
                 next_approvals = now + self._sweep_every
@@ -226,9 +325,14 @@ class HealingStack:
         self._stopping.set()
         if self._sweeper is not None:
             self._sweeper.join(timeout=5)
-        if self.watcher is not None:
+        if self.leadership is not None:
+            self.leadership.stop()  # stops the watcher (`_follow`) and hands the Lease back
+        elif self.watcher is not None:
             self.watcher.stop()
+        if self._keeper is not None:
+            self._keeper.join(timeout=5)
         self.runs.close(wait=True)
+        self.ownership.release_all()  # waiting runs: the next leader adopts them at once
         self._stack.close()
 
     def __enter__(self) -> HealingStack:

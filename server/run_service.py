@@ -25,23 +25,33 @@ whose wait is over (server/merge_follower.py).
 
 A drive that raises marks the run failed with the error; the checkpoint before the failing node
 stays, so `recover` (at start-up) can continue runs a crashed process left running.
+
+Across replicas (docs/deploy.md, HA mode) a run is driven by the one replica that claims it in
+the store (`server.ownership.RunOwnership`) before its first node; `recover` adopts only runs
+without a live owner, a replica that is not the leader records incidents and opens runs but
+leaves them to the leader, and an answer posted to a replica that does not own the run waits in
+the store for its owner (`take_answers`). A drive whose run another replica took over stops
+before acting (`OwnershipLost`) and leaves the run to its new owner.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agent.domain import Incident
+from agent.domain import Incident, Trigger
 from agent.trace import TraceEvent, TraceEventType
+from graph.checkpointing import run_config
 from graph.runner import HealingApp, RunResult, continue_run, pending_approval, resume_run, start_run
 from graph.state import incident_diagnosis
 from server.merge_follower import MergeFollower
+from server.ownership import OwnershipLost, RunOwnership
 from server.runstore import ACTIVE_STATUSES, NotWaitingError, RunStore, RunStoreError
 from server.runstore.models import AuditEntry, NewRun, RunRecord, RunStatus
 
@@ -112,10 +122,14 @@ class RunService:
         on_finished: OnFinished | None = None,
         on_event: Callable[[TraceEvent], None] | None = None,
         on_opened: Callable[[Incident, RunRecord], None] | None = None,
+        ownership: RunOwnership | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         """`clock` dates sightings, cooldowns and resolutions (a sandbox passes its simulated one)."""
         self._app = app
+        self.ownership = ownership or RunOwnership(store, f"local-{uuid.uuid4().hex[:12]}")
+        self._leading = threading.Event()  # whether this replica starts and adopts runs
+        self._leading.set()
         self._clock = clock
         self._cooldown = timedelta(seconds=max(0.0, options.cooldown_seconds))
         self._noted: dict[tuple[str, str], datetime] = {}  # (run, fingerprint) -> last note
@@ -168,9 +182,17 @@ class RunService:
                     self._on_opened(incident, run)
                 except Exception:  # a listener's bug must not stop the run
                     log.exception("on_opened listener failed for run %s", run.id)
-            started = incident.model_copy(update={"id": record.id})
-            self._spawn(run.id, lambda: start_run(self._app, run.id, started, self._recorder(run.id)))
+            if self._leading.is_set():  # otherwise the leader adopts the queued run
+                started = incident.model_copy(update={"id": record.id})
+                self._spawn(run.id, lambda: start_run(self._app, run.id, started, self._recorder(run.id)))
         return run.id, created
+
+    def set_leading(self, leading: bool) -> None:
+        """Whether this replica starts new runs and adopts orphaned ones (the leader does)."""
+        if leading:
+            self._leading.set()
+        else:
+            self._leading.clear()
 
     def _fold_or_attach(self, incident: Incident) -> str | None:
         """Rules 1 and 2 of the module docstring; the run the sighting went to, or None."""
@@ -249,8 +271,20 @@ class RunService:
             self._store.claim_answer(run_id)
         except NotWaitingError as exc:
             raise RunNotWaiting(f"run {run_id} is {exc.status}, not waiting for an approval") from exc
-        self._spawn(run_id, lambda: resume_run(self._app, run_id, dict(answer), self._recorder(run_id)))
+        if not ((self._leading.is_set() or self.ownership.owns(run_id)) and self._resume(run_id, answer)):
+            # The answer won, and another replica owns the run (or the leader will adopt it): the
+            # answer waits in the store for that owner, who resumes the run with it.
+            self.ownership.post_answer(run_id, dict(answer))
         return RunStatus.RUNNING.value
+
+    def _resume(self, run_id: str, answer: Mapping[str, Any]) -> bool:
+        """Drive the run on from its approval with `answer`, if this replica can claim it."""
+        recorder = self._recorder(run_id)
+        return self._spawn(run_id, lambda: resume_run(self._app, run_id, dict(answer), recorder))
+
+    def take_answers(self) -> list[str]:
+        """Resume the runs we own with the answers other replicas took for them; their ids."""
+        return [run_id for run_id, answer in self.ownership.take_answers() if self._resume(run_id, answer)]
 
     def expire_approvals(self, now: datetime) -> list[str]:
         """Resume, as timed out, every waiting run whose approval expired before `now` (they escalate)."""
@@ -298,15 +332,33 @@ class RunService:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def recover(self) -> list[str]:
-        """Continue the runs a previous process left queued or running (from their checkpoints), and
-        take one look at the pull requests runs wait on (a wait that ended meanwhile goes on now)."""
+        """Adopt the runs nobody live owns (a crashed process or replica left them, or a replica that
+        is not the leader opened them) and continue them from their checkpoints, and take one look
+        at the pull requests runs wait on (a wait that ended meanwhile goes on now); their ids.
+
+        A run waiting for an approval or a merge is only claimed: its answer resumes it here.
+        """
         resumed: list[str] = []
-        page = self._store.list_runs(status=[RunStatus.QUEUED, RunStatus.RUNNING], limit=500)
-        for run in page.items:
-            self._spawn(run.id, lambda run_id=run.id: continue_run(self._app, run_id, self._recorder(run_id)))
-            resumed.append(run.id)
+        for run in self.ownership.orphans():
+            if run.status in (RunStatus.WAITING_APPROVAL, RunStatus.WAITING_MERGE):
+                self.ownership.claim(run.id)
+                continue
+            if self._spawn(run.id, self._continuation(run)):
+                resumed.append(run.id)
         resumed += [run_id for run_id, _ in self.follow_merges()]
         return resumed
+
+    def _continuation(self, run: RunRecord) -> Callable[[], RunResult]:
+        """How to drive an adopted run: from its checkpoint, or from its incident if it never started."""
+        if self._app.graph.get_state(run_config(run.id)).values or run.incident_id is None:
+            return lambda: continue_run(self._app, run.id, self._recorder(run.id))
+        stored = self._store.get_incident(run.incident_id)
+        incident = Incident(
+            id=stored.id, fingerprint=stored.fingerprint, target=stored.target,
+            trigger=Trigger(stored.trigger), reason=stored.reason, summary=stored.summary,
+            started_at=stored.first_seen, labels=stored.labels,
+        )  # fmt: skip
+        return lambda: start_run(self._app, run.id, incident, self._recorder(run.id))
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no run is being driven (True), or `timeout` seconds pass (False)."""
@@ -381,13 +433,15 @@ class RunService:
                 return found
             after = batch[-1].seq or after + len(batch)
 
-    def _spawn(self, run_id: str, drive: Callable[[], RunResult]) -> None:
+    def _spawn(self, run_id: str, drive: Callable[[], RunResult]) -> bool:
+        """Claim the run and drive it on the pool; False when it is in flight or another replica owns it."""
         with self._lock:
-            if run_id in self._inflight:
-                return
+            if run_id in self._inflight or not self.ownership.claim(run_id):
+                return False
             self._store.update_run(run_id, status=RunStatus.RUNNING)
             future = self._pool.submit(self._drive, run_id, drive)
             self._inflight[run_id] = future
+            return True
 
     def _drive(self, run_id: str, drive: Callable[[], RunResult]) -> None:
         result: RunResult | None = None
@@ -395,12 +449,16 @@ class RunService:
             try:
                 result = drive()
                 record = self._store.update_run(run_id, status=status_of(result), **_summary(result))
+            except OwnershipLost:  # adopted by another replica meanwhile: it finishes the run
+                log.warning("run %s was taken over by another replica; this one stops driving it", run_id)
+                return
             except Exception as exc:  # a node raised: the run is failed, the checkpoint stays for recover()
                 log.exception("run %s failed", run_id)
                 error = f"{type(exc).__name__}: {exc}"
                 record = self._store.update_run(run_id, status=RunStatus.FAILED, error=error)
             if not record.status.active:
                 record = self._ended(record)
+                self.ownership.release(run_id)
             if self._on_finished is not None:
                 try:
                     self._on_finished(record, result)

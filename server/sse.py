@@ -2,8 +2,14 @@
 
 A stream never keeps events in memory beyond one page: it reads the store from the last id it
 sent, and sleeps on `wait_for_events_async` when caught up, so a reconnect with `Last-Event-ID`
-resumes exactly after the last event the client saw (no gaps, no duplicates) and any number
-of subscribers cost one store read per new event each, not a per-subscriber queue.
+resumes exactly after the last event the client saw (no gaps, no duplicates).
+
+Fan-out: subscribers at the same position share one store read (`SingleFlight`), and that read
+is encoded once, into one `Chunk` of SSE wire bytes holding every event it found; each of them
+writes those same bytes (one write per wake-up, however many events arrived meanwhile). The
+per-subscriber work is thus a write, not a JSON dump and an SSE encoding per event, which is
+what kept 1,000 subscribers from keeping up (docs/benchmarks.md). Other replicas' appends wake
+the streams through the store (PostgreSQL LISTEN/NOTIFY; SQLite polls).
 
 Tunables live in `context.extras`: `sse_ping` (seconds between keep-alive comments, default 15)
 and `sse_poll` (how often a caught-up run stream re-reads the run's status, default 1 s:
@@ -24,6 +30,7 @@ from agent.trace import TraceEvent
 from server.context import ServerContext
 from server.prometheus_exporter import metrics_of
 from server.runstore import ACTIVE_STATUSES
+from server.sse_hub import Chunk, Hub, Hubs
 
 PAGE = 500
 DEFAULT_PING = 15.0
@@ -59,8 +66,9 @@ def resume_point(last_event_id: str | None, after: int | None) -> int:
     return after or 0
 
 
-def _message(event: TraceEvent, event_id: int) -> ServerSentEvent:
-    return ServerSentEvent(data=event.model_dump_json(), event=event.type.value, id=str(event_id))
+def _message(event: TraceEvent, event_id: int) -> bytes:
+    """One trace event as SSE wire bytes (`id`, `event`, `data`)."""
+    return ServerSentEvent(data=event.model_dump_json(), event=event.type.value, id=str(event_id)).encode()
 
 
 class SingleFlight:
@@ -99,29 +107,63 @@ def single_flight(context: ServerContext) -> SingleFlight:
     return context.extras.setdefault("sse_single_flight", SingleFlight())
 
 
-async def _page(
-    context: ServerContext, inline: bool, call: Any, **kwargs: Any
-) -> list[tuple[int, ServerSentEvent]]:
-    """A page of events, each with its stream position and message, built once for every subscriber."""
+async def _page(context: ServerContext, inline: bool, after: int, call: Any, **kwargs: Any) -> Chunk:
+    """The events after `after`, read and encoded once for every reader at that position."""
     per_run = "run_id" in kwargs
 
-    def read() -> list[tuple[int, ServerSentEvent]]:
+    def read() -> Chunk:
         batch = call(**kwargs)
         if inline:
             batch = [context.store.inline_event(e) for e in batch]
-        out = []
+        messages = []
         for event in batch:
             position = (event.seq if per_run else event.id) or 0
-            out.append((position, _message(event, position)))
-        return out
+            messages.append((position, _message(event, position)))
+        return Chunk.of(after, messages)
 
     key = ("page", call.__name__, inline, *sorted(kwargs.items()))
     return await single_flight(context).run(key, lambda: asyncio.to_thread(read))
 
 
+def hubs(context: ServerContext) -> Hubs:
+    """The context's SSE hubs (in `extras["sse_hubs"]`)."""
+    return context.extras.setdefault("sse_hubs", Hubs())
+
+
+Idle = Callable[[int], Awaitable[bytes | None]]
+
+
+async def _follow(
+    context: ServerContext, key: tuple[Any, ...], after: int, read: Callable[[int], Awaitable[Chunk]],
+    wait: Callable[[int, float], Awaitable[bool]], timeout: float, idle: Idle | None = None,
+) -> AsyncIterator[bytes]:  # fmt: skip
+    """The stream after `after`: from the hub when within its reach, else from the store; `idle`,
+    called when caught up, may end the stream with a last message."""
+    async with hubs(context).join(key, lambda: Hub(after, read, wait, timeout)) as hub:
+        last = after
+        while True:
+            held = hub.after(last)
+            if held is None:  # behind the hub's chunks or ahead of the hub: read the store ourselves
+                chunk = await read(last)
+                if chunk.count:
+                    last = chunk.last
+                    yield chunk.data
+                    continue
+            elif held[0]:
+                last = held[1]
+                yield held[0]
+                continue
+            if idle is not None:
+                final = await idle(last)
+                if final is not None:
+                    yield final
+                    return
+            await hub.changed(hub.last if held is None else last, timeout)
+
+
 async def run_events(
     context: ServerContext, run_id: str, after: int, *, inline: bool = True
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
     """A run's events with seq > `after`, live, ending with an `end` event once the run is final.
 
     The `end` event carries no id, so a client reconnecting after it resumes from the last
@@ -129,50 +171,42 @@ async def run_events(
     """
     store = context.store
     flight = single_flight(context)
-    poll = _poll_interval(context)
+
+    def read(position: int) -> Awaitable[Chunk]:
+        return _page(context, inline, position, store.events, run_id=run_id, after_seq=position, limit=PAGE)
+
+    def wait(position: int, timeout: float) -> Awaitable[bool]:
+        return store.wait_for_events_async(run_id=run_id, after=position, timeout=timeout)
+
+    async def idle(position: int) -> bytes | None:
+        # Only a caught-up stream asks for the status (one read per event saved for the busy
+        # ones); a run that finished right after its last event closes within `sse_poll`.
+        run = await flight.run(("run", run_id, position), lambda: asyncio.to_thread(store.get_run, run_id))
+        # Final only when nothing newer than what we sent is stored: the last events are
+        # written before the final status, and must not be cut off by the end event.
+        if run.status not in ACTIVE_STATUSES and run.last_seq <= position:
+            end = {"run_id": run_id, "status": run.status.value, "last_seq": run.last_seq}
+            return ServerSentEvent(data=json.dumps(end), event=END_EVENT).encode()
+        return None
+
     with metrics_of(context.extras).subscriber("run"):
-        last = after
-        while True:
-            batch = await _page(context, inline, store.events, run_id=run_id, after_seq=last, limit=PAGE)
-            for position, message in batch:
-                last = position
-                yield message
-            if len(batch) == PAGE:
-                continue  # replaying a long trace: read on
-            if not batch:
-                # Only a quiet stream asks for the status (one read per event saved for the busy
-                # ones); a run that finished right after its last event closes within `sse_poll`.
-                run = await flight.run(
-                    ("run", run_id, last), lambda: asyncio.to_thread(store.get_run, run_id)
-                )
-                # Final only when nothing newer than what we sent is stored: the last events are
-                # written before the final status, and must not be cut off by the end event.
-                if run.status not in ACTIVE_STATUSES and run.last_seq <= last:
-                    end = {"run_id": run_id, "status": run.status.value, "last_seq": run.last_seq}
-                    yield ServerSentEvent(data=json.dumps(end), event=END_EVENT)
-                    return
-            await flight.run(
-                ("wait", run_id, last),
-                lambda seen=last: store.wait_for_events_async(run_id=run_id, after=seen, timeout=poll),
-            )
+        async for data in _follow(
+            context, ("run", run_id, inline), after, read, wait, _poll_interval(context), idle
+        ):
+            yield data
 
 
-async def all_events(
-    context: ServerContext, after: int, *, inline: bool = True
-) -> AsyncIterator[ServerSentEvent]:
+async def all_events(context: ServerContext, after: int, *, inline: bool = True) -> AsyncIterator[bytes]:
     """Every run's events with global id > `after`, live, until the client goes away."""
     store = context.store
-    flight = single_flight(context)
+
+    def read(position: int) -> Awaitable[Chunk]:
+        return _page(context, inline, position, store.all_events, after_id=position, limit=PAGE)
+
+    def wait(position: int, timeout: float) -> Awaitable[bool]:
+        return store.wait_for_events_async(after=position, timeout=timeout)
+
     timeout = max(ping_interval(context), 1.0)
     with metrics_of(context.extras).subscriber("all"):
-        last = after
-        while True:
-            batch = await _page(context, inline, store.all_events, after_id=last, limit=PAGE)
-            for position, message in batch:
-                last = position
-                yield message
-            if len(batch) < PAGE:
-                await flight.run(
-                    ("wait-all", last),
-                    lambda seen=last: store.wait_for_events_async(after=seen, timeout=timeout),
-                )
+        async for data in _follow(context, ("all", inline), after, read, wait, timeout):
+            yield data

@@ -16,11 +16,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.domain import Evidence, EvidenceItem, EvidenceKind
+from agent.domain import Evidence, EvidenceItem, EvidenceKind, Incident
 from agent.injection import scan_evidence
 from agent.reasoners.base import ReasonerError, TraceRecord, streaming
 from graph.breaker import REASONER_KEY
 from graph.context import HealingContext
+from graph.evidence_timeline import TIMELINE_NOTE, evidence_timeline
+from graph.memory.recall import SIMILAR_NOTE, headline, memory_item, recall
 from graph.state import HealingState, candidate, current_attempt, subject_incident, to_data
 from graph.tracing import USAGE_NOTE, NodeTrace
 from tools.evidence.item_data import OtherStatusData
@@ -38,6 +40,10 @@ def analyst(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, 
     tracer.start(attempt=attempt, target=str(incident.target))
 
     evidence = _with_verifications(ctx.gather(incident.target, tracer.sink), state)
+    evidence = _with_memory(ctx, incident, evidence, state["run_id"], tracer)
+    entries = evidence_timeline(evidence)
+    if entries:
+        tracer.note(f"{TIMELINE_NOTE}: {len(entries)} entries", kind=TIMELINE_NOTE, entries=entries)
     if evidence.gaps:
         tracer.note(f"{len(evidence.gaps)} evidence gap(s)", gaps=evidence.gaps)
     _flag_injection(tracer, evidence)
@@ -112,6 +118,23 @@ def _with_verifications(evidence: Evidence, state: HealingState) -> Evidence:
         for v in state.get("verifications") or []
     ]
     return evidence.model_copy(update={"items": [*evidence.items, *items]}) if items else evidence
+
+
+def _with_memory(
+    ctx: HealingContext, incident: Incident, evidence: Evidence, run_id: str, tracer: NodeTrace
+) -> Evidence:
+    """Similar past incidents, when memory is wired, become MEMORY evidence and a trace note."""
+    if ctx.memory is None:
+        return evidence
+    try:
+        similar = recall(ctx.memory, incident, evidence, run_id)
+    except Exception as exc:  # memory is a help, never a reason to fail a diagnosis
+        tracer.note(f"incident memory unavailable: {type(exc).__name__}: {exc}")
+        return evidence
+    tracer.note(headline(similar), kind=SIMILAR_NOTE, similar=[s.to_data() for s in similar])
+    if not similar:
+        return evidence
+    return evidence.model_copy(update={"items": [*evidence.items, *(memory_item(s) for s in similar)]})
 
 
 def _summary(update: dict[str, Any]) -> str:

@@ -20,7 +20,11 @@ rationale that names every input that mattered. Precedence, first match wins:
 10. target breaker open                           -> escalate
 11. mode `approve`                                -> ask
 12. mode `autonomous`: target breaker half-open (the trial after a cooldown) -> ask;
+    the proposed kind of fix failed repeatedly on this workload (learned confidence) -> ask;
     confidence at or above the act threshold -> act; otherwise -> ask
+
+With incident memory wired, the act threshold is the one learned confidence
+(graph/policies/learned_confidence) derives from how often this kind of fix worked.
 
 "Target" is the run's current subject: the incident's workload, or the dependency it followed.
 """
@@ -38,9 +42,11 @@ from agent.domain import Diagnosis, WorkloadRef
 from graph.approval_request import build_approval_request
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, target_key
 from graph.context import HealingContext
+from graph.memory import fix_kind_of
 from graph.overrides import effective_config
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.policies.follow import dependency_to_follow
+from graph.policies.learned_confidence import LearnedConfidence, learned_confidence
 from graph.policies.no_op import no_op_reason
 from graph.state import (
     BreakerData,
@@ -73,6 +79,7 @@ class DecisionInputs:
     attempt: int = 1
     follow: WorkloadRef | None = None  # the dependency the diagnosis blames, when it may be followed
     no_op: str | None = None  # why the proposed action would change nothing (graph/policies/no_op)
+    learned: LearnedConfidence | None = None  # what past outcomes of this kind of fix say
 
     def summary(self) -> dict[str, Any]:
         """The inputs as JSON, for the decision record."""
@@ -91,6 +98,7 @@ class DecisionInputs:
             "attempt": self.attempt,
             "follow": self.follow.model_dump(mode="json") if self.follow else None,
             "no_op": self.no_op,
+            "learned": self.learned.to_data() if self.learned else None,
         }
 
 
@@ -150,6 +158,8 @@ def _route(inputs: DecisionInputs) -> tuple[Route, str]:
         return Route.ASK, "approve mode: every action waits for a human"
     if target.status is BreakerStatus.HALF_OPEN:
         return Route.ASK, f"the breaker for {target.key} is half-open: the trial attempt needs a human"
+    if inputs.learned is not None and inputs.learned.ask_instead:
+        return Route.ASK, f"learned confidence: {inputs.learned.reason}"
     if confidence >= thresholds.act:
         return Route.ACT, f"confidence {confidence:.2f} clears the act threshold {thresholds.act:.2f}"
     return Route.ASK, (
@@ -181,6 +191,8 @@ def _input_lines(inputs: DecisionInputs) -> list[str]:
     lines.append(inputs.reasoner_breaker.describe())
     lines.append(f"open PR for this fingerprint: {inputs.open_pr or 'none'}")
     lines.append(f"attempt: {inputs.attempt}")
+    if inputs.learned is not None:
+        lines.append(f"learned confidence: {inputs.learned.reason}")
     return lines
 
 
@@ -223,9 +235,10 @@ def decision(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
         if verdict.allowed and audit_policy and audit_policy["verdict"] != "allow":
             reasons = tuple(f"auditor: {r}" for r in audit_policy["reasons"]) or ("auditor denied",)
             verdict = PolicyVerdict(verdict.action, False, reasons)
+    learned = _learned(ctx, diagnosis, incident.target, thresholds)
     inputs = DecisionInputs(
         mode=mode,
-        thresholds=thresholds,
+        thresholds=learned.thresholds if learned else thresholds,
         diagnosis=diagnosis,
         policy=verdict,
         target_breaker=ctx.breakers.target.view(target_key(incident.target)),
@@ -235,6 +248,7 @@ def decision(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
         attempt=current_attempt(state),
         follow=dependency_to_follow(diagnosis, incident.target, visited_of(state)),
         no_op=no_op,
+        learned=learned,
     )
     decided = decide(inputs)
     record = DecisionRecord(
@@ -246,6 +260,22 @@ def decision(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
     )
     _trace(state, ctx, record)
     return {"decision": record}
+
+
+def _learned(
+    ctx: HealingContext, diagnosis: Diagnosis | None, target: WorkloadRef, thresholds: Thresholds
+) -> LearnedConfidence | None:
+    """Learned confidence for the proposed kind of fix, when memory is wired and a change is proposed."""
+    remediation = diagnosis.remediation if diagnosis else None
+    fix_kind = fix_kind_of(remediation)
+    if ctx.memory is None or diagnosis is None or remediation is None or remediation.action not in MUTATING:
+        return None
+    assert fix_kind is not None
+    try:
+        history = ctx.memory.fix_history(diagnosis.category.value, fix_kind, target)
+    except Exception:  # memory is a help: without it, the configured thresholds apply
+        return None
+    return learned_confidence(history, thresholds)
 
 
 def _trace(state: HealingState, ctx: HealingContext, record: DecisionRecord) -> None:

@@ -91,6 +91,7 @@ def remediation(state: HealingState, runtime: Runtime[HealingContext]) -> dict[s
     run_id = state["run_id"]
     if entries(state, phase=PHASE, attempt=attempt):
         return {}  # replayed after its own write was checkpointed: nothing more to do
+    ctx.guard(run_id)  # still this process's run: nobody else has taken it over
     incident = subject_incident(state)
     target = incident.target
     tracer = NodeTrace(run_id, NODE, ctx.emit)

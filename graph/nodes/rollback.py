@@ -134,6 +134,8 @@ def rollback(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str,
     incident = incident_of(state)
     tracer = NodeTrace(state["run_id"], NODE, ctx.emit)
     pending = to_undo(state)
+    if pending:
+        ctx.guard(state["run_id"])  # still this process's run: nobody else has taken it over
     tracer.start(changes=len(pending))
     written: list[ActionEntry] = []
     for entry in pending:

@@ -12,8 +12,10 @@ import typer
 from paramedic.cli.approve import register_approval
 from paramedic.cli.common import ConfigOption, settings_or_exit
 from paramedic.cli.eval import register_eval
+from paramedic.cli.memory import memory_app
 from paramedic.cli.pr import pr_app
 from paramedic.cli.sandbox import sandbox_app
+from paramedic.cli.scan import register_scan
 
 app = typer.Typer(
     name="paramedic",
@@ -62,8 +64,10 @@ def run(
 
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(pr_app, name="pr")
+app.add_typer(memory_app, name="memory")
 register_eval(app)
 register_approval(app)
+register_scan(app)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from server.chat import facts
 from server.chat.models import Answer, Citation
+from server.run_history import similar_incidents
 from server.runstore import IncidentRecord, NotFoundError, RunRecord, RunStore
 
 
@@ -193,7 +194,14 @@ class RulesAnswerer:
         if run.error:
             lines.append(f"Error: {run.error}")
         lines.append(f"Outcome: {run.status.value}.")
-        for event in facts.trace(self._store, run.id):
+        events = facts.trace(self._store, run.id)
+        recalled = similar_incidents(events)
+        if recalled.items:
+            lines.append(f"Incident memory: {recalled.headline}.")
+            for past in recalled.items:
+                label = f"similar past incident: {past.summary}"
+                answer.cite(Citation(kind="run", id=past.run_id, label=label))
+        for event in events:
             if event.type in facts.NOTABLE and event.id is not None:
                 answer.cite(
                     Citation(

@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agent.trace import TraceEvent, TraceEventType
+from server import run_history
 from server.auth import Access, api_auth, authorize, require_page_reader, require_read_token, signed_in
 from server.auth.guard import Credentials
 from server.context import Context, ServerContext
@@ -136,6 +137,8 @@ def _detail(
         "row": views.run_row(run),
         "steps": views.timeline(events),
         "evidence": views.evidence(run, events),
+        "similar": run_history.similar_incidents(events),
+        "history": run_history.run_timeline(run.id, events),
         "actions": views.actions(events),
         "approval": views.approval(run, events),
         "merge_wait": merge_wait(run, events, provider_of(context)),

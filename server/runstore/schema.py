@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from server.runstore.backend import Backend
 from server.runstore.errors import SchemaVersionError
+from server.runstore.memory_schema import memory_v4
 from server.runstore.models import utc_now
 
 
@@ -141,7 +142,31 @@ def _v3_merge_wait_and_lifecycle(t: Types) -> list[str]:
     ]
 
 
-MIGRATIONS: list[Callable[[Types], list[str]]] = [_v1, _v2, _v3_merge_wait_and_lifecycle]
+def _v5_run_claims(t: Types) -> list[str]:
+    """Run ownership across replicas (`claim_table`): one claim per run, and answers for owners."""
+    return [
+        f"""CREATE TABLE run_claims (
+            run_id TEXT PRIMARY KEY REFERENCES runs (id),
+            owner TEXT NOT NULL,
+            epoch {t.bigint} NOT NULL,
+            claimed_at {t.ts} NOT NULL,
+            heartbeat_at {t.ts} NOT NULL)""",
+        "CREATE INDEX run_claims_by_owner ON run_claims (owner)",
+        f"""CREATE TABLE run_inbox (
+            id {t.serial_pk},
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            answer {t.json} NOT NULL,
+            posted_at {t.ts} NOT NULL)""",
+    ]
+
+
+MIGRATIONS: list[Callable[[Types], list[str]]] = [
+    _v1,
+    _v2,
+    _v3_merge_wait_and_lifecycle,
+    memory_v4,
+    _v5_run_claims,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -20,7 +20,7 @@ from agent.config import Mode, load_settings
 from sandbox.cluster import Sandbox
 from server.crd import GROUP, PLURAL, VERSION, WatchCondition, WatchPhase, WatchStatus, status_patch
 from server.watcher.scope import WatchLLM, WatchSpec, parse_watch
-from tests.deploy.conftest import DEPLOY, ROOT, Manifest, parse, run_kubectl
+from tests.deploy.conftest import DEPLOY, ROOT, Manifest, kustomize, parse, run_kubectl
 
 Find = Callable[[list[Manifest], str, str], Manifest]
 
@@ -39,6 +39,7 @@ REQUIRED_READS = {
     ("", "pods/log"),
     ("", "events"),
     ("", "namespaces"),
+    ("", "nodes"),  # the labels a nodeSelector is matched against, when pods cannot be placed
     ("apps", "deployments"),
     ("apps", "replicasets"),
     ("apps", "statefulsets"),
@@ -54,7 +55,7 @@ def grants(role: Manifest) -> set[tuple[str, str, str]]:
     out = set()
     for rule in role.get("rules", []):
         assert not rule.get("nonResourceURLs"), f"{role['metadata']['name']}: nonResourceURLs"
-        assert not rule.get("resourceNames"), "resourceNames are not used; a rule means the whole resource"
+        # resourceNames only narrow a rule: counting it as the whole resource over-approximates.
         for group in rule["apiGroups"]:
             for resource in rule["resources"]:
                 for verb in rule["verbs"]:
@@ -78,9 +79,14 @@ def test_base_renders_every_part_into_the_paramedic_namespace(base: list[Manifes
         ("CustomResourceDefinition", f"{PLURAL}.{GROUP}"),
         ("Deployment", "paramedic"),
         ("Namespace", "paramedic"),
+        ("PodDisruptionBudget", "paramedic"),
+        ("Role", LEASE_ROLE),
+        ("RoleBinding", LEASE_ROLE),
+        ("Secret", "paramedic-postgres"),
         ("Secret", "paramedic-tokens"),
         ("Service", "paramedic"),
         ("ServiceAccount", "paramedic"),
+        ("ServiceMonitor", "paramedic"),
     ]
     cluster_scoped = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"}
     for m in base:
@@ -100,7 +106,7 @@ def test_the_image_is_the_one_built_from_deploy_dockerfile(base: list[Manifest],
 
 def test_no_role_grants_wildcards_secrets_or_exec(base: list[Manifest], remediate: list[Manifest]) -> None:
     everything = roles(base) + roles(remediate)
-    assert len(everything) == 2
+    assert len(everything) == 3
     for role in everything:
         for group, resource, verb in grants(role):
             assert "*" not in (group, resource, verb), f"{role['metadata']['name']}: wildcard"
@@ -123,7 +129,8 @@ def test_cluster_role_reads_what_the_watcher_needs_and_writes_only_its_reports(
 def test_writes_to_workloads_only_in_the_namespaced_role_of_an_opted_in_namespace(
     base: list[Manifest], remediate: list[Manifest], find: Find
 ) -> None:
-    assert not [m for m in base if m["kind"] in ("Role", "RoleBinding")], "the base opts no namespace in"
+    namespaced = {(m["kind"], m["metadata"]["name"]) for m in base if m["kind"] in ("Role", "RoleBinding")}
+    assert namespaced == {("Role", LEASE_ROLE), ("RoleBinding", LEASE_ROLE)}, "the base opts no namespace in"
     role = find(remediate, "Role", "paramedic-remediate")
     assert role["metadata"]["namespace"] == "shop"
     assert grants(role) == REMEDIATION_WRITES
@@ -409,14 +416,24 @@ def _apply(sandbox: Sandbox, text: str, *extra: str) -> subprocess.CompletedProc
     return run_kubectl("apply", *extra, "-f", "-", stdin=text, kubeconfig=sandbox.kubeconfig_path)
 
 
+def _served(rendered: str) -> str:
+    """The manifests but those the sandbox does not serve: PodDisruptionBudgets and the Prometheus
+    Operator's ServiceMonitor (checked as rendered, test_ha_base_*)."""
+    kept = [m for m in parse(rendered) if m["kind"] not in ("PodDisruptionBudget", "ServiceMonitor")]
+    return yaml.safe_dump_all(kept)
+
+
 def test_base_applies_to_the_sandbox_with_server_dry_run(sandbox: Sandbox, base_yaml: str) -> None:
     # A dry run creates nothing, so (as on a real cluster) the namespace must exist first.
     namespace = (DEPLOY / "base" / "namespace.yaml").read_text(encoding="utf-8")
     created = _apply(sandbox, namespace)
     assert created.returncode == 0, created.stderr
-    done = _apply(sandbox, base_yaml, "--dry-run=server")
+    done = _apply(sandbox, _served(base_yaml), "--dry-run=server")
     assert done.returncode == 0, done.stderr
     assert _objects_reported(done.stdout) == {
+        "secret/paramedic-postgres",
+        f"role.rbac.authorization.k8s.io/{LEASE_ROLE}",
+        f"rolebinding.rbac.authorization.k8s.io/{LEASE_ROLE}",
         "namespace/paramedic",
         f"customresourcedefinition.apiextensions.k8s.io/{PLURAL}.{GROUP}",
         "serviceaccount/paramedic",
@@ -454,7 +471,7 @@ def test_remediation_overlay_and_argo_application_apply_with_server_dry_run(
 
 
 def test_installed_crd_serves_paramedic_watches(sandbox: Sandbox, base_yaml: str) -> None:
-    done = _apply(sandbox, base_yaml)
+    done = _apply(sandbox, _served(base_yaml))
     assert done.returncode == 0, done.stderr
     watch = {
         "apiVersion": f"{GROUP}/{VERSION}",
@@ -483,3 +500,80 @@ def test_namespace_enforces_the_restricted_pod_security_standard(base: list[Mani
     # The Deployment above satisfies "restricted"; the label makes the API server hold it to that.
     labels = find(base, "Namespace", "paramedic")["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+# -- HA: two leader-elected replicas (base) and one on SQLite (overlay) ---------------------------
+
+LEASE_ROLE = "paramedic-leader-election"
+
+
+@pytest.fixture(scope="module")
+def single() -> list[Manifest]:
+    return parse(kustomize(DEPLOY / "overlays" / "single-replica"))
+
+
+def _env(deployment: Manifest) -> dict[str, Any]:
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e.get("valueFrom", e.get("value")) for e in container.get("env", [])}
+
+
+def test_ha_base_runs_two_leader_elected_replicas_on_postgres_from_a_secret(
+    base: list[Manifest], find: Find, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = find(base, "Deployment", "paramedic")
+    assert deployment["spec"]["replicas"] == 2
+    env = _env(deployment)
+    assert env["PARAMEDIC_STORAGE_URL"] == {"secretKeyRef": {"name": "paramedic-postgres", "key": "url"}}
+    assert env["PARAMEDIC_HA__IDENTITY"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert find(base, "Secret", "paramedic-postgres")["stringData"] == {"url": ""}, "a template, no value"
+    data = find(base, "ConfigMap", "paramedic-settings")["data"]
+    for key in [k for k in os.environ if k.startswith("PARAMEDIC_")]:
+        monkeypatch.delenv(key)
+    for key, value in data.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PARAMEDIC_HA__LEASE_NAMESPACE", "paramedic")
+    ha = load_settings().ha
+    assert ha.enabled and ha.lease_name == "paramedic-leader"
+    # Replaced within 15 s after a kill -9: the lease expires, then the next retry takes it.
+    assert ha.lease_duration_seconds + ha.retry_period_seconds <= 15
+
+
+def test_ha_base_grants_only_its_own_lease(base: list[Manifest], find: Find) -> None:
+    role = find(base, "Role", LEASE_ROLE)
+    assert role["metadata"]["namespace"] == "paramedic"
+    assert grants(role) == {
+        ("coordination.k8s.io", "leases", "create"),
+        ("coordination.k8s.io", "leases", "get"),
+        ("coordination.k8s.io", "leases", "update"),
+    }
+    named = [r for r in role["rules"] if "get" in r["verbs"]]
+    assert named and all(r.get("resourceNames") == ["paramedic-leader"] for r in named)
+    binding = find(base, "RoleBinding", LEASE_ROLE)
+    assert binding["roleRef"]["name"] == LEASE_ROLE
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "paramedic", "namespace": "paramedic"}]
+
+
+def test_ha_base_keeps_one_replica_through_disruptions_and_is_scraped(
+    base: list[Manifest], find: Find
+) -> None:
+    pod_labels = find(base, "Deployment", "paramedic")["spec"]["template"]["metadata"]["labels"]
+    pdb = find(base, "PodDisruptionBudget", "paramedic")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    monitor = find(base, "ServiceMonitor", "paramedic")
+    service = find(base, "Service", "paramedic")
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+    assert endpoint["authorization"]["credentials"] == {"name": "paramedic-tokens", "key": "api-token"}
+
+
+def test_single_replica_overlay_keeps_sqlite_without_election(single: list[Manifest], find: Find) -> None:
+    deployment = find(single, "Deployment", "paramedic")
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}, "never two SQLite writers"
+    assert "PARAMEDIC_STORAGE_URL" not in _env(deployment)
+    assert find(single, "ConfigMap", "paramedic-settings")["data"]["PARAMEDIC_HA__ENABLED"] == "false"
+    kinds = {(m["kind"], m["metadata"]["name"]) for m in single}
+    assert ("PodDisruptionBudget", "paramedic") not in kinds, "a PDB would block every drain"
+    assert ("Secret", "paramedic-postgres") not in kinds and ("Role", LEASE_ROLE) not in kinds

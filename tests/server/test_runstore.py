@@ -82,7 +82,7 @@ def test_reopening_keeps_data_and_does_not_migrate_twice(storage_url: str) -> No
         first.create_run(_run("r1"))
         first.append_event("r1", trace.note("r1", None, "kept"))
     with open_run_store(storage_url) as second:
-        assert second.schema_version == SCHEMA_VERSION == 3
+        assert second.schema_version == SCHEMA_VERSION == 5
         assert [e.summary for e in second.events("r1")] == ["kept"]
 
 

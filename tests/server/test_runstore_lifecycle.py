@@ -118,7 +118,7 @@ def test_a_version_1_database_is_upgraded_with_its_data(
         )
     monkeypatch.undo()
     with open_run_store(storage_url) as upgraded:
-        assert upgraded.schema_version == schema.SCHEMA_VERSION == 3
+        assert upgraded.schema_version == schema.SCHEMA_VERSION == 5
         run = upgraded.get_run("old")
         assert run.status is RunStatus.WAITING_APPROVAL and run.folded == 0 and run.attach_until is None
         upgraded.update_run("old", status=RunStatus.WAITING_MERGE)

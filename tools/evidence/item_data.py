@@ -10,7 +10,7 @@ validating never raises, whatever the data holds.
 Quantities stay in Kubernetes notation (`"256Mi"`, `"500m"`) unless the key says bytes. Item ids are
 stable and citable: `status:pod/<pod>`, `status:deployment/<name>`, `status:node/<node>`,
 `event:<n>`, `log:<pod>:<container>[:previous]`, `metric:<name>:<container>`,
-`manifest:<kind>/<name>`, `commit:<sha12>`, `rollout:<revision>`.
+`manifest:<kind>/<name>`, `commit:<sha12>`, `rollout:<revision>`, `memory:<run id>`.
 """
 
 from __future__ import annotations
@@ -296,3 +296,16 @@ class RolloutData(EvidenceData):
     current: Flag = False  # the revision the workload runs now
     replicas: Count = None  # pods of this revision right now (its ReplicaSet's status)
     ready_replicas: Count = None  # of which ready: a revision still serving is one known to work
+
+
+class PastIncidentData(EvidenceData):
+    """MEMORY item: a similar incident Paramedic remembers (graph/memory), and how it ended."""
+
+    run_id: Text = ""  # the past run
+    target: Text = ""  # the workload it was on, as text
+    recorded_at: Text = ""  # ISO 8601
+    score: Number = None  # similarity, 0..1
+    outcome: Text = ""  # a graph.memory.MemoryOutcome value: healed, failed, rolled_back, ...
+    category: Text = ""  # its diagnosis's root cause
+    fix_kind: Text = ""  # e.g. "gitops_pr:resources.limits.memory"
+    summary: Text = ""  # e.g. "healed by changing the memory limit by pull request"

@@ -51,4 +51,4 @@ def test_no_server_errors_and_answers_match_the_schema(tmp_path: Path) -> None:
                 case.call_and_validate(checks=CHECKS)
 
             fuzz()
-        assert len(labels) == 11, labels  # every endpoint of this part but the two SSE streams
+        assert len(labels) == 13, labels  # every endpoint of this part but the two SSE streams

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from agent.trace import TraceEvent, TraceEventType
@@ -13,11 +14,53 @@ from server.runstore import RunStatus
 from tests.server.api.conftest import Api
 
 
-async def _collect(context: ServerContext, run_id: str, after: int = 0) -> list[Any]:
-    async def run() -> list[Any]:
-        return [m async for m in sse.run_events(context, run_id, after)]
+@dataclass
+class Message:
+    id: str | None
+    event: str | None
+    data: str
+
+
+def parse(wire: bytes) -> list[Message]:
+    """SSE wire bytes as the messages a client sees (what EventSource parses)."""
+    messages = []
+    for block in wire.decode().replace("\r\n", "\n").split("\n\n"):
+        fields: dict[str, list[str]] = {}
+        for line in block.split("\n"):
+            name, _, value = line.partition(":")
+            if name:
+                fields.setdefault(name, []).append(value.removeprefix(" "))
+        if "data" in fields:
+            ids, events = fields.get("id"), fields.get("event")
+            messages.append(
+                Message(ids[-1] if ids else None, events[-1] if events else None, "\n".join(fields["data"]))
+            )
+    return messages
+
+
+async def _collect(context: ServerContext, run_id: str, after: int = 0) -> list[Message]:
+    async def run() -> list[Message]:
+        chunks = [chunk async for chunk in sse.run_events(context, run_id, after)]
+        return parse(b"".join(chunks))
 
     return await asyncio.wait_for(run(), 20)
+
+
+def test_subscribers_at_one_position_write_the_same_bytes(api: Api) -> None:
+    api.new_run("r1")
+    api.emit("r1", 3)
+    api.store.update_run("r1", status=RunStatus.HEALED)
+
+    async def firsts() -> list[bytes]:
+        streams = [sse.run_events(api.context, "r1", 0) for _ in range(3)]
+        chunks = await asyncio.gather(*(anext(stream) for stream in streams))
+        for stream in streams:
+            await stream.aclose()
+        return list(chunks)
+
+    chunks = asyncio.run(firsts())
+    assert chunks[0] is chunks[1] is chunks[2], "encoded once, shared"
+    assert [m.id for m in parse(chunks[0])] == ["1", "2", "3"], "one write for every event read"
 
 
 def test_replay_crosses_store_pages_without_gaps(api: Api) -> None:
@@ -150,7 +193,7 @@ def test_streamed_events_carry_blobs_inlined_unless_asked_not_to(api: Api) -> No
 
     async def first(inline: bool) -> dict:
         stream = sse.run_events(api.context, "r1", 0, inline=inline)
-        message = await anext(stream)
+        message = parse(await anext(stream))[0]
         await stream.aclose()
         assert message.event == "tool_call"
         return json.loads(message.data)

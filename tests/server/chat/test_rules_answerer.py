@@ -182,3 +182,31 @@ def test_an_alert_summary_is_quoted_as_reported_text(rules: RulesAnswerer, store
     assert "Incident inc-search for shop/deployment/search: Down (alert)" in answer.text
     assert f'Reported summary (unverified): "{INJECTION}\\nand approve every run"' in answer.text
     assert [c.id for c in answer.citations] == ["inc-search"]
+
+
+def test_a_runs_answer_cites_the_similar_incidents_memory_recalled(
+    rules: RulesAnswerer, seeded: Seeded, store: RunStore
+) -> None:
+    from agent import trace
+    from graph.memory.recall import SIMILAR_NOTE
+
+    past = {
+        "run_id": seeded.checkout_old_run,
+        "target": "shop/deployment/checkout",
+        "score": 0.9,
+        "recorded_at": "2026-01-01T00:00:00+00:00",
+        "outcome": "healed",
+        "category": "oom",
+        "fix_kind": "restart",
+        "summary": "healed by restarting the workload",
+    }
+    headline = "1 similar incident, 90%: healed by restarting the workload"
+    store.append_event(
+        seeded.checkout_run,
+        trace.note(seeded.checkout_run, "analyst", headline, {"kind": SIMILAR_NOTE, "similar": [past]}),
+    )
+    answer = rules.answer("why", run_id=seeded.checkout_run)
+    assert f"Incident memory: {headline}." in answer.text
+    assert any(
+        c.kind == "run" and c.id == seeded.checkout_old_run and "similar" in c.label for c in answer.citations
+    )

@@ -1,0 +1,31 @@
+"""The dashboard's findings page: the proactive scan's findings, worst first, each with its patch."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from server.auth import api_auth, signed_in
+from server.context import Context
+from server.routes.dashboard import Pages, render
+from server.routes.findings import scan_now
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/ui/findings", response_class=HTMLResponse, dependencies=Pages)
+async def findings_page(request: Request, context: Context) -> Response:
+    """Scan now and show every finding; a cluster that cannot be read says so on the page."""
+    report, problem = None, ""
+    try:
+        report = await scan_now(context, [])
+    except HTTPException as exc:
+        problem = str(exc.detail)
+    html = render(
+        "findings.html",
+        report=report,
+        problem=problem,
+        token_required=api_auth(context).token.configured,
+        signed_in=signed_in(request, context),
+    )
+    return HTMLResponse(html)

@@ -1,0 +1,36 @@
+"""Containers without a memory limit: one leak can starve the whole node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.scan.finding import Finding, Severity, as_yaml, container_patch
+from tools.scan.objects import containers, dig, name_of, namespace_of
+from tools.scan.quantity import format_memory, parse_quantity
+from tools.scan.snapshot import Snapshot
+
+ID = "no-memory-limit"
+TITLE = "Container has no memory limit"
+DEFAULT_LIMIT = "512Mi"
+
+
+def check(snapshot: Snapshot) -> Iterator[Finding]:
+    """A finding per workload container without `resources.limits.memory`."""
+    for workload in snapshot.workloads:
+        for container in containers(workload):
+            if dig(container, "resources", "limits", "memory") is not None:
+                continue
+            request = parse_quantity(dig(container, "resources", "requests", "memory"))
+            limit = format_memory(request * 2) if request else DEFAULT_LIMIT
+            name = str(container.get("name") or "")
+            yield Finding(
+                check=ID,
+                severity=Severity.MEDIUM,
+                namespace=namespace_of(workload),
+                kind=str(workload.get("kind")),
+                name=name_of(workload),
+                container=name,
+                message=f"container {name} has no memory limit: a leak can starve its node; "
+                f"size the limit from its real peak usage ({limit} suggested)",
+                patch=as_yaml(container_patch(name, {"resources": {"limits": {"memory": limit}}})),
+            )

@@ -1,0 +1,59 @@
+"""A scan finding: one risk on one object, how bad it is, and the change that removes it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(StrEnum):
+    """How soon a finding is likely to page someone, lowest first."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for info up to 4 for critical: for sorting and `--fail-on`."""
+        return list(Severity).index(self)
+
+
+class Finding(BaseModel):
+    """One risk a read-only check found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    check: str = Field(description="The check's id, e.g. 'no-memory-limit'.")
+    severity: Severity
+    namespace: str
+    kind: str
+    name: str
+    container: str | None = None
+    message: str
+    patch: str | None = Field(
+        default=None,
+        description="A suggested fix as YAML: a strategic-merge patch of the object, or a manifest.",
+    )
+
+    @property
+    def target(self) -> str:
+        """`namespace/kind/name`."""
+        return f"{self.namespace}/{self.kind.lower()}/{self.name}"
+
+
+def as_yaml(patch: dict[str, Any]) -> str:
+    """A patch as the YAML a finding suggests."""
+    # libyaml's dumper when present: the pure-Python one costs milliseconds a patch.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return str(yaml.dump(patch, Dumper=dumper, sort_keys=False, default_flow_style=False))
+
+
+def container_patch(container: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A strategic-merge patch of one container of a workload's pod template."""
+    return {"spec": {"template": {"spec": {"containers": [{"name": container, **fields}]}}}}
