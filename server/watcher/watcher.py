@@ -36,11 +36,13 @@ from server.watcher.detect import (
     sort_findings,
 )
 from server.watcher.detect_batch import detect_claim, detect_job
+from server.watcher.detect_hpa import detect_hpa
 from server.watcher.fold import Folder, FoldStats, Outcome
 from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
 from server.watcher.restarts import RestartWindow
 from server.watcher.scope import Scope, parse_watch
+from server.watcher.service_watch import NamespaceIndex, service_detection
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec, StreamState
 from tools.kubernetes.client import KubeClient
 from tools.result import NO_RETRY
@@ -54,8 +56,9 @@ Clock = Callable[[], datetime]
 POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION, WATCH, NAMESPACE = (
     "Pod", "Deployment", "Application", "Kustomization", "ParamedicWatch", "Namespace",
 )  # fmt: skip
-JOB, CLAIM = "Job", "PersistentVolumeClaim"
-_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM)
+JOB, CLAIM, SERVICE, HPA = "Job", "PersistentVolumeClaim", "Service", "HorizontalPodAutoscaler"
+CONFIGMAP = "ConfigMap"  # read for the hosts workloads reach (dependants of a Service); never Secrets
+_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA, CONFIGMAP)
 ARGO_APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications")
 FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
@@ -145,6 +148,7 @@ class Watcher:
         )
         self._rechecks = Rechecks(clock, self._recheck, max_sleep=self.options.recheck_max_sleep)
         self._objects: dict[Key, Obj] = {}
+        self._index = NamespaceIndex()  # keys by namespace, to judge a Service from its pods
         self._unavailable_since: dict[Key, datetime] = {}
         self._deferred: dict[WorkloadRef, set[Key]] = {}
         self._lock = threading.RLock()
@@ -215,29 +219,29 @@ class Watcher:
 
     def stream_specs(self) -> list[StreamSpec]:
         """The streams this scope needs (custom resources are confirmed by discovery when they start)."""
-        core, apps, batch, custom = (
-            k8s.CoreV1Api(self._api),
-            k8s.AppsV1Api(self._api),
-            k8s.BatchV1Api(self._api),
-            k8s.CustomObjectsApi(self._api),
-        )
+        core, apps, batch = k8s.CoreV1Api(self._api), k8s.AppsV1Api(self._api), k8s.BatchV1Api(self._api)
+        custom, autoscaling = k8s.CustomObjectsApi(self._api), k8s.AutoscalingV2Api(self._api)
+        # (plural, kind, namespaced list, all-namespaces list)
+        workloads = (
+            ("pods", POD, core.list_namespaced_pod, core.list_pod_for_all_namespaces),
+            ("deployments", DEPLOYMENT, apps.list_namespaced_deployment,
+             apps.list_deployment_for_all_namespaces),
+            ("jobs", JOB, batch.list_namespaced_job, batch.list_job_for_all_namespaces),
+            ("persistentvolumeclaims", CLAIM, core.list_namespaced_persistent_volume_claim,
+             core.list_persistent_volume_claim_for_all_namespaces),
+            ("services", SERVICE, core.list_namespaced_service, core.list_service_for_all_namespaces),
+            ("configmaps", CONFIGMAP, core.list_namespaced_config_map,
+             core.list_config_map_for_all_namespaces),
+            ("horizontalpodautoscalers", HPA, autoscaling.list_namespaced_horizontal_pod_autoscaler,
+             autoscaling.list_horizontal_pod_autoscaler_for_all_namespaces),
+        )  # fmt: skip
         specs: list[StreamSpec] = []
         namespaces = self.scope.watched_namespaces
-        if namespaces:
-            for ns in namespaces:
-                specs.append(StreamSpec(f"pods/{ns}", POD, core.list_namespaced_pod, (ns,)))
-                specs.append(
-                    StreamSpec(f"deployments/{ns}", DEPLOYMENT, apps.list_namespaced_deployment, (ns,))
-                )
-                specs.append(StreamSpec(f"jobs/{ns}", JOB, batch.list_namespaced_job, (ns,)))
-                claims = core.list_namespaced_persistent_volume_claim
-                specs.append(StreamSpec(f"persistentvolumeclaims/{ns}", CLAIM, claims, (ns,)))
-        else:
-            specs.append(StreamSpec("pods", POD, core.list_pod_for_all_namespaces))
-            specs.append(StreamSpec("deployments", DEPLOYMENT, apps.list_deployment_for_all_namespaces))
-            specs.append(StreamSpec("jobs", JOB, batch.list_job_for_all_namespaces))
-            claims_all = core.list_persistent_volume_claim_for_all_namespaces
-            specs.append(StreamSpec("persistentvolumeclaims", CLAIM, claims_all))
+        for plural, kind, namespaced, everywhere in workloads:
+            if namespaces:
+                specs.extend(StreamSpec(f"{plural}/{ns}", kind, namespaced, (ns,)) for ns in namespaces)
+            else:
+                specs.append(StreamSpec(plural, kind, everywhere))
         if self.scope.needs_namespace_labels:
             specs.append(StreamSpec("namespaces", NAMESPACE, core.list_namespace))
         for enabled, resource, kind in (
@@ -268,6 +272,9 @@ class Watcher:
             self._forget(key)
         for item in items:
             self.on_event(spec, "ADDED", item)
+        self._index.mark_listed(spec.kind, namespace)
+        if spec.kind in (POD, DEPLOYMENT, CONFIGMAP):  # Services waited for this listing
+            self._recheck_services(None)
 
     def on_event(self, spec: StreamSpec, event_type: str, obj: Obj) -> None:
         """One object changed: remember it and evaluate it."""
@@ -280,7 +287,10 @@ class Watcher:
             return
         with self._lock:
             self._objects[key] = obj
+        self._index.add(key)
         self._evaluate(key, obj)
+        if spec.kind in (POD, DEPLOYMENT):
+            self._recheck_services(namespace)
 
     # -- evaluation ------------------------------------------------------------------------------
 
@@ -293,7 +303,11 @@ class Watcher:
         elif kind == JOB:
             self._offer_all(key, detect_job(obj))
         elif kind == CLAIM:
-            self._evaluate_claim(key, obj)
+            self._evaluate_timed(key, detect_claim(obj, self._clock(), self._policy))
+        elif kind == SERVICE:
+            self._evaluate_service(key, obj)
+        elif kind == HPA:
+            self._evaluate_timed(key, detect_hpa(obj, self._clock(), self._policy))
         elif kind == APPLICATION:
             self._offer_all(key, detect_application(obj))
         elif kind == KUSTOMIZATION:
@@ -345,10 +359,20 @@ class Watcher:
         for finding in detection.findings:
             self._offer(key, target, finding, now)
 
-    def _evaluate_claim(self, key: Key, claim: Obj) -> None:
+    def _evaluate_service(self, key: Key, service: Obj) -> None:
+        lookup = self._objects.get  # a dict read is atomic; the index hands out keys under its lock
+        found = service_detection(service, key[1], self._index, lookup, self._clock(), self._policy)
+        self._evaluate_timed(key, found)  # (scope checked there)
+
+    def _recheck_services(self, namespace: str | None) -> None:
+        """Pods or Deployments changed (in a namespace, or all): Services may gain or lose endpoints."""
+        keys = self._index.of_kind(SERVICE) if namespace is None else self._index.keys(namespace, SERVICE)
+        for key in keys:
+            self._rechecks.schedule(key, self._clock())
+
+    def _evaluate_timed(self, key: Key, detection: Detection) -> None:
         if not self.scope.namespace_relevant(key[1]):
             return
-        detection = detect_claim(claim, self._clock(), self._policy)
         if detection.recheck_at is not None:
             self._rechecks.schedule(key, detection.recheck_at)
         self._offer_all(key, detection)
@@ -403,6 +427,9 @@ class Watcher:
         with self._lock:
             old = self._objects.pop(key, None)
             self._unavailable_since.pop(key, None)
+        self._index.discard(key)
+        if key[0] in (POD, DEPLOYMENT):
+            self._recheck_services(key[1])
         self._rechecks.cancel(key)
         gone = obj or old or {}
         if key[0] == POD:

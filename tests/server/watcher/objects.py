@@ -284,3 +284,130 @@ def kustomization(
 def variant(obj: Obj) -> Obj:
     """A deep copy to modify."""
     return copy.deepcopy(obj)
+
+
+def service(
+    name: str = "web-api",
+    namespace: str = "shop",
+    *,
+    selector: dict[str, str] | None = None,
+    target_port: int | str = 8080,
+    created: float = 3600,
+    type_: str = "ClusterIP",
+    cluster_ip: str = "10.96.14.2",
+) -> Obj:
+    """A Service as the API server returns it (selector None: a Service without one)."""
+    spec: Obj = {
+        "type": type_,
+        "clusterIP": cluster_ip,
+        "clusterIPs": [cluster_ip],
+        "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": target_port}],
+        "sessionAffinity": "None",
+        "ipFamilies": ["IPv4"],
+        "internalTrafficPolicy": "Cluster",
+    }
+    if selector is not None:
+        spec["selector"] = selector
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": f"uid-svc-{name}",
+            "resourceVersion": "812",
+            "creationTimestamp": ago(created),
+            "labels": {"app.kubernetes.io/name": name},
+        },
+        "spec": spec,
+        "status": {"loadBalancer": {}},
+    }
+
+
+def with_template(
+    deployment_: Obj, labels: dict[str, str], created: float = 3600, ports: list[Obj] | None = None
+) -> Obj:
+    """A Deployment with its pod template (labels, a container with ports) and a creation time."""
+    d = copy.deepcopy(deployment_)
+    d["metadata"]["creationTimestamp"] = ago(created)
+    container: Obj = {"name": "app", "image": "registry.local/shop/web-api:1.4.2"}
+    if ports is not None:
+        container["ports"] = ports
+    d["spec"]["template"] = {"metadata": {"labels": labels}, "spec": {"containers": [container]}}
+    return d
+
+
+def labelled(pod_: Obj, labels: dict[str, str], ports: list[Obj] | None = None) -> Obj:
+    """A pod with other labels (and container ports when given)."""
+    p = copy.deepcopy(pod_)
+    p["metadata"]["labels"] = {**labels, "pod-template-hash": "7d9f8c6b5"}
+    if ports is not None:
+        p["spec"]["containers"][0]["ports"] = ports
+    return p
+
+
+def hpa(
+    name: str = "web-api",
+    namespace: str = "shop",
+    *,
+    current: int = 10,
+    desired: int = 10,
+    maximum: int = 10,
+    limited: bool = False,
+    limited_since: float = 900,
+) -> Obj:
+    """An autoscaling/v2 HorizontalPodAutoscaler on a Deployment."""
+    conditions: list[Obj] = [
+        {
+            "type": "AbleToScale",
+            "status": "True",
+            "reason": "ReadyForNewScale",
+            "lastTransitionTime": ago(7200),
+        },
+        {
+            "type": "ScalingActive",
+            "status": "True",
+            "reason": "ValidMetricFound",
+            "lastTransitionTime": ago(7200),
+        },
+        {
+            "type": "ScalingLimited",
+            "status": "True" if limited else "False",
+            "reason": "TooManyReplicas" if limited else "DesiredWithinRange",
+            "message": "the desired replica count is more than the maximum replica count"
+            if limited
+            else "the desired count is within the acceptable range",
+            "lastTransitionTime": ago(limited_since),
+        },
+    ]
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": namespace, "creationTimestamp": ago(86400)},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": 2,
+            "maxReplicas": maximum,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+        "status": {
+            "currentReplicas": current,
+            "desiredReplicas": desired,
+            "lastScaleTime": ago(limited_since),
+            "currentMetrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "current": {"averageUtilization": 180, "averageValue": "360m"},
+                    },
+                }
+            ],
+            "conditions": conditions,
+        },
+    }

@@ -251,13 +251,16 @@ def test_full_queue_drops_and_retries_later(clock: Clock) -> None:
 def test_stream_specs_follow_the_scope(clock: Clock) -> None:
     names = [s.name for s in make(clock).stream_specs()]
     assert names == [
-        "pods", "deployments", "jobs", "persistentvolumeclaims", "applications", "kustomizations",
-        "paramedicwatches",
+        "pods", "deployments", "jobs", "persistentvolumeclaims", "services", "configmaps",
+        "horizontalpodautoscalers",
+        "applications", "kustomizations", "paramedicwatches",
     ]  # fmt: skip
     scoped = make(clock, ScopeSettings(namespaces=["shop", "billing"], namespace_selector="a=b"), flux=False)
     assert [s.name for s in scoped.stream_specs()] == [
-        "pods/shop", "deployments/shop", "jobs/shop", "persistentvolumeclaims/shop",
-        "pods/billing", "deployments/billing", "jobs/billing", "persistentvolumeclaims/billing", "namespaces",
+        "pods/shop", "pods/billing", "deployments/shop", "deployments/billing", "jobs/shop", "jobs/billing",
+        "persistentvolumeclaims/shop", "persistentvolumeclaims/billing", "services/shop", "services/billing",
+        "configmaps/shop", "configmaps/billing",
+        "horizontalpodautoscalers/shop", "horizontalpodautoscalers/billing", "namespaces",
         "applications", "paramedicwatches",
     ]  # fmt: skip
 
@@ -306,3 +309,26 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
     while time.monotonic() < deadline and not predicate():
         time.sleep(0.01)
     return bool(predicate())
+
+
+def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothing(clock: Clock) -> None:
+    # Streams start together: a Service listed before its pods must not look endpoint-less.
+    watcher = make(clock)
+    services = StreamSpec("services", "Service", lambda: None)
+    redis = o.labelled(o.pod(name="redis-5c7d-abcde"), {"app.kubernetes.io/name": "redis"})
+    healthy = o.service("redis", selector={"app.kubernetes.io/name": "redis"})
+    broken = o.service("queue", selector={"app.kubernetes.io/name": "redis-primary"})
+    watcher.on_list(services, [healthy, broken])
+    assert drain(watcher) == []
+    watcher.on_list(PODS, [redis])
+    watcher.on_list(StreamSpec("deployments", DEPLOYMENT, lambda: None), [])
+    watcher.on_list(StreamSpec("configmaps", "ConfigMap", lambda: None), [])
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    [incident] = drain(watcher)
+    assert (incident.target.kind, incident.target.name) == ("Service", "queue")
+    assert incident.reason == "ServiceSelectorMatchesNothing"
+    watcher.on_event(PODS, "DELETED", redis)  # the healthy Service loses its only pod
+    for key in watcher._rechecks.pop_due(clock()):
+        watcher._recheck(key)
+    assert [i.target.name for i in drain(watcher)] == ["redis"]

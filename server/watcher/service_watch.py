@@ -1,0 +1,101 @@
+"""What the watcher needs to judge a Service: the pods and Deployments of its namespace, by index.
+
+A Service's health changes without any event on the Service (its pods come and go), so the watcher
+keeps the namespace's keys here and re-evaluates the namespace's Services when a pod or Deployment
+there changes. The index holds keys only; the objects stay in the watcher's map.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from server.watcher.detect import Detection, DetectPolicy, Finding
+from server.watcher.detect_dependants import dependant_findings
+from server.watcher.detect_ports import detect_ports
+from server.watcher.detect_service import SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING, detect_service
+
+Key = tuple[str, str, str]  # (stream kind, namespace, name)
+Obj = dict[str, Any]
+
+
+class NamespaceIndex:
+    """Keys per (namespace, kind), kept in step with the watcher's object map."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str], set[Key]] = {}
+        self._listed: set[tuple[str, str | None]] = set()  # (kind, namespace or None for all)
+        self._lock = threading.Lock()
+
+    def mark_listed(self, kind: str, namespace: str | None) -> None:
+        """A stream of `kind` (for one namespace, or all) delivered its full listing."""
+        with self._lock:
+            self._listed.add((kind, namespace))
+
+    def listed(self, namespace: str, kinds: tuple[str, ...]) -> bool:
+        """Whether every kind has been listed for the namespace: before that, "no pod" means "not seen
+        yet", and judging a Service would report every Service of a starting watcher."""
+        with self._lock:
+            return all((k, namespace) in self._listed or (k, None) in self._listed for k in kinds)
+
+    def of_kind(self, kind: str) -> list[Key]:
+        """Every key of one kind, in all namespaces."""
+        with self._lock:
+            return [key for (_, k), keys in self._keys.items() if k == kind for key in keys]
+
+    def add(self, key: Key) -> None:
+        """Remember a key."""
+        with self._lock:
+            self._keys.setdefault((key[1], key[0]), set()).add(key)
+
+    def discard(self, key: Key) -> None:
+        """Forget a key."""
+        with self._lock:
+            bucket = self._keys.get((key[1], key[0]))
+            if bucket is not None:
+                bucket.discard(key)
+                if not bucket:
+                    del self._keys[(key[1], key[0])]
+
+    def keys(self, namespace: str, kind: str) -> list[Key]:
+        """The keys of one kind in one namespace."""
+        with self._lock:
+            return list(self._keys.get((namespace, kind), ()))
+
+
+def service_detection(
+    service: Obj,
+    namespace: str,
+    index: NamespaceIndex,
+    lookup: Callable[[Key], Obj | None],
+    now: datetime,
+    policy: DetectPolicy,
+) -> Detection:
+    """No endpoints and unexposed target ports of one Service, from its namespace's pods and Deployments."""
+    if not index.listed(namespace, ("Pod", "Deployment", "ConfigMap")):
+        return Detection()  # looked at again when the listings arrive
+    pods = _objects(index.keys(namespace, "Pod"), lookup)
+    deployments = _objects(index.keys(namespace, "Deployment"), lookup)
+    endpoints = detect_service(service, pods, deployments, now, policy)
+    ports = detect_ports(service, pods)
+    victims: list[Finding] = []
+    empty = [f for f in endpoints.findings if f.reason in (SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING)]
+    name = (service.get("metadata") or {}).get("name")
+    if empty and isinstance(name, str):
+        configmaps = {
+            namespace: {
+                str((cm.get("metadata") or {}).get("name")): cm.get("data") or {}
+                for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
+            }
+        }
+        victims = dependant_findings(name, namespace, empty[0].message, deployments, configmaps)
+    # A Deployment at zero is its own incident (the fix is there) and its dependants' (they show it).
+    findings = endpoints.findings + ports.findings + tuple(victims)
+    return Detection(findings, recheck_at=endpoints.recheck_at)
+
+
+def _objects(keys: list[Key], lookup: Callable[[Key], Obj | None]) -> list[Mapping[str, Any]]:
+    found = (lookup(key) for key in keys)
+    return [obj for obj in found if obj is not None]

@@ -1,0 +1,114 @@
+"""A Service relabelled to a selector no pod carries, in the sandbox: the watcher sees it from the
+Service and the pods alone (no pod fails), and names the workload that reaches it."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client as k8s
+
+from agent.config import ScopeSettings
+from agent.domain import Incident, WorkloadRef
+from server.watcher.detect_dependants import DEPENDENCY_UNREACHABLE
+from server.watcher.detect_service import SELECTOR_MATCHES_NOTHING
+from server.watcher.streams import StreamSpec
+from server.watcher.watcher import Watcher
+
+pytestmark = pytest.mark.e2e
+
+KINDS = ("Pod", "Deployment", "Service", "ConfigMap")
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from sandbox.cluster import Sandbox
+
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"), seed=17, background=False, serve=False)
+    box.start()
+    try:
+        box.wait_healthy(timeout=60)
+        yield box
+    finally:
+        box.stop()
+
+
+def _specs() -> dict[str, StreamSpec]:
+    return {kind: StreamSpec(kind.lower(), kind, lambda: None) for kind in KINDS}
+
+
+def _watcher(sandbox: Any) -> Watcher:
+    from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, PODS, REPLICASETS, SERVICES
+
+    def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return sandbox.store.find(REPLICASETS, namespace, name)
+
+    settings = ScopeSettings(grace_period_seconds=60, restart_threshold=3)
+    watcher = Watcher(
+        k8s.ApiClient(k8s.Configuration()), settings, lambda i: None, sandbox.clock.now, reader=read
+    )
+    specs = _specs()
+    for kind, rt in (
+        ("ConfigMap", CONFIGMAPS),
+        ("Pod", PODS),
+        ("Deployment", DEPLOYMENTS),
+        ("Service", SERVICES),
+    ):
+        items = [dict(obj, kind=kind) for obj in sandbox.store.list(rt, "shop")[0]]
+        watcher.on_list(specs[kind], items)
+    return watcher
+
+
+def _run(sandbox: Any, watcher: Watcher, events: queue.Queue[Any], sim_seconds: float) -> list[Incident]:
+    specs, incidents = _specs(), []
+    for _ in range(int(sim_seconds // 5)):
+        sandbox.advance(5)
+        while True:
+            try:
+                event = events.get_nowait()
+            except queue.Empty:
+                break
+            if event.obj.get("kind") in specs:
+                watcher.on_event(specs[event.obj["kind"]], event.type, event.obj)
+        for key in watcher._rechecks.pop_due(sandbox.clock.now()):
+            watcher._recheck(key)
+        while (incident := watcher.folder.take(timeout=0)) is not None:
+            incidents.append(incident)
+    return incidents
+
+
+def test_healthy_shop_raises_nothing(sandbox: Any) -> None:
+    watcher = _watcher(sandbox)
+    events: queue.Queue[Any] = queue.Queue()
+    sub = sandbox.store.subscribe(events.put)
+    try:
+        assert _run(sandbox, watcher, events, 180) == []
+    finally:
+        sandbox.store.unsubscribe(sub)
+
+
+def test_a_selector_matching_no_pod_is_an_incident_on_the_service_and_its_dependant(sandbox: Any) -> None:
+    watcher = _watcher(sandbox)
+    events: queue.Queue[Any] = queue.Queue()
+    sub = sandbox.store.subscribe(events.put)
+    try:
+        sandbox.commit_patch(
+            "Service shop/redis",
+            {"spec": {"selector": {"app.kubernetes.io/name": "redis-primary"}}},
+            "redis: select the primary only",
+        )
+        incidents = _run(sandbox, watcher, events, 240)
+    finally:
+        sandbox.store.unsubscribe(sub)
+        sandbox.commit_patch(
+            "Service shop/redis", {"spec": {"selector": {"app.kubernetes.io/name": "redis"}}}, "redis: revert"
+        )
+    by_target = {i.target: i for i in incidents}
+    service = by_target[WorkloadRef(namespace="shop", kind="Service", name="redis")]
+    assert service.reason == SELECTOR_MATCHES_NOTHING
+    assert "redis-primary" in service.summary
+    worker = by_target[WorkloadRef(namespace="shop", kind="Deployment", name="worker")]
+    assert worker.reason == DEPENDENCY_UNREACHABLE
+    assert WorkloadRef(namespace="shop", kind="Deployment", name="redis") not in by_target  # redis is healthy
