@@ -44,6 +44,13 @@ REQUIRED_READS = {
     ("apps", "replicasets"),
     ("apps", "statefulsets"),
     ("apps", "daemonsets"),
+    ("", "services"),  # Services with no endpoints, ports no container exposes
+    ("", "configmaps"),  # the Services a workload's env reaches; config keys for the analyst
+    ("", "persistentvolumeclaims"),  # claims left Pending
+    ("batch", "jobs"),  # failed Jobs
+    ("batch", "cronjobs"),  # a CronJob whose Jobs fail
+    ("autoscaling", "horizontalpodautoscalers"),  # HPAs pinned at their maximum
+    ("policy", "poddisruptionbudgets"),  # the scan: a single replica without a PDB
     ("argoproj.io", "applications"),
     ("kustomize.toolkit.fluxcd.io", "kustomizations"),
     (GROUP, "paramedicwatches"),

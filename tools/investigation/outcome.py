@@ -12,8 +12,12 @@ TRUNCATION_NOTE = " …[truncated {n} chars]"
 
 
 def compact_json(value: Any) -> str:
-    """`value` as compact JSON (the form the model reads; non-JSON values as their string)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+    """`value` as compact JSON (the form the model reads; non-JSON values as their string).
+
+    Keys keep the order the tool built them in, most telling first (a describe's status and pods,
+    then its events): a result over the cap loses its tail, so sorting keys alphabetically would let
+    `events` push the pods' states out."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def cap_text(text: str, max_chars: int) -> tuple[str, bool]:
