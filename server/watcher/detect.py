@@ -82,12 +82,19 @@ class DetectPolicy:
 
 @dataclass(frozen=True)
 class Finding:
-    """One anomaly on one object. `target` is None for pods: the caller resolves the owning workload."""
+    """One anomaly on one object. `target` is None for pods: the caller resolves the owning workload.
+
+    The watcher reads the cluster's objects itself (watch streams), not through a tool, so the
+    message is redacted here, where every detector's finding is made, as `tools.boundary` redacts
+    what the tools answer: a detector cannot forget it."""
 
     reason: str
     message: str
     target: WorkloadRef | None = None
     container: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", redact_text(self.message))
 
 
 @dataclass(frozen=True)
@@ -140,10 +147,11 @@ def condition(obj: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
     return None
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    # The watcher reads the cluster's objects itself (watch streams), not through a tool: its
-    # messages are redacted here, as `tools.boundary` redacts what the tools answer.
-    flat = " ".join(redact_text(text).split())
+def one_line(text: object, limit: int = 300) -> str:
+    """`text` on one line, redacted, cut to `limit` characters (not a string: empty).
+
+    Redacted before the cut: a secret cut in half might no longer look like one to the `Finding`."""
+    flat = " ".join(redact_text(text).split()) if isinstance(text, str) else ""
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -174,7 +182,7 @@ def _container_finding(status: Mapping[str, Any]) -> Finding | None:
     canonical = _WAITING_REASONS.get(reason)
     if canonical is None:
         return None
-    detail = _one_line(_str(waiting.get("message")))
+    detail = one_line(_str(waiting.get("message")))
     message = f"{label} is waiting: {reason}" + (f": {detail}" if detail else "")
     return Finding(canonical, message, container=name)
 
@@ -208,14 +216,14 @@ def detect_pod(pod: Mapping[str, Any], now: datetime, policy: DetectPolicy) -> D
     if phase == "Succeeded":
         return NOTHING
     if phase == "Failed" and status.get("reason") == "Evicted":
-        message = _one_line(_str(status.get("message"))) or "the pod was evicted"
+        message = one_line(_str(status.get("message"))) or "the pod was evicted"
         return Detection((Finding(EVICTED, message),))
 
     findings = [f for s in _all_container_statuses(status) if (f := _container_finding(s)) is not None]
     if phase == "Pending":
         scheduled = condition(pod, "PodScheduled")
         if scheduled and scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
-            message = _one_line(_str(scheduled.get("message"))) or "no node can run the pod"
+            message = one_line(_str(scheduled.get("message"))) or "no node can run the pod"
             findings.append(Finding(UNSCHEDULABLE, message))
     if findings:
         return Detection(sort_findings(findings))
@@ -283,7 +291,7 @@ def detect_deployment(
     message = f"{unavailable} of {wanted} replicas unavailable for {waited}s"
     progressing = condition(deployment, "Progressing")
     if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
-        message += f"; {_one_line(_str(progressing.get('message')))}"
+        message += f"; {one_line(_str(progressing.get('message')))}"
     return Detection((Finding(UNAVAILABLE_REPLICAS, message),))
 
 
@@ -309,7 +317,7 @@ def detect_application(app: Mapping[str, Any]) -> Detection:
     findings: list[Finding] = []
     operation = _map(status.get("operationState"))
     if operation.get("phase") in ("Failed", "Error"):
-        detail = _one_line(_str(operation.get("message"))) or "no message"
+        detail = one_line(_str(operation.get("message"))) or "no message"
         findings.append(Finding(SYNC_FAILED, f"sync {operation.get('phase')}: {detail}", own))
     health = _map(status.get("health"))
     if health.get("status") == "Degraded":
@@ -325,11 +333,11 @@ def detect_application(app: Mapping[str, Any]) -> Detection:
                 or not namespace
             ):
                 continue
-            detail = _one_line(_str(rhealth.get("message"))) or "Degraded"
+            detail = one_line(_str(rhealth.get("message"))) or "Degraded"
             target = WorkloadRef(namespace=namespace, kind=kind, name=name)
             findings.append(Finding(APPLICATION_DEGRADED, f"Application {own.name}: {detail}", target))
         if not any(f.reason == APPLICATION_DEGRADED for f in findings):
-            detail = _one_line(_str(health.get("message"))) or "health Degraded"
+            detail = one_line(_str(health.get("message"))) or "health Degraded"
             findings.append(Finding(APPLICATION_DEGRADED, f"Application {own.name}: {detail}", own))
     return Detection(sort_findings(findings))
 
@@ -345,5 +353,5 @@ def detect_kustomization(kustomization: Mapping[str, Any]) -> Detection:
     if not ready or ready.get("status") != "False":
         return NOTHING
     reason = _str(ready.get("reason")) or "NotReady"
-    detail = _one_line(_str(ready.get("message")))
+    detail = one_line(_str(ready.get("message")))
     return Detection((Finding(KUSTOMIZATION_NOT_READY, f"{reason}: {detail}" if detail else reason, own),))

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.domain import WorkloadRef
-from server.watcher.detect import NOTHING, Detection, DetectPolicy, Finding, condition, parse_time
+from server.watcher.detect import NOTHING, Detection, DetectPolicy, Finding, condition, one_line, parse_time
 from tools.kubernetes.objects import controller_of
 
 JOB_FAILED = "JobFailed"
@@ -32,11 +32,6 @@ def _meta(obj: Mapping[str, Any]) -> tuple[str, str]:
     return (namespace if isinstance(namespace, str) else ""), (name if isinstance(name, str) else "")
 
 
-def _flat(text: Any, limit: int = 300) -> str:
-    flat = " ".join(text.split()) if isinstance(text, str) else ""
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def detect_job(job: Mapping[str, Any]) -> Detection:
     """A Job whose `Failed` condition is True: aimed at its CronJob when one created it."""
     if not isinstance(job, Mapping):
@@ -45,8 +40,8 @@ def detect_job(job: Mapping[str, Any]) -> Detection:
     failed = condition(job, "Failed")
     if not namespace or not name or failed is None or failed.get("status") != "True":
         return NOTHING
-    reason = _flat(failed.get("reason")) or "Failed"
-    detail = _flat(failed.get("message"))
+    reason = one_line(failed.get("reason")) or "Failed"
+    detail = one_line(failed.get("message"))
     owner = controller_of(job)
     if owner is not None and owner.get("kind") == "CronJob" and isinstance(owner.get("name"), str):
         target = WorkloadRef(namespace=namespace, kind="CronJob", name=owner["name"])

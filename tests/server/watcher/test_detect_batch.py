@@ -17,7 +17,7 @@ from kubernetes import client as k8s
 from agent.config import ScopeSettings
 from agent.domain import Incident, WorkloadRef
 from server.watcher import detect as d
-from server.watcher.detect import DetectPolicy
+from server.watcher.detect import DetectPolicy, Finding
 from server.watcher.detect_batch import CLAIM_PENDING, JOB_FAILED, detect_claim, detect_job
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
@@ -40,6 +40,22 @@ def test_a_failed_job_is_an_incident_on_the_job() -> None:
     assert finding.reason == JOB_FAILED
     assert finding.target == WorkloadRef(namespace="batch", kind="Job", name="migrate-29000000")
     assert "BackoffLimitExceeded" in finding.message and "backoff limit" in finding.message
+
+
+def test_a_failed_jobs_message_is_redacted_before_it_is_cut() -> None:
+    # The Job detector did not redact (the pod detectors did); a cut at 300 characters could also
+    # split a secret before the redactor saw it whole.
+    job = _job("BackoffLimitExceeded")
+    planted = "postgres://admin:Pl4ntedPw9x@db:5432/app"
+    for prefix in ("", "x" * 258):  # whole, and cut right through the password at 300 characters
+        job["status"]["conditions"][0]["message"] = f"{prefix} could not reach {planted}"
+        (finding,) = detect_job(job).findings
+        assert "Pl4nt" not in finding.message, finding.message
+
+
+def test_every_findings_message_is_redacted_whatever_the_detector() -> None:
+    finding = Finding(JOB_FAILED, "token ghp_abcdefghijklmnopqrstuvwxyz0123456789 in the message")
+    assert "ghp_abcdefghij" not in finding.message and "«redacted:" in finding.message
 
 
 def test_a_cronjobs_failed_run_is_an_incident_on_the_cronjob() -> None:
