@@ -6,7 +6,9 @@ from enum import StrEnum
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tools.boundary import redact_text
 
 
 class Severity(StrEnum):
@@ -40,6 +42,14 @@ class Finding(BaseModel):
         default=None,
         description="A suggested fix as YAML: a strategic-merge patch of the object, or a manifest.",
     )
+
+    @field_validator("message", "patch")
+    @classmethod
+    def _redacted(cls, value: str | None) -> str | None:
+        # The scan reads the cluster itself, and a message or a patch may quote what it read: both
+        # leave the tools layer (CLI, API, dashboard), so both pass the redaction boundary here,
+        # where every check's finding is made.
+        return redact_text(value) if value is not None else None
 
     @property
     def target(self) -> str:

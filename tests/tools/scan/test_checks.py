@@ -9,6 +9,7 @@ import yaml
 from tests.tools.scan.seeded import clean, seeded
 from tests.tools.scan.snapshots import snapshot_of
 from tools.scan import CHECKS, Recurring, Severity, run_checks
+from tools.scan.finding import Finding
 from tools.scan.snapshot import secret_names_only
 
 
@@ -107,3 +108,18 @@ def test_garbage_objects_do_not_break_the_checks() -> None:
     ]
     report = run_checks(snapshot_of(garbage))
     assert all(f.check == "single-replica-no-pdb" for f in report.findings)
+
+
+def test_a_findings_message_and_patch_never_carry_a_secret() -> None:
+    planted = "postgres://admin:Pl4ntedPw9x@db:5432/app"
+    finding = Finding(
+        check="x",
+        severity=Severity.LOW,
+        namespace="shop",
+        kind="Deployment",
+        name="api",
+        message=f"env DATABASE_URL={planted}",
+        patch=f"env:\n- name: DATABASE_URL\n  value: {planted}\n",
+    )
+    assert "Pl4ntedPw9x" not in finding.message + (finding.patch or "")
+    assert "«redacted:" in finding.message and "DATABASE_URL" in finding.message
