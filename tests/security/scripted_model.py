@@ -15,8 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import serve_on_loopback
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class ScriptedModel:
         self.raw: list[bytes] = []
         self.bodies: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._serving = contextlib.ExitStack()
+        self._base = ""
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -84,25 +88,19 @@ class ScriptedModel:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server._handle(self, raw)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._handler = Handler
 
     @property
     def base_url(self) -> str:
-        """What the OpenAI client is configured with."""
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        """What the OpenAI client is configured with (once the server runs)."""
+        return f"{self._base}/v1"
 
     def __enter__(self) -> ScriptedModel:
-        self._thread.start()
+        self._base = self._serving.enter_context(serve_on_loopback(self._handler))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        self._serving.close()
 
     def sent(self) -> bytes:
         """Every request body received so far, concatenated."""
