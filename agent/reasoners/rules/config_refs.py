@@ -252,6 +252,31 @@ def changed_finding(
     )
 
 
+def missing_finding(
+    ctx: RuleContext,
+    ref: MissingRef,
+    facts: RefFacts,
+    *,
+    rule: str,
+    category: RootCause,
+    remediation: ProposedRemediation,
+    confidence: float,
+    cited: list[str],
+) -> Finding:
+    """The finding when the referenced object or key itself is missing: the fault is on it."""
+    return Finding(
+        rule=rule,
+        category=category,
+        confidence=confidence,
+        explanation=f"The pod references {ref.what}, which does not exist, so its containers cannot start.",
+        faulty_resource=f"{ref.kind} {ctx.view.target.namespace}/{ref.name}",
+        faulty_field=fields.data(facts.key) if facts.key else None,
+        remediation=remediation,
+        cited=cite(cited),
+        missing=facts.missing,
+    )
+
+
 def _restore_entry(now: dict[str, Any], good: dict[str, Any]) -> dict[str, Any]:
     patch = remedies.restore(
         {k: v for k, v in now.items() if k != "name"}, {k: v for k, v in good.items() if k != "name"}

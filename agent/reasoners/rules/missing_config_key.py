@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import config_refs, fields, remedies
+from agent.reasoners.rules import config_refs, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 
 
@@ -44,7 +44,7 @@ def missing_config_key(ctx: RuleContext) -> Finding | None:
     changed = config_refs.changed_finding(ctx, ref, facts, "missing_config_key", RootCause.MISSING_CONFIG_KEY)
     if changed is not None:
         return changed
-    key, cited, missing = facts.key, list(facts.cited), facts.missing
+    key, cited = facts.key, list(facts.cited)
     key_line = re.compile(rf"^\s*{re.escape(key)}\s*:") if key else re.compile(rf"\b{re.escape(ref.name)}\b")
     commit = view.suspect_commit(key_line)
     if commit is not None:
@@ -56,14 +56,13 @@ def missing_config_key(ctx: RuleContext) -> Finding | None:
     else:
         remediation = remedies.notify(f"restore {ref.what}, or fix the reference to it", missing=ref.what)
         confidence = 0.85
-    return Finding(
+    return config_refs.missing_finding(
+        ctx,
+        ref,
+        facts,
         rule="missing_config_key",
         category=RootCause.MISSING_CONFIG_KEY,
-        confidence=confidence,
-        explanation=f"The pod references {ref.what}, which does not exist, so its containers cannot start.",
-        faulty_resource=f"ConfigMap {view.target.namespace}/{ref.name}",
-        faulty_field=fields.data(key) if key else None,
         remediation=remediation,
-        cited=cite(cited),
-        missing=missing,
+        confidence=confidence,
+        cited=cited,
     )

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 
 from agent.domain import ProposedRemediation, RootCause
-from agent.reasoners.rules import config_refs, fields, remedies
-from agent.reasoners.rules.context import Finding, RuleContext, cite
+from agent.reasoners.rules import config_refs, remedies
+from agent.reasoners.rules.context import Finding, RuleContext
 
 
 def missing_secret(ctx: RuleContext) -> Finding | None:
@@ -31,7 +31,7 @@ def missing_secret(ctx: RuleContext) -> Finding | None:
     changed = config_refs.changed_finding(ctx, ref, facts, "missing_secret", RootCause.MISSING_SECRET)
     if changed is not None:
         return changed
-    key, cited, missing = facts.key, list(facts.cited), facts.missing
+    key, cited = facts.key, list(facts.cited)
     named = (
         re.compile(rf"(?:^|\s|['\"]){re.escape(key)}\s*:")
         if key
@@ -56,14 +56,13 @@ def missing_secret(ctx: RuleContext) -> Finding | None:
             missing=ref.what,
         )
         confidence = 0.85
-    return Finding(
+    return config_refs.missing_finding(
+        ctx,
+        ref,
+        facts,
         rule="missing_secret",
         category=RootCause.MISSING_SECRET,
-        confidence=confidence,
-        explanation=f"The pod references {ref.what}, which does not exist, so its containers cannot start.",
-        faulty_resource=f"Secret {view.target.namespace}/{ref.name}",
-        faulty_field=fields.data(key) if key else None,
         remediation=remediation,
-        cited=cite(cited),
-        missing=missing,
+        confidence=confidence,
+        cited=cited,
     )
