@@ -5,8 +5,9 @@ Each success rate is the mean of a Beta posterior: a Beta(PRIOR_SUCCESSES, PRIOR
 (mean 0.8, worth ten runs) plus the recorded successes and failures, so a handful of runs moves
 it only a little. A human's rejection counts as a failure. The weaker of the two rates, for the
 root cause everywhere and on this workload, sets the threshold: each point it falls below the
-prior's mean raises the act threshold by a point (up to 1.0: never act unasked); a record better
-than the prior lowers it by at most `MAX_DISCOUNT`, never below the ask threshold. A fix kind that
+prior's mean raises the act threshold by a point (up to 1.0: never act unasked). A record better
+than the prior never lowers it: the record can come from an imported memory, and nothing in a file
+may loosen the operator's threshold (the check fails closed). A fix kind that
 failed `FAILURES_HERE_TO_ASK` times in a row on this workload asks a human, whatever the numbers.
 """
 
@@ -21,7 +22,6 @@ from graph.memory.models import FixHistory, TrackRecord
 PRIOR_SUCCESSES = 8.0
 PRIOR_FAILURES = 2.0
 PRIOR_MEAN = PRIOR_SUCCESSES / (PRIOR_SUCCESSES + PRIOR_FAILURES)
-MAX_DISCOUNT = 0.05
 FAILURES_HERE_TO_ASK = 2
 
 
@@ -61,8 +61,7 @@ def learned_confidence(history: FixHistory, thresholds: Thresholds) -> LearnedCo
     overall, here = expected_success(history.overall), expected_success(history.here)
     weakest = min(overall, here)
     shift = PRIOR_MEAN - weakest
-    act = thresholds.act + shift if shift > 0 else thresholds.act - min(MAX_DISCOUNT, -shift)
-    act = min(1.0, max(thresholds.ask, act))
+    act = min(1.0, thresholds.act + max(0.0, shift))
     ask_instead = history.here.recent_failures >= FAILURES_HERE_TO_ASK
     reason = (
         f"{history.fix_kind} for {history.category}: {_counts(history.overall)} overall "
