@@ -4,7 +4,6 @@ the waiting_merge status as an active one, and a version 1 database upgraded wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,13 +18,7 @@ from server.runstore import (
     open_run_store,
     schema,
 )
-from tests.server.records import T0, new_incident, new_run
-
-
-@pytest.fixture
-def store(storage_url: str) -> Iterator[RunStore]:
-    with open_run_store(storage_url) as opened:
-        yield opened
+from tests.server.runstore.records import T0, new_incident, new_run
 
 
 def test_an_incident_is_resolved_then_reopened_by_a_new_sighting(store: RunStore) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -24,14 +23,8 @@ from server.runstore import (
     open_run_store,
 )
 from server.runstore.schema import SCHEMA_VERSION
-from tests.server.records import T0, WEB, new_incident, new_run
+from tests.server.runstore.records import T0, WEB, new_incident, new_run
 from tools.result import ToolCallEvent, ToolStatus
-
-
-@pytest.fixture
-def store(storage_url: str) -> Iterator[RunStore]:
-    with open_run_store(storage_url) as opened:
-        yield opened
 
 
 def test_the_store_names_its_backend(store: RunStore, storage_url: str) -> None:
