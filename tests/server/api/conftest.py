@@ -21,6 +21,7 @@ from server.context import ServerContext
 from server.run_service import RunNotWaiting
 from server.runstore import NewRun, RunRecord, RunStatus, RunStore, open_run_store
 from tests.loopback import serve_app_on_loopback
+from tests.server.runstore.records import open_incident_run
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -36,18 +37,9 @@ class FakeLauncher:
         self.answers: list[tuple[str, dict[str, Any]]] = []
 
     def submit(self, incident: Incident) -> tuple[str, bool]:
-        record = self.store.record_incident(incident)
-        run, new = self.store.open_run(
-            NewRun(
-                incident_id=record.id,
-                fingerprint=incident.fingerprint,
-                target=incident.target,
-                mode="approve",
-                provider="rules",
-            )
-        )
+        _, run_id, new = open_incident_run(self.store, incident, "approve")
         self.submitted.append(incident)
-        return run.id, new
+        return run_id, new
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
         run = self.store.get_run(run_id)

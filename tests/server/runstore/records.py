@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from agent.domain import Incident, Trigger, WorkloadRef
-from server.runstore import NewRun, RunStatus
+from server.runstore import NewRun, RunStatus, RunStore
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WEB = WorkloadRef(namespace="shop", name="web-api")
@@ -44,3 +44,20 @@ def new_incident(incident_id: str, fingerprint: str = "fp-web", at: datetime = T
         started_at=at,
         labels={"team": "shop"},
     )
+
+
+def open_incident_run(store: RunStore, incident: Incident, mode: str) -> tuple[str, str, bool]:
+    """What a launcher does on submit: record the incident, open its run or fold into the open one.
+
+    Returns the incident's id, the run's id and whether the run is new."""
+    record = store.record_incident(incident)
+    run, new = store.open_run(
+        NewRun(
+            incident_id=record.id,
+            fingerprint=incident.fingerprint,
+            target=incident.target,
+            mode=mode,
+            provider="rules",
+        )
+    )
+    return record.id, run.id, new
