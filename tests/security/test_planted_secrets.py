@@ -23,7 +23,6 @@ import base64
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from sandbox.cluster import Sandbox
 from server.assembly import build_service
 from server.runstore import RunStatus, open_run_store
 from tests.loopback import serve_app_on_loopback
+from tests.polling import eventually
 from tests.security.scripted_model import (
     ScriptedModel,
     Structured,
@@ -191,13 +191,7 @@ def live_server() -> Iterator[Any]:
 
 
 def _wait_for(what: str, predicate: Any, timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+    return eventually(predicate, timeout, interval=0.2) or pytest.fail(f"timed out waiting for {what}")
 
 
 def _sse(client: httpx.Client, url: str, *, idle: float) -> bytes:
