@@ -64,12 +64,18 @@ def test_the_sandbox_refuses_a_stale_lease_update(kube: KubeClient) -> None:
     assert refused.value.status == 409
 
 
-def test_one_leader_and_a_prompt_hand_over_on_stop(kube: KubeClient) -> None:
+def _a_leads(kube: KubeClient) -> tuple[Leadership, Leadership, list[str]]:
+    """Candidates a and b, and the leaders list they keep; a started and leading, b not started."""
     leaders: list[str] = []
     lock = threading.Lock()
     a, b = (_Candidate(kube, name, leaders, lock).election for name in ("a", "b"))
     a.start()
     assert eventually(lambda: a.is_leader, 10)
+    return a, b, leaders
+
+
+def test_one_leader_and_a_prompt_hand_over_on_stop(kube: KubeClient) -> None:
+    a, b, leaders = _a_leads(kube)
     b.start()
     time.sleep(2.5)  # b competes for several retry periods and must not take the live lease
     assert leaders == ["a"] and not b.is_leader
@@ -84,11 +90,7 @@ def test_one_leader_and_a_prompt_hand_over_on_stop(kube: KubeClient) -> None:
 
 
 def test_a_silent_leader_is_replaced_after_its_lease(kube: KubeClient) -> None:
-    leaders: list[str] = []
-    lock = threading.Lock()
-    a, b = (_Candidate(kube, name, leaders, lock).election for name in ("a", "b"))
-    a.start()
-    assert eventually(lambda: a.is_leader, 10)
+    a, b, _ = _a_leads(kube)
     b.start()
     a._stopped.set()
     assert eventually(lambda: b.is_leader, FAST.lease_duration_seconds + 3 * FAST.retry_period_seconds)
