@@ -16,6 +16,29 @@ from sse_starlette.sse import AppStatus
 LOOPBACK = "127.0.0.1"
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler for scripted servers: reads a body, answers one, logs nothing."""
+
+    def read_body(self) -> bytes:
+        """The request's body (empty without a Content-Length)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+        """Answer `payload` with `status`; a client that gave up already (a timeout test) gets nothing."""
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output clean
+
+
 @contextmanager
 def serve_on_loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve `handler` on a free loopback port in a daemon thread; yields the base URL, shuts down on exit."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
-from tests.loopback import serve_on_loopback
+from tests.loopback import QuietHandler, serve_on_loopback
 
 
 @dataclass
@@ -71,12 +71,9 @@ class FakeLLMServer:
         self._root = ""
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                raw = self.read_body()
                 # the client may have given up already (a timeout test)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server._handle(self, raw)
@@ -217,9 +214,5 @@ class FakeLLMServer:
 
     @staticmethod
     def _send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        assert isinstance(handler, QuietHandler)
+        handler.reply(status, json.dumps(payload).encode())
