@@ -145,48 +145,55 @@ def _closing() -> bool:
 
 
 async def _follow(
-    context: ServerContext, key: tuple[Any, ...], after: int, read: Callable[[int], Awaitable[Chunk]],
+    context: ServerContext, key: tuple[str, ...], after: int, read: Callable[[int], Awaitable[Chunk]],
     wait: Callable[[int, float], Awaitable[bool]], idle: Idle | None = None,
 ) -> AsyncGenerator[bytes, None]:  # fmt: skip
-    """The stream after `after`: from the hub when within its reach, else from the store; `idle`,
-    asked when caught up, may end the stream with a last message (the hub asks it for everyone
-    at its position; a subscriber out of its reach asks for itself)."""
+    """The stream `key` ("run" or "all" first) after `after`: from the hub when within its reach,
+    else from the store; `idle`, asked when caught up, may end the stream with a last message
+    (the hub asks it for everyone at its position; a subscriber out of its reach asks for itself).
+
+    The response iterates this generator itself (no wrapper generator: at 1,000 subscribers
+    every layer is paid a thousand times per event).
+    """
 
     def make() -> Hub:
         poll, ping = _poll_interval(context), ping_interval(context)
         return Hub(after, read, wait, poll, idle=idle, ping=ping, closing=_closing)
 
-    async with hubs(context).join(key, make) as hub:
-        last, ticks = after, hub.ticks
-        while True:
-            version = hub.version
-            held = hub.after(last)
-            if held is None:  # behind the hub's chunks or ahead of the hub: read the store ourselves
-                chunk = await read(last)
-                if chunk.count:
-                    last = chunk.last
-                    yield chunk.data
+    with metrics_of(context.extras).subscriber(key[0]):
+        async with hubs(context).join(key, make) as hub:
+            last, ticks = after, hub.ticks
+            while True:
+                version = hub.version
+                held = hub.after(last)
+                if held is None:  # behind the hub's chunks or ahead of the hub: read the store ourselves
+                    chunk = await read(last)
+                    if chunk.count:
+                        last = chunk.last
+                        yield chunk.data
+                        continue
+                    final = None if idle is None else await idle(last)
+                    if final is not None:
+                        yield final
+                        return
+                elif held[0]:
+                    last = held[1]
+                    yield held[0]
+                    if hub.version == version:  # nothing new since we looked: no need to look again
+                        await hub.changed(version)
                     continue
-                final = None if idle is None else await idle(last)
-                if final is not None:
-                    yield final
+                elif hub.final is not None:
+                    yield hub.final
                     return
-            elif held[0]:
-                last = held[1]
-                yield held[0]
-                continue
-            elif hub.final is not None:
-                yield hub.final
-                return
-            if hub.closed or _closing():
-                return
-            if hub.ticks != ticks:  # a tick of silence: nothing else to write
-                ticks = hub.ticks
-                yield PING
-            await hub.changed(version)
+                if hub.closed or _closing():
+                    return
+                if hub.ticks != ticks:  # a tick of silence: nothing else to write
+                    ticks = hub.ticks
+                    yield PING
+                await hub.changed(version)
 
 
-async def run_events(
+def run_events(
     context: ServerContext, run_id: str, after: int, *, inline: bool = True
 ) -> AsyncGenerator[bytes, None]:
     """A run's events with seq > `after`, live, ending with an `end` event once the run is final.
@@ -214,14 +221,10 @@ async def run_events(
             return ServerSentEvent(data=json.dumps(end), event=END_EVENT).encode()
         return None
 
-    with metrics_of(context.extras).subscriber("run"):
-        async for data in _follow(context, ("run", run_id, inline), after, read, wait, idle):
-            yield data
+    return _follow(context, ("run", run_id, str(inline)), after, read, wait, idle)
 
 
-async def all_events(
-    context: ServerContext, after: int, *, inline: bool = True
-) -> AsyncGenerator[bytes, None]:
+def all_events(context: ServerContext, after: int, *, inline: bool = True) -> AsyncGenerator[bytes, None]:
     """Every run's events with global id > `after`, live, until the client goes away."""
     store = context.store
 
@@ -231,6 +234,4 @@ async def all_events(
     def wait(position: int, timeout: float) -> Awaitable[bool]:
         return store.wait_for_events_async(after=position, timeout=timeout)
 
-    with metrics_of(context.extras).subscriber("all"):
-        async for data in _follow(context, ("all", inline), after, read, wait):
-            yield data
+    return _follow(context, ("all", str(inline)), after, read, wait)
