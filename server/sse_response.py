@@ -32,9 +32,14 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, stream: AsyncGenerator[bytes, None], headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        stream: AsyncGenerator[bytes, None],
+        status_code: int = 200,  # a parameter with its default: FastAPI's OpenAPI document reads it
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.body_iterator = stream
-        self.status_code = 200
+        self.status_code = status_code
         self.background = None
         self.init_headers({**HEADERS, **(headers or {})})
 
