@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from agent import incident_labels
 from server.watcher.detect import Detection, DetectPolicy, Finding
 from server.watcher.detect_dependants import dependant_findings
 from server.watcher.detect_ports import detect_ports
@@ -80,20 +81,47 @@ def service_detection(
     deployments = _objects(index.keys(namespace, "Deployment"), lookup)
     endpoints = detect_service(service, pods, deployments, now, policy)
     ports = detect_ports(service, pods)
-    victims: list[Finding] = []
     empty = [f for f in endpoints.findings if f.reason in (SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING)]
     name = (service.get("metadata") or {}).get("name")
-    if empty and isinstance(name, str):
-        configmaps = {
-            namespace: {
-                str((cm.get("metadata") or {}).get("name")): cm.get("data") or {}
-                for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
-            }
+    if not empty or not isinstance(name, str):
+        return Detection(endpoints.findings + ports.findings, recheck_at=endpoints.recheck_at)
+    configmaps = {
+        namespace: {
+            str((cm.get("metadata") or {}).get("name")): cm.get("data") or {}
+            for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
         }
-        victims = dependant_findings(name, namespace, empty[0].message, deployments, configmaps)
-    # A Deployment at zero is its own incident (the fix is there) and its dependants' (they show it).
-    findings = endpoints.findings + ports.findings + tuple(victims)
-    return Detection(findings, recheck_at=endpoints.recheck_at)
+    }
+    finding = empty[0]
+    state = (
+        incident_labels.SCALED_TO_ZERO
+        if finding.reason == SCALED_TO_ZERO
+        else incident_labels.SELECTOR_MATCHES_NOTHING
+    )
+    victims = dependant_findings(name, namespace, finding.message, deployments, configmaps, state)
+    return Detection(_fold(finding, victims) + ports.findings, recheck_at=endpoints.recheck_at)
+
+
+def _fold(finding: Finding, victims: list[Finding]) -> tuple[Finding, ...]:
+    """One incident per fault, on the object an investigation can read and fix.
+
+    A Deployment at zero that running workloads reach is the subject: its incident names them (the
+    dependants' label), and they get none of their own, so one run judges and fixes it (two runs
+    reverting the same commit would race). A Service whose selector matches nothing cannot be
+    investigated as a workload: its failure is its dependants', whose incidents name it; with no
+    dependant, the Service's own incident stands."""
+    if not victims:
+        return (finding,)
+    if finding.reason == SCALED_TO_ZERO:
+        names = [f"{v.target.kind} {v.target.namespace}/{v.target.name}" for v in victims if v.target]
+        return (
+            Finding(
+                finding.reason,
+                f"{finding.message}; running workloads reach it: {', '.join(names)}",
+                finding.target,
+                labels=((incident_labels.DEPENDANTS, ",".join(names)),),
+            ),
+        )
+    return tuple(victims)
 
 
 def _objects(keys: list[Key], lookup: Callable[[Key], Obj | None]) -> list[Mapping[str, Any]]:

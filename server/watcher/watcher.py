@@ -384,7 +384,7 @@ class Watcher:
                 self._offer(key, finding.target, finding, now)
 
     def _offer(self, key: Key, target: WorkloadRef, finding: Finding, now: datetime) -> None:
-        labels = {SOURCE_LABEL: f"{key[0]}/{key[2]}"}
+        labels = {**dict(finding.labels), SOURCE_LABEL: f"{key[0]}/{key[2]}"}
         if finding.container:
             labels[CONTAINER_LABEL] = finding.container
         watch = self.scope.target_of(target)
