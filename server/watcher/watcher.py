@@ -37,6 +37,7 @@ from server.watcher.detect import (
 )
 from server.watcher.detect_batch import detect_claim, detect_job
 from server.watcher.detect_hpa import detect_hpa
+from server.watcher.evictions import EvictionFold
 from server.watcher.fold import Folder, FoldStats, Outcome
 from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
@@ -53,9 +54,8 @@ Obj = dict[str, Any]
 Key = tuple[str, str, str]  # (stream kind, namespace, name)
 Clock = Callable[[], datetime]
 
-POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION, WATCH, NAMESPACE = (
-    "Pod", "Deployment", "Application", "Kustomization", "ParamedicWatch", "Namespace",
-)  # fmt: skip
+POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION = "Pod", "Deployment", "Application", "Kustomization"
+WATCH, NAMESPACE = "ParamedicWatch", "Namespace"
 JOB, CLAIM, SERVICE, HPA = "Job", "PersistentVolumeClaim", "Service", "HorizontalPodAutoscaler"
 CONFIGMAP = "ConfigMap"  # read for the hosts workloads reach (dependants of a Service); never Secrets
 _NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA, CONFIGMAP)
@@ -135,6 +135,7 @@ class Watcher:
             restart_window_seconds=settings.restart_window_seconds,
         )
         self._restarts = RestartWindow(settings.restart_window_seconds)
+        self._evictions = EvictionFold(settings.restart_window_seconds)  # one incident per node
         # A short timeout and no retries: an owner read sits on a stream thread, and the naming
         # fallback in OwnerResolver answers well enough when the read fails.
         self._owners = OwnerResolver(
@@ -330,6 +331,7 @@ class Watcher:
         target = self._owners.workload_of(pod)
         if target is None or not self.scope.in_scope(target):
             return
+        target = self._evictions.subject(pod, target, detection.findings, now)
         findings = list(detection.findings)
         policy = self._policy
         threshold = self.scope.restart_threshold(target)

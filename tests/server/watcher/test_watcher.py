@@ -332,3 +332,31 @@ def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothi
     for key in watcher._rechecks.pop_due(clock()):
         watcher._recheck(key)
     assert [i.target.name for i in drain(watcher)] == ["redis"]
+
+
+def _evicted(name: str, node: str) -> dict[str, Any]:
+    pod = o.evicted_pod()
+    rs = name.rsplit("-", 1)[0]
+    pod["metadata"].update(name=name, uid=f"uid-{name}")
+    pod["metadata"]["ownerReferences"][0].update(name=rs, uid=f"uid-{rs}")
+    pod["spec"]["nodeName"] = node
+    return pod
+
+
+def test_pods_evicted_from_one_node_are_one_incident_on_the_first_evicted_workload(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_event(PODS, "MODIFIED", _evicted("web-api-7d9f8c6b5-p1", "node-a"))
+    clock.advance(10)
+    watcher.on_event(PODS, "MODIFIED", _evicted("postgres-5c7d9b8f6-p1", "node-a"))
+    watcher.on_event(PODS, "MODIFIED", _evicted("worker-6b5d4c3a2-p1", "node-b"))
+    targets = sorted(i.target.name for i in drain(watcher))
+    assert targets == ["web-api", "worker"]  # postgres's eviction folds into node-a's incident
+
+
+def test_evictions_from_a_node_after_the_window_are_a_new_incident(clock: Clock) -> None:
+    watcher = make(clock, ScopeSettings(grace_period_seconds=60, restart_window_seconds=600))
+    watcher.on_event(PODS, "MODIFIED", _evicted("web-api-7d9f8c6b5-p1", "node-a"))
+    drain(watcher)
+    clock.advance(3600)
+    watcher.on_event(PODS, "MODIFIED", _evicted("postgres-5c7d9b8f6-p1", "node-a"))
+    assert [i.target.name for i in drain(watcher)] == ["postgres"]
