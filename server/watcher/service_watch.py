@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from agent import incident_labels
 from server.watcher.detect import Detection, DetectPolicy, Finding
 from server.watcher.detect_dependants import dependant_findings
 from server.watcher.detect_ports import detect_ports
-from server.watcher.detect_service import SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING, detect_service
+from server.watcher.detect_service import (
+    SCALED_TO_ZERO,
+    SELECTOR_MATCHES_NOTHING,
+    detect_service,
+    selects,
+    service_selector,
+)
 
 Key = tuple[str, str, str]  # (stream kind, namespace, name)
 Obj = dict[str, Any]
@@ -127,3 +133,38 @@ def _fold(finding: Finding, victims: list[Finding]) -> tuple[Finding, ...]:
 def _objects(keys: list[Key], lookup: Callable[[Key], Obj | None]) -> list[Mapping[str, Any]]:
     found = (lookup(key) for key in keys)
     return [obj for obj in found if obj is not None]
+
+
+def unserved_zero(
+    deployment: Obj,
+    namespace: str,
+    index: NamespaceIndex,
+    lookup: Callable[[Key], Obj | None],
+    now: datetime,
+    otherwise: Detection,
+) -> Detection:
+    """A Deployment changed to want zero replicas that no Service fronts (with one, the Service's
+    detector names it, with the workloads that reach it); `otherwise` for any other Deployment.
+
+    Evidence of a change, not a state: `metadata.generation` above 1 means its spec was changed after
+    creation, and the controller has acted on it (`status.observedGeneration`) and removed its pods. A
+    Deployment created at zero, or paused, is left alone."""
+    spec, metadata = deployment.get("spec") or {}, deployment.get("metadata") or {}
+    status = deployment.get("status") or {}
+    generation = metadata.get("generation")
+    if spec.get("replicas") != 0 or spec.get("paused") is True or not isinstance(generation, int):
+        return otherwise
+    if generation < 2 or status.get("observedGeneration") != generation or status.get("replicas"):
+        return otherwise
+    if not index.listed(namespace, ("Service",)):
+        return Detection(recheck_at=now + timedelta(seconds=5))  # the Services decide; look again
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    for service in _objects(index.keys(namespace, "Service"), lookup):
+        selector = service_selector(service)
+        if selector is not None and selects(selector, labels):
+            return otherwise
+    message = (
+        f"spec.replicas is 0 since its spec changed (generation {generation}); no Service fronts it "
+        "and it runs no pod"
+    )
+    return Detection((Finding(SCALED_TO_ZERO, message),))

@@ -43,7 +43,7 @@ from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
 from server.watcher.restarts import RestartWindow
 from server.watcher.scope import Scope, parse_watch
-from server.watcher.service_watch import NamespaceIndex, service_detection
+from server.watcher.service_watch import NamespaceIndex, service_detection, unserved_zero
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec, StreamState
 from tools.kubernetes.client import KubeClient
 from tools.result import NO_RETRY
@@ -356,15 +356,15 @@ class Watcher:
                 self._unavailable_since.pop(key, None)
                 first_seen = None
         detection = detect_deployment(deployment, now, self._policy, first_seen)
+        detection = unserved_zero(deployment, key[1], self._index, self._objects.get, now, detection)
         if detection.recheck_at is not None:
             self._rechecks.schedule(key, detection.recheck_at)
         for finding in detection.findings:
             self._offer(key, target, finding, now)
 
     def _evaluate_service(self, key: Key, service: Obj) -> None:
-        lookup = self._objects.get  # a dict read is atomic; the index hands out keys under its lock
-        found = service_detection(service, key[1], self._index, lookup, self._clock(), self._policy)
-        self._evaluate_timed(key, found)  # (scope checked there)
+        get, now = self._objects.get, self._clock()  # a dict read is atomic; the index locks its keys
+        self._evaluate_timed(key, service_detection(service, key[1], self._index, get, now, self._policy))
 
     def _recheck_services(self, namespace: str | None) -> None:
         """Pods or Deployments changed (in a namespace, or all): Services may gain or lose endpoints."""
