@@ -4,7 +4,8 @@ The kubelet evicts pod after pod from a node under memory, disk or PID pressure,
 they belong to; an incident per workload would send several runs after one cause, each finding
 nothing wrong with its own workload. The first workload evicted from a node within the window is
 the incident's subject (the kubelet evicts first the pod furthest above its requests: the likeliest
-to show the pressure), and later evictions from that node fold into its incident.
+to show the pressure; a listing is ordered by eviction time for that), and later evictions from that
+node fold into its incident for as long as they keep coming within the window.
 """
 
 from __future__ import annotations
@@ -36,7 +37,18 @@ class EvictionFold:
             return target
         with self._lock:
             first = self._first.get(node)
-            if first is None or now - first[1] > self._window:
-                self._first[node] = (target, now)
-                return target
-            return first[0]
+            subject = target if first is None or now - first[1] > self._window else first[0]
+            self._first[node] = (subject, now)  # the window slides while the node keeps evicting
+            return subject
+
+
+def eviction_order(pod: Mapping[str, Any]) -> tuple[bool, str]:
+    """Sort key for a listing: pods not evicted first, then evicted ones in the order they were evicted
+    (their DisruptionTarget condition's time, else their start), so the first evicted is the subject."""
+    status = pod.get("status")
+    if not isinstance(status, Mapping) or status.get("reason") != "Evicted":
+        return False, ""
+    for cond in status.get("conditions") or []:
+        if isinstance(cond, Mapping) and cond.get("type") == "DisruptionTarget":
+            return True, str(cond.get("lastTransitionTime") or "")
+    return True, str(status.get("startTime") or "")

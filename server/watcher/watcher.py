@@ -37,7 +37,7 @@ from server.watcher.detect import (
 )
 from server.watcher.detect_batch import detect_claim, detect_job
 from server.watcher.detect_hpa import detect_hpa
-from server.watcher.evictions import EvictionFold
+from server.watcher.evictions import EvictionFold, eviction_order
 from server.watcher.fold import Folder, FoldStats, Outcome
 from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
@@ -271,7 +271,7 @@ class Watcher:
             ]
         for key in stale:
             self._forget(key)
-        for item in items:
+        for item in sorted(items, key=eviction_order) if spec.kind == POD else items:
             self.on_event(spec, "ADDED", item)
         self._index.mark_listed(spec.kind, namespace)
         if spec.kind in (POD, DEPLOYMENT, CONFIGMAP):  # Services waited for this listing

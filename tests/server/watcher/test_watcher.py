@@ -334,8 +334,10 @@ def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothi
     assert [i.target.name for i in drain(watcher)] == ["redis"]
 
 
-def _evicted(name: str, node: str) -> dict[str, Any]:
+def _evicted(name: str, node: str, at: float = 30) -> dict[str, Any]:
     pod = o.evicted_pod()
+    disruption = {"type": "DisruptionTarget", "status": "True", "lastTransitionTime": o.ago(at)}
+    pod["status"]["conditions"] = [*pod["status"].get("conditions", []), disruption]
     rs = name.rsplit("-", 1)[0]
     pod["metadata"].update(name=name, uid=f"uid-{name}")
     pod["metadata"]["ownerReferences"][0].update(name=rs, uid=f"uid-{rs}")
@@ -360,3 +362,21 @@ def test_evictions_from_a_node_after_the_window_are_a_new_incident(clock: Clock)
     clock.advance(3600)
     watcher.on_event(PODS, "MODIFIED", _evicted("postgres-5c7d9b8f6-p1", "node-a"))
     assert [i.target.name for i in drain(watcher)] == ["postgres"]
+
+
+def test_a_listing_of_evicted_pods_makes_the_first_evicted_the_subject(clock: Clock) -> None:
+    watcher = make(clock)
+    early, late = (
+        _evicted("worker-6b5d4c3a2-p1", "node-a", at=90),
+        _evicted("postgres-5c7d9b8f6-p1", "node-a"),
+    )
+    watcher.on_list(PODS, [late, early])
+    assert [i.target.name for i in drain(watcher)] == ["worker"]
+
+
+def test_evictions_that_keep_coming_stay_one_incident(clock: Clock) -> None:
+    watcher = make(clock, ScopeSettings(grace_period_seconds=60, restart_window_seconds=600))
+    for i, name in enumerate(["web-api-7d9f8c6b5", "postgres-5c7d9b8f6", "worker-6b5d4c3a2"]):
+        watcher.on_event(PODS, "MODIFIED", _evicted(f"{name}-p{i}", "node-a"))
+        clock.advance(500)  # each within the window of the one before
+    assert {i.target.name for i in drain(watcher)} == {"web-api"}
