@@ -15,6 +15,7 @@ from typing import Any
 from agent import incident_labels
 from server.watcher.detect import Detection, DetectPolicy, Finding
 from server.watcher.detect_dependants import dependant_findings
+from server.watcher.detect_ingress import detect_ingress
 from server.watcher.detect_ports import detect_ports
 from server.watcher.detect_service import (
     SCALED_TO_ZERO,
@@ -168,3 +169,25 @@ def unserved_zero(
         "and it runs no pod"
     )
     return Detection((Finding(SCALED_TO_ZERO, message),))
+
+
+def edge_detection(
+    kind: str,
+    obj: Obj,
+    namespace: str,
+    index: NamespaceIndex,
+    lookup: Callable[[Key], Obj | None],
+    now: datetime,
+    policy: DetectPolicy,
+) -> Detection:
+    """A Service's findings (`service_detection`), or an Ingress's: backends on a Service or a Service
+    port that does not exist, judged once the namespace's Services are listed."""
+    if kind != "Ingress":
+        return service_detection(obj, namespace, index, lookup, now, policy)
+    if not index.listed(namespace, ("Service",)):
+        return Detection(recheck_at=now + timedelta(seconds=5))
+    services = {
+        str((svc.get("metadata") or {}).get("name")): svc
+        for svc in _objects(index.keys(namespace, "Service"), lookup)
+    }
+    return detect_ingress(obj, services)

@@ -43,7 +43,7 @@ from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
 from server.watcher.restarts import RestartWindow
 from server.watcher.scope import Scope, parse_watch
-from server.watcher.service_watch import NamespaceIndex, service_detection, unserved_zero
+from server.watcher.service_watch import NamespaceIndex, edge_detection, unserved_zero
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec, StreamState
 from tools.kubernetes.client import KubeClient
 from tools.result import NO_RETRY
@@ -55,10 +55,10 @@ Key = tuple[str, str, str]  # (stream kind, namespace, name)
 Clock = Callable[[], datetime]
 
 POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION = "Pod", "Deployment", "Application", "Kustomization"
-WATCH, NAMESPACE = "ParamedicWatch", "Namespace"
+WATCH, NAMESPACE, INGRESS = "ParamedicWatch", "Namespace", "Ingress"
 JOB, CLAIM, SERVICE, HPA = "Job", "PersistentVolumeClaim", "Service", "HorizontalPodAutoscaler"
 CONFIGMAP = "ConfigMap"  # read for the hosts workloads reach (dependants of a Service); never Secrets
-_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA, CONFIGMAP)
+_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA, CONFIGMAP, INGRESS)
 ARGO_APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications")
 FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
@@ -222,6 +222,7 @@ class Watcher:
         """The streams this scope needs (custom resources are confirmed by discovery when they start)."""
         core, apps, batch = k8s.CoreV1Api(self._api), k8s.AppsV1Api(self._api), k8s.BatchV1Api(self._api)
         custom, autoscaling = k8s.CustomObjectsApi(self._api), k8s.AutoscalingV2Api(self._api)
+        net = k8s.NetworkingV1Api(self._api)
         # (plural, kind, namespaced list, all-namespaces list)
         workloads = (
             ("pods", POD, core.list_namespaced_pod, core.list_pod_for_all_namespaces),
@@ -235,6 +236,7 @@ class Watcher:
              core.list_config_map_for_all_namespaces),
             ("horizontalpodautoscalers", HPA, autoscaling.list_namespaced_horizontal_pod_autoscaler,
              autoscaling.list_horizontal_pod_autoscaler_for_all_namespaces),
+            ("ingresses", INGRESS, net.list_namespaced_ingress, net.list_ingress_for_all_namespaces),
         )  # fmt: skip
         specs: list[StreamSpec] = []
         namespaces = self.scope.watched_namespaces
@@ -305,14 +307,12 @@ class Watcher:
             self._offer_all(key, detect_job(obj))
         elif kind == CLAIM:
             self._evaluate_timed(key, detect_claim(obj, self._clock(), self._policy))
-        elif kind == SERVICE:
+        elif kind in (SERVICE, INGRESS):
             self._evaluate_service(key, obj)
         elif kind == HPA:
             self._evaluate_timed(key, detect_hpa(obj, self._clock(), self._policy))
-        elif kind == APPLICATION:
-            self._offer_all(key, detect_application(obj))
-        elif kind == KUSTOMIZATION:
-            self._offer_all(key, detect_kustomization(obj))
+        elif kind in (APPLICATION, KUSTOMIZATION):
+            self._offer_all(key, (detect_application if kind == APPLICATION else detect_kustomization)(obj))
         elif kind == WATCH:
             self._update_watch(obj)
         elif kind == NAMESPACE:
@@ -362,9 +362,9 @@ class Watcher:
         for finding in detection.findings:
             self._offer(key, target, finding, now)
 
-    def _evaluate_service(self, key: Key, service: Obj) -> None:
+    def _evaluate_service(self, key: Key, obj: Obj) -> None:  # a Service or an Ingress
         get, now = self._objects.get, self._clock()  # a dict read is atomic; the index locks its keys
-        self._evaluate_timed(key, service_detection(service, key[1], self._index, get, now, self._policy))
+        self._evaluate_timed(key, edge_detection(key[0], obj, key[1], self._index, get, now, self._policy))
 
     def _recheck_services(self, namespace: str | None) -> None:
         """Pods or Deployments changed (in a namespace, or all): Services may gain or lose endpoints."""

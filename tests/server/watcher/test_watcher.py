@@ -252,7 +252,7 @@ def test_stream_specs_follow_the_scope(clock: Clock) -> None:
     names = [s.name for s in make(clock).stream_specs()]
     assert names == [
         "pods", "deployments", "jobs", "persistentvolumeclaims", "services", "configmaps",
-        "horizontalpodautoscalers",
+        "horizontalpodautoscalers", "ingresses",
         "applications", "kustomizations", "paramedicwatches",
     ]  # fmt: skip
     scoped = make(clock, ScopeSettings(namespaces=["shop", "billing"], namespace_selector="a=b"), flux=False)
@@ -260,7 +260,8 @@ def test_stream_specs_follow_the_scope(clock: Clock) -> None:
         "pods/shop", "pods/billing", "deployments/shop", "deployments/billing", "jobs/shop", "jobs/billing",
         "persistentvolumeclaims/shop", "persistentvolumeclaims/billing", "services/shop", "services/billing",
         "configmaps/shop", "configmaps/billing",
-        "horizontalpodautoscalers/shop", "horizontalpodautoscalers/billing", "namespaces",
+        "horizontalpodautoscalers/shop", "horizontalpodautoscalers/billing",
+        "ingresses/shop", "ingresses/billing", "namespaces",
         "applications", "paramedicwatches",
     ]  # fmt: skip
 
@@ -380,3 +381,24 @@ def test_evictions_that_keep_coming_stay_one_incident(clock: Clock) -> None:
         watcher.on_event(PODS, "MODIFIED", _evicted(f"{name}-p{i}", "node-a"))
         clock.advance(500)  # each within the window of the one before
     assert {i.target.name for i in drain(watcher)} == {"web-api"}
+
+
+def test_an_ingress_on_a_port_its_service_lacks_is_an_incident_once_services_are_listed(clock: Clock) -> None:
+    services, ingresses = (
+        StreamSpec("services", "Service", lambda: None),
+        StreamSpec("ingresses", "Ingress", lambda: None),
+    )
+    svc = o.service("web-api", selector={"app": "web-api"})
+    svc["spec"]["ports"] = [{"name": "http", "port": 80, "targetPort": 8080}]
+    backend = {"service": {"name": "web-api", "port": {"number": 8080}}}
+    ingress = {"metadata": {"name": "shop", "namespace": "shop"}, "spec": {"defaultBackend": backend}}
+    watcher = make(clock)
+    watcher.on_list(ingresses, [ingress])
+    assert drain(watcher) == []  # the Services are not listed yet
+    watcher.on_list(services, [svc])
+    clock.advance(10)
+    for key in watcher._rechecks.pop_due(clock.now):
+        watcher._recheck(key)
+    [incident] = drain(watcher)
+    assert incident.target == WorkloadRef(namespace="shop", kind="Ingress", name="shop")
+    assert incident.reason == "IngressPortNotExposed"
