@@ -134,8 +134,8 @@ def metric(name: str, value: float, limit: float | None = None, **extra: Any) ->
 
 
 def commit(sha: str, message: str, diff: str, files: list[str]) -> EvidenceItem:
-    data: dict[str, Any] = {"sha": sha, "message": message, "author": "dev@acme.io", "date": "2024-05-01T10:00:00Z"}
-    data |= {"diff": diff, "files": files}
+    data: dict[str, Any] = {"sha": sha, "message": message, "author": "dev@acme.io"}
+    data |= {"date": "2024-05-01T10:00:00Z", "diff": diff, "files": files}
     return item(EvidenceKind.COMMIT, "git:main", f"{sha[:12]} {message}", data, id=f"commit:{sha[:12]}")
 
 
