@@ -1,7 +1,8 @@
 """scaled_to_zero: the workload wants zero replicas.
 
 Signature: the workload's desired replicas are 0 (its status, else its manifest): that alone is
-whole, since nothing else makes a Deployment want no pods.
+whole, since nothing else makes a Deployment want no pods. A DaemonSet wanting none is not
+scaled (it has no replica count): no node admits its pods, which is `unschedulable`'s.
 
 The previous count comes from events, metrics or the commit that set zero; the fix reverts that
 commit, else scales back to the previous count, else asks humans for it.
@@ -30,6 +31,8 @@ def _sets_zero_replicas(commit: CommitObs) -> bool:
 def scaled_to_zero(ctx: RuleContext) -> Finding | None:
     """The workload wants zero replicas; the previous count comes from events, metrics or a commit."""
     view = ctx.view
+    if view.target.kind == "DaemonSet":
+        return None  # nobody scales a DaemonSet: it wants one pod per node its pods may run on
     desired, status_id = view.desired_replicas()
     if desired != 0:
         return None

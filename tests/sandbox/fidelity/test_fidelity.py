@@ -27,16 +27,7 @@ from tests.sandbox.fidelity.harness import (
 
 CASES = sorted(CASES_DIR.glob("*.yaml"))
 # Cases whose state the sandbox reaches but whose cause the rules reasoner does not name (yet).
-DIAGNOSIS_MISSES: frozenset[str] = frozenset(
-    {
-        "daemonset-nodeselector-none",
-        "image-liveness-http-docs",
-        "init-wait-for-service",
-        "shell-liveness-exec-docs",
-        "shell-set-e-mkdir",
-        "shell-wget-bad-address",
-    }
-)
+DIAGNOSIS_MISSES: frozenset[str] = frozenset()
 
 
 class DiagnosisMismatch(AssertionError):
