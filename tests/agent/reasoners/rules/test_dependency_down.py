@@ -27,6 +27,13 @@ def test_dependency_down_names_the_dependency_and_notifies(diagnose) -> None:
         "dial tcp: lookup postgres on 10.96.0.10:53: no such host",
         "Error: getaddrinfo ENOTFOUND postgres",
         "redis.exceptions.ConnectionError: Error 111 connecting to postgres:6379. Connection refused.",
+        "wget: bad address 'postgres'",  # busybox wget (nc and ping word it the same)
+        "wget: unable to resolve host address 'postgres'",  # GNU wget
+        "curl: (6) Could not resolve host: postgres",
+        "curl: (7) Failed to connect to postgres port 5432 after 0 ms: Connection refused",
+        "nc: connect to postgres port 5432 (tcp) failed: Connection refused",
+        "** server can't find postgres.shop.svc.cluster.local: NXDOMAIN\nwaiting for postgres",  # nslookup
+        "ping: postgres: Name or service not known",
     ],
 )
 def test_dependency_down_recognises_common_wordings(diagnose, line: str) -> None:
