@@ -23,6 +23,24 @@ _NODE_EVENT = re.compile(
 )
 
 
+# The kubelet's eviction message names the resource it ran low on; the node's condition is named
+# after the pressure: "memory" -> MemoryPressure (ephemeral storage and disk share DiskPressure).
+_CONDITION_OF = {
+    "memory": "MemoryPressure",
+    "ephemeral-storage": "DiskPressure",
+    "nodefs": "DiskPressure",
+    "imagefs": "DiskPressure",
+    "pid": "PIDPressure",
+    "pids": "PIDPressure",
+}
+
+
+def _condition(kinds: list[str]) -> str | None:
+    """The one pressure condition to name as the faulty field; None when several or none are seen."""
+    names = {k if k.endswith("Pressure") else _CONDITION_OF.get(k.lower(), "") for k in kinds} - {""}
+    return names.pop() if len(names) == 1 else None
+
+
 def node_pressure(ctx: RuleContext) -> Finding | None:
     """Pods evicted (or not scheduled) because nodes are under memory/disk/PID pressure."""
     view = ctx.view
@@ -46,6 +64,7 @@ def node_pressure(ctx: RuleContext) -> Finding | None:
     kinds = sorted({k for n in pressured for k in n.pressures()}) or sorted(
         {m.group(1) for p in evicted if (m := _EVICTED.search(p.message))}
     )
+    condition = _condition(kinds)
     return Finding(
         rule="node_pressure",
         category=RootCause.NODE_PRESSURE,
@@ -53,6 +72,7 @@ def node_pressure(ctx: RuleContext) -> Finding | None:
         explanation=f"Node {node or '?'} is under pressure ({', '.join(kinds) or 'resources'}) and evicts "
         "or refuses pods; the workload itself is not at fault.",
         faulty_resource=f"Node {node}" if node else ctx.workload,
+        faulty_field=f"status.conditions[{condition}].status" if node and condition else None,
         remediation=remedies.notify("node pressure needs a human (capacity, noisy neighbours)", node=node),
         cited=cite(evicted, evict_events, node_events, pressured),
         missing=() if on_target else ("the target's pods evicted or refused for the pressure",),
