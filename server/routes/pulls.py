@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
@@ -99,13 +100,16 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/{number}/merge",
+# A human's answer on a pull request: both writes share their route's contract.
+_answer_route = partial(
+    router.post,
     response_model=PullRequestView,
     responses=_WRITE_RESPONSES,
     dependencies=[Depends(require_token)],
-    summary="Merge a pull request as a human",
 )
+
+
+@_answer_route("/{number}/merge", summary="Merge a pull request as a human")
 async def merge_pull(
     number: Number, answer: Annotated[PullAnswer, Body()], context: Context
 ) -> PullRequestView:
@@ -113,13 +117,7 @@ async def merge_pull(
     return await on_desk(desk_of(context).merge, number, by=answer.by, comment=answer.comment, via="api")
 
 
-@router.post(
-    "/{number}/close",
-    response_model=PullRequestView,
-    responses=_WRITE_RESPONSES,
-    dependencies=[Depends(require_token)],
-    summary="Close a pull request unmerged as a human",
-)
+@_answer_route("/{number}/close", summary="Close a pull request unmerged as a human")
 async def close_pull(
     number: Number, answer: Annotated[PullAnswer, Body()], context: Context
 ) -> PullRequestView:

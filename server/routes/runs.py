@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
@@ -147,25 +148,22 @@ _ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/{run_id}/approve",
+# A human's answer to a run waiting for approval: yes and no share their route's contract.
+_answer_route = partial(
+    router.post,
     response_model=AnswerResponse,
     responses=_ANSWER_RESPONSES,
     dependencies=[Depends(require_token)],
-    summary="Approve the action a run waits on",
 )
+
+
+@_answer_route("/{run_id}/approve", summary="Approve the action a run waits on")
 async def approve_run(run_id: RunId, answer: Annotated[AnswerRequest, Body()], context: Context) -> Any:
     """Resume a run waiting for approval with a yes; 409 (with its status) when it is not waiting."""
     return await _answer(context, run_id, answer, approved=True)
 
 
-@router.post(
-    "/{run_id}/reject",
-    response_model=AnswerResponse,
-    responses=_ANSWER_RESPONSES,
-    dependencies=[Depends(require_token)],
-    summary="Reject the action a run waits on",
-)
+@_answer_route("/{run_id}/reject", summary="Reject the action a run waits on")
 async def reject_run(run_id: RunId, answer: Annotated[AnswerRequest, Body()], context: Context) -> Any:
     """Resume a run waiting for approval with a no; 409 (with its status) when it is not waiting."""
     return await _answer(context, run_id, answer, approved=False)
