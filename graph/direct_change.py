@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from agent.domain import WorkloadRef
 from graph.cluster_access import Cluster, DirectRemediation
@@ -25,6 +26,24 @@ class DirectChange:
 
     ok: bool
     status: str  # a tools.result.ToolStatus value of the real write (or of the dry run that stopped it)
+    detail: str
+    diff: str
+    dry_run: DryRunResult
+
+    def entry_fields(self) -> DirectFacts:
+        """The audit entry's result, diff and dry run for this change (`applied` is `ok`)."""
+        return {
+            "status": self.status,
+            "detail": self.detail,
+            "diff": self.diff,
+            "dry_run": self.dry_run,
+        }
+
+
+class DirectFacts(TypedDict):
+    """What a direct change tells `make_entry`."""
+
+    status: str
     detail: str
     diff: str
     dry_run: DryRunResult

@@ -262,10 +262,7 @@ def _on_cluster(
         action=action.value,
         what=f"{write.action.value} on the cluster (dry run first)",
         why=why,
-        status=change.status,
-        detail=change.detail,
-        diff=change.diff,
-        dry_run=change.dry_run,
+        **change.entry_fields(),
         **extra,
     )
 
