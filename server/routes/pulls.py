@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.auth import require_read_token, require_token
+from server.auth import require_read_token
 from server.context import Context, ServerContext
 from server.pull_requests import DeskError, PullRequestDesk, PullRequestDetail, PullRequestView
-from server.routes.params import UNAUTHORIZED, error
+from server.routes.params import UNAUTHORIZED, error, token_post
 
 router = APIRouter(prefix="/pulls", tags=["pull requests"])
 DESK_KEY = "pulls"  # context.extras: the PullRequestDesk, when a GitOps repository is configured
@@ -101,12 +100,7 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # A human's answer on a pull request: both writes share their route's contract.
-_answer_route = partial(
-    router.post,
-    response_model=PullRequestView,
-    responses=_WRITE_RESPONSES,
-    dependencies=[Depends(require_token)],
-)
+_answer_route = token_post(router, PullRequestView, _WRITE_RESPONSES)
 
 
 @_answer_route("/{number}/merge", summary="Merge a pull request as a human")

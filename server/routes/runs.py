@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from server.auth import require_read_token, require_token
 from server.context import Context, RunLauncher, ServerContext
-from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store
+from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store, token_post
 from server.run_service import RunNotWaiting
 from server.runstore import ConflictError, RunRecord, RunStatus, UnknownRunError
 from server.schemas import (
@@ -149,12 +148,7 @@ _ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # A human's answer to a run waiting for approval: yes and no share their route's contract.
-_answer_route = partial(
-    router.post,
-    response_model=AnswerResponse,
-    responses=_ANSWER_RESPONSES,
-    dependencies=[Depends(require_token)],
-)
+_answer_route = token_post(router, AnswerResponse, _ANSWER_RESPONSES)
 
 
 @_answer_route("/{run_id}/approve", summary="Approve the action a run waits on")
