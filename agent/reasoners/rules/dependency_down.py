@@ -38,6 +38,15 @@ _CONNECT_ERRORS = (
     ),
     re.compile(rf"https?://{_HOST}(?::\d+)?[^\s]*[^\n]*?(?:refused|timed out|503|502|unavailable)", re.I),
     re.compile(rf"Error \d+ connecting to {_HOST}:\d+", re.I),
+    # Shell clients: busybox wget/nc/ping `bad address 'x'`, GNU wget, curl, nslookup, nc, ping.
+    re.compile(rf"bad address '{_HOST}'"),
+    re.compile(rf"unable to resolve host address '{_HOST}'"),
+    re.compile(rf"Could not resolve host: {_HOST}"),
+    re.compile(rf"server can't find {_HOST}: NXDOMAIN"),
+    re.compile(
+        rf"(?:Failed to connect to|connect to) {_HOST} port \d+[^\n]*?(?:refused|timed out|failed)", re.I
+    ),
+    re.compile(rf"^\w+: {_HOST}: (?:Name or service not known|Temporary failure in name resolution)", re.M),
 )
 _GENERIC_CONNECT = re.compile(r"connection refused|ECONNREFUSED|no such host|Name or service not known", re.I)
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")

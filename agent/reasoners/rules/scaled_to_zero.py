@@ -3,7 +3,8 @@
 Signature: the workload's desired replicas are 0 (its status, else its manifest): that alone is
 whole, since nothing else makes a Deployment want no pods. When the watcher saw running workloads
 reach its Service, the outage is theirs too: that is `dependency_down` (rules/dependency_down.py),
-fixed the same way.
+fixed the same way. A DaemonSet wanting none is not scaled (it has no replica count): no node admits
+its pods, which is `unschedulable`'s.
 
 The previous count comes from events, metrics or the commit that set zero; the fix reverts that
 commit, else scales back to the previous count, else asks humans for it.
@@ -46,6 +47,8 @@ def zero_replicas(ctx: RuleContext) -> ZeroReplicas | None:
     """The target wants zero replicas: the previous count (events, metrics or the commit that set
     zero) and the fix (revert that commit, else scale back, else ask); None when it wants some."""
     view = ctx.view
+    if view.target.kind == "DaemonSet":
+        return None  # nobody scales a DaemonSet: it wants one pod per node its pods may run on
     desired, status_id = view.desired_replicas()
     if desired != 0:
         return None

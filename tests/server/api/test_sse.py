@@ -17,6 +17,7 @@ from sse_starlette.sse import AppStatus
 
 from server.prometheus_exporter import metrics_of
 from server.runstore import RunStatus
+from tests.polling import eventually
 from tests.server.api.conftest import Live
 
 TIMEOUT = httpx.Timeout(10.0)
@@ -73,15 +74,6 @@ def _stream(live: Live, path: str, **kwargs) -> Iterator[httpx.Response]:
 
 def _finish(live: Live, run_id: str, status: RunStatus = RunStatus.HEALED) -> None:
     live.api.store.update_run(run_id, status=status)
-
-
-def _wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_a_run_stream_replays_then_follows_live_in_order_and_ends_with_the_status(live: Live) -> None:
@@ -192,7 +184,7 @@ def test_twenty_concurrent_subscribers_each_get_every_event_once_in_order(live: 
     expected = [str(seq) for seq in range(1, 51)] + [None]
     assert len(results) == 20
     assert all(got == expected for got in results.values()), {i: g[-3:] for i, g in results.items()}
-    assert _wait_for(lambda: metrics.subscribers("run") == 0)
+    assert eventually(lambda: metrics.subscribers("run") == 0, timeout=5.0)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/runs/r1/events", "/api/v1/events"])
@@ -209,9 +201,9 @@ def test_a_client_disconnect_stops_the_server_side_generator(live: Live, path: s
         stream = messages(response)
         assert next(stream).id == "1"
         # Seen from another thread than the server's loop; under load the read can come first.
-        assert _wait_for(lambda: metrics.subscribers(stream_kind) == 1, timeout=5)
+        assert eventually(lambda: metrics.subscribers(stream_kind) == 1, timeout=5)
         stream.close()
-    assert _wait_for(lambda: metrics.subscribers(stream_kind) == 0, timeout=5), (
+    assert eventually(lambda: metrics.subscribers(stream_kind) == 0, timeout=5), (
         "the generator outlived its client"
     )
     # The run stays active: nothing but the disconnect could have ended that stream.

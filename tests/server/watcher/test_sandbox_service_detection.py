@@ -16,6 +16,7 @@ from agent.domain import Incident, WorkloadRef
 from server.watcher.detect_dependants import DEPENDENCY_UNREACHABLE
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
+from tests.sandboxes import running
 
 pytestmark = pytest.mark.e2e
 
@@ -26,13 +27,8 @@ KINDS = ("Pod", "Deployment", "Service", "ConfigMap")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.cluster import Sandbox
 
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"), seed=17, background=False, serve=False)
-    box.start()
-    try:
-        box.wait_healthy(timeout=60)
+    with running(Sandbox(tmp_path_factory.mktemp("sandbox"), seed=17, background=False, serve=False)) as box:
         yield box
-    finally:
-        box.stop()
 
 
 def _specs() -> dict[str, StreamSpec]:

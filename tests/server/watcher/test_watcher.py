@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from server.watcher.detect import CRASH_LOOP, FREQUENT_RESTARTS, NOT_READY, OOM_
 from server.watcher.fold import OCCURRENCES_LABEL
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import DEPLOYMENT, NAMESPACE, POD, WATCH, Watcher, WatcherOptions
+from tests.polling import eventually
 from tests.server.watcher import objects as o
 
 WEB = WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
@@ -299,17 +299,10 @@ def test_a_failing_callback_ends_the_run_so_the_workload_is_not_stuck(clock: Clo
     thread = _dispatching(watcher)
     watcher.on_event(PODS, "MODIFIED", crashing(0))
     assert failed.wait(5)
-    assert wait_for(lambda: watcher.stats().callback_errors == 1)
+    assert eventually(lambda: watcher.stats().callback_errors == 1, timeout=5.0)
     assert not watcher.folder.is_active(fingerprint(WEB, CRASH_LOOP))
     watcher.stop(timeout=5)
     thread.join(5)
-
-
-def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.01)
-    return bool(predicate())
 
 
 def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothing(clock: Clock) -> None:
