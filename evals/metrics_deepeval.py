@@ -15,7 +15,7 @@ import os
 os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")  # before deepeval is imported
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from deepeval.metrics import BaseMetric, GEval
 from deepeval.models import DeepEvalBaseLLM, OllamaModel, OpenAIModel
@@ -157,14 +157,21 @@ class EscalationMetric(ScoreMetric):
         return s.escalation_correct, f"escalated: {s.escalated}"
 
 
-class RecoveryTimeMetric(ScoreMetric):
-    """Recovered within a simulated-time budget (applies where a fix is expected)."""
+class BudgetMetric(ScoreMetric):
+    """Passes within a budget, in the unit its subclass measures (`default_budget` unless given)."""
+
+    default_budget: ClassVar[float]
+
+    def __init__(self, budget: float | None = None, pricing: Pricing | None = None) -> None:
+        super().__init__(pricing)
+        self.budget = self.default_budget if budget is None else budget
+
+
+class RecoveryTimeMetric(BudgetMetric):
+    """Recovered within a simulated-time budget in seconds (applies where a fix is expected)."""
 
     name = "Time to recover"
-
-    def __init__(self, budget_sim_s: float = 900.0, pricing: Pricing | None = None) -> None:
-        super().__init__(pricing)
-        self.budget_sim_s = budget_sim_s
+    default_budget = 900.0
 
     def verdict(self, s: ScenarioScore) -> Verdict:
         if s.fix_success is None:
@@ -172,20 +179,17 @@ class RecoveryTimeMetric(ScoreMetric):
         t = s.time_to_recover_sim_s
         if t is None:
             return False, "never recovered"
-        return t <= self.budget_sim_s, f"{t:.0f} simulated s (budget {self.budget_sim_s:.0f})"
+        return t <= self.budget, f"{t:.0f} simulated s (budget {self.budget:.0f})"
 
 
-class CostMetric(ScoreMetric):
+class CostMetric(BudgetMetric):
     """The model calls of one scenario cost at most a budget (USD)."""
 
     name = "Cost"
-
-    def __init__(self, budget_usd: float = 0.05, pricing: Pricing | None = None) -> None:
-        super().__init__(pricing)
-        self.budget_usd = budget_usd
+    default_budget = 0.05
 
     def verdict(self, s: ScenarioScore) -> Verdict:
-        return s.cost_usd <= self.budget_usd, (
+        return s.cost_usd <= self.budget, (
             f"${s.cost_usd:.4f} for {s.model_calls} calls, {s.input_tokens} in / {s.output_tokens} out tokens"
         )
 

@@ -54,21 +54,28 @@ HealingGraph = StateGraph[HealingState, HealingContext, HealingState, HealingSta
 CompiledHealingGraph = CompiledStateGraph[HealingState, HealingContext, HealingState, HealingState]
 
 
+# Every node, named in the graph as its function (and its module under graph/nodes/) is named.
+NODES = (
+    analyst,
+    auditor,
+    decision,
+    approval,
+    remediation,
+    await_merge,
+    merge_gate,
+    verification,
+    rollback,
+    escalate,
+    report,
+    follow,
+)
+
+
 def build_graph() -> HealingGraph:
     """The uncompiled healing graph (see the module docstring for its shape)."""
     graph = StateGraph(HealingState, context_schema=HealingContext)
-    graph.add_node("analyst", analyst)
-    graph.add_node("auditor", auditor)
-    graph.add_node("decision", decision)
-    graph.add_node("approval", approval)
-    graph.add_node("remediation", remediation)
-    graph.add_node("await_merge", await_merge)
-    graph.add_node("merge_gate", merge_gate)
-    graph.add_node("verification", verification)
-    graph.add_node("rollback", rollback)
-    graph.add_node("escalate", escalate)
-    graph.add_node("report", report)
-    graph.add_node("follow", follow)
+    for node in NODES:
+        graph.add_node(node.__name__, node)
 
     graph.add_edge(START, "analyst")
     graph.add_edge("analyst", "auditor")

@@ -7,12 +7,11 @@ reports to the caller's trace sink, exactly as the tools do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from agent.domain import WorkloadRef
+from agent.domain import DirectPatch, Restart, Rollback, Scale, WorkloadRef
 from tools.guard import PolicyGuard
 from tools.kubernetes import (
     KubeClient,
@@ -30,6 +29,9 @@ from tools.kubernetes import (
 )
 from tools.result import ToolResult, TraceSink, discard
 
+# The proposals a direct write carries out; the type says which write and its arguments.
+DirectRemediation = Restart | Scale | Rollback | DirectPatch
+
 
 class Cluster(Protocol):
     """Reads and guarded writes of one workload (writes support the API server's dry run)."""
@@ -46,52 +48,19 @@ class Cluster(Protocol):
         """The Deployment's revisions."""
         ...
 
-    def patch(
+    def write(
         self,
         target: WorkloadRef,
-        patch: Mapping[str, Any],
-        guard: PolicyGuard,
-        *,
-        dry_run: bool,
-        sink: TraceSink = discard,
-    ) -> ToolResult[WriteOutcome]:
-        """Strategic-merge patch the workload."""
-        ...
-
-    def scale(
-        self,
-        target: WorkloadRef,
-        replicas: int,
-        guard: PolicyGuard,
-        *,
-        dry_run: bool,
-        sink: TraceSink = discard,
-    ) -> ToolResult[WriteOutcome]:
-        """Set spec.replicas."""
-        ...
-
-    def restart(
-        self,
-        target: WorkloadRef,
+        change: DirectRemediation,
         guard: PolicyGuard,
         *,
         at: datetime,
         dry_run: bool,
         sink: TraceSink = discard,
     ) -> ToolResult[WriteOutcome]:
-        """`kubectl rollout restart`, stamped with `at` (so a repeat is recognisably the same restart)."""
-        ...
-
-    def undo(
-        self,
-        target: WorkloadRef,
-        revision: int | None,
-        guard: PolicyGuard,
-        *,
-        dry_run: bool,
-        sink: TraceSink = discard,
-    ) -> ToolResult[WriteOutcome]:
-        """`kubectl rollout undo --to-revision`."""
+        """Make `change` on the workload through `guard`: a strategic-merge patch, `kubectl scale`,
+        `kubectl rollout restart` stamped with `at` (so a repeat is recognisably the same restart),
+        or `kubectl rollout undo --to-revision`."""
         ...
 
 
@@ -113,72 +82,26 @@ class KubeCluster:
         """The Deployment's revisions."""
         return rollout_history(self.kube, target.namespace, target.name, sink=sink)
 
-    def patch(
+    def write(
         self,
         target: WorkloadRef,
-        patch: Mapping[str, Any],
-        guard: PolicyGuard,
-        *,
-        dry_run: bool,
-        sink: TraceSink = discard,
-    ) -> ToolResult[WriteOutcome]:
-        """Strategic-merge patch the Deployment."""
-        return patch_deployment(
-            self.kube, guard, target.namespace, target.name, patch, dry_run=dry_run, sink=sink
-        )
-
-    def scale(
-        self,
-        target: WorkloadRef,
-        replicas: int,
-        guard: PolicyGuard,
-        *,
-        dry_run: bool,
-        sink: TraceSink = discard,
-    ) -> ToolResult[WriteOutcome]:
-        """Set spec.replicas."""
-        return scale(
-            self.kube,
-            guard,
-            target.namespace,
-            target.name,
-            replicas,
-            kind=target.kind,
-            dry_run=dry_run,
-            sink=sink,
-        )
-
-    def restart(
-        self,
-        target: WorkloadRef,
+        change: DirectRemediation,
         guard: PolicyGuard,
         *,
         at: datetime,
         dry_run: bool,
         sink: TraceSink = discard,
     ) -> ToolResult[WriteOutcome]:
-        """`kubectl rollout restart`, stamped with `at`."""
-        return rollout_restart(
-            self.kube,
-            guard,
-            target.namespace,
-            target.name,
-            kind=target.kind,
-            now=at,
-            dry_run=dry_run,
-            sink=sink,
-        )
-
-    def undo(
-        self,
-        target: WorkloadRef,
-        revision: int | None,
-        guard: PolicyGuard,
-        *,
-        dry_run: bool,
-        sink: TraceSink = discard,
-    ) -> ToolResult[WriteOutcome]:
-        """`kubectl rollout undo --to-revision`."""
-        return rollout_undo(
-            self.kube, guard, target.namespace, target.name, to_revision=revision, dry_run=dry_run, sink=sink
-        )
+        """The `tools.kubernetes` write that makes `change`."""
+        kube, namespace, name, kind = self.kube, target.namespace, target.name, target.kind
+        if isinstance(change, Restart):
+            return rollout_restart(
+                kube, guard, namespace, name, kind=kind, now=at, dry_run=dry_run, sink=sink
+            )
+        if isinstance(change, Scale):
+            return scale(kube, guard, namespace, name, change.replicas, kind=kind, dry_run=dry_run, sink=sink)
+        if isinstance(change, Rollback):
+            return rollout_undo(
+                kube, guard, namespace, name, to_revision=change.revision, dry_run=dry_run, sink=sink
+            )
+        return patch_deployment(kube, guard, namespace, name, change.patch, dry_run=dry_run, sink=sink)

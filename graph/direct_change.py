@@ -8,19 +8,16 @@ refused before anything changes; its answer is part of the audit record either w
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
-from agent.domain import DirectPatch, Restart, Rollback, Scale, WorkloadRef
-from graph.cluster_access import Cluster
+from agent.domain import WorkloadRef
+from graph.cluster_access import Cluster, DirectRemediation
 from graph.state import DryRunResult
 from tools.guard import PolicyGuard
 from tools.kubernetes import WriteOutcome
 from tools.result import ToolResult, TraceSink
-
-# The proposals a direct write carries out; the type says which write and its arguments.
-DirectRemediation = Restart | Scale | Rollback | DirectPatch
 
 
 @dataclass(frozen=True)
@@ -33,26 +30,23 @@ class DirectChange:
     diff: str
     dry_run: DryRunResult
 
+    def entry_fields(self) -> DirectFacts:
+        """The audit entry's result, diff and dry run for this change (`applied` is `ok`)."""
+        return {
+            "status": self.status,
+            "detail": self.detail,
+            "diff": self.diff,
+            "dry_run": self.dry_run,
+        }
 
-Write = Callable[[bool], ToolResult[WriteOutcome]]
 
+class DirectFacts(TypedDict):
+    """What a direct change tells `make_entry`."""
 
-def _writer(
-    cluster: Cluster,
-    target: WorkloadRef,
-    change: DirectRemediation,
-    guard: PolicyGuard,
-    at: datetime,
-    sink: TraceSink,
-) -> Write:
-    """A function doing the write, dry (True) or real (False)."""
-    if isinstance(change, Restart):
-        return lambda dry: cluster.restart(target, guard, at=at, dry_run=dry, sink=sink)
-    if isinstance(change, Scale):
-        return lambda dry: cluster.scale(target, change.replicas, guard, dry_run=dry, sink=sink)
-    if isinstance(change, Rollback):
-        return lambda dry: cluster.undo(target, change.revision, guard, dry_run=dry, sink=sink)
-    return lambda dry: cluster.patch(target, change.patch, guard, dry_run=dry, sink=sink)
+    status: str
+    detail: str
+    diff: str
+    dry_run: DryRunResult
 
 
 def apply_direct(
@@ -65,7 +59,10 @@ def apply_direct(
     sink: TraceSink,
 ) -> DirectChange:
     """Dry-run the write on the API server, then (only if that passed) make it for real."""
-    write = _writer(cluster, target, change, guard, at, sink)
+
+    def write(dry: bool) -> ToolResult[WriteOutcome]:
+        return cluster.write(target, change, guard, at=at, dry_run=dry, sink=sink)
+
     trial = write(True)
     if not trial.ok or trial.data is None:
         detail = f"dry run refused: {trial.error}"

@@ -39,6 +39,12 @@ class GitChange:
     merge_sha: str | None = None
     steps: list[str] = field(default_factory=list)  # what was done, in order, for the audit record
 
+    @classmethod
+    def already_live(cls, detail: str, diff: str, merge_sha: str | None, steps: list[str]) -> GitChange:
+        """The change was merged before this step looked (a step resumed after a crash): it is live,
+        and `merge_sha` (when known) is the commit a revert undoes."""
+        return cls(True, detail, diff, merged=True, merge_sha=merge_sha, steps=steps)
+
     @property
     def pr_url(self) -> str:
         """The pull request's URL, "" when there is none."""
@@ -180,14 +186,8 @@ def propose_patch(
             # The branch's commit is on the base branch: reverting it undoes the change.
             head = repo.recent_commits(ref=branch, limit=1)
             undo = head.data[0].sha if head.ok and head.data else None
-            return GitChange(
-                True,
-                f"{branch} was already merged into the base branch",
-                diff,
-                merged=True,
-                merge_sha=undo,
-                steps=steps,
-            )
+            detail = f"{branch} was already merged into the base branch"
+            return GitChange.already_live(detail, diff, undo, steps)
         return GitChange(False, f"pull request not opened: {opened.error}", diff, steps=steps)
     steps.append(f"opened pull request #{opened.data.number}")
     return _finish(repo, opened.data, merge=merge, guard=guard, workload=workload, diff=diff, steps=steps)
@@ -216,14 +216,8 @@ def propose_revert(
         if done is not None:
             # Merged by this same step before a restart (or reverted already): the change is live.
             steps.append(f"{full[:12]} is already reverted on {repo.base_branch} by {done[:12]}")
-            return GitChange(
-                True,
-                f"commit {full[:12]} is already reverted on {repo.base_branch}",
-                _reversed(diff),
-                merged=True,
-                merge_sha=done,
-                steps=steps,
-            )
+            detail = f"commit {full[:12]} is already reverted on {repo.base_branch}"
+            return GitChange.already_live(detail, _reversed(diff), done, steps)
         return GitChange(
             False, f"revert pull request not opened: {opened.error}", _reversed(diff), steps=steps
         )

@@ -24,6 +24,17 @@ def _latest(series: Series) -> float | None:
     return sample.value if sample is not None and math.isfinite(sample.value) else None
 
 
+def _metric_item(data: MetricData, subject: str, text: str, source_detail: str = "") -> EvidenceItem:
+    """A METRIC item on `subject` (a container or the workload), identified by metric and subject."""
+    return EvidenceItem(
+        id=f"metric:{data.name}:{subject}",
+        kind=EvidenceKind.METRIC,
+        source=f"prometheus {data.name}{source_detail}",
+        text=text,
+        data=data.dump(),
+    )
+
+
 def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[EvidenceItem]:
     limit_of = {}
     for series in limits.series if limits else ():
@@ -47,15 +58,8 @@ def _memory_items(working: QueryResult, limits: QueryResult | None) -> list[Evid
     items = []
     for container, (_, data) in sorted(worst.items()):
         limit_text = f" of a {data.limit / 2**20:.0f}Mi limit" if data.limit else " (no limit)"
-        items.append(
-            EvidenceItem(
-                id=f"metric:{MEMORY}:{container}",
-                kind=EvidenceKind.METRIC,
-                source=f"prometheus {MEMORY} pod {data.pod}",
-                text=f"container {container} working set {value_mi(data)}Mi{limit_text}",
-                data=data.dump(),
-            )
-        )
+        text = f"container {container} working set {value_mi(data)}Mi{limit_text}"
+        items.append(_metric_item(data, container, text, f" pod {data.pod}"))
     return items
 
 
@@ -72,12 +76,10 @@ def _restart_items(result: QueryResult) -> list[EvidenceItem]:
             container = series.labels.get("container", "")
             totals[container] = totals.get(container, 0.0) + value
     return [
-        EvidenceItem(
-            id=f"metric:{RESTARTS}:{container}",
-            kind=EvidenceKind.METRIC,
-            source=f"prometheus {RESTARTS}",
-            text=f"container {container} restarted {total:.0f} times across the workload's pods",
-            data=MetricData(name=RESTARTS, container=container, value=total, unit="count").dump(),
+        _metric_item(
+            MetricData(name=RESTARTS, container=container, value=total, unit="count"),
+            container,
+            f"container {container} restarted {total:.0f} times across the workload's pods",
         )
         for container, total in sorted(totals.items())
     ]
@@ -87,15 +89,9 @@ def _error_items(result: QueryResult, target: WorkloadRef) -> list[EvidenceItem]
     for series in result.series:
         value = _latest(series)
         if value is not None:
-            return [
-                EvidenceItem(
-                    id=f"metric:{ERROR_RATIO}:{target.name}",
-                    kind=EvidenceKind.METRIC,
-                    source=f"prometheus {ERROR_RATIO}",
-                    text=f"{value:.1%} of HTTP requests to {target.name} answered 5xx over 5m",
-                    data=MetricData(name=ERROR_RATIO, value=value, unit="ratio").dump(),
-                )
-            ]
+            data = MetricData(name=ERROR_RATIO, value=value, unit="ratio")
+            text = f"{value:.1%} of HTTP requests to {target.name} answered 5xx over 5m"
+            return [_metric_item(data, target.name, text)]
     return []
 
 

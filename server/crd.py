@@ -166,17 +166,12 @@ class EventReason(StrEnum):
     HEALING_CAP_REACHED = "HealingCapReached"
 
 
-_EVENT_TYPES = {
-    EventReason.ANOMALY_DETECTED: "Warning",
-    EventReason.DIAGNOSIS_COMPLETE: "Normal",
-    EventReason.REMEDIATION_PROPOSED: "Normal",
-    EventReason.HEALING_CAP_REACHED: "Warning",
-}
-_ACTIONS = {
-    EventReason.ANOMALY_DETECTED: "Detect",
-    EventReason.DIAGNOSIS_COMPLETE: "Diagnose",
-    EventReason.REMEDIATION_PROPOSED: "Propose",
-    EventReason.HEALING_CAP_REACHED: "Escalate",
+# Each reason's Event `type` and `action`.
+_TYPE_AND_ACTION = {
+    EventReason.ANOMALY_DETECTED: ("Warning", "Detect"),
+    EventReason.DIAGNOSIS_COMPLETE: ("Normal", "Diagnose"),
+    EventReason.REMEDIATION_PROPOSED: ("Normal", "Propose"),
+    EventReason.HEALING_CAP_REACHED: ("Warning", "Escalate"),
 }
 
 
@@ -193,6 +188,7 @@ def event_body(
     flat = " ".join(message.split())
     if not flat:
         raise ValueError("an event needs a message")
+    event_type, action = _TYPE_AND_ACTION[reason]
     involved: Obj = {
         "apiVersion": _API_VERSIONS.get(target.kind, ""),
         "kind": target.kind,
@@ -213,8 +209,8 @@ def event_body(
         "involvedObject": involved,
         "reason": reason.value,
         "message": flat if len(flat) <= _MESSAGE_LIMIT else flat[: _MESSAGE_LIMIT - 1] + "…",
-        "type": _EVENT_TYPES[reason],
-        "action": _ACTIONS[reason],
+        "type": event_type,
+        "action": action,
         "source": {"component": REPORTING_COMPONENT},
         "reportingComponent": REPORTING_COMPONENT,
         "reportingInstance": instance,

@@ -18,27 +18,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from graph.approval_request import (
-    ApprovalRequest,
-    ApprovalResponse,
-    approval_id_for,
-    build_approval_request,
-    describe_change,
-    describe_patch,
-)
+from graph.approval_request import ApprovalRequest, ApprovalResponse, build_approval_request
 from graph.context import HealingContext
 from graph.state import ApprovalRecord, HealingState
 from graph.tracing import NodeTrace
 
-__all__ = [
-    "ApprovalRequest",
-    "ApprovalResponse",
-    "approval",
-    "approval_id_for",
-    "build_approval_request",
-    "describe_change",
-    "describe_patch",
-]
+__all__ = ["approval"]
 
 
 def _record(

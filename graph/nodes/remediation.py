@@ -38,8 +38,9 @@ from agent.domain import (
 )
 from graph.action_records import ActionEntry, EntryBase, EntryFacts, UndoHint, entries, make_entry
 from graph.breaker import target_key
+from graph.cluster_access import DirectRemediation
 from graph.context import HealingContext
-from graph.direct_change import DirectRemediation, apply_direct
+from graph.direct_change import apply_direct
 from graph.gitops_change import branch_name, propose_patch, propose_revert
 from graph.policies import RemediationPolicy
 from graph.state import HealingState, best_diagnosis, current_attempt, latest_evidence, subject_incident
@@ -261,10 +262,7 @@ def _on_cluster(
         action=action.value,
         what=f"{write.action.value} on the cluster (dry run first)",
         why=why,
-        status=change.status,
-        detail=change.detail,
-        diff=change.diff,
-        dry_run=change.dry_run,
+        **change.entry_fields(),
         **extra,
     )
 

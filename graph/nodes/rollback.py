@@ -113,10 +113,7 @@ def _undo_one(ctx: HealingContext, incident: Incident, entry: ActionEntry, trace
             **base,
             action="rollback",
             what=f"rollout undo to revision {revision}",
-            status=undone.status,
-            detail=undone.detail,
-            diff=undone.diff,
-            dry_run=undone.dry_run,
+            **undone.entry_fields(),
             applied=undone.ok,
         )
     return make_entry(

@@ -70,11 +70,7 @@ async def pulls_page(request: Request, context: Context) -> Response:
 @router.get("/ui/pulls/{number}", response_class=HTMLResponse, dependencies=[Depends(require_page_reader)])
 async def pull_page(number: Number, request: Request, context: Context) -> Response:
     """One pull request: what it says, what it changes, and (local, open) Merge and Close."""
-    desk = _desk(context)
-    if desk is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no GitOps repository is configured")
-    pull = await _show(desk, number)
-    return html_page("pull.html", **_page_values(context, request, desk, pull))
+    return html_page("pull.html", **await _pull_values(context, request, number))
 
 
 @router.get(
@@ -82,11 +78,16 @@ async def pull_page(number: Number, request: Request, context: Context) -> Respo
 )
 async def pull_body(number: Number, request: Request, context: Context) -> Response:
     """The pull request page's body, re-fetched after an answer."""
+    return html_page("_pull_body.html", **await _pull_values(context, request, number))
+
+
+async def _pull_values(context: ServerContext, request: Request, number: int) -> dict[str, Any]:
+    """What the pull request page and its body show; 404 without a GitOps repository."""
     desk = _desk(context)
     if desk is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no GitOps repository is configured")
     pull = await _show(desk, number)
-    return html_page("_pull_body.html", **_page_values(context, request, desk, pull))
+    return _page_values(context, request, desk, pull)
 
 
 async def _answer(

@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
+from server.auth import require_token
 from server.runstore import InvalidInputError, NotFoundError
 from server.schemas import ErrorBody
 
@@ -25,6 +26,24 @@ def error(code: int, description: str) -> dict[int | str, dict[str, Any]]:
 
 
 UNAUTHORIZED = error(401, "The bearer token is missing or wrong.")
+
+
+def token_post(
+    router: APIRouter, response_model: type[Any], responses: dict[int | str, dict[str, Any]]
+) -> Callable[..., Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """`router.post` for writes that need the bearer token, answering `response_model` (or
+    `responses`): the contract one family of write routes shares; each names its path and summary."""
+
+    def post(path: str, *, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return router.post(
+            path,
+            response_model=response_model,
+            responses=responses,
+            dependencies=[Depends(require_token)],
+            summary=summary,
+        )
+
+    return post
 
 
 async def from_store(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.auth import require_read_token, require_token
+from server.auth import require_read_token
 from server.context import Context, ServerContext
 from server.pull_requests import DeskError, PullRequestDesk, PullRequestDetail, PullRequestView
-from server.routes.params import UNAUTHORIZED, error
+from server.routes.params import UNAUTHORIZED, error, token_post
 
 router = APIRouter(prefix="/pulls", tags=["pull requests"])
 DESK_KEY = "pulls"  # context.extras: the PullRequestDesk, when a GitOps repository is configured
@@ -99,13 +99,11 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/{number}/merge",
-    response_model=PullRequestView,
-    responses=_WRITE_RESPONSES,
-    dependencies=[Depends(require_token)],
-    summary="Merge a pull request as a human",
-)
+# A human's answer on a pull request: both writes share their route's contract.
+_answer_route = token_post(router, PullRequestView, _WRITE_RESPONSES)
+
+
+@_answer_route("/{number}/merge", summary="Merge a pull request as a human")
 async def merge_pull(
     number: Number, answer: Annotated[PullAnswer, Body()], context: Context
 ) -> PullRequestView:
@@ -113,13 +111,7 @@ async def merge_pull(
     return await on_desk(desk_of(context).merge, number, by=answer.by, comment=answer.comment, via="api")
 
 
-@router.post(
-    "/{number}/close",
-    response_model=PullRequestView,
-    responses=_WRITE_RESPONSES,
-    dependencies=[Depends(require_token)],
-    summary="Close a pull request unmerged as a human",
-)
+@_answer_route("/{number}/close", summary="Close a pull request unmerged as a human")
 async def close_pull(
     number: Number, answer: Annotated[PullAnswer, Body()], context: Context
 ) -> PullRequestView:

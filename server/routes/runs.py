@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from server.auth import require_read_token, require_token
 from server.context import Context, RunLauncher, ServerContext
-from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store
+from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store, token_post
 from server.run_service import RunNotWaiting
 from server.runstore import ConflictError, RunRecord, RunStatus, UnknownRunError
 from server.schemas import (
@@ -147,25 +147,17 @@ _ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/{run_id}/approve",
-    response_model=AnswerResponse,
-    responses=_ANSWER_RESPONSES,
-    dependencies=[Depends(require_token)],
-    summary="Approve the action a run waits on",
-)
+# A human's answer to a run waiting for approval: yes and no share their route's contract.
+_answer_route = token_post(router, AnswerResponse, _ANSWER_RESPONSES)
+
+
+@_answer_route("/{run_id}/approve", summary="Approve the action a run waits on")
 async def approve_run(run_id: RunId, answer: Annotated[AnswerRequest, Body()], context: Context) -> Any:
     """Resume a run waiting for approval with a yes; 409 (with its status) when it is not waiting."""
     return await _answer(context, run_id, answer, approved=True)
 
 
-@router.post(
-    "/{run_id}/reject",
-    response_model=AnswerResponse,
-    responses=_ANSWER_RESPONSES,
-    dependencies=[Depends(require_token)],
-    summary="Reject the action a run waits on",
-)
+@_answer_route("/{run_id}/reject", summary="Reject the action a run waits on")
 async def reject_run(run_id: RunId, answer: Annotated[AnswerRequest, Body()], context: Context) -> Any:
     """Resume a run waiting for approval with a no; 409 (with its status) when it is not waiting."""
     return await _answer(context, run_id, answer, approved=False)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.domain import WorkloadRef
+from agent.domain import DirectPatch, Restart, Scale, WorkloadRef
 from graph.cluster_access import KubeCluster
 from graph.policies import RemediationPolicy
 from sandbox.cluster import Sandbox
@@ -16,13 +16,14 @@ from tools.kubernetes import KubeClient
 from tools.result import ToolStatus
 
 TARGET = WorkloadRef(namespace="shop", name="joke-service")
+AT = datetime(2024, 5, 1, tzinfo=UTC)
 
 
-def _memory_patch(cluster: KubeCluster, memory: str) -> dict:
+def _memory_patch(cluster: KubeCluster, memory: str) -> DirectPatch:
     """A limit change for the workload's first container (named as the live manifest names it)."""
     name = cluster.manifest(TARGET).data.body["spec"]["template"]["spec"]["containers"][0]["name"]
     container = {"name": name, "resources": {"limits": {"memory": memory}}}
-    return {"spec": {"template": {"spec": {"containers": [container]}}}}
+    return DirectPatch(patch={"spec": {"template": {"spec": {"containers": [container]}}}})
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +51,17 @@ def test_reads_describe_the_target(cluster: KubeCluster) -> None:
 def test_dry_runs_change_nothing_and_a_denying_guard_sends_nothing(cluster: KubeCluster) -> None:
     before = _generation(cluster)
     guard = RemediationPolicy()
-    patched = cluster.patch(TARGET, _memory_patch(cluster, "96Mi"), guard, dry_run=True)
+    patched = cluster.write(TARGET, _memory_patch(cluster, "96Mi"), guard, at=AT, dry_run=True)
     assert patched.ok, patched.error
     assert patched.data.dry_run and "96Mi" in patched.data.diff
-    assert cluster.scale(TARGET, 2, guard, dry_run=True).ok
-    assert cluster.restart(TARGET, guard, at=datetime(2024, 5, 1, tzinfo=UTC), dry_run=True).ok
+    assert cluster.write(TARGET, Scale(replicas=2), guard, at=AT, dry_run=True).ok
+    assert cluster.write(TARGET, Restart(), guard, at=AT, dry_run=True).ok
     assert _generation(cluster) == before, "a dry run must not persist anything"
-    denied = cluster.patch(TARGET, _memory_patch(cluster, "96Mi"), deny_all, dry_run=False)
+    denied = cluster.write(TARGET, _memory_patch(cluster, "96Mi"), deny_all, at=AT, dry_run=False)
     assert denied.status is ToolStatus.DENIED and _generation(cluster) == before
 
 
 def test_a_real_scale_reaches_the_deployment(cluster: KubeCluster) -> None:
-    result = cluster.scale(TARGET, 3, RemediationPolicy(), dry_run=False)
+    result = cluster.write(TARGET, Scale(replicas=3), RemediationPolicy(), at=AT, dry_run=False)
     assert result.ok, result.error
     assert cluster.manifest(TARGET).data.body["spec"]["replicas"] == 3

@@ -25,6 +25,7 @@ from agent.domain import (
     ProposedRemediation,
     Restart,
     RevertCommit,
+    Rollback,
     RootCause,
     Scale,
     Trigger,
@@ -154,24 +155,20 @@ class FakeCluster:
         )
         return ToolResult(f"kubernetes.{action}", ToolStatus.OK, data=outcome)
 
-    def patch(self, target, patch, guard, *, dry_run, sink=discard):  # type: ignore[no-untyped-def]
-        return self._write("patch", target, guard, dry_run, patch=dict(patch))
-
-    def scale(self, target, replicas, guard, *, dry_run, sink=discard):  # type: ignore[no-untyped-def]
-        body = {"spec": {"replicas": replicas}}
-        return self._write("scale", target, guard, dry_run, patch=body, parameters={"replicas": replicas})
-
-    def restart(self, target, guard, *, at, dry_run, sink=discard):  # type: ignore[no-untyped-def]
-        stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = {
-            "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}
-        }
-        return self._write("restart", target, guard, dry_run, patch=body)
-
-    def undo(self, target, revision, guard, *, dry_run, sink=discard):  # type: ignore[no-untyped-def]
-        return self._write(
-            "rollback", target, guard, dry_run, parameters={"revision": revision or self.revision - 1}
-        )
+    def write(self, target, change, guard, *, at, dry_run, sink=discard):  # type: ignore[no-untyped-def]
+        if isinstance(change, Scale):
+            body = {"spec": {"replicas": change.replicas}}
+            parameters = {"replicas": change.replicas}
+            return self._write("scale", target, guard, dry_run, patch=body, parameters=parameters)
+        if isinstance(change, Restart):
+            stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            annotations = {"kubectl.kubernetes.io/restartedAt": stamp}
+            body = {"spec": {"template": {"metadata": {"annotations": annotations}}}}
+            return self._write("restart", target, guard, dry_run, patch=body)
+        if isinstance(change, Rollback):
+            revision = change.revision or self.revision - 1
+            return self._write("rollback", target, guard, dry_run, parameters={"revision": revision})
+        return self._write("patch", target, guard, dry_run, patch=dict(change.patch))
 
 
 def breaker(limit: int = 5) -> CircuitBreaker:

@@ -9,18 +9,12 @@ from tools.notify.message import Notification, Severity
 
 SENDER = "Paramedic"
 
-_EMOJI = {
-    Severity.INFO: ":information_source:",
-    Severity.SUCCESS: ":white_check_mark:",
-    Severity.WARNING: ":warning:",
-    Severity.CRITICAL: ":rotating_light:",
-}
-# Discord embed colours (24-bit RGB as an integer).
-_COLOUR = {
-    Severity.INFO: 0x3498DB,
-    Severity.SUCCESS: 0x2ECC71,
-    Severity.WARNING: 0xF39C12,
-    Severity.CRITICAL: 0xE74C3C,
+# Each severity's Slack emoji and Discord embed colour (24-bit RGB as an integer).
+_MARKS = {
+    Severity.INFO: (":information_source:", 0x3498DB),
+    Severity.SUCCESS: (":white_check_mark:", 0x2ECC71),
+    Severity.WARNING: (":warning:", 0xF39C12),
+    Severity.CRITICAL: (":rotating_light:", 0xE74C3C),
 }
 
 
@@ -55,9 +49,8 @@ def slack_payload(n: Notification) -> dict[str, Any]:
             "url": n.pr_url,
         }
         blocks.append({"type": "actions", "elements": [button]})
-    context = (
-        f"{_EMOJI[n.severity]} {SENDER} · {n.severity.value} · {n.created_at.isoformat(timespec='seconds')}"
-    )
+    emoji, _ = _MARKS[n.severity]
+    context = f"{emoji} {SENDER} · {n.severity.value} · {n.created_at.isoformat(timespec='seconds')}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return {"text": clip(fallback, 3000), "blocks": blocks}
 
@@ -76,7 +69,7 @@ def discord_payload(n: Notification) -> dict[str, Any]:
     embed: dict[str, Any] = {
         "title": title,
         "description": clip(n.summary, max(min(4096, 6000 - used), 0)),
-        "color": _COLOUR[n.severity],
+        "color": _MARKS[n.severity][1],
         "fields": fields,
         "footer": {"text": footer},
         "timestamp": n.created_at.isoformat(),

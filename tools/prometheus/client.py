@@ -217,18 +217,13 @@ class PrometheusClient:
                     response = http.get(self._url + path, params=params)
                 else:
                     response = http.post(self._url + path, data=params)
-        except httpx.TimeoutException as exc:
-            raise ToolFailure(
-                f"Prometheus at {where} did not answer within {self._timeout:g}s ({type(exc).__name__})",
-                status=ToolStatus.UNAVAILABLE,
-                transient=True,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ToolFailure(
-                f"cannot reach Prometheus at {where}: {exc or type(exc).__name__}",
-                status=ToolStatus.UNAVAILABLE,
-                transient=True,
-            ) from exc
+        except httpx.TransportError as exc:  # a timeout included: both worth a retry
+            problem = (
+                f"Prometheus at {where} did not answer within {self._timeout:g}s ({type(exc).__name__})"
+                if isinstance(exc, httpx.TimeoutException)
+                else f"cannot reach Prometheus at {where}: {exc or type(exc).__name__}"
+            )
+            raise ToolFailure(problem, status=ToolStatus.UNAVAILABLE, transient=True) from exc
         return _interpret(response, where)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -9,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tools.boundary import redact_text
+from tools.scan.objects import name_of, namespace_of
 
 
 class Severity(StrEnum):
@@ -67,3 +69,24 @@ def as_yaml(patch: dict[str, Any]) -> str:
 def container_patch(container: str, fields: dict[str, Any]) -> dict[str, Any]:
     """A strategic-merge patch of one container of a workload's pod template."""
     return {"spec": {"template": {"spec": {"containers": [{"name": container, **fields}]}}}}
+
+
+def container_finding(
+    check: str,
+    severity: Severity,
+    workload: Mapping[str, Any],
+    container: str,
+    message: str,
+    fields: dict[str, Any],
+) -> Finding:
+    """A finding on one container of a workload; its patch sets `fields` on that container."""
+    return Finding(
+        check=check,
+        severity=severity,
+        namespace=namespace_of(workload),
+        kind=str(workload.get("kind")),
+        name=name_of(workload),
+        container=container,
+        message=message,
+        patch=as_yaml(container_patch(container, fields)),
+    )

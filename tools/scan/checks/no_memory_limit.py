@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.scan.finding import Finding, Severity, as_yaml, container_patch
-from tools.scan.objects import containers, dig, name_of, namespace_of
+from tools.scan.finding import Finding, Severity, container_finding
+from tools.scan.objects import containers, dig
 from tools.scan.quantity import format_memory, parse_quantity
 from tools.scan.snapshot import Snapshot
 
@@ -23,14 +23,12 @@ def check(snapshot: Snapshot) -> Iterator[Finding]:
             request = parse_quantity(dig(container, "resources", "requests", "memory"))
             limit = format_memory(request * 2) if request else DEFAULT_LIMIT
             name = str(container.get("name") or "")
-            yield Finding(
-                check=ID,
-                severity=Severity.MEDIUM,
-                namespace=namespace_of(workload),
-                kind=str(workload.get("kind")),
-                name=name_of(workload),
-                container=name,
-                message=f"container {name} has no memory limit: a leak can starve its node; "
+            yield container_finding(
+                ID,
+                Severity.MEDIUM,
+                workload,
+                name,
+                f"container {name} has no memory limit: a leak can starve its node; "
                 f"size the limit from its real peak usage ({limit} suggested)",
-                patch=as_yaml(container_patch(name, {"resources": {"limits": {"memory": limit}}})),
+                {"resources": {"limits": {"memory": limit}}},
             )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.scan.finding import Finding, Severity, as_yaml, container_patch
-from tools.scan.objects import containers, dicts, name_of, namespace_of
+from tools.scan.finding import Finding, Severity, container_finding
+from tools.scan.objects import containers, dicts
 from tools.scan.snapshot import Snapshot
 
 ID = "no-probes"
@@ -24,17 +24,11 @@ def check(snapshot: Snapshot) -> Iterator[Finding]:
             port = ports[0].get("containerPort") if ports else None
             if port is None:
                 continue  # nothing listens: a worker; a probe would need a command we cannot guess
-            yield Finding(
-                check=ID,
-                severity=Severity.LOW,
-                namespace=namespace_of(workload),
-                kind=str(workload.get("kind")),
-                name=name_of(workload),
-                container=name,
-                message=f"container {name} listens on {port} but has no readiness or liveness probe",
-                patch=as_yaml(
-                    container_patch(
-                        name, {"readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10}}
-                    )
-                ),
+            yield container_finding(
+                ID,
+                Severity.LOW,
+                workload,
+                name,
+                f"container {name} listens on {port} but has no readiness or liveness probe",
+                {"readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10}},
             )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.scan.finding import Finding, Severity, as_yaml, container_patch
-from tools.scan.objects import containers, dig, name_of, namespace_of
+from tools.scan.finding import Finding, Severity, container_finding
+from tools.scan.objects import containers, dig
 from tools.scan.snapshot import Snapshot
 
 ID = "no-requests"
@@ -23,16 +23,12 @@ def check(snapshot: Snapshot) -> Iterator[Finding]:
             if not missing:
                 continue
             name = str(container.get("name") or "")
-            yield Finding(
-                check=ID,
-                severity=Severity.LOW,
-                namespace=namespace_of(workload),
-                kind=str(workload.get("kind")),
-                name=name_of(workload),
-                container=name,
-                message=f"container {name} requests no {' or '.join(missing)}: the scheduler places it blind "
+            yield container_finding(
+                ID,
+                Severity.LOW,
+                workload,
+                name,
+                f"container {name} requests no {' or '.join(missing)}: the scheduler places it blind "
                 "and it is evicted first under node pressure",
-                patch=as_yaml(
-                    container_patch(name, {"resources": {"requests": {r: DEFAULTS[r] for r in missing}}})
-                ),
+                {"resources": {"requests": {r: DEFAULTS[r] for r in missing}}},
             )

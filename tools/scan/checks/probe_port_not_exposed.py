@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tools.scan.finding import Finding, Severity, as_yaml, container_patch
-from tools.scan.objects import containers, dicts, name_of, namespace_of
+from tools.scan.finding import Finding, Severity, container_finding
+from tools.scan.objects import containers, dicts
 from tools.scan.snapshot import Snapshot
 
 ID = "probe-port-not-exposed"
@@ -40,14 +40,12 @@ def check(snapshot: Snapshot) -> Iterator[Finding]:
                     continue
                 name = str(container.get("name") or "")
                 exposed = ports[0].get("containerPort")
-                yield Finding(
-                    check=ID,
-                    severity=Severity.HIGH,
-                    namespace=namespace_of(workload),
-                    kind=str(workload.get("kind")),
-                    name=name_of(workload),
-                    container=name,
-                    message=f"the {probe_name} of {name} probes port {port}, which the container does not "
+                yield container_finding(
+                    ID,
+                    Severity.HIGH,
+                    workload,
+                    name,
+                    f"the {probe_name} of {name} probes port {port}, which the container does not "
                     f"expose (it exposes {', '.join(str(n) for n in sorted(numbers, key=str))})",
-                    patch=as_yaml(container_patch(name, {probe_name: {handler: {"port": exposed}}})),
+                    {probe_name: {handler: {"port": exposed}}},
                 )

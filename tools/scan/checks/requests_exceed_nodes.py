@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.scan.finding import Finding, Severity, as_yaml, container_patch
-from tools.scan.objects import containers, dig, name_of, namespace_of
+from tools.scan.finding import Finding, Severity, container_finding
+from tools.scan.objects import containers, dig
 from tools.scan.quantity import format_cpu, format_memory, parse_quantity
 from tools.scan.snapshot import Snapshot
 
@@ -41,16 +41,12 @@ def check(snapshot: Snapshot) -> Iterator[Finding]:
                 continue
             name, biggest = max(wanted, key=lambda item: item[1])
             fitting = max(biggest - (total - largest * 0.8), 0.0) or largest * 0.5
-            yield Finding(
-                check=ID,
-                severity=Severity.HIGH,
-                namespace=namespace_of(workload),
-                kind=str(workload.get("kind")),
-                name=name_of(workload),
-                container=name,
-                message=f"its pods request {_FORMAT[resource](total)} {resource}; the largest node has "
+            yield container_finding(
+                ID,
+                Severity.HIGH,
+                workload,
+                name,
+                f"its pods request {_FORMAT[resource](total)} {resource}; the largest node has "
                 f"{_FORMAT[resource](largest)} allocatable, so they can never be scheduled",
-                patch=as_yaml(
-                    container_patch(name, {"resources": {"requests": {resource: _FORMAT[resource](fitting)}}})
-                ),
+                {"resources": {"requests": {resource: _FORMAT[resource](fitting)}}},
             )

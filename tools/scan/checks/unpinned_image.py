@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.scan.finding import Finding, Severity, as_yaml, container_patch
-from tools.scan.objects import Obj, all_containers, dicts, name_of, namespace_of
+from tools.scan.finding import Finding, Severity, container_finding
+from tools.scan.objects import Obj, all_containers, dicts, namespace_of
 from tools.scan.objects import dig as _dig
 from tools.scan.snapshot import Snapshot
 
@@ -43,14 +43,12 @@ def check(snapshot: Snapshot) -> Iterator[Finding]:
             digest = _running_digest(snapshot, workload, name)
             base = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
             pinned = digest or f"{base}:<version>"
-            yield Finding(
-                check=ID,
-                severity=Severity.MEDIUM,
-                namespace=namespace_of(workload),
-                kind=str(workload.get("kind")),
-                name=name_of(workload),
-                container=name,
-                message=f"container {name} runs {image}: the tag floats, so a restart may run other code "
+            yield container_finding(
+                ID,
+                Severity.MEDIUM,
+                workload,
+                name,
+                f"container {name} runs {image}: the tag floats, so a restart may run other code "
                 "and a rollback cannot return to what ran",
-                patch=as_yaml(container_patch(name, {"image": pinned})),
+                {"image": pinned},
             )
