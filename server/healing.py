@@ -182,10 +182,11 @@ class HealingStack:
         run_id, _ = self.runs.submit(incident)
         run = self.store.get_run(run_id)
         if not run.status.active:
-            # Attached to a run that ended (its cooldown in the store outlasted the watcher's):
-            # nothing runs for this fingerprint, so the watcher must not hold it as active.
+            # Attached to a run that ended (its cooldown in the store outlasted the watcher's, or
+            # another replica ended it before a failover): nothing runs for this fingerprint, so
+            # the watcher must not hold it as active, and it cools down until the store's window ends.
             if self.watcher is not None:
-                self.watcher.run_finished(incident.fingerprint)
+                self.watcher.run_finished(incident.fingerprint, run.attach_until)
             return
         if run.fingerprint == incident.fingerprint and self.ownership.owns(run_id):
             return

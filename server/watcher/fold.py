@@ -177,8 +177,11 @@ class Folder:
             self._stats.dispatched += 1
             return incident
 
-    def run_finished(self, fingerprint: str) -> Finished | None:
-        """End the active run of this fingerprint and start its workload's cooldown (None if unknown)."""
+    def run_finished(self, fingerprint: str, until: datetime | None = None) -> Finished | None:
+        """End the active run of this fingerprint and start its workload's cooldown (None if unknown).
+
+        The cooldown lasts `until` when given: the window the shared store keeps for a run another
+        replica ended (a new leader honours what is left of it, not a fresh full cooldown)."""
         with self._cond:
             target = self._active_by_fingerprint.pop(fingerprint, None)
             if target is None:
@@ -187,7 +190,7 @@ class Folder:
             now = self._clock()
             for expired in [t for t, end in self._cooling.items() if end <= now]:
                 del self._cooling[expired]
-            until = now + self._cooldown
+            until = now + self._cooldown if until is None else until
             self._cooling[target] = until
             return Finished(target, until)
 

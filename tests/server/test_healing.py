@@ -1,9 +1,12 @@
 """`server.healing.HealingStack`: the watcher is told when every run it handed incidents to ends,
-including a run of another fingerprint the run service folded its incident into."""
+including a run of another fingerprint the run service folded its incident into, and a sighting of a
+workload whose run ended within its cooldown (kept in the store: another replica may have ended it
+before a failover) attaches to that run and cools the watcher down until the store's window ends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,9 +34,11 @@ class Watcher:
 
     def __init__(self) -> None:
         self.finished: list[str] = []
+        self.until: dict[str, datetime | None] = {}
 
-    def run_finished(self, fingerprint_: str) -> None:
+    def run_finished(self, fingerprint_: str, until: datetime | None = None) -> None:
         self.finished.append(fingerprint_)
+        self.until[fingerprint_] = until
 
     def stop(self) -> None:
         pass
@@ -98,5 +103,25 @@ def test_a_run_that_ended_while_the_incident_was_folded_releases_it_at_once(kube
         incident = _watcher_incident()
         stack._on_incident(incident)
         assert watcher.finished == [incident.fingerprint]
+    finally:
+        stack.stop()
+
+
+def test_a_new_leader_honours_the_cooldown_of_a_run_another_replica_ended(kube, store, tmp_path) -> None:
+    stack, watcher = _stack(kube, store, tmp_path)
+    try:
+        incident = _watcher_incident()
+        # The old leader's run for this workload ended a minute ago; its window is in the store.
+        ended = store.create_run(
+            NewRun(id="run-old", fingerprint=incident.fingerprint, target=WEB, mode="report",
+                   provider="rules", status=RunStatus.REPORTED)
+        )  # fmt: skip
+        window_ends = datetime.now(UTC) + timedelta(seconds=240)
+        store.open_attach_window(ended.id, window_ends)
+        stack._on_incident(incident)  # this replica's fresh watcher sees the workload still failing
+        assert [r.id for r in store.list_runs().items] == [ended.id], "no second run inside the cooldown"
+        assert store.get_run(ended.id).folded == 1, "the sighting counts on the ended run"
+        assert watcher.finished == [incident.fingerprint]
+        assert watcher.until[incident.fingerprint] == window_ends, "cools down until the store's window ends"
     finally:
         stack.stop()
