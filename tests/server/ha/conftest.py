@@ -25,6 +25,7 @@ from kubernetes import client as k8s
 from sandbox.cluster import Sandbox
 from sandbox.faults.control import ControlServer
 from server.runstore import RunStore, open_run_store
+from server.runstore.models import AuditRecord
 from tools.gitops.local_pulls import PullStore
 from tools.gitops.records import PullRequest
 from tools.kubernetes.client import KubeClient
@@ -158,6 +159,23 @@ def shared_store(fresh_postgres_url: str) -> Iterator[RunStore]:
 
 
 StartReplicas = Callable[..., dict[str, Replica]]
+STARTUP_SECONDS = 300.0  # two processes importing everything on a 2-core machine shared by others
+
+
+def _up(replica: Replica, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and replica.proc.poll() is None:
+        try:
+            if httpx.get(f"{replica.url}/healthz", timeout=2).is_success:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _tail(replica: Replica, lines: int = 30) -> str:
+    return "\n".join(replica.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.fixture
@@ -168,6 +186,7 @@ def start_replicas(
     started: dict[str, Replica] = {}
 
     def start(mode: str = "report", **extra: str) -> dict[str, Replica]:
+        began = time.monotonic()
         for name in NAMES:
             port = _free_port()
             env = {
@@ -191,11 +210,11 @@ def start_replicas(
                 proc = subprocess.Popen(command, env=env, stdout=out, stderr=out, text=True)
             started[name] = Replica(name, f"http://127.0.0.1:{port}", proc, log)
         for replica in started.values():
-            wait_for(
-                f"{replica.name} up",
-                lambda r=replica: httpx.get(f"{r.url}/healthz", timeout=1).is_success,
-                180,  # two processes importing everything on a busy 2-core machine
-            )
+            if not _up(replica, STARTUP_SECONDS - (time.monotonic() - began)):
+                pytest.fail(
+                    f"{replica.name} not up within {STARTUP_SECONDS} s; its log ends:\n{_tail(replica)}"
+                )
+        print(f"both replicas up in {time.monotonic() - began:.1f} s")
         return dict(started)
 
     try:
@@ -211,7 +230,17 @@ def start_replicas(
                     replica.proc.wait()
 
 
+ACTIVE = frozenset({"queued", "running", "waiting_approval", "waiting_merge"})
+
+
 def final_runs(replica: Replica, workload: str) -> list[dict[str, Any]] | None:
-    """The workload's runs once none is queued or running (waiting ones count as settled)."""
+    """The workload's runs once every one has ended (none queued, running or waiting)."""
     runs = replica.runs(workload=workload)
-    return runs if runs and all(r["status"] not in ("queued", "running") for r in runs) else None
+    return runs if runs and all(r["status"] not in ACTIVE for r in runs) else None
+
+
+def remediations(store: RunStore, run: dict[str, Any]) -> tuple[list[dict[str, Any]], list[AuditRecord]]:
+    """The run's remediation entries (its record) and the audit entries of those actions (the store)."""
+    done = [a for a in run["actions"] if a.get("phase") == "remediation"]
+    names = {str(a.get("action")) for a in done}
+    return done, [a for a in store.audit_log(run_id=run["id"], limit=1000) if a.action in names]

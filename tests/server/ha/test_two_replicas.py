@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from server.runstore import RunStore
-from tests.server.ha.conftest import QUICK_VERIFY, Cluster, Replica, StartReplicas, final_runs, wait_for
+from tests.server.ha.conftest import (
+    QUICK_VERIFY,
+    Cluster,
+    Replica,
+    StartReplicas,
+    final_runs,
+    remediations,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -82,8 +90,8 @@ def test_with_remediation_one_run_and_at_most_one_pull_request_per_incident(
     pulls = cluster.pulls(run["fingerprint"])
     assert len(pulls) == 1, f"one pull request for the incident, got {[p.number for p in pulls]}"
     assert pulls[0].state == "merged"
-    fixes = [a for a in shared_store.audit_log(run_id=run["id"]) if a.action == "gitops_pr"]
-    assert len(fixes) == 1, [a.what for a in fixes]
+    done, audited = remediations(shared_store, run)
+    assert len(done) == 1 and len(audited) == 1, (done, [(a.action, a.what) for a in audited])
 
     runs = _next_fault_after_the_kill(cluster, follower, leader.kill())
     assert len(runs) == 1, "one run for the next incident"
