@@ -240,7 +240,8 @@ def final_runs(replica: Replica, workload: str) -> list[dict[str, Any]] | None:
 
 
 def remediations(store: RunStore, run: dict[str, Any]) -> tuple[list[dict[str, Any]], list[AuditRecord]]:
-    """The run's remediation entries (its record) and the audit entries of those actions (the store)."""
-    done = [a for a in run["actions"] if a.get("phase") == "remediation"]
+    """The run's changes (its record's remediation entries but a human's merge of its pull
+    request, recorded in that phase too) and the audit entries of those actions (the store)."""
+    done = [a for a in run["actions"] if a.get("phase") == "remediation" and a.get("action") != "merge"]
     names = {str(a.get("action")) for a in done}
     return done, [a for a in store.audit_log(run_id=run["id"], limit=1000) if a.action in names]

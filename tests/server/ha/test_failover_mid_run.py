@@ -22,7 +22,7 @@ LEADER_BOUND = 15.0  # issue #20: a leader killed with kill -9 is replaced withi
 
 def _investigations(store: RunStore, run_id: str) -> int:
     """How many times the analyst started on the run."""
-    events = store.events(run_id, limit=5000)
+    events = store.events(run_id, limit=1000)
     return sum(1 for e in events if e.type is TraceEventType.NODE_START and e.node == "analyst")
 
 
