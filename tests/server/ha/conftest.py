@@ -128,11 +128,12 @@ class Cluster:
             events = k8s.CoreV1Api(kube.api).list_namespaced_event(namespace).items
         finally:
             kube.close()
-        return sum(
-            e.count or 1
+        counts: list[int] = [
+            int(e.count or 1)
             for e in events
             if e.reason == "AnomalyDetected" and e.involved_object and e.involved_object.name == workload
-        )
+        ]
+        return sum(counts)
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     kube = KubeClient.from_config(str(sb.kubeconfig_path))
     try:
         sb.wait_healthy(timeout=60)
-        k8s.CoreV1Api(kube.api).create_namespace({"metadata": {"name": "paramedic"}})
+        k8s.CoreV1Api(kube.api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name="paramedic")))
         yield Cluster(sb, control.url)
     finally:
         kube.close()

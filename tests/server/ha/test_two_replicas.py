@@ -38,7 +38,7 @@ def _next_fault_after_the_kill(cluster: Cluster, survivor: Replica, killed_at: f
     runs = wait_for("the next incident's run, settled", lambda: final_runs(survivor, "worker"), 240)
     # Nothing the dead leader held is left blocking its workload.
     assert not survivor.runs(status="running") and not survivor.runs(status="queued")
-    return runs  # type: ignore[no-any-return]
+    return runs
 
 
 def test_one_leader_one_run_per_incident_and_a_failover_within_30_seconds(
