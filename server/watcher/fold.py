@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -193,6 +193,22 @@ class Folder:
             until = now + self._cooldown if until is None else until
             self._cooling[target] = until
             return Finished(target, until)
+
+    def restore(
+        self,
+        active: Iterable[tuple[str, WorkloadRef]],
+        cooling: Iterable[tuple[WorkloadRef, datetime]],
+    ) -> None:
+        """Start from the shared store's view (a new leader after a failover): runs already active
+        (fingerprint, workload), and workloads cooling down until a time, as if this folder had
+        dispatched and finished them itself."""
+        with self._cond:
+            for fingerprint_, target in active:
+                self._active[target] = fingerprint_
+                self._active_by_fingerprint[fingerprint_] = target
+            for target, until in cooling:
+                if target not in self._active:
+                    self._cooling[target] = max(until, self._cooling.get(target, until))
 
     def is_active(self, fingerprint: str) -> bool:
         """Whether a run for this fingerprint is in progress."""
