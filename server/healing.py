@@ -14,7 +14,9 @@ With `ha.enabled` the replicas of one store elect a leader (`server.leadership`)
 watches the cluster, starts runs, adopts runs whose owner is gone and sweeps approvals and merges;
 every replica keeps its own runs' claims alive and takes the answers other replicas received for
 them (the keeper thread, every `ha.heartbeat_seconds`). Without it this process is the only one:
-it leads from the start.
+it leads from the start. A watcher that starts (a new leader's, or a restarted process's) begins
+from the shared store: workloads with an active run fold into it, and those whose run ended less
+than the cooldown ago cool down until that run's window ends.
 """
 
 from __future__ import annotations
