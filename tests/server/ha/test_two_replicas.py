@@ -71,6 +71,7 @@ def test_one_leader_one_run_per_incident_and_a_failover_within_30_seconds(
         60,
     )
     assert [r["id"] for r in follower.runs(workload="web-api")] == [first["id"]]
+    assert cluster.anomaly_events("shop", "web-api") == 1, "held back by the restored cooldown"
 
 
 def test_with_remediation_one_run_and_at_most_one_pull_request_per_incident(
