@@ -28,6 +28,7 @@ from typing import Any
 
 POD_SPEC = "spec.template.spec"
 REPLICAS = "spec.replicas"
+SELECTOR = "spec.selector"  # a Service's
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 
 

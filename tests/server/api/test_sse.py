@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from sse_starlette.sse import AppStatus
 
 from server.prometheus_exporter import metrics_of
 from server.runstore import RunStatus
@@ -235,3 +236,21 @@ def test_the_all_runs_stream_uses_global_ids_and_resumes_with_them(live: Live) -
     with _stream(live, "/api/v1/events", headers={"Last-Event-ID": global_ids[1]}) as response:
         stream = messages(response)
         assert [next(stream).id for _ in range(3)] == [*global_ids[2:], str(live_one.id)]
+
+
+def test_open_streams_end_when_the_server_shuts_down(live: Live) -> None:
+    # uvicorn waits for open responses before it stops; an endless stream must end by itself
+    # once the exit flag is up (sse-starlette raises it from uvicorn's signal handler).
+    live.api.new_run("r1")
+    live.api.emit("r1", 1)
+    with _stream(live, "/api/v1/runs/r1/events") as response:
+        stream = messages(response)
+        assert next(stream).id == "1"
+        AppStatus.should_exit = True
+        try:
+            started = time.monotonic()
+            assert list(stream) == [], "the stream ends without an `end` event: the run goes on"
+            assert time.monotonic() - started < 3
+        finally:
+            AppStatus.should_exit = False
+    assert live.api.store.get_run("r1").status is RunStatus.RUNNING
