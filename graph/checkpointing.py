@@ -8,20 +8,25 @@ default (`"async"`) a checkpoint is still being written while the next node runs
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.base import SerializerProtocol
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 # Several replicas may open the checkpointer at once; setup() migrations must not interleave.
 _SETUP_LOCK_KEY = 0x70617261_6D656463 & 0x7FFFFFFFFFFFFFFF  # "paramedc"
 _BUSY_TIMEOUT_MS = 30_000
+_SETUP_POLL_SECONDS = 0.2
 
 
 class StorageUrlError(ValueError):
@@ -66,6 +71,22 @@ def _pg_kwargs() -> dict[str, Any]:
     return {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 
 
+def _take_setup_lock(lock: Connection[Any]) -> None:
+    """Take the setup lock by polling, never by waiting inside PostgreSQL.
+
+    The migrations build indexes `CONCURRENTLY`, which waits for every older transaction of the
+    database, including another replica's `pg_advisory_lock` call blocked on this lock: the two
+    would wait on each other through the applications, where PostgreSQL's deadlock detector
+    cannot see (two replicas starting together on a fresh database hung for good). A short
+    `pg_try_advisory_lock` per attempt holds no snapshot for the index build to wait on.
+    """
+    while True:
+        row = lock.execute("SELECT pg_try_advisory_lock(%s)", (_SETUP_LOCK_KEY,)).fetchone()
+        if row is not None and row[0]:
+            return
+        time.sleep(_SETUP_POLL_SECONDS)
+
+
 @contextmanager
 def open_checkpointer(
     storage_url: str, *, serde: SerializerProtocol | None = None, max_connections: int = 10
@@ -96,7 +117,7 @@ def open_checkpointer(
     ) as pool:
         postgres = PostgresSaver(pool, serde=serde)
         with psycopg.connect(storage_url, autocommit=True) as lock:
-            lock.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+            _take_setup_lock(lock)
             postgres.setup()
             lock.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
         yield postgres

@@ -14,7 +14,9 @@ With `ha.enabled` the replicas of one store elect a leader (`server.leadership`)
 watches the cluster, starts runs, adopts runs whose owner is gone and sweeps approvals and merges;
 every replica keeps its own runs' claims alive and takes the answers other replicas received for
 them (the keeper thread, every `ha.heartbeat_seconds`). Without it this process is the only one:
-it leads from the start.
+it leads from the start. A watcher that starts (a new leader's, or a restarted process's) begins
+from the shared store: workloads with an active run fold into it, and those whose run ended less
+than the cooldown ago cool down until that run's window ends.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from server.ownership import RunOwnership
 from server.prometheus_exporter import Metrics
 from server.run_metrics import RunMetrics
 from server.run_service import OnFinished, RunService, RunServiceOptions
-from server.runstore import RunStore
+from server.runstore import ACTIVE_STATUSES, RunStore
 from server.runstore.models import RunRecord
 from server.watch_reporter import WatchReporter
 from server.watcher import Watcher, WatcherOptions
@@ -51,6 +53,7 @@ from tools.gitops.base import GitOpsRepo
 from tools.kubernetes import KubeClient
 
 log = logging.getLogger(__name__)
+RESTORE_LIMIT = 1000  # runs a new leader reads back (the store's page limit; newest first)
 
 
 def checkpoint_url(settings: Settings) -> str:
@@ -182,10 +185,11 @@ class HealingStack:
         run_id, _ = self.runs.submit(incident)
         run = self.store.get_run(run_id)
         if not run.status.active:
-            # Attached to a run that ended (its cooldown in the store outlasted the watcher's):
-            # nothing runs for this fingerprint, so the watcher must not hold it as active.
+            # Attached to a run that ended (its cooldown in the store outlasted the watcher's, or
+            # another replica ended it before a failover): nothing runs for this fingerprint, so
+            # the watcher must not hold it as active, and it cools down until the store's window ends.
             if self.watcher is not None:
-                self.watcher.run_finished(incident.fingerprint)
+                self.watcher.run_finished(incident.fingerprint, run.attach_until)
             return
         if run.fingerprint == incident.fingerprint and self.ownership.owns(run_id):
             return
@@ -196,12 +200,12 @@ class HealingStack:
         if not self.store.get_run(run_id).status.active:
             self._release_folded(run_id)
 
-    def _release_folded(self, run_id: str) -> None:
+    def _release_folded(self, run_id: str, until: datetime | None = None) -> None:
         with self._folded_lock:
             folded = self._folded.pop(run_id, set())
         if self.watcher is not None:
             for fingerprint_ in sorted(folded):
-                self.watcher.run_finished(fingerprint_)
+                self.watcher.run_finished(fingerprint_, until)
 
     def _event(self, event: TraceEvent) -> None:
         if self.metrics is not None:
@@ -249,6 +253,7 @@ class HealingStack:
             if recover:
                 self.runs.recover()
             if self.watcher is not None:
+                self._restore_watcher(self.watcher)
                 self.watcher.start()
         self._keeper.start()
         self._sweeper = threading.Thread(target=self._sweep, name="paramedic-sweeper", daemon=True)
@@ -267,7 +272,33 @@ class HealingStack:
                 return
             self.watcher = self._new_watcher()
             if self.watcher is not None:
+                self._restore_watcher(self.watcher)
                 self.watcher.start()
+
+    def _restore_watcher(self, watcher: Watcher) -> None:
+        try:
+            self._restore_from_store(watcher)
+        except Exception:  # the store's window still attaches what the watcher offers
+            log.exception("restoring active runs and cooldowns from the store failed")
+
+    def _restore_from_store(self, watcher: Watcher) -> None:
+        """A new leader's watcher starts from the shared store, not from nothing: workloads whose
+        run is active (whoever drives it) fold into that run, and workloads whose run ended less
+        than the cooldown ago cool down until its window ends, as on the replica that led before
+        (no second run, no second AnomalyDetected for a failure already being handled). A process
+        restarted over its store starts the same way."""
+        now = self._clock()
+        active = self.store.list_runs(status=ACTIVE_STATUSES, limit=RESTORE_LIMIT).items
+        recent = self.store.list_runs(limit=RESTORE_LIMIT).items
+        cooling = [
+            (run.target, run.attach_until)
+            for run in recent
+            if not run.status.active and run.attach_until is not None and run.attach_until > now
+        ]
+        watcher.folder.restore([(run.fingerprint, run.target) for run in active], cooling)
+        with self._folded_lock:  # told when they end, here (`_finished`) or elsewhere (the keeper)
+            for run in active:
+                self._folded.setdefault(run.id, set()).add(run.fingerprint)
 
     def _follow(self) -> None:
         """This replica stopped leading: stop watching and starting runs (its runs in flight go on)."""
@@ -295,8 +326,9 @@ class HealingStack:
         with self._folded_lock:
             foreign = [run_id for run_id in self._folded if not self.ownership.owns(run_id)]
         for run_id in foreign:
-            if not self.store.get_run(run_id).status.active:
-                self._release_folded(run_id)
+            run = self.store.get_run(run_id)
+            if not run.status.active:
+                self._release_folded(run_id, run.attach_until)
 
     def _sweep(self) -> None:
         """Escalate runs whose approval nobody answered in time, and look at the pull requests runs

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -177,8 +177,11 @@ class Folder:
             self._stats.dispatched += 1
             return incident
 
-    def run_finished(self, fingerprint: str) -> Finished | None:
-        """End the active run of this fingerprint and start its workload's cooldown (None if unknown)."""
+    def run_finished(self, fingerprint: str, until: datetime | None = None) -> Finished | None:
+        """End the active run of this fingerprint and start its workload's cooldown (None if unknown).
+
+        The cooldown lasts `until` when given: the window the shared store keeps for a run another
+        replica ended (a new leader honours what is left of it, not a fresh full cooldown)."""
         with self._cond:
             target = self._active_by_fingerprint.pop(fingerprint, None)
             if target is None:
@@ -187,9 +190,25 @@ class Folder:
             now = self._clock()
             for expired in [t for t, end in self._cooling.items() if end <= now]:
                 del self._cooling[expired]
-            until = now + self._cooldown
+            until = now + self._cooldown if until is None else until
             self._cooling[target] = until
             return Finished(target, until)
+
+    def restore(
+        self,
+        active: Iterable[tuple[str, WorkloadRef]],
+        cooling: Iterable[tuple[WorkloadRef, datetime]],
+    ) -> None:
+        """Start from the shared store's view (a new leader after a failover): runs already active
+        (fingerprint, workload), and workloads cooling down until a time, as if this folder had
+        dispatched and finished them itself."""
+        with self._cond:
+            for fingerprint_, target in active:
+                self._active[target] = fingerprint_
+                self._active_by_fingerprint[fingerprint_] = target
+            for target, until in cooling:
+                if target not in self._active:
+                    self._cooling[target] = max(until, self._cooling.get(target, until))
 
     def is_active(self, fingerprint: str) -> bool:
         """Whether a run for this fingerprint is in progress."""

@@ -199,9 +199,10 @@ class Watcher:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def run_finished(self, fingerprint_: str) -> None:
-        """A run for this fingerprint ended: start the cooldown, look again at what waited for it."""
-        finished = self.folder.run_finished(fingerprint_)
+    def run_finished(self, fingerprint_: str, until: datetime | None = None) -> None:
+        """A run for this fingerprint ended: start the cooldown (until `until`, when the store says
+        when it ends), look again at what waited for it."""
+        finished = self.folder.run_finished(fingerprint_, until)
         if finished is None:
             return
         with self._lock:

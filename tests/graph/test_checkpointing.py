@@ -148,3 +148,38 @@ def test_sqlite_paths() -> None:
     assert sqlite_path("sqlite:///:memory:") == ":memory:"
     with pytest.raises(ValueError, match="empty"):
         run_config("")
+
+
+@pytest.mark.integration
+def test_a_replica_waiting_for_the_setup_lock_does_not_stall_an_index_built_concurrently(
+    fresh_postgres_url: str,
+) -> None:
+    # Another replica holds the setup lock and builds an index CONCURRENTLY (as the savers'
+    # migrations do), which waits for every older transaction of the database. A replica waiting
+    # for the lock inside PostgreSQL would be one, and the two would wait on each other for good.
+    import threading
+    import time
+
+    import psycopg
+
+    from graph.checkpointing import _SETUP_LOCK_KEY
+
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+        opened = threading.Event()
+
+        def second_replica() -> None:
+            with open_checkpointer(fresh_postgres_url):
+                opened.set()
+
+        waiting = threading.Thread(target=second_replica, daemon=True)
+        waiting.start()
+        time.sleep(3)  # the second replica is at the lock by now
+        with psycopg.connect(fresh_postgres_url, autocommit=True) as builder:
+            builder.execute("SET statement_timeout = '20s'")  # the old wait hung here for good
+            builder.execute("CREATE TABLE replica_probe (x int)")
+            builder.execute("CREATE INDEX CONCURRENTLY replica_probe_x ON replica_probe (x)")
+        assert not opened.is_set(), "the lock is still held: the second replica waits"
+        holder.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
+        waiting.join(60)
+    assert opened.is_set(), "the second replica set up once the lock was free"

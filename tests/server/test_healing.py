@@ -1,9 +1,12 @@
 """`server.healing.HealingStack`: the watcher is told when every run it handed incidents to ends,
-including a run of another fingerprint the run service folded its incident into."""
+including a run of another fingerprint the run service folded its incident into, and a sighting of a
+workload whose run ended within its cooldown (kept in the store: another replica may have ended it
+before a failover) attaches to that run and cools the watcher down until the store's window ends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from sandbox.cluster import Sandbox
 from server.runstore import RunStore
 from server.runstore.models import NewRun, RunStatus
+from server.watcher.fold import Folder, Outcome
 from tools.kubernetes import KubeClient
 
 WEB = WorkloadRef(namespace="shop", name="web-api")
@@ -31,9 +35,12 @@ class Watcher:
 
     def __init__(self) -> None:
         self.finished: list[str] = []
+        self.until: dict[str, datetime | None] = {}
+        self.folder = Folder(lambda: datetime.now(UTC), cooldown_seconds=300)
 
-    def run_finished(self, fingerprint_: str) -> None:
+    def run_finished(self, fingerprint_: str, until: datetime | None = None) -> None:
         self.finished.append(fingerprint_)
+        self.until[fingerprint_] = until
 
     def stop(self) -> None:
         pass
@@ -98,5 +105,62 @@ def test_a_run_that_ended_while_the_incident_was_folded_releases_it_at_once(kube
         incident = _watcher_incident()
         stack._on_incident(incident)
         assert watcher.finished == [incident.fingerprint]
+    finally:
+        stack.stop()
+
+
+def test_a_new_leader_honours_the_cooldown_of_a_run_another_replica_ended(kube, store, tmp_path) -> None:
+    stack, watcher = _stack(kube, store, tmp_path)
+    try:
+        incident = _watcher_incident()
+        # The old leader's run for this workload ended a minute ago; its window is in the store.
+        ended = store.create_run(
+            NewRun(id="run-old", fingerprint=incident.fingerprint, target=WEB, mode="report",
+                   provider="rules", status=RunStatus.REPORTED)
+        )  # fmt: skip
+        window_ends = datetime.now(UTC) + timedelta(seconds=240)
+        store.open_attach_window(ended.id, window_ends)
+        stack._on_incident(incident)  # this replica's fresh watcher sees the workload still failing
+        assert [r.id for r in store.list_runs().items] == [ended.id], "no second run inside the cooldown"
+        assert store.get_run(ended.id).folded == 1, "the sighting counts on the ended run"
+        assert watcher.finished == [incident.fingerprint]
+        assert watcher.until[incident.fingerprint] == window_ends, "cools down until the store's window ends"
+    finally:
+        stack.stop()
+
+
+def test_a_new_leaders_watcher_starts_from_the_stored_runs_and_cooldowns(kube, store, tmp_path) -> None:
+    stack, watcher = _stack(kube, store, tmp_path)
+    worker, redis = WorkloadRef(namespace="shop", name="worker"), WorkloadRef(namespace="shop", name="redis")
+    try:
+        active = _alert_run(store)  # web-api: waiting for approval, driven by another replica
+        cooled = store.create_run(
+            NewRun(id="run-worker", fingerprint="fp-worker", target=worker, mode="report",
+                   provider="rules", status=RunStatus.REPORTED)
+        )  # fmt: skip
+        window_ends = datetime.now(UTC) + timedelta(seconds=200)
+        store.open_attach_window(cooled.id, window_ends)
+        over = store.create_run(
+            NewRun(id="run-redis", fingerprint="fp-redis", target=redis, mode="report",
+                   provider="rules", status=RunStatus.REPORTED)
+        )  # fmt: skip
+        store.open_attach_window(over.id, datetime.now(UTC) - timedelta(seconds=1))
+
+        stack._restore_from_store(watcher)  # type: ignore[arg-type]
+
+        def offer(target: WorkloadRef):  # type: ignore[no-untyped-def]
+            return watcher.folder.offer(
+                Incident(id=f"i-{target.name}", fingerprint=fingerprint(target, "CrashLoopBackOff"),
+                         target=target, trigger=Trigger.WATCHER, reason="CrashLoopBackOff")
+            )  # fmt: skip
+
+        assert offer(WEB).outcome is Outcome.MERGED, "folds into the active run: no second dispatch"
+        cooling = offer(worker)
+        assert cooling.outcome is Outcome.COOLDOWN and cooling.retry_at == window_ends
+        assert offer(redis).outcome is Outcome.QUEUED, "a window that ended holds nothing back"
+        # The active run ends on the other replica: the keeper tells the watcher.
+        store.update_run(active.id, status=RunStatus.HEALED)
+        stack._release_ended_elsewhere()
+        assert watcher.finished == ["fp-alert"]
     finally:
         stack.stop()

@@ -86,6 +86,21 @@ def test_one_active_run_per_workload_then_cooldown(clock: FakeClock) -> None:
     assert folder.stats().cooldown == 2
 
 
+def test_a_cooldown_can_end_when_the_shared_store_says(clock: FakeClock) -> None:
+    # A new leader attached a sighting to a run the old leader ended 200 s ago: what is left of
+    # that run's window (kept in the store) holds the workload back, not a fresh full cooldown.
+    folder = Folder(clock, cooldown_seconds=300)
+    folder.offer(incident())
+    run = folder.take(timeout=0)
+    assert run is not None
+    store_window_ends = NOW + timedelta(seconds=100)
+    finished = folder.run_finished(run.fingerprint, store_window_ends)
+    assert finished is not None and finished.cooldown_until == store_window_ends
+    assert folder.offer(incident()).outcome is Outcome.COOLDOWN
+    clock.advance(100)
+    assert folder.offer(incident()).outcome is Outcome.QUEUED
+
+
 def test_unknown_or_repeated_run_finished_is_harmless(clock: FakeClock) -> None:
     folder = Folder(clock)
     assert folder.run_finished("nope") is None
