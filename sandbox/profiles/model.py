@@ -59,13 +59,17 @@ def facts() -> dict[str, dict[str, Any]]:
 
 
 def _profile(name: str, programs: Mapping[str, Command], overrides: Mapping[str, Any]) -> Profile:
-    row = {**facts()[name], **overrides}
-    sets = {k: frozenset(row.pop(k, ())) for k in ("tools", "full_tools")}
-    tuples = {k: tuple(row.pop(k, ())) for k in ("entrypoint", "cmd", "required_env")}
-    env = tuple((str(k), str(v)) for k, v in (row.pop("env", None) or {}).items())
-    numbers = {k: float(row.pop(k)) for k in ("memory_mib", "startup_seconds") if k in row}
+    row: dict[str, Any] = {**facts()[name], **overrides}
+    for key in ("tools", "full_tools"):
+        row[key] = frozenset(row.get(key, ()))
+    for key in ("entrypoint", "cmd", "required_env"):
+        row[key] = tuple(row.get(key, ()))
+    for key in ("memory_mib", "startup_seconds"):
+        if key in row:
+            row[key] = float(row[key])
+    row["env"] = tuple((str(k), str(v)) for k, v in (row.get("env") or {}).items())
     try:
-        return Profile(name, programs=programs, env=env, **sets, **tuples, **numbers, **row)
+        return Profile(name, programs=programs, **row)
     except TypeError as err:
         raise ValueError(f"profile {name!r} in {_FACTS}: {err}") from None
 
