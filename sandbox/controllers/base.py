@@ -71,6 +71,19 @@ def update_with_retry(
     return None
 
 
+def put_status(store: Store, rt: ResourceType, key: Key, status: Obj, uid: str | None = None) -> None:
+    """Write `status` to the object at `key` unless it already has it (given `uid`: only to that
+    incarnation of the object, not to one created again under the same name)."""
+
+    def mutate(obj: Obj) -> bool:
+        if (uid is not None and obj["metadata"].get("uid") != uid) or obj.get("status") == status:
+            return False
+        obj["status"] = status
+        return True
+
+    update_with_retry(store, rt, key, mutate, status_only=True)
+
+
 class Timers:
     """Wake-ups at simulated times, at most one pending per (controller, key): the earliest wins."""
 
@@ -247,6 +260,14 @@ class WiredController(Controller):
         if obj is None or obj["metadata"].get("deletionTimestamp"):
             return None
         return obj
+
+    def mark_changed(self, event: WatchEvent, rt: ResourceType, kind: str, child: ResourceType) -> None:
+        """Mark the `rt` object an event writes (a deletion leaves nothing to reconcile), or the `kind`
+        owning the `child` object it touches."""
+        if event.key == rt.key and event.type != "DELETED":
+            self.mark(key_of(event.obj))
+        elif event.key == child.key:
+            self.mark_owner(event.obj, kind, rt)
 
     def mark_owner(self, obj: Obj, kind: str, rt: ResourceType) -> None:
         """Mark the controlling owner of `obj` when it is a `kind` (looked up by uid in the cache)."""

@@ -21,7 +21,7 @@ from sandbox.controllers.base import (
     WiredController,
     Wiring,
     key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.job import condition, finished
@@ -79,10 +79,7 @@ class CronJobController(WiredController):
 
     def observe(self, event: WatchEvent) -> None:
         """A CronJob changed, or one of its Jobs did."""
-        if event.key == CRONJOBS.key and event.type != "DELETED":
-            self.mark(key_of(event.obj))
-        elif event.key == JOBS.key:
-            self.mark_owner(event.obj, "CronJob", CRONJOBS)
+        self.mark_changed(event, CRONJOBS, "CronJob", JOBS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one CronJob."""
@@ -137,13 +134,7 @@ class CronJobController(WiredController):
             del status["active"]
         self._timers.at(nxt, self.name, key)
 
-        def mutate(obj: Obj) -> bool:
-            if obj["metadata"].get("uid") != uid or obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, CRONJOBS, key, mutate, status_only=True)
+        put_status(self._store, CRONJOBS, key, status, uid)
 
     def _start(self, cj: Obj, key: Key, scheduled: float, active: list[Obj]) -> list[Obj]:
         policy = (cj.get("spec") or {}).get("concurrencyPolicy", "Allow")

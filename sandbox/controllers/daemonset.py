@@ -16,12 +16,12 @@ from sandbox.controllers.base import (
     WiredController,
     Wiring,
     key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.node_match import DAEMONSET_TOLERATIONS, matches_node, untolerated_taint
 from sandbox.controllers.podtemplate import create_pod, pod_from_template
-from sandbox.controllers.replicaset import SUFFIX_ALPHABET
+from sandbox.controllers.replicaset import SUFFIX_ALPHABET, is_ready
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import DAEMONSETS, NODES, PODS
 from sandbox.store import ApiError, Obj, WatchEvent
@@ -29,11 +29,6 @@ from sandbox.store import ApiError, Obj, WatchEvent
 REVISION_LABEL = "controller-revision-hash"
 GENERATION_LABEL = "pod-template-generation"
 _SOURCE = Source("daemonset-controller")
-
-
-def _ready(pod: Obj) -> bool:
-    status = pod.get("status") or {}
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
 
 
 def _pinned_node(pod: Obj) -> str | None:
@@ -76,14 +71,12 @@ class DaemonSetController(WiredController):
 
     def observe(self, event: WatchEvent) -> None:
         """A DaemonSet, one of its pods, or a node changed."""
-        if event.key == DAEMONSETS.key and event.type != "DELETED":
-            self.mark(key_of(event.obj))
-        elif event.key == NODES.key:
+        if event.key == NODES.key:
             sets, _ = self._store.list(DAEMONSETS, copy=False)
             for ds in sets:
                 self.mark(key_of(ds))
-        elif event.key == PODS.key:
-            self.mark_owner(event.obj, "DaemonSet", DAEMONSETS)
+        else:
+            self.mark_changed(event, DAEMONSETS, "DaemonSet", PODS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one DaemonSet."""
@@ -138,7 +131,7 @@ class DaemonSetController(WiredController):
         limit = (
             desired * int(value[:-1]) // 100 if isinstance(value, str) and value.endswith("%") else int(value)
         )
-        unavailable = sum(1 for n in wanted if not any(_ready(p) for p in by_node.get(n, [])))
+        unavailable = sum(1 for n in wanted if not any(is_ready(p) for p in by_node.get(n, [])))
         return max(limit, 1) - unavailable
 
     def _create(self, ds: Obj, template: Obj, node: str, revision: str) -> None:
@@ -169,7 +162,7 @@ class DaemonSetController(WiredController):
         self, ds: Obj, key: Key, wanted: list[str], by_node: dict[str, list[Obj]], revision: str
     ) -> None:
         scheduled = [n for n in wanted if by_node.get(n)]
-        ready = [n for n in scheduled if any(_ready(p) for p in by_node[n])]
+        ready = [n for n in scheduled if any(is_ready(p) for p in by_node[n])]
         updated = [
             n
             for n in scheduled
@@ -187,10 +180,4 @@ class DaemonSetController(WiredController):
         if len(wanted) - len(ready):
             status["numberUnavailable"] = len(wanted) - len(ready)
 
-        def mutate(obj: Obj) -> bool:
-            if obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, DAEMONSETS, key, mutate, status_only=True)
+        put_status(self._store, DAEMONSETS, key, status)

@@ -19,11 +19,11 @@ from sandbox.controllers.base import (
     WiredController,
     Wiring,
     key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.podtemplate import create_pod, pod_from_template
-from sandbox.controllers.replicaset import SUFFIX_ALPHABET
+from sandbox.controllers.replicaset import SUFFIX_ALPHABET, is_ready
 from sandbox.resources import JOBS, PODS
 from sandbox.store import ApiError, Obj, WatchEvent
 
@@ -46,13 +46,6 @@ def finished(job: Obj) -> bool:
     return condition(job, "Complete") or condition(job, "Failed")
 
 
-def _ready(pod: Obj) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in (pod.get("status") or {}).get("conditions") or []
-    )
-
-
 class JobController(WiredController):
     """Reconciles Jobs into pods."""
 
@@ -66,15 +59,11 @@ class JobController(WiredController):
 
     def observe(self, event: WatchEvent) -> None:
         """A Job changed, or one of its pods did."""
-        if event.key == JOBS.key:
-            if event.type == "DELETED":
-                uid = event.obj["metadata"].get("uid", "")
-                self._counted.pop(uid, None)
-                self._last_failure.pop(uid, None)
-                return
-            self.mark(key_of(event.obj))
-        elif event.key == PODS.key:
-            self.mark_owner(event.obj, "Job", JOBS)
+        if event.key == JOBS.key and event.type == "DELETED":
+            uid = event.obj["metadata"].get("uid", "")
+            self._counted.pop(uid, None)
+            self._last_failure.pop(uid, None)
+        self.mark_changed(event, JOBS, "Job", PODS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one Job."""
@@ -273,7 +262,7 @@ class JobController(WiredController):
             active=len(active),
             succeeded=succeeded,
             failed=failed,
-            ready=sum(1 for p in active if _ready(p)),
+            ready=sum(1 for p in active if is_ready(p)),
             terminating=0,
             uncountedTerminatedPods={},
         )
@@ -288,13 +277,7 @@ class JobController(WiredController):
             del status["conditions"]
         uid = job["metadata"]["uid"]
 
-        def mutate(obj: Obj) -> bool:
-            if obj["metadata"].get("uid") != uid or obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, JOBS, key, mutate, status_only=True)
+        put_status(self._store, JOBS, key, status, uid)
 
 
 def _active(pod: Obj) -> bool:

@@ -16,10 +16,11 @@ from sandbox.controllers.base import (
     WiredController,
     Wiring,
     key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.podtemplate import create_pod, owner_reference, pod_from_template
+from sandbox.controllers.replicaset import is_ready
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import CONTROLLERREVISIONS, PERSISTENTVOLUMECLAIMS, PODS, STATEFULSETS
 from sandbox.store import ApiError, Obj, WatchEvent, clone
@@ -36,11 +37,7 @@ def _ordinal(set_name: str, pod: Obj) -> int | None:
 
 
 def _running_ready(pod: Obj) -> bool:
-    status = pod.get("status") or {}
-    ready = any(
-        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
-    )
-    return status.get("phase") == "Running" and ready
+    return (pod.get("status") or {}).get("phase") == "Running" and is_ready(pod)
 
 
 class StatefulSetController(WiredController):
@@ -53,10 +50,7 @@ class StatefulSetController(WiredController):
 
     def observe(self, event: WatchEvent) -> None:
         """A StatefulSet changed, or one of its pods did."""
-        if event.key == STATEFULSETS.key and event.type != "DELETED":
-            self.mark(key_of(event.obj))
-        elif event.key == PODS.key:
-            self.mark_owner(event.obj, "StatefulSet", STATEFULSETS)
+        self.mark_changed(event, STATEFULSETS, "StatefulSet", PODS)
 
     def sync(self, key: Key) -> None:
         """Reconcile one StatefulSet."""
@@ -231,10 +225,4 @@ class StatefulSetController(WiredController):
             if not status[k]:
                 del status[k]
 
-        def mutate(obj: Obj) -> bool:
-            if obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, STATEFULSETS, key, mutate, status_only=True)
+        put_status(self._store, STATEFULSETS, key, status)
