@@ -9,7 +9,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.controllers.events import EventRecorder
+from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.podtemplate import create_pod
 from sandbox.resources import (
     CRONJOBS,
     DAEMONSETS,
@@ -260,6 +261,19 @@ class WiredController(Controller):
         if obj is None or obj["metadata"].get("deletionTimestamp"):
             return None
         return obj
+
+    def create_owned_pod(self, owner: Obj, pod: Obj, source: Source) -> Obj:
+        """Create `pod` for `owner` (generateName `<owner>-`) and index it as the owner's child, with the
+        events a pod controller emits; ApiError (after a FailedCreate event) when admission refuses it."""
+        try:
+            created = create_pod(self._store, self._registry, pod, f"{owner['metadata']['name']}-")
+        except ApiError as err:
+            self._recorder.emit(owner, "Warning", "FailedCreate", f"Error creating: {err.message}", source)
+            raise
+        self._cache.pods.observe(key_of(created), owner["metadata"]["uid"], deleted=False)
+        message = f"Created pod: {created['metadata']['name']}"
+        self._recorder.emit(owner, "Normal", "SuccessfulCreate", message, source)
+        return created
 
     def mark_changed(self, event: WatchEvent, rt: ResourceType, kind: str, child: ResourceType) -> None:
         """Mark the `rt` object an event writes (a deletion leaves nothing to reconcile), or the `kind`

@@ -9,6 +9,7 @@ a template change replaces pods within maxUnavailable.
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 from sandbox.controllers.base import (
@@ -20,7 +21,7 @@ from sandbox.controllers.base import (
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.node_match import DAEMONSET_TOLERATIONS, matches_node, untolerated_taint
-from sandbox.controllers.podtemplate import create_pod, pod_from_template
+from sandbox.controllers.podtemplate import pod_from_template
 from sandbox.controllers.replicaset import SUFFIX_ALPHABET, is_ready
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import DAEMONSETS, NODES, PODS
@@ -139,15 +140,8 @@ class DaemonSetController(WiredController):
         labels = {REVISION_LABEL: revision, GENERATION_LABEL: str(ds["metadata"].get("generation", 1))}
         pod = pod_from_template(template, ds, name=f"{ds['metadata']['name']}-{suffix}", labels=labels,
                                 spec_overrides=daemon_spec(template, node))  # fmt: skip
-        try:
-            created = create_pod(self._store, self._registry, pod, f"{ds['metadata']['name']}-")
-        except ApiError as err:
-            self._recorder.emit(ds, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE)
-            return
-        self._cache.pods.observe(key_of(created), ds["metadata"]["uid"], deleted=False)
-        self._recorder.emit(
-            ds, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", _SOURCE
-        )
+        with contextlib.suppress(ApiError):  # refused: the event says so; the next sync tries again
+            self.create_owned_pod(ds, pod, _SOURCE)
 
     def _delete(self, ds: Obj, pod: Obj) -> None:
         try:

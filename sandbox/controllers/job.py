@@ -18,11 +18,10 @@ from sandbox.controllers.base import (
     Key,
     WiredController,
     Wiring,
-    key_of,
     put_status,
 )
 from sandbox.controllers.events import Source
-from sandbox.controllers.podtemplate import create_pod, pod_from_template
+from sandbox.controllers.podtemplate import pod_from_template
 from sandbox.controllers.replicaset import SUFFIX_ALPHABET, is_ready
 from sandbox.resources import JOBS, PODS
 from sandbox.store import ApiError, Obj, WatchEvent
@@ -233,15 +232,9 @@ class JobController(WiredController):
                 for c in pod["spec"].get("containers") or []:
                     c.setdefault("env", []).append({"name": "JOB_COMPLETION_INDEX", "value": index})
             try:
-                obj = create_pod(self._store, self._registry, pod, f"{name}-")
-            except ApiError as err:
-                self._recorder.emit(job, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE)
+                created.append(self.create_owned_pod(job, pod, _SOURCE))
+            except ApiError:
                 break
-            self._cache.pods.observe(key_of(obj), job["metadata"]["uid"], deleted=False)
-            self._recorder.emit(
-                job, "Normal", "SuccessfulCreate", f"Created pod: {obj['metadata']['name']}", _SOURCE
-            )
-            created.append(obj)
         return created
 
     def _delete_pods(self, job: Obj, pods: list[Obj], key: Key) -> None:
