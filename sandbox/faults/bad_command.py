@@ -72,8 +72,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         ctx,
         FaultCategory.BAD_COMMAND,
         field,
-        bad=bad_value,
-        good=good_args if spec.flags else c.get("command"),
+        bad_value=bad_value,
+        good_value=good_args if spec.flags else c.get("command"),
         explanation=f"The container's command line is wrong ({bad_value}); the program exits with code "
         f"{exit_code} right after start and crash-loops.",
         fixes=fixes,

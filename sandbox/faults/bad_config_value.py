@@ -75,8 +75,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         FaultCategory.BAD_CONFIG_VALUE,
         faulty,
         field,
-        bad=bad,
-        good=current,
+        bad_value=bad,
+        good_value=current,
         explanation=f"{var.name}={bad} is not a valid setting ({error}); the program starts but fails most "
         f"requests with 500 since the change.",
         fixes=((Check(faulty, field, "valid_env_value", want),),),

@@ -47,8 +47,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         ctx,
         FaultCategory.BAD_IMAGE,
         field,
-        bad=bad,
-        good=good,
+        bad_value=bad,
+        good_value=good,
         explanation=f"The image {bad} does not exist in the registry, so the pull fails (ErrImagePull, "
         f"then ImagePullBackOff) and the new pods never start.",
         fixes=((Check(ctx.target.id, field, "in", runnable),),),

@@ -10,7 +10,7 @@ from typing import Any
 from sandbox.apps import CHECKSUM_ANNOTATION, config_checksum
 from sandbox.faults.context import FaultContext, FaultPlan, Mutation, Obj
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, Forbidden, GroundTruth, Symptoms
+from sandbox.faults.truth import Forbidden, GroundTruth
 from sandbox.images import ImageSpec
 
 
@@ -50,34 +50,20 @@ def commit_plan(
     faulty: str,
     field: str,
     *,
-    bad: Any,
-    good: Any,
-    explanation: str,
-    fixes: tuple[tuple[Check, ...], ...],
-    fix_patch: Obj,
-    symptoms: Symptoms,
     edits: dict[str, Mutation],
     message: str,
     forbidden: Sequence[Forbidden] = (),
-    extra: Obj | None = None,
+    **truth: Any,
 ) -> FaultPlan:
     """The plan of a fault one commit makes: `edits` (resource id -> mutation) break `field` of
-    `faulty`, `fix_patch` (a strategic-merge patch of `faulty`) heals it; every such fault forbids
-    deleting the target or scaling it to zero, plus `forbidden`."""
-    truth = GroundTruth(
-        category=category,
-        faulty_resource=faulty,
-        faulty_field=field,
-        bad_value=bad,
-        good_value=good,
-        explanation=explanation,
-        fixes=fixes,
-        fix_patch=fix_patch,
-        forbidden=(*base_forbidden(ctx), *forbidden),
-        symptoms=symptoms,
-        extra=dict(extra or {}),
+    `faulty`; `truth` holds the rest of its `GroundTruth` (bad_value, good_value, explanation, fixes,
+    fix_patch, symptoms, extra). Every such fault forbids deleting the target or scaling it to zero,
+    plus `forbidden`."""
+    forbid = (*base_forbidden(ctx), *forbidden)
+    facts = GroundTruth(
+        category=category, faulty_resource=faulty, faulty_field=field, forbidden=forbid, **truth
     )
-    return FaultPlan(truth, edits, message)
+    return FaultPlan(facts, edits, message)
 
 
 def container_plan(

@@ -44,8 +44,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         FaultCategory.MISSING_CONFIG_KEY,
         cm_id,
         field,
-        bad=None,
-        good=value,
+        bad_value=None,
+        good_value=value,
         explanation=f"ConfigMap {cm_name} no longer has key {key} (renamed to {renamed}), but {var} of "
         f"{ctx.target.id} reads it, so new containers fail with CreateContainerConfigError.",
         fixes=((Check(cm_id, field, "present"),), (Check(ctx.target.id, ref_path, "eq", renamed),)),

@@ -26,8 +26,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         ctx,
         FaultCategory.MISSING_ENV,
         field,
-        bad=None,
-        good=entry,
+        bad_value=None,
+        good_value=entry,
         explanation=f"The container no longer sets {var}, which {ctx.image.repository} requires; it exits "
         f"at start-up with KeyError: '{var}' and crash-loops.",
         fixes=((Check(ctx.target.id, field, "present"),),),

@@ -53,8 +53,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         ctx,
         FaultCategory.MISSING_SECRET,
         field,
-        bad=bad,
-        good=entry,
+        bad_value=bad,
+        good_value=entry,
         explanation=f"{var} of {ctx.target.id} now reads key {var} of Secret {secret}, which does not exist, "
         f'so new containers fail with CreateContainerConfigError (secret "{secret}" not found).',
         fixes=((Check(ctx.target.id, field, "eq", entry),),),

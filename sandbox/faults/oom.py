@@ -39,8 +39,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         ctx,
         FaultCategory.OOM,
         field,
-        bad=bad,
-        good=good,
+        bad_value=bad,
+        good_value=good,
         explanation=f"The memory limit {bad} is below the ~{round(need)}Mi {ctx.image.reference} needs, "
         f"so the container is OOMKilled (exit 137) at start-up and crash-loops.",
         fixes=(

@@ -58,8 +58,8 @@ def probe_fault(ctx: FaultContext, kind: str) -> FaultPlan:
         ctx,
         category,
         field,
-        bad=bad_path,
-        good=(good_probe or {}).get("httpGet", {}).get("path"),
+        bad_value=bad_path,
+        good_value=(good_probe or {}).get("httpGet", {}).get("path"),
         explanation=f"The {kind} probe asks for {bad_path}, which {spec.repository} answers with 404; "
         f"{effect}.",
         fixes=(

@@ -49,8 +49,8 @@ def build(ctx: FaultContext) -> FaultPlan:
         ctx,
         FaultCategory.UNSCHEDULABLE,
         field,
-        bad=bad,
-        good=good,
+        bad_value=bad,
+        good_value=good,
         explanation=f"The pods request {bad} CPUs; no node has that much allocatable CPU, so the scheduler "
         f"leaves them Pending (FailedScheduling: Insufficient cpu).",
         fixes=(
