@@ -275,14 +275,6 @@ class WiredController(Controller):
         self._recorder.emit(owner, "Normal", "SuccessfulCreate", message, source)
         return created
 
-    def mark_changed(self, event: WatchEvent, rt: ResourceType, kind: str, child: ResourceType) -> None:
-        """Mark the `rt` object an event writes (a deletion leaves nothing to reconcile), or the `kind`
-        owning the `child` object it touches."""
-        if event.key == rt.key and event.type != "DELETED":
-            self.mark(key_of(event.obj))
-        elif event.key == child.key:
-            self.mark_owner(event.obj, kind, rt)
-
     def mark_owner(self, obj: Obj, kind: str, rt: ResourceType) -> None:
         """Mark the controlling owner of `obj` when it is a `kind` (looked up by uid in the cache)."""
         for ref in obj["metadata"].get("ownerReferences") or []:
@@ -290,3 +282,29 @@ class WiredController(Controller):
                 owner = self._cache.key_for(rt, ref.get("uid", ""))
                 if owner:
                     self.mark(owner)
+
+
+class OwnerController(WiredController):
+    """A controller of one resource whose objects own `child` objects (a CronJob its Jobs, a
+    StatefulSet its pods): a change to an owner (not its deletion) or to one of its children marks the
+    owner, and `reconcile` gets each marked owner that is still live."""
+
+    resource: ResourceType
+    child: ResourceType = PODS
+
+    def observe(self, event: WatchEvent) -> None:
+        """An owner changed, or one of its children did."""
+        if event.key == self.resource.key and event.type != "DELETED":
+            self.mark(key_of(event.obj))
+        elif event.key == self.child.key:
+            self.mark_owner(event.obj, self.resource.kind, self.resource)
+
+    def sync(self, key: Key) -> None:
+        """Reconcile one owner, unless it is gone or being deleted."""
+        owner = self.live(self.resource, key)
+        if owner is not None:
+            self.reconcile(owner, key)
+
+    def reconcile(self, owner: Obj, key: Key) -> None:
+        """Reconcile the live `owner` at `key`."""
+        raise NotImplementedError

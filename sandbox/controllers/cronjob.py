@@ -18,7 +18,7 @@ from sandbox.apiserver.defaults import apply_defaults, prepare_for_create
 from sandbox.clock import parse_rfc3339, rfc3339
 from sandbox.controllers.base import (
     Key,
-    WiredController,
+    OwnerController,
     Wiring,
     key_of,
     put_status,
@@ -27,7 +27,7 @@ from sandbox.controllers.events import Source
 from sandbox.controllers.job import condition, finished
 from sandbox.controllers.podtemplate import owner_reference
 from sandbox.resources import CRONJOBS, JOBS
-from sandbox.store import ApiError, Obj, WatchEvent, clone
+from sandbox.store import ApiError, Obj, clone
 
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 _SOURCE = Source("cronjob-controller")
@@ -68,24 +68,19 @@ def most_recent(
             return croniter(expr, datetime.fromtimestamp(nxt, tz)).get_prev(datetime).timestamp(), missed, nxt
 
 
-class CronJobController(WiredController):
+class CronJobController(OwnerController):
     """Reconciles CronJobs into Jobs."""
 
     name = "cronjob"
+    resource = CRONJOBS
+    child = JOBS
 
     def __init__(self, wiring: Wiring) -> None:
         super().__init__(wiring)
         self._seen_finished: set[str] = set()  # job uids already reported
 
-    def observe(self, event: WatchEvent) -> None:
-        """A CronJob changed, or one of its Jobs did."""
-        self.mark_changed(event, CRONJOBS, "CronJob", JOBS)
-
-    def sync(self, key: Key) -> None:
+    def reconcile(self, cj: Obj, key: Key) -> None:
         """Reconcile one CronJob."""
-        cj = self.live(CRONJOBS, key)
-        if cj is None:
-            return
         now = self._clock()
         spec = cj.get("spec") or {}
         uid = cj["metadata"]["uid"]

@@ -14,7 +14,7 @@ import random
 
 from sandbox.controllers.base import (
     Key,
-    WiredController,
+    OwnerController,
     Wiring,
     key_of,
     put_status,
@@ -61,10 +61,11 @@ def daemon_spec(template: Obj, node: str) -> dict:
     return {"tolerations": tolerations, "affinity": affinity}
 
 
-class DaemonSetController(WiredController):
+class DaemonSetController(OwnerController):
     """Reconciles DaemonSets into one pod per eligible node."""
 
     name = "daemonset"
+    resource = DAEMONSETS
 
     def __init__(self, wiring: Wiring, rng: random.Random) -> None:
         super().__init__(wiring)
@@ -77,13 +78,10 @@ class DaemonSetController(WiredController):
             for ds in sets:
                 self.mark(key_of(ds))
         else:
-            self.mark_changed(event, DAEMONSETS, "DaemonSet", PODS)
+            super().observe(event)
 
-    def sync(self, key: Key) -> None:
+    def reconcile(self, ds: Obj, key: Key) -> None:
         """Reconcile one DaemonSet."""
-        ds = self.live(DAEMONSETS, key)
-        if ds is None:
-            return
         spec = ds.get("spec") or {}
         template = spec.get("template") or {}
         revision = template_hash(template)

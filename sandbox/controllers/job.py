@@ -16,7 +16,7 @@ import random
 from sandbox.clock import parse_rfc3339, rfc3339
 from sandbox.controllers.base import (
     Key,
-    WiredController,
+    OwnerController,
     Wiring,
     put_status,
 )
@@ -45,10 +45,11 @@ def finished(job: Obj) -> bool:
     return condition(job, "Complete") or condition(job, "Failed")
 
 
-class JobController(WiredController):
+class JobController(OwnerController):
     """Reconciles Jobs into pods."""
 
     name = "job"
+    resource = JOBS
 
     def __init__(self, wiring: Wiring, rng: random.Random) -> None:
         super().__init__(wiring)
@@ -62,13 +63,10 @@ class JobController(WiredController):
             uid = event.obj["metadata"].get("uid", "")
             self._counted.pop(uid, None)
             self._last_failure.pop(uid, None)
-        self.mark_changed(event, JOBS, "Job", PODS)
+        super().observe(event)
 
-    def sync(self, key: Key) -> None:
+    def reconcile(self, job: Obj, key: Key) -> None:
         """Reconcile one Job."""
-        job = self.live(JOBS, key)
-        if job is None:
-            return
         now = self._clock()
         if finished(job):
             self._expire(job, key, now)

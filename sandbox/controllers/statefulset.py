@@ -13,8 +13,7 @@ from __future__ import annotations
 from sandbox import admission
 from sandbox.controllers.base import (
     Key,
-    WiredController,
-    Wiring,
+    OwnerController,
     key_of,
     put_status,
 )
@@ -23,7 +22,7 @@ from sandbox.controllers.podtemplate import create_pod, owner_reference, pod_fro
 from sandbox.controllers.replicaset import is_ready
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import CONTROLLERREVISIONS, PERSISTENTVOLUMECLAIMS, PODS, STATEFULSETS
-from sandbox.store import ApiError, Obj, WatchEvent, clone
+from sandbox.store import ApiError, Obj, clone
 
 REVISION_LABEL = "controller-revision-hash"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -40,23 +39,14 @@ def _running_ready(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") == "Running" and is_ready(pod)
 
 
-class StatefulSetController(WiredController):
+class StatefulSetController(OwnerController):
     """Reconciles StatefulSets into ordered pods and their claims."""
 
     name = "statefulset"
+    resource = STATEFULSETS
 
-    def __init__(self, wiring: Wiring) -> None:
-        super().__init__(wiring)
-
-    def observe(self, event: WatchEvent) -> None:
-        """A StatefulSet changed, or one of its pods did."""
-        self.mark_changed(event, STATEFULSETS, "StatefulSet", PODS)
-
-    def sync(self, key: Key) -> None:
+    def reconcile(self, sts: Obj, key: Key) -> None:
         """Reconcile one StatefulSet."""
-        sts = self.live(STATEFULSETS, key)
-        if sts is None:
-            return
         spec = sts.get("spec") or {}
         name = key[1]
         revision = f"{name}-{template_hash(spec.get('template') or {})}"
