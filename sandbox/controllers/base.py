@@ -275,6 +275,16 @@ class WiredController(Controller):
         self._recorder.emit(owner, "Normal", "SuccessfulCreate", message, source)
         return created
 
+    def delete_owned(self, owner: Obj, rt: ResourceType, child: Obj, what: str, source: Source) -> None:
+        """Delete `owner`'s `child` with a SuccessfulDelete event (`Deleted <what><name>`, worded as the
+        real controller does); one already gone, or refused, is passed over (the next sync sees it)."""
+        name = child["metadata"]["name"]
+        try:
+            self._store.delete(rt, owner["metadata"].get("namespace", ""), name)
+        except ApiError:
+            return
+        self._recorder.emit(owner, "Normal", "SuccessfulDelete", f"Deleted {what}{name}", source)
+
     def mark_owner(self, obj: Obj, kind: str, rt: ResourceType) -> None:
         """Mark the controlling owner of `obj` when it is a `kind` (looked up by uid in the cache)."""
         for ref in obj["metadata"].get("ownerReferences") or []:

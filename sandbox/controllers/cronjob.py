@@ -144,13 +144,7 @@ class CronJobController(OwnerController):
             return active
         if active and policy == "Replace":
             for old_job in active:
-                try:
-                    self._store.delete(JOBS, key[0], old_job["metadata"]["name"])
-                except ApiError:
-                    continue
-                self._recorder.emit(
-                    cj, "Normal", "SuccessfulDelete", f"Deleted job {old_job['metadata']['name']}", _SOURCE
-                )
+                self.delete_owned(cj, JOBS, old_job, "job ", _SOURCE)
             active = []
         template = clone((cj.get("spec") or {}).get("jobTemplate") or {})
         tmeta = template.get("metadata") or {}
@@ -192,10 +186,4 @@ class CronJobController(OwnerController):
                 key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"]),
             )
             for job in same[: max(len(same) - int(limit), 0)]:
-                try:
-                    self._store.delete(JOBS, key[0], job["metadata"]["name"])
-                except ApiError:
-                    continue
-                self._recorder.emit(
-                    cj, "Normal", "SuccessfulDelete", f"Deleted job {job['metadata']['name']}", _SOURCE
-                )
+                self.delete_owned(cj, JOBS, job, "job ", _SOURCE)

@@ -109,14 +109,14 @@ class DaemonSetController(OwnerController):
             for pod in mine:
                 failed = (pod.get("status") or {}).get("phase") == "Failed"
                 if name not in wanted or failed or (len(mine) > 1 and pod is not mine[0]):
-                    self._delete(ds, pod)
+                    self.delete_owned(ds, PODS, pod, "pod: ", _SOURCE)
         budget = self._unavailable_budget(ds, len(wanted), by_node, wanted)
         for name in wanted:
             mine = [p for p in by_node.get(name, []) if (p.get("status") or {}).get("phase") != "Failed"]
             if not mine:
                 self._create(ds, template, name, revision)
             elif (mine[0]["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision and budget > 0:
-                self._delete(ds, mine[0])
+                self.delete_owned(ds, PODS, mine[0], "pod: ", _SOURCE)
                 budget -= 1
         self._write_status(ds, key, wanted, by_node, revision)
 
@@ -140,15 +140,6 @@ class DaemonSetController(OwnerController):
                                 spec_overrides=daemon_spec(template, node))  # fmt: skip
         with contextlib.suppress(ApiError):  # refused: the event says so; the next sync tries again
             self.create_owned_pod(ds, pod, _SOURCE)
-
-    def _delete(self, ds: Obj, pod: Obj) -> None:
-        try:
-            self._store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError:
-            return
-        self._recorder.emit(
-            ds, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", _SOURCE
-        )
 
     def _write_status(
         self, ds: Obj, key: Key, wanted: list[str], by_node: dict[str, list[Obj]], revision: str

@@ -237,13 +237,7 @@ class JobController(OwnerController):
 
     def _delete_pods(self, job: Obj, pods: list[Obj], key: Key) -> None:
         for pod in pods:
-            try:
-                self._store.delete(PODS, key[0], pod["metadata"]["name"])
-            except ApiError:
-                continue
-            self._recorder.emit(
-                job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", _SOURCE
-            )
+            self.delete_owned(job, PODS, pod, "pod: ", _SOURCE)
 
     def _write(
         self, key: Key, job: Obj, status: Obj, *, active: list[Obj], succeeded: int, failed: int,
