@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.registry import Found, ImageReference, ImageRegistry, InvalidReference, Refused, parse_reference
@@ -132,101 +133,90 @@ class ImageSpec:
         return path == self.health_path or path in self.http_paths
 
 
-def _py_web_api(tag: str, **over: object) -> ImageSpec:
-    base = ImageSpec(
-        repository="ghcr.io/paramedic-demo/web-api",
-        tag=tag,
-        style="uvicorn",
-        memory_mib=180,
-        cpu_millis=120,
-        port=8080,
-        health_path="/healthz",
-        http_paths=("/metrics", "/api/orders"),
-        startup_seconds=4.0,
-        env=(
-            EnvVar(
-                "DATABASE_URL",
-                required=True,
-                validate=url_with_scheme("postgres", "postgresql"),
-                dependency=True,
-                default_port=5432,
-                on_invalid="crash",
-            ),
-            EnvVar("POOL_SIZE", validate=int_between(1, 100, "POOL_SIZE")),
-            EnvVar("FEATURE_PAYMENTS_V2", validate=one_of("on", "off", what="FEATURE_PAYMENTS_V2")),
-            EnvVar(
-                "LOG_LEVEL",
-                validate=one_of("debug", "info", "warning", "error", what="LOG_LEVEL"),
-                on_invalid="warn",
-            ),
-        ),
-        binaries=frozenset({"sh", "python", "uvicorn", "gunicorn"}),
-        entrypoint=("uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8080"),
-        flags=frozenset({"--host", "--port", "--workers", "--log-level", "--proxy-headers"}),
-        request_rate=8.0,
-        error_rate=0.002,
-        size_bytes=61_234_112,
+def _family(**base: Any) -> Callable[..., ImageSpec]:
+    """The tags of one of the sandbox's own repositories: `base` facts, overridden per tag."""
+
+    def tag(tag: str, **over: Any) -> ImageSpec:
+        return ImageSpec(tag=tag, **{**base, **over})
+
+    return tag
+
+
+def _dependency(name: str, default_port: int, *schemes: str) -> EnvVar:
+    """A required URL of a Service the program connects to at start (it crashes on a bad one)."""
+    return EnvVar(
+        name,
+        required=True,
+        validate=url_with_scheme(*schemes),
+        dependency=True,
+        default_port=default_port,
+        on_invalid="crash",
     )
-    return replace(base, **over)  # type: ignore[arg-type]
 
 
-def _worker(tag: str, **over: object) -> ImageSpec:
-    base = ImageSpec(
-        repository="ghcr.io/paramedic-demo/worker",
-        tag=tag,
-        style="celery",
-        memory_mib=70,
-        memory_per_env=(("WORKER_CONCURRENCY", 14.0),),
-        cpu_millis=200,
-        port=9090,
-        health_path="/healthz",
-        http_paths=("/metrics",),
-        startup_seconds=3.0,
-        env=(
-            EnvVar(
-                "QUEUE_URL",
-                required=True,
-                validate=url_with_scheme("redis"),
-                dependency=True,
-                default_port=6379,
-                on_invalid="crash",
-            ),
-            EnvVar("WORKER_CONCURRENCY", required=True, validate=int_between(1, 32, "WORKER_CONCURRENCY")),
-            EnvVar(
-                "LOG_LEVEL",
-                validate=one_of("debug", "info", "warning", "error", what="LOG_LEVEL"),
-                on_invalid="warn",
-            ),
-        ),
-        binaries=frozenset({"sh", "python", "celery"}),
-        entrypoint=("celery", "-A", "jobs", "worker"),
-        flags=frozenset({"--loglevel", "--concurrency", "-A", "--queues"}),
-        size_bytes=58_102_544,
-    )
-    return replace(base, **over)  # type: ignore[arg-type]
-
-
-def _joke(tag: str, **over: object) -> ImageSpec:
-    base = ImageSpec(
-        repository="ghcr.io/paramedic-demo/joke-service",
-        tag=tag,
-        style="go-json",
-        memory_mib=40,
-        memory_growth_mib_per_min=1.5,
-        cpu_millis=30,
-        port=8080,
-        health_path="/health",
-        http_paths=("/joke", "/metrics"),
-        startup_seconds=1.0,
-        env=(EnvVar("JOKE_CATEGORY", validate=one_of("programming", "dad", "any", what="JOKE_CATEGORY")),),
-        binaries=frozenset({"joke-service"}),
-        entrypoint=("/joke-service",),
-        flags=frozenset({"--port", "--category"}),
-        request_rate=4.0,
-        error_rate=0.03,
-        size_bytes=9_871_360,
-    )
-    return replace(base, **over)  # type: ignore[arg-type]
+_LOG_LEVEL = EnvVar(
+    "LOG_LEVEL", validate=one_of("debug", "info", "warning", "error", what="LOG_LEVEL"), on_invalid="warn"
+)
+_py_web_api = _family(
+    repository="ghcr.io/paramedic-demo/web-api",
+    style="uvicorn",
+    memory_mib=180,
+    cpu_millis=120,
+    port=8080,
+    health_path="/healthz",
+    http_paths=("/metrics", "/api/orders"),
+    startup_seconds=4.0,
+    env=(
+        _dependency("DATABASE_URL", 5432, "postgres", "postgresql"),
+        EnvVar("POOL_SIZE", validate=int_between(1, 100, "POOL_SIZE")),
+        EnvVar("FEATURE_PAYMENTS_V2", validate=one_of("on", "off", what="FEATURE_PAYMENTS_V2")),
+        _LOG_LEVEL,
+    ),
+    binaries=frozenset({"sh", "python", "uvicorn", "gunicorn"}),
+    entrypoint=("uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8080"),
+    flags=frozenset({"--host", "--port", "--workers", "--log-level", "--proxy-headers"}),
+    request_rate=8.0,
+    error_rate=0.002,
+    size_bytes=61_234_112,
+)
+_worker = _family(
+    repository="ghcr.io/paramedic-demo/worker",
+    style="celery",
+    memory_mib=70,
+    memory_per_env=(("WORKER_CONCURRENCY", 14.0),),
+    cpu_millis=200,
+    port=9090,
+    health_path="/healthz",
+    http_paths=("/metrics",),
+    startup_seconds=3.0,
+    env=(
+        _dependency("QUEUE_URL", 6379, "redis"),
+        EnvVar("WORKER_CONCURRENCY", required=True, validate=int_between(1, 32, "WORKER_CONCURRENCY")),
+        _LOG_LEVEL,
+    ),
+    binaries=frozenset({"sh", "python", "celery"}),
+    entrypoint=("celery", "-A", "jobs", "worker"),
+    flags=frozenset({"--loglevel", "--concurrency", "-A", "--queues"}),
+    size_bytes=58_102_544,
+)
+_joke = _family(
+    repository="ghcr.io/paramedic-demo/joke-service",
+    style="go-json",
+    memory_mib=40,
+    memory_growth_mib_per_min=1.5,
+    cpu_millis=30,
+    port=8080,
+    health_path="/health",
+    http_paths=("/joke", "/metrics"),
+    startup_seconds=1.0,
+    env=(EnvVar("JOKE_CATEGORY", validate=one_of("programming", "dad", "any", what="JOKE_CATEGORY")),),
+    binaries=frozenset({"joke-service"}),
+    entrypoint=("/joke-service",),
+    flags=frozenset({"--port", "--category"}),
+    request_rate=4.0,
+    error_rate=0.03,
+    size_bytes=9_871_360,
+)
 
 
 def _build() -> dict[str, ImageSpec]:

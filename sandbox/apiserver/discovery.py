@@ -57,6 +57,14 @@ def api_group(registry: Registry, group: str) -> dict[str, Any] | None:
     return None
 
 
+# subresource -> (the kind it serves, when not the resource's own; its verbs)
+_SUBRESOURCES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "status": ({}, ("get", "patch", "update")),
+    "scale": ({"group": "autoscaling", "version": "v1", "kind": "Scale"}, ("get", "patch", "update")),
+    "log": ({}, ("get",)),
+}
+
+
 def _resource_entries(rt: ResourceType) -> list[dict[str, Any]]:
     entry: dict[str, Any] = {
         "name": rt.plural,
@@ -71,36 +79,15 @@ def _resource_entries(rt: ResourceType) -> list[dict[str, Any]]:
         entry["categories"] = list(rt.categories)
     entries = [entry]
     for sub in rt.subresources:
-        if sub == "status":
+        if sub in _SUBRESOURCES:
+            serves, verbs = _SUBRESOURCES[sub]
             entries.append(
                 {
-                    "name": f"{rt.plural}/status",
+                    "name": f"{rt.plural}/{sub}",
                     "singularName": "",
                     "namespaced": rt.namespaced,
-                    "kind": rt.kind,
-                    "verbs": ["get", "patch", "update"],
-                }
-            )
-        elif sub == "scale":
-            entries.append(
-                {
-                    "name": f"{rt.plural}/scale",
-                    "singularName": "",
-                    "namespaced": rt.namespaced,
-                    "group": "autoscaling",
-                    "version": "v1",
-                    "kind": "Scale",
-                    "verbs": ["get", "patch", "update"],
-                }
-            )
-        elif sub == "log":
-            entries.append(
-                {
-                    "name": f"{rt.plural}/log",
-                    "singularName": "",
-                    "namespaced": rt.namespaced,
-                    "kind": rt.kind,
-                    "verbs": ["get"],
+                    **(serves or {"kind": rt.kind}),
+                    "verbs": list(verbs),
                 }
             )
     return entries

@@ -9,7 +9,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.controllers.events import EventRecorder
+from sandbox.controllers.events import EventRecorder, Source
+from sandbox.controllers.podtemplate import create_pod
 from sandbox.resources import (
     CRONJOBS,
     DAEMONSETS,
@@ -69,6 +70,19 @@ def update_with_retry(
             if err.code != 409:
                 raise
     return None
+
+
+def put_status(store: Store, rt: ResourceType, key: Key, status: Obj, uid: str | None = None) -> None:
+    """Write `status` to the object at `key` unless it already has it (given `uid`: only to that
+    incarnation of the object, not to one created again under the same name)."""
+
+    def mutate(obj: Obj) -> bool:
+        if (uid is not None and obj["metadata"].get("uid") != uid) or obj.get("status") == status:
+            return False
+        obj["status"] = status
+        return True
+
+    update_with_retry(store, rt, key, mutate, status_only=True)
 
 
 class Timers:
@@ -248,6 +262,29 @@ class WiredController(Controller):
             return None
         return obj
 
+    def create_owned_pod(self, owner: Obj, pod: Obj, source: Source) -> Obj:
+        """Create `pod` for `owner` (generateName `<owner>-`) and index it as the owner's child, with the
+        events a pod controller emits; ApiError (after a FailedCreate event) when admission refuses it."""
+        try:
+            created = create_pod(self._store, self._registry, pod, f"{owner['metadata']['name']}-")
+        except ApiError as err:
+            self._recorder.emit(owner, "Warning", "FailedCreate", f"Error creating: {err.message}", source)
+            raise
+        self._cache.pods.observe(key_of(created), owner["metadata"]["uid"], deleted=False)
+        message = f"Created pod: {created['metadata']['name']}"
+        self._recorder.emit(owner, "Normal", "SuccessfulCreate", message, source)
+        return created
+
+    def delete_owned(self, owner: Obj, rt: ResourceType, child: Obj, what: str, source: Source) -> None:
+        """Delete `owner`'s `child` with a SuccessfulDelete event (`Deleted <what><name>`, worded as the
+        real controller does); one already gone, or refused, is passed over (the next sync sees it)."""
+        name = child["metadata"]["name"]
+        try:
+            self._store.delete(rt, owner["metadata"].get("namespace", ""), name)
+        except ApiError:
+            return
+        self._recorder.emit(owner, "Normal", "SuccessfulDelete", f"Deleted {what}{name}", source)
+
     def mark_owner(self, obj: Obj, kind: str, rt: ResourceType) -> None:
         """Mark the controlling owner of `obj` when it is a `kind` (looked up by uid in the cache)."""
         for ref in obj["metadata"].get("ownerReferences") or []:
@@ -255,3 +292,29 @@ class WiredController(Controller):
                 owner = self._cache.key_for(rt, ref.get("uid", ""))
                 if owner:
                     self.mark(owner)
+
+
+class OwnerController(WiredController):
+    """A controller of one resource whose objects own `child` objects (a CronJob its Jobs, a
+    StatefulSet its pods): a change to an owner (not its deletion) or to one of its children marks the
+    owner, and `reconcile` gets each marked owner that is still live."""
+
+    resource: ResourceType
+    child: ResourceType = PODS
+
+    def observe(self, event: WatchEvent) -> None:
+        """An owner changed, or one of its children did."""
+        if event.key == self.resource.key and event.type != "DELETED":
+            self.mark(key_of(event.obj))
+        elif event.key == self.child.key:
+            self.mark_owner(event.obj, self.resource.kind, self.resource)
+
+    def sync(self, key: Key) -> None:
+        """Reconcile one owner, unless it is gone or being deleted."""
+        owner = self.live(self.resource, key)
+        if owner is not None:
+            self.reconcile(owner, key)
+
+    def reconcile(self, owner: Obj, key: Key) -> None:
+        """Reconcile the live `owner` at `key`."""
+        raise NotImplementedError

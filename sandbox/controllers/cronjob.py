@@ -18,16 +18,16 @@ from sandbox.apiserver.defaults import apply_defaults, prepare_for_create
 from sandbox.clock import parse_rfc3339, rfc3339
 from sandbox.controllers.base import (
     Key,
-    WiredController,
+    OwnerController,
     Wiring,
     key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.job import condition, finished
 from sandbox.controllers.podtemplate import owner_reference
 from sandbox.resources import CRONJOBS, JOBS
-from sandbox.store import ApiError, Obj, WatchEvent, clone
+from sandbox.store import ApiError, Obj, clone
 
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 _SOURCE = Source("cronjob-controller")
@@ -68,27 +68,19 @@ def most_recent(
             return croniter(expr, datetime.fromtimestamp(nxt, tz)).get_prev(datetime).timestamp(), missed, nxt
 
 
-class CronJobController(WiredController):
+class CronJobController(OwnerController):
     """Reconciles CronJobs into Jobs."""
 
     name = "cronjob"
+    resource = CRONJOBS
+    child = JOBS
 
     def __init__(self, wiring: Wiring) -> None:
         super().__init__(wiring)
         self._seen_finished: set[str] = set()  # job uids already reported
 
-    def observe(self, event: WatchEvent) -> None:
-        """A CronJob changed, or one of its Jobs did."""
-        if event.key == CRONJOBS.key and event.type != "DELETED":
-            self.mark(key_of(event.obj))
-        elif event.key == JOBS.key:
-            self.mark_owner(event.obj, "CronJob", CRONJOBS)
-
-    def sync(self, key: Key) -> None:
+    def reconcile(self, cj: Obj, key: Key) -> None:
         """Reconcile one CronJob."""
-        cj = self.live(CRONJOBS, key)
-        if cj is None:
-            return
         now = self._clock()
         spec = cj.get("spec") or {}
         uid = cj["metadata"]["uid"]
@@ -137,13 +129,7 @@ class CronJobController(WiredController):
             del status["active"]
         self._timers.at(nxt, self.name, key)
 
-        def mutate(obj: Obj) -> bool:
-            if obj["metadata"].get("uid") != uid or obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, CRONJOBS, key, mutate, status_only=True)
+        put_status(self._store, CRONJOBS, key, status, uid)
 
     def _start(self, cj: Obj, key: Key, scheduled: float, active: list[Obj]) -> list[Obj]:
         policy = (cj.get("spec") or {}).get("concurrencyPolicy", "Allow")
@@ -158,13 +144,7 @@ class CronJobController(WiredController):
             return active
         if active and policy == "Replace":
             for old_job in active:
-                try:
-                    self._store.delete(JOBS, key[0], old_job["metadata"]["name"])
-                except ApiError:
-                    continue
-                self._recorder.emit(
-                    cj, "Normal", "SuccessfulDelete", f"Deleted job {old_job['metadata']['name']}", _SOURCE
-                )
+                self.delete_owned(cj, JOBS, old_job, "job ", _SOURCE)
             active = []
         template = clone((cj.get("spec") or {}).get("jobTemplate") or {})
         tmeta = template.get("metadata") or {}
@@ -206,10 +186,4 @@ class CronJobController(WiredController):
                 key=lambda j: (j["metadata"].get("creationTimestamp", ""), j["metadata"]["name"]),
             )
             for job in same[: max(len(same) - int(limit), 0)]:
-                try:
-                    self._store.delete(JOBS, key[0], job["metadata"]["name"])
-                except ApiError:
-                    continue
-                self._recorder.emit(
-                    cj, "Normal", "SuccessfulDelete", f"Deleted job {job['metadata']['name']}", _SOURCE
-                )
+                self.delete_owned(cj, JOBS, job, "job ", _SOURCE)

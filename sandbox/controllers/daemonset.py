@@ -9,19 +9,20 @@ a template change replaces pods within maxUnavailable.
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 from sandbox.controllers.base import (
     Key,
-    WiredController,
+    OwnerController,
     Wiring,
     key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.node_match import DAEMONSET_TOLERATIONS, matches_node, untolerated_taint
-from sandbox.controllers.podtemplate import create_pod, pod_from_template
-from sandbox.controllers.replicaset import SUFFIX_ALPHABET
+from sandbox.controllers.podtemplate import pod_from_template
+from sandbox.controllers.replicaset import SUFFIX_ALPHABET, is_ready
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import DAEMONSETS, NODES, PODS
 from sandbox.store import ApiError, Obj, WatchEvent
@@ -29,11 +30,6 @@ from sandbox.store import ApiError, Obj, WatchEvent
 REVISION_LABEL = "controller-revision-hash"
 GENERATION_LABEL = "pod-template-generation"
 _SOURCE = Source("daemonset-controller")
-
-
-def _ready(pod: Obj) -> bool:
-    status = pod.get("status") or {}
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
 
 
 def _pinned_node(pod: Obj) -> str | None:
@@ -65,10 +61,11 @@ def daemon_spec(template: Obj, node: str) -> dict:
     return {"tolerations": tolerations, "affinity": affinity}
 
 
-class DaemonSetController(WiredController):
+class DaemonSetController(OwnerController):
     """Reconciles DaemonSets into one pod per eligible node."""
 
     name = "daemonset"
+    resource = DAEMONSETS
 
     def __init__(self, wiring: Wiring, rng: random.Random) -> None:
         super().__init__(wiring)
@@ -76,20 +73,15 @@ class DaemonSetController(WiredController):
 
     def observe(self, event: WatchEvent) -> None:
         """A DaemonSet, one of its pods, or a node changed."""
-        if event.key == DAEMONSETS.key and event.type != "DELETED":
-            self.mark(key_of(event.obj))
-        elif event.key == NODES.key:
+        if event.key == NODES.key:
             sets, _ = self._store.list(DAEMONSETS, copy=False)
             for ds in sets:
                 self.mark(key_of(ds))
-        elif event.key == PODS.key:
-            self.mark_owner(event.obj, "DaemonSet", DAEMONSETS)
+        else:
+            super().observe(event)
 
-    def sync(self, key: Key) -> None:
+    def reconcile(self, ds: Obj, key: Key) -> None:
         """Reconcile one DaemonSet."""
-        ds = self.live(DAEMONSETS, key)
-        if ds is None:
-            return
         spec = ds.get("spec") or {}
         template = spec.get("template") or {}
         revision = template_hash(template)
@@ -117,14 +109,14 @@ class DaemonSetController(WiredController):
             for pod in mine:
                 failed = (pod.get("status") or {}).get("phase") == "Failed"
                 if name not in wanted or failed or (len(mine) > 1 and pod is not mine[0]):
-                    self._delete(ds, pod)
+                    self.delete_owned(ds, PODS, pod, "pod: ", _SOURCE)
         budget = self._unavailable_budget(ds, len(wanted), by_node, wanted)
         for name in wanted:
             mine = [p for p in by_node.get(name, []) if (p.get("status") or {}).get("phase") != "Failed"]
             if not mine:
                 self._create(ds, template, name, revision)
             elif (mine[0]["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision and budget > 0:
-                self._delete(ds, mine[0])
+                self.delete_owned(ds, PODS, mine[0], "pod: ", _SOURCE)
                 budget -= 1
         self._write_status(ds, key, wanted, by_node, revision)
 
@@ -138,7 +130,7 @@ class DaemonSetController(WiredController):
         limit = (
             desired * int(value[:-1]) // 100 if isinstance(value, str) and value.endswith("%") else int(value)
         )
-        unavailable = sum(1 for n in wanted if not any(_ready(p) for p in by_node.get(n, [])))
+        unavailable = sum(1 for n in wanted if not any(is_ready(p) for p in by_node.get(n, [])))
         return max(limit, 1) - unavailable
 
     def _create(self, ds: Obj, template: Obj, node: str, revision: str) -> None:
@@ -146,30 +138,14 @@ class DaemonSetController(WiredController):
         labels = {REVISION_LABEL: revision, GENERATION_LABEL: str(ds["metadata"].get("generation", 1))}
         pod = pod_from_template(template, ds, name=f"{ds['metadata']['name']}-{suffix}", labels=labels,
                                 spec_overrides=daemon_spec(template, node))  # fmt: skip
-        try:
-            created = create_pod(self._store, self._registry, pod, f"{ds['metadata']['name']}-")
-        except ApiError as err:
-            self._recorder.emit(ds, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE)
-            return
-        self._cache.pods.observe(key_of(created), ds["metadata"]["uid"], deleted=False)
-        self._recorder.emit(
-            ds, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", _SOURCE
-        )
-
-    def _delete(self, ds: Obj, pod: Obj) -> None:
-        try:
-            self._store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
-        except ApiError:
-            return
-        self._recorder.emit(
-            ds, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", _SOURCE
-        )
+        with contextlib.suppress(ApiError):  # refused: the event says so; the next sync tries again
+            self.create_owned_pod(ds, pod, _SOURCE)
 
     def _write_status(
         self, ds: Obj, key: Key, wanted: list[str], by_node: dict[str, list[Obj]], revision: str
     ) -> None:
         scheduled = [n for n in wanted if by_node.get(n)]
-        ready = [n for n in scheduled if any(_ready(p) for p in by_node[n])]
+        ready = [n for n in scheduled if any(is_ready(p) for p in by_node[n])]
         updated = [
             n
             for n in scheduled
@@ -187,10 +163,4 @@ class DaemonSetController(WiredController):
         if len(wanted) - len(ready):
             status["numberUnavailable"] = len(wanted) - len(ready)
 
-        def mutate(obj: Obj) -> bool:
-            if obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, DAEMONSETS, key, mutate, status_only=True)
+        put_status(self._store, DAEMONSETS, key, status)

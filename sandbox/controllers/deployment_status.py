@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sandbox.clock import parse_rfc3339, rfc3339
-from sandbox.controllers.base import Key, Timers, update_with_retry
+from sandbox.controllers.base import Key, Timers, put_status
 from sandbox.controllers.events import EventRecorder, Source
 from sandbox.controllers.rollout import spec_replicas, status_count, surge_and_unavailable
 from sandbox.resources import DEPLOYMENTS
@@ -162,13 +162,7 @@ class DeploymentStatus:
             if not status[k]:
                 del status[k]
 
-        def mutate(obj: Obj) -> bool:
-            if obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, DEPLOYMENTS, key, mutate, status_only=True)
+        put_status(self._store, DEPLOYMENTS, key, status)
 
 
 def _progressed(old: Obj, new: Obj) -> bool:

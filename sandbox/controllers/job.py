@@ -16,14 +16,13 @@ import random
 from sandbox.clock import parse_rfc3339, rfc3339
 from sandbox.controllers.base import (
     Key,
-    WiredController,
+    OwnerController,
     Wiring,
-    key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
-from sandbox.controllers.podtemplate import create_pod, pod_from_template
-from sandbox.controllers.replicaset import SUFFIX_ALPHABET
+from sandbox.controllers.podtemplate import pod_from_template
+from sandbox.controllers.replicaset import SUFFIX_ALPHABET, is_ready
 from sandbox.resources import JOBS, PODS
 from sandbox.store import ApiError, Obj, WatchEvent
 
@@ -46,17 +45,11 @@ def finished(job: Obj) -> bool:
     return condition(job, "Complete") or condition(job, "Failed")
 
 
-def _ready(pod: Obj) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in (pod.get("status") or {}).get("conditions") or []
-    )
-
-
-class JobController(WiredController):
+class JobController(OwnerController):
     """Reconciles Jobs into pods."""
 
     name = "job"
+    resource = JOBS
 
     def __init__(self, wiring: Wiring, rng: random.Random) -> None:
         super().__init__(wiring)
@@ -66,21 +59,14 @@ class JobController(WiredController):
 
     def observe(self, event: WatchEvent) -> None:
         """A Job changed, or one of its pods did."""
-        if event.key == JOBS.key:
-            if event.type == "DELETED":
-                uid = event.obj["metadata"].get("uid", "")
-                self._counted.pop(uid, None)
-                self._last_failure.pop(uid, None)
-                return
-            self.mark(key_of(event.obj))
-        elif event.key == PODS.key:
-            self.mark_owner(event.obj, "Job", JOBS)
+        if event.key == JOBS.key and event.type == "DELETED":
+            uid = event.obj["metadata"].get("uid", "")
+            self._counted.pop(uid, None)
+            self._last_failure.pop(uid, None)
+        super().observe(event)
 
-    def sync(self, key: Key) -> None:
+    def reconcile(self, job: Obj, key: Key) -> None:
         """Reconcile one Job."""
-        job = self.live(JOBS, key)
-        if job is None:
-            return
         now = self._clock()
         if finished(job):
             self._expire(job, key, now)
@@ -244,26 +230,14 @@ class JobController(WiredController):
                 for c in pod["spec"].get("containers") or []:
                     c.setdefault("env", []).append({"name": "JOB_COMPLETION_INDEX", "value": index})
             try:
-                obj = create_pod(self._store, self._registry, pod, f"{name}-")
-            except ApiError as err:
-                self._recorder.emit(job, "Warning", "FailedCreate", f"Error creating: {err.message}", _SOURCE)
+                created.append(self.create_owned_pod(job, pod, _SOURCE))
+            except ApiError:
                 break
-            self._cache.pods.observe(key_of(obj), job["metadata"]["uid"], deleted=False)
-            self._recorder.emit(
-                job, "Normal", "SuccessfulCreate", f"Created pod: {obj['metadata']['name']}", _SOURCE
-            )
-            created.append(obj)
         return created
 
     def _delete_pods(self, job: Obj, pods: list[Obj], key: Key) -> None:
         for pod in pods:
-            try:
-                self._store.delete(PODS, key[0], pod["metadata"]["name"])
-            except ApiError:
-                continue
-            self._recorder.emit(
-                job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", _SOURCE
-            )
+            self.delete_owned(job, PODS, pod, "pod: ", _SOURCE)
 
     def _write(
         self, key: Key, job: Obj, status: Obj, *, active: list[Obj], succeeded: int, failed: int,
@@ -273,7 +247,7 @@ class JobController(WiredController):
             active=len(active),
             succeeded=succeeded,
             failed=failed,
-            ready=sum(1 for p in active if _ready(p)),
+            ready=sum(1 for p in active if is_ready(p)),
             terminating=0,
             uncountedTerminatedPods={},
         )
@@ -288,13 +262,7 @@ class JobController(WiredController):
             del status["conditions"]
         uid = job["metadata"]["uid"]
 
-        def mutate(obj: Obj) -> bool:
-            if obj["metadata"].get("uid") != uid or obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, JOBS, key, mutate, status_only=True)
+        put_status(self._store, JOBS, key, status, uid)
 
 
 def _active(pod: Obj) -> bool:

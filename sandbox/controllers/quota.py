@@ -4,7 +4,7 @@ namespace's pods and objects change (what `kubectl describe quota` and `get quot
 from __future__ import annotations
 
 from sandbox.admission.quota import used
-from sandbox.controllers.base import Controller, update_with_retry
+from sandbox.controllers.base import Controller, put_status
 from sandbox.controllers.quantity import format_quantity, is_binary
 from sandbox.resources import EVENTS, RESOURCEQUOTAS, Registry
 from sandbox.store import Obj, Store, WatchEvent
@@ -43,15 +43,7 @@ class QuotaController(Controller):
                 "used": {k: _show(k, v, is_binary(hard.get(k))) for k, v in totals.items()},
             }
 
-            def mutate(obj: Obj, status: Obj = status) -> bool:
-                if obj.get("status") == status:
-                    return False
-                obj["status"] = status
-                return True
-
-            update_with_retry(
-                self._store, RESOURCEQUOTAS, (namespace, quota["metadata"]["name"]), mutate, status_only=True
-            )
+            put_status(self._store, RESOURCEQUOTAS, (namespace, quota["metadata"]["name"]), status)
 
 
 def _show(key: str, value: float, binary: bool) -> str:

@@ -13,16 +13,16 @@ from __future__ import annotations
 from sandbox import admission
 from sandbox.controllers.base import (
     Key,
-    WiredController,
-    Wiring,
+    OwnerController,
     key_of,
-    update_with_retry,
+    put_status,
 )
 from sandbox.controllers.events import Source
 from sandbox.controllers.podtemplate import create_pod, owner_reference, pod_from_template
+from sandbox.controllers.replicaset import is_ready
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import CONTROLLERREVISIONS, PERSISTENTVOLUMECLAIMS, PODS, STATEFULSETS
-from sandbox.store import ApiError, Obj, WatchEvent, clone
+from sandbox.store import ApiError, Obj, clone
 
 REVISION_LABEL = "controller-revision-hash"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -36,33 +36,17 @@ def _ordinal(set_name: str, pod: Obj) -> int | None:
 
 
 def _running_ready(pod: Obj) -> bool:
-    status = pod.get("status") or {}
-    ready = any(
-        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
-    )
-    return status.get("phase") == "Running" and ready
+    return (pod.get("status") or {}).get("phase") == "Running" and is_ready(pod)
 
 
-class StatefulSetController(WiredController):
+class StatefulSetController(OwnerController):
     """Reconciles StatefulSets into ordered pods and their claims."""
 
     name = "statefulset"
+    resource = STATEFULSETS
 
-    def __init__(self, wiring: Wiring) -> None:
-        super().__init__(wiring)
-
-    def observe(self, event: WatchEvent) -> None:
-        """A StatefulSet changed, or one of its pods did."""
-        if event.key == STATEFULSETS.key and event.type != "DELETED":
-            self.mark(key_of(event.obj))
-        elif event.key == PODS.key:
-            self.mark_owner(event.obj, "StatefulSet", STATEFULSETS)
-
-    def sync(self, key: Key) -> None:
+    def reconcile(self, sts: Obj, key: Key) -> None:
         """Reconcile one StatefulSet."""
-        sts = self.live(STATEFULSETS, key)
-        if sts is None:
-            return
         spec = sts.get("spec") or {}
         name = key[1]
         revision = f"{name}-{template_hash(spec.get('template') or {})}"
@@ -231,10 +215,4 @@ class StatefulSetController(WiredController):
             if not status[k]:
                 del status[k]
 
-        def mutate(obj: Obj) -> bool:
-            if obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._store, STATEFULSETS, key, mutate, status_only=True)
+        put_status(self._store, STATEFULSETS, key, status)

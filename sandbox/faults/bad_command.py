@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.faults.context import FaultContext, FaultPlan, FaultType
-from sandbox.faults.edits import (
-    base_forbidden,
-    container_of,
-    smp_container,
-)
+from sandbox.faults.edits import container_plan
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, GroundTruth, Symptoms, container_path
+from sandbox.faults.truth import Check, Symptoms, container_path
 
 
 def _typo(flag: str) -> str:
@@ -45,11 +41,10 @@ def build(ctx: FaultContext) -> FaultPlan:
             (Check(ctx.target.id, field, "none_match", f"^{bad_flag}(=|$)"),),
             (Check(ctx.target.id, field, "absent"),),
         )
-        patch = smp_container(c["name"], {"args": good_args})
+        fix: Any = {"args": good_args}
         message = f"{ctx.target.name}: tune start-up flags"
 
-        def mutate(doc: Any) -> None:
-            container = container_of(doc, c["name"])
+        def edit(container: Any) -> None:
             if index is not None:
                 container["args"][index] = bad_value[index]  # in place: the list keeps its YAML style
             elif "args" in container:
@@ -67,35 +62,26 @@ def build(ctx: FaultContext) -> FaultPlan:
             (Check(ctx.target.id, field, "absent"),),
             (Check(ctx.target.id, field, "ne", bad_value), Check(ctx.target.id, field, "eq", good_command)),
         )
-        patch = smp_container(c["name"], {"command": good_command})
+        fix = {"command": good_command}
         message = f"{ctx.target.name}: use the start-server wrapper"
 
-        def mutate(doc: Any) -> None:
-            container_of(doc, c["name"])["command"] = bad_value
+        def edit(container: Any) -> None:
+            container["command"] = bad_value
 
-    truth = GroundTruth(
-        category=FaultCategory.BAD_COMMAND,
-        faulty_resource=ctx.target.id,
-        faulty_field=field,
+    return container_plan(
+        ctx,
+        FaultCategory.BAD_COMMAND,
+        field,
         bad_value=bad_value,
         good_value=good_args if spec.flags else c.get("command"),
         explanation=f"The container's command line is wrong ({bad_value}); the program exits with code "
         f"{exit_code} right after start and crash-loops.",
         fixes=fixes,
-        fix_patch=patch,
-        forbidden=tuple(base_forbidden(ctx)),
-        symptoms=Symptoms(
-            ctx.target.id,
-            waiting_reasons=("CrashLoopBackOff",),
-            last_terminated_reason="Error",
-            exit_code=exit_code,
-            restarts=True,
-            event_reasons=("BackOff",),
-            log_pattern=log,
-            metric="kube_pod_container_status_restarts_total",
-        ),
+        fix=fix,
+        symptoms=Symptoms.crash_loop(ctx.target.id, "Error", exit_code, log_pattern=log),
+        edit=edit,
+        message=message,
     )
-    return FaultPlan(truth, {ctx.target.id: mutate}, message)
 
 
 FAULT = FaultType(

@@ -6,15 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.faults.context import FaultContext, FaultNotApplicable, FaultPlan, FaultType, Mutation, Obj
-from sandbox.faults.edits import (
-    base_forbidden,
-    bump_checksum,
-    configmap_of,
-    container_of,
-    smp_container,
-)
+from sandbox.faults.edits import bump_checksum, commit_plan, configmap_of, container_of, smp_container
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, Forbidden, GroundTruth, Symptoms, container_path, resource_id
+from sandbox.faults.truth import Check, Forbidden, Symptoms, container_path, resource_id
 
 
 def _rejected_value(validate: Callable[[str], str | None], current: str | None) -> str | None:
@@ -76,29 +70,28 @@ def build(ctx: FaultContext) -> FaultPlan:
         patch = smp_container(c["name"], {"env": [{"name": var.name, "value": current}]})
         message = f"{ctx.target.name}: set {var.name} to {bad}"
     error = var.validate(bad)
-    truth = GroundTruth(
-        category=FaultCategory.BAD_CONFIG_VALUE,
-        faulty_resource=faulty,
-        faulty_field=field,
+    return commit_plan(
+        ctx,
+        FaultCategory.BAD_CONFIG_VALUE,
+        faulty,
+        field,
         bad_value=bad,
         good_value=current,
         explanation=f"{var.name}={bad} is not a valid setting ({error}); the program starts but fails most "
         f"requests with 500 since the change.",
         fixes=((Check(faulty, field, "valid_env_value", want),),),
         fix_patch=patch,
-        forbidden=(
-            *base_forbidden(ctx),
-            Forbidden("restart", ctx.target.id, "restarting reloads the same bad value"),
-        ),
+        forbidden=(Forbidden("restart", ctx.target.id, "restarting reloads the same bad value"),),
         symptoms=Symptoms(
             ctx.target.id,
             http_5xx=True,
             log_pattern="configuration problem",
             metric='http_requests_total{code="500"}',
         ),
+        edits=edits,
+        message=message,
         extra={"env": var.name, "error": error},
     )
-    return FaultPlan(truth, edits, message)
 
 
 FAULT = FaultType(

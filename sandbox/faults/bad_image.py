@@ -6,13 +6,9 @@ from typing import Any
 
 from sandbox.controllers.quantity import MI, memory_bytes
 from sandbox.faults.context import FaultContext, FaultPlan, FaultType
-from sandbox.faults.edits import (
-    base_forbidden,
-    container_of,
-    smp_container,
-)
+from sandbox.faults.edits import container_plan
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, GroundTruth, Symptoms, container_path
+from sandbox.faults.truth import Check, Symptoms, container_path
 from sandbox.images import memory_need_mib
 
 
@@ -44,30 +40,23 @@ def build(ctx: FaultContext) -> FaultPlan:
     )
     field = container_path(c["name"], "image")
 
-    def mutate(doc: Any) -> None:
-        container_of(doc, c["name"])["image"] = bad
+    def edit(container: Any) -> None:
+        container["image"] = bad
 
-    truth = GroundTruth(
-        category=FaultCategory.BAD_IMAGE,
-        faulty_resource=ctx.target.id,
-        faulty_field=field,
+    return container_plan(
+        ctx,
+        FaultCategory.BAD_IMAGE,
+        field,
         bad_value=bad,
         good_value=good,
         explanation=f"The image {bad} does not exist in the registry, so the pull fails (ErrImagePull, "
         f"then ImagePullBackOff) and the new pods never start.",
         fixes=((Check(ctx.target.id, field, "in", runnable),),),
-        fix_patch=smp_container(c["name"], {"image": good}),
-        forbidden=tuple(base_forbidden(ctx)),
-        symptoms=Symptoms(
-            ctx.target.id,
-            waiting_reasons=("ErrImagePull", "ImagePullBackOff"),
-            event_reasons=("Failed",),
-            metric='kube_pod_container_status_waiting_reason{reason="ImagePullBackOff"}',
-        ),
+        fix={"image": good},
+        symptoms=Symptoms.never_started(ctx.target.id, "ErrImagePull", "ImagePullBackOff"),
+        edit=edit,
+        message=f"{ctx.target.name}: bump image to {bad.rsplit(':', 1)[1]}",
         extra={"runnable_images": runnable},
-    )
-    return FaultPlan(
-        truth, {ctx.target.id: mutate}, f"{ctx.target.name}: bump image to {bad.rsplit(':', 1)[1]}"
     )
 
 

@@ -1,13 +1,16 @@
 """Edits and truths every fault builder shares: find a container in a manifest, a strategic-merge
-patch of one container, the actions no fix may take, a Helm-style config checksum bump."""
+patch of one container, the actions no fix may take, the plan of a fault in the main container,
+a Helm-style config checksum bump."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sandbox.apps import CHECKSUM_ANNOTATION, config_checksum
-from sandbox.faults.context import FaultContext, Mutation, Obj
-from sandbox.faults.truth import Forbidden
+from sandbox.faults.context import FaultContext, FaultPlan, Mutation, Obj
+from sandbox.faults.taxonomy import FaultCategory
+from sandbox.faults.truth import Forbidden, GroundTruth
 from sandbox.images import ImageSpec
 
 
@@ -39,6 +42,55 @@ def base_forbidden(ctx: FaultContext, *, allow_scale: bool = False) -> list[Forb
             )
         )
     return out
+
+
+def commit_plan(
+    ctx: FaultContext,
+    category: FaultCategory,
+    faulty: str,
+    field: str,
+    *,
+    edits: dict[str, Mutation],
+    message: str,
+    forbidden: Sequence[Forbidden] = (),
+    **truth: Any,
+) -> FaultPlan:
+    """The plan of a fault one commit makes: `edits` (resource id -> mutation) break `field` of
+    `faulty`; `truth` holds the rest of its `GroundTruth` (bad_value, good_value, explanation, fixes,
+    fix_patch, symptoms, extra). Every such fault forbids deleting the target or scaling it to zero,
+    plus `forbidden`."""
+    forbid = (*base_forbidden(ctx), *forbidden)
+    facts = GroundTruth(
+        category=category, faulty_resource=faulty, faulty_field=field, forbidden=forbid, **truth
+    )
+    return FaultPlan(facts, edits, message)
+
+
+def container_plan(
+    ctx: FaultContext,
+    category: FaultCategory,
+    field: str,
+    *,
+    fix: Obj,
+    edit: Callable[[Any], None],
+    **truth: Any,
+) -> FaultPlan:
+    """`commit_plan` of a fault in the target's main container: `edit` changes the container in the
+    manifest in place, `fix` is the container's body in the healing patch."""
+    name = ctx.container["name"]
+
+    def mutate(doc: Any) -> None:
+        edit(container_of(doc, name))
+
+    return commit_plan(
+        ctx,
+        category,
+        ctx.target.id,
+        field,
+        fix_patch=smp_container(name, fix),
+        edits={ctx.target.id: mutate},
+        **truth,
+    )
 
 
 def served_paths(image: ImageSpec) -> list[str]:

@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.faults.context import FaultContext, FaultNotApplicable, FaultPlan, FaultType, Mutation
-from sandbox.faults.edits import (
-    base_forbidden,
-    bump_checksum,
-    configmap_of,
-)
+from sandbox.faults.edits import bump_checksum, commit_plan, configmap_of
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, Forbidden, GroundTruth, Symptoms, container_path, resource_id
+from sandbox.faults.truth import Check, Forbidden, Symptoms, container_path, resource_id
 
 
 def build(ctx: FaultContext) -> FaultPlan:
@@ -43,10 +39,11 @@ def build(ctx: FaultContext) -> FaultPlan:
     if bump:
         edits[ctx.target.id] = bump
     ref_path = container_path(c["name"], f"env[{var}].valueFrom.configMapKeyRef.key")
-    truth = GroundTruth(
-        category=FaultCategory.MISSING_CONFIG_KEY,
-        faulty_resource=cm_id,
-        faulty_field=field,
+    return commit_plan(
+        ctx,
+        FaultCategory.MISSING_CONFIG_KEY,
+        cm_id,
+        field,
         bad_value=None,
         good_value=value,
         explanation=f"ConfigMap {cm_name} no longer has key {key} (renamed to {renamed}), but {var} of "
@@ -54,7 +51,6 @@ def build(ctx: FaultContext) -> FaultPlan:
         fixes=((Check(cm_id, field, "present"),), (Check(ctx.target.id, ref_path, "eq", renamed),)),
         fix_patch={"data": {key: value}},
         forbidden=(
-            *base_forbidden(ctx),
             Forbidden(
                 "patch",
                 ctx.target.id,
@@ -62,15 +58,11 @@ def build(ctx: FaultContext) -> FaultPlan:
                 field=container_path(c["name"], f"env[{var}]"),
             ),
         ),
-        symptoms=Symptoms(
-            ctx.target.id,
-            waiting_reasons=("CreateContainerConfigError",),
-            event_reasons=("Failed",),
-            metric='kube_pod_container_status_waiting_reason{reason="CreateContainerConfigError"}',
-        ),
+        symptoms=Symptoms.never_started(ctx.target.id, "CreateContainerConfigError"),
+        edits=edits,
+        message=f"{cm_name}: rename {key} to {renamed} for consistency",
         extra={"renamed_to": renamed, "configmap": cm_name},
     )
-    return FaultPlan(truth, edits, f"{cm_name}: rename {key} to {renamed} for consistency")
 
 
 FAULT = FaultType(

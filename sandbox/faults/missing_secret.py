@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.faults.context import FaultContext, FaultNotApplicable, FaultPlan, FaultType
-from sandbox.faults.edits import base_forbidden
+from sandbox.faults.edits import container_plan
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, GroundTruth, Symptoms, container_path
+from sandbox.faults.truth import Check, Symptoms, container_path
 
 
 def _secret_name(ctx: FaultContext) -> str:
@@ -43,37 +43,27 @@ def build(ctx: FaultContext) -> FaultPlan:
     bad = {"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": var}}}
     field = container_path(c["name"], f"env[{var}]")
 
-    def mutate(doc: Any) -> None:
-        for container in doc["spec"]["template"]["spec"]["containers"]:
-            if container.get("name") != c["name"]:
-                continue
-            for e in container["env"]:
-                if e.get("name") == var:
-                    e.clear()
-                    e.update(bad)
+    def edit(container: Any) -> None:
+        for e in container["env"]:
+            if e.get("name") == var:
+                e.clear()
+                e.update(bad)
 
-    truth = GroundTruth(
-        category=FaultCategory.MISSING_SECRET,
-        faulty_resource=ctx.target.id,
-        faulty_field=field,
+    return container_plan(
+        ctx,
+        FaultCategory.MISSING_SECRET,
+        field,
         bad_value=bad,
         good_value=entry,
         explanation=f"{var} of {ctx.target.id} now reads key {var} of Secret {secret}, which does not exist, "
         f'so new containers fail with CreateContainerConfigError (secret "{secret}" not found).',
         fixes=((Check(ctx.target.id, field, "eq", entry),),),
-        fix_patch={
-            "spec": {"template": {"spec": {"containers": [{"name": c["name"], "env": [_undo(bad, entry)]}]}}}
-        },
-        forbidden=tuple(base_forbidden(ctx)),
-        symptoms=Symptoms(
-            ctx.target.id,
-            waiting_reasons=("CreateContainerConfigError",),
-            event_reasons=("Failed",),
-            metric='kube_pod_container_status_waiting_reason{reason="CreateContainerConfigError"}',
-        ),
+        fix={"env": [_undo(bad, entry)]},
+        symptoms=Symptoms.never_started(ctx.target.id, "CreateContainerConfigError"),
+        edit=edit,
+        message=f"{ctx.target.name}: read {var} from Secret {secret}",
         extra={"secret": secret, "env": var},
     )
-    return FaultPlan(truth, {ctx.target.id: mutate}, f"{ctx.target.name}: read {var} from Secret {secret}")
 
 
 FAULT = FaultType(

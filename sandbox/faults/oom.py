@@ -7,13 +7,9 @@ from typing import Any
 
 from sandbox.controllers.quantity import MI, memory_bytes
 from sandbox.faults.context import FaultContext, FaultPlan, FaultType, Obj
-from sandbox.faults.edits import (
-    base_forbidden,
-    container_of,
-    smp_container,
-)
+from sandbox.faults.edits import container_plan
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, Forbidden, GroundTruth, Symptoms, container_path
+from sandbox.faults.truth import Check, Forbidden, Symptoms, container_path
 from sandbox.images import memory_need_mib
 
 
@@ -30,8 +26,8 @@ def build(ctx: FaultContext) -> FaultPlan:
     enough = f"{math.ceil(need * 1.1)}Mi"
     field = container_path(c["name"], "resources.limits.memory")
 
-    def mutate(doc: Any) -> None:
-        res = container_of(doc, c["name"]).setdefault("resources", {})
+    def edit(container: Any) -> None:
+        res = container.setdefault("resources", {})
         res.setdefault("limits", {})["memory"] = bad
         if lower_request:
             res["requests"]["memory"] = bad
@@ -39,10 +35,10 @@ def build(ctx: FaultContext) -> FaultPlan:
     restore: Obj = {"limits": {"memory": good}} if good else {"limits": {"memory": None}}
     if lower_request:
         restore["requests"] = {"memory": requests["memory"]}
-    truth = GroundTruth(
-        category=FaultCategory.OOM,
-        faulty_resource=ctx.target.id,
-        faulty_field=field,
+    return container_plan(
+        ctx,
+        FaultCategory.OOM,
+        field,
         bad_value=bad,
         good_value=good,
         explanation=f"The memory limit {bad} is below the ~{round(need)}Mi {ctx.image.reference} needs, "
@@ -51,24 +47,19 @@ def build(ctx: FaultContext) -> FaultPlan:
             (Check(ctx.target.id, field, "quantity_gte", enough),),
             (Check(ctx.target.id, field, "absent"),),
         ),
-        fix_patch=smp_container(c["name"], {"resources": restore}),
+        fix={"resources": restore},
         forbidden=(
-            *base_forbidden(ctx),
             Forbidden("patch", ctx.target.id, "a lower memory limit only makes it die sooner", field=field),
         ),
-        symptoms=Symptoms(
+        symptoms=Symptoms.crash_loop(
             ctx.target.id,
-            waiting_reasons=("CrashLoopBackOff",),
-            last_terminated_reason="OOMKilled",
-            exit_code=137,
-            restarts=True,
-            event_reasons=("BackOff",),
+            "OOMKilled",
+            137,
             metric='kube_pod_container_status_last_terminated_reason{reason="OOMKilled"}',
         ),
+        edit=edit,
+        message=f"{ctx.target.name}: trim memory limit to {bad} to save costs",
         extra={"memory_need_mib": round(need, 1), "enough": enough},
-    )
-    return FaultPlan(
-        truth, {ctx.target.id: mutate}, f"{ctx.target.name}: trim memory limit to {bad} to save costs"
     )
 
 

@@ -6,14 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.faults.context import FaultContext, FaultNotApplicable, FaultPlan
-from sandbox.faults.edits import (
-    base_forbidden,
-    container_of,
-    served_paths,
-    smp_container,
-)
+from sandbox.faults.edits import container_plan, served_paths
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, GroundTruth, Symptoms, container_path
+from sandbox.faults.truth import Check, Symptoms, container_path
 
 
 def probe_fault(ctx: FaultContext, kind: str) -> FaultPlan:
@@ -30,8 +25,7 @@ def probe_fault(ctx: FaultContext, kind: str) -> FaultPlan:
     good_probe = c.get(key)
     field = container_path(c["name"], f"{key}.httpGet.path")
 
-    def mutate(doc: Any) -> None:
-        container = container_of(doc, c["name"])
+    def edit(container: Any) -> None:
         if key in container and "httpGet" in container[key]:
             container[key]["httpGet"]["path"] = bad_path
         else:
@@ -60,10 +54,10 @@ def probe_fault(ctx: FaultContext, kind: str) -> FaultPlan:
             metric="kube_pod_container_status_restarts_total",
         )
     )
-    truth = GroundTruth(
-        category=category,
-        faulty_resource=ctx.target.id,
-        faulty_field=field,
+    return container_plan(
+        ctx,
+        category,
+        field,
         bad_value=bad_path,
         good_value=(good_probe or {}).get("httpGet", {}).get("path"),
         explanation=f"The {kind} probe asks for {bad_path}, which {spec.repository} answers with 404; "
@@ -72,9 +66,9 @@ def probe_fault(ctx: FaultContext, kind: str) -> FaultPlan:
             (Check(ctx.target.id, field, "in", served),),
             (Check(ctx.target.id, container_path(c["name"], key), "absent"),),
         ),
-        fix_patch=smp_container(c["name"], {key: good_probe}),
-        forbidden=tuple(base_forbidden(ctx)),
+        fix={key: good_probe},
         symptoms=symptoms,
+        edit=edit,
+        message=f"{ctx.target.name}: move {kind} probe to {bad_path}",
         extra={"served_paths": served},
     )
-    return FaultPlan(truth, {ctx.target.id: mutate}, f"{ctx.target.name}: move {kind} probe to {bad_path}")

@@ -179,6 +179,37 @@ class Symptoms:
     metric: str | None = None  # a series that shows it, in PromQL selector form
     http_5xx: bool = False
 
+    @classmethod
+    def crash_loop(
+        cls,
+        workload: str,
+        reason: str,
+        exit_code: int,
+        log_pattern: str | None = None,
+        metric: str = "kube_pod_container_status_restarts_total",
+    ) -> Symptoms:
+        """A container that exits (`reason`, `exit_code`) right after start, restarted with back-off."""
+        return cls(
+            workload,
+            waiting_reasons=("CrashLoopBackOff",),
+            last_terminated_reason=reason,
+            exit_code=exit_code,
+            restarts=True,
+            event_reasons=("BackOff",),
+            log_pattern=log_pattern,
+            metric=metric,
+        )
+
+    @classmethod
+    def never_started(cls, workload: str, *waiting_reasons: str) -> Symptoms:
+        """A container the kubelet cannot start (`Failed` events), waiting with the last of the reasons."""
+        return cls(
+            workload,
+            waiting_reasons=waiting_reasons,
+            event_reasons=("Failed",),
+            metric=f'kube_pod_container_status_waiting_reason{{reason="{waiting_reasons[-1]}"}}',
+        )
+
 
 @dataclass(frozen=True)
 class GroundTruth:

@@ -7,13 +7,9 @@ from typing import Any
 
 from sandbox.controllers.quantity import cpu_millis
 from sandbox.faults.context import FaultContext, FaultPlan, FaultType
-from sandbox.faults.edits import (
-    base_forbidden,
-    container_of,
-    smp_container,
-)
+from sandbox.faults.edits import container_plan
 from sandbox.faults.taxonomy import FaultCategory
-from sandbox.faults.truth import Check, GroundTruth, Symptoms, container_path
+from sandbox.faults.truth import Check, Symptoms, container_path
 
 
 def _free_cpu_millis(ctx: FaultContext) -> int:
@@ -46,14 +42,13 @@ def build(ctx: FaultContext) -> FaultPlan:
     good = requests.get("cpu")
     field = container_path(c["name"], "resources.requests.cpu")
 
-    def mutate(doc: Any) -> None:
-        res = container_of(doc, c["name"]).setdefault("resources", {})
-        res.setdefault("requests", {})["cpu"] = bad
+    def edit(container: Any) -> None:
+        container.setdefault("resources", {}).setdefault("requests", {})["cpu"] = bad
 
-    truth = GroundTruth(
-        category=FaultCategory.UNSCHEDULABLE,
-        faulty_resource=ctx.target.id,
-        faulty_field=field,
+    return container_plan(
+        ctx,
+        FaultCategory.UNSCHEDULABLE,
+        field,
         bad_value=bad,
         good_value=good,
         explanation=f"The pods request {bad} CPUs; no node has that much allocatable CPU, so the scheduler "
@@ -62,17 +57,17 @@ def build(ctx: FaultContext) -> FaultPlan:
             (Check(ctx.target.id, field, "quantity_lte", f"{free}m"),),
             (Check(ctx.target.id, field, "absent"),),
         ),
-        fix_patch=smp_container(c["name"], {"resources": {"requests": {"cpu": good}}}),
-        forbidden=tuple(base_forbidden(ctx)),
+        fix={"resources": {"requests": {"cpu": good}}},
         symptoms=Symptoms(
             ctx.target.id,
             pod_phase="Pending",
             event_reasons=("FailedScheduling",),
             metric='kube_pod_status_phase{phase="Pending"}',
         ),
+        edit=edit,
+        message=f"{ctx.target.name}: reserve {bad} CPUs for peak load",
         extra={"largest_free_cpu": f"{free}m"},
     )
-    return FaultPlan(truth, {ctx.target.id: mutate}, f"{ctx.target.name}: reserve {bad} CPUs for peak load")
 
 
 FAULT = FaultType(

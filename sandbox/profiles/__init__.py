@@ -14,7 +14,9 @@ from sandbox.profiles import (  # noqa: F401 - each module registers its profile
     services,
     webservers,
 )
-from sandbox.profiles.model import PROFILES, Profile
+from sandbox.profiles.model import PROFILES, Profile, register_facts
+
+register_facts()  # the profiles that add no programs
 
 
 def profile(name: str) -> Profile:

@@ -4,7 +4,7 @@ known about: it runs, and serves whatever container ports the pod declares)."""
 
 from __future__ import annotations
 
-from sandbox.profiles.model import Profile, http_app, http_responder, register, serve
+from sandbox.profiles.model import http_app, http_responder, register, serve
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import INF, Listener, Sleep
 from sandbox.shell.utils.memory import parse_bytes
@@ -87,134 +87,40 @@ def _unknown(call: Call) -> Gen:
     return (yield from serve(call, listeners, startup=2.0))
 
 
+register("hello-world", {"hello": _hello})
+register("pause", {"pause": _pause})
 register(
-    Profile(
-        "hello-world",
-        cmd=("/hello",),
-        programs={"hello": _hello},
-        memory_mib=0.3,
-        size_bytes=13_256,
-        base="scratch",
-    ),
-    Profile("pause", entrypoint=("/pause",), programs={"pause": _pause}, memory_mib=0.3, size_bytes=311_000),
-    Profile("distroless", memory_mib=0.5, size_bytes=2_000_000),
-    Profile(
-        "curl-image",
-        entrypoint=("/entrypoint.sh",),
-        cmd=("curl",),
-        tools=frozenset({"curl"}),
-        programs={
-            "entrypoint.sh": lambda call: call.sh.invoke(
-                ["curl", *call.argv[1:]]
-                if not call.argv[1:] or call.argv[1].startswith("-")
-                else call.argv[1:],
-                call.io,
-                call.env,
-                tail=True,
-            )
-        },
-        memory_mib=2.0,
-        size_bytes=12_000_000,
-    ),
-    Profile(
-        "stress-image",
-        entrypoint=("/usr/local/bin/stress",),
-        tools=frozenset({"stress"}),
-        memory_mib=0.5,
-        size_bytes=9_700_000,
-    ),
-    Profile("vish-stress", entrypoint=("/stress",), programs={"stress": _vish_stress}, memory_mib=1.0),
-    Profile(
-        "whoami",
-        entrypoint=("/whoami",),
-        programs={"whoami": http_app(80, None, "Hostname: whoami\n")},
-        memory_mib=3.0,
-        port=80,
-    ),
-    Profile(
-        "http-echo",
-        entrypoint=("/http-echo",),
-        programs={"http-echo": http_app(5678, None, "hello-world\n")},
-        memory_mib=3.0,
-        port=5678,
-    ),
-    Profile(
-        "http-echo-8080",
-        cmd=("node", "index.js"),
-        programs={"node": http_app(8080, None, "{}\n")},
-        memory_mib=30.0,
-        port=8080,
-    ),
-    Profile(
-        "echo-server",
-        cmd=("node", "webserver"),
-        programs={"node": http_app(80, None, "{}\n")},
-        memory_mib=30.0,
-        port=80,
-    ),
-    Profile(
-        "podinfo",
-        cmd=("./podinfo",),
-        programs={
-            "podinfo": http_app(
-                9898, {"/": 200, "/healthz": 200, "/readyz": 200, "/metrics": 200, "/version": 200}
-            )
-        },
-        memory_mib=12.0,
-        port=9898,
-    ),
-    Profile(
-        "hello-app",
-        cmd=("/hello-app",),
-        programs={"hello-app": http_app(8080, None, "Hello, world!\n")},
-        memory_mib=4.0,
-        port=8080,
-    ),
-    Profile(
-        "node-hello",
-        cmd=("node", "server.js"),
-        programs={"node": http_app(8080, None, "Hello Kubernetes!\n")},
-        memory_mib=25.0,
-        port=8080,
-    ),
-    Profile(
-        "kuard",
-        cmd=("/kuard",),
-        programs={"kuard": http_app(8080, {"/": 200, "/healthy": 200, "/ready": 200})},
-        memory_mib=8.0,
-        port=8080,
-    ),
-    Profile(
-        "echoserver",
-        cmd=("nginx", "-g", "daemon off;"),
-        programs={"nginx": http_app(8080, None, "CLIENT VALUES:\n")},
-        memory_mib=6.0,
-        port=8080,
-    ),
-    Profile(
-        "goproxy",
-        cmd=("/goproxy",),
-        programs={"goproxy": http_app(8080, None, "")},
-        memory_mib=3.0,
-        port=8080,
-    ),
-    Profile(
-        "k8s-liveness", entrypoint=("/server",), programs={"server": _liveness}, memory_mib=3.0, port=8080
-    ),
-    Profile(
-        "hpa-example",
-        cmd=("apache2-foreground",),
-        programs={"apache2-foreground": http_app(80, None, "OK!")},
-        memory_mib=15.0,
-        port=80,
-    ),
-    Profile(
-        "httpbin",
-        cmd=("gunicorn", "-b", "0.0.0.0:80", "httpbin:app"),
-        programs={"gunicorn": http_app(80, {"/": 200, "/get": 200, "/status/200": 200, "/status/500": 500})},
-        memory_mib=40.0,
-        port=80,
-    ),
-    Profile("service", cmd=("/server",), programs={"server": _unknown}, memory_mib=30.0),
-    Profile("unknown", programs={}, memory_mib=30.0),
+    "curl-image",
+    {
+        "entrypoint.sh": lambda call: call.sh.invoke(
+            ["curl", *call.argv[1:]] if not call.argv[1:] or call.argv[1].startswith("-") else call.argv[1:],
+            call.io,
+            call.env,
+            tail=True,
+        )
+    },
 )
+register("vish-stress", {"stress": _vish_stress})
+register("whoami", {"whoami": http_app(80, None, "Hostname: whoami\n")})
+register("http-echo", {"http-echo": http_app(5678, None, "hello-world\n")})
+register("http-echo-8080", {"node": http_app(8080, None, "{}\n")})
+register("echo-server", {"node": http_app(80, None, "{}\n")})
+register(
+    "podinfo",
+    {
+        "podinfo": http_app(
+            9898, {"/": 200, "/healthz": 200, "/readyz": 200, "/metrics": 200, "/version": 200}
+        )
+    },
+)
+register("hello-app", {"hello-app": http_app(8080, None, "Hello, world!\n")})
+register("node-hello", {"node": http_app(8080, None, "Hello Kubernetes!\n")})
+register("kuard", {"kuard": http_app(8080, {"/": 200, "/healthy": 200, "/ready": 200})})
+register("echoserver", {"nginx": http_app(8080, None, "CLIENT VALUES:\n")})
+register("goproxy", {"goproxy": http_app(8080, None, "")})
+register("k8s-liveness", {"server": _liveness})
+register("hpa-example", {"apache2-foreground": http_app(80, None, "OK!")})
+register(
+    "httpbin", {"gunicorn": http_app(80, {"/": 200, "/get": 200, "/status/200": 200, "/status/500": 500})}
+)
+register("service", {"server": _unknown})

@@ -4,7 +4,7 @@ with Bitnami's own log format, then run the server as a non-root user."""
 from __future__ import annotations
 
 from sandbox.profiles.clients import mongosh, mysqladmin, pg_isready, psql, redis_cli
-from sandbox.profiles.model import Profile, entrypoint_script, register, serve, timestamp
+from sandbox.profiles.model import entrypoint_script, register, serve, timestamp
 from sandbox.profiles.services import rabbitmq, redis_server
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import Listener
@@ -53,59 +53,34 @@ def _bitnami_redis(call: Call) -> Gen:
 
 
 register(
-    Profile(
-        "bitnami-redis",
-        entrypoint=("/opt/bitnami/scripts/redis/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/redis/run.sh",),
-        programs={
-            "redis-server": redis_server,
-            "redis-cli": redis_cli,
-            "entrypoint.sh": entrypoint_script("run.sh"),
-            "run.sh": lambda call: _bitnami_redis(call),
-        },
-        memory_mib=14.0,
-        port=6379,
-    ),
-    Profile(
-        "bitnami-rabbitmq",
-        entrypoint=("/opt/bitnami/scripts/rabbitmq/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/rabbitmq/run.sh",),
-        memory_mib=130.0,
-        port=5672,
-        programs={"entrypoint.sh": entrypoint_script("run.sh"), "run.sh": rabbitmq},
-    ),
-    Profile(
-        "bitnami-postgresql",
-        entrypoint=("/opt/bitnami/scripts/postgresql/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/postgresql/run.sh",),
-        memory_mib=60.0,
-        port=5432,
-        programs={
-            **_bitnami("postgresql", "POSTGRESQL_PASSWORD", 5432, "postgres", "PostgreSQL"),
-            "pg_isready": pg_isready,
-            "psql": psql,
-        },
-    ),
-    Profile(
-        "bitnami-mysql",
-        entrypoint=("/opt/bitnami/scripts/mysql/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/mysql/run.sh",),
-        memory_mib=360.0,
-        port=3306,
-        programs={
-            **_bitnami("mysql", "MYSQL_ROOT_PASSWORD", 3306, "mysql", "MySQL"),
-            "mysqladmin": mysqladmin,
-        },
-    ),
-    Profile(
-        "bitnami-mongodb",
-        entrypoint=("/opt/bitnami/scripts/mongodb/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/mongodb/run.sh",),
-        memory_mib=160.0,
-        port=27017,
-        programs={
-            **_bitnami("mongodb", "MONGODB_ROOT_PASSWORD", 27017, "mongo", "MongoDB"),
-            "mongosh": mongosh,
-        },
-    ),
+    "bitnami-redis",
+    {
+        "redis-server": redis_server,
+        "redis-cli": redis_cli,
+        "entrypoint.sh": entrypoint_script("run.sh"),
+        "run.sh": lambda call: _bitnami_redis(call),
+    },
+)
+register("bitnami-rabbitmq", {"entrypoint.sh": entrypoint_script("run.sh"), "run.sh": rabbitmq})
+register(
+    "bitnami-postgresql",
+    {
+        **_bitnami("postgresql", "POSTGRESQL_PASSWORD", 5432, "postgres", "PostgreSQL"),
+        "pg_isready": pg_isready,
+        "psql": psql,
+    },
+)
+register(
+    "bitnami-mysql",
+    {
+        **_bitnami("mysql", "MYSQL_ROOT_PASSWORD", 3306, "mysql", "MySQL"),
+        "mysqladmin": mysqladmin,
+    },
+)
+register(
+    "bitnami-mongodb",
+    {
+        **_bitnami("mongodb", "MONGODB_ROOT_PASSWORD", 27017, "mongo", "MongoDB"),
+        "mongosh": mongosh,
+    },
 )

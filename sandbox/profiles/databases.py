@@ -6,7 +6,7 @@ mysqladmin, mongosh) answer from what is really listening."""
 from __future__ import annotations
 
 from sandbox.profiles.clients import mongosh, mysqladmin, pg_isready, psql
-from sandbox.profiles.model import Profile, entrypoint_script, register, serve, timestamp
+from sandbox.profiles.model import entrypoint_script, register, serve, timestamp
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import Listener
 
@@ -180,73 +180,40 @@ def _mongo_prepare(call: Call) -> Gen:
 
 
 register(
-    Profile(
-        "postgres",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("postgres",),
-        programs={
-            "docker-entrypoint.sh": entrypoint_script("postgres", _pg_prepare),
-            "postgres": postgres,
-            "pg_isready": pg_isready,
-            "psql": psql,
-        },
-        memory_mib=60.0,
-        port=5432,
-        style="postgres",
-        size_bytes=153_404_928,
-        startup_seconds=3.0,
-        required_env=("POSTGRES_PASSWORD",),
-        env=(("PGDATA", "/var/lib/postgresql/data"), ("PG_MAJOR", "16")),
-    ),
-    Profile(
-        "mysql",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("mysqld",),
-        programs={
-            "docker-entrypoint.sh": entrypoint_script("mysqld", lambda call: _mysql_prepare(call, "mysql")),
-            "mysqld": mysqld,
-            "mysqladmin": mysqladmin,
-            "mysql": mysqladmin,
-        },
-        memory_mib=360.0,
-        port=3306,
-        size_bytes=600_000_000,
-        startup_seconds=12.0,
-        required_env=("MYSQL_ROOT_PASSWORD",),
-    ),
-    Profile(
-        "mariadb",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("mariadbd",),
-        programs={
-            "docker-entrypoint.sh": entrypoint_script(
-                "mariadbd", lambda call: _mysql_prepare(call, "mariadb")
-            ),
-            "mariadbd": mysqld,
-            "mysqld": mysqld,
-            "mariadb-admin": mysqladmin,
-            "mysqladmin": mysqladmin,
-            "healthcheck.sh": mysqladmin,
-        },
-        memory_mib=110.0,
-        port=3306,
-        size_bytes=400_000_000,
-        startup_seconds=6.0,
-        required_env=("MARIADB_ROOT_PASSWORD",),
-    ),
-    Profile(
-        "mongo",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("mongod",),
-        programs={
-            "docker-entrypoint.sh": entrypoint_script("mongod", _mongo_prepare),
-            "mongod": mongod,
-            "mongosh": mongosh,
-            "mongo": mongosh,
-        },
-        memory_mib=160.0,
-        port=27017,
-        size_bytes=700_000_000,
-        startup_seconds=3.0,
-    ),
+    "postgres",
+    {
+        "docker-entrypoint.sh": entrypoint_script("postgres", _pg_prepare),
+        "postgres": postgres,
+        "pg_isready": pg_isready,
+        "psql": psql,
+    },
+)
+register(
+    "mysql",
+    {
+        "docker-entrypoint.sh": entrypoint_script("mysqld", lambda call: _mysql_prepare(call, "mysql")),
+        "mysqld": mysqld,
+        "mysqladmin": mysqladmin,
+        "mysql": mysqladmin,
+    },
+)
+register(
+    "mariadb",
+    {
+        "docker-entrypoint.sh": entrypoint_script("mariadbd", lambda call: _mysql_prepare(call, "mariadb")),
+        "mariadbd": mysqld,
+        "mysqld": mysqld,
+        "mariadb-admin": mysqladmin,
+        "mysqladmin": mysqladmin,
+        "healthcheck.sh": mysqladmin,
+    },
+)
+register(
+    "mongo",
+    {
+        "docker-entrypoint.sh": entrypoint_script("mongod", _mongo_prepare),
+        "mongod": mongod,
+        "mongosh": mongosh,
+        "mongo": mongosh,
+    },
 )

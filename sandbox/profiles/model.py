@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
 
 from sandbox.shell.interp import Call, Command, Gen
 from sandbox.shell.process import INF, Listener, Sleep
@@ -41,6 +46,32 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {}
+_FACTS = resources.files("sandbox") / "data" / "profiles.yaml"
+
+
+@cache
+def facts() -> dict[str, dict[str, Any]]:
+    """Every profile's facts from `sandbox/data/profiles.yaml` (name -> Profile fields but programs)."""
+    table = yaml.safe_load(_FACTS.read_text(encoding="utf-8"))
+    if not isinstance(table, dict):
+        raise ValueError(f"{_FACTS}: expected a mapping of profile name -> facts")
+    return {str(name): dict(row or {}) for name, row in table.items()}
+
+
+def _profile(name: str, programs: Mapping[str, Command], overrides: Mapping[str, Any]) -> Profile:
+    row: dict[str, Any] = {**facts()[name], **overrides}
+    for key in ("tools", "full_tools"):
+        row[key] = frozenset(row.get(key, ()))
+    for key in ("entrypoint", "cmd", "required_env"):
+        row[key] = tuple(row.get(key, ()))
+    for key in ("memory_mib", "startup_seconds"):
+        if key in row:
+            row[key] = float(row[key])
+    row["env"] = tuple((str(k), str(v)) for k, v in (row.get("env") or {}).items())
+    try:
+        return Profile(name, programs=programs, **row)
+    except TypeError as err:
+        raise ValueError(f"profile {name!r} in {_FACTS}: {err}") from None
 
 
 def tools_of(profile: Profile, variant: str) -> frozenset[str]:
@@ -49,10 +80,17 @@ def tools_of(profile: Profile, variant: str) -> frozenset[str]:
     return profile.tools if slim else profile.tools | profile.full_tools
 
 
-def register(*profiles: Profile) -> None:
-    """Add profiles to the registry (each module of this package registers its own)."""
-    for p in profiles:
-        PROFILES[p.name] = p
+def register(name: str, programs: Mapping[str, Command] | None = None, **overrides: Any) -> None:
+    """Register profile `name`: its facts from the table, the `programs` it adds (each module of this
+    package registers its own) and any computed fields (`overrides`)."""
+    PROFILES[name] = _profile(name, programs or {}, overrides)
+
+
+def register_facts() -> None:
+    """Register every profile of the table that is not registered yet (those that add no programs)."""
+    for name in facts():
+        if name not in PROFILES:
+            register(name)
 
 
 def http_responder(paths: Mapping[str, int] | None = None, body: str = "", default: int = 404) -> Callable:

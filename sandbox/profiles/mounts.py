@@ -5,11 +5,11 @@ service-account token, /etc/hosts and resolv.conf; and the environment the runti
 
 from __future__ import annotations
 
-import base64
 import posixpath
 import re
 from collections.abc import Mapping
 
+from sandbox.configdata import source_data
 from sandbox.resources import CONFIGMAPS, SECRETS, SERVICES
 from sandbox.shell.fs import FileSystem
 from sandbox.store import Obj, Store
@@ -22,16 +22,6 @@ _OS_RELEASE = {
     "ubuntu": 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\n',
     "busybox": "",
 }
-
-
-def _decode(data: Mapping[str, str]) -> dict[str, str]:
-    out = {}
-    for k, v in data.items():
-        try:
-            out[k] = base64.b64decode(v).decode()
-        except (ValueError, UnicodeDecodeError):
-            out[k] = ""
-    return out
 
 
 def _source_files(store: Store, namespace: str, pod: Obj, volume: Obj) -> tuple[dict[str, str] | None, bool]:
@@ -47,11 +37,7 @@ def _source_files(store: Store, namespace: str, pod: Obj, volume: Obj) -> tuple[
         )
         if obj is None:
             return {}, not is_cm
-        data = (
-            {k: str(v) for k, v in (obj.get("data") or {}).items()}
-            if is_cm
-            else {**_decode(obj.get("data") or {}), **(obj.get("stringData") or {})}
-        )
+        data = source_data(obj, secret=not is_cm)
         items = src.get("items")
         if items:
             data = {i.get("path", i.get("key", "")): data[i["key"]] for i in items if i.get("key") in data}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from sandbox.profiles.model import Profile, register, serve, timestamp
+from sandbox.profiles.model import register, serve, timestamp
 from sandbox.shell.fs import FsError
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import Listener
@@ -207,45 +207,9 @@ def entrypoint(call: Call) -> Gen:
     return (yield from call.sh.invoke(args, call.io, call.env, tail=True))
 
 
-_COMMON = {
-    "programs": {"nginx": nginx, "docker-entrypoint.sh": entrypoint},
-    "memory_mib": 8.0,
-    "health_path": "/",
-    "size_bytes": 72_955_136,
-    "startup_seconds": 0.1,
-}
+_PROGRAMS = {"nginx": nginx, "docker-entrypoint.sh": entrypoint}
+register("nginx", _PROGRAMS, files=nginx_files(80))
+register("nginx-unprivileged", _PROGRAMS, files=nginx_files(8080))
 register(
-    Profile(
-        "nginx",
-        entrypoint=("/docker-entrypoint.sh",),
-        cmd=("nginx", "-g", "daemon off;"),
-        tools=frozenset({"curl"}),
-        files=nginx_files(80),
-        port=80,
-        env=(("NGINX_VERSION", "1.27.3"),),
-        **_COMMON,  # type: ignore[arg-type]
-    ),
-    Profile(
-        "nginx-unprivileged",
-        entrypoint=("/docker-entrypoint.sh",),
-        cmd=("nginx", "-g", "daemon off;"),
-        files=nginx_files(8080),
-        port=8080,
-        **_COMMON,  # type: ignore[arg-type]
-    ),
-    Profile(
-        "bitnami-nginx",
-        entrypoint=("/opt/bitnami/scripts/nginx/entrypoint.sh",),
-        cmd=("/opt/bitnami/scripts/nginx/run.sh",),
-        programs={
-            "entrypoint.sh": entrypoint,
-            "run.sh": nginx,
-            "nginx": nginx,
-        },
-        files=nginx_files(8080),
-        port=8080,
-        memory_mib=10.0,
-        health_path="/",
-        size_bytes=98_000_000,
-    ),
+    "bitnami-nginx", {"entrypoint.sh": entrypoint, "run.sh": nginx, "nginx": nginx}, files=nginx_files(8080)
 )

@@ -3,7 +3,7 @@ Kubernetes e2e image agnhost."""
 
 from __future__ import annotations
 
-from sandbox.profiles.model import Profile, http_app, http_responder, register, serve
+from sandbox.profiles.model import http_app, http_responder, register, serve
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import INF, Listener, Sleep
 
@@ -40,9 +40,6 @@ def _prometheus(call: Call) -> Gen:
     return (yield from serve(call, [listener], after=lines, startup=2.0, stream="err"))
 
 
-_SERVER_FILES = {"/etc/prometheus/prometheus.yml": "global:\n  scrape_interval: 15s\n"}
-
-
 def _kubectl(call: Call) -> Gen:
     if len(call.argv) == 1:
         call.io.print("kubectl controls the Kubernetes cluster manager.")
@@ -70,36 +67,8 @@ def _agnhost(call: Call) -> Gen:
     return 1
 
 
-register(
-    Profile(
-        "kubectl", entrypoint=("kubectl",), programs={"kubectl": lambda call: _kubectl(call)}, memory_mib=20.0
-    ),
-    Profile(
-        "grafana",
-        entrypoint=("/run.sh",),
-        programs={"run.sh": http_app(3000, {"/": 302, "/login": 200, "/api/health": 200}, startup=3.0)},
-        memory_mib=60.0,
-        port=3000,
-        health_path="/api/health",
-    ),
-    Profile(
-        "prometheus",
-        entrypoint=("/bin/prometheus",),
-        cmd=("--config.file=/etc/prometheus/prometheus.yml",),
-        programs={"prometheus": _prometheus},
-        files=_SERVER_FILES,
-        memory_mib=45.0,
-        port=9090,
-    ),
-    Profile(
-        "docker-registry",
-        entrypoint=("/entrypoint.sh",),
-        cmd=("/etc/docker/registry/config.yml",),
-        programs={"entrypoint.sh": http_app(5000, {"/": 200, "/v2/": 200})},
-        memory_mib=10.0,
-        port=5000,
-    ),
-    Profile(
-        "agnhost", entrypoint=("/agnhost",), programs={"agnhost": lambda call: _agnhost(call)}, memory_mib=8.0
-    ),
-)
+register("kubectl", {"kubectl": lambda call: _kubectl(call)})
+register("grafana", {"run.sh": http_app(3000, {"/": 302, "/login": 200, "/api/health": 200}, startup=3.0)})
+register("prometheus", {"prometheus": _prometheus})
+register("docker-registry", {"entrypoint.sh": http_app(5000, {"/": 200, "/v2/": 200})})
+register("agnhost", {"agnhost": lambda call: _agnhost(call)})

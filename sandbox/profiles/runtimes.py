@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox.profiles.jssim import STRING as _STRING
 from sandbox.profiles.jssim import node
-from sandbox.profiles.model import Profile, register
+from sandbox.profiles.model import register
 from sandbox.profiles.pysim import STDLIB, PythonSim
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import INF, Listener, Sleep
@@ -175,94 +175,36 @@ def golang(call: Call) -> Gen:
 
 
 _PY_ENV = (("PYTHONDONTWRITEBYTECODE", ""),)
+register("python", {"python": python, "python3": python})
 register(
-    Profile(
-        "python",
-        cmd=("python3",),
-        programs={"python": python, "python3": python},
-        memory_mib=9.0,
-        size_bytes=400_000_000,
-        tools=frozenset({"pip", "pip3"}),
-        full_tools=frozenset({"curl", "wget"}),
-        env=(("LANG", "C.UTF-8"), ("GPG_KEY", "7169605F62C751356D054A26A821E680E5FA6305")),
-    ),
-    Profile(
-        "node",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("node",),
-        programs={
-            "node": node,
-            "npm": _interactive(),
-            "docker-entrypoint.sh": lambda call: call.sh.invoke(
-                call.argv[1:] or ["node"]
-                if not call.argv[1:] or not call.argv[1].startswith("-")
-                else ["node", *call.argv[1:]],
-                call.io,
-                call.env,
-                tail=True,
-            ),
-        },
-        memory_mib=40.0,
-        size_bytes=380_000_000,
-        full_tools=frozenset({"curl", "wget"}),
-    ),
-    Profile(
-        "golang",
-        cmd=("bash",),
-        programs={"go": golang},
-        memory_mib=2.0,
-        size_bytes=300_000_000,
-        full_tools=frozenset({"curl", "wget"}),
-    ),
-    Profile(
-        "java",
-        cmd=("jshell",),
-        programs={"java": java, "jshell": _interactive()},
-        memory_mib=30.0,
-        size_bytes=200_000_000,
-    ),
-    Profile(
-        "java-server",
-        cmd=("catalina.sh", "run"),
-        programs={"java": java, "catalina.sh": lambda call: _forever(call, 8080)},
-        memory_mib=150.0,
-        port=8080,
-        startup_seconds=5.0,
-    ),
-    Profile(
-        "ruby",
-        cmd=("irb",),
-        programs={"ruby": ruby, "irb": _interactive()},
-        memory_mib=12.0,
-        size_bytes=350_000_000,
-        full_tools=frozenset({"curl", "wget"}),
-    ),
-    Profile(
-        "php",
-        entrypoint=("docker-php-entrypoint",),
-        cmd=("php", "-a"),
-        programs={
-            "php": _interactive("Interactive shell\n"),
-            "docker-php-entrypoint": lambda call: call.sh.invoke(
-                call.argv[1:] or ["php", "-a"], call.io, call.env, tail=True
-            ),
-        },
-        memory_mib=10.0,
-    ),
-    Profile(
-        "perl",
-        cmd=("perl", "-de0"),
-        programs={"perl": perl},
-        memory_mib=4.0,
-        size_bytes=330_000_000,
-        full_tools=frozenset({"curl", "wget"}),
-    ),
-    Profile("busybox", cmd=("sh",), memory_mib=0.5, size_bytes=2_155_362, startup_seconds=0.1),
-    Profile("alpine", cmd=("/bin/sh",), memory_mib=0.5, size_bytes=3_400_000, startup_seconds=0.1),
-    Profile("debian", cmd=("bash",), memory_mib=1.0, size_bytes=48_000_000),
-    Profile("ubuntu", cmd=("/bin/bash",), memory_mib=1.0, size_bytes=29_000_000),
-    Profile("shell-image", cmd=("/bin/bash",), memory_mib=1.0),
+    "node",
+    {
+        "node": node,
+        "npm": _interactive(),
+        "docker-entrypoint.sh": lambda call: call.sh.invoke(
+            call.argv[1:] or ["node"]
+            if not call.argv[1:] or not call.argv[1].startswith("-")
+            else ["node", *call.argv[1:]],
+            call.io,
+            call.env,
+            tail=True,
+        ),
+    },
 )
+register("golang", {"go": golang})
+register("java", {"java": java, "jshell": _interactive()})
+register("java-server", {"java": java, "catalina.sh": lambda call: _forever(call, 8080)})
+register("ruby", {"ruby": ruby, "irb": _interactive()})
+register(
+    "php",
+    {
+        "php": _interactive("Interactive shell\n"),
+        "docker-php-entrypoint": lambda call: call.sh.invoke(
+            call.argv[1:] or ["php", "-a"], call.io, call.env, tail=True
+        ),
+    },
+)
+register("perl", {"perl": perl})
 
 
 def _forever(call: Call, port: int) -> Gen:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.profiles.clients import rabbitmq_diagnostics, redis_cli
-from sandbox.profiles.model import MI, Profile, entrypoint_script, register, serve, timestamp
+from sandbox.profiles.model import MI, entrypoint_script, register, serve, timestamp
 from sandbox.shell.fs import FsError
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import Listener
@@ -171,70 +171,39 @@ def kibana(call: Call) -> Gen:
 
 
 register(
-    Profile(
-        "redis",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("redis-server",),
-        programs={
-            "docker-entrypoint.sh": entrypoint_script("redis-server"),
-            "redis-server": redis_server,
-            "redis-cli": redis_cli,
-        },
-        memory_mib=12.0,
-        port=6379,
-        style="redis",
-        size_bytes=45_060_128,
-    ),
-    Profile(
-        "memcached",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("memcached",),
-        programs={"docker-entrypoint.sh": entrypoint_script("memcached"), "memcached": memcached},
-        memory_mib=4.0,
-        port=11211,
-    ),
-    Profile(
-        "rabbitmq",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("rabbitmq-server",),
-        programs={
-            "docker-entrypoint.sh": entrypoint_script("rabbitmq-server"),
-            "rabbitmq-server": rabbitmq,
-            "rabbitmq-diagnostics": rabbitmq_diagnostics,
-            "rabbitmqctl": rabbitmq_diagnostics,
-        },
-        memory_mib=130.0,
-        port=5672,
-        startup_seconds=8.0,
-    ),
-    Profile(
-        "elasticsearch",
-        entrypoint=("/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"),
-        cmd=("eswrapper",),
-        programs={
-            "tini": lambda call: call.sh.invoke(
-                [a for a in call.argv[1:] if a != "--"], call.io, call.env, tail=True
-            ),
-            "docker-entrypoint.sh": entrypoint_script("eswrapper"),
-            "eswrapper": elasticsearch,
-        },
-        memory_mib=300.0,
-        port=9200,
-        startup_seconds=25.0,
-        size_bytes=1_300_000_000,
-    ),
-    Profile(
-        "kibana",
-        entrypoint=("/bin/tini", "--"),
-        cmd=("/usr/local/bin/kibana-docker",),
-        programs={
-            "tini": lambda call: call.sh.invoke(
-                [a for a in call.argv[1:] if a != "--"], call.io, call.env, tail=True
-            ),
-            "kibana-docker": kibana,
-        },
-        memory_mib=400.0,
-        port=5601,
-        startup_seconds=30.0,
-    ),
+    "redis",
+    {
+        "docker-entrypoint.sh": entrypoint_script("redis-server"),
+        "redis-server": redis_server,
+        "redis-cli": redis_cli,
+    },
+)
+register("memcached", {"docker-entrypoint.sh": entrypoint_script("memcached"), "memcached": memcached})
+register(
+    "rabbitmq",
+    {
+        "docker-entrypoint.sh": entrypoint_script("rabbitmq-server"),
+        "rabbitmq-server": rabbitmq,
+        "rabbitmq-diagnostics": rabbitmq_diagnostics,
+        "rabbitmqctl": rabbitmq_diagnostics,
+    },
+)
+register(
+    "elasticsearch",
+    {
+        "tini": lambda call: call.sh.invoke(
+            [a for a in call.argv[1:] if a != "--"], call.io, call.env, tail=True
+        ),
+        "docker-entrypoint.sh": entrypoint_script("eswrapper"),
+        "eswrapper": elasticsearch,
+    },
+)
+register(
+    "kibana",
+    {
+        "tini": lambda call: call.sh.invoke(
+            [a for a in call.argv[1:] if a != "--"], call.io, call.env, tail=True
+        ),
+        "kibana-docker": kibana,
+    },
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox.profiles.model import Profile, http_responder, register, serve, timestamp
+from sandbox.profiles.model import http_responder, register, serve, timestamp
 from sandbox.shell.fs import FsError
 from sandbox.shell.interp import Call, Gen
 from sandbox.shell.process import Listener
@@ -129,85 +129,29 @@ def _entry_exec(call: Call) -> Gen:
     return (yield from call.sh.invoke(call.argv[1:] or ["php", "-a"], call.io, call.env, tail=True))
 
 
+register("httpd", {"httpd-foreground": httpd, "httpd": httpd})
+register("php-apache", {"docker-php-entrypoint": _entry_exec, "apache2-foreground": httpd})
+register("wordpress", {"docker-entrypoint.sh": _entry_exec, "apache2-foreground": httpd})
+register("php-fpm", {"docker-php-entrypoint": _entry_exec, "php-fpm": php_fpm})
+register("caddy", {"caddy": caddy})
 register(
-    Profile(
-        "httpd",
-        cmd=("httpd-foreground",),
-        programs={"httpd-foreground": httpd, "httpd": httpd},
-        files={"/usr/local/apache2/htdocs/index.html": "<html><body><h1>It works!</h1></body></html>\n"},
-        memory_mib=10.0,
-        port=80,
-        health_path="/",
-        size_bytes=58_000_000,
-    ),
-    Profile(
-        "php-apache",
-        entrypoint=("docker-php-entrypoint",),
-        cmd=("apache2-foreground",),
-        programs={"docker-php-entrypoint": _entry_exec, "apache2-foreground": httpd},
-        memory_mib=18.0,
-        port=80,
-        size_bytes=180_000_000,
-    ),
-    Profile(
-        "wordpress",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("apache2-foreground",),
-        programs={"docker-entrypoint.sh": _entry_exec, "apache2-foreground": httpd},
-        files={"/var/www/html/index.php": "<?php\n", "/var/www/html/wp-login.php": "<?php\n"},
-        memory_mib=40.0,
-        port=80,
-        size_bytes=250_000_000,
-    ),
-    Profile(
-        "php-fpm",
-        entrypoint=("docker-php-entrypoint",),
-        cmd=("php-fpm",),
-        programs={"docker-php-entrypoint": _entry_exec, "php-fpm": php_fpm},
-        memory_mib=12.0,
-        port=9000,
-    ),
-    Profile(
-        "caddy",
-        cmd=("caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"),
-        programs={"caddy": caddy},
-        files={
-            "/etc/caddy/Caddyfile": ":80 {\n\troot * /usr/share/caddy\n\tfile_server\n}\n",
-            "/usr/share/caddy/index.html": "<h1>Caddy works!</h1>\n",
-        },
-        memory_mib=15.0,
-        port=80,
-        health_path="/",
-        size_bytes=48_000_000,
-    ),
-    Profile(
-        "traefik",
-        entrypoint=("/entrypoint.sh",),
-        cmd=("traefik",),
-        programs={
-            "entrypoint.sh": lambda call: call.sh.invoke(
-                ["traefik", *call.argv[1:]]
-                if not call.argv[1:] or call.argv[1].startswith("-")
-                else call.argv[1:],
-                call.io,
-                call.env,
-                tail=True,
-            ),
-            "traefik": traefik,
-        },
-        memory_mib=30.0,
-        port=80,
-        size_bytes=170_000_000,
-    ),
-    Profile(
-        "haproxy",
-        entrypoint=("docker-entrypoint.sh",),
-        cmd=("haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"),
-        programs={
-            "docker-entrypoint.sh": lambda call: call.sh.invoke(call.argv[1:], call.io, call.env, tail=True),
-            "haproxy": haproxy,
-        },
-        memory_mib=20.0,
-        size_bytes=110_000_000,
-    ),
+    "traefik",
+    {
+        "entrypoint.sh": lambda call: call.sh.invoke(
+            ["traefik", *call.argv[1:]]
+            if not call.argv[1:] or call.argv[1].startswith("-")
+            else call.argv[1:],
+            call.io,
+            call.env,
+            tail=True,
+        ),
+        "traefik": traefik,
+    },
+)
+register(
+    "haproxy",
+    {
+        "docker-entrypoint.sh": lambda call: call.sh.invoke(call.argv[1:], call.io, call.env, tail=True),
+        "haproxy": haproxy,
+    },
 )

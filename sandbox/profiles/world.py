@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sandbox.resources import PODS, SERVICES
 from sandbox.selectors import selector_from_spec
@@ -33,24 +34,16 @@ def _public_ip(host: str) -> str:
     return f"{93 + digest[0] % 80}.{digest[1]}.{digest[2]}.{1 + digest[3] % 250}"
 
 
+@dataclass(frozen=True, eq=False)  # identity: one network per pod start
 class ClusterNetwork:
     """`sandbox.shell.net.Network` for one pod, backed by the store and the kubelet's listeners."""
 
-    def __init__(
-        self,
-        store: Store,
-        namespace: str,
-        pod: str,
-        pod_ip: str,
-        listener: ListenerLookup,
-        ready: Mapping[str, Mapping[str, dict]],
-    ) -> None:
-        self.store = store
-        self.namespace = namespace
-        self.pod = pod
-        self.pod_ip = pod_ip
-        self._listener = listener
-        self._ready = ready
+    store: Store
+    namespace: str
+    pod: str
+    pod_ip: str
+    listener: ListenerLookup  # (namespace, pod, port) -> what listens there now
+    ready: Mapping[str, Mapping[str, dict]]  # namespace -> ready pod -> its labels
 
     # --- DNS --------------------------------------------------------------------------------
 
@@ -118,7 +111,7 @@ class ClusterNetwork:
         if not selector:
             return []
         match = selector_from_spec({"matchLabels": selector})
-        names = sorted(n for n, labels in (self._ready.get(ns) or {}).items() if match.matches(labels))
+        names = sorted(n for n, labels in (self.ready.get(ns) or {}).items() if match.matches(labels))
         pods = [self.store.find(PODS, ns, n, copy=False) for n in names]
         return [p for p in pods if p is not None]
 
@@ -161,7 +154,7 @@ class ClusterNetwork:
         return Endpoint(host, ip, port, "timeout")
 
     def _at(self, host: str, ip: str, port: int, namespace: str, pod: str) -> Endpoint:
-        listener = self._listener(namespace, pod, port)
+        listener = self.listener(namespace, pod, port)
         return Endpoint(host, ip, port, "ok" if listener else "refused", listener)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sandbox.shell import testexpr
-from sandbox.shell.context import Call, Command, Gen
+from sandbox.shell.context import Call, Command, Gen, exits
 from sandbox.shell.process import ExitProcess
 from sandbox.shell.state_builtins import STATE_BUILTINS
 
@@ -159,19 +159,7 @@ def _exit(call: Call) -> Gen:
     yield
 
 
-def _true(call: Call) -> Gen:
-    return 0
-    yield
-
-
-def _false(call: Call) -> Gen:
-    return 1
-    yield
-
-
-def _noop(call: Call) -> Gen:
-    return 0
-    yield
+_true = _noop = exits(0)
 
 
 BUILTINS: dict[str, Command] = {
@@ -183,7 +171,7 @@ BUILTINS: dict[str, Command] = {
     "__dbl_test": _test,
     "true": _true,
     ":": _true,
-    "false": _false,
+    "false": exits(1),
     "exit": _exit,
     "trap": _noop,
     "ulimit": _noop,

@@ -60,6 +60,17 @@ class Call:
 Command = Callable[[Call], Gen]
 
 
+def exits(status: int) -> Command:
+    """A command that does nothing and exits with `status` (true, false, and what the sandbox need not
+    model: chmod, trap, kill …)."""
+
+    def run(call: Call) -> Gen:
+        return status
+        yield
+
+    return run
+
+
 @dataclass
 class Container:
     """What programs in a container can reach: files, network, installed commands, identity."""

@@ -61,21 +61,21 @@ class _Parser:
         self.i += 1
         return tok
 
-    def expr(self) -> bool:
-        value = self.and_()
-        while self.peek() in ("-o", "||"):
+    def _chain(
+        self, ops: tuple[str, str], operand: Callable[[], bool], combine: Callable[[bool, bool], bool]
+    ) -> bool:
+        """`operand (op operand)*`, left to right; every operand is parsed (and so evaluated)."""
+        value = operand()
+        while self.peek() in ops:
             self.i += 1
-            rhs = self.and_()
-            value = value or rhs
+            value = combine(value, operand())
         return value
 
+    def expr(self) -> bool:
+        return self._chain(("-o", "||"), self.and_, lambda a, b: a or b)
+
     def and_(self) -> bool:
-        value = self.not_()
-        while self.peek() in ("-a", "&&"):
-            self.i += 1
-            rhs = self.not_()
-            value = value and rhs
-        return value
+        return self._chain(("-a", "&&"), self.not_, lambda a, b: a and b)
 
     def not_(self) -> bool:
         if self.peek() == "!" and self.peek(1) is not None:

@@ -3,12 +3,12 @@ ConfigMap/Secret keys, the downward API; a missing source is CreateContainerConf
 
 from __future__ import annotations
 
-import base64
 import re
 
+from sandbox.configdata import source_data
 from sandbox.controllers.kubelet.runtime import PodRuntime
 from sandbox.controllers.quantity import cpu_millis, memory_bytes
-from sandbox.resources import CONFIGMAPS, SECRETS
+from sandbox.resources import CONFIGMAPS, SECRETS, ResourceType
 from sandbox.store import Obj, Store
 
 
@@ -20,15 +20,11 @@ def resolve_env(store: Store, pod: Obj, container: dict, rt: PodRuntime) -> tupl
         prefix = src.get("prefix", "")
         for kind, rtype in (("configMapRef", CONFIGMAPS), ("secretRef", SECRETS)):
             ref = src.get(kind)
-            if not ref:
-                continue
-            obj = store.find(rtype, ns, ref.get("name", ""), copy=False)
-            if obj is None:
-                if ref.get("optional"):
-                    continue
-                return {}, f'{rtype.singular} "{ref.get("name")}" not found'
-            for k, v in source_data(obj, rtype is SECRETS).items():
-                env[prefix + k] = v
+            obj, missing = _source(store, rtype, ns, ref)
+            if missing:
+                return {}, missing
+            if obj is not None:
+                env.update((prefix + k, v) for k, v in source_data(obj, rtype is SECRETS).items())
     for var in container.get("env") or []:
         name = var.get("name", "")
         if "value" in var or "valueFrom" not in var:
@@ -37,13 +33,13 @@ def resolve_env(store: Store, pod: Obj, container: dict, rt: PodRuntime) -> tupl
         vf = var["valueFrom"]
         for kind, rtype in (("configMapKeyRef", CONFIGMAPS), ("secretKeyRef", SECRETS)):
             ref = vf.get(kind)
-            if not ref:
-                continue
-            obj = store.find(rtype, ns, ref.get("name", ""), copy=False)
+            obj, missing = _source(store, rtype, ns, ref)
+            if missing:
+                return {}, missing
             if obj is None:
-                if ref.get("optional"):
-                    break
-                return {}, f'{rtype.singular} "{ref.get("name")}" not found'
+                if ref:
+                    break  # optional and absent
+                continue
             data = source_data(obj, rtype is SECRETS)
             if ref.get("key") not in data:
                 if ref.get("optional"):
@@ -69,19 +65,15 @@ def resolve_env(store: Store, pod: Obj, container: dict, rt: PodRuntime) -> tupl
     return env, ""
 
 
-def source_data(obj: Obj, secret: bool) -> dict[str, str]:
-    """A ConfigMap's data, or a Secret's data decoded (plus stringData)."""
-    data = dict(obj.get("data") or {})
-    if secret:
-        out = {}
-        for k, v in data.items():
-            try:
-                out[k] = base64.b64decode(v).decode()
-            except (ValueError, UnicodeDecodeError):
-                out[k] = ""
-        out.update(obj.get("stringData") or {})
-        return out
-    return {k: str(v) for k, v in data.items()}
+def _source(store: Store, rtype: ResourceType, ns: str, ref: Obj | None) -> tuple[Obj | None, str]:
+    """The ConfigMap or Secret `ref` names: (it, ""); (None, "") without a ref or when an optional one is
+    absent; else (None, the error)."""
+    if not ref:
+        return None, ""
+    obj = store.find(rtype, ns, ref.get("name", ""), copy=False)
+    if obj is None and not ref.get("optional"):
+        return None, f'{rtype.singular} "{ref.get("name")}" not found'
+    return obj, ""
 
 
 _VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")

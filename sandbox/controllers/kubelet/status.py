@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.clock import rfc3339
-from sandbox.controllers.base import update_with_retry
+from sandbox.controllers.base import put_status
 from sandbox.controllers.kubelet.dependencies import Dependencies
 from sandbox.controllers.kubelet.runtime import ContainerRuntime, KubeletContext, PodRuntime
 from sandbox.images import canonical_reference
@@ -78,13 +78,7 @@ class StatusPublisher:
         rt.last_status = status
         self._deps.set_ready(rt, pod, all_ready and phase == "Running")
 
-        def mutate(obj: Obj) -> bool:
-            if obj["metadata"].get("uid") != rt.uid or obj.get("status") == status:
-                return False
-            obj["status"] = status
-            return True
-
-        update_with_retry(self._ctx.store, PODS, rt.key, mutate, status_only=True)
+        put_status(self._ctx.store, PODS, rt.key, status, rt.uid)
 
 
 def _cond(rt: PodRuntime, type_: str, status: str, now: float, reason: str = "", msg: str = "") -> dict:

@@ -5,7 +5,7 @@ found"); the pod stays ContainerCreating (Init:0/N with init containers) and the
 
 from __future__ import annotations
 
-from sandbox.controllers.kubelet.env import source_data
+from sandbox.configdata import source_data
 from sandbox.resources import CONFIGMAPS, PERSISTENTVOLUMECLAIMS, SECRETS
 from sandbox.store import Obj, Store
 

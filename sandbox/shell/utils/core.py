@@ -8,6 +8,7 @@ from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.shell.context import exits
 from sandbox.shell.interp import Call, Command, Gen
 from sandbox.shell.process import INF, Sleep, Wait
 
@@ -239,11 +240,6 @@ def _expr(call: Call) -> Gen:
     yield
 
 
-def _kill(call: Call) -> Gen:
-    return 0
-    yield
-
-
 COMMANDS: dict[str, Command] = {
     "sleep": sleep,
     "timeout": timeout,
@@ -261,5 +257,5 @@ COMMANDS: dict[str, Command] = {
     "dirname": _paths,
     "nohup": _nohup,
     "expr": _expr,
-    "kill": _kill,
+    "kill": exits(0),
 }
