@@ -89,7 +89,7 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
     items += _log_items(rendered.data)
 
     items += _neighbour_items(sources, target, gaps)
-    if _placement_trouble(rendered.data):
+    if _placement_trouble(rendered.data, kind):
         items += _node_items(sources, gaps)
 
     manifest_body: dict[str, Any] | None = None
@@ -184,7 +184,10 @@ def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> 
 _PLACEMENT_REASONS = frozenset({"FailedScheduling", "Evicted", "Preempted", "NodeAffinity"})
 
 
-def _placement_trouble(data: dict[str, Any]) -> bool:
+def _placement_trouble(data: dict[str, Any], kind: str) -> bool:
+    # A DaemonSet that wants no pod at all: which nodes its pods may go to is the only question left.
+    if kind == "DaemonSet" and (data.get("workload") or {}).get("replicas") == 0:
+        return True
     pods = data.get("pods") or []
     if any(p.get("phase") == "Pending" or p.get("reason") in _PLACEMENT_REASONS for p in pods):
         return True

@@ -9,28 +9,33 @@ is encoded once, into one `Chunk` of SSE wire bytes holding every event it found
 writes those same bytes (one write per wake-up, however many events arrived meanwhile). The
 per-subscriber work is thus a write, not a JSON dump and an SSE encoding per event, which is
 what kept 1,000 subscribers from keeping up (docs/benchmarks.md). Other replicas' appends wake
-the streams through the store (PostgreSQL LISTEN/NOTIFY; SQLite polls).
+the streams through the store (PostgreSQL LISTEN/NOTIFY; SQLite polls). The stream's hub
+(server/sse_hub.py) is its subscribers' only clock: it checks the run's status and the server's
+shutdown for all of them and ticks for their keep-alive comments, so an idle subscriber costs
+no timer and no wake-up of its own; server/sse_response.py writes what the stream yields.
 
-Tunables live in `context.extras`: `sse_ping` (seconds between keep-alive comments, default 15)
-and `sse_poll` (how often a caught-up run stream re-reads the run's status, default 1 s:
-a status change without a new event wakes nobody, and the stream must close on a final one).
+Tunables live in `context.extras`: `sse_ping` (seconds of silence before a keep-alive comment,
+default 15; 0: none) and `sse_poll` (how often a caught-up stream's hub re-reads the run's
+status and checks for shutdown, default 1 s: a status change without a new event wakes nobody,
+and the stream must close on a final one).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
 from sse_starlette import ServerSentEvent
+from sse_starlette.sse import AppStatus
 
 from agent.trace import TraceEvent
 from server.context import ServerContext
 from server.prometheus_exporter import metrics_of
 from server.runstore import ACTIVE_STATUSES
-from server.sse_hub import Chunk, Hub, Hubs
+from server.sse_hub import Chunk, Hub, Hubs, Idle
 
 PAGE = 500
 DEFAULT_PING = 15.0
@@ -130,40 +135,67 @@ def hubs(context: ServerContext) -> Hubs:
     return context.extras.setdefault("sse_hubs", Hubs())
 
 
-Idle = Callable[[int], Awaitable[bytes | None]]
+PING = b": ping\r\n\r\n"
+
+
+def _closing() -> bool:
+    # sse-starlette patches uvicorn's exit handler to raise this process-wide flag on SIGTERM or
+    # Ctrl-C; uvicorn then waits for open responses, and an endless stream must end by itself.
+    return AppStatus.should_exit
 
 
 async def _follow(
-    context: ServerContext, key: tuple[Any, ...], after: int, read: Callable[[int], Awaitable[Chunk]],
-    wait: Callable[[int, float], Awaitable[bool]], timeout: float, idle: Idle | None = None,
-) -> AsyncIterator[bytes]:  # fmt: skip
-    """The stream after `after`: from the hub when within its reach, else from the store; `idle`,
-    called when caught up, may end the stream with a last message."""
-    async with hubs(context).join(key, lambda: Hub(after, read, wait, timeout)) as hub:
-        last = after
-        while True:
-            held = hub.after(last)
-            if held is None:  # behind the hub's chunks or ahead of the hub: read the store ourselves
-                chunk = await read(last)
-                if chunk.count:
-                    last = chunk.last
-                    yield chunk.data
+    context: ServerContext, key: tuple[str, ...], after: int, read: Callable[[int], Awaitable[Chunk]],
+    wait: Callable[[int, float], Awaitable[bool]], idle: Idle | None = None,
+) -> AsyncGenerator[bytes, None]:  # fmt: skip
+    """The stream `key` ("run" or "all" first) after `after`: from the hub when within its reach,
+    else from the store; `idle`, asked when caught up, may end the stream with a last message
+    (the hub asks it for everyone at its position; a subscriber out of its reach asks for itself).
+
+    The response iterates this generator itself (no wrapper generator: at 1,000 subscribers
+    every layer is paid a thousand times per event).
+    """
+
+    def make() -> Hub:
+        poll, ping = _poll_interval(context), ping_interval(context)
+        return Hub(after, read, wait, poll, idle=idle, ping=ping, closing=_closing)
+
+    with metrics_of(context.extras).subscriber(key[0]):
+        async with hubs(context).join(key, make) as hub:
+            last, ticks = after, hub.ticks
+            while True:
+                version = hub.version
+                held = hub.after(last)
+                if held is None:  # behind the hub's chunks or ahead of the hub: read the store ourselves
+                    chunk = await read(last)
+                    if chunk.count:
+                        last = chunk.last
+                        yield chunk.data
+                        continue
+                    final = None if idle is None else await idle(last)
+                    if final is not None:
+                        yield final
+                        return
+                elif held[0]:
+                    last = held[1]
+                    yield held[0]
+                    if hub.version == version:  # nothing new since we looked: no need to look again
+                        await hub.changed(version)
                     continue
-            elif held[0]:
-                last = held[1]
-                yield held[0]
-                continue
-            if idle is not None:
-                final = await idle(last)
-                if final is not None:
-                    yield final
+                elif hub.final is not None:
+                    yield hub.final
                     return
-            await hub.changed(hub.last if held is None else last, timeout)
+                if hub.closed or _closing():
+                    return
+                if hub.ticks != ticks:  # a tick of silence: nothing else to write
+                    ticks = hub.ticks
+                    yield PING
+                await hub.changed(version)
 
 
-async def run_events(
+def run_events(
     context: ServerContext, run_id: str, after: int, *, inline: bool = True
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """A run's events with seq > `after`, live, ending with an `end` event once the run is final.
 
     The `end` event carries no id, so a client reconnecting after it resumes from the last
@@ -189,14 +221,10 @@ async def run_events(
             return ServerSentEvent(data=json.dumps(end), event=END_EVENT).encode()
         return None
 
-    with metrics_of(context.extras).subscriber("run"):
-        async for data in _follow(
-            context, ("run", run_id, inline), after, read, wait, _poll_interval(context), idle
-        ):
-            yield data
+    return _follow(context, ("run", run_id, str(inline)), after, read, wait, idle)
 
 
-async def all_events(context: ServerContext, after: int, *, inline: bool = True) -> AsyncIterator[bytes]:
+def all_events(context: ServerContext, after: int, *, inline: bool = True) -> AsyncGenerator[bytes, None]:
     """Every run's events with global id > `after`, live, until the client goes away."""
     store = context.store
 
@@ -206,7 +234,4 @@ async def all_events(context: ServerContext, after: int, *, inline: bool = True)
     def wait(position: int, timeout: float) -> Awaitable[bool]:
         return store.wait_for_events_async(after=position, timeout=timeout)
 
-    timeout = max(ping_interval(context), 1.0)
-    with metrics_of(context.extras).subscriber("all"):
-        async for data in _follow(context, ("all", inline), after, read, wait, timeout):
-            yield data
+    return _follow(context, ("all", str(inline)), after, read, wait)

@@ -7,6 +7,12 @@ store read (a subscriber that is one chunk behind gets that chunk's bytes object
 behind them (a replay, a slow client) or ahead of the hub (the hub is still catching up) reads
 the store itself until it is within reach. The hub runs while it has subscribers and stops with
 the last one.
+
+Waking is cheap and shared: subscribers sleep on one `asyncio.Event` per generation (no timer
+of their own), and the hub is their only clock. It wakes them when it has new bytes, when the
+stream has ended (`final`: its `idle` check, e.g. the run's final status, is made once for all
+of them), when the server is shutting down (`closing`), and every `ping` seconds of silence
+(`ticks`), for the keep-alive comment every stream must write to keep proxies from cutting it.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -54,21 +61,39 @@ class Chunk:
 
 Read = Callable[[int], Awaitable[Chunk]]
 Wait = Callable[[int, float], Awaitable[bool]]
+Idle = Callable[[int], Awaitable[bytes | None]]
+
+
+def _never() -> bool:
+    return False
 
 
 class Hub:
-    """The shared reader of one stream; see the module docstring."""
+    """The shared reader of one stream; see the module docstring.
 
-    def __init__(self, start: int, read: Read, wait: Wait, poll: float, keep: int = KEEP_BYTES) -> None:
+    `poll`: how long the hub waits for the store before it checks `idle` and `closing` again;
+    `ping`: seconds of silence between two ticks (0: none).
+    """
+
+    def __init__(
+        self, start: int, read: Read, wait: Wait, poll: float, keep: int = KEEP_BYTES, *,
+        idle: Idle | None = None, ping: float = 0.0, closing: Callable[[], bool] = _never,
+    ) -> None:  # fmt: skip
         self.base = start  # positions at or after this are served from `chunks`
         self.last = start
         self._read, self._wait, self._poll = read, wait, poll
+        self._idle, self._ping, self._closing = idle, ping, closing
         self._keep = keep
         self._kept = 0
         self._chunks: deque[Chunk] = deque()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._published = time.monotonic()
         self.subscribers = 0
+        self.version = 0  # bumped by every wake-up: read it before looking, pass it to `changed`
+        self.ticks = 0  # keep-alive ticks so far
+        self.final: bytes | None = None  # the stream's last message, once `idle` found its end
+        self.closed = False  # the server is shutting down: subscribers end their streams
 
     def after(self, position: int) -> tuple[bytes, int] | None:
         """What the hub holds after `position` and the position after it; None when out of its reach."""
@@ -86,13 +111,10 @@ class Hub:
             return taken[0].after(position), taken[0].last
         return b"".join(c.after(position) for c in taken), taken[-1].last
 
-    async def changed(self, seen: int, timeout: float) -> None:
-        """Sleep until the hub moves past `seen`, or `timeout` seconds pass."""
-        if self.last != seen:
-            return
-        event = self._changed
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+    async def changed(self, seen: int) -> None:
+        """Sleep until the hub's `version` moves past `seen` (new bytes, a tick, the end)."""
+        if self.version == seen:
+            await self._changed.wait()
 
     def start(self) -> None:
         if self._task is None:
@@ -103,25 +125,45 @@ class Hub:
             self._task.cancel()
             self._task = None
 
+    def _publish(self) -> None:
+        self.version += 1
+        self._published = time.monotonic()
+        event, self._changed = self._changed, asyncio.Event()
+        event.set()  # wakes every subscriber waiting on this generation
+
+    def _add(self, chunk: Chunk) -> None:
+        self._chunks.append(chunk)
+        self._kept += len(chunk.data)
+        while self._kept > self._keep and len(self._chunks) > 1:
+            self._kept -= len(self._chunks.popleft().data)
+            self.base = self._chunks[0].first
+        self.last = chunk.last
+        self._publish()
+
     async def _pump(self) -> None:
         while True:
             try:
                 chunk = await self._read(self.last)
+                if chunk.count:
+                    self._add(chunk)
+                    continue
+                if self._closing():
+                    self.closed = True
+                    self._publish()
+                    return
+                final = None if self._idle is None else await self._idle(self.last)
+                if final is not None:
+                    self.final = final
+                    self._publish()
+                    return
+                if await self._wait(self.last, self._poll):
+                    continue
             except Exception:  # the store is briefly unavailable: subscribers wait, we retry
                 log.exception("SSE hub read failed; retrying")
                 await asyncio.sleep(self._poll)
-                continue
-            if chunk.count:
-                self._chunks.append(chunk)
-                self._kept += len(chunk.data)
-                while self._kept > self._keep and len(self._chunks) > 1:
-                    self._kept -= len(self._chunks.popleft().data)
-                    self.base = self._chunks[0].first
-                self.last = chunk.last
-                event, self._changed = self._changed, asyncio.Event()
-                event.set()  # wakes every subscriber waiting on this generation
-                continue
-            await self._wait(self.last, self._poll)
+            if self._ping > 0 and time.monotonic() - self._published >= self._ping:
+                self.ticks += 1
+                self._publish()
 
 
 class Hubs:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query
-from sse_starlette import EventSourceResponse
 
 from server import sse
 from server.auth import require_read_token
 from server.context import Context
 from server.routes.params import UNAUTHORIZED, error
 from server.routes.runs import load_run
+from server.sse_response import EventStreamResponse
 
 router = APIRouter(tags=["events"], dependencies=[Depends(require_read_token)])
 
@@ -34,7 +34,7 @@ _ERRORS = {**error(400, "A Last-Event-ID that is not an event id."), **UNAUTHORI
 
 @router.get(
     "/runs/{run_id}/events",
-    response_class=EventSourceResponse,
+    response_class=EventStreamResponse,
     responses={200: _STREAM, **error(404, "No run has this id."), **_ERRORS},
     summary="Follow a run's trace (SSE)",
 )
@@ -44,24 +44,22 @@ async def run_events(
     last_event_id: LastEventId = None,
     after: After = None,
     inline: Inline = True,
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     """Replay the run's stored trace after the resume point, then live events; closes with `end`."""
     start = sse.resume_point(last_event_id, after)
     await load_run(context, run_id)  # 404 before the stream starts, not an error inside it
-    return EventSourceResponse(
-        sse.run_events(context, run_id, start, inline=inline), ping=sse.ping_interval(context)
-    )
+    return EventStreamResponse(sse.run_events(context, run_id, start, inline=inline))
 
 
 @router.get(
     "/events",
-    response_class=EventSourceResponse,
+    response_class=EventStreamResponse,
     responses={200: _STREAM, **_ERRORS},
     summary="Follow every run's trace (SSE)",
 )
 async def all_events(
     context: Context, last_event_id: LastEventId = None, after: After = None, inline: Inline = True
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     """Every run's events, ids being global event ids, from the resume point on; never ends by itself."""
     start = sse.resume_point(last_event_id, after)
-    return EventSourceResponse(sse.all_events(context, start, inline=inline), ping=sse.ping_interval(context))
+    return EventStreamResponse(sse.all_events(context, start, inline=inline))

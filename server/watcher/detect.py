@@ -92,6 +92,8 @@ class Finding:
     message: str
     target: WorkloadRef | None = None
     container: str | None = None
+    # Facts about related objects the detector read (agent.incident_labels keys), set as labels.
+    labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "message", redact_text(self.message))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from agent import incident_labels
 from agent.domain import WorkloadRef
 from server.watcher.detect import Finding
 
@@ -75,10 +76,13 @@ def dependant_findings(
     why: str,
     deployments: Iterable[Mapping[str, Any]],
     configmaps: Mapping[str, ConfigData] | None = None,
+    state: str = "",
 ) -> list[Finding]:
     """A finding on each running Deployment whose env reaches Service `service_name` (`why`: its state).
 
-    `configmaps`: per namespace, ConfigMap name -> data, to resolve values taken from ConfigMaps."""
+    `configmaps`: per namespace, ConfigMap name -> data, to resolve values taken from ConfigMaps.
+    Each finding carries the Service and `state` (an `agent.incident_labels` state) as labels, the
+    facts a reasoner needs to blame the Service rather than the workload."""
     found: list[Finding] = []
     for deployment in deployments:
         metadata = _map(deployment.get("metadata"))
@@ -98,6 +102,10 @@ def dependant_findings(
                 message,
                 WorkloadRef(namespace=ns, kind="Deployment", name=name),
                 container or None,
+                labels=(
+                    (incident_labels.DEPENDENCY, f"Service {namespace}/{service_name}"),
+                    *(((incident_labels.DEPENDENCY_STATE, state),) if state else ()),
+                ),
             )
         )
     return found

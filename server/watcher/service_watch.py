@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from agent import incident_labels
 from server.watcher.detect import Detection, DetectPolicy, Finding
 from server.watcher.detect_dependants import dependant_findings
+from server.watcher.detect_ingress import detect_ingress
 from server.watcher.detect_ports import detect_ports
-from server.watcher.detect_service import SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING, detect_service
+from server.watcher.detect_service import (
+    SCALED_TO_ZERO,
+    SELECTOR_MATCHES_NOTHING,
+    detect_service,
+    selects,
+    service_selector,
+)
 
 Key = tuple[str, str, str]  # (stream kind, namespace, name)
 Obj = dict[str, Any]
@@ -80,22 +88,106 @@ def service_detection(
     deployments = _objects(index.keys(namespace, "Deployment"), lookup)
     endpoints = detect_service(service, pods, deployments, now, policy)
     ports = detect_ports(service, pods)
-    victims: list[Finding] = []
     empty = [f for f in endpoints.findings if f.reason in (SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING)]
     name = (service.get("metadata") or {}).get("name")
-    if empty and isinstance(name, str):
-        configmaps = {
-            namespace: {
-                str((cm.get("metadata") or {}).get("name")): cm.get("data") or {}
-                for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
-            }
+    if not empty or not isinstance(name, str):
+        return Detection(endpoints.findings + ports.findings, recheck_at=endpoints.recheck_at)
+    configmaps = {
+        namespace: {
+            str((cm.get("metadata") or {}).get("name")): cm.get("data") or {}
+            for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
         }
-        victims = dependant_findings(name, namespace, empty[0].message, deployments, configmaps)
-    # A Deployment at zero is its own incident (the fix is there) and its dependants' (they show it).
-    findings = endpoints.findings + ports.findings + tuple(victims)
-    return Detection(findings, recheck_at=endpoints.recheck_at)
+    }
+    finding = empty[0]
+    state = (
+        incident_labels.SCALED_TO_ZERO
+        if finding.reason == SCALED_TO_ZERO
+        else incident_labels.SELECTOR_MATCHES_NOTHING
+    )
+    victims = dependant_findings(name, namespace, finding.message, deployments, configmaps, state)
+    return Detection(_fold(finding, victims) + ports.findings, recheck_at=endpoints.recheck_at)
+
+
+def _fold(finding: Finding, victims: list[Finding]) -> tuple[Finding, ...]:
+    """One incident per fault, on the object an investigation can read and fix.
+
+    A Deployment at zero that running workloads reach is the subject: its incident names them (the
+    dependants' label), and they get none of their own, so one run judges and fixes it (two runs
+    reverting the same commit would race). A Service whose selector matches nothing cannot be
+    investigated as a workload: its failure is its dependants', whose incidents name it; with no
+    dependant, the Service's own incident stands."""
+    if not victims:
+        return (finding,)
+    if finding.reason == SCALED_TO_ZERO:
+        names = [f"{v.target.kind} {v.target.namespace}/{v.target.name}" for v in victims if v.target]
+        return (
+            Finding(
+                finding.reason,
+                f"{finding.message}; running workloads reach it: {', '.join(names)}",
+                finding.target,
+                labels=((incident_labels.DEPENDANTS, ",".join(names)),),
+            ),
+        )
+    return tuple(victims)
 
 
 def _objects(keys: list[Key], lookup: Callable[[Key], Obj | None]) -> list[Mapping[str, Any]]:
     found = (lookup(key) for key in keys)
     return [obj for obj in found if obj is not None]
+
+
+def unserved_zero(
+    deployment: Obj,
+    namespace: str,
+    index: NamespaceIndex,
+    lookup: Callable[[Key], Obj | None],
+    now: datetime,
+    otherwise: Detection,
+) -> Detection:
+    """A Deployment changed to want zero replicas that no Service fronts (with one, the Service's
+    detector names it, with the workloads that reach it); `otherwise` for any other Deployment.
+
+    Evidence of a change, not a state: `metadata.generation` above 1 means its spec was changed after
+    creation, and the controller has acted on it (`status.observedGeneration`) and removed its pods. A
+    Deployment created at zero, or paused, is left alone."""
+    spec, metadata = deployment.get("spec") or {}, deployment.get("metadata") or {}
+    status = deployment.get("status") or {}
+    generation = metadata.get("generation")
+    if spec.get("replicas") != 0 or spec.get("paused") is True or not isinstance(generation, int):
+        return otherwise
+    if generation < 2 or status.get("observedGeneration") != generation or status.get("replicas"):
+        return otherwise
+    if not index.listed(namespace, ("Service",)):
+        return Detection(recheck_at=now + timedelta(seconds=5))  # the Services decide; look again
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    for service in _objects(index.keys(namespace, "Service"), lookup):
+        selector = service_selector(service)
+        if selector is not None and selects(selector, labels):
+            return otherwise
+    message = (
+        f"spec.replicas is 0 since its spec changed (generation {generation}); no Service fronts it "
+        "and it runs no pod"
+    )
+    return Detection((Finding(SCALED_TO_ZERO, message),))
+
+
+def edge_detection(
+    kind: str,
+    obj: Obj,
+    namespace: str,
+    index: NamespaceIndex,
+    lookup: Callable[[Key], Obj | None],
+    now: datetime,
+    policy: DetectPolicy,
+) -> Detection:
+    """A Service's findings (`service_detection`), or an Ingress's: backends on a Service or a Service
+    port that does not exist, judged once the namespace's Services are listed."""
+    if kind != "Ingress":
+        return service_detection(obj, namespace, index, lookup, now, policy)
+    if not index.listed(namespace, ("Service",)):
+        return Detection(recheck_at=now + timedelta(seconds=5))
+    services = {
+        str((svc.get("metadata") or {}).get("name")): svc
+        for svc in _objects(index.keys(namespace, "Service"), lookup)
+    }
+    return detect_ingress(obj, services)

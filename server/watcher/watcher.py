@@ -37,12 +37,13 @@ from server.watcher.detect import (
 )
 from server.watcher.detect_batch import detect_claim, detect_job
 from server.watcher.detect_hpa import detect_hpa
+from server.watcher.evictions import EvictionFold, eviction_order
 from server.watcher.fold import Folder, FoldStats, Outcome
 from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
 from server.watcher.restarts import RestartWindow
 from server.watcher.scope import Scope, parse_watch
-from server.watcher.service_watch import NamespaceIndex, service_detection
+from server.watcher.service_watch import NamespaceIndex, edge_detection, unserved_zero
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec, StreamState
 from tools.kubernetes.client import KubeClient
 from tools.result import NO_RETRY
@@ -53,12 +54,11 @@ Obj = dict[str, Any]
 Key = tuple[str, str, str]  # (stream kind, namespace, name)
 Clock = Callable[[], datetime]
 
-POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION, WATCH, NAMESPACE = (
-    "Pod", "Deployment", "Application", "Kustomization", "ParamedicWatch", "Namespace",
-)  # fmt: skip
+POD, DEPLOYMENT, APPLICATION, KUSTOMIZATION = "Pod", "Deployment", "Application", "Kustomization"
+WATCH, NAMESPACE, INGRESS = "ParamedicWatch", "Namespace", "Ingress"
 JOB, CLAIM, SERVICE, HPA = "Job", "PersistentVolumeClaim", "Service", "HorizontalPodAutoscaler"
 CONFIGMAP = "ConfigMap"  # read for the hosts workloads reach (dependants of a Service); never Secrets
-_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA, CONFIGMAP)
+_NAMESPACED_STREAMS = (POD, DEPLOYMENT, JOB, CLAIM, SERVICE, HPA, CONFIGMAP, INGRESS)
 ARGO_APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications")
 FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations")
 PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
@@ -135,6 +135,7 @@ class Watcher:
             restart_window_seconds=settings.restart_window_seconds,
         )
         self._restarts = RestartWindow(settings.restart_window_seconds)
+        self._evictions = EvictionFold(settings.restart_window_seconds)  # one incident per node
         # A short timeout and no retries: an owner read sits on a stream thread, and the naming
         # fallback in OwnerResolver answers well enough when the read fails.
         self._owners = OwnerResolver(
@@ -221,6 +222,7 @@ class Watcher:
         """The streams this scope needs (custom resources are confirmed by discovery when they start)."""
         core, apps, batch = k8s.CoreV1Api(self._api), k8s.AppsV1Api(self._api), k8s.BatchV1Api(self._api)
         custom, autoscaling = k8s.CustomObjectsApi(self._api), k8s.AutoscalingV2Api(self._api)
+        net = k8s.NetworkingV1Api(self._api)
         # (plural, kind, namespaced list, all-namespaces list)
         workloads = (
             ("pods", POD, core.list_namespaced_pod, core.list_pod_for_all_namespaces),
@@ -234,6 +236,7 @@ class Watcher:
              core.list_config_map_for_all_namespaces),
             ("horizontalpodautoscalers", HPA, autoscaling.list_namespaced_horizontal_pod_autoscaler,
              autoscaling.list_horizontal_pod_autoscaler_for_all_namespaces),
+            ("ingresses", INGRESS, net.list_namespaced_ingress, net.list_ingress_for_all_namespaces),
         )  # fmt: skip
         specs: list[StreamSpec] = []
         namespaces = self.scope.watched_namespaces
@@ -270,7 +273,7 @@ class Watcher:
             ]
         for key in stale:
             self._forget(key)
-        for item in items:
+        for item in sorted(items, key=eviction_order) if spec.kind == POD else items:
             self.on_event(spec, "ADDED", item)
         self._index.mark_listed(spec.kind, namespace)
         if spec.kind in (POD, DEPLOYMENT, CONFIGMAP):  # Services waited for this listing
@@ -304,14 +307,12 @@ class Watcher:
             self._offer_all(key, detect_job(obj))
         elif kind == CLAIM:
             self._evaluate_timed(key, detect_claim(obj, self._clock(), self._policy))
-        elif kind == SERVICE:
+        elif kind in (SERVICE, INGRESS):
             self._evaluate_service(key, obj)
         elif kind == HPA:
             self._evaluate_timed(key, detect_hpa(obj, self._clock(), self._policy))
-        elif kind == APPLICATION:
-            self._offer_all(key, detect_application(obj))
-        elif kind == KUSTOMIZATION:
-            self._offer_all(key, detect_kustomization(obj))
+        elif kind in (APPLICATION, KUSTOMIZATION):
+            self._offer_all(key, (detect_application if kind == APPLICATION else detect_kustomization)(obj))
         elif kind == WATCH:
             self._update_watch(obj)
         elif kind == NAMESPACE:
@@ -330,6 +331,7 @@ class Watcher:
         target = self._owners.workload_of(pod)
         if target is None or not self.scope.in_scope(target):
             return
+        target = self._evictions.subject(pod, target, detection.findings, now)
         findings = list(detection.findings)
         policy = self._policy
         threshold = self.scope.restart_threshold(target)
@@ -354,15 +356,15 @@ class Watcher:
                 self._unavailable_since.pop(key, None)
                 first_seen = None
         detection = detect_deployment(deployment, now, self._policy, first_seen)
+        detection = unserved_zero(deployment, key[1], self._index, self._objects.get, now, detection)
         if detection.recheck_at is not None:
             self._rechecks.schedule(key, detection.recheck_at)
         for finding in detection.findings:
             self._offer(key, target, finding, now)
 
-    def _evaluate_service(self, key: Key, service: Obj) -> None:
-        lookup = self._objects.get  # a dict read is atomic; the index hands out keys under its lock
-        found = service_detection(service, key[1], self._index, lookup, self._clock(), self._policy)
-        self._evaluate_timed(key, found)  # (scope checked there)
+    def _evaluate_service(self, key: Key, obj: Obj) -> None:  # a Service or an Ingress
+        get, now = self._objects.get, self._clock()  # a dict read is atomic; the index locks its keys
+        self._evaluate_timed(key, edge_detection(key[0], obj, key[1], self._index, get, now, self._policy))
 
     def _recheck_services(self, namespace: str | None) -> None:
         """Pods or Deployments changed (in a namespace, or all): Services may gain or lose endpoints."""
@@ -384,7 +386,7 @@ class Watcher:
                 self._offer(key, finding.target, finding, now)
 
     def _offer(self, key: Key, target: WorkloadRef, finding: Finding, now: datetime) -> None:
-        labels = {SOURCE_LABEL: f"{key[0]}/{key[2]}"}
+        labels = {**dict(finding.labels), SOURCE_LABEL: f"{key[0]}/{key[2]}"}
         if finding.container:
             labels[CONTAINER_LABEL] = finding.container
         watch = self.scope.target_of(target)

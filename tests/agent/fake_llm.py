@@ -6,8 +6,10 @@ request consumes the next scripted `Turn` — or, with a `responder`, whatever i
 (a scripted model that reads its prompt and the tool results it was given). A structured answer is
 delivered the way the client asked for it (as message content for `response_format`/`format`, as a
 call of the forced tool for function calling); a turn may instead call tools (arguments as a dict,
-or a raw string for malformed JSON), fail with an HTTP status, or answer late. Every request body is
-kept in `requests` for assertions. Servers listen on an ephemeral loopback port (safe in parallel).
+or a raw string for malformed JSON), fail with an HTTP status, or answer late. Every request is
+kept, parsed in `requests` and as it arrived in `raw` (what left the process), for assertions; a
+responder that raises is a 500 the client sees, not a hang. Servers listen on an ephemeral loopback
+port through `tests.loopback.serve_on_loopback` (safe in parallel).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
+
+from tests.loopback import QuietHandler, serve_on_loopback
 
 
 @dataclass
@@ -41,6 +45,12 @@ class Turn:
         return self.text or ""
 
 
+def forced_tool(body: dict[str, Any]) -> str | None:
+    """The tool a request forces (function-calling structured output), if any."""
+    choice = body.get("tool_choice")
+    return choice.get("function", {}).get("name") if isinstance(choice, dict) else None
+
+
 class FakeLLMServer:
     """A threaded HTTP server on 127.0.0.1 with a free port; use as a context manager."""
 
@@ -54,66 +64,77 @@ class FakeLLMServer:
         self.turns = list(turns or [])
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
+        self.raw: list[bytes] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        self._serving = contextlib.ExitStack()
+        self._root = ""
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                raw = self.read_body()
                 # the client may have given up already (a timeout test)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    server._handle(self, body)
+                    server._handle(self, raw)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._handler = Handler
 
     @property
     def base_url(self) -> str:
-        """What the client is configured with."""
-        root = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        return f"{root}/v1" if self.flavour == "openai" else root
+        """What the client is configured with (once the server runs)."""
+        return f"{self._root}/v1" if self.flavour == "openai" else self._root
 
     def __enter__(self) -> FakeLLMServer:
-        self._thread.start()
+        self._root = self._serving.enter_context(serve_on_loopback(self._handler))
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self) -> None:
+        """Wake any late answer and shut the server down."""
         self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        self._serving.close()
+
+    def sent(self) -> bytes:
+        """Every request body received so far, as it arrived, concatenated."""
+        with self._lock:
+            return b"\n".join(self.raw)
 
     # --- protocol -------------------------------------------------------------------------------
 
-    def _next_turn(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> Turn | None:
-        with self._lock:
+    def _next_turn(
+        self, handler: BaseHTTPRequestHandler, raw: bytes
+    ) -> tuple[dict[str, Any], Turn, int] | None:
+        body = json.loads(raw or b"{}")
+        turn: Turn | None = None
+        with self._lock:  # one answer at a time: a responder may keep state
             self.requests.append(body)
-            if self.responder is not None:
-                turn: Turn | None = self.responder(body)
-            else:
-                turn = self.turns.pop(0) if self.turns else None
+            self.raw.append(raw)
+            number = len(self.requests)
+            try:
+                if self.responder is not None:
+                    turn = self.responder(body)
+                elif self.turns:
+                    turn = self.turns.pop(0)
+                failure = "no scripted turn left"
+            except Exception as exc:  # a broken responder is a server error the client sees, not a hang
+                failure = f"{type(exc).__name__}: {exc}"
         if turn is None:
-            self._send_json(handler, 500, {"error": {"message": "fake server: no scripted turn left"}})
-        return turn
+            self._send_json(handler, 500, {"error": {"message": f"fake server: {failure}"}})
+            return None
+        return body, turn, number
 
-    def _handle(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+    def _handle(self, handler: BaseHTTPRequestHandler, raw: bytes) -> None:
         expected = "/v1/chat/completions" if self.flavour == "openai" else "/api/chat"
         if handler.path != expected:
             self._send_json(handler, 404, {"error": {"message": f"no route {handler.path}"}})
             return
-        turn = self._next_turn(handler, body)
-        if turn is None:
+        scripted = self._next_turn(handler, raw)
+        if scripted is None:
             return
+        body, turn, number = scripted
         if turn.delay and self._stopping.wait(turn.delay):
             return
         if turn.status != 200:
@@ -123,27 +144,21 @@ class FakeLLMServer:
             self._send_json(handler, turn.status, {"error": error})
             return
         if self.flavour == "openai":
-            self._send_json(handler, 200, self._openai_reply(body, turn))
+            self._send_json(handler, 200, self._openai_reply(body, turn, number))
         else:
             self._ollama_reply(handler, body, turn)
 
     @staticmethod
-    def _forced_tool(body: dict[str, Any]) -> str | None:
-        choice = body.get("tool_choice")
-        if isinstance(choice, dict):
-            return choice.get("function", {}).get("name")
-        return None
-
-    def _openai_reply(self, body: dict[str, Any], turn: Turn) -> dict[str, Any]:
+    def _openai_reply(body: dict[str, Any], turn: Turn, number: int) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": None}
         calls = list(turn.tool_calls)
-        forced = self._forced_tool(body)
+        forced = forced_tool(body)
         if not calls and forced and "response_format" not in body:
             calls = [(forced, turn.payload())]  # function-calling structured output
         if calls:
             message["tool_calls"] = [
                 {
-                    "id": f"call_{len(self.requests)}_{i}",
+                    "id": f"call_{number}_{i}",
                     "type": "function",
                     "function": {
                         "name": name,
@@ -157,7 +172,7 @@ class FakeLLMServer:
             message["content"] = turn.payload()
             finish = "stop"
         return {
-            "id": f"chatcmpl-{len(self.requests)}",
+            "id": f"chatcmpl-{number}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake"),
@@ -199,9 +214,5 @@ class FakeLLMServer:
 
     @staticmethod
     def _send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        assert isinstance(handler, QuietHandler)
+        handler.reply(status, json.dumps(payload).encode())

@@ -50,6 +50,7 @@ REQUIRED_READS = {
     ("batch", "jobs"),  # failed Jobs
     ("batch", "cronjobs"),  # a CronJob whose Jobs fail
     ("autoscaling", "horizontalpodautoscalers"),  # HPAs pinned at their maximum
+    ("networking.k8s.io", "ingresses"),  # Ingress backends on a Service port that does not exist
     ("policy", "poddisruptionbudgets"),  # the scan: a single replica without a PDB
     ("argoproj.io", "applications"),
     ("kustomize.toolkit.fluxcd.io", "kustomizations"),

@@ -38,30 +38,14 @@ from graph.nodes.approval import approval
 from graph.nodes.decision import decision
 from graph.state import ActionRecord, HealingState, candidate, follow_record, initial_state, to_data
 from tests.graph.contexts import bound, healing_context
+from tests.manifests import app_patch, with_containers
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
 DECIDED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-MANIFEST = {
-    "spec": {
-        "replicas": 2,
-        "template": {
-            "spec": {
-                "containers": [
-                    {
-                        "name": "app",
-                        "image": "reg.io/shop/web:2",
-                        "resources": {"limits": {"memory": "128Mi"}},
-                    }
-                ]
-            }
-        },
-    }
-}
-PATCH = {
-    "spec": {
-        "template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "512Mi"}}}]}}
-    }
-}
+MANIFEST = with_containers(
+    {"name": "app", "image": "reg.io/shop/web:2", "resources": {"limits": {"memory": "128Mi"}}}, replicas=2
+)
+PATCH = app_patch(resources={"limits": {"memory": "512Mi"}})
 _threads = itertools.count()
 
 

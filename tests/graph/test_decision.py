@@ -51,11 +51,17 @@ def _view(status: BreakerStatus, key: str = "shop/deployment/web-api") -> Breake
     return BreakerView(key, status, 3 if status is not BreakerStatus.CLOSED else 0, 3, None)
 
 
-def _diagnosis(confidence: float, remediation: ProposedRemediation | None = RESTART) -> Diagnosis:
+def _diagnosis(
+    confidence: float,
+    remediation: ProposedRemediation | None = RESTART,
+    category: RootCause = RootCause.OOM,
+    explanation: str = "the container is OOMKilled",
+    faulty_resource: str = "Deployment shop/web-api",
+) -> Diagnosis:
     return Diagnosis(
-        category=RootCause.OOM,
-        explanation="the container is OOMKilled",
-        faulty_resource="Deployment shop/web-api",
+        category=category,
+        explanation=explanation,
+        faulty_resource=faulty_resource,
         confidence=confidence,
         remediation=remediation,
     )
@@ -386,13 +392,8 @@ NOTIFY = Notify(rationale="dependency postgres is down")
 
 
 def _blaming(confidence: float = 0.9) -> Diagnosis:
-    return Diagnosis(
-        category=RootCause.DEPENDENCY_DOWN,
-        explanation="web-api cannot reach postgres, which has no ready replicas",
-        faulty_resource="Deployment shop/postgres",
-        confidence=confidence,
-        remediation=NOTIFY,
-    )
+    why = "web-api cannot reach postgres, which has no ready replicas"
+    return _diagnosis(confidence, NOTIFY, RootCause.DEPENDENCY_DOWN, why, "Deployment shop/postgres")
 
 
 @pytest.mark.parametrize("mode", list(Mode))

@@ -26,7 +26,7 @@ from agent.domain import (
 from agent.reasoners.base import ReasonerResult
 from graph.checkpointing import open_checkpointer
 from graph.context import VerifyConfig
-from graph.runner import continue_run, resume_run, start_run
+from graph.runner import OnEvent, RunResult, continue_run, resume_run, start_run
 from graph.state import RunOutcome, incident_diagnosis, subject_of
 from tests.graph.sandbox_graph import Harness, healing_sandbox, remediations, rollbacks
 from tools.gitops.local import LocalGitRepo
@@ -275,22 +275,32 @@ class DiesAfterOpeningThePR(LocalGitRepo):
         return super().merge_pull_request(*args, **kwargs)
 
 
+def crash(harness: Harness, checkpoints: str, repo: LocalGitRepo, run_id: str, incident: Incident) -> None:
+    """Start run `run_id` over `repo`, a repository that kills the process part-way."""
+    with open_checkpointer(checkpoints) as saver:
+        app = harness.app(harness.context(repo=repo), saver)
+        with pytest.raises(Crash):
+            start_run(app, run_id, incident)
+
+
+def resume(harness: Harness, checkpoints: str, run_id: str, *on_event: OnEvent) -> RunResult:
+    """Continue run `run_id` in a fresh process over the same checkpoint file and a sound repository."""
+    with open_checkpointer(checkpoints) as saver:
+        app = harness.app(harness.context(repo=LocalGitRepo(harness.sb.repo_path)), saver)
+        return continue_run(app, run_id, *on_event)
+
+
 def test_a_crash_mid_remediation_resumes_without_a_duplicate_pr(harness: Harness, tmp_path: Path) -> None:
     harness.inject("bad_image", "web-api")
     incident = harness.incident("web-api")
     checkpoints = f"sqlite:///{tmp_path / 'checkpoints.db'}"
     DiesAfterOpeningThePR.crashes = 1
-    with open_checkpointer(checkpoints) as saver:
-        app = harness.app(harness.context(repo=DiesAfterOpeningThePR(harness.sb.repo_path)), saver)
-        with pytest.raises(Crash):
-            start_run(app, "run-crash", incident)
+    crash(harness, checkpoints, DiesAfterOpeningThePR(harness.sb.repo_path), "run-crash", incident)
     assert DiesAfterOpeningThePR.crashes == 0, "the run got as far as merging"
     mine = [p for p in harness.pulls() if p.fingerprint == incident.fingerprint]
     assert [p.state for p in mine] == ["open"], "the PR was opened before the crash"
 
-    with open_checkpointer(checkpoints) as saver:  # a fresh process over the same checkpoint file
-        app = harness.app(harness.context(repo=LocalGitRepo(harness.sb.repo_path)), saver)
-        result = continue_run(app, "run-crash", harness.events.append)
+    result = resume(harness, checkpoints, "run-crash", harness.events.append)
     assert result.outcome == RunOutcome.HEALED.value, result.state.get("outcome_reason")
     mine = [p for p in harness.pulls() if p.fingerprint == incident.fingerprint]
     assert len(mine) == 1, f"exactly one pull request for the incident, got {mine}"
@@ -321,14 +331,9 @@ def test_a_crash_right_after_the_merge_resumes_healed_without_a_second_pr(
     incident = harness.incident("web-api")
     checkpoints = f"sqlite:///{tmp_path / 'checkpoints.db'}"
     DiesRightAfterMerging.crashes = 1
-    with open_checkpointer(checkpoints) as saver:
-        app = harness.app(harness.context(repo=DiesRightAfterMerging(harness.sb.repo_path)), saver)
-        with pytest.raises(Crash):
-            start_run(app, "run-crash-merged", incident)
+    crash(harness, checkpoints, DiesRightAfterMerging(harness.sb.repo_path), "run-crash-merged", incident)
     assert DiesRightAfterMerging.crashes == 0
-    with open_checkpointer(checkpoints) as saver:
-        app = harness.app(harness.context(repo=LocalGitRepo(harness.sb.repo_path)), saver)
-        result = continue_run(app, "run-crash-merged")
+    result = resume(harness, checkpoints, "run-crash-merged")
     assert result.outcome == RunOutcome.HEALED.value, result.state.get("outcome_reason")
     mine = [p for p in harness.pulls() if p.fingerprint == incident.fingerprint]
     assert [p.state for p in mine] == ["merged"], mine

@@ -17,31 +17,20 @@ from agent.domain import (
     WorkloadRef,
 )
 from graph.policies.no_op import already_holds, no_op_reason
+from tests.manifests import app_patch, with_containers
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
-MANIFEST: dict[str, Any] = {
-    "spec": {
-        "replicas": 2,
-        "template": {
-            "spec": {
-                "containers": [
-                    {
-                        "name": "app",
-                        "image": "reg.io/shop/web:2",
-                        "env": [{"name": "DB_HOST", "value": "db"}],
-                        "resources": {"limits": {"memory": "256Mi"}},
-                    },
-                    {"name": "sidecar", "image": "reg.io/proxy:1"},
-                ]
-            }
-        },
-    }
-}
+MANIFEST = with_containers(
+    {
+        "name": "app",
+        "image": "reg.io/shop/web:2",
+        "env": [{"name": "DB_HOST", "value": "db"}],
+        "resources": {"limits": {"memory": "256Mi"}},
+    },
+    {"name": "sidecar", "image": "reg.io/proxy:1"},
+    replicas=2,
+)
 CUT = "-            memory: 256Mi\n+            memory: 128Mi"
-
-
-def _app(**fields: Any) -> dict[str, Any]:
-    return {"spec": {"template": {"spec": {"containers": [{"name": "app", **fields}]}}}}
 
 
 def _commit(sha: str, message: str, diff: str = CUT) -> EvidenceItem:
@@ -66,26 +55,26 @@ def _evidence(*items: EvidenceItem) -> Evidence:
 
 
 def test_a_patch_of_values_already_live_is_an_empty_diff() -> None:
-    same = GitOpsPullRequest(patch=_app(resources={"limits": {"memory": "256Mi"}}))
+    same = GitOpsPullRequest(patch=app_patch(resources={"limits": {"memory": "256Mi"}}))
     assert "empty diff" in (no_op_reason(same, manifest=MANIFEST) or "")
-    raised = GitOpsPullRequest(patch=_app(resources={"limits": {"memory": "512Mi"}}))
+    raised = GitOpsPullRequest(patch=app_patch(resources={"limits": {"memory": "512Mi"}}))
     assert no_op_reason(raised, manifest=MANIFEST) is None
     assert no_op_reason(Scale(replicas=2), manifest=MANIFEST) is not None
     assert no_op_reason(Scale(replicas=3), manifest=MANIFEST) is None
 
 
 def test_already_holds_matches_named_items_by_name_and_nulls_as_absent() -> None:
-    assert already_holds(_app(env=[{"name": "DB_HOST", "value": "db"}]), MANIFEST)
-    assert not already_holds(_app(env=[{"name": "DB_HOST", "value": "db2"}]), MANIFEST)
-    assert not already_holds(_app(env=[{"name": "NEW", "value": "x"}]), MANIFEST)
-    assert already_holds(_app(command=None), MANIFEST), "deleting an absent key changes nothing"
-    assert not already_holds(_app(image=None), MANIFEST)
+    assert already_holds(app_patch(env=[{"name": "DB_HOST", "value": "db"}]), MANIFEST)
+    assert not already_holds(app_patch(env=[{"name": "DB_HOST", "value": "db2"}]), MANIFEST)
+    assert not already_holds(app_patch(env=[{"name": "NEW", "value": "x"}]), MANIFEST)
+    assert already_holds(app_patch(command=None), MANIFEST), "deleting an absent key changes nothing"
+    assert not already_holds(app_patch(image=None), MANIFEST)
     assert not already_holds({"spec": {"$patch": "replace"}}, MANIFEST), "directives are never nothing"
-    assert not already_holds(_app(args=["--x"]), MANIFEST)
+    assert not already_holds(app_patch(args=["--x"]), MANIFEST)
 
 
 def test_without_the_live_manifest_a_patch_is_not_called_a_no_op() -> None:
-    assert no_op_reason(GitOpsPullRequest(patch=_app(image="reg.io/shop/web:2"))) is None
+    assert no_op_reason(GitOpsPullRequest(patch=app_patch(image="reg.io/shop/web:2"))) is None
 
 
 def test_reverting_a_revert_brings_the_fault_back() -> None:
@@ -152,9 +141,9 @@ def test_rollback_to_the_current_or_a_failing_revision_is_a_no_op() -> None:
 
 def test_a_rollback_whose_restated_fields_are_live_is_an_empty_diff() -> None:
     evidence = _evidence(_revision(3), _revision(5, current=True))
-    same = Rollback(revision=3, patch=_app(image="reg.io/shop/web:2"))
+    same = Rollback(revision=3, patch=app_patch(image="reg.io/shop/web:2"))
     assert no_op_reason(same, manifest=MANIFEST, evidence=evidence) is not None
-    other = Rollback(revision=3, patch=_app(image="reg.io/shop/web:1"))
+    other = Rollback(revision=3, patch=app_patch(image="reg.io/shop/web:1"))
     assert no_op_reason(other, manifest=MANIFEST, evidence=evidence) is None
 
 

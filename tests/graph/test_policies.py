@@ -22,38 +22,20 @@ from graph.policies import (
     evaluate_remediation,
     parse_action,
 )
+from tests.manifests import app_patch, with_containers
 from tools.guard import PolicyGuard, Verdict, WriteRequest
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
 
+SECRET_ENV = {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "password"}}}
 MANIFEST: dict[str, Any] = {
     "apiVersion": "apps/v1",
     "kind": "Deployment",
     "metadata": {"name": "web-api", "namespace": "shop"},
-    "spec": {
-        "replicas": 2,
-        "template": {
-            "spec": {
-                "containers": [
-                    {
-                        "name": "app",
-                        "image": "registry.example.com/shop/web-api:1.4.2",
-                        "env": [
-                            {
-                                "name": "DB_PASSWORD",
-                                "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "password"}},
-                            },
-                        ],
-                    }
-                ]
-            }
-        },
-    },
+    **with_containers(
+        {"name": "app", "image": "registry.example.com/shop/web-api:1.4.2", "env": [SECRET_ENV]}, replicas=2
+    ),
 }
-
-
-def _container_patch(**fields: Any) -> dict[str, Any]:
-    return {"spec": {"template": {"spec": {"containers": [{"name": "app", **fields}]}}}}
 
 
 def _judge(
@@ -70,15 +52,15 @@ def _judge(
 @pytest.mark.parametrize(
     ("action", "patch", "parameters"),
     [
-        (ActionType.PATCH, _container_patch(resources={"limits": {"memory": "512Mi"}}), None),
+        (ActionType.PATCH, app_patch(resources={"limits": {"memory": "512Mi"}}), None),
         (
             ActionType.GITOPS_PR,
-            _container_patch(env=[{"name": "LOG_LEVEL", "value": "info"}]),
+            app_patch(env=[{"name": "LOG_LEVEL", "value": "info"}]),
             {"title": "fix"},
         ),
         (
             ActionType.GITOPS_PR,
-            _container_patch(readinessProbe={"httpGet": {"path": "/healthz", "port": 8080}}),
+            app_patch(readinessProbe={"httpGet": {"path": "/healthz", "port": 8080}}),
             None,
         ),
         (ActionType.SCALE, None, {"replicas": 3}),
@@ -94,14 +76,14 @@ def _judge(
             None,
         ),
         (ActionType.ROLLBACK, None, {"revision": 3}),
-        (ActionType.ROLLBACK, _container_patch(image="registry.example.com/shop/web-api:1.4.1"), None),
+        (ActionType.ROLLBACK, app_patch(image="registry.example.com/shop/web-api:1.4.1"), None),
         (ActionType.REVERT_COMMIT, None, {"commit": "0badc0ffee12", "reason": "suspect commit"}),
         (ActionType.NOTIFY, None, {"message": "look at this"}),
         (ActionType.NONE, None, None),
         # An env var may keep reading the secret it already reads.
         (
             ActionType.PATCH,
-            _container_patch(
+            app_patch(
                 env=[
                     {
                         "name": "DB_PASSWORD",
@@ -312,7 +294,7 @@ def test_patching_rbac_is_denied(kind: str) -> None:
     ],
 )
 def test_privileged_container_patches_are_denied(fields: dict[str, Any], reason: str) -> None:
-    allowed, reasons = _judge(ActionType.PATCH, _container_patch(**fields))
+    allowed, reasons = _judge(ActionType.PATCH, app_patch(**fields))
     assert not allowed
     assert reason in reasons
 
@@ -365,9 +347,7 @@ def test_privilege_checks_hold_even_with_a_wide_field_allow_list() -> None:
 
 
 def test_secret_references_need_the_manifest() -> None:
-    patch = _container_patch(
-        env=[{"name": "P", "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "p"}}}]
-    )
+    patch = app_patch(env=[{"name": "P", "valueFrom": {"secretKeyRef": {"name": "web-api-db", "key": "p"}}}])
     allowed, reasons = _judge(ActionType.PATCH, patch, manifest=None)
     assert not allowed and "(current manifest unknown)" in reasons
 
@@ -393,7 +373,7 @@ def test_secret_references_need_the_manifest() -> None:
 )
 def test_image_swaps_are_denied(action: ActionType, image: str, reason: str) -> None:
     parameters = {"commit": "abcdef1"} if action is ActionType.REVERT_COMMIT else None
-    allowed, reasons = _judge(action, _container_patch(image=image), parameters)
+    allowed, reasons = _judge(action, app_patch(image=image), parameters)
     assert not allowed
     assert reason in reasons
 
@@ -405,7 +385,7 @@ def test_init_container_image_swap_is_denied() -> None:
 
 
 def test_rollback_image_needs_a_known_repository() -> None:
-    patch = _container_patch(image="registry.example.com/shop/web-api:1.4.1")
+    patch = app_patch(image="registry.example.com/shop/web-api:1.4.1")
     assert not _judge(ActionType.ROLLBACK, patch, manifest=None)[0]
     config = PolicyConfig(allowed_registries=("registry.example.com/shop/",))
     assert _judge(ActionType.ROLLBACK, patch, manifest=None, config=config)[0]
@@ -444,7 +424,7 @@ def test_smuggled_patch_directives_are_denied(patch: dict[str, Any], reason: str
     ],
 )
 def test_unicode_lookalike_keys_are_denied(key: str) -> None:
-    patch = _container_patch(**{key: {"privileged": True}})
+    patch = app_patch(**{key: {"privileged": True}})
     allowed, reasons = _judge(ActionType.PATCH, patch)
     assert not allowed
     assert "is not a plain ASCII field name" in reasons
@@ -465,9 +445,9 @@ def test_lookalike_targets_are_denied(target: WorkloadRef) -> None:
 
 
 def test_huge_patches_are_denied() -> None:
-    many_env = _container_patch(env=[{"name": f"V{i}", "value": "x"} for i in range(500)])
+    many_env = app_patch(env=[{"name": f"V{i}", "value": "x"} for i in range(500)])
     assert "patch too large: more than 400 values" in _judge(ActionType.PATCH, many_env)[1]
-    long_value = _container_patch(env=[{"name": "V", "value": "x" * 20_000}])
+    long_value = app_patch(env=[{"name": "V", "value": "x" * 20_000}])
     assert "exceeds 16384" in _judge(ActionType.PATCH, long_value)[1]
     deep: dict[str, Any] = {"leaf": 1}
     for _ in range(10_000):  # deeper than Python's recursion limit
@@ -505,7 +485,7 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
 
 
 def test_the_policy_does_not_mutate_its_inputs() -> None:
-    patch = _container_patch(resources={"limits": {"memory": "1Gi"}})
+    patch = app_patch(resources={"limits": {"memory": "1Gi"}})
     before, manifest_before = copy.deepcopy(patch), copy.deepcopy(MANIFEST)
     _judge(ActionType.PATCH, patch)
     assert patch == before and manifest_before == MANIFEST
@@ -522,7 +502,7 @@ def test_remediation_policy_is_a_policy_guard() -> None:
             "shop",
             "Deployment",
             "web-api",
-            patch=_container_patch(resources={"limits": {"memory": "1Gi"}}),
+            patch=app_patch(resources={"limits": {"memory": "1Gi"}}),
         )
     )
     assert ok.verdict is Verdict.ALLOW
@@ -532,7 +512,7 @@ def test_remediation_policy_is_a_policy_guard() -> None:
             "shop",
             "Deployment",
             "web-api",
-            patch=_container_patch(securityContext={"privileged": True}),
+            patch=app_patch(securityContext={"privileged": True}),
         )
     )
     assert bad.verdict is Verdict.DENY and "privileged container" in bad.reason
@@ -605,7 +585,7 @@ def test_tool_action_aliases() -> None:
             "shop",
             "Deployment",
             "web-api",
-            patch=_container_patch(resources={"limits": {"memory": "1Gi"}}),
+            patch=app_patch(resources={"limits": {"memory": "1Gi"}}),
             parameters={"path": "apps/web-api.yaml", "branch": "paramedic/fp1"},
         ),
         WriteRequest(

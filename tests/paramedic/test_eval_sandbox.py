@@ -13,6 +13,7 @@ from evals import testbed as seams
 from paramedic.eval_sandbox import SandboxCluster, SandboxTestbed, sandbox_faults
 from sandbox.faults import FAULT_TYPES
 from sandbox.resources import PODS
+from tests.sandboxes import running
 
 WEB = "Deployment shop/web-api"
 MEMORY = "spec.template.spec.containers[app].resources.limits.memory"
@@ -22,13 +23,8 @@ ENOUGH_MEMORY = {"spec": {"template": {"spec": {"containers": [APP]}}}}
 
 @pytest.fixture
 def cluster() -> Iterator[SandboxCluster]:
-    cluster = SandboxTestbed(background=False, serve=False).new_cluster(seed=7)
-    cluster.start()
-    try:
-        cluster.wait_healthy(timeout=30)
+    with running(SandboxTestbed(background=False, serve=False).new_cluster(seed=7), timeout=30) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_the_catalogue_is_the_sandboxs_in_root_causes() -> None:

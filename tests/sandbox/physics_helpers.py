@@ -125,3 +125,12 @@ def available(sim: Simulation, name: str, replicas: int, ns: str = NS) -> bool:
         and st.get("replicas") == replicas
         and conds.get("Available", {}).get("status") == "True"
     )
+
+
+def serving_web_api(replicas: int) -> Simulation:
+    """A fresh simulation running postgres and web-api, once `replicas` web-api pods are available."""
+    sim = make_sim()
+    postgres(sim)
+    sim.store.create(DEPLOYMENTS, web_api(replicas=replicas))
+    assert sim.wait_until(lambda: available(sim, "web-api", replicas), 120)
+    return sim

@@ -2,7 +2,17 @@
 
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import DEPLOYMENTS, REPLICASETS
-from tests.sandbox.physics_helpers import NS, available, events, get_deploy, make_sim, pods, postgres, web_api
+from tests.sandbox.physics_helpers import (
+    NS,
+    available,
+    events,
+    get_deploy,
+    make_sim,
+    pods,
+    postgres,
+    serving_web_api,
+    web_api,
+)
 
 GOOD_ENV = [{"name": "DATABASE_URL", "value": "postgres://app:pw@postgres:5432/shop"}]
 
@@ -200,10 +210,7 @@ def test_template_hash_is_stable_and_ignores_its_own_label():
 
 
 def test_scaling_events_come_from_the_deployment_controller():
-    sim = make_sim()
-    postgres(sim)
-    sim.store.create(DEPLOYMENTS, web_api(replicas=2))
-    assert sim.wait_until(lambda: available(sim, "web-api", 2), 120)
+    sim = serving_web_api(2)
     ev = events(sim, reason="ScalingReplicaSet", name_prefix="web-api")
     assert ev[0]["source"] == {"component": "deployment-controller"}
     assert ev[0]["involvedObject"]["kind"] == "Deployment"

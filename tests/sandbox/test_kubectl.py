@@ -13,6 +13,7 @@ import yaml
 
 from sandbox.cluster import Sandbox
 from tests import system_packages
+from tests.polling import eventually
 
 
 def kubectl_binary() -> str:
@@ -48,15 +49,6 @@ def kubectl(sb: Sandbox, *args: str, check: bool = True, stdin: str | None = Non
 def web_pod(sb: Sandbox) -> str:
     out = kubectl(sb, "get", "pods", "-n", "shop", "-l", "app.kubernetes.io/name=web-api", "-o", "name")
     return out.split()[0].split("/", 1)[1]
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def test_get_all_namespaces_prints_the_server_side_table(cluster: Sandbox) -> None:
@@ -118,7 +110,7 @@ def test_previous_logs_after_a_crash(cluster: Sandbox) -> None:
             for cs in p["status"].get("containerStatuses") or []
         )
 
-    assert wait_for(restarted, 60)
+    assert eventually(restarted, 60, interval=0.3)
     items = json.loads(pods())["items"]
     crashed = next(p for p in items if (p["status"].get("containerStatuses") or [{}])[0].get("restartCount"))
     out = kubectl(cluster, "logs", crashed["metadata"]["name"], "-n", "shop", "--previous")
@@ -221,7 +213,9 @@ def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Pat
         out = kubectl(cluster, "get", "pods", "-n", "shop", "-l", "app=hello", "-o", "name")
         return out.strip() == ""
 
-    assert wait_for(pods_gone), "garbage collection left the pods of a deleted Deployment behind"
+    assert eventually(pods_gone, timeout=30.0, interval=0.3), (
+        "garbage collection left the pods of a deleted Deployment behind"
+    )
 
 
 def test_get_watch_prints_rows_as_they_change(cluster: Sandbox) -> None:
@@ -296,7 +290,7 @@ def test_delete_with_orphan_cascade_keeps_the_replicaset(cluster: Sandbox, tmp_p
     path.write_text(yaml.safe_dump(manifest))
     kubectl(cluster, "apply", "-f", str(path))
     rs_names = lambda: kubectl(cluster, "get", "rs", "-n", "shop", "-l", "app=orphaned", "-o", "name").split()  # noqa: E731
-    assert wait_for(lambda: len(rs_names()) == 1)
+    assert eventually(lambda: len(rs_names()) == 1, timeout=30.0, interval=0.3)
     assert "deleted" in kubectl(cluster, "delete", "deploy", "orphaned", "-n", "shop", "--cascade=orphan")
     time.sleep(1.0)  # the garbage collector would have acted by now
     rs = json.loads(kubectl(cluster, "get", "rs", "-n", "shop", "-l", "app=orphaned", "-o", "json"))["items"]

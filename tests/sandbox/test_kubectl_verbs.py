@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from sandbox.cluster import Sandbox
+from tests.polling import eventually
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
@@ -40,15 +40,6 @@ def run(sb: Sandbox, *args: str, check: bool = True) -> subprocess.CompletedProc
 
 def as_json(sb: Sandbox, *args: str) -> dict:
     return json.loads(run(sb, *args, "-o", "json").stdout)
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 40.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def test_create_generators_store_what_kubectl_meant(cluster: Sandbox) -> None:
@@ -112,7 +103,9 @@ def test_a_job_completes_and_its_logs_and_columns_show_it(cluster: Sandbox) -> N
         "-c",
         "echo done and dusted",
     )
-    assert eventually(lambda: "Complete" in run(cluster, "get", "job", "once", "-n", NS).stdout)
+    assert eventually(
+        lambda: "Complete" in run(cluster, "get", "job", "once", "-n", NS).stdout, timeout=40.0, interval=0.3
+    )
     wide = run(cluster, "get", "job", "once", "-n", NS, "-o", "wide").stdout.splitlines()
     assert wide[0].split()[:5] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
     assert wide[1].split()[1:3] == ["Complete", "1/1"]
@@ -142,7 +135,11 @@ def test_expose_scale_rollout_undo_and_delete(cluster: Sandbox) -> None:
     assert "1 " in history and "2 " in history
     assert "rolled back" in run(cluster, "rollout", "undo", "deployment/api", "-n", NS).stdout
     assert "deleted" in run(cluster, "delete", "deployment", "api", "-n", NS).stdout
-    assert eventually(lambda: not as_json(cluster, "get", "pods", "-n", NS, "-l", "app=api")["items"])
+    assert eventually(
+        lambda: not as_json(cluster, "get", "pods", "-n", NS, "-l", "app=api")["items"],
+        timeout=40.0,
+        interval=0.3,
+    )
 
 
 def test_logs_previous_of_a_crash_looping_pod(cluster: Sandbox) -> None:
@@ -164,7 +161,7 @@ def test_logs_previous_of_a_crash_looping_pod(cluster: Sandbox) -> None:
         pod = as_json(cluster, "get", "pod", "crasher", "-n", NS)
         return any(cs.get("restartCount", 0) >= 1 for cs in pod["status"].get("containerStatuses") or [])
 
-    assert eventually(restarted)
+    assert eventually(restarted, timeout=40.0, interval=0.3)
     previous = run(cluster, "logs", "crasher", "-n", NS, "--previous").stdout
     assert "about to fail" in previous
     status = run(cluster, "get", "pod", "crasher", "-n", NS, "--no-headers").stdout.split()[2]
@@ -208,10 +205,14 @@ spec:
     )
     assert proc.returncode == 0, proc.stderr
     assert eventually(
-        lambda: run(cluster, "get", "sts", "kv", "-n", NS, "--no-headers").stdout.split()[1] == "2/2"
+        lambda: run(cluster, "get", "sts", "kv", "-n", NS, "--no-headers").stdout.split()[1] == "2/2",
+        timeout=40.0,
+        interval=0.3,
     )
     assert eventually(
-        lambda: run(cluster, "get", "ds", "agent", "-n", NS, "--no-headers").stdout.split()[3] == "3"
+        lambda: run(cluster, "get", "ds", "agent", "-n", NS, "--no-headers").stdout.split()[3] == "3",
+        timeout=40.0,
+        interval=0.3,
     )
     claims = run(cluster, "get", "pvc", "-n", NS, "--no-headers").stdout
     assert "data-kv-0" in claims and "Bound" in claims and "standard" in claims

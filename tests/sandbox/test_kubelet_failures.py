@@ -17,6 +17,7 @@ from tests.sandbox.physics_helpers import (
     make_sim,
     pods,
     postgres,
+    serving_web_api,
     status_of,
     web_api,
 )
@@ -128,10 +129,7 @@ def test_missing_env_crashes_with_keyerror_and_previous_logs():
 
 
 def test_previous_logs_missing_is_a_400_like_kube_apiserver():
-    sim = make_sim()
-    postgres(sim)
-    sim.store.create(DEPLOYMENTS, web_api(replicas=1))
-    assert sim.wait_until(lambda: available(sim, "web-api", 1), 120)
+    sim = serving_web_api(1)
     pod = _first(sim, "web-api")
     with pytest.raises(ApiError) as err:
         sim.logs.read(NS, pod["metadata"]["name"], "web", previous=True)
@@ -359,10 +357,7 @@ def test_busybox_shell_echo_and_exit():
 
 
 def test_node_memory_pressure_evicts_burstable_pods_and_they_are_replaced():
-    sim = make_sim()
-    postgres(sim)
-    sim.store.create(DEPLOYMENTS, web_api(replicas=6))
-    assert sim.wait_until(lambda: available(sim, "web-api", 6), 120)
+    sim = serving_web_api(6)
     node = "sandbox-worker-1"
     victims_before = [p["metadata"]["name"] for p in pods(sim, "web-api") if p["spec"]["nodeName"] == node]
     assert victims_before

@@ -5,13 +5,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sandbox.resources import DEPLOYMENTS
 from tests.sandbox.physics_helpers import (
     NS,
-    available,
     container,
     deployment,
     make_sim,
     pods,
-    postgres,
-    web_api,
+    serving_web_api,
 )
 
 
@@ -24,10 +22,7 @@ def _samples(text):
 
 
 def test_exposition_parses_and_carries_every_family():
-    sim = make_sim()
-    postgres(sim)
-    sim.store.create(DEPLOYMENTS, web_api(replicas=2))
-    assert sim.wait_until(lambda: available(sim, "web-api", 2), 120)
+    sim = serving_web_api(2)
     sim.step(30)
     samples = _samples(sim.render_metrics())
     for name in (
@@ -59,10 +54,7 @@ def test_exposition_parses_and_carries_every_family():
 
 
 def test_counters_grow_with_simulated_time():
-    sim = make_sim()
-    postgres(sim)
-    sim.store.create(DEPLOYMENTS, web_api(replicas=1))
-    assert sim.wait_until(lambda: available(sim, "web-api", 1), 120)
+    sim = serving_web_api(1)
     pod = pods(sim, "web-api")[0]["metadata"]["name"]
 
     def value(name, **labels):

@@ -12,16 +12,14 @@ from tests.sandbox.physics_helpers import (
     make_sim,
     pods,
     postgres,
+    serving_web_api,
     status_of,
     web_api,
 )
 
 
 def test_healthy_deployment_becomes_available_with_ready_pods():
-    sim = make_sim()
-    postgres(sim)
-    sim.store.create(DEPLOYMENTS, web_api(replicas=3))
-    assert sim.wait_until(lambda: available(sim, "web-api", 3), 120)
+    sim = serving_web_api(3)
     d = get_deploy(sim, "web-api")
     conds = {c["type"]: c for c in d["status"]["conditions"]}
     assert conds["Available"]["reason"] == "MinimumReplicasAvailable"
@@ -90,10 +88,7 @@ def test_nodes_are_registered_with_capacity_and_conditions():
 
 
 def test_scale_up_and_down():
-    sim = make_sim()
-    postgres(sim)
-    sim.store.create(DEPLOYMENTS, web_api(replicas=2))
-    assert sim.wait_until(lambda: available(sim, "web-api", 2), 120)
+    sim = serving_web_api(2)
     d = get_deploy(sim, "web-api")
     d["spec"]["replicas"] = 5
     sim.store.update(DEPLOYMENTS, d)

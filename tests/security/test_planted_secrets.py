@@ -20,18 +20,15 @@ told the workload's name, its image and the names of its env vars.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from sse_starlette.sse import AppStatus
 
 from agent.config import LLMSettings, Mode, ServerSettings, Settings
 from graph.context import VerifyConfig
@@ -39,6 +36,8 @@ from paramedic.sandbox_wiring import sandbox_settings, sim_clock
 from sandbox.cluster import Sandbox
 from server.assembly import build_service
 from server.runstore import RunStatus, open_run_store
+from tests.loopback import serve_app_on_loopback
+from tests.polling import eventually
 from tests.security.scripted_model import (
     ScriptedModel,
     Structured,
@@ -186,37 +185,13 @@ def _leaks(where: str, blob: bytes) -> list[str]:
 
 @pytest.fixture
 def live_server() -> Iterator[Any]:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: Any) -> str:
-        AppStatus.should_exit = False  # sse-starlette's process-wide flag, reset by a former server
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="debug", lifespan="off",
-                           timeout_graceful_shutdown=2)
-        )  # fmt: skip
-        thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(10)
+    """`live_server(app)`: the app served by uvicorn on a loopback port (debug logs: they are checked too)."""
+    with contextlib.ExitStack() as serving:
+        yield lambda app: serving.enter_context(serve_app_on_loopback(app, log_level="debug"))
 
 
 def _wait_for(what: str, predicate: Any, timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+    return eventually(predicate, timeout, interval=0.2) or pytest.fail(f"timed out waiting for {what}")
 
 
 def _sse(client: httpx.Client, url: str, *, idle: float) -> bytes:

@@ -10,7 +10,6 @@ and checkpoints, a new stack.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from server.healing import HealingStack
 from server.pull_requests import PullRequestDesk
 from server.routes.pulls import DESK_KEY
 from server.runstore import RunRecord, RunStatus, RunStore, open_run_store
+from tests.polling import eventually
 from tools.kubernetes import KubeClient
 
 TOKEN = "merge-wait-token"
@@ -54,13 +54,10 @@ class Served:
         return self.sb.inject(fault_type, f"shop/deploy/{name}")
 
     def wait_for(self, what: str, found: Callable[[], Any], timeout: float = 90.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = found()
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"no {what} within {timeout:.0f} s: runs {self.runs()}")
+        value = eventually(found, timeout, interval=0.2)
+        if not value:
+            raise AssertionError(f"no {what} within {timeout:.0f} s: runs {self.runs()}")
+        return value
 
     def runs(self) -> list[RunRecord]:
         return self.store.list_runs(limit=200).items

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from kubernetes import client as k8s
@@ -13,6 +13,7 @@ from kubernetes.client.rest import ApiException
 from agent.config import HASettings
 from sandbox.cluster import Sandbox
 from server.leadership import Leadership
+from tests.polling import eventually
 from tools.kubernetes.client import KubeClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -48,15 +49,6 @@ class _Candidate:
         self.election = Leadership(kube.api, FAST, name, started, stopped)
 
 
-def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_the_sandbox_refuses_a_stale_lease_update(kube: KubeClient) -> None:
     # What leader election stands on: optimistic concurrency on the Lease's resourceVersion.
     api = k8s.CoordinationV1Api(kube.api)
@@ -72,19 +64,25 @@ def test_the_sandbox_refuses_a_stale_lease_update(kube: KubeClient) -> None:
     assert refused.value.status == 409
 
 
-def test_one_leader_and_a_prompt_hand_over_on_stop(kube: KubeClient) -> None:
+def _a_leads(kube: KubeClient) -> tuple[Leadership, Leadership, list[str]]:
+    """Candidates a and b, and the leaders list they keep; a started and leading, b not started."""
     leaders: list[str] = []
     lock = threading.Lock()
     a, b = (_Candidate(kube, name, leaders, lock).election for name in ("a", "b"))
     a.start()
-    assert _wait(lambda: a.is_leader, 10)
+    assert eventually(lambda: a.is_leader, 10)
+    return a, b, leaders
+
+
+def test_one_leader_and_a_prompt_hand_over_on_stop(kube: KubeClient) -> None:
+    a, b, leaders = _a_leads(kube)
     b.start()
     time.sleep(2.5)  # b competes for several retry periods and must not take the live lease
     assert leaders == ["a"] and not b.is_leader
     stopped_at = time.monotonic()
     a.stop()
     assert not a.is_leader and "a" not in leaders
-    assert _wait(lambda: b.is_leader, 5)
+    assert eventually(lambda: b.is_leader, 5)
     # Handed back, not expired: b takes over within about one retry period, not a lease duration.
     assert time.monotonic() - stopped_at < FAST.lease_duration_seconds
     b.stop()
@@ -92,13 +90,9 @@ def test_one_leader_and_a_prompt_hand_over_on_stop(kube: KubeClient) -> None:
 
 
 def test_a_silent_leader_is_replaced_after_its_lease(kube: KubeClient) -> None:
-    leaders: list[str] = []
-    lock = threading.Lock()
-    a, b = (_Candidate(kube, name, leaders, lock).election for name in ("a", "b"))
-    a.start()
-    assert _wait(lambda: a.is_leader, 10)
+    a, b, _ = _a_leads(kube)
     b.start()
     a._stopped.set()
-    assert _wait(lambda: b.is_leader, FAST.lease_duration_seconds + 3 * FAST.retry_period_seconds)
+    assert eventually(lambda: b.is_leader, FAST.lease_duration_seconds + 3 * FAST.retry_period_seconds)
     b.stop()
     a.stop()

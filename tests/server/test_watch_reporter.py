@@ -115,6 +115,18 @@ def watch_name(kube: KubeClient) -> str:
     return name
 
 
+@pytest.fixture
+def reporter(kube: KubeClient, store: RunStore) -> WatchReporter:
+    """The reporter over the sandbox, on a fixed clock."""
+    return WatchReporter(kube, store, lambda: NOW)
+
+
+@pytest.fixture
+def run(store: RunStore, watch_name: str) -> RunRecord:
+    """A run labelled with the test's PodWatch."""
+    return new_run(store, {WATCH_LABEL: f"shop/{watch_name}"})
+
+
 def new_run(store: RunStore, labels: dict[str, str], target: WorkloadRef = WEB) -> RunRecord:
     fingerprint = uuid.uuid4().hex
     incident = store.record_incident(
@@ -180,10 +192,8 @@ DIAGNOSIS = {
 
 
 def test_a_healed_run_reports_events_and_a_healthy_watch(
-    kube: KubeClient, store: RunStore, watch_name: str
+    kube: KubeClient, store: RunStore, watch_name: str, reporter: WatchReporter, run: RunRecord
 ) -> None:
-    reporter = WatchReporter(kube, store, lambda: NOW)
-    run = new_run(store, {WATCH_LABEL: f"shop/{watch_name}"})
     before = names(kube)
 
     analyst = trace.node_end(run.id, "analyst", summary="diagnosis: bad_image at 0.95 (shop/deploy/web-api)")
@@ -222,13 +232,13 @@ def test_a_healed_run_reports_events_and_a_healthy_watch(
 
 
 def test_an_exhausted_budget_reaches_the_healing_cap(
-    kube: KubeClient, store: RunStore, watch_name: str
+    kube: KubeClient, store: RunStore, watch_name: str, reporter: WatchReporter, run: RunRecord
 ) -> None:
-    reporter = WatchReporter(kube, store, lambda: NOW)
-    run = new_run(store, {WATCH_LABEL: f"shop/{watch_name}"})
     before = names(kube)
     note = trace.note(
-        run.id, "verification", "attempt 3 did not heal the workload and the budget is spent; rolling back"
+        run.id,
+        "verification",
+        "attempt 3 did not heal the workload and the budget is spent; rolling back",
     )
     assert reporter.on_event(note) == []
     record = store.update_run(run.id, status=RunStatus.ESCALATED, diagnosis=DIAGNOSIS)
@@ -240,9 +250,10 @@ def test_an_exhausted_budget_reaches_the_healing_cap(
     assert status["healingScore"] == 0.0  # the only finished run on this target in this store escalated
 
 
-def test_an_open_target_breaker_reaches_the_healing_cap(kube: KubeClient, store: RunStore) -> None:
+def test_an_open_target_breaker_reaches_the_healing_cap(
+    kube: KubeClient, store: RunStore, reporter: WatchReporter
+) -> None:
     target = WorkloadRef(namespace="shop", kind="Deployment", name="worker")
-    reporter = WatchReporter(kube, store, lambda: NOW)
     run = new_run(store, {}, target)  # no watch: only the Event
     before = names(kube, target)
     rationale = "the breaker for shop/Deployment/worker is open: too many recent remediation attempts"
@@ -255,10 +266,8 @@ def test_an_open_target_breaker_reaches_the_healing_cap(kube: KubeClient, store:
 
 
 def test_an_escalation_for_another_reason_is_no_cap(
-    kube: KubeClient, store: RunStore, watch_name: str
+    kube: KubeClient, store: RunStore, watch_name: str, reporter: WatchReporter, run: RunRecord
 ) -> None:
-    reporter = WatchReporter(kube, store, lambda: NOW)
-    run = new_run(store, {WATCH_LABEL: f"shop/{watch_name}"})
     before = names(kube)
     reporter.on_event(
         trace.decision(run.id, "decide", route="escalate", rationale="confidence 0.30 is below 0.50")
@@ -269,10 +278,8 @@ def test_an_escalation_for_another_reason_is_no_cap(
 
 
 def test_a_reported_run_leaves_the_watch_degraded_with_the_pending_pr(
-    kube: KubeClient, store: RunStore, watch_name: str
+    kube: KubeClient, store: RunStore, watch_name: str, reporter: WatchReporter, run: RunRecord
 ) -> None:
-    reporter = WatchReporter(kube, store, lambda: NOW)
-    run = new_run(store, {WATCH_LABEL: f"shop/{watch_name}"})
     before = names(kube)
     entry = {**pr_action(run.id), "pending_merge": True, "applied": False}
     reporter.on_event(action_event(run.id, entry))
@@ -284,8 +291,9 @@ def test_a_reported_run_leaves_the_watch_degraded_with_the_pending_pr(
     assert status["conditions"][0]["reason"] == "Reported"
 
 
-def test_a_failed_or_rolled_back_action_proposes_nothing(kube: KubeClient, store: RunStore) -> None:
-    reporter = WatchReporter(kube, store, lambda: NOW)
+def test_a_failed_or_rolled_back_action_proposes_nothing(
+    kube: KubeClient, store: RunStore, reporter: WatchReporter
+) -> None:
     run = new_run(store, {})
     before = names(kube)
     reporter.on_event(action_event(run.id, pr_action(run.id, status="error")))
@@ -294,9 +302,8 @@ def test_a_failed_or_rolled_back_action_proposes_nothing(kube: KubeClient, store
 
 
 def test_a_run_without_a_watch_label_writes_no_status(
-    kube: KubeClient, store: RunStore, watch_name: str
+    kube: KubeClient, store: RunStore, watch_name: str, reporter: WatchReporter
 ) -> None:
-    reporter = WatchReporter(kube, store, lambda: NOW)
     run = new_run(store, {"team": "shop"})
     assert reporter.on_event(trace.node_start(run.id, "remediation")) == []
     reporter.on_finished(store.update_run(run.id, status=RunStatus.HEALED), None)
@@ -326,8 +333,9 @@ def test_labels_are_read_once_per_run(kube: KubeClient, store: RunStore, watch_n
     assert reads == [run.incident_id]
 
 
-def test_failures_are_results_not_exceptions(kube: KubeClient, store: RunStore) -> None:
-    reporter = WatchReporter(kube, store, lambda: NOW)
+def test_failures_are_results_not_exceptions(
+    kube: KubeClient, store: RunStore, reporter: WatchReporter
+) -> None:
     run = new_run(store, {WATCH_LABEL: "shop/no-such-watch"})
     (missing,) = reporter.on_event(trace.node_start(run.id, "remediation"))
     assert not missing.ok and "not found" in (missing.error or "").lower()

@@ -29,7 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from tests import system_packages
-from tests.loopback import LOOPBACK, serve_on_loopback
+from tests.loopback import LOOPBACK, QuietHandler, serve_on_loopback
 
 
 def free_port() -> int:
@@ -364,27 +364,15 @@ class Receiver:
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            request = Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            reply = receiver._next(request)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            reply = receiver._next(Received(self.command, self.path, headers, self.read_body()))
             if reply.delay:
                 time.sleep(reply.delay)
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test); nothing to answer
+            self.reply(reply.status, reply.body, reply.content_type)
 
         do_GET = do_POST = do_PUT = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
 
     return Handler
 

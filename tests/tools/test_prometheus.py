@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -91,30 +92,44 @@ def test_credentials_in_the_url_never_reach_messages_or_events(refused_url: str)
 # -- Prometheus's own errors -----------------------------------------------------------------------
 
 
-def test_bad_data_is_an_error_with_prometheus_message_and_is_not_retried(receiver: Receiver) -> None:
-    message = "1:6: parse error: unclosed left parenthesis"
-    receiver.default = api({"status": "error", "errorType": "bad_data", "error": message}, status=400)
-    result = PrometheusClient(receiver.url, retry=FAST_RETRY).query("rate(")
+PARSE_ERROR = "1:6: parse error: unclosed left parenthesis"
+
+
+@pytest.mark.parametrize(
+    ("error_type", "message", "status", "query", "reported"),
+    [
+        # bad data: an error with Prometheus's message
+        ("bad_data", PARSE_ERROR, 400, "rate(", lambda error: error == f"bad PromQL: {PARSE_ERROR}"),
+        (
+            "execution",
+            "many-to-many matching not allowed",
+            422,
+            "a / b",
+            lambda error: "execution" in error and "many-to-many" in error,
+        ),
+        # a query that timed out inside Prometheus
+        (
+            "timeout",
+            "query timed out in expression evaluation",
+            503,
+            "heavy",
+            lambda error: error.startswith("query timed out in Prometheus"),
+        ),
+    ],
+    ids=["bad_data", "execution", "timeout"],
+)
+def test_prometheus_errors_are_errors_and_are_not_retried(
+    receiver: Receiver,
+    error_type: str,
+    message: str,
+    status: int,
+    query: str,
+    reported: Callable[[str], bool],
+) -> None:
+    receiver.default = api({"status": "error", "errorType": error_type, "error": message}, status=status)
+    result = PrometheusClient(receiver.url, retry=FAST_RETRY).query(query)
     assert result.status is ToolStatus.ERROR
-    assert result.error == f"bad PromQL: {message}"
-    assert len(receiver.received) == 1
-
-
-def test_execution_error_is_an_error(receiver: Receiver) -> None:
-    body = {"status": "error", "errorType": "execution", "error": "many-to-many matching not allowed"}
-    receiver.default = api(body, status=422)
-    result = PrometheusClient(receiver.url, retry=FAST_RETRY).query("a / b")
-    assert result.status is ToolStatus.ERROR
-    assert "execution" in (result.error or "") and "many-to-many" in (result.error or "")
-    assert len(receiver.received) == 1
-
-
-def test_query_timeout_inside_prometheus_is_not_retried(receiver: Receiver) -> None:
-    body = {"status": "error", "errorType": "timeout", "error": "query timed out in expression evaluation"}
-    receiver.default = api(body, status=503)
-    result = PrometheusClient(receiver.url, retry=FAST_RETRY).query("heavy")
-    assert result.status is ToolStatus.ERROR
-    assert (result.error or "").startswith("query timed out in Prometheus")
+    assert reported(result.error or ""), result.error
     assert len(receiver.received) == 1
 
 

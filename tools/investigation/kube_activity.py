@@ -33,7 +33,8 @@ class LogsArgs(ToolArgs):
 
 
 class EventsArgs(ToolArgs):
-    """Recent events of an object, newest first (a workload's include its ReplicaSets' and pods')."""
+    """Recent events of an object, newest first (a workload's include its ReplicaSets' and pods', a
+    CronJob's its Jobs' and their pods')."""
 
     kind: EventKind
     namespace: str = Field(max_length=63)
@@ -50,8 +51,9 @@ class RolloutArgs(ToolArgs):
 
 
 def events_of(kube: KubeClient, kind: str, namespace: str, name: str, limit: int) -> list[dict[str, Any]]:
-    """Folded events about an object (a workload: its ReplicaSets and pods too), newest first."""
-    if kind in WORKLOAD_KINDS:
+    """Folded events about an object (a workload: its ReplicaSets and pods too; a CronJob: its Jobs and
+    their pods), newest first."""
+    if kind in WORKLOAD_KINDS or kind == "CronJob":
         records = unwrap(workload_events(kube, namespace, kind, name, limit=limit))
     else:
         listed = kube.json(f"list events in {namespace}", kube.core.list_namespaced_event, namespace)

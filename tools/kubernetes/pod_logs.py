@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from tools.kubernetes.client import KubeClient, Obj
-from tools.kubernetes.objects import WORKLOAD_KINDS, check_kind, name_of, pods_of, read_object
+from tools.kubernetes.objects import TARGET_KINDS, check_kind, jobs_of, name_of, pods_of, read_object
 from tools.kubernetes.status import pod_status_of
 from tools.result import ToolFailure, ToolResult, TraceSink, discard
 
@@ -170,9 +170,15 @@ def read_workload_logs(
     limit_bytes: int = DEFAULT_LIMIT_BYTES,
 ) -> list[PodLogs]:
     """Logs of the workload's most troubled pods (raises `ToolFailure`); see `workload_logs`."""
-    check_kind(kind, WORKLOAD_KINDS)
+    check_kind(kind, TARGET_KINDS)
     workload = read_object(kube, kind, namespace, name)
-    pods = sorted(pods_of(kube, workload), key=_trouble)[:max_pods]
+    if kind == "Pod":
+        candidates = [workload]
+    elif kind == "CronJob":
+        candidates = [p for job in jobs_of(kube, workload) for p in pods_of(kube, job)]
+    else:
+        candidates = pods_of(kube, workload)
+    pods = sorted(candidates, key=_trouble)[:max_pods]
     return [
         read_pod_logs(
             kube, namespace, name_of(p), tail_lines=tail_lines, limit_bytes=limit_bytes, pod_object=p
@@ -192,7 +198,10 @@ def workload_logs(
     limit_bytes: int = DEFAULT_LIMIT_BYTES,
     sink: TraceSink = discard,
 ) -> ToolResult[list[PodLogs]]:
-    """`pod_logs` for up to `max_pods` of a workload's pods, not-ready and most-restarted first."""
+    """`pod_logs` for up to `max_pods` of a workload's pods, not-ready and most-restarted first.
+
+    `kind` is a workload kind, CronJob (the pods of its Jobs) or Pod (itself).
+    """
     if max_pods < 1 or tail_lines < 1 or limit_bytes < 1:
         raise ValueError("max_pods, tail_lines and limit_bytes must be positive")
     return kube.run(

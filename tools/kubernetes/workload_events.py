@@ -1,4 +1,4 @@
-"""Events about a workload, its ReplicaSets and its pods (including pods already replaced), newest first.
+"""Events about a workload, its ReplicaSets/Jobs and its pods (including pods already replaced), newest first.
 
 Kubernetes aggregates repeats into one Event with a `count` (or a `series`), and a busy controller
 can still emit near-duplicates as separate objects: both are folded here by involved object,
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tools.kubernetes.client import KubeClient, Obj
-from tools.kubernetes.objects import WORKLOAD_KINDS, check_kind, name_of, read_object, replica_sets_of
+from tools.kubernetes.objects import TARGET_KINDS, check_kind, jobs_of, name_of, read_object, replica_sets_of
 from tools.result import ToolResult, TraceSink, discard
 
 WORKLOAD_EVENTS_TOOL = "kubernetes.workload_events"
@@ -111,11 +111,16 @@ def fold_events(events: Iterable[Mapping[str, Any]]) -> list[EventRecord]:
     return records
 
 
-def _about_workload(workload: Obj, replica_sets: list[Obj]) -> tuple[set[tuple[str, str]], re.Pattern[str]]:
+def _about_workload(
+    workload: Obj, replica_sets: list[Obj], jobs: list[Obj] | None = None
+) -> tuple[set[tuple[str, str]], re.Pattern[str]]:
     """The objects whose events concern the workload: exact (kind, name)s, and a pattern for pod names."""
     kind, name = str(workload["kind"]), name_of(workload)
     exact = {(kind, name)}
     exact.update(("ReplicaSet", name_of(rs)) for rs in replica_sets)
+    exact.update(("Job", name_of(job)) for job in jobs or [])
+    if kind == "Pod":
+        return exact, re.compile(r"(?!)")  # a bare Pod: its own events only (the exact match above)
     # Pods are named after their controller: <replicaset>-<suffix>, <statefulset>-<ordinal>,
     # <daemonset|job>-<5 chars>. Matching names (not current pods) keeps the events of pods that
     # were already replaced, which are often the crashed ones.
@@ -126,6 +131,9 @@ def _about_workload(workload: Obj, replica_sets: list[Obj]) -> tuple[set[tuple[s
         pods = rf"(?:{owners})-[a-z0-9]+"  # the ReplicaSet's hash already makes the prefix specific
     elif kind == "StatefulSet":
         pods = rf"{re.escape(name)}-\d+"
+    elif kind == "CronJob":
+        # <cronjob>-<scheduled minute>-<5 chars>: also the pods of Jobs the history limit deleted.
+        pods = rf"{re.escape(name)}-\d+-[a-z0-9]{{5}}"
     else:
         pods = rf"{re.escape(name)}-[a-z0-9]{{5}}"
     return exact, re.compile(pods + r"\Z")
@@ -135,10 +143,11 @@ def read_workload_events(
     kube: KubeClient, namespace: str, kind: str, name: str, limit: int = DEFAULT_EVENT_LIMIT
 ) -> list[EventRecord]:
     """The folded events of a workload (raises `ToolFailure`); see `workload_events`."""
-    check_kind(kind, WORKLOAD_KINDS)
+    check_kind(kind, TARGET_KINDS)
     workload = read_object(kube, kind, namespace, name)
     rss = replica_sets_of(kube, workload) if kind == "Deployment" else []
-    exact, pod_names = _about_workload(workload, rss)
+    jobs = jobs_of(kube, workload) if kind == "CronJob" else []
+    exact, pod_names = _about_workload(workload, rss, jobs)
     listed = kube.json(f"list events in {namespace}", kube.core.list_namespaced_event, namespace)
     relevant = []
     for event in listed.get("items") or []:
@@ -158,7 +167,10 @@ def workload_events(
     limit: int = DEFAULT_EVENT_LIMIT,
     sink: TraceSink = discard,
 ) -> ToolResult[list[EventRecord]]:
-    """Events for the workload, its ReplicaSets and its pods, folded and newest first (at most `limit`)."""
+    """Events for the workload, its ReplicaSets and its pods, folded and newest first (at most `limit`).
+
+    `kind` is a workload kind, CronJob (its Jobs and their pods too) or Pod (its own events).
+    """
     if limit < 1:
         raise ValueError("limit must be at least 1")
     return kube.run(

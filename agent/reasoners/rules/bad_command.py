@@ -2,11 +2,13 @@
 errors), or the program rejects its arguments and exits in a crash loop.
 
 Signature: the container fails to start or exits now (a start reason, an exec error on a failing
-container, or a crash loop whose log rejects the arguments) AND something names the command as the
-cause (an exec/usage message, or exit 126/127). Exit 126/127 alone, or an exec error in a log of a
-container that runs fine, is partial. A container restarted in a back-off after exiting 0
-(`Completed`) is this cause too: only `restartPolicy: Always` restarts a success, so its command (or
-the image's default) finishes where the workload needs it to keep running.
+container, or a crash loop whose log rejects the arguments) AND something names the command as the cause
+(an exec/usage message, or exit 126/127). A shell script that crashes at one of its own steps (a
+utility's filesystem error as the crashed instance's last words, `script_steps`) is this cause too. Exit
+126/127 alone, or an exec error in a log of a container that runs fine, is partial. A container
+restarted in a back-off after exiting 0 (`Completed`) is this cause too: only `restartPolicy: Always`
+restarts a success, so its command (or the image's default) finishes where the workload needs it to keep
+running.
 
 The faulty field is `command` or `args`, whichever the error points at (a rejected flag is in the
 arguments; an executable not found is the command), confirmed by what changed against the revision
@@ -23,6 +25,7 @@ from agent.domain import RootCause
 from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.observations import find_container
+from agent.reasoners.rules.script_steps import ScriptFailure, script_failures
 
 _START_REASONS = {"RunContainerError", "StartError", "ContainerCannotRun", "CreateContainerError"}
 # Command-line parsers rejecting their arguments (click, argparse, Go's flag/cobra, getopt).
@@ -56,7 +59,10 @@ def bad_command(ctx: RuleContext) -> Finding | None:
     done = _finishes(ctx)
     usage_logs = [log for log in view.logs if _USAGE_ERROR.search(log.text)] if crashing else []
     if not (start or exec_status or exec_events or exec_logs or exit_codes or usage_logs):
-        return _finishing(ctx, done) if done else None
+        if done:
+            return _finishing(ctx, done)
+        steps = script_failures(ctx)
+        return _failed_step(ctx, steps[0]) if steps else None
     usage = bool(usage_logs) and not (start or exec_status or exec_events or exec_logs or exit_codes)
     failing = bool(start or crashing or exit_codes)
     missing = []
@@ -148,4 +154,22 @@ def _finishing(ctx: RuleContext, done: list[Any]) -> Finding:
         faulty_field=fields.container(container, _faulty_leaf(ctx, container, False)) if container else None,
         remediation=remediation,
         cited=cite(done, fix_ids),
+    )
+
+
+def _failed_step(ctx: RuleContext, step: ScriptFailure) -> Finding:
+    """The container's shell script stopped at a step whose utility failed (`script_steps`)."""
+    remediation, fix_ids = remedies.revert_or_rollback(
+        ctx, _COMMAND_CHANGE, "command", step.container, ("command", "args")
+    )
+    return Finding(
+        rule="bad_command",
+        category=RootCause.BAD_COMMAND,
+        confidence=0.75,
+        explanation=f"The script of container {step.container} fails at its `{step.tool}` step and exits "
+        f"before the program starts: {step.line[:200]}",
+        faulty_resource=ctx.workload,
+        faulty_field=fields.container(step.container, step.field),
+        remediation=remediation,
+        cited=cite([step.log], [c for c in ctx.crashing() if c.name == step.container], fix_ids),
     )

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind
-from agent.reasoners.rules import readings
+from agent.reasoners.rules import fields, readings
 from agent.reasoners.rules.observations import (
     CommitObs,
     ContainerObs,
@@ -173,11 +173,11 @@ class EvidenceView:
 
     @cached_property
     def pod_spec(self) -> dict[str, Any]:
-        """`spec.template.spec` of the live manifest, or {}."""
-        manifest = self.evidence.manifest or {}
-        if not isinstance(manifest, dict):
-            return {}
-        spec = manifest.get("spec", {}).get("template", {}).get("spec", {})
+        """The pod spec of the live manifest (`spec.template.spec`; a bare Pod's `spec`, a CronJob's
+        `spec.jobTemplate.spec.template.spec`), or {}."""
+        spec: Any = self.evidence.manifest or {}
+        for key in ("spec", *fields.pod_template_keys(self.target.kind)):
+            spec = spec.get(key) if isinstance(spec, dict) else None
         return spec if isinstance(spec, dict) else {}
 
     def container_spec(self, name: str) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from typing import Any
 
 POD_SPEC = "spec.template.spec"
 REPLICAS = "spec.replicas"
+SELECTOR = "spec.selector"  # a Service's
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 
 
@@ -43,6 +44,24 @@ def join(base: str, *segments: str) -> str:
         if segment:
             out = f"{out}{segment}" if segment.startswith("[") or not out else f"{out}.{segment}"
     return out
+
+
+# Where the pod spec sits in kinds whose manifest is not a pod template's owner like a Deployment's.
+_POD_SPEC_OF = {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}
+
+
+def pod_template_keys(kind: str) -> tuple[str, ...]:
+    """The keys from a manifest's `spec` down to its pod spec: none for a Pod, `template.spec` mostly."""
+    return tuple(_POD_SPEC_OF.get(kind, POD_SPEC).split(".")[1:])
+
+
+def for_kind(path: str, kind: str) -> str:
+    """A path the rules wrote against the pod template, as it reads in a `kind`'s manifest
+    (`spec.template.spec.containers[app]` is a bare Pod's `spec.containers[app]`)."""
+    prefix = _POD_SPEC_OF.get(kind)
+    if prefix is None or not (path == POD_SPEC or path.startswith(f"{POD_SPEC}.")):
+        return path
+    return prefix + path[len(POD_SPEC) :]
 
 
 def container(name: str, *segments: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from agent.domain import ProposedRemediation
 from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import RuleContext, cite
-from agent.reasoners.rules.observations import NodeObs
+from agent.reasoners.rules.observations import CommitObs, NodeObs
 
 SELECTOR_MISMATCH = re.compile(
     r"didn't match (?:Pod's )?node (?:affinity|selector)|node\(s\) didn't match node selector"
@@ -86,6 +86,19 @@ def fix_selector(ctx: RuleContext) -> SelectorFix | None:
     unmatched = [k for k, v in selector.items() if not any(n.labels.get(k) == v for n in nodes)]
     cited = cite(nodes)
     field = fields.node_selector(unmatched[0]) if len(unmatched) == 1 else fields.pod_spec("nodeSelector")
+    commit = _selector_commit(ctx, selector, unmatched)
+    if commit is not None:
+        return SelectorFix(
+            remedies.revert_commit(
+                commit.sha,
+                f"commit {commit.sha[:12]} set the nodeSelector no node satisfies, and nothing else",
+            ),
+            field,
+            f"No node carries the labels the nodeSelector asks for ({_pairs(selector, unmatched)}); "
+            f"commit {commit.sha[:12]} set them.",
+            cite(cited, [commit.item_id]),
+            0.9,
+        )
     good = history.known_good(view, _selector)
     if (
         good is not None
@@ -132,6 +145,27 @@ def fix_selector(ctx: RuleContext) -> SelectorFix | None:
         cited,
         0.85,
     )
+
+
+_SELECTOR_LINE = re.compile(r"^\s*(?:nodeSelector:\s*(?:\{\s*\})?|[\w./-]+:\s*['\"]?[\w./-]*['\"]?)\s*$")
+
+
+_KEY = re.compile(r"^\s*([\w./-]+):")
+
+
+def _selector_commit(ctx: RuleContext, selector: dict[str, str], unmatched: list[str]) -> CommitObs | None:
+    """The live commit that set an unmatched selector label and changed nothing but nodeSelector lines:
+    reverting it undoes exactly the fault (a commit that also changed other fields is not reverted)."""
+    wanted = {re.sub(r"\s+", "", f"{k}:{selector[k]}") for k in unmatched}
+    for commit in ctx.view.live_commits:
+        lines = commit.changed_lines()
+        added = {re.sub(r"[\s'\"]+", "", line[1:]) for line in lines if line[0] == "+"}
+        if not wanted & added or not any("nodeSelector" in line for line in lines):
+            continue
+        keys = {m.group(1) for line in lines if line[0] == "+" and (m := _KEY.match(line[1:]))}
+        if keys <= {"nodeSelector", *selector} and all(_SELECTOR_LINE.match(line[1:]) for line in lines):
+            return commit
+    return None
 
 
 def _near_miss(

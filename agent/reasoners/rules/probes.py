@@ -1,5 +1,6 @@
 """What the readiness and liveness rules share: which container's probe fails, the doubt a down
-dependency casts on it, the probe's faulty leaf, and the fix.
+dependency casts on it, the probe's faulty leaf (what differs from the revision that worked, else
+what the kubelet's words point at: a 404 is the path, a refused connection the port), and the fix.
 
 The fix restores the probe the workload last worked with (the revision whose pods are still ready,
 else the last revision before the failing ones), only the leaves that differ; else points the probe
@@ -23,6 +24,8 @@ _PROBE_EVENT_REASONS = ("Unhealthy", "Killing", "ProbeWarning")
 _DEPENDENCY_HINT = re.compile(
     r"connection refused|no such host|ECONNREFUSED|ENOTFOUND|could not connect", re.IGNORECASE
 )
+_NOT_FOUND = re.compile(r"statuscode: 404\b")
+_REFUSED = re.compile(r"connect: connection refused", re.IGNORECASE)
 _PROBE_CHANGE = re.compile(r"Probe\s*:|^\s*(?:path|port)\s*:")
 _LEAF_LINE = re.compile(r"^\s*(path|port|scheme|command|host)\s*:")
 _LEAF_OF = {
@@ -98,7 +101,9 @@ def probe_rule(
     fix = _fix_probe(ctx, container, probe_key)
     confidence = min(confidence, fix.confidence) if fix.confidence < confidence else confidence + 0.05
     kind = "Readiness" if category is RootCause.READINESS_PROBE else "Liveness"
-    leaf = (probe_key, fix.leaf) if fix.leaf else (probe_key,)
+    probe = ((ctx.view.container_spec(container) or {}) if container else {}).get(probe_key) or {}
+    probe_leaf = fix.leaf if fix.leaf in _LEAF_OF.values() else _leaf_from_events(probe, events) or fix.leaf
+    leaf = (probe_key, probe_leaf) if probe_leaf else (probe_key,)
     return Finding(
         rule=category.value,
         category=category,
@@ -110,6 +115,19 @@ def probe_rule(
         cited=cite(events, weighed.failing, fix.cited, [same.item_id] if same else []),
         missing=tuple(missing),
     )
+
+
+def _leaf_from_events(probe: dict[str, Any], events: list[EventObs]) -> str | None:
+    """The leaf of an HTTP probe the kubelet's words point at, when history does not tell: a 404 is
+    a path the program does not serve; a refused connection, a port nothing listens on."""
+    if not isinstance(probe.get("httpGet"), dict):
+        return None
+    text = " ".join(e.message for e in events)
+    if _NOT_FOUND.search(text):
+        return "httpGet.path"
+    if _REFUSED.search(text):
+        return "httpGet.port"
+    return None
 
 
 def _probe_of(container: str, probe_key: str) -> history.Getter:

@@ -23,6 +23,7 @@ from tools.evidence.item_data import (
     RolloutData,
     WorkloadStatusData,
 )
+from tools.kubernetes.manifest import clean_manifest
 
 
 def containers(item: EvidenceItem, data: AnyStatusData) -> list[obs.ContainerObs]:
@@ -161,10 +162,14 @@ def rollout(item: EvidenceItem) -> obs.RolloutObs | None:
     data = RolloutData.read(item.data)
     if data.revision is None:
         return None
+    # The ReplicaSet's template keeps the server's defaults (what `rollout undo` copies) where the live
+    # manifest is cleaned of them: compared as they are, a probe would differ from its revision's in
+    # `failureThreshold: 3` alone, and "restoring" it would change nothing. Cleaned alike, they compare.
+    cleaned = clean_manifest({"kind": "Deployment", "spec": {"template": data.template}})
     return obs.RolloutObs(
         item_id=item.id,
         revision=data.revision,
-        template=data.template,
+        template=(cleaned.get("spec") or {}).get("template") or {},
         current=data.current,
         replicas=data.replicas,
         ready_replicas=data.ready_replicas,

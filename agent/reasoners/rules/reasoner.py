@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from agent.domain import Diagnosis, Evidence, Incident, RootCause, Usage
 from agent.reasoners.base import ReasonerResult, TraceKind, TraceRecord
-from agent.reasoners.rules import remedies
+from agent.reasoners.rules import fields, remedies
 from agent.reasoners.rules.catalogue import CATALOGUE
 from agent.reasoners.rules.context import Finding, Rule, RuleContext, RulesPolicy
 from agent.reasoners.rules.evidence_view import EvidenceView
@@ -66,7 +66,7 @@ class RulesReasoner:
             category=finding.category,
             explanation=finding.explanation,
             faulty_resource=finding.faulty_resource,
-            faulty_field=finding.faulty_field,
+            faulty_field=_field_in_target(finding, context),
             cited_evidence=[i for i in finding.cited if context.view.has(i)],
             confidence=round(max(0.0, min(1.0, finding.confidence)), 2),
             remediation=finding.remediation,
@@ -128,3 +128,10 @@ def _record(reasoner: str, finding: Finding) -> TraceRecord:
             "missing": list(finding.missing),
         },
     )
+
+
+def _field_in_target(finding: Finding, context: RuleContext) -> str | None:
+    """The finding's field as it reads in the target's manifest (a bare Pod has no pod template)."""
+    if finding.faulty_field is None or finding.faulty_resource != context.workload:
+        return finding.faulty_field
+    return fields.for_kind(finding.faulty_field, context.view.target.kind)

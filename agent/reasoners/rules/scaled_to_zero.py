@@ -1,7 +1,10 @@
 """scaled_to_zero: the workload wants zero replicas.
 
 Signature: the workload's desired replicas are 0 (its status, else its manifest): that alone is
-whole, since nothing else makes a Deployment want no pods.
+whole, since nothing else makes a Deployment want no pods. When the watcher saw running workloads
+reach its Service, the outage is theirs too: that is `dependency_down` (rules/dependency_down.py),
+fixed the same way. A DaemonSet wanting none is not scaled (it has no replica count): no node admits
+its pods, which is `unschedulable`'s.
 
 The previous count comes from events, metrics or the commit that set zero; the fix reverts that
 commit, else scales back to the previous count, else asks humans for it.
@@ -10,8 +13,11 @@ commit, else scales back to the previous count, else asks humans for it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from agent import incident_labels
 from agent.domain import ProposedRemediation, RootCause
+from agent.incident_labels import watcher_facts
 from agent.reasoners.rules import fields, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.observations import CommitObs
@@ -27,9 +33,22 @@ def _sets_zero_replicas(commit: CommitObs) -> bool:
     )
 
 
-def scaled_to_zero(ctx: RuleContext) -> Finding | None:
-    """The workload wants zero replicas; the previous count comes from events, metrics or a commit."""
+@dataclass(frozen=True)
+class ZeroReplicas:
+    """A workload that wants zero replicas: how many it ran before, and how to bring them back."""
+
+    previous: int | None
+    remediation: ProposedRemediation
+    confidence: float
+    cited: tuple[str, ...]
+
+
+def zero_replicas(ctx: RuleContext) -> ZeroReplicas | None:
+    """The target wants zero replicas: the previous count (events, metrics or the commit that set
+    zero) and the fix (revert that commit, else scale back, else ask); None when it wants some."""
     view = ctx.view
+    if view.target.kind == "DaemonSet":
+        return None  # nobody scales a DaemonSet: it wants one pod per node its pods may run on
     desired, status_id = view.desired_replicas()
     if desired != 0:
         return None
@@ -63,14 +82,31 @@ def scaled_to_zero(ctx: RuleContext) -> Finding | None:
     else:
         remediation = remedies.notify("scaled to zero; the previous replica count is not in the evidence")
         confidence = 0.6
+    return ZeroReplicas(previous, remediation, confidence, cite(cited))
+
+
+def dependants(ctx: RuleContext) -> list[str]:
+    """The running workloads the watcher saw reaching the target's Service (its own facts only)."""
+    if ctx.incident.target != ctx.view.target:
+        return []  # the facts are about the incident's workload, not one this run followed to
+    named = watcher_facts(ctx.incident).get(incident_labels.DEPENDANTS, "")
+    return [n.strip() for n in named.split(",") if n.strip()]
+
+
+def scaled_to_zero(ctx: RuleContext) -> Finding | None:
+    """The workload wants zero replicas and nothing running depends on it (else: dependency_down)."""
+    zero = zero_replicas(ctx)
+    if zero is None or dependants(ctx):
+        return None
+    previous = zero.previous
     return Finding(
         rule="scaled_to_zero",
         category=RootCause.SCALED_TO_ZERO,
-        confidence=confidence,
+        confidence=zero.confidence,
         explanation="The workload is scaled to 0 replicas"
         + (f" (it ran {previous} before)." if previous else "."),
         faulty_resource=ctx.workload,
         faulty_field=fields.REPLICAS,
-        remediation=remediation,
-        cited=cite(cited),
+        remediation=zero.remediation,
+        cited=zero.cited,
     )

@@ -2,10 +2,13 @@
 "3 node(s) didn't match Pod's node affinity/selector".
 
 Signature: the scheduler failing to place the pods (FailedScheduling, or a pod Pending with
-PodScheduled=False) AND pods pending now. FailedScheduling events while every pod runs are past
-trouble (partial). Node pressure taints alone are `node_pressure`'s. A scheduler waiting only on the
-pods' PersistentVolumeClaims (missing, unbound, out of reach) is partial: no node constraint of the
-pod is at fault, the storage is, and no cause of the catalogue fixes that.
+PodScheduled=False) AND pods pending now. A DaemonSet never gets that far: its controller creates no
+pod for a node its nodeSelector excludes, so one that wants no pod at all while its selector matches
+no node's labels (read from the Node evidence) is this cause as well. FailedScheduling events while
+every pod runs are past trouble (partial). Node pressure taints alone are `node_pressure`'s. A
+scheduler waiting only on the pods' PersistentVolumeClaims (missing, unbound, out of reach) is
+partial: no node constraint of the pod is at fault, the storage is, and no cause of the catalogue
+fixes that.
 
 The fix for requests lowers the largest request of the short resource: to what a schedulable
 revision asked for (acted on), else to a share of the largest node's allocatable (a guess, so below
@@ -50,7 +53,7 @@ def unschedulable(ctx: RuleContext) -> Finding | None:
         if p.phase == "Pending" and (c := p.condition("PodScheduled")) and c.status == "False"
     ]
     if not events and not pending:
-        return None
+        return _daemonset_placed_nowhere(ctx)
     messages = " ".join(e.message for e in events) + " ".join(
         c.message if (c := p.condition("PodScheduled")) else "" for p in pending
     )
@@ -200,3 +203,26 @@ def _storage_finding(ctx: RuleContext, events: list[EventObs], pending: list[Pod
         cited=cite(events, pending),
         missing=("a node constraint or request of the pods (the scheduler waits on their volumes)",),
     )
+
+
+def _daemonset_placed_nowhere(ctx: RuleContext) -> Finding | None:
+    """A DaemonSet that wants no pod because no node carries the labels its nodeSelector asks for."""
+    view = ctx.view
+    desired, status_id = view.desired_replicas()
+    if view.target.kind != "DaemonSet" or desired != 0 or not view.nodes:
+        return None
+    fix = fix_selector(ctx)
+    if fix is not None:
+        return Finding(
+            rule="unschedulable",
+            category=RootCause.UNSCHEDULABLE,
+            confidence=fix.confidence,
+            explanation=f"The DaemonSet places no pod on any node: {fix.explanation}",
+            faulty_resource=ctx.workload,
+            faulty_field=fix.faulty_field,
+            remediation=fix.remediation,
+            cited=cite([status_id] if status_id else [], fix.cited),
+        )
+    # A required node affinity matching nothing, or taints no pod tolerates, also leave it at zero; the
+    # evidence does not tell those apart here, so they stay unknown rather than guessed.
+    return None

@@ -1,8 +1,10 @@
 """Memory: programs that allocate reach the limit and are OOM-killed at the moment they cross it."""
 
+from typing import Any
+
 import pytest
 
-from tests.sandbox.shell.helpers import MI, run
+from tests.sandbox.shell.helpers import MI, Ran, run
 
 
 def test_tail_dev_zero_is_oom_killed_almost_at_once():
@@ -13,29 +15,18 @@ def test_tail_dev_zero_is_oom_killed_almost_at_once():
     ]
 
 
+def _under_100mi(tool: str, *args: str, **kw: Any) -> Ran:
+    """`tool args` on an alpine image that ships `tool`, under a 100Mi memory limit."""
+    return run([tool, *args], base="alpine", extra=frozenset({tool}), limit=100 * MI, **kw)
+
+
 def test_stress_over_the_limit_is_killed_and_under_it_runs():
-    over = run(
-        ["stress", "--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1"],
-        base="alpine",
-        extra=frozenset({"stress"}),
-        limit=100 * MI,
-    )
+    over = _under_100mi("stress", "--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1")
     assert over.exit[1:] == (137, "OOMKilled")
     assert over.lines == ["stress: info: [1] dispatching hogs: 0 cpu, 0 io, 1 vm, 0 hdd"]
-    under = run(
-        ["stress", "--vm", "1", "--vm-bytes", "50M"],
-        base="alpine",
-        extra=frozenset({"stress"}),
-        limit=100 * MI,
-        until=600,
-    )
+    under = _under_100mi("stress", "--vm", "1", "--vm-bytes", "50M", until=600)
     assert under.exit is None and under.proc.working_set(1500) == pytest.approx(51 * MI, rel=0.05)
-    timed = run(
-        ["stress-ng", "--vm", "1", "--vm-bytes", "32M", "--timeout", "10s"],
-        base="alpine",
-        extra=frozenset({"stress-ng"}),
-        limit=100 * MI,
-    )
+    timed = _under_100mi("stress-ng", "--vm", "1", "--vm-bytes", "32M", "--timeout", "10s")
     assert timed.exit[1:] == (0, "Completed")
 
 

@@ -14,7 +14,8 @@ from agent.config import Settings
 from agent.domain import Incident
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import NewRun, RunStore
+from server.runstore import RunStore
+from tests.server.runstore.records import open_incident_run
 
 TOKEN = "alert-intake-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -40,20 +41,11 @@ class FakeLauncher:
         if incident.target.name in self.fail_for:
             raise RuntimeError("launcher queue is full")
         with self._lock:
-            record = self.store.record_incident(incident)
-            run, new = self.store.open_run(
-                NewRun(
-                    incident_id=record.id,
-                    fingerprint=incident.fingerprint,
-                    target=incident.target,
-                    mode="report",
-                    provider="rules",
-                )
-            )
-            self.incidents.append(incident.model_copy(update={"id": record.id}))
-            self.runs[incident.fingerprint] = run.id
+            incident_id, run_id, new = open_incident_run(self.store, incident, "report")
+            self.incidents.append(incident.model_copy(update={"id": incident_id}))
+            self.runs[incident.fingerprint] = run_id
         self.submitted.set()
-        return run.id, new
+        return run_id, new
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:  # pragma: no cover - not used here
         raise NotImplementedError

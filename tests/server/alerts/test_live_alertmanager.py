@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from server.app import create_app
 from server.context import ServerContext
 from tests import system_packages
+from tests.loopback import serve_app_on_loopback
 
 from .conftest import TOKEN, FakeLauncher
 
@@ -51,18 +50,8 @@ def _wait_http(url: str, deadline: float) -> None:
 
 @pytest.fixture
 def api_url(context: ServerContext) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(context), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/openapi.json", time.monotonic() + 10)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app_on_loopback(create_app(context)) as url:
+        yield url
 
 
 @pytest.fixture

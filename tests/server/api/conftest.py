@@ -4,18 +4,14 @@ a TestClient, and a live uvicorn server (SSE must be tested over a real socket, 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sse_starlette.sse import AppStatus
 
 from agent.config import Settings
 from agent.domain import Incident, WorkloadRef
@@ -24,6 +20,8 @@ from server.app import create_app
 from server.context import ServerContext
 from server.run_service import RunNotWaiting
 from server.runstore import NewRun, RunRecord, RunStatus, RunStore, open_run_store
+from tests.loopback import serve_app_on_loopback
+from tests.server.runstore.records import open_incident_run
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -39,18 +37,9 @@ class FakeLauncher:
         self.answers: list[tuple[str, dict[str, Any]]] = []
 
     def submit(self, incident: Incident) -> tuple[str, bool]:
-        record = self.store.record_incident(incident)
-        run, new = self.store.open_run(
-            NewRun(
-                incident_id=record.id,
-                fingerprint=incident.fingerprint,
-                target=incident.target,
-                mode="approve",
-                provider="rules",
-            )
-        )
+        _, run_id, new = open_incident_run(self.store, incident, "approve")
         self.submitted.append(incident)
-        return run.id, new
+        return run_id, new
 
     def answer(self, run_id: str, answer: Mapping[str, Any]) -> str:
         run = self.store.get_run(run_id)
@@ -138,22 +127,5 @@ class Live:
 
 @pytest.fixture
 def live(api: Api) -> Iterator[Live]:
-    # sse-starlette keeps a process-wide "server is exiting" flag that closes every stream; a
-    # server stopped earlier in this pytest process must not leave it set for this one.
-    AppStatus.should_exit = False
-    config = uvicorn.Config(
-        api.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield Live(api, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(10)
-    assert not thread.is_alive(), "uvicorn did not shut down"
+    with serve_app_on_loopback(api.app) as url:
+        yield Live(api, url)

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from sse_starlette.sse import AppStatus
 
 from server.prometheus_exporter import metrics_of
 from server.runstore import RunStatus
+from tests.polling import eventually
 from tests.server.api.conftest import Live
 
 TIMEOUT = httpx.Timeout(10.0)
@@ -72,15 +74,6 @@ def _stream(live: Live, path: str, **kwargs) -> Iterator[httpx.Response]:
 
 def _finish(live: Live, run_id: str, status: RunStatus = RunStatus.HEALED) -> None:
     live.api.store.update_run(run_id, status=status)
-
-
-def _wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_a_run_stream_replays_then_follows_live_in_order_and_ends_with_the_status(live: Live) -> None:
@@ -191,7 +184,7 @@ def test_twenty_concurrent_subscribers_each_get_every_event_once_in_order(live: 
     expected = [str(seq) for seq in range(1, 51)] + [None]
     assert len(results) == 20
     assert all(got == expected for got in results.values()), {i: g[-3:] for i, g in results.items()}
-    assert _wait_for(lambda: metrics.subscribers("run") == 0)
+    assert eventually(lambda: metrics.subscribers("run") == 0, timeout=5.0)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/runs/r1/events", "/api/v1/events"])
@@ -208,9 +201,9 @@ def test_a_client_disconnect_stops_the_server_side_generator(live: Live, path: s
         stream = messages(response)
         assert next(stream).id == "1"
         # Seen from another thread than the server's loop; under load the read can come first.
-        assert _wait_for(lambda: metrics.subscribers(stream_kind) == 1, timeout=5)
+        assert eventually(lambda: metrics.subscribers(stream_kind) == 1, timeout=5)
         stream.close()
-    assert _wait_for(lambda: metrics.subscribers(stream_kind) == 0, timeout=5), (
+    assert eventually(lambda: metrics.subscribers(stream_kind) == 0, timeout=5), (
         "the generator outlived its client"
     )
     # The run stays active: nothing but the disconnect could have ended that stream.
@@ -235,3 +228,21 @@ def test_the_all_runs_stream_uses_global_ids_and_resumes_with_them(live: Live) -
     with _stream(live, "/api/v1/events", headers={"Last-Event-ID": global_ids[1]}) as response:
         stream = messages(response)
         assert [next(stream).id for _ in range(3)] == [*global_ids[2:], str(live_one.id)]
+
+
+def test_open_streams_end_when_the_server_shuts_down(live: Live) -> None:
+    # uvicorn waits for open responses before it stops; an endless stream must end by itself
+    # once the exit flag is up (sse-starlette raises it from uvicorn's signal handler).
+    live.api.new_run("r1")
+    live.api.emit("r1", 1)
+    with _stream(live, "/api/v1/runs/r1/events") as response:
+        stream = messages(response)
+        assert next(stream).id == "1"
+        AppStatus.should_exit = True
+        try:
+            started = time.monotonic()
+            assert list(stream) == [], "the stream ends without an `end` event: the run goes on"
+            assert time.monotonic() - started < 3
+        finally:
+            AppStatus.should_exit = False
+    assert live.api.store.get_run("r1").status is RunStatus.RUNNING

@@ -14,7 +14,7 @@ from agent.config import Settings
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from server.app import create_app
 from server.context import ServerContext
-from server.runstore import AuditEntry, NewRun, RunStatus, RunStore
+from server.runstore import AuditEntry, AuditRecord, NewRun, RunStatus, RunStore
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 TOKEN = "chat-token"
@@ -32,6 +32,14 @@ class Seeded:
     pending_incident: str
     event_ids: dict[str, int]  # "decision", "action", "verification", "analyst" -> trace event id
     audit_ids: dict[str, int]  # "checkout", "payments_yesterday", "payments_today" -> audit id
+
+
+def _acted(store: RunStore, run_id: str, action: str, target: str, ts: datetime, what: str, why: str,
+           diff: str = "") -> AuditRecord:  # fmt: skip
+    """Paramedic's audited `action` on `target` in run `run_id`, done at `ts` with result ok."""
+    entry = AuditEntry(who="paramedic", what=what, why=why, diff=diff, result="ok", action=action,
+                       target=target, ts=ts)  # fmt: skip
+    return store.append_audit(run_id, entry)
 
 
 def _incident(store: RunStore, namespace: str, name: str, reason: str, when: datetime) -> str:
@@ -99,28 +107,19 @@ def seeded(store: RunStore) -> Seeded:
         actions=[{"action": "gitops_pr", "what": "raise memory limit", "result": "ok"}],
         verification={"healthy": True, "detail": "3/3 ready"},
     )  # fmt: skip
-    checkout_audit = store.append_audit(
-        run,
-        AuditEntry(who="paramedic", what="raise memory limit to 512Mi", why="OOMKilled at the limit",
-                   diff="-256Mi\n+512Mi", result="ok", action="gitops_pr", target="shop/deployment/checkout",
-                   ts=NOW - timedelta(hours=1)),
+    checkout_audit = _acted(
+        store, run, "gitops_pr", "shop/deployment/checkout", NOW - timedelta(hours=1),
+        "raise memory limit to 512Mi", "OOMKilled at the limit", "-256Mi\n+512Mi",
     )  # fmt: skip
 
     pay_incident = _incident(store, "payments", "ledger", "CrashLoopBackOff", NOW - timedelta(days=1))
     pay = _run(store, "run-payments-1", pay_incident, "payments", "ledger", NOW - timedelta(days=1))
     store.update_run(pay, status=RunStatus.RUNNING)
-    yesterday = store.append_audit(
-        pay,
-        AuditEntry(who="paramedic", what="restart deployment ledger", why="stuck after config change",
-                   result="ok", action="restart", target="payments/deployment/ledger",
-                   ts=datetime(2026, 12, 1, 9, 30, tzinfo=UTC)),
-    )  # fmt: skip
-    today = store.append_audit(
-        pay,
-        AuditEntry(who="paramedic", what="scale deployment ledger to 3", why="replicas unavailable",
-                   result="ok", action="scale", target="payments/deployment/ledger",
-                   ts=datetime(2026, 12, 2, 8, 0, tzinfo=UTC)),
-    )  # fmt: skip
+    ledger = "payments/deployment/ledger"
+    yesterday = _acted(store, pay, "restart", ledger, datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+                       "restart deployment ledger", "stuck after config change")  # fmt: skip
+    today = _acted(store, pay, "scale", ledger, datetime(2026, 12, 2, 8, 0, tzinfo=UTC),
+                   "scale deployment ledger to 3", "replicas unavailable")  # fmt: skip
     pending = _incident(store, "shop", "cart", "ImagePullBackOff", NOW - timedelta(minutes=5))
     return Seeded(
         checkout_run=run, checkout_old_run=old, payments_run=pay, pending_incident=pending,

@@ -3,48 +3,26 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from server.app import create_app
 from server.chat.rules_answerer import RulesAnswerer
 from server.chat.service import EXTRAS_KEY
 from server.context import ServerContext
+from tests.loopback import serve_app_on_loopback
 
 from .conftest import AUTH, NOW, Seeded
 
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def base_url(context: ServerContext) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(context), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app_on_loopback(create_app(context)) as url:
+        yield url
 
 
 def test_the_answer_arrives_as_ordered_events_over_real_http(

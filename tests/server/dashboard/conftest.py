@@ -5,7 +5,6 @@ live uvicorn server for the browser test.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -25,6 +23,7 @@ from agent.trace import TraceEvent
 from server.app import create_app
 from server.context import ServerContext
 from server.runstore import ConflictError, NewRun, RunRecord, RunStatus, RunStore, open_run_store
+from tests.loopback import serve_app_on_loopback
 
 TOKEN = "dashboard-test-token"
 CHECKOUT = WorkloadRef(namespace="shop", name="checkout")
@@ -282,23 +281,9 @@ class LiveServer:
 def live_dashboard(tmp_path: Path) -> Iterator[LiveServer]:
     """The dashboard served by a real uvicorn on 127.0.0.1 (a browser needs a real socket)."""
     built = build(tmp_path, pace=0.3)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(built.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", built)
+        with serve_app_on_loopback(built.app, grace=1) as url:
+            yield LiveServer(url, built)
     finally:
-        server.should_exit = True
-        thread.join(10)
         built.launcher.join()
         built.store.close()
-        sock.close()

@@ -7,16 +7,13 @@ healthy again. Screenshots are saved under pytest's tmp dir and their paths prin
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from server.runstore import IncidentStatus, RunStatus
+from tests.loopback import serve_app_on_loopback
 from tests.server.dashboard.cdp import Browser
 from tests.server.dashboard.test_browser import browser  # noqa: F401  (the fixture)
 from tests.server.sandboxed import TOKEN, Served, served
@@ -27,24 +24,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[Served, str]]:
     """The sandboxed service, its app served by uvicorn on a loopback port."""
-    with served(tmp_path) as running:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(running.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        try:
-            yield running, f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
-            sock.close()
+    with served(tmp_path) as running, serve_app_on_loopback(running.app, grace=1) as url:
+        yield running, url
 
 
 def test_an_operator_merges_the_waiting_pull_request_and_the_same_run_heals(

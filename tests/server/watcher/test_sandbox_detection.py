@@ -19,6 +19,7 @@ from agent.domain import Incident, WorkloadRef
 from server.watcher import detect as d
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
+from tests.sandboxes import running
 
 pytestmark = pytest.mark.e2e
 
@@ -29,13 +30,8 @@ KINDS = ("Pod", "Deployment", "Application")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.cluster import Sandbox
 
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"), seed=11, background=False, serve=False)
-    box.start()
-    try:
-        box.wait_healthy(timeout=60)
+    with running(Sandbox(tmp_path_factory.mktemp("sandbox"), seed=11, background=False, serve=False)) as box:
         yield box
-    finally:
-        box.stop()
 
 
 def _feed(sandbox: Any, watcher: Watcher, events: queue.Queue[Any]) -> None:

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
+from agent import incident_labels
 from agent.config import ScopeSettings
 from agent.domain import Incident, WorkloadRef
 from server.watcher.detect_dependants import DEPENDENCY_UNREACHABLE
-from server.watcher.detect_service import SELECTOR_MATCHES_NOTHING
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
+from tests.sandboxes import running
 
 pytestmark = pytest.mark.e2e
 
@@ -26,13 +27,8 @@ KINDS = ("Pod", "Deployment", "Service", "ConfigMap")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.cluster import Sandbox
 
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"), seed=17, background=False, serve=False)
-    box.start()
-    try:
-        box.wait_healthy(timeout=60)
+    with running(Sandbox(tmp_path_factory.mktemp("sandbox"), seed=17, background=False, serve=False)) as box:
         yield box
-    finally:
-        box.stop()
 
 
 def _specs() -> dict[str, StreamSpec]:
@@ -89,7 +85,7 @@ def test_healthy_shop_raises_nothing(sandbox: Any) -> None:
         sandbox.store.unsubscribe(sub)
 
 
-def test_a_selector_matching_no_pod_is_an_incident_on_the_service_and_its_dependant(sandbox: Any) -> None:
+def test_a_selector_matching_no_pod_is_an_incident_on_its_dependant_naming_the_service(sandbox: Any) -> None:
     watcher = _watcher(sandbox)
     events: queue.Queue[Any] = queue.Queue()
     sub = sandbox.store.subscribe(events.put)
@@ -106,9 +102,11 @@ def test_a_selector_matching_no_pod_is_an_incident_on_the_service_and_its_depend
             "Service shop/redis", {"spec": {"selector": {"app.kubernetes.io/name": "redis"}}}, "redis: revert"
         )
     by_target = {i.target: i for i in incidents}
-    service = by_target[WorkloadRef(namespace="shop", kind="Service", name="redis")]
-    assert service.reason == SELECTOR_MATCHES_NOTHING
-    assert "redis-primary" in service.summary
+    # The Service's failure is the worker's: one incident there, naming the Service and why.
+    assert WorkloadRef(namespace="shop", kind="Service", name="redis") not in by_target
     worker = by_target[WorkloadRef(namespace="shop", kind="Deployment", name="worker")]
     assert worker.reason == DEPENDENCY_UNREACHABLE
+    assert "redis-primary" in worker.summary
+    assert worker.labels[incident_labels.DEPENDENCY] == "Service shop/redis"
+    assert worker.labels[incident_labels.DEPENDENCY_STATE] == incident_labels.SELECTOR_MATCHES_NOTHING
     assert WorkloadRef(namespace="shop", kind="Deployment", name="redis") not in by_target  # redis is healthy

@@ -16,20 +16,12 @@ from agent.domain import Incident, WorkloadRef, fingerprint
 from server.watcher.detect import CRASH_LOOP, OOM_KILLED
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec
 from server.watcher.watcher import Watcher, WatcherOptions
+from tests.polling import eventually
 from tests.server.watcher import objects as o
 from tests.server.watcher.conftest import Cluster, require_api_server
 
 pytestmark = pytest.mark.integration
 WEB = WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 class Recorder:
@@ -80,7 +72,7 @@ def pod_stream(cluster: Cluster) -> Iterator[Callable[..., tuple[ResourceStream,
         )
         stream.start()
         started.append(stream)
-        assert wait_until(lambda: len(recorder.lists) == 1), "the stream never listed"
+        assert eventually(lambda: len(recorder.lists) == 1, timeout=10.0), "the stream never listed"
         return stream, recorder
 
     yield start
@@ -110,7 +102,9 @@ def test_stream_resumes_from_its_resource_version_when_a_watch_ends(
     _store_pod(cluster, "a")
     recorder.until(("ADDED", "a"))
     watches = stream.state.watches
-    assert wait_until(lambda: stream.state.watches >= watches + 2), "the watch did not time out and resume"
+    assert eventually(lambda: stream.state.watches >= watches + 2, timeout=10.0), (
+        "the watch did not time out and resume"
+    )
     _store_pod(cluster, "b")
     recorder.until(("ADDED", "b"))
     assert stream.state.lists == 1  # resumed, never listed again
@@ -122,7 +116,9 @@ def test_stream_reconnects_after_the_server_drops_and_catches_up(
 ) -> None:
     stream, recorder = pod_stream()
     cluster.drop()
-    assert wait_until(lambda: stream.state.errors >= 1), "the stream did not notice the server going away"
+    assert eventually(lambda: stream.state.errors >= 1, timeout=10.0), (
+        "the stream did not notice the server going away"
+    )
     _store_pod(cluster, "while-down")
     cluster.restore()
     recorder.until(("ADDED", "while-down"), timeout=15)
@@ -144,7 +140,7 @@ def test_stream_relists_when_its_resource_version_is_gone(
             CONFIGMAPS, {"metadata": {"name": f"churn-{i}", "namespace": "default"}, "data": {}}
         )
     cluster.restore()
-    assert wait_until(lambda: len(recorder.lists) == 2, timeout=15), "no relist after 410"
+    assert eventually(lambda: len(recorder.lists) == 2, timeout=15), "no relist after 410"
     assert stream.state.gone >= 1
     assert recorder.lists[1] == ["survivor"]
     _store_pod(cluster, "later")
@@ -202,7 +198,9 @@ def test_failing_pods_become_one_incident_for_their_deployment(cluster: Cluster)
     watcher = Watcher(api, ScopeSettings(), incidents, options=WatcherOptions(backoff_initial=0.05))
     watcher.start()
     try:
-        assert wait_until(lambda: all(s.state.lists or s.state.available is False for s in watcher._streams))
+        assert eventually(
+            lambda: all(s.state.lists or s.state.available is False for s in watcher._streams), timeout=10.0
+        )
         for i in range(6):
             pod = o.pod(name=f"web-api-7d9f8c6b5-p{i}", containers=[o.crashloop_container()], ready=False)
             pod["metadata"]["ownerReferences"][0]["uid"] = rs["metadata"]["uid"]

@@ -20,6 +20,7 @@ import pytest
 from kubernetes import client as k8s
 
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec
+from tests.polling import eventually
 from tests.server.watcher.conftest import write_kubeconfig
 from tools.kubernetes.client import api_client_from_config
 
@@ -135,13 +136,6 @@ def scripted(tmp_path: Path) -> Iterator[tuple[Script, Callable[..., tuple[Resou
         server.server_close()
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def _watches(script: Script) -> list[dict[str, str]]:
     with script.lock:
         return [r for r in script.requests if r.get("watch") == "true"]
@@ -153,7 +147,7 @@ def test_list_then_watch_from_the_lists_version_and_resume_from_events_and_bookm
     script.watches.append((200, [{"type": "ADDED", "object": _pod("b", 11)}]))
     script.watches.append((200, [{"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "15"}}}]))
     stream, recorder = start()
-    _wait(lambda: len(_watches(script)) >= 3)
+    assert eventually(lambda: len(_watches(script)) >= 3, timeout=10.0), "timed out"
     watches = _watches(script)
     assert [w["resourceVersion"] for w in watches[:3]] == ["10", "11", "15"]
     assert watches[0]["allowWatchBookmarks"] == "true" and watches[0]["timeoutSeconds"] == "1"
@@ -172,7 +166,7 @@ def test_gone_as_an_error_event_lists_again(scripted: Any) -> None:
     }
     script.watches.append((200, [{"type": "ERROR", "object": gone}]))
     stream, recorder = start()
-    _wait(lambda: len(_watches(script)) >= 2)
+    assert eventually(lambda: len(_watches(script)) >= 2, timeout=10.0), "timed out"
     assert recorder.calls[:2] == [("LIST", ["a"]), ("LIST", ["b"])]
     assert _watches(script)[1]["resourceVersion"] == "20"
     assert stream.state.gone == 1 and stream.state.errors == 0
@@ -183,7 +177,7 @@ def test_gone_as_an_http_status_lists_again(scripted: Any) -> None:
     script.lists += [(200, (10, [])), (200, (30, []))]
     script.watches.append((410, None))
     stream, _ = start()
-    _wait(lambda: len(_watches(script)) >= 2)
+    assert eventually(lambda: len(_watches(script)) >= 2, timeout=10.0), "timed out"
     assert _watches(script)[1]["resourceVersion"] == "30"
     assert stream.state.gone == 1 and stream.state.lists == 2
 
@@ -193,7 +187,7 @@ def test_server_errors_back_off_and_resume_without_listing(scripted: Any) -> Non
     script.lists.append((200, (10, [])))
     script.watches += [(200, [{"type": "MODIFIED", "object": _pod("a", 12)}]), (500, None), (503, None)]
     stream, recorder = start()
-    _wait(lambda: len(_watches(script)) >= 4)
+    assert eventually(lambda: len(_watches(script)) >= 4, timeout=10.0), "timed out"
     assert ("MODIFIED", "a") in recorder.calls
     assert [w["resourceVersion"] for w in _watches(script)[:4]] == ["10", "12", "12", "12"]
     assert stream.state.errors == 2 and stream.state.lists == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from server.watcher.detect import CRASH_LOOP, FREQUENT_RESTARTS, NOT_READY, OOM_
 from server.watcher.fold import OCCURRENCES_LABEL
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import DEPLOYMENT, NAMESPACE, POD, WATCH, Watcher, WatcherOptions
+from tests.polling import eventually
 from tests.server.watcher import objects as o
 
 WEB = WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
@@ -252,7 +252,7 @@ def test_stream_specs_follow_the_scope(clock: Clock) -> None:
     names = [s.name for s in make(clock).stream_specs()]
     assert names == [
         "pods", "deployments", "jobs", "persistentvolumeclaims", "services", "configmaps",
-        "horizontalpodautoscalers",
+        "horizontalpodautoscalers", "ingresses",
         "applications", "kustomizations", "paramedicwatches",
     ]  # fmt: skip
     scoped = make(clock, ScopeSettings(namespaces=["shop", "billing"], namespace_selector="a=b"), flux=False)
@@ -260,7 +260,8 @@ def test_stream_specs_follow_the_scope(clock: Clock) -> None:
         "pods/shop", "pods/billing", "deployments/shop", "deployments/billing", "jobs/shop", "jobs/billing",
         "persistentvolumeclaims/shop", "persistentvolumeclaims/billing", "services/shop", "services/billing",
         "configmaps/shop", "configmaps/billing",
-        "horizontalpodautoscalers/shop", "horizontalpodautoscalers/billing", "namespaces",
+        "horizontalpodautoscalers/shop", "horizontalpodautoscalers/billing",
+        "ingresses/shop", "ingresses/billing", "namespaces",
         "applications", "paramedicwatches",
     ]  # fmt: skip
 
@@ -298,17 +299,10 @@ def test_a_failing_callback_ends_the_run_so_the_workload_is_not_stuck(clock: Clo
     thread = _dispatching(watcher)
     watcher.on_event(PODS, "MODIFIED", crashing(0))
     assert failed.wait(5)
-    assert wait_for(lambda: watcher.stats().callback_errors == 1)
+    assert eventually(lambda: watcher.stats().callback_errors == 1, timeout=5.0)
     assert not watcher.folder.is_active(fingerprint(WEB, CRASH_LOOP))
     watcher.stop(timeout=5)
     thread.join(5)
-
-
-def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.01)
-    return bool(predicate())
 
 
 def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothing(clock: Clock) -> None:
@@ -332,3 +326,72 @@ def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothi
     for key in watcher._rechecks.pop_due(clock()):
         watcher._recheck(key)
     assert [i.target.name for i in drain(watcher)] == ["redis"]
+
+
+def _evicted(name: str, node: str, at: float = 30) -> dict[str, Any]:
+    pod = o.evicted_pod()
+    disruption = {"type": "DisruptionTarget", "status": "True", "lastTransitionTime": o.ago(at)}
+    pod["status"]["conditions"] = [*pod["status"].get("conditions", []), disruption]
+    rs = name.rsplit("-", 1)[0]
+    pod["metadata"].update(name=name, uid=f"uid-{name}")
+    pod["metadata"]["ownerReferences"][0].update(name=rs, uid=f"uid-{rs}")
+    pod["spec"]["nodeName"] = node
+    return pod
+
+
+def test_pods_evicted_from_one_node_are_one_incident_on_the_first_evicted_workload(clock: Clock) -> None:
+    watcher = make(clock)
+    watcher.on_event(PODS, "MODIFIED", _evicted("web-api-7d9f8c6b5-p1", "node-a"))
+    clock.advance(10)
+    watcher.on_event(PODS, "MODIFIED", _evicted("postgres-5c7d9b8f6-p1", "node-a"))
+    watcher.on_event(PODS, "MODIFIED", _evicted("worker-6b5d4c3a2-p1", "node-b"))
+    targets = sorted(i.target.name for i in drain(watcher))
+    assert targets == ["web-api", "worker"]  # postgres's eviction folds into node-a's incident
+
+
+def test_evictions_from_a_node_after_the_window_are_a_new_incident(clock: Clock) -> None:
+    watcher = make(clock, ScopeSettings(grace_period_seconds=60, restart_window_seconds=600))
+    watcher.on_event(PODS, "MODIFIED", _evicted("web-api-7d9f8c6b5-p1", "node-a"))
+    drain(watcher)
+    clock.advance(3600)
+    watcher.on_event(PODS, "MODIFIED", _evicted("postgres-5c7d9b8f6-p1", "node-a"))
+    assert [i.target.name for i in drain(watcher)] == ["postgres"]
+
+
+def test_a_listing_of_evicted_pods_makes_the_first_evicted_the_subject(clock: Clock) -> None:
+    watcher = make(clock)
+    early, late = (
+        _evicted("worker-6b5d4c3a2-p1", "node-a", at=90),
+        _evicted("postgres-5c7d9b8f6-p1", "node-a"),
+    )
+    watcher.on_list(PODS, [late, early])
+    assert [i.target.name for i in drain(watcher)] == ["worker"]
+
+
+def test_evictions_that_keep_coming_stay_one_incident(clock: Clock) -> None:
+    watcher = make(clock, ScopeSettings(grace_period_seconds=60, restart_window_seconds=600))
+    for i, name in enumerate(["web-api-7d9f8c6b5", "postgres-5c7d9b8f6", "worker-6b5d4c3a2"]):
+        watcher.on_event(PODS, "MODIFIED", _evicted(f"{name}-p{i}", "node-a"))
+        clock.advance(500)  # each within the window of the one before
+    assert {i.target.name for i in drain(watcher)} == {"web-api"}
+
+
+def test_an_ingress_on_a_port_its_service_lacks_is_an_incident_once_services_are_listed(clock: Clock) -> None:
+    services, ingresses = (
+        StreamSpec("services", "Service", lambda: None),
+        StreamSpec("ingresses", "Ingress", lambda: None),
+    )
+    svc = o.service("web-api", selector={"app": "web-api"})
+    svc["spec"]["ports"] = [{"name": "http", "port": 80, "targetPort": 8080}]
+    backend = {"service": {"name": "web-api", "port": {"number": 8080}}}
+    ingress = {"metadata": {"name": "shop", "namespace": "shop"}, "spec": {"defaultBackend": backend}}
+    watcher = make(clock)
+    watcher.on_list(ingresses, [ingress])
+    assert drain(watcher) == []  # the Services are not listed yet
+    watcher.on_list(services, [svc])
+    clock.advance(10)
+    for key in watcher._rechecks.pop_due(clock.now):
+        watcher._recheck(key)
+    [incident] = drain(watcher)
+    assert incident.target == WorkloadRef(namespace="shop", kind="Ingress", name="shop")
+    assert incident.reason == "IngressPortNotExposed"

@@ -6,10 +6,14 @@ import os
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tools.guard import GuardDecision, Verdict, WriteRequest
+from tests.manifests import with_containers
+from tools.gitops.records import ManifestLocation, Workload
+from tools.guard import FieldAllowListGuard, GuardDecision, Verdict, WriteRequest
+from tools.result import ToolResult
 
 DATA = Path(__file__).parent / "data"
 
@@ -96,3 +100,18 @@ def fake_github(manifest_repo: Path, tmp_path: Path):  # type: ignore[no-untyped
         yield server
     finally:
         server.stop()
+
+
+CHECKOUT = Workload("Deployment", "checkout", "shop")
+MEMORY_PATCH = with_containers({"name": "checkout", "resources": {"limits": {"memory": "512Mi"}}})
+
+
+def raise_checkout_memory(repo: Any, location: ManifestLocation) -> ToolResult[Any]:
+    """Commit MEMORY_PATCH on branch paramedic/oom-checkout of `repo` (GitHub or local), as a fix would."""
+    return repo.commit_manifest_patch(
+        location,
+        MEMORY_PATCH,
+        branch="paramedic/oom-checkout",
+        message="Raise memory",
+        guard=FieldAllowListGuard(),
+    )

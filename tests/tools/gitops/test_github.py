@@ -9,21 +9,19 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
-from tests.tools.gitops.conftest import allow_all, recording_guard
+from tests.tools.gitops.conftest import (
+    CHECKOUT,
+    MEMORY_PATCH,
+    allow_all,
+    raise_checkout_memory,
+    recording_guard,
+)
 from tests.tools.gitops.fake_github import FakeGitHub
 from tools.gitops.github import GitHubRepo
-from tools.gitops.records import PullRequestSpec, Workload
+from tools.gitops.records import PullRequestSpec
 from tools.guard import FieldAllowListGuard, Verdict
 from tools.result import RetryPolicy, ToolCallEvent, ToolStatus
 
-CHECKOUT = Workload("Deployment", "checkout", "shop")
-MEMORY_PATCH = {
-    "spec": {
-        "template": {
-            "spec": {"containers": [{"name": "checkout", "resources": {"limits": {"memory": "512Mi"}}}]}
-        }
-    }
-}
 FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02)
 
 
@@ -81,13 +79,7 @@ def test_end_to_end_branch_commit_pull_and_auto_merge(fake_github: FakeGitHub) -
     assert repo.create_branch("paramedic/oom-checkout").ok
     assert fake_github.calls("POST", r"/git/refs$")[0].body["ref"] == "refs/heads/paramedic/oom-checkout"
 
-    committed = repo.commit_manifest_patch(
-        location,
-        MEMORY_PATCH,
-        branch="paramedic/oom-checkout",
-        message="Raise memory",
-        guard=FieldAllowListGuard(),
-    )
+    committed = raise_checkout_memory(repo, location)
     assert committed.ok, committed.error
     put = fake_github.calls("PUT", r"/contents/deploy/checkout/deployment.yaml$")[0]
     assert put.body["branch"] == "paramedic/oom-checkout" and put.body["message"] == "Raise memory"

@@ -8,20 +8,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.tools.gitops.conftest import allow_all, commit_files, git, recording_guard
+from tests.tools.gitops.conftest import (
+    CHECKOUT,
+    MEMORY_PATCH,
+    allow_all,
+    commit_files,
+    git,
+    raise_checkout_memory,
+    recording_guard,
+)
 from tools.gitops.local import LocalGitRepo
-from tools.gitops.records import ManifestLocation, PullRequest, PullRequestSpec, Workload
+from tools.gitops.records import ManifestLocation, PullRequest, PullRequestSpec
 from tools.guard import FieldAllowListGuard, Verdict
 from tools.result import ToolCallEvent, ToolStatus
-
-CHECKOUT = Workload("Deployment", "checkout", "shop")
-MEMORY_PATCH = {
-    "spec": {
-        "template": {
-            "spec": {"containers": [{"name": "checkout", "resources": {"limits": {"memory": "512Mi"}}}]}
-        }
-    }
-}
 
 
 def spec(fingerprint: str = "fp0123456789abcd", **extra: object) -> PullRequestSpec:
@@ -65,13 +64,7 @@ def test_end_to_end_branch_commit_pull_merge(repo: LocalGitRepo, manifest_repo: 
     location = repo.find_manifest(CHECKOUT).data
     assert location is not None
     assert repo.create_branch("paramedic/oom-checkout").ok
-    committed = repo.commit_manifest_patch(
-        location,
-        MEMORY_PATCH,
-        branch="paramedic/oom-checkout",
-        message="Raise memory",
-        guard=FieldAllowListGuard(),
-    )
+    committed = raise_checkout_memory(repo, location)
     assert committed.ok, committed.error
     assert committed.data is not None
     assert '+              memory: "512Mi"   # OOMs above ~240Mi under load' in committed.data.diff

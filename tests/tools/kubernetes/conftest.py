@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sandbox.kubeconfig import write_kubeconfig as sandbox_kubeconfig
-from tests.loopback import serve_on_loopback
+from tests.loopback import QuietHandler, serve_on_loopback
 from tools.kubernetes.client import KubeClient
 from tools.result import RetryPolicy, ToolCallEvent
 
@@ -94,37 +94,20 @@ def status_body(code: int, reason: str, message: str) -> dict[str, Any]:
 
 
 def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
             parts = urlsplit(self.path)
-            request = Seen(
-                self.command,
-                parts.path,
-                parse_qs(parts.query),
-                {k.lower(): v for k, v in self.headers.items()},
-                body,
-            )
-            answer = api.answer(request)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            seen = Seen(self.command, parts.path, parse_qs(parts.query), headers, self.read_body())
+            answer = api.answer(seen)
             if answer.delay:
                 time.sleep(answer.delay)
             payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
-            try:
-                self.send_response(answer.status)
-                self.send_header("Content-Type", answer.content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            self.reply(answer.status, payload, answer.content_type)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
     return Handler
 

@@ -8,7 +8,7 @@ from tests.tools.kubernetes.conftest import Answer, FakeApi, Trace, status_body
 from tools.kubernetes.client import KubeClient
 from tools.kubernetes.manifest import clean_manifest
 from tools.kubernetes.owners import owner_chain
-from tools.kubernetes.pod_logs import pod_logs
+from tools.kubernetes.pod_logs import pod_logs, workload_logs
 from tools.kubernetes.rollouts import history_of
 from tools.kubernetes.status import pod_status_of, workload_status
 from tools.kubernetes.workload_events import fold_events, workload_events
@@ -256,3 +256,77 @@ def test_statefulset_events_match_ordinal_pods_only(fake_api: FakeApi, fake_kube
     result = workload_events(fake_kube, NS, "StatefulSet", "db")
     assert result.ok, result.error
     assert [e.involved_name for e in result.data or []] == ["db-0", "db"]
+
+
+def test_bare_pod_events_and_logs_are_its_own(fake_api: FakeApi, fake_kube: KubeClient) -> None:
+    pod = oom_pod(name="liveness-http")
+    fake_api.on("GET", f"{CORE}/pods/liveness-http", Answer(200, pod))
+    events = [
+        _event(
+            "liveness-http",
+            "Unhealthy",
+            "Liveness probe failed: HTTP probe failed",
+            3,
+            "2024-05-02T09:10:00Z",
+        ),
+        _event("liveness-http-abcde", "BackOff", "a pod named after it is not it", 1, "2024-05-02T09:11:00Z"),
+    ]
+    fake_api.on("GET", f"{CORE}/events", Answer(200, {"kind": "EventList", "items": events}))
+    fake_api.on("GET", f"{CORE}/pods/liveness-http/log", Answer(200, b"started\n", content_type="text/plain"))
+    got = workload_events(fake_kube, NS, "Pod", "liveness-http")
+    assert got.ok, got.error
+    assert [(e.involved_name, e.reason) for e in got.data or []] == [("liveness-http", "Unhealthy")]
+    logs = workload_logs(fake_kube, NS, "Pod", "liveness-http")
+    assert logs.ok, logs.error
+    assert [(p.pod, [(lg.container, lg.previous) for lg in p.logs]) for p in logs.data or []] == [
+        ("liveness-http", [("app", False), ("app", True)])
+    ]
+
+
+def test_cronjob_events_and_logs_reach_its_jobs_and_their_pods(
+    fake_api: FakeApi, fake_kube: KubeClient
+) -> None:
+    batch = f"/apis/batch/v1/namespaces/{NS}"
+    cron = {"kind": "CronJob", "metadata": {"name": "report", "namespace": NS, "uid": "cj-1"}, "spec": {}}
+    job = {
+        "kind": "Job",
+        "metadata": {
+            "name": "report-28801",
+            "namespace": NS,
+            "uid": "j-1",
+            "ownerReferences": [{"kind": "CronJob", "name": "report", "uid": "cj-1", "controller": True}],
+        },
+        "spec": {"selector": {"matchLabels": {"job-name": "report-28801"}}},
+    }
+    pod = oom_pod(name="report-28801-x7k2p")
+    pod["metadata"]["ownerReferences"] = [
+        {"kind": "Job", "name": "report-28801", "uid": "j-1", "controller": True}
+    ]
+    fake_api.on("GET", f"{batch}/cronjobs/report", Answer(200, cron))
+    fake_api.on("GET", f"{batch}/jobs", Answer(200, {"kind": "JobList", "items": [job]}))
+    fake_api.on("GET", f"{CORE}/pods", Answer(200, {"kind": "PodList", "items": [pod]}))
+    fake_api.on(
+        "GET", f"{CORE}/pods/report-28801-x7k2p/log", Answer(200, b"boom\n", content_type="text/plain")
+    )
+    events = [
+        _event(
+            "report", "SawCompletedJob", "done", 1, "2024-05-02T09:00:00Z", kind="CronJob", type_="Normal"
+        ),
+        _event(
+            "report-28801",
+            "BackoffLimitExceeded",
+            "Job has reached the backoff limit",
+            1,
+            "2024-05-02T09:05:00Z",
+            kind="Job",
+        ),
+        _event("report-28700-ab12c", "BackOff", "a pod of a Job already deleted", 1, "2024-05-02T09:03:00Z"),
+        _event("reporter-7f9c8-abcde", "BackOff", "another workload", 1, "2024-05-02T09:11:00Z"),
+    ]
+    fake_api.on("GET", f"{CORE}/events", Answer(200, {"kind": "EventList", "items": events}))
+    got = workload_events(fake_kube, NS, "CronJob", "report")
+    assert got.ok, got.error
+    assert [e.involved_name for e in got.data or []] == ["report-28801", "report-28700-ab12c", "report"]
+    logs = workload_logs(fake_kube, NS, "CronJob", "report")
+    assert logs.ok, logs.error
+    assert [p.pod for p in logs.data or []] == ["report-28801-x7k2p"]

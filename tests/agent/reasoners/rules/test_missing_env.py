@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.domain import ActionType, EvidenceItem, EvidenceKind, RootCause
+from agent.domain import ActionType, EvidenceKind, RootCause
 from tests.agent import evidence_samples as s
 from tools.boundary import redact_text
 
@@ -30,15 +30,7 @@ def test_missing_env_without_a_derivable_value_asks_humans(diagnose) -> None:
 def test_missing_env_from_a_configmap_that_holds_the_key(diagnose) -> None:
     ev = s.missing_env()
     ev.items = [i for i in ev.items if i.kind is not EvidenceKind.ROLLOUT]
-    ev.items.append(
-        EvidenceItem(
-            id="manifest:configmap/db",
-            kind=EvidenceKind.MANIFEST,
-            source="configmap/db",
-            text="",
-            data={"object_kind": "ConfigMap", "name": "db", "keys": ["DATABASE_URL"]},
-        )
-    )
+    ev.items.append(s.configmap("db", ["DATABASE_URL"]))
     d = diagnose(ev)
     env = d.remediation.patch["spec"]["template"]["spec"]["containers"][0]["env"][0]
     assert env["valueFrom"] == {"configMapKeyRef": {"name": "db", "key": "DATABASE_URL"}}

@@ -67,3 +67,27 @@ def test_without_the_nodes_a_selector_mismatch_still_escalates(diagnose) -> None
     d = diagnose(_pending({"disktype": "SSD"}, nodes=False))
     assert d.category is RootCause.UNSCHEDULABLE
     assert d.remediation is not None and d.remediation.action in (ActionType.NOTIFY, ActionType.GITOPS_PR)
+
+
+SELECTOR_COMMIT = (
+    "--- a/apps/web-api/deployment.yaml\n+++ b/apps/web-api/deployment.yaml\n@@ -20,0 +21,2 @@\n"
+    "+      nodeSelector:\n+        storage-tier: nvme\n"
+)
+
+
+def test_a_commit_that_only_added_the_selector_is_reverted(diagnose) -> None:
+    sha = "5e1ec7000000000000000000000000000000000a"
+    commit = s.commit(sha, "pin to the fast disks", SELECTOR_COMMIT, ["apps/web-api/deployment.yaml"])
+    d = diagnose(_pending({"storage-tier": "nvme"}, commit))
+    assert d.category is RootCause.UNSCHEDULABLE and d.confidence >= 0.8
+    assert d.remediation.action is ActionType.REVERT_COMMIT and d.remediation.commit == sha
+    assert d.faulty_field == "spec.template.spec.nodeSelector.storage-tier"
+
+
+def test_a_commit_that_changed_more_than_the_selector_is_not_reverted(diagnose) -> None:
+    diff = SELECTOR_COMMIT + "-        image: web-api:1.4.1\n+        image: web-api:1.5.0\n"
+    commit = s.commit(
+        "5e1ec7000000000000000000000000000000000b", "bump", diff, ["apps/web-api/deployment.yaml"]
+    )
+    d = diagnose(_pending({"storage-tier": "nvme"}, commit))
+    assert d.remediation.action is not ActionType.REVERT_COMMIT

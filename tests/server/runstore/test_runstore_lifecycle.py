@@ -4,16 +4,13 @@ the waiting_merge status as an active one, and a version 1 database upgraded wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from agent.domain import Incident, Trigger, WorkloadRef
 from server.runstore import (
     ConflictError,
     IncidentStatus,
-    NewRun,
     RunStatus,
     RunStore,
     UnknownIncidentError,
@@ -21,37 +18,11 @@ from server.runstore import (
     open_run_store,
     schema,
 )
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-WEB = WorkloadRef(namespace="shop", name="web-api")
-
-
-@pytest.fixture
-def store(storage_url: str) -> Iterator[RunStore]:
-    with open_run_store(storage_url) as opened:
-        yield opened
-
-
-def _incident(incident_id: str, fingerprint: str = "fp-web") -> Incident:
-    return Incident(
-        id=incident_id,
-        fingerprint=fingerprint,
-        target=WEB,
-        trigger=Trigger.ALERT,
-        reason="OOM",
-        started_at=T0,
-    )
-
-
-def _run(run_id: str, incident_id: str | None = None, status: RunStatus = RunStatus.QUEUED) -> NewRun:
-    return NewRun(
-        id=run_id, incident_id=incident_id, fingerprint="fp-web", target=WEB, mode="autonomous",
-        provider="rules", status=status, created_at=T0,
-    )  # fmt: skip
+from tests.server.runstore.records import T0, new_incident, new_run
 
 
 def test_an_incident_is_resolved_then_reopened_by_a_new_sighting(store: RunStore) -> None:
-    opened = store.record_incident(_incident("inc-1"), seen_at=T0)
+    opened = store.record_incident(new_incident("inc-1"), seen_at=T0)
     resolved = store.resolve_incident(opened.id, T0 + timedelta(minutes=3))
     assert resolved.status is IncidentStatus.RESOLVED and resolved.resolved_at == T0 + timedelta(minutes=3)
     again = store.resolve_incident(opened.id, T0 + timedelta(minutes=9))
@@ -59,7 +30,7 @@ def test_an_incident_is_resolved_then_reopened_by_a_new_sighting(store: RunStore
     attached = store.attach_sighting(opened.id, T0 + timedelta(minutes=4))
     assert attached.status is IncidentStatus.RESOLVED and attached.count == 2
     assert attached.last_seen == T0 + timedelta(minutes=4)
-    reopened = store.record_incident(_incident("inc-2"), seen_at=T0 + timedelta(hours=1))
+    reopened = store.record_incident(new_incident("inc-2"), seen_at=T0 + timedelta(hours=1))
     assert (reopened.id, reopened.status, reopened.count, reopened.reopened) == (
         "inc-1", IncidentStatus.OPEN, 3, 1,
     )  # fmt: skip
@@ -72,8 +43,8 @@ def test_an_incident_is_resolved_then_reopened_by_a_new_sighting(store: RunStore
 
 
 def test_sightings_fold_into_a_run_and_attach_to_it_during_its_window(store: RunStore) -> None:
-    store.record_incident(_incident("inc-1"))
-    run = store.create_run(_run("r1", "inc-1"))
+    store.record_incident(new_incident("inc-1"))
+    run = store.create_run(new_run("r1", incident_id="inc-1"))
     assert run.folded == 0 and run.last_folded_at is None and run.attach_until is None
     store.fold_into_run("r1", T0 + timedelta(seconds=5))
     folded = store.fold_into_run("r1", T0 + timedelta(seconds=2))  # out of order: the latest stays
@@ -93,12 +64,12 @@ def test_sightings_fold_into_a_run_and_attach_to_it_during_its_window(store: Run
 
 
 def test_a_run_waiting_for_a_merge_is_active(store: RunStore) -> None:
-    store.create_run(_run("r1", status=RunStatus.RUNNING))
+    store.create_run(new_run("r1", status=RunStatus.RUNNING))
     store.update_run("r1", status=RunStatus.WAITING_MERGE)
     assert store.active_run("fp-web") is not None
     with pytest.raises(ConflictError):
-        store.create_run(_run("r2"))
-    assert store.open_run(_run("r3")) == (store.get_run("r1"), False)
+        store.create_run(new_run("r2"))
+    assert store.open_run(new_run("r3")) == (store.get_run("r1"), False)
     ended = store.update_run("r1", status=RunStatus.RECOVERED)
     assert ended.finished_at is not None and not ended.status.active
 
@@ -123,4 +94,4 @@ def test_a_version_1_database_is_upgraded_with_its_data(
         assert run.status is RunStatus.WAITING_APPROVAL and run.folded == 0 and run.attach_until is None
         upgraded.update_run("old", status=RunStatus.WAITING_MERGE)
         with pytest.raises(ConflictError):
-            upgraded.create_run(_run("second"))
+            upgraded.create_run(new_run("second"))

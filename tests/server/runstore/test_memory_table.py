@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from agent.domain import WorkloadRef
 from graph.memory import IncidentSignature, MemoryOutcome
-from server.runstore import InvalidInputError, RunStore, open_run_store
+from server.runstore import InvalidInputError, RunStore
 from server.runstore.memory_models import MemoryEntry
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -31,12 +30,6 @@ IMAGE = IncidentSignature(
     changed_fields=("spec.template.spec.containers[].image",),
     fix_kind="gitops_pr:image",
 )
-
-
-@pytest.fixture
-def store(storage_url: str) -> Iterator[RunStore]:
-    with open_run_store(storage_url) as opened:
-        yield opened
 
 
 def _entry(run_id: str, signature: IncidentSignature, outcome: MemoryOutcome, *, target: WorkloadRef = WEB,

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from agent import trace
-from agent.domain import Incident, Trigger, WorkloadRef
+from agent.domain import WorkloadRef
 from agent.trace import BLOB_KEY, TraceEvent, TraceEventType
 from server.runstore import (
     AuditEntry,
     ConflictError,
     IncidentStatus,
     InvalidInputError,
-    NewRun,
     RunStatus,
     RunStore,
     SchemaVersionError,
@@ -25,49 +23,8 @@ from server.runstore import (
     open_run_store,
 )
 from server.runstore.schema import SCHEMA_VERSION
+from tests.server.runstore.records import T0, WEB, new_incident, new_run
 from tools.result import ToolCallEvent, ToolStatus
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-WEB = WorkloadRef(namespace="shop", name="web-api")
-
-
-@pytest.fixture
-def store(storage_url: str) -> Iterator[RunStore]:
-    with open_run_store(storage_url) as opened:
-        yield opened
-
-
-def _run(
-    run_id: str,
-    fingerprint: str = "fp-web",
-    *,
-    target: WorkloadRef = WEB,
-    at: datetime = T0,
-    status: RunStatus = RunStatus.QUEUED,
-    incident_id: str | None = None,
-) -> NewRun:
-    return NewRun(
-        id=run_id,
-        fingerprint=fingerprint,
-        target=target,
-        mode="approve",
-        provider="rules",
-        created_at=at,
-        status=status,
-        incident_id=incident_id,
-    )
-
-
-def _incident(incident_id: str, fingerprint: str = "fp-web", at: datetime = T0) -> Incident:
-    return Incident(
-        id=incident_id,
-        fingerprint=fingerprint,
-        target=WEB,
-        trigger=Trigger.WATCHER,
-        reason="CrashLoopBackOff",
-        started_at=at,
-        labels={"team": "shop"},
-    )
 
 
 def test_the_store_names_its_backend(store: RunStore, storage_url: str) -> None:
@@ -79,7 +36,7 @@ def test_the_store_names_its_backend(store: RunStore, storage_url: str) -> None:
 
 def test_reopening_keeps_data_and_does_not_migrate_twice(storage_url: str) -> None:
     with open_run_store(storage_url) as first:
-        first.create_run(_run("r1"))
+        first.create_run(new_run("r1"))
         first.append_event("r1", trace.note("r1", None, "kept"))
     with open_run_store(storage_url) as second:
         assert second.schema_version == SCHEMA_VERSION == 5
@@ -105,7 +62,7 @@ def test_unsupported_urls_are_clear_errors(url: str) -> None:
 def test_the_sqlite_file_is_created_under_missing_directories(tmp_path) -> None:
     target = tmp_path / "a" / "b" / "paramedic.db"
     with open_run_store(f"sqlite:///{target}") as opened:
-        opened.create_run(_run("r1"))
+        opened.create_run(new_run("r1"))
     assert target.exists()
 
 
@@ -113,24 +70,24 @@ def test_the_sqlite_file_is_created_under_missing_directories(tmp_path) -> None:
 
 
 def test_sightings_of_one_fingerprint_fold_into_the_open_incident(store: RunStore) -> None:
-    first = store.record_incident(_incident("inc-1"), seen_at=T0)
-    again = store.record_incident(_incident("inc-2"), seen_at=T0 + timedelta(minutes=5))
+    first = store.record_incident(new_incident("inc-1"), seen_at=T0)
+    again = store.record_incident(new_incident("inc-2"), seen_at=T0 + timedelta(minutes=5))
     assert again.id == "inc-1" and again.count == 2
     assert again.first_seen == T0 and again.last_seen == T0 + timedelta(minutes=5)
     assert first.status is IncidentStatus.OPEN and first.labels == {"team": "shop"}
     assert again.trigger == "watcher" and again.reason == "CrashLoopBackOff" and again.target == WEB
 
     store.set_incident_status("inc-1", IncidentStatus.RESOLVED)
-    reopened = store.record_incident(_incident("inc-3"), seen_at=T0 + timedelta(hours=1))
+    reopened = store.record_incident(new_incident("inc-3"), seen_at=T0 + timedelta(hours=1))
     assert reopened.id == "inc-1" and reopened.count == 3, "the same incident, open again"
     assert reopened.status is IncidentStatus.OPEN and reopened.reopened == 1
-    other = store.record_incident(_incident("inc-4", fingerprint="fp-other"))
+    other = store.record_incident(new_incident("inc-4", fingerprint="fp-other"))
     assert other.id == "inc-4"
 
 
 def test_list_and_get_incidents(store: RunStore) -> None:
     for i in range(5):
-        store.record_incident(_incident(f"inc-{i}", fingerprint=f"fp-{i}", at=T0 + timedelta(minutes=i)))
+        store.record_incident(new_incident(f"inc-{i}", fingerprint=f"fp-{i}", at=T0 + timedelta(minutes=i)))
     store.set_incident_status("inc-1", "escalated")
     page = store.list_incidents(limit=2)
     assert [i.id for i in page.items] == ["inc-4", "inc-3"] and page.next_cursor
@@ -151,8 +108,8 @@ def test_list_and_get_incidents(store: RunStore) -> None:
 
 
 def test_create_get_and_update_a_run_through_its_lifecycle(store: RunStore) -> None:
-    store.record_incident(_incident("inc-1"))
-    created = store.create_run(_run("r1", incident_id="inc-1"))
+    store.record_incident(new_incident("inc-1"))
+    created = store.create_run(new_run("r1", incident_id="inc-1"))
     assert created.status is RunStatus.QUEUED and created.created_at == T0 and created.finished_at is None
     assert created.actions == [] and created.last_seq == 0 and created.incident_id == "inc-1"
 
@@ -169,7 +126,7 @@ def test_create_get_and_update_a_run_through_its_lifecycle(store: RunStore) -> N
 
 
 def test_a_finished_run_never_changes_status_again(store: RunStore) -> None:
-    store.create_run(_run("r1"))
+    store.create_run(new_run("r1"))
     store.update_run("r1", status="failed", error="reasoner unavailable")
     with pytest.raises(ConflictError, match="failed"):
         store.update_run("r1", status="running")
@@ -177,7 +134,7 @@ def test_a_finished_run_never_changes_status_again(store: RunStore) -> None:
 
 
 def test_run_errors_are_clear(store: RunStore) -> None:
-    store.create_run(_run("r1"))
+    store.create_run(new_run("r1"))
     with pytest.raises(UnknownRunError, match="'ghost'"):
         store.get_run("ghost")
     with pytest.raises(UnknownRunError):
@@ -191,26 +148,26 @@ def test_run_errors_are_clear(store: RunStore) -> None:
     with pytest.raises(InvalidInputError, match="actions must be a list"):
         store.update_run("r1", actions={"not": "a list"})  # type: ignore[arg-type]
     with pytest.raises(ConflictError, match="already exists"):
-        store.create_run(_run("r1", fingerprint="fp-else"))
+        store.create_run(new_run("r1", fingerprint="fp-else"))
     with pytest.raises(UnknownIncidentError):
-        store.create_run(_run("r2", fingerprint="fp-else", incident_id="missing"))
+        store.create_run(new_run("r2", fingerprint="fp-else", incident_id="missing"))
     assert store.get_run("r1").status is RunStatus.QUEUED, "failed writes change nothing"
 
 
 def test_storm_folding_finds_the_active_run_of_a_fingerprint(store: RunStore) -> None:
-    _, created = store.open_run(_run("r1"))
+    _, created = store.open_run(new_run("r1"))
     assert created
-    again, created = store.open_run(_run("r2"))
+    again, created = store.open_run(new_run("r2"))
     assert not created and again.id == "r1"
     with pytest.raises(ConflictError, match="active run 'r1'"):
-        store.create_run(_run("r3"))
+        store.create_run(new_run("r3"))
     assert store.active_run("fp-web").id == "r1"
 
     store.update_run("r1", status="waiting_approval")
     assert store.active_run("fp-web").id == "r1"
     store.update_run("r1", status="rejected")
     assert store.active_run("fp-web") is None
-    follow_up, created = store.open_run(_run("r4", at=T0 + timedelta(minutes=1)))
+    follow_up, created = store.open_run(new_run("r4", at=T0 + timedelta(minutes=1)))
     assert created and follow_up.id == "r4"
     assert store.active_run("fp-nothing") is None
 
@@ -219,10 +176,10 @@ def test_list_runs_filters_and_pages_newest_first(store: RunStore) -> None:
     other = WorkloadRef(namespace="pay", name="ledger")
     for i in range(7):
         target = WEB if i % 2 == 0 else other
-        store.create_run(_run(f"r{i}", fingerprint=f"fp-{i}", target=target, at=T0 + timedelta(minutes=i)))
+        store.create_run(new_run(f"r{i}", fingerprint=f"fp-{i}", target=target, at=T0 + timedelta(minutes=i)))
     store.update_run("r6", status="running")
     store.update_run("r4", status="healed")
-    store.create_run(_run("r-tie", fingerprint="fp-tie", at=T0 + timedelta(minutes=3)))  # same time as r3
+    store.create_run(new_run("r-tie", fingerprint="fp-tie", at=T0 + timedelta(minutes=3)))  # same time as r3
 
     seen, cursor = [], None
     while True:
@@ -263,8 +220,8 @@ def test_list_runs_rejects_bad_arguments(store: RunStore, kwargs: dict, match: s
 
 
 def test_events_get_gapless_sequence_numbers_per_run_and_global_ids(store: RunStore) -> None:
-    store.create_run(_run("a", fingerprint="fa"))
-    store.create_run(_run("b", fingerprint="fb"))
+    store.create_run(new_run("a", fingerprint="fa"))
+    store.create_run(new_run("b", fingerprint="fb"))
     appended = [
         store.append_event("a", trace.node_start("a", "gather")),
         store.append_event("b", trace.node_start("b", "gather")),
@@ -285,7 +242,7 @@ def test_events_get_gapless_sequence_numbers_per_run_and_global_ids(store: RunSt
 
 
 def test_events_keep_everything_they_were_given(store: RunStore) -> None:
-    store.create_run(_run("r"))
+    store.create_run(new_run("r"))
     call = ToolCallEvent(
         tool="k8s.events",
         arguments={"namespace": "shop", "limit": 50},
@@ -311,7 +268,7 @@ def test_events_keep_everything_they_were_given(store: RunStore) -> None:
 
 
 def test_large_payload_values_are_stored_once_as_blobs(store: RunStore) -> None:
-    store.create_run(_run("r"))
+    store.create_run(new_run("r"))
     logs = "OOMKilled: container app exceeded 64Mi\n" * 400
     first = store.append_event("r", trace.note("r", "gather", "logs", {"logs": logs}))
     second = store.append_event("r", trace.note("r", "diagnose", "same logs", {"again": logs, "tail": "ok"}))
@@ -329,7 +286,7 @@ def test_large_payload_values_are_stored_once_as_blobs(store: RunStore) -> None:
 
 
 def test_bad_events_are_refused_and_nothing_is_half_written(store: RunStore) -> None:
-    store.create_run(_run("r"))
+    store.create_run(new_run("r"))
     with pytest.raises(UnknownRunError):
         store.append_event("ghost", trace.note("ghost", None, "x"))
     with pytest.raises(InvalidInputError, match="belongs to run"):
@@ -364,8 +321,8 @@ def test_bad_events_are_refused_and_nothing_is_half_written(store: RunStore) -> 
 
 
 def test_the_audit_log_records_who_what_why_diff_and_result(store: RunStore) -> None:
-    store.create_run(_run("r1", fingerprint="f1"))
-    store.create_run(_run("r2", fingerprint="f2"))
+    store.create_run(new_run("r1", fingerprint="f1"))
+    store.create_run(new_run("r2", fingerprint="f2"))
     entry = AuditEntry(
         who="alice",
         what="raise memory limit to 128Mi",
@@ -396,7 +353,7 @@ def test_the_run_store_and_the_checkpointer_share_one_database(storage_url: str)
     from graph.checkpointing import open_checkpointer, run_config
 
     with open_run_store(storage_url) as store, open_checkpointer(storage_url) as saver:
-        store.create_run(_run("r1"))
+        store.create_run(new_run("r1"))
         config = run_config("r1", checkpoint_ns="")
         saver.put(config, empty_checkpoint(), {"source": "input", "step": -1}, {})
         store.append_event("r1", trace.note("r1", None, "side by side"))
