@@ -11,7 +11,9 @@ rationale that names every input that mattered. Precedence, first match wins:
 3. mode `report`                                  -> report (never mutates)
 4. reasoner breaker open                          -> escalate
 5. confidence below the ask threshold             -> escalate
-6. nothing to change (no / none / notify action)  -> report
+6. nothing to change: no action or `none`         -> report;
+   `notify` (the fix is out of reach or not derivable from the evidence) -> escalate: a human
+   must act, so the diagnosis pages instead of being only posted
 7. the action is a no-op (graph/policies/no_op: an empty diff, a revert of a revert or of a change
    already undone, a rollback to the current or a failing revision) -> escalate; never executed,
    never counted as a fix
@@ -38,7 +40,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.config import Mode, Thresholds
-from agent.domain import Diagnosis, WorkloadRef
+from agent.domain import ActionType, Diagnosis, WorkloadRef
 from graph.approval_request import build_approval_request
 from graph.breaker import REASONER_KEY, BreakerStatus, BreakerView, target_key
 from graph.context import HealingContext
@@ -139,6 +141,9 @@ def _route(inputs: DecisionInputs) -> tuple[Route, str]:
     if confidence < thresholds.ask:
         return Route.ESCALATE, f"confidence {confidence:.2f} is below the ask threshold {thresholds.ask:.2f}"
     remediation = diagnosis.remediation
+    if remediation is not None and remediation.action is ActionType.NOTIFY:
+        why = f": {remediation.rationale}" if remediation.rationale else ""
+        return Route.ESCALATE, f"no fix within reach; a human must act{why}"
     if remediation is None or remediation.action not in MUTATING:
         return Route.REPORT, "the diagnosis proposes no change; it is posted"
     if inputs.no_op is not None:

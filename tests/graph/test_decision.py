@@ -176,12 +176,27 @@ def test_no_diagnosis_escalates_in_every_mode() -> None:
 
 @pytest.mark.parametrize(
     "remediation",
-    [None, Notify(), NoAction()],
+    [None, NoAction()],
 )
 def test_nothing_to_change_is_reported(remediation: ProposedRemediation | None) -> None:
     decision = decide(_inputs(Mode.AUTONOMOUS, 0.95, remediation=remediation))
     assert decision.route is Route.REPORT
     assert "proposes no change" in decision.rationale
+
+
+@pytest.mark.parametrize("mode", [Mode.APPROVE, Mode.AUTONOMOUS])
+def test_a_fix_out_of_reach_escalates_with_its_reason(mode: Mode) -> None:
+    # a confident diagnosis whose only proposal is to tell humans (node pressure, a Service
+    # selecting nothing) pages them: posting it as a report would leave the outage unowned
+    notify = Notify(rationale="node pressure needs a human (capacity, noisy neighbours)")
+    decision = decide(_inputs(mode, 0.95, remediation=notify))
+    assert decision.route is Route.ESCALATE
+    assert "a human must act: node pressure needs a human" in decision.rationale
+
+
+def test_report_mode_only_posts_a_fix_out_of_reach() -> None:
+    decision = decide(_inputs(Mode.REPORT, 0.95, remediation=Notify(rationale="no node matches")))
+    assert decision.route is Route.REPORT
 
 
 @pytest.mark.parametrize("mode", [Mode.APPROVE, Mode.AUTONOMOUS])

@@ -131,10 +131,12 @@ def test_node_pressure_is_diagnosed_on_the_node_and_handed_to_humans_untouched(h
     diagnosis = incident_diagnosis(state)
     assert diagnosis is not None and diagnosis.category.value == "node_pressure"
     assert diagnosis.faulty_resource == node, "the node is named, not the workload"
-    # no allowed action fixes a node: nothing is changed, no PR, no direct write, no rollback
-    assert result.outcome == RunOutcome.REPORTED.value, state.get("outcome_reason")
+    # no allowed action fixes a node: nothing is changed, no PR, no direct write, no rollback;
+    # the run escalates (a human must act), it is not merely posted as a report
+    assert result.outcome == RunOutcome.ESCALATED.value, state.get("outcome_reason")
+    assert "a human must act" in str(state.get("outcome_reason")), state.get("outcome_reason")
     assert remediations(state) == [] and rollbacks(state) == []
-    assert [e["phase"] for e in state["actions"]] == ["report"]
+    assert [e["phase"] for e in state["actions"]] == ["escalation"]
     assert len(harness.pulls()) == pulls_before and harness.sb.repo.head() == head_before
     # the humans are told, and told which node
     [sent] = notifier.sent
