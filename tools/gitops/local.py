@@ -9,6 +9,7 @@ clean worktree, that worktree is fast-forwarded to the merge too, so it does not
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from tools.gitops.records import Comment, CommitDiff, CommitInfo, FileDiff, Pull
 from tools.result import NO_RETRY, ToolFailure, TraceSink, discard
 
 DEFAULT_AUTHOR = ("Paramedic", "paramedic@localhost")
+_MERGE_ATTEMPTS = 5  # merges into one base that race each other; each loser retries on the new head
 _RECORD = "\x1e"
 _FIELD = "\x00"
 _STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied", "T": "modified"}
@@ -245,8 +247,29 @@ class LocalGitRepo(GitOpsRepo):
         return done
 
     def _merge(self, pull: PullRequest, by: str | None) -> PullRequest:
+        # Two merges into one base at once (two runs' pull requests, a human and a run): the loser
+        # of update-ref's compare-and-swap merges again onto the base the winner left, as GitHub
+        # would; only a real conflict with that base fails the merge.
+        for attempt in range(_MERGE_ATTEMPTS):
+            base_sha = self._branch_sha(pull.base)
+            merged = self._merge_commit(pull, base_sha)
+            try:
+                self._advance(pull.base, merged, base_sha)
+            except GitError:
+                # the base moved under us, or another writer held its lock: merge onto its head again
+                if attempt + 1 < _MERGE_ATTEMPTS:
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise
+            done = replace(pull, state="merged", merge_sha=merged, merged_by=by)
+            self._pulls.update(done)
+            return done
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _merge_commit(self, pull: PullRequest, base_sha: str) -> str:
+        """The merge commit of the pull request's head onto `base_sha` (no branch moves)."""
         number = pull.number
-        head_sha, base_sha = self._branch_sha(pull.head), self._branch_sha(pull.base)
+        head_sha = self._branch_sha(pull.head)
         if self._git.ok("merge-base", "--is-ancestor", head_sha, base_sha):
             raise ToolFailure(f"{pull.head} is already merged into {pull.base}")
         proc = self._git.run_bytes(
@@ -258,11 +281,7 @@ class LocalGitRepo(GitOpsRepo):
             raise ToolFailure(f"pull request #{number} conflicts with {pull.base}: {conflicts}")
         tree = proc.stdout.decode().splitlines()[0].strip()
         message = f"Merge pull request #{number} from {pull.head}\n\n{pull.title}\n"
-        merged = self._git.commit_tree(tree, [base_sha, head_sha], message)
-        self._advance(pull.base, merged, base_sha)
-        done = replace(pull, state="merged", merge_sha=merged, merged_by=by)
-        self._pulls.update(done)
-        return done
+        return self._git.commit_tree(tree, [base_sha, head_sha], message)
 
     def _advance(self, branch: str, new: str, old: str) -> None:
         """Move `branch` to `new`; a clean worktree that has it checked out follows along."""

@@ -110,6 +110,34 @@ def test_merge_leaves_a_dirty_checkout_alone(repo: LocalGitRepo, manifest_repo: 
     assert "512Mi" in git(manifest_repo, "show", f"main:{location.path}")
 
 
+def test_a_merge_that_loses_the_race_for_the_base_merges_again_onto_its_new_head(
+    repo: LocalGitRepo, manifest_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two runs' pull requests merged at once: the other one lands on main after this merge's
+    # commit was built and before main moves, so update-ref's compare-and-swap refuses this one.
+    location, pull = open_fix(repo)
+    advance = repo._advance
+    raced: list[str] = []
+
+    def other_writer_first(branch: str, new: str, old: str) -> None:
+        if not raced:
+            (manifest_repo / "OTHER.md").write_text("another run's merge\n")
+            git(manifest_repo, "add", "OTHER.md")
+            git(manifest_repo, "commit", "-q", "-m", "another merge")
+            raced.append(git(manifest_repo, "rev-parse", "main").strip())
+        advance(branch, new, old)
+
+    monkeypatch.setattr(repo, "_advance", other_writer_first)
+    merged = repo.merge_pull_request(pull.number, guard=allow_all, workload=CHECKOUT)
+    assert merged.ok, merged.error
+    assert merged.data is not None and merged.data.state == "merged"
+    # the merge was rebuilt on the other writer's commit: both changes are on main, nothing lost
+    parents = git(manifest_repo, "rev-list", "--parents", "-n1", "main").split()
+    assert parents[0] == merged.data.merge_sha and parents[1] == raced[0]
+    assert "512Mi" in git(manifest_repo, "show", f"main:{location.path}")
+    assert git(manifest_repo, "show", "main:OTHER.md") == "another run's merge\n"
+
+
 def test_denied_patch_touches_nothing(
     repo: LocalGitRepo, manifest_repo: Path, events: list[ToolCallEvent]
 ) -> None:
