@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from agent.domain import ProposedRemediation, RootCause
 from agent.reasoners.rules import fields, history, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
-from agent.reasoners.rules.node_selector import SELECTOR_MISMATCH, affinity_listing, fix_selector
+from agent.reasoners.rules.node_selector import SELECTOR_MISMATCH, SelectorFix, affinity_listing, fix_selector
 from agent.reasoners.rules.observations import EventObs, PodObs, find_container
 from agent.reasoners.rules.quantity import MI, format_cpu, format_mebibytes, try_parse_quantity
 from agent.reasoners.rules.scheduling import FAILED_SCHEDULING, INSUFFICIENT, PRESSURE_TAINT, STORAGE
@@ -85,23 +85,30 @@ def unschedulable(ctx: RuleContext) -> Finding | None:
     )
 
 
+def _fixed(
+    ctx: RuleContext, fix: SelectorFix, what: str, cited: tuple[str, ...], missing: tuple[str, ...] = ()
+) -> Finding:
+    """The finding for a placement the node labels can repair: the fix's field, patch and confidence."""
+    return Finding(
+        rule="unschedulable",
+        category=RootCause.UNSCHEDULABLE,
+        confidence=fix.confidence,
+        explanation=f"{what}: {fix.explanation}",
+        faulty_resource=ctx.workload,
+        faulty_field=fix.faulty_field,
+        remediation=fix.remediation,
+        cited=cited,
+        missing=missing,
+    )
+
+
 def _selector_finding(
     ctx: RuleContext, events: list[EventObs], pending: list[PodObs], missing: tuple[str, ...]
 ) -> Finding:
     """No node matches the pods' nodeSelector or required node affinity."""
     fix = fix_selector(ctx)
     if fix is not None:
-        return Finding(
-            rule="unschedulable",
-            category=RootCause.UNSCHEDULABLE,
-            confidence=fix.confidence,
-            explanation=f"Pods cannot be scheduled: {fix.explanation}",
-            faulty_resource=ctx.workload,
-            faulty_field=fix.faulty_field,
-            remediation=fix.remediation,
-            cited=cite(events, pending, fix.cited),
-            missing=missing,
-        )
+        return _fixed(ctx, fix, "Pods cannot be scheduled", cite(events, pending, fix.cited), missing)
     affinity = affinity_listing(ctx)
     where = "node affinity" if affinity else "node selector or affinity"
     listing = affinity or (
@@ -213,16 +220,8 @@ def _daemonset_placed_nowhere(ctx: RuleContext) -> Finding | None:
         return None
     fix = fix_selector(ctx)
     if fix is not None:
-        return Finding(
-            rule="unschedulable",
-            category=RootCause.UNSCHEDULABLE,
-            confidence=fix.confidence,
-            explanation=f"The DaemonSet places no pod on any node: {fix.explanation}",
-            faulty_resource=ctx.workload,
-            faulty_field=fix.faulty_field,
-            remediation=fix.remediation,
-            cited=cite([status_id] if status_id else [], fix.cited),
-        )
+        cited = cite([status_id] if status_id else [], fix.cited)
+        return _fixed(ctx, fix, "The DaemonSet places no pod on any node", cited)
     # A required node affinity matching nothing, or taints no pod tolerates, also leave it at zero; the
     # evidence does not tell those apart here, so they stay unknown rather than guessed.
     return None
