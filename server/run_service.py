@@ -399,15 +399,22 @@ class RunService:
             ),
         )
 
+    def _window_if_ended(self, status: RunStatus) -> dict[str, datetime]:
+        """The cooldown window to store with a status that ends the run (in the same write, so a
+        sighting never finds the run ended and its window not yet open), else nothing."""
+        return {} if status.active else {"attach_until": self._clock() + self._cooldown}
+
     def _ended(self, record: RunRecord) -> RunRecord:
-        """Open the ended run's cooldown window; when it healed (or saw a recovery), resolve its
-        incident and the incidents folded into it. Best effort: the run's own end is stored."""
+        """Close the books of an ended run (its cooldown window was stored with its end): when it
+        healed (or saw a recovery), resolve its incident and the incidents folded into it. Best
+        effort: the run's own end is stored."""
         now = self._clock()
         with self._lock:
             for key in [k for k in self._noted if k[0] == record.id]:
                 del self._noted[key]
         try:
-            record = self._store.open_attach_window(record.id, now + self._cooldown)
+            if record.attach_until is None:  # ended by a path that did not store its window
+                record = self._store.open_attach_window(record.id, now + self._cooldown)
             if record.status in _RESOLVING:
                 incidents = self._folded_incidents(record.id)
                 if record.incident_id:
@@ -448,14 +455,19 @@ class RunService:
         try:
             try:
                 result = drive()
-                record = self._store.update_run(run_id, status=status_of(result), **_summary(result))
+                status = status_of(result)
+                record = self._store.update_run(
+                    run_id, status=status, **_summary(result), **self._window_if_ended(status)
+                )
             except OwnershipLost:  # adopted by another replica meanwhile: it finishes the run
                 log.warning("run %s was taken over by another replica; this one stops driving it", run_id)
                 return
             except Exception as exc:  # a node raised: the run is failed, the checkpoint stays for recover()
                 log.exception("run %s failed", run_id)
                 error = f"{type(exc).__name__}: {exc}"
-                record = self._store.update_run(run_id, status=RunStatus.FAILED, error=error)
+                record = self._store.update_run(
+                    run_id, status=RunStatus.FAILED, error=error, **self._window_if_ended(RunStatus.FAILED)
+                )
             if not record.status.active:
                 record = self._ended(record)
                 self.ownership.release(run_id)

@@ -126,6 +126,27 @@ def test_another_fingerprint_on_a_busy_workload_folds_into_its_run(store) -> Non
     service.close()
 
 
+def test_a_sighting_the_moment_a_run_ends_attaches_to_it_and_opens_no_second_run(store) -> None:
+    # Alert storms hit the instant between the run's end and its cooldown window (seen under
+    # load): the end and the window are one write, so that instant does not exist.
+    service = _service(_app(), store)
+    seen: list[tuple[str, bool]] = []
+    update_run = store.update_run
+
+    def update_then_sight(run_id: str, **changes):
+        record = update_run(run_id, **changes)
+        if not record.status.active:
+            seen.append(service.submit(samples.incident()))
+        return record
+
+    store.update_run = update_then_sight
+    run_id, created = service.submit(samples.incident())
+    assert created and service.wait_idle(10)
+    assert seen == [(run_id, False)], "the sighting attached to the run that just ended"
+    assert [r.id for r in store.list_runs().items] == [run_id]
+    service.close()
+
+
 def test_a_node_that_raises_fails_the_run_with_its_error(store) -> None:
     service = _service(_app(crash=[True]), store)
     run_id, _ = service.submit(samples.incident())
