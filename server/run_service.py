@@ -399,10 +399,10 @@ class RunService:
             ),
         )
 
-    def _window_if_ended(self, status: RunStatus) -> dict[str, datetime]:
-        """The cooldown window to store with a status that ends the run (in the same write, so a
-        sighting never finds the run ended and its window not yet open), else nothing."""
-        return {} if status.active else {"attach_until": self._clock() + self._cooldown}
+    def _window_if_ended(self, status: RunStatus) -> datetime | None:
+        """The end of the cooldown window to store with a status that ends the run (in the same
+        write, so a sighting never finds the run ended and its window not yet open), else None."""
+        return None if status.active else self._clock() + self._cooldown
 
     def _ended(self, record: RunRecord) -> RunRecord:
         """Close the books of an ended run (its cooldown window was stored with its end): when it
@@ -457,7 +457,7 @@ class RunService:
                 result = drive()
                 status = status_of(result)
                 record = self._store.update_run(
-                    run_id, status=status, **_summary(result), **self._window_if_ended(status)
+                    run_id, status=status, **_summary(result), attach_until=self._window_if_ended(status)
                 )
             except OwnershipLost:  # adopted by another replica meanwhile: it finishes the run
                 log.warning("run %s was taken over by another replica; this one stops driving it", run_id)
@@ -466,7 +466,10 @@ class RunService:
                 log.exception("run %s failed", run_id)
                 error = f"{type(exc).__name__}: {exc}"
                 record = self._store.update_run(
-                    run_id, status=RunStatus.FAILED, error=error, **self._window_if_ended(RunStatus.FAILED)
+                    run_id,
+                    status=RunStatus.FAILED,
+                    error=error,
+                    attach_until=self._window_if_ended(RunStatus.FAILED),
                 )
             if not record.status.active:
                 record = self._ended(record)

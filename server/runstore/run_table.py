@@ -127,13 +127,13 @@ class RunTable(Table):
         actions: list[Any] = _UNSET,
         verification: Any = _UNSET,
         error: str | None = _UNSET,
-        attach_until: datetime | None = _UNSET,
+        attach_until: datetime | None = None,
     ) -> RunRecord:
         """Change the given fields (JSON values replace what was stored); a finished run keeps its status.
 
         `attach_until` opens the ended run's cooldown window in the same write as the status that
         ends it: a sighting read between the two would otherwise find neither an active run nor a
-        window, and open a second run for the incident.
+        window, and open a second run for the incident. None leaves it as it is.
         """
         changes: dict[str, Any] = {}
         for column, value in (
@@ -147,8 +147,8 @@ class RunTable(Table):
             changes["actions"] = self._db.json_param(_json("actions", rows.as_json_list(actions)))
         if error is not _UNSET:
             changes["error"] = error
-        if attach_until is not _UNSET:
-            changes["attach_until"] = None if attach_until is None else self._db.ts_param(attach_until)
+        if attach_until is not None:
+            changes["attach_until"] = self._db.ts_param(attach_until)
         with self._write(f"run {run_id!r}") as tx:
             row = tx.one(f"{_SELECT} WHERE id = ?{self._db.for_update}", (run_id,))
             if row is None:
