@@ -25,12 +25,21 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install only when the dependency files change (idempotent and fast the second time).
+# The pinned set is installed by uv (pinned in constraints.txt, itself installed by pip): it resolves
+# and installs the same 150 packages as pip in 8 s instead of 114 s of CPU on a fresh machine
+# (docs/testing.md). Where uv cannot be had, pip installs the same pins.
+UV := $(VENV)/bin/uv
+INSTALL = { $(PIP) install -q -c constraints.txt uv && $(UV) pip install --python $(PY) -q -c constraints.txt $(1); } \
+	|| $(PIP) install -q -c constraints.txt $(1)
+
+TEST_REQUIREMENTS := -e '.[test,evals]'
+
 $(STAMP_RUN): $(PY) pyproject.toml constraints.txt
-	$(PIP) install -q -c constraints.txt -e .
+	$(call INSTALL,-e .)
 	touch $@
 
 $(STAMP_TEST): $(PY) pyproject.toml constraints.txt
-	$(PIP) install -q -c constraints.txt -e '.[test,evals]'
+	$(call INSTALL,$(TEST_REQUIREMENTS))
 	touch $@ $(STAMP_RUN)
 
 install: $(STAMP_RUN)
