@@ -45,7 +45,9 @@ def summarise(view: EvidenceView) -> EvidenceSummary:
         selected = [n for n, labels, _ in service.pods if service.selects(service.selector, labels)]
         serving = service.ready_matching(service.selector)
         selector = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items())) or "none"
-        lines.append(f"Service {service.name} selects {selector}: {len(selected)} pod(s), {len(serving)} ready")
+        lines.append(
+            f"Service {service.name} selects {selector}: {len(selected)} pod(s), {len(serving)} ready"
+        )
         cited.append(service.item_id)
     troubled = [c for c in view.containers if c.reasons or c.restart_count or c.ready is False]
     for c in troubled[:_MAX_EVENTS]:
