@@ -88,7 +88,8 @@ def test_a_reference_a_commit_added_to_a_secret_nobody_created_names_the_referen
     sha = "ab12cd34" * 5
     diff = (
         "--- a/apps/web-api/deployment.yaml\n+++ b/apps/web-api/deployment.yaml\n@@ -20,2 +20,7 @@\n"
-        "           image: ghcr.io/acme/web-api:1.4.2\n+          env:\n+            - name: BROKER_PASSWORD\n"
+        "           image: ghcr.io/acme/web-api:1.4.2\n+          env:\n"
+        "+            - name: BROKER_PASSWORD\n"
         "+              valueFrom:\n+                secretKeyRef:\n+                  name: broker-auth\n"
         "+                  key: password\n"
     )
