@@ -11,6 +11,7 @@ import pytest
 
 from agent import incident_labels as L
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from graph.nodes.rollback import _entry_target
 from graph.policies.evaluate import evaluate
 from graph.runner import start_run
 from graph.state import RunOutcome, incident_diagnosis, subject_of
@@ -43,6 +44,18 @@ def test_a_service_changes_only_through_git() -> None:
     for action in ("restart", "scale", "rollback", "patch"):
         verdict = evaluate(action, service, parameters={"replicas": 2} if action == "scale" else {})
         assert not verdict.allowed and any("Service" in r for r in verdict.reasons), (action, verdict)
+
+
+def test_a_change_to_a_service_is_taken_back_on_the_service() -> None:
+    # the rollback node reads an entry's target back from its text: a Service must not fall back
+    # to the incident's workload (the victim, which must never be touched)
+    service = WorkloadRef(namespace="shop", kind="Service", name="redis")
+    assert WorkloadRef.parse(str(service)) == service
+    target = WorkloadRef(namespace="shop", name="worker")
+    worker = Incident(
+        id="i", fingerprint=fingerprint(target, "x"), target=target, trigger=Trigger.WATCHER, reason="x"
+    )
+    assert _entry_target({"target": str(service)}, worker) == service  # type: ignore[typeddict-item]
 
 
 @pytest.mark.e2e
