@@ -100,10 +100,15 @@ class RulesReasoner:
             + [min(f.confidence, PARTIAL_CONFIDENCE) for f in partial]
             + [min(f.confidence, PARTIAL_CONFIDENCE) for f in fallback]
         )
+        # The field the most confident partial match blames on the target itself, when it names
+        # one: the category is unknown, but where the evidence points is not.
+        top = partial[0] if partial else None
+        field = _field_in_target(top, context) if top and top.faulty_resource == context.workload else None
         return Diagnosis(
             category=RootCause.UNKNOWN,
             explanation=f"{explanation} What was seen: {summary.text}.",
             faulty_resource=context.workload,
+            faulty_field=field,
             cited_evidence=[i for i in dict.fromkeys(cited) if view.has(i)],
             confidence=round(confidence, 2),
             remediation=remedies.notify(

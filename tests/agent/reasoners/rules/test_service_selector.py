@@ -102,6 +102,8 @@ def test_without_a_failing_consumer_it_is_not_called_an_outage() -> None:
         d = _diagnose(_evidence(RELABEL_COMMIT), incident)
         assert d.category is RootCause.UNKNOWN and d.confidence < 0.5
         assert "Service queue selects app.kubernetes.io/name=broker-leader: 0 pod(s)" in d.explanation
+        # the category is unknown, but the field the evidence points at is named
+        assert (d.faulty_resource, d.faulty_field) == (RESOURCE, "spec.selector")
         assert d.remediation is not None and d.remediation.action is ActionType.NOTIFY
 
 
