@@ -114,8 +114,9 @@ def selector_drift(ctx: RuleContext) -> Finding | None:
     service = next((s for s in view.services if s.name == view.target.name), None)
     if service is None or not service.selector:
         return None
-    if any(service.selects(service.selector, labels) for _, labels, _ in service.pods):
-        return None  # it selects pods: if none is ready, that is their workload's fault
+    selected = [name for name, labels, _ in service.pods if service.selects(service.selector, labels)]
+    if selected:
+        return _unready_backends(ctx, service, selected)
     resource = ctx.workload
     missing = (
         () if _consumers_fail(ctx, resource) else ("a workload failing because it reaches this Service",)
@@ -132,6 +133,27 @@ def selector_drift(ctx: RuleContext) -> Finding | None:
         remediation=fix,
         cited=cite([service.item_id], cited),
         missing=missing,
+    )
+
+
+def _unready_backends(ctx: RuleContext, service: ServiceObs, selected: list[str]) -> Finding | None:
+    """The selector matches pods: none ready is their workload's fault, not the selector's. Said as a
+    partial match (an `unknown` that escalates) rather than calling the Service healthy."""
+    if service.ready_matching(service.selector):
+        return None  # it serves
+    shown = ", ".join(selected[:3]) + (f" and {len(selected) - 3} more" if len(selected) > 3 else "")
+    return Finding(
+        rule="dependency_down",
+        category=RootCause.DEPENDENCY_DOWN,
+        confidence=0.4,
+        explanation=f"{ctx.workload} selects {len(selected)} pod(s) ({shown}) and none is ready: "
+        "the fault is in the workload behind them, not in the Service.",
+        faulty_resource=ctx.workload,
+        remediation=remedies.notify(
+            f"the pods {ctx.workload} selects are unready ({shown}); investigate them"
+        ),
+        cited=(service.item_id,),
+        missing=("a selector that matches no pod",),
     )
 
 

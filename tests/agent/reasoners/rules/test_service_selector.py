@@ -143,7 +143,17 @@ def test_history_with_no_selector_pods_carry_is_handed_to_humans() -> None:
 def test_a_selector_matching_unready_pods_is_not_the_selectors_fault() -> None:
     unready = {"broker-6d9f-abcde": ({"app.kubernetes.io/name": "broker-leader"}, False)}
     d = _diagnose(_evidence(RELABEL_COMMIT, pods=unready))
-    assert d.category is RootCause.UNKNOWN
+    # not the selector, and not "healthy" either: unknown, escalated, what the Service selects shown
+    assert d.category is RootCause.UNKNOWN and d.faulty_field is None
+    assert d.remediation is not None and d.remediation.action is ActionType.NOTIFY
+    assert "selects app.kubernetes.io/name=broker-leader: 1 pod(s), 0 ready" in d.explanation
+
+
+def test_a_service_with_a_ready_endpoint_is_healthy() -> None:
+    ready = {"broker-6d9f-abcde": ({"app.kubernetes.io/name": "broker-leader"}, True)}
+    d = _diagnose(_evidence(RELABEL_COMMIT, pods=ready))
+    assert d.category is RootCause.UNKNOWN and d.remediation is not None
+    assert d.remediation.action is ActionType.NONE
 
 
 def test_selector_change_reads_only_the_selector_block() -> None:
