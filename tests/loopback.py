@@ -13,7 +13,9 @@ from typing import Any
 import uvicorn
 from sse_starlette.sse import AppStatus
 
-LOOPBACK = "127.0.0.1"
+from tests.ports import LOOPBACK
+
+__all__ = ["LOOPBACK", "QuietHandler", "serve_app_on_loopback", "serve_on_loopback"]
 
 
 class QuietHandler(BaseHTTPRequestHandler):

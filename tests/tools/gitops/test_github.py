@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
+from tests.ports import free_port
 from tests.tools.gitops.conftest import (
     CHECKOUT,
     MEMORY_PATCH,
@@ -277,11 +278,7 @@ def test_not_found_and_bad_credentials_are_not_retried(fake_github: FakeGitHub) 
 
 
 def test_unreachable_server_is_unavailable() -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     repo = GitHubRepo(
         "a/b", token="t", base_url=f"http://127.0.0.1:{port}/api/v3", retry=FAST, throttle=False
     )

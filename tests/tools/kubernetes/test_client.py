@@ -3,12 +3,12 @@ timeouts, trace events, and configuration errors."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.ports import LOOPBACK, free_port
 from tests.tools.kubernetes.builders import NS, deployment
 from tests.tools.kubernetes.conftest import Answer, FakeApi, Trace, status_body
 from tools.kubernetes.client import KubeClient, KubeConfigError
@@ -80,10 +80,7 @@ def test_persistent_transient_errors_give_up_after_the_retry_budget(
 
 
 def _refused_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://{LOOPBACK}:{free_port()}"
 
 
 def test_unreachable_server_is_unavailable(kube_for: Callable[..., KubeClient], trace: Trace) -> None:
