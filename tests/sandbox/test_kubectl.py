@@ -13,7 +13,9 @@ import yaml
 
 from sandbox.cluster import Sandbox
 from tests import system_packages
+from tests.manifests import selecting_spec
 from tests.polling import eventually
+from tests.sandbox.kubectl import run_kubectl
 
 
 def kubectl_binary() -> str:
@@ -34,15 +36,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 def kubectl(sb: Sandbox, *args: str, check: bool = True, stdin: str | None = None) -> str:
-    proc = subprocess.run(
-        [kubectl_binary(), "--kubeconfig", str(sb.kubeconfig_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        input=stdin,
-    )
-    if check:
-        assert proc.returncode == 0, f"kubectl {' '.join(args)}: {proc.stderr}"
+    proc = run_kubectl(sb, *args, stdin=stdin, timeout=60, check=check)
     return proc.stdout + proc.stderr if not check else proc.stdout
 
 
@@ -185,16 +179,9 @@ def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Pat
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "hello", "namespace": "shop"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "hello"}},
-            "template": {
-                "metadata": {"labels": {"app": "hello"}},
-                "spec": {
-                    "containers": [{"name": "hello", "image": "busybox:1.36", "command": ["sleep", "3600"]}]
-                },
-            },
-        },
+        "spec": selecting_spec(
+            "hello", [{"name": "hello", "image": "busybox:1.36", "command": ["sleep", "3600"]}], 1
+        ),
     }
     path = tmp_path / "hello.yaml"
     path.write_text(yaml.safe_dump(manifest))
@@ -275,16 +262,9 @@ def test_delete_with_orphan_cascade_keeps_the_replicaset(cluster: Sandbox, tmp_p
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "orphaned", "namespace": "shop"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "orphaned"}},
-            "template": {
-                "metadata": {"labels": {"app": "orphaned"}},
-                "spec": {
-                    "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"]}]
-                },
-            },
-        },
+        "spec": selecting_spec(
+            "orphaned", [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"]}], 1
+        ),
     }
     path = tmp_path / "orphaned.yaml"
     path.write_text(yaml.safe_dump(manifest))

@@ -19,6 +19,7 @@ import yaml
 
 from sandbox.cluster import Sandbox
 from tests.sandbox.fidelity.diagnosis import diagnose
+from tests.sandbox.kubectl import run_kubectl
 
 KUBECTL = shutil.which("kubectl")
 CASES_DIR = Path(__file__).parent / "cases"
@@ -59,15 +60,7 @@ class Observed:
 
 def kubectl(sb: Sandbox, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """The real kubectl against the sandbox."""
-    assert KUBECTL is not None
-    return subprocess.run(
-        [KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        check=False,
-    )
+    return run_kubectl(sb, *args, stdin=stdin)
 
 
 def _json(sb: Sandbox, *args: str) -> Obj:
