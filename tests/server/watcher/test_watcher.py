@@ -17,6 +17,7 @@ from server.watcher.watcher import DEPLOYMENT, NAMESPACE, POD, WATCH, Watcher, W
 from tests.clocks import ManualClock
 from tests.polling import eventually
 from tests.server.watcher import objects as o
+from tests.server.watcher.driving import drain, recheck_due
 
 WEB = WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
 PODS = StreamSpec("pods", POD, lambda: None)
@@ -51,13 +52,6 @@ def make(clock: ManualClock, settings: ScopeSettings | None = None, **options: A
         options=WatcherOptions(**options),
         reader=read,
     )
-
-
-def drain(watcher: Watcher) -> list[Incident]:
-    out = []
-    while (incident := watcher.folder.take(timeout=0)) is not None:
-        out.append(incident)
-    return out
 
 
 def crashing(i: int, **kw: Any) -> dict[str, Any]:
@@ -100,8 +94,7 @@ def test_run_finished_starts_cooldown_and_a_persisting_failure_comes_back(clock:
     assert drain(watcher) == []
     assert watcher._rechecks.pop_due(clock()) == []
     clock.advance(300)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (again,) = drain(watcher)
     assert again.fingerprint == first.fingerprint and again.id != first.id
 
@@ -114,8 +107,7 @@ def test_a_failure_healed_during_the_run_does_not_come_back(clock: ManualClock) 
     watcher.on_event(PODS, "ADDED", o.pod(name="web-api-5c4b3a2-new", rs="web-api-5c4b3a2"))
     watcher.run_finished(first.fingerprint)
     clock.advance(300)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert drain(watcher) == []
 
 
@@ -128,8 +120,7 @@ def test_not_ready_is_reported_when_the_grace_period_ends_without_another_event(
     clock.advance(59)
     assert watcher._rechecks.pop_due(clock()) == []
     clock.advance(1)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (incident,) = drain(watcher)
     assert incident.reason == NOT_READY and incident.target == WEB
 
@@ -183,8 +174,7 @@ def test_deployment_unavailable_beyond_grace(clock: ManualClock) -> None:
     watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=1))  # still Available: first seen now
     assert drain(watcher) == []
     clock.advance(60)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (incident,) = drain(watcher)
     assert incident.reason == UNAVAILABLE_REPLICAS and incident.target == WEB
 
@@ -195,8 +185,7 @@ def test_deployment_recovering_within_grace_is_not_reported(clock: ManualClock) 
     clock.advance(30)
     watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=0))
     clock.advance(30)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert drain(watcher) == []
 
 
@@ -209,8 +198,7 @@ def test_namespace_selector_reevaluates_pods_seen_before_their_namespace(clock: 
         "metadata": {"name": "shop", "labels": {"paramedic.dev/enabled": "true"}},
     }
     watcher.on_event(NAMESPACES, "ADDED", namespace)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (incident,) = drain(watcher)
     assert incident.reason == CRASH_LOOP
 
@@ -232,8 +220,7 @@ def test_full_queue_drops_and_retries_later(clock: ManualClock) -> None:
     assert watcher.stats().fold.dropped == 1
     assert [i.target.name for i in drain(watcher)] == ["web-api"]
     clock.advance(5)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert [i.target.name for i in drain(watcher)] == ["worker"]
 
 
@@ -308,14 +295,12 @@ def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothi
     watcher.on_list(PODS, [redis])
     watcher.on_list(StreamSpec("deployments", DEPLOYMENT, lambda: None), [])
     watcher.on_list(StreamSpec("configmaps", "ConfigMap", lambda: None), [])
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     [incident] = drain(watcher)
     assert (incident.target.kind, incident.target.name) == ("Service", "queue")
     assert incident.reason == "ServiceSelectorMatchesNothing"
     watcher.on_event(PODS, "DELETED", redis)  # the healthy Service loses its only pod
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert [i.target.name for i in drain(watcher)] == ["redis"]
 
 
@@ -385,8 +370,7 @@ def test_an_ingress_on_a_port_its_service_lacks_is_an_incident_once_services_are
     assert drain(watcher) == []  # the Services are not listed yet
     watcher.on_list(services, [svc])
     clock.advance(10)
-    for key in watcher._rechecks.pop_due(clock.now):
-        watcher._recheck(key)
+    recheck_due(watcher, clock.now)
     [incident] = drain(watcher)
     assert incident.target == WorkloadRef(namespace="shop", kind="Ingress", name="shop")
     assert incident.reason == "IngressPortNotExposed"
