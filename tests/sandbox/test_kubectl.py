@@ -174,17 +174,23 @@ def test_patch_types(cluster: Sandbox, kind: str, patch: str, path: str, value: 
         assert len(env) == len(before["spec"]["template"]["spec"]["containers"][0].get("env", [])) + 1
 
 
-def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Path) -> None:
+def _sleeper(tmp_path: Path, name: str, *, container: str) -> tuple[dict, Path]:
+    """A one-replica Deployment `name` in shop whose busybox container sleeps, and its YAML file."""
     manifest = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "hello", "namespace": "shop"},
+        "metadata": {"name": name, "namespace": "shop"},
         "spec": selecting_spec(
-            "hello", [{"name": "hello", "image": "busybox:1.36", "command": ["sleep", "3600"]}], 1
+            name, [{"name": container, "image": "busybox:1.36", "command": ["sleep", "3600"]}], 1
         ),
     }
-    path = tmp_path / "hello.yaml"
+    path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(manifest))
+    return manifest, path
+
+
+def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Path) -> None:
+    manifest, path = _sleeper(tmp_path, "hello", container="hello")
     assert "deployment.apps/hello created" in kubectl(cluster, "apply", "-f", str(path))
     manifest["spec"]["replicas"] = 2
     path.write_text(yaml.safe_dump(manifest))
@@ -258,16 +264,7 @@ def test_invalid_patch_is_refused_with_the_servers_reasons(cluster: Sandbox) -> 
 
 
 def test_delete_with_orphan_cascade_keeps_the_replicaset(cluster: Sandbox, tmp_path: Path) -> None:
-    manifest = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "orphaned", "namespace": "shop"},
-        "spec": selecting_spec(
-            "orphaned", [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"]}], 1
-        ),
-    }
-    path = tmp_path / "orphaned.yaml"
-    path.write_text(yaml.safe_dump(manifest))
+    _, path = _sleeper(tmp_path, "orphaned", container="c")
     kubectl(cluster, "apply", "-f", str(path))
     rs_names = lambda: kubectl(cluster, "get", "rs", "-n", "shop", "-l", "app=orphaned", "-o", "name").split()  # noqa: E731
     assert eventually(lambda: len(rs_names()) == 1, timeout=30.0, interval=0.3)
