@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.ports import LOOPBACK, free_port
 from tests.tools.kubernetes.builders import NS, deployment
 from tests.tools.kubernetes.conftest import Answer, FakeApi, Trace, status_body
 from tools.kubernetes.client import KubeClient, KubeConfigError
@@ -79,12 +78,10 @@ def test_persistent_transient_errors_give_up_after_the_retry_budget(
     assert len(fake_api.requests()) == 3
 
 
-def _refused_url() -> str:
-    return f"http://{LOOPBACK}:{free_port()}"
-
-
-def test_unreachable_server_is_unavailable(kube_for: Callable[..., KubeClient], trace: Trace) -> None:
-    kube = kube_for(_refused_url())
+def test_unreachable_server_is_unavailable(
+    kube_for: Callable[..., KubeClient], trace: Trace, refused_url: str
+) -> None:
+    kube = kube_for(refused_url)
     result = live_manifest(kube, NS, "Deployment", "web", sink=trace)
     assert result.status is ToolStatus.UNAVAILABLE
     assert "cannot reach the API server" in (result.error or "")
