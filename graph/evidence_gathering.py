@@ -147,27 +147,18 @@ def _with_manifest_and_commits(
 def _status_items(data: dict[str, Any], kind: str, name: str) -> list[EvidenceItem]:
     workload = dict(data.get("workload") or {})
     workload.setdefault("object_kind", kind)
-    out = [
-        EvidenceItem(
-            id=f"status:{kind.lower()}/{name}",
-            kind=EvidenceKind.STATUS,
-            source=f"{kind} {name}",
-            text=_summary(workload),
-            data=workload,
-        )
-    ]
+    out = [_status_item(f"{kind.lower()}/{name}", f"{kind} {name}", workload)]
     for pod in data.get("pods") or []:
         pod = {**pod, "object_kind": "Pod"}
-        out.append(
-            EvidenceItem(
-                id=f"status:pod/{pod.get('pod', '?')}",
-                kind=EvidenceKind.STATUS,
-                source=f"Pod {pod.get('pod', '?')}",
-                text=_summary(pod),
-                data=pod,
-            )
-        )
+        out.append(_status_item(f"pod/{pod.get('pod', '?')}", f"Pod {pod.get('pod', '?')}", pod))
     return out
+
+
+def _status_item(ref: str, source: str, data: dict[str, Any]) -> EvidenceItem:
+    """A STATUS item with id `status:<ref>`, its text the one-line summary of `data`."""
+    return EvidenceItem(
+        id=f"status:{ref}", kind=EvidenceKind.STATUS, source=source, text=_summary(data), data=data
+    )
 
 
 def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> list[EvidenceItem]:
@@ -180,16 +171,8 @@ def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> 
     for status in others.data:
         if status.name == target.name:
             continue
-        data = workload_data(status).dump()
-        out.append(
-            EvidenceItem(
-                id=f"status:deployment/{status.name}",
-                kind=EvidenceKind.STATUS,
-                source=f"Deployment {status.namespace}/{status.name}",
-                text=_summary(data),
-                data=data,
-            )
-        )
+        source = f"Deployment {status.namespace}/{status.name}"
+        out.append(_status_item(f"deployment/{status.name}", source, workload_data(status).dump()))
     return out
 
 

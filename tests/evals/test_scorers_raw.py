@@ -57,8 +57,7 @@ def test_no_ops_are_counted_apart_and_fix_nothing(by_id, outcome_of):
     assert (result.executed_actions, result.noop_actions) == (0, 2)
     assert result.fix_success is False  # the fault healed, but not through an effective action
     outcome = outcome_of(s.id, [inv], _records(s, True))
-    row = ScenarioResult(scenario_id=s.id, title=s.title, split=s.split, tags=[t.value for t in s.tags],
-                         categories=s.categories, outcome=outcome, score=result)  # fmt: skip
+    row = ScenarioResult.of(s, outcome, result)
     [miss] = misses([row])
     assert any("no-op" in r for r in miss.reasons)
 
