@@ -75,7 +75,9 @@ class WorkloadRef(BaseModel):
                  "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
                  "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
                  "job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
-                 "po": "Pod", "pod": "Pod", "pods": "Pod"}  # fmt: skip
+                 "po": "Pod", "pod": "Pod", "pods": "Pod",
+                 # a Service is a run's subject once the run follows one (graph/policies/follow)
+                 "svc": "Service", "service": "Service", "services": "Service"}  # fmt: skip
         parts = [p for p in text.strip().split("/") if p]
         if len(parts) == 3 and parts[1].lower() in kinds:
             return cls(namespace=parts[0], kind=kinds[parts[1].lower()], name=parts[2])

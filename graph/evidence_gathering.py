@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
 from graph.metric_evidence import metric_evidence
+from graph.service_evidence import SERVICE_KIND, service_items
 from tools.evidence.item_data import CommitData, LogData, NodeStatusData, RolloutData
 from tools.evidence.render import condition_data, render_workload, workload_data
 from tools.gitops.base import GitOpsRepo
@@ -74,6 +75,13 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
     ns, kind, name = target.namespace, target.kind, target.name
     sink = sources.sink
 
+    if kind == SERVICE_KIND:
+        # A Service followed from its consumers: its selector against the pods, its manifest, its Git history.
+        items += service_items(sources.kube, target, sink, gaps)
+        if not items:
+            return Evidence(target=target, gaps=gaps)
+        return _with_manifest_and_commits(sources, target, since, items, gaps)
+
     status = workload_status(sources.kube, ns, kind, name, sink=sink)
     if not status.ok or status.data is None:
         return Evidence(target=target, gaps=[f"status: {status.error}"])
@@ -91,13 +99,6 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
     items += _neighbour_items(sources, target, gaps)
     if _placement_trouble(rendered.data, kind):
         items += _node_items(sources, gaps)
-
-    manifest_body: dict[str, Any] | None = None
-    manifest = live_manifest(sources.kube, ns, kind, name, sink=sink)
-    if manifest.ok and manifest.data is not None:
-        manifest_body = manifest.data.body
-    else:
-        gaps.append(f"manifest: {manifest.error}")
 
     if kind == "Deployment":
         history = rollout_history(sources.kube, ns, name, sink=sink)
@@ -123,11 +124,23 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
                 )
         else:
             gaps.append(f"rollout history: {history.error}")
+    return _with_manifest_and_commits(sources, target, since, items, gaps)
 
+
+def _with_manifest_and_commits(
+    sources: Sources, target: WorkloadRef, since: datetime | None, items: list[EvidenceItem], gaps: list[str]
+) -> Evidence:
+    """`items` plus the target's live manifest and the recent commits touching its manifest in Git."""
+    manifest_body: dict[str, Any] | None = None
+    manifest = live_manifest(sources.kube, target.namespace, target.kind, target.name, sink=sources.sink)
+    if manifest.ok and manifest.data is not None:
+        manifest_body = manifest.data.body
+    else:
+        gaps.append(f"manifest: {manifest.error}")
     if sources.repo is None:
         gaps.append("git: no GitOps repository configured")
     else:
-        items += _commit_items(sources.repo, target, since, gaps)
+        items = [*items, *_commit_items(sources.repo, target, since, gaps)]
     return Evidence(target=target, items=items, manifest=manifest_body, gaps=gaps)
 
 
