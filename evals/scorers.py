@@ -1,10 +1,11 @@
 """Pure scoring of one scenario's outcome against its ground truth (no I/O, no clock).
 
 Rules (docs/evals.md explains them):
-- detection: a fault is detected when an incident the agent opened (its watcher, not an alert
-  the scenario posted) names its symptomatic workload or its faulty resource; such an incident
-  on any other workload (not listed as `affected`) is a false positive; a control with no such
-  incident is a true negative;
+- detection: a fault is detected when an incident the agent's watcher opened or sighted names
+  its symptomatic workload or its faulty resource (an alert the scenario posted is not a
+  detection on its own; the watcher's sighting of that workload folds into the alert's run, and
+  counts); such an incident on any other workload (not listed as `affected`) is a false
+  positive; a control with no such incident is a true negative;
 - category / resource / field: the diagnosis of the incident matched to each fault (alert
   incidents included); `unknown` is right only for an uncatalogued fault;
 - a diagnosis with a category other than `unknown` on an alert incident that matches no fault
@@ -292,7 +293,7 @@ def _score_fault(fault: FaultRecord, investigations: list[Investigation]) -> Fau
     return FaultScore(
         category=fault.category,
         faulty_resource=fault.faulty_resource,
-        detected=any(i.incident.trigger == "watcher" for i in matched),
+        detected=any(i.incident.trigger == "watcher" or i.incident.watcher_sighted for i in matched),
         diagnosed_category=diagnosis.category.value if diagnosis else None,
         category_correct=bool(diagnosis and diagnosis.category.value == fault.category),
         resource_correct=bool(
