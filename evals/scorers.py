@@ -7,7 +7,8 @@ Rules (docs/evals.md explains them):
   counts); such an incident on any other workload (not listed as `affected`) is a false
   positive; a control with no such incident is a true negative;
 - category / resource / field: the diagnosis of the incident matched to each fault (alert
-  incidents included); `unknown` is right only for an uncatalogued fault;
+  incidents included); `unknown` is right only for an uncatalogued fault; the field is right
+  when it is the true one or a key or item inside it (`field_within`);
 - a diagnosis with a category other than `unknown` on an alert incident that matches no fault
   (an alert about a healthy workload) is a false diagnosis;
 - fix success: every fault fixed in the final state, healthy through the soak, and at least one
@@ -173,6 +174,16 @@ def normalise_field(text: str | None) -> str | None:
     return re.sub(r"\[name=([^\]]+)\]", r"[\1]", cleaned) or None
 
 
+def field_within(diagnosed: str | None, truth: str) -> bool:
+    """The diagnosed field is the true one, or a key or item inside it: naming the one label of a
+    `nodeSelector` no node carries is at least as precise as naming the selector. A field that
+    only contains the true one (`spec.template.spec` for a memory limit) is not."""
+    got, want = normalise_field(diagnosed), normalise_field(truth)
+    if got is None or want is None:
+        return False
+    return got == want or got.startswith((f"{want}.", f"{want}["))
+
+
 # -- the scorer -------------------------------------------------------------------------------
 
 
@@ -302,7 +313,7 @@ def _score_fault(fault: FaultRecord, investigations: list[Investigation]) -> Fau
         field_correct=bool(
             diagnosis
             and fault.faulty_field is not None
-            and normalise_field(diagnosis.faulty_field) == normalise_field(fault.faulty_field)
+            and field_within(diagnosis.faulty_field, fault.faulty_field)
         ),
         fixed=fault.fixed,
     )
