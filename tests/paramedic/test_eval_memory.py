@@ -18,7 +18,7 @@ from paramedic.eval_memory import replay_twice
 from paramedic.eval_sandbox import SandboxTestbed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-SCENARIOS = ["dev-bad-image-worker"]
+SCENARIOS = ["dev-oom-web-api"]
 
 
 def test_the_second_pass_cites_past_incidents_without_losing_accuracy(tmp_path: Path) -> None:
