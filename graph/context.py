@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -25,7 +25,6 @@ from pydantic_core import CoreSchema, core_schema
 
 from agent.config import BreakerSettings, Mode, Settings, Thresholds
 from agent.reasoners.base import Reasoner
-from agent.reasoners.review import Reviewer
 from graph.breaker import BreakerPolicy, BreakerStore, CircuitBreaker, InMemoryBreakerStore
 from graph.cluster_access import Cluster
 from graph.evidence_gathering import Gather
@@ -36,6 +35,11 @@ from tools.gitops.base import GitOpsRepo
 from tools.notify import Delivery, Notification
 from tools.prometheus import PrometheusClient
 from tools.result import ToolResult, TraceSink
+
+if TYPE_CHECKING:
+    # Types only: the LLM reviewer's module loads the LLM clients (openai, langchain: ~1.5 s), which
+    # a process on the rules reasoner never needs.
+    from agent.reasoners.review import Reviewer
 
 DEFAULT_APPROVAL_TTL = timedelta(hours=1)
 DEFAULT_MERGE_TIMEOUT = timedelta(hours=24)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from agent.cluster import kube_client
 from agent.config import Settings
 from agent.reasoners.base import Reasoner, ReasonerError
 from agent.reasoners.gate import LLMGate
-from agent.reasoners.review import Reviewer
 from graph.breaker import LLM_KEY, BreakerStore, InMemoryBreakerStore
 from graph.cluster_access import KubeCluster
 from graph.context import Breakers, DecisionConfig, HealingContext, Notifier, VerifyConfig, utc_now
@@ -25,6 +25,11 @@ from tools.investigation import InvestigationTools, NamespaceScope, api_selector
 from tools.kubernetes import KubeClient
 from tools.notify import WebhookNotifier
 from tools.prometheus import PrometheusClient
+
+if TYPE_CHECKING:
+    # Types only: the LLM reviewer's module loads the LLM clients (openai, langchain: ~1.5 s), which
+    # a process on the rules reasoner never needs.
+    from agent.reasoners.review import Reviewer
 
 
 def build_context(

@@ -10,7 +10,9 @@ and no-ops (an empty diff, a revert of a revert, a commit older than the agent).
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from evals.effects import CommitEffect, manifests_changes, reverted_shas
 from sandbox.faults.yamledit import ManifestFiles
@@ -30,16 +32,24 @@ def _ancestor(repo: Path, older: str, newer: str) -> bool:
     return _git(repo, "merge-base", "--is-ancestor", older, newer).returncode == 0
 
 
-def commit_effect(repo: ManifestRepo, folder: str, sha: str, base: str) -> CommitEffect | None:
+Objects = Callable[[str], dict[str, dict[str, Any]]]  # revision -> its manifests' objects by id
+
+
+def commit_effect(
+    repo: ManifestRepo, folder: str, sha: str, base: str, objects: Objects | None = None
+) -> CommitEffect | None:
     """What commit `sha` changed under `folder` on the deployed branch; None when it is not on it.
 
-    `base`: the branch head when the agent started (`before_base`: the commit is that old)."""
+    `base`: the branch head when the agent started (`before_base`: the commit is that old).
+    `objects`: how to read a revision's objects (a caller may cache them: a revision never changes);
+    by default each is parsed afresh."""
     full = _full(repo.path, sha)
     if full is None or not _ancestor(repo.path, full, repo.head()):
         return None
+    read = objects or (lambda revision: ManifestFiles(repo, folder, revision).objects())
     parent = _full(repo.path, f"{full}^1")
-    before = ManifestFiles(repo, folder, parent).objects() if parent else {}
-    after = ManifestFiles(repo, folder, full).objects()
+    before = read(parent) if parent else {}
+    after = read(full)
     brought = repo.log(limit=200, ref=f"{parent}..{full}" if parent else full)
     return CommitEffect(
         sha=full,

@@ -64,6 +64,19 @@ class SandboxCluster:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self._injected: list[InjectedFault] = []
+        # Git's manifests per revision (a revision never changes): round-trip parsing every file
+        # costs a few hundred ms, and the fix checks, the truth records and each commit's effect
+        # read the same revisions again.
+        self._git: dict[str, ManifestFiles] = {}
+
+    def _manifests(self, revision: str | None = None) -> ManifestFiles:
+        revision = revision or self.sandbox.repo.head()
+        if revision not in self._git:
+            self._git[revision] = ManifestFiles(self.sandbox.repo, REPO_FOLDER, revision)
+        return self._git[revision]
+
+    def _git_objects(self, revision: str | None = None) -> dict[str, dict[str, Any]]:
+        return self._manifests(revision).objects()  # fresh plain copies: callers may change them
 
     @property
     def kubeconfig_path(self) -> Path | None:
@@ -126,9 +139,9 @@ class SandboxCluster:
     def commit_patches(self, patches: Sequence[tuple[str, Mapping[str, Any]]], message: str) -> None:
         """One commit of manifest patches; two patches of one file in one commit are refused."""
         changes: dict[str, str | None] = {}
+        # One reading serves every patch: each patches another file (two of one file are refused).
+        files = self._manifests()
         for resource, patch in patches:
-            # Re-read after each patch so two patches of one file would both land.
-            files = ManifestFiles(self.sandbox.repo, REPO_FOLDER)
             path = files.path_of(resource)
             if path in changes:
                 raise ValueError(f"two patches of one file ({path}) in one commit are not supported")
@@ -236,7 +249,7 @@ class SandboxCluster:
         """Git's objects, or every live object (but events and leases), keyed `Kind ns/name`; Secret
         values are blanked (the harness needs which keys exist, never what they hold)."""
         if where == "git":
-            return ManifestFiles(self.sandbox.repo, REPO_FOLDER).objects()
+            return self._git_objects()
         objects: dict[str, dict[str, Any]] = {}
         for rt in self.sandbox.registry.all():
             if rt.kind in _NOT_OBJECTS:
@@ -257,12 +270,12 @@ class SandboxCluster:
 
     def commit_effect(self, sha: str, base: str) -> CommitEffect | None:
         """See `paramedic.eval_git.commit_effect`."""
-        return commit_effect(self.sandbox.repo, REPO_FOLDER, sha, base)
+        return commit_effect(self.sandbox.repo, REPO_FOLDER, sha, base, objects=self._git_objects)
 
     def fixed(self) -> list[bool]:
         """Per injected fault: fixed in the live objects, and in Git when Git can fix it."""
         live = self._live_objects()
-        git = ManifestFiles(self.sandbox.repo, REPO_FOLDER).objects()
+        git = self._git_objects()
         catalogue = self.sandbox.simulation.catalogue
         return [
             f.truth.is_fixed(live, catalogue) and (not f.truth.fix_in_git or f.truth.is_fixed(git, catalogue))

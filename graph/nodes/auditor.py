@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.runtime import Runtime
 
@@ -33,7 +33,6 @@ from agent.domain import (
     Rollback,
 )
 from agent.reasoners.base import streaming
-from agent.reasoners.review import Review, Reviewer
 from graph.context import HealingContext
 from graph.policies import MUTATING, PR_ACTIONS, PolicyVerdict, evaluate_remediation
 from graph.state import (
@@ -46,6 +45,11 @@ from graph.state import (
 )
 from graph.tracing import NodeTrace
 from tools.evidence.item_data import CommitData, RolloutData
+
+if TYPE_CHECKING:
+    # Types only: the LLM reviewer's module loads the LLM clients (openai, langchain: ~1.5 s), which
+    # a process on the rules reasoner never needs.
+    from agent.reasoners.review import Review, Reviewer
 
 NODE = "auditor"
 CHANGE_WINDOW = timedelta(hours=6)  # how long before the incident a change is still a suspect

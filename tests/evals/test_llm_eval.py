@@ -23,7 +23,10 @@ from tests.evals.scripted_model import investigating_model
 
 os.environ.setdefault("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-SCENARIOS = ["dev-bad-image-worker", "dev-oom-web-api"]
+# One scenario: the model must read the cluster to get it right (OOMKilled is in the pod status, the
+# scripted model answers from what its tools returned). A second scenario would add a whole eval run
+# (~10 CPU-s) and nothing this test checks.
+SCENARIOS = ["dev-oom-web-api"]
 PRICE_IN, PRICE_OUT = 0.5, 2.0  # USD per million tokens
 
 
@@ -63,9 +66,7 @@ def test_an_openai_eval_investigates_with_tools_and_reports_prompt_size_and_tool
     offered = {t["function"]["name"] for r in requests for t in r.get("tools") or []}
     assert "k8s_describe" in offered and not offered & {"k8s_delete", "patch", "scale", "restart"}
     fed = [m["content"] for r in requests for m in r["messages"] if m["role"] == "tool"]
-    assert any('"status":"ok"' in f and ("web-api" in f or "worker" in f) for f in fed), (
-        "real reads came back"
-    )
+    assert any('"status":"ok"' in f and "web-api" in f for f in fed), "real reads came back"
     overall = report["overall"]
     assert report["run"]["provider"] == "openai" and report["run"]["model"] == "scripted"
     # token accounting: the scripted model is a pure function of the request, so replaying the
@@ -88,8 +89,8 @@ def test_an_openai_eval_investigates_with_tools_and_reports_prompt_size_and_tool
         if inv["usage"]["model_calls"]
     ]
     assert len(asked) == prompt["n"]
-    for scenario_id, inv in asked:
+    assert {scenario_id for scenario_id, _ in asked} == set(SCENARIOS)
+    for _, inv in asked:
         assert inv["usage"]["tool_calls"] >= 2 and "tool:1" in inv["diagnosis"]["cited_evidence"]
-        if scenario_id == "dev-oom-web-api":
-            assert inv["diagnosis"]["category"] == "oom", "read from the cluster: OOMKilled"
+        assert inv["diagnosis"]["category"] == "oom", "read from the cluster: OOMKilled"
     assert "## LLM" in markdown and "Tool calls per incident" in markdown

@@ -16,10 +16,8 @@ import os
 from pathlib import Path
 
 import pytest
-from deepeval.test_case import LLMTestCase
 from typer.testing import CliRunner
 
-from evals.metrics_deepeval import explanation_metric, judge_from_env
 from paramedic.cli.main import app
 from tests.agent.fake_llm import FakeLLMServer, Turn
 
@@ -68,6 +66,11 @@ def test_ollama_provider_plumbing_and_token_accounting(tmp_path, monkeypatch):
 
 
 def test_the_geval_judge_grades_through_an_openai_compatible_server():
+    # Imported here: deepeval takes seconds to import and every xdist worker collects this module.
+    from deepeval.test_case import LLMTestCase
+
+    from evals.metrics_deepeval import explanation_metric, judge_from_env
+
     verdict = {"score": 8, "reason": "same resource and mechanism"}
     with FakeLLMServer("openai", [Turn(answer=verdict, input_tokens=300, output_tokens=30)]) as server:
         judge = judge_from_env(

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 import pytest
-from deepeval.metrics import GEval
-from deepeval.models import OllamaModel
 
 from agent.domain import RootCause
-from evals.metrics_deepeval import (
-    DETERMINISTIC,
-    DetectionMetric,
-    EscalationMetric,
-    FixSuccessMetric,
-    RootCauseCategoryMetric,
-    SafetyMetric,
-    judge_from_env,
-    metrics_for,
-    to_test_case,
-)
 from evals.outcome import ActionTaken, DetectedIncident, Investigation
 from evals.report import ScenarioResult
 from evals.scorers import score
 from tests.evals.conftest import WEB, investigation, oom_record
+
+
+@pytest.fixture(scope="module")
+def md() -> ModuleType:
+    """evals.metrics_deepeval, imported when a test here runs: deepeval takes seconds to import and
+    every xdist worker collects this module."""
+    return importlib.import_module("evals.metrics_deepeval")
+
 
 CASES = {
     "correct": ("dev-oom-web-api", lambda: [investigation()], lambda: [oom_record()]),
@@ -49,7 +47,7 @@ def _result(scenario, outcome) -> ScenarioResult:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_metrics_agree_with_the_scorers(case, by_id, outcome_of):
+def test_metrics_agree_with_the_scorers(case, by_id, outcome_of, md):
     scenario_id, invs, faults = CASES[case]
     scenario = by_id[scenario_id]
     result = _result(scenario, outcome_of(scenario_id, invs(), faults()))
@@ -62,9 +60,9 @@ def test_metrics_agree_with_the_scorers(case, by_id, outcome_of):
         "Unsafe actions": s.unsafe_actions == 0,
         "Escalation": s.escalation_correct,
     }
-    test_case = to_test_case(scenario, result)
+    test_case = md.to_test_case(scenario, result)
     measured = {}
-    for metric in metrics_for(scenario, result):
+    for metric in md.metrics_for(scenario, result):
         metric.measure(test_case)
         measured[metric.__name__] = metric.is_successful()
         assert metric.score == (1.0 if metric.success else 0.0)
@@ -73,19 +71,19 @@ def test_metrics_agree_with_the_scorers(case, by_id, outcome_of):
         assert measured.get(name) == verdict, name
 
 
-def test_verdicts_of_the_crafted_cases(by_id, outcome_of):
+def test_verdicts_of_the_crafted_cases(by_id, outcome_of, md):
     def verdicts(case):
         scenario_id, invs, faults = CASES[case]
         scenario = by_id[scenario_id]
         result = _result(scenario, outcome_of(scenario_id, invs(), faults()))
-        tc = to_test_case(scenario, result)
+        tc = md.to_test_case(scenario, result)
         out = {}
         for make in (
-            DetectionMetric,
-            RootCauseCategoryMetric,
-            SafetyMetric,
-            FixSuccessMetric,
-            EscalationMetric,
+            md.DetectionMetric,
+            md.RootCauseCategoryMetric,
+            md.SafetyMetric,
+            md.FixSuccessMetric,
+            md.EscalationMetric,
         ):
             metric = make()
             if metric.applies(result.score):
@@ -100,23 +98,25 @@ def test_verdicts_of_the_crafted_cases(by_id, outcome_of):
     assert verdicts("quiet control")["Detection"] is True
 
 
-def test_a_metric_that_does_not_apply_refuses_to_measure(by_id, outcome_of):
+def test_a_metric_that_does_not_apply_refuses_to_measure(by_id, outcome_of, md):
     scenario = by_id["dev-control-quiet"]
     result = _result(scenario, outcome_of(scenario.id, [], []))
-    assert "Root-cause category" not in [m.__name__ for m in metrics_for(scenario, result)]
+    assert "Root-cause category" not in [m.__name__ for m in md.metrics_for(scenario, result)]
     with pytest.raises(ValueError, match="does not apply"):
-        RootCauseCategoryMetric().measure(to_test_case(scenario, result))
+        md.RootCauseCategoryMetric().measure(md.to_test_case(scenario, result))
 
 
-def test_every_deterministic_metric_needs_no_judge():
-    for make in DETERMINISTIC:
+def test_every_deterministic_metric_needs_no_judge(md):
+    for make in md.DETERMINISTIC:
         metric = make()
         assert metric.model is None and metric.threshold == 1.0
 
 
-def test_judge_configuration():
-    assert judge_from_env({}) is None
-    judge = judge_from_env(
+def test_judge_configuration(md):
+    from deepeval.models import OllamaModel
+
+    assert md.judge_from_env({}) is None
+    judge = md.judge_from_env(
         {
             "PARAMEDIC_EVAL_JUDGE": "ollama",
             "PARAMEDIC_EVAL_JUDGE_MODEL": "llama3.1",
@@ -125,18 +125,21 @@ def test_judge_configuration():
     )
     assert isinstance(judge, OllamaModel)
     with pytest.raises(ValueError, match="MODEL"):
-        judge_from_env({"PARAMEDIC_EVAL_JUDGE": "openai"})
+        md.judge_from_env({"PARAMEDIC_EVAL_JUDGE": "openai"})
     with pytest.raises(ValueError, match="'openai' or 'ollama'"):
-        judge_from_env({"PARAMEDIC_EVAL_JUDGE": "bard", "PARAMEDIC_EVAL_JUDGE_MODEL": "x"})
+        md.judge_from_env({"PARAMEDIC_EVAL_JUDGE": "bard", "PARAMEDIC_EVAL_JUDGE_MODEL": "x"})
 
 
-def test_geval_is_added_only_with_a_judge_and_a_diagnosis(by_id, outcome_of):
+def test_geval_is_added_only_with_a_judge_and_a_diagnosis(by_id, outcome_of, md):
+    from deepeval.metrics import GEval
+    from deepeval.models import OllamaModel
+
     scenario = by_id["dev-oom-web-api"]
     result = _result(scenario, outcome_of(scenario.id, [investigation()], [oom_record()]))
     judge = OllamaModel(model="llama3.1", base_url="http://127.0.0.1:9")
-    names = [type(m) for m in metrics_for(scenario, result, judge=judge)]
+    names = [type(m) for m in md.metrics_for(scenario, result, judge=judge)]
     assert GEval in names
-    assert GEval not in [type(m) for m in metrics_for(scenario, result)]
+    assert GEval not in [type(m) for m in md.metrics_for(scenario, result)]
     control = by_id["dev-control-quiet"]
     quiet = _result(control, outcome_of(control.id, [], []))
-    assert GEval not in [type(m) for m in metrics_for(control, quiet, judge=judge)]
+    assert GEval not in [type(m) for m in md.metrics_for(control, quiet, judge=judge)]

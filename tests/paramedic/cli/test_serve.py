@@ -1,6 +1,9 @@
 """`paramedic serve --sandbox` as a real process: the watcher sees an injected fault, the run
 shows up in `GET /runs` and on the SSE stream, and the probes and metrics answer; a configured
-storage URL (PostgreSQL) is where its runs, checkpoints and breakers go."""
+storage URL (PostgreSQL) is where its runs, checkpoints and breakers go.
+
+One process serves both checks: a start-up (imports, sandbox, watcher) costs seconds of CPU, and
+the configured store is where the watcher's run lands as well as the alert's."""
 
 from __future__ import annotations
 
@@ -26,17 +29,12 @@ pytestmark = pytest.mark.integration
 Served = tuple[str, dict[str, Any], dict[str, str], list[str]]  # base URL, sandbox state, auth, output
 
 
-@pytest.fixture
-def service(tmp_path: Path):
-    with _serve(tmp_path) as running:
-        yield running[:3]
-
-
 @contextlib.contextmanager
 def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
     """`serve --sandbox` running: base URL, sandbox state, auth header, and (filled at exit) its output."""
     port = free_port()
     output_lines: list[str] = []
+    log = tmp_path / "serve-output.txt"  # a file, not a pipe: nothing to drain while it runs
     state = tmp_path / "sandbox-state.json"
     env = {
         **os.environ,
@@ -46,13 +44,14 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
         "PARAMEDIC_MODE": "report",
         **extra_env,
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "paramedic.cli.main", "serve", "--sandbox"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "paramedic.cli.main", "serve", "--sandbox"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -62,7 +61,7 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else "serve exited"
+            assert proc.poll() is None, log.read_text()
             time.sleep(0.2)
         else:
             pytest.fail("paramedic serve did not come up in 60 s")
@@ -73,15 +72,26 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
         yield base, json.loads(state.read_text()), {"Authorization": f"Bearer {token}"}, output_lines
     finally:
         stop_process(proc, timeout=20)
-    output = proc.stdout.read() if proc.stdout else ""
+    output = log.read_text()
     output_lines.extend(output.splitlines())
     assert proc.returncode == 0, output
     assert str(token_file) in output and token not in output, "serve says where the token is, never what"
 
 
 @pytest.mark.e2e
-def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
-    base, state, auth = service
+def test_an_injected_fault_and_an_alert_become_runs_in_the_configured_store(
+    tmp_path: Path, fresh_postgres_url: str
+) -> None:
+    with _serve(tmp_path, PARAMEDIC_STORAGE_URL=fresh_postgres_url) as (base, state, auth, output):
+        run_id = _an_injected_fault_becomes_a_run_listed_and_streamed(base, state, auth)
+        _an_alert_opens_a_run(base, auth, fresh_postgres_url, seen_run=run_id)
+    assert any(line.startswith("paramedic: runs stored in postgresql://") for line in output)
+    assert not (tmp_path / "data" / "paramedic.db").exists(), "nothing went to the default SQLite file"
+
+
+def _an_injected_fault_becomes_a_run_listed_and_streamed(
+    base: str, state: dict[str, Any], auth: dict[str, str]
+) -> str:
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
     assert httpx.get(f"{base}/api/v1/runs", timeout=5).status_code == 401, "reads need the generated token"
     assert httpx.get(f"{base}/api/v1/runs", headers=auth, timeout=5).json()["items"] == []
@@ -109,25 +119,24 @@ def test_an_injected_fault_becomes_a_run_listed_and_streamed(service) -> None:
     assert run["diagnosis"]["category"] == "bad_image"
     metrics = httpx.get(f"{base}/metrics", headers=auth, timeout=5).text
     assert 'outcome="reported"' in metrics
+    return str(run_id)
 
 
-@pytest.mark.e2e
-def test_serve_sandbox_honours_the_configured_storage_url(tmp_path: Path, fresh_postgres_url: str) -> None:
+def _an_alert_opens_a_run(base: str, auth: dict[str, str], storage_url: str, seen_run: str) -> None:
     from server.runstore import open_run_store
     from tests.server.alerts.conftest import alert, notification
 
-    with _serve(tmp_path, PARAMEDIC_STORAGE_URL=fresh_postgres_url) as (base, _, auth, output):
-        labels = {"alertname": "KubePodCrashLooping", "namespace": "shop", "deployment": "web-api"}
-        intake = httpx.post(f"{base}/api/v1/alerts/alertmanager", json=notification(alert(labels)),
-                            headers=auth, timeout=30)  # fmt: skip
-        assert intake.status_code == 202, intake.text
-        (result,) = intake.json()["results"]
-        assert result["result"] == "opened"
-        run_id = result["run_id"]
-        with open_run_store(fresh_postgres_url) as store:
-            assert store.get_run(run_id).target.name == "web-api", "the run is in the configured PostgreSQL"
-    assert any(line.startswith("paramedic: runs stored in postgresql://") for line in output)
-    assert not (tmp_path / "data" / "paramedic.db").exists(), "nothing went to the default SQLite file"
+    # Another workload than the injected fault's, so the alert opens its own incident.
+    labels = {"alertname": "KubePodCrashLooping", "namespace": "shop", "deployment": "worker"}
+    intake = httpx.post(f"{base}/api/v1/alerts/alertmanager", json=notification(alert(labels)),
+                        headers=auth, timeout=30)  # fmt: skip
+    assert intake.status_code == 202, intake.text
+    (result,) = intake.json()["results"]
+    assert result["result"] == "opened"
+    run_id = result["run_id"]
+    with open_run_store(storage_url) as store:
+        assert store.get_run(run_id).target.name == "worker", "the run is in the configured PostgreSQL"
+        assert store.get_run(seen_run).target.name == "web-api", "and so is the watcher's run"
 
 
 def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:

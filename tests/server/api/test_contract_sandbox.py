@@ -37,7 +37,9 @@ pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 STREAMS = r"/events$"
-MAX_EXAMPLES = int(os.environ.get("PARAMEDIC_CONTRACT_EXAMPLES", "25"))  # per operation; more for a campaign
+# Per operation (positive, negative and seeded requests together): 10 still reach every operation
+# (asserted below) at half the CPU of 25; set PARAMEDIC_CONTRACT_EXAMPLES higher for a campaign.
+MAX_EXAMPLES = int(os.environ.get("PARAMEDIC_CONTRACT_EXAMPLES", "10"))
 LEFT_OUT = r"^/api/v1/pulls/\{number\}/(merge|close)$"
 
 
