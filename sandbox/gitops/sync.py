@@ -215,7 +215,9 @@ class GitOpsSync:
             diffs.append(
                 (
                     item,
-                    compare(self._store, item.rt, item.obj, self.spec.name) if item.rt and item.obj else None,
+                    compare(self._store, item.rt, item.obj, self.spec.name, self._admit)
+                    if item.rt and item.obj
+                    else None,
                 )
             )
         prunable = self._prunable(parsed)

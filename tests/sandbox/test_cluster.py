@@ -232,6 +232,16 @@ def test_sample_apps_come_up_healthy_and_synced(sandbox: Sandbox) -> None:
         dep = view.deployment("shop", name)
         assert dep["status"].get("availableReplicas") == replicas, name
     assert "container_memory_working_set_bytes" in view.metrics()
+    # Synced means synced: the fields the API server defaults (a port's protocol, a container's
+    # imagePullPolicy) are not drift, so later passes apply and record nothing (no sync every 5 s).
+    history = len(app.get("history") or [])
+    sandbox.advance(60)
+    report = sandbox.gitops.sync_once()
+    assert report.synced and report.operation_phase is None, report
+    assert (
+        len(sandbox.store.get(APPLICATIONS, "argocd", "sandbox-apps")["status"].get("history") or [])
+        == history
+    )
 
 
 @pytest.mark.slow
