@@ -27,7 +27,6 @@ from sandbox.apps import NAMESPACE, REPO_FOLDER, sample_files
 from sandbox.clock import SimClock
 from sandbox.controllers.persistentvolume import default_storage_class
 from sandbox.faults import FaultInjector, InjectedFault, Target
-from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops import APPLICATIONS, AppSpec, GitOpsSync, ManifestRepo
 from sandbox.gitops.health import HEALTHY, deployment_health
 from sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, PRIORITYCLASSES, STORAGECLASSES, Registry
@@ -279,7 +278,7 @@ class Sandbox:
         self, resource: str, patch: Mapping[str, Any], message: str, *, sync: bool = True
     ) -> str:
         """Strategic-merge `patch` into the manifest of `resource` (`Deployment shop/web-api`) and commit."""
-        return self.commit(ManifestFiles(self.repo, REPO_FOLDER).patch(resource, patch), message, sync=sync)
+        return self.commit(self.injector.manifest_files().patch(resource, patch), message, sync=sync)
 
     def sync(self, revision: str | None = None, timeout: float = 30.0) -> None:
         """Make sure the cluster runs `revision` (default: head) before returning (or TimeoutError).
