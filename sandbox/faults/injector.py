@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sandbox.faults.catalogue import fault_type
 from sandbox.faults.context import FaultContext, FaultNotApplicable, FaultPlan, Target
 from sandbox.faults.truth import GroundTruth
-from sandbox.faults.yamledit import ManifestFiles, ParsedTexts
+from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops.repo import ManifestRepo
 from sandbox.images import ImageCatalogue
 from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES, PODS, Registry
@@ -89,7 +89,6 @@ class FaultInjector:
         self._active: dict[str, InjectedFault] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._parsed = ParsedTexts()
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -105,8 +104,8 @@ class FaultInjector:
         return matches[-1] if matches else None
 
     def manifest_files(self) -> ManifestFiles:
-        """The manifests of the GitOps folder at head (a file version is parsed once, not per call)."""
-        return ManifestFiles(self._repo, self._folder, parsed=self._parsed)
+        """The manifests of the GitOps folder at head."""
+        return ManifestFiles(self._repo, self._folder)
 
     def context(self, target: Target, files: ManifestFiles | None = None) -> FaultContext:
         """What the builders see: Git's objects, the live nodes and pods."""

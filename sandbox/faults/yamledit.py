@@ -7,8 +7,8 @@ diff is the one or two lines it changes - which is what change correlation gets 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -43,59 +43,39 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-class ParsedTexts:
-    """Round-trip documents by file text, kept for the files of the newest tree parsed: a fault's
-    commit changes one file, so the next parse of the tree reads only that one again (a round-trip
-    parse of the sample apps costs ~80 ms). The documents are shared: nothing may change them."""
-
-    def __init__(self) -> None:
-        self._docs: dict[str, list[Any]] = {}
-        self._lock = threading.Lock()
-
-    def parse(self, texts: Mapping[str, str]) -> dict[str, list[Any]]:
-        """path -> its documents, for every file that parses (a broken one is left out)."""
-        with self._lock:
-            known = self._docs
-        found: dict[str, list[Any]] = {}
-        kept: dict[str, list[Any]] = {}
-        y = _yaml()
-        for path, text in texts.items():
-            docs = known.get(text)
-            if docs is None:
-                try:
-                    docs = list(y.load_all(text))
-                except Exception:  # a broken file is the sync loop's to report; faults skip it
-                    continue
-            found[path] = kept[text] = docs
-        with self._lock:
-            self._docs = kept
-        return found
+@lru_cache(maxsize=512)
+def _round_trip(text: str) -> tuple[Any, ...] | None:
+    """A file's round-trip documents, None when it does not parse. Kept by content: every sandbox
+    starts from the same sample files and a commit changes one file, and a round-trip parse of the
+    sample apps costs ~80 ms. The documents are shared, so nothing may change them (`edit` parses
+    its own copy)."""
+    try:
+        return tuple(_yaml().load_all(text))
+    except Exception:  # a broken file is the sync loop's to report; faults skip it
+        return None
 
 
 class ManifestFiles:
     """The repository's manifest files at one revision, addressable by resource id."""
 
-    def __init__(
-        self,
-        repo: ManifestRepo,
-        folder: str,
-        revision: str | None = None,
-        parsed: ParsedTexts | None = None,
-    ) -> None:
+    def __init__(self, repo: ManifestRepo, folder: str, revision: str | None = None) -> None:
         self.repo = repo
         self.revision = revision or repo.head()
         self._texts: dict[str, str] = {}
+        self._docs: dict[str, tuple[Any, ...]] = {}
         self._where: dict[str, tuple[str, int]] = {}
         for path, raw in repo.files(self.revision, folder).items():
             if not path.endswith(YAML_SUFFIXES):
                 continue
             try:
-                self._texts[path] = raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-        self._docs = (parsed or ParsedTexts()).parse(self._texts)
-        self._texts = {path: text for path, text in self._texts.items() if path in self._docs}
-        for path, docs in self._docs.items():
+            docs = _round_trip(text)
+            if docs is None:
+                continue
+            self._texts[path] = text
+            self._docs[path] = docs
             for index, doc in enumerate(docs):
                 if isinstance(doc, Mapping) and isinstance(doc.get("metadata"), Mapping):
                     self._where.setdefault(object_id(plain(doc)), (path, index))
