@@ -1,8 +1,9 @@
 """Run one fidelity case (format: FIDELITY_FORMAT.md) against a fresh sandbox with the real kubectl.
 
-`run_case` starts a stepped sandbox, creates the namespace and applies the manifests with the real
-`kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass, and gathers what kubectl
-shows: pods as JSON and as its printed table, events, logs, and the objects the case names.
+`run_case` starts a bare stepped sandbox (no sample apps), creates the namespace and applies the
+manifests with the real `kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass,
+and gathers what kubectl shows: pods as JSON and as its printed table, events, logs, and the
+objects the case names.
 `check_case` compares that with the case's `expect` and returns every mismatch (empty = pass).
 """
 
@@ -127,7 +128,8 @@ def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
     Every kubectl process costs about 0.1 s of CPU, so reads are batched: one `get` for pods, events
     and jobs, the printed table, and logs only of the pods the case checks logs of."""
     ns = case["namespace"]
-    with Sandbox(workdir=workdir, seed=seed, background=False) as sb:
+    # A bare cluster, as the kind cluster the cases were written against: no sample apps beside them.
+    with Sandbox(workdir=workdir, seed=seed, background=False, sample_apps=False) as sb:
         _create_namespace(sb, ns)
         applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
         sb.advance(float(case["settle_seconds"]))
