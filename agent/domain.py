@@ -7,6 +7,7 @@ These are pydantic models because they cross edges: into prompts, out of model a
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -74,7 +75,9 @@ class WorkloadRef(BaseModel):
                  "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
                  "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
                  "job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
-                 "po": "Pod", "pod": "Pod", "pods": "Pod"}  # fmt: skip
+                 "po": "Pod", "pod": "Pod", "pods": "Pod",
+                 # a Service is a run's subject once the run follows one (graph/policies/follow)
+                 "svc": "Service", "service": "Service", "services": "Service"}  # fmt: skip
         parts = [p for p in text.strip().split("/") if p]
         if len(parts) == 3 and parts[1].lower() in kinds:
             return cls(namespace=parts[0], kind=kinds[parts[1].lower()], name=parts[2])
@@ -102,6 +105,29 @@ class Incident(BaseModel):
     summary: str = ""
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def new(
+        cls,
+        target: WorkloadRef,
+        trigger: Trigger,
+        reason: str,
+        *,
+        summary: str = "",
+        started_at: datetime | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> Incident:
+        """A new incident with a fresh id, fingerprinted as `target` failing for `reason` (so storms fold)."""
+        return cls(
+            id=uuid.uuid4().hex,
+            fingerprint=fingerprint(target, reason),
+            target=target,
+            trigger=trigger,
+            reason=reason,
+            summary=summary,
+            started_at=started_at or datetime.now(UTC),
+            labels=dict(labels or {}),
+        )
 
 
 class EvidenceKind(StrEnum):

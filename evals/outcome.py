@@ -28,6 +28,10 @@ class DetectedIncident(_Model):
     trigger: Literal["watcher", "alert"] = Field(
         default="watcher", description="Who opened it: the agent's watcher, or an alert the scenario posted."
     )
+    watcher_sighted: bool = Field(
+        default=False,
+        description="The watcher saw it too: its sighting folded into the run an alert opened first.",
+    )
     detected_after_sim_s: float | None = None
     detected_after_wall_s: float | None = None
 

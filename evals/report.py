@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from evals.aggregate import Aggregate
+from evals.dataset import Scenario
 from evals.intervals import Interval
 from evals.misses import misses
 from evals.outcome import ScenarioOutcome
@@ -68,6 +69,26 @@ class ScenarioResult(BaseModel):
     expected_explanation: str = Field(default="", description="Ground-truth root cause, for judges.")
     outcome: ScenarioOutcome
     score: ScenarioScore
+
+    @classmethod
+    def of(
+        cls,
+        scenario: Scenario,
+        outcome: ScenarioOutcome,
+        score: ScenarioScore,
+        expected_explanation: str = "",
+    ) -> ScenarioResult:
+        """The row of `scenario` (its id, split, title, tags and categories) with its outcome and score."""
+        return cls(
+            scenario_id=scenario.id,
+            split=scenario.split,
+            title=scenario.title,
+            tags=[t.value for t in scenario.tags],
+            categories=scenario.categories,
+            expected_explanation=expected_explanation,
+            outcome=outcome,
+            score=score,
+        )
 
 
 class Report(BaseModel):

@@ -227,18 +227,12 @@ def run_scenario(
     finally:
         cluster.stop()
     outcome = ScenarioOutcome(scenario_id=scenario.id, run=run, observation=observation)
-    return ScenarioResult(
-        scenario_id=scenario.id,
-        split=scenario.split,
-        title=scenario.title,
-        tags=[t.value for t in scenario.tags],
-        categories=scenario.categories,
-        expected_explanation=scenario.expect.explanation
+    explanation = (
+        scenario.expect.explanation
         or " ".join(f.explanation for f in observation.faults)
-        or "Nothing is wrong: no incident should be opened.",
-        outcome=outcome,
-        score=score(scenario, outcome, pricing),
+        or "Nothing is wrong: no incident should be opened."
     )
+    return ScenarioResult.of(scenario, outcome, score(scenario, outcome, pricing), explanation)
 
 
 # -- many scenarios ---------------------------------------------------------------------------

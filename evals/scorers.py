@@ -1,12 +1,14 @@
 """Pure scoring of one scenario's outcome against its ground truth (no I/O, no clock).
 
 Rules (docs/evals.md explains them):
-- detection: a fault is detected when an incident the agent opened (its watcher, not an alert
-  the scenario posted) names its symptomatic workload or its faulty resource; such an incident
-  on any other workload (not listed as `affected`) is a false positive; a control with no such
-  incident is a true negative;
+- detection: a fault is detected when an incident the agent's watcher opened or sighted names
+  its symptomatic workload or its faulty resource (an alert the scenario posted is not a
+  detection on its own; the watcher's sighting of that workload folds into the alert's run, and
+  counts); such an incident on any other workload (not listed as `affected`) is a false
+  positive; a control with no such incident is a true negative;
 - category / resource / field: the diagnosis of the incident matched to each fault (alert
-  incidents included); `unknown` is right only for an uncatalogued fault;
+  incidents included); `unknown` is right only for an uncatalogued fault; the field is right
+  when it is the true one or a key or item inside it (`field_within`);
 - a diagnosis with a category other than `unknown` on an alert incident that matches no fault
   (an alert about a healthy workload) is a false diagnosis;
 - fix success: every fault fixed in the final state, healthy through the soak, and at least one
@@ -172,6 +174,16 @@ def normalise_field(text: str | None) -> str | None:
     return re.sub(r"\[name=([^\]]+)\]", r"[\1]", cleaned) or None
 
 
+def field_within(diagnosed: str | None, truth: str) -> bool:
+    """The diagnosed field is the true one, or a key or item inside it: naming the one label of a
+    `nodeSelector` no node carries is at least as precise as naming the selector. A field that
+    only contains the true one (`spec.template.spec` for a memory limit) is not."""
+    got, want = normalise_field(diagnosed), normalise_field(truth)
+    if got is None or want is None:
+        return False
+    return got == want or got.startswith((f"{want}.", f"{want}["))
+
+
 # -- the scorer -------------------------------------------------------------------------------
 
 
@@ -292,7 +304,7 @@ def _score_fault(fault: FaultRecord, investigations: list[Investigation]) -> Fau
     return FaultScore(
         category=fault.category,
         faulty_resource=fault.faulty_resource,
-        detected=any(i.incident.trigger == "watcher" for i in matched),
+        detected=any(i.incident.trigger == "watcher" or i.incident.watcher_sighted for i in matched),
         diagnosed_category=diagnosis.category.value if diagnosis else None,
         category_correct=bool(diagnosis and diagnosis.category.value == fault.category),
         resource_correct=bool(
@@ -301,7 +313,7 @@ def _score_fault(fault: FaultRecord, investigations: list[Investigation]) -> Fau
         field_correct=bool(
             diagnosis
             and fault.faulty_field is not None
-            and normalise_field(diagnosis.faulty_field) == normalise_field(fault.faulty_field)
+            and field_within(diagnosis.faulty_field, fault.faulty_field)
         ),
         fixed=fault.fixed,
     )

@@ -17,6 +17,7 @@ from tools.kubernetes import (
     KubeClient,
     Manifest,
     RolloutHistory,
+    ServiceStatus,
     WorkloadStatus,
     WriteOutcome,
     live_manifest,
@@ -25,6 +26,7 @@ from tools.kubernetes import (
     rollout_restart,
     rollout_undo,
     scale,
+    service_status,
     workload_status,
 )
 from tools.result import ToolResult, TraceSink, discard
@@ -38,6 +40,10 @@ class Cluster(Protocol):
 
     def status(self, target: WorkloadRef, *, sink: TraceSink = discard) -> ToolResult[WorkloadStatus]:
         """Replicas, conditions and pods of the workload."""
+        ...
+
+    def service(self, target: WorkloadRef, *, sink: TraceSink = discard) -> ToolResult[ServiceStatus]:
+        """A Service's selector and the pods of its namespace (a run that followed a Service)."""
         ...
 
     def manifest(self, target: WorkloadRef, *, sink: TraceSink = discard) -> ToolResult[Manifest]:
@@ -73,6 +79,10 @@ class KubeCluster:
     def status(self, target: WorkloadRef, *, sink: TraceSink = discard) -> ToolResult[WorkloadStatus]:
         """Replicas, conditions and pods of the workload."""
         return workload_status(self.kube, target.namespace, target.kind, target.name, sink=sink)
+
+    def service(self, target: WorkloadRef, *, sink: TraceSink = discard) -> ToolResult[ServiceStatus]:
+        """A Service's selector and the pods of its namespace."""
+        return service_status(self.kube, target.namespace, target.name, sink=sink)
 
     def manifest(self, target: WorkloadRef, *, sink: TraceSink = discard) -> ToolResult[Manifest]:
         """The workload's cleaned live manifest."""

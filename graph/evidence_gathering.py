@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, WorkloadRef
 from graph.metric_evidence import metric_evidence
+from graph.service_evidence import SERVICE_KIND, service_items
 from tools.evidence.item_data import CommitData, LogData, NodeStatusData, RolloutData
 from tools.evidence.render import condition_data, render_workload, workload_data
 from tools.gitops.base import GitOpsRepo
@@ -74,6 +75,13 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
     ns, kind, name = target.namespace, target.kind, target.name
     sink = sources.sink
 
+    if kind == SERVICE_KIND:
+        # A Service followed from its consumers: its selector against the pods, its manifest, its Git history.
+        items += service_items(sources.kube, target, sink, gaps)
+        if not items:
+            return Evidence(target=target, gaps=gaps)
+        return _with_manifest_and_commits(sources, target, since, items, gaps)
+
     status = workload_status(sources.kube, ns, kind, name, sink=sink)
     if not status.ok or status.data is None:
         return Evidence(target=target, gaps=[f"status: {status.error}"])
@@ -91,13 +99,6 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
     items += _neighbour_items(sources, target, gaps)
     if _placement_trouble(rendered.data, kind):
         items += _node_items(sources, gaps)
-
-    manifest_body: dict[str, Any] | None = None
-    manifest = live_manifest(sources.kube, ns, kind, name, sink=sink)
-    if manifest.ok and manifest.data is not None:
-        manifest_body = manifest.data.body
-    else:
-        gaps.append(f"manifest: {manifest.error}")
 
     if kind == "Deployment":
         history = rollout_history(sources.kube, ns, name, sink=sink)
@@ -123,38 +124,41 @@ def gather_evidence(sources: Sources, target: WorkloadRef, *, since: datetime | 
                 )
         else:
             gaps.append(f"rollout history: {history.error}")
+    return _with_manifest_and_commits(sources, target, since, items, gaps)
 
+
+def _with_manifest_and_commits(
+    sources: Sources, target: WorkloadRef, since: datetime | None, items: list[EvidenceItem], gaps: list[str]
+) -> Evidence:
+    """`items` plus the target's live manifest and the recent commits touching its manifest in Git."""
+    manifest_body: dict[str, Any] | None = None
+    manifest = live_manifest(sources.kube, target.namespace, target.kind, target.name, sink=sources.sink)
+    if manifest.ok and manifest.data is not None:
+        manifest_body = manifest.data.body
+    else:
+        gaps.append(f"manifest: {manifest.error}")
     if sources.repo is None:
         gaps.append("git: no GitOps repository configured")
     else:
-        items += _commit_items(sources.repo, target, since, gaps)
+        items = [*items, *_commit_items(sources.repo, target, since, gaps)]
     return Evidence(target=target, items=items, manifest=manifest_body, gaps=gaps)
 
 
 def _status_items(data: dict[str, Any], kind: str, name: str) -> list[EvidenceItem]:
     workload = dict(data.get("workload") or {})
     workload.setdefault("object_kind", kind)
-    out = [
-        EvidenceItem(
-            id=f"status:{kind.lower()}/{name}",
-            kind=EvidenceKind.STATUS,
-            source=f"{kind} {name}",
-            text=_summary(workload),
-            data=workload,
-        )
-    ]
+    out = [_status_item(f"{kind.lower()}/{name}", f"{kind} {name}", workload)]
     for pod in data.get("pods") or []:
         pod = {**pod, "object_kind": "Pod"}
-        out.append(
-            EvidenceItem(
-                id=f"status:pod/{pod.get('pod', '?')}",
-                kind=EvidenceKind.STATUS,
-                source=f"Pod {pod.get('pod', '?')}",
-                text=_summary(pod),
-                data=pod,
-            )
-        )
+        out.append(_status_item(f"pod/{pod.get('pod', '?')}", f"Pod {pod.get('pod', '?')}", pod))
     return out
+
+
+def _status_item(ref: str, source: str, data: dict[str, Any]) -> EvidenceItem:
+    """A STATUS item with id `status:<ref>`, its text the one-line summary of `data`."""
+    return EvidenceItem(
+        id=f"status:{ref}", kind=EvidenceKind.STATUS, source=source, text=_summary(data), data=data
+    )
 
 
 def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> list[EvidenceItem]:
@@ -167,16 +171,8 @@ def _neighbour_items(sources: Sources, target: WorkloadRef, gaps: list[str]) -> 
     for status in others.data:
         if status.name == target.name:
             continue
-        data = workload_data(status).dump()
-        out.append(
-            EvidenceItem(
-                id=f"status:deployment/{status.name}",
-                kind=EvidenceKind.STATUS,
-                source=f"Deployment {status.namespace}/{status.name}",
-                text=_summary(data),
-                data=data,
-            )
-        )
+        source = f"Deployment {status.namespace}/{status.name}"
+        out.append(_status_item(f"deployment/{status.name}", source, workload_data(status).dump()))
     return out
 
 

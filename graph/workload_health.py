@@ -4,13 +4,16 @@ Healthy means the rollout is complete and every pod serves: the controller has s
 spec, every desired replica is updated, ready and available, no old replica is left, and no live
 pod is unready or has a container waiting (CrashLoopBackOff, ImagePullBackOff...). Whether
 restart counts hold still is a matter of time, so verification compares snapshots itself.
+
+A Service (a run that followed one) is healthy when it serves: its selector matches pods and at
+least one of them is ready, i.e. it has a ready endpoint (`judge_service`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.kubernetes import WorkloadStatus
+from tools.kubernetes import ServiceStatus, WorkloadStatus
 
 
 @dataclass(frozen=True)
@@ -19,11 +22,12 @@ class Health:
 
     healthy: bool
     problems: tuple[str, ...] = ()
+    healthy_detail: str = "rollout complete, all pods ready"
 
     @property
     def detail(self) -> str:
         """The verdict in one line."""
-        return "rollout complete, all pods ready" if self.healthy else "; ".join(self.problems)
+        return self.healthy_detail if self.healthy else "; ".join(self.problems)
 
 
 def judge(status: WorkloadStatus) -> Health:
@@ -62,3 +66,18 @@ def judge(status: WorkloadStatus) -> Health:
     if status.paused:
         problems.append("the rollout is paused")
     return Health(not problems, tuple(dict.fromkeys(problems)))
+
+
+def judge_service(status: ServiceStatus) -> Health:
+    """The health of a Service: it has a selector, and a ready pod among those it selects."""
+    if not status.selector:
+        return Health(False, ("the Service has no selector: its endpoints cannot be judged from pods",))
+    selected = status.selected
+    selector = ",".join(f"{k}={v}" for k, v in sorted(status.selector.items()))
+    if not selected:
+        return Health(False, (f"the selector {selector} matches no pod: no endpoints",))
+    if status.ready_endpoints == 0:
+        return Health(False, (f"the selector {selector} matches {len(selected)} pod(s), none ready",))
+    return Health(
+        True, healthy_detail=f"{status.ready_endpoints} ready endpoint(s) of {len(selected)} selected pod(s)"
+    )

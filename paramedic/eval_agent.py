@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.domain import ActionType, Diagnosis, Usage
+from agent.domain import ActionType, Diagnosis, Trigger, Usage
 from agent.trace import TraceEvent, TraceEventType
 from evals.outcome import ActionTaken, AgentRun, Arbitration, DetectedIncident, Investigation
 from evals.runner import AgentEnv
@@ -31,6 +31,7 @@ from graph.runner import RunResult
 from paramedic.eval_quiet import WatcherProgress
 from server.alertmanager import AlertmanagerPayload, Mapped, incident_of
 from server.healing import HealingStack
+from server.run_service import INTAKE
 from server.runstore import RunStore, open_run_store
 from server.runstore.models import RunRecord, RunStatus
 from tools.kubernetes import KubeClient
@@ -66,6 +67,7 @@ class _Timeline:
     usage: Usage = field(default_factory=Usage)  # model calls and tokens, from the nodes' usage notes
     run_usage: dict[str, Usage] = field(default_factory=dict)  # the same, per run (one incident each)
     arbitrations: dict[str, list[Arbitration]] = field(default_factory=dict)
+    watcher_sighted: set[str] = field(default_factory=set)  # runs a watcher sighting folded into
 
     def on_event(self, event: TraceEvent) -> None:
         stamp = (self.env.elapsed_sim(), self.env.elapsed_wall())
@@ -78,6 +80,8 @@ class _Timeline:
                 used = Usage.model_validate(event.payload.get("usage") or {})
                 self.usage = self.usage + used
                 self.run_usage[event.run_id] = self.run_usage.get(event.run_id, Usage()) + used
+            if event.node == INTAKE and event.payload.get("trigger") == Trigger.WATCHER.value:
+                self.watcher_sighted.add(event.run_id)
             arbitration = _arbitration(event)
             if arbitration is not None:
                 self.arbitrations.setdefault(event.run_id, []).append(arbitration)
@@ -208,6 +212,7 @@ def _investigation(record: RunRecord, timeline: _Timeline, reason: str, trigger:
             workload=f"{target.kind} {target.namespace}/{target.name}",
             reason=reason,
             trigger="alert" if trigger == "alert" else "watcher",
+            watcher_sighted=record.id in timeline.watcher_sighted,
             detected_after_sim_s=seen[0],
             detected_after_wall_s=seen[1],
         ),

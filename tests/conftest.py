@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests import system_packages
+from tests.ports import free_port
 
 _database_numbers = itertools.count(1)
 
@@ -36,12 +36,6 @@ class PostgresServer:
 
     def url(self, database: str) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_server_user() -> tuple[list[str], Callable[[Path], None]]:
@@ -81,7 +75,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     sockets.mkdir()
     for path in (root, sockets):
         give(path)
-    port = _free_port()
+    port = free_port()
     pg_ctl = [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data)]
     try:
         _run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -13,7 +13,9 @@ from typing import Any
 import uvicorn
 from sse_starlette.sse import AppStatus
 
-LOOPBACK = "127.0.0.1"
+from tests.ports import LOOPBACK
+
+__all__ = ["LOOPBACK", "QuietHandler", "serve_app_on_loopback", "serve_on_loopback"]
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -24,12 +26,21 @@ class QuietHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def reply(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
-        """Answer `payload` with `status`; a client that gave up already (a timeout test) gets nothing."""
+    def reply(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Answer `payload` with `status` (and any extra `headers`); a client that gave up already (a
+        timeout test) gets nothing."""
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):

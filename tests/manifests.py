@@ -15,3 +15,16 @@ def with_containers(*containers: dict[str, Any], replicas: int | None = None) ->
 def app_patch(**fields: Any) -> dict[str, Any]:
     """A patch setting `fields` on the container named `app`."""
     return with_containers({"name": "app", **fields})
+
+
+def selecting_spec(
+    name: str, containers: list[dict[str, Any]], replicas: int, **extra: Any
+) -> dict[str, Any]:
+    """A controller's spec: `replicas` pods labelled `app: <name>`, selected by it, running `containers`."""
+    labels = {"app": name}
+    return {
+        "replicas": replicas,
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": dict(labels)}, "spec": {"containers": containers}},
+        **extra,
+    }

@@ -72,6 +72,7 @@ class Program:
 
 PROGRAMS = (
     Program("prometheus", "prometheus", "the Prometheus integration tests", lambda: _which("prometheus")),
+    Program("promtool", "prometheus", "the tests of deploy/'s alerting rules", lambda: _which("promtool")),
     Program(
         "prometheus-alertmanager",
         "prometheus-alertmanager",

@@ -44,7 +44,7 @@ def test_a_bare_machine_misses_all_of_them(bare_machine: Path) -> None:
 
 
 def test_programs_are_found_on_path_and_postgres_in_debians_newest_directory(bare_machine: Path) -> None:
-    for name in ("prometheus", "prometheus-alertmanager", "chromium-browser", "kubectl"):
+    for name in ("prometheus", "promtool", "prometheus-alertmanager", "chromium-browser", "kubectl"):
         _executable(bare_machine / "bin" / name)
     for version in ("15", "16"):
         for tool in system_packages.POSTGRES_TOOLS:
@@ -77,7 +77,7 @@ def test_as_root_it_installs_the_missing_packages_once_without_questions(
     bare_machine: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _executable(bare_machine / "bin" / "apt-get")
-    for name in ("prometheus", "kubectl"):
+    for name in ("prometheus", "promtool", "kubectl"):  # Debian's prometheus ships both
         _executable(bare_machine / "bin" / name)
     for tool in system_packages.POSTGRES_TOOLS:
         _executable(bare_machine / "bin" / tool)

@@ -21,6 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
+from agent.domain import Evidence
 from agent.prompts import PromptTemplate, load_prompt
 from agent.reasoners import untrusted
 from agent.reasoners.base import ReasonerErrorKind, TraceKind
@@ -45,6 +46,15 @@ class Finding(Generic[A]):
     answer: A
     fetched: dict[str, ToolOutcome]
     used_tools: bool
+
+    def known_citations(self, conv: Conversation, cited: Sequence[str], evidence: Evidence) -> list[str]:
+        """The ids of `cited` that the evidence or this investigation's tool results hold; the rest
+        (made up, or mistyped) are dropped and the drop is traced."""
+        known = evidence.ids() | set(self.fetched)
+        dropped = [i for i in cited if i not in known]
+        if dropped:
+            conv.record(TraceKind.CHECK, f"dropped {len(dropped)} unknown citation(s)", dropped=dropped)
+        return [i for i in cited if i in known]
 
 
 def _text(message: Any) -> str:

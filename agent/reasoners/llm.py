@@ -25,7 +25,7 @@ from agent.reasoners.base import ReasonerResult, TraceKind
 from agent.reasoners.budget import BudgetSpent, LoopBudget
 from agent.reasoners.bundle import build_bundle
 from agent.reasoners.conversation import Conversation
-from agent.reasoners.investigator import Investigator, StructuredMethod
+from agent.reasoners.investigator import Finding, Investigator, StructuredMethod
 from agent.reasoners.tool_loop import LocalTool
 from tools.investigation import InvestigationTools, ToolOutcome
 from tools.investigation.outcome import cap_text, compact_json
@@ -118,7 +118,7 @@ class LLMReasoner:
             found = self._investigator.run(conv, opening, [evidence_tool(evidence)])
         except BudgetSpent as spent:
             return self._spent(conv, incident, spent.reason)
-        diagnosis = self._checked(conv, found.answer.to_diagnosis(), evidence, found.fetched)
+        diagnosis = self._checked(conv, found, evidence)
         return ReasonerResult(diagnosis=diagnosis, usage=conv.usage, trace=conv.trace, reasoner=self.name)
 
     def _opening(
@@ -179,15 +179,11 @@ class LLMReasoner:
         )
         return ReasonerResult(diagnosis=diagnosis, usage=conv.usage, trace=conv.trace, reasoner=self.name)
 
-    def _checked(
-        self, conv: Conversation, diagnosis: Diagnosis, evidence: Evidence, fetched: dict[str, ToolOutcome]
-    ) -> Diagnosis:
-        known = evidence.ids() | set(fetched)
-        kept = [i for i in diagnosis.cited_evidence if i in known]
-        dropped = [i for i in diagnosis.cited_evidence if i not in known]
-        update: dict[str, Any] = {"cited_evidence": kept}
-        if dropped:
-            conv.record(TraceKind.CHECK, f"dropped {len(dropped)} unknown citation(s)", dropped=dropped)
+    def _checked(self, conv: Conversation, found: Finding[DiagnosisAnswer], evidence: Evidence) -> Diagnosis:
+        diagnosis = found.answer.to_diagnosis()
+        update: dict[str, Any] = {
+            "cited_evidence": found.known_citations(conv, diagnosis.cited_evidence, evidence)
+        }
         if not self._witty and diagnosis.quip:
             update["quip"] = None
         return diagnosis.model_copy(update=update)

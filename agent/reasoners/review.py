@@ -125,11 +125,7 @@ class LLMReviewer:
             return Review(verdict="failed", explanation=str(exc), usage=exc.usage, trace=exc.trace)
         self._gate.succeeded()
         answer = found.answer
-        known = evidence.ids() | set(found.fetched)
-        kept = [c for c in answer.cited_evidence if c in known]
-        if len(kept) < len(answer.cited_evidence):
-            dropped = [c for c in answer.cited_evidence if c not in known]
-            conv.record(TraceKind.CHECK, f"dropped {len(dropped)} unknown citation(s)", dropped=dropped)
+        kept = found.known_citations(conv, answer.cited_evidence, evidence)
         return Review(verdict=answer.verdict, explanation=answer.explanation, cited_evidence=kept,
                       suspect_commit=answer.suspect_commit, usage=conv.usage, trace=conv.trace)  # fmt: skip
 

@@ -5,9 +5,9 @@ those inputs from the state, the policy and the breakers, and records the route 
 rationale that names every input that mattered. Precedence, first match wins:
 
 1. no diagnosis                                   -> escalate
-2. the diagnosis blames a dependency workload (graph/policies/follow), the confidence is at or
-   above the ask threshold and the reasoner breaker is not open -> follow (investigate it in
-   this run; read-only, so report mode follows too)
+2. the diagnosis blames a dependency workload, or a field of a Service (graph/policies/follow),
+   the confidence is at or above the ask threshold and the reasoner breaker is not open ->
+   follow (investigate it in this run; read-only, so report mode follows too)
 3. mode `report`                                  -> report (never mutates)
 4. reasoner breaker open                          -> escalate
 5. confidence below the ask threshold             -> escalate

@@ -5,8 +5,9 @@ workload until a deadline. Recovered means: healthy (graph/workload_health) cont
 `stable_seconds` with no container restarting in that time and, where Prometheus measures the
 workload's HTTP traffic, a 5xx ratio at or under `max_error_ratio`. When the run followed a
 dependency, the dependency (the workload changed) must recover first, then the incident's own
-workload, the one whose users were hurt, is held to the same test. Time is `ctx.clock` and
-`ctx.sleep`, so a stepped sandbox runs verification in simulated time.
+workload, the one whose users were hurt, is held to the same test. A followed Service recovers when
+it has ready endpoints (its selector matches ready pods), held for `stable_seconds` too. Time is
+`ctx.clock` and `ctx.sleep`, so a stepped sandbox runs verification in simulated time.
 
 Contract with the route after it (graph/edges): healthy -> `outcome=healed` (and a success on the
 target breaker); unhealthy -> an unhealthy record, and `attempt` bumped only when another attempt
@@ -25,9 +26,10 @@ from graph.breaker import target_key
 from graph.cluster_access import Cluster
 from graph.context import HealingContext
 from graph.metric_evidence import error_ratio
+from graph.service_evidence import SERVICE_KIND
 from graph.state import HealingState, RunOutcome, VerificationRecord, current_attempt, incident_of, subject_of
 from graph.tracing import NodeTrace
-from graph.workload_health import judge
+from graph.workload_health import Health, judge, judge_service
 
 NODE = "verification"
 
@@ -55,12 +57,11 @@ def _watch(
     detail = "not checked"
     while True:
         now = ctx.clock().timestamp()
-        result = cluster.status(target, sink=tracer.sink)
-        if not result.ok or result.data is None:
-            stable_since, detail = None, f"status unavailable: {result.error}"
+        snapshot = _snapshot(cluster, target, tracer)
+        if isinstance(snapshot, str):
+            stable_since, detail = None, snapshot
         else:
-            health = judge(result.data)
-            restarts = {p.name: p.restarts for p in result.data.pods if not p.deleting}
+            health, restarts = snapshot
             grew = sorted(n for n, r in restarts.items() if r > last_restarts.get(n, r))
             last_restarts = restarts
             if not health.healthy:
@@ -82,6 +83,22 @@ def _watch(
             waited = now - started
             return Verdict(False, f"not recovered after {waited:.0f}s: {detail}", waited)
         ctx.sleep(config.poll_seconds)
+
+
+def _snapshot(
+    cluster: Cluster, target: WorkloadRef, tracer: NodeTrace
+) -> tuple[Health, dict[str, int]] | str:
+    """The target's health now and its pods' restart counts, or why they could not be read. A Service
+    (a run that followed one) is judged by its ready endpoints; its pods' restarts are their own."""
+    if target.kind == SERVICE_KIND:
+        service = cluster.service(target, sink=tracer.sink)
+        if not service.ok or service.data is None:
+            return f"status unavailable: {service.error}"
+        return judge_service(service.data), {}
+    result = cluster.status(target, sink=tracer.sink)
+    if not result.ok or result.data is None:
+        return f"status unavailable: {result.error}"
+    return judge(result.data), {p.name: p.restarts for p in result.data.pods if not p.deleting}
 
 
 def verification(state: HealingState, runtime: Runtime[HealingContext]) -> dict[str, Any]:

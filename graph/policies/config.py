@@ -16,7 +16,9 @@ RESTART_ANNOTATION_FIELD = f"spec.template.metadata.annotations.{RESTART_ANNOTAT
 DEFAULT_PROTECTED_PREFIXES = ("kube-", "openshift-")
 # Kinds Paramedic may change at all; graph/policies/kinds says which actions suit each (a Job only
 # through Git). A bare Pod is not listed: nothing re-creates it, so a human decides.
-DEFAULT_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+# A Service is changed only through Git (graph/policies/kinds): a run reaches one by following the
+# workloads that depend on it, when the diagnosis blames its own field.
+DEFAULT_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Service")
 
 
 @dataclass(frozen=True)

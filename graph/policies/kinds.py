@@ -5,7 +5,9 @@ history and restarts like a Deployment, but a DaemonSet runs one pod per node, s
 scale. A Job or CronJob has no rollout: its pod template is immutable once created (a Job), replicas
 do not exist, and "restart" or "rollback" mean nothing — the fix is a change in Git (a patch of the
 manifest or a revert), which re-creates the Job, or a human. A bare Pod has no controller: deleting
-it ("restart") loses it for good, so it too is fixed through Git or by a human.
+it ("restart") loses it for good, so it too is fixed through Git or by a human. A Service has no
+pods, replicas or revisions of its own: its manifest changes in Git (a revert of the commit that
+broke it), or a human changes it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ ACTIONS_BY_KIND: dict[str, frozenset[ActionType]] = {
     "Job": _GIT_AND_HUMANS,
     "CronJob": _GIT_AND_HUMANS | {ActionType.PATCH},  # its jobTemplate can change; the next run uses it
     "Pod": _GIT_AND_HUMANS,
+    "Service": _GIT_AND_HUMANS,
 }
 
 _WHY: dict[tuple[str, ActionType], str] = {
@@ -46,6 +49,10 @@ _WHY: dict[tuple[str, ActionType], str] = {
     ("Pod", ActionType.SCALE): "a bare Pod has no replicas",
     ("Pod", ActionType.ROLLBACK): "a bare Pod has no revision history",
     ("Pod", ActionType.PATCH): "a bare Pod's spec is immutable: change it in Git instead",
+    ("Service", ActionType.RESTART): "a Service has no pods of its own to restart",
+    ("Service", ActionType.SCALE): "a Service has no replicas",
+    ("Service", ActionType.ROLLBACK): "a Service has no revision history: revert its commit in Git",
+    ("Service", ActionType.PATCH): "a Service is changed in Git, where a direct write would be synced away",
 }
 
 

@@ -12,14 +12,11 @@ its pull request (`paramedic pr merge`; `paramedic serve` follows the pull reque
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from rich.console import Console
 
 from agent.cluster import kube_client
 from agent.config import Settings
-from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import Incident, Trigger, WorkloadRef
 from agent.trace import TraceEvent
 from paramedic.cli.demo_view import render_event
 from server.healing import HealingStack
@@ -65,15 +62,7 @@ def run_command(settings: Settings, *, namespace: str, workload: str) -> int:
 
 def _investigate(console: Console, settings: Settings, kube: KubeClient, target: WorkloadRef) -> int:
     store = open_run_store(settings.resolved_storage_url())
-    incident = Incident(
-        id=uuid.uuid4().hex,
-        fingerprint=fingerprint(target, REASON),
-        target=target,
-        trigger=Trigger.MANUAL,
-        reason=REASON,
-        summary=f"paramedic run on {target}",
-        started_at=datetime.now(UTC),
-    )
+    incident = Incident.new(target, Trigger.MANUAL, REASON, summary=f"paramedic run on {target}")
 
     def show(event: TraceEvent) -> None:
         render_event(console, event)

@@ -90,13 +90,9 @@ def html_page(
     return HTMLResponse(render(name, **values), status_code=status_code, headers=headers)
 
 
-def _token_required(context: ServerContext) -> bool:
-    return api_auth(context).token.configured
-
-
 def chrome(context: ServerContext, request: Request) -> dict[str, Any]:
     """What every page's frame (base.html) shows: whether a token is needed and whether we have it."""
-    return {"token_required": _token_required(context), "signed_in": signed_in(request, context)}
+    return {"token_required": api_auth(context).token.configured, "signed_in": signed_in(request, context)}
 
 
 async def _rows(context: ServerContext) -> list[views.RunRow]:
@@ -143,8 +139,7 @@ def _detail(
         "approval": views.approval(run, events),
         "merge_wait": merge_wait(run, events, provider_of(context)),
         "can_answer": context.runs is not None,
-        "token_required": _token_required(context),
-        "signed_in": signed_in(request, context),
+        **chrome(context, request),
         "poll": POLL_SECONDS,
         "triggers": SSE_TRIGGERS,
         "notice": notice,
@@ -168,8 +163,7 @@ async def runs_page(request: Request, context: Context) -> Response:
         after=after,
         triggers=SSE_TRIGGERS,
         poll=POLL_SECONDS,
-        token_required=_token_required(context),
-        signed_in=signed_in(request, context),
+        **chrome(context, request),
     )
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from server.auth import api_auth, signed_in
 from server.context import Context
-from server.routes.dashboard import Pages, render
+from server.routes.dashboard import Pages, chrome, html_page
 from server.routes.findings import scan_now
 
 router = APIRouter(include_in_schema=False)
@@ -21,11 +20,4 @@ async def findings_page(request: Request, context: Context) -> Response:
         report = await scan_now(context, [])
     except HTTPException as exc:
         problem = str(exc.detail)
-    html = render(
-        "findings.html",
-        report=report,
-        problem=problem,
-        token_required=api_auth(context).token.configured,
-        signed_in=signed_in(request, context),
-    )
-    return HTMLResponse(html)
+    return html_page("findings.html", report=report, problem=problem, **chrome(context, request))

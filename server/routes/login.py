@@ -22,7 +22,7 @@ from server.auth.guard import LOGIN_PATH
 from server.auth.origin import cross_site
 from server.auth.session import COOKIE, MAX_AGE, issue
 from server.context import ServerContext, get_context
-from server.routes.dashboard import MAX_FORM_BYTES, render
+from server.routes.dashboard import MAX_FORM_BYTES, chrome, html_page
 
 router = APIRouter(include_in_schema=False)
 Context = Annotated[ServerContext, Depends(get_context)]
@@ -39,14 +39,7 @@ def safe_next(target: str | None) -> str:
 def _page(
     context: ServerContext, request: Request, next_path: str, message: str = "", code: int = 200
 ) -> Response:
-    html = render(
-        "login.html",
-        next=next_path,
-        message=message,
-        token_required=api_auth(context).token.configured,
-        signed_in=signed_in(request, context),
-    )
-    return HTMLResponse(html, status_code=code)
+    return html_page("login.html", code, next=next_path, message=message, **chrome(context, request))
 
 
 @router.get(LOGIN_PATH, response_class=HTMLResponse)

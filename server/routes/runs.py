@@ -8,13 +8,12 @@ with the run's current status, so a double click or a retried request never resu
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
-from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import Incident, Trigger, WorkloadRef
 from server.auth import require_read_token, require_token
 from server.context import Context, RunLauncher, ServerContext
 from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store, token_post
@@ -64,13 +63,8 @@ async def trigger_run(request: TriggerRequest, context: Context) -> TriggerRespo
     """Open a manual incident for the workload and hand it to the run launcher (202: it runs later)."""
     launcher = _launcher(context)
     target = WorkloadRef(namespace=request.namespace, kind=request.kind, name=request.name)
-    incident = Incident(
-        id=uuid.uuid4().hex,
-        fingerprint=fingerprint(target, request.reason),
-        target=target,
-        trigger=Trigger.MANUAL,
-        reason=request.reason,
-        summary=request.summary or f"manual trigger for {target}",
+    incident = Incident.new(
+        target, Trigger.MANUAL, request.reason, summary=request.summary or f"manual trigger for {target}"
     )
     run_id, new = await asyncio.to_thread(launcher.submit, incident)
     # Read the run back: a folded trigger belongs to the incident already open, not to ours.

@@ -65,17 +65,12 @@ class IncidentTable(Table):
                      self._db.ts_param(max(incident.started_at, seen)), 1, IncidentStatus.OPEN.value),
                 )  # fmt: skip
                 incident_id = incident.id
-            stored = tx.one(f"{_SELECT} WHERE id = ?", (incident_id,))
-        assert stored is not None
-        return rows.incident_of(self._db, stored)
+            return self._incident_in(tx, incident_id)
 
     def get_incident(self, incident_id: str) -> IncidentRecord:
         """One incident; UnknownIncidentError when there is none."""
         with self._db.read() as tx:
-            row = tx.one(f"{_SELECT} WHERE id = ?", (incident_id,))
-        if row is None:
-            raise UnknownIncidentError(incident_id)
-        return rows.incident_of(self._db, row)
+            return self._incident_in(tx, incident_id)
 
     def set_incident_status(self, incident_id: str, status: IncidentStatus | str) -> IncidentRecord:
         """Mark an incident open, resolved or escalated."""

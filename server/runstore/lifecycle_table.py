@@ -13,7 +13,7 @@ from datetime import datetime
 
 from agent.domain import WorkloadRef
 from server.runstore import rows
-from server.runstore.errors import UnknownIncidentError, UnknownRunError
+from server.runstore.errors import UnknownRunError
 from server.runstore.models import IncidentRecord, IncidentStatus, RunRecord
 from server.runstore.table import Table
 
@@ -24,50 +24,36 @@ class LifecycleTable(Table):
     def resolve_incident(self, incident_id: str, at: datetime) -> IncidentRecord:
         """Mark an open incident resolved at `at` (an incident already resolved keeps its time)."""
         with self._write(f"incident {incident_id!r}") as tx:
-            row = tx.one(f"{rows.INCIDENT_SELECT} WHERE id = ?{self._db.for_update}", (incident_id,))
-            if row is None:
-                raise UnknownIncidentError(incident_id)
-            if rows.incident_of(self._db, row).status is not IncidentStatus.RESOLVED:
+            if self._incident_in(tx, incident_id, lock=True).status is not IncidentStatus.RESOLVED:
                 tx.execute(
                     "UPDATE incidents SET status = ?, resolved_at = ? WHERE id = ?",
                     (IncidentStatus.RESOLVED.value, self._db.ts_param(at), incident_id),
                 )
-            stored = tx.one(f"{rows.INCIDENT_SELECT} WHERE id = ?", (incident_id,))
-        assert stored is not None
-        return rows.incident_of(self._db, stored)
+            return self._incident_in(tx, incident_id)
 
     def attach_sighting(self, incident_id: str, seen_at: datetime) -> IncidentRecord:
         """Count one more sighting of an incident without changing its status (a cooldown's repeat)."""
         with self._write(f"incident {incident_id!r}") as tx:
-            row = tx.one(f"{rows.INCIDENT_SELECT} WHERE id = ?{self._db.for_update}", (incident_id,))
-            if row is None:
-                raise UnknownIncidentError(incident_id)
-            current = rows.incident_of(self._db, row)
+            current = self._incident_in(tx, incident_id, lock=True)
             tx.execute(
                 "UPDATE incidents SET last_seen = ?, count = count + 1 WHERE id = ?",
                 (self._db.ts_param(max(current.last_seen, seen_at)), incident_id),
             )
-            stored = tx.one(f"{rows.INCIDENT_SELECT} WHERE id = ?", (incident_id,))
-        assert stored is not None
-        return rows.incident_of(self._db, stored)
+            return self._incident_in(tx, incident_id)
 
     def fold_into_run(self, run_id: str, at: datetime) -> RunRecord:
         """Count one sighting folded into (or attached to) a run, seen at `at`."""
         with self._write(f"run {run_id!r}") as tx:
-            row = tx.one(f"{rows.RUN_SELECT} WHERE id = ?{self._db.for_update}", (run_id,))
-            if row is None:
-                raise UnknownRunError(run_id)
-            current = rows.run_of(self._db, row)
+            current = self._run_in(tx, run_id, lock=True)
             latest = at if current.last_folded_at is None else max(current.last_folded_at, at)
             tx.execute(
                 "UPDATE runs SET folded = folded + 1, last_folded_at = ? WHERE id = ?",
                 (self._db.ts_param(latest), run_id),
             )
-            stored = tx.one(f"{rows.RUN_SELECT} WHERE id = ?", (run_id,))
+            stored = self._run_in(tx, run_id)
             self._db.announce(tx, f"run:{run_id}")
         self._signal.publish()
-        assert stored is not None
-        return rows.run_of(self._db, stored)
+        return stored
 
     def open_attach_window(self, run_id: str, until: datetime) -> RunRecord:
         """Let sightings of an ended run's fingerprint attach to it until `until`."""
@@ -76,9 +62,7 @@ class LifecycleTable(Table):
                 "UPDATE runs SET attach_until = ? WHERE id = ?", (self._db.ts_param(until), run_id)
             ) == 0:  # fmt: skip
                 raise UnknownRunError(run_id)
-            stored = tx.one(f"{rows.RUN_SELECT} WHERE id = ?", (run_id,))
-        assert stored is not None
-        return rows.run_of(self._db, stored)
+            return self._run_in(tx, run_id)
 
     def attach_window_run(
         self, fingerprint: str, at: datetime, target: WorkloadRef | None = None

@@ -17,7 +17,6 @@ from server.runstore.errors import (
     InvalidInputError,
     NotWaitingError,
     UnknownIncidentError,
-    UnknownRunError,
 )
 from server.runstore.models import ACTIVE_STATUSES, NewRun, RunPage, RunRecord, RunStatus, utc_now
 from server.runstore.table import Table
@@ -89,11 +88,10 @@ class RunTable(Table):
                  run.mode, run.provider, run.status.value, created, created, finished, None, None,
                  self._db.json_param([]), None, None, 0),
             )  # fmt: skip
-            row = tx.one(f"{_SELECT} WHERE id = ?", (run.id,))
+            stored = self._run_in(tx, run.id)
             self._db.announce(tx, f"run:{run.id}")
         self._signal.publish()
-        assert row is not None
-        return rows.run_of(self._db, row), True
+        return stored, True
 
     def _active(self, tx: Tx, fingerprint: str) -> RunRecord | None:
         placeholders = ", ".join("?" for _ in ACTIVE_STATUSES)
@@ -112,10 +110,7 @@ class RunTable(Table):
     def get_run(self, run_id: str) -> RunRecord:
         """One run; UnknownRunError when there is none."""
         with self._db.read() as tx:
-            row = tx.one(f"{_SELECT} WHERE id = ?", (run_id,))
-        if row is None:
-            raise UnknownRunError(run_id)
-        return rows.run_of(self._db, row)
+            return self._run_in(tx, run_id)
 
     def update_run(
         self,
@@ -150,10 +145,7 @@ class RunTable(Table):
         if attach_until is not None:
             changes["attach_until"] = self._db.ts_param(attach_until)
         with self._write(f"run {run_id!r}") as tx:
-            row = tx.one(f"{_SELECT} WHERE id = ?{self._db.for_update}", (run_id,))
-            if row is None:
-                raise UnknownRunError(run_id)
-            current = rows.run_of(self._db, row)
+            current = self._run_in(tx, run_id, lock=True)
             now = utc_now()
             if status is not _UNSET:
                 new = _status(status)
@@ -167,11 +159,10 @@ class RunTable(Table):
             changes["updated_at"] = self._db.ts_param(now)
             assignments = ", ".join(f"{column} = ?" for column in changes)
             tx.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*changes.values(), run_id))
-            row = tx.one(f"{_SELECT} WHERE id = ?", (run_id,))
+            stored = self._run_in(tx, run_id)
             self._db.announce(tx, f"run:{run_id}")
         self._signal.publish()
-        assert row is not None
-        return rows.run_of(self._db, row)
+        return stored
 
     def claim_answer(self, run_id: str) -> RunRecord:
         """Take the answer to the approval run `run_id` waits on: `waiting_approval` -> `running`, atomically.
@@ -187,14 +178,12 @@ class RunTable(Table):
                 "UPDATE runs SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
                 (RunStatus.RUNNING.value, now, run_id, RunStatus.WAITING_APPROVAL.value),
             )
-            row = tx.one(f"{_SELECT} WHERE id = ?", (run_id,))
-            if row is None:
-                raise UnknownRunError(run_id)
+            stored = self._run_in(tx, run_id)
             if changed != 1:
-                raise NotWaitingError(run_id, str(row["status"]))
+                raise NotWaitingError(run_id, stored.status.value)
             self._db.announce(tx, f"run:{run_id}")
         self._signal.publish()
-        return rows.run_of(self._db, row)
+        return stored
 
     def list_runs(
         self,

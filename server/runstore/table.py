@@ -9,7 +9,14 @@ from typing import Any
 
 from server.runstore import rows
 from server.runstore.backend import Backend, Row, Tx
-from server.runstore.errors import ConflictError, InvalidInputError, RunStoreError
+from server.runstore.errors import (
+    ConflictError,
+    InvalidInputError,
+    RunStoreError,
+    UnknownIncidentError,
+    UnknownRunError,
+)
+from server.runstore.models import IncidentRecord, RunRecord
 from server.runstore.signal import ChangeSignal
 
 MAX_PAGE = 1000
@@ -36,6 +43,26 @@ class Table:
             if kind is None:
                 raise
             raise ConflictError(f"{what}: {kind.replace('_', ' ')} constraint violated") from exc
+
+    def _incident_in(self, tx: Tx, incident_id: str, *, lock: bool = False) -> IncidentRecord:
+        """Incident `incident_id` as `tx` sees it, its row locked until `tx` ends when `lock`.
+
+        UnknownIncidentError when there is none."""
+        row = tx.one(
+            f"{rows.INCIDENT_SELECT} WHERE id = ?{self._db.for_update if lock else ''}", (incident_id,)
+        )
+        if row is None:
+            raise UnknownIncidentError(incident_id)
+        return rows.incident_of(self._db, row)
+
+    def _run_in(self, tx: Tx, run_id: str, *, lock: bool = False) -> RunRecord:
+        """Run `run_id` as `tx` sees it, its row locked until `tx` ends when `lock`.
+
+        UnknownRunError when there is none."""
+        row = tx.one(f"{rows.RUN_SELECT} WHERE id = ?{self._db.for_update if lock else ''}", (run_id,))
+        if row is None:
+            raise UnknownRunError(run_id)
+        return rows.run_of(self._db, row)
 
     def _page(
         self, sql: str, where: list[str], params: list[Any], column: str, limit: int, cursor: str | None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from typing import Any
 from kubernetes import client as k8s
 
 from agent.config import ScopeSettings
-from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import Incident, Trigger, WorkloadRef
 from server.watcher.detect import (
     Detection,
     DetectPolicy,
@@ -393,15 +392,8 @@ class Watcher:
         watch = self.scope.target_of(target)
         if watch is not None:
             labels.update(watch.labels())
-        incident = Incident(
-            id=uuid.uuid4().hex,
-            fingerprint=fingerprint(target, finding.reason),
-            target=target,
-            trigger=Trigger.WATCHER,
-            reason=finding.reason,
-            summary=finding.message,
-            started_at=now,
-            labels=labels,
+        incident = Incident.new(
+            target, Trigger.WATCHER, finding.reason, summary=finding.message, started_at=now, labels=labels
         )
         offer = self.folder.offer(incident)
         if offer.outcome in (Outcome.QUEUED, Outcome.FOLDED, Outcome.MERGED):

@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind, Incident, Trigger, WorkloadRef, fingerprint
+from tests.manifests import selecting_spec
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
 POD = "web-api-7d9f8c6b5-x2k4p"
@@ -46,14 +47,7 @@ def manifest(*containers: dict[str, Any], replicas: int = 2) -> dict[str, Any]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "web-api", "namespace": "shop"},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "web-api"}},
-            "template": {
-                "metadata": {"labels": {"app": "web-api"}},
-                "spec": {"containers": list(containers)},
-            },
-        },
+        "spec": selecting_spec("web-api", list(containers), replicas),
     }
 
 

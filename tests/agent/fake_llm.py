@@ -206,11 +206,8 @@ class FakeLLMServer:
             return
         chunk = {"model": model, "created_at": "2024-05-01T10:00:00Z", "message": message, "done": False}
         data = (json.dumps(chunk) + "\n" + json.dumps(final) + "\n").encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/x-ndjson")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        assert isinstance(handler, QuietHandler)
+        handler.reply(200, data, "application/x-ndjson")
 
     @staticmethod
     def _send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:

@@ -45,16 +45,7 @@ CASES = {
 
 
 def _result(scenario, outcome) -> ScenarioResult:
-    return ScenarioResult(
-        scenario_id=scenario.id,
-        split=scenario.split,
-        title=scenario.title,
-        tags=[t.value for t in scenario.tags],
-        categories=scenario.categories,
-        expected_explanation="ground truth",
-        outcome=outcome,
-        score=score(scenario, outcome),
-    )
+    return ScenarioResult.of(scenario, outcome, score(scenario, outcome), "ground truth")
 
 
 @pytest.mark.parametrize("case", list(CASES))

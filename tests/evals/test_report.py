@@ -30,18 +30,7 @@ def report(by_id, outcome_of) -> Report:
         (oom, outcome_of(oom.id, [investigation()], [oom_record()])),
         (control, outcome_of(control.id, [], [])),
     ):
-        results.append(
-            ScenarioResult(
-                scenario_id=scenario.id,
-                split=scenario.split,
-                title=scenario.title,
-                tags=[t.value for t in scenario.tags],
-                categories=scenario.categories,
-                expected_explanation="the limit is too low",
-                outcome=outcome,
-                score=score(scenario, outcome),
-            )
-        )
+        results.append(ScenarioResult.of(scenario, outcome, score(scenario, outcome), "the limit is too low"))
     scores = [r.score for r in results]
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     return Report(

@@ -6,7 +6,7 @@ import pytest
 
 from agent.domain import RootCause, Usage
 from evals.outcome import ActionTaken, DetectedIncident, Investigation
-from evals.scorers import Pricing, normalise_field, normalise_resource, score
+from evals.scorers import Pricing, field_within, normalise_field, normalise_resource, score
 from tests.evals.conftest import MEMORY, WEB, investigation, oom_record
 
 
@@ -211,3 +211,19 @@ def test_field_spellings():
         "spec.template.spec.containers[app].image"
     )
     assert normalise_field(None) is None
+
+
+@pytest.mark.parametrize(
+    ("diagnosed", "truth", "right"),
+    [
+        ("spec.template.spec.nodeSelector", "spec.template.spec.nodeSelector", True),
+        ("spec.template.spec.nodeSelector.storage-tier", "spec.template.spec.nodeSelector", True),
+        ("spec.template.spec.containers[app].env[DB_HOST]", "spec.template.spec.containers[app].env", True),
+        ("spec.template.spec", "spec.template.spec.containers[app].resources.limits.memory", False),
+        ("spec.template.spec.nodeSelectorX", "spec.template.spec.nodeSelector", False),
+        ("spec.template.spec.containers[app].image", "spec.template.spec.containers[app].env", False),
+        (None, "spec.replicas", False),
+    ],
+)
+def test_a_field_is_right_when_it_is_the_true_one_or_inside_it(diagnosed, truth, right):
+    assert field_within(diagnosed, truth) is right

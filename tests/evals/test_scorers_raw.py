@@ -57,8 +57,7 @@ def test_no_ops_are_counted_apart_and_fix_nothing(by_id, outcome_of):
     assert (result.executed_actions, result.noop_actions) == (0, 2)
     assert result.fix_success is False  # the fault healed, but not through an effective action
     outcome = outcome_of(s.id, [inv], _records(s, True))
-    row = ScenarioResult(scenario_id=s.id, title=s.title, split=s.split, tags=[t.value for t in s.tags],
-                         categories=s.categories, outcome=outcome, score=result)  # fmt: skip
+    row = ScenarioResult.of(s, outcome, result)
     [miss] = misses([row])
     assert any("no-op" in r for r in miss.reasons)
 
@@ -78,6 +77,15 @@ def test_an_alert_incident_is_not_a_detection_by_the_watcher(by_id, outcome_of):
     inv = _inv(JOKE, RootCause.OOM, JOKE, MEM, [_pr("40Mi", "192Mi")], trigger="alert")
     result = score(s, outcome_of(s.id, [inv], _records(s, True)))
     assert result.fn == 1 and not result.passed
+
+
+def test_a_watcher_sighting_folded_into_an_alerts_run_is_a_detection(by_id, outcome_of):
+    # The alert came first and opened the run; the watcher's sighting of the workload folded into it.
+    s = by_id[RAW_OOM]
+    inv = _inv(JOKE, RootCause.OOM, JOKE, MEM, [_pr("40Mi", "192Mi")], trigger="alert")
+    sighted = inv.model_copy(update={"incident": inv.incident.model_copy(update={"watcher_sighted": True})})
+    result = score(s, outcome_of(s.id, [sighted], _records(s, True)))
+    assert result.fn == 0 and result.tp == 1 and result.passed
 
 
 def test_an_uncatalogued_fault_wants_unknown_and_an_escalation(by_id, outcome_of):

@@ -37,6 +37,7 @@ from graph.edges import route_after_approval, route_after_decision
 from graph.nodes.approval import approval
 from graph.nodes.decision import decision
 from graph.state import ActionRecord, HealingState, candidate, follow_record, initial_state, to_data
+from tests.clocks import ManualClock
 from tests.graph.contexts import bound, healing_context
 from tests.manifests import app_patch, with_containers
 
@@ -47,14 +48,6 @@ MANIFEST = with_containers(
 )
 PATCH = app_patch(resources={"limits": {"memory": "512Mi"}})
 _threads = itertools.count()
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _state() -> HealingState:
@@ -95,12 +88,12 @@ def _decide() -> Any:
     return bound(decision, healing_context(decision=DecisionConfig(mode=Mode.APPROVE), clock=lambda: DECIDED))
 
 
-def _approval(clock: Clock) -> Any:
+def _approval(clock: ManualClock) -> Any:
     """The approval node answering on `clock`."""
     return bound(approval, healing_context(approval_ttl=timedelta(hours=1), clock=clock))
 
 
-def _graph(approval_clock: Clock) -> Any:
+def _graph(approval_clock: ManualClock) -> Any:
     builder = StateGraph(HealingState)
     builder.add_node("decide", _decide())
     builder.add_node("approval", _approval(approval_clock))
@@ -119,8 +112,8 @@ def _graph(approval_clock: Clock) -> Any:
     return builder.compile(checkpointer=InMemorySaver())
 
 
-def _start(clock: Clock | None = None) -> tuple[Any, dict[str, Any], dict[str, Any], Clock]:
-    clock = clock or Clock(DECIDED + timedelta(minutes=5))
+def _start(clock: ManualClock | None = None) -> tuple[Any, dict[str, Any], dict[str, Any], ManualClock]:
+    clock = clock or ManualClock(DECIDED + timedelta(minutes=5))
     graph = _graph(clock)
     config = {"configurable": {"thread_id": f"t{next(_threads)}"}}
     result = graph.invoke(_state(), config)
@@ -232,11 +225,11 @@ def test_node_does_not_ask_again_once_answered() -> None:
     request = build_approval_request(state, timedelta(hours=1))
     state["approval"] = {"approval_id": request.approval_id, "status": "approved", "by": "alice"}
     # Outside a graph interrupt() would raise: returning {} proves it was never called.
-    assert _approval(Clock(DECIDED))(state) == {}
+    assert _approval(ManualClock(DECIDED))(state) == {}
 
 
 def test_node_without_an_ask_decision_escalates() -> None:
-    update = _approval(Clock(DECIDED))(_state())
+    update = _approval(ManualClock(DECIDED))(_state())
     assert update["approval"]["status"] == "invalid"
     assert "no decision asking for approval" in update["approval"]["comment"]
     assert route_after_approval(update) == "escalate"  # type: ignore[arg-type]
@@ -303,7 +296,7 @@ def test_after_a_follow_the_human_is_asked_about_the_dependency() -> None:
 
 def test_the_decision_and_the_answer_are_trace_events_and_the_request_is_traced_once() -> None:
     events: list[Any] = []
-    clock = Clock(DECIDED + timedelta(minutes=5))
+    clock = ManualClock(DECIDED + timedelta(minutes=5))
     builder = StateGraph(HealingState)
     config_ = DecisionConfig(mode=Mode.APPROVE)
     decide = bound(decision, healing_context(decision=config_, clock=lambda: DECIDED, emit=events.append))

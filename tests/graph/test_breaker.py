@@ -19,16 +19,9 @@ from graph.breaker import (
     record_success,
     status,
 )
+from tests.clocks import ManualClock
 
 POLICY = BreakerPolicy(limit=3, window_seconds=100, cooldown_seconds=50)
-
-
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _events(times: list[float], policy: BreakerPolicy = POLICY) -> BreakerState:
@@ -119,7 +112,7 @@ def test_state_json_round_trip_and_corruption() -> None:
 
 
 def test_circuit_breaker_over_the_in_memory_store() -> None:
-    clock = FakeClock(1000)
+    clock = ManualClock(1000.0)
     breaker = CircuitBreaker(InMemoryBreakerStore(), POLICY, clock)
     key = "shop/deployment/web"
     for _ in range(3):

@@ -39,6 +39,7 @@ from graph.edges import route_after_decision
 from graph.nodes.decision import DecisionInputs, decide, decision
 from graph.policies import PolicyConfig, evaluate_remediation
 from graph.state import HealingState, Route, candidate, follow_record, initial_state, to_data
+from tests.clocks import ManualClock
 from tests.graph.contexts import bound, healing_context
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
@@ -250,14 +251,6 @@ def test_decision_inputs_summary_is_json() -> None:
 # --- the node ----------------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 10_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _state(
     confidence: float, remediation: ProposedRemediation | None = RESTART, **extra: Any
 ) -> HealingState:
@@ -271,7 +264,7 @@ def _state(
 
 
 def _node(
-    mode: Mode, clock: FakeClock, store: InMemoryBreakerStore | None = None
+    mode: Mode, clock: ManualClock, store: InMemoryBreakerStore | None = None
 ) -> tuple[Any, CircuitBreaker]:
     store = store or InMemoryBreakerStore()
     targets = CircuitBreaker(store, BreakerPolicy(2, 3600, 600), clock)
@@ -284,7 +277,7 @@ def _node(
 
 
 def test_node_acts_then_the_target_breaker_stops_it() -> None:
-    clock = FakeClock()
+    clock = ManualClock(10_000.0)
     node, targets = _node(Mode.AUTONOMOUS, clock)
     update = node(_state(0.9))
     assert update["decision"]["route"] == "act"
@@ -299,7 +292,7 @@ def test_node_acts_then_the_target_breaker_stops_it() -> None:
 
 
 def test_node_escalates_when_the_reasoner_breaker_is_open() -> None:
-    clock = FakeClock()
+    clock = ManualClock(10_000.0)
     store = InMemoryBreakerStore()
     node, _ = _node(Mode.AUTONOMOUS, clock, store)
     reasoner = CircuitBreaker(store, BreakerPolicy(2, 3600, 60, reset_on_success=True), clock)
@@ -319,7 +312,7 @@ def test_node_judges_the_proposal_with_the_live_manifest() -> None:
             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "reg.io/shop/web:1"}]}}}
         },
     )
-    node, _ = _node(Mode.AUTONOMOUS, FakeClock())
+    node, _ = _node(Mode.AUTONOMOUS, ManualClock(10_000.0))
     assert node(_state(0.9, own, evidence=[evidence]))["decision"]["route"] == "act"
     foreign = own.model_copy(
         update={
@@ -338,7 +331,7 @@ def test_node_judges_the_proposal_with_the_live_manifest() -> None:
 
 
 def test_node_honours_an_auditor_denial() -> None:
-    node, _ = _node(Mode.AUTONOMOUS, FakeClock())
+    node, _ = _node(Mode.AUTONOMOUS, ManualClock(10_000.0))
     audit = {"policy": {"verdict": "deny", "action": "restart", "reasons": ["suspect commit touches RBAC"]}}
     decision = node(_state(0.9, audit=audit))["decision"]
     assert decision["route"] == "escalate"
@@ -346,7 +339,7 @@ def test_node_honours_an_auditor_denial() -> None:
 
 
 def test_node_uses_the_current_attempts_best_candidate() -> None:
-    node, _ = _node(Mode.AUTONOMOUS, FakeClock())
+    node, _ = _node(Mode.AUTONOMOUS, ManualClock(10_000.0))
     state = _state(0.9)
     state["diagnoses"] = [
         candidate(_diagnosis(0.95), "rules", 1),  # an earlier attempt: ignored
@@ -359,9 +352,9 @@ def test_node_uses_the_current_attempts_best_candidate() -> None:
 
 
 def test_node_in_report_mode_and_with_an_open_pr() -> None:
-    node, _ = _node(Mode.REPORT, FakeClock())
+    node, _ = _node(Mode.REPORT, ManualClock(10_000.0))
     assert node(_state(0.99))["decision"]["route"] == "report"
-    node, _ = _node(Mode.AUTONOMOUS, FakeClock())
+    node, _ = _node(Mode.AUTONOMOUS, ManualClock(10_000.0))
     pr = GitOpsPullRequest(patch={"spec": {"replicas": 2}})
     decision = node(_state(0.99, pr, open_pr_for_fingerprint="https://git/pr/3"))["decision"]
     assert decision["route"] == "report" and "already open (https://git/pr/3)" in decision["rationale"]
@@ -369,7 +362,7 @@ def test_node_in_report_mode_and_with_an_open_pr() -> None:
 
 def test_route_after_decision() -> None:
     assert route_after_decision({}) == "escalate"
-    node, _ = _node(Mode.APPROVE, FakeClock())
+    node, _ = _node(Mode.APPROVE, ManualClock(10_000.0))
     state = _state(0.9)
     state.update(node(state))  # type: ignore[typeddict-item]
     assert route_after_decision(state) == "ask"
@@ -389,7 +382,7 @@ def test_config_from_settings() -> None:
 def test_node_applies_a_paramedic_watch_mode_only_to_the_watchers_incidents() -> None:
     from agent.watch_labels import MODE_LABEL, WATCH_LABEL
 
-    node, _ = _node(Mode.REPORT, FakeClock())
+    node, _ = _node(Mode.REPORT, ManualClock(10_000.0))
     labels = {WATCH_LABEL: "shop/web-api", MODE_LABEL: "autonomous"}
     state = _state(0.9)
     state["incident"] = {**state["incident"], "labels": labels}
@@ -438,7 +431,7 @@ def test_a_dependency_is_not_followed_when_unsure_or_the_reasoner_is_failing(
 
 
 def test_node_follows_then_decides_for_the_dependency() -> None:
-    node, targets = _node(Mode.AUTONOMOUS, FakeClock())
+    node, targets = _node(Mode.AUTONOMOUS, ManualClock(10_000.0))
     state = _state(0.9)
     state["diagnoses"] = [candidate(_blaming(), "rules", 1, TARGET)]
     decision = node(state)["decision"]
@@ -461,7 +454,7 @@ def test_node_follows_then_decides_for_the_dependency() -> None:
 def test_node_does_not_carry_a_paramedic_watch_over_to_a_followed_dependency() -> None:
     from agent.watch_labels import MODE_LABEL, WATCH_LABEL
 
-    node, _ = _node(Mode.REPORT, FakeClock())
+    node, _ = _node(Mode.REPORT, ManualClock(10_000.0))
     state = _state(0.9)
     state["incident"] = {**state["incident"], "labels": {WATCH_LABEL: "shop/web", MODE_LABEL: "autonomous"}}
     state["follows"] = [follow_record(TARGET, POSTGRES, _blaming())]
@@ -487,7 +480,7 @@ def test_node_escalates_a_patch_that_is_already_live() -> None:
         return {"spec": {"template": {"spec": {"containers": [{"name": "app", **limits}]}}}}
 
     evidence = to_data(Evidence(target=TARGET, manifest=app("256Mi")))
-    node, _ = _node(Mode.AUTONOMOUS, FakeClock())
+    node, _ = _node(Mode.AUTONOMOUS, ManualClock(10_000.0))
     decision = node(_state(0.95, GitOpsPullRequest(patch=app("256Mi")), evidence=[evidence]))["decision"]
     assert decision["route"] == "escalate" and "empty diff" in decision["rationale"]
     assert decision["inputs"]["no_op"]

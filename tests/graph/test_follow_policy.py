@@ -45,7 +45,7 @@ def test_every_workload_kind_can_be_followed(resource: str, kind: str) -> None:
     [
         (None, "no diagnosis"),
         (_blame(category=RootCause.OOM), "another category blames the workload itself"),
-        (_blame("Service shop/postgres"), "a Service is not a workload: nothing to investigate"),
+        (_blame("Service shop/postgres"), "a Service named as a host, no field of its own blamed"),
         (_blame("Node sandbox-worker-1"), "a node is not a workload"),
         (_blame("the database, probably"), "free text"),
         (_blame("Deployment kube-system/coredns"), "another namespace: a log must not point us there"),
@@ -58,6 +58,15 @@ def test_every_workload_kind_can_be_followed(resource: str, kind: str) -> None:
 )
 def test_nothing_else_is_followed(diagnosis: Diagnosis | None, why: str) -> None:
     assert dependency_to_follow(diagnosis, WEB, [WEB]) is None, why
+
+
+def test_a_service_whose_own_field_is_blamed_is_followed() -> None:
+    blame = _blame("Service shop/redis").model_copy(update={"faulty_field": "spec.selector"})
+    assert dependency_to_follow(blame, WEB, [WEB]) == WorkloadRef(
+        namespace="shop", kind="Service", name="redis"
+    )
+    elsewhere = _blame("Service kube-system/dns").model_copy(update={"faulty_field": "spec.selector"})
+    assert dependency_to_follow(elsewhere, WEB, [WEB]) is None
 
 
 def test_a_workload_already_investigated_is_never_followed_again() -> None:

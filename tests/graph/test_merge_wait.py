@@ -23,6 +23,7 @@ from graph.nodes.report import report_outcome
 from graph.nodes.rollback import to_undo
 from graph.runner import HealingApp, pending_merge, resume_run, start_run
 from graph.state import HealingState, RunOutcome, initial_state
+from tests.clocks import ManualClock
 from tests.graph.contexts import healing_context
 from tests.graph.test_remediation import INCIDENT, TARGET, FakeCluster
 from tests.graph.test_verification import status
@@ -31,14 +32,6 @@ from tools.result import ToolResult, ToolStatus
 
 OPENED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TIMEOUT = timedelta(hours=2)
-
-
-@dataclass
-class Clock:
-    now: datetime = OPENED
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -78,7 +71,9 @@ def pending_state(run_id: str = "run-m") -> HealingState:
     return state
 
 
-def context(repo: FakeRepo | None, cluster: FakeCluster | None, clock: Clock, **extra: Any) -> HealingContext:
+def context(
+    repo: FakeRepo | None, cluster: FakeCluster | None, clock: ManualClock, **extra: Any
+) -> HealingContext:
     return healing_context(
         repo=repo, cluster=cluster, clock=clock, merge_timeout=TIMEOUT,
         verify=VerifyConfig(stable_seconds=60), **extra,
@@ -105,7 +100,7 @@ def started(ctx: HealingContext, events: list[TraceEvent]) -> HealingApp:
 
 def test_the_run_waits_at_the_gate_with_a_deadline_from_when_the_pull_request_opened() -> None:
     events: list[TraceEvent] = []
-    clock = Clock(OPENED + timedelta(minutes=5))
+    clock = ManualClock(OPENED + timedelta(minutes=5))
     ctx = context(FakeRepo(pull()), None, clock, emit=events.append)
     app = wait_graph(ctx)
     result = start_run(app, "run-m", INCIDENT)  # from an empty state: await_merge finds no pull request
@@ -134,7 +129,7 @@ def test_closed_and_recovered_end_the_run_without_a_change(
 ) -> None:
     repo = FakeRepo(pull())
     events: list[TraceEvent] = []
-    app = wait_graph(context(repo, None, Clock(), emit=events.append))
+    app = wait_graph(context(repo, None, ManualClock(OPENED), emit=events.append))
     app.graph.invoke(pending_state(), {"configurable": {"thread_id": "run-m"}}, context=app.context)
     result = resume_run(app, "run-m", answer)
     wait = result.state["merge_wait"]
@@ -153,7 +148,7 @@ def test_closed_and_recovered_end_the_run_without_a_change(
 
 def test_a_merge_records_the_change_as_live_and_undoable() -> None:
     events: list[TraceEvent] = []
-    app = wait_graph(context(FakeRepo(pull()), None, Clock(), emit=events.append))
+    app = wait_graph(context(FakeRepo(pull()), None, ManualClock(OPENED), emit=events.append))
     app.graph.invoke(pending_state(), {"configurable": {"thread_id": "run-m"}}, context=app.context)
     result = resume_run(app, "run-m", {"status": "merged", "by": "alice", "merge_sha": "a" * 40})
     merged = [e for e in result.state["actions"] if e["action"] == "merge"]
@@ -168,13 +163,13 @@ def test_a_merge_records_the_change_as_live_and_undoable() -> None:
 
 def test_a_malformed_answer_and_a_timeout_escalate_with_the_reason() -> None:
     repo = FakeRepo(pull())
-    app = wait_graph(context(repo, None, Clock()))
+    app = wait_graph(context(repo, None, ManualClock(OPENED)))
     app.graph.invoke(pending_state(), {"configurable": {"thread_id": "run-m"}}, context=app.context)
     bad = resume_run(app, "run-m", {"status": "maybe"})
     assert bad.state["merge_wait"]["status"] == "invalid"
     assert escalation_reason(bad.state).startswith("waiting for the pull request failed: malformed answer")
 
-    app = wait_graph(context(repo, None, Clock()))
+    app = wait_graph(context(repo, None, ManualClock(OPENED)))
     app.graph.invoke(pending_state(), {"configurable": {"thread_id": "run-m"}}, context=app.context)
     late = resume_run(app, "run-m", {"status": "timeout", "detail": "nobody in 7200s"})
     reason = escalation_reason(late.state)
@@ -193,7 +188,7 @@ def request() -> MergeWaitRequest:
 
 
 def test_observe_sees_a_merge_or_a_close_first() -> None:
-    clock = Clock(OPENED + TIMEOUT * 2)  # even past the deadline, a merge is a merge
+    clock = ManualClock(OPENED + TIMEOUT * 2)  # even past the deadline, a merge is a merge
     merged = observe(context(FakeRepo(pull("merged", merged_by="alice", merge_sha="b" * 40)), None, clock),
                      request(), Watching())  # fmt: skip
     assert merged is not None and (merged.status, merged.by) == ("merged", "alice")
@@ -203,7 +198,7 @@ def test_observe_sees_a_merge_or_a_close_first() -> None:
 
 
 def test_observe_times_out_at_the_deadline_even_when_the_pull_request_cannot_be_read() -> None:
-    clock = Clock(OPENED + TIMEOUT - timedelta(seconds=1))
+    clock = ManualClock(OPENED + TIMEOUT - timedelta(seconds=1))
     ctx = context(FakeRepo(None), None, clock)
     assert observe(ctx, request(), Watching()) is None
     clock.now = OPENED + TIMEOUT
@@ -212,7 +207,7 @@ def test_observe_times_out_at_the_deadline_even_when_the_pull_request_cannot_be_
 
 
 def test_observe_sees_a_recovery_only_after_it_held_for_the_stable_window() -> None:
-    clock = Clock(OPENED)
+    clock = ManualClock(OPENED)
     cluster = FakeCluster(statuses=[status(ready=True, restarts=2)])
     ctx = context(FakeRepo(pull()), cluster, clock)
     memory = Watching()

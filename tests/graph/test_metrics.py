@@ -6,7 +6,7 @@ import math
 
 from agent.domain import WorkloadRef
 from graph.metric_evidence import error_ratio, metric_evidence
-from tests.tools.conftest import LOOPBACK, free_port
+from tests.ports import LOOPBACK, free_port
 from tools.prometheus import PrometheusClient, QueryResult, Sample, Series
 from tools.result import ToolResult, ToolStatus
 

@@ -40,7 +40,7 @@ from graph.nodes.remediation import remediation
 from graph.policies import PolicyConfig
 from graph.state import HealingState, candidate, initial_state
 from tests.graph.contexts import bound, healing_context
-from tests.tools.gitops.conftest import DATA, commit_files, git, manifest_files
+from tests.tools.gitops.conftest import DATA, commit_files, git, init_manifest_repo
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.local_pulls import PullStore
 from tools.guard import PolicyGuard, WriteRequest
@@ -213,11 +213,7 @@ class Setup:
 @pytest.fixture
 def gitops(tmp_path: Path) -> Path:
     """A local GitOps repository holding the checkout Deployment (and more) on `main`."""
-    repo = tmp_path / "gitops"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    commit_files(repo, manifest_files(), "Initial manifests", date="2024-05-01T10:00:00Z")
-    return repo
+    return init_manifest_repo(tmp_path / "gitops")
 
 
 def pulls(repo: Path) -> list[Any]:

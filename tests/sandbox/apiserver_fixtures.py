@@ -14,6 +14,7 @@ from sandbox.garbage_collector import GarbageCollector
 from sandbox.kubeconfig import write_kubeconfig
 from sandbox.resources import NAMESPACES, Registry
 from sandbox.store import ApiError, Store
+from tests.manifests import selecting_spec
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -70,19 +71,14 @@ def deployment(name: str = "web", replicas: int = 1) -> dict:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [
-                        {"name": "app", "image": "web:1", "env": [{"name": "A", "value": "1"}]},
-                        {"name": "sidecar", "image": "proxy:2"},
-                    ]
-                },
-            },
-        },
+        "spec": selecting_spec(
+            name,
+            [
+                {"name": "app", "image": "web:1", "env": [{"name": "A", "value": "1"}]},
+                {"name": "sidecar", "image": "proxy:2"},
+            ],
+            replicas,
+        ),
     }
 
 

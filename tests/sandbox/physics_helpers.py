@@ -8,6 +8,7 @@ from sandbox.clock import SimClock
 from sandbox.resources import DEPLOYMENTS, EVENTS, PODS, SERVICES, Registry
 from sandbox.simulation import Simulation
 from sandbox.store import Store
+from tests.manifests import selecting_spec
 
 NS = "shop"
 WEB_API = "ghcr.io/paramedic-demo/web-api"
@@ -25,15 +26,9 @@ def container(name: str, image: str, **extra: Any) -> dict:
 
 
 def deployment(name: str, containers: list[dict], replicas: int = 2, ns: str = NS, **spec: Any) -> dict:
-    labels = {"app": name}
     return {
         "metadata": {"name": name, "namespace": ns},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": containers}},
-            **spec,
-        },
+        "spec": selecting_spec(name, containers, replicas, **spec),
     }
 
 

@@ -15,6 +15,7 @@ from kubernetes.client.rest import ApiException
 from sandbox.apiserver import ApiServer
 from sandbox.resources import NAMESPACES, Registry
 from sandbox.store import Store
+from tests.polling import eventually
 from tests.sandbox.apiserver_fixtures import Api, serve
 from tests.sandbox.apiserver_fixtures import deployment as _deployment
 from tests.sandbox.apiserver_fixtures import pod as _pod
@@ -260,13 +261,11 @@ def test_deleting_an_owner_collects_its_dependents(api: Api) -> None:
     api.core.create_namespaced_pod("shop", dependent)
     api.core.create_namespaced_pod("shop", _pod("orphan"))
     api.apps.delete_namespaced_deployment("web", "shop")
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        names = [p.metadata.name for p in api.core.list_namespaced_pod("shop").items]
-        if names == ["orphan"]:
-            break
-        time.sleep(0.05)
-    assert names == ["orphan"]
+
+    def names() -> list[str]:
+        return [p.metadata.name for p in api.core.list_namespaced_pod("shop").items]
+
+    assert eventually(lambda: names() == ["orphan"], timeout=5), names()
 
 
 def test_deleting_a_namespace_removes_its_objects(api: Api) -> None:

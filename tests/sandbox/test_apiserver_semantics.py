@@ -16,6 +16,7 @@ from kubernetes import watch
 from kubernetes.client.rest import ApiException
 
 from sandbox.apiserver import watch as watch_module
+from tests.polling import eventually
 from tests.sandbox.apiserver_fixtures import Api, deployment, pod, serve
 
 SMP = "application/strategic-merge-patch+json"
@@ -149,15 +150,10 @@ def test_a_client_leaving_drops_its_subscription(api: Api) -> None:
     before = subscriptions()
     with httpx.stream("GET", f"{api.url}/api/v1/pods", params={"watch": "1"}, timeout=5) as response:
         assert response.status_code == 200
-        deadline = time.monotonic() + 5
-        while subscriptions() == before and time.monotonic() < deadline:
-            time.sleep(0.02)
+        eventually(lambda: subscriptions() != before, timeout=5, interval=0.02)
         assert subscriptions() == before + 1
     api.core.create_namespaced_pod("shop", pod("poke"))  # a write makes the server notice the hang-up
-    deadline = time.monotonic() + 5
-    while subscriptions() != before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert subscriptions() == before
+    assert eventually(lambda: subscriptions() == before, timeout=5), subscriptions()
 
 
 def test_the_client_library_sees_410_when_resuming_too_far_back(api: Api) -> None:

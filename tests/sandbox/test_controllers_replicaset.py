@@ -1,30 +1,13 @@
 """The ReplicaSet controller and the scheduler, driven directly through the store."""
 
 from sandbox.resources import PODS, REPLICASETS
+from tests.manifests import selecting_spec
 from tests.sandbox.physics_helpers import NS, events, make_sim
 
 
 def _rs(name="solo", replicas=3, image="nginx:1.27", memory="64Mi"):
-    labels = {"app": name}
-    return {
-        "metadata": {"name": name, "namespace": NS},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "c",
-                            "image": image,
-                            "resources": {"requests": {"memory": memory, "cpu": "100m"}},
-                        }
-                    ]
-                },
-            },
-        },
-    }
+    container = {"name": "c", "image": image, "resources": {"requests": {"memory": memory, "cpu": "100m"}}}
+    return {"metadata": {"name": name, "namespace": NS}, "spec": selecting_spec(name, [container], replicas)}
 
 
 def _owned(sim, name="solo"):

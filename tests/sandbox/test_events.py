@@ -10,6 +10,7 @@ from sandbox.apiserver.tables import age
 from sandbox.controllers.events import EVENT_TTL_SECONDS, EventRecorder, Source
 from sandbox.resources import EVENTS
 from sandbox.store import Store
+from tests.clocks import ManualClock
 
 POD = {"kind": "Pod", "apiVersion": "v1", "metadata": {"namespace": "shop", "name": "web-1", "uid": "u1"}}
 KUBELET = Source("kubelet", "node-1")
@@ -19,16 +20,8 @@ def events(store: Store) -> list[dict]:
     return store.list(EVENTS, "shop")[0]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_repeat_bumps_the_count_and_an_unseen_event_expires_after_the_ttl() -> None:
-    store, clock = Store(), Clock()
+    store, clock = Store(), ManualClock(1_000_000.0)
     recorder = EventRecorder(store, clock)
     recorder.emit(POD, "Warning", "BackOff", "Back-off restarting failed container", KUBELET)
     clock.now += 30

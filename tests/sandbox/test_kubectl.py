@@ -13,7 +13,9 @@ import yaml
 
 from sandbox.cluster import Sandbox
 from tests import system_packages
+from tests.manifests import selecting_spec
 from tests.polling import eventually
+from tests.sandbox.kubectl import run_kubectl
 
 
 def kubectl_binary() -> str:
@@ -34,15 +36,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 def kubectl(sb: Sandbox, *args: str, check: bool = True, stdin: str | None = None) -> str:
-    proc = subprocess.run(
-        [kubectl_binary(), "--kubeconfig", str(sb.kubeconfig_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        input=stdin,
-    )
-    if check:
-        assert proc.returncode == 0, f"kubectl {' '.join(args)}: {proc.stderr}"
+    proc = run_kubectl(sb, *args, stdin=stdin, timeout=60, check=check)
     return proc.stdout + proc.stderr if not check else proc.stdout
 
 
@@ -180,24 +174,23 @@ def test_patch_types(cluster: Sandbox, kind: str, patch: str, path: str, value: 
         assert len(env) == len(before["spec"]["template"]["spec"]["containers"][0].get("env", [])) + 1
 
 
-def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Path) -> None:
+def _sleeper(tmp_path: Path, name: str, *, container: str) -> tuple[dict, Path]:
+    """A one-replica Deployment `name` in shop whose busybox container sleeps, and its YAML file."""
     manifest = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "hello", "namespace": "shop"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "hello"}},
-            "template": {
-                "metadata": {"labels": {"app": "hello"}},
-                "spec": {
-                    "containers": [{"name": "hello", "image": "busybox:1.36", "command": ["sleep", "3600"]}]
-                },
-            },
-        },
+        "metadata": {"name": name, "namespace": "shop"},
+        "spec": selecting_spec(
+            name, [{"name": container, "image": "busybox:1.36", "command": ["sleep", "3600"]}], 1
+        ),
     }
-    path = tmp_path / "hello.yaml"
+    path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(manifest))
+    return manifest, path
+
+
+def test_apply_create_then_configure_then_delete(cluster: Sandbox, tmp_path: Path) -> None:
+    manifest, path = _sleeper(tmp_path, "hello", container="hello")
     assert "deployment.apps/hello created" in kubectl(cluster, "apply", "-f", str(path))
     manifest["spec"]["replicas"] = 2
     path.write_text(yaml.safe_dump(manifest))
@@ -271,23 +264,7 @@ def test_invalid_patch_is_refused_with_the_servers_reasons(cluster: Sandbox) -> 
 
 
 def test_delete_with_orphan_cascade_keeps_the_replicaset(cluster: Sandbox, tmp_path: Path) -> None:
-    manifest = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "orphaned", "namespace": "shop"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "orphaned"}},
-            "template": {
-                "metadata": {"labels": {"app": "orphaned"}},
-                "spec": {
-                    "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"]}]
-                },
-            },
-        },
-    }
-    path = tmp_path / "orphaned.yaml"
-    path.write_text(yaml.safe_dump(manifest))
+    _, path = _sleeper(tmp_path, "orphaned", container="c")
     kubectl(cluster, "apply", "-f", str(path))
     rs_names = lambda: kubectl(cluster, "get", "rs", "-n", "shop", "-l", "app=orphaned", "-o", "name").split()  # noqa: E731
     assert eventually(lambda: len(rs_names()) == 1, timeout=30.0, interval=0.3)

@@ -12,6 +12,7 @@ import pytest
 
 from sandbox.cluster import Sandbox
 from tests.polling import eventually
+from tests.sandbox.kubectl import run_kubectl
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
@@ -26,16 +27,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 def run(sb: Sandbox, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [KUBECTL or "kubectl", "--kubeconfig", str(sb.kubeconfig_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    if check:
-        assert proc.returncode == 0, f"kubectl {' '.join(args)}: {proc.stderr}"
-    return proc
+    return run_kubectl(sb, *args, timeout=90, check=check)
 
 
 def as_json(sb: Sandbox, *args: str) -> dict:
@@ -195,15 +187,7 @@ spec:
     spec:
       containers: [{name: agent, image: "busybox:1.36", command: [sh, -c, "while true; do sleep 60; done"]}]
 """
-    proc = subprocess.run(
-        [KUBECTL or "kubectl", "--kubeconfig", str(cluster.kubeconfig_path), "apply", "-f", "-"],
-        input=manifest,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    run_kubectl(cluster, "apply", "-f", "-", stdin=manifest, timeout=60, check=True)
     assert eventually(
         lambda: run(cluster, "get", "sts", "kv", "-n", NS, "--no-headers").stdout.split()[1] == "2/2",
         timeout=40.0,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-
 from kubernetes import client as k8s
 
 from sandbox.cluster import Sandbox
 from server.assembly import cluster_probe
+from tests.ports import free_port
 from tools.kubernetes import KubeClient
 
 
@@ -16,9 +15,7 @@ def test_the_probe_is_true_while_the_api_server_answers_and_says_why_when_it_doe
         kube = KubeClient.from_config(str(sb.kubeconfig_path))
         assert cluster_probe(kube)() is True
         kube.close()
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     config = k8s.Configuration(host=f"http://127.0.0.1:{port}")
     down = KubeClient(k8s.ApiClient(config))
     reason = cluster_probe(down)()

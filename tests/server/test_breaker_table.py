@@ -14,22 +14,15 @@ import pytest
 
 from graph.breaker import BreakerPolicy, BreakerState, BreakerStatus, CircuitBreaker, record_event
 from server.runstore import open_run_store, schema
+from tests.clocks import ManualClock
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = BreakerPolicy(limit=3, window_seconds=100, cooldown_seconds=50)
 COUNTING = BreakerPolicy(limit=10_000, window_seconds=1e9, cooldown_seconds=1)
 
 
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_breaker_trips_and_recovers_over_the_run_store_and_survives_a_restart(storage_url: str) -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     key = "shop/deployment/web"
     with open_run_store(storage_url) as store:
         breaker = CircuitBreaker(store.breakers, POLICY, clock)

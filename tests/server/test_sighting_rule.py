@@ -6,7 +6,6 @@ alert storm of issue #15: 150 posts of one alert in 7 s open one run."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,21 +20,11 @@ from server.context import ServerContext
 from server.run_service import RunService, RunServiceOptions
 from server.runstore import IncidentStatus, RunStatus, RunStore
 from tests.agent import evidence_samples as samples
+from tests.clocks import ManualClock
 from tests.server.test_run_service import _app
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 COOLDOWN = 300.0
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def service(store: RunStore, clock: Any = None, *, ask: bool = False) -> RunService:
@@ -44,7 +33,7 @@ def service(store: RunStore, clock: Any = None, *, ask: bool = False) -> RunServ
 
 
 def test_sightings_fold_attach_then_open_a_new_run_for_the_reopened_incident(store: RunStore) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     runs = service(store, clock, ask=True)
     first, created = runs.submit(samples.incident())
     assert created and runs.wait_idle(10)
@@ -88,7 +77,7 @@ def test_sightings_fold_attach_then_open_a_new_run_for_the_reopened_incident(sto
 
 
 def test_other_symptoms_of_a_busy_workload_are_one_incident_noted_once_each(store: RunStore) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     runs = service(store, clock, ask=True)
     run_id, _ = runs.submit(samples.incident())
     assert runs.wait_idle(10)

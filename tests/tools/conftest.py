@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import subprocess
 import threading
 import time
@@ -30,14 +29,8 @@ from prometheus_client.registry import Collector
 
 from tests import system_packages
 from tests.loopback import LOOPBACK, QuietHandler, serve_on_loopback
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the OS may hand it out again later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
+from tests.ports import free_port
+from tests.processes import stop_process
 
 # -- the OOM-shaped metrics endpoint ------------------------------------------------------------
 
@@ -287,13 +280,7 @@ def prometheus_factory(
 
     yield start
     for server in started:
-        if server.process.poll() is None:
-            server.process.terminate()
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(timeout=5)
+        stop_process(server.process)
 
 
 @pytest.fixture(scope="module")

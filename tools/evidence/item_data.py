@@ -186,6 +186,33 @@ class NodeStatusData(EvidenceData):
     unschedulable: Flag = False  # cordoned (spec.unschedulable)
 
 
+class LabelledPodData(EvidenceData):
+    """A pod of a Service's namespace: its labels and whether it is ready."""
+
+    pod: Text = ""
+    labels: Labels = {}
+    ready: MaybeBool = None
+    owner: Text = ""  # Kind/name of its controller
+
+
+LabelledPods = Annotated[list[LabelledPodData], BeforeValidator(_entries)]
+
+
+class ServiceStatusData(EvidenceData):
+    """STATUS item for a Service (`object_kind: "Service"`): its selector, its ports, and the pods of
+    its namespace with their labels (`selected` says which ones the selector matches)."""
+
+    object_kind: Text = ""
+    name: Text = ""
+    namespace: Text = ""
+    type: Text = ""
+    selector: Labels = {}  # empty: the endpoints are not derived from pods
+    ports: JsonObjects = []
+    selected: Strings = []  # names of the pods the selector matches
+    ready_endpoints: Count = None  # of those, how many are ready
+    pods: LabelledPods = []
+
+
 class OtherStatusData(EvidenceData):
     """STATUS item about anything else (e.g. the analyst's `Verification` of an earlier attempt)."""
 
@@ -200,14 +227,17 @@ def _status_tag(data: Any) -> str:
         return "pod"
     if kind in WORKLOAD_KINDS:
         return "workload"
+    if kind == "Service":
+        return "service"
     return "node" if kind == "Node" else "other"
 
 
-AnyStatusData = PodStatusData | WorkloadStatusData | NodeStatusData | OtherStatusData
+AnyStatusData = PodStatusData | WorkloadStatusData | NodeStatusData | ServiceStatusData | OtherStatusData
 StatusData = Annotated[
     Annotated[PodStatusData, Tag("pod")]
     | Annotated[WorkloadStatusData, Tag("workload")]
     | Annotated[NodeStatusData, Tag("node")]
+    | Annotated[ServiceStatusData, Tag("service")]
     | Annotated[OtherStatusData, Tag("other")],
     Discriminator(_status_tag),
 ]

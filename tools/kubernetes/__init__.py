@@ -10,6 +10,7 @@ from tools.kubernetes.nodes import NodeInfo, cluster_nodes
 from tools.kubernetes.owners import ObjectRef, OwnerChain, owner_chain
 from tools.kubernetes.pod_logs import ContainerLog, PodLogs, pod_logs, workload_logs
 from tools.kubernetes.rollouts import Revision, RolloutHistory, rollout_history
+from tools.kubernetes.service_status import LabelledPod, ServiceStatus, service_status
 from tools.kubernetes.status import (
     Condition,
     ContainerStatus,
@@ -39,6 +40,7 @@ __all__ = [
     "EventRecord",
     "KubeClient",
     "KubeConfigError",
+    "LabelledPod",
     "Manifest",
     "NodeInfo",
     "NotFound",
@@ -48,6 +50,7 @@ __all__ = [
     "PodStatus",
     "Revision",
     "RolloutHistory",
+    "ServiceStatus",
     "Termination",
     "WorkloadStatus",
     "WriteOutcome",
@@ -66,6 +69,7 @@ __all__ = [
     "rollout_restart",
     "rollout_undo",
     "scale",
+    "service_status",
     "workload_events",
     "workload_logs",
     "workload_status",

@@ -39,3 +39,7 @@ CATALOGUE: tuple[Rule, ...] = (
     node_pressure,
     crash_loop,  # the generic fallback: category unknown, low confidence
 )
+
+# What a Service (a run followed its consumers to it) is judged by: it has no containers, logs or
+# revisions, so the workload rules have nothing to read and only the dependency's rule applies.
+SERVICE_CATALOGUE: tuple[Rule, ...] = (dependency_down,)

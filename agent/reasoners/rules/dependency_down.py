@@ -11,7 +11,10 @@ labels, `agent.incident_labels`; never an alert's):
 - the workload reaches a Service whose selector matches no pod: the Service is at fault, in
   `spec.selector`, whatever the Deployment behind it shows (`service_selects_nothing`);
 - the workload wants zero replicas and running workloads reach its Service: its outage is theirs,
-  fixed by bringing the replicas back (`dependency_at_zero`; alone, that is `scaled_to_zero`)."""
+  fixed by bringing the replicas back (`dependency_at_zero`; alone, that is `scaled_to_zero`).
+
+A Service investigated on its own (a run followed its consumers to it) is judged by
+`service_selector.selector_drift`: its selector against the pods' labels and its Git history."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from agent.reasoners.rules import fields, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.logs import serving_errors
 from agent.reasoners.rules.scaled_to_zero import dependants, zero_replicas
+from agent.reasoners.rules.service_selector import SERVICE, selector_drift
 
 _HOST = r"(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*)"
 _CONNECT_ERRORS = (
@@ -64,6 +68,8 @@ def _named_host(ctx: RuleContext) -> tuple[str, str] | None:
 
 def dependency_down(ctx: RuleContext) -> Finding | None:
     """The dependency at fault: from the watcher's facts when it has them, else from the logs."""
+    if ctx.view.target.kind == SERVICE:
+        return selector_drift(ctx)  # the Service itself, followed from the workloads that reach it
     return dependency_at_zero(ctx) or service_selects_nothing(ctx) or logged_dependency(ctx)
 
 

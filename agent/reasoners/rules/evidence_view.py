@@ -19,6 +19,7 @@ from agent.reasoners.rules.observations import (
     NodeObs,
     PodObs,
     RolloutObs,
+    ServiceObs,
     WorkloadObs,
     find_container,
 )
@@ -79,6 +80,11 @@ class EvidenceView:
     def nodes(self) -> list[NodeObs]:
         """Node STATUS items."""
         return [n for item, data in self._statuses if (n := readings.node(item, data)) is not None]
+
+    @cached_property
+    def services(self) -> list[ServiceObs]:
+        """Service STATUS items (the target, when a Service is investigated)."""
+        return [s for item, data in self._statuses if (s := readings.service(item, data)) is not None]
 
     @cached_property
     def events(self) -> list[EventObs]:

@@ -67,6 +67,24 @@ class WorkloadObs:
 
 
 @dataclass(frozen=True)
+class ServiceObs:
+    """A Service: its selector, and the pods of its namespace with their labels and readiness."""
+
+    item_id: str
+    name: str
+    selector: dict[str, str] = field(default_factory=dict)
+    pods: tuple[tuple[str, dict[str, str], bool], ...] = ()  # (pod, labels, ready)
+
+    def selects(self, selector: dict[str, str], labels: dict[str, str]) -> bool:
+        """Whether `selector` (this Service's or another) matches `labels`."""
+        return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+    def ready_matching(self, selector: dict[str, str]) -> list[str]:
+        """The ready pods `selector` would select."""
+        return [name for name, labels, ready in self.pods if ready and self.selects(selector, labels)]
+
+
+@dataclass(frozen=True)
 class NodeObs:
     """A node's allocatable resources and conditions."""
 

@@ -21,6 +21,7 @@ from tools.evidence.item_data import (
     NodeStatusData,
     PodStatusData,
     RolloutData,
+    ServiceStatusData,
     WorkloadStatusData,
 )
 from tools.kubernetes.manifest import clean_manifest
@@ -85,6 +86,18 @@ def node(item: EvidenceItem, data: AnyStatusData) -> obs.NodeObs | None:
         conditions=tuple(data.conditions),
         labels=data.labels,
         unschedulable=data.unschedulable,
+    )
+
+
+def service(item: EvidenceItem, data: AnyStatusData) -> obs.ServiceObs | None:
+    """A Service STATUS item's selector and the labelled pods of its namespace."""
+    if not isinstance(data, ServiceStatusData):
+        return None
+    return obs.ServiceObs(
+        item_id=item.id,
+        name=data.name or item.source,
+        selector=data.selector,
+        pods=tuple((p.pod, p.labels, p.ready is True) for p in data.pods),
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from agent.domain import Diagnosis, Evidence, Incident, RootCause, Usage
 from agent.reasoners.base import ReasonerResult, TraceKind, TraceRecord
 from agent.reasoners.rules import fields, remedies
-from agent.reasoners.rules.catalogue import CATALOGUE
+from agent.reasoners.rules.catalogue import CATALOGUE, SERVICE_CATALOGUE
 from agent.reasoners.rules.context import Finding, Rule, RuleContext, RulesPolicy
 from agent.reasoners.rules.evidence_view import EvidenceView
 from agent.reasoners.rules.logs import serving_errors
@@ -49,7 +49,8 @@ class RulesReasoner:
         """Run every rule; answer with the most confident whole match, else an honest `unknown`."""
         view = EvidenceView(evidence)
         context = RuleContext(view=view, incident=incident, policy=self._policy)
-        findings = [f for rule in self._catalogue if (f := rule(context)) is not None]
+        rules = SERVICE_CATALOGUE if evidence.target.kind == "Service" else self._catalogue
+        findings = [f for rule in rules if (f := rule(context)) is not None]
         trace = [_record(self.name, f) for f in findings]
         whole = [f for f in findings if f.whole and f.category is not RootCause.UNKNOWN]
         best = max(whole, key=lambda f: f.confidence, default=None)  # max keeps the first of equals
@@ -99,10 +100,15 @@ class RulesReasoner:
             + [min(f.confidence, PARTIAL_CONFIDENCE) for f in partial]
             + [min(f.confidence, PARTIAL_CONFIDENCE) for f in fallback]
         )
+        # The field the most confident partial match blames on the target itself, when it names
+        # one: the category is unknown, but where the evidence points is not.
+        top = partial[0] if partial else None
+        field = _field_in_target(top, context) if top and top.faulty_resource == context.workload else None
         return Diagnosis(
             category=RootCause.UNKNOWN,
             explanation=f"{explanation} What was seen: {summary.text}.",
             faulty_resource=context.workload,
+            faulty_field=field,
             cited_evidence=[i for i in dict.fromkeys(cited) if view.has(i)],
             confidence=round(confidence, 2),
             remediation=remedies.notify(

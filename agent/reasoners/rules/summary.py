@@ -41,6 +41,14 @@ def summarise(view: EvidenceView) -> EvidenceSummary:
     if own is not None and own.replicas is not None:
         lines.append(f"{own.ready_replicas or 0}/{own.replicas} replicas ready")
         cited.append(own.item_id)
+    for service in view.services:
+        selected = [n for n, labels, _ in service.pods if service.selects(service.selector, labels)]
+        serving = service.ready_matching(service.selector)
+        selector = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items())) or "none"
+        lines.append(
+            f"Service {service.name} selects {selector}: {len(selected)} pod(s), {len(serving)} ready"
+        )
+        cited.append(service.item_id)
     troubled = [c for c in view.containers if c.reasons or c.restart_count or c.ready is False]
     for c in troubled[:_MAX_EVENTS]:
         states = sorted(c.reasons) + ([f"{c.restart_count} restarts"] if c.restart_count else [])
@@ -60,7 +68,7 @@ def summarise(view: EvidenceView) -> EvidenceSummary:
     if noisy:
         lines.append("errors in the logs of " + ", ".join(log.item_id for log in noisy))
         cited += [log.item_id for log in noisy]
-    if not troubled and not warnings and view.evidence.items:
+    if not troubled and not warnings and view.evidence.items and view.target.kind != "Service":
         lines.append("no container waiting, crashing or unready and no warning event")
     lines += [f"not gathered: {gap}" for gap in view.evidence.gaps[:3]]
     return EvidenceSummary(tuple(lines), tuple(dict.fromkeys(cited)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -22,14 +21,9 @@ from agent.domain import WorkloadRef
 from paramedic.cli.demo import FAULTS, _row, demo_command
 from paramedic.cli.demo_view import summary_table
 from server.runstore.models import RunRecord, RunStatus
+from tests.ports import free_port
 
 HEALS = [("bad_image", "shop/deploy/web-api"), ("missing_env", "shop/deploy/worker")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class _ApiWatcher(threading.Thread):
@@ -59,7 +53,7 @@ class _ApiWatcher(threading.Thread):
 def test_the_demo_heals_two_faults_serves_their_runs_and_exits_0_on_ctrl_c(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("PARAMEDIC_SERVER__PORT", str(port))
     watcher = _ApiWatcher(port, time.monotonic() + 240)
     watcher.start()

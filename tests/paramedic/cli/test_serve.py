@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from paramedic.cli.main import app
+from tests.ports import free_port
+from tests.processes import stop_process
 
 pytestmark = pytest.mark.integration
 Served = tuple[str, dict[str, Any], dict[str, str], list[str]]  # base URL, sandbox state, auth, output
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -40,7 +35,7 @@ def service(tmp_path: Path):
 @contextlib.contextmanager
 def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
     """`serve --sandbox` running: base URL, sandbox state, auth header, and (filled at exit) its output."""
-    port = _free_port()
+    port = free_port()
     output_lines: list[str] = []
     state = tmp_path / "sandbox-state.json"
     env = {
@@ -77,12 +72,7 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
         token = token_file.read_text().strip()
         yield base, json.loads(state.read_text()), {"Authorization": f"Bearer {token}"}, output_lines
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=20)
     output = proc.stdout.read() if proc.stdout else ""
     output_lines.extend(output.splitlines())
     assert proc.returncode == 0, output
@@ -147,7 +137,7 @@ def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:
     env = {
         "PARAMEDIC_DATA_DIR": str(tmp_path / "data"),
         "PARAMEDIC_SERVER__HOST": "0.0.0.0",
-        "PARAMEDIC_SERVER__PORT": str(_free_port()),
+        "PARAMEDIC_SERVER__PORT": str(free_port()),
     }
     result = CliRunner().invoke(app, ["serve"], env=env)
     assert result.exit_code == 2, result.output

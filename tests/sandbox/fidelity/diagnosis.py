@@ -7,11 +7,9 @@ through the `kubernetes` client), for the target the case names, with an inciden
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import Incident, Trigger, WorkloadRef
 from agent.reasoners.rules import RulesReasoner
 from graph.evidence_gathering import Sources, gather_evidence
 from tools.kubernetes import KubeClient
@@ -25,12 +23,5 @@ def diagnose(kubeconfig: Path, namespace: str, kind: str, name: str) -> str:
         evidence = gather_evidence(Sources(kube), target)
     finally:
         kube.close()
-    incident = Incident(
-        id=uuid.uuid4().hex,
-        fingerprint=fingerprint(target, "fidelity"),
-        target=target,
-        trigger=Trigger.MANUAL,
-        reason="fidelity",
-        started_at=datetime.now(UTC),
-    )
+    incident = Incident.new(target, Trigger.MANUAL, "fidelity")
     return RulesReasoner().diagnose(incident, evidence).diagnosis.category.value

@@ -22,6 +22,7 @@ import yaml
 
 from sandbox.cluster import Sandbox
 from tests.sandbox.fidelity.diagnosis import diagnose
+from tests.sandbox.kubectl import run_kubectl
 
 KUBECTL = shutil.which("kubectl")
 CASES_DIR = Path(__file__).parent / "cases"
@@ -63,15 +64,7 @@ class Observed:
 
 def kubectl(sb: Sandbox, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """The real kubectl against the sandbox."""
-    assert KUBECTL is not None
-    return subprocess.run(
-        [KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        check=False,
-    )
+    return run_kubectl(sb, *args, stdin=stdin)
 
 
 def _json(sb: Sandbox, *args: str) -> Obj:
@@ -257,15 +250,7 @@ def check_case(case: Obj, seen: Observed) -> list[str]:
                 problems.append(f"{name}: RESTARTS {restarts}, expected at least {want['restarts_at_least']}")
             if "reason" in want and not _reasons(pod) & set(_any(want["reason"])):
                 problems.append(f"{name}: reasons {sorted(_reasons(pod))}, expected one of {want['reason']}")
-            events = _events_of(seen, "Pod", name)
-            for reason in want.get("events") or []:
-                if not any(e.get("reason") == reason for e in events):
-                    problems.append(
-                        f"{name}: no {reason} event (has {sorted({e.get('reason') for e in events})})"
-                    )
-            for text in want.get("event_messages") or []:
-                if not any(text in (e.get("message") or "") for e in events):
-                    problems.append(f"{name}: no event message containing {text!r}")
+            problems.extend(_event_problems(name, _events_of(seen, "Pod", name), want))
             for text in want.get("logs_contain") or []:
                 if text not in seen.logs.get(name, ""):
                     problems.append(f"{name}: logs lack {text!r}: {seen.logs.get(name, '')[-300:]!r}")
@@ -290,13 +275,17 @@ def check_case(case: Obj, seen: Observed) -> list[str]:
                 if c.get("status") == "True"
             ]
             problems.append(f"{label}: condition {want['condition']} not True (has {conditions})")
-        events = _events_of(seen, want["kind"], want["name"])
-        for reason in want.get("events") or []:
-            if not any(e.get("reason") == reason for e in events):
-                problems.append(
-                    f"{label}: no {reason} event (has {sorted({e.get('reason') for e in events})})"
-                )
-        for text in want.get("event_messages") or []:
-            if not any(text in (e.get("message") or "") for e in events):
-                problems.append(f"{label}: no event message containing {text!r}")
+        problems.extend(_event_problems(label, _events_of(seen, want["kind"], want["name"]), want))
+    return problems
+
+
+def _event_problems(label: str, events: list[Obj], want: Obj) -> list[str]:
+    """What `events` (of the pod or object called `label`) lack of the reasons and messages `want` lists."""
+    problems = []
+    for reason in want.get("events") or []:
+        if not any(e.get("reason") == reason for e in events):
+            problems.append(f"{label}: no {reason} event (has {sorted({e.get('reason') for e in events})})")
+    for text in want.get("event_messages") or []:
+        if not any(text in (e.get("message") or "") for e in events):
+            problems.append(f"{label}: no event message containing {text!r}")
     return problems

@@ -8,7 +8,6 @@ storage in tmp. An alert posted to Alertmanager's own API must reach Paramedic's
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,18 +21,14 @@ from server.app import create_app
 from server.context import ServerContext
 from tests import system_packages
 from tests.loopback import serve_app_on_loopback
+from tests.ports import free_port
+from tests.processes import stop_process
 
 from .conftest import TOKEN, FakeLauncher
 
 pytestmark = pytest.mark.integration
 
 ALERTMANAGER = "prometheus-alertmanager"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_http(url: str, deadline: float) -> None:
@@ -83,7 +78,7 @@ def alertmanager(api_url: str, tmp_path: Path) -> Iterator[str]:
             }
         )
     )
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "alertmanager.log").open("wb")
     process = subprocess.Popen(
         [
@@ -102,12 +97,7 @@ def alertmanager(api_url: str, tmp_path: Path) -> Iterator[str]:
         _wait_http(f"{url}/-/ready", time.monotonic() + 20)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import websocket
 
+from tests.processes import stop_process
+
 _LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 
 
@@ -186,10 +188,4 @@ class Browser:
         sock = getattr(self, "socket", None)
         if sock is not None:
             sock.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)

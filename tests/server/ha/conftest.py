@@ -9,7 +9,6 @@ short verification windows, and stops whatever is still running at the end of th
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from sandbox.cluster import Sandbox
 from sandbox.faults.control import ControlServer
 from server.runstore import RunStore, open_run_store
 from server.runstore.models import AuditRecord
+from tests.ports import free_port
+from tests.processes import stop_process
 from tools.gitops.local_pulls import PullStore
 from tools.gitops.records import PullRequest
 from tools.kubernetes.client import KubeClient
@@ -48,12 +49,6 @@ QUICK_VERIFY = {
     "PARAMEDIC_VERIFICATION__STABLE_SECONDS": "4",
     "PARAMEDIC_VERIFICATION__TIMEOUT_SECONDS": "120",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -189,7 +184,7 @@ def start_replicas(
     def start(mode: str = "report", **extra: str) -> dict[str, Replica]:
         began = time.monotonic()
         for name in NAMES:
-            port = _free_port()
+            port = free_port()
             env = {
                 **os.environ,
                 "PARAMEDIC_MODE": mode,
@@ -222,13 +217,7 @@ def start_replicas(
         yield start
     finally:
         for replica in started.values():
-            if replica.proc.poll() is None:
-                replica.proc.terminate()
-                try:
-                    replica.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    replica.proc.kill()
-                    replica.proc.wait()
+            stop_process(replica.proc, timeout=20)
 
 
 ACTIVE = frozenset({"queued", "running", "waiting_approval", "waiting_merge"})

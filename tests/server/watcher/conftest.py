@@ -7,7 +7,6 @@ a test may stop and restart the server (same port, same store) to drop every con
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
+from tests.ports import free_port
 from tools.kubernetes.client import api_client_from_config
 
 
@@ -38,12 +38,6 @@ def write_kubeconfig(url: str, path: Path) -> Path:
     }
     path.write_text(json.dumps(config))
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -86,7 +80,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     registry = Registry.with_builtins()
     for ns in ("default", "shop", "kube-system"):
         store.create(NAMESPACES, {"metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}})
-    cluster = Cluster(store, registry, _free_port(), tmp_path / "kubeconfig")
+    cluster = Cluster(store, registry, free_port(), tmp_path / "kubeconfig")
     url = cluster.serve()
     write_kubeconfig(url, cluster.kubeconfig)
     try:

@@ -19,8 +19,8 @@ from agent.domain import Incident, WorkloadRef
 from server.watcher import detect as d
 from server.watcher.detect import DetectPolicy, Finding
 from server.watcher.detect_batch import CLAIM_PENDING, JOB_FAILED, detect_claim, detect_job
-from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
+from tests.server.watcher.driving import feed, specs_of, step
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 POLICY = DetectPolicy(grace_seconds=60)
@@ -166,7 +166,7 @@ def test_the_watcher_raises_each_kind_from_the_sandbox() -> None:
         watcher = Watcher(
             k8s.ApiClient(k8s.Configuration()), settings, lambda i: None, sb.clock.now, reader=read
         )
-        specs = {kind: StreamSpec(kind.lower(), kind, lambda: None) for kind in STREAMS}
+        specs = specs_of(STREAMS)
         events: queue.Queue[Any] = queue.Queue()
         sub = sb.store.subscribe(events.put)
         kubectl = ["kubectl", "--kubeconfig", str(sb.kubeconfig_path)]
@@ -176,14 +176,8 @@ def test_the_watcher_raises_each_kind_from_the_sandbox() -> None:
         try:
             for _ in range(60):
                 sb.advance(5)
-                while not events.empty():
-                    event = events.get_nowait()
-                    if (kind := event.obj.get("kind")) in specs:
-                        watcher.on_event(specs[kind], event.type, event.obj)
-                for key in watcher._rechecks.pop_due(sb.clock.now()):
-                    watcher._recheck(key)
-                while (incident := watcher.folder.take(timeout=0)) is not None:
-                    incidents.append(incident)
+                feed(watcher, specs, events)
+                incidents += step(watcher, sb.clock.now())
         finally:
             sb.store.unsubscribe(sub)
     seen = {(i.target.kind, i.target.name): i.reason for i in incidents}

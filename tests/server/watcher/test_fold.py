@@ -2,24 +2,14 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
 from server.watcher.fold import ALSO_SEEN_LABEL, OCCURRENCES_LABEL, Folder, Outcome
+from tests.clocks import ManualClock
 from tests.server.watcher.objects import NOW
-
-
-class FakeClock:
-    def __init__(self, start: datetime = NOW) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def incident(name: str = "web-api", reason: str = "CrashLoopBackOff", pod: str = "p1") -> Incident:
@@ -35,11 +25,11 @@ def incident(name: str = "web-api", reason: str = "CrashLoopBackOff", pod: str =
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
-def test_a_storm_of_pods_is_one_incident(clock: FakeClock) -> None:
+def test_a_storm_of_pods_is_one_incident(clock: ManualClock) -> None:
     folder = Folder(clock)
     outcomes = [folder.offer(incident(pod=f"p{i}")).outcome for i in range(20)]
     assert outcomes == [Outcome.QUEUED] + [Outcome.FOLDED] * 19
@@ -50,7 +40,7 @@ def test_a_storm_of_pods_is_one_incident(clock: FakeClock) -> None:
     assert folder.stats().folded == 19 and folder.stats().dispatched == 1
 
 
-def test_other_reasons_of_the_same_workload_merge_into_the_pending_incident(clock: FakeClock) -> None:
+def test_other_reasons_of_the_same_workload_merge_into_the_pending_incident(clock: ManualClock) -> None:
     folder = Folder(clock)
     folder.offer(incident(reason="OOMKilled"))
     assert folder.offer(incident(reason="UnavailableReplicas")).outcome is Outcome.MERGED
@@ -63,7 +53,7 @@ def test_other_reasons_of_the_same_workload_merge_into_the_pending_incident(cloc
     assert second is not None and second.target.name == "worker"
 
 
-def test_one_active_run_per_workload_then_cooldown(clock: FakeClock) -> None:
+def test_one_active_run_per_workload_then_cooldown(clock: ManualClock) -> None:
     folder = Folder(clock, cooldown_seconds=300)
     folder.offer(incident())
     run = folder.take(timeout=0)
@@ -86,7 +76,7 @@ def test_one_active_run_per_workload_then_cooldown(clock: FakeClock) -> None:
     assert folder.stats().cooldown == 2
 
 
-def test_a_cooldown_can_end_when_the_shared_store_says(clock: FakeClock) -> None:
+def test_a_cooldown_can_end_when_the_shared_store_says(clock: ManualClock) -> None:
     # A new leader attached a sighting to a run the old leader ended 200 s ago: what is left of
     # that run's window (kept in the store) holds the workload back, not a fresh full cooldown.
     folder = Folder(clock, cooldown_seconds=300)
@@ -101,7 +91,7 @@ def test_a_cooldown_can_end_when_the_shared_store_says(clock: FakeClock) -> None
     assert folder.offer(incident()).outcome is Outcome.QUEUED
 
 
-def test_unknown_or_repeated_run_finished_is_harmless(clock: FakeClock) -> None:
+def test_unknown_or_repeated_run_finished_is_harmless(clock: ManualClock) -> None:
     folder = Folder(clock)
     assert folder.run_finished("nope") is None
     folder.offer(incident())
@@ -111,7 +101,7 @@ def test_unknown_or_repeated_run_finished_is_harmless(clock: FakeClock) -> None:
     assert folder.run_finished(run.fingerprint) is None
 
 
-def test_full_queue_drops_new_workloads_without_blocking_and_counts(clock: FakeClock) -> None:
+def test_full_queue_drops_new_workloads_without_blocking_and_counts(clock: ManualClock) -> None:
     folder = Folder(clock, capacity=2, retry_seconds=5)
     assert folder.offer(incident("a")).outcome is Outcome.QUEUED
     assert folder.offer(incident("b")).outcome is Outcome.QUEUED
@@ -125,7 +115,7 @@ def test_full_queue_drops_new_workloads_without_blocking_and_counts(clock: FakeC
     assert folder.offer(incident("c")).outcome is Outcome.QUEUED
 
 
-def test_take_wakes_on_offer_and_on_close(clock: FakeClock) -> None:
+def test_take_wakes_on_offer_and_on_close(clock: ManualClock) -> None:
     folder = Folder(clock)
     got: list[Incident | None] = []
     taker = threading.Thread(target=lambda: got.append(folder.take(timeout=5)))
@@ -144,4 +134,4 @@ def test_take_wakes_on_offer_and_on_close(clock: FakeClock) -> None:
 @pytest.mark.parametrize(("capacity", "cooldown", "retry"), [(0, 1, 1), (1, -1, 1), (1, 1, 0)])
 def test_bad_settings_are_refused(capacity: int, cooldown: float, retry: float) -> None:
     with pytest.raises(ValueError):
-        Folder(FakeClock(), capacity, cooldown, retry)
+        Folder(ManualClock(NOW), capacity, cooldown, retry)

@@ -17,13 +17,14 @@ from kubernetes import client as k8s
 from agent.config import ScopeSettings
 from agent.domain import Incident, WorkloadRef
 from server.watcher import detect as d
-from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
 from tests.sandboxes import running
+from tests.server.watcher.driving import drain, feed, specs_of, step
 
 pytestmark = pytest.mark.e2e
 
 KINDS = ("Pod", "Deployment", "Application")
+SPECS = specs_of(KINDS)
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +33,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with running(Sandbox(tmp_path_factory.mktemp("sandbox"), seed=11, background=False, serve=False)) as box:
         yield box
-
-
-def _feed(sandbox: Any, watcher: Watcher, events: queue.Queue[Any]) -> None:
-    specs = {kind: StreamSpec(kind.lower(), kind, lambda: None) for kind in KINDS}
-    while True:
-        try:
-            event = events.get_nowait()
-        except queue.Empty:
-            return
-        kind = event.obj.get("kind")
-        if kind in specs:
-            watcher.on_event(specs[kind], event.type, event.obj)
 
 
 def _watch_fault(sandbox: Any, fault: str, target: str, sim_seconds: float = 600) -> list[Incident]:
@@ -66,15 +55,11 @@ def _watch_fault(sandbox: Any, fault: str, target: str, sim_seconds: float = 600
         while elapsed < sim_seconds and not incidents:
             sandbox.advance(5)
             elapsed += 5
-            _feed(sandbox, watcher, events)
-            for key in watcher._rechecks.pop_due(sandbox.clock.now()):
-                watcher._recheck(key)
-            while (incident := watcher.folder.take(timeout=0)) is not None:
-                incidents.append(incident)
+            feed(watcher, SPECS, events)
+            incidents += step(watcher, sandbox.clock.now())
         sandbox.advance(120)  # the storm goes on: nothing new while the first run is active
-        _feed(sandbox, watcher, events)
-        while (incident := watcher.folder.take(timeout=0)) is not None:
-            incidents.append(incident)
+        feed(watcher, SPECS, events)
+        incidents += drain(watcher)
     finally:
         sandbox.store.unsubscribe(sub)
         sandbox.clear(injected)

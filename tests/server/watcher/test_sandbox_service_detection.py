@@ -14,9 +14,9 @@ from agent import incident_labels
 from agent.config import ScopeSettings
 from agent.domain import Incident, WorkloadRef
 from server.watcher.detect_dependants import DEPENDENCY_UNREACHABLE
-from server.watcher.streams import StreamSpec
 from server.watcher.watcher import Watcher
 from tests.sandboxes import running
+from tests.server.watcher.driving import feed, specs_of, step
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +31,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield box
 
 
-def _specs() -> dict[str, StreamSpec]:
-    return {kind: StreamSpec(kind.lower(), kind, lambda: None) for kind in KINDS}
-
-
 def _watcher(sandbox: Any) -> Watcher:
     from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, PODS, REPLICASETS, SERVICES
 
@@ -45,7 +41,7 @@ def _watcher(sandbox: Any) -> Watcher:
     watcher = Watcher(
         k8s.ApiClient(k8s.Configuration()), settings, lambda i: None, sandbox.clock.now, reader=read
     )
-    specs = _specs()
+    specs = specs_of(KINDS)
     for kind, rt in (
         ("ConfigMap", CONFIGMAPS),
         ("Pod", PODS),
@@ -58,20 +54,11 @@ def _watcher(sandbox: Any) -> Watcher:
 
 
 def _run(sandbox: Any, watcher: Watcher, events: queue.Queue[Any], sim_seconds: float) -> list[Incident]:
-    specs, incidents = _specs(), []
+    specs, incidents = specs_of(KINDS), []
     for _ in range(int(sim_seconds // 5)):
         sandbox.advance(5)
-        while True:
-            try:
-                event = events.get_nowait()
-            except queue.Empty:
-                break
-            if event.obj.get("kind") in specs:
-                watcher.on_event(specs[event.obj["kind"]], event.type, event.obj)
-        for key in watcher._rechecks.pop_due(sandbox.clock.now()):
-            watcher._recheck(key)
-        while (incident := watcher.folder.take(timeout=0)) is not None:
-            incidents.append(incident)
+        feed(watcher, specs, events)
+        incidents += step(watcher, sandbox.clock.now())
     return incidents
 
 

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,6 +20,7 @@ import pytest
 from kubernetes import client as k8s
 
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec
+from tests.loopback import QuietHandler, serve_on_loopback
 from tests.polling import eventually
 from tests.server.watcher.conftest import write_kubeconfig
 from tools.kubernetes.client import api_client_from_config
@@ -50,19 +51,11 @@ class Script:
 
 
 def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
         def _send(self, status: int, body: Obj) -> None:
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.reply(status, json.dumps(body).encode())
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
@@ -110,30 +103,25 @@ class Recorder:
 @pytest.fixture
 def scripted(tmp_path: Path) -> Iterator[tuple[Script, Callable[..., tuple[ResourceStream, Recorder]]]]:
     script = Script()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    api = api_client_from_config(write_kubeconfig(f"http://127.0.0.1:{server.server_port}", tmp_path / "kc"))
-    streams: list[ResourceStream] = []
+    with serve_on_loopback(_handler(script)) as url:
+        api = api_client_from_config(write_kubeconfig(url, tmp_path / "kc"))
+        streams: list[ResourceStream] = []
 
-    def start(spec: StreamSpec | None = None) -> tuple[ResourceStream, Recorder]:
-        recorder = Recorder()
-        spec = spec or StreamSpec("pods/shop", "Pod", k8s.CoreV1Api(api).list_namespaced_pod, ("shop",))
-        stream = ResourceStream(spec, recorder, api, timeout_seconds=1, backoff=Backoff(0.05, 0.1))
-        streams.append(stream)
-        stream.start()
-        return stream, recorder
+        def start(spec: StreamSpec | None = None) -> tuple[ResourceStream, Recorder]:
+            recorder = Recorder()
+            spec = spec or StreamSpec("pods/shop", "Pod", k8s.CoreV1Api(api).list_namespaced_pod, ("shop",))
+            stream = ResourceStream(spec, recorder, api, timeout_seconds=1, backoff=Backoff(0.05, 0.1))
+            streams.append(stream)
+            stream.start()
+            return stream, recorder
 
-    try:
-        yield script, start
-    finally:
-        for stream in streams:
-            stream.stop()
-            assert stream.join(10)
-        api.close()
-        server.shutdown()
-        server.server_close()
+        try:
+            yield script, start
+        finally:
+            for stream in streams:
+                stream.stop()
+                assert stream.join(10)
+            api.close()
 
 
 def _watches(script: Script) -> list[dict[str, str]]:

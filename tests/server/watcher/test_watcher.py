@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,25 +14,16 @@ from server.watcher.detect import CRASH_LOOP, FREQUENT_RESTARTS, NOT_READY, OOM_
 from server.watcher.fold import OCCURRENCES_LABEL
 from server.watcher.streams import StreamSpec
 from server.watcher.watcher import DEPLOYMENT, NAMESPACE, POD, WATCH, Watcher, WatcherOptions
+from tests.clocks import ManualClock
 from tests.polling import eventually
 from tests.server.watcher import objects as o
+from tests.server.watcher.driving import drain, recheck_due
 
 WEB = WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
 PODS = StreamSpec("pods", POD, lambda: None)
 DEPLOYMENTS = StreamSpec("deployments", DEPLOYMENT, lambda: None)
 WATCHES = StreamSpec("paramedicwatches", WATCH, lambda: None)
 NAMESPACES = StreamSpec("namespaces", NAMESPACE, lambda: None)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = o.NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -49,11 +39,11 @@ def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(o.NOW)
 
 
-def make(clock: Clock, settings: ScopeSettings | None = None, **options: Any) -> Watcher:
+def make(clock: ManualClock, settings: ScopeSettings | None = None, **options: Any) -> Watcher:
     return Watcher(
         k8s.ApiClient(k8s.Configuration()),
         settings or ScopeSettings(grace_period_seconds=60, restart_threshold=3),
@@ -64,18 +54,11 @@ def make(clock: Clock, settings: ScopeSettings | None = None, **options: Any) ->
     )
 
 
-def drain(watcher: Watcher) -> list[Incident]:
-    out = []
-    while (incident := watcher.folder.take(timeout=0)) is not None:
-        out.append(incident)
-    return out
-
-
 def crashing(i: int, **kw: Any) -> dict[str, Any]:
     return o.pod(name=f"web-api-7d9f8c6b5-p{i}", containers=[o.crashloop_container(**kw)], ready=False)
 
 
-def test_many_failing_pods_of_one_workload_become_one_incident(clock: Clock) -> None:
+def test_many_failing_pods_of_one_workload_become_one_incident(clock: ManualClock) -> None:
     watcher = make(clock)
     for i in range(12):
         watcher.on_event(PODS, "MODIFIED", crashing(i, last_reason="OOMKilled", exit_code=137))
@@ -87,7 +70,7 @@ def test_many_failing_pods_of_one_workload_become_one_incident(clock: Clock) -> 
     assert incident.started_at == o.NOW
 
 
-def test_healthy_pods_and_out_of_scope_namespaces_produce_nothing(clock: Clock) -> None:
+def test_healthy_pods_and_out_of_scope_namespaces_produce_nothing(clock: ManualClock) -> None:
     watcher = make(clock)
     watcher.on_list(
         PODS, [o.pod(), o.pod(name="x", namespace="kube-system", containers=[o.crashloop_container()])]
@@ -95,13 +78,13 @@ def test_healthy_pods_and_out_of_scope_namespaces_produce_nothing(clock: Clock) 
     assert drain(watcher) == []
 
 
-def test_excluded_workload_produces_nothing(clock: Clock) -> None:
+def test_excluded_workload_produces_nothing(clock: ManualClock) -> None:
     watcher = make(clock, ScopeSettings(exclude_workloads=["shop/deploy/web-*"]))
     watcher.on_event(PODS, "ADDED", crashing(0))
     assert drain(watcher) == []
 
 
-def test_run_finished_starts_cooldown_and_a_persisting_failure_comes_back(clock: Clock) -> None:
+def test_run_finished_starts_cooldown_and_a_persisting_failure_comes_back(clock: ManualClock) -> None:
     watcher = make(clock, cooldown_seconds=300)
     watcher.on_event(PODS, "MODIFIED", crashing(0))
     (first,) = drain(watcher)
@@ -111,13 +94,12 @@ def test_run_finished_starts_cooldown_and_a_persisting_failure_comes_back(clock:
     assert drain(watcher) == []
     assert watcher._rechecks.pop_due(clock()) == []
     clock.advance(300)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (again,) = drain(watcher)
     assert again.fingerprint == first.fingerprint and again.id != first.id
 
 
-def test_a_failure_healed_during_the_run_does_not_come_back(clock: Clock) -> None:
+def test_a_failure_healed_during_the_run_does_not_come_back(clock: ManualClock) -> None:
     watcher = make(clock, cooldown_seconds=300)
     watcher.on_event(PODS, "MODIFIED", crashing(0))
     (first,) = drain(watcher)
@@ -125,12 +107,11 @@ def test_a_failure_healed_during_the_run_does_not_come_back(clock: Clock) -> Non
     watcher.on_event(PODS, "ADDED", o.pod(name="web-api-5c4b3a2-new", rs="web-api-5c4b3a2"))
     watcher.run_finished(first.fingerprint)
     clock.advance(300)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert drain(watcher) == []
 
 
-def test_not_ready_is_reported_when_the_grace_period_ends_without_another_event(clock: Clock) -> None:
+def test_not_ready_is_reported_when_the_grace_period_ends_without_another_event(clock: ManualClock) -> None:
     watcher = make(clock)
     watcher.on_event(
         PODS, "MODIFIED", o.pod(containers=[o.running_container(ready=False)], ready=False, ready_since=0)
@@ -139,13 +120,12 @@ def test_not_ready_is_reported_when_the_grace_period_ends_without_another_event(
     clock.advance(59)
     assert watcher._rechecks.pop_due(clock()) == []
     clock.advance(1)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (incident,) = drain(watcher)
     assert incident.reason == NOT_READY and incident.target == WEB
 
 
-def test_restarts_over_the_threshold_within_the_window(clock: Clock) -> None:
+def test_restarts_over_the_threshold_within_the_window(clock: ManualClock) -> None:
     watcher = make(clock)
     old = {"started": 7200}
     watcher.on_event(PODS, "ADDED", o.pod(containers=[o.running_container(restarts=10)], **old))
@@ -159,7 +139,7 @@ def test_restarts_over_the_threshold_within_the_window(clock: Clock) -> None:
     assert incident.reason == FREQUENT_RESTARTS and "3 container restarts" in incident.summary
 
 
-def test_paramedic_watch_lowers_the_threshold_and_labels_incidents(clock: Clock) -> None:
+def test_paramedic_watch_lowers_the_threshold_and_labels_incidents(clock: ManualClock) -> None:
     watcher = make(clock)
     watch = {
         "kind": "ParamedicWatch",
@@ -181,7 +161,7 @@ def test_paramedic_watch_lowers_the_threshold_and_labels_incidents(clock: Clock)
     assert incident.labels["paramedic.dev/mode"] == "approve"
 
 
-def test_invalid_paramedic_watch_is_ignored(clock: Clock) -> None:
+def test_invalid_paramedic_watch_is_ignored(clock: ManualClock) -> None:
     watcher = make(clock)
     watcher.on_event(
         WATCHES, "ADDED", {"metadata": {"name": "w", "namespace": "shop"}, "spec": {"mode": "x"}}
@@ -189,29 +169,27 @@ def test_invalid_paramedic_watch_is_ignored(clock: Clock) -> None:
     assert watcher.scope.targets() == []
 
 
-def test_deployment_unavailable_beyond_grace(clock: Clock) -> None:
+def test_deployment_unavailable_beyond_grace(clock: ManualClock) -> None:
     watcher = make(clock)
     watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=1))  # still Available: first seen now
     assert drain(watcher) == []
     clock.advance(60)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (incident,) = drain(watcher)
     assert incident.reason == UNAVAILABLE_REPLICAS and incident.target == WEB
 
 
-def test_deployment_recovering_within_grace_is_not_reported(clock: Clock) -> None:
+def test_deployment_recovering_within_grace_is_not_reported(clock: ManualClock) -> None:
     watcher = make(clock)
     watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=1))
     clock.advance(30)
     watcher.on_event(DEPLOYMENTS, "MODIFIED", o.deployment(unavailable=0))
     clock.advance(30)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert drain(watcher) == []
 
 
-def test_namespace_selector_reevaluates_pods_seen_before_their_namespace(clock: Clock) -> None:
+def test_namespace_selector_reevaluates_pods_seen_before_their_namespace(clock: ManualClock) -> None:
     watcher = make(clock, ScopeSettings(namespace_selector="paramedic.dev/enabled=true"))
     watcher.on_list(PODS, [crashing(0)])
     assert drain(watcher) == []
@@ -220,20 +198,19 @@ def test_namespace_selector_reevaluates_pods_seen_before_their_namespace(clock: 
         "metadata": {"name": "shop", "labels": {"paramedic.dev/enabled": "true"}},
     }
     watcher.on_event(NAMESPACES, "ADDED", namespace)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     (incident,) = drain(watcher)
     assert incident.reason == CRASH_LOOP
 
 
-def test_relist_forgets_objects_deleted_while_disconnected(clock: Clock) -> None:
+def test_relist_forgets_objects_deleted_while_disconnected(clock: ManualClock) -> None:
     watcher = make(clock)
     watcher.on_list(PODS, [o.pod(name="a"), o.pod(name="b")])
     watcher.on_list(PODS, [o.pod(name="b")])
     assert set(watcher._objects) == {(POD, "shop", "b")}
 
 
-def test_full_queue_drops_and_retries_later(clock: Clock) -> None:
+def test_full_queue_drops_and_retries_later(clock: ManualClock) -> None:
     watcher = make(clock, queue_capacity=1, retry_seconds=5)
     watcher.on_event(PODS, "MODIFIED", crashing(0))
     other = o.pod(
@@ -243,12 +220,11 @@ def test_full_queue_drops_and_retries_later(clock: Clock) -> None:
     assert watcher.stats().fold.dropped == 1
     assert [i.target.name for i in drain(watcher)] == ["web-api"]
     clock.advance(5)
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert [i.target.name for i in drain(watcher)] == ["worker"]
 
 
-def test_stream_specs_follow_the_scope(clock: Clock) -> None:
+def test_stream_specs_follow_the_scope(clock: ManualClock) -> None:
     names = [s.name for s in make(clock).stream_specs()]
     assert names == [
         "pods", "deployments", "jobs", "persistentvolumeclaims", "services", "configmaps",
@@ -272,7 +248,7 @@ def _dispatching(watcher: Watcher) -> threading.Thread:
     return thread
 
 
-def test_dispatcher_calls_on_incident_then_after_dispatch(clock: Clock) -> None:
+def test_dispatcher_calls_on_incident_then_after_dispatch(clock: ManualClock) -> None:
     calls: list[str] = []
     done = threading.Event()
     watcher = Watcher(
@@ -288,7 +264,7 @@ def test_dispatcher_calls_on_incident_then_after_dispatch(clock: Clock) -> None:
     assert not thread.is_alive()
 
 
-def test_a_failing_callback_ends_the_run_so_the_workload_is_not_stuck(clock: Clock) -> None:
+def test_a_failing_callback_ends_the_run_so_the_workload_is_not_stuck(clock: ManualClock) -> None:
     failed = threading.Event()
 
     def explode(incident: Incident) -> None:
@@ -305,7 +281,9 @@ def test_a_failing_callback_ends_the_run_so_the_workload_is_not_stuck(clock: Clo
     thread.join(5)
 
 
-def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothing(clock: Clock) -> None:
+def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothing(
+    clock: ManualClock,
+) -> None:
     # Streams start together: a Service listed before its pods must not look endpoint-less.
     watcher = make(clock)
     services = StreamSpec("services", "Service", lambda: None)
@@ -317,14 +295,12 @@ def test_services_wait_for_the_pod_listing_then_report_a_selector_matching_nothi
     watcher.on_list(PODS, [redis])
     watcher.on_list(StreamSpec("deployments", DEPLOYMENT, lambda: None), [])
     watcher.on_list(StreamSpec("configmaps", "ConfigMap", lambda: None), [])
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     [incident] = drain(watcher)
     assert (incident.target.kind, incident.target.name) == ("Service", "queue")
     assert incident.reason == "ServiceSelectorMatchesNothing"
     watcher.on_event(PODS, "DELETED", redis)  # the healthy Service loses its only pod
-    for key in watcher._rechecks.pop_due(clock()):
-        watcher._recheck(key)
+    recheck_due(watcher, clock())
     assert [i.target.name for i in drain(watcher)] == ["redis"]
 
 
@@ -339,7 +315,9 @@ def _evicted(name: str, node: str, at: float = 30) -> dict[str, Any]:
     return pod
 
 
-def test_pods_evicted_from_one_node_are_one_incident_on_the_first_evicted_workload(clock: Clock) -> None:
+def test_pods_evicted_from_one_node_are_one_incident_on_the_first_evicted_workload(
+    clock: ManualClock,
+) -> None:
     watcher = make(clock)
     watcher.on_event(PODS, "MODIFIED", _evicted("web-api-7d9f8c6b5-p1", "node-a"))
     clock.advance(10)
@@ -349,7 +327,7 @@ def test_pods_evicted_from_one_node_are_one_incident_on_the_first_evicted_worklo
     assert targets == ["web-api", "worker"]  # postgres's eviction folds into node-a's incident
 
 
-def test_evictions_from_a_node_after_the_window_are_a_new_incident(clock: Clock) -> None:
+def test_evictions_from_a_node_after_the_window_are_a_new_incident(clock: ManualClock) -> None:
     watcher = make(clock, ScopeSettings(grace_period_seconds=60, restart_window_seconds=600))
     watcher.on_event(PODS, "MODIFIED", _evicted("web-api-7d9f8c6b5-p1", "node-a"))
     drain(watcher)
@@ -358,7 +336,7 @@ def test_evictions_from_a_node_after_the_window_are_a_new_incident(clock: Clock)
     assert [i.target.name for i in drain(watcher)] == ["postgres"]
 
 
-def test_a_listing_of_evicted_pods_makes_the_first_evicted_the_subject(clock: Clock) -> None:
+def test_a_listing_of_evicted_pods_makes_the_first_evicted_the_subject(clock: ManualClock) -> None:
     watcher = make(clock)
     early, late = (
         _evicted("worker-6b5d4c3a2-p1", "node-a", at=90),
@@ -368,7 +346,7 @@ def test_a_listing_of_evicted_pods_makes_the_first_evicted_the_subject(clock: Cl
     assert [i.target.name for i in drain(watcher)] == ["worker"]
 
 
-def test_evictions_that_keep_coming_stay_one_incident(clock: Clock) -> None:
+def test_evictions_that_keep_coming_stay_one_incident(clock: ManualClock) -> None:
     watcher = make(clock, ScopeSettings(grace_period_seconds=60, restart_window_seconds=600))
     for i, name in enumerate(["web-api-7d9f8c6b5", "postgres-5c7d9b8f6", "worker-6b5d4c3a2"]):
         watcher.on_event(PODS, "MODIFIED", _evicted(f"{name}-p{i}", "node-a"))
@@ -376,7 +354,9 @@ def test_evictions_that_keep_coming_stay_one_incident(clock: Clock) -> None:
     assert {i.target.name for i in drain(watcher)} == {"web-api"}
 
 
-def test_an_ingress_on_a_port_its_service_lacks_is_an_incident_once_services_are_listed(clock: Clock) -> None:
+def test_an_ingress_on_a_port_its_service_lacks_is_an_incident_once_services_are_listed(
+    clock: ManualClock,
+) -> None:
     services, ingresses = (
         StreamSpec("services", "Service", lambda: None),
         StreamSpec("ingresses", "Ingress", lambda: None),
@@ -390,8 +370,7 @@ def test_an_ingress_on_a_port_its_service_lacks_is_an_incident_once_services_are
     assert drain(watcher) == []  # the Services are not listed yet
     watcher.on_list(services, [svc])
     clock.advance(10)
-    for key in watcher._rechecks.pop_due(clock.now):
-        watcher._recheck(key)
+    recheck_due(watcher, clock.now)
     [incident] = drain(watcher)
     assert incident.target == WorkloadRef(namespace="shop", kind="Ingress", name="shop")
     assert incident.reason == "IngressPortNotExposed"

@@ -62,14 +62,18 @@ def manifest_files() -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def manifest_repo(tmp_path: Path) -> Path:
-    """A non-bare repository on `main`, checked out, with one commit of `manifest_files()`."""
-    repo = tmp_path / "gitops"
+def init_manifest_repo(repo: Path) -> Path:
+    """Make `repo` a non-bare repository on `main`, checked out, with one commit of `manifest_files()`."""
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     commit_files(repo, manifest_files(), "Initial manifests", date="2024-05-01T10:00:00Z")
     return repo
+
+
+@pytest.fixture
+def manifest_repo(tmp_path: Path) -> Path:
+    """A non-bare repository on `main`, checked out, with one commit of `manifest_files()`."""
+    return init_manifest_repo(tmp_path / "gitops")
 
 
 def allow_all(request: WriteRequest) -> GuardDecision:

@@ -16,12 +16,14 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.loopback import QuietHandler, serve_on_loopback
 
 PREFIX = "/api/v3"
 HTML = "https://github.example.com"
@@ -74,16 +76,15 @@ class FakeGitHub:
         self._next_number = 1
         self._next_id = 1000
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = ExitStack()
+        self._url: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{PREFIX}"
+        assert self._url is not None
+        return f"{self._url}{PREFIX}"
 
     @property
     def api(self) -> str:
@@ -92,7 +93,7 @@ class FakeGitHub:
     def start(self) -> FakeGitHub:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fake._dispatch(self, "GET")
 
@@ -105,22 +106,11 @@ class FakeGitHub:
             def do_PATCH(self) -> None:
                 fake._dispatch(self, "PATCH")
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._url = self._serving.enter_context(serve_on_loopback(Handler))
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._serving.close()
 
     def fail(self, method: str, pattern: str, status: int, count: int = 1, **kwargs: Any) -> None:
         """Answer the next `count` matching requests with `status` instead of serving them."""
@@ -433,29 +423,21 @@ class FakeGitHub:
             ("POST", rf"{repo}/issues/(?P<number>\d+)/labels", self._add_labels),
         ]
 
-    def _dispatch(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+    def _dispatch(self, handler: QuietHandler, method: str) -> None:
         url = urlsplit(handler.path)
         path = unquote(url.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
+        raw = handler.read_body()
         body = json.loads(raw) if raw else None
         if path.startswith(PREFIX):
             path = path[len(PREFIX) :]
         with self._lock:
             self.requests.append(Recorded(method, path, query, body, dict(handler.headers.items())))
             status, payload, headers = self._serve(handler, method, path, query, body)
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
-        handler.send_header("Content-Length", str(len(data)))
-        for key, value in headers.items():
-            handler.send_header(key, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        handler.reply(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
     def _serve(
-        self, handler: BaseHTTPRequestHandler, method: str, path: str, query: dict[str, str], body: Any
+        self, handler: QuietHandler, method: str, path: str, query: dict[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
         for failure in self._failures:
             if failure.count > 0 and failure.method == method and failure.pattern.search(path):

@@ -276,15 +276,8 @@ def test_not_found_and_bad_credentials_are_not_retried(fake_github: FakeGitHub) 
     assert denied.status is ToolStatus.UNAVAILABLE and "credentials" in (denied.error or "")
 
 
-def test_unreachable_server_is_unavailable() -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    repo = GitHubRepo(
-        "a/b", token="t", base_url=f"http://127.0.0.1:{port}/api/v3", retry=FAST, throttle=False
-    )
+def test_unreachable_server_is_unavailable(refused_url: str) -> None:
+    repo = GitHubRepo("a/b", token="t", base_url=f"{refused_url}/api/v3", retry=FAST, throttle=False)
     result = repo.read_file("x")
     assert result.status is ToolStatus.UNAVAILABLE and "cannot reach GitHub" in (result.error or "")
 

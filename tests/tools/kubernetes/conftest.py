@@ -17,6 +17,7 @@ import pytest
 
 from sandbox.kubeconfig import write_kubeconfig as sandbox_kubeconfig
 from tests.loopback import QuietHandler, serve_on_loopback
+from tests.manifests import selecting_spec
 from tools.kubernetes.client import KubeClient
 from tools.result import RetryPolicy, ToolCallEvent
 
@@ -226,23 +227,18 @@ def sandbox_deployment(
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": image,
-                            "ports": [{"containerPort": 80}],
-                            "resources": {"requests": {"memory": "4Mi"}, "limits": {"memory": memory}},
-                        }
-                    ]
-                },
-            },
-        },
+        "spec": selecting_spec(
+            name,
+            [
+                {
+                    "name": "web",
+                    "image": image,
+                    "ports": [{"containerPort": 80}],
+                    "resources": {"requests": {"memory": "4Mi"}, "limits": {"memory": memory}},
+                }
+            ],
+            replicas,
+        ),
     }
 
 

@@ -3,7 +3,6 @@ timeouts, trace events, and configuration errors."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,15 +78,10 @@ def test_persistent_transient_errors_give_up_after_the_retry_budget(
     assert len(fake_api.requests()) == 3
 
 
-def _refused_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-def test_unreachable_server_is_unavailable(kube_for: Callable[..., KubeClient], trace: Trace) -> None:
-    kube = kube_for(_refused_url())
+def test_unreachable_server_is_unavailable(
+    kube_for: Callable[..., KubeClient], trace: Trace, refused_url: str
+) -> None:
+    kube = kube_for(refused_url)
     result = live_manifest(kube, NS, "Deployment", "web", sink=trace)
     assert result.status is ToolStatus.UNAVAILABLE
     assert "cannot reach the API server" in (result.error or "")

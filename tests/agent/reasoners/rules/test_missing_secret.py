@@ -74,3 +74,41 @@ def test_an_old_secret_event_on_pods_that_run_is_not_a_confident_missing_secret(
 def test_a_missing_configmap_key_stays_missing_config_key(diagnose) -> None:
     d = diagnose(s.missing_config_key())
     assert d.category is RootCause.MISSING_CONFIG_KEY
+
+
+def test_a_reference_a_commit_added_to_a_secret_nobody_created_names_the_reference(diagnose) -> None:
+    # The convention (evals/scenarios/README.md): what changed is at fault. The Secret never
+    # existed; the commit added the reference, so the env entry is named, with the Secret in the text.
+    added = {
+        "name": "BROKER_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "broker-auth", "key": "password"}},
+    }
+    before, after = s.container(env=[]), s.container(env=[added])
+    message = 'secret "broker-auth" not found'
+    sha = "ab12cd34" * 5
+    diff = (
+        "--- a/apps/web-api/deployment.yaml\n+++ b/apps/web-api/deployment.yaml\n@@ -20,2 +20,7 @@\n"
+        "           image: ghcr.io/acme/web-api:1.4.2\n+          env:\n"
+        "+            - name: BROKER_PASSWORD\n"
+        "+              valueFrom:\n+                secretKeyRef:\n+                  name: broker-auth\n"
+        "+                  key: password\n"
+    )
+    d = diagnose(
+        s.evidence(
+            s.status(waiting_reason="CreateContainerConfigError", waiting_message=message, phase="Pending"),
+            s.event(1, "Failed", f"Error: {message}"),
+            s.rollout(4, [before], pods=(2, 2)),
+            s.rollout(5, [after], current=True, pods=(1, 0)),
+            s.commit(
+                sha, "web-api: read the broker password from a Secret", diff, ["apps/web-api/deployment.yaml"]
+            ),
+            live=s.manifest(after),
+        )
+    )
+    assert d.category is RootCause.MISSING_SECRET
+    assert (d.faulty_resource, d.faulty_field) == (
+        "Deployment shop/web-api",
+        "spec.template.spec.containers[app].env[BROKER_PASSWORD]",
+    )
+    assert "broker-auth" in d.explanation
+    assert d.remediation.action in (ActionType.REVERT_COMMIT, ActionType.GITOPS_PR)
