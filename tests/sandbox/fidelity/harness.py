@@ -146,6 +146,7 @@ def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
             )
         target = (case.get("diagnosis") or {}).get("target")
         if target and not case.get("apply_error"):
+            assert sb.kubeconfig_path is not None  # a serving sandbox writes one
             seen.diagnosis = diagnose(sb.kubeconfig_path, ns, target["kind"], target["name"])
     return seen
 
