@@ -78,8 +78,10 @@ def _load_all(text: str) -> list[Any]:
     """Every document of `text`; YAMLError worded by the pure-Python loader (with the line shown)."""
     try:
         return list(yaml.load_all(text, Loader=_FAST_LOADER))
-    except yaml.YAMLError:
-        return list(yaml.safe_load_all(text))  # raises the pure loader's error
+    except Exception:
+        # libyaml's error may be of another import's YAMLError class (a reloaded `yaml`): the pure
+        # loader, the reference, decides, and raises its own error with the line shown.
+        return list(yaml.safe_load_all(text))
 
 
 def parse_file(path: str, text: str) -> tuple[list[Manifest], list[ManifestProblem]]:

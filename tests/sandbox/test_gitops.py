@@ -11,11 +11,11 @@ import yaml
 
 from sandbox.apps import CHECKSUM_ANNOTATION, config_checksum, sample_files
 from sandbox.gitops import APPLICATIONS, LAST_APPLIED_ANNOTATION, TRACKING_ANNOTATION, AppSpec, GitOpsSync
-from sandbox.gitops.apply import merge3
+from sandbox.gitops.apply import compare, last_applied, merge3, prepare
 from sandbox.gitops.manifests import parse_file, parse_tree
 from sandbox.gitops.repo import ManifestRepo
 from sandbox.resources import CONFIGMAPS, CRDS, DEPLOYMENTS, NAMESPACES, PODS, SERVICES, Registry
-from sandbox.store import Store
+from sandbox.store import ApiError, Store
 
 FIXED_NOW = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 
@@ -151,6 +151,29 @@ def test_parse_reports_bad_yaml_and_incomplete_objects_without_raising() -> None
     docs, problems = parse_file("f.yaml", text)
     assert not problems and [m.obj for m in docs] == [d for d in yaml.safe_load_all(text) if d]
     assert [m.index for m in docs] == [0, 3] and docs[0].obj["data"] == {True: True, "n": 8}
+
+
+def test_compare_counts_what_the_server_defaults_as_in_sync_and_a_refusal_as_drift(
+    sync: GitOpsSync, store: Store
+) -> None:
+    sync.sync_once()
+    live = store.get(DEPLOYMENTS, "shop", "web-api")
+    desired = prepare(last_applied(live), DEPLOYMENTS, "shop")  # what Git says
+    # The API server defaults a field Git leaves out (this store, with no admission, did not).
+    live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
+    store.update(DEPLOYMENTS, live)
+    assert compare(store, DEPLOYMENTS, desired, "sandbox-apps").action == "update"
+
+    def default_pull_policy(rt: object, obj: dict) -> dict:
+        for c in obj["spec"]["template"]["spec"]["containers"]:
+            c.setdefault("imagePullPolicy", "IfNotPresent")
+        return obj
+
+    def refuse(rt: object, obj: dict) -> dict:
+        raise ApiError(422, "Invalid", "no")
+
+    assert compare(store, DEPLOYMENTS, desired, "sandbox-apps", default_pull_policy).action == "none"
+    assert compare(store, DEPLOYMENTS, desired, "sandbox-apps", refuse).action == "update"
 
 
 def test_merge3_keeps_foreign_fields_removes_dropped_ones_and_lets_git_win() -> None:
