@@ -106,13 +106,20 @@ def _log_pods(case: Obj, pods: list[Obj]) -> list[Obj]:
     return [p for p in pods if any(p["metadata"]["name"].startswith(prefix) for prefix in prefixes)]
 
 
-def _restarted(pod: Obj) -> bool:
-    """Whether any container of the pod has a previous instance (else `--previous` has no log)."""
-    status = pod.get("status") or {}
-    return any(
-        cs.get("restartCount") or (cs.get("lastState") or {})
+def _log_requests(pod: Obj) -> list[tuple[str, bool]]:
+    """(container, previous) for every log the pod has: each container's current one, and the
+    previous one of a container that restarted. One container per kubectl: with `--all-containers`,
+    kubectl at times drops what it printed for one container when the next one's request fails."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    restarted = {
+        cs.get("name")
         for cs in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
-    )
+        if cs.get("restartCount") or (cs.get("lastState") or {})
+    }
+    names = [c["name"] for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]]
+    return [
+        (name, previous) for name in names for previous in (False, True) if not previous or name in restarted
+    ]
 
 
 def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
@@ -135,8 +142,10 @@ def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
         for pod in _log_pods(case, seen.pods):
             name = pod["metadata"]["name"]
             text = ""
-            for previous in ("false", "true") if _restarted(pod) else ("false",):
-                proc = kubectl(sb, "logs", name, "-n", ns, "--all-containers", f"--previous={previous}")
+            for container, previous in _log_requests(pod):
+                proc = kubectl(
+                    sb, "logs", name, "-n", ns, "-c", container, f"--previous={str(previous).lower()}"
+                )
                 text += proc.stdout
             seen.logs[name] = text
         for want in (case["expect"] or {}).get("objects") or []:
