@@ -27,7 +27,6 @@ from sandbox.apps import NAMESPACE, REPO_FOLDER, sample_files
 from sandbox.clock import SimClock
 from sandbox.controllers.persistentvolume import default_storage_class
 from sandbox.faults import FaultInjector, InjectedFault, Target
-from sandbox.faults.yamledit import ManifestFiles
 from sandbox.gitops import APPLICATIONS, AppSpec, GitOpsSync, ManifestRepo
 from sandbox.gitops.health import HEALTHY, deployment_health
 from sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, PRIORITYCLASSES, STORAGECLASSES, Registry
@@ -37,10 +36,13 @@ from sandbox.store import ResourceType, Store
 Obj = dict[str, Any]
 SYNC_EVERY_SIM_SECONDS = 5.0  # stepped mode: how often Git is compared with the cluster
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_EMPTY_README = f"Manifests under {REPO_FOLDER}/ are deployed to the sandbox.\n"
 
 
 class Sandbox:
-    """An embedded Kubernetes cluster with GitOps-deployed sample apps and a fault injector."""
+    """An embedded Kubernetes cluster with GitOps-deployed sample apps and a fault injector.
+
+    `sample_apps=False` starts a bare cluster (an empty GitOps repository), as a fresh kind cluster is."""
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class Sandbox:
         background: bool = True,
         serve: bool = True,
         poll_interval: float = 0.5,
+        sample_apps: bool = True,
     ) -> None:
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self.seed = seed
@@ -62,6 +65,7 @@ class Sandbox:
         self.background = background
         self._serve = serve
         self._poll = poll_interval
+        self._sample_apps = sample_apps
         self._started = False
         self._owns_workdir = False
         self._lock = threading.RLock()
@@ -119,10 +123,12 @@ class Sandbox:
         self.repo = ManifestRepo(self.workdir / "gitops", clock=self.clock.now)
         if (self.repo.path / ".git").exists():
             self.repo.head()  # an existing repository (a reused work dir) is deployed as it stands
-        else:
+        elif self._sample_apps:
             self.repo.init(
                 sample_files(), "Sample applications: web-api, worker, joke-service, postgres, redis"
             )
+        else:  # a bare cluster (as a fresh kind one): Git holds no applications yet
+            self.repo.init({"README.md": _EMPTY_README}, "An empty GitOps repository")
         spec = AppSpec(repo_url=f"file://{self.repo.path}", path=REPO_FOLDER, destination_namespace=NAMESPACE)
         self.gitops = GitOpsSync(
             self.store,
@@ -279,7 +285,7 @@ class Sandbox:
         self, resource: str, patch: Mapping[str, Any], message: str, *, sync: bool = True
     ) -> str:
         """Strategic-merge `patch` into the manifest of `resource` (`Deployment shop/web-api`) and commit."""
-        return self.commit(ManifestFiles(self.repo, REPO_FOLDER).patch(resource, patch), message, sync=sync)
+        return self.commit(self.injector.manifest_files().patch(resource, patch), message, sync=sync)
 
     def sync(self, revision: str | None = None, timeout: float = 30.0) -> None:
         """Make sure the cluster runs `revision` (default: head) before returning (or TimeoutError).

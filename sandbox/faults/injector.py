@@ -103,9 +103,13 @@ class FaultInjector:
         matches = [f for f in self.active() if f.fault_type == fault_type and f.target == wanted]
         return matches[-1] if matches else None
 
+    def manifest_files(self) -> ManifestFiles:
+        """The manifests of the GitOps folder at head."""
+        return ManifestFiles(self._repo, self._folder)
+
     def context(self, target: Target, files: ManifestFiles | None = None) -> FaultContext:
         """What the builders see: Git's objects, the live nodes and pods."""
-        files = files or ManifestFiles(self._repo, self._folder)
+        files = files or self.manifest_files()
         nodes, _ = self._store.list(NODES)
         all_pods, _ = self._store.list(PODS)
         git_objects = files.objects()
@@ -137,7 +141,7 @@ class FaultInjector:
         if via not in ("git", "cluster"):
             raise ValueError(f"via must be 'git' or 'cluster', not {via!r}")
         with self._lock:
-            files = ManifestFiles(self._repo, self._folder)
+            files = self.manifest_files()
             ctx = self.context(tgt, files)
             if via == "cluster" and tgt.id not in ctx.objects:
                 live = self._store.find(DEPLOYMENTS, tgt.namespace, tgt.name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -42,6 +43,18 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+@lru_cache(maxsize=512)
+def _round_trip(text: str) -> tuple[Any, ...] | None:
+    """A file's round-trip documents, None when it does not parse. Kept by content: every sandbox
+    starts from the same sample files and a commit changes one file, and a round-trip parse of the
+    sample apps costs ~80 ms. The documents are shared, so nothing may change them (`edit` parses
+    its own copy)."""
+    try:
+        return tuple(_yaml().load_all(text))
+    except Exception:  # a broken file is the sync loop's to report; faults skip it
+        return None
+
+
 class ManifestFiles:
     """The repository's manifest files at one revision, addressable by resource id."""
 
@@ -49,16 +62,17 @@ class ManifestFiles:
         self.repo = repo
         self.revision = revision or repo.head()
         self._texts: dict[str, str] = {}
-        self._docs: dict[str, list[Any]] = {}
+        self._docs: dict[str, tuple[Any, ...]] = {}
         self._where: dict[str, tuple[str, int]] = {}
-        y = _yaml()
         for path, raw in repo.files(self.revision, folder).items():
             if not path.endswith(YAML_SUFFIXES):
                 continue
             try:
                 text = raw.decode("utf-8")
-                docs = list(y.load_all(text))
-            except Exception:  # a broken file is the sync loop's to report; faults skip it
+            except UnicodeDecodeError:
+                continue
+            docs = _round_trip(text)
+            if docs is None:
                 continue
             self._texts[path] = text
             self._docs[path] = docs

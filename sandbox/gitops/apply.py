@@ -134,13 +134,23 @@ class Difference:
     target: Obj | None  # what would be written
 
 
-def compare(store: Store, rt: ResourceType, desired: Obj, app: str) -> Difference:
-    """Compare the desired object (already `prepare`d) with the cluster."""
+def compare(store: Store, rt: ResourceType, desired: Obj, app: str, admit: Admit | None = None) -> Difference:
+    """Compare the desired object (already `prepare`d) with the cluster.
+
+    With `admit`, what the server would store is compared: Git leaves out the fields the server
+    defaults (a port's `protocol: TCP`, a container's `imagePullPolicy`), and those are not drift
+    (Argo CD normalises them too) - else every pass would re-apply, and record, a sync."""
     meta = desired["metadata"]
     live = store.find(rt, meta.get("namespace", ""), meta["name"])
     if live is None:
         return Difference("create", None, new_object(desired, app, rt))
     target = merged_object(live, desired, app, rt)
+    if target != live and admit is not None:
+        try:
+            if admit(rt, clone(target)) == live:
+                return Difference("none", live, target)
+        except ApiError:
+            pass  # refused: applying reports why
     return Difference("none" if target == live else "update", live, target)
 
 

@@ -10,6 +10,7 @@ line as the cluster's events (change correlation needs that).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -19,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 SANDBOX_AUTHOR = ("Sandbox GitOps", "gitops@sandbox.local")
+_PLAIN_REF = re.compile(r"(?!.*\.\.)(?!.*//)[A-Za-z0-9][A-Za-z0-9._/-]*")
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class GitCommandError(RuntimeError):
@@ -117,7 +120,35 @@ class ManifestRepo:
 
     def head(self, ref: str | None = None) -> str:
         """The commit sha `ref` (default: the deployed branch) points at."""
-        return self._text("rev-parse", "--verify", f"{ref or 'refs/heads/' + self.branch}^{{commit}}")
+        name = ref or f"refs/heads/{self.branch}"
+        return self._loose_branch(name) or self._text("rev-parse", "--verify", f"{name}^{{commit}}")
+
+    def _loose_branch(self, name: str) -> str | None:
+        """The sha of branch `name` read from its loose ref file, as `git rev-parse` resolves it, or
+        None to ask git (the sync loop asks every pass; a git process costs more than the pass).
+
+        Only the plain case: a `.git` directory without packed refs, `name` resolving first to a file
+        under refs/heads/ (git's lookup order) that holds a bare sha. Tags, packed or symbolic refs,
+        revision expressions and other ref storage all go to git."""
+        git_dir = self.path / ".git"
+        if not _PLAIN_REF.fullmatch(name) or not git_dir.is_dir() or (git_dir / "packed-refs").exists():
+            return None
+        candidates = (
+            [name]
+            if name.startswith("refs/")
+            else [name, f"refs/{name}", f"refs/tags/{name}", f"refs/heads/{name}"]
+        )
+        for candidate in candidates:
+            try:
+                text = (git_dir / candidate).read_text(encoding="ascii").strip()
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                continue
+            except (OSError, UnicodeDecodeError):
+                return None
+            if candidate.startswith("refs/heads/") and _SHA.fullmatch(text):
+                return text
+            return None  # found first elsewhere (a tag, HEAD-like file) or not a bare sha: git decides
+        return None
 
     def files(self, revision: str, under: str = "") -> dict[str, bytes]:
         """Every file (path -> content) in `revision`, optionally only below the folder `under`."""

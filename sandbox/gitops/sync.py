@@ -104,6 +104,8 @@ class GitOpsSync:
         self._sub: int | None = None
         self._parsed: _Parsed | None = None
         self._last_good: _Parsed | None = None
+        self._in_sync: dict[tuple[str, str, str], str | None] = {}  # object -> resourceVersion in sync
+        self._in_sync_for: _Parsed | None = None
         self._synced_revision: str | None = None
         self._app_status = ApplicationStatus(store, spec, clock)
         self._last: SyncReport | None = None
@@ -215,7 +217,7 @@ class GitOpsSync:
             diffs.append(
                 (
                     item,
-                    compare(self._store, item.rt, item.obj, self.spec.name) if item.rt and item.obj else None,
+                    self._compare(parsed, item.rt, item.obj) if item.rt and item.obj else None,
                 )
             )
         prunable = self._prunable(parsed)
@@ -244,6 +246,23 @@ class GitOpsSync:
         message = (self._app_status.operation or {}).get("message", "") if phase else ""
         self._app_status.write(app, revision, status, health, results, [], self._images())
         return SyncReport(revision, status, health, phase, message, tuple(results))
+
+    def _compare(self, parsed: _Parsed, rt: ResourceType, desired: Obj) -> Difference:
+        """`compare`, remembering what was found in sync: an object still at the resourceVersion it had
+        then, against the same parsed revision, still is (most passes change nothing)."""
+        if self._in_sync_for is not parsed:
+            self._in_sync, self._in_sync_for = {}, parsed
+        meta = desired["metadata"]
+        key = (rt.key, meta.get("namespace", ""), meta["name"])
+        live = self._store.find(rt, key[1], key[2], copy=False)
+        if live is not None and self._in_sync.get(key) == live["metadata"].get("resourceVersion"):
+            return Difference("none", live, live)
+        diff = compare(self._store, rt, desired, self.spec.name, self._admit)
+        if diff.action == "none" and diff.live is not None:
+            self._in_sync[key] = diff.live["metadata"].get("resourceVersion")
+        else:
+            self._in_sync.pop(key, None)
+        return diff
 
     def _parse(self, revision: str, policy: SyncPolicy) -> _Parsed:
         cached = self._parsed

@@ -23,6 +23,7 @@ from sandbox.faults import (
     GroundTruth,
     Target,
     resolve,
+    yamledit,
 )
 from sandbox.faults.truth import MISSING
 from sandbox.faults.yamledit import ManifestFiles
@@ -141,6 +142,28 @@ def test_fault_diffs_are_minimal_and_keep_comments(repo: ManifestRepo, injector:
     changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
     assert changed == ["-              path: /healthz", "+              path: /ready"]
     assert repo.read("apps/web-api/deployment.yaml").startswith("# The shop's HTTP API.")
+
+
+def test_parsed_files_are_kept_by_content_and_read_as_a_fresh_parse(
+    repo: ManifestRepo, injector: FaultInjector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    yamledit._round_trip.cache_clear()
+    first = injector.manifest_files().objects()
+    fault = injector.inject("readiness_probe", WEB)  # one file changes
+    parsed: list[str] = []
+    real = yamledit.YAML.load_all
+
+    def counting(self: object, text: str) -> object:
+        parsed.append(text)
+        return real(self, text)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yamledit.YAML, "load_all", counting)
+    after = injector.manifest_files()
+    assert parsed == [repo.read(fault.files[0])], "only the changed file is parsed again"
+    assert after.objects() == ManifestFiles(repo, "apps").objects() != first
+    changed = after.patch(WEB_DEP, {"spec": {"replicas": 5}})  # edits parse a private copy
+    assert list(changed) == ["apps/web-api/deployment.yaml"] and "replicas: 5" in changed[fault.files[0]]
+    assert injector.manifest_files().objects()[WEB_DEP]["spec"]["replicas"] == 2
 
 
 def test_dependency_down_blames_the_dependency_not_the_target(injector: FaultInjector) -> None:

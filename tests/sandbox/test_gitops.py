@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sandbox.apps import CHECKSUM_ANNOTATION, config_checksum, sample_files
 from sandbox.gitops import APPLICATIONS, LAST_APPLIED_ANNOTATION, TRACKING_ANNOTATION, AppSpec, GitOpsSync
-from sandbox.gitops.apply import merge3
+from sandbox.gitops.apply import compare, last_applied, merge3, prepare
 from sandbox.gitops.manifests import parse_file, parse_tree
 from sandbox.gitops.repo import ManifestRepo
 from sandbox.resources import CONFIGMAPS, CRDS, DEPLOYMENTS, NAMESPACES, PODS, SERVICES, Registry
-from sandbox.store import Store
+from sandbox.store import ApiError, Store
 
 FIXED_NOW = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 
@@ -81,6 +82,31 @@ def test_repo_commit_deletes_files_and_refuses_empty_commits(repo: ManifestRepo)
         repo.commit({"apps/namespace.yaml": repo.read("apps/namespace.yaml")}, "nothing")
 
 
+def _git(repo: ManifestRepo, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo.path), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_head_reads_the_branch_as_git_resolves_it_loose_packed_or_shadowed_by_a_tag(
+    repo: ManifestRepo,
+) -> None:
+    first = repo.head()
+    assert first == _git(repo, "rev-parse", "refs/heads/main")
+    second = commit_text(repo, "apps/web-api/deployment.yaml", "replicas: 2", "replicas: 3")
+    for ref in (None, "main", "refs/heads/main", "HEAD", f"{second}~1", "main~1"):
+        expected = _git(repo, "rev-parse", f"{ref or 'main'}^{{commit}}")
+        assert repo.head(ref) == expected, ref
+    _git(repo, "tag", "main", first)  # a tag named like the branch: git's lookup order takes the tag
+    assert repo.head("main") == first and repo.head() == second
+    _git(repo, "tag", "-d", "main")
+    _git(repo, "pack-refs", "--all")  # no loose file left: git answers
+    assert not (repo.path / ".git/refs/heads/main").exists()
+    assert repo.head() == second and repo.head("main") == second
+    third = commit_text(repo, "apps/web-api/deployment.yaml", "replicas: 3", "replicas: 4")
+    assert repo.head() == third == _git(repo, "rev-parse", "main")
+
+
 def test_sample_config_checksums_match_their_configmaps() -> None:
     manifests, problems = parse_tree({p: t.encode() for p, t in sample_files().items()})
     assert problems == []
@@ -115,6 +141,39 @@ def test_parse_reports_bad_yaml_and_incomplete_objects_without_raising() -> None
     assert "metadata.name is required" in problems[0].message
     _, problems = parse_file("d.yaml", "- just\n- a list\n")
     assert "expected a Kubernetes object" in problems[0].message
+    # the error names where the YAML breaks, with the line (the pure loader's wording)
+    _, problems = parse_file("e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n bad: 1\n")
+    assert "line 5" in problems[0].message and "bad: 1" in problems[0].message, problems[0].message
+    # multi-document files, empty documents and YAML 1.1 scalars come out as PyYAML's safe loader has them
+    text = (
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {on: yes, n: 010}\n---\n---\n" * 2
+    )
+    docs, problems = parse_file("f.yaml", text)
+    assert not problems and [m.obj for m in docs] == [d for d in yaml.safe_load_all(text) if d]
+    assert [m.index for m in docs] == [0, 3] and docs[0].obj["data"] == {True: True, "n": 8}
+
+
+def test_compare_counts_what_the_server_defaults_as_in_sync_and_a_refusal_as_drift(
+    sync: GitOpsSync, store: Store
+) -> None:
+    sync.sync_once()
+    live = store.get(DEPLOYMENTS, "shop", "web-api")
+    desired = prepare(last_applied(live), DEPLOYMENTS, "shop")  # what Git says
+    # The API server defaults a field Git leaves out (this store, with no admission, did not).
+    live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
+    store.update(DEPLOYMENTS, live)
+    assert compare(store, DEPLOYMENTS, desired, "sandbox-apps").action == "update"
+
+    def default_pull_policy(rt: object, obj: dict) -> dict:
+        for c in obj["spec"]["template"]["spec"]["containers"]:
+            c.setdefault("imagePullPolicy", "IfNotPresent")
+        return obj
+
+    def refuse(rt: object, obj: dict) -> dict:
+        raise ApiError(422, "Invalid", "no")
+
+    assert compare(store, DEPLOYMENTS, desired, "sandbox-apps", default_pull_policy).action == "none"
+    assert compare(store, DEPLOYMENTS, desired, "sandbox-apps", refuse).action == "update"
 
 
 def test_merge3_keeps_foreign_fields_removes_dropped_ones_and_lets_git_win() -> None:

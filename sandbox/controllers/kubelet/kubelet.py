@@ -317,8 +317,20 @@ def _wake(rt: PodRuntime) -> float:
     """When this pod next needs the kubelet: a volume retry, or its containers in play."""
     if not rt.mounted:
         return rt.mount_next
-    in_play = [*rt.init, *(rt.containers if rt.initialized else [])]
+    in_play = [*_init_in_play(rt), *(rt.containers if rt.initialized else [])]
     return min((_next_wake(c) for c in in_play), default=NEVER)
+
+
+def _init_in_play(rt: PodRuntime) -> list[ContainerRuntime]:
+    """The init containers `_run_init` has reached: those done or started as sidecars, and the one it
+    waits on. A later one has not begun (its `next_at` is stale): waking for it would spin the kubelet
+    every millisecond until the one before it ends."""
+    reached = []
+    for c in rt.init:
+        reached.append(c)
+        if not (c.succeeded or (c.sidecar and c.ever_started)):
+            break
+    return reached
 
 
 def _next_wake(c: ContainerRuntime) -> float:

@@ -1,16 +1,19 @@
 """Run one fidelity case (format: FIDELITY_FORMAT.md) against a fresh sandbox with the real kubectl.
 
-`run_case` starts a stepped sandbox, creates the namespace and applies the manifests with the real
-`kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass, and gathers what kubectl
-shows: pods as JSON and as its printed table, events, logs, and the objects the case names.
+`run_case` starts a bare stepped sandbox (no sample apps), creates the namespace and applies the
+manifests with the real `kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass,
+and gathers what kubectl shows: pods as JSON and as its printed table, events, logs, and the
+objects the case names.
 `check_case` compares that with the case's `expect` and returns every mismatch (empty = pass).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import subprocess
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,8 @@ class Observed:
     pods: list[Obj] = field(default_factory=list)  # `kubectl get pods -o json` items
     table: dict[str, dict[str, str]] = field(default_factory=dict)  # pod -> READY/STATUS/RESTARTS
     events: list[Obj] = field(default_factory=list)
-    logs: dict[str, str] = field(default_factory=dict)  # pod -> every container's current and previous log
+    logs: dict[str, str] = field(default_factory=dict)  # pod -> its containers' current and previous logs
+    # (only of the pods the case checks logs of)
     objects: dict[tuple[str, str], Obj | None] = field(default_factory=dict)
     jobs: list[Obj] = field(default_factory=list)
     diagnosis: str | None = None  # the rules reasoner's category for the case's diagnosis target
@@ -80,25 +84,68 @@ def _table(sb: Sandbox, namespace: str) -> dict[str, dict[str, str]]:
     return rows
 
 
+def _create_namespace(sb: Sandbox, namespace: str) -> None:
+    """The case's namespace, created through the API server as `kubectl create namespace` does (one
+    kubectl process fewer: the case is about what its manifests reach, not about the namespace)."""
+    assert sb.url is not None
+    url = urllib.parse.urlsplit(sb.url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    try:
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+        conn.request("POST", "/api/v1/namespaces", json.dumps(body), {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        if response.status != 201:
+            raise AssertionError(f"create namespace {namespace}: HTTP {response.status} {response.read()!r}")
+    finally:
+        conn.close()
+
+
+def _log_pods(case: Obj, pods: list[Obj]) -> list[Obj]:
+    """The pods whose logs the case checks (`logs_contain`): only they are worth a kubectl each."""
+    prefixes = [w["name"] for w in (case["expect"] or {}).get("pods") or [] if w.get("logs_contain")]
+    return [p for p in pods if any(p["metadata"]["name"].startswith(prefix) for prefix in prefixes)]
+
+
+def _log_requests(pod: Obj) -> list[tuple[str, bool]]:
+    """(container, previous) for every log the pod has: each container's current one, and the
+    previous one of a container that restarted. One container per kubectl: with `--all-containers`,
+    kubectl at times drops what it printed for one container when the next one's request fails."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    restarted = {
+        cs.get("name")
+        for cs in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+        if cs.get("restartCount") or (cs.get("lastState") or {})
+    }
+    names = [c["name"] for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]]
+    return [
+        (name, previous) for name in names for previous in (False, True) if not previous or name in restarted
+    ]
+
+
 def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
-    """Apply the case to a fresh sandbox and observe it."""
+    """Apply the case to a fresh sandbox and observe it.
+
+    Every kubectl process costs about 0.1 s of CPU, so reads are batched: one `get` for pods, events
+    and jobs, the printed table, and logs only of the pods the case checks logs of."""
     ns = case["namespace"]
-    with Sandbox(workdir=workdir, seed=seed, background=False) as sb:
-        created = kubectl(sb, "create", "namespace", ns)
-        if created.returncode != 0:
-            raise AssertionError(f"kubectl create namespace {ns}: {created.stderr}")
+    # A bare cluster, as the kind cluster the cases were written against: no sample apps beside them.
+    with Sandbox(workdir=workdir, seed=seed, background=False, sample_apps=False) as sb:
+        _create_namespace(sb, ns)
         applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
         sb.advance(float(case["settle_seconds"]))
         seen = Observed(applied.returncode, applied.stdout + applied.stderr)
-        seen.pods = _json(sb, "get", "pods", "-n", ns)["items"]
+        listed = _json(sb, "get", "pods,events,jobs", "-n", ns)["items"]
+        seen.pods = [o for o in listed if o.get("kind") == "Pod"]
+        seen.events = [o for o in listed if o.get("kind") == "Event"]
+        seen.jobs = [o for o in listed if o.get("kind") == "Job"]
         seen.table = _table(sb, ns)
-        seen.events = _json(sb, "get", "events", "-n", ns)["items"]
-        seen.jobs = _json(sb, "get", "jobs", "-n", ns)["items"]
-        for pod in seen.pods:
+        for pod in _log_pods(case, seen.pods):
             name = pod["metadata"]["name"]
             text = ""
-            for previous in ("false", "true"):
-                proc = kubectl(sb, "logs", name, "-n", ns, "--all-containers", f"--previous={previous}")
+            for container, previous in _log_requests(pod):
+                proc = kubectl(
+                    sb, "logs", name, "-n", ns, "-c", container, f"--previous={str(previous).lower()}"
+                )
                 text += proc.stdout
             seen.logs[name] = text
         for want in (case["expect"] or {}).get("objects") or []:
@@ -108,6 +155,7 @@ def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
             )
         target = (case.get("diagnosis") or {}).get("target")
         if target and not case.get("apply_error"):
+            assert sb.kubeconfig_path is not None  # a serving sandbox writes one
             seen.diagnosis = diagnose(sb.kubeconfig_path, ns, target["kind"], target["name"])
     return seen
 
