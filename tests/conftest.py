@@ -131,3 +131,18 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{(tmp_path / 'data' / 'paramedic.db').as_posix()}"
     return str(request.getfixturevalue("fresh_postgres_url"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kubectl_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """kubectl's discovery cache in the session's temp dir: every sandbox serves on a new port,
+    so each kubectl run against one adds a directory under ~/.kube/cache that nothing reuses
+    (700 MB after a few days of test runs). Child processes (kubectl, `paramedic`) inherit it."""
+    cache = tmp_path_factory.mktemp("kubectl-cache")
+    previous = os.environ.get("KUBECACHEDIR")
+    os.environ["KUBECACHEDIR"] = str(cache)
+    yield cache
+    if previous is None:
+        os.environ.pop("KUBECACHEDIR", None)
+    else:
+        os.environ["KUBECACHEDIR"] = previous
