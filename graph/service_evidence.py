@@ -12,6 +12,7 @@ from agent.domain import EvidenceItem, EvidenceKind, WorkloadRef
 from tools.evidence.item_data import LabelledPodData, ServiceStatusData
 from tools.kubernetes import KubeClient, ServiceStatus, service_status
 from tools.result import TraceSink
+from tools.scan.objects import label_text
 
 SERVICE_KIND = "Service"
 _MAX_LABEL_SETS = 8  # distinct label sets shown in the item's text
@@ -44,10 +45,8 @@ def service_item(status: ServiceStatus) -> EvidenceItem:
             LabelledPodData(pod=p.name, labels=p.labels, ready=p.ready, owner=p.owner) for p in status.pods
         ],
     ).dump()
-    selector = ", ".join(f"{k}={v}" for k, v in sorted(status.selector.items())) or "none"
-    label_sets = list(
-        dict.fromkeys(", ".join(f"{k}={v}" for k, v in sorted(p.labels.items())) for p in status.pods)
-    )
+    selector = label_text(status.selector, ", ") or "none"
+    label_sets = list(dict.fromkeys(label_text(p.labels, ", ") for p in status.pods))
     carried = "; ".join(f"[{s}]" for s in label_sets[:_MAX_LABEL_SETS]) or "no pods"
     return EvidenceItem(
         id=f"status:service/{status.name}",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tools.kubernetes import ServiceStatus, WorkloadStatus
+from tools.scan.objects import label_text
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def judge_service(status: ServiceStatus) -> Health:
     if not status.selector:
         return Health(False, ("the Service has no selector: its endpoints cannot be judged from pods",))
     selected = status.selected
-    selector = ",".join(f"{k}={v}" for k, v in sorted(status.selector.items()))
+    selector = label_text(status.selector)
     if not selected:
         return Health(False, (f"the selector {selector} matches no pod: no endpoints",))
     if status.ready_endpoints == 0:

@@ -17,6 +17,7 @@ from tools.kubernetes.client import KubeClient
 from tools.kubernetes.objects import name_of, read_object
 from tools.kubernetes.status import pod_status_of
 from tools.result import ToolResult, TraceSink, discard
+from tools.scan.objects import selector_matches
 
 SERVICE_STATUS_TOOL = "kubernetes.service_status"
 MAX_PODS = 50  # a namespace's pods shown with their labels; more says nothing new about a selector
@@ -48,7 +49,7 @@ class ServiceStatus(BaseModel):
 
     def selects(self, labels: Mapping[str, str]) -> bool:
         """Whether this Service's (equality) selector matches `labels`."""
-        return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
+        return selector_matches(self.selector, labels)
 
     @property
     def selected(self) -> list[LabelledPod]:

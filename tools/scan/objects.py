@@ -68,6 +68,11 @@ def all_containers(obj: Mapping[str, Any]) -> Iterator[Obj]:
     yield from dicts(spec.get("containers"))
 
 
+def label_text(labels: Mapping[str, Any], sep: str = ",") -> str:
+    """Labels or a plain selector as `kubectl` writes them (`app=web,tier=db`), sorted by key."""
+    return sep.join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
 def selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
     """Whether a label selector (`matchLabels`/`matchExpressions`, or a Service's plain map) matches."""
     if not isinstance(selector, dict) or not selector:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.evidence.item_data import ConditionData
+from tools.scan.objects import selector_matches
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,13 @@ class ServiceObs:
     selector: dict[str, str] = field(default_factory=dict)
     pods: tuple[tuple[str, dict[str, str], bool], ...] = ()  # (pod, labels, ready)
 
-    def selects(self, selector: dict[str, str], labels: dict[str, str]) -> bool:
-        """Whether `selector` (this Service's or another) matches `labels`."""
-        return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+    def matching(self, selector: dict[str, str]) -> list[str]:
+        """The pods `selector` (this Service's, or an earlier one) would select."""
+        return [name for name, labels, _ in self.pods if selector_matches(selector, labels)]
 
     def ready_matching(self, selector: dict[str, str]) -> list[str]:
         """The ready pods `selector` would select."""
-        return [name for name, labels, ready in self.pods if ready and self.selects(selector, labels)]
+        return [name for name, labels, ready in self.pods if ready and selector_matches(selector, labels)]
 
 
 @dataclass(frozen=True)

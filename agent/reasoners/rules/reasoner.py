@@ -23,6 +23,7 @@ from agent.reasoners.rules.context import Finding, Rule, RuleContext, RulesPolic
 from agent.reasoners.rules.evidence_view import EvidenceView
 from agent.reasoners.rules.logs import serving_errors
 from agent.reasoners.rules.quips import quip_for
+from agent.reasoners.rules.service_selector import SERVICE
 from agent.reasoners.rules.summary import summarise
 
 UNKNOWN_CONFIDENCE = 0.1
@@ -49,7 +50,7 @@ class RulesReasoner:
         """Run every rule; answer with the most confident whole match, else an honest `unknown`."""
         view = EvidenceView(evidence)
         context = RuleContext(view=view, incident=incident, policy=self._policy)
-        rules = SERVICE_CATALOGUE if evidence.target.kind == "Service" else self._catalogue
+        rules = SERVICE_CATALOGUE if evidence.target.kind == SERVICE else self._catalogue
         findings = [f for rule in rules if (f := rule(context)) is not None]
         trace = [_record(self.name, f) for f in findings]
         whole = [f for f in findings if f.whole and f.category is not RootCause.UNKNOWN]

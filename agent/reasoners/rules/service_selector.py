@@ -27,6 +27,7 @@ from agent.incident_labels import watcher_facts
 from agent.reasoners.rules import fields, remedies
 from agent.reasoners.rules.context import Finding, RuleContext, cite
 from agent.reasoners.rules.observations import CommitObs, ServiceObs
+from tools.scan.objects import label_text
 
 SERVICE = "Service"
 _PAIR = re.compile(r"^(?P<indent>\s*)(?P<key>[\w./-]+):\s*['\"]?(?P<value>[\w./-]*)['\"]?\s*$")
@@ -94,7 +95,7 @@ def _undo(selector: dict[str, str], change: SelectorChange) -> dict[str, str] | 
 
 
 def _text(selector: dict[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "(empty)"
+    return label_text(selector) or "(empty)"
 
 
 def _consumers_fail(ctx: RuleContext, resource: str) -> bool:
@@ -114,7 +115,7 @@ def selector_drift(ctx: RuleContext) -> Finding | None:
     service = next((s for s in view.services if s.name == view.target.name), None)
     if service is None or not service.selector:
         return None
-    selected = [name for name, labels, _ in service.pods if service.selects(service.selector, labels)]
+    selected = service.matching(service.selector)
     if selected:
         return _unready_backends(ctx, service, selected)
     resource = ctx.workload

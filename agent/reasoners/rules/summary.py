@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from agent.reasoners.rules.evidence_view import EvidenceView
+from agent.reasoners.rules.service_selector import SERVICE
+from tools.scan.objects import label_text
 
 _ERROR_LINE = re.compile(
     r"\b(?:ERROR|FATAL|CRITICAL|panic|Traceback|Exception|refused|failed)\b", re.IGNORECASE
@@ -42,9 +44,9 @@ def summarise(view: EvidenceView) -> EvidenceSummary:
         lines.append(f"{own.ready_replicas or 0}/{own.replicas} replicas ready")
         cited.append(own.item_id)
     for service in view.services:
-        selected = [n for n, labels, _ in service.pods if service.selects(service.selector, labels)]
+        selected = service.matching(service.selector)
         serving = service.ready_matching(service.selector)
-        selector = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items())) or "none"
+        selector = label_text(service.selector) or "none"
         lines.append(
             f"Service {service.name} selects {selector}: {len(selected)} pod(s), {len(serving)} ready"
         )
@@ -68,7 +70,7 @@ def summarise(view: EvidenceView) -> EvidenceSummary:
     if noisy:
         lines.append("errors in the logs of " + ", ".join(log.item_id for log in noisy))
         cited += [log.item_id for log in noisy]
-    if not troubled and not warnings and view.evidence.items and view.target.kind != "Service":
+    if not troubled and not warnings and view.evidence.items and view.target.kind != SERVICE:
         lines.append("no container waiting, crashing or unready and no warning event")
     lines += [f"not gathered: {gap}" for gap in view.evidence.gaps[:3]]
     return EvidenceSummary(tuple(lines), tuple(dict.fromkeys(cited)))
