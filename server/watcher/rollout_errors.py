@@ -136,6 +136,7 @@ def _ready(pod: Mapping[str, Any]) -> bool:
 class _Track:
     template: str
     started_at: datetime | None = None  # a rollout seen starting, not yet complete
+    old_pods: tuple[Obj, ...] = ()  # the pods serving when it started: the baseline
     baseline: ErrorCount | None = None
     check_at: datetime | None = None  # the settle window ends: judge then
 
@@ -168,7 +169,8 @@ class RolloutErrors:
                     track.check_at = max(now, done + timedelta(seconds=self.policy.settle_seconds))
                     due.append(((CHECK, *key[1:]), track.check_at))
             elif digest != track.template:  # a new rollout: the old pods are still serving
-                self._tracks[key] = track = _Track(digest, started_at=now)
+                old = tuple(self._serving(deployment))  # kept: read even if the watcher lags behind
+                self._tracks[key] = track = _Track(digest, started_at=now, old_pods=old)
                 due.append(((BASELINE, *key[1:]), now))
             if track.started_at is not None and complete:
                 track.check_at = now + timedelta(seconds=self.policy.settle_seconds)
@@ -186,49 +188,54 @@ class RolloutErrors:
         with self._lock:
             return sum(track.check_at is not None for track in self._tracks.values())
 
-    def due(self, key: Key, deployment: Obj | None, now: datetime) -> Finding | None:
-        """Run a baseline read or a check whose time has come; a check may find an incident."""
+    def due(self, key: Key, deployment: Obj | None, now: datetime) -> tuple[Finding | None, datetime | None]:
+        """Run a baseline read or a check whose time has come: a finding, if the check found errors,
+        and when to look again (a check whose settle window moved on, e.g. a rollout that began
+        while an earlier check was scheduled: the rechecks keep one time per key)."""
         workload: Key = ("Deployment", key[1], key[2])
         with self._lock:
             track = self._tracks.get(workload)
             if track is None or deployment is None or track.template != template_hash(deployment):
-                return None  # gone, or another rollout began: that one has its own baseline and check
+                return None, None  # gone, or another rollout began: it has its own baseline and check
             if key[0] == BASELINE:
-                before = track.started_at
-            elif track.check_at is None or track.check_at > now:
-                return None
+                pods = list(track.old_pods)
+            elif track.check_at is None:
+                return None, None
+            elif track.check_at > now:
+                return None, track.check_at
             else:  # run once: pods failing now are the pod detectors' to report
-                track.check_at, before = None, None
+                track.check_at = None
                 if not rollout_complete(deployment):
-                    return None
-        count, pods = self._read(deployment, before)
+                    return None, None
+                old = {_uid(pod) for pod in track.old_pods}
+                pods = [pod for pod in self._serving(deployment) if _uid(pod) not in old]
+        namespace = str(_map(deployment.get("metadata")).get("namespace") or "")
+        count, read = self._read(namespace, pods)
         if key[0] == BASELINE:
             with self._lock:
                 if self._tracks.get(workload) is track:
-                    track.baseline = count if pods else None
-            return None
+                    track.baseline = count if read else None
+            return None, None
         if not judge(track.baseline, count, self.policy):
-            return None
+            return None, None
         target = WorkloadRef(namespace=key[1], kind="Deployment", name=key[2])
-        return Finding(ERROR_RATE_AFTER_ROLLOUT, _message(track.baseline, count, pods), target=target)
+        return Finding(ERROR_RATE_AFTER_ROLLOUT, _message(track.baseline, count, read), target=target), None
 
-    def _read(self, deployment: Obj, created_before: datetime | None) -> tuple[ErrorCount, int]:
-        """The error count of the newest ready pods (created before a time, for a baseline)."""
+    def _serving(self, deployment: Obj) -> list[Obj]:
+        """The workload's ready pods as the watcher last saw them, newest first."""
         meta = _map(deployment.get("metadata"))
-        namespace = str(meta.get("namespace") or "")
         selector = _map(deployment.get("spec")).get("selector")
         pods = []
-        for pod in self._pods_in(namespace):
+        for pod in self._pods_in(str(meta.get("namespace") or "")):
             labels = _map(_map(pod.get("metadata")).get("labels"))
-            created = parse_time(_map(pod.get("metadata")).get("creationTimestamp"))
-            if not _ready(pod) or not selector_matches(selector, {str(k): str(v) for k, v in labels.items()}):
-                continue
-            if created_before is not None and (created is None or created >= created_before):
-                continue
-            pods.append((created, pod))
-        pods.sort(key=lambda item: item[0].timestamp() if item[0] else 0.0, reverse=True)
+            if _ready(pod) and selector_matches(selector, {str(k): str(v) for k, v in labels.items()}):
+                pods.append(pod)
+        return sorted(pods, key=_created, reverse=True)
+
+    def _read(self, namespace: str, pods: list[Obj]) -> tuple[ErrorCount, int]:
+        """The error count of the first `max_pods` pods' logs, and how many pods could be read."""
         total, read = ErrorCount(), 0
-        for _, pod in pods[: self.policy.max_pods]:
+        for pod in pods[: self.policy.max_pods]:
             name = str(_map(pod.get("metadata")).get("name"))
             containers = [c for c in _map(pod.get("spec")).get("containers") or [] if isinstance(c, Mapping)]
             counted = False
@@ -241,6 +248,16 @@ class RolloutErrors:
                 total, counted = total + count_errors(text.splitlines()[-self.policy.tail_lines :]), True
             read += counted
         return total, read
+
+
+def _uid(pod: Mapping[str, Any]) -> str:
+    meta = _map(pod.get("metadata"))
+    return str(meta.get("uid") or meta.get("name") or "")
+
+
+def _created(pod: Mapping[str, Any]) -> float:
+    created = parse_time(_map(pod.get("metadata")).get("creationTimestamp"))
+    return created.timestamp() if created is not None else 0.0
 
 
 def _pct(count: ErrorCount) -> str:

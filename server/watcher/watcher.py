@@ -401,7 +401,9 @@ class Watcher:
     def _recheck(self, key: Key) -> None:
         if key[0] in (BASELINE, CHECK) and self._rollouts is not None:
             workload, now = (DEPLOYMENT, key[1], key[2]), self._clock()
-            finding = self._rollouts.due(key, self._objects.get(workload), now)
+            finding, again = self._rollouts.due(key, self._objects.get(workload), now)
+            if again is not None:
+                self._rechecks.schedule(key, again)
             if finding is not None and finding.target is not None and self.scope.in_scope(finding.target):
                 self._offer(workload, finding.target, finding, now)
             return

@@ -144,7 +144,10 @@ def _rollout(old: list[str], new: list[str]) -> tuple[RolloutErrors, list[Obj]]:
     checks = RolloutErrors(lambda ns: list(pods), logs)
     checks.observe(KEY, rolled(completed=3600), NOW)
     checks.observe(KEY, rolled("web-api:1.5.0", complete=False), NOW)
-    assert checks.due((BASELINE, "shop", "web-api"), rolled("web-api:1.5.0", complete=False), NOW) is None
+    assert checks.due((BASELINE, "shop", "web-api"), rolled("web-api:1.5.0", complete=False), NOW) == (
+        None,
+        None,
+    )
     pods[:] = [web_pod("web-api-new", created=-5)]  # created after NOW: the baseline never reads it
     checks.observe(KEY, rolled("web-api:1.5.0"), NOW + timedelta(seconds=10))
     return checks, pods
@@ -153,28 +156,29 @@ def _rollout(old: list[str], new: list[str]) -> tuple[RolloutErrors, list[Obj]]:
 def test_errors_well_above_the_baseline_open_an_incident_with_the_evidence_redacted() -> None:
     checks, _ = _rollout(old=lines(3, 97), new=lines(85, 15))
     at = NOW + timedelta(seconds=10) + SETTLE
-    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), at - timedelta(seconds=1)) is None
-    finding = checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), at)
+    early = at - timedelta(seconds=1)
+    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), early) == (None, at)  # not yet
+    finding, _ = checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), at)
     assert finding is not None and finding.reason == ERROR_RATE_AFTER_ROLLOUT
     assert finding.target == WorkloadRef(namespace="shop", kind="Deployment", name="web-api")
     assert "85% (85 of 100 lines)" in finding.message and "3% (3 of 100 lines) before" in finding.message
     assert "request failed" in finding.message and TOKEN not in finding.message  # the sample, redacted
     assert checks.pending() == 0
-    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), at) is None  # once
+    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), at) == (None, None)  # once
 
 
 def test_a_noisy_app_that_stays_noisy_opens_nothing() -> None:
     checks, _ = _rollout(old=lines(45, 55), new=lines(50, 50))
-    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), NOW + 2 * SETTLE) is None
+    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.5.0"), NOW + 2 * SETTLE) == (None, None)
 
 
 def test_a_newer_rollout_or_a_broken_rollout_cancels_the_check() -> None:
     checks, _ = _rollout(old=lines(0, 100), new=lines(90, 10))
-    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.6.0"), NOW + 2 * SETTLE) is None
+    assert checks.due((CHECK, "shop", "web-api"), rolled("web-api:1.6.0"), NOW + 2 * SETTLE) == (None, None)
     checks, _ = _rollout(old=lines(0, 100), new=lines(90, 10))
     broken = rolled("web-api:1.5.0")
     broken["status"]["availableReplicas"] = 1
-    assert checks.due((CHECK, "shop", "web-api"), broken, NOW + 2 * SETTLE) is None
+    assert checks.due((CHECK, "shop", "web-api"), broken, NOW + 2 * SETTLE) == (None, None)
     assert checks.pending() == 0  # not left pending: a watcher waiting to be quiet would wait forever
 
 
@@ -183,7 +187,7 @@ def test_unready_pods_and_unreadable_logs_are_left_out() -> None:
     logs = Logs({"web-api-new": lines(90, 10)})  # reading "web-api-gone" raises KeyError
     checks = RolloutErrors(lambda ns: [*pods, web_pod("web-api-gone", created=5)], logs)
     checks.observe(KEY, rolled(completed=30), NOW)
-    finding = checks.due((CHECK, "shop", "web-api"), rolled(completed=30), NOW + SETTLE)
+    finding, _ = checks.due((CHECK, "shop", "web-api"), rolled(completed=30), NOW + SETTLE)
     assert finding is not None and "in the newest 1 ready pod(s), no baseline" in finding.message
     assert {name for name, _ in logs.reads} == {"web-api-new", "web-api-gone"}
     assert all(tail == POLICY.tail_lines for _, tail in logs.reads)
@@ -195,7 +199,7 @@ def test_other_workloads_pods_are_not_read() -> None:
     logs = Logs({"worker-1": lines(90, 10)})
     checks = RolloutErrors(lambda ns: [other], logs)
     checks.observe(KEY, rolled(completed=30), NOW)
-    assert checks.due((CHECK, "shop", "web-api"), rolled(completed=30), NOW + SETTLE) is None
+    assert checks.due((CHECK, "shop", "web-api"), rolled(completed=30), NOW + SETTLE) == (None, None)
     assert logs.reads == []
 
 
