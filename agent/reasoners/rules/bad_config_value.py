@@ -26,7 +26,9 @@ _BAD_VALUE = re.compile(
     r"|invalid (?:value|setting|configuration|config)\b|(?:config|configuration) (?:error|is invalid)"
     r"|failed to (?:parse|load) (?:config|configuration|settings)|unknown (?:log )?level"
     r"|must be (?:an integer|a number|a boolean|one of|between)|out of (?:the allowed )?range"
-    r"|NumberFormatException|is not a valid",
+    r"|NumberFormatException|is not a valid"
+    # a word outside the set the program supports: `unsupported value 'x' for MODE (expected one of ...)`
+    r"|unsupported value|not a supported value|unknown value|expected one of",
     re.IGNORECASE,
 )
 _VALUE_LINE = re.compile(r"^\s*(?:value:\s*\S|[A-Za-z_][\w.-]*:\s*[\"']?[^\s{\[]+)")
@@ -60,7 +62,7 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         resource = ctx.workload
     if not crashing:
         confidence -= 0.15
-    if commit is not None and _names_changed_key(match, commit):
+    if commit is not None and _names_changed_key(match, commit, field):
         confidence += 0.1  # the log names the very key the commit changed
     return Finding(
         rule="bad_config_value",
@@ -110,12 +112,21 @@ def _changed_field(ctx: RuleContext, commit: CommitObs, resource: str) -> str | 
     return None
 
 
-def _names_changed_key(match: re.Match[str], commit: CommitObs) -> bool:
+_FIELD_KEY = re.compile(r"env\[([^\]]+)\]|^data\.(.+)$")
+
+
+def _names_changed_key(match: re.Match[str], commit: CommitObs, field: str | None) -> bool:
+    """Whether the rejecting log line names a key the commit changed: on a changed line, or the
+    key of the changed field (an env entry's name sits on a context line above its new value)."""
     text = match.string
     end = text.find("\n", match.end())
     line = text[text.rfind("\n", 0, match.start()) + 1 : len(text) if end < 0 else end]
     keys = set(_CONFIG_KEY.findall(line))
-    return any(key in changed for changed in commit.changed_lines() for key in keys)
+    if any(key in changed for changed in commit.changed_lines() for key in keys):
+        return True
+    named = _FIELD_KEY.search(field or "")
+    key = (named.group(1) or named.group(2)) if named else None
+    return bool(key) and re.search(rf"(?<![\w-]){re.escape(key or '')}(?![\w-])", line) is not None
 
 
 def _config_commit(ctx: RuleContext) -> CommitObs | None:

@@ -55,3 +55,30 @@ def test_a_bad_value_named_in_the_log_and_changed_by_a_commit_is_bad_config_valu
     )
     assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence >= 0.75
     assert d.remediation is not None and d.remediation.action.value == "revert_commit"
+
+
+def test_a_value_outside_the_allowed_set_after_a_rollout_is_bad_config_value(diagnose) -> None:
+    # What a watcher's errors-after-rollout incident brings: pods ready, a JSON log rejecting a word
+    # the program does not support, a commit that set that variable in the Deployment.
+    path = "apps/web-api/deployment.yaml"
+    diff = (
+        f"--- a/{path}\n+++ b/{path}\n"
+        "         - name: RENDER_MODE\n-          value: fast\n+          value: turbo\n"
+    )
+    line = (
+        '{"level":"error","msg":"configuration problem: ValueError: unsupported value \'turbo\' for '
+        'RENDER_MODE (expected one of fast, safe)"}\n'
+        '{"level":"error","msg":"request failed","status":500}'
+    )
+    live = s.manifest(s.container(env=[{"name": "RENDER_MODE", "value": "turbo"}]))
+    d = diagnose(
+        s.evidence(
+            s.status(ready=True, restart_count=0),
+            s.log(line, previous=False),
+            s.commit("9d1e0c2a77f10000", "web-api: render mode turbo", diff, [path]),
+            live=live,
+        )
+    )
+    assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence >= 0.75
+    assert d.faulty_field == "spec.template.spec.containers[app].env[RENDER_MODE].value"
+    assert d.remediation is not None and d.remediation.action is ActionType.REVERT_COMMIT
