@@ -6,8 +6,10 @@ template changes, the watcher reads the error share of the old pods' recent logs
 when the rollout has completed and the new pods have served for a settle window, it reads theirs.
 An incident (`ErrorRateAfterRollout`) opens when the new pods' share is high in absolute terms,
 clearly above the baseline, and rests on a minimum number of error lines. A rollout that finished
-before the watcher first saw the Deployment (a watcher that just started) has no baseline: then
-only a share far above what a healthy service logs counts.
+shortly before the watcher first saw the Deployment (a watcher that just started) is checked too
+when the Deployment was changed since its creation (generation above 1); it has no baseline, so
+only a share far above what a healthy service logs counts. A scale is no rollout (the template
+is unchanged); a Deployment at zero serves nothing to judge.
 
 Reads are bounded (a few pods, the tail of each container's log) and happen on the rechecks
 thread, never on a stream thread. Log text is untrusted: it is only counted
@@ -125,6 +127,13 @@ def completed_at(deployment: Mapping[str, Any]) -> datetime | None:
     return parse_time(progressing.get("lastUpdateTime"))
 
 
+def _changed(deployment: Mapping[str, Any]) -> bool:
+    """Changed since it was created (generation 1 is its creation): only then was its last rollout
+    a change that may have brought the errors, rather than the workload's first start."""
+    generation = _map(deployment.get("metadata")).get("generation")
+    return isinstance(generation, int) and generation > 1
+
+
 def _ready(pod: Mapping[str, Any]) -> bool:
     status = _map(pod.get("status"))
     if _map(pod.get("metadata")).get("deletionTimestamp") or status.get("phase") != "Running":
@@ -164,7 +173,7 @@ class RolloutErrors:
             track = self._tracks.get(key)
             if track is None:  # first sight: a rollout under way, or one that completed recently
                 track = self._tracks[key] = _Track(digest, started_at=None if complete else now)
-                done = completed_at(deployment) if complete else None
+                done = completed_at(deployment) if complete and _changed(deployment) else None
                 if done is not None and now - done <= timedelta(seconds=self.policy.lookback_seconds):
                     track.check_at = max(now, done + timedelta(seconds=self.policy.settle_seconds))
                     due.append(((CHECK, *key[1:]), track.check_at))

@@ -111,8 +111,11 @@ def test_first_sight_of_a_recent_rollout_schedules_a_check_after_the_settle_wind
     assert checks.observe(KEY, rolled(completed=30), NOW) == []  # the same state again: nothing new
 
 
-def test_an_old_rollout_or_a_scale_schedules_nothing() -> None:
+def test_an_old_rollout_a_first_start_or_a_scale_schedules_nothing() -> None:
     checks = RolloutErrors(lambda ns: [], Logs({}))
+    created = rolled(completed=30)
+    created["metadata"]["generation"] = created["status"]["observedGeneration"] = 1
+    assert checks.observe(("Deployment", "shop", "new-app"), created, NOW) == []  # never changed
     assert checks.observe(KEY, rolled(completed=3600), NOW) == []
     scaled = rolled(completed=3600)
     scaled["spec"]["replicas"] = 5
