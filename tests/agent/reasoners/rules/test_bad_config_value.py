@@ -82,3 +82,29 @@ def test_a_value_outside_the_allowed_set_after_a_rollout_is_bad_config_value(dia
     assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence >= 0.75
     assert d.faulty_field == "spec.template.spec.containers[app].env[RENDER_MODE].value"
     assert d.remediation is not None and d.remediation.action is ActionType.REVERT_COMMIT
+
+
+def test_a_configmap_changed_beside_a_checksum_bump_is_found_from_the_diff(diagnose) -> None:
+    # The history of the Deployment's manifest lists only that file; the commit's diff shows the
+    # ConfigMap it changed too, and the message names neither.
+    cm, deploy = "apps/web-api/configmap.yaml", "apps/web-api/deployment.yaml"
+    diff = (
+        f'--- a/{cm}\n+++ b/{cm}\n@@ -9,2 +9,2 @@\n data:\n-  POOL_SIZE: "10"\n+  POOL_SIZE: "0"\n'
+        f"--- a/{deploy}\n+++ b/{deploy}\n@@ -20 +20 @@\n"
+        "-        checksum/config: aaa\n+        checksum/config: bbb\n"
+    )
+    env = [
+        {"name": n, "valueFrom": {"configMapKeyRef": {"name": "web-api-config", "key": n}}}
+        for n in ("DATABASE_URL", "POOL_SIZE")
+    ]
+    line = "ERROR    app.api: request failed: ValueError: POOL_SIZE must be between 1 and 100, got 0"
+    d = diagnose(
+        s.evidence(
+            s.status(ready=True, restart_count=0),
+            s.log(line, previous=False),
+            s.commit("762e3e3f2063f599", "web-api: tune deployment settings", diff, [deploy]),
+            live=s.manifest(s.container(env=env)),
+        )
+    )
+    assert d.category is RootCause.BAD_CONFIG_VALUE
+    assert (d.faulty_resource, d.faulty_field) == ("ConfigMap shop/web-api-config", "data.POOL_SIZE")
