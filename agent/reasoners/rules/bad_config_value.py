@@ -45,7 +45,7 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         return None
     match, log_id, _ = found
     crashing = ctx.crashing()
-    commit = _config_commit(ctx)
+    commit = _config_commit(ctx, match)
     cited = [log_id, *(c.item_id for c in crashing)]
     field = None
     if commit is not None:
@@ -118,9 +118,7 @@ _FIELD_KEY = re.compile(r"env\[([^\]]+)\]|^data\.(.+)$")
 def _names_changed_key(match: re.Match[str], commit: CommitObs, field: str | None) -> bool:
     """Whether the rejecting log line names a key the commit changed: on a changed line, or the
     key of the changed field (an env entry's name sits on a context line above its new value)."""
-    text = match.string
-    end = text.find("\n", match.end())
-    line = text[text.rfind("\n", 0, match.start()) + 1 : len(text) if end < 0 else end]
+    line = _line_of(match)
     keys = set(_CONFIG_KEY.findall(line))
     if any(key in changed for changed in commit.changed_lines() for key in keys):
         return True
@@ -129,12 +127,28 @@ def _names_changed_key(match: re.Match[str], commit: CommitObs, field: str | Non
     return bool(key) and re.search(rf"(?<![\w-]){re.escape(key or '')}(?![\w-])", line) is not None
 
 
-def _config_commit(ctx: RuleContext) -> CommitObs | None:
-    for commit in ctx.view.live_commits:
-        lines = [line[1:] for line in commit.changed_lines()]
-        if any(_VALUE_LINE.search(line) and not _NOT_CONFIG.search(line) for line in lines):
-            return commit
-    return None
+def _config_commit(ctx: RuleContext, match: re.Match[str]) -> CommitObs | None:
+    """The newest live commit that changed a configuration value; one whose changed lines name a
+    key the rejecting log line names comes first (a later commit may change another key)."""
+    changed = [
+        commit
+        for commit in ctx.view.live_commits
+        if any(
+            _VALUE_LINE.search(line[1:]) and not _NOT_CONFIG.search(line[1:])
+            for line in commit.changed_lines()
+        )
+    ]
+    keys = set(_CONFIG_KEY.findall(_line_of(match)))
+    naming = [c for c in changed if any(key in line for line in c.changed_lines() for key in keys)]
+    chosen = naming or changed
+    return chosen[0] if chosen else None
+
+
+def _line_of(match: re.Match[str]) -> str:
+    """The whole line of the log text a match is on."""
+    text = match.string
+    end = text.find("\n", match.end())
+    return text[text.rfind("\n", 0, match.start()) + 1 : len(text) if end < 0 else end]
 
 
 def _config_resource(ctx: RuleContext, commit: CommitObs) -> str:

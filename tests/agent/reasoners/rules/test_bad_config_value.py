@@ -108,3 +108,22 @@ def test_a_configmap_changed_beside_a_checksum_bump_is_found_from_the_diff(diagn
     )
     assert d.category is RootCause.BAD_CONFIG_VALUE
     assert (d.faulty_resource, d.faulty_field) == ("ConfigMap shop/web-api-config", "data.POOL_SIZE")
+
+
+def test_the_commit_that_changed_the_rejected_key_is_blamed_not_a_later_one(diagnose) -> None:
+    path = "apps/web-api/configmap.yaml"
+    bad = f'--- a/{path}\n+++ b/{path}\n-  POOL_SIZE: "10"\n+  POOL_SIZE: "0"\n'
+    later = f"--- a/{path}\n+++ b/{path}\n-  LOG_LEVEL: info\n+  LOG_LEVEL: debug\n"
+    line = "ERROR    app.api: request failed: ValueError: POOL_SIZE must be between 1 and 100, got 0"
+    d = diagnose(
+        s.evidence(
+            s.status(ready=True, restart_count=0),
+            s.log(line, previous=False),
+            s.commit("aaaa1111bbbb2222", "web-api: debug logging", later, [path]),  # newest first
+            s.commit("cccc3333dddd4444", "Update web-api manifest", bad, [path]),
+            live=s.manifest(s.container(envFrom=[{"configMapRef": {"name": "web-api-config"}}])),
+        )
+    )
+    assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence >= 0.8
+    assert d.remediation is not None and d.remediation.commit == "cccc3333dddd4444"
+    assert d.faulty_field == "data.POOL_SIZE"
