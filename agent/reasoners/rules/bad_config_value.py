@@ -128,7 +128,7 @@ def _names_changed_key(match: re.Match[str], commit: CommitObs, field: str | Non
 
 
 def _config_commit(ctx: RuleContext, match: re.Match[str]) -> CommitObs | None:
-    """The newest live commit that changed a configuration value; one whose changed lines name a
+    """The newest live commit that changed a configuration value; one that changed the value of a
     key the rejecting log line names comes first (a later commit may change another key)."""
     changed = [
         commit
@@ -139,9 +139,16 @@ def _config_commit(ctx: RuleContext, match: re.Match[str]) -> CommitObs | None:
         )
     ]
     keys = set(_CONFIG_KEY.findall(_line_of(match)))
-    naming = [c for c in changed if any(key in line for line in c.changed_lines() for key in keys)]
+    naming = [c for c in changed if keys & _modified_keys(c)]
     chosen = naming or changed
     return chosen[0] if chosen else None
+
+
+def _modified_keys(commit: CommitObs) -> set[str]:
+    """Keys named on both a removed and an added line: a value changed, not a file first written."""
+    lines = commit.changed_lines()
+    removed = {k for line in lines if line[0] == "-" for k in _CONFIG_KEY.findall(line)}
+    return removed & {k for line in lines if line[0] == "+" for k in _CONFIG_KEY.findall(line)}
 
 
 def _line_of(match: re.Match[str]) -> str:

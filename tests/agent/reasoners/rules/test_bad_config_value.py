@@ -127,3 +127,24 @@ def test_the_commit_that_changed_the_rejected_key_is_blamed_not_a_later_one(diag
     assert d.category is RootCause.BAD_CONFIG_VALUE and d.confidence >= 0.8
     assert d.remediation is not None and d.remediation.commit == "cccc3333dddd4444"
     assert d.faulty_field == "data.POOL_SIZE"
+
+
+def test_a_commit_that_first_wrote_the_key_is_not_the_one_that_changed_it(diagnose) -> None:
+    # The repository's first commit adds every line, the rejected key's too; it changed no value.
+    path = "apps/web-api/deployment.yaml"
+    first = f"--- /dev/null\n+++ b/{path}\n+        - name: RENDER_MODE\n+          value: fast\n"
+    bad = f"--- a/{path}\n+++ b/{path}\n         - name: RENDER_MODE\n-          value: fast\n"
+    bad += "+          value: turbo\n"
+    line = (
+        '{"level":"error","msg":"unsupported value \'turbo\' for RENDER_MODE (expected one of fast, safe)"}'
+    )
+    d = diagnose(
+        s.evidence(
+            s.status(ready=True, restart_count=0),
+            s.log(line + '\n{"level":"error","msg":"request failed","status":500}', previous=False),
+            s.commit("eeee5555ffff6666", "web-api: render mode", bad, [path]),
+            s.commit("0000aaaa0000bbbb", "Sample applications", first, [path]),
+            live=s.manifest(s.container(env=[{"name": "RENDER_MODE", "value": "turbo"}])),
+        )
+    )
+    assert d.remediation is not None and d.remediation.commit == "eeee5555ffff6666"
