@@ -171,7 +171,10 @@ _NOT_OWN_PROGRAMS = frozenset({"git", "runuser", "initdb", "pg_ctl", "postgres",
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `process` every test that uses a fixture starting a program."""
     for item in items:
-        if PROGRAM_FIXTURES & set(getattr(item, "fixturenames", ())):
+        used = PROGRAM_FIXTURES & set(getattr(item, "fixturenames", ()))
+        # A parametrize argument of the same name (test_guard's `browser`) is a value, not the fixture.
+        callspec = getattr(item, "callspec", None)
+        if used - set(callspec.params if callspec is not None else ()):
             item.add_marker(pytest.mark.process)
 
 
