@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from sandbox.shell.context import exits
 from sandbox.shell.fs import FsError
 from sandbox.shell.interp import Call, Command, Gen
@@ -69,12 +71,17 @@ def read_input(call: Call, operand: str | None) -> Data | None:
         return None
 
 
+def read_inputs(call: Call, operands: Sequence[str]) -> Iterator[Data | None]:
+    """Each operand's content in turn (no operand: stdin), as `read_input` reads it."""
+    ops: list[str | None] = list(operands) or [None]
+    for operand in ops:
+        yield read_input(call, operand)
+
+
 def _cat(call: Call) -> Gen:
     _, operands, _ = _flags(call.argv)
     status = 0
-    ops: list[str | None] = list(operands) or [None]
-    for op in ops:
-        data = read_input(call, op)
+    for data in read_inputs(call, operands):
         if data is None:
             status = 1
         elif isinstance(data, Zeros):
@@ -93,9 +100,7 @@ def _lines_of(data: str) -> list[str]:
 def _head(call: Call) -> Gen:
     _, operands, values = _flags(call.argv)
     status = 0
-    ops: list[str | None] = list(operands) or [None]
-    for op in ops:
-        data = read_input(call, op)
+    for data in read_inputs(call, operands):
         if data is None:
             status = 1
             continue

@@ -8,7 +8,7 @@ import re
 
 from sandbox.shell.interp import Call, Command, Gen
 from sandbox.shell.streams import Zeros
-from sandbox.shell.utils.files import _flags, read_input
+from sandbox.shell.utils.files import _flags, read_input, read_inputs
 
 
 def _bre(pattern: str) -> str:
@@ -30,9 +30,7 @@ def _bre(pattern: str) -> str:
 
 def _text(call: Call, operands: list[str]) -> tuple[str, int]:
     chunks, status = [], 0
-    ops: list[str | None] = list(operands) or [None]
-    for op in ops:
-        data = read_input(call, op)
+    for data in read_inputs(call, operands):
         if data is None:
             status = 2 if call.name == "grep" else 1
         elif not isinstance(data, Zeros):
