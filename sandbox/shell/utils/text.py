@@ -8,7 +8,7 @@ import re
 
 from sandbox.shell.interp import Call, Command, Gen
 from sandbox.shell.streams import Zeros
-from sandbox.shell.utils.files import _flags, read_input, read_inputs
+from sandbox.shell.utils.files import Inputs, _flags, read_input
 
 
 def _bre(pattern: str) -> str:
@@ -29,13 +29,9 @@ def _bre(pattern: str) -> str:
 
 
 def _text(call: Call, operands: list[str]) -> tuple[str, int]:
-    chunks, status = [], 0
-    for data in read_inputs(call, operands):
-        if data is None:
-            status = 2 if call.name == "grep" else 1
-        elif not isinstance(data, Zeros):
-            chunks.append(data)
-    return "".join(chunks), status
+    inputs = Inputs(call, operands, failed=2 if call.name == "grep" else 1)
+    chunks = [data for data in inputs if not isinstance(data, Zeros)]
+    return "".join(chunks), inputs.status
 
 
 def _grep(call: Call) -> Gen:
