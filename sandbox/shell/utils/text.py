@@ -154,7 +154,7 @@ def _tr_set(spec: str) -> str:
 
 
 def _tr(call: Call) -> Gen:
-    args = [a for a in call.argv[1:] if not a.startswith("-")]
+    args = call.words
     data = call.io.stdin if isinstance(call.io.stdin, str) else ""
     if "-d" in call.argv and args:
         call.io.out.write("".join(c for c in data if c not in args[0]))
