@@ -37,7 +37,11 @@ class ApiServer:
 
     def start(self, timeout: float = 10.0) -> str:
         """Bind, serve in a daemon thread, and return `http://host:port` once it accepts requests."""
-        sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        # proto must say TCP: asyncio sets TCP_NODELAY only on accepted sockets whose proto is
+        # IPPROTO_TCP, and without it Nagle holds each response's body until the client's delayed
+        # ACK of its headers (~40 ms per request on Linux).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         port = sock.getsockname()[1]
