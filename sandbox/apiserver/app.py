@@ -41,7 +41,9 @@ class KubeApi:
         self.registry = registry
         self.log_source = log_source
         self.metrics_source = metrics_source
-        self.shutdown: asyncio.Event | None = None
+        # Set from the serving thread's loop when the server stops: open watches end. (An Event binds
+        # to a loop on first use, so it can be made here, before the loop exists.)
+        self.shutdown = asyncio.Event()
         self.reads = Reads(store, log_source)
         self.writes = Writes(store, registry)
         crds.load_existing(registry, store)
@@ -55,8 +57,6 @@ class KubeApi:
 
     async def dispatch(self, request: Request) -> Response:
         """Route one request; every failure becomes a Status body."""
-        if self.shutdown is None:
-            self.shutdown = asyncio.Event()
         segments = [s for s in request.url.path.split("/") if s]
         try:
             special = self._special(request, segments)
@@ -127,7 +127,6 @@ class KubeApi:
         if method == "GET":
             if t.name is None:
                 if truthy(q.get("watch")):
-                    assert self.shutdown is not None  # set when the server starts
                     return self.reads.watch(request, t, self.shutdown)
                 return self.reads.list(request, t)
             if t.sub == "log":

@@ -24,6 +24,7 @@ from sandbox.faults.injector import InjectedFault
 
 Obj = dict[str, Any]
 MAX_BODY = 64 * 1024
+SHUTDOWN_POLL_SECONDS = 0.02  # how soon a stop is noticed by the serving loop
 
 
 class FaultHost(Protocol):
@@ -54,8 +55,13 @@ class ControlServer:
 
     def start(self) -> ControlServer:
         """Serve in a background thread."""
+        # serve_forever notices shutdown() only between polls: at its default 0.5 s every stop waited
+        # about that long.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-control", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+            name="sandbox-control",
+            daemon=True,
         )
         self._thread.start()
         return self

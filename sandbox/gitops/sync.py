@@ -99,6 +99,9 @@ class GitOpsSync:
         self._admit = admit
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        # Set by a caller waiting for a pass (and by stop): the next pass skips the min gap, which is
+        # there to coalesce bursts of cluster events, not to delay someone who asked.
+        self._hurry = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sub: int | None = None
@@ -130,6 +133,7 @@ class GitOpsSync:
             self._store.unsubscribe(self._sub)
             self._sub = None
         self._stop.set()
+        self._hurry.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
@@ -148,7 +152,8 @@ class GitOpsSync:
                 log.exception("gitops sync pass failed")
             self._wake.wait(self._poll)
             self._wake.clear()
-            self._stop.wait(self._min_gap)
+            self._hurry.wait(self._min_gap)
+            self._hurry.clear()
 
     # -- one pass -----------------------------------------------------------------------------
 
@@ -171,6 +176,7 @@ class GitOpsSync:
     def wait_for(self, predicate: Callable[[SyncReport], bool], timeout: float = 10.0) -> SyncReport:
         """Block (wall time) until a pass's report satisfies `predicate`; raises TimeoutError."""
         deadline = time.monotonic() + timeout
+        hurry = True
         while True:
             report = self._last
             if report is not None and predicate(report):
@@ -180,6 +186,9 @@ class GitOpsSync:
                 raise TimeoutError(
                     f"GitOps sync did not reach the expected state in {timeout}s; last: {report}"
                 )
+            if hurry:  # the first pass now; later ones at the loop's own pace
+                self._hurry.set()
+                hurry = False
             self._wake.set()
             with self._passes:
                 seen = self._pass_count

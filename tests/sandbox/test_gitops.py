@@ -395,3 +395,20 @@ def test_the_background_loop_heals_drift_by_itself(sync: GitOpsSync, store: Stor
     finally:
         sync.stop()
     assert not any(t.name == "gitops-sync" for t in __import__("threading").enumerate())
+
+
+def test_a_waiting_caller_gets_its_pass_without_the_loops_min_gap(
+    store: Store, registry: Registry, repo: ManifestRepo
+) -> None:
+    # The min gap spaces passes the cluster's own events trigger; `sync()` after a commit asks for
+    # one and must not sit out the gap (with a 60 s gap the deploy below could not make 10 s).
+    spec = AppSpec(repo_url=f"file://{repo.path}", destination_namespace="shop")
+    sync = GitOpsSync(store, registry, repo, spec, clock=lambda: FIXED_NOW, poll_interval=60, min_gap=60)
+    sync.start()
+    try:
+        sync.wait_synced(timeout=10)
+        sha = commit_text(sync.repo, "apps/redis/deployment.yaml", "replicas: 1", "replicas: 2")
+        sync.wait_synced(sha, timeout=10)
+        assert store.get(DEPLOYMENTS, "shop", "redis")["spec"]["replicas"] == 2
+    finally:
+        sync.stop()

@@ -69,15 +69,18 @@ def test_approve_mode_waits_then_a_local_approval_heals(broken_sandbox: Sandbox,
     assert again.exit_code == 1 and "not waiting" in again.output
 
 
-def test_autonomous_mode_heals(broken_sandbox: Sandbox, tmp_path: Path) -> None:
-    broken_sandbox.wait_healthy(timeout=30)  # the approval test healed the first fault
-    broken_sandbox.inject("missing_env", "shop/deploy/worker")
-    broken_sandbox.advance(120)
-    env = _env(broken_sandbox, tmp_path, PARAMEDIC_MODE="autonomous", PARAMEDIC_GIT__AUTO_MERGE="true")
-    result = CliRunner().invoke(app, ["run", "-n", "shop", "-w", "deploy/worker"], env=env)
-    assert result.exit_code == 0, result.output
-    assert "diagnosis: missing_env" in result.output and ": healed" in result.output
-    broken_sandbox.wait_healthy(timeout=30)
+def test_autonomous_mode_heals(tmp_path: Path) -> None:
+    # Its own sandbox: the module's is shared by tests that xdist may run on other workers, in any
+    # order, so its state after the approval test is not this test's to assume.
+    with Sandbox(workdir=tmp_path / "sb", seed=5) as sb:
+        sb.wait_healthy(timeout=30)
+        sb.inject("missing_env", "shop/deploy/worker")
+        sb.advance(120)
+        env = _env(sb, tmp_path / "data", PARAMEDIC_MODE="autonomous", PARAMEDIC_GIT__AUTO_MERGE="true")
+        result = CliRunner().invoke(app, ["run", "-n", "shop", "-w", "deploy/worker"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "diagnosis: missing_env" in result.output and ": healed" in result.output
+        sb.wait_healthy(timeout=30)
 
 
 @pytest.mark.parametrize(
