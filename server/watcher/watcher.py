@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,13 +36,15 @@ from server.watcher.detect import (
 from server.watcher.detect_batch import detect_claim, detect_job
 from server.watcher.detect_hpa import detect_hpa
 from server.watcher.evictions import EvictionFold, eviction_order
-from server.watcher.fold import Folder, FoldStats, Outcome
+from server.watcher.fold import Folder, Outcome
+from server.watcher.options import WatcherOptions, WatcherStats
 from server.watcher.owner_resolver import OwnerResolver, Reader, kube_reader
 from server.watcher.rechecks import Rechecks
 from server.watcher.restarts import RestartWindow
+from server.watcher.rollout_errors import BASELINE, CHECK, LogReader, RolloutErrors, kube_log_reader
 from server.watcher.scope import Scope, parse_watch
 from server.watcher.service_watch import NamespaceIndex, edge_detection, unserved_zero
-from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec, StreamState
+from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec
 from tools.kubernetes.client import KubeClient
 from tools.result import NO_RETRY
 
@@ -63,36 +64,11 @@ FLUX_KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizati
 PARAMEDIC_WATCHES = Resource("paramedic.dev", "v1alpha1", "paramedicwatches")
 SOURCE_LABEL = "paramedic.dev/source"
 CONTAINER_LABEL = "paramedic.dev/container"
+__all__ = ["Watcher", "WatcherOptions", "WatcherStats"]
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class WatcherOptions:
-    """Tuning; the defaults suit a real cluster."""
-
-    queue_capacity: int = 64
-    cooldown_seconds: float = 300.0
-    retry_seconds: float = 5.0  # when the queue was full, look again this much later
-    watch_timeout_seconds: int = 300  # server-side timeout of one watch request
-    connect_timeout: float = 5.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-    recheck_max_sleep: float = 1.0
-    argo: bool = True
-    flux: bool = True
-    paramedic_watches: bool = True
-
-
-@dataclass
-class WatcherStats:
-    """Counters and per-stream state, ready for metrics and a status page."""
-
-    fold: FoldStats
-    streams: list[StreamState] = field(default_factory=list)
-    callback_errors: int = 0
 
 
 def _meta(obj: Obj) -> tuple[str, str]:
@@ -115,8 +91,10 @@ class Watcher:
         reader: Reader | None = None,
         after_dispatch: Callable[[Incident], Any] | None = None,
         on_repeat: Callable[[Incident], Any] | None = None,
+        logs: LogReader | None = None,
     ) -> None:
-        """`reader` overrides how owners are read (default: the API); `after_dispatch` runs after
+        """`reader` and `logs` override how owners and pod logs are read (default: the API);
+        `after_dispatch` runs after
         `on_incident` on the dispatcher thread, e.g. `server.crd.AnomalyReporter` recording Events;
         `on_repeat` gets, on the dispatcher thread, each re-detection held back because its run is
         active or cooling down (at most one per fingerprint per dispatcher turn)."""
@@ -149,6 +127,11 @@ class Watcher:
         self._rechecks = Rechecks(clock, self._recheck, max_sleep=self.options.recheck_max_sleep)
         self._objects: dict[Key, Obj] = {}
         self._index = NamespaceIndex()  # keys by namespace, to judge a Service from its pods
+        self._rollouts = RolloutErrors(
+            lambda ns: [o for k in self._index.keys(ns, POD) if (o := self._objects.get(k)) is not None],
+            logs or kube_log_reader(KubeClient(api_client, timeout=5.0, retry=NO_RETRY)),
+            self.options.rollout_errors,
+        ) if self.options.rollout_errors is not None else None  # fmt: skip
         self._unavailable_since: dict[Key, datetime] = {}
         self._deferred: dict[WorkloadRef, set[Key]] = {}
         self._lock = threading.RLock()
@@ -212,7 +195,8 @@ class Watcher:
     def backlog(self) -> int:
         """Work seen but not done yet: incidents waiting for the dispatcher, plus rechecks already due
         (a caller deciding the cluster is quiet must first see this at 0)."""
-        return len(self.folder) + self._rechecks.overdue(self._clock())
+        pending = self._rollouts.pending() if self._rollouts is not None else 0  # settle windows
+        return len(self.folder) + self._rechecks.overdue(self._clock()) + pending
 
     def stats(self) -> WatcherStats:
         """Fold counters and each stream's state."""
@@ -357,6 +341,8 @@ class Watcher:
                 first_seen = None
         detection = detect_deployment(deployment, now, self._policy, first_seen)
         detection = unserved_zero(deployment, key[1], self._index, self._objects.get, now, detection)
+        for check in self._rollouts.observe(key, deployment, now) if self._rollouts is not None else ():
+            self._rechecks.schedule(*check)  # a baseline to read, errors to judge after the rollout
         if detection.recheck_at is not None:
             self._rechecks.schedule(key, detection.recheck_at)
         for finding in detection.findings:
@@ -413,6 +399,14 @@ class Watcher:
                 log.exception("handing on a re-detection of %s (%s) failed", repeat.target, repeat.reason)
 
     def _recheck(self, key: Key) -> None:
+        if key[0] in (BASELINE, CHECK) and self._rollouts is not None:
+            workload, now = (DEPLOYMENT, key[1], key[2]), self._clock()
+            finding, again = self._rollouts.due(key, self._objects.get(workload), now)
+            if again is not None:
+                self._rechecks.schedule(key, again)
+            if finding is not None and finding.target is not None and self.scope.in_scope(finding.target):
+                self._offer(workload, finding.target, finding, now)
+            return
         with self._lock:
             obj = self._objects.get(key)
         if obj is not None:
@@ -426,6 +420,10 @@ class Watcher:
         if key[0] in (POD, DEPLOYMENT):
             self._recheck_services(key[1])
         self._rechecks.cancel(key)
+        if key[0] == DEPLOYMENT and self._rollouts is not None:
+            self._rollouts.forget(key)
+            self._rechecks.cancel((BASELINE, *key[1:]))
+            self._rechecks.cancel((CHECK, *key[1:]))
         gone = obj or old or {}
         if key[0] == POD:
             uid = (gone.get("metadata") or {}).get("uid")

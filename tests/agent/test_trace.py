@@ -91,8 +91,13 @@ def test_model_output_decision_action_verification_approval_error() -> None:
     out = trace.model_output("r", "diagnose", '{"category": "oom"}\nmore', usage=Usage(model_calls=1,
                              input_tokens=10, output_tokens=3), parsed={"category": "oom"})  # fmt: skip
     assert out.payload["text"] == '{"category": "oom"}\nmore'
-    assert out.payload["usage"] == {"model_calls": 1, "input_tokens": 10, "output_tokens": 3, "tool_calls": 0,
-                                   "max_prompt_tokens": 0}
+    assert out.payload["usage"] == {
+        "model_calls": 1,
+        "input_tokens": 10,
+        "output_tokens": 3,
+        "tool_calls": 0,
+        "max_prompt_tokens": 0,
+    }
     assert out.summary == '{"category": "oom"}'
 
     dec = trace.decision("r", "decide", route="ask", rationale="confidence 0.6 < act 0.8",

@@ -26,7 +26,9 @@ _BAD_VALUE = re.compile(
     r"|invalid (?:value|setting|configuration|config)\b|(?:config|configuration) (?:error|is invalid)"
     r"|failed to (?:parse|load) (?:config|configuration|settings)|unknown (?:log )?level"
     r"|must be (?:an integer|a number|a boolean|one of|between)|out of (?:the allowed )?range"
-    r"|NumberFormatException|is not a valid",
+    r"|NumberFormatException|is not a valid"
+    # a word outside the set the program supports: `unsupported value 'x' for MODE (expected one of ...)`
+    r"|unsupported value|not a supported value|unknown value|expected one of",
     re.IGNORECASE,
 )
 _VALUE_LINE = re.compile(r"^\s*(?:value:\s*\S|[A-Za-z_][\w.-]*:\s*[\"']?[^\s{\[]+)")
@@ -43,7 +45,7 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         return None
     match, log_id, _ = found
     crashing = ctx.crashing()
-    commit = _config_commit(ctx)
+    commit = _config_commit(ctx, match)
     cited = [log_id, *(c.item_id for c in crashing)]
     field = None
     if commit is not None:
@@ -60,7 +62,7 @@ def bad_config_value(ctx: RuleContext) -> Finding | None:
         resource = ctx.workload
     if not crashing:
         confidence -= 0.15
-    if commit is not None and _names_changed_key(match, commit):
+    if commit is not None and _names_changed_key(match, commit, field):
         confidence += 0.1  # the log names the very key the commit changed
     return Finding(
         rule="bad_config_value",
@@ -110,20 +112,50 @@ def _changed_field(ctx: RuleContext, commit: CommitObs, resource: str) -> str | 
     return None
 
 
-def _names_changed_key(match: re.Match[str], commit: CommitObs) -> bool:
+_FIELD_KEY = re.compile(r"env\[([^\]]+)\]|^data\.(.+)$")
+
+
+def _names_changed_key(match: re.Match[str], commit: CommitObs, field: str | None) -> bool:
+    """Whether the rejecting log line names a key the commit changed: on a changed line, or the
+    key of the changed field (an env entry's name sits on a context line above its new value)."""
+    line = _line_of(match)
+    keys = set(_CONFIG_KEY.findall(line))
+    if any(key in changed for changed in commit.changed_lines() for key in keys):
+        return True
+    named = _FIELD_KEY.search(field or "")
+    key = (named.group(1) or named.group(2)) if named else None
+    return bool(key) and re.search(rf"(?<![\w-]){re.escape(key or '')}(?![\w-])", line) is not None
+
+
+def _config_commit(ctx: RuleContext, match: re.Match[str]) -> CommitObs | None:
+    """The newest live commit that changed a configuration value; one that changed the value of a
+    key the rejecting log line names comes first (a later commit may change another key)."""
+    changed = [
+        commit
+        for commit in ctx.view.live_commits
+        if any(
+            _VALUE_LINE.search(line[1:]) and not _NOT_CONFIG.search(line[1:])
+            for line in commit.changed_lines()
+        )
+    ]
+    keys = set(_CONFIG_KEY.findall(_line_of(match)))
+    naming = [c for c in changed if keys & _modified_keys(c)]
+    chosen = naming or changed
+    return chosen[0] if chosen else None
+
+
+def _modified_keys(commit: CommitObs) -> set[str]:
+    """Keys named on both a removed and an added line: a value changed, not a file first written."""
+    lines = commit.changed_lines()
+    removed = {k for line in lines if line[0] == "-" for k in _CONFIG_KEY.findall(line)}
+    return removed & {k for line in lines if line[0] == "+" for k in _CONFIG_KEY.findall(line)}
+
+
+def _line_of(match: re.Match[str]) -> str:
+    """The whole line of the log text a match is on."""
     text = match.string
     end = text.find("\n", match.end())
-    line = text[text.rfind("\n", 0, match.start()) + 1 : len(text) if end < 0 else end]
-    keys = set(_CONFIG_KEY.findall(line))
-    return any(key in changed for changed in commit.changed_lines() for key in keys)
-
-
-def _config_commit(ctx: RuleContext) -> CommitObs | None:
-    for commit in ctx.view.live_commits:
-        lines = [line[1:] for line in commit.changed_lines()]
-        if any(_VALUE_LINE.search(line) and not _NOT_CONFIG.search(line) for line in lines):
-            return commit
-    return None
+    return text[text.rfind("\n", 0, match.start()) + 1 : len(text) if end < 0 else end]
 
 
 def _config_resource(ctx: RuleContext, commit: CommitObs) -> str:

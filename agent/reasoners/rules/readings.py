@@ -8,6 +8,8 @@ wording), so the rules work on both well-structured and bare evidence.
 
 from __future__ import annotations
 
+import re
+
 from agent.domain import EvidenceItem
 from agent.reasoners.rules import observations as obs
 from agent.reasoners.rules.status_text import container_from_text
@@ -161,13 +163,20 @@ def manifest(item: EvidenceItem) -> obs.ManifestObs:
 def commit(item: EvidenceItem) -> obs.CommitObs:
     """A COMMIT item; without data, the id holds the sha and the text the message and diff."""
     data = CommitData.read(item.data)
+    diff = data.diff or item.text
+    # A history read for one manifest lists only that file; the diff shows every file the commit
+    # changed (a ConfigMap committed with the Deployment's checksum bump).
+    changed = [m.group(1) for m in _DIFF_FILE.finditer(diff) if m.group(1) != "/dev/null"]
     return obs.CommitObs(
         item_id=item.id,
         sha=data.sha or item.id.removeprefix("commit:"),
         message=data.message or (item.text.splitlines() or [""])[0],
-        diff=data.diff or item.text,
-        files=tuple(data.files),
+        diff=diff,
+        files=tuple(dict.fromkeys([*data.files, *changed])),
     )
+
+
+_DIFF_FILE = re.compile(r"^(?:\+\+\+ b/|--- a/)(\S+)", re.MULTILINE)
 
 
 def rollout(item: EvidenceItem) -> obs.RolloutObs | None:
