@@ -1,25 +1,36 @@
-"""`classify`: the error kind of a failed model request and whether a retry may help."""
+"""`classify`: the error kind of a failed model request and whether a retry may help.
+
+openai is imported in the tests, not at collection (1 s of CPU for every xdist worker); its
+exceptions carry requests of `httpx2`, the HTTP client openai is built on.
+"""
 
 from __future__ import annotations
 
 import httpx
-import openai
 
 from agent.reasoners.base import ReasonerErrorKind
 from agent.reasoners.conversation import classify
 
-REQUEST = httpx.Request("POST", "http://llm.test/v1/chat/completions")
+URL = "http://llm.test/v1/chat/completions"
 
 
 def test_openai_timeouts_and_connection_failures_are_worth_a_retry() -> None:
-    assert classify(openai.APITimeoutError(request=REQUEST)) == (ReasonerErrorKind.TIMEOUT, True)
-    assert classify(openai.APIConnectionError(request=REQUEST)) == (ReasonerErrorKind.UNAVAILABLE, True)
+    import httpx2
+    import openai
+
+    request = httpx2.Request("POST", URL)
+    assert classify(openai.APITimeoutError(request=request)) == (ReasonerErrorKind.TIMEOUT, True)
+    assert classify(openai.APIConnectionError(request=request)) == (ReasonerErrorKind.UNAVAILABLE, True)
     assert classify(httpx.ConnectError("refused")) == (ReasonerErrorKind.UNAVAILABLE, True)
+    assert classify(httpx.ReadTimeout("slow")) == (ReasonerErrorKind.TIMEOUT, True)
 
 
 def test_status_codes_decide_the_rest() -> None:
+    import httpx2
+    import openai
+
     def status(code: int) -> openai.APIStatusError:
-        response = httpx.Response(code, request=REQUEST)
+        response = httpx2.Response(code, request=httpx2.Request("POST", URL))
         return openai.APIStatusError("failed", response=response, body=None)
 
     assert classify(status(429)) == (ReasonerErrorKind.UNAVAILABLE, True)
