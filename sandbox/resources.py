@@ -7,186 +7,123 @@ from dataclasses import dataclass, field
 
 from sandbox.store import ResourceType
 
-NAMESPACES = ResourceType(
-    "",
-    "v1",
-    "Namespace",
-    "namespaces",
-    namespaced=False,
-    short_names=("ns",),
-    singular="namespace",
-    subresources=("status",),
+
+def _builtin(
+    api_version: str,
+    kind: str,
+    plural: str,
+    *,
+    namespaced: bool = True,
+    short_names: tuple[str, ...] = (),
+    subresources: tuple[str, ...] = (),
+    in_all: bool = False,
+) -> ResourceType:
+    """A built-in type as `kubectl api-resources` lists it (singular: the kind in lower case;
+    `in_all`: part of `kubectl get all`)."""
+    group, _, version = api_version.rpartition("/")
+    return ResourceType(
+        group,
+        version,
+        kind,
+        plural,
+        namespaced=namespaced,
+        short_names=short_names,
+        singular=kind.lower(),
+        subresources=subresources,
+        categories=("all",) if in_all else (),
+    )
+
+
+NAMESPACES = _builtin(
+    "v1", "Namespace", "namespaces", namespaced=False, short_names=("ns",), subresources=("status",)
 )
-NODES = ResourceType(
-    "",
-    "v1",
-    "Node",
-    "nodes",
-    namespaced=False,
-    short_names=("no",),
-    singular="node",
-    subresources=("status",),
-)
-PODS = ResourceType(
-    "",
-    "v1",
-    "Pod",
-    "pods",
-    short_names=("po",),
-    singular="pod",
-    subresources=("status", "log"),
-    categories=("all",),
-)
-SERVICES = ResourceType(
-    "",
-    "v1",
-    "Service",
-    "services",
-    short_names=("svc",),
-    singular="service",
-    subresources=("status",),
-    categories=("all",),
-)
-CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", short_names=("cm",), singular="configmap")
-SECRETS = ResourceType("", "v1", "Secret", "secrets", singular="secret")
-EVENTS = ResourceType("", "v1", "Event", "events", short_names=("ev",), singular="event")
-SERVICEACCOUNTS = ResourceType(
-    "", "v1", "ServiceAccount", "serviceaccounts", short_names=("sa",), singular="serviceaccount"
-)
-DEPLOYMENTS = ResourceType(
-    "apps",
-    "v1",
+NODES = _builtin("v1", "Node", "nodes", namespaced=False, short_names=("no",), subresources=("status",))
+PODS = _builtin("v1", "Pod", "pods", short_names=("po",), subresources=("status", "log"), in_all=True)
+SERVICES = _builtin("v1", "Service", "services", short_names=("svc",), subresources=("status",), in_all=True)
+CONFIGMAPS = _builtin("v1", "ConfigMap", "configmaps", short_names=("cm",))
+SECRETS = _builtin("v1", "Secret", "secrets")
+EVENTS = _builtin("v1", "Event", "events", short_names=("ev",))
+SERVICEACCOUNTS = _builtin("v1", "ServiceAccount", "serviceaccounts", short_names=("sa",))
+DEPLOYMENTS = _builtin(
+    "apps/v1",
     "Deployment",
     "deployments",
     short_names=("deploy",),
-    singular="deployment",
     subresources=("status", "scale"),
-    categories=("all",),
+    in_all=True,
 )
-REPLICASETS = ResourceType(
-    "apps",
-    "v1",
-    "ReplicaSet",
-    "replicasets",
-    short_names=("rs",),
-    singular="replicaset",
-    subresources=("status", "scale"),
-    categories=("all",),
+REPLICASETS = _builtin(
+    "apps/v1", "ReplicaSet", "replicasets", short_names=("rs",), subresources=("status", "scale"), in_all=True
 )
-STATEFULSETS = ResourceType(
-    "apps",
-    "v1",
+STATEFULSETS = _builtin(
+    "apps/v1",
     "StatefulSet",
     "statefulsets",
     short_names=("sts",),
-    singular="statefulset",
     subresources=("status", "scale"),
-    categories=("all",),
+    in_all=True,
 )
-DAEMONSETS = ResourceType(
-    "apps",
-    "v1",
-    "DaemonSet",
-    "daemonsets",
-    short_names=("ds",),
-    singular="daemonset",
-    subresources=("status",),
-    categories=("all",),
+DAEMONSETS = _builtin(
+    "apps/v1", "DaemonSet", "daemonsets", short_names=("ds",), subresources=("status",), in_all=True
 )
-JOBS = ResourceType(
-    "batch", "v1", "Job", "jobs", singular="job", subresources=("status",), categories=("all",)
+JOBS = _builtin("batch/v1", "Job", "jobs", subresources=("status",), in_all=True)
+CRONJOBS = _builtin(
+    "batch/v1", "CronJob", "cronjobs", short_names=("cj",), subresources=("status",), in_all=True
 )
-CRONJOBS = ResourceType(
-    "batch",
-    "v1",
-    "CronJob",
-    "cronjobs",
-    short_names=("cj",),
-    singular="cronjob",
-    subresources=("status",),
-    categories=("all",),
+PERSISTENTVOLUMECLAIMS = _builtin(
+    "v1", "PersistentVolumeClaim", "persistentvolumeclaims", short_names=("pvc",), subresources=("status",)
 )
-PERSISTENTVOLUMECLAIMS = ResourceType(
-    "",
-    "v1",
-    "PersistentVolumeClaim",
-    "persistentvolumeclaims",
-    short_names=("pvc",),
-    singular="persistentvolumeclaim",
-    subresources=("status",),
-)
-PERSISTENTVOLUMES = ResourceType(
-    "",
+PERSISTENTVOLUMES = _builtin(
     "v1",
     "PersistentVolume",
     "persistentvolumes",
     namespaced=False,
     short_names=("pv",),
-    singular="persistentvolume",
     subresources=("status",),
 )
-STORAGECLASSES = ResourceType(
-    "storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced=False, short_names=("sc",),
-    singular="storageclass",
-)  # fmt: skip
-RESOURCEQUOTAS = ResourceType(
-    "", "v1", "ResourceQuota", "resourcequotas", short_names=("quota",), singular="resourcequota",
+STORAGECLASSES = _builtin(
+    "storage.k8s.io/v1", "StorageClass", "storageclasses", namespaced=False, short_names=("sc",)
+)
+RESOURCEQUOTAS = _builtin(
+    "v1", "ResourceQuota", "resourcequotas", short_names=("quota",), subresources=("status",)
+)
+LIMITRANGES = _builtin("v1", "LimitRange", "limitranges", short_names=("limits",))
+ENDPOINTS = _builtin("v1", "Endpoints", "endpoints", short_names=("ep",))
+NETWORKPOLICIES = _builtin(
+    "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", short_names=("netpol",)
+)
+INGRESSES = _builtin(
+    "networking.k8s.io/v1", "Ingress", "ingresses", short_names=("ing",), subresources=("status",)
+)
+INGRESSCLASSES = _builtin("networking.k8s.io/v1", "IngressClass", "ingressclasses", namespaced=False)
+HORIZONTALPODAUTOSCALERS = _builtin(
+    "autoscaling/v2",
+    "HorizontalPodAutoscaler",
+    "horizontalpodautoscalers",
+    short_names=("hpa",),
     subresources=("status",),
-)  # fmt: skip
-LIMITRANGES = ResourceType(
-    "", "v1", "LimitRange", "limitranges", short_names=("limits",), singular="limitrange"
+    in_all=True,
 )
-ENDPOINTS = ResourceType("", "v1", "Endpoints", "endpoints", short_names=("ep",), singular="endpoints")
-NETWORKPOLICIES = ResourceType(
-    "networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short_names=("netpol",),
-    singular="networkpolicy",
-)  # fmt: skip
-INGRESSES = ResourceType(
-    "networking.k8s.io", "v1", "Ingress", "ingresses", short_names=("ing",), singular="ingress",
-    subresources=("status",),
-)  # fmt: skip
-INGRESSCLASSES = ResourceType(
-    "networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False, singular="ingressclass"
+PODDISRUPTIONBUDGETS = _builtin(
+    "policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", short_names=("pdb",), subresources=("status",)
 )
-HORIZONTALPODAUTOSCALERS = ResourceType(
-    "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short_names=("hpa",),
-    singular="horizontalpodautoscaler", subresources=("status",), categories=("all",),
-)  # fmt: skip
-PODDISRUPTIONBUDGETS = ResourceType(
-    "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short_names=("pdb",),
-    singular="poddisruptionbudget", subresources=("status",),
-)  # fmt: skip
-PRIORITYCLASSES = ResourceType(
-    "scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short_names=("pc",),
-    singular="priorityclass",
-)  # fmt: skip
-CONTROLLERREVISIONS = ResourceType(
-    "apps", "v1", "ControllerRevision", "controllerrevisions", singular="controllerrevision"
+PRIORITYCLASSES = _builtin(
+    "scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", namespaced=False, short_names=("pc",)
 )
-LEASES = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", singular="lease")
-ROLES = ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles", singular="role")
-ROLEBINDINGS = ResourceType(
-    "rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", singular="rolebinding"
+CONTROLLERREVISIONS = _builtin("apps/v1", "ControllerRevision", "controllerrevisions")
+LEASES = _builtin("coordination.k8s.io/v1", "Lease", "leases")
+ROLES = _builtin("rbac.authorization.k8s.io/v1", "Role", "roles")
+ROLEBINDINGS = _builtin("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings")
+CLUSTERROLES = _builtin("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False)
+CLUSTERROLEBINDINGS = _builtin(
+    "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False
 )
-CLUSTERROLES = ResourceType(
-    "rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False, singular="clusterrole"
-)
-CLUSTERROLEBINDINGS = ResourceType(
-    "rbac.authorization.k8s.io",
-    "v1",
-    "ClusterRoleBinding",
-    "clusterrolebindings",
-    namespaced=False,
-    singular="clusterrolebinding",
-)
-CRDS = ResourceType(
-    "apiextensions.k8s.io",
-    "v1",
+CRDS = _builtin(
+    "apiextensions.k8s.io/v1",
     "CustomResourceDefinition",
     "customresourcedefinitions",
     namespaced=False,
     short_names=("crd", "crds"),
-    singular="customresourcedefinition",
     subresources=("status",),
 )
 

@@ -20,7 +20,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from kubernetes import client as k8s
 from kubernetes.leaderelection import electionconfig, leaderelection
@@ -29,6 +29,8 @@ from kubernetes.leaderelection.resourcelock.leaselock import LeaseLock
 from agent.config import HASettings
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 def replica_identity(settings: HASettings) -> str:
@@ -56,29 +58,40 @@ class _StoppableLease:
         if self._stopped.is_set():
             raise _Stopped
 
-    def get(self, name: str, namespace: str) -> tuple[bool, Any]:
+    def _attempt(
+        self, doing: str, name: str, namespace: str, call: Callable[[], _T], failed: Callable[[Exception], _T]
+    ) -> _T:
+        """`call()`, unless stopped; an error (the API server unreachable) is logged and answered as
+        `failed(exc)`: a failed attempt, which the election retries next period."""
         self._check()
         try:
-            return self._lock.get(name, namespace)
-        except Exception as exc:  # the API server unreachable: a failed attempt, retried next period
-            log.warning("reading lease %s/%s failed: %s", namespace, name, exc)
-            return False, exc
+            return call()
+        except Exception as exc:
+            log.warning("%s lease %s/%s failed: %s", doing, namespace, name, exc)
+            return failed(exc)
+
+    def get(self, name: str, namespace: str) -> tuple[bool, Any]:
+        return self._attempt(
+            "reading", name, namespace, lambda: self._lock.get(name, namespace), lambda exc: (False, exc)
+        )
 
     def create(self, name: str, namespace: str, election_record: Any) -> bool:
-        self._check()
-        try:
-            return self._lock.create(name, namespace, election_record)
-        except Exception as exc:
-            log.warning("creating lease %s/%s failed: %s", namespace, name, exc)
-            return False
+        return self._attempt(
+            "creating",
+            name,
+            namespace,
+            lambda: self._lock.create(name, namespace, election_record),
+            lambda _: False,
+        )
 
     def update(self, name: str, namespace: str, updated_record: Any) -> bool:
-        self._check()
-        try:
-            return self._lock.update(name, namespace, updated_record)
-        except Exception as exc:
-            log.warning("renewing lease %s/%s failed: %s", namespace, name, exc)
-            return False
+        return self._attempt(
+            "renewing",
+            name,
+            namespace,
+            lambda: self._lock.update(name, namespace, updated_record),
+            lambda _: False,
+        )
 
 
 class Leadership:

@@ -39,27 +39,24 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
-        self._runs = Counter(
-            "paramedic_runs_finished", "Runs that reached a final status.", ["outcome"], registry=r
-        )
-        self._remediations = Counter(
-            "paramedic_remediations", "Remediations attempted, by action and result.", ["action", "result"],
-            registry=r,
-        )  # fmt: skip
+
+        def counter(name: str, description: str, *labels: str) -> Counter:
+            return Counter(f"paramedic_{name}", description, labels, registry=r)
 
         def duration(name: str, description: str) -> Histogram:
             return Histogram(f"paramedic_{name}_seconds", description, buckets=DURATION_BUCKETS, registry=r)
 
+        self._runs = counter("runs_finished", "Runs that reached a final status.", "outcome")
+        self._remediations = counter(
+            "remediations", "Remediations attempted, by action and result.", "action", "result"
+        )
         self._ttd = duration("time_to_detect", "From the first failure to the incident.")
         self._ttdiag = duration("time_to_diagnose", "From the incident to the diagnosis.")
         self._ttr = duration("time_to_recover", "From the incident to verified recovery.")
-        self._llm_calls = Counter(
-            "paramedic_llm_calls", "Model calls, by provider.", ["provider"], registry=r
+        self._llm_calls = counter("llm_calls", "Model calls, by provider.", "provider")
+        self._llm_tokens = counter(
+            "llm_tokens", "Model tokens, by provider and direction.", "provider", "direction"
         )
-        self._llm_tokens = Counter(
-            "paramedic_llm_tokens", "Model tokens, by provider and direction.", ["provider", "direction"],
-            registry=r,
-        )  # fmt: skip
         self._breakers = Enum(
             "paramedic_breaker_state", "Circuit breaker state, by breaker key.", ["key"],
             states=[s.value for s in BreakerStatus], registry=r,

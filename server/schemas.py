@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.trace import TraceEvent
-from server.runstore import IncidentRecord, RunRecord, RunStatus
+from server.runstore import RunStatus
 
 # Kubernetes names: DNS-1123 subdomain (workloads) and label (namespaces).
 _NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
@@ -62,20 +62,6 @@ class AnswerConflict(BaseModel):
 
     detail: str
     status: RunStatus
-
-
-class RunList(BaseModel):
-    """One page of runs, newest first; pass `next_cursor` as `cursor` for the next page."""
-
-    items: list[RunRecord]
-    next_cursor: str | None = None
-
-
-class IncidentList(BaseModel):
-    """One page of incidents, newest first; pass `next_cursor` as `cursor` for the next page."""
-
-    items: list[IncidentRecord]
-    next_cursor: str | None = None
 
 
 class RunTrace(BaseModel):

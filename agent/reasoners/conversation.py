@@ -90,6 +90,17 @@ class Conversation:
         publish(record)
         return record
 
+    def record_prompt(self, summary: str, messages: Sequence[BaseMessage], **detail: Any) -> TraceRecord:
+        """Trace a prompt about to be sent: its messages and their estimated size, with `detail`."""
+        return self.record(
+            TraceKind.PROMPT,
+            summary,
+            messages=[{"role": m.type, "content": m.content} for m in messages],
+            prompt_tokens=tokens.estimate_messages(messages),
+            estimated_by=tokens.method(),
+            **detail,
+        )
+
     def fail(self, kind: ReasonerErrorKind, message: str, status: int | None = None) -> ReasonerError:
         """A typed failure carrying the trace and usage so far."""
         return ReasonerError(kind, message, trace=self.trace, usage=self.usage, status=status)

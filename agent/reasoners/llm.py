@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.domain import ActionType, Diagnosis, Evidence, Incident, RootCause, remediation_from
 from agent.prompts import PromptTemplate, load_prompt
-from agent.reasoners import tokens, untrusted
+from agent.reasoners import untrusted
 from agent.reasoners.answer import DiagnosisAnswer, answer_json_schema
 from agent.reasoners.base import ReasonerResult, TraceKind
 from agent.reasoners.budget import BudgetSpent, LoopBudget
@@ -149,18 +149,15 @@ class LLMReasoner:
             tool_note=tool_note,
         )
         messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
-        conv.record(
-            TraceKind.PROMPT,
+        conv.record_prompt(
             "analyst prompt" + (" (one-shot)" if not with_tools else ""),
-            messages=[{"role": m.type, "content": m.content} for m in messages],
+            messages,
             bundle={
                 "tokens": bundle.tokens,
                 "budget": budget.bundle_tokens(with_tools),
                 "shown": len(bundle.shown),
                 "omitted": list(bundle.omitted),
             },
-            prompt_tokens=tokens.estimate_messages(messages),
-            estimated_by=tokens.method(),
             tools=offered,
         )
         return messages

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.domain import Diagnosis, Evidence, Incident, Usage
 from agent.prompts import PromptTemplate, load_prompt
-from agent.reasoners import tokens, untrusted
+from agent.reasoners import untrusted
 from agent.reasoners.base import ReasonerError, TraceKind, TraceRecord
 from agent.reasoners.budget import BudgetSpent, LoopBudget
 from agent.reasoners.bundle import build_bundle
@@ -159,12 +159,7 @@ class LLMReviewer:
             SystemMessage(self._system.render(boundary=conv.boundary)),
             HumanMessage(user),
         ]
-        conv.record(
-            TraceKind.PROMPT,
-            "auditor review prompt" + ("" if with_tools else " (one-shot)"),
-            messages=[{"role": m.type, "content": m.content} for m in messages],
-            prompt_tokens=tokens.estimate_messages(messages),
-            estimated_by=tokens.method(),
-            tools=offered,
+        conv.record_prompt(
+            "auditor review prompt" + ("" if with_tools else " (one-shot)"), messages, tools=offered
         )
         return messages

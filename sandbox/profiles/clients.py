@@ -92,7 +92,7 @@ def redis_cli(call: Call) -> Gen:
         why = "Name or service not known" if ep.outcome == "unresolved" else "Connection refused"
         call.io.print(f"Could not connect to Redis at {host}:{port}: {why}")
         return 1
-    words = [a for a in call.argv[1:] if not a.startswith("-")]
+    words = call.words
     skip = {_opt(call.argv, o) for o in ("-h", "-p", "-a", "-n")}
     words = [w for w in words if w not in skip]
     password = getattr(ep.listener, "banner", "")

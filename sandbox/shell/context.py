@@ -52,6 +52,11 @@ class Call:
         """The command's name as invoked (basename)."""
         return posixpath.basename(self.argv[0])
 
+    @property
+    def words(self) -> list[str]:
+        """The arguments that are not options (do not start with `-`), in order."""
+        return [a for a in self.argv[1:] if not a.startswith("-")]
+
     def path(self, p: str) -> str:
         """`p` made absolute against the working directory."""
         return self.sh.container.fs.resolve(p, self.sh.cwd)

@@ -91,7 +91,7 @@ def _pwd(call: Call) -> Gen:
 
 
 def _read(call: Call) -> Gen:
-    names = [a for a in call.argv[1:] if not a.startswith("-")] or ["REPLY"]
+    names = call.words or ["REPLY"]
     data = call.io.stdin
     if isinstance(data, Zeros) or not data:
         for n in names:
@@ -168,7 +168,7 @@ def _case(call: Call) -> Gen:
 
 def _type(call: Call) -> Gen:
     status = 0
-    for name in [a for a in call.argv[1:] if not a.startswith("-")]:
+    for name in call.words:
         if name in _builtin_names() or name in call.sh.functions:
             call.io.print(name if call.name == "command" else f"{name} is a shell builtin")
         elif name in call.sh.container.commands:

@@ -9,15 +9,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from server.auth import require_read_token
 from server.context import Context
 from server.routes.params import UNAUTHORIZED, Cursor, Limit, error, from_store
-from server.runstore import IncidentRecord, IncidentStatus
-from server.schemas import IncidentList
+from server.runstore import IncidentPage, IncidentRecord, IncidentStatus
 
 router = APIRouter(prefix="/incidents", tags=["incidents"], dependencies=[Depends(require_read_token)])
 
 
 @router.get(
     "",
-    response_model=IncidentList,
+    response_model=IncidentPage,
     responses={**error(400, "A cursor the store cannot use."), **UNAUTHORIZED},
     summary="List incidents",
 )
@@ -27,12 +26,12 @@ async def list_incidents(
     namespace: Annotated[str | None, Query(min_length=1, max_length=253)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> IncidentList:
+) -> IncidentPage:
     """Incidents, newest first, filtered by status and namespace; page with `limit` and `cursor`."""
     page = await from_store(
         context.store.list_incidents, status=incident_status, namespace=namespace, limit=limit, cursor=cursor
     )
-    return IncidentList(items=page.items, next_cursor=page.next_cursor)
+    return page
 
 
 @router.get(

@@ -18,12 +18,11 @@ from server.auth import require_read_token, require_token
 from server.context import Context, RunLauncher, ServerContext
 from server.routes.params import UNAUTHORIZED, Cursor, Limit, RunId, error, from_store, token_post
 from server.run_service import RunNotWaiting
-from server.runstore import ConflictError, RunRecord, RunStatus, UnknownRunError
+from server.runstore import ConflictError, RunPage, RunRecord, RunStatus, UnknownRunError
 from server.schemas import (
     AnswerConflict,
     AnswerRequest,
     AnswerResponse,
-    RunList,
     RunTrace,
     TriggerRequest,
     TriggerResponse,
@@ -76,7 +75,7 @@ async def trigger_run(request: TriggerRequest, context: Context) -> TriggerRespo
 
 @router.get(
     "",
-    response_model=RunList,
+    response_model=RunPage,
     responses={**BAD_REQUEST, **UNAUTHORIZED},
     dependencies=[Depends(require_read_token)],
     summary="List runs",
@@ -89,7 +88,7 @@ async def list_runs(
     incident_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> RunList:
+) -> RunPage:
     """Runs, newest first, filtered; page with `limit` and `cursor`."""
     page = await from_store(
         context.store.list_runs,
@@ -100,7 +99,7 @@ async def list_runs(
         limit=limit,
         cursor=cursor,
     )
-    return RunList(items=page.items, next_cursor=page.next_cursor)
+    return page
 
 
 @router.get(

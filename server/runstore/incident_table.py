@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from agent.domain import Incident
 from server.runstore import rows
 from server.runstore.errors import InvalidInputError, UnknownIncidentError
 from server.runstore.models import IncidentPage, IncidentRecord, IncidentStatus, utc_now
-from server.runstore.table import Table
+from server.runstore.table import Table, equal_to
 
 _SELECT = rows.INCIDENT_SELECT
 
@@ -89,14 +88,9 @@ class IncidentTable(Table):
         cursor: str | None = None,
     ) -> IncidentPage:
         """Incidents, newest first (by first sighting), optionally by status and namespace."""
-        where: list[str] = []
-        params: list[Any] = []
-        if status is not None:
-            where.append("status = ?")
-            params.append(_incident_status(status))
-        if namespace is not None:
-            where.append("namespace = ?")
-            params.append(namespace)
+        where, params = equal_to(
+            {"status": None if status is None else _incident_status(status), "namespace": namespace}
+        )
         found, more = self._page(_SELECT, where, params, "first_seen", limit, cursor)
         items = [rows.incident_of(self._db, row) for row in found]
         after = rows.encode_cursor(items[-1].first_seen, items[-1].id) if more else None

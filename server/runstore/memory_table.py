@@ -24,7 +24,7 @@ from server.runstore.backend import Row, Tx
 from server.runstore.errors import InvalidInputError
 from server.runstore.memory_models import MemoryEntry, RecurringIncident
 from server.runstore.models import utc_now
-from server.runstore.table import Table
+from server.runstore.table import Table, equal_to
 
 CANDIDATES = 50
 # Below this, two incidents share little more than a generic reason (BackOff): not similar.
@@ -197,12 +197,7 @@ class MemoryTable(Table):
         """Erase remembered incidents matching every given filter; how many went.
 
         With no filter at all nothing is erased unless `everything` says so (fail closed)."""
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (("run_id", run_id), ("namespace", namespace), ("name", workload)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        where, params = equal_to({"run_id": run_id, "namespace": namespace, "name": workload})
         if before is not None:
             where.append("recorded_at < ?")
             params.append(self._db.ts_param(before))

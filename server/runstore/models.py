@@ -119,14 +119,14 @@ class RunRecord(BaseModel):
 
 
 class RunPage(BaseModel):
-    """One page of runs, newest first; pass `next_cursor` back for the next page."""
+    """One page of runs, newest first; pass `next_cursor` as `cursor` for the next page."""
 
     items: list[RunRecord]
     next_cursor: str | None = None
 
 
 class IncidentPage(BaseModel):
-    """One page of incidents, newest first."""
+    """One page of incidents, newest first; pass `next_cursor` as `cursor` for the next page."""
 
     items: list[IncidentRecord]
     next_cursor: str | None = None

@@ -19,7 +19,7 @@ from server.runstore.errors import (
     UnknownIncidentError,
 )
 from server.runstore.models import ACTIVE_STATUSES, NewRun, RunPage, RunRecord, RunStatus, utc_now
-from server.runstore.table import Table
+from server.runstore.table import Table, equal_to
 
 _SELECT = rows.RUN_SELECT
 _UNSET: Any = object()
@@ -197,17 +197,13 @@ class RunTable(Table):
         cursor: str | None = None,
     ) -> RunPage:
         """Runs, newest first, filtered by status(es), namespace, workload name, incident or fingerprint."""
-        where: list[str] = []
-        params: list[Any] = []
+        where, params = equal_to(
+            {"namespace": namespace, "name": workload, "incident_id": incident_id, "fingerprint": fingerprint}
+        )
         statuses = _statuses(status)
         if statuses:
             where.append(f"status IN ({', '.join('?' for _ in statuses)})")
             params.extend(statuses)
-        for column, value in (("namespace", namespace), ("name", workload), ("incident_id", incident_id),
-                              ("fingerprint", fingerprint)):  # fmt: skip
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
         found, more = self._page(_SELECT, where, params, "created_at", limit, cursor)
         items = [rows.run_of(self._db, row) for row in found]
         after = rows.encode_cursor(items[-1].created_at, items[-1].id) if more else None

@@ -22,6 +22,14 @@ from server.runstore.signal import ChangeSignal
 MAX_PAGE = 1000
 
 
+def equal_to(filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """`column = ?` conditions, and their parameters, for the filters that are set (None: any value).
+
+    The column names are the callers' constants, never input; only the values are parameters."""
+    given = {column: value for column, value in filters.items() if value is not None}
+    return [f"{column} = ?" for column in given], list(given.values())
+
+
 class Table:
     """The base of the run store's per-table parts; `RunStore` sets `_db` and `_signal`."""
 

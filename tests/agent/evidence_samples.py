@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agent.domain import Evidence, EvidenceItem, EvidenceKind, Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import Evidence, EvidenceItem, EvidenceKind, Incident, WorkloadRef
+from tests.incidents import make_incident
 from tests.manifests import selecting_spec
 
 TARGET = WorkloadRef(namespace="shop", name="web-api")
@@ -18,13 +19,7 @@ POD = "web-api-7d9f8c6b5-x2k4p"
 
 def incident(reason: str = "CrashLoopBackOff") -> Incident:
     """An incident on shop/web-api."""
-    return Incident(
-        id="inc-1",
-        fingerprint=fingerprint(TARGET, reason),
-        target=TARGET,
-        trigger=Trigger.WATCHER,
-        reason=reason,
-    )
+    return make_incident(TARGET, reason)
 
 
 def container(name: str = "app", image: str = "ghcr.io/acme/web-api:1.4.2", **extra: Any) -> dict[str, Any]:

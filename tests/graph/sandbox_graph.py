@@ -19,7 +19,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.config import Mode, Settings
-from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import Incident, Trigger, WorkloadRef
 from agent.trace import TraceEvent
 from evals.runner import settings_for
 from graph.action_records import entries
@@ -32,6 +32,7 @@ from graph.state import HealingState
 from sandbox.cluster import Sandbox
 from sandbox.faults.injector import InjectedFault
 from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES
+from tests.incidents import make_incident
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.local_pulls import PullStore
 from tools.gitops.records import PullRequest
@@ -90,13 +91,8 @@ class Harness:
     def incident(self, name: str, reason: str = "unhealthy") -> Incident:
         """A manual incident on shop/`name`, started now (simulated)."""
         target = WorkloadRef(namespace=NAMESPACE, name=name)
-        return Incident(
-            id=f"inc-{name}",
-            fingerprint=fingerprint(target, reason),
-            target=target,
-            trigger=Trigger.MANUAL,
-            reason=reason,
-            started_at=self.clock(),
+        return make_incident(
+            target, reason, id=f"inc-{name}", trigger=Trigger.MANUAL, started_at=self.clock()
         )
 
     def pulls(self) -> list[PullRequest]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langgraph.graph import END, START, StateGraph
 
-from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
+from agent.domain import RootCause, WorkloadRef
 from agent.reasoners.rules import RulesReasoner
 from agent.trace import TraceEventType, from_stream_chunk
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore
@@ -14,6 +14,7 @@ from graph.evidence_gathering import Sources, gather_evidence
 from graph.nodes.analyst import analyst
 from graph.state import HealingState, initial_state
 from sandbox.cluster import Sandbox
+from tests.incidents import make_incident
 from tests.sandbox.test_cluster import View, observed
 from tools.gitops.local import LocalGitRepo
 from tools.kubernetes import KubeClient
@@ -44,10 +45,7 @@ def test_analyst_node_diagnoses_a_sandbox_oom_inside_a_graph(tmp_path) -> None:
         graph = builder.compile()
 
         target = WorkloadRef(namespace="shop", name="joke-service")
-        incident = Incident(
-            id="inc-oom", fingerprint=fingerprint(target, "OOMKilled"), target=target,
-            trigger=Trigger.WATCHER, reason="OOMKilled",
-        )  # fmt: skip
+        incident = make_incident(target, "OOMKilled", id="inc-oom")
         events, final = [], None
         for mode, chunk in graph.stream(
             initial_state("run-oom", incident), context=context, stream_mode=["custom", "values"]

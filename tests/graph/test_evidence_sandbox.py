@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.domain import Incident, RootCause, Trigger, WorkloadRef, fingerprint
+from agent.domain import RootCause, WorkloadRef
 from agent.reasoners.rules import RulesReasoner
 from graph.evidence_gathering import Sources, gather_evidence
 from sandbox.cluster import Sandbox
+from tests.incidents import make_incident
 from tests.sandbox.test_cluster import CASES as FAULT_CASES
 from tests.sandbox.test_cluster import View, observed, workload_of
 from tools.gitops.local import LocalGitRepo
@@ -50,13 +51,7 @@ def test_rules_name_the_injected_root_cause(sandbox: Sandbox, fault_type: str) -
     assert not [g for g in evidence.gaps if not g.startswith("git")], evidence.gaps
     assert calls and all(c.status.value == "ok" for c in calls), [c.summary for c in calls]
 
-    incident = Incident(
-        id=f"inc-{fault_type}",
-        fingerprint=fingerprint(target, fault_type),
-        target=target,
-        trigger=Trigger.WATCHER,
-        reason=fault_type,
-    )
+    incident = make_incident(target, fault_type, id=f"inc-{fault_type}")
     diagnosis = RulesReasoner().diagnose(incident, evidence).diagnosis
     assert diagnosis.category is RootCause(fault.truth.category.value), diagnosis.explanation
     assert diagnosis.confidence >= 0.5

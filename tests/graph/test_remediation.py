@@ -20,7 +20,6 @@ from agent.domain import (
     Diagnosis,
     DirectPatch,
     GitOpsPullRequest,
-    Incident,
     Notify,
     ProposedRemediation,
     Restart,
@@ -28,9 +27,7 @@ from agent.domain import (
     Rollback,
     RootCause,
     Scale,
-    Trigger,
     WorkloadRef,
-    fingerprint,
 )
 from graph.action_records import entries, entry_id
 from graph.breaker import BreakerPolicy, CircuitBreaker, InMemoryBreakerStore, target_key
@@ -40,6 +37,7 @@ from graph.nodes.remediation import remediation
 from graph.policies import PolicyConfig
 from graph.state import HealingState, candidate, initial_state
 from tests.graph.contexts import bound, healing_context
+from tests.incidents import make_incident
 from tests.tools.gitops.conftest import DATA, commit_files, git, init_manifest_repo
 from tools.gitops.local import LocalGitRepo
 from tools.gitops.local_pulls import PullStore
@@ -50,13 +48,7 @@ from tools.result import ToolResult, ToolStatus, discard
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TARGET = WorkloadRef(namespace="shop", name="checkout")
 PATH = "deploy/checkout/deployment.yaml"
-INCIDENT = Incident(
-    id="inc-checkout",
-    fingerprint=fingerprint(TARGET, "OOMKilled"),
-    target=TARGET,
-    trigger=Trigger.WATCHER,
-    reason="OOMKilled",
-)
+INCIDENT = make_incident(TARGET, "OOMKilled", id="inc-checkout")
 
 
 def memory_patch(memory: str = "512Mi", container: str = "checkout") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from graph.state import RunOutcome, incident_diagnosis, subject_of
 from graph.workload_health import judge_service
 from sandbox.resources import SERVICES
 from tests.graph.sandbox_graph import NAMESPACE, healing_sandbox, remediations
+from tests.incidents import make_incident
 from tools.kubernetes import LabelledPod, ServiceStatus
 
 SELECTOR = {"app.kubernetes.io/name": "redis"}
@@ -68,12 +69,10 @@ def test_a_service_selector_commit_is_reverted_and_verified_through_its_endpoint
         )
         harness.sb.advance(120)
         worker = WorkloadRef(namespace=NAMESPACE, name="worker")
-        incident = Incident(
+        incident = make_incident(
+            worker,
+            "DependencyUnreachable",
             id="inc-worker",
-            fingerprint=fingerprint(worker, "DependencyUnreachable"),
-            target=worker,
-            trigger=Trigger.WATCHER,
-            reason="DependencyUnreachable",
             labels={L.DEPENDENCY: "Service shop/redis", L.DEPENDENCY_STATE: L.SELECTOR_MATCHES_NOTHING},
             started_at=harness.clock(),
         )

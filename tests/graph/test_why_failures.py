@@ -17,7 +17,6 @@ from agent.domain import (
     RootCause,
     Trigger,
     WorkloadRef,
-    fingerprint,
 )
 from agent.reasoners.base import Reasoner, ReasonerResult
 from agent.reasoners.rules import RulesReasoner
@@ -27,6 +26,7 @@ from graph.runner import HealingApp, start_run
 from graph.state import HealingState, RunOutcome
 from tests.agent import evidence_samples as s
 from tests.graph.contexts import healing_context
+from tests.incidents import make_incident
 from tools.gitops.records import PullRequest
 from tools.result import ToolResult, ToolStatus
 
@@ -57,13 +57,7 @@ def _run(
         reasoner=reasoner or RulesReasoner(),
     )
     app = HealingApp(compile_graph(InMemorySaver()), context)
-    incident = Incident(
-        id="inc-17",
-        fingerprint=fingerprint(s.TARGET, reason),
-        target=s.TARGET,
-        trigger=trigger,
-        reason=reason,
-    )
+    incident = make_incident(s.TARGET, reason, id="inc-17", trigger=trigger)
     result = start_run(app, "run-17", incident)
     assert result.stop in ("completed", "interrupted"), result.stop
     return result.state

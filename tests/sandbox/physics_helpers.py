@@ -12,6 +12,8 @@ from tests.manifests import selecting_spec
 
 NS = "shop"
 WEB_API = "ghcr.io/paramedic-demo/web-api"
+# The web-api's connection to the `postgres` helper's database: what it needs to start and serve.
+DATABASE_ENV = {"name": "DATABASE_URL", "value": "postgres://app:pw@postgres:5432/shop"}
 
 
 def make_sim(seed: int = 0, nodes: int = 3) -> Simulation:
@@ -68,11 +70,7 @@ def web_api(
     probe_path: str = "/healthz",
     **extra: Any,
 ) -> dict:
-    env = (
-        env
-        if env is not None
-        else [{"name": "DATABASE_URL", "value": "postgres://app:pw@postgres:5432/shop"}]
-    )
+    env = env if env is not None else [DATABASE_ENV]
     c = container(
         "web",
         f"{WEB_API}:{tag}",

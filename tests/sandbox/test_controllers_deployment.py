@@ -3,6 +3,7 @@
 from sandbox.controllers.rollout import template_hash
 from sandbox.resources import DEPLOYMENTS, REPLICASETS
 from tests.sandbox.physics_helpers import (
+    DATABASE_ENV,
     NS,
     available,
     events,
@@ -13,8 +14,6 @@ from tests.sandbox.physics_helpers import (
     serving_web_api,
     web_api,
 )
-
-GOOD_ENV = [{"name": "DATABASE_URL", "value": "postgres://app:pw@postgres:5432/shop"}]
 
 
 def _replicasets(sim, prefix="web-api-"):
@@ -50,7 +49,7 @@ def test_rollout_from_broken_to_fixed_template_heals():
     sim.step(120)
     assert not available(sim, "web-api", 3)
     assert get_deploy(sim, "web-api")["status"].get("availableReplicas", 0) == 0
-    _set_container(sim, env=GOOD_ENV)
+    _set_container(sim, env=[DATABASE_ENV])
     assert sim.wait_until(lambda: available(sim, "web-api", 3), 300)
     d = get_deploy(sim, "web-api")
     assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"

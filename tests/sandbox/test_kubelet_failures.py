@@ -9,6 +9,7 @@ from sandbox.clock import parse_rfc3339
 from sandbox.resources import CONFIGMAPS, DEPLOYMENTS, NODES, SERVICES
 from sandbox.store import ApiError
 from tests.sandbox.physics_helpers import (
+    DATABASE_ENV,
     NS,
     available,
     container,
@@ -301,10 +302,7 @@ def test_unreachable_dependency_logs_connection_refused_and_serves_5xx_until_it_
 def test_bad_config_value_runs_but_fails_requests():
     sim = make_sim()
     postgres(sim)
-    env = [
-        {"name": "DATABASE_URL", "value": "postgres://app:pw@postgres:5432/shop"},
-        {"name": "POOL_SIZE", "value": "0"},
-    ]
+    env = [DATABASE_ENV, {"name": "POOL_SIZE", "value": "0"}]
     sim.store.create(DEPLOYMENTS, web_api(replicas=1, env=env))
     assert sim.wait_until(lambda: available(sim, "web-api", 1), 120)
     sim.step(60)
@@ -318,10 +316,7 @@ def test_bad_config_value_runs_but_fails_requests():
 def test_unsupported_feature_flag_on_old_tag_fails_requests_and_new_tag_serves():
     sim = make_sim()
     postgres(sim)
-    env = [
-        {"name": "DATABASE_URL", "value": "postgres://app:pw@postgres:5432/shop"},
-        {"name": "FEATURE_PAYMENTS_V2", "value": "on"},
-    ]
+    env = [DATABASE_ENV, {"name": "FEATURE_PAYMENTS_V2", "value": "on"}]
     sim.store.create(DEPLOYMENTS, web_api(tag="1.4.1", replicas=1, env=env))
     assert sim.wait_until(lambda: available(sim, "web-api", 1), 120)
     sim.step(60)

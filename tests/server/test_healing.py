@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from agent.config import Mode, Settings
-from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import Incident, WorkloadRef
 from sandbox.cluster import Sandbox
 from server.runstore import RunStore
 from server.runstore.models import NewRun, RunStatus
 from server.watcher.fold import Folder, Outcome
+from tests.incidents import make_incident
 from tools.kubernetes import KubeClient
 
 WEB = WorkloadRef(namespace="shop", name="web-api")
@@ -59,13 +60,7 @@ def _stack(kube, store: RunStore, tmp_path: Path):  # type: ignore[no-untyped-de
 
 
 def _watcher_incident() -> Incident:
-    return Incident(
-        id="inc-watch",
-        fingerprint=fingerprint(WEB, "CrashLoopBackOff"),
-        target=WEB,
-        trigger=Trigger.WATCHER,
-        reason="CrashLoopBackOff",
-    )
+    return make_incident(WEB, "CrashLoopBackOff", id="inc-watch")
 
 
 def _alert_run(store: RunStore, status: RunStatus = RunStatus.WAITING_APPROVAL):  # type: ignore[no-untyped-def]
@@ -149,10 +144,7 @@ def test_a_new_leaders_watcher_starts_from_the_stored_runs_and_cooldowns(kube, s
         stack._restore_from_store(watcher)  # type: ignore[arg-type]
 
         def offer(target: WorkloadRef):  # type: ignore[no-untyped-def]
-            return watcher.folder.offer(
-                Incident(id=f"i-{target.name}", fingerprint=fingerprint(target, "CrashLoopBackOff"),
-                         target=target, trigger=Trigger.WATCHER, reason="CrashLoopBackOff")
-            )  # fmt: skip
+            return watcher.folder.offer(make_incident(target, "CrashLoopBackOff", id=f"i-{target.name}"))
 
         assert offer(WEB).outcome is Outcome.MERGED, "folds into the active run: no second dispatch"
         cooling = offer(worker)

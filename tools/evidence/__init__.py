@@ -12,7 +12,6 @@ from tools.evidence.log_packing import (
     sanitize,
 )
 from tools.evidence.render import (
-    PackedContainerLog,
     WorkloadEvidence,
     pack_pod_logs,
     render_events_text,
@@ -24,7 +23,6 @@ from tools.evidence.render import (
 __all__ = [
     "DEFAULT_MAX_CHARS",
     "FoldedLine",
-    "PackedContainerLog",
     "PackedLog",
     "WorkloadEvidence",
     "cap_tail",

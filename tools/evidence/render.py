@@ -210,43 +210,17 @@ def render_events_text(events: Sequence[EventRecord], *, max_events: int = DEFAU
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class PackedContainerLog:
-    """One container instance's packed log."""
-
-    pod: str
-    container: str
-    previous: bool
-    text: str
-    available: bool
-    note: str
-    truncated: bool
-    lines_in: int
-
-    def data(self) -> PackedLogData:
-        """As the evidence contract shows it: `LogData` plus the packed text."""
-        return PackedLogData(
-            pod=self.pod,
-            container=self.container,
-            previous=self.previous,
-            text=self.text,
-            available=self.available,
-            note=self.note,
-            truncated=self.truncated,
-            lines=self.lines_in,
-        )
-
-
 def pack_pod_logs(
     logs: Iterable[PodLogs], *, max_chars_per_container: int = DEFAULT_MAX_CHARS
-) -> list[PackedContainerLog]:
-    """Each container instance's (redacted) log sanitised, folded and capped."""
+) -> list[PackedLogData]:
+    """Each container instance's (redacted) log sanitised, folded and capped, as the evidence contract
+    shows it."""
     packed = []
     for pod_logs in logs:
         for log in pod_logs.logs:
             p = pack_log(log.text, max_chars=max_chars_per_container)
             packed.append(
-                PackedContainerLog(
+                PackedLogData(
                     pod=log.pod,
                     container=log.container,
                     previous=log.previous,
@@ -254,13 +228,13 @@ def pack_pod_logs(
                     available=log.available,
                     note=one_line(log.note) if log.note else "",
                     truncated=p.truncated,
-                    lines_in=p.lines_in,
+                    lines=p.lines_in,
                 )
             )
     return packed
 
 
-def render_logs_text(logs: Sequence[PackedContainerLog]) -> str:
+def render_logs_text(logs: Sequence[PackedLogData]) -> str:
     """Packed logs as text, each line fenced with `| ` (log content is data, never structure)."""
     if not logs:
         return "logs: none"
@@ -309,6 +283,6 @@ def render_workload(
         "pods_omitted": max(len(pods) - max_pods, 0),
         "events": [event_data(e).dump() for e in events[:max_events]],
         "events_omitted": max(len(events) - max_events, 0),
-        "logs": [p.data().dump() for p in packed],
+        "logs": [p.dump() for p in packed],
     }
     return WorkloadEvidence(text=text, data=data)

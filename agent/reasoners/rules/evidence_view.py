@@ -4,8 +4,9 @@ revisions that matter, and the live manifest of the target."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from agent.domain import Evidence, EvidenceItem, EvidenceKind
 from agent.reasoners.rules import fields, readings
@@ -24,6 +25,8 @@ from agent.reasoners.rules.observations import (
     find_container,
 )
 from tools.evidence.item_data import AnyStatusData, as_count, read_status
+
+_Obs = TypeVar("_Obs")
 
 _REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})", re.IGNORECASE)
 _REVERT_TITLE = re.compile(r'^Revert "(?P<title>.+)"\s*$')
@@ -57,6 +60,10 @@ class EvidenceView:
     def _statuses(self) -> list[tuple[EvidenceItem, AnyStatusData]]:
         return [(item, read_status(item.data)) for item in self.evidence.of_kind(EvidenceKind.STATUS)]
 
+    def _read_statuses(self, reading: Callable[[EvidenceItem, AnyStatusData], _Obs | None]) -> list[_Obs]:
+        """What `reading` makes of each STATUS item, the items it does not apply to left out."""
+        return [obs for item, data in self._statuses if (obs := reading(item, data)) is not None]
+
     @cached_property
     def containers(self) -> list[ContainerObs]:
         """Container statuses of the target's pods (structured, else recognised in status text)."""
@@ -65,12 +72,12 @@ class EvidenceView:
     @cached_property
     def pods(self) -> list[PodObs]:
         """Pod-level status (phase, reason, conditions)."""
-        return [p for item, data in self._statuses if (p := readings.pod(item, data)) is not None]
+        return self._read_statuses(readings.pod)
 
     @cached_property
     def workloads(self) -> list[WorkloadObs]:
         """Workload STATUS items (the target and, possibly, its dependencies)."""
-        return [w for item, data in self._statuses if (w := readings.workload(item, data)) is not None]
+        return self._read_statuses(readings.workload)
 
     def workload(self, name: str) -> WorkloadObs | None:
         """The workload STATUS item with that name."""
@@ -79,12 +86,12 @@ class EvidenceView:
     @cached_property
     def nodes(self) -> list[NodeObs]:
         """Node STATUS items."""
-        return [n for item, data in self._statuses if (n := readings.node(item, data)) is not None]
+        return self._read_statuses(readings.node)
 
     @cached_property
     def services(self) -> list[ServiceObs]:
         """Service STATUS items (the target, when a Service is investigated)."""
-        return [s for item, data in self._statuses if (s := readings.service(item, data)) is not None]
+        return self._read_statuses(readings.service)
 
     @cached_property
     def events(self) -> list[EventObs]:

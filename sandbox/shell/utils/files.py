@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from sandbox.shell.context import exits
 from sandbox.shell.fs import FsError
 from sandbox.shell.interp import Call, Command, Gen
@@ -69,21 +71,36 @@ def read_input(call: Call, operand: str | None) -> Data | None:
         return None
 
 
+class Inputs:
+    """The operands' contents in turn (no operand: stdin), as `read_input` reads them, and the exit
+    status that follows: `failed` once an operand could not be read (its error printed), else 0."""
+
+    def __init__(self, call: Call, operands: Sequence[str], failed: int = 1) -> None:
+        self._call = call
+        self._operands: list[str | None] = list(operands) or [None]
+        self._failed = failed
+        self.status = 0
+
+    def __iter__(self) -> Iterator[Data]:
+        for operand in self._operands:
+            data = read_input(self._call, operand)
+            if data is None:
+                self.status = self._failed
+            else:
+                yield data
+
+
 def _cat(call: Call) -> Gen:
     _, operands, _ = _flags(call.argv)
-    status = 0
-    ops: list[str | None] = list(operands) or [None]
-    for op in ops:
-        data = read_input(call, op)
-        if data is None:
-            status = 1
-        elif isinstance(data, Zeros):
+    inputs = Inputs(call, operands)
+    for data in inputs:
+        if isinstance(data, Zeros):
             call.io.out.write_zeros(data)
             if data.count == INF and not hasattr(call.io.out, "parts"):
                 yield Sleep(INF)  # streaming zeros to the log forever
         else:
             call.io.out.write(data)
-    return status
+    return inputs.status
 
 
 def _lines_of(data: str) -> list[str]:
@@ -92,13 +109,8 @@ def _lines_of(data: str) -> list[str]:
 
 def _head(call: Call) -> Gen:
     _, operands, values = _flags(call.argv)
-    status = 0
-    ops: list[str | None] = list(operands) or [None]
-    for op in ops:
-        data = read_input(call, op)
-        if data is None:
-            status = 1
-            continue
+    inputs = Inputs(call, operands)
+    for data in inputs:
         if "c" in values:
             n = _size(values["c"])
             if isinstance(data, Zeros):
@@ -112,7 +124,7 @@ def _head(call: Call) -> Gen:
             continue
         n = int(values.get("n", "10").lstrip("+"))
         call.io.out.write("".join(_lines_of(data)[:n]))
-    return status
+    return inputs.status
 
 
 def _tail(call: Call) -> Gen:

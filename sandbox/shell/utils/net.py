@@ -11,7 +11,7 @@ from sandbox.shell.utils.http import CONNECT_TIMEOUT, HTTP_COMMANDS, accept
 
 def _nc(call: Call) -> Gen:
     flags = {a for a in call.argv[1:] if a.startswith("-")}
-    operands = [a for a in call.argv[1:] if not a.startswith("-")]
+    operands = call.words
     letters = "".join(f[1:] for f in flags)
     gnu = call.sh.container.gnu
     if "l" in letters:
@@ -80,7 +80,7 @@ def _nc(call: Call) -> Gen:
 
 
 def _nslookup(call: Call) -> Gen:
-    names = [a for a in call.argv[1:] if not a.startswith("-")]
+    names = call.words
     if not names:
         call.io.error("Usage: nslookup HOST [DNS_SERVER]")
         return 1

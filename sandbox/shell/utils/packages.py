@@ -50,7 +50,7 @@ def _installed(call: Call) -> Gen:
 
 
 def _apk(call: Call) -> Gen:
-    args = [a for a in call.argv[1:] if not a.startswith("-")]
+    args = call.words
     if not args:
         call.io.print("usage: apk [<OPTIONS>...] COMMAND [<ARGUMENTS>...]")
         return 1
@@ -70,7 +70,7 @@ def _apk(call: Call) -> Gen:
 
 
 def _apt(call: Call) -> Gen:
-    args = [a for a in call.argv[1:] if not a.startswith("-")]
+    args = call.words
     fs = call.sh.container.fs
     if not args:
         return 1

@@ -8,7 +8,7 @@ import re
 
 from sandbox.shell.interp import Call, Command, Gen
 from sandbox.shell.streams import Zeros
-from sandbox.shell.utils.files import _flags, read_input
+from sandbox.shell.utils.files import Inputs, _flags, read_input
 
 
 def _bre(pattern: str) -> str:
@@ -29,15 +29,9 @@ def _bre(pattern: str) -> str:
 
 
 def _text(call: Call, operands: list[str]) -> tuple[str, int]:
-    chunks, status = [], 0
-    ops: list[str | None] = list(operands) or [None]
-    for op in ops:
-        data = read_input(call, op)
-        if data is None:
-            status = 2 if call.name == "grep" else 1
-        elif not isinstance(data, Zeros):
-            chunks.append(data)
-    return "".join(chunks), status
+    inputs = Inputs(call, operands, failed=2 if call.name == "grep" else 1)
+    chunks = [data for data in inputs if not isinstance(data, Zeros)]
+    return "".join(chunks), inputs.status
 
 
 def _grep(call: Call) -> Gen:
@@ -160,7 +154,7 @@ def _tr_set(spec: str) -> str:
 
 
 def _tr(call: Call) -> Gen:
-    args = [a for a in call.argv[1:] if not a.startswith("-")]
+    args = call.words
     data = call.io.stdin if isinstance(call.io.stdin, str) else ""
     if "-d" in call.argv and args:
         call.io.out.write("".join(c for c in data if c not in args[0]))

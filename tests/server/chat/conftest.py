@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 
 from agent import trace
 from agent.config import Settings
-from agent.domain import Incident, Trigger, WorkloadRef, fingerprint
+from agent.domain import WorkloadRef, fingerprint
 from server.app import create_app
 from server.context import ServerContext
 from server.runstore import AuditEntry, AuditRecord, NewRun, RunStatus, RunStore
+from tests.incidents import make_incident
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 TOKEN = "chat-token"
@@ -44,10 +45,7 @@ def _acted(store: RunStore, run_id: str, action: str, target: str, ts: datetime,
 
 def _incident(store: RunStore, namespace: str, name: str, reason: str, when: datetime) -> str:
     target = WorkloadRef(namespace=namespace, name=name)
-    incident = Incident(
-        id=f"inc-{name}-{reason.lower()}", fingerprint=fingerprint(target, reason), target=target,
-        trigger=Trigger.WATCHER, reason=reason, started_at=when,
-    )  # fmt: skip
+    incident = make_incident(target, reason, id=f"inc-{name}-{reason.lower()}", started_at=when)
     return store.record_incident(incident, seen_at=when).id
 
 

@@ -14,12 +14,12 @@ from agent.domain import (
     RootCause,
     Trigger,
     WorkloadRef,
-    fingerprint,
 )
 from agent.reasoners.rules import RulesReasoner
 from agent.reasoners.rules.observations import CommitObs
 from agent.reasoners.rules.service_selector import selector_change
 from tests.agent import evidence_samples as s
+from tests.incidents import make_incident
 from tools.evidence.item_data import LabelledPodData, ServiceStatusData
 
 QUEUE = WorkloadRef(namespace="shop", kind="Service", name="queue")
@@ -62,14 +62,7 @@ NOW = {"app.kubernetes.io/name": "broker-leader"}
 
 def _incident(facts: bool = True, trigger: Trigger = Trigger.WATCHER) -> Incident:
     labels = {L.DEPENDENCY: RESOURCE, L.DEPENDENCY_STATE: L.SELECTOR_MATCHES_NOTHING} if facts else {}
-    return Incident(
-        id="inc-q",
-        fingerprint=fingerprint(QUEUE, "DependencyUnreachable"),
-        target=QUEUE,
-        trigger=trigger,
-        reason="DependencyUnreachable",
-        labels=labels,
-    )
+    return make_incident(QUEUE, "DependencyUnreachable", id="inc-q", trigger=trigger, labels=labels)
 
 
 def _evidence(*commits: EvidenceItem, selector: dict[str, str] = NOW, pods=BROKER_PODS) -> Evidence:  # type: ignore[no-untyped-def]

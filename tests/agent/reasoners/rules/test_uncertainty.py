@@ -3,21 +3,16 @@ summary of what was seen, and an escalation; a healthy workload gets nothing pro
 
 from __future__ import annotations
 
-from agent.domain import ActionType, Incident, RootCause, Trigger, fingerprint
+from agent.domain import ActionType, Incident, RootCause, Trigger
 from agent.reasoners.rules import RulesReasoner
 from tests.agent import evidence_samples as s
+from tests.incidents import make_incident
 
 ASK = 0.5  # the default ask threshold: below it, the decision escalates
 
 
 def _alert(reason: str = "KubePodNotReady") -> Incident:
-    return Incident(
-        id="inc-alert",
-        fingerprint=fingerprint(s.TARGET, reason),
-        target=s.TARGET,
-        trigger=Trigger.ALERT,
-        reason=reason,
-    )
+    return make_incident(s.TARGET, reason, id="inc-alert", trigger=Trigger.ALERT)
 
 
 def test_an_alert_about_a_healthy_workload_is_not_a_confident_readiness_probe() -> None:
