@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,58 @@ def kubectl_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         os.environ.pop("KUBECACHEDIR", None)
     else:
         os.environ["KUBECACHEDIR"] = previous
+
+
+# -- the `process` marker ----------------------------------------------------------------------
+# A test marked `process` starts a program of its own (kubectl, Prometheus, Alertmanager,
+# Chromium, promtool, lint-imports, a Python interpreter): seconds of CPU that `make test-fast`
+# leaves out (docs/testing.md). Git and the worker's one PostgreSQL server do not count, nor the
+# session's `kubectl kustomize` renders of deploy/. A test module marks the tests whose own code
+# starts programs; the tests that use a fixture starting one are marked here, from the fixture.
+PROGRAM_FIXTURES = frozenset(
+    {
+        "prometheus",  # tests/tools/conftest.py: a real Prometheus server
+        "prometheus_factory",
+        "alertmanager",  # tests/server/alerts/test_live_alertmanager.py
+        "browser",  # tests/server/dashboard/test_browser.py: headless Chromium
+    }
+)
+# Programs that do not make a test `process`: cheap (git), or started once per worker.
+_NOT_OWN_PROGRAMS = frozenset({"git", "runuser", "initdb", "pg_ctl", "postgres", "createdb"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the marker must be there to be seen
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `process` every test that uses a fixture starting a program."""
+    for item in items:
+        used = PROGRAM_FIXTURES & set(getattr(item, "fixturenames", ()))
+        # A parametrize argument of the same name (test_guard's `browser`) is a value, not the fixture.
+        callspec = getattr(item, "callspec", None)
+        if used - set(callspec.params if callspec is not None else ()):
+            item.add_marker(pytest.mark.process)
+
+
+@pytest.fixture(autouse=True)
+def _check_process_marker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With PARAMEDIC_CHECK_PROCESS_MARKER=1, a test that starts a program of its own without
+    being marked `process` (or `slow`, `e2e`) fails, naming the programs. Off by default: it is
+    how the marker was assigned, and how to check it after adding tests
+    (`PARAMEDIC_CHECK_PROCESS_MARKER=1 make test-fast`)."""
+    if os.environ.get("PARAMEDIC_CHECK_PROCESS_MARKER") != "1":
+        yield
+        return
+    started: list[str] = []
+    original = subprocess.Popen.__init__
+
+    def spy(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        program = args if isinstance(args, str | bytes | os.PathLike) else args[0]
+        name = Path(os.fsdecode(program).split()[0]).name
+        if name not in _NOT_OWN_PROGRAMS:
+            started.append(name)
+        original(self, args, *rest, **kwargs)
+
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setattr(subprocess.Popen, "__init__", spy)
+    yield
+    if started and not any(request.node.get_closest_marker(m) for m in ("process", "slow", "e2e")):
+        pytest.fail(f"started {sorted(set(started))} but is not marked process (tests/conftest.py)")

@@ -12,6 +12,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LINT = Path(sys.executable).with_name("lint-imports")
 PACKAGES = ("paramedic", "server", "evals", "graph", "agent", "tools", "sandbox")
@@ -27,6 +29,7 @@ def _config() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 
 
+@pytest.mark.process  # lint-imports
 def test_contracts_are_kept() -> None:
     proc = _lint(ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -46,6 +49,7 @@ def test_every_top_level_package_is_under_contract() -> None:
     assert on_disk == set(_config()["root_packages"]) == set(PACKAGES)
 
 
+@pytest.mark.process  # lint-imports
 def test_violations_are_caught_lazy_imports_included(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
     copy.mkdir()

@@ -270,6 +270,7 @@ def test_no_manifest_carries_a_credential(base_yaml: str, remediate_yaml: str) -
 # -- the CRD -------------------------------------------------------------------------------------
 
 
+@pytest.mark.process  # a Python process
 def test_committed_crd_is_what_the_generator_renders(generator: ModuleType) -> None:
     committed = (DEPLOY / "base" / "crd-paramedicwatch.yaml").read_text(encoding="utf-8")
     assert committed == generator.render_yaml(), "stale: run python deploy/generate_crd.py"
@@ -431,6 +432,7 @@ def _served(rendered: str) -> str:
     return yaml.safe_dump_all(kept)
 
 
+@pytest.mark.process  # kubectl against a sandbox
 def test_base_applies_to_the_sandbox_with_server_dry_run(sandbox: Sandbox, base_yaml: str) -> None:
     # A dry run creates nothing, so (as on a real cluster) the namespace must exist first.
     namespace = (DEPLOY / "base" / "namespace.yaml").read_text(encoding="utf-8")
@@ -463,6 +465,7 @@ def test_base_applies_to_the_sandbox_with_server_dry_run(sandbox: Sandbox, base_
     assert f"{PLURAL}.{GROUP}" not in crds.stdout
 
 
+@pytest.mark.process  # kubectl against a sandbox
 def test_remediation_overlay_and_argo_application_apply_with_server_dry_run(
     sandbox: Sandbox, remediate_yaml: str
 ) -> None:
@@ -478,6 +481,7 @@ def test_remediation_overlay_and_argo_application_apply_with_server_dry_run(
     assert _objects_reported(done.stdout) == {"application.argoproj.io/paramedic"}
 
 
+@pytest.mark.process  # kubectl against a sandbox
 def test_installed_crd_serves_paramedic_watches(sandbox: Sandbox, base_yaml: str) -> None:
     done = _apply(sandbox, _served(base_yaml))
     assert done.returncode == 0, done.stderr

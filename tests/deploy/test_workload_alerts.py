@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from server.alertmanager import workload_of
@@ -40,12 +41,14 @@ def _series(pod: str, ok_per_min: int, errors_per_min: int) -> list[dict[str, st
     ]
 
 
+@pytest.mark.process  # promtool
 def test_promtool_accepts_the_rules(tmp_path: Path) -> None:
     done = _promtool("check", "rules", str(_rules(tmp_path)))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS: 1 rules found" in done.stdout
 
 
+@pytest.mark.process  # promtool
 def test_a_pod_answering_with_errors_fires_once_its_for_window_passed_and_names_its_workload(
     tmp_path: Path,
 ) -> None:

@@ -102,6 +102,7 @@ def test_without_matplotlib_the_charts_are_skipped_with_a_message(report, tmp_pa
     assert "evals extra" in NO_CHARTS and NO_CHARTS in files.markdown.read_text()
 
 
+@pytest.mark.process  # a fresh interpreter is its subject
 def test_the_eval_command_imports_neither_matplotlib_nor_deepeval():
     """`paramedic eval` must work after `make install` (no evals extra): nothing on its import path
     needs the extra's packages."""

@@ -1,7 +1,12 @@
-"""The runner with a scripted agent against real sandboxes (API server on loopback), and its seams.
+"""The runner with a scripted agent against real sandboxes, and its seams.
 
 The sandbox comes in through `paramedic.eval_sandbox.SandboxTestbed` (the harness itself never
-imports it); a testbed stand-in shows what the runner checks before any cluster starts.
+imports it); a testbed stand-in shows what the runner checks before any cluster starts. The
+sandboxes here are stepped (`background=False`): the scripted agents do not wait on the cluster,
+and the runner's settle and soak then advance the simulated clock as fast as the CPU allows
+instead of sleeping through 300 + 120 simulated seconds at 30x. The runner on a real-time
+sandbox (the graph agent waiting on the wall clock) is exercised by the eval subset
+(tests/evals/test_subset.py) and the LLM eval runs.
 """
 
 from __future__ import annotations
@@ -60,19 +65,21 @@ def scripted_agent(env: AgentEnv) -> AgentRun:
     )
 
 
-@pytest.mark.integration
+# Stepped and without an API server: what the runner itself does, at the speed of the CPU.
+STEPPED = {"background": False, "serve": False}
+
+
 @pytest.mark.e2e
 def test_a_do_nothing_agent_leaves_the_fault_unfixed(by_id, tmp_path):
     report = run_scenarios(
         [by_id["dev-oom-web-api"]], provider="rules", out_dir=tmp_path, time_budget=10,
-        agent=lambda env: AgentRun(), testbed=SandboxTestbed(), progress=False,
+        agent=lambda env: AgentRun(), testbed=SandboxTestbed(**STEPPED), progress=False,
     )  # fmt: skip
     s = report.scenarios[0].score
     assert (s.tp, s.fn) == (0, 1) and s.fix_success is False and not s.passed
     assert report.scenarios[0].outcome.observation.faults[0].fixed is False
 
 
-@pytest.mark.integration
 @pytest.mark.e2e
 def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
 
@@ -81,14 +88,15 @@ def test_an_agent_that_does_not_exist_stops_the_run(by_id, tmp_path):
 
     with pytest.raises(NotImplementedError, match="not wired"):
         run_scenarios([by_id["dev-control-quiet"]], provider="rules", out_dir=tmp_path, time_budget=10,
-                      agent=absent, testbed=SandboxTestbed(), progress=False)  # fmt: skip
+                      agent=absent, testbed=SandboxTestbed(**STEPPED), progress=False)  # fmt: skip
 
 
 @pytest.mark.integration
 @pytest.mark.e2e
 def test_two_scenarios_with_a_scripted_agent_and_the_same_seed_gives_the_same_numbers(by_id, tmp_path):
     # One test, two runs of the same pair: the first run's report is checked in full, then the
-    # second (same seed, scenarios run side by side) must give the same numbers.
+    # second (same seed, scenarios run side by side) must give the same numbers. Stepped sandboxes
+    # that still serve the API (the scripted agent checks it was handed a kubeconfig).
     scenarios = [by_id["dev-oom-web-api"], by_id["dev-control-quiet"]]
     reports = [
         run_scenarios(
@@ -99,7 +107,7 @@ def test_two_scenarios_with_a_scripted_agent_and_the_same_seed_gives_the_same_nu
             seed=5,
             jobs=jobs,
             agent=scripted_agent,
-            testbed=SandboxTestbed(),
+            testbed=SandboxTestbed(background=False),
             progress=False,
         )
         for jobs in (1, 2)

@@ -1,7 +1,9 @@
 """The healing graph as `paramedic run` and `paramedic serve` compose it (`build_context` from settings)
 with an LLM provider, on the sandbox: the model is offered the read-only tools, its calls run
 against the cluster, every call is a trace event (tool, arguments, redacted result summary,
-duration, tokens), and a model that never stops calling tools ends escalated within the budget."""
+duration, tokens), the analyst's usage note carries exactly the calls and tokens the server handed
+out (what `paramedic eval` sums into its report: paramedic/eval_agent.py), and a model that never
+stops calling tools ends escalated within the budget."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from agent.trace import TraceEvent, TraceEventType
 from graph.breaker import InMemoryBreakerStore
 from graph.builder import compile_graph
 from graph.context_factory import build_context
+from graph.nodes.analyst import USAGE_NOTE
 from graph.runner import HealingApp, RunResult, start_run
 from sandbox.cluster import Sandbox
 from tests.agent.fake_llm import FakeLLMServer, Turn
@@ -98,6 +101,13 @@ def test_the_model_investigates_the_cluster_with_read_only_tools(sandbox, tmp_pa
     assert "OOMKilled" in "".join(fed), "the describe read the real cluster"
     diagnosis = result.state["diagnoses"][-1]["diagnosis"]
     assert diagnosis["category"] == "oom" and "tool:1" in diagnosis["cited_evidence"]
+    # Token accounting over each provider's wire protocol: the scripted model is a pure function
+    # of the request, so replaying the recorded requests gives the counts the server reported.
+    turns = [investigating_model(r) for r in requests]
+    noted = [e.payload["usage"] for e in events if e.type is TraceEventType.NOTE and e.summary == USAGE_NOTE]
+    assert sum(u["model_calls"] for u in noted) == len(requests) >= 2
+    assert sum(u["input_tokens"] for u in noted) == sum(t.input_tokens for t in turns)
+    assert sum(u["output_tokens"] for u in noted) == sum(t.output_tokens for t in turns)
     if provider == "ollama":
         for request in requests:
             size = len(json.dumps(request["messages"])) + len(json.dumps(request.get("tools") or []))

@@ -17,6 +17,8 @@ from tests.manifests import selecting_spec
 from tests.polling import eventually
 from tests.sandbox.kubectl import run_kubectl
 
+pytestmark = pytest.mark.process  # every test runs kubectl
+
 
 def kubectl_binary() -> str:
     """The real kubectl; missing, it fails the test naming the package (`make test` installs it)."""

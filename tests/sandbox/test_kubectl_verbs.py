@@ -15,7 +15,7 @@ from tests.polling import eventually
 from tests.sandbox.kubectl import run_kubectl
 
 KUBECTL = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+pytestmark = [pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed"), pytest.mark.process]
 NS = "verbs"
 
 

@@ -5,6 +5,8 @@ forever, HTTP 500s, servers and models that cannot use tools, and every budget."
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from agent.config import LLMSettings
 from agent.domain import RootCause
 from agent.reasoners.base import ReasonerError, ReasonerErrorKind, TraceKind
 from agent.reasoners.budget import LoopBudget
+from agent.reasoners.conversation import BACKOFF_SECONDS
 from agent.reasoners.factory import chat_model
 from agent.reasoners.llm import LLMReasoner
 from agent.reasoners.providers import build_chat_model
@@ -26,9 +29,11 @@ LOGS = ("k8s_pod_logs", {"namespace": "shop", "pod": "web-api-1", "previous": Tr
 CITING = {**VALID, "cited_evidence": ["tool:1", "status:pod/web-api-7d9f8c6b5-x2k4p"]}
 
 
-def reasoner(server: FakeLLMServer, calls: Calls, **budget: Any) -> LLMReasoner:
+def reasoner(
+    server: FakeLLMServer, calls: Calls, sleep: Callable[[float], None] = time.sleep, **budget: Any
+) -> LLMReasoner:
     model = build_chat_model(server.flavour, "m", base_url=server.base_url, timeout=5, max_retries=0)
-    return LLMReasoner(model, tools=scripted_tools(calls), budget=LoopBudget(**budget))
+    return LLMReasoner(model, tools=scripted_tools(calls), budget=LoopBudget(**budget), sleep=sleep)
 
 
 def tool_messages(request: dict[str, Any]) -> list[str]:
@@ -169,14 +174,18 @@ def test_http_500s_are_retried_then_reported(fake_llm, flavour) -> None:
     server = fake_llm(
         flavour, [Turn(status=500), Turn(status=503), Turn(tool_calls=[LOGS]), Turn(answer=VALID)]
     )
-    result = reasoner(server, [], retries=2).diagnose(s.incident(), s.oom())
+    waits: list[float] = []  # the backoff, recorded instead of slept (1.5 s of wall per run)
+    result = reasoner(server, [], sleep=waits.append, retries=2).diagnose(s.incident(), s.oom())
     assert result.diagnosis.category is RootCause.OOM
     assert len([r for r in records(result, TraceKind.CHECK) if "retry" in r.summary]) == 2
+    assert waits == [BACKOFF_SECONDS, 2 * BACKOFF_SECONDS], "exponential backoff between the retries"
 
     down = fake_llm(flavour, [Turn(status=500) for _ in range(5)])
+    waits.clear()
     with pytest.raises(ReasonerError) as info:
-        reasoner(down, [], retries=1).diagnose(s.incident(), s.oom())
+        reasoner(down, [], sleep=waits.append, retries=1).diagnose(s.incident(), s.oom())
     assert info.value.kind is ReasonerErrorKind.UNAVAILABLE and len(down.requests) == 2
+    assert waits == [BACKOFF_SECONDS]
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -1,12 +1,15 @@
 """`paramedic eval`: exit codes and outputs.
 
 The agent the command hands the runner (`paramedic.eval_agent.graph_agent`) is swapped for
-scripted agents here so each case is fast and its outcome known; the real agent runs in
-tests/evals/test_subset.py and test_llm_providers.py.
+scripted agents here so each case is fast and its outcome known, and its testbed for stepped
+sandboxes without an API server (a scripted agent never waits on the cluster, so the runner's
+settle and soak advance the simulated clock at the CPU's speed instead of sleeping at 30x); the
+real agent on real-time sandboxes runs in tests/evals/test_subset.py and test_llm_eval.py.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -15,11 +18,18 @@ from typer.testing import CliRunner
 
 from evals.outcome import ActionTaken, AgentRun, DetectedIncident, Investigation
 from evals.runner import AgentEnv
-from paramedic import eval_agent
+from paramedic import eval_agent, eval_sandbox
 from paramedic.cli.main import app
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 WORKER = "Deployment shop/worker"
+
+
+@pytest.fixture(autouse=True)
+def stepped_sandboxes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's testbed, stepped and without an API server (the scripted agents need none)."""
+    stepped = functools.partial(eval_sandbox.SandboxTestbed, background=False, serve=False)
+    monkeypatch.setattr(eval_sandbox, "SandboxTestbed", stepped)
 
 
 def _only_report(out: Path) -> Path:
