@@ -7,10 +7,15 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-c", textwrap.dedent(code)]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+pytestmark = pytest.mark.process  # each test starts a Python process
 
 
 def test_importing_redaction_does_not_load_detect_secrets_until_it_redacts() -> None:
