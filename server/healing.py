@@ -51,6 +51,8 @@ from server.watch_reporter import WatchReporter
 from server.watcher import Watcher, WatcherOptions
 from tools.gitops.base import GitOpsRepo
 from tools.kubernetes import KubeClient
+from tools.notify import WebhookNotifier
+from tools.prometheus import PrometheusClient
 
 log = logging.getLogger(__name__)
 RESTORE_LIMIT = 1000  # runs a new leader reads back (the store's page limit; newest first)
@@ -110,6 +112,10 @@ class HealingStack:
             # The run store's breakers: every replica on this store counts the same attempts.
             breaker_store=breaker_store if breaker_store is not None else store.breakers,
         )
+        # The HTTP clients build_context made for this stack keep their connections until it stops.
+        for client in (built.prometheus, built.notifier):
+            if isinstance(client, PrometheusClient | WebhookNotifier):
+                self._stack.callback(client.close)
         self.context: HealingContext = replace(built, guard=self.ownership.guard)
         self.memory: MemoryRecorder | None = None
         if settings.memory.enabled:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
-import openai
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
 
@@ -39,6 +38,10 @@ def _status_of(exc: BaseException) -> int | None:
 def classify(exc: BaseException) -> tuple[ReasonerErrorKind, bool]:
     """The error kind of a failed request, and whether trying again may help (timeouts, 429, 5xx,
     connection failures)."""
+    # Here, not at the top: openai costs 1.1 s of CPU to import, and its exceptions exist only in a
+    # process that built an OpenAI model (which imported it already); an Ollama failure pays it once.
+    import openai
+
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
         return ReasonerErrorKind.TIMEOUT, True
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):

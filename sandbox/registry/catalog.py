@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandbox.registry.reference import ImageReference
 from sandbox.registry.tags import TagGrammar
 
+# libyaml's loader (ten times faster than the pure-Python one: 0.12 s of CPU at every sandbox start);
+# the files are the sandbox's own, so the pure loader's better error messages are not needed.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class RepositoryEntry(TagGrammar):
     """One repository of a data file: its tags and how its images behave."""
@@ -101,7 +105,8 @@ class RegistryCatalog:
         files = []
         for item in sorted(folder.iterdir(), key=lambda p: p.name):
             if item.name.endswith((".yaml", ".yml")):
-                files.append(RegistryFile.model_validate(yaml.safe_load(item.read_text(encoding="utf-8"))))
+                data = yaml.load(item.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader
+                files.append(RegistryFile.model_validate(data))
         return cls(files)
 
     def add(self, repository: str, entry: RepositoryEntry) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-import bashlex
-import bashlex.ast
-import bashlex.errors
+from typing import TYPE_CHECKING
 
 from sandbox.shell.rewrite import QUOTED_HEREDOC, rewrite_source, unquote_heredocs
+
+if TYPE_CHECKING:
+    import bashlex.ast
 
 
 class ShellSyntaxError(Exception):
@@ -258,6 +258,12 @@ def parse(script: str, arith: list[str] | None = None) -> Script:
     text, arith = rewrite_source(unquote_heredocs(script), [] if arith is None else arith)
     if not text.strip():
         return Script(Sequence([]), arith)
+    # Imported at the first script, not with the module: bashlex builds its parser tables on import
+    # (0.25 s of CPU; its bundled PLY cannot load prebuilt ones), which a sandbox whose containers
+    # run no shell script never needs.
+    import bashlex
+    import bashlex.errors
+
     try:
         trees = bashlex.parse(text)
     except NotImplementedError as err:

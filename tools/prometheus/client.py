@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from tools.http_client import PooledClient
 from tools.prometheus.alerts import ALERTS_TOOL, Alert, parse_alerts
 from tools.prometheus.series import MalformedResponse, QueryResult, parse_query_data
 from tools.prometheus.templates import DEFAULT_WINDOW, Workload, template
@@ -79,7 +80,18 @@ class PrometheusClient:
         self._url = url.rstrip("/") if url else None
         self._timeout = timeout
         self._retry = retry
-        self._transport = transport  # e.g. httpx.MockTransport, or one with custom TLS settings
+        # One client for every query (a client per call built a TLS context each time: ~40 ms CPU).
+        self._http = PooledClient(timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        """Close the HTTP connections (a later query opens new ones)."""
+        self._http.close()
+
+    def __enter__(self) -> PrometheusClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @property
     def configured(self) -> bool:
@@ -212,11 +224,11 @@ class PrometheusClient:
             )
         where = _display_url(self._url)
         try:
-            with httpx.Client(timeout=self._timeout, transport=self._transport) as http:
-                if method == "GET":
-                    response = http.get(self._url + path, params=params)
-                else:
-                    response = http.post(self._url + path, data=params)
+            http = self._http.client()
+            if method == "GET":
+                response = http.get(self._url + path, params=params)
+            else:
+                response = http.post(self._url + path, data=params)
         except httpx.TransportError as exc:  # a timeout included: both worth a retry
             problem = (
                 f"Prometheus at {where} did not answer within {self._timeout:g}s ({type(exc).__name__})"
