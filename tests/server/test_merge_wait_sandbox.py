@@ -77,7 +77,12 @@ def test_a_workload_that_recovers_on_its_own_ends_the_run_recovered_without_acti
         ended = running.wait_status(RunStatus.RECOVERED, timeout=60)
         assert ended.id == run.id and ended.finished_at is not None
         assert wait_statuses(running, run) == ["waiting", "recovered"]
-        assert running.store.get_incident(str(run.incident_id)).status is IncidentStatus.RESOLVED
+        # The incident is resolved as the run's books close, just after its end is stored.
+        running.wait_for(
+            "the incident resolved",
+            lambda: running.store.get_incident(str(run.incident_id)).status is IncidentStatus.RESOLVED,
+            timeout=10,
+        )
         [pull] = running.desk.list()
         assert pull.state == "open", "left to humans, with a comment saying nobody waits on it"
         comments = LocalGitRepo(running.sb.repo_path).comments(1)
@@ -117,4 +122,8 @@ def test_the_wait_survives_a_restart_and_a_merge_heals_the_same_run(tmp_path: Pa
             merge = [a for a in healed.actions if isinstance(a, dict) and a.get("action") == "merge"]
             assert merge and str(merge[0]["who"]).startswith("alice")
             assert sb.healthy(), "the sandbox agrees the workload recovered"
-            assert second.store.get_incident(str(run.incident_id)).status is IncidentStatus.RESOLVED
+            second.wait_for(
+                "the incident resolved",
+                lambda: second.store.get_incident(str(run.incident_id)).status is IncidentStatus.RESOLVED,
+                timeout=10,
+            )
