@@ -2,8 +2,8 @@
 
 `run_case` starts a bare stepped sandbox (no sample apps), creates the namespace and applies the
 manifests with the real `kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass,
-and gathers what kubectl shows: pods as JSON and as its printed table, events, logs, and the
-objects the case names.
+and gathers what kubectl shows: pods as JSON and as its printed table, events, the objects the case
+names, and logs (read from the endpoint `kubectl logs` prints).
 `check_case` compares that with the case's `expect` and returns every mismatch (empty = pass).
 """
 
@@ -84,20 +84,38 @@ def _table(sb: Sandbox, namespace: str) -> dict[str, dict[str, str]]:
     return rows
 
 
-def _create_namespace(sb: Sandbox, namespace: str) -> None:
-    """The case's namespace, created through the API server as `kubectl create namespace` does (one
-    kubectl process fewer: the case is about what its manifests reach, not about the namespace)."""
-    assert sb.url is not None
-    url = urllib.parse.urlsplit(sb.url)
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
-    try:
+class _Api:
+    """Plain HTTP to the sandbox's API server on one keep-alive connection, for what needs no kubectl
+    process: the namespace and the logs (`kubectl logs` prints the log endpoint's body as it is)."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        assert sb.url is not None
+        url = urllib.parse.urlsplit(sb.url)
+        self._conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+
+    def request(self, method: str, path: str, body: Obj | None = None) -> tuple[int, bytes]:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        self._conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+        response = self._conn.getresponse()
+        return response.status, response.read()
+
+    def create_namespace(self, namespace: str) -> None:
+        """The case's namespace, created as `kubectl create namespace` does (one kubectl process
+        fewer: the case is about what its manifests reach, not about the namespace)."""
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-        conn.request("POST", "/api/v1/namespaces", json.dumps(body), {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        if response.status != 201:
-            raise AssertionError(f"create namespace {namespace}: HTTP {response.status} {response.read()!r}")
-    finally:
-        conn.close()
+        status, text = self.request("POST", "/api/v1/namespaces", body)
+        if status != 201:
+            raise AssertionError(f"create namespace {namespace}: HTTP {status} {text!r}")
+
+    def log(self, namespace: str, pod: str, container: str, previous: bool) -> str:
+        """What `kubectl logs <pod> -c <container> --previous=<previous>` prints on stdout: the log,
+        or nothing when the server refuses (no previous instance, a container not started yet)."""
+        query = urllib.parse.urlencode({"container": container, "previous": str(previous).lower()})
+        status, text = self.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log?{query}")
+        return text.decode() if status == 200 else ""
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def _log_pods(case: Obj, pods: list[Obj]) -> list[Obj]:
@@ -122,36 +140,51 @@ def _log_requests(pod: Obj) -> list[tuple[str, bool]]:
     ]
 
 
+def _listed_types(case: Obj) -> str:
+    """The types one `kubectl get` lists: pods, events and jobs, and the kinds of the objects the
+    case names (each found by kind and name in the list: absent, it is missing from it)."""
+    types = ["pods", "events", "jobs"]
+    for want in (case["expect"] or {}).get("objects") or []:
+        if want["kind"] not in ("Pod", "Event", "Job") and want["kind"].lower() not in types:
+            types.append(want["kind"].lower())
+    return ",".join(types)
+
+
 def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
     """Apply the case to a fresh sandbox and observe it.
 
-    Every kubectl process costs about 0.1 s of CPU, so reads are batched: one `get` for pods, events
-    and jobs, the printed table, and logs only of the pods the case checks logs of."""
+    Every kubectl process costs about 0.1 s of CPU, so reads are batched: one `get` for pods, events,
+    jobs and the objects the case names, and the printed table; the logs (of the pods the case
+    checks logs of) come over plain HTTP, as they are what `kubectl logs` prints."""
     ns = case["namespace"]
     # A bare cluster, as the kind cluster the cases were written against: no sample apps beside them.
     with Sandbox(workdir=workdir, seed=seed, background=False, sample_apps=False) as sb:
-        _create_namespace(sb, ns)
-        applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
-        sb.advance(float(case["settle_seconds"]))
-        seen = Observed(applied.returncode, applied.stdout + applied.stderr)
-        listed = _json(sb, "get", "pods,events,jobs", "-n", ns)["items"]
-        seen.pods = [o for o in listed if o.get("kind") == "Pod"]
-        seen.events = [o for o in listed if o.get("kind") == "Event"]
-        seen.jobs = [o for o in listed if o.get("kind") == "Job"]
-        seen.table = _table(sb, ns)
-        for pod in _log_pods(case, seen.pods):
-            name = pod["metadata"]["name"]
-            text = ""
-            for container, previous in _log_requests(pod):
-                proc = kubectl(
-                    sb, "logs", name, "-n", ns, "-c", container, f"--previous={str(previous).lower()}"
+        api = _Api(sb)
+        try:
+            api.create_namespace(ns)
+            applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
+            sb.advance(float(case["settle_seconds"]))
+            seen = Observed(applied.returncode, applied.stdout + applied.stderr)
+            listed = _json(sb, "get", _listed_types(case), "-n", ns)["items"]
+            seen.pods = [o for o in listed if o.get("kind") == "Pod"]
+            seen.events = [o for o in listed if o.get("kind") == "Event"]
+            seen.jobs = [o for o in listed if o.get("kind") == "Job"]
+            seen.table = _table(sb, ns)
+            for pod in _log_pods(case, seen.pods):
+                name = pod["metadata"]["name"]
+                seen.logs[name] = "".join(
+                    api.log(ns, name, container, previous) for container, previous in _log_requests(pod)
                 )
-                text += proc.stdout
-            seen.logs[name] = text
+        finally:
+            api.close()
         for want in (case["expect"] or {}).get("objects") or []:
-            proc = kubectl(sb, "get", want["kind"], want["name"], "-n", ns, "-o", "json")
-            seen.objects[(want["kind"], want["name"])] = (
-                json.loads(proc.stdout) if proc.returncode == 0 else None
+            seen.objects[(want["kind"], want["name"])] = next(
+                (
+                    o
+                    for o in listed
+                    if o.get("kind") == want["kind"] and o["metadata"]["name"] == want["name"]
+                ),
+                None,
             )
         target = (case.get("diagnosis") or {}).get("target")
         if target and not case.get("apply_error"):

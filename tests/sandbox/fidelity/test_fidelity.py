@@ -59,7 +59,7 @@ def test_every_case_follows_the_format() -> None:
         namespaces[case["namespace"]] = path.name
 
 
-@pytest.mark.process  # kubectl, about 4 runs per case
+@pytest.mark.process  # kubectl, 3 runs per case
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.stem, marks=_marks(p)) for p in CASES])
 def test_case_reaches_the_real_cluster_state(path: Path, tmp_path: Path) -> None:
     case = load_case(path)
