@@ -2,8 +2,10 @@
 
 `run_case` starts a bare stepped sandbox (no sample apps), creates the namespace and applies the
 manifests with the real `kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass,
-and gathers what kubectl shows: pods as JSON and as its printed table, events, the objects the case
-names, and logs (read from the endpoint `kubectl logs` prints).
+and gathers what kubectl shows: pods, events and the objects the case names as `kubectl get -o json`
+prints them; the pods' printed table and their logs are read over HTTP from what kubectl prints them
+from (the server-side Table's cells, the log endpoint's body), a kubectl process fewer each (test:
+test_fidelity's `kubectl_prints_what_the_harness_read`).
 `check_case` compares that with the case's `expect` and returns every mismatch (empty = pass).
 """
 
@@ -14,6 +16,7 @@ import json
 import shutil
 import subprocess
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,11 @@ KUBECTL = shutil.which("kubectl")
 CASES_DIR = Path(__file__).parent / "cases"
 REQUIRED = ("description", "source", "namespace", "settle_seconds", "manifests", "expect")
 Obj = dict[str, Any]
+# What `kubectl get pods` asks for: the server prints the table, kubectl shows its cells.
+TABLE_ACCEPT = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
+    "application/json"
+)
 
 
 def load_case(path: Path) -> Obj:
@@ -53,7 +61,7 @@ class Observed:
     apply_rc: int
     apply_output: str
     pods: list[Obj] = field(default_factory=list)  # `kubectl get pods -o json` items
-    table: dict[str, dict[str, str]] = field(default_factory=dict)  # pod -> READY/STATUS/RESTARTS
+    table: dict[str, dict[str, str]] = field(default_factory=dict)  # pod -> READY/STATUS/RESTARTS cells
     events: list[Obj] = field(default_factory=list)
     logs: dict[str, str] = field(default_factory=dict)  # pod -> its containers' current and previous logs
     # (only of the pods the case checks logs of)
@@ -74,19 +82,10 @@ def _json(sb: Sandbox, *args: str) -> Obj:
     return json.loads(proc.stdout)
 
 
-def _table(sb: Sandbox, namespace: str) -> dict[str, dict[str, str]]:
-    out = kubectl(sb, "get", "pods", "-n", namespace, "--no-headers").stdout
-    rows = {}
-    for line in out.splitlines():
-        cells = line.split()
-        if len(cells) >= 4:
-            rows[cells[0]] = {"ready": cells[1], "status": cells[2], "restarts": cells[3]}
-    return rows
-
-
 class _Api:
-    """Plain HTTP to the sandbox's API server on one keep-alive connection, for what needs no kubectl
-    process: the namespace and the logs (`kubectl logs` prints the log endpoint's body as it is)."""
+    """Plain HTTP to the sandbox's API server on one keep-alive connection, for what kubectl only
+    passes on: the namespace, the pods' table (kubectl prints the server's cells) and the logs
+    (`kubectl logs` prints the log endpoint's body as it is). A kubectl process costs ~0.1 s of CPU."""
 
     def __init__(self, sb: Sandbox) -> None:
         assert sb.url is not None
@@ -107,6 +106,23 @@ class _Api:
         if status != 201:
             raise AssertionError(f"create namespace {namespace}: HTTP {status} {text!r}")
 
+    def pod_table(self, namespace: str) -> dict[str, dict[str, str]]:
+        """Pod -> READY/STATUS/RESTARTS as `kubectl get pods` prints them: the cells of the server-side
+        Table it asks for (with the same Accept) and prints as they are."""
+        self._conn.request("GET", f"/api/v1/namespaces/{namespace}/pods", headers={"Accept": TABLE_ACCEPT})
+        response = self._conn.getresponse()
+        text = response.read()
+        if response.status != 200:
+            raise AssertionError(f"pods table of {namespace}: HTTP {response.status} {text!r}")
+        table = json.loads(text)
+        names = [c["name"] for c in table["columnDefinitions"]]
+        rows = {}
+        for row in table["rows"]:
+            cells = dict(zip(names, row["cells"], strict=True))
+            shown = {"ready": cells["Ready"], "status": cells["Status"], "restarts": cells["Restarts"]}
+            rows[str(cells["Name"])] = {key: str(value) for key, value in shown.items()}
+        return rows
+
     def log(self, namespace: str, pod: str, container: str, previous: bool) -> str:
         """What `kubectl logs <pod> -c <container> --previous=<previous>` prints on stdout: the log,
         or nothing when the server refuses (no previous instance, a container not started yet)."""
@@ -119,15 +135,16 @@ class _Api:
 
 
 def _log_pods(case: Obj, pods: list[Obj]) -> list[Obj]:
-    """The pods whose logs the case checks (`logs_contain`): only they are worth a kubectl each."""
+    """The pods whose logs the case checks (`logs_contain`): only their logs are read."""
     prefixes = [w["name"] for w in (case["expect"] or {}).get("pods") or [] if w.get("logs_contain")]
     return [p for p in pods if any(p["metadata"]["name"].startswith(prefix) for prefix in prefixes)]
 
 
-def _log_requests(pod: Obj) -> list[tuple[str, bool]]:
+def log_requests(pod: Obj) -> list[tuple[str, bool]]:
     """(container, previous) for every log the pod has: each container's current one, and the
-    previous one of a container that restarted. One container per kubectl: with `--all-containers`,
-    kubectl at times drops what it printed for one container when the next one's request fails."""
+    previous one of a container that restarted. One container per request, as `kubectl logs -c`
+    (with `--all-containers`, kubectl at times drops what it printed for one container when the next
+    one's request fails)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     restarted = {
         cs.get("name")
@@ -150,12 +167,13 @@ def _listed_types(case: Obj) -> str:
     return ",".join(types)
 
 
-def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
-    """Apply the case to a fresh sandbox and observe it.
+def run_case(
+    case: Obj, workdir: Path, seed: int = 7, inspect: Callable[[Sandbox, Observed], None] | None = None
+) -> Observed:
+    """Apply the case to a fresh sandbox and observe it; `inspect` sees both before the sandbox stops.
 
-    Every kubectl process costs about 0.1 s of CPU, so reads are batched: one `get` for pods, events,
-    jobs and the objects the case names, and the printed table; the logs (of the pods the case
-    checks logs of) come over plain HTTP, as they are what `kubectl logs` prints."""
+    Every kubectl process costs about 0.1 s of CPU, so it runs twice: `apply`, and one `get` for
+    pods, events, jobs and the objects the case names; the table and the logs come over HTTP."""
     ns = case["namespace"]
     # A bare cluster, as the kind cluster the cases were written against: no sample apps beside them.
     with Sandbox(workdir=workdir, seed=seed, background=False, sample_apps=False) as sb:
@@ -169,11 +187,11 @@ def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
             seen.pods = [o for o in listed if o.get("kind") == "Pod"]
             seen.events = [o for o in listed if o.get("kind") == "Event"]
             seen.jobs = [o for o in listed if o.get("kind") == "Job"]
-            seen.table = _table(sb, ns)
+            seen.table = api.pod_table(ns)
             for pod in _log_pods(case, seen.pods):
                 name = pod["metadata"]["name"]
                 seen.logs[name] = "".join(
-                    api.log(ns, name, container, previous) for container, previous in _log_requests(pod)
+                    api.log(ns, name, container, previous) for container, previous in log_requests(pod)
                 )
         finally:
             api.close()
@@ -190,6 +208,8 @@ def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
         if target and not case.get("apply_error"):
             assert sb.kubeconfig_path is not None  # a serving sandbox writes one
             seen.diagnosis = diagnose(sb.kubeconfig_path, ns, target["kind"], target["name"])
+        if inspect is not None:
+            inspect(sb, seen)
     return seen
 
 
