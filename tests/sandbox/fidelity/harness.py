@@ -2,10 +2,10 @@
 
 `run_case` starts a bare stepped sandbox (no sample apps), creates the namespace and applies the
 manifests with the real `kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass,
-and gathers what kubectl shows: pods, events and the objects the case names as `kubectl get -o json`
-prints them; the pods' printed table and their logs are read over HTTP from what kubectl prints them
-from (the server-side Table's cells, the log endpoint's body), a kubectl process fewer each (test:
-test_fidelity's `kubectl_prints_what_the_harness_read`).
+and gathers what kubectl shows, read over HTTP from what kubectl prints it from (a kubectl process
+costs ~0.1 s of CPU; test_fidelity's `kubectl_prints_what_the_harness_read` checks that kubectl
+prints the same): pods, events, jobs and the objects the case names as `kubectl get -o json` prints
+them, the pods' table (the server-side Table's cells) and their logs (the log endpoint's body).
 `check_case` compares that with the case's `expect` and returns every mismatch (empty = pass).
 """
 
@@ -75,17 +75,10 @@ def kubectl(sb: Sandbox, *args: str, stdin: str | None = None) -> subprocess.Com
     return run_kubectl(sb, *args, stdin=stdin)
 
 
-def _json(sb: Sandbox, *args: str) -> Obj:
-    proc = kubectl(sb, *args, "-o", "json")
-    if proc.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
-    return json.loads(proc.stdout)
-
-
 class _Api:
     """Plain HTTP to the sandbox's API server on one keep-alive connection, for what kubectl only
-    passes on: the namespace, the pods' table (kubectl prints the server's cells) and the logs
-    (`kubectl logs` prints the log endpoint's body as it is). A kubectl process costs ~0.1 s of CPU."""
+    passes on: the objects (`get -o json`), the pods' table (`get` prints the server's cells) and the
+    logs (`logs` prints the log endpoint's body as it is)."""
 
     def __init__(self, sb: Sandbox) -> None:
         assert sb.url is not None
@@ -105,6 +98,25 @@ class _Api:
         status, text = self.request("POST", "/api/v1/namespaces", body)
         if status != 201:
             raise AssertionError(f"create namespace {namespace}: HTTP {status} {text!r}")
+
+    def listed(self, path: str) -> list[Obj]:
+        """The items of a list, each with its kind and apiVersion, as `kubectl get -o json` prints them."""
+        status, text = self.request("GET", path)
+        if status != 200:
+            raise AssertionError(f"GET {path}: HTTP {status} {text!r}")
+        doc = json.loads(text)
+        kind = {"kind": doc["kind"].removesuffix("List"), "apiVersion": doc["apiVersion"]}
+        return [{**kind, **item} for item in doc["items"]]
+
+    def named(self, sb: Sandbox, namespace: str, kind: str, name: str) -> Obj | None:
+        """The object `kubectl get <kind> <name> -o json` prints, or None (no such object or kind)."""
+        rt = next((rt for rt in sb.registry.all() if rt.kind == kind), None)
+        if rt is None:
+            return None
+        prefix = f"/apis/{rt.group}/{rt.version}" if rt.group else f"/api/{rt.version}"
+        scope = f"/namespaces/{namespace}" if rt.namespaced else ""
+        status, text = self.request("GET", f"{prefix}{scope}/{rt.plural}/{name}")
+        return json.loads(text) if status == 200 else None
 
     def pod_table(self, namespace: str) -> dict[str, dict[str, str]]:
         """Pod -> READY/STATUS/RESTARTS as `kubectl get pods` prints them: the cells of the server-side
@@ -157,23 +169,13 @@ def log_requests(pod: Obj) -> list[tuple[str, bool]]:
     ]
 
 
-def _listed_types(case: Obj) -> str:
-    """The types one `kubectl get` lists: pods, events and jobs, and the kinds of the objects the
-    case names (each found by kind and name in the list: absent, it is missing from it)."""
-    types = ["pods", "events", "jobs"]
-    for want in (case["expect"] or {}).get("objects") or []:
-        if want["kind"] not in ("Pod", "Event", "Job") and want["kind"].lower() not in types:
-            types.append(want["kind"].lower())
-    return ",".join(types)
-
-
 def run_case(
     case: Obj, workdir: Path, seed: int = 7, inspect: Callable[[Sandbox, Observed], None] | None = None
 ) -> Observed:
     """Apply the case to a fresh sandbox and observe it; `inspect` sees both before the sandbox stops.
 
-    Every kubectl process costs about 0.1 s of CPU, so it runs twice: `apply`, and one `get` for
-    pods, events, jobs and the objects the case names; the table and the logs come over HTTP."""
+    Every kubectl process costs about 0.1 s of CPU: kubectl applies the manifests (client-side
+    apply, its validation and errors are part of what a case checks); the state is read over HTTP."""
     ns = case["namespace"]
     # A bare cluster, as the kind cluster the cases were written against: no sample apps beside them.
     with Sandbox(workdir=workdir, seed=seed, background=False, sample_apps=False) as sb:
@@ -183,27 +185,19 @@ def run_case(
             applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
             sb.advance(float(case["settle_seconds"]))
             seen = Observed(applied.returncode, applied.stdout + applied.stderr)
-            listed = _json(sb, "get", _listed_types(case), "-n", ns)["items"]
-            seen.pods = [o for o in listed if o.get("kind") == "Pod"]
-            seen.events = [o for o in listed if o.get("kind") == "Event"]
-            seen.jobs = [o for o in listed if o.get("kind") == "Job"]
+            seen.pods = api.listed(f"/api/v1/namespaces/{ns}/pods")
+            seen.events = api.listed(f"/api/v1/namespaces/{ns}/events")
+            seen.jobs = api.listed(f"/apis/batch/v1/namespaces/{ns}/jobs")
             seen.table = api.pod_table(ns)
             for pod in _log_pods(case, seen.pods):
                 name = pod["metadata"]["name"]
                 seen.logs[name] = "".join(
                     api.log(ns, name, container, previous) for container, previous in log_requests(pod)
                 )
+            for want in (case["expect"] or {}).get("objects") or []:
+                seen.objects[(want["kind"], want["name"])] = api.named(sb, ns, want["kind"], want["name"])
         finally:
             api.close()
-        for want in (case["expect"] or {}).get("objects") or []:
-            seen.objects[(want["kind"], want["name"])] = next(
-                (
-                    o
-                    for o in listed
-                    if o.get("kind") == want["kind"] and o["metadata"]["name"] == want["name"]
-                ),
-                None,
-            )
         target = (case.get("diagnosis") or {}).get("target")
         if target and not case.get("apply_error"):
             assert sb.kubeconfig_path is not None  # a serving sandbox writes one
