@@ -341,7 +341,8 @@ def _event_problems(label: str, events: list[Obj], want: Obj) -> list[str]:
     problems = []
     for reason in want.get("events") or []:
         if not any(e.get("reason") == reason for e in events):
-            problems.append(f"{label}: no {reason} event (has {sorted({e.get('reason') for e in events})})")
+            seen = sorted({str(e.get("reason")) for e in events})
+            problems.append(f"{label}: no {reason} event (has {seen})")
     for text in want.get("event_messages") or []:
         if not any(text in (e.get("message") or "") for e in events):
             problems.append(f"{label}: no event message containing {text!r}")

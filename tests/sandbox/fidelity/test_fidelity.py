@@ -55,7 +55,7 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 
 def test_every_case_follows_the_format() -> None:
     assert CASES, "no fidelity cases"
-    namespaces = {}
+    namespaces: dict[str, str] = {}
     for path in CASES:
         case = load_case(path)
         assert path.stem.split("-")[0] in {
