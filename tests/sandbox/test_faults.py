@@ -125,6 +125,7 @@ def test_git_fault_commit_truth_right_fix_wrong_fix_and_clear(
     changed = {p for p in original if now.get(p) != original[p]}
     assert changed == set(fault.files) and changed
     faulty = git_objects(repo)[truth.faulty_resource]
+    assert truth.faulty_field is not None
     actual = resolve(faulty, truth.faulty_field)
     assert (actual is MISSING) if truth.bad_value is None else actual == truth.bad_value
     json.dumps(fault.to_dict())  # machine-readable all the way down
@@ -146,10 +147,11 @@ def test_git_fault_commit_truth_right_fix_wrong_fix_and_clear(
 
 def test_fault_diffs_are_minimal_and_keep_comments(repo: ManifestRepo, injector: FaultInjector) -> None:
     fault = injector.inject("readiness_probe", WEB)
+    assert fault.commit is not None
     diff = repo._run("show", "--format=", "--unified=0", fault.commit).decode()
     changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
     assert changed == ["-              path: /healthz", "+              path: /ready"]
-    assert repo.read("apps/web-api/deployment.yaml").startswith("# The shop's HTTP API.")
+    assert (repo.read("apps/web-api/deployment.yaml") or "").startswith("# The shop's HTTP API.")
 
 
 def test_parsed_files_are_kept_by_content_and_read_as_a_fresh_parse(
