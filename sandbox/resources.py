@@ -170,6 +170,9 @@ class Registry:
 
     _types: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Bumped on every change, so documents derived from the registry (discovery, OpenAPI) can be
+    # cached until the served types change.
+    generation: int = 0
 
     @classmethod
     def with_builtins(cls) -> Registry:
@@ -183,11 +186,13 @@ class Registry:
         """Serve `rt` from now on."""
         with self._lock:
             self._types[(rt.group, rt.version, rt.plural)] = rt
+            self.generation += 1
 
     def remove(self, group: str, version: str, plural: str) -> None:
         """Stop serving a type (when its CRD is deleted)."""
         with self._lock:
-            self._types.pop((group, version, plural), None)
+            if self._types.pop((group, version, plural), None) is not None:
+                self.generation += 1
 
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
         """The type served at that path, or None."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandbox.apiserver import crds, discovery, openapi
+from sandbox.apiserver import aggregated_discovery, crds, discovery, openapi
+from sandbox.apiserver.documents import DocumentCache
 from sandbox.apiserver.http import (
     LogSource,
     Target,
@@ -46,6 +48,7 @@ class KubeApi:
         self.shutdown = asyncio.Event()
         self.reads = Reads(store, log_source)
         self.writes = Writes(store, registry)
+        self.documents = DocumentCache(registry)
         crds.load_existing(registry, store)
 
     # --- routing -----------------------------------------------------------------------------
@@ -69,10 +72,10 @@ class KubeApi:
             else:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if not rest:
-                doc = discovery.resource_list(self.registry, group, version)
-                if doc is None:
-                    raise ApiError(404, "NotFound", "the server could not find the requested resource")
-                return json_response(doc)
+                return self._document(
+                    ("resources", group, version),
+                    lambda: discovery.resource_list(self.registry, group, version),
+                )
             target = self._resolve(group, version, rest)
             return await self._verb(request, target)
         except ApiError as exc:
@@ -88,21 +91,41 @@ class KubeApi:
             if self.metrics_source is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return PlainTextResponse(self.metrics_source(), media_type="text/plain; version=0.0.4")
-        if path == "/api":
-            return json_response(discovery.api_versions())
-        if path == "/apis":
-            return json_response(discovery.api_groups(self.registry))
+        if path in ("/api", "/apis"):
+            return self._discovery(request, path)
         if segments[:1] == ["apis"] and len(segments) == 2:
-            doc = discovery.api_group(self.registry, segments[1])
-            if doc is None:
-                raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            return json_response(doc)
+            return self._document(
+                ("group", segments[1]), lambda: discovery.api_group(self.registry, segments[1])
+            )
         if segments[:1] == ["openapi"]:
-            doc = openapi.document(self.registry, segments[1:])
-            if doc is None:
-                raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            return json_response(doc)
+            return self._document(
+                ("openapi", *segments[1:]), lambda: openapi.document(self.registry, segments[1:])
+            )
         return None
+
+    def _discovery(self, request: Request, path: str) -> Response:
+        """/api or /apis: aggregated when the client asks for it (kubectl does), else the legacy list."""
+        core = path == "/api"
+        version = aggregated_discovery.negotiate(request.headers.get("accept", ""))
+        if version is None:
+            return self._document(
+                ("legacy", path),
+                lambda: discovery.api_versions() if core else discovery.api_groups(self.registry),
+            )
+        body = self.documents.get(
+            ("aggregated", path, version),
+            lambda: aggregated_discovery.group_list(self.registry, version, core=core),
+        )
+        return Response(
+            body, media_type=aggregated_discovery.content_type(version), headers={"Vary": "Accept"}
+        )
+
+    def _document(self, key: tuple[str, ...], build: Callable[[], dict[str, Any] | None]) -> Response:
+        """A cached discovery or OpenAPI document; 404 when there is none at that path."""
+        body = self.documents.get(key, build)
+        if body is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        return Response(body, media_type="application/json")
 
     def _resolve(self, group: str, version: str, rest: list[str]) -> Target:
         namespace = None

@@ -58,7 +58,7 @@ def api_group(registry: Registry, group: str) -> dict[str, Any] | None:
 
 
 # subresource -> (the kind it serves, when not the resource's own; its verbs)
-_SUBRESOURCES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+SUBRESOURCES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
     "status": ({}, ("get", "patch", "update")),
     "scale": ({"group": "autoscaling", "version": "v1", "kind": "Scale"}, ("get", "patch", "update")),
     "log": ({}, ("get",)),
@@ -79,8 +79,8 @@ def _resource_entries(rt: ResourceType) -> list[dict[str, Any]]:
         entry["categories"] = list(rt.categories)
     entries = [entry]
     for sub in rt.subresources:
-        if sub in _SUBRESOURCES:
-            serves, verbs = _SUBRESOURCES[sub]
+        if sub in SUBRESOURCES:
+            serves, verbs = SUBRESOURCES[sub]
             entries.append(
                 {
                     "name": f"{rt.plural}/{sub}",

@@ -276,3 +276,22 @@ def test_delete_with_orphan_cascade_keeps_the_replicaset(cluster: Sandbox, tmp_p
     assert len(rs) == 1 and not rs[0]["metadata"].get("ownerReferences")
     kubectl(cluster, "delete", "rs", "-n", "shop", "-l", "app=orphaned", "--cascade=foreground")
     assert kubectl(cluster, "get", "pods", "-n", "shop", "-l", "app=orphaned", "-o", "name").strip() == ""
+
+
+def test_discovery_is_aggregated_two_requests_with_a_cold_cache(cluster: Sandbox, tmp_path: Path) -> None:
+    # A cold cache (a fresh sandbox's port is new to kubectl): /api and /apis answer for every
+    # group-version, as a 1.30 API server does, instead of one request per group-version.
+    out = kubectl(
+        cluster, "get", "pods", "-n", "shop", "-v=6", "--cache-dir", str(tmp_path / "cache"), check=False
+    )
+    requests = [line.split(" GET ")[1].split()[0] for line in out.splitlines() if " GET http" in line]
+    paths = [url.split("/", 3)[3].split("?")[0] for url in requests]
+    assert paths == ["api", "apis", "api/v1/namespaces/shop/pods"], out
+    # what kubectl learnt from them: a group's resources with their short names, verbs and categories
+    rows = kubectl(
+        cluster, "api-resources", "-o", "wide", "--cache-dir", str(tmp_path / "cache")
+    ).splitlines()
+    deployments = next(r.split() for r in rows if r.startswith("deployments "))
+    assert deployments[:5] == ["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    assert deployments[5:] == ["create,delete,deletecollection,get,list,patch,update,watch", "all"]
+    assert any(r.split()[:3] == ["applications", "app,apps", "argoproj.io/v1alpha1"] for r in rows), rows

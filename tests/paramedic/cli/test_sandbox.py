@@ -10,7 +10,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from paramedic.cli.sandbox import sandbox_app
 from sandbox.cluster import Sandbox
 from sandbox.faults import FAULT_TYPES
 from sandbox.faults.control import ControlServer
+from tests.sandbox.kubectl import GO_ENV
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,6 +99,18 @@ def _port_open(url: str) -> bool:
         return s.connect_ex((parts.hostname, parts.port)) == 0
 
 
+def _get(url: str, path: str) -> dict:
+    with urllib.request.urlopen(f"{url}{path}", timeout=10) as response:
+        return dict(json.load(response))
+
+
+def _wait_for(ready: Callable[[], bool], timeout: float) -> None:
+    """Poll `ready` until it holds or `timeout` seconds pass (the assertions after it say what failed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.2)
+
+
 @pytest.mark.slow  # starts Python processes
 @pytest.mark.integration
 def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> None:
@@ -119,6 +133,7 @@ def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> Non
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stdout is not None and proc.stderr is not None  # both piped
     try:
         first = proc.stdout.readline()
         assert first.startswith("kubeconfig: "), first + proc.stderr.read()
@@ -126,11 +141,20 @@ def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> Non
         info = json.loads(state.read_text())
         assert info["kubeconfig"] == kubeconfig and Path(kubeconfig).is_file()
 
+        # Wait over plain HTTP (a kubectl process costs ~0.1 s of CPU), then ask kubectl.
+        _wait_for(
+            lambda: (
+                sum(p["status"].get("phase") == "Running" for p in _get(info["url"], "/api/v1/pods")["items"])
+                >= 6
+            ),
+            60,
+        )
         deadline = time.monotonic() + 60
         out = ""
         while time.monotonic() < deadline:
             out = subprocess.run(
                 ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A"],
+                env={**os.environ, **GO_ENV},
                 capture_output=True,
                 text=True,
                 timeout=30,
@@ -145,6 +169,8 @@ def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> Non
             ["fault", "inject", "scaled_to_zero", "-t", "shop/deploy/worker", "--state", str(state)],
         )
         assert injected.exit_code == 0, injected.output
+        worker = "/apis/apps/v1/namespaces/shop/deployments/worker"
+        _wait_for(lambda: _get(info["url"], worker)["spec"]["replicas"] == 0, 30)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             deploy = subprocess.run(
@@ -162,6 +188,7 @@ def test_up_serves_kubectl_and_faults_and_stops_on_sigint(tmp_path: Path) -> Non
                 ],
                 capture_output=True,
                 text=True,
+                env={**os.environ, **GO_ENV},
             ).stdout
             if deploy == "0":
                 break

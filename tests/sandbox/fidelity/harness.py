@@ -2,8 +2,10 @@
 
 `run_case` starts a bare stepped sandbox (no sample apps), creates the namespace and applies the
 manifests with the real `kubectl` (its kubeconfig), lets `settle_seconds` of simulated time pass,
-and gathers what kubectl shows: pods as JSON and as its printed table, events, logs, and the
-objects the case names.
+and gathers what kubectl shows, read over HTTP from what kubectl prints it from (a kubectl process
+costs ~0.1 s of CPU; test_fidelity's `kubectl_prints_what_the_harness_read` checks that kubectl
+prints the same): pods, events, jobs and the objects the case names as `kubectl get -o json` prints
+them, the pods' table (the server-side Table's cells) and their logs (the log endpoint's body).
 `check_case` compares that with the case's `expect` and returns every mismatch (empty = pass).
 """
 
@@ -14,6 +16,7 @@ import json
 import shutil
 import subprocess
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,11 +31,19 @@ KUBECTL = shutil.which("kubectl")
 CASES_DIR = Path(__file__).parent / "cases"
 REQUIRED = ("description", "source", "namespace", "settle_seconds", "manifests", "expect")
 Obj = dict[str, Any]
+# libyaml's safe loader when PyYAML has it: the same documents, a tenth of the CPU (each case is loaded
+# twice a run, by the format test and by its own)
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# What `kubectl get pods` asks for: the server prints the table, kubectl shows its cells.
+TABLE_ACCEPT = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
+    "application/json"
+)
 
 
 def load_case(path: Path) -> Obj:
     """A case file, checked against the shared format."""
-    case = yaml.safe_load(path.read_text())
+    case = yaml.load(path.read_text(), Loader=_LOADER)
     if not isinstance(case, dict):
         raise ValueError(f"{path.name}: not a mapping")
     missing = [k for k in REQUIRED if k not in case]
@@ -42,7 +53,7 @@ def load_case(path: Path) -> Obj:
         raise ValueError(f"{path.name}: namespace must start with fid-")
     if "healthy" not in (case["expect"] or {}):
         raise ValueError(f"{path.name}: expect.healthy is required")
-    list(yaml.safe_load_all(case["manifests"]))  # the manifests parse
+    list(yaml.load_all(case["manifests"], Loader=_LOADER))  # the manifests parse
     return case
 
 
@@ -53,7 +64,7 @@ class Observed:
     apply_rc: int
     apply_output: str
     pods: list[Obj] = field(default_factory=list)  # `kubectl get pods -o json` items
-    table: dict[str, dict[str, str]] = field(default_factory=dict)  # pod -> READY/STATUS/RESTARTS
+    table: dict[str, dict[str, str]] = field(default_factory=dict)  # pod -> READY/STATUS/RESTARTS cells
     events: list[Obj] = field(default_factory=list)
     logs: dict[str, str] = field(default_factory=dict)  # pod -> its containers' current and previous logs
     # (only of the pods the case checks logs of)
@@ -67,49 +78,88 @@ def kubectl(sb: Sandbox, *args: str, stdin: str | None = None) -> subprocess.Com
     return run_kubectl(sb, *args, stdin=stdin)
 
 
-def _json(sb: Sandbox, *args: str) -> Obj:
-    proc = kubectl(sb, *args, "-o", "json")
-    if proc.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)}: {proc.stderr}")
-    return json.loads(proc.stdout)
+class _Api:
+    """Plain HTTP to the sandbox's API server on one keep-alive connection, for what kubectl only
+    passes on: the objects (`get -o json`), the pods' table (`get` prints the server's cells) and the
+    logs (`logs` prints the log endpoint's body as it is)."""
 
+    def __init__(self, sb: Sandbox) -> None:
+        assert sb.url is not None
+        url = urllib.parse.urlsplit(sb.url)
+        self._conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
 
-def _table(sb: Sandbox, namespace: str) -> dict[str, dict[str, str]]:
-    out = kubectl(sb, "get", "pods", "-n", namespace, "--no-headers").stdout
-    rows = {}
-    for line in out.splitlines():
-        cells = line.split()
-        if len(cells) >= 4:
-            rows[cells[0]] = {"ready": cells[1], "status": cells[2], "restarts": cells[3]}
-    return rows
+    def request(self, method: str, path: str, body: Obj | None = None) -> tuple[int, bytes]:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        self._conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+        response = self._conn.getresponse()
+        return response.status, response.read()
 
-
-def _create_namespace(sb: Sandbox, namespace: str) -> None:
-    """The case's namespace, created through the API server as `kubectl create namespace` does (one
-    kubectl process fewer: the case is about what its manifests reach, not about the namespace)."""
-    assert sb.url is not None
-    url = urllib.parse.urlsplit(sb.url)
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
-    try:
+    def create_namespace(self, namespace: str) -> None:
+        """The case's namespace, created as `kubectl create namespace` does (one kubectl process
+        fewer: the case is about what its manifests reach, not about the namespace)."""
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-        conn.request("POST", "/api/v1/namespaces", json.dumps(body), {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        if response.status != 201:
-            raise AssertionError(f"create namespace {namespace}: HTTP {response.status} {response.read()!r}")
-    finally:
-        conn.close()
+        status, text = self.request("POST", "/api/v1/namespaces", body)
+        if status != 201:
+            raise AssertionError(f"create namespace {namespace}: HTTP {status} {text!r}")
+
+    def listed(self, path: str) -> list[Obj]:
+        """The items of a list, each with its kind and apiVersion, as `kubectl get -o json` prints them."""
+        status, text = self.request("GET", path)
+        if status != 200:
+            raise AssertionError(f"GET {path}: HTTP {status} {text!r}")
+        doc = json.loads(text)
+        kind = {"kind": doc["kind"].removesuffix("List"), "apiVersion": doc["apiVersion"]}
+        return [{**kind, **item} for item in doc["items"]]
+
+    def named(self, sb: Sandbox, namespace: str, kind: str, name: str) -> Obj | None:
+        """The object `kubectl get <kind> <name> -o json` prints, or None (no such object or kind)."""
+        rt = next((rt for rt in sb.registry.all() if rt.kind == kind), None)
+        if rt is None:
+            return None
+        prefix = f"/apis/{rt.group}/{rt.version}" if rt.group else f"/api/{rt.version}"
+        scope = f"/namespaces/{namespace}" if rt.namespaced else ""
+        status, text = self.request("GET", f"{prefix}{scope}/{rt.plural}/{name}")
+        return json.loads(text) if status == 200 else None
+
+    def pod_table(self, namespace: str) -> dict[str, dict[str, str]]:
+        """Pod -> READY/STATUS/RESTARTS as `kubectl get pods` prints them: the cells of the server-side
+        Table it asks for (with the same Accept) and prints as they are."""
+        self._conn.request("GET", f"/api/v1/namespaces/{namespace}/pods", headers={"Accept": TABLE_ACCEPT})
+        response = self._conn.getresponse()
+        text = response.read()
+        if response.status != 200:
+            raise AssertionError(f"pods table of {namespace}: HTTP {response.status} {text!r}")
+        table = json.loads(text)
+        names = [c["name"] for c in table["columnDefinitions"]]
+        rows = {}
+        for row in table["rows"]:
+            cells = dict(zip(names, row["cells"], strict=True))
+            shown = {"ready": cells["Ready"], "status": cells["Status"], "restarts": cells["Restarts"]}
+            rows[str(cells["Name"])] = {key: str(value) for key, value in shown.items()}
+        return rows
+
+    def log(self, namespace: str, pod: str, container: str, previous: bool) -> str:
+        """What `kubectl logs <pod> -c <container> --previous=<previous>` prints on stdout: the log,
+        or nothing when the server refuses (no previous instance, a container not started yet)."""
+        query = urllib.parse.urlencode({"container": container, "previous": str(previous).lower()})
+        status, text = self.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log?{query}")
+        return text.decode() if status == 200 else ""
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def _log_pods(case: Obj, pods: list[Obj]) -> list[Obj]:
-    """The pods whose logs the case checks (`logs_contain`): only they are worth a kubectl each."""
+    """The pods whose logs the case checks (`logs_contain`): only their logs are read."""
     prefixes = [w["name"] for w in (case["expect"] or {}).get("pods") or [] if w.get("logs_contain")]
     return [p for p in pods if any(p["metadata"]["name"].startswith(prefix) for prefix in prefixes)]
 
 
-def _log_requests(pod: Obj) -> list[tuple[str, bool]]:
+def log_requests(pod: Obj) -> list[tuple[str, bool]]:
     """(container, previous) for every log the pod has: each container's current one, and the
-    previous one of a container that restarted. One container per kubectl: with `--all-containers`,
-    kubectl at times drops what it printed for one container when the next one's request fails."""
+    previous one of a container that restarted. One container per request, as `kubectl logs -c`
+    (with `--all-containers`, kubectl at times drops what it printed for one container when the next
+    one's request fails)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     restarted = {
         cs.get("name")
@@ -122,41 +172,41 @@ def _log_requests(pod: Obj) -> list[tuple[str, bool]]:
     ]
 
 
-def run_case(case: Obj, workdir: Path, seed: int = 7) -> Observed:
-    """Apply the case to a fresh sandbox and observe it.
+def run_case(
+    case: Obj, workdir: Path, seed: int = 7, inspect: Callable[[Sandbox, Observed], None] | None = None
+) -> Observed:
+    """Apply the case to a fresh sandbox and observe it; `inspect` sees both before the sandbox stops.
 
-    Every kubectl process costs about 0.1 s of CPU, so reads are batched: one `get` for pods, events
-    and jobs, the printed table, and logs only of the pods the case checks logs of."""
+    Every kubectl process costs about 0.1 s of CPU: kubectl applies the manifests (client-side
+    apply, its validation and errors are part of what a case checks); the state is read over HTTP."""
     ns = case["namespace"]
     # A bare cluster, as the kind cluster the cases were written against: no sample apps beside them.
     with Sandbox(workdir=workdir, seed=seed, background=False, sample_apps=False) as sb:
-        _create_namespace(sb, ns)
-        applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
-        sb.advance(float(case["settle_seconds"]))
-        seen = Observed(applied.returncode, applied.stdout + applied.stderr)
-        listed = _json(sb, "get", "pods,events,jobs", "-n", ns)["items"]
-        seen.pods = [o for o in listed if o.get("kind") == "Pod"]
-        seen.events = [o for o in listed if o.get("kind") == "Event"]
-        seen.jobs = [o for o in listed if o.get("kind") == "Job"]
-        seen.table = _table(sb, ns)
-        for pod in _log_pods(case, seen.pods):
-            name = pod["metadata"]["name"]
-            text = ""
-            for container, previous in _log_requests(pod):
-                proc = kubectl(
-                    sb, "logs", name, "-n", ns, "-c", container, f"--previous={str(previous).lower()}"
+        api = _Api(sb)
+        try:
+            api.create_namespace(ns)
+            applied = kubectl(sb, "apply", "-n", ns, "-f", "-", stdin=case["manifests"])
+            sb.advance(float(case["settle_seconds"]))
+            seen = Observed(applied.returncode, applied.stdout + applied.stderr)
+            seen.pods = api.listed(f"/api/v1/namespaces/{ns}/pods")
+            seen.events = api.listed(f"/api/v1/namespaces/{ns}/events")
+            seen.jobs = api.listed(f"/apis/batch/v1/namespaces/{ns}/jobs")
+            seen.table = api.pod_table(ns)
+            for pod in _log_pods(case, seen.pods):
+                name = pod["metadata"]["name"]
+                seen.logs[name] = "".join(
+                    api.log(ns, name, container, previous) for container, previous in log_requests(pod)
                 )
-                text += proc.stdout
-            seen.logs[name] = text
-        for want in (case["expect"] or {}).get("objects") or []:
-            proc = kubectl(sb, "get", want["kind"], want["name"], "-n", ns, "-o", "json")
-            seen.objects[(want["kind"], want["name"])] = (
-                json.loads(proc.stdout) if proc.returncode == 0 else None
-            )
+            for want in (case["expect"] or {}).get("objects") or []:
+                seen.objects[(want["kind"], want["name"])] = api.named(sb, ns, want["kind"], want["name"])
+        finally:
+            api.close()
         target = (case.get("diagnosis") or {}).get("target")
         if target and not case.get("apply_error"):
             assert sb.kubeconfig_path is not None  # a serving sandbox writes one
             seen.diagnosis = diagnose(sb.kubeconfig_path, ns, target["kind"], target["name"])
+        if inspect is not None:
+            inspect(sb, seen)
     return seen
 
 
@@ -294,7 +344,8 @@ def _event_problems(label: str, events: list[Obj], want: Obj) -> list[str]:
     problems = []
     for reason in want.get("events") or []:
         if not any(e.get("reason") == reason for e in events):
-            problems.append(f"{label}: no {reason} event (has {sorted({e.get('reason') for e in events})})")
+            seen = sorted({str(e.get("reason")) for e in events})
+            problems.append(f"{label}: no {reason} event (has {seen})")
     for text in want.get("event_messages") or []:
         if not any(text in (e.get("message") or "") for e in events):
             problems.append(f"{label}: no event message containing {text!r}")
