@@ -14,18 +14,17 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sandbox.gitops.tree_cache import TreeCache
+
 SANDBOX_AUTHOR = ("Sandbox GitOps", "gitops@sandbox.local")
 _PLAIN_REF = re.compile(r"(?!.*\.\.)(?!.*//)[A-Za-z0-9][A-Za-z0-9._/-]*")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
 _CACHED_COMMITS = 64  # commit -> tree pairs kept
-_CACHED_TREES = 8  # (revision, folder) reads kept; a sandbox reads one or two folders of a few heads
 
 
 class GitCommandError(RuntimeError):
@@ -63,8 +62,7 @@ class ManifestRepo:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._author = author
         self._lock = threading.Lock()  # serialises our own commits; update-ref guards against others
-        self._cache_lock = threading.Lock()
-        self._files: OrderedDict[tuple[str, str], dict[str, bytes]] = OrderedDict()
+        self._read = TreeCache()  # what was read at full commit shas
         self._trees: dict[str, str] = {}  # commit -> tree, for commits made or compared here
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -161,12 +159,10 @@ class ManifestRepo:
 
     def files(self, revision: str, under: str = "") -> dict[str, bytes]:
         """Every file (path -> content) in `revision`, optionally only below the folder `under`."""
-        key = self._cache_key(revision, under)
-        if key is not None:
-            with self._cache_lock:
-                cached = self._files.get(key)
-            if cached is not None:
-                return dict(cached)
+        key = TreeCache.key(revision, under)
+        cached = None if key is None else self._read.get(key)
+        if cached is not None:
+            return cached
         args = ["ls-tree", "-r", "-z", "--full-tree", revision]
         if under:
             args += ["--", under.rstrip("/") + "/"]
@@ -188,13 +184,13 @@ class ManifestRepo:
                 result[path] = out[start : start + size]
                 pos = start + size + 1
         if key is not None:
-            self._remember(key, result)
-        return dict(result)
+            self._read.put(key, result)
+        return result
 
     def read(self, path: str, revision: str | None = None) -> str | None:
         """One file's text at `revision` (default: the branch head), or None when it does not exist."""
         rev = revision or self.head()
-        known = self._known_file(rev, path)
+        known = self._read.file(rev, path)
         if known is not None:
             return known.decode("utf-8")
         spec = f"{rev}:{path}"
@@ -213,55 +209,6 @@ class ManifestRepo:
         if fields[1] != b"blob":
             raise GitCommandError(("cat-file", "blob", spec), 128, f"fatal: {spec} is a {fields[1].decode()}")
         return rest[: int(fields[2])].decode("utf-8")
-
-    # -- the content cache --------------------------------------------------------------------
-    # A full commit sha names its tree for good, so what `files` read at one is kept (a few revisions,
-    # by folder): the sync loop and the fault injector read the same head, and a commit made here
-    # knows its own tree without asking git again.
-
-    @staticmethod
-    def _cache_key(revision: str, under: str) -> tuple[str, str] | None:
-        folder = under.rstrip("/")
-        parts = folder.split("/") if folder else []
-        if not _SHA.fullmatch(revision) or not all(
-            _PLAIN_NAME.fullmatch(p) and p not in (".", "..") for p in parts
-        ):
-            return None  # a ref moves; a pathspec with magic, globs or dots is git's to match
-        return revision, f"{folder}/" if folder else ""
-
-    def _remember(self, key: tuple[str, str], files: dict[str, bytes]) -> None:
-        with self._cache_lock:
-            self._files[key] = files
-            self._files.move_to_end(key)
-            while len(self._files) > _CACHED_TREES:
-                self._files.popitem(last=False)
-
-    def _known_file(self, revision: str, path: str) -> bytes | None:
-        """`path`'s content at `revision` when a cached read holds it (absence is git's to say)."""
-        with self._cache_lock:
-            for (rev, prefix), files in self._files.items():
-                if rev == revision and path.startswith(prefix) and path in files:
-                    return files[path]
-        return None
-
-    def _carry_over(self, old: str, new: str, changes: Mapping[str, bytes | None]) -> None:
-        """Cache `new`'s files from `old`'s cached ones and the changes that made it."""
-        with self._cache_lock:
-            derived = []
-            for (rev, prefix), files in self._files.items():
-                if rev != old:
-                    continue
-                after = dict(files)
-                for path, data in changes.items():
-                    if not path.startswith(prefix):
-                        continue
-                    if data is None:
-                        after.pop(path, None)
-                    else:
-                        after[path] = data
-                derived.append(((new, prefix), after))
-        for key, files in derived:
-            self._remember(key, files)
 
     def log(self, limit: int = 20, ref: str | None = None) -> list[Commit]:
         """Commits on the branch, newest first."""
@@ -330,7 +277,7 @@ class ManifestRepo:
             follow = self._clean_checkout_of(ref)
             self._run("update-ref", "-m", "sandbox commit", ref, new, old)
             self._remember_tree(new, tree)
-            self._carry_over(old, new, data)
+            self._read.carry_over(old, new, data)
             if follow:
                 # The index and files still describe `old`: move them to `new` (HEAD already moved).
                 self._run("read-tree", "-m", "-u", old, new, check=False)
