@@ -53,20 +53,25 @@ QUICK_VERIFY = {
 
 @dataclass
 class Replica:
-    """One `paramedic serve` process and its API."""
+    """One `paramedic serve` process and its API.
+
+    `http` is one client for all of the test's calls: a new `httpx.Client` (what `httpx.get`
+    builds) reads the CA bundle again, ~60 ms of CPU, and the test polls several times a second.
+    """
 
     name: str
     url: str
     proc: subprocess.Popen[str]
     log: Path
+    http: httpx.Client
 
     def runs(self, **params: Any) -> list[dict[str, Any]]:
-        got = httpx.get(f"{self.url}/api/v1/runs", params=params, headers=AUTH, timeout=10)
+        got = self.http.get("/api/v1/runs", params=params, timeout=10)
         got.raise_for_status()
         return list(got.json()["items"])
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", json=body, headers=AUTH, timeout=30)
+        return self.http.post(path, json=body, timeout=30)
 
     def kill(self) -> float:
         """kill -9; the monotonic time it died."""
@@ -91,10 +96,11 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float =
 
 @dataclass
 class Cluster:
-    """The sandbox and its fault control server."""
+    """The sandbox and its fault control server, with one API client the test's polls share."""
 
     sb: Sandbox
     control_url: str
+    kube: KubeClient
 
     def inject(self, fault: str, target: str) -> None:
         done = httpx.post(f"{self.control_url}/faults", json={"type": fault, "target": target}, timeout=60)
@@ -102,13 +108,10 @@ class Cluster:
 
     def leader(self) -> str | None:
         """The Lease's holder, if any."""
-        kube = KubeClient.from_config(str(self.sb.kubeconfig_path))
         try:
-            lease = k8s.CoordinationV1Api(kube.api).read_namespaced_lease(LEASE[1], LEASE[0])
+            lease = k8s.CoordinationV1Api(self.kube.api).read_namespaced_lease(LEASE[1], LEASE[0])
         except k8s.ApiException:
             return None
-        finally:
-            kube.close()
         return lease.spec.holder_identity if lease.spec else None
 
     def pulls(self, fingerprint: str | None = None) -> list[PullRequest]:
@@ -118,11 +121,7 @@ class Cluster:
 
     def anomaly_events(self, namespace: str, workload: str) -> int:
         """How many `AnomalyDetected` reports the cluster holds for a workload (Event counts summed)."""
-        kube = KubeClient.from_config(str(self.sb.kubeconfig_path))
-        try:
-            events = k8s.CoreV1Api(kube.api).list_namespaced_event(namespace).items
-        finally:
-            kube.close()
+        events = k8s.CoreV1Api(self.kube.api).list_namespaced_event(namespace).items
         counts: list[int] = [
             int(e.count or 1)
             for e in events
@@ -139,7 +138,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     try:
         sb.wait_healthy(timeout=60)
         k8s.CoreV1Api(kube.api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name="paramedic")))
-        yield Cluster(sb, control.url)
+        yield Cluster(sb, control.url, kube)
     finally:
         kube.close()
         control.stop()
@@ -162,7 +161,7 @@ def _up(replica: Replica, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and replica.proc.poll() is None:
         try:
-            if httpx.get(f"{replica.url}/healthz", timeout=2).is_success:
+            if replica.http.get("/healthz", timeout=2).is_success:
                 return True
         except httpx.HTTPError:
             pass
@@ -204,7 +203,8 @@ def start_replicas(
             with log.open("w") as out:
                 command = [sys.executable, "-m", "paramedic.cli.main", "serve"]
                 proc = subprocess.Popen(command, env=env, stdout=out, stderr=out, text=True)
-            started[name] = Replica(name, f"http://127.0.0.1:{port}", proc, log)
+            url = f"http://127.0.0.1:{port}"
+            started[name] = Replica(name, url, proc, log, httpx.Client(base_url=url, headers=AUTH))
         for replica in started.values():
             if not _up(replica, STARTUP_SECONDS - (time.monotonic() - began)):
                 pytest.fail(
@@ -218,6 +218,7 @@ def start_replicas(
     finally:
         for replica in started.values():
             stop_process(replica.proc, timeout=20)
+            replica.http.close()
 
 
 ACTIVE = frozenset({"queued", "running", "waiting_approval", "waiting_merge"})
