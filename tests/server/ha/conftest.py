@@ -3,14 +3,14 @@
 `cluster` is a sandbox API server (real time, its GitOps loop syncing the local repository) with
 the fault control server; `start_replicas(mode, **env)` starts replica-a and replica-b over it,
 with short HA timings (lease 6 s, renew 4 s, retry 1 s, heartbeat 1 s, owner timeout 5 s) and
-short verification windows, and stops whatever is still running at the end of the test.
+short verification windows, and stops whatever is still running at the end of the test. The
+replicas are forked by a zygote that imported `paramedic` once for the package's tests
+(tests/server/ha/zygote.py): each is its own `paramedic serve` process, without ~6 CPU-s of imports.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from server.runstore import RunStore, open_run_store
 from server.runstore.models import AuditRecord
 from tests.ports import free_port
 from tests.processes import stop_process
+from tests.server.ha.zygote import ForkedProcess, Zygote
 from tools.gitops.local_pulls import PullStore
 from tools.gitops.records import PullRequest
 from tools.kubernetes.client import KubeClient
@@ -61,7 +62,7 @@ class Replica:
 
     name: str
     url: str
-    proc: subprocess.Popen[str]
+    proc: ForkedProcess
     log: Path
     http: httpx.Client
 
@@ -153,8 +154,16 @@ def shared_store(fresh_postgres_url: str) -> Iterator[RunStore]:
     store.close()
 
 
+@pytest.fixture(scope="package")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """The process the replicas are forked from; stopped (and reaped, with them) after the package."""
+    started = Zygote(tmp_path_factory.mktemp("zygote") / "zygote.log")
+    yield started
+    started.close()
+
+
 StartReplicas = Callable[..., dict[str, Replica]]
-STARTUP_SECONDS = 300.0  # two processes importing everything on a 2-core machine shared by others
+STARTUP_SECONDS = 300.0  # two processes starting on a 2-core machine shared by others
 
 
 def _up(replica: Replica, timeout: float) -> bool:
@@ -165,7 +174,7 @@ def _up(replica: Replica, timeout: float) -> bool:
                 return True
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.2)
     return False
 
 
@@ -175,7 +184,7 @@ def _tail(replica: Replica, lines: int = 30) -> str:
 
 @pytest.fixture
 def start_replicas(
-    cluster: Cluster, fresh_postgres_url: str, shared_store: RunStore, tmp_path: Path
+    cluster: Cluster, fresh_postgres_url: str, shared_store: RunStore, tmp_path: Path, zygote: Zygote
 ) -> Iterator[StartReplicas]:
     """`start_replicas(mode, **env)`: both replicas up (health checked); stopped after the test."""
     started: dict[str, Replica] = {}
@@ -200,10 +209,8 @@ def start_replicas(
                 **extra,
             }
             log = tmp_path / f"{name}.log"
-            with log.open("w") as out:
-                command = [sys.executable, "-m", "paramedic.cli.main", "serve"]
-                proc = subprocess.Popen(command, env=env, stdout=out, stderr=out, text=True)
             url = f"http://127.0.0.1:{port}"
+            proc = zygote.spawn(["serve"], env, log)
             started[name] = Replica(name, url, proc, log, httpx.Client(base_url=url, headers=AUTH))
         for replica in started.values():
             if not _up(replica, STARTUP_SECONDS - (time.monotonic() - began)):
@@ -217,7 +224,7 @@ def start_replicas(
         yield start
     finally:
         for replica in started.values():
-            stop_process(replica.proc, timeout=20)
+            stop_process(replica.proc, timeout=20)  # type: ignore[arg-type]  # duck-typed: the Popen calls it makes
             replica.http.close()
 
 
