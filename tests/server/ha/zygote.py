@@ -149,6 +149,7 @@ def _replica(request: dict[str, Any], answers: IO[str]) -> None:
     from paramedic.cli.main import main
 
     sys.argv = [script, *request["spawn"]]
+    sys.modules["__main__"].__package__ = "paramedic.cli"  # click names the program from it
     main()  # typer exits (SystemExit) with the command's code, which ends this process
     sys.exit(0)
 
