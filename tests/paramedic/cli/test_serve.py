@@ -116,12 +116,14 @@ def _an_injected_fault_becomes_a_run_listed_and_streamed(
     (run_id,) = run_ids
     runs = http.get("/api/v1/runs", params={"workload": "web-api"}, headers=auth, timeout=5).json()
     assert [r["id"] for r in runs["items"]] == [run_id]
-    run = http.get(f"/api/v1/runs/{run_id}", headers=auth, timeout=5).json()
+    # The report node's end is streamed before the run's final status is stored, and the run's end
+    # is counted (the finish hooks) after that: a reader right behind the stream waits a moment.
+    deadline = time.monotonic() + 10
+    while (run := http.get(f"/api/v1/runs/{run_id}", headers=auth, timeout=5).json())["status"] == "running":
+        assert time.monotonic() < deadline, run
+        time.sleep(0.1)
     assert run["status"] == "reported"  # report mode: diagnosed, nothing changed
     assert run["diagnosis"]["category"] == "bad_image"
-    # The run's end is counted after its record is stored (the finish hooks): a reader that saw
-    # "reported" can be a few milliseconds ahead of the counter.
-    deadline = time.monotonic() + 10
     while 'outcome="reported"' not in (metrics := http.get("/metrics", headers=auth, timeout=5).text):
         assert time.monotonic() < deadline, metrics
         time.sleep(0.1)
