@@ -12,6 +12,7 @@ from evals.generate import GENERATED_DIR, generate, render, templates
 from evals.runner import check_truth
 from evals.steps import play
 from paramedic.eval_sandbox import SandboxTestbed, sandbox_faults
+from tests.sample_repo import seeded
 
 FAULTS = sandbox_faults()
 
@@ -90,11 +91,11 @@ _CATEGORIES = sorted({c.value for c in FAULTS.values()} | {"control"})
 @pytest.mark.slow
 @pytest.mark.parametrize("split", SPLITS)
 @pytest.mark.parametrize("category", _CATEGORIES)
-def test_a_sample_of_variants_plays_and_its_truth_matches_the_sandbox(split, category, generated):
+def test_a_sample_of_variants_plays_and_its_truth_matches_the_sandbox(split, category, generated, tmp_path):
     variants = [s for s in generated if (s.split, s.categories[0]) == (split, category)]
     assert variants, f"no generated {split} variant of {category}"
     scenario = variants[-1]
-    cluster = SandboxTestbed(background=False, serve=False).new_cluster(3)
+    cluster = SandboxTestbed(background=False, serve=False, workdir=seeded(tmp_path)).new_cluster(3)
     cluster.start()
     try:
         cluster.wait_healthy(timeout=30)

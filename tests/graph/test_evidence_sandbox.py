@@ -15,6 +15,7 @@ from agent.reasoners.rules import RulesReasoner
 from graph.evidence_gathering import Sources, gather_evidence
 from sandbox.cluster import Sandbox
 from tests.incidents import make_incident
+from tests.sample_repo import seeded
 from tests.sandbox.test_cluster import CASES as FAULT_CASES
 from tests.sandbox.test_cluster import View, observed, workload_of
 from tools.gitops.local import LocalGitRepo
@@ -27,7 +28,7 @@ CASES = {name: target for name, (target, _) in FAULT_CASES.items()}
 
 @pytest.fixture
 def sandbox(tmp_path) -> Iterator[Sandbox]:
-    with Sandbox(workdir=tmp_path / "sb", seed=21, background=False) as sb:
+    with Sandbox(workdir=seeded(tmp_path / "sb"), seed=21, background=False) as sb:
         sb.wait_healthy(timeout=30)
         yield sb
 
