@@ -21,16 +21,21 @@ MYPY_LOG := $(VENV)/mypy.log
 
 .PHONY: demo test test-fast coverage lint contracts typecheck pytest system-packages clean install
 
+# The venv is made without pip and uv is put in it by the system's pip (`pip --python`, pip >= 22.3):
+# ensurepip alone is 8 of a fresh machine's first 18 s (docs/testing.md). Where the system has no
+# pip (or an older one), the venv gets its own with ensurepip, as `python3 -m venv` would give it.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install -q -c constraints.txt uv 2>/dev/null || $(PY) -m ensurepip >/dev/null
 
 # Re-install only when the dependency files change (idempotent and fast the second time).
 # The pinned set is installed by uv (pinned in constraints.txt, itself installed by pip): it resolves
 # and installs the same 150 packages as pip in 8 s instead of 114 s of CPU on a fresh machine
 # (docs/testing.md). Where uv cannot be had, pip installs the same pins.
 UV := $(VENV)/bin/uv
-INSTALL = { $(PIP) install -q -c constraints.txt uv && $(UV) pip install --python $(PY) -q -c constraints.txt $(1); } \
-	|| $(PIP) install -q -c constraints.txt $(1)
+INSTALL = { { test -x $(UV) || $(PIP) install -q -c constraints.txt uv; } \
+	&& $(UV) pip install --python $(PY) -q -c constraints.txt $(1); } \
+	|| { $(PIP) --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null; $(PIP) install -q -c constraints.txt $(1); }
 
 TEST_REQUIREMENTS := -e '.[test,evals]'
 
