@@ -16,6 +16,8 @@ from evals.runner import check_truth
 from evals.steps import play
 from evals.truth import all_truths, fault_records
 from paramedic.eval_sandbox import SandboxTestbed, sandbox_faults
+from sandbox.cluster import Sandbox
+from tests.sample_repo import seeded
 
 FAULTS = sandbox_faults()
 
@@ -158,11 +160,11 @@ SCENARIO_IDS = [scenario.id for scenario in load_dataset()]
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
-def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(by_id, scenario_id):
+def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(by_id, scenario_id, tmp_path):
     """Each scenario's steps play in a stepped sandbox (no API server needed) and the injected
     faults' ground truth equals the scenario's `expect.faults`."""
     scenario = by_id[scenario_id]
-    cluster = SandboxTestbed(background=False, serve=False).new_cluster(3)
+    cluster = SandboxTestbed(background=False, serve=False, workdir=seeded(tmp_path)).new_cluster(3)
     cluster.start()
     try:
         cluster.wait_healthy(timeout=30)
@@ -178,3 +180,18 @@ def test_every_scenario_plays_and_its_ground_truth_is_what_the_sandbox_injects(b
 
 def test_the_dataset_has_scenarios_in_every_split():
     assert {s.split for s in load_dataset()} == set(SPLITS) and len(SCENARIO_IDS) >= 40
+
+
+def test_a_seeded_work_dir_deploys_the_commit_a_fresh_sandbox_makes(tmp_path):
+    """The scenario tests start on a copy of the sample repository (tests/sample_repo.py); a fresh
+    sandbox (another seed) makes the same repository: the same head, files and history."""
+    fresh = Sandbox(seed=11, background=False, serve=False).start()
+    seeded_sb = Sandbox(workdir=seeded(tmp_path), seed=3, background=False, serve=False).start()
+    try:
+        assert seeded_sb.repo.head() == fresh.repo.head()
+        assert seeded_sb.repo.log() == fresh.repo.log()
+        assert seeded_sb.repo.files(seeded_sb.repo.head()) == fresh.repo.files(fresh.repo.head())
+        assert seeded_sb.healthy() == fresh.healthy()
+    finally:
+        seeded_sb.stop()
+        fresh.stop()

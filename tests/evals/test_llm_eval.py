@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.config import LLMSettings
+from paramedic import eval_sandbox
 from paramedic.cli.main import app
 from tests.agent.fake_llm import FakeLLMServer
 from tests.evals.scripted_model import investigating_model
@@ -28,11 +30,18 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # (~10 CPU-s) and nothing this test checks.
 SCENARIOS = ["dev-oom-web-api"]
 PRICE_IN, PRICE_OUT = 0.5, 2.0  # USD per million tokens
+# Simulated seconds per wall second of the scenario's sandbox: twice `paramedic eval`'s 30x. The agent
+# decides on simulated time and on its watcher having caught up (paramedic.eval_quiet), never on wall
+# time, so a faster clock shortens the waits (quiet window, settle, soak), not what the run does.
+TIME_FACTOR = 60.0
 
 
 def _eval(
     provider: str, scenarios: list[str], tmp_path: Path, monkeypatch
 ) -> tuple[dict[str, Any], str, list]:
+    monkeypatch.setattr(
+        eval_sandbox, "SandboxTestbed", partial(eval_sandbox.SandboxTestbed, time_factor=TIME_FACTOR)
+    )
     with FakeLLMServer("openai", responder=investigating_model) as server:
         monkeypatch.setenv("PARAMEDIC_LLM__BASE_URL", server.base_url)
         monkeypatch.setenv("PARAMEDIC_LLM__MODEL", "scripted")

@@ -17,6 +17,10 @@ from paramedic.eval_agent import graph_agent
 from paramedic.eval_sandbox import SandboxTestbed
 
 pytestmark = [pytest.mark.evalsubset, pytest.mark.e2e]
+# Simulated seconds per wall second: twice `paramedic eval`'s 30x. The agent decides on simulated time
+# and on its watcher having caught up (paramedic.eval_quiet), never on wall time, so a faster clock
+# shortens the waits (quiet window, settle, soak), not what the agent does.
+TIME_FACTOR = 60.0
 
 
 def test_the_floor_is_documented():
@@ -26,7 +30,7 @@ def test_the_floor_is_documented():
 
 @pytest.mark.timeout(180)
 def test_subset_with_rules_through_the_graph(tmp_path):
-    testbed = SandboxTestbed()
+    testbed = SandboxTestbed(time_factor=TIME_FACTOR)
     scenarios = select(load_dataset(splits=["dev"], faults=testbed.faults), ids=SUBSET_IDS)
     categories = {c for s in scenarios for c in s.categories}
     assert categories >= {"bad_image", "missing_env", "missing_config_key", "unschedulable", "control"}

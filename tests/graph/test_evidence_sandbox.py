@@ -15,6 +15,7 @@ from agent.reasoners.rules import RulesReasoner
 from graph.evidence_gathering import Sources, gather_evidence
 from sandbox.cluster import Sandbox
 from tests.incidents import make_incident
+from tests.sample_repo import seeded
 from tests.sandbox.test_cluster import CASES as FAULT_CASES
 from tests.sandbox.test_cluster import View, observed, workload_of
 from tools.gitops.local import LocalGitRepo
@@ -23,11 +24,14 @@ from tools.result import ToolCallEvent
 
 # Every fault of the catalogue, on the sample app the sandbox's own fault tests use for it.
 CASES = {name: target for name, (target, _) in FAULT_CASES.items()}
+# Simulated seconds between looks for the symptoms (each look is a few API reads over HTTP); the
+# evidence is gathered 120 s after they showed, so seeing them up to 10 s later changes nothing.
+STEP = 10.0
 
 
 @pytest.fixture
 def sandbox(tmp_path) -> Iterator[Sandbox]:
-    with Sandbox(workdir=tmp_path / "sb", seed=21, background=False) as sb:
+    with Sandbox(workdir=seeded(tmp_path / "sb"), seed=21, background=False) as sb:
         sb.wait_healthy(timeout=30)
         yield sb
 
@@ -37,7 +41,7 @@ def sandbox(tmp_path) -> Iterator[Sandbox]:
 def test_rules_name_the_injected_root_cause(sandbox: Sandbox, fault_type: str) -> None:
     fault = sandbox.inject(fault_type, CASES[fault_type])
     view = View(sandbox)
-    assert sandbox.wait_for(lambda: not observed(view, fault.truth.symptoms), 900), (
+    assert sandbox.wait_for(lambda: not observed(view, fault.truth.symptoms), 900, step=STEP), (
         f"{fault_type} never showed"
     )
     sandbox.advance(120)

@@ -29,6 +29,7 @@ from graph.context import VerifyConfig
 from graph.runner import OnEvent, RunResult, continue_run, resume_run, start_run
 from graph.state import RunOutcome, incident_diagnosis, subject_of
 from tests.graph.sandbox_graph import Harness, healing_sandbox, remediations, rollbacks
+from tests.sample_repo import seeded
 from tools.gitops.local import LocalGitRepo
 from tools.notify import Notification
 from tools.result import ToolResult, ToolStatus
@@ -53,6 +54,7 @@ HEALING = [
 
 @pytest.fixture
 def harness(tmp_path: Path):
+    seeded(tmp_path / "sandbox")  # healing_sandbox's work dir, with the sample repository copied in
     with healing_sandbox(tmp_path) as h:
         yield h
 

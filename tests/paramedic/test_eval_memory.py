@@ -1,8 +1,9 @@
 """Memory helps: a scenario replayed twice with one incident memory. The second pass recalls the
 first pass's incident (cited in its trace) and is at least as accurate.
 
-One scenario, not a set: each replay is a whole eval run (a sandbox at 30x, the watcher and the
-graph) costing ~5 CPU-s and ~20 s wall, and one is enough to carry memory from a pass to the next.
+One scenario, not a set: each replay is a whole eval run (a sandbox, the watcher and the graph),
+and one is enough to carry memory from a pass to the next. An unschedulable worker shows at once (a
+Pending pod), so a pass is ~10 s wall at 60x where an OOM's crash loop first has to build up;
 `MemoryCarrier`'s bookkeeping over several scenarios is what `replay_twice` does for any set."""
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from paramedic.eval_memory import replay_twice
 from paramedic.eval_sandbox import SandboxTestbed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-SCENARIOS = ["dev-oom-web-api"]
+SCENARIOS = ["dev-unschedulable-worker"]
+# Simulated seconds per wall second: twice `paramedic eval`'s 30x. The agent decides on simulated time
+# and on its watcher having caught up (paramedic.eval_quiet), never on wall time, so a faster clock
+# changes how long the run waits, not what it does.
+TIME_FACTOR = 60.0
 
 
 def test_the_second_pass_cites_past_incidents_without_losing_accuracy(tmp_path: Path) -> None:
-    testbed = SandboxTestbed()
+    testbed = SandboxTestbed(time_factor=TIME_FACTOR)
     scenarios = select(load_dataset(splits=["dev"], faults=testbed.faults), ids=SCENARIOS)
 
     def run_pass(agent):

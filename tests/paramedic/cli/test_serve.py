@@ -26,12 +26,14 @@ from tests.ports import free_port
 from tests.processes import stop_process
 
 pytestmark = pytest.mark.integration
-Served = tuple[str, dict[str, Any], dict[str, str], list[str]]  # base URL, sandbox state, auth, output
+Served = tuple[httpx.Client, dict[str, Any], dict[str, str], list[str]]  # client, sandbox state, auth, output
 
 
 @contextlib.contextmanager
 def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
-    """`serve --sandbox` running: base URL, sandbox state, auth header, and (filled at exit) its output."""
+    """`serve --sandbox` running: a client on its base URL, sandbox state, auth header, and (filled at
+    exit) its output. One client for every call: each `httpx.get` would build one and read the CA
+    bundle again (~60 ms of CPU), and the start-up is polled five times a second."""
     port = free_port()
     output_lines: list[str] = []
     log = tmp_path / "serve-output.txt"  # a file, not a pipe: nothing to drain while it runs
@@ -52,12 +54,12 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-    base = f"http://127.0.0.1:{port}"
+    http = httpx.Client(base_url=f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200 and state.exists():
+                if http.get("/healthz", timeout=1).status_code == 200 and state.exists():
                     break
             except httpx.HTTPError:
                 pass
@@ -69,9 +71,10 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
         token_file = tmp_path / "data" / "api-token"
         assert token_file.stat().st_mode & 0o777 == 0o600
         token = token_file.read_text().strip()
-        yield base, json.loads(state.read_text()), {"Authorization": f"Bearer {token}"}, output_lines
+        yield http, json.loads(state.read_text()), {"Authorization": f"Bearer {token}"}, output_lines
     finally:
         stop_process(proc, timeout=20)
+        http.close()
     output = log.read_text()
     output_lines.extend(output.splitlines())
     assert proc.returncode == 0, output
@@ -82,23 +85,22 @@ def _serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
 def test_an_injected_fault_and_an_alert_become_runs_in_the_configured_store(
     tmp_path: Path, fresh_postgres_url: str
 ) -> None:
-    with _serve(tmp_path, PARAMEDIC_STORAGE_URL=fresh_postgres_url) as (base, state, auth, output):
-        run_id = _an_injected_fault_becomes_a_run_listed_and_streamed(base, state, auth)
-        _an_alert_opens_a_run(base, auth, fresh_postgres_url, seen_run=run_id)
+    with _serve(tmp_path, PARAMEDIC_STORAGE_URL=fresh_postgres_url) as (http, state, auth, output):
+        run_id = _an_injected_fault_becomes_a_run_listed_and_streamed(http, state, auth)
+        _an_alert_opens_a_run(http, auth, fresh_postgres_url, seen_run=run_id)
     assert any(line.startswith("paramedic: runs stored in postgresql://") for line in output)
     assert not (tmp_path / "data" / "paramedic.db").exists(), "nothing went to the default SQLite file"
 
 
 def _an_injected_fault_becomes_a_run_listed_and_streamed(
-    base: str, state: dict[str, Any], auth: dict[str, str]
+    http: httpx.Client, state: dict[str, Any], auth: dict[str, str]
 ) -> str:
-    assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
-    assert httpx.get(f"{base}/api/v1/runs", timeout=5).status_code == 401, "reads need the generated token"
-    assert httpx.get(f"{base}/api/v1/runs", headers=auth, timeout=5).json()["items"] == []
+    assert http.get("/readyz", timeout=10).status_code == 200
+    assert http.get("/api/v1/runs", timeout=5).status_code == 401, "reads need the generated token"
+    assert http.get("/api/v1/runs", headers=auth, timeout=5).json()["items"] == []
     seen: list[dict] = []
-    client = httpx.Client(headers=auth, timeout=httpx.Timeout(30, read=30))
-    with client, client.stream("GET", f"{base}/api/v1/events") as stream:
-        injected = httpx.post(
+    with http.stream("GET", "/api/v1/events", headers=auth, timeout=httpx.Timeout(30, read=30)) as stream:
+        injected = http.post(
             f"{state['control_url']}/faults",
             json={"type": "bad_image", "target": "shop/deploy/web-api", "via": "git"},
             timeout=60,
@@ -112,23 +114,29 @@ def _an_injected_fault_becomes_a_run_listed_and_streamed(
     run_ids = {e["run_id"] for e in seen}
     assert len(run_ids) == 1
     (run_id,) = run_ids
-    runs = httpx.get(f"{base}/api/v1/runs", params={"workload": "web-api"}, headers=auth, timeout=5).json()
+    runs = http.get("/api/v1/runs", params={"workload": "web-api"}, headers=auth, timeout=5).json()
     assert [r["id"] for r in runs["items"]] == [run_id]
-    run = httpx.get(f"{base}/api/v1/runs/{run_id}", headers=auth, timeout=5).json()
+    # The report node's end is streamed before the run's final status is stored, and the run's end
+    # is counted (the finish hooks) after that: a reader right behind the stream waits a moment.
+    deadline = time.monotonic() + 10
+    while (run := http.get(f"/api/v1/runs/{run_id}", headers=auth, timeout=5).json())["status"] == "running":
+        assert time.monotonic() < deadline, run
+        time.sleep(0.1)
     assert run["status"] == "reported"  # report mode: diagnosed, nothing changed
     assert run["diagnosis"]["category"] == "bad_image"
-    metrics = httpx.get(f"{base}/metrics", headers=auth, timeout=5).text
-    assert 'outcome="reported"' in metrics
+    while 'outcome="reported"' not in (metrics := http.get("/metrics", headers=auth, timeout=5).text):
+        assert time.monotonic() < deadline, metrics
+        time.sleep(0.1)
     return str(run_id)
 
 
-def _an_alert_opens_a_run(base: str, auth: dict[str, str], storage_url: str, seen_run: str) -> None:
+def _an_alert_opens_a_run(http: httpx.Client, auth: dict[str, str], storage_url: str, seen_run: str) -> None:
     from server.runstore import open_run_store
     from tests.server.alerts.conftest import alert, notification
 
     # Another workload than the injected fault's, so the alert opens its own incident.
     labels = {"alertname": "KubePodCrashLooping", "namespace": "shop", "deployment": "worker"}
-    intake = httpx.post(f"{base}/api/v1/alerts/alertmanager", json=notification(alert(labels)),
+    intake = http.post("/api/v1/alerts/alertmanager", json=notification(alert(labels)),
                         headers=auth, timeout=30)  # fmt: skip
     assert intake.status_code == 202, intake.text
     (result,) = intake.json()["results"]

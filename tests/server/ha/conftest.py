@@ -3,14 +3,14 @@
 `cluster` is a sandbox API server (real time, its GitOps loop syncing the local repository) with
 the fault control server; `start_replicas(mode, **env)` starts replica-a and replica-b over it,
 with short HA timings (lease 6 s, renew 4 s, retry 1 s, heartbeat 1 s, owner timeout 5 s) and
-short verification windows, and stops whatever is still running at the end of the test.
+short verification windows, and stops whatever is still running at the end of the test. The
+replicas are forked by a zygote that imported `paramedic` once for the package's tests
+(tests/server/ha/zygote.py): each is its own `paramedic serve` process, without ~6 CPU-s of imports.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from server.runstore import RunStore, open_run_store
 from server.runstore.models import AuditRecord
 from tests.ports import free_port
 from tests.processes import stop_process
+from tests.server.ha.zygote import ForkedProcess, Zygote
 from tools.gitops.local_pulls import PullStore
 from tools.gitops.records import PullRequest
 from tools.kubernetes.client import KubeClient
@@ -53,20 +54,25 @@ QUICK_VERIFY = {
 
 @dataclass
 class Replica:
-    """One `paramedic serve` process and its API."""
+    """One `paramedic serve` process and its API.
+
+    `http` is one client for all of the test's calls: a new `httpx.Client` (what `httpx.get`
+    builds) reads the CA bundle again, ~60 ms of CPU, and the test polls several times a second.
+    """
 
     name: str
     url: str
-    proc: subprocess.Popen[str]
+    proc: ForkedProcess
     log: Path
+    http: httpx.Client
 
     def runs(self, **params: Any) -> list[dict[str, Any]]:
-        got = httpx.get(f"{self.url}/api/v1/runs", params=params, headers=AUTH, timeout=10)
+        got = self.http.get("/api/v1/runs", params=params, timeout=10)
         got.raise_for_status()
         return list(got.json()["items"])
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", json=body, headers=AUTH, timeout=30)
+        return self.http.post(path, json=body, timeout=30)
 
     def kill(self) -> float:
         """kill -9; the monotonic time it died."""
@@ -91,10 +97,11 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float =
 
 @dataclass
 class Cluster:
-    """The sandbox and its fault control server."""
+    """The sandbox and its fault control server, with one API client the test's polls share."""
 
     sb: Sandbox
     control_url: str
+    kube: KubeClient
 
     def inject(self, fault: str, target: str) -> None:
         done = httpx.post(f"{self.control_url}/faults", json={"type": fault, "target": target}, timeout=60)
@@ -102,13 +109,10 @@ class Cluster:
 
     def leader(self) -> str | None:
         """The Lease's holder, if any."""
-        kube = KubeClient.from_config(str(self.sb.kubeconfig_path))
         try:
-            lease = k8s.CoordinationV1Api(kube.api).read_namespaced_lease(LEASE[1], LEASE[0])
+            lease = k8s.CoordinationV1Api(self.kube.api).read_namespaced_lease(LEASE[1], LEASE[0])
         except k8s.ApiException:
             return None
-        finally:
-            kube.close()
         return lease.spec.holder_identity if lease.spec else None
 
     def pulls(self, fingerprint: str | None = None) -> list[PullRequest]:
@@ -118,11 +122,7 @@ class Cluster:
 
     def anomaly_events(self, namespace: str, workload: str) -> int:
         """How many `AnomalyDetected` reports the cluster holds for a workload (Event counts summed)."""
-        kube = KubeClient.from_config(str(self.sb.kubeconfig_path))
-        try:
-            events = k8s.CoreV1Api(kube.api).list_namespaced_event(namespace).items
-        finally:
-            kube.close()
+        events = k8s.CoreV1Api(self.kube.api).list_namespaced_event(namespace).items
         counts: list[int] = [
             int(e.count or 1)
             for e in events
@@ -139,7 +139,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     try:
         sb.wait_healthy(timeout=60)
         k8s.CoreV1Api(kube.api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name="paramedic")))
-        yield Cluster(sb, control.url)
+        yield Cluster(sb, control.url, kube)
     finally:
         kube.close()
         control.stop()
@@ -154,19 +154,27 @@ def shared_store(fresh_postgres_url: str) -> Iterator[RunStore]:
     store.close()
 
 
+@pytest.fixture(scope="package")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """The process the replicas are forked from; stopped (and reaped, with them) after the package."""
+    started = Zygote(tmp_path_factory.mktemp("zygote") / "zygote.log")
+    yield started
+    started.close()
+
+
 StartReplicas = Callable[..., dict[str, Replica]]
-STARTUP_SECONDS = 300.0  # two processes importing everything on a 2-core machine shared by others
+STARTUP_SECONDS = 300.0  # two processes starting on a 2-core machine shared by others
 
 
 def _up(replica: Replica, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and replica.proc.poll() is None:
         try:
-            if httpx.get(f"{replica.url}/healthz", timeout=2).is_success:
+            if replica.http.get("/healthz", timeout=2).is_success:
                 return True
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.2)
     return False
 
 
@@ -176,7 +184,7 @@ def _tail(replica: Replica, lines: int = 30) -> str:
 
 @pytest.fixture
 def start_replicas(
-    cluster: Cluster, fresh_postgres_url: str, shared_store: RunStore, tmp_path: Path
+    cluster: Cluster, fresh_postgres_url: str, shared_store: RunStore, tmp_path: Path, zygote: Zygote
 ) -> Iterator[StartReplicas]:
     """`start_replicas(mode, **env)`: both replicas up (health checked); stopped after the test."""
     started: dict[str, Replica] = {}
@@ -201,10 +209,9 @@ def start_replicas(
                 **extra,
             }
             log = tmp_path / f"{name}.log"
-            with log.open("w") as out:
-                command = [sys.executable, "-m", "paramedic.cli.main", "serve"]
-                proc = subprocess.Popen(command, env=env, stdout=out, stderr=out, text=True)
-            started[name] = Replica(name, f"http://127.0.0.1:{port}", proc, log)
+            url = f"http://127.0.0.1:{port}"
+            proc = zygote.spawn(["serve"], env, log)
+            started[name] = Replica(name, url, proc, log, httpx.Client(base_url=url, headers=AUTH))
         for replica in started.values():
             if not _up(replica, STARTUP_SECONDS - (time.monotonic() - began)):
                 pytest.fail(
@@ -217,7 +224,8 @@ def start_replicas(
         yield start
     finally:
         for replica in started.values():
-            stop_process(replica.proc, timeout=20)
+            stop_process(replica.proc, timeout=20)  # type: ignore[arg-type]  # duck-typed: the Popen calls it makes
+            replica.http.close()
 
 
 ACTIVE = frozenset({"queued", "running", "waiting_approval", "waiting_merge"})
