@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sandbox.gitops.tree_cache import TreeCache
+
 SANDBOX_AUTHOR = ("Sandbox GitOps", "gitops@sandbox.local")
 _PLAIN_REF = re.compile(r"(?!.*\.\.)(?!.*//)[A-Za-z0-9][A-Za-z0-9._/-]*")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_CACHED_COMMITS = 64  # commit -> tree pairs kept
 
 
 class GitCommandError(RuntimeError):
@@ -59,6 +62,8 @@ class ManifestRepo:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._author = author
         self._lock = threading.Lock()  # serialises our own commits; update-ref guards against others
+        self._read = TreeCache()  # what was read at full commit shas
+        self._trees: dict[str, str] = {}  # commit -> tree, for commits made or compared here
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -106,8 +111,10 @@ class ManifestRepo:
             raise FileExistsError(f"{self.path} already holds a git repository")
         self._run("init", "-q", "-b", self.branch)
         # The worktree is for people to look at; identity is set so `git commit` works there too.
-        self._run("config", "user.name", self._author[0])
-        self._run("config", "user.email", self._author[1])
+        # Appended as `git config` would write it (a process each costs more than the whole start).
+        with open(self.path / ".git" / "config", "a", encoding="utf-8") as config:
+            config.write(f"[user]\n\tname = {_config_value(self._author[0])}\n")
+            config.write(f"\temail = {_config_value(self._author[1])}\n")
         for rel, text in files.items():
             target = self.path / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +159,10 @@ class ManifestRepo:
 
     def files(self, revision: str, under: str = "") -> dict[str, bytes]:
         """Every file (path -> content) in `revision`, optionally only below the folder `under`."""
+        key = TreeCache.key(revision, under)
+        cached = None if key is None else self._read.get(key)
+        if cached is not None:
+            return cached
         args = ["ls-tree", "-r", "-z", "--full-tree", revision]
         if under:
             args += ["--", under.rstrip("/") + "/"]
@@ -162,28 +173,42 @@ class ManifestRepo:
             _mode, kind, sha = info.split()
             if kind == "blob":
                 blobs.append((path, sha))
-        if not blobs:
-            return {}
-        out = self._run("cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in blobs).encode())
         result: dict[str, bytes] = {}
-        pos = 0
-        for path, _sha in blobs:
-            header_end = out.index(b"\n", pos)
-            size = int(out[pos:header_end].split()[2])
-            start = header_end + 1
-            result[path] = out[start : start + size]
-            pos = start + size + 1
+        if blobs:
+            out = self._run("cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in blobs).encode())
+            pos = 0
+            for path, _sha in blobs:
+                header_end = out.index(b"\n", pos)
+                size = int(out[pos:header_end].split()[2])
+                start = header_end + 1
+                result[path] = out[start : start + size]
+                pos = start + size + 1
+        if key is not None:
+            self._read.put(key, result)
         return result
 
     def read(self, path: str, revision: str | None = None) -> str | None:
         """One file's text at `revision` (default: the branch head), or None when it does not exist."""
-        spec = f"{revision or self.head()}:{path}"
-        proc = subprocess.run(
-            ["git", "-C", str(self.path), "cat-file", "-e", spec], capture_output=True, check=False
-        )
-        if proc.returncode != 0:
+        rev = revision or self.head()
+        known = self._read.file(rev, path)
+        if known is not None:
+            return known.decode("utf-8")
+        spec = f"{rev}:{path}"
+        if "\n" in spec:  # cat-file --batch reads one name a line
+            proc = subprocess.run(
+                ["git", "-C", str(self.path), "cat-file", "-e", spec], capture_output=True, check=False
+            )
+            if proc.returncode != 0:
+                return None
+            return self._run("cat-file", "blob", spec).decode("utf-8")
+        out = self._run("cat-file", "--batch", stdin=f"{spec}\n".encode())
+        header, _, rest = out.partition(b"\n")
+        fields = header.split()
+        if len(fields) != 3:  # "<name> missing" (or ambiguous): no such file, as `cat-file -e` says
             return None
-        return self._run("cat-file", "blob", spec).decode("utf-8")
+        if fields[1] != b"blob":
+            raise GitCommandError(("cat-file", "blob", spec), 128, f"fatal: {spec} is a {fields[1].decode()}")
+        return rest[: int(fields[2])].decode("utf-8")
 
     def log(self, limit: int = 20, ref: str | None = None) -> list[Commit]:
         """Commits on the branch, newest first."""
@@ -223,37 +248,98 @@ class ManifestRepo:
             "GIT_COMMITTER_NAME": who[0],
             "GIT_COMMITTER_EMAIL": who[1],
         }
+        data = {path: None if text is None else text.encode("utf-8") for path, text in changes.items()}
         with self._lock:
             old = self.head(ref)
+            blobs = self._write_blobs([d for d in data.values() if d is not None])
+            # One update-index for every change, in the caller's order: --cacheinfo adds a blob,
+            # a bare path is removed (--force-remove); a path is never replaced by a folder or back.
+            update = ["update-index", "--add", "--force-remove"]
+            for path, content in data.items():
+                if content is None:
+                    update.append(f"./{path}" if path.startswith("-") else path)  # not an option
+                else:
+                    update += ["--cacheinfo", f"100644,{blobs[content]},{path}"]
             fd, index = tempfile.mkstemp(prefix="sandbox-index-")
             os.close(fd)
             os.unlink(index)  # git creates it itself
             env = {"GIT_INDEX_FILE": index}
             try:
                 self._run("read-tree", old, env=env)
-                for path, text in changes.items():
-                    if text is None:
-                        self._run("update-index", "--force-remove", "--", path, env=env)
-                        continue
-                    blob = self._text("hash-object", "-w", "--stdin", stdin=text.encode("utf-8"))
-                    self._run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+                self._run(*update, env=env)
                 tree = self._text("write-tree", env=env)
             finally:
                 if os.path.exists(index):
                     os.unlink(index)
-            if tree == self._text("rev-parse", f"{old}^{{tree}}"):
+            if tree == self._tree_of(old):
                 raise ValueError("the commit would change nothing")
             new = self._text("commit-tree", tree, "-p", old, stdin=message.encode(), env=ident)
             follow = self._clean_checkout_of(ref)
             self._run("update-ref", "-m", "sandbox commit", ref, new, old)
+            self._remember_tree(new, tree)
+            self._read.carry_over(old, new, data)
             if follow:
                 # The index and files still describe `old`: move them to `new` (HEAD already moved).
                 self._run("read-tree", "-m", "-u", old, new, check=False)
             return new
 
+    def _write_blobs(self, contents: list[bytes]) -> dict[bytes, str]:
+        """Store each content as a blob, in one `git hash-object`; content -> blob sha."""
+        unique = list(dict.fromkeys(contents))
+        if not unique:
+            return {}
+        with tempfile.TemporaryDirectory(prefix="sandbox-blobs-") as folder:
+            paths = []
+            for n, content in enumerate(unique):
+                path = os.path.join(folder, str(n))
+                with open(path, "wb") as f:
+                    f.write(content)
+                paths.append(path)
+            # --no-filters: the bytes as given, as `hash-object --stdin` stores them (no EOL conversion).
+            out = self._text(
+                "hash-object",
+                "-w",
+                "--no-filters",
+                "--stdin-paths",
+                stdin="".join(f"{p}\n" for p in paths).encode(),
+            )
+        return dict(zip(unique, out.split(), strict=True))
+
+    def _tree_of(self, commit: str) -> str:
+        tree = self._trees.get(commit)
+        if tree is None:
+            tree = self._text("rev-parse", f"{commit}^{{tree}}")
+            self._remember_tree(commit, tree)
+        return tree
+
+    def _remember_tree(self, commit: str, tree: str) -> None:
+        self._trees[commit] = tree
+        if len(self._trees) > _CACHED_COMMITS:
+            del self._trees[next(iter(self._trees))]  # the oldest
+
     def _clean_checkout_of(self, ref: str) -> bool:
         """True when the worktree has `ref` checked out with no local changes."""
-        current = self._run("symbolic-ref", "-q", "HEAD", check=False).decode().strip()
+        current = self._symbolic_head()
         if current != ref:
             return False
         return not self._run("status", "--porcelain", "--untracked-files=no", check=False).strip()
+
+    def _symbolic_head(self) -> str:
+        """The branch HEAD names ("" when detached), from `.git/HEAD` when it is a plain file, as
+        `git symbolic-ref -q HEAD` says."""
+        try:
+            text = (self.path / ".git" / "HEAD").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        if text.startswith("ref: ") and _PLAIN_REF.fullmatch(text[5:].strip()):
+            return text[5:].strip()
+        if _SHA.fullmatch(text):
+            return ""
+        return self._run("symbolic-ref", "-q", "HEAD", check=False).decode().strip()
+
+
+def _config_value(value: str) -> str:
+    """`value` quoted for a git config file (git-config(1): backslash and double quote escaped)."""
+    if "\n" in value or "\0" in value:
+        raise ValueError(f"a git identity cannot hold a newline: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -13,7 +13,7 @@ from sandbox.apps import CHECKSUM_ANNOTATION, config_checksum, sample_files
 from sandbox.gitops import APPLICATIONS, LAST_APPLIED_ANNOTATION, TRACKING_ANNOTATION, AppSpec, GitOpsSync
 from sandbox.gitops.apply import compare, last_applied, merge3, prepare
 from sandbox.gitops.manifests import parse_file, parse_tree
-from sandbox.gitops.repo import ManifestRepo
+from sandbox.gitops.repo import GitCommandError, ManifestRepo
 from sandbox.resources import CONFIGMAPS, CRDS, DEPLOYMENTS, NAMESPACES, PODS, SERVICES, Registry
 from sandbox.store import ApiError, Store
 
@@ -105,6 +105,49 @@ def test_head_reads_the_branch_as_git_resolves_it_loose_packed_or_shadowed_by_a_
     assert repo.head() == second and repo.head("main") == second
     third = commit_text(repo, "apps/web-api/deployment.yaml", "replicas: 3", "replicas: 4")
     assert repo.head() == third == _git(repo, "rev-parse", "main")
+
+
+def test_reads_after_commits_match_what_a_fresh_reader_and_git_see(repo: ManifestRepo) -> None:
+    """Reads are kept by commit sha and carried over to the commits made here: they must be what
+    git itself holds, for the folder read, the whole tree and single files, deletions included."""
+    assert repo.files(repo.head(), "apps") and repo.files(repo.head())  # both reads cached
+    sha = repo.commit(
+        {
+            "apps/web-api/deployment.yaml": "kind: Deployment\n",
+            "apps/redis/service.yaml": None,
+            "apps/new/thing.yaml": "a: 1\n",
+            "top.txt": "outside the folder\n",
+        },
+        "mixed change",
+    )
+    fresh = ManifestRepo(repo.path)
+    for under in ("apps", "apps/", ""):
+        assert repo.files(sha, under) == fresh.files(sha, under), under
+    assert _git(repo, "show", f"{sha}:apps/new/thing.yaml") == "a: 1"
+    assert repo.read("apps/new/thing.yaml") == "a: 1\n" and repo.read("top.txt") == "outside the folder\n"
+    assert repo.read("apps/redis/service.yaml") is None and repo.read("nope.yaml") is None
+    assert repo.read("apps/redis/service.yaml", _git(repo, "rev-parse", "HEAD~1")) is not None
+    with pytest.raises(GitCommandError):
+        repo.read("apps")  # a folder is not a file, as `git cat-file blob` says
+
+
+def test_commit_refuses_a_file_in_place_of_a_folder_and_the_identity_is_gits(repo: ManifestRepo) -> None:
+    head = repo.head()
+    for change in ({"apps/web-api": "x"}, {"apps/namespace.yaml/x": "y"}):
+        with pytest.raises(GitCommandError):
+            repo.commit(change, "a path conflict")
+    assert repo.head() == head
+    # Removal first, then the file in the folder's place: in the caller's order, as git allows it.
+    repo.commit(
+        {"apps/redis/deployment.yaml": None, "apps/redis/service.yaml": None, "apps/redis": "r"}, "flat"
+    )
+    assert repo.read("apps/redis") == "r"
+    assert _git(repo, "config", "user.name") == "Sandbox GitOps"
+    assert _git(repo, "config", "user.email") == "gitops@sandbox.local"
+    odd = ManifestRepo(repo.path.parent / "odd", author=('Ann "Q" \\ Dev', "ann@example.com"))
+    odd.init({"a.txt": "a"})
+    assert _git(odd, "config", "user.name") == 'Ann "Q" \\ Dev'
+    assert _git(odd, "log", "-1", "--format=%an") == 'Ann "Q" \\ Dev'
 
 
 def test_sample_config_checksums_match_their_configmaps() -> None:
