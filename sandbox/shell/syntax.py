@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sandbox.shell.bashlex_tables import load_bashlex
 from sandbox.shell.rewrite import QUOTED_HEREDOC, rewrite_source, unquote_heredocs
 
 if TYPE_CHECKING:
@@ -259,9 +258,11 @@ def parse(script: str, arith: list[str] | None = None) -> Script:
     text, arith = rewrite_source(unquote_heredocs(script), [] if arith is None else arith)
     if not text.strip():
         return Script(Sequence([]), arith)
-    # Loaded at the first script, not with the module: bashlex builds its parser on import, which a
-    # sandbox whose containers run no shell script never needs (its tables come from a cache).
-    bashlex = load_bashlex()
+    # Imported at the first script, not with the module: bashlex builds its parser tables on import
+    # (0.25 s of CPU; its bundled PLY cannot load prebuilt ones), which a sandbox whose containers
+    # run no shell script never needs.
+    import bashlex
+    import bashlex.errors
 
     try:
         trees = bashlex.parse(text)
