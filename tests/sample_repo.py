@@ -1,9 +1,9 @@
 """The sandbox's sample GitOps repository, made once per test process and copied into work dirs.
 
 A fresh sandbox creates the same repository every time (the same sample files, author and
-simulated date, so the same commit) with five git processes: `init`, two `config`, `add`,
-`commit`. A sandbox started on a work dir that already holds the repository deploys it as it
-stands (`Sandbox._start`), so the tests that start a sandbox per case copy it in (`seeded`).
+simulated date, so the same commit) with three git processes: `init`, `add`, `commit`.
+A sandbox started on a work dir that already holds the repository deploys it as it stands
+(`Sandbox._start`), so the tests that start a sandbox per case copy it in (`seeded`).
 tests/evals/test_dataset.py checks that a seeded sandbox deploys the commit a fresh one makes.
 """
 

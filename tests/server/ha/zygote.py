@@ -99,14 +99,19 @@ class Zygote:
                 text=True,
             )
         self._log = log
+        # One request and its answer at a time: a test's threads (a poll beside a kill) would
+        # otherwise read each other's answers off the one pipe.
+        self._lock = threading.Lock()
         self.ask({"hello": True})  # answered once the imports are done
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one request to the zygote and return its answer; RuntimeError when it has died."""
         assert self._proc.stdin is not None and self._proc.stdout is not None
         try:
-            self._proc.stdin.write(json.dumps(request) + "\n")
-            self._proc.stdin.flush()
-            answer = self._proc.stdout.readline()
+            with self._lock:
+                self._proc.stdin.write(json.dumps(request) + "\n")
+                self._proc.stdin.flush()
+                answer = self._proc.stdout.readline()
         except BrokenPipeError:
             answer = ""
         if not answer:
