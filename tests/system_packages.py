@@ -192,17 +192,27 @@ def start(status_dir: Path) -> int:
         return 2
     packages = " ".join(sorted({p.package for p in absent}))
     print(f"system-packages: installing {packages} with apt-get in the background ({status_dir / LOG})")
-    (status_dir / PENDING).write_text(packages + "\n")
     with open(status_dir / LOG, "wb") as log:
         # Its own session: a Ctrl-C on make must not kill dpkg half-way through an install.
-        subprocess.Popen(
+        child = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--install-into", str(status_dir)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    (status_dir / PENDING).write_text(f"{packages}\n{getattr(child, 'pid', 0)}\n")
     return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def install_into(status_dir: Path) -> int:
@@ -220,15 +230,21 @@ def install_into(status_dir: Path) -> int:
 def wait(status_dir: Path, timeout_s: float = 1800.0) -> int:
     """Wait for the install `start` began (if any), then check: 0 when every program is there."""
     if (status_dir / PENDING).exists():
+        packages, _, pid = (status_dir / PENDING).read_text().strip().partition("\n")
         deadline = time.monotonic() + timeout_s
         while not (status_dir / STATUS).exists():
-            if time.monotonic() > deadline:
-                print(f"system-packages: the install did not end in {timeout_s:.0f} s", file=sys.stderr)
+            # An installer killed before it wrote its status would otherwise be waited for in vain.
+            if time.monotonic() > deadline or (pid.isdigit() and int(pid) > 0 and not _alive(int(pid))):
+                time.sleep(WAIT_POLL_S)  # it may have written the status just before it ended
+                if not (status_dir / STATUS).exists():
+                    print("system-packages: the background install ended without a status", file=sys.stderr)
                 break
             time.sleep(WAIT_POLL_S)
         code = (status_dir / STATUS).read_text().strip() if (status_dir / STATUS).exists() else "?"
         (status_dir / PENDING).unlink()
-        if code != "0":
+        if code == "0":
+            print(f"system-packages: installed {packages} ({status_dir / LOG})")
+        else:
             log = status_dir / LOG
             print(log.read_text(errors="replace") if log.exists() else "", file=sys.stderr, end="")
     absent = missing()

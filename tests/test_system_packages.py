@@ -198,6 +198,7 @@ def test_start_as_root_installs_in_the_background_and_wait_holds_until_it_has_en
     assert len(spawned) == 1 and "in the background" in capsys.readouterr().out
     assert system_packages.find("chromium") is None, "start returned before the install ended"
     assert system_packages.wait(status) == 0
+    assert "installed chromium prometheus-alertmanager" in capsys.readouterr().out
     assert system_packages.find("chromium") == str(bare_machine / "bin" / "chromium")
     assert not (status / system_packages.PENDING).exists()
     spawned.clear()
@@ -228,3 +229,15 @@ def test_the_command_line_checks_starts_and_waits(tmp_path: Path) -> None:
     assert not (status / system_packages.PENDING).exists()
     bad = subprocess.run([sys.executable, str(script), "--bogus"], capture_output=True, text=True)
     assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+def test_wait_does_not_hang_on_an_installer_that_died_without_a_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / system_packages.PENDING).write_text(f"chromium\n{dead.pid}\n")
+    (tmp_path / system_packages.LOG).write_text("Killed\n")
+    assert system_packages.wait(tmp_path, timeout_s=60) == 0  # this machine has them all (see above)
+    err = capsys.readouterr().err
+    assert "ended without a status" in err and "Killed" in err
