@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Generic
+from typing import Any, Generic, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,6 +64,16 @@ def evidence_tool(evidence: Evidence, max_chars: int = 6_000) -> LocalTool:
     return LocalTool(EVIDENCE_TOOL, spec, run)
 
 
+class ChatOptions(TypedDict, total=False):
+    """What every role may be given besides its model (the defaults are `ChatRole`'s)."""
+
+    tools: InvestigationTools | None
+    budget: LoopBudget | None
+    structured_method: StructuredMethod
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+
+
 class ChatRole(Generic[A]):
     """A chat model in one role: its prompts are `<role>_system`, `<role>_user` and `<role>_final`
     (the request for the structured answer `answer_type`, whose JSON schema is `schema`)."""
@@ -77,11 +87,11 @@ class ChatRole(Generic[A]):
         schema: dict[str, Any],
         role: str,
         *,
-        tools: InvestigationTools | None,
-        budget: LoopBudget | None,
-        structured_method: StructuredMethod,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
+        tools: InvestigationTools | None = None,
+        budget: LoopBudget | None = None,
+        structured_method: StructuredMethod = "json_schema",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.budget = budget or LoopBudget()
         self._investigator = Investigator(

@@ -9,9 +9,7 @@ time) ends the diagnosis as `unknown` at confidence 0, so the run escalates with
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -20,12 +18,11 @@ from agent.domain import ActionType, Diagnosis, Evidence, Incident, RootCause, r
 from agent.reasoners import untrusted
 from agent.reasoners.answer import DiagnosisAnswer, answer_json_schema
 from agent.reasoners.base import ReasonerResult, TraceKind
-from agent.reasoners.budget import BudgetSpent, LoopBudget
+from agent.reasoners.budget import BudgetSpent
 from agent.reasoners.bundle import build_bundle
-from agent.reasoners.chat_role import ChatRole
+from agent.reasoners.chat_role import ChatOptions, ChatRole
 from agent.reasoners.conversation import Conversation
-from agent.reasoners.investigator import Finding, StructuredMethod
-from tools.investigation import InvestigationTools
+from agent.reasoners.investigator import Finding
 
 
 class LLMReasoner(ChatRole[DiagnosisAnswer]):
@@ -35,26 +32,12 @@ class LLMReasoner(ChatRole[DiagnosisAnswer]):
         self,
         model: BaseChatModel,
         *,
-        tools: InvestigationTools | None = None,
-        budget: LoopBudget | None = None,
-        structured_method: StructuredMethod = "json_schema",
         witty: bool = False,
         name: str = "llm",
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ChatOptions],
     ) -> None:
         self.name = name
-        super().__init__(
-            model,
-            DiagnosisAnswer,
-            answer_json_schema(),
-            "analyst",
-            tools=tools,
-            budget=budget,
-            structured_method=structured_method,
-            clock=clock,
-            sleep=sleep,
-        )
+        super().__init__(model, DiagnosisAnswer, answer_json_schema(), "analyst", **options)
         self._witty = witty
 
     def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:

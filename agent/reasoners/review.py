@@ -8,9 +8,7 @@ trace; failures are reported to the breaker like any other LLM failure.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, Unpack, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -19,13 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.domain import Diagnosis, Evidence, Incident, Usage
 from agent.reasoners import untrusted
 from agent.reasoners.base import ReasonerError, TraceKind, TraceRecord
-from agent.reasoners.budget import BudgetSpent, LoopBudget
+from agent.reasoners.budget import BudgetSpent
 from agent.reasoners.bundle import build_bundle
-from agent.reasoners.chat_role import ChatRole
+from agent.reasoners.chat_role import ChatOptions, ChatRole
 from agent.reasoners.conversation import Conversation
 from agent.reasoners.gate import OPEN_GATE, LLMGate
-from agent.reasoners.investigator import StructuredMethod
-from tools.investigation import InvestigationTools
 
 Verdict = Literal["supports", "contradicts", "inconclusive"]
 
@@ -77,24 +73,10 @@ class LLMReviewer(ChatRole[ReviewAnswer]):
         self,
         model: BaseChatModel,
         *,
-        tools: InvestigationTools | None = None,
-        budget: LoopBudget | None = None,
-        structured_method: StructuredMethod = "json_schema",
         gate: LLMGate = OPEN_GATE,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ChatOptions],
     ) -> None:
-        super().__init__(
-            model,
-            ReviewAnswer,
-            ReviewAnswer.model_json_schema(),
-            "auditor",
-            tools=tools,
-            budget=budget,
-            structured_method=structured_method,
-            clock=clock,
-            sleep=sleep,
-        )
+        super().__init__(model, ReviewAnswer, ReviewAnswer.model_json_schema(), "auditor", **options)
         self._gate = gate
 
     def review(self, incident: Incident, evidence: Evidence, diagnosis: Diagnosis) -> Review:
