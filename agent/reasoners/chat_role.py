@@ -65,7 +65,8 @@ def evidence_tool(evidence: Evidence, max_chars: int = 6_000) -> LocalTool:
 
 
 class ChatOptions(TypedDict, total=False):
-    """What every role may be given besides its model (the defaults are `ChatRole`'s)."""
+    """What every role may be given besides its model: none of it is required (no tools, the default
+    budget, JSON-schema answers, the real clock and sleep)."""
 
     tools: InvestigationTools | None
     budget: LoopBudget | None
@@ -76,30 +77,22 @@ class ChatOptions(TypedDict, total=False):
 
 class ChatRole(Generic[A]):
     """A chat model in one role: its prompts are `<role>_system`, `<role>_user` and `<role>_final`
-    (the request for the structured answer `answer_type`, whose JSON schema is `schema`)."""
+    (the request for the structured `answer`, whose JSON schema is `schema`)."""
 
     name: str  # the reasoner named in the trace
 
     def __init__(
-        self,
-        model: BaseChatModel,
-        answer_type: type[A],
-        schema: dict[str, Any],
-        role: str,
-        *,
-        tools: InvestigationTools | None = None,
-        budget: LoopBudget | None = None,
-        structured_method: StructuredMethod = "json_schema",
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        self, model: BaseChatModel, answer: type[A], schema: dict[str, Any], role: str, options: ChatOptions
     ) -> None:
-        self.budget = budget or LoopBudget()
+        tools = options.get("tools")
+        method = options.get("structured_method", "json_schema")
+        self.budget = options.get("budget") or LoopBudget()
         self._investigator = Investigator(
-            model, answer_type, schema, load_prompt(f"{role}_final"), tools=tools, method=structured_method
+            model, answer, schema, load_prompt(f"{role}_final"), tools=tools, method=method
         )
         self._tools = tools
-        self._clock = clock
-        self._sleep = sleep
+        self._clock = options.get("clock", time.monotonic)
+        self._sleep = options.get("sleep", time.sleep)
         self._system: PromptTemplate = load_prompt(f"{role}_system")
         self._user: PromptTemplate = load_prompt(f"{role}_user")
 

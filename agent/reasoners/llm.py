@@ -37,7 +37,7 @@ class LLMReasoner(ChatRole[DiagnosisAnswer]):
         **options: Unpack[ChatOptions],
     ) -> None:
         self.name = name
-        super().__init__(model, DiagnosisAnswer, answer_json_schema(), "analyst", **options)
+        super().__init__(model, DiagnosisAnswer, answer_json_schema(), "analyst", options)
         self._witty = witty
 
     def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:

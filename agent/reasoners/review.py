@@ -76,7 +76,7 @@ class LLMReviewer(ChatRole[ReviewAnswer]):
         gate: LLMGate = OPEN_GATE,
         **options: Unpack[ChatOptions],
     ) -> None:
-        super().__init__(model, ReviewAnswer, ReviewAnswer.model_json_schema(), "auditor", **options)
+        super().__init__(model, ReviewAnswer, ReviewAnswer.model_json_schema(), "auditor", options)
         self._gate = gate
 
     def review(self, incident: Incident, evidence: Evidence, diagnosis: Diagnosis) -> Review:
