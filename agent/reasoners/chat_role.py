@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.domain import Evidence
-from agent.prompts import PromptTemplate, load_prompt
+from agent.prompts import PromptTemplate
 from agent.reasoners import untrusted
 from agent.reasoners.budget import LoopBudget
 from agent.reasoners.conversation import Conversation
@@ -75,26 +76,35 @@ class ChatOptions(TypedDict, total=False):
     sleep: Callable[[float], None]
 
 
+@dataclass(frozen=True)
+class Role(Generic[A]):
+    """What makes a role: the structured answer it gives (and that answer's JSON schema), its system
+    and user messages, and its request for the final answer."""
+
+    answer: type[A]
+    schema: dict[str, Any]
+    system: PromptTemplate
+    user: PromptTemplate
+    final: PromptTemplate
+
+
 class ChatRole(Generic[A]):
-    """A chat model in one role: its prompts are `<role>_system`, `<role>_user` and `<role>_final`
-    (the request for the structured `answer`, whose JSON schema is `schema`)."""
+    """A chat model in one `Role`."""
 
     name: str  # the reasoner named in the trace
 
-    def __init__(
-        self, model: BaseChatModel, answer: type[A], schema: dict[str, Any], role: str, options: ChatOptions
-    ) -> None:
+    def __init__(self, model: BaseChatModel, role: Role[A], options: ChatOptions) -> None:
         tools = options.get("tools")
         method = options.get("structured_method", "json_schema")
         self.budget = options.get("budget") or LoopBudget()
         self._investigator = Investigator(
-            model, answer, schema, load_prompt(f"{role}_final"), tools=tools, method=method
+            model, role.answer, role.schema, role.final, tools=tools, method=method
         )
         self._tools = tools
         self._clock = options.get("clock", time.monotonic)
         self._sleep = options.get("sleep", time.sleep)
-        self._system: PromptTemplate = load_prompt(f"{role}_system")
-        self._user: PromptTemplate = load_prompt(f"{role}_user")
+        self._system = role.system
+        self._user = role.user
 
     def _conversation(self) -> Conversation:
         """A new investigation, its untrusted text fenced by a fresh boundary."""

@@ -15,12 +15,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agent.domain import ActionType, Diagnosis, Evidence, Incident, RootCause, remediation_from
+from agent.prompts import load_prompt
 from agent.reasoners import untrusted
 from agent.reasoners.answer import DiagnosisAnswer, answer_json_schema
 from agent.reasoners.base import ReasonerResult, TraceKind
 from agent.reasoners.budget import BudgetSpent
 from agent.reasoners.bundle import build_bundle
-from agent.reasoners.chat_role import ChatOptions, ChatRole
+from agent.reasoners.chat_role import ChatOptions, ChatRole, Role
 from agent.reasoners.conversation import Conversation
 from agent.reasoners.investigator import Finding
 
@@ -37,7 +38,8 @@ class LLMReasoner(ChatRole[DiagnosisAnswer]):
         **options: Unpack[ChatOptions],
     ) -> None:
         self.name = name
-        super().__init__(model, DiagnosisAnswer, answer_json_schema(), "analyst", options)
+        prompts = load_prompt("analyst_system"), load_prompt("analyst_user"), load_prompt("analyst_final")
+        super().__init__(model, Role(DiagnosisAnswer, answer_json_schema(), *prompts), options)
         self._witty = witty
 
     def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:

@@ -15,11 +15,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.domain import Diagnosis, Evidence, Incident, Usage
+from agent.prompts import load_prompt
 from agent.reasoners import untrusted
 from agent.reasoners.base import ReasonerError, TraceKind, TraceRecord
 from agent.reasoners.budget import BudgetSpent
 from agent.reasoners.bundle import build_bundle
-from agent.reasoners.chat_role import ChatOptions, ChatRole
+from agent.reasoners.chat_role import ChatOptions, ChatRole, Role
 from agent.reasoners.conversation import Conversation
 from agent.reasoners.gate import OPEN_GATE, LLMGate
 
@@ -76,7 +77,8 @@ class LLMReviewer(ChatRole[ReviewAnswer]):
         gate: LLMGate = OPEN_GATE,
         **options: Unpack[ChatOptions],
     ) -> None:
-        super().__init__(model, ReviewAnswer, ReviewAnswer.model_json_schema(), "auditor", options)
+        prompts = load_prompt("auditor_system"), load_prompt("auditor_user"), load_prompt("auditor_final")
+        super().__init__(model, Role(ReviewAnswer, ReviewAnswer.model_json_schema(), *prompts), options)
         self._gate = gate
 
     def review(self, incident: Incident, evidence: Evidence, diagnosis: Diagnosis) -> Review:
