@@ -3,6 +3,8 @@ server, LM Studio) through `langchain-openai`, or Ollama through `langchain-olla
 
 from __future__ import annotations
 
+import ssl
+from functools import cache
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -57,7 +59,7 @@ def build_chat_model(
     if provider == "ollama":
         from langchain_ollama import ChatOllama
 
-        client_kwargs: dict[str, object] = {"timeout": timeout}
+        client_kwargs: dict[str, object] = {"timeout": timeout, "verify": _default_ssl_context()}
         if api_key:  # Ollama behind an authenticating proxy
             client_kwargs["headers"] = {"Authorization": f"Bearer {api_key}"}
         if num_ctx is not None and num_ctx < 1:
@@ -70,3 +72,12 @@ def build_chat_model(
             client_kwargs=client_kwargs,
         )
     raise ProviderConfigError(f"unknown LLM provider {provider!r}: expected 'openai' or 'ollama'")
+
+
+@cache
+def _default_ssl_context() -> ssl.SSLContext:
+    # What httpx builds for `verify=True` (the CA bundle, or SSL_CERT_FILE/SSL_CERT_DIR), built once:
+    # loading the bundle costs ~40 ms of CPU, and each ChatOllama made two (its sync and async client).
+    import httpx
+
+    return httpx.create_ssl_context()

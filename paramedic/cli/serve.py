@@ -25,6 +25,7 @@ import uvicorn
 
 from agent.cluster import kube_client
 from agent.config import Settings
+from paramedic.cli.startup import collector_paused
 from server.assembly import build_service
 from server.auth import ApiTokenError, BindRefused, prepare_api_token
 from server.runstore import open_run_store
@@ -33,23 +34,24 @@ from server.runstore import open_run_store
 def serve_command(settings: Settings, *, sandbox: bool) -> int:
     """Run the service until interrupted (SIGINT/SIGTERM); the exit code."""
     with contextlib.ExitStack() as resources:
-        options: dict[str, object] = {}
-        if sandbox:
-            settings, options = _start_sandbox(settings, resources)
-        try:  # after the sandbox: it may move the data directory the token is generated in
-            settings, token_notice = prepare_api_token(settings)
-        except (BindRefused, ApiTokenError) as exc:
-            typer.echo(f"paramedic serve: {exc}", err=True)
-            return 2
-        typer.echo(f"paramedic: {token_notice}")
-        kube = kube_client(settings.cluster)
-        resources.callback(kube.close)
-        store = open_run_store(settings.resolved_storage_url())
-        resources.callback(store.close)
-        typer.echo(f"paramedic: runs stored in {_where(settings)}")
-        app, stack = build_service(settings, store, kube, **options)
-        stack.start()
-        resources.callback(stack.stop)
+        with collector_paused():  # the start-up builds what lives as long as the process
+            options: dict[str, object] = {}
+            if sandbox:
+                settings, options = _start_sandbox(settings, resources)
+            try:  # after the sandbox: it may move the data directory the token is generated in
+                settings, token_notice = prepare_api_token(settings)
+            except (BindRefused, ApiTokenError) as exc:
+                typer.echo(f"paramedic serve: {exc}", err=True)
+                return 2
+            typer.echo(f"paramedic: {token_notice}")
+            kube = kube_client(settings.cluster)
+            resources.callback(kube.close)
+            store = open_run_store(settings.resolved_storage_url())
+            resources.callback(store.close)
+            typer.echo(f"paramedic: runs stored in {_where(settings)}")
+            app, stack = build_service(settings, store, kube, **options)
+            stack.start()
+            resources.callback(stack.stop)
         host, port = settings.server.host, settings.server.port
         typer.echo(
             f"paramedic: {settings.mode.value} mode; API http://{host}:{port}/api/v1, dashboard http://{host}:{port}/"

@@ -1,21 +1,15 @@
 """A real StateGraph checkpoints, crashes and resumes from its last checkpoint, on SQLite and PostgreSQL.
 
-The graph is a -> b -> c; every node appends its name to a journal file, so the journal shows
-exactly which nodes ran, across graph objects and across processes.
+The graph is a -> b -> c (`tests.graph.checkpoint_children`); every node appends its name to a
+journal file, so the journal shows exactly which nodes ran, across graph objects and across processes.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, interrupt
-from typing_extensions import TypedDict
+from langgraph.types import Command
 
 from graph.checkpointing import (
     StorageUrlError,
@@ -23,44 +17,8 @@ from graph.checkpointing import (
     run_config,
     sqlite_path,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-class _State(TypedDict, total=False):
-    steps: list[str]
-    answer: str
-
-
-def build(journal: Path, b_behaviour: str, checkpointer: object) -> CompiledStateGraph:
-    """The tiny graph; `b_behaviour` is 'ok', 'raise', 'exit' (hard process crash) or 'interrupt'."""
-
-    def node(name: str):
-        def run(state: _State) -> _State:
-            with journal.open("a") as out:
-                out.write(name + "\n")
-            update: _State = {"steps": [*state.get("steps", []), name]}
-            if name == "b":
-                if b_behaviour == "raise":
-                    raise RuntimeError("b crashed")
-                if b_behaviour == "exit":
-                    import os
-
-                    os._exit(17)
-                if b_behaviour == "interrupt":
-                    update["answer"] = interrupt({"question": "may b go on?"})
-            return update
-
-        return run
-
-    builder = StateGraph(_State)
-    for name in "abc":
-        builder.add_node(name, node(name))
-    builder.add_edge(START, "a")
-    builder.add_edge("a", "b")
-    builder.add_edge("b", "c")
-    builder.add_edge("c", END)
-    return builder.compile(checkpointer=checkpointer)  # type: ignore[arg-type]
+from tests.forked import Child
+from tests.graph.checkpoint_children import build, crash_in_b
 
 
 def _ran(journal: Path) -> list[str]:
@@ -84,18 +42,8 @@ def test_an_exception_in_a_node_then_resume_skips_the_finished_node(storage_url:
 @pytest.mark.slow  # starts Python processes
 def test_a_hard_process_crash_then_resume_in_another_process(storage_url: str, tmp_path: Path) -> None:
     journal, config = tmp_path / "journal", run_config("run-kill")
-    child = textwrap.dedent(f"""
-        from pathlib import Path
-        from graph.checkpointing import open_checkpointer, run_config
-        from tests.graph.test_checkpointing import build
-        with open_checkpointer({storage_url!r}) as saver:
-            build(Path({str(journal)!r}), "exit", saver).invoke({{"steps": []}}, run_config("run-kill"),
-                                                              durability="sync")
-    """)
-    done = subprocess.run(
-        [sys.executable, "-c", child], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 17, done.stderr
+    code, err = Child(crash_in_b, storage_url, journal, "run-kill").join()
+    assert code == 17, err
     assert _ran(journal) == ["a", "b"]
 
     with open_checkpointer(storage_url) as saver:

@@ -4,13 +4,10 @@ and waiters woken by new events (same process, other processes, asyncio)."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from multiprocessing import Pipe
 
 import pytest
 
@@ -18,8 +15,9 @@ from agent import trace
 from agent.domain import WorkloadRef
 from server.runstore import NewRun, RunStore, UnknownRunError, open_run_store
 from server.runstore.schema import SCHEMA_VERSION
+from tests.forked import Child
+from tests.server.runstore.children import append_notes, ready_then_append
 
-REPO = Path(__file__).resolve().parents[2]
 WEB = WorkloadRef(namespace="shop", name="web-api")
 # Waiters must be woken by notifications, not by polling: make polling too slow to matter.
 NO_POLL = 120.0
@@ -73,29 +71,13 @@ def test_threads_appending_at_once_get_unique_gapless_sequences(store: RunStore)
     assert summaries == {f"{w}-{i}" for w in range(threads) for i in range(per_thread)}, "nothing lost"
 
 
-def _child(url: str, run_id: str, count: int, tag: str) -> list[str]:
-    code = textwrap.dedent(f"""
-        from agent import trace
-        from server.runstore import open_run_store
-        with open_run_store({url!r}) as store:
-            for i in range({count}):
-                store.append_event({run_id!r}, trace.note({run_id!r}, None, f"{tag}-{{i}}", {{"i": i}}))
-    """)
-    return [sys.executable, "-c", code]
-
-
 @pytest.mark.slow  # starts Python processes
 def test_processes_appending_at_once_get_unique_gapless_sequences(store: RunStore, storage_url: str) -> None:
     count = 25
-    children = [
-        subprocess.Popen(
-            _child(storage_url, "a", count, f"p{n}"), cwd=REPO, stderr=subprocess.PIPE, text=True
-        )
-        for n in range(3)
-    ]
+    children = [Child(append_notes, storage_url, "a", count, f"p{n}") for n in range(3)]
     for child in children:
-        _, err = child.communicate(timeout=120)
-        assert child.returncode == 0, err
+        code, err = child.join()
+        assert code == 0, err
     _assert_gapless(store, "a", 3 * count)
     assert {e.summary for e in store.events("a", limit=1000)} == {
         f"p{n}-{i}" for n in range(3) for i in range(count)
@@ -176,42 +158,22 @@ def test_a_waiter_is_woken_by_an_append_in_another_process(storage_url: str, sto
     # SQLite cannot notify across processes: there the waiter's short poll is what wakes it.
     waiter = store if store.kind == "postgres" else open_run_store(storage_url, poll_interval=0.1)
     try:
-        # The child imports first and says so; only then does the clock start, so a busy machine's
-        # slow interpreter start-up is not mistaken for a waiter that was not woken.
-        child = subprocess.Popen(
-            [sys.executable, "-c", _IMPORTS + _READY_THEN_GO + textwrap.dedent(_child_code(storage_url))],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
-        child.stdin.write("go\n")
-        child.stdin.flush()
+        # The child says it is ready; only then does the clock start, so a busy machine's slow
+        # process start-up is not mistaken for a waiter that was not woken.
+        go, child_end = Pipe()
+        child = Child(ready_then_append, storage_url, child_end)
+        child_end.close()
+        assert go.poll(120) and go.recv() == "ready", child.join(0)
+        go.send("go")
         started = time.monotonic()
         assert waiter.wait_for_events(run_id="b", after=0, timeout=TIMEOUT)
         assert time.monotonic() - started < TIMEOUT / 2
-        _, err = child.communicate(timeout=120)
-        assert child.returncode == 0, err
+        code, err = child.join()
+        assert code == 0, err
         assert [e.summary for e in waiter.events("b")] == ["from elsewhere"]
     finally:
         if waiter is not store:
             waiter.close()
-
-
-_IMPORTS = "from agent import trace\nfrom server.runstore import open_run_store\n"
-_READY_THEN_GO = "import sys, time\nprint('ready', flush=True)\nsys.stdin.readline()\ntime.sleep(0.5)\n"
-
-
-def _child_code(url: str) -> str:
-    return f"""
-from agent import trace
-from server.runstore import open_run_store
-with open_run_store({url!r}) as store:
-    store.append_event("b", trace.note("b", None, "from elsewhere"))
-"""
 
 
 def test_replicas_opening_a_new_database_at_once_migrate_it_exactly_once(storage_url: str) -> None:

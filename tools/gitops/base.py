@@ -33,6 +33,7 @@ from tools.guard import PolicyGuard, WriteRequest, enforce
 from tools.result import RetryPolicy, ToolFailure, ToolResult, ToolStatus, TraceSink, call_tool
 
 T = TypeVar("T")
+_LOCATED_MAX = 256  # manifest locations remembered per repository (see GitOpsRepo._located)
 
 
 def write_request(
@@ -70,6 +71,10 @@ class GitOpsRepo(ABC):
         self._base = base_branch
         self._sink = sink
         self._retry = retry
+        # Where each workload is defined, per commit sha: a commit's files never change, and one
+        # run asks several times (evidence, recent commits, the patch), each a round-trip YAML
+        # parse of the candidate files. Failures are not kept (they are asked again).
+        self._located: dict[tuple[str, Workload], ManifestLocation] = {}
 
     @property
     def base_branch(self) -> str:
@@ -336,7 +341,14 @@ class GitOpsRepo(ABC):
 
     def _locate(self, workload: Workload, ref: str) -> ManifestLocation:
         sha = self._resolve(ref)
-        return locate(workload, self._list_files(sha), self._read_many(sha))
+        key = (sha, workload)
+        found = self._located.get(key)
+        if found is None:
+            found = locate(workload, self._list_files(sha), self._read_many(sha))
+            if len(self._located) >= _LOCATED_MAX:  # a long-running service sees many commits
+                self._located.clear()
+            self._located[key] = found
+        return found
 
     def _find_open(self, fingerprint: str) -> PullRequest | None:
         for pull in self._open_pulls():
