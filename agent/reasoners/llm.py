@@ -9,113 +9,49 @@ time) ends the diagnosis as `unknown` at confidence 0, so the run escalates with
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field
 
 from agent.domain import ActionType, Diagnosis, Evidence, Incident, RootCause, remediation_from
-from agent.prompts import PromptTemplate, load_prompt
+from agent.prompts import load_prompt
 from agent.reasoners import untrusted
 from agent.reasoners.answer import DiagnosisAnswer, answer_json_schema
 from agent.reasoners.base import ReasonerResult, TraceKind
-from agent.reasoners.budget import BudgetSpent, LoopBudget
+from agent.reasoners.budget import BudgetSpent
 from agent.reasoners.bundle import build_bundle
+from agent.reasoners.chat_role import ChatOptions, ChatRole, Role
 from agent.reasoners.conversation import Conversation
-from agent.reasoners.investigator import Finding, Investigator, StructuredMethod
-from agent.reasoners.tool_loop import LocalTool
-from tools.investigation import InvestigationTools, ToolOutcome
-from tools.investigation.outcome import cap_text, compact_json
-from tools.redaction import redact_data
-from tools.result import ToolStatus
-
-EVIDENCE_TOOL = "evidence_item"
+from agent.reasoners.investigator import Finding
 
 
-class _ItemArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=300)
-
-
-def evidence_tool(evidence: Evidence, max_chars: int = 6_000) -> LocalTool:
-    """`evidence_item`: one gathered item in full, e.g. one the opening left out (no I/O)."""
-    by_id = {item.id: item for item in evidence.items}
-    spec = {
-        "type": "function",
-        "function": {
-            "name": EVIDENCE_TOOL,
-            "description": "A gathered evidence item in full, by its id (e.g. one listed as not shown).",
-            "parameters": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
-        },
-    }
-
-    def run(arguments: Any) -> ToolOutcome:
-        started = time.monotonic()
-        args_seen = arguments if isinstance(arguments, dict) else {"(raw)": str(arguments)[:300]}
-        try:
-            wanted = _ItemArgs.model_validate(arguments).id
-        except ValueError as exc:
-            return ToolOutcome.failed(EVIDENCE_TOOL, args_seen, ToolStatus.ERROR, f"invalid arguments: {exc}")
-        item = by_id.get(wanted)
-        if item is None:
-            missing = f"no evidence item {wanted!r}; ids look like {', '.join(list(by_id)[:5])}"
-            return ToolOutcome.failed(EVIDENCE_TOOL, args_seen, ToolStatus.ERROR, missing)
-        content = redact_data(item.model_dump(mode="json"))
-        text, cut = cap_text(compact_json(content), max_chars)
-        elapsed = round((time.monotonic() - started) * 1000, 1)
-        return ToolOutcome(EVIDENCE_TOOL, args_seen, ToolStatus.OK, content, item.id, elapsed, text, cut)
-
-    return LocalTool(EVIDENCE_TOOL, spec, run)
-
-
-class LLMReasoner:
+class LLMReasoner(ChatRole[DiagnosisAnswer]):
     """Diagnoses with a chat model that may fetch more evidence through read-only tools."""
 
     def __init__(
         self,
         model: BaseChatModel,
         *,
-        tools: InvestigationTools | None = None,
-        budget: LoopBudget | None = None,
-        structured_method: StructuredMethod = "json_schema",
         witty: bool = False,
         name: str = "llm",
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ChatOptions],
     ) -> None:
         self.name = name
-        self.budget = budget or LoopBudget()
-        self._investigator = Investigator(
-            model,
-            DiagnosisAnswer,
-            answer_json_schema(),
-            load_prompt("analyst_final"),
-            tools=tools,
-            method=structured_method,
-        )
-        self._tools = tools
+        prompts = load_prompt("analyst_system"), load_prompt("analyst_user"), load_prompt("analyst_final")
+        super().__init__(model, Role(DiagnosisAnswer, answer_json_schema(), *prompts), options)
         self._witty = witty
-        self._clock = clock
-        self._sleep = sleep
-        self._system: PromptTemplate = load_prompt("analyst_system")
-        self._user: PromptTemplate = load_prompt("analyst_user")
 
     def diagnose(self, incident: Incident, evidence: Evidence) -> ReasonerResult:
         """Investigate and answer; raise ReasonerError on timeouts, provider failures or output still
         invalid after one repair. A spent budget is an `unknown` diagnosis, not an error."""
-        conv = Conversation(
-            self.name, self.budget, untrusted.new_boundary(), clock=self._clock, sleep=self._sleep
-        )
+        conv = self._conversation()
 
         def opening(with_tools: bool) -> list[BaseMessage]:
             return self._opening(conv, incident, evidence, with_tools)
 
         try:
-            found = self._investigator.run(conv, opening, [evidence_tool(evidence)])
+            found = self._investigate(conv, opening, evidence)
         except BudgetSpent as spent:
             return self._spent(conv, incident, spent.reason)
         diagnosis = self._checked(conv, found, evidence)
@@ -126,7 +62,7 @@ class LLMReasoner:
     ) -> list[BaseMessage]:
         budget = conv.budget
         bundle = build_bundle(evidence, budget.bundle_tokens(with_tools), conv.boundary)
-        offered = ([*self._tools.names(), "evidence_item"] if self._tools else []) if with_tools else []
+        offered = self._offered(with_tools)
         tool_note = (
             f"You may call the read-only tools ({', '.join(offered)}) up to {budget.max_tool_calls} times in "
             "total to look further (each result has a result_id, e.g. tool:1, that you may cite); call only "

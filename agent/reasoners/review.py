@@ -8,25 +8,21 @@ trace; failures are reported to the breaker like any other LLM failure.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, Unpack, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.domain import Diagnosis, Evidence, Incident, Usage
-from agent.prompts import PromptTemplate, load_prompt
+from agent.prompts import load_prompt
 from agent.reasoners import untrusted
 from agent.reasoners.base import ReasonerError, TraceKind, TraceRecord
-from agent.reasoners.budget import BudgetSpent, LoopBudget
+from agent.reasoners.budget import BudgetSpent
 from agent.reasoners.bundle import build_bundle
+from agent.reasoners.chat_role import ChatOptions, ChatRole, Role
 from agent.reasoners.conversation import Conversation
 from agent.reasoners.gate import OPEN_GATE, LLMGate
-from agent.reasoners.investigator import Investigator, StructuredMethod
-from agent.reasoners.llm import EVIDENCE_TOOL, evidence_tool
-from tools.investigation import InvestigationTools
 
 Verdict = Literal["supports", "contradicts", "inconclusive"]
 
@@ -69,7 +65,7 @@ class Reviewer(Protocol):
         ...
 
 
-class LLMReviewer:
+class LLMReviewer(ChatRole[ReviewAnswer]):
     """Reviews diagnoses with a chat model and the read-only tools, behind the LLM breaker."""
 
     name = "llm-review"
@@ -78,24 +74,12 @@ class LLMReviewer:
         self,
         model: BaseChatModel,
         *,
-        tools: InvestigationTools | None = None,
-        budget: LoopBudget | None = None,
-        structured_method: StructuredMethod = "json_schema",
         gate: LLMGate = OPEN_GATE,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ChatOptions],
     ) -> None:
-        schema = ReviewAnswer.model_json_schema()
-        self._investigator = Investigator(
-            model, ReviewAnswer, schema, load_prompt("auditor_final"), tools=tools, method=structured_method
-        )
-        self.budget = budget or LoopBudget()
-        self._tools = tools
+        prompts = load_prompt("auditor_system"), load_prompt("auditor_user"), load_prompt("auditor_final")
+        super().__init__(model, Role(ReviewAnswer, ReviewAnswer.model_json_schema(), *prompts), options)
         self._gate = gate
-        self._clock = clock
-        self._sleep = sleep
-        self._system: PromptTemplate = load_prompt("auditor_system")
-        self._user: PromptTemplate = load_prompt("auditor_user")
 
     def review(self, incident: Incident, evidence: Evidence, diagnosis: Diagnosis) -> Review:
         """The verdict on `diagnosis`; never raises (a failure is a `failed` review, reported)."""
@@ -104,15 +88,13 @@ class LLMReviewer:
                 kind=TraceKind.FALLBACK, reasoner=self.name, summary="the LLM breaker is open: no review"
             )
             return Review(verdict="skipped", explanation="the LLM breaker is open", trace=[note])
-        conv = Conversation(
-            self.name, self.budget, untrusted.new_boundary(), clock=self._clock, sleep=self._sleep
-        )
+        conv = self._conversation()
 
         def opening(with_tools: bool) -> list[BaseMessage]:
             return self._opening(conv, incident, evidence, diagnosis, with_tools)
 
         try:
-            found = self._investigator.run(conv, opening, [evidence_tool(evidence)])
+            found = self._investigate(conv, opening, evidence)
         except BudgetSpent as spent:
             conv.record(
                 TraceKind.BUDGET, f"budget spent: {spent.reason}; no verdict", spent=conv.meter.snapshot()
@@ -139,7 +121,7 @@ class LLMReviewer:
     ) -> list[BaseMessage]:
         budget = conv.budget
         bundle = build_bundle(evidence, budget.bundle_tokens(with_tools), conv.boundary)
-        offered = [*self._tools.names(), EVIDENCE_TOOL] if self._tools is not None and with_tools else []
+        offered = self._offered(with_tools)
         tool_note = (
             f"You may call the read-only tools ({', '.join(offered)}) up to {budget.max_tool_calls} times "
             "(each result has a result_id you may cite), then give your verdict."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,19 +74,32 @@ class NamespaceIndex:
             return list(self._keys.get((namespace, kind), ()))
 
 
-def service_detection(
-    service: Obj,
-    namespace: str,
-    index: NamespaceIndex,
-    lookup: Callable[[Key], Obj | None],
-    now: datetime,
-    policy: DetectPolicy,
-) -> Detection:
+@dataclass(frozen=True)
+class Neighbours:
+    """The objects of one namespace as the watcher holds them: their keys in the index, the objects
+    themselves through `lookup` (the watcher's map)."""
+
+    namespace: str
+    index: NamespaceIndex
+    lookup: Callable[[Key], Obj | None]
+
+    def listed(self, *kinds: str) -> bool:
+        """Whether every kind has been listed in the namespace (see `NamespaceIndex.listed`)."""
+        return self.index.listed(self.namespace, kinds)
+
+    def objects(self, kind: str) -> list[Mapping[str, Any]]:
+        """The namespace's objects of one kind (a key whose object is gone meanwhile is left out)."""
+        found = (self.lookup(key) for key in self.index.keys(self.namespace, kind))
+        return [obj for obj in found if obj is not None]
+
+
+def service_detection(service: Obj, around: Neighbours, now: datetime, policy: DetectPolicy) -> Detection:
     """No endpoints and unexposed target ports of one Service, from its namespace's pods and Deployments."""
-    if not index.listed(namespace, ("Pod", "Deployment", "ConfigMap")):
+    namespace = around.namespace
+    if not around.listed("Pod", "Deployment", "ConfigMap"):
         return Detection()  # looked at again when the listings arrive
-    pods = _objects(index.keys(namespace, "Pod"), lookup)
-    deployments = _objects(index.keys(namespace, "Deployment"), lookup)
+    pods = around.objects("Pod")
+    deployments = around.objects("Deployment")
     endpoints = detect_service(service, pods, deployments, now, policy)
     ports = detect_ports(service, pods)
     empty = [f for f in endpoints.findings if f.reason in (SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING)]
@@ -95,7 +109,7 @@ def service_detection(
     configmaps = {
         namespace: {
             str((cm.get("metadata") or {}).get("name")): cm.get("data") or {}
-            for cm in _objects(index.keys(namespace, "ConfigMap"), lookup)
+            for cm in around.objects("ConfigMap")
         }
     }
     finding = empty[0]
@@ -131,19 +145,7 @@ def _fold(finding: Finding, victims: list[Finding]) -> tuple[Finding, ...]:
     return tuple(victims)
 
 
-def _objects(keys: list[Key], lookup: Callable[[Key], Obj | None]) -> list[Mapping[str, Any]]:
-    found = (lookup(key) for key in keys)
-    return [obj for obj in found if obj is not None]
-
-
-def unserved_zero(
-    deployment: Obj,
-    namespace: str,
-    index: NamespaceIndex,
-    lookup: Callable[[Key], Obj | None],
-    now: datetime,
-    otherwise: Detection,
-) -> Detection:
+def unserved_zero(deployment: Obj, around: Neighbours, now: datetime, otherwise: Detection) -> Detection:
     """A Deployment changed to want zero replicas that no Service fronts (with one, the Service's
     detector names it, with the workloads that reach it); `otherwise` for any other Deployment.
 
@@ -157,10 +159,10 @@ def unserved_zero(
         return otherwise
     if generation < 2 or status.get("observedGeneration") != generation or status.get("replicas"):
         return otherwise
-    if not index.listed(namespace, ("Service",)):
+    if not around.listed("Service"):
         return Detection(recheck_at=now + timedelta(seconds=5))  # the Services decide; look again
     labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-    for service in _objects(index.keys(namespace, "Service"), lookup):
+    for service in around.objects("Service"):
         selector = service_selector(service)
         if selector is not None and selects(selector, labels):
             return otherwise
@@ -171,23 +173,12 @@ def unserved_zero(
     return Detection((Finding(SCALED_TO_ZERO, message),))
 
 
-def edge_detection(
-    kind: str,
-    obj: Obj,
-    namespace: str,
-    index: NamespaceIndex,
-    lookup: Callable[[Key], Obj | None],
-    now: datetime,
-    policy: DetectPolicy,
-) -> Detection:
+def edge_detection(kind: str, obj: Obj, around: Neighbours, now: datetime, policy: DetectPolicy) -> Detection:
     """A Service's findings (`service_detection`), or an Ingress's: backends on a Service or a Service
     port that does not exist, judged once the namespace's Services are listed."""
     if kind != "Ingress":
-        return service_detection(obj, namespace, index, lookup, now, policy)
-    if not index.listed(namespace, ("Service",)):
+        return service_detection(obj, around, now, policy)
+    if not around.listed("Service"):
         return Detection(recheck_at=now + timedelta(seconds=5))
-    services = {
-        str((svc.get("metadata") or {}).get("name")): svc
-        for svc in _objects(index.keys(namespace, "Service"), lookup)
-    }
+    services = {str((svc.get("metadata") or {}).get("name")): svc for svc in around.objects("Service")}
     return detect_ingress(obj, services)

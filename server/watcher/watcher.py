@@ -43,7 +43,7 @@ from server.watcher.rechecks import Rechecks
 from server.watcher.restarts import RestartWindow
 from server.watcher.rollout_errors import BASELINE, CHECK, LogReader, RolloutErrors, kube_log_reader
 from server.watcher.scope import Scope, parse_watch
-from server.watcher.service_watch import NamespaceIndex, edge_detection, unserved_zero
+from server.watcher.service_watch import NamespaceIndex, Neighbours, edge_detection, unserved_zero
 from server.watcher.streams import Backoff, Resource, ResourceStream, StreamSpec
 from tools.kubernetes.client import KubeClient
 from tools.result import NO_RETRY
@@ -340,7 +340,7 @@ class Watcher:
                 self._unavailable_since.pop(key, None)
                 first_seen = None
         detection = detect_deployment(deployment, now, self._policy, first_seen)
-        detection = unserved_zero(deployment, key[1], self._index, self._objects.get, now, detection)
+        detection = unserved_zero(deployment, self._neighbours(key[1]), now, detection)
         for check in self._rollouts.observe(key, deployment, now) if self._rollouts is not None else ():
             self._rechecks.schedule(*check)  # a baseline to read, errors to judge after the rollout
         if detection.recheck_at is not None:
@@ -349,8 +349,12 @@ class Watcher:
             self._offer(key, target, finding, now)
 
     def _evaluate_service(self, key: Key, obj: Obj) -> None:  # a Service or an Ingress
-        get, now = self._objects.get, self._clock()  # a dict read is atomic; the index locks its keys
-        self._evaluate_timed(key, edge_detection(key[0], obj, key[1], self._index, get, now, self._policy))
+        around, now = self._neighbours(key[1]), self._clock()
+        self._evaluate_timed(key, edge_detection(key[0], obj, around, now, self._policy))
+
+    def _neighbours(self, namespace: str) -> Neighbours:
+        # A dict read is atomic and the index locks its keys: no lock of ours is needed to read them.
+        return Neighbours(namespace, self._index, self._objects.get)
 
     def _recheck_services(self, namespace: str | None) -> None:
         """Pods or Deployments changed (in a namespace, or all): Services may gain or lose endpoints."""

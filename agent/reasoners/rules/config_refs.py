@@ -187,15 +187,11 @@ def changed_reference(ctx: RuleContext, ref: MissingRef, where: Reference | None
             (e for e in (ctx.view.container_spec(container) or {}).get("env") or [] if e.get("name") == var),
             {},
         )
-        patch = remedies.container_patch(
-            container, {"env": [{"name": var, **_restore_entry(now, good.value)}]}
-        )
+        entry = {"name": var, **_restore_entry(now, good.value)}
         return RefFix(
             ctx.workload,
             where.field,
-            remedies.gitops_pr(
-                patch, f"point {var} back where {good.source} read it", container=container, env=var
-            ),
+            remedies.set_env(container, var, entry, f"point {var} back where {good.source} read it"),
             good.cited,
             0.9 if good.proven else 0.85,
         )

@@ -64,6 +64,10 @@ class EvidenceView:
         """What `reading` makes of each STATUS item, the items it does not apply to left out."""
         return [obs for item, data in self._statuses if (obs := reading(item, data)) is not None]
 
+    def _read_items(self, kind: EvidenceKind, reading: Callable[[EvidenceItem], _Obs | None]) -> list[_Obs]:
+        """What `reading` makes of each item of `kind`, in gathering order, those it rejects left out."""
+        return [obs for item in self.evidence.of_kind(kind) if (obs := reading(item)) is not None]
+
     @cached_property
     def containers(self) -> list[ContainerObs]:
         """Container statuses of the target's pods (structured, else recognised in status text)."""
@@ -96,7 +100,7 @@ class EvidenceView:
     @cached_property
     def events(self) -> list[EventObs]:
         """Events, in gathering order."""
-        return [readings.event(item) for item in self.evidence.of_kind(EvidenceKind.EVENT)]
+        return self._read_items(EvidenceKind.EVENT, readings.event)
 
     def events_matching(self, pattern: re.Pattern[str], reasons: tuple[str, ...] = ()) -> list[EventObs]:
         """Events whose message matches `pattern` (and, when given, whose reason is one of `reasons`)."""
@@ -109,23 +113,23 @@ class EvidenceView:
     @cached_property
     def logs(self) -> list[LogObs]:
         """Log tails, previous (crashed) instances first: they hold the reason for a crash."""
-        out = [readings.log(item) for item in self.evidence.of_kind(EvidenceKind.LOG)]
+        out = self._read_items(EvidenceKind.LOG, readings.log)
         return sorted(out, key=lambda log: not log.previous)
 
     @cached_property
     def metrics(self) -> list[MetricObs]:
         """Metric summaries."""
-        return [readings.metric(item) for item in self.evidence.of_kind(EvidenceKind.METRIC)]
+        return self._read_items(EvidenceKind.METRIC, readings.metric)
 
     @cached_property
     def manifests(self) -> list[ManifestObs]:
         """Related objects' manifests (ConfigMaps, Secrets' key lists, Services)."""
-        return [readings.manifest(item) for item in self.evidence.of_kind(EvidenceKind.MANIFEST)]
+        return self._read_items(EvidenceKind.MANIFEST, readings.manifest)
 
     @cached_property
     def commits(self) -> list[CommitObs]:
         """Recent commits, newest first (the gatherer's order)."""
-        return [readings.commit(item) for item in self.evidence.of_kind(EvidenceKind.COMMIT)]
+        return self._read_items(EvidenceKind.COMMIT, readings.commit)
 
     @cached_property
     def reverted_by(self) -> dict[str, str]:
@@ -160,12 +164,7 @@ class EvidenceView:
     @cached_property
     def rollouts(self) -> list[RolloutObs]:
         """Revisions, oldest first."""
-        out = [
-            r
-            for item in self.evidence.of_kind(EvidenceKind.ROLLOUT)
-            if (r := readings.rollout(item)) is not None
-        ]
-        return sorted(out, key=lambda r: r.revision)
+        return sorted(self._read_items(EvidenceKind.ROLLOUT, readings.rollout), key=lambda r: r.revision)
 
     @cached_property
     def current_revision(self) -> RolloutObs | None:

@@ -93,12 +93,8 @@ def _restore_env(
             cited.extend(good.cited)
             if remedies.holds_marker(good.value) and good.revision is not None:
                 return _restore_secret(ctx, var, good.revision.revision), 0.8
-            return remedies.gitops_pr(
-                remedies.container_patch(container, {"env": [good.value]}),
-                f"restore {var} as {good.source} defined it",
-                container=container,
-                env=var,
-            ), 0.9 if good.proven else 0.85
+            why = f"restore {var} as {good.source} defined it"
+            return remedies.set_env(container, var, good.value, why), 0.9 if good.proven else 0.85
         failing = history.known_failing(view)
         for revision in reversed(view.rollouts):
             if revision is view.current_revision or revision.revision in failing:
@@ -111,22 +107,14 @@ def _restore_env(
                 cited.append(revision.item_id)
                 if remedies.holds_marker(entry):
                     return _restore_secret(ctx, var, revision.revision), 0.8
-                return remedies.gitops_pr(
-                    remedies.container_patch(container, {"env": [entry]}),
-                    f"restore {var} as revision {revision.revision} defined it",
-                    container=container,
-                    env=var,
-                ), 0.85
+                why = f"restore {var} as revision {revision.revision} defined it"
+                return remedies.set_env(container, var, entry, why), 0.85
         configmap = next((m for m in view.manifests if m.kind == "ConfigMap" and var in m.keys), None)
         if configmap is not None:
             cited.append(configmap.item_id)
             entry = {"name": var, "valueFrom": {"configMapKeyRef": {"name": configmap.name, "key": var}}}
-            return remedies.gitops_pr(
-                remedies.container_patch(container, {"env": [entry]}),
-                f"set {var} from ConfigMap {configmap.name}, which holds that key",
-                container=container,
-                env=var,
-            ), 0.8
+            why = f"set {var} from ConfigMap {configmap.name}, which holds that key"
+            return remedies.set_env(container, var, entry, why), 0.8
     commit = view.suspect_commit(re.compile(rf"\b{re.escape(var)}\b"))
     if commit is not None:
         cited.append(commit.item_id)

@@ -57,6 +57,11 @@ def gitops_pr(patch: Patch, rationale: str, **notes: Any) -> GitOpsPullRequest:
     return GitOpsPullRequest(patch=patch, rationale=rationale, notes=notes)
 
 
+def set_env(container: str, var: str, entry: Any, rationale: str) -> GitOpsPullRequest:
+    """Set the container's variable `var` to `entry` (its env list item: `{"name": var, ...}`) in Git."""
+    return gitops_pr(container_patch(container, {"env": [entry]}), rationale, container=container, env=var)
+
+
 def rollback(revision: int, rationale: str, patch: Patch | None = None) -> Rollback:
     """Roll the workload back to an earlier revision; `patch` restates that revision's fields, so the
     same change can also be made in Git (where a bare rollout undo would be synced away)."""

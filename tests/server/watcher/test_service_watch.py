@@ -10,7 +10,7 @@ from agent.domain import WorkloadRef
 from server.watcher.detect import Detection, DetectPolicy
 from server.watcher.detect_dependants import DEPENDENCY_UNREACHABLE
 from server.watcher.detect_service import SCALED_TO_ZERO, SELECTOR_MATCHES_NOTHING
-from server.watcher.service_watch import Key, NamespaceIndex, service_detection, unserved_zero
+from server.watcher.service_watch import Key, NamespaceIndex, Neighbours, service_detection, unserved_zero
 from tests.server.watcher import objects as o
 
 POLICY = DetectPolicy(grace_seconds=60)
@@ -31,7 +31,7 @@ def _detect(service: o.Obj, *objects: tuple[str, o.Obj]) -> Any:
         key: Key = (kind, "shop", obj["metadata"]["name"])
         index.add(key)
         store[key] = obj
-    return service_detection(service, "shop", index, store.get, o.NOW, POLICY)
+    return service_detection(service, Neighbours("shop", index, store.get), o.NOW, POLICY)
 
 
 def test_a_deployment_at_zero_that_others_reach_is_one_incident_naming_them() -> None:
@@ -87,7 +87,7 @@ def _unserved(deployment: o.Obj, *services: o.Obj, listed: bool = True) -> Any:
         key: Key = ("Service", "shop", svc["metadata"]["name"])
         index.add(key)
         store[key] = svc
-    return unserved_zero(deployment, "shop", index, store.get, o.NOW, Detection())
+    return unserved_zero(deployment, Neighbours("shop", index, store.get), o.NOW, Detection())
 
 
 def test_a_deployment_changed_to_zero_that_no_service_fronts_is_scaled_to_zero() -> None:
