@@ -176,6 +176,8 @@ class Registry:
     # by_kind's index, rebuilt when `generation` moves (the sync loop and admission ask per object).
     _kinds: dict[tuple[str, str], ResourceType] = field(default_factory=dict, compare=False, repr=False)
     _kinds_at: int = field(default=-1, compare=False, repr=False)
+    _sorted: list[ResourceType] = field(default_factory=list, compare=False, repr=False)  # all()'s
+    _sorted_at: int = field(default=-1, compare=False, repr=False)
 
     @classmethod
     def with_builtins(cls) -> Registry:
@@ -215,4 +217,7 @@ class Registry:
     def all(self) -> list[ResourceType]:
         """Every served type, in a stable order."""
         with self._lock:
-            return sorted(self._types.values(), key=lambda t: (t.group, t.version, t.plural))
+            if self._sorted_at != self.generation:  # sorted once per change (the sync loop asks each pass)
+                self._sorted = sorted(self._types.values(), key=lambda t: (t.group, t.version, t.plural))
+                self._sorted_at = self.generation
+            return list(self._sorted)

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -33,7 +34,13 @@ def clone(obj: Any) -> Any:
 
 def now_rfc3339(clock: Callable[[], datetime] | None = None) -> str:
     """Kubernetes' timestamp format (second precision, Z suffix)."""
-    moment = clock() if clock else datetime.now(UTC)
+    return _rfc3339(clock() if clock else datetime.now(UTC))
+
+
+@lru_cache(maxsize=1024)
+def _rfc3339(moment: datetime) -> str:
+    # Cached: simulated time stands still while a step stamps many objects and events. Equal
+    # instants give the same string (a naive datetime never equals an aware one).
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
