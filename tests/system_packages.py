@@ -22,8 +22,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 # PostgreSQL's server programs: Debian keeps them off PATH, under a directory per major version.
 POSTGRES_TOOLS = ("initdb", "pg_ctl", "postgres")
@@ -138,12 +140,24 @@ def install(programs: list[Program]) -> None:
     subprocess.run([*APT_INSTALL, *packages], check=True, env=env)
 
 
+def _can_install() -> bool:
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def _check_after_install() -> int:
+    still = missing()
+    if still:
+        print("system-packages: installed, but still not found:\n" + missing_message(still), file=sys.stderr)
+        return 2
+    return 0
+
+
 def main() -> int:
     """Check; install as root when something is missing; otherwise say what to install."""
     absent = missing()
     if not absent:
         return 0
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+    if not _can_install():
         print(missing_message(absent), file=sys.stderr)
         return 2
     try:
@@ -152,12 +166,99 @@ def main() -> int:
         print(f"system-packages: apt-get failed ({exc.returncode})", file=sys.stderr)
         print(missing_message(absent), file=sys.stderr)
         return 2
-    still = missing()
-    if still:
-        print("system-packages: installed, but still not found:\n" + missing_message(still), file=sys.stderr)
+    return _check_after_install()
+
+
+# -- in the background (`make test`) -------------------------------------------------------------
+# The files of one background install in its status directory: apt's output, then its exit status,
+# written last (so `--wait` knows the install has ended, whatever it printed).
+LOG, STATUS, PENDING = "system-packages.log", "system-packages.rc", "system-packages.pending"
+WAIT_POLL_S = 0.5
+
+
+def start(status_dir: Path) -> int:
+    """Check at once; as root, start installing what is missing in the background and return 0.
+
+    A missing program that cannot be installed here (not root, no apt) ends it with exit 2 and the
+    message, before anything else runs, as `main` does. Nothing missing: nothing started."""
+    status_dir.mkdir(parents=True, exist_ok=True)
+    for name in (LOG, STATUS, PENDING):
+        (status_dir / name).unlink(missing_ok=True)
+    absent = missing()
+    if not absent:
+        return 0
+    if not _can_install():
+        print(missing_message(absent), file=sys.stderr)
+        return 2
+    packages = " ".join(sorted({p.package for p in absent}))
+    print(f"system-packages: installing {packages} with apt-get in the background ({status_dir / LOG})")
+    with open(status_dir / LOG, "wb") as log:
+        # Its own session: a Ctrl-C on make must not kill dpkg half-way through an install.
+        child = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--install-into", str(status_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (status_dir / PENDING).write_text(f"{packages}\n{getattr(child, 'pid', 0)}\n")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def install_into(status_dir: Path) -> int:
+    """The background half of `start`: install, then write the exit status where `wait` looks."""
+    code = 2
+    try:
+        code = main()
+    finally:
+        tmp = status_dir / (STATUS + ".tmp")
+        tmp.write_text(f"{code}\n")
+        tmp.replace(status_dir / STATUS)  # whole or absent: `wait` never reads a half-written status
+    return code
+
+
+def wait(status_dir: Path, timeout_s: float = 1800.0) -> int:
+    """Wait for the install `start` began (if any), then check: 0 when every program is there."""
+    if (status_dir / PENDING).exists():
+        packages, _, pid = (status_dir / PENDING).read_text().strip().partition("\n")
+        deadline = time.monotonic() + timeout_s
+        while not (status_dir / STATUS).exists():
+            # An installer killed before it wrote its status would otherwise be waited for in vain.
+            if time.monotonic() > deadline or (pid.isdigit() and int(pid) > 0 and not _alive(int(pid))):
+                time.sleep(WAIT_POLL_S)  # it may have written the status just before it ended
+                if not (status_dir / STATUS).exists():
+                    print("system-packages: the background install ended without a status", file=sys.stderr)
+                break
+            time.sleep(WAIT_POLL_S)
+        code = (status_dir / STATUS).read_text().strip() if (status_dir / STATUS).exists() else "?"
+        (status_dir / PENDING).unlink()
+        if code == "0":
+            print(f"system-packages: installed {packages} ({status_dir / LOG})")
+        else:
+            log = status_dir / LOG
+            print(log.read_text(errors="replace") if log.exists() else "", file=sys.stderr, end="")
+    absent = missing()
+    if absent:
+        print(missing_message(absent), file=sys.stderr)
         return 2
     return 0
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] in ("--start", "--wait", "--install-into"):
+        mode = {"--start": start, "--wait": wait, "--install-into": install_into}[sys.argv[1]]
+        sys.exit(mode(Path(sys.argv[2])))
+    if len(sys.argv) != 1:
+        print("usage: system_packages.py [--start DIR | --wait DIR]", file=sys.stderr)
+        sys.exit(2)
     sys.exit(main())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,107 @@ def test_a_fixture_missing_its_program_fails_naming_the_package(bare_machine: Pa
 
 def _refuse(*args: object, **kwargs: object) -> None:
     raise AssertionError("a non-root check must not run apt-get")
+
+
+# -- `make test`'s background install: --start, then --wait before pytest ---------------------------
+
+
+def _root_with_fake_apt(
+    bare_machine: Path, monkeypatch: pytest.MonkeyPatch, *, apt_fails: bool
+) -> list[list[str]]:
+    """Root, an apt-get that puts Alertmanager and Chromium on PATH (or fails), the rest present;
+    the background installer runs in a thread of this process instead of a new one."""
+    _executable(bare_machine / "bin" / "apt-get")
+    for name in ("prometheus", "promtool", "kubectl"):
+        _executable(bare_machine / "bin" / name)
+    for tool in system_packages.POSTGRES_TOOLS:
+        _executable(bare_machine / "bin" / tool)
+    spawned: list[list[str]] = []
+
+    def apt(cmd: list[str], check: bool, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        time.sleep(0.2)  # long enough that `wait` really waits
+        if apt_fails and cmd[1] == "install":
+            # The real child's output is the log (its stdout); this thread's is the test's.
+            with open(bare_machine / "status" / system_packages.LOG, "a") as log:
+                log.write("E: Unable to locate package chromium\n")
+            raise subprocess.CalledProcessError(100, cmd)
+        if cmd[1] == "install":
+            for name in ("prometheus-alertmanager", "chromium"):
+                _executable(bare_machine / "bin" / name)
+        return subprocess.CompletedProcess(cmd, 0)
+
+    def popen(cmd: list[str], **kwargs: object) -> None:
+        spawned.append(cmd)
+        assert kwargs["start_new_session"] is True, "a Ctrl-C on make must not reach dpkg"
+        assert cmd[-2:] == ["--install-into", cmd[-1]]
+        threading.Thread(target=system_packages.install_into, args=(Path(cmd[-1]),)).start()
+
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(subprocess, "run", apt)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    return spawned
+
+
+def test_start_as_a_user_stops_at_once_with_the_message_and_starts_nothing(
+    bare_machine: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(subprocess, "run", _refuse)
+    monkeypatch.setattr(subprocess, "Popen", _refuse)
+    assert system_packages.start(bare_machine / "status") == 2
+    assert "apt-get install -y -q --no-install-recommends chromium" in capsys.readouterr().err
+    assert not (bare_machine / "status" / system_packages.PENDING).exists()
+
+
+def test_start_as_root_installs_in_the_background_and_wait_holds_until_it_has_ended(
+    bare_machine: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spawned = _root_with_fake_apt(bare_machine, monkeypatch, apt_fails=False)
+    status = bare_machine / "status"
+    assert system_packages.start(status) == 0
+    assert len(spawned) == 1 and "in the background" in capsys.readouterr().out
+    assert system_packages.find("chromium") is None, "start returned before the install ended"
+    assert system_packages.wait(status) == 0
+    assert "installed chromium prometheus-alertmanager" in capsys.readouterr().out
+    assert system_packages.find("chromium") == str(bare_machine / "bin" / "chromium")
+    assert not (status / system_packages.PENDING).exists()
+    spawned.clear()
+    assert system_packages.start(status) == 0 and spawned == [], "a second run starts nothing"
+    assert system_packages.wait(status) == 0
+
+
+def test_wait_after_a_failed_background_install_prints_apts_output_and_fails(
+    bare_machine: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _root_with_fake_apt(bare_machine, monkeypatch, apt_fails=True)
+    status = bare_machine / "status"
+    assert system_packages.start(status) == 0
+    assert system_packages.wait(status) == 2
+    assert (status / system_packages.STATUS).read_text() == "2\n"
+    err = capsys.readouterr().err
+    assert "E: Unable to locate package chromium" in err and "Debian package chromium)" in err
+
+
+def test_the_command_line_checks_starts_and_waits(tmp_path: Path) -> None:
+    script = Path(system_packages.__file__)
+    status = tmp_path / "status"
+    for mode in ("--start", "--wait"):
+        done = subprocess.run(
+            [sys.executable, str(script), mode, str(status)], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr  # this machine has every program: nothing to do
+    assert not (status / system_packages.PENDING).exists()
+    bad = subprocess.run([sys.executable, str(script), "--bogus"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+def test_wait_does_not_hang_on_an_installer_that_died_without_a_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / system_packages.PENDING).write_text(f"chromium\n{dead.pid}\n")
+    (tmp_path / system_packages.LOG).write_text("Killed\n")
+    assert system_packages.wait(tmp_path, timeout_s=60) == 0  # this machine has them all (see above)
+    err = capsys.readouterr().err
+    assert "ended without a status" in err and "Killed" in err
