@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 DEFAULT_START = datetime(2025, 6, 2, 9, 0, 0, tzinfo=UTC)
 DEFAULT_FACTOR = 30.0
@@ -55,8 +56,11 @@ class SimClock:
             return self._elapsed
 
 
+@lru_cache(maxsize=1024)
 def rfc3339(ts: float) -> str:
-    """Kubernetes' second-precision timestamp for a simulated epoch second."""
+    """Kubernetes' second-precision timestamp for a simulated epoch second.
+
+    Cached: a simulation step stamps many objects and events at the same few instants."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -173,6 +173,11 @@ class Registry:
     # Bumped on every change, so documents derived from the registry (discovery, OpenAPI) can be
     # cached until the served types change.
     generation: int = 0
+    # by_kind's index, rebuilt when `generation` moves (the sync loop and admission ask per object).
+    _kinds: dict[tuple[str, str], ResourceType] = field(default_factory=dict, compare=False, repr=False)
+    _kinds_at: int = field(default=-1, compare=False, repr=False)
+    _sorted: list[ResourceType] = field(default_factory=list, compare=False, repr=False)  # all()'s
+    _sorted_at: int = field(default=-1, compare=False, repr=False)
 
     @classmethod
     def with_builtins(cls) -> Registry:
@@ -202,9 +207,17 @@ class Registry:
     def by_kind(self, group: str, kind: str) -> ResourceType | None:
         """The type of a kind in a group (any served version), or None."""
         with self._lock:
-            return next((t for t in self._types.values() if t.group == group and t.kind == kind), None)
+            if self._kinds_at != self.generation:  # the first type of each kind, as a scan finds it
+                self._kinds = {}
+                for t in self._types.values():
+                    self._kinds.setdefault((t.group, t.kind), t)
+                self._kinds_at = self.generation
+            return self._kinds.get((group, kind))
 
     def all(self) -> list[ResourceType]:
         """Every served type, in a stable order."""
         with self._lock:
-            return sorted(self._types.values(), key=lambda t: (t.group, t.version, t.plural))
+            if self._sorted_at != self.generation:  # sorted once per change (the sync loop asks each pass)
+                self._sorted = sorted(self._types.values(), key=lambda t: (t.group, t.version, t.plural))
+                self._sorted_at = self.generation
+            return list(self._sorted)

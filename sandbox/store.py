@@ -18,11 +18,13 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
 Obj = dict[str, Any]
+_NO_STATUS: Any = object()  # a /status write whose body has no .status
 
 
 def clone(obj: Any) -> Any:
@@ -32,7 +34,13 @@ def clone(obj: Any) -> Any:
 
 def now_rfc3339(clock: Callable[[], datetime] | None = None) -> str:
     """Kubernetes' timestamp format (second precision, Z suffix)."""
-    moment = clock() if clock else datetime.now(UTC)
+    return _rfc3339(clock() if clock else datetime.now(UTC))
+
+
+@lru_cache(maxsize=1024)
+def _rfc3339(moment: datetime) -> str:
+    # Cached: simulated time stands still while a step stamps many objects and events. Equal
+    # instants give the same string (a naive datetime never equals an aware one).
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -267,14 +275,23 @@ class Store:
             self._emit(WatchEvent("ADDED", rt.key, ns, obj, self._rv))
         return clone(obj)
 
-    def update(self, rt: ResourceType, obj: Obj, dry_run: bool = False, status_only: bool = False) -> Obj:
+    def update(
+        self, rt: ResourceType, obj: Obj, dry_run: bool = False, status_only: bool = False, copy: bool = True
+    ) -> Obj:
         """Replace an object. A resourceVersion in the body must match (else 409 Conflict).
 
         `status_only` keeps the stored spec and metadata and takes only `.status` (the /status
         subresource); otherwise a changed spec bumps metadata.generation and .status is kept.
+        `copy=False` returns the stored object itself (read-only, as `get(copy=False)`): for the many
+        writers that do not look at what they wrote.
         """
-        obj = clone(obj)
-        meta = obj.setdefault("metadata", {})
+        if status_only:
+            # Only .status is taken from the body: copying the rest (a pod's spec) would be wasted.
+            meta = obj.get("metadata", {})
+            status = clone(obj["status"]) if "status" in obj else _NO_STATUS
+        else:
+            obj = clone(obj)
+            meta = obj.setdefault("metadata", {})
         name = meta.get("name", "")
         ns = meta.get("namespace", "") if rt.namespaced else ""
         with self._lock:
@@ -286,9 +303,11 @@ class Store:
             if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
                 raise conflict(rt, name)
             if status_only:
-                new = clone(current)
-                if "status" in obj:
-                    new["status"] = obj["status"]
+                if status is _NO_STATUS:
+                    new = clone(current)
+                else:  # the old status is replaced: not copied (its key keeps its place)
+                    new = clone({k: (None if k == "status" else v) for k, v in current.items()})
+                    new["status"] = status
             else:
                 new = obj
                 for immutable in ("uid", "creationTimestamp", "generation", "deletionTimestamp"):
@@ -302,15 +321,15 @@ class Store:
                     meta["generation"] = current["metadata"].get("generation", 1) + 1
             new["apiVersion"] = rt.api_version
             new["kind"] = rt.kind
-            if new == current:
-                return clone(current)  # no-op writes do not bump the resourceVersion, like the real one
+            if new == current:  # no-op writes do not bump the resourceVersion, like the real one
+                return clone(current) if copy else current
             if dry_run:
                 return new
             self._rv += 1
             new["metadata"]["resourceVersion"] = str(self._rv)
             bucket[(ns, name)] = new
             self._emit(WatchEvent("MODIFIED", rt.key, ns, new, self._rv))
-        return clone(new)
+        return clone(new) if copy else new
 
     def delete(self, rt: ResourceType, namespace: str, name: str, dry_run: bool = False) -> Obj:
         """Remove an object and return it as it was last stored."""

@@ -50,11 +50,12 @@ def update_with_retry(
     mutate: Callable[[Obj], bool],
     status_only: bool = False,
     attempts: int = 5,
+    copy: bool = True,
 ) -> Obj | None:
     """Read, mutate a clone, write back with its resourceVersion; retry on 409 like a real controller.
 
-    `mutate` returns False when there is nothing to change. Returns the stored object, or None
-    when the object is gone (or there was nothing to do).
+    `mutate` returns False when there is nothing to change. Returns the stored object (`copy=False`:
+    the store's own, read-only), or None when the object is gone (or there was nothing to do).
     """
     for _ in range(attempts):
         current = store.find(rt, key[0], key[1])
@@ -63,7 +64,7 @@ def update_with_retry(
         if not mutate(current):
             return None
         try:
-            return store.update(rt, current, status_only=status_only)
+            return store.update(rt, current, status_only=status_only, copy=copy)
         except ApiError as err:
             if err.code == 404:
                 return None
@@ -72,17 +73,31 @@ def update_with_retry(
     return None
 
 
+_STATUS_WRITE_META = ("name", "namespace", "resourceVersion")  # what a /status write is addressed by
+
+
 def put_status(store: Store, rt: ResourceType, key: Key, status: Obj, uid: str | None = None) -> None:
     """Write `status` to the object at `key` unless it already has it (given `uid`: only to that
     incarnation of the object, not to one created again under the same name)."""
 
-    def mutate(obj: Obj) -> bool:
-        if (uid is not None and obj["metadata"].get("uid") != uid) or obj.get("status") == status:
-            return False
-        obj["status"] = status
-        return True
-
-    update_with_retry(store, rt, key, mutate, status_only=True)
+    # update_with_retry's read-mutate-write without its copies: the live object is only compared
+    # (most calls change nothing) and a /status write takes nothing but the body's status.
+    for _ in range(5):
+        live = store.find(rt, key[0], key[1], copy=False)
+        if live is None:
+            return
+        meta = live["metadata"]
+        if (uid is not None and meta.get("uid") != uid) or live.get("status") == status:
+            return
+        body = {"metadata": {k: meta[k] for k in _STATUS_WRITE_META if k in meta}, "status": status}
+        try:
+            store.update(rt, body, status_only=True, copy=False)
+            return
+        except ApiError as err:
+            if err.code == 404:
+                return
+            if err.code != 409:
+                raise
 
 
 class Timers:

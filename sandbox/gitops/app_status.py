@@ -10,7 +10,7 @@ from typing import Any
 from sandbox.gitops.application import APPLICATIONS, AppSpec
 from sandbox.gitops.health import Health
 from sandbox.gitops.report import PRUNED, SYNC_FAILED, ResourceResult
-from sandbox.store import ApiError, Store, clone, now_rfc3339
+from sandbox.store import ApiError, Store, now_rfc3339
 
 Obj = dict[str, Any]
 HISTORY_LIMIT = 10
@@ -119,14 +119,14 @@ class ApplicationStatus:
                 }
                 for c in conditions
             ]
-        current = clone(app.get("status") or {})
+        current = dict(app.get("status") or {})  # compared only: a shallow copy to drop one key
         current.pop("reconciledAt", None)
         if current == status:
             return  # an unchanged status is not rewritten: watchers see only real changes
         status["reconciledAt"] = now_rfc3339(self._clock)
         body = {"metadata": {"name": self.spec.name, "namespace": self.spec.namespace}, "status": status}
         try:
-            self._store.update(APPLICATIONS, body, status_only=True)
+            self._store.update(APPLICATIONS, body, status_only=True, copy=False)
         except ApiError as exc:
             if exc.code != 404:
                 raise

@@ -130,8 +130,8 @@ class Difference:
     """What applying would do to one object."""
 
     action: Literal["create", "update", "none"]
-    live: Obj | None
-    target: Obj | None  # what would be written
+    live: Obj | None  # the store's object: read-only
+    target: Obj | None  # what would be written (read-only: it shares parts of `live`)
 
 
 def compare(store: Store, rt: ResourceType, desired: Obj, app: str, admit: Admit | None = None) -> Difference:
@@ -141,7 +141,8 @@ def compare(store: Store, rt: ResourceType, desired: Obj, app: str, admit: Admit
     defaults (a port's `protocol: TCP`, a container's `imagePullPolicy`), and those are not drift
     (Argo CD normalises them too) - else every pass would re-apply, and record, a sync."""
     meta = desired["metadata"]
-    live = store.find(rt, meta.get("namespace", ""), meta["name"])
+    # The store's own object, only read: merged_object works on a copy (Difference.live is read-only).
+    live = store.find(rt, meta.get("namespace", ""), meta["name"], copy=False)
     if live is None:
         return Difference("create", None, new_object(desired, app, rt))
     target = merged_object(live, desired, app, rt)
@@ -165,7 +166,9 @@ def apply(store: Store, rt: ResourceType, diff: Difference, admit: Admit | None 
         target.setdefault("metadata", {})["uid"] = uid
         target = admit(rt, target) if admit else target
         return store.create(rt, target, uid=uid)
-    target = admit(rt, diff.target) if admit else diff.target
+    # A copy: the target shares what Git does not set with the live (stored) object, and admission
+    # defaults fields in place.
+    target = admit(rt, clone(diff.target)) if admit else diff.target
     # The live resourceVersion is in the target, so a concurrent writer makes this a 409, not a lost update.
     return store.update(rt, target)
 

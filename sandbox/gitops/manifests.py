@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -113,6 +114,15 @@ def parse_file(path: str, text: str) -> tuple[list[Manifest], list[ManifestProbl
     return manifests, problems
 
 
+@lru_cache(maxsize=256)
+def _parsed(path: str, text: str) -> tuple[tuple[Manifest, ...], tuple[ManifestProblem, ...]]:
+    """`parse_file`, kept by content: every sandbox deploys the same sample files first and a commit
+    changes one file, while the sync loop parses every file of each new revision. The objects are
+    shared between the sandboxes of a process, so nothing may change them (`prepare` copies)."""
+    found, bad = parse_file(path, text)
+    return tuple(found), tuple(bad)
+
+
 def parse_tree(files: Mapping[str, bytes]) -> tuple[list[Manifest], list[ManifestProblem]]:
     """Parse every YAML/JSON file of a tree (other files are ignored), in path order."""
     manifests: list[Manifest] = []
@@ -125,7 +135,7 @@ def parse_tree(files: Mapping[str, bytes]) -> tuple[list[Manifest], list[Manifes
         except UnicodeDecodeError:
             problems.append(ManifestProblem(path, "not UTF-8 text"))
             continue
-        found, bad = parse_file(path, text)
+        found, bad = _parsed(path, text)
         manifests += found
         problems += bad
     seen: dict[tuple[str, str, str, str], str] = {}

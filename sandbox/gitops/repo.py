@@ -137,8 +137,13 @@ class ManifestRepo:
         Only the plain case: a `.git` directory without packed refs, `name` resolving first to a file
         under refs/heads/ (git's lookup order) that holds a bare sha. Tags, packed or symbolic refs,
         revision expressions and other ref storage all go to git."""
-        git_dir = self.path / ".git"
-        if not _PLAIN_REF.fullmatch(name) or not git_dir.is_dir() or (git_dir / "packed-refs").exists():
+        # os.path on strings, not pathlib: this runs on every sync pass and health check.
+        git_dir = os.path.join(self.path, ".git")
+        if (
+            not _PLAIN_REF.fullmatch(name)
+            or not os.path.isdir(git_dir)
+            or os.path.exists(os.path.join(git_dir, "packed-refs"))
+        ):
             return None
         candidates = (
             [name]
@@ -147,7 +152,8 @@ class ManifestRepo:
         )
         for candidate in candidates:
             try:
-                text = (git_dir / candidate).read_text(encoding="ascii").strip()
+                with open(os.path.join(git_dir, candidate), encoding="ascii") as ref:
+                    text = ref.read().strip()
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 continue
             except (OSError, UnicodeDecodeError):

@@ -203,10 +203,11 @@ class GitOpsSync:
         return self.wait_for(lambda r: r.synced and r.revision == want, timeout)
 
     def _pass(self, force: bool) -> SyncReport:
-        app = self._store.find(APPLICATIONS, self.spec.namespace, self.spec.name)
+        # Read, never changed here (the status write builds its own body): the store's object.
+        app = self._store.find(APPLICATIONS, self.spec.namespace, self.spec.name, copy=False)
         if app is None:
             install(self._store, self._registry, self.spec)
-            app = self._store.get(APPLICATIONS, self.spec.namespace, self.spec.name)
+            app = self._store.get(APPLICATIONS, self.spec.namespace, self.spec.name, copy=False)
         policy = policy_of(app, self.spec)
         if self._synced_revision is None:
             result = ((app.get("status") or {}).get("operationState") or {}).get("syncResult") or {}
