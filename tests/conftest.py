@@ -24,8 +24,9 @@ import pytest
 from tests import system_packages
 from tests.ports import free_port
 
-# The order xdist workers run the tests in (long ones first, spread over the workers).
-pytest_plugins = ("tests.xdist_order",)
+# The order xdist workers run the tests in (long ones first, spread over the workers), and the
+# garbage collector kept off what lives as long as the process.
+pytest_plugins = ("tests.xdist_order", "tests.collector")
 
 _database_numbers = itertools.count(1)
 
