@@ -152,14 +152,21 @@ def _check_after_install() -> int:
     return 0
 
 
+def _to_install() -> list[Program] | None:
+    """What is missing ([] when nothing is); None, the message printed, when something is missing
+    that cannot be installed here (not root, or no apt)."""
+    absent = missing()
+    if absent and not _can_install():
+        print(missing_message(absent), file=sys.stderr)
+        return None
+    return absent
+
+
 def main() -> int:
     """Check; install as root when something is missing; otherwise say what to install."""
-    absent = missing()
+    absent = _to_install()
     if not absent:
-        return 0
-    if not _can_install():
-        print(missing_message(absent), file=sys.stderr)
-        return 2
+        return 0 if absent is not None else 2
     try:
         install(absent)
     except subprocess.CalledProcessError as exc:
@@ -184,12 +191,9 @@ def start(status_dir: Path) -> int:
     status_dir.mkdir(parents=True, exist_ok=True)
     for name in (LOG, STATUS, PENDING):
         (status_dir / name).unlink(missing_ok=True)
-    absent = missing()
+    absent = _to_install()
     if not absent:
-        return 0
-    if not _can_install():
-        print(missing_message(absent), file=sys.stderr)
-        return 2
+        return 0 if absent is not None else 2
     packages = " ".join(sorted({p.package for p in absent}))
     print(f"system-packages: installing {packages} with apt-get in the background ({status_dir / LOG})")
     with open(status_dir / LOG, "wb") as log:
