@@ -144,18 +144,22 @@ def _refuse(*args: object, **kwargs: object) -> None:
 
 def _root_with_fake_apt(
     bare_machine: Path, monkeypatch: pytest.MonkeyPatch, *, apt_fails: bool
-) -> list[list[str]]:
+) -> tuple[list[list[str]], threading.Event]:
     """Root, an apt-get that puts Alertmanager and Chromium on PATH (or fails), the rest present;
-    the background installer runs in a thread of this process instead of a new one."""
+    the background installer runs in a thread of this process instead of a new one. Its install
+    step waits for the returned event, so a test sees the moment before the install ends."""
     _executable(bare_machine / "bin" / "apt-get")
     for name in ("prometheus", "promtool", "kubectl"):
         _executable(bare_machine / "bin" / name)
     for tool in system_packages.POSTGRES_TOOLS:
         _executable(bare_machine / "bin" / tool)
     spawned: list[list[str]] = []
+    release = threading.Event()
 
     def apt(cmd: list[str], check: bool, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        time.sleep(0.2)  # long enough that `wait` really waits
+        if cmd[1] == "install":
+            release.wait(10)
+            time.sleep(0.05)  # long enough that `wait` really waits (it polls every 10 ms here)
         if apt_fails and cmd[1] == "install":
             # The real child's output is the log (its stdout); this thread's is the test's.
             with open(bare_machine / "status" / system_packages.LOG, "a") as log:
@@ -175,7 +179,8 @@ def _root_with_fake_apt(
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setattr(subprocess, "run", apt)
     monkeypatch.setattr(subprocess, "Popen", popen)
-    return spawned
+    monkeypatch.setattr(system_packages, "WAIT_POLL_S", 0.01)
+    return spawned, release
 
 
 def test_start_as_a_user_stops_at_once_with_the_message_and_starts_nothing(
@@ -192,11 +197,12 @@ def test_start_as_a_user_stops_at_once_with_the_message_and_starts_nothing(
 def test_start_as_root_installs_in_the_background_and_wait_holds_until_it_has_ended(
     bare_machine: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spawned = _root_with_fake_apt(bare_machine, monkeypatch, apt_fails=False)
+    spawned, release = _root_with_fake_apt(bare_machine, monkeypatch, apt_fails=False)
     status = bare_machine / "status"
     assert system_packages.start(status) == 0
     assert len(spawned) == 1 and "in the background" in capsys.readouterr().out
     assert system_packages.find("chromium") is None, "start returned before the install ended"
+    release.set()
     assert system_packages.wait(status) == 0
     assert "installed chromium prometheus-alertmanager" in capsys.readouterr().out
     assert system_packages.find("chromium") == str(bare_machine / "bin" / "chromium")
@@ -209,7 +215,7 @@ def test_start_as_root_installs_in_the_background_and_wait_holds_until_it_has_en
 def test_wait_after_a_failed_background_install_prints_apts_output_and_fails(
     bare_machine: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _root_with_fake_apt(bare_machine, monkeypatch, apt_fails=True)
+    _root_with_fake_apt(bare_machine, monkeypatch, apt_fails=True)[1].set()
     status = bare_machine / "status"
     assert system_packages.start(status) == 0
     assert system_packages.wait(status) == 2
@@ -232,8 +238,9 @@ def test_the_command_line_checks_starts_and_waits(tmp_path: Path) -> None:
 
 
 def test_wait_does_not_hang_on_an_installer_that_died_without_a_status(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(system_packages, "WAIT_POLL_S", 0.01)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     (tmp_path / system_packages.PENDING).write_text(f"chromium\n{dead.pid}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import pytest
 
@@ -18,6 +19,10 @@ class FakeItem:
 
     def get_closest_marker(self, name: str) -> object | None:
         return name if name in self.markers else None
+
+
+def _order(items: list[FakeItem], workers: int) -> list[FakeItem]:
+    return cast(list[FakeItem], long_first(cast(list[pytest.Item], items), workers))
 
 
 def _items(spec: dict[str, list[set[str]]]) -> list[FakeItem]:
@@ -43,7 +48,7 @@ def test_long_modules_go_whole_to_the_fronts_of_the_shares_heaviest_first() -> N
             "c.py": [set()] * 6,
         }
     )
-    ordered = long_first(items, workers=2)  # type: ignore[arg-type]
+    ordered = _order(items, workers=2)
     assert sorted(i.nodeid for i in ordered) == sorted(i.nodeid for i in items), "same tests, once each"
     ids = [i.nodeid for i in ordered]
     share0, share1 = ids[:12], ids[12:]
@@ -58,20 +63,20 @@ def test_long_modules_go_whole_to_the_fronts_of_the_shares_heaviest_first() -> N
 
 def test_without_workers_or_long_tests_the_order_is_untouched() -> None:
     items = _items({"a.py": [{"e2e"}, set()], "b.py": [set()]})
-    assert long_first(items, workers=1) == items  # type: ignore[arg-type]
+    assert _order(items, workers=1) == items
     plain = _items({"a.py": [set(), set()], "b.py": [set()]})
-    assert long_first(plain, workers=4) == plain  # type: ignore[arg-type]
+    assert _order(plain, workers=4) == plain
 
 
 def test_more_long_tests_than_a_share_holds_spill_over_without_loss() -> None:
     items = _items({"x.py": [{"e2e"}] * 5, "y.py": [set()] * 3})
-    ordered = long_first(items, workers=4)  # type: ignore[arg-type]
+    ordered = _order(items, workers=4)
     assert [i.nodeid for i in ordered] == [i.nodeid for i in items]  # x.py first already, all kept
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4, 6])
 def test_the_order_depends_on_the_collection_alone(workers: int) -> None:
     spec = {f"m{n}.py": [{"slow"}] * (n % 3) + [set()] * 4 for n in range(12)}
-    first = [i.nodeid for i in long_first(_items(spec), workers)]  # type: ignore[arg-type]
-    again = [i.nodeid for i in long_first(_items(spec), workers)]  # type: ignore[arg-type]
+    first = [i.nodeid for i in _order(_items(spec), workers)]
+    again = [i.nodeid for i in _order(_items(spec), workers)]
     assert first == again and len(first) == len(set(first)) == sum(len(t) for t in spec.values())
