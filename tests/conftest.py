@@ -202,7 +202,6 @@ def _fail_unmarked_programs(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.fail(f"started {sorted(set(started))} but is not marked process (tests/conftest.py)")
 
 
-
 # With PARAMEDIC_CHECK_PROCESS_MARKER=1, every test runs under `_fail_unmarked_programs`. Off by
 # default: it is how the marker was assigned, and how to check it after adding tests
 # (`PARAMEDIC_CHECK_PROCESS_MARKER=1 make test-fast`). The fixture exists only when the check is on:
