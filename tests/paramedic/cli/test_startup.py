@@ -12,9 +12,10 @@ from paramedic.cli.startup import collector_paused
 
 
 @pytest.fixture(autouse=True)
-def _thawed() -> Iterator[None]:
+def _collector_on() -> Iterator[None]:
     yield
-    gc.unfreeze()  # the worker's later collections see these objects again
+    # Only switched back on, not unfrozen: `gc.unfreeze()` would also thaw the heap the worker froze
+    # after collection (tests/collector.py); the few objects these tests freeze are left frozen.
     gc.enable()
 
 
