@@ -323,3 +323,20 @@ def test_bare_repository(tmp_path: Path, manifest_repo: Path) -> None:
     assert pull is not None
     assert repo.merge_pull_request(pull.number, guard=allow_all, workload=CHECKOUT).ok
     assert "512Mi" in git(bare, "show", f"main:{location.path}")
+
+
+def test_a_workload_moved_by_a_new_commit_is_found_where_it_now_is(
+    repo: LocalGitRepo, manifest_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Locations are remembered per commit sha: asking again at the same commit reads no file, and a
+    # commit that moves the workload is a new sha, so the new file is found, never the remembered one.
+    first = repo.find_manifest(CHECKOUT).data
+    assert first is not None and first.path == "deploy/checkout/deployment.yaml"
+    reads: list[str] = []
+    read_many = repo._read_many
+    monkeypatch.setattr(repo, "_read_many", lambda sha: reads.append(sha) or read_many(sha))
+    assert repo.find_manifest(CHECKOUT).data == first and reads == []
+    git(manifest_repo, "mv", "deploy/checkout/deployment.yaml", "deploy/checkout/moved.yaml")
+    git(manifest_repo, "commit", "-q", "-m", "move checkout")
+    moved = repo.find_manifest(CHECKOUT).data
+    assert moved is not None and moved.path == "deploy/checkout/moved.yaml" and len(reads) == 1
