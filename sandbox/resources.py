@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sandbox.store import ResourceType
 
@@ -173,11 +174,9 @@ class Registry:
     # Bumped on every change, so documents derived from the registry (discovery, OpenAPI) can be
     # cached until the served types change.
     generation: int = 0
-    # by_kind's index, rebuilt when `generation` moves (the sync loop and admission ask per object).
-    _kinds: dict[tuple[str, str], ResourceType] = field(default_factory=dict, compare=False, repr=False)
-    _kinds_at: int = field(default=-1, compare=False, repr=False)
-    _sorted: list[ResourceType] = field(default_factory=list, compare=False, repr=False)  # all()'s
-    _sorted_at: int = field(default=-1, compare=False, repr=False)
+    # by_kind's index and all()'s order, made once per change: the sync loop and admission ask per
+    # object and per pass. None until asked for after a change.
+    _views: _Views | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def with_builtins(cls) -> Registry:
@@ -192,12 +191,14 @@ class Registry:
         with self._lock:
             self._types[(rt.group, rt.version, rt.plural)] = rt
             self.generation += 1
+            self._views = None
 
     def remove(self, group: str, version: str, plural: str) -> None:
         """Stop serving a type (when its CRD is deleted)."""
         with self._lock:
             if self._types.pop((group, version, plural), None) is not None:
                 self.generation += 1
+                self._views = None
 
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
         """The type served at that path, or None."""
@@ -207,17 +208,26 @@ class Registry:
     def by_kind(self, group: str, kind: str) -> ResourceType | None:
         """The type of a kind in a group (any served version), or None."""
         with self._lock:
-            if self._kinds_at != self.generation:  # the first type of each kind, as a scan finds it
-                self._kinds = {}
-                for t in self._types.values():
-                    self._kinds.setdefault((t.group, t.kind), t)
-                self._kinds_at = self.generation
-            return self._kinds.get((group, kind))
+            return self._current_views().by_kind.get((group, kind))
 
     def all(self) -> list[ResourceType]:
         """Every served type, in a stable order."""
         with self._lock:
-            if self._sorted_at != self.generation:  # sorted once per change (the sync loop asks each pass)
-                self._sorted = sorted(self._types.values(), key=lambda t: (t.group, t.version, t.plural))
-                self._sorted_at = self.generation
-            return list(self._sorted)
+            return list(self._current_views().ordered)
+
+    def _current_views(self) -> _Views:
+        # Under the lock. by_kind keeps the first type of each kind, as a scan of _types finds it.
+        if self._views is None:
+            by_kind: dict[tuple[str, str], ResourceType] = {}
+            for t in self._types.values():
+                by_kind.setdefault((t.group, t.kind), t)
+            ordered = sorted(self._types.values(), key=lambda t: (t.group, t.version, t.plural))
+            self._views = _Views(by_kind, ordered)
+        return self._views
+
+
+class _Views(NamedTuple):
+    """What the registry derives from its types: the index by (group, kind), every type in order."""
+
+    by_kind: dict[tuple[str, str], ResourceType]
+    ordered: list[ResourceType]
